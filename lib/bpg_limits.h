@@ -1,0 +1,36 @@
+/*
+ * Named limits, in one place (cf. OpenBSD httpd SERVER_MAXREQUESTBODY).
+ */
+#ifndef BPG_LIMITS_H
+#define BPG_LIMITS_H
+
+/* Largest request body the gateway reads. */
+#define BPG_MAX_BODY (1024 * 1024)
+/* Nesting depth of a JSON or YAML document. */
+#define BPG_MAX_DEPTH 32
+/* Nodes a YAML document may expand to, aliases included. */
+#define BPG_MAX_YAML_NODES 100000
+/* Largest config file. */
+#define BPG_MAX_CONFIG (16 * 1024 * 1024)
+/* Entries in one map or list of a request (sparkConf, labels, ...). */
+#define BPG_MAX_ENTRIES 4096
+/* Length of one string field of a request. */
+#define BPG_MAX_STRING (64 * 1024)
+/* Kubernetes object names (DNS-1123 label) and label values. */
+#define BPG_MAX_K8S_NAME 63
+#define BPG_MAX_LABEL_VALUE 63
+/* Submission IDs: "<id>-driver" and "<id>-ui-svc" must fit in 63. */
+#define BPG_MAX_SUBMISSION_ID 56
+/* Cluster IDs. */
+#define BPG_MAX_CLUSTER_ID 20
+/* Length of the 32 lower-case hex digits of a submission ID. */
+#define BPG_ID_HEX_LEN 32
+/* User names (REMOTE_USER). */
+#define BPG_MAX_USER 255
+/* Default worker count per CPU and the cap. */
+#define BPG_WORKERS_PER_CPU 2
+#define BPG_MAX_WORKERS 256
+/* Kubernetes response bodies the gateway buffers. */
+#define BPG_MAX_KUBE_BODY (32 * 1024 * 1024)
+
+#endif
