@@ -9,7 +9,7 @@
 #   make fuzz       build the libFuzzer targets (clang)
 
 CC       ?= cc
-PKGS     := jansson yaml-0.1 libcurl libmariadb uuid
+PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -42,7 +42,12 @@ LIBBPG   := $(BUILD)/libbpg.a
 APPS     := $(BUILD)/bpg-gateway
 UNIT_SRC := $(wildcard tests/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
-TOOL_BIN := $(BUILD)/tests/kubesim $(BUILD)/tests/check_integ
+INTEG_SRC := $(wildcard tests/integ/check_*.c)
+INTEG_BIN := $(INTEG_SRC:tests/integ/%.c=$(BUILD)/tests/integ/%)
+TOOL_BIN := $(BUILD)/tests/kubesim $(INTEG_BIN)
+# Test-side helpers linked into every test program (the CRD schema
+# validator of the Kubernetes stand-in).
+TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/kubesim/schema.c))
 
 .PHONY: all test check asan integ demo demo-stop deps fuzz clean format \
 	format-check bench valgrind
@@ -60,11 +65,18 @@ $(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
 
 # Unit tests: tests/check_<module>.c mirrors lib/<module>.c.
-$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(LIBBPG)
+$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TESTLIB_OBJ) $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 $(BUILD)/tests/check_%.o: tests/check_%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -Itests/kubesim -c -o $@ $<
+
+# Integration tests: Check programs that drive the running stack.
+$(BUILD)/tests/integ/check_%: $(BUILD)/tests/integ/check_%.o $(TESTLIB_OBJ) $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+$(BUILD)/tests/integ/%.o: tests/integ/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -Itests/kubesim -c -o $@ $<
 
 # Kubernetes API stand-in (test tool).
 KUBESIM_SRC := $(wildcard tests/kubesim/*.c)

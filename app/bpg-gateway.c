@@ -1,0 +1,412 @@
+/*
+ * bpg-gateway: the pre-forked FastCGI program.
+ *
+ *	spawn-fcgi -s SOCKET -n -- bpg-gateway -c CONFIG [-w WORKERS]
+ *
+ * spawn-fcgi hands the listening socket over as fd 0 (FastCGI 1.0 §2.2).
+ * The supervisor parses and checks the config once, forks the workers,
+ * replaces any worker that dies and stops them all on SIGTERM.  It reads
+ * nothing from the network.  Each worker accepts requests on the shared
+ * socket and keeps its own Kubernetes and database connections, opened
+ * after fork() and reused across requests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <fcgiapp.h>
+#include <mysql.h>
+
+#include "bpg_api.h"
+#include "bpg_config.h"
+#include "bpg_limits.h"
+
+static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t child_died;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: bpg-gateway -c config.yaml [-w workers] [-t]\n"
+	    "  -c FILE   BPG config.yaml\n"
+	    "  -w N      worker processes (default %d per CPU)\n"
+	    "  -t        check the config and exit\n", BPG_WORKERS_PER_CPU);
+	exit(2);
+}
+
+/* ---- worker ------------------------------------------------------- */
+
+static void
+on_worker_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	/* Makes FCGX_Accept_r() return instead of retrying accept(). */
+	FCGX_ShutdownPending();
+}
+
+/* "User-Account" -> "HTTP_USER_ACCOUNT" (CGI/1.1 §4.1.18). */
+static void
+header_param(char *dst, size_t len, const char *name)
+{
+	size_t i, j;
+
+	j = (size_t)snprintf(dst, len, "HTTP_");
+	for (i = 0; name[i] != '\0' && j + 1 < len; i++, j++)
+		dst[j] = name[i] == '-' ? '_' :
+		    (char)((name[i] >= 'a' && name[i] <= 'z') ? name[i] - 32 :
+		    name[i]);
+	dst[j] = '\0';
+}
+
+static const char *
+reason_phrase(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Status";
+	}
+}
+
+/*
+ * Read the body into *buf (grown as needed, kept across requests).
+ * Returns 0, or 413 when it is over the limit.
+ */
+static int
+read_body(FCGX_Request *r, char **buf, size_t *cap, size_t *len)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+	long long want = -1;
+	size_t need;
+	int n;
+
+	*len = 0;
+	if (cl != NULL && cl[0] != '\0') {
+		char *end;
+
+		want = strtoll(cl, &end, 10);
+		if (*end != '\0' || want < 0)
+			want = -1;
+		else if (want > BPG_MAX_BODY)
+			return 413;
+	}
+	for (;;) {
+		need = want >= 0 ? (size_t)want + 1 : *len + 8192 + 1;
+		if (need > BPG_MAX_BODY + 1) {
+			if (want < 0)
+				return 413;
+			need = BPG_MAX_BODY + 1;
+		}
+		if (need > *cap) {
+			char *nb = realloc(*buf, need);
+
+			if (nb == NULL)
+				return 413;
+			*buf = nb;
+			*cap = need;
+		}
+		n = FCGX_GetStr(*buf + *len, (int)(*cap - 1 - *len), r->in);
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+		if (want >= 0 && *len >= (size_t)want)
+			break;
+	}
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+static void
+write_resp(FCGX_Request *r, const struct bpg_http_resp *resp)
+{
+	FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
+	    resp->status, reason_phrase(resp->status),
+	    resp->content_type ? resp->content_type : "application/json",
+	    resp->body_len, resp->headers);
+	if (resp->body_len > 0)
+		FCGX_PutStr(resp->body, (int)resp->body_len, r->out);
+}
+
+static int
+worker(const struct bpg_config *cfg)
+{
+	struct sigaction sa;
+	struct bpg_api *api;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_http_req hreq;
+	struct bpg_http_resp resp;
+	FCGX_Request r;
+	char hdr[128] = "";
+	char *body = NULL;
+	size_t cap = 0, len;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_worker_term;	/* no SA_RESTART: accept() returns */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (bpg_api_new(cfg, &api, &ei) != BPG_OK) {
+		syslog(LOG_ERR, "worker start: %s", ei.msg);
+		return 1;
+	}
+	if (cfg->trusted_user_header != NULL)
+		header_param(hdr, sizeof(hdr), cfg->trusted_user_header);
+	if (FCGX_InitRequest(&r, 0, 0) != 0) {
+		bpg_api_free(api);
+		return 1;
+	}
+	while (!stopping && FCGX_Accept_r(&r) >= 0) {
+		memset(&hreq, 0, sizeof(hreq));
+		memset(&resp, 0, sizeof(resp));
+		hreq.method = FCGX_GetParam("REQUEST_METHOD", r.envp);
+		hreq.uri = FCGX_GetParam("REQUEST_URI", r.envp);
+		hreq.content_type = FCGX_GetParam("CONTENT_TYPE", r.envp);
+		hreq.remote_user = FCGX_GetParam("REMOTE_USER", r.envp);
+		if (hdr[0] != '\0')
+			hreq.user_header = FCGX_GetParam(hdr, r.envp);
+		if (hreq.method == NULL)
+			hreq.method = "GET";
+		if (hreq.uri == NULL)
+			hreq.uri = "/";
+		if (read_body(&r, &body, &cap, &len) != 0)
+			bpg_api_too_large(&resp);
+		else {
+			hreq.body = body;
+			hreq.body_len = len;
+			bpg_api_handle(api, &hreq, &resp);
+		}
+		write_resp(&r, &resp);
+		bpg_http_resp_reset(&resp);
+		FCGX_Finish_r(&r);
+	}
+	FCGX_Free(&r, 1);
+	free(body);
+	bpg_api_free(api);
+	return 0;
+}
+
+/* ---- supervisor --------------------------------------------------- */
+
+static void
+on_super_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		child_died = 1;
+	else
+		stopping = 1;
+}
+
+static pid_t
+spawn(const struct bpg_config *cfg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sigaction sa;
+		int rc;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGCHLD, &sa, NULL);
+		rc = worker(cfg);
+		mysql_library_end();
+		curl_global_cleanup();
+		_exit(rc);
+	}
+	if (pid < 0)
+		syslog(LOG_ERR, "fork: %m");
+	return pid;
+}
+
+static int
+supervise(const struct bpg_config *cfg, int nworkers)
+{
+	struct sigaction sa;
+	sigset_t mask, old;
+	pid_t *pids;
+	time_t *born;
+	int i, status, live;
+	pid_t pid;
+	struct timespec deadline, now;
+
+	if ((pids = calloc((size_t)nworkers, sizeof(*pids))) == NULL ||
+	    (born = calloc((size_t)nworkers, sizeof(*born))) == NULL) {
+		free(pids);
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_super_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, &old);
+	for (i = 0; i < nworkers; i++) {
+		pids[i] = spawn(cfg);
+		born[i] = time(NULL);
+	}
+	syslog(LOG_INFO, "started %d workers", nworkers);
+	while (!stopping) {
+		sigsuspend(&old);
+		child_died = 0;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (i = 0; i < nworkers; i++)
+				if (pids[i] == pid)
+					break;
+			if (i == nworkers)
+				continue;
+			if (WIFSIGNALED(status))
+				syslog(LOG_WARNING, "worker %d killed by signal "
+				    "%d", (int)pid, WTERMSIG(status));
+			else
+				syslog(LOG_WARNING, "worker %d exited with %d",
+				    (int)pid, WEXITSTATUS(status));
+			pids[i] = 0;
+			if (stopping)
+				continue;
+			/* A worker dying at once again and again: slow down. */
+			if (time(NULL) - born[i] < 1)
+				sleep(1);
+			pids[i] = spawn(cfg);
+			born[i] = time(NULL);
+		}
+	}
+
+	/* Stop: SIGTERM to all, SIGKILL to what is left after 10 s. */
+	for (i = 0; i < nworkers; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += 10;
+	do {
+		live = 0;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			for (i = 0; i < nworkers; i++)
+				if (pids[i] == pid)
+					pids[i] = 0;
+		for (i = 0; i < nworkers; i++)
+			live += pids[i] > 0;
+		if (live == 0)
+			break;
+		usleep(20000);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec < deadline.tv_sec);
+	for (i = 0; i < nworkers; i++)
+		if (pids[i] > 0) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], &status, 0);
+		}
+	syslog(LOG_INFO, "stopped");
+	free(pids);
+	free(born);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	const char *path = NULL;
+	bool check_only = false;
+	long nworkers = 0;
+	int ch, rc;
+	char *end;
+
+	while ((ch = getopt(argc, argv, "c:w:th")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'w':
+			nworkers = strtol(optarg, &end, 10);
+			if (*end != '\0' || nworkers < 1 ||
+			    nworkers > BPG_MAX_WORKERS) {
+				fprintf(stderr, "bpg-gateway: -w takes 1 to %d\n",
+				    BPG_MAX_WORKERS);
+				return 2;
+			}
+			break;
+		case 't':
+			check_only = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (path == NULL || optind != argc)
+		usage();
+	openlog("bpg-gateway", LOG_PID | LOG_PERROR, LOG_DAEMON);
+
+	memset(&cerr, 0, sizeof(cerr));
+	if (bpg_config_load(path, &cfg, &cerr) != BPG_OK) {
+		if (cerr.line > 0)
+			fprintf(stderr, "bpg-gateway: %s: line %d: %s%s%s\n",
+			    path, cerr.line, cerr.path, cerr.path[0] ? ": " : "",
+			    cerr.msg);
+		else
+			fprintf(stderr, "bpg-gateway: %s: %s%s%s\n", path,
+			    cerr.path, cerr.path[0] ? ": " : "", cerr.msg);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: OK\n", path);
+		bpg_config_free(cfg);
+		return 0;
+	}
+	if (FCGX_IsCGI()) {
+		fprintf(stderr, "bpg-gateway: fd 0 is not a FastCGI listening "
+		    "socket; start it with spawn-fcgi\n");
+		bpg_config_free(cfg);
+		return 1;
+	}
+	if (nworkers == 0) {
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		nworkers = (ncpu > 0 ? ncpu : 1) * BPG_WORKERS_PER_CPU;
+		if (nworkers > BPG_MAX_WORKERS)
+			nworkers = BPG_MAX_WORKERS;
+	}
+	/* Global library state, set up once before fork(). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0) {
+		fprintf(stderr, "bpg-gateway: library initialisation failed\n");
+		bpg_config_free(cfg);
+		return 1;
+	}
+	rc = supervise(cfg, (int)nworkers);
+	bpg_config_free(cfg);
+	mysql_library_end();
+	curl_global_cleanup();
+	return rc;
+}

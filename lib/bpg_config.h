@@ -1,0 +1,179 @@
+/*
+ * BPG's config.yaml (bpg-reference section 7), read once at start-up with
+ * libyaml and bound to typed structs.  The parsed config is read-only data:
+ * every worker shares the supervisor's copy after fork().
+ *
+ * Binding rules (section 7.1): unknown keys are ignored, duplicate keys
+ * last-wins, scalars bound to strings keep the text BPG would give them
+ * (integers in decimal, booleans "true"/"false", floats through a double as
+ * Java's Double.toString() prints it).  A value of the wrong shape is an
+ * error that names the key path and the line.
+ */
+#ifndef BPG_CONFIG_H
+#define BPG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "bpg_db.h"
+#include "bpg_err.h"
+
+/* A list of strings; v[i] are owned.  n == 0 with present == false means
+ * the key was absent (BPG distinguishes absent from empty in places). */
+struct bpg_strlist {
+	char **v;
+	size_t n;
+	bool present;
+};
+
+/* An ordered string map (sparkConf, labels).  Keys with a YAML null value
+ * are left out (bpg-reference quirk 39). */
+struct bpg_kv {
+	char *key;
+	char *value;
+};
+struct bpg_kvmap {
+	struct bpg_kv *v;
+	size_t n;
+	bool present;
+};
+
+struct bpg_queue {
+	char *name;
+	bool secure;
+	struct bpg_strlist users;
+	bool has_max_running_millis;
+	int64_t max_running_millis;
+	char *driver_node_label_key;	  /* NULL: "node_group_category" */
+	struct bpg_strlist driver_node_label_values;
+	char *executor_node_label_key;	  /* NULL: "node_group_category" */
+	struct bpg_strlist executor_node_label_values;
+	struct bpg_strlist executor_spot_node_label_values;
+	double driver_cpu_ratio;	  /* default 1.0 */
+	double executor_cpu_ratio;
+	double driver_mem_ratio;
+	double executor_mem_ratio;
+	int64_t max_executor_instances; /* default 5000 */
+	bool has_max_executor_instances;
+	struct bpg_strlist allowed_zones;
+	char *zone_picker_name;
+};
+
+/* The parts of a cluster's driver/executor block BPG uses. */
+struct bpg_cluster_pod {
+	json_t *env;		/* array of EnvVar objects, or NULL */
+	json_t *volume_mounts;	/* array of VolumeMount objects, or NULL */
+};
+
+struct bpg_cluster {
+	char *id;
+	int64_t weight;
+	char *eks_cluster;
+	char *master_url;		/* without a trailing '/' */
+	char *ca_cert;			/* resolved PEM text, or NULL */
+	size_t ca_cert_len;
+	char *user_name;
+	char *token;			/* resolved bearer token; secret */
+	int64_t timeout_millis;		/* default 30000 */
+	char *http_proxy;
+	char *https_proxy;
+	char *namespace;
+	char *service_account;
+	char *batch_scheduler;
+	struct bpg_strlist spark_versions;
+	struct bpg_strlist queues;
+	bool has_ttl_seconds;
+	int64_t ttl_seconds;
+	char *spark_ui_url;
+	struct bpg_kvmap spark_conf;
+	/* {servicePort, ingressAnnotations, ingressTLS} already in CR form
+	 * (ServicePort accepted as an alias), or NULL. */
+	json_t *spark_ui_options;
+	json_t *volumes;		/* array of Volume objects, or NULL */
+	struct bpg_cluster_pod driver;
+	struct bpg_cluster_pod executor;
+};
+
+struct bpg_image {
+	char *name;
+	struct bpg_strlist types;
+	char *version;
+};
+
+struct bpg_config {
+	char *context_path;		/* default "/skatev2", no trailing '/' */
+	struct bpg_kvmap default_spark_conf;
+	struct bpg_kvmap fixed_spark_conf;
+	struct bpg_cluster *clusters;
+	size_t nclusters;
+	struct bpg_image *images;
+	size_t nimages;
+	struct bpg_strlist allowed_users;
+	struct bpg_strlist blocked_users;
+	struct bpg_strlist admin_users;
+	struct bpg_queue *queues;
+	size_t nqueues;
+	bool has_queues;
+	struct bpg_strlist queue_token_secrets;	/* secret */
+	bool has_queue_token;
+	struct bpg_dbconf db;			/* password is secret */
+	bool has_memory_mb_second_cost;
+	double memory_mb_second_cost;
+	bool has_vcore_second_cost;
+	double vcore_second_cost;
+	int64_t status_cache_expire_millis;	/* default 990 */
+	char *s3_bucket;
+	char *s3_folder;
+	char *spark_log_s3_bucket;
+	char *spark_history_dns;
+	char *spark_history_url;
+	/*
+	 * Name of a request header a trusted front end sets to the user
+	 * (BPG's User-Account); NULL: only REMOTE_USER is believed.  Our
+	 * key: "trustedUserHeader".
+	 */
+	char *trusted_user_header;
+};
+
+/* Where a config error is. */
+struct bpg_config_error {
+	int line;		/* 0 if unknown */
+	char path[128];		/* key path, e.g. "sparkClusters[1].weight" */
+	char msg[256];
+};
+
+/*
+ * Parse buf[0..len) (YAML) into *out.  Secret references (section 7.3:
+ * "plaintext:", "localhost:env:") are resolved here, once.  Checks what
+ * later code relies on: cluster ids unique and usable in submission IDs,
+ * weights >= 0, dbName, known URL schemes.  On error *out is NULL and err
+ * says where; BPG_EINVAL, BPG_ECONFIG or BPG_ENOMEM.
+ */
+enum bpg_err bpg_config_parse(const char *buf, size_t len,
+    struct bpg_config **out, struct bpg_config_error *err) BPG_WUR;
+
+/* Read and parse a file (at most BPG_MAX_CONFIG bytes). */
+enum bpg_err bpg_config_load(const char *path, struct bpg_config **out,
+    struct bpg_config_error *err) BPG_WUR;
+
+/* NULL is a no-op.  Clears secrets before freeing them. */
+void bpg_config_free(struct bpg_config *);
+
+/* Lookups used by routing and CR building.  NULL if absent. */
+const struct bpg_cluster *bpg_config_cluster(const struct bpg_config *,
+    const char *id);
+/* First queue whose name equals name exactly (case-sensitive). */
+const struct bpg_queue *bpg_config_queue_exact(const struct bpg_config *,
+    const char *name);
+/* First (or last, when last is true) queue matching case-insensitively. */
+const struct bpg_queue *bpg_config_queue_icase(const struct bpg_config *,
+    const char *name, bool last);
+/* Value for key in map, or NULL. */
+const char *bpg_kvmap_get(const struct bpg_kvmap *, const char *key);
+/* True if list contains s (exact, or ASCII case-insensitive). */
+bool bpg_strlist_has(const struct bpg_strlist *, const char *s, bool icase);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * The submit request (POST /spark body, bpg-reference sections 1.1, 2.1):
+ * JSON (jansson) or YAML (libyaml through bpg_yaml) bound to one typed
+ * struct.  Everything a later stage reads is checked here, once: types,
+ * sizes, and the shapes of nested objects.  Nested Kubernetes objects the
+ * gateway only copies into the CR (env, volume mounts, affinity, ...) are
+ * kept as jansson trees rebuilt from their known fields only, so unknown
+ * nested fields are dropped as BPG drops them.
+ */
+#ifndef BPG_REQ_H
+#define BPG_REQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "bpg_err.h"
+
+/* DriverSpec / ExecutorSpec (section 1.1). */
+struct bpg_pod_req {
+	bool present;			/* the object was in the request */
+	bool has_cores;
+	int64_t cores;
+	char *core_request;
+	char *core_limit;
+	char *memory;
+	char *memory_overhead;
+	char *image;
+	json_t *env;			/* array of {name, value | valueFrom} */
+	json_t *labels;			/* object of strings */
+	json_t *annotations;		/* object of strings */
+	bool has_termination_grace_period_seconds;
+	int64_t termination_grace_period_seconds;
+	char *service_account;
+	json_t *volume_mounts;		/* array of VolumeMount */
+	json_t *security_context;	/* {privileged, runAsUser, ...} */
+	json_t *affinity;		/* {nodeAffinity: {...}} */
+	json_t *dns_config;		/* PodDNSConfig */
+	char *java_options;
+	/* driver only */
+	char *pod_name;
+	char *kubernetes_master;
+	/* executor only */
+	bool has_instances;
+	int64_t instances;
+	bool has_delete_on_termination;
+	bool delete_on_termination;
+};
+
+struct bpg_submit_req {
+	char *submission_id_suffix;
+	char *application_name;
+	char *type;
+	char *mode;			/* accepted and ignored */
+	char *image;
+	bool spot_instance;
+	char *spark_version;
+	char *main_class;
+	char *main_application_file;
+	json_t *arguments;		/* array of strings, or NULL */
+	json_t *spark_conf;		/* object of strings, or NULL */
+	json_t *volumes;		/* array of Volume, or NULL */
+	struct bpg_pod_req driver;
+	struct bpg_pod_req executor;
+	json_t *driver_overhead_factor;	/* number; stored, not used */
+	json_t *executor_overhead_factor;
+	json_t *overhead_factor;
+	json_t *deps;			/* Dependencies, or NULL */
+	char *python_version;
+	char *image_pull_policy;
+	json_t *restart_policy;		/* RestartPolicy, or NULL */
+	char *cluster_id;
+	char *queue;
+	char *queue_token;		/* secret: never logged or stored */
+};
+
+enum bpg_req_format {
+	BPG_REQ_JSON,
+	BPG_REQ_YAML,
+};
+
+/*
+ * Format from a Content-Type value (NULL allowed): YAML when it contains
+ * "yaml" in any case, else JSON (section 1.1).
+ */
+enum bpg_req_format bpg_req_format_of(const char *content_type);
+
+/*
+ * Parse body[0..len) into *out (zeroed first; free with bpg_req_reset()
+ * even on error).  On error ei->msg is BPG's text without the exception
+ * prefix, e.g. "Invalid JSON request: ..." or "Invalid YAML request: ...",
+ * or the "looks like a file path" text (section 2.1, Appendix A);
+ * BPG_EINVAL, BPG_ETOOBIG, BPG_ENOMEM.  An unknown top-level field, a
+ * wrong type, and a null body are errors.
+ */
+enum bpg_err bpg_req_parse(const char *body, size_t len,
+    enum bpg_req_format fmt, struct bpg_submit_req *out,
+    struct bpg_errinfo *ei) BPG_WUR;
+
+/* Free everything the struct owns and zero it. */
+void bpg_req_reset(struct bpg_submit_req *);
+
+/*
+ * The request as BPG stores it in request_body (section 2.20): fields in
+ * BPG's model order, nulls omitted, env lists removed, queueToken "***",
+ * spotInstance always present.  New reference, or NULL on ENOMEM.
+ */
+json_t *bpg_req_sanitized(const struct bpg_submit_req *);
+
+/* True if the whole body looks like a file path (section 2.1). */
+bool bpg_req_looks_like_path(const char *body, size_t len);
+
+#endif
