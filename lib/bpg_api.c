@@ -106,7 +106,7 @@ static void
 reply_error(struct bpg_http_resp *r, int status, const char *cls,
     const char *text)
 {
-	char msg[700];
+	char msg[1024];
 
 	snprintf(msg, sizeof(msg), "%s%s", cls, text);
 	reply_json(r, status, json_pack("{s:i, s:s}", "code", status,

@@ -29,7 +29,7 @@ struct bpg_yaml_lines {
 
 struct anchor {
 	char *name;
-	json_t *node;	/* borrowed: owned by the tree */
+	json_t *node;	/* a reference of its own */
 	size_t size;	/* nodes in the subtree */
 };
 
@@ -200,7 +200,7 @@ add_anchor(struct loader *ld, const char *name, json_t *node, size_t size)
 	ld->anchors = na;
 	if ((na[ld->nanchors].name = strdup(name)) == NULL)
 		return BPG_ENOMEM;
-	na[ld->nanchors].node = node;
+	na[ld->nanchors].node = json_incref(node);
 	na[ld->nanchors].size = size;
 	ld->nanchors++;
 	return BPG_OK;
@@ -291,12 +291,14 @@ on_event(struct loader *ld, const yaml_event_t *ev)
 	struct frame *f;
 	json_t *node;
 	enum bpg_err e;
+	bool key;
 
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		if ((e = count_nodes(ld, 1, mark)) != BPG_OK)
 			return e;
-		if (expecting_key(ld))
+		key = expecting_key(ld);
+		if (key)
 			node = json_stringn((const char *)ev->data.scalar.value,
 			    ev->data.scalar.length);
 		else
@@ -305,7 +307,9 @@ on_event(struct loader *ld, const yaml_event_t *ev)
 			return bpg_errf(ld->ei, BPG_EINVAL,
 			    "line %zu: scalar is not valid UTF-8",
 			    mark->line + 1);
-		if ((e = note_line(ld, node, (int)mark->line + 1)) != BPG_OK)
+		/* Keys are freed once used: their addresses get reused. */
+		if (!key &&
+		    (e = note_line(ld, node, (int)mark->line + 1)) != BPG_OK)
 			goto fail;
 		if (ev->data.scalar.anchor != NULL &&
 		    (e = add_anchor(ld, (const char *)ev->data.scalar.anchor,
@@ -446,8 +450,10 @@ bpg_yaml_load(const char *buf, size_t len, enum bpg_yaml_mode mode,
 		free(ld.stack[i].key);
 		free(ld.stack[i].anchor);
 	}
-	for (i = 0; i < ld.nanchors; i++)
+	for (i = 0; i < ld.nanchors; i++) {
 		free(ld.anchors[i].name);
+		json_decref(ld.anchors[i].node);
+	}
 	free(ld.anchors);
 	if (e != BPG_OK) {
 		if (e == BPG_ENOMEM)

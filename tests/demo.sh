@@ -1,0 +1,77 @@
+#!/bin/sh
+# make demo: the local stack (MariaDB under var/demo, two simulated
+# Kubernetes clusters, lighttpd with basic auth, spawn-fcgi and the
+# gateway), then a SparkPi submission followed end to end.
+#   sh tests/demo.sh start | stop
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+dir=$top/var/demo
+base=${BPG_DEMO_PORT_BASE:-18080}
+
+case "${1:-start}" in
+stop)
+	sh tests/stack.sh stop "$dir"
+	echo "demo stopped"
+	exit 0 ;;
+start) ;;
+*)	echo "usage: demo.sh start|stop" >&2; exit 2 ;;
+esac
+
+sh tests/deps.sh
+KUBESIM_TICK_MS=${KUBESIM_TICK_MS:-1500} sh tests/stack.sh start "$dir" "$base" 4
+. "$dir/env"
+shared=$BPG_SHARED_DIR
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "Submitting SparkPi as alice (curl -u alice:alice-pw $BPG_URL/spark)"
+resp=$(curl -s -u alice:alice-pw -H 'Content-Type: application/json' \
+    --data-binary @"$shared/spec/sparkpi-request.json" "$BPG_URL/spark")
+echo "$resp"
+id=$(echo "$resp" | jq -r .submissionId)
+[ -n "$id" ] && [ "$id" != null ] || { echo "submission failed" >&2; exit 1; }
+
+case "$id" in
+spark-cluster-a-*) cluster=spark-cluster-a; kube=$BPG_KUBE_A ;;
+*) cluster=spark-cluster-b; kube=$BPG_KUBE_B ;;
+esac
+say "Submission ID: $id"
+echo "Chosen cluster: $cluster ($kube)"
+
+say "The SparkApplication in $cluster"
+curl -s --cacert "$BPG_KUBE_CA" -H "Authorization: Bearer $BPG_KUBE_TOKEN" \
+    "$kube/apis/sparkoperator.k8s.io/v1beta2/namespaces/spark-applications/sparkapplications/$id" |
+    jq 'del(.status)'
+
+say "The MariaDB row (bpg.application_submission)"
+mariadb --protocol=tcp -h 127.0.0.1 -P "$BPG_DB_PORT" -u bpg -pbpg-test-pw \
+    -e "SELECT submission_id, user, queue, spark_version, status, created_time,
+        LEFT(request_body, 80) AS request_body
+        FROM bpg.application_submission WHERE submission_id='$id'\\G"
+
+say "Status (GET $BPG_URL/spark/$id/status)"
+last=""
+i=0
+while [ $i -lt 120 ]; do
+	st=$(curl -s -u alice:alice-pw "$BPG_URL/spark/$id/status")
+	state=$(echo "$st" | jq -r .applicationState)
+	if [ "$state" != "$last" ]; then
+		echo "$st"
+		last=$state
+	fi
+	[ "$state" = COMPLETED ] || [ "$state" = FAILED ] && break
+	sleep 0.5
+	i=$((i + 1))
+done
+
+say "Done"
+cat <<EOM
+The stack keeps running:
+  gateway     $BPG_URL   (users alice/alice-pw, bob/bob-pw)
+  clusters    $BPG_KUBE_A  $BPG_KUBE_B   (token $BPG_KUBE_TOKEN, CA $BPG_KUBE_CA)
+  MariaDB     127.0.0.1:$BPG_DB_PORT  (bpg/bpg-test-pw)
+  logs        $dir/*.log
+Try:   curl -u alice:alice-pw $BPG_URL/spark/$id/status
+Stop:  make demo-stop
+EOM
