@@ -30,6 +30,8 @@ struct bpg_api {
 	struct bpg_db *db;		/* NULL: no DB configured */
 	struct bpg_zones *zones;
 	struct bpg_rng rng;
+	char *body;			/* request body buffer, reused */
+	size_t body_cap;
 };
 
 /* A parsed request URI: decoded path segments after the prefix. */
@@ -41,6 +43,8 @@ struct route_ctx {
 	size_t nsegs;
 	const char *query;		/* raw, after '?', or NULL */
 	const char *user;		/* authenticated user */
+	const char *body;		/* read for routes that take one */
+	size_t body_len;
 };
 
 typedef void (*handler_fn)(struct route_ctx *);
@@ -54,22 +58,24 @@ static void h_delete(struct route_ctx *);
 static void h_status(struct route_ctx *);
 static void h_health(struct route_ctx *);
 
+enum { NOAUTH = 0, AUTH = 1, BODY = 2 };
+
 static const struct route {
 	const char *method;
 	const char *pattern;
-	bool auth;
+	int flags;
 	handler_fn fn;
 } routes[] = {
-	{ "POST", "/spark", true, h_submit },
-	{ "DELETE", "/spark/{id}", true, h_delete },
-	{ "GET", "/spark/{id}/status", true, h_status },
-	{ "GET", "/healthcheck/status", true, h_health },
+	{ "POST", "/spark", AUTH | BODY, h_submit },
+	{ "DELETE", "/spark/{id}", AUTH, h_delete },
+	{ "GET", "/spark/{id}/status", AUTH, h_status },
+	{ "GET", "/healthcheck/status", AUTH, h_health },
 };
 
 /* ---- responses ---------------------------------------------------- */
 
-void
-bpg_http_resp_reset(struct bpg_http_resp *r)
+static void
+resp_reset(struct bpg_http_resp *r)
 {
 	free(r->body);
 	memset(r, 0, sizeof(*r));
@@ -159,8 +165,8 @@ reply_err(struct bpg_http_resp *r, enum bpg_err e,
 	reply_error(r, status, cls, ei->msg[0] ? ei->msg : bpg_strerror(e));
 }
 
-void
-bpg_api_too_large(struct bpg_http_resp *r)
+static void
+reply_too_large(struct bpg_http_resp *r)
 {
 	char text[128];
 
@@ -451,7 +457,7 @@ h_submit(struct route_ctx *rc)
 	bool have_row = false;
 	enum bpg_err e;
 
-	e = bpg_req_parse(rc->req->body, rc->req->body_len,
+	e = bpg_req_parse(rc->body, rc->body_len,
 	    bpg_req_format_of(rc->req->content_type), &req, &ei);
 	if (e != BPG_OK)
 		goto fail;
@@ -504,8 +510,14 @@ h_submit(struct route_ctx *rc)
 		row.request_body = stored;
 		row.queue = req.queue;
 		row.app_name = req.application_name;
-		if ((e = bpg_db_insert_submission(api->db, &row, &ei)) !=
-		    BPG_OK) {
+		e = bpg_db_insert_submission(api->db, &row, &ei);
+		if (e == BPG_ETOOBIG) {
+			/* BPG's request_body column is a TEXT (64 KiB). */
+			e = bpg_errf(&ei, BPG_EINVAL, "Request too large to "
+			    "record: %s", ei.msg);
+			goto fail;
+		}
+		if (e != BPG_OK) {
 			syslog(LOG_ERR, "submission %s not recorded: %s", id,
 			    ei.msg);
 			e = bpg_errf(&ei, BPG_EDB, "The submission could not be "
@@ -720,32 +732,69 @@ h_health(struct route_ctx *rc)
 
 /* ---- dispatch ----------------------------------------------------- */
 
-void
-bpg_api_handle(struct bpg_api *api, const struct bpg_http_req *req,
-    struct bpg_http_resp *resp)
+/*
+ * Read the whole body into api->body (at most BPG_MAX_BODY bytes).
+ * Returns 0, 413 when it is larger, 400 when the stream fails.
+ */
+static int
+read_body(struct bpg_api *api, const struct bpg_http_req *req, size_t *len)
 {
-	struct route_ctx rc;
+	long n;
+	size_t want;
+
+	*len = 0;
+	if (req->content_length > BPG_MAX_BODY)
+		return 413;
+	for (;;) {
+		want = req->content_length >= 0 ?
+		    (size_t)req->content_length + 1 : *len + 16384 + 1;
+		if (want > BPG_MAX_BODY + 2)
+			want = BPG_MAX_BODY + 2;
+		if (want > api->body_cap) {
+			char *nb = realloc(api->body, want);
+
+			if (nb == NULL)
+				return 413;
+			api->body = nb;
+			api->body_cap = want;
+		}
+		if (*len + 1 >= api->body_cap)
+			break;
+		n = req->io->read(req->io->ctx, api->body + *len,
+		    api->body_cap - 1 - *len);
+		if (n < 0)
+			return 400;
+		if (n == 0)
+			break;
+		*len += (size_t)n;
+		if (*len > BPG_MAX_BODY)
+			return 413;
+	}
+	api->body[*len] = '\0';
+	return 0;
+}
+
+static void
+dispatch(struct route_ctx *rc)
+{
+	const struct bpg_http_req *req = rc->req;
+	struct bpg_http_resp *resp = rc->resp;
 	const struct route *best = NULL;
 	char allow[128] = "";
 	int rcode, lit, best_lit = -1;
 	size_t i;
 
-	memset(resp, 0, sizeof(*resp));
-	memset(&rc, 0, sizeof(rc));
-	rc.api = api;
-	rc.req = req;
-	rc.resp = resp;
-	rcode = split_path(&rc, req->uri, api->cfg->context_path);
+	rcode = split_path(rc, req->uri, rc->api->cfg->context_path);
 	if (rcode == 400) {
 		reply_error(resp, 400, WAE, "Malformed request URI");
-		goto out;
+		return;
 	}
 	if (rcode == 404)
 		goto notfound;
 
 	/* Method and path are checked before authentication (0.1). */
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (!pattern_match(routes[i].pattern, &rc, &lit))
+		if (!pattern_match(routes[i].pattern, rc, &lit))
 			continue;
 		if (strcmp(routes[i].method, req->method) != 0) {
 			if (strstr(allow, routes[i].method) == NULL)
@@ -765,19 +814,56 @@ bpg_api_handle(struct bpg_api *api, const struct bpg_http_req *req,
 		    "Method Not Allowed"));
 		snprintf(resp->headers, sizeof(resp->headers), "Allow: %s\r\n",
 		    allow);
-		goto out;
+		return;
 	}
 	if (best == NULL)
 		goto notfound;
-	if (best->auth && !authenticate(&rc))
-		goto out;
-	best->fn(&rc);
-	goto out;
+	if ((best->flags & AUTH) && !authenticate(rc))
+		return;
+	if (best->flags & BODY) {
+		switch (read_body(rc->api, req, &rc->body_len)) {
+		case 0:
+			rc->body = rc->api->body;
+			break;
+		case 413:
+			reply_too_large(resp);
+			return;
+		default:
+			reply_error(resp, 400, WAE, "Request body unreadable");
+			return;
+		}
+	}
+	best->fn(rc);
+	return;
 notfound:
 	reply_json(resp, 404, json_pack("{s:i, s:s}", "code", 404, "message",
 	    "jakarta.ws.rs.NotFoundException: HTTP 404 Not Found"));
-out:
+}
+
+void
+bpg_api_handle(struct bpg_api *api, const struct bpg_http_req *req)
+{
+	struct bpg_http_resp resp;
+	struct route_ctx rc;
+
+	memset(&resp, 0, sizeof(resp));
+	memset(&rc, 0, sizeof(rc));
+	rc.api = api;
+	rc.req = req;
+	rc.resp = &resp;
+	dispatch(&rc);
 	free_segs(&rc);
+	if (!resp.streamed &&
+	    req->io->head(req->io->ctx, resp.status, resp.content_type,
+	    resp.headers, (long long)resp.body_len) == 0 && resp.body_len > 0)
+		(void)req->io->write(req->io->ctx, resp.body, resp.body_len);
+	resp_reset(&resp);
+	/* A large upload's buffer is not kept for the next request. */
+	if (api->body_cap > 65536) {
+		free(api->body);
+		api->body = NULL;
+		api->body_cap = 0;
+	}
 }
 
 /* ---- lifecycle ---------------------------------------------------- */
@@ -830,5 +916,6 @@ bpg_api_free(struct bpg_api *api)
 	free(api->kube);
 	bpg_db_free(api->db);
 	bpg_zones_free(api->zones);
+	free(api->body);
 	free(api);
 }

@@ -1,0 +1,187 @@
+/*
+ * The submission table in MySQL 5.7/8 or MariaDB (libmariadb), kept
+ * compatible with BPG's schema: BPG and this gateway can share the same
+ * tables (spec section 9).
+ *
+ * One struct bpg_db per worker process, created after fork() and kept
+ * across requests.  Every statement is a prepared statement, prepared once
+ * per connection; every session runs with time_zone '+00:00'.  A statement
+ * that fails because the connection was lost is retried once on a new
+ * connection (all statements here are idempotent, so a retry after a lost
+ * reply is harmless); one that finds the table gone runs the migration
+ * again first.
+ *
+ * Not thread-safe: one handle is used by one thread at a time.
+ */
+#ifndef BPG_DB_H
+#define BPG_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "bpg_err.h"
+
+/*
+ * Longest host name (RFC 1035: 255 octets) and MySQL identifier (64),
+ * both without the terminating NUL.
+ */
+#define BPG_DB_MAX_HOST 255
+#define BPG_DB_MAX_NAME 64
+/* Port when the URL names none. */
+#define BPG_DB_DEFAULT_PORT 3306
+/*
+ * Timeouts (seconds) when the URL sets no connectTimeout or socketTimeout.
+ * JDBC waits forever by default; a worker must not hang on a dead
+ * database, so ours are bounded.  An explicit 0 keeps the JDBC meaning (no
+ * timeout).
+ */
+#define BPG_DB_DEFAULT_CONNECT_TIMEOUT 10
+#define BPG_DB_DEFAULT_SOCKET_TIMEOUT 30
+/*
+ * Bytes of a failure reason stored in error_message (a TEXT column holds
+ * at most 65535); longer reasons are cut at a UTF-8 character boundary.
+ */
+#define BPG_DB_MAX_ERROR_MESSAGE 4096
+/* dbName when the configuration gives none. */
+#define BPG_DB_DEFAULT_NAME "bpg"
+
+/*
+ * Config key dbStorageSOPS (spec 7.2), with secret references already
+ * resolved.  Owned by the config module; bpg_db_new() copies what it keeps.
+ */
+struct bpg_dbconf {
+	char *connection_string; /* JDBC URL; NULL or "" disables all DB work */
+	char *user; /* NULL or "": connect without credentials */
+	char *password; /* NULL or "": no password */
+	char *db_name; /* NULL or "": "bpg"; ^[0-9A-Za-z$_]+$ */
+};
+
+/*
+ * A parsed JDBC URL:
+ *
+ *	jdbc:mysql://[host][:port][/[database]][?key=value[&key=value...]]
+ *
+ * ("jdbc:mariadb://" too; the scheme is case-insensitive).  host is a
+ * name or IPv4 address of [0-9A-Za-z._-], or an IPv6 address in brackets,
+ * stored without them; an empty host means "localhost".  The connection
+ * is always TCP, as with JDBC.  database is [0-9A-Za-z$_-]{0,64}; it is
+ * only the session default, since every table name is qualified with
+ * dbName.  Of the parameters, connectTimeout and socketTimeout
+ * (milliseconds, 0 to 2147483647) are used; others are ignored, but must
+ * be printable ASCII.  Credentials in the URL, several hosts and fragments
+ * are rejected.
+ */
+struct bpg_db_url {
+	char host[BPG_DB_MAX_HOST + 1];
+	unsigned int port; /* 1 to 65535 */
+	char database[BPG_DB_MAX_NAME + 1]; /* "" if none */
+	long connect_timeout_ms; /* -1 if not given */
+	long socket_timeout_ms; /* -1 if not given */
+};
+
+/*
+ * Parse s[0..len) (need not be NUL-terminated; a NUL byte is an error)
+ * into *url.  BPG_EINVAL with ei naming the problem and its byte offset;
+ * the message never repeats parameter values or credentials.  *url is
+ * unspecified after an error.
+ */
+enum bpg_err bpg_db_parse_url(const char *s, size_t len, struct bpg_db_url *url,
+    struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * Check a dbName (NUL-terminated, not NULL): 1 to 64 bytes of
+ * [0-9A-Za-z$_].  BPG_ECONFIG otherwise, naming the offending value
+ * (non-printable bytes escaped).
+ */
+enum bpg_err bpg_db_check_name(
+    const char *name, struct bpg_errinfo *ei) BPG_WUR;
+
+/* Opaque handle: configuration, the connection and its statements. */
+struct bpg_db;
+
+/*
+ * Check conf and make a handle in *db (the caller frees it with
+ * bpg_db_free()).  No network I/O: the connection is opened on first use.
+ * conf is copied, so the caller may free it afterwards.  An empty
+ * connection string gives a disabled handle, on which every call succeeds
+ * and does nothing (bpg_db_get_submission() gives BPG_ENOTFOUND).
+ * BPG_EINVAL if conf or db is NULL, BPG_ECONFIG for a bad URL or dbName,
+ * BPG_ENOMEM.  The message never contains the password.
+ */
+enum bpg_err bpg_db_new(const struct bpg_dbconf *conf, struct bpg_db **db,
+    struct bpg_errinfo *ei) BPG_WUR;
+
+/* Whether db does database work (a connection string was configured). */
+bool bpg_db_enabled(const struct bpg_db *db);
+
+/*
+ * Connect if not connected, then, once per handle, run the start-up
+ * migration (spec 9.1 and the additions described in bpg_db.c), which is
+ * idempotent and safe on tables BPG created.  BPG_EDB if the server
+ * cannot be reached (within the connect timeout), refuses the login or a
+ * migration statement fails; the next call tries again.  BPG_EINVAL if
+ * the connection was opened by another process (handles must not cross
+ * fork()).  Called implicitly by the statements below.
+ */
+enum bpg_err bpg_db_connect(struct bpg_db *db, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * Server-side id of the current connection (as in SHOW PROCESSLIST), or 0
+ * if not connected.  For diagnostics and tests.
+ */
+unsigned long bpg_db_connection_id(const struct bpg_db *db);
+
+/*
+ * A submission row.  Borrowed strings, NUL-terminated; NULL stores SQL
+ * NULL.  submission_id must be 1 to 255 bytes.
+ */
+struct bpg_db_submission {
+	const char *submission_id;
+	const char *user; /* the proxy user */
+	const char *spark_version;
+	const char *request_body; /* sanitised request JSON (spec 2.20) */
+	const char *queue; /* as sent: raw, NULL when defaulted */
+	const char *app_name;
+};
+
+/*
+ * BPG's S1 (spec 9.2) plus app_name: insert the row, or update user,
+ * spark_version, request_body, queue and app_name if the ID exists.
+ * BPG_EINVAL for a bad submission_id, BPG_ETOOBIG if a value does not fit
+ * its column (255 characters; request_body 65535 bytes, a TEXT), BPG_EDB
+ * (the message carries the server's reason).
+ */
+enum bpg_err bpg_db_insert_submission(struct bpg_db *db,
+    const struct bpg_db_submission *sub, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * The SparkApplication could not be created: set status SUBMISSION_FAILED,
+ * error_message to reason (NULL stores NULL; cut to
+ * BPG_DB_MAX_ERROR_MESSAGE bytes) and finished_time to now, unless the row
+ * already has a finished_time.  A missing or finished row is left alone
+ * and is not an error.  BPG_EINVAL for a bad submission_id, BPG_EDB.
+ */
+enum bpg_err bpg_db_mark_failed(struct bpg_db *db, const char *submission_id,
+    const char *reason, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * Read one row into *row, a new JSON object the caller owns, keyed by
+ * column name, with every column: strings, integers, cost as a real,
+ * times as integer milliseconds since the epoch, SQL NULL as JSON null.
+ * BPG_ENOTFOUND if there is no such row (or DB work is disabled),
+ * BPG_EINVAL for a bad submission_id, BPG_EDB, BPG_ENOMEM.  *row is left
+ * untouched on error.
+ */
+enum bpg_err bpg_db_get_submission(struct bpg_db *db, const char *submission_id,
+    json_t **row, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * Close the statements and the connection, wipe the password and free db.
+ * NULL is a no-op.  In a process that merely inherited the handle, only
+ * that process's copy is closed: the other process's session goes on.
+ */
+void bpg_db_free(struct bpg_db *db);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * libFuzzer target: the JDBC URL parser (bpg_db_parse_url), which reads
+ * dbStorageSOPS.connectionString.  Besides memory errors, it checks what
+ * the parser promises on success.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpg_db.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct bpg_db_url u;
+	struct bpg_errinfo ei;
+	size_t n;
+
+	ei.msg[0] = '\0';
+	if (bpg_db_parse_url((const char *)data, size, &u, &ei) != BPG_OK) {
+		/* A message, NUL-terminated, naming no raw input byte. */
+		if (ei.msg[0] == '\0' ||
+		    memchr(ei.msg, '\0', sizeof(ei.msg)) == NULL)
+			abort();
+		return 0;
+	}
+	n = strnlen(u.host, sizeof(u.host));
+	if (n == 0 || n == sizeof(u.host))
+		abort();
+	if (strnlen(u.database, sizeof(u.database)) == sizeof(u.database))
+		abort();
+	if (u.port < 1 || u.port > 65535)
+		abort();
+	if (u.connect_timeout_ms < -1 || u.socket_timeout_ms < -1)
+		abort();
+	return 0;
+}
