@@ -1,17 +1,22 @@
 #!/bin/sh
-# Run the Check unit tests.  The database module is tested against a real
-# MariaDB, started here in a temporary directory and stopped afterwards.
+# Run the Check unit tests.  The database module runs against a real
+# MariaDB and the S3 module against s3rver, both started here in a
+# temporary directory and stopped afterwards.
 #   sh tests/run-unit.sh build/tests/check_a build/tests/check_b ...
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=${BPG_UNIT_DIR:-$top/var/unit}
 port=${BPG_UNIT_DB_PORT:-18416}
+s3port=${BPG_UNIT_S3_PORT:-18417}
 mkdir -p "$dir"
 sh "$top/tests/mariadb.sh" start "$dir/db" "$port" || exit 1
-trap 'sh "$top/tests/mariadb.sh" stop "$dir/db"' EXIT INT TERM
+trap 'sh "$top/tests/mariadb.sh" stop "$dir/db";
+    sh "$top/tests/s3rver.sh" stop "$dir/s3"' EXIT INT TERM
+sh "$top/tests/s3rver.sh" start "$dir/s3" "$s3port" || exit 1
 BPG_TEST_DB_PORT=$port
+BPG_TEST_S3_PORT=$s3port
 BPG_SHARED_DIR=${BPG_SHARED_DIR:-$top/../shared}
-export BPG_TEST_DB_PORT BPG_SHARED_DIR
+export BPG_TEST_DB_PORT BPG_TEST_S3_PORT BPG_SHARED_DIR
 
 pass=0 fail=0
 for t in "$@"; do
