@@ -6,6 +6,7 @@
 #ifndef BPG_CRD_H
 #define BPG_CRD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -26,6 +27,15 @@ enum bpg_err bpg_zones_new(struct bpg_zones **) BPG_WUR;
 void bpg_zones_free(struct bpg_zones *);
 /* The next zone of q's allowedZones, or NULL if it has none. */
 const char *bpg_zones_pick(struct bpg_zones *, const struct bpg_queue *q);
+/*
+ * Like bpg_zones_pick(), with errors: *zone is NULL when q is NULL or has
+ * no allowedZones (BPG_OK); BPG_ECONFIG "Invalid allowedZones: Some zone
+ * is empty" when an entry is NULL or "" (BPG's RuntimeException, a 500);
+ * BPG_ENOMEM.  Counters are keyed by q->name and start at 0.  *zone
+ * points into q.  (bpg_zones_pick() returns NULL for those errors.)
+ */
+enum bpg_err bpg_zones_next(struct bpg_zones *, const struct bpg_queue *q,
+    const char **zone, struct bpg_errinfo *) BPG_WUR;
 
 struct bpg_crd_ctx {
 	const char *submission_id;
@@ -40,6 +50,16 @@ struct bpg_crd_ctx {
  * Errors are BPG_EINVAL with BPG's texts (image not found, maxRunningMillis)
  * or with a clear text where BPG gave a 500 (unparseable memory or
  * coreLimit: quirk 8), or BPG_ENOMEM.
+ *
+ * Checks run in section 2.25's order: zones, driver, executor, image,
+ * sparkUIOptions, maxRunningMillis.  BPG_ECONFIG (500) for what BPG
+ * failed with a Java exception because of its config: an empty
+ * allowedZones entry ("Invalid allowedZones: Some zone is empty") and an
+ * ingressTLS entry without hosts.  A user name that is not UTF-8 is
+ * BPG_EINVAL.  zones may be NULL: no zone is picked and a request's
+ * bpg.pickedZones is removed.  ctx->submission_id and ctx->queue must
+ * not be NULL; ctx->user and ctx->proxy_user may be (the fields are then
+ * left out).  On success *cr is a new reference holding no JSON null.
  */
 enum bpg_err bpg_crd_build(const struct bpg_config *,
     const struct bpg_cluster *, struct bpg_submit_req *req,
@@ -47,8 +67,64 @@ enum bpg_err bpg_crd_build(const struct bpg_config *,
     struct bpg_errinfo *) BPG_WUR;
 
 /*
+ * The pieces of bpg_crd_build(), public for their unit tests (section 12).
+ * Each returns a new reference in *out (NULL where the text says "none")
+ * and BPG_OK, or BPG_ENOMEM.  Values are copied without JSON nulls.
+ */
+
+/*
+ * getSparkConf (section 2.14): default layer (Ranger gate, placeholder),
+ * cluster layer (placeholder), request layer, fixed layer, spark.app.name.
+ * *out is NULL when every layer is absent, else an object (maybe empty).
+ * A null value in the request layer removes the key (the CR never holds
+ * null).
+ */
+enum bpg_err bpg_crd_spark_conf(const struct bpg_config *,
+    const struct bpg_cluster *, const struct bpg_submit_req *,
+    const char *submission_id, json_t **out) BPG_WUR;
+
+/*
+ * getVolumes (section 2.16): the request's volumes when non-empty, else
+ * the cluster's when non-empty, else NULL.  Not duplicated (quirk 6).
+ */
+enum bpg_err bpg_crd_volumes(const struct bpg_cluster *,
+    const struct bpg_submit_req *, json_t **out) BPG_WUR;
+
+/*
+ * copyEnv (section 2.19) into the array dest: a source entry whose name
+ * is in dest as dest was on entry replaces the last such entry; others are
+ * appended (twice if named twice: BPG's behaviour).  Entries are copied.
+ */
+enum bpg_err bpg_crd_copy_env(json_t *dest, const json_t *src) BPG_WUR;
+
+/*
+ * populateEnv (section 2.19) on a spec object: for the driver then the
+ * executor, the cluster's env then the request's env are merged into
+ * spec.<pod>.env, creating the pod object and the list when needed.
+ */
+enum bpg_err bpg_crd_populate_env(json_t *spec, const struct bpg_cluster *,
+    const struct bpg_submit_req *) BPG_WUR;
+
+/*
+ * SparkPodNodeAffinityHelper (section 2.12): the nodeAffinity for the
+ * driver or the executors from the parent queue's config qc (NULL: none)
+ * and req's bpg.pickedZones.  Never NULL on BPG_OK; may be {}.
+ */
+enum bpg_err bpg_crd_node_affinity(const struct bpg_queue *qc,
+    const struct bpg_submit_req *, bool executor, json_t **out) BPG_WUR;
+
+/* True if s is a valid Kubernetes label value (empty included). */
+bool bpg_label_value_valid(const char *s);
+
+/*
  * normalizeLabelValue (section 2.21): a valid label value of at most 63
  * characters.  New string; NULL for NULL input or ENOMEM.
+ *
+ * Java walks UTF-16 units; this walks UTF-8 bytes and writes one '0' for
+ * each UTF-16 unit a character has (one for U+0080..U+FFFF, two above), so
+ * well-formed UTF-8 gives Java's result exactly ("caf\xc3\xa9" is "caf0",
+ * an emoji "00").  Each byte that is not part of well-formed UTF-8 gives
+ * one '0'.  The output is ASCII: never more than 63 bytes.
  */
 char *bpg_label_normalize(const char *s);
 

@@ -9,8 +9,10 @@
 #ifndef BPG_ROUTE_H
 #define BPG_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "bpg_config.h"
 #include "bpg_err.h"
@@ -47,6 +49,17 @@ enum bpg_err bpg_route_queue(const struct bpg_config *,
     char **queue, struct bpg_errinfo *) BPG_WUR;
 
 /*
+ * Section 8.3 steps 1-5 for the full queue: nothing to check when the
+ * config has no queues or the queue (first case-insensitive match) is not
+ * secure; otherwise the token must be given, secrets configured, and the
+ * token valid for the queue at now (bpg_jwt_check_queue).  BPG's texts:
+ * BPG_EINVAL for the 400s, BPG_ECONFIG for the 500s, BPG_ENOMEM.
+ */
+enum bpg_err bpg_route_check_token(const struct bpg_config *,
+    const char *token, const char *queue, time_t now,
+    struct bpg_errinfo *) BPG_WUR;
+
+/*
  * validateSubmissionRequest (section 2.4): the queue must be configured
  * (BPG_EINVAL, BPG's text; quirk 3 makes it a 400), executor instances
  * within the limit.
@@ -64,6 +77,15 @@ enum bpg_err bpg_route_cluster(const struct bpg_config *,
     const struct bpg_cluster **out, struct bpg_errinfo *) BPG_WUR;
 
 /*
+ * GatewayConfig's matchSparkVersion / matchQueue (section 12): the list
+ * holds the value, ASCII case-insensitively.  NULL or "" never matches.
+ */
+bool bpg_route_cluster_has_version(const struct bpg_cluster *,
+    const char *version);
+bool bpg_route_cluster_has_queue(const struct bpg_cluster *,
+    const char *queue);
+
+/*
  * A new submission ID (section 2.6): "<cluster id>-<32 hex>" and
  * "-<suffix>" when suffix is non-empty.  The suffix must be a DNS label and
  * the whole ID at most BPG_MAX_SUBMISSION_ID characters (quirk 33), else
@@ -75,12 +97,15 @@ enum bpg_err bpg_route_new_id(const struct bpg_cluster *, const char *suffix,
 
 /*
  * The cluster of a submission ID: the configured id followed by '-' and 32
- * lower-case hex digits (optionally "-<suffix>"), the longest such id
- * winning (quirk 1: ids may contain dashes).  Errors (BPG_EINVAL, BPG's
- * texts): "submissionId <id> is invalid" for a malformed ID, "Cluster <c>
- * (in submissionId: <id>) not exists" for a well-formed ID of no
- * configured cluster.  The ID is echoed only when it is printable and
- * short; otherwise the message says so without repeating it.
+ * lower-case hex digits (optionally "-<DNS label>"), the longest such id
+ * winning (quirk 1: ids may contain dashes; weight does not matter).
+ * Errors (BPG_EINVAL, BPG's texts): "submissionId <id> is invalid" for a
+ * malformed ID ("null" for NULL), "Cluster <c> (in submissionId: <id>) not
+ * exists" for a well-formed ID of no configured cluster, c being the text
+ * before the first place a valid "-<32 hex>" tail starts.  An ID of more
+ * than 300 bytes or with a byte outside printable ASCII is never echoed:
+ * "submissionId is invalid (it starts with \"<escaped prefix>...\")".
+ * *out is NULL on error.
  */
 enum bpg_err bpg_route_cluster_of_id(const struct bpg_config *,
     const char *id, const struct bpg_cluster **out,

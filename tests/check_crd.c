@@ -1,0 +1,1939 @@
+/*
+ * Tests for lib/bpg_crd.c: the SparkApplication of bpg-reference section
+ * 2.24 byte for byte (tests/data/crd/sparkpi-golden.json, values and key
+ * order), built both from hand-made structs and through the real config
+ * and request parsers; the variants listed under 2.24; section 12's
+ * ApplicationSubmissionHelperTest (getSparkConf, getVolumes, populateEnv),
+ * SparkPodNodeAffinityHelperTest, SparkSpecHelperTest.copyEnv,
+ * ZoneManagerTest, KubernetesHelperTest (normalizeLabelValue) and
+ * DateTimeUtilsTest tables; and named tables of bad inputs with the error
+ * code and text each gets.  Every CR built here is also checked to hold no
+ * JSON null.
+ */
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "bpg_crd.h"
+#include "bpg_route.h"
+
+#define SUBMISSION_ID "c01-4f1d2b7e9a0c4d3e8b6a5f4e3d2c1b0a"
+#define MEM_MSG "(expected a number followed by a unit, e.g. \"2g\" or " \
+	"\"512m\")"
+#define LIMIT_MSG "(expected a whole number of cores, e.g. \"2\")"
+
+/* ---- test arena ------------------------------------------------------ */
+
+static void *arena[8192];
+static size_t narena;
+static json_t *jarena[1024];
+static size_t njarena;
+
+static void *
+track(void *p)
+{
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_lt(narena, sizeof(arena) / sizeof(arena[0]));
+	arena[narena++] = p;
+	return p;
+}
+
+static json_t *
+jtrack(json_t *j)
+{
+	ck_assert_ptr_nonnull(j);
+	ck_assert_uint_lt(njarena, sizeof(jarena) / sizeof(jarena[0]));
+	jarena[njarena++] = j;
+	return j;
+}
+
+static void
+teardown(void)
+{
+	while (narena > 0)
+		free(arena[--narena]);
+	while (njarena > 0)
+		json_decref(jarena[--njarena]);
+}
+
+static char *
+S(const char *s)
+{
+	return s != NULL ? track(strdup(s)) : NULL;
+}
+
+/* "a,b,c" as a list; NULL: absent; "": present and empty. */
+static struct bpg_strlist
+L(const char *csv)
+{
+	struct bpg_strlist l = { NULL, 0, false };
+	const char *p, *comma;
+	size_t n = 1;
+
+	if (csv == NULL)
+		return l;
+	l.present = true;
+	if (csv[0] == '\0')
+		return l;
+	for (p = csv; *p; p++)
+		n += *p == ',';
+	l.v = track(calloc(n, sizeof(char *)));
+	for (p = csv; ; p = comma + 1) {
+		comma = strchr(p, ',');
+		l.v[l.n++] = track(comma ? strndup(p, (size_t)(comma - p)) :
+		    strdup(p));
+		if (comma == NULL)
+			break;
+	}
+	return l;
+}
+
+/* A present map from "key=value" strings, NULL-terminated. */
+static struct bpg_kvmap
+KV(const char *first, ...)
+{
+	struct bpg_kvmap m = { NULL, 0, true };
+	const char *s, *eq;
+	va_list ap;
+	size_t n = 0;
+
+	va_start(ap, first);
+	for (s = first; s != NULL; s = va_arg(ap, const char *))
+		n++;
+	va_end(ap);
+	m.v = track(calloc(n + 1, sizeof(*m.v)));
+	va_start(ap, first);
+	for (s = first; s != NULL; s = va_arg(ap, const char *)) {
+		eq = strchr(s, '=');
+		ck_assert_ptr_nonnull(eq);
+		m.v[m.n].key = track(strndup(s, (size_t)(eq - s)));
+		m.v[m.n].value = S(eq + 1);
+		m.n++;
+	}
+	va_end(ap);
+	return m;
+}
+
+static json_t *
+J(const char *text)
+{
+	json_error_t err;
+	json_t *j;
+
+	if (text == NULL)
+		return NULL;
+	j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
+	ck_assert_msg(j != NULL, "bad test JSON %s: %s", text, err.text);
+	return jtrack(j);
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+/* tests/data/crd/<name>, from the repository root or next to the test. */
+static char *
+data_path(const char *name)
+{
+	char exe[PATH_MAX], *p;
+	const char *env = getenv("BPG_TEST_DATA");
+	ssize_t n;
+
+	if (env != NULL) {
+		ck_assert_int_gt(asprintf(&p, "%s/crd/%s", env, name), 0);
+		return track(p);
+	}
+	ck_assert_int_gt(asprintf(&p, "tests/data/crd/%s", name), 0);
+	if (access(p, R_OK) == 0)
+		return track(p);
+	free(p);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	/* build/tests/check_crd -> the repository root */
+	ck_assert_int_gt(asprintf(&p, "%s/../../tests/data/crd/%s",
+	    dirname(exe), name), 0);
+	return track(p);
+}
+
+static char *
+slurp(const char *name, size_t *len)
+{
+	const char *path = data_path(name);
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 0);
+	rewind(f);
+	buf = track(malloc((size_t)n + 1));
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static json_t *
+load_json(const char *name)
+{
+	json_error_t err;
+	json_t *j = json_load_file(data_path(name), JSON_REJECT_DUPLICATES,
+	    &err);
+
+	ck_assert_msg(j != NULL, "%s: %s", name, err.text);
+	return jtrack(j);
+}
+
+/* ---- assertions ------------------------------------------------------- */
+
+/* No JSON null anywhere in v (the CR is sent with nulls omitted). */
+static void
+assert_no_nulls_at(const json_t *v, const char *path)
+{
+	const char *k;
+	json_t *c;
+	size_t i;
+	char sub[512];
+
+	ck_assert_msg(!json_is_null(v), "null at %s", path);
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)(uintptr_t)v, k, c) {
+			snprintf(sub, sizeof(sub), "%s.%s", path, k);
+			assert_no_nulls_at(c, sub);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, c) {
+			snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+			assert_no_nulls_at(c, sub);
+		}
+	}
+}
+
+static void
+assert_no_nulls(const json_t *cr)
+{
+	ck_assert_ptr_nonnull(cr);
+	assert_no_nulls_at(cr, "$");
+}
+
+/*
+ * Equal values and the same key order (compact dumps compared).  Messages
+ * show the text around the first difference: Check caps their size.
+ */
+static void
+assert_same(const json_t *got, const json_t *want, const char *what)
+{
+	char *g = json_dumps(got, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *w = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
+	size_t i = 0, from;
+
+	ck_assert_ptr_nonnull(g);
+	ck_assert_ptr_nonnull(w);
+	while (g[i] != '\0' && g[i] == w[i])
+		i++;
+	from = i > 100 ? i - 100 : 0;
+	ck_assert_msg(json_equal(got, want), "%s differs at byte %zu:\n"
+	    " got ...%.200s\nwant ...%.200s", what, i, g + from, w + from);
+	ck_assert_msg(g[i] == '\0' && w[i] == '\0', "%s key order differs at "
+	    "byte %zu:\n got ...%.200s\nwant ...%.200s", what, i, g + from,
+	    w + from);
+	free(g);
+	free(w);
+}
+
+/* The value at a dotted path ("spec.driver.cores"). */
+static json_t *
+at(json_t *v, const char *path)
+{
+	char buf[256], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok != NULL && v != NULL;
+	    tok = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, tok);
+	return v;
+}
+
+static const char *
+at_str(json_t *v, const char *path)
+{
+	return json_string_value(at(v, path));
+}
+
+/* ---- the SparkPi fixture of section 2.24, by hand --------------------- */
+
+struct fx {
+	struct bpg_config cfg;
+	struct bpg_cluster cl;
+	struct bpg_queue q[2];
+	struct bpg_image im[2];
+	struct bpg_submit_req req;
+	struct bpg_crd_ctx ctx;
+	struct bpg_zones *zones;
+};
+
+static void
+queue_defaults(struct bpg_queue *q, const char *name)
+{
+	memset(q, 0, sizeof(*q));
+	q->name = S(name);
+	q->driver_cpu_ratio = q->executor_cpu_ratio = 1.0;
+	q->driver_mem_ratio = q->executor_mem_ratio = 1.0;
+	q->max_executor_instances = 5000;
+}
+
+static void
+sparkpi(struct fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->cfg.default_spark_conf = KV(
+	    "spark.kubernetes.submission.connectionTimeout=30000",
+	    "spark.kubernetes.submission.requestTimeout=30000",
+	    "spark.kubernetes.driver.connectionTimeout=30000",
+	    "spark.kubernetes.driver.requestTimeout=30000", NULL);
+	f->cfg.fixed_spark_conf = KV("spark.authenticate=true", NULL);
+
+	f->cl.id = S("c01");
+	f->cl.weight = 100;
+	f->cl.eks_cluster = S("eks-dev-1");
+	f->cl.master_url = S("https://k8s-api.example.com");
+	f->cl.namespace = S("spark-applications");
+	f->cl.service_account = S("spark");
+	f->cl.spark_versions = L("3.5.0");
+	f->cl.queues = L("poc,dev");
+	f->cl.has_ttl_seconds = true;
+	f->cl.ttl_seconds = 86400;
+	f->cl.timeout_millis = 180000;
+	f->cl.spark_ui_url = S("https://sparkui.example.com");
+	f->cl.batch_scheduler = S("yunikorn");
+	f->cl.spark_conf = KV(
+	    "spark.kubernetes.executor.podNamePrefix="
+	    "{spark-application-resource-name}",
+	    "spark.eventLog.enabled=true", NULL);
+	f->cl.spark_ui_options = J("{\"servicePort\":4040,"
+	    "\"ingressAnnotations\":{\"kubernetes.io/ingress.class\":\"nginx\","
+	    "\"nginx.ingress.kubernetes.io/proxy-redirect-to\":"
+	    "\"/spark-applications/{spark-application-resource-name}/\"},"
+	    "\"ingressTLS\":[{\"hosts\":[\"sparkui.example.com\"],"
+	    "\"secretName\":\"sparkui-tls\"}]}");
+	f->cl.driver.env = J("[{\"name\":\"STATSD_SERVER_IP\",\"valueFrom\":"
+	    "{\"fieldRef\":{\"fieldPath\":\"status.hostIP\"}}},"
+	    "{\"name\":\"STATSD_SERVER_PORT\",\"value\":\"8125\"}]");
+	f->cl.executor.env = J("[{\"name\":\"STATSD_SERVER_PORT\","
+	    "\"value\":\"8125\"}]");
+	f->cfg.clusters = &f->cl;
+	f->cfg.nclusters = 1;
+
+	f->im[0].name = S("apache/spark:3.5.0");
+	f->im[0].types = L("Java,Scala");
+	f->im[0].version = S("3.5.0");
+	f->im[1].name = S("apache/spark-py:3.5.0");
+	f->im[1].types = L("Python");
+	f->im[1].version = S("3.5.0");
+	f->cfg.images = f->im;
+	f->cfg.nimages = 2;
+	f->cfg.allowed_users = L("*");
+
+	queue_defaults(&f->q[0], "poc");
+	queue_defaults(&f->q[1], "dev");
+	f->q[1].has_max_running_millis = true;
+	f->q[1].max_running_millis = 86400000;
+	f->q[1].driver_node_label_key = S("node_group_category");
+	f->q[1].driver_node_label_values = L("spark_driver");
+	f->q[1].executor_node_label_key = S("node_group_category");
+	f->q[1].executor_node_label_values = L("spark_executor");
+	f->cfg.queues = f->q;
+	f->cfg.nqueues = 2;
+	f->cfg.has_queues = true;
+
+	f->req.application_name = S("SparkPiDemo");
+	f->req.queue = S("dev");
+	f->req.spark_version = S("3.5.0");
+	f->req.main_application_file =
+	    S("local:///usr/lib/spark/examples/jars/spark-examples.jar");
+	f->req.main_class = S("org.apache.spark.examples.SparkPi");
+	f->req.driver.present = true;
+	f->req.driver.has_cores = true;
+	f->req.driver.cores = 1;
+	f->req.driver.memory = S("2g");
+	f->req.driver.service_account = S("emr-containers-sa-spark");
+	f->req.driver.labels = J("{\"version\":\"3.5.0\"}");
+	f->req.executor.present = true;
+	f->req.executor.has_instances = true;
+	f->req.executor.instances = 1;
+	f->req.executor.has_cores = true;
+	f->req.executor.cores = 1;
+	f->req.executor.memory = S("2g");
+	f->req.executor.labels = J("{\"version\":\"3.5.0\"}");
+
+	f->ctx.submission_id = SUBMISSION_ID;
+	f->ctx.user = "alice";
+	f->ctx.proxy_user = "alice";
+	f->ctx.queue = "dev";
+	ck_assert_int_eq(bpg_zones_new(&f->zones), BPG_OK);
+}
+
+static void
+fx_done(struct fx *f)
+{
+	bpg_zones_free(f->zones);
+	f->zones = NULL;
+}
+
+/* Build; on success the CR is tracked and checked for nulls. */
+static enum bpg_err
+build(struct fx *f, json_t **cr, struct bpg_errinfo *ei)
+{
+	enum bpg_err e;
+
+	ei->msg[0] = '\0';
+	e = bpg_crd_build(&f->cfg, &f->cl, &f->req, &f->ctx, f->zones, cr,
+	    ei);
+	if (e == BPG_OK) {
+		jtrack(*cr);
+		assert_no_nulls(*cr);
+	} else
+		ck_assert_ptr_null(*cr);
+	return e;
+}
+
+static json_t *
+build_ok(struct fx *f)
+{
+	struct bpg_errinfo ei;
+	json_t *cr;
+
+	ck_assert_msg(build(f, &cr, &ei) == BPG_OK, "build: %s", ei.msg);
+	return cr;
+}
+
+/* ---- golden (section 2.24) ------------------------------------------- */
+
+START_TEST(test_golden_by_hand)
+{
+	struct fx f;
+	json_t *cr;
+
+	sparkpi(&f);
+	cr = build_ok(&f);
+	assert_same(cr, load_json("sparkpi-golden.json"), "SparkPi CR");
+	/* The request's sparkConf was absent and stays so (quirk 5). */
+	ck_assert_ptr_null(f.req.spark_conf);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_golden_through_parsers)
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_submit_req req;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_crd_ctx ctx = { SUBMISSION_ID, "alice", "alice", NULL };
+	struct bpg_zones *zones;
+	struct bpg_rng rng;
+	const struct bpg_cluster *cl;
+	char *queue = NULL, id[BPG_MAX_SUBMISSION_ID + 1];
+	const char *body;
+	json_t *cr = NULL;
+	size_t len;
+
+	memset(&cerr, 0, sizeof(cerr));
+	ck_assert_msg(bpg_config_load(data_path("sparkpi-config.yaml"), &cfg,
+	    &cerr) == BPG_OK, "config: %s: %s", cerr.path, cerr.msg);
+	body = slurp("sparkpi-request.json", &len);
+	ck_assert_msg(bpg_req_parse(body, len, BPG_REQ_JSON, &req, &ei) ==
+	    BPG_OK, "request: %s", ei.msg);
+	ck_assert_int_eq(bpg_zones_new(&zones), BPG_OK);
+
+	/* The whole route of section 2, as the edge runs it. */
+	bpg_rng_seed_with(&rng, 1);
+	ck_assert_int_eq(bpg_route_queue(cfg, &req, "alice", &rng, &queue,
+	    &ei), BPG_OK);
+	ck_assert_str_eq(queue, "dev");
+	ck_assert_int_eq(bpg_route_validate(cfg, &req, queue, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_route_cluster(cfg, &req, queue, &rng, &cl, &ei),
+	    BPG_OK);
+	ck_assert_str_eq(cl->id, "c01");
+	ck_assert_int_eq(bpg_route_new_id(cl, req.submission_id_suffix, &rng,
+	    id, &ei), BPG_OK);
+	ck_assert_int_eq(strncmp(id, "c01-", 4), 0);
+	ck_assert_uint_eq(strlen(id), 36);
+	ctx.queue = queue;
+	/* The golden file fixes the ID. */
+	ck_assert_msg(bpg_crd_build(cfg, cl, &req, &ctx, zones, &cr, &ei) ==
+	    BPG_OK, "build: %s", ei.msg);
+	jtrack(cr);
+	assert_no_nulls(cr);
+	assert_same(cr, load_json("sparkpi-golden.json"), "SparkPi CR");
+
+	free(queue);
+	bpg_zones_free(zones);
+	bpg_req_reset(&req);
+	bpg_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_golden_yaml_request)
+{
+	static const char yaml[] =
+	    "applicationName: SparkPiDemo\n"
+	    "queue: dev\n"
+	    "sparkVersion: 3.5.0\n"
+	    "mainApplicationFile: "
+	    "local:///usr/lib/spark/examples/jars/spark-examples.jar\n"
+	    "mainClass: org.apache.spark.examples.SparkPi\n"
+	    "driver: {cores: 1, memory: 2g, serviceAccount: "
+	    "emr-containers-sa-spark, labels: {version: 3.5.0}}\n"
+	    "executor: {instances: 1, cores: 1, memory: 2g, labels: "
+	    "{version: 3.5.0}}\n";
+	struct fx f;
+	struct bpg_submit_req req;
+	struct bpg_errinfo ei = { "" };
+	json_t *cr;
+
+	sparkpi(&f);
+	ck_assert_msg(bpg_req_parse(yaml, sizeof(yaml) - 1, BPG_REQ_YAML,
+	    &req, &ei) == BPG_OK, "request: %s", ei.msg);
+	f.req = req;
+	cr = build_ok(&f);
+	assert_same(cr, load_json("sparkpi-golden.json"), "SparkPi CR (YAML)");
+	bpg_req_reset(&req);
+	fx_done(&f);
+}
+END_TEST
+
+/* ---- variants of section 2.24 ---------------------------------------- */
+
+START_TEST(test_variant_no_node_labels)
+{
+	struct fx f;
+	json_t *cr, *want;
+
+	sparkpi(&f);
+	f.q[1].driver_node_label_values = L(NULL);
+	f.q[1].executor_node_label_values = L("");
+	cr = build_ok(&f);
+	want = jtrack(json_deep_copy(load_json("sparkpi-golden.json")));
+	json_object_set_new(at(want, "spec.driver"), "affinity",
+	    json_pack("{s:{}}", "nodeAffinity"));
+	json_object_set_new(at(want, "spec.executor"), "affinity",
+	    json_pack("{s:{}}", "nodeAffinity"));
+	assert_same(cr, want, "CR without node labels");
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_variant_zones)
+{
+	struct fx f;
+	json_t *cr, *zexpr_a, *zexpr_b, *conf_keys;
+	const char *k;
+	json_t *v;
+
+	sparkpi(&f);
+	f.q[1].allowed_zones = L("us-west-2a,us-west-2b");
+	zexpr_a = J("{\"key\":\"topology.kubernetes.io/zone\","
+	    "\"operator\":\"In\",\"values\":[\"us-west-2a\"]}");
+	zexpr_b = J("{\"key\":\"topology.kubernetes.io/zone\","
+	    "\"operator\":\"In\",\"values\":[\"us-west-2b\"]}");
+
+	/* First submission with "sparkConf": {}. */
+	f.req.spark_conf = J("{}");
+	cr = build_ok(&f);
+	ck_assert_str_eq(json_string_value(json_object_get(at(cr,
+	    "spec.sparkConf"), "bpg.pickedZones")), "us-west-2a");
+	/* The request shows it too (the stored request body). */
+	ck_assert_str_eq(json_string_value(json_object_get(f.req.spark_conf,
+	    "bpg.pickedZones")), "us-west-2a");
+	/* The request layer sits between the cluster and fixed layers. */
+	conf_keys = jtrack(json_array());
+	json_object_foreach(at(cr, "spec.sparkConf"), k, v)
+		json_array_append_new(conf_keys, json_string(k));
+	ck_assert_str_eq(json_string_value(json_array_get(conf_keys, 6)),
+	    "bpg.pickedZones");
+	ck_assert_str_eq(json_string_value(json_array_get(conf_keys, 7)),
+	    "spark.authenticate");
+	{
+		json_t *d = at(cr, "spec.driver.affinity.nodeAffinity."
+		    "requiredDuringSchedulingIgnoredDuringExecution");
+		json_t *me = json_object_get(json_array_get(
+		    json_object_get(d, "nodeSelectorTerms"), 0),
+		    "matchExpressions");
+
+		ck_assert_uint_eq(json_array_size(me), 2);
+		ck_assert_str_eq(json_string_value(json_object_get(
+		    json_array_get(me, 0), "key")), "node_group_category");
+		assert_same(json_array_get(me, 1), zexpr_a, "driver zone");
+		d = at(cr, "spec.executor.affinity.nodeAffinity."
+		    "requiredDuringSchedulingIgnoredDuringExecution");
+		me = json_object_get(json_array_get(json_object_get(d,
+		    "nodeSelectorTerms"), 0), "matchExpressions");
+		ck_assert_uint_eq(json_array_size(me), 2);
+		assert_same(json_array_get(me, 1), zexpr_a, "executor zone");
+	}
+
+	/* The next submission gets the next zone. */
+	f.req.spark_conf = J("{}");
+	cr = build_ok(&f);
+	ck_assert_str_eq(json_string_value(json_object_get(at(cr,
+	    "spec.sparkConf"), "bpg.pickedZones")), "us-west-2b");
+
+	/* Quirk 5, kept: no sparkConf, no zone, but the pick is used up. */
+	f.req.spark_conf = NULL;
+	cr = build_ok(&f);
+	ck_assert_ptr_null(json_object_get(at(cr, "spec.sparkConf"),
+	    "bpg.pickedZones"));
+	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(
+	    json_object_get(at(cr, "spec.driver.affinity.nodeAffinity."
+	    "requiredDuringSchedulingIgnoredDuringExecution"),
+	    "nodeSelectorTerms"), 0), "matchExpressions")), 1);
+	f.req.spark_conf = J("{}");
+	cr = build_ok(&f);
+	{
+		json_t *me = json_object_get(json_array_get(json_object_get(
+		    at(cr, "spec.executor.affinity.nodeAffinity."
+		    "requiredDuringSchedulingIgnoredDuringExecution"),
+		    "nodeSelectorTerms"), 0), "matchExpressions");
+
+		assert_same(json_array_get(me, 1), zexpr_b, "fourth zone");
+	}
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_variant_picked_zones_not_injectable)
+{
+	struct fx f;
+	json_t *cr;
+
+	/* dev has no allowedZones: a user's bpg.pickedZones is removed. */
+	sparkpi(&f);
+	f.req.spark_conf = J("{\"bpg.pickedZones\":\"evil-zone\","
+	    "\"spark.x\":\"1\"}");
+	cr = build_ok(&f);
+	ck_assert_ptr_null(json_object_get(at(cr, "spec.sparkConf"),
+	    "bpg.pickedZones"));
+	ck_assert_ptr_null(json_object_get(f.req.spark_conf,
+	    "bpg.pickedZones"));
+	ck_assert_str_eq(json_string_value(json_object_get(at(cr,
+	    "spec.sparkConf"), "spark.x")), "1");
+	assert_same(at(cr, "spec.driver.affinity"),
+	    at(load_json("sparkpi-golden.json"), "spec.driver.affinity"),
+	    "driver affinity");
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_variant_airflow)
+{
+	struct fx f;
+	json_t *cr;
+
+	/* The caller resolved ?dagUser=bob for airflow_system_account. */
+	sparkpi(&f);
+	f.ctx.user = "airflow_system_account";
+	f.ctx.proxy_user = "bob";
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "spec.originalUser"),
+	    "airflow_system_account");
+	ck_assert_str_eq(at_str(cr, "spec.proxyUser"), "bob");
+	ck_assert_str_eq(at_str(cr, "metadata.labels.proxyUser"), "bob");
+	/* Without the parameter BPG uses the literal "dagUser" (quirk 34). */
+	f.ctx.proxy_user = "dagUser";
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "metadata.labels.proxyUser"), "dagUser");
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_variant_proxy_user_label)
+{
+	struct fx f;
+	json_t *cr;
+
+	/* Quirk 10: the label is normalised, the spec keeps the name. */
+	sparkpi(&f);
+	f.ctx.user = f.ctx.proxy_user = "alice@example.com";
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "metadata.labels.proxyUser"),
+	    "alice0example.com");
+	ck_assert_str_eq(at_str(cr, "spec.proxyUser"), "alice@example.com");
+	ck_assert_str_eq(at_str(cr, "spec.originalUser"), "alice@example.com");
+	f.ctx.proxy_user = "Jean.Dupont";
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "metadata.labels.proxyUser"),
+	    "Jean.Dupont");
+	f.ctx.proxy_user = "Jos\xc3\xa9";
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "metadata.labels.proxyUser"), "Jos0");
+	ck_assert_str_eq(at_str(cr, "spec.proxyUser"), "Jos\xc3\xa9");
+	/* Invalid UTF-8 never reaches the JSON. */
+	f.ctx.proxy_user = "bad\xff";
+	{
+		struct bpg_errinfo ei;
+
+		ck_assert_int_eq(build(&f, &cr, &ei), BPG_EINVAL);
+	}
+	fx_done(&f);
+}
+END_TEST
+
+/* ---- bad inputs ------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	const char *driver_memory;
+	const char *executor_memory;
+	const char *driver_core_limit;
+	const char *executor_core_limit;
+	const char *max_running;	/* request bpg.maxRunningMillis */
+	const char *version;
+	const char *type;
+	const char *queue;		/* ctx queue; NULL: dev */
+	enum bpg_err code;
+	const char *msg;
+} bad_rows[] = {
+	{ "memory_no_unit", "2048", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  BPG_EINVAL, "Invalid value for driver.memory: \"2048\" " MEM_MSG },
+	{ "memory_unit_only", "g", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  BPG_EINVAL, "Invalid value for driver.memory: \"g\" " MEM_MSG },
+	{ "memory_negative", "-1g", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  BPG_EINVAL, "Invalid value for driver.memory: \"-1g\" " MEM_MSG },
+	{ "memory_empty", "", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  BPG_EINVAL, "Invalid value for driver.memory: \"\" " MEM_MSG },
+	{ "memory_two_dots", "1.2.3g", NULL, NULL, NULL, NULL, NULL, NULL,
+	  NULL, BPG_EINVAL, "Invalid value for driver.memory: \"1.2.3g\" "
+	  MEM_MSG },
+	{ "memory_dot_only", ".g", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	  BPG_EINVAL, "Invalid value for driver.memory: \".g\" " MEM_MSG },
+	{ "memory_space_first", " 2g", NULL, NULL, NULL, NULL, NULL, NULL,
+	  NULL, BPG_EINVAL, "Invalid value for driver.memory: \" 2g\" "
+	  MEM_MSG },
+	{ "memory_control_bytes_escaped", "\x1b" "2g", NULL, NULL, NULL, NULL,
+	  NULL, NULL, NULL, BPG_EINVAL, "Invalid value for driver.memory: "
+	  "\"\\x1b2g\" " MEM_MSG },
+	{ "memory_too_large", "99999999999g", NULL, NULL, NULL, NULL, NULL,
+	  NULL, NULL, BPG_EINVAL, "Invalid value for driver.memory: "
+	  "\"99999999999g\" (the number is too large)" },
+	{ "executor_memory_no_unit", NULL, "4096", NULL, NULL, NULL, NULL,
+	  NULL, NULL, BPG_EINVAL, "Invalid value for executor.memory: "
+	  "\"4096\" " MEM_MSG },
+	{ "coreLimit_millicores", NULL, NULL, "1500m", NULL, NULL, NULL, NULL,
+	  NULL, BPG_EINVAL, "Invalid value for driver.coreLimit: \"1500m\" "
+	  LIMIT_MSG },
+	{ "coreLimit_fraction", NULL, NULL, "1.5", NULL, NULL, NULL, NULL,
+	  NULL, BPG_EINVAL, "Invalid value for driver.coreLimit: \"1.5\" "
+	  LIMIT_MSG },
+	{ "coreLimit_over_int", NULL, NULL, "3000000000", NULL, NULL, NULL,
+	  NULL, NULL, BPG_EINVAL, "Invalid value for driver.coreLimit: "
+	  "\"3000000000\" " LIMIT_MSG },
+	{ "executor_coreLimit_text", NULL, NULL, NULL, "abc", NULL, NULL,
+	  NULL, NULL, BPG_EINVAL, "Invalid value for executor.coreLimit: "
+	  "\"abc\" " LIMIT_MSG },
+	{ "maxRunningMillis_abc", NULL, NULL, NULL, NULL, "abc", NULL, NULL,
+	  NULL, BPG_EINVAL, "Invalid value for config bpg.maxRunningMillis: "
+	  "abc" },
+	{ "maxRunningMillis_fraction", NULL, NULL, NULL, NULL, "1.5", NULL,
+	  NULL, NULL, BPG_EINVAL, "Invalid value for config "
+	  "bpg.maxRunningMillis: 1.5" },
+	{ "maxRunningMillis_over_long", NULL, NULL, NULL, NULL,
+	  "9223372036854775808", NULL, NULL, NULL, BPG_EINVAL,
+	  "Invalid value for config bpg.maxRunningMillis: "
+	  "9223372036854775808" },
+	{ "maxRunningMillis_over_queue_max", NULL, NULL, NULL, NULL,
+	  "86400001", NULL, NULL, NULL, BPG_EINVAL, "maxRunningMillis "
+	  "86400001 is too large than allowed 86400000 for queue dev" },
+	{ "maxRunningMillis_over_default_max", NULL, NULL, NULL, NULL,
+	  "43200001", NULL, NULL, "poc", BPG_EINVAL, "maxRunningMillis "
+	  "43200001 is too large than allowed 43200000 for queue poc" },
+	{ "maxRunningMillis_child_queue_uses_parent", NULL, NULL, NULL, NULL,
+	  "86400001", NULL, NULL, "dev.team1", BPG_EINVAL, "maxRunningMillis "
+	  "86400001 is too large than allowed 86400000 for queue dev.team1" },
+	{ "image_not_found_version", NULL, NULL, NULL, NULL, NULL, "9.9",
+	  NULL, NULL, BPG_EINVAL, "Spark image not found for type: Java, "
+	  "version: 9.9" },
+	{ "image_not_found_type", NULL, NULL, NULL, NULL, NULL, NULL, "R",
+	  NULL, BPG_EINVAL, "Spark image not found for type: R, version: "
+	  "3.5.0" },
+	{ "precedence_memory_before_image", "2048", NULL, NULL, NULL, NULL,
+	  "9.9", NULL, NULL, BPG_EINVAL, "Invalid value for driver.memory: "
+	  "\"2048\" " MEM_MSG },
+	{ "precedence_driver_before_executor", "2048", "4096", NULL, NULL,
+	  NULL, NULL, NULL, NULL, BPG_EINVAL, "Invalid value for "
+	  "driver.memory: \"2048\" " MEM_MSG },
+	{ "precedence_executor_before_image", NULL, "4096", NULL, NULL, NULL,
+	  "9.9", NULL, NULL, BPG_EINVAL, "Invalid value for executor.memory: "
+	  "\"4096\" " MEM_MSG },
+	{ "precedence_coreLimit_before_memory", "2048", NULL, "1500m", NULL,
+	  NULL, NULL, NULL, NULL, BPG_EINVAL, "Invalid value for "
+	  "driver.coreLimit: \"1500m\" " LIMIT_MSG },
+	{ "precedence_image_before_maxRunningMillis", NULL, NULL, NULL, NULL,
+	  "abc", "9.9", NULL, NULL, BPG_EINVAL, "Spark image not found for "
+	  "type: Java, version: 9.9" },
+};
+
+START_TEST(test_bad_inputs)
+{
+	struct fx f;
+	struct bpg_errinfo ei;
+	json_t *cr = NULL;
+	enum bpg_err e;
+
+	sparkpi(&f);
+	if (bad_rows[_i].driver_memory)
+		f.req.driver.memory = S(bad_rows[_i].driver_memory);
+	if (bad_rows[_i].executor_memory)
+		f.req.executor.memory = S(bad_rows[_i].executor_memory);
+	f.req.driver.core_limit = S(bad_rows[_i].driver_core_limit);
+	f.req.executor.core_limit = S(bad_rows[_i].executor_core_limit);
+	if (bad_rows[_i].max_running) {
+		f.req.spark_conf = jtrack(json_object());
+		json_object_set_new(f.req.spark_conf, "bpg.maxRunningMillis",
+		    json_string(bad_rows[_i].max_running));
+	}
+	if (bad_rows[_i].version)
+		f.req.spark_version = S(bad_rows[_i].version);
+	if (bad_rows[_i].type)
+		f.req.type = S(bad_rows[_i].type);
+	if (bad_rows[_i].queue)
+		f.ctx.queue = bad_rows[_i].queue;
+	e = build(&f, &cr, &ei);
+	ck_assert_msg(e == bad_rows[_i].code, "row %s: %d (%s)",
+	    bad_rows[_i].name, e, ei.msg);
+	ck_assert_msg(strcmp(ei.msg, bad_rows[_i].msg) == 0,
+	    "row %s: got \"%s\"", bad_rows[_i].name, ei.msg);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_bad_config)
+{
+	struct fx f;
+	struct bpg_errinfo ei;
+	json_t *cr;
+
+	/* ingressTLS without hosts: BPG's NullPointerException, a 500. */
+	sparkpi(&f);
+	f.cl.spark_ui_options = J("{\"ingressTLS\":[{\"hosts\":[\"h\"]},"
+	    "{\"secretName\":\"s\"}]}");
+	ck_assert_int_eq(build(&f, &cr, &ei), BPG_ECONFIG);
+	ck_assert_str_eq(ei.msg, "sparkUIOptions of cluster c01: "
+	    "ingressTLS[1] has no hosts");
+	/* ... raised after the image (section 2.25 rows 14 and 15). */
+	f.req.spark_version = S("9.9");
+	ck_assert_int_eq(build(&f, &cr, &ei), BPG_EINVAL);
+	fx_done(&f);
+
+	/* An empty zone: BPG's RuntimeException, before the pods. */
+	sparkpi(&f);
+	f.q[1].allowed_zones = L("us-west-2a,");
+	f.q[1].allowed_zones.v[1][0] = '\0';
+	f.req.driver.memory = S("2048");
+	ck_assert_int_eq(build(&f, &cr, &ei), BPG_ECONFIG);
+	ck_assert_str_eq(ei.msg, "Invalid allowedZones: Some zone is empty");
+	fx_done(&f);
+}
+END_TEST
+
+/* ---- accepted values: cores, coreLimit, memory ----------------------- */
+
+static const struct {
+	const char *name;
+	int64_t cores;
+	const char *core_limit;
+	const char *memory;
+	double cpu_ratio, mem_ratio;
+	int64_t want_cores;
+	const char *want_limit;
+	const char *want_memory;
+} val_rows[] = {
+	{ "defaults", 1, NULL, "2g", 1.0, 1.0, 1, "1000.0m", "2g" },
+	{ "two_cores", 2, NULL, "2g", 1.0, 1.0, 2, "2000.0m", "2g" },
+	{ "fraction_truncated", 1, NULL, "2.5g", 1.0, 1.0, 1, "1000.0m", "2g" },
+	{ "gi_unit_kept", 1, NULL, "2Gi", 1.0, 1.0, 1, "1000.0m", "2Gi" },
+	{ "megabytes", 1, NULL, "512m", 1.0, 1.0, 1, "1000.0m", "512m" },
+	{ "unknown_unit_kept_as_bpg", 1, NULL, "1.5x", 1.0, 1.0, 1, "1000.0m",
+	  "1x" },
+	{ "leading_dot", 1, NULL, ".5g", 1.0, 1.0, 1, "1000.0m", "0g" },
+	{ "trailing_dot", 1, NULL, "1.g", 1.0, 1.0, 1, "1000.0m", "1g" },
+	{ "ratio_applied_twice", 2, NULL, "2g", 1.25, 1.0, 3, "3750.0m",
+	  "2g" },
+	{ "ratio_float_error_as_java", 3, NULL, "3g", 1.1, 1.1, 3, "3301.0m",
+	  "4g" },
+	{ "mem_ratio", 1, NULL, "2g", 1.0, 1.5, 1, "1000.0m", "3g" },
+	{ "user_core_limit", 2, "2", "2g", 1.25, 1.0, 3, "3", "2g" },
+	{ "user_core_limit_plus", 1, "+2", "2g", 1.0, 1.0, 1, "2", "2g" },
+	{ "round_half_up", 1, NULL, "1g", 0.5, 1.0, 1, "500.0m", "1g" },
+	{ "round_down_to_zero", 1, NULL, "1g", 0.4, 1.0, 0, "0.0m", "1g" },
+	{ "empty_core_limit_is_default", 1, "", "1g", 1.0, 1.0, 1, "1000.0m",
+	  "1g" },
+};
+
+START_TEST(test_values)
+{
+	struct fx f;
+	json_t *cr;
+	int p;
+	static const char *const pods[] = { "spec.driver", "spec.executor" };
+	char path[64];
+
+	sparkpi(&f);
+	f.q[1].driver_cpu_ratio = f.q[1].executor_cpu_ratio =
+	    val_rows[_i].cpu_ratio;
+	f.q[1].driver_mem_ratio = f.q[1].executor_mem_ratio =
+	    val_rows[_i].mem_ratio;
+	f.req.driver.cores = f.req.executor.cores = val_rows[_i].cores;
+	f.req.driver.core_limit = f.req.executor.core_limit =
+	    S(val_rows[_i].core_limit);
+	f.req.driver.memory = f.req.executor.memory = S(val_rows[_i].memory);
+	cr = build_ok(&f);
+	for (p = 0; p < 2; p++) {
+		snprintf(path, sizeof(path), "%s.cores", pods[p]);
+		ck_assert_msg(json_integer_value(at(cr, path)) ==
+		    val_rows[_i].want_cores, "row %s: %s", val_rows[_i].name,
+		    path);
+		snprintf(path, sizeof(path), "%s.coreLimit", pods[p]);
+		ck_assert_msg(strcmp(at_str(cr, path),
+		    val_rows[_i].want_limit) == 0, "row %s: %s = %s",
+		    val_rows[_i].name, path, at_str(cr, path));
+		snprintf(path, sizeof(path), "%s.memory", pods[p]);
+		ck_assert_msg(strcmp(at_str(cr, path),
+		    val_rows[_i].want_memory) == 0, "row %s: %s = %s",
+		    val_rows[_i].name, path, at_str(cr, path));
+	}
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_pod_defaults_without_specs)
+{
+	struct fx f;
+	json_t *cr;
+
+	/* No driver or executor in the request: cores 1, memory 1g,
+	 * instances 1, the driver's account from the cluster. */
+	sparkpi(&f);
+	memset(&f.req.driver, 0, sizeof(f.req.driver));
+	memset(&f.req.executor, 0, sizeof(f.req.executor));
+	cr = build_ok(&f);
+	ck_assert_int_eq(json_integer_value(at(cr, "spec.driver.cores")), 1);
+	ck_assert_str_eq(at_str(cr, "spec.driver.memory"), "1g");
+	ck_assert_str_eq(at_str(cr, "spec.driver.coreLimit"), "1000.0m");
+	ck_assert_str_eq(at_str(cr, "spec.driver.serviceAccount"), "spark");
+	ck_assert_ptr_null(at(cr, "spec.executor.serviceAccount"));
+	ck_assert_int_eq(json_integer_value(at(cr, "spec.executor.instances")),
+	    1);
+	ck_assert_str_eq(at_str(cr, "spec.executor.memory"), "1g");
+	ck_assert_ptr_null(at(cr, "spec.driver.labels"));
+	/* Cluster env still comes in. */
+	ck_assert_uint_eq(json_array_size(at(cr, "spec.driver.env")), 2);
+	ck_assert_uint_eq(json_array_size(at(cr, "spec.executor.env")), 1);
+	fx_done(&f);
+}
+END_TEST
+
+/* ---- everything a request can carry, and the key order of 2.23 ------- */
+
+static const char *const spec_order[] = { "type", "sparkVersion", "mode",
+	"originalUser", "proxyUser", "image", "imagePullPolicy", "mainClass",
+	"mainApplicationFile", "arguments", "sparkConf", "batchScheduler",
+	"batchSchedulerOptions", "volumes", "driver", "executor", "deps",
+	"restartPolicy", "pythonVersion", "timeToLiveSeconds",
+	"sparkUIOptions", NULL };
+static const char *const driver_order[] = { "cores", "coreRequest",
+	"coreLimit", "memory", "memoryOverhead", "image", "env", "labels",
+	"annotations", "terminationGracePeriodSeconds", "serviceAccount",
+	"volumeMounts", "securityContext", "affinity", "javaOptions",
+	"podName", "kubernetesMaster", NULL };
+static const char *const executor_order[] = { "cores", "coreRequest",
+	"coreLimit", "memory", "memoryOverhead", "image", "env", "labels",
+	"annotations", "terminationGracePeriodSeconds", "serviceAccount",
+	"volumeMounts", "securityContext", "affinity", "dnsConfig",
+	"javaOptions", "instances", "deleteOnTermination", NULL };
+
+/* obj's keys are exactly order[], in that order. */
+static void
+assert_keys(json_t *obj, const char *const *order, const char *what)
+{
+	const char *k;
+	json_t *v;
+	size_t i = 0;
+
+	json_object_foreach(obj, k, v) {
+		ck_assert_msg(order[i] != NULL, "%s: extra key %s", what, k);
+		ck_assert_msg(strcmp(k, order[i]) == 0, "%s: key %zu is %s, "
+		    "want %s", what, i, k, order[i]);
+		i++;
+	}
+	ck_assert_msg(order[i] == NULL, "%s: missing %s", what, order[i]);
+}
+
+static void
+full_request(struct fx *f)
+{
+	struct bpg_pod_req *p;
+	int i;
+
+	f->req.image = S("my/image:1");
+	f->req.image_pull_policy = S("Always");
+	f->req.arguments = J("[\"1000\",\"x\"]");
+	f->req.spark_conf = J("{\"spark.x\":\"y\"}");
+	f->req.volumes = J("[{\"name\":\"v1\",\"hostPath\":{\"path\":\"/a\","
+	    "\"type\":\"Directory\"}}]");
+	f->req.deps = J("{\"jars\":[\"s3://b/x.jar\"],\"files\":[]}");
+	f->req.restart_policy = J("{\"type\":\"OnFailure\","
+	    "\"onFailureRetries\":3}");
+	f->req.python_version = S("3");
+	for (i = 0; i < 2; i++) {
+		p = i == 0 ? &f->req.driver : &f->req.executor;
+		p->core_request = S("500m");
+		p->memory_overhead = S("512m");
+		p->image = S("my/pod-image:1");
+		p->env = J("[{\"name\":\"B\",\"value\":\"1\"},"
+		    "{\"name\":\"STATSD_SERVER_PORT\",\"value\":\"9999\"}]");
+		p->labels = J("{\"dag_name\":\"My DAG!\",\"task_name\":"
+		    "\"_task_\",\"team\":\"x\"}");
+		p->annotations = J("{\"a\":\"b\"}");
+		p->has_termination_grace_period_seconds = true;
+		p->termination_grace_period_seconds = 30;
+		p->service_account = S("sa");
+		p->volume_mounts = J("[{\"name\":\"v1\","
+		    "\"mountPath\":\"/m\"}]");
+		p->security_context = J("{\"runAsUser\":0}");
+		p->java_options = S("-Dx=1");
+		p->dns_config = J("{\"nameservers\":[\"1.1.1.1\"]}");
+	}
+	f->req.driver.pod_name = S("my-driver");
+	f->req.driver.kubernetes_master = S("k8s://x");
+	f->req.executor.has_delete_on_termination = true;
+	f->req.executor.delete_on_termination = false;
+}
+
+START_TEST(test_full_request)
+{
+	struct fx f;
+	json_t *cr;
+
+	sparkpi(&f);
+	full_request(&f);
+	cr = build_ok(&f);
+	assert_keys(at(cr, "spec"), spec_order, "spec");
+	assert_keys(at(cr, "spec.driver"), driver_order, "driver");
+	assert_keys(at(cr, "spec.executor"), executor_order, "executor");
+
+	ck_assert_str_eq(at_str(cr, "spec.image"), "my/image:1");
+	/* Section 2.19: request entries first, then the cluster's others. */
+	assert_same(at(cr, "spec.driver.env"), J("[{\"name\":\"B\","
+	    "\"value\":\"1\"},{\"name\":\"STATSD_SERVER_PORT\",\"value\":"
+	    "\"9999\"},{\"name\":\"STATSD_SERVER_IP\",\"valueFrom\":"
+	    "{\"fieldRef\":{\"fieldPath\":\"status.hostIP\"}}}]"),
+	    "driver env");
+	assert_same(at(cr, "spec.executor.env"), J("[{\"name\":\"B\","
+	    "\"value\":\"1\"},{\"name\":\"STATSD_SERVER_PORT\",\"value\":"
+	    "\"9999\"}]"), "executor env");
+	/* dag_name and task_name normalised, other labels kept. */
+	assert_same(at(cr, "spec.driver.labels"), J("{\"dag_name\":"
+	    "\"My0DAG0\",\"task_name\":\"0task0\",\"team\":\"x\"}"),
+	    "driver labels");
+	assert_same(at(cr, "spec.executor.labels"), at(cr,
+	    "spec.driver.labels"), "executor labels");
+	/* Annotations: the driver always gets safe-to-evict; the executor
+	 * not when the request has some (quirk 9). */
+	assert_same(at(cr, "spec.driver.annotations"), J("{\"a\":\"b\","
+	    "\"cluster-autoscaler.kubernetes.io/safe-to-evict\":\"false\"}"),
+	    "driver annotations");
+	assert_same(at(cr, "spec.executor.annotations"), J("{\"a\":\"b\"}"),
+	    "executor annotations");
+	/* dnsConfig: dropped for the driver, fixed for the executor. */
+	ck_assert_ptr_null(at(cr, "spec.driver.dnsConfig"));
+	assert_same(at(cr, "spec.executor.dnsConfig"), J("{\"options\":"
+	    "[{\"name\":\"ndots\",\"value\":\"1\"}]}"), "executor dnsConfig");
+	/* Volumes once (quirk 6), request mounts kept. */
+	assert_same(at(cr, "spec.volumes"), f.req.volumes, "volumes");
+	assert_same(at(cr, "spec.driver.volumeMounts"),
+	    f.req.driver.volume_mounts, "driver mounts");
+	ck_assert_str_eq(at_str(cr, "spec.executor.serviceAccount"), "sa");
+	ck_assert(json_is_false(at(cr, "spec.executor.deleteOnTermination")));
+	assert_same(at(cr, "spec.deps"), f.req.deps, "deps");
+	assert_same(at(cr, "spec.restartPolicy"), f.req.restart_policy,
+	    "restartPolicy");
+	assert_same(at(cr, "spec.arguments"), f.req.arguments, "arguments");
+	/* The Ranger gate has nothing to drop here; the request's key is
+	 * there. */
+	ck_assert_str_eq(json_string_value(json_object_get(at(cr,
+	    "spec.sparkConf"), "spark.x")), "y");
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_request_affinity_kept)
+{
+	struct fx f;
+	json_t *cr, *aff;
+
+	/* A request's own affinity is used as is: no labels, no zones. */
+	sparkpi(&f);
+	f.q[1].allowed_zones = L("z1");
+	f.req.spark_conf = J("{}");
+	aff = J("{\"nodeAffinity\":{\"preferredDuringSchedulingIgnoredDuring"
+	    "Execution\":[{\"weight\":1,\"preference\":{\"matchExpressions\":"
+	    "[{\"key\":\"k\",\"operator\":\"In\",\"values\":[\"v\"]}]}}]}}");
+	f.req.driver.affinity = aff;
+	cr = build_ok(&f);
+	assert_same(at(cr, "spec.driver.affinity"), aff, "driver affinity");
+	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(
+	    json_object_get(at(cr, "spec.executor.affinity.nodeAffinity."
+	    "requiredDuringSchedulingIgnoredDuringExecution"),
+	    "nodeSelectorTerms"), 0), "matchExpressions")), 2);
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_cluster_volumes_and_mounts)
+{
+	struct fx f;
+	json_t *cr, *cvol, *cmounts;
+
+	sparkpi(&f);
+	cvol = J("[{\"name\":\"c1\",\"hostPath\":{\"path\":\"/c\"}}]");
+	cmounts = J("[{\"name\":\"c1\",\"mountPath\":\"/c\"}]");
+	f.cl.volumes = cvol;
+	f.cl.driver.volume_mounts = cmounts;
+	/* The request's mounts without request volumes are replaced by the
+	 * cluster's (section 2.10 step 4). */
+	f.req.driver.volume_mounts = J("[{\"name\":\"r\",\"mountPath\":"
+	    "\"/r\"}]");
+	f.req.executor.volume_mounts = J("[{\"name\":\"r\",\"mountPath\":"
+	    "\"/r\"}]");
+	cr = build_ok(&f);
+	assert_same(at(cr, "spec.volumes"), cvol, "cluster volumes");
+	assert_same(at(cr, "spec.driver.volumeMounts"), cmounts,
+	    "driver mounts");
+	/* The executor block has env but no mounts: its mounts go. */
+	ck_assert_ptr_null(at(cr, "spec.executor.volumeMounts"));
+
+	/* An empty request list counts as none. */
+	f.req.volumes = J("[]");
+	cr = build_ok(&f);
+	assert_same(at(cr, "spec.volumes"), cvol, "cluster volumes");
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_other_spec_fields)
+{
+	struct fx f;
+	json_t *cr;
+
+	sparkpi(&f);
+	/* No UI options, no YuniKorn, no TTL: all omitted. */
+	f.cl.spark_ui_options = NULL;
+	f.cl.batch_scheduler = S("default");
+	f.cl.has_ttl_seconds = false;
+	f.req.main_class = NULL;
+	f.req.application_name = S("");
+	cr = build_ok(&f);
+	ck_assert_ptr_null(at(cr, "spec.sparkUIOptions"));
+	ck_assert_ptr_null(at(cr, "spec.batchScheduler"));
+	ck_assert_ptr_null(at(cr, "spec.batchSchedulerOptions"));
+	ck_assert_ptr_null(at(cr, "spec.timeToLiveSeconds"));
+	/* No mainClass: Python, and its image. */
+	ck_assert_str_eq(at_str(cr, "spec.type"), "Python");
+	ck_assert_str_eq(at_str(cr, "spec.image"), "apache/spark-py:3.5.0");
+	/* An empty name: an empty label, no spark.app.name. */
+	ck_assert_str_eq(at_str(cr, "metadata.labels.applicationName"), "");
+	ck_assert_ptr_null(json_object_get(at(cr, "spec.sparkConf"),
+	    "spark.app.name"));
+	/* The type is free text; images match it in any case. */
+	f.req.type = S("scala");
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "spec.type"), "scala");
+	ck_assert_str_eq(at_str(cr, "spec.image"), "apache/spark:3.5.0");
+	/* No applicationName at all: no label. */
+	f.req.application_name = NULL;
+	cr = build_ok(&f);
+	ck_assert_ptr_null(at(cr, "metadata.labels.applicationName"));
+	/* A child queue: labels and YuniKorn use the full name, limits the
+	 * parent's. */
+	f.ctx.queue = "dev.team1";
+	f.cl.batch_scheduler = S("yunikorn");
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "metadata.labels.queue"), "root.dev.team1");
+	ck_assert_str_eq(at_str(cr, "spec.batchSchedulerOptions.queue"),
+	    "root.dev.team1");
+	ck_assert_uint_eq(json_array_size(json_object_get(json_array_get(
+	    json_object_get(at(cr, "spec.driver.affinity.nodeAffinity."
+	    "requiredDuringSchedulingIgnoredDuringExecution"),
+	    "nodeSelectorTerms"), 0), "matchExpressions")), 1);
+	/* A value under the queue's maximum is taken. */
+	f.req.spark_conf = J("{\"bpg.maxRunningMillis\":\"86400000\"}");
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "metadata.labels.maxRunningMillis"),
+	    "86400000");
+	ck_assert_str_eq(json_string_value(json_object_get(at(cr,
+	    "spec.sparkConf"), "bpg.maxRunningMillis")), "86400000");
+	/* Negative values pass, as in BPG. */
+	f.req.spark_conf = J("{\"bpg.maxRunningMillis\":\"-1\"}");
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "metadata.labels.maxRunningMillis"), "-1");
+	fx_done(&f);
+}
+END_TEST
+
+START_TEST(test_spot_instances)
+{
+	struct fx f;
+	json_t *cr, *me;
+
+	sparkpi(&f);
+	f.req.spot_instance = true;
+	/* No spot values: no label expression, no fallback. */
+	cr = build_ok(&f);
+	assert_same(at(cr, "spec.executor.affinity"),
+	    J("{\"nodeAffinity\":{}}"), "spot without spot values");
+	f.q[1].executor_spot_node_label_values = L("spot1,spot2");
+	f.q[1].executor_node_label_key = NULL;
+	cr = build_ok(&f);
+	me = json_object_get(json_array_get(json_object_get(at(cr,
+	    "spec.executor.affinity.nodeAffinity."
+	    "requiredDuringSchedulingIgnoredDuringExecution"),
+	    "nodeSelectorTerms"), 0), "matchExpressions");
+	assert_same(me, J("[{\"key\":\"node_group_category\",\"operator\":"
+	    "\"In\",\"values\":[\"spot1\",\"spot2\"]}]"), "spot expression");
+	fx_done(&f);
+}
+END_TEST
+
+/* ---- ApplicationSubmissionHelperTest.getSparkConf ------------------- */
+
+static json_t *
+conf(struct fx *f)
+{
+	json_t *c = NULL;
+
+	ck_assert_int_eq(bpg_crd_spark_conf(&f->cfg, &f->cl, &f->req,
+	    "submission1", &c), BPG_OK);
+	if (c != NULL)
+		jtrack(c);
+	return c;
+}
+
+static const char *
+cval(json_t *c, const char *k)
+{
+	return json_string_value(json_object_get(c, k));
+}
+
+static void
+conf_fixture(struct fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->cl.id = S("c01");
+}
+
+START_TEST(test_get_spark_conf_null_default)
+{
+	struct fx f;
+	json_t *c;
+
+	conf_fixture(&f);
+	ck_assert_ptr_null(conf(&f));
+	f.cl.spark_conf.present = true;
+	c = conf(&f);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(json_object_size(c), 0);
+	f.cl.spark_conf = KV("key1=value1", "key2=value2", NULL);
+	ck_assert_uint_eq(json_object_size(conf(&f)), 2);
+	f.req.spark_conf = J("{}");
+	ck_assert_uint_eq(json_object_size(conf(&f)), 2);
+	f.req.spark_conf = J("{\"key2\":\"value2_overwrite\","
+	    "\"key3\":\"value3\"}");
+	c = conf(&f);
+	ck_assert_uint_eq(json_object_size(c), 3);
+	ck_assert_str_eq(cval(c, "key2"), "value2_overwrite");
+	ck_assert_ptr_null(json_object_get(c, "spark.app.name"));
+	f.req.application_name = S("app1");
+	c = conf(&f);
+	ck_assert_uint_eq(json_object_size(c), 4);
+	ck_assert_str_eq(cval(c, "spark.app.name"), "app1");
+	f.cl.spark_conf = KV("key1=value-{spark-application-resource-name}",
+	    NULL);
+	ck_assert_str_eq(cval(conf(&f), "key1"), "value-submission1");
+}
+END_TEST
+
+START_TEST(test_get_spark_conf_empty_default)
+{
+	struct fx f;
+	json_t *c;
+
+	conf_fixture(&f);
+	f.cfg.default_spark_conf.present = true;
+	c = conf(&f);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_uint_eq(json_object_size(c), 0);
+	f.cl.spark_conf = KV("key1=value1", "key2=value2", NULL);
+	ck_assert_uint_eq(json_object_size(conf(&f)), 2);
+	f.req.spark_conf = J("{\"key2\":\"value2_overwrite\","
+	    "\"key3\":\"value3\"}");
+	c = conf(&f);
+	ck_assert_uint_eq(json_object_size(c), 3);
+	ck_assert_str_eq(cval(c, "key2"), "value2_overwrite");
+	f.req.application_name = S("app1");
+	ck_assert_uint_eq(json_object_size(conf(&f)), 4);
+	f.cl.spark_conf = KV("key1=value-{spark-application-resource-name}",
+	    NULL);
+	ck_assert_str_eq(cval(conf(&f), "key1"), "value-submission1");
+}
+END_TEST
+
+START_TEST(test_get_spark_conf_non_empty_default)
+{
+	struct fx f;
+	json_t *c;
+
+	conf_fixture(&f);
+	f.cfg.default_spark_conf = KV("defaultKey1=defaultValue1",
+	    "defaultKey2=defaultValue2", NULL);
+	c = conf(&f);
+	assert_same(c, J("{\"defaultKey1\":\"defaultValue1\","
+	    "\"defaultKey2\":\"defaultValue2\"}"), "defaults alone");
+	f.cl.spark_conf = KV("key1=value1", "key2=value2", NULL);
+	ck_assert_uint_eq(json_object_size(conf(&f)), 4);
+	f.req.spark_conf = J("{\"key3\":\"value3\"}");
+	ck_assert_uint_eq(json_object_size(conf(&f)), 5);
+	f.cl.spark_conf = KV("key1=value1", "key2=value2",
+	    "defaultKey2=clusterValue2", NULL);
+	f.req.spark_conf = J("{\"key3\":\"value3\","
+	    "\"defaultKey1\":\"requestValue1\"}");
+	c = conf(&f);
+	ck_assert_uint_eq(json_object_size(c), 5);
+	ck_assert_str_eq(cval(c, "defaultKey2"), "clusterValue2");
+	ck_assert_str_eq(cval(c, "defaultKey1"), "requestValue1");
+	f.req.application_name = S("app1");
+	ck_assert_uint_eq(json_object_size(conf(&f)), 6);
+	/* The placeholder in both the default and the cluster layer. */
+	f.cfg.default_spark_conf = KV(
+	    "defaultKey1=value-{spark-application-resource-name}",
+	    "defaultKey2=value-{spark-application-resource-name}", NULL);
+	f.cl.spark_conf = KV(
+	    "defaultKey2=value2-{spark-application-resource-name}", NULL);
+	f.req.spark_conf = NULL;
+	c = conf(&f);
+	ck_assert_str_eq(cval(c, "defaultKey1"), "value-submission1");
+	ck_assert_str_eq(cval(c, "defaultKey2"), "value2-submission1");
+	/* Every occurrence; the request layer is verbatim. */
+	f.cl.spark_conf = KV("k={spark-application-resource-name}/"
+	    "{spark-application-resource-name}", NULL);
+	f.req.spark_conf = J("{\"r\":\"{spark-application-resource-name}\"}");
+	c = conf(&f);
+	ck_assert_str_eq(cval(c, "k"), "submission1/submission1");
+	ck_assert_str_eq(cval(c, "r"), "{spark-application-resource-name}");
+}
+END_TEST
+
+START_TEST(test_get_spark_conf_fixed)
+{
+	struct fx f;
+	json_t *c;
+
+	conf_fixture(&f);
+	f.cfg.default_spark_conf = KV("defaultKey1=defaultValue1",
+	    "defaultKey2=defaultValue2", NULL);
+	f.cfg.fixed_spark_conf = KV("defaultKey1=fixedValue1",
+	    "defaultKey2=fixedValue2", NULL);
+	f.req.spark_conf = J("{\"defaultKey1\":\"requestValue1\","
+	    "\"defaultKey2\":\"requestValue2\"}");
+	c = conf(&f);
+	assert_same(c, J("{\"defaultKey1\":\"fixedValue1\","
+	    "\"defaultKey2\":\"fixedValue2\"}"), "fixed wins");
+	/* Fixed values are verbatim: no placeholder replacement. */
+	f.cfg.fixed_spark_conf = KV("f={spark-application-resource-name}",
+	    NULL);
+	ck_assert_str_eq(cval(conf(&f), "f"),
+	    "{spark-application-resource-name}");
+	/* Only a fixed layer: still a map. */
+	memset(&f.cfg.default_spark_conf, 0, sizeof(f.cfg.default_spark_conf));
+	f.req.spark_conf = NULL;
+	ck_assert_uint_eq(json_object_size(conf(&f)), 1);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	const char *image;
+	const char *ranger;	/* RangerOnCustomImage, or NULL */
+	bool dropped;
+} ranger_rows[] = {
+	{ "no_custom_image", NULL, NULL, false },
+	{ "custom_image_no_switch", "my/img", NULL, true },
+	{ "custom_image_switch_on", "my/img", "On", false },
+	{ "custom_image_switch_on_lower", "my/img", "on", false },
+	{ "custom_image_switch_off", "my/img", "Off", true },
+	{ "empty_image_is_non_null", "", NULL, true },
+};
+
+START_TEST(test_ranger_gate)
+{
+	struct fx f;
+	json_t *c;
+	char rg[64];
+
+	conf_fixture(&f);
+	snprintf(rg, sizeof(rg), "RangerOnCustomImage=%s",
+	    ranger_rows[_i].ranger ? ranger_rows[_i].ranger : "");
+	if (ranger_rows[_i].ranger)
+		f.cfg.default_spark_conf = KV("spark.sql.extensions=ext",
+		    "spark.ranger.plugin.spark.env=env", "other=1", rg, NULL);
+	else
+		f.cfg.default_spark_conf = KV("spark.sql.extensions=ext",
+		    "spark.ranger.plugin.spark.env=env", "other=1", NULL);
+	f.req.image = S(ranger_rows[_i].image);
+	c = conf(&f);
+	ck_assert_msg((json_object_get(c, "spark.sql.extensions") == NULL) ==
+	    ranger_rows[_i].dropped, "row %s", ranger_rows[_i].name);
+	ck_assert_msg((json_object_get(c, "spark.ranger.plugin.spark.env") ==
+	    NULL) == ranger_rows[_i].dropped, "row %s", ranger_rows[_i].name);
+	ck_assert_msg(json_object_get(c, "other") != NULL, "row %s",
+	    ranger_rows[_i].name);
+	/* Quirk 26: the switch itself is passed on. */
+	if (ranger_rows[_i].ranger)
+		ck_assert_msg(json_object_get(c, "RangerOnCustomImage") !=
+		    NULL, "row %s", ranger_rows[_i].name);
+}
+END_TEST
+
+START_TEST(test_spark_conf_nulls)
+{
+	struct fx f;
+	json_t *c;
+
+	/* Quirk 39: a null from any layer never reaches the CR. */
+	conf_fixture(&f);
+	f.cfg.default_spark_conf = KV("a=1", "b=2", NULL);
+	f.cfg.default_spark_conf.v[1].value = NULL;
+	f.req.spark_conf = J("{\"a\":null,\"c\":\"3\"}");
+	c = conf(&f);
+	assert_same(c, J("{\"c\":\"3\"}"), "nulls dropped");
+}
+END_TEST
+
+/* ---- getVolumes ------------------------------------------------------- */
+
+START_TEST(test_get_volumes)
+{
+	struct fx f;
+	json_t *v;
+
+	conf_fixture(&f);
+	ck_assert_int_eq(bpg_crd_volumes(&f.cl, &f.req, &v), BPG_OK);
+	ck_assert_ptr_null(v);
+	f.cl.volumes = J("[{\"name\":\"volume1\",\"hostPath\":{\"path\":"
+	    "\"/path1\",\"type\":\"Directory\"}},{\"name\":\"volume2\","
+	    "\"hostPath\":{\"path\":\"/path2\",\"type\":\"Directory\"}}]");
+	ck_assert_int_eq(bpg_crd_volumes(&f.cl, &f.req, &v), BPG_OK);
+	assert_same(jtrack(v), f.cl.volumes, "cluster volumes");
+	f.req.volumes = J("[{\"name\":\"volume5\",\"hostPath\":{\"path\":"
+	    "\"/path5\",\"type\":\"Directory\"}},{\"name\":\"volume6\","
+	    "\"hostPath\":{\"path\":\"/path6\",\"type\":\"Directory\"}}]");
+	ck_assert_int_eq(bpg_crd_volumes(&f.cl, &f.req, &v), BPG_OK);
+	assert_same(jtrack(v), f.req.volumes, "request volumes");
+}
+END_TEST
+
+/* ---- populateEnv and copyEnv ---------------------------------------- */
+
+START_TEST(test_populate_env)
+{
+	struct fx f;
+	json_t *spec = J("{}");
+
+	conf_fixture(&f);
+	ck_assert_int_eq(bpg_crd_populate_env(spec, &f.cl, &f.req), BPG_OK);
+	ck_assert_ptr_null(json_object_get(spec, "driver"));
+	ck_assert_ptr_null(json_object_get(spec, "executor"));
+
+	f.cl.driver.env = J("[{\"name\":\"env1\",\"value\":\"value1\"},"
+	    "{\"name\":\"env2\",\"value\":\"value2\"}]");
+	ck_assert_int_eq(bpg_crd_populate_env(spec, &f.cl, &f.req), BPG_OK);
+	assert_same(at(spec, "driver.env"), f.cl.driver.env, "driver env");
+	ck_assert_ptr_null(json_object_get(spec, "executor"));
+
+	spec = J("{}");
+	f.cl.executor.env = J("[{\"name\":\"env3\",\"value\":\"value3\"},"
+	    "{\"name\":\"env4\",\"value\":\"value4\"}]");
+	ck_assert_int_eq(bpg_crd_populate_env(spec, &f.cl, &f.req), BPG_OK);
+	assert_same(at(spec, "executor.env"), f.cl.executor.env,
+	    "executor env");
+
+	spec = J("{}");
+	f.req.driver.present = true;
+	f.req.driver.env = J("[{\"name\":\"env2\",\"value\":"
+	    "\"value2_overwrite\"},{\"name\":\"env3\",\"value\":\"value3\"}]");
+	ck_assert_int_eq(bpg_crd_populate_env(spec, &f.cl, &f.req), BPG_OK);
+	assert_same(at(spec, "driver.env"), J("[{\"name\":\"env1\","
+	    "\"value\":\"value1\"},{\"name\":\"env2\",\"value\":"
+	    "\"value2_overwrite\"},{\"name\":\"env3\",\"value\":\"value3\"}]"),
+	    "merged driver env");
+
+	spec = J("{}");
+	f.req.executor.present = true;
+	f.req.executor.env = J("[{\"name\":\"env4\",\"value\":"
+	    "\"value4_overwrite\"},{\"name\":\"env5\",\"value\":\"value5\"}]");
+	ck_assert_int_eq(bpg_crd_populate_env(spec, &f.cl, &f.req), BPG_OK);
+	assert_same(at(spec, "executor.env"), J("[{\"name\":\"env3\","
+	    "\"value\":\"value3\"},{\"name\":\"env4\",\"value\":"
+	    "\"value4_overwrite\"},{\"name\":\"env5\",\"value\":\"value5\"}]"),
+	    "merged executor env");
+}
+END_TEST
+
+/* SparkSpecHelperTest.copyEnv: each step starts from the previous one. */
+static const struct {
+	const char *name;
+	const char *src;
+	const char *want;
+} copy_env_rows[] = {
+	{ "copyEnv_two_new", "[{\"name\":\"key1\",\"value\":\"value1\"},"
+	  "{\"name\":\"key2\",\"value\":\"value2\"}]",
+	  "[{\"name\":\"key1\",\"value\":\"value1\"},"
+	  "{\"name\":\"key2\",\"value\":\"value2\"}]" },
+	{ "copyEnv_update_in_place", "[{\"name\":\"key1\",\"value\":"
+	  "\"value1\"},{\"name\":\"key2\",\"value\":\"value2a\"}]",
+	  "[{\"name\":\"key1\",\"value\":\"value1\"},"
+	  "{\"name\":\"key2\",\"value\":\"value2a\"}]" },
+	{ "copyEnv_update_and_append", "[{\"name\":\"key1\",\"value\":"
+	  "\"value1a\"},{\"name\":\"key3\",\"value\":\"value3\"}]",
+	  "[{\"name\":\"key1\",\"value\":\"value1a\"},"
+	  "{\"name\":\"key2\",\"value\":\"value2a\"},"
+	  "{\"name\":\"key3\",\"value\":\"value3\"}]" },
+	{ "copyEnv_same_name_twice_last_wins", "[{\"name\":\"key1\","
+	  "\"value\":\"value1b\"},{\"name\":\"key1\",\"value\":\"value1c\"}]",
+	  "[{\"name\":\"key1\",\"value\":\"value1c\"},"
+	  "{\"name\":\"key2\",\"value\":\"value2a\"},"
+	  "{\"name\":\"key3\",\"value\":\"value3\"}]" },
+	{ "copyEnv_value_and_valueFrom", "[{\"name\":\"key1\",\"value\":"
+	  "\"value1b\"},{\"name\":\"key1\",\"value\":\"value1d\","
+	  "\"valueFrom\":{\"fieldRef\":{\"fieldPath\":\"status.hostIP\"}}}]",
+	  "[{\"name\":\"key1\",\"value\":\"value1d\",\"valueFrom\":"
+	  "{\"fieldRef\":{\"fieldPath\":\"status.hostIP\"}}},"
+	  "{\"name\":\"key2\",\"value\":\"value2a\"},"
+	  "{\"name\":\"key3\",\"value\":\"value3\"}]" },
+	/* Quirk 27, kept: a new name given twice is appended twice. */
+	{ "copyEnv_new_name_twice_appended_twice", "[{\"name\":\"key4\","
+	  "\"value\":\"a\"},{\"name\":\"key4\",\"value\":\"b\"}]",
+	  "[{\"name\":\"key1\",\"value\":\"value1d\",\"valueFrom\":"
+	  "{\"fieldRef\":{\"fieldPath\":\"status.hostIP\"}}},"
+	  "{\"name\":\"key2\",\"value\":\"value2a\"},"
+	  "{\"name\":\"key3\",\"value\":\"value3\"},"
+	  "{\"name\":\"key4\",\"value\":\"a\"},"
+	  "{\"name\":\"key4\",\"value\":\"b\"}]" },
+	/* Duplicates in the destination: the last one is replaced. */
+	{ "copyEnv_duplicate_destination_last_replaced",
+	  "[{\"name\":\"key4\",\"value\":\"c\"}]",
+	  "[{\"name\":\"key1\",\"value\":\"value1d\",\"valueFrom\":"
+	  "{\"fieldRef\":{\"fieldPath\":\"status.hostIP\"}}},"
+	  "{\"name\":\"key2\",\"value\":\"value2a\"},"
+	  "{\"name\":\"key3\",\"value\":\"value3\"},"
+	  "{\"name\":\"key4\",\"value\":\"a\"},"
+	  "{\"name\":\"key4\",\"value\":\"c\"}]" },
+};
+
+START_TEST(test_copy_env)
+{
+	json_t *dest = jtrack(json_array());
+	size_t i;
+
+	for (i = 0; i < sizeof(copy_env_rows) / sizeof(copy_env_rows[0]);
+	    i++) {
+		ck_assert_msg(bpg_crd_copy_env(dest, J(copy_env_rows[i].src))
+		    == BPG_OK, "row %s", copy_env_rows[i].name);
+		assert_same(dest, J(copy_env_rows[i].want),
+		    copy_env_rows[i].name);
+	}
+	/* The source is copied, not shared. */
+	ck_assert_int_eq(bpg_crd_copy_env(dest, NULL), BPG_OK);
+	ck_assert_int_eq(bpg_crd_copy_env(NULL, dest), BPG_EINVAL);
+}
+END_TEST
+
+/* ---- SparkPodNodeAffinityHelperTest ---------------------------------- */
+
+static const struct {
+	const char *name;
+	const char *conf;
+	const char *want;
+} zone_rows[] = {
+	{ "empty_sparkConf", "{}", "{}" },
+	{ "no_sparkConf", NULL, "{}" },
+	{ "empty_pickedZones", "{\"bpg.pickedZones\":\"\"}", "{}" },
+	{ "one_zone", "{\"bpg.pickedZones\":\"ZoneA\"}",
+	  "{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+	  "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":"
+	  "\"topology.kubernetes.io/zone\",\"operator\":\"In\",\"values\":"
+	  "[\"ZoneA\"]}]}]}}" },
+	{ "two_zones", "{\"bpg.pickedZones\":\"ZoneA,ZoneB\"}",
+	  "{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+	  "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":"
+	  "\"topology.kubernetes.io/zone\",\"operator\":\"In\",\"values\":"
+	  "[\"ZoneA\",\"ZoneB\"]}]}]}}" },
+	{ "empty_pieces_skipped", "{\"bpg.pickedZones\":\",ZoneA,,\"}",
+	  "{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+	  "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":"
+	  "\"topology.kubernetes.io/zone\",\"operator\":\"In\",\"values\":"
+	  "[\"ZoneA\"]}]}]}}" },
+	{ "only_commas", "{\"bpg.pickedZones\":\",,\"}", "{}" },
+};
+
+START_TEST(test_zone_affinity)
+{
+	struct bpg_submit_req req;
+	json_t *na;
+	int ex;
+
+	memset(&req, 0, sizeof(req));
+	req.spark_conf = J(zone_rows[_i].conf);
+	for (ex = 0; ex < 2; ex++) {
+		ck_assert_int_eq(bpg_crd_node_affinity(NULL, &req, ex != 0,
+		    &na), BPG_OK);
+		jtrack(na);
+		assert_same(na, J(zone_rows[_i].want), zone_rows[_i].name);
+	}
+}
+END_TEST
+
+START_TEST(test_affinity_consistency)
+{
+	struct bpg_queue q;
+	struct bpg_submit_req req;
+	json_t *d, *e, *want;
+
+	/* Queue test-queue without node labels, zone ZoneA: the driver and
+	 * the executors get exactly the zone expression. */
+	queue_defaults(&q, "test-queue");
+	memset(&req, 0, sizeof(req));
+	req.spark_conf = J("{\"bpg.pickedZones\":\"ZoneA\"}");
+	want = J("{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+	    "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":"
+	    "\"topology.kubernetes.io/zone\",\"operator\":\"In\",\"values\":"
+	    "[\"ZoneA\"]}]}]}}");
+	ck_assert_int_eq(bpg_crd_node_affinity(&q, &req, false, &d), BPG_OK);
+	ck_assert_int_eq(bpg_crd_node_affinity(&q, &req, true, &e), BPG_OK);
+	jtrack(d);
+	jtrack(e);
+	assert_same(d, want, "driver");
+	assert_same(e, want, "executor");
+
+	/* Labels come first; a custom key is used. */
+	q.driver_node_label_key = S("pool");
+	q.driver_node_label_values = L("d1");
+	ck_assert_int_eq(bpg_crd_node_affinity(&q, &req, false, &d), BPG_OK);
+	jtrack(d);
+	assert_same(d, J("{\"requiredDuringSchedulingIgnoredDuringExecution\":"
+	    "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"pool\","
+	    "\"operator\":\"In\",\"values\":[\"d1\"]},{\"key\":"
+	    "\"topology.kubernetes.io/zone\",\"operator\":\"In\",\"values\":"
+	    "[\"ZoneA\"]}]}]}}"), "driver with label");
+}
+END_TEST
+
+/* ---- ZoneManagerTest -------------------------------------------------- */
+
+START_TEST(test_zone_manager)
+{
+	struct bpg_zones *z;
+	struct bpg_queue q1, q2, none, empty, bad;
+	struct bpg_errinfo ei;
+	const char *zone = "x";
+
+	ck_assert_int_eq(bpg_zones_new(&z), BPG_OK);
+	queue_defaults(&none, "none");
+	ck_assert_ptr_null(bpg_zones_pick(z, &none));
+	ck_assert_ptr_null(bpg_zones_pick(z, NULL));
+	queue_defaults(&empty, "empty");
+	empty.allowed_zones = L("");
+	ck_assert_ptr_null(bpg_zones_pick(z, &empty));
+	queue_defaults(&bad, "bad");
+	bad.allowed_zones = L("ZoneA,x");
+	bad.allowed_zones.v[1][0] = '\0';
+	ck_assert_int_eq(bpg_zones_next(z, &bad, &zone, &ei), BPG_ECONFIG);
+	ck_assert_ptr_null(zone);
+	ck_assert_str_eq(ei.msg, "Invalid allowedZones: Some zone is empty");
+	bad.allowed_zones.v[1] = NULL;
+	ck_assert_int_eq(bpg_zones_next(z, &bad, &zone, &ei), BPG_ECONFIG);
+	bad.allowed_zones.v[1] = bad.allowed_zones.v[0];
+
+	queue_defaults(&q1, "q1");
+	q1.allowed_zones = L("ZoneA");
+	ck_assert_str_eq(bpg_zones_pick(z, &q1), "ZoneA");
+	ck_assert_str_eq(bpg_zones_pick(z, &q1), "ZoneA");
+	q1.allowed_zones = L("ZoneA,ZoneB");
+	queue_defaults(&q1, "q1b");
+	q1.allowed_zones = L("ZoneA,ZoneB");
+	ck_assert_str_eq(bpg_zones_pick(z, &q1), "ZoneA");
+	ck_assert_str_eq(bpg_zones_pick(z, &q1), "ZoneB");
+	ck_assert_str_eq(bpg_zones_pick(z, &q1), "ZoneA");
+	bpg_zones_free(z);
+
+	/* Independent counters per queue. */
+	ck_assert_int_eq(bpg_zones_new(&z), BPG_OK);
+	queue_defaults(&q1, "q1");
+	q1.allowed_zones = L("A,B");
+	queue_defaults(&q2, "q2");
+	q2.allowed_zones = L("C,D");
+	ck_assert_str_eq(bpg_zones_pick(z, &q1), "A");
+	ck_assert_str_eq(bpg_zones_pick(z, &q2), "C");
+	ck_assert_str_eq(bpg_zones_pick(z, &q2), "D");
+	ck_assert_str_eq(bpg_zones_pick(z, &q1), "B");
+	bpg_zones_free(z);
+	bpg_zones_free(NULL);
+}
+END_TEST
+
+START_TEST(test_zone_manager_many_queues)
+{
+	struct bpg_zones *z;
+	struct bpg_queue q;
+	char name[16];
+	int i;
+
+	/* The counter table grows. */
+	ck_assert_int_eq(bpg_zones_new(&z), BPG_OK);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "q%d", i);
+		queue_defaults(&q, name);
+		q.allowed_zones = L("A,B");
+		ck_assert_str_eq(bpg_zones_pick(z, &q), "A");
+	}
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "q%d", i);
+		queue_defaults(&q, name);
+		q.allowed_zones = L("A,B");
+		ck_assert_str_eq(bpg_zones_pick(z, &q), "B");
+	}
+	bpg_zones_free(z);
+}
+END_TEST
+
+/* ---- normalizeLabelValue (KubernetesHelperTest) --------------------- */
+
+static const struct {
+	const char *name;
+	const char *in;
+	const char *out;
+} label_rows[] = {
+	{ "null", NULL, NULL },
+	{ "empty", "", "" },
+	{ "space", " ", "0" },
+	{ "two_spaces", "  ", "00" },
+	{ "dashes", "--", "00" },
+	{ "underscores", "__", "00" },
+	{ "valid_unchanged", "0aAzZ_-.9", "0aAzZ_-.9" },
+	{ "first_and_last", "_0aAzZ_-.9_", "00aAzZ_-.90" },
+	{ "specials", "0aAzZ_-.!@ 9", "0aAzZ_-.0009" },
+	{ "63_a",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+	{ "63_a_then_1",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+	{ "cut_then_last_fixed",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-b",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0" },
+	/* UTF-8: one '0' per UTF-16 unit Java would see. */
+	{ "utf8_two_byte", "caf\xc3\xa9", "caf0" },
+	{ "utf8_three_byte", "a\xe2\x82\xac" "b", "a0b" },
+	{ "utf8_four_byte_two_units", "a\xf0\x9f\x98\x80" "b", "a00b" },
+	{ "utf8_invalid_byte", "a\xff" "b", "a0b" },
+	{ "utf8_truncated_sequence", "a\xe2\x82", "a00" },
+	{ "utf8_overlong", "a\xc0\xaf" "b", "a00b" },
+	{ "utf8_surrogate_encoded", "a\xed\xa0\x80" "b", "a000b" },
+	{ "utf8_at_limit",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "\xf0\x9f\x98\x80",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0" },
+	{ "dag_name", "My DAG!", "My0DAG0" },
+	{ "email", "alice@example.com", "alice0example.com" },
+};
+
+START_TEST(test_normalize_label)
+{
+	char *out = bpg_label_normalize(label_rows[_i].in);
+
+	if (label_rows[_i].out == NULL) {
+		ck_assert_msg(out == NULL, "row %s", label_rows[_i].name);
+		return;
+	}
+	ck_assert_msg(out != NULL && strcmp(out, label_rows[_i].out) == 0,
+	    "row %s: got \"%s\"", label_rows[_i].name, out ? out : "NULL");
+	ck_assert_msg(bpg_label_value_valid(out), "row %s: not valid",
+	    label_rows[_i].name);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_normalize_label_random)
+{
+	char in[200], *out;
+	unsigned seed = 1;
+	int i, j, n;
+
+	/* Any bytes give a valid label value of at most 63 bytes. */
+	for (i = 0; i < 5000; i++) {
+		n = (int)(rand_r(&seed) % (sizeof(in) - 1));
+		for (j = 0; j < n; j++)
+			in[j] = (char)(rand_r(&seed) % 255 + 1);
+		in[n] = '\0';
+		out = bpg_label_normalize(in);
+		ck_assert_ptr_nonnull(out);
+		ck_assert_uint_le(strlen(out), 63);
+		ck_assert_msg(bpg_label_value_valid(out), "%s", out);
+		free(out);
+	}
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	const char *in;
+	bool valid;
+} valid_rows[] = {
+	{ "null", NULL, false },
+	{ "empty", "", true },
+	{ "simple", "alice", true },
+	{ "inner_specials", "a-b_c.d", true },
+	{ "leading_dash", "-a", false },
+	{ "trailing_dot", "a.", false },
+	{ "at_sign", "a@b", false },
+	{ "too_long",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	  false },
+};
+
+START_TEST(test_label_valid)
+{
+	ck_assert_msg(bpg_label_value_valid(valid_rows[_i].in) ==
+	    valid_rows[_i].valid, "row %s", valid_rows[_i].name);
+}
+END_TEST
+
+/* ---- DateTimeUtilsTest (section 3.3) --------------------------------- */
+
+static const struct {
+	const char *name;
+	const char *in;
+	int64_t ms;
+} time_rows[] = {
+	{ "utc_Z", "2020-11-25T21:48:56Z", INT64_C(1606340936000) },
+	{ "utc_z", "2020-11-25T21:48:56z", INT64_C(1606340936000) },
+	{ "millis", "2020-11-25T21:48:56.123Z", INT64_C(1606340936123) },
+	{ "date_only", "2020-11-25", -1 },
+	{ "empty", "", -1 },
+	{ "null", NULL, -1 },
+	{ "micros_truncated", "2020-11-25T21:48:56.123456Z",
+	  INT64_C(1606340936123) },
+	{ "one_fraction_digit", "2020-11-25T21:48:56.5Z",
+	  INT64_C(1606340936500) },
+	{ "offset", "2020-11-25T22:48:56+01:00", INT64_C(1606340936000) },
+	{ "negative_offset", "2020-11-25T20:48:56-01:00",
+	  INT64_C(1606340936000) },
+	{ "epoch", "1970-01-01T00:00:00Z", 0 },
+	{ "leap_day", "2024-02-29T00:00:00Z", INT64_C(1709164800000) },
+	{ "not_leap_day", "2023-02-29T00:00:00Z", -1 },
+	{ "no_zone", "2020-11-25T21:48:56", -1 },
+	{ "space_separator", "2020-11-25 21:48:56Z", -1 },
+	{ "bad_month", "2020-13-25T21:48:56Z", -1 },
+	{ "bad_hour", "2020-11-25T24:48:56Z", -1 },
+	{ "empty_fraction", "2020-11-25T21:48:56.Z", -1 },
+	{ "trailing_junk", "2020-11-25T21:48:56Zx", -1 },
+	{ "before_epoch", "1969-12-31T23:59:59Z", -1 },
+};
+
+START_TEST(test_time_parse)
+{
+	ck_assert_msg(bpg_time_parse_ms(time_rows[_i].in) == time_rows[_i].ms,
+	    "row %s: got %lld", time_rows[_i].name,
+	    (long long)bpg_time_parse_ms(time_rows[_i].in));
+}
+END_TEST
+
+static Suite *
+crd_suite(void)
+{
+	Suite *s = suite_create("crd");
+	TCase *tc;
+
+#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+	tc = tcase_create("golden");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_golden_by_hand);
+	tcase_add_test(tc, test_golden_through_parsers);
+	tcase_add_test(tc, test_golden_yaml_request);
+	tcase_add_test(tc, test_variant_no_node_labels);
+	tcase_add_test(tc, test_variant_zones);
+	tcase_add_test(tc, test_variant_picked_zones_not_injectable);
+	tcase_add_test(tc, test_variant_airflow);
+	tcase_add_test(tc, test_variant_proxy_user_label);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("build");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_loop_test(tc, test_bad_inputs, 0, NROWS(bad_rows));
+	tcase_add_test(tc, test_bad_config);
+	tcase_add_loop_test(tc, test_values, 0, NROWS(val_rows));
+	tcase_add_test(tc, test_pod_defaults_without_specs);
+	tcase_add_test(tc, test_full_request);
+	tcase_add_test(tc, test_request_affinity_kept);
+	tcase_add_test(tc, test_cluster_volumes_and_mounts);
+	tcase_add_test(tc, test_other_spec_fields);
+	tcase_add_test(tc, test_spot_instances);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("helpers");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_get_spark_conf_null_default);
+	tcase_add_test(tc, test_get_spark_conf_empty_default);
+	tcase_add_test(tc, test_get_spark_conf_non_empty_default);
+	tcase_add_test(tc, test_get_spark_conf_fixed);
+	tcase_add_loop_test(tc, test_ranger_gate, 0, NROWS(ranger_rows));
+	tcase_add_test(tc, test_spark_conf_nulls);
+	tcase_add_test(tc, test_get_volumes);
+	tcase_add_test(tc, test_populate_env);
+	tcase_add_test(tc, test_copy_env);
+	tcase_add_loop_test(tc, test_zone_affinity, 0, NROWS(zone_rows));
+	tcase_add_test(tc, test_affinity_consistency);
+	tcase_add_test(tc, test_zone_manager);
+	tcase_add_test(tc, test_zone_manager_many_queues);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("values");
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_loop_test(tc, test_normalize_label, 0, NROWS(label_rows));
+	tcase_add_test(tc, test_normalize_label_random);
+	tcase_add_loop_test(tc, test_label_valid, 0, NROWS(valid_rows));
+	tcase_add_loop_test(tc, test_time_parse, 0, NROWS(time_rows));
+	suite_add_tcase(s, tc);
+#undef NROWS
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(crd_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
