@@ -62,25 +62,38 @@ struct bpg_queue {
 	char *zone_picker_name;
 };
 
-/* The parts of a cluster's driver/executor block BPG uses. */
+/*
+ * The parts of a cluster's driver/executor block BPG uses, rebuilt from
+ * the fields of BPG's models only (other keys are dropped, with a
+ * warning):
+ *   EnvVar      {name, value?, valueFrom?: {fieldRef: {fieldPath?}}}
+ *   VolumeMount {name, readOnly?, mountPath, subPath?}
+ * name and mountPath are always there; values are strings (readOnly a
+ * boolean).
+ */
 struct bpg_cluster_pod {
 	json_t *env;		/* array of EnvVar objects, or NULL */
 	json_t *volume_mounts;	/* array of VolumeMount objects, or NULL */
 };
 
 struct bpg_cluster {
-	char *id;
-	int64_t weight;
+	char *id;			/* DNS-1123 label of at most 20 */
+	int64_t weight;			/* 0 to INT32_MAX */
 	char *eks_cluster;
-	char *master_url;		/* without a trailing '/' */
-	char *ca_cert;			/* resolved PEM text, or NULL */
+	/* http:// or https:// (scheme in lower case), without a trailing
+	 * '/', query or fragment */
+	char *master_url;
+	/* resolved PEM text (NUL-terminated), or NULL when absent or empty */
+	char *ca_cert;
 	size_t ca_cert_len;
 	char *user_name;
-	char *token;			/* resolved bearer token; secret */
+	/* resolved bearer token, without control bytes; secret.  NULL when
+	 * absent; "" only on clusters of weight 0. */
+	char *token;
 	int64_t timeout_millis;		/* default 30000 */
 	char *http_proxy;
 	char *https_proxy;
-	char *namespace;
+	char *namespace;		/* DNS-1123 label */
 	char *service_account;
 	char *batch_scheduler;
 	struct bpg_strlist spark_versions;
@@ -92,7 +105,9 @@ struct bpg_cluster {
 	/* {servicePort, ingressAnnotations, ingressTLS} already in CR form
 	 * (ServicePort accepted as an alias), or NULL. */
 	json_t *spark_ui_options;
-	json_t *volumes;		/* array of Volume objects, or NULL */
+	/* array of Volume objects {name, hostPath?: {path?, type?},
+	 * configMap?: {name?}}, or NULL */
+	json_t *volumes;
 	struct bpg_cluster_pod driver;
 	struct bpg_cluster_pod executor;
 };
@@ -104,7 +119,8 @@ struct bpg_image {
 };
 
 struct bpg_config {
-	char *context_path;		/* default "/skatev2", no trailing '/' */
+	/* default "/skatev2", no trailing '/' ("" when configured as "/") */
+	char *context_path;
 	struct bpg_kvmap default_spark_conf;
 	struct bpg_kvmap fixed_spark_conf;
 	struct bpg_cluster *clusters;
@@ -136,7 +152,17 @@ struct bpg_config {
 	 * key: "trustedUserHeader".
 	 */
 	char *trusted_user_header;
+	/*
+	 * Input that was accepted but is probably not what was meant, one
+	 * "path: message" line each, for the caller to log at start-up
+	 * (bpg-reference quirk 40: unquoted versions; unset localhost:env:
+	 * variables; keys that BPG's models drop).  Never holds secrets.
+	 * At most BPG_CONFIG_MAX_WARNINGS entries.
+	 */
+	struct bpg_strlist warnings;
 };
+
+#define BPG_CONFIG_MAX_WARNINGS 64
 
 /* Where a config error is. */
 struct bpg_config_error {
@@ -147,17 +173,59 @@ struct bpg_config_error {
 
 /*
  * Parse buf[0..len) (YAML) into *out.  Secret references (section 7.3:
- * "plaintext:", "localhost:env:") are resolved here, once.  Checks what
- * later code relies on: cluster ids unique and usable in submission IDs,
- * weights >= 0, dbName, known URL schemes.  On error *out is NULL and err
- * says where; BPG_EINVAL, BPG_ECONFIG or BPG_ENOMEM.
+ * "plaintext:", "localhost:env:") are resolved here, once; "k8s:secret:"
+ * references are not supported yet and are a BPG_ECONFIG error naming the
+ * key.  Checks what later code relies on: cluster ids unique and usable in
+ * submission IDs, weights >= 0, dbName, known URL schemes.  On error *out
+ * is NULL and err (which may be NULL) says where; BPG_EINVAL for text that
+ * is not YAML, BPG_ETOOBIG over BPG_MAX_CONFIG bytes or the YAML depth and
+ * node limits, BPG_ECONFIG for a document that is not a valid config,
+ * BPG_ENOMEM.  Messages never contain a secret's value.
  */
 enum bpg_err bpg_config_parse(const char *buf, size_t len,
     struct bpg_config **out, struct bpg_config_error *err) BPG_WUR;
 
-/* Read and parse a file (at most BPG_MAX_CONFIG bytes). */
+/*
+ * Read and parse a file (at most BPG_MAX_CONFIG bytes): the errors of
+ * bpg_config_parse(), plus BPG_EIO if it cannot be read and BPG_ETOOBIG if
+ * it is larger.  The file's bytes are wiped from memory after parsing.
+ */
 enum bpg_err bpg_config_load(const char *path, struct bpg_config **out,
     struct bpg_config_error *err) BPG_WUR;
+
+/* What bpg_config_resolve_ref() did with a value. */
+enum bpg_config_ref {
+	BPG_CONFIG_REF_NONE,	  /* not a reference: the value as is */
+	BPG_CONFIG_REF_RESOLVED,  /* plaintext:, or localhost:env: of a set
+				   * variable */
+	BPG_CONFIG_REF_ENV_UNSET, /* localhost:env: of an unset variable: the
+				   * original string, as BPG */
+	BPG_CONFIG_REF_MALFORMED, /* k8s:secret: without exactly 3 parts: the
+				   * original string, as BPG */
+	BPG_CONFIG_REF__MAX
+};
+
+/*
+ * Resolve one secret reference (section 7.3).  value NULL gives *out NULL;
+ * otherwise *out is a new string the caller frees (and should wipe).  kind
+ * may be NULL.  A well-formed "k8s:secret:<ns>:<name>:<key>" reference is
+ * BPG_ECONFIG ("not supported yet"); BPG_ENOMEM.  ei never receives the
+ * value.
+ */
+enum bpg_err bpg_config_resolve_ref(const char *value, char **out,
+    enum bpg_config_ref *kind, struct bpg_errinfo *ei) BPG_WUR;
+
+/* Size of a buffer that holds any bpg_config_java_double() text. */
+#define BPG_JAVA_DOUBLE_MAX 32
+
+/*
+ * d as Java's Double.toString() writes it (the shortest decimal that reads
+ * back as d; "3.1", "3.0", "100.0", "0.001", "1.0E7", "1.0E-4",
+ * "4.9E-324", "NaN", "-Infinity"), which is how BPG turns a YAML float
+ * into a string (section 7.1).  Writes at most size bytes including the
+ * NUL, like snprintf(), and returns the length of the whole text.
+ */
+size_t bpg_config_java_double(double d, char *buf, size_t size);
 
 /* NULL is a no-op.  Clears secrets before freeing them. */
 void bpg_config_free(struct bpg_config *);

@@ -94,6 +94,15 @@ enum bpg_req_format bpg_req_format_of(const char *content_type);
  * or the "looks like a file path" text (section 2.1, Appendix A);
  * BPG_EINVAL, BPG_ETOOBIG, BPG_ENOMEM.  An unknown top-level field, a
  * wrong type, and a null body are errors.
+ *
+ * BPG_ETOOBIG is any size limit of bpg_limits.h: the body over
+ * BPG_MAX_BODY, nesting over BPG_MAX_DEPTH, a map or list over
+ * BPG_MAX_ENTRIES, a string over BPG_MAX_STRING, more than BPG_MAX_BODY
+ * bytes of text in all (YAML aliases), or a YAML document over
+ * BPG_MAX_YAML_NODES.  Everything else the client sent wrong is
+ * BPG_EINVAL; both are 400s with the "Invalid ... request: " text.
+ * body may be NULL (an empty body); ei may be NULL.  ei->msg is valid
+ * UTF-8 without control characters, whatever the body held.
  */
 enum bpg_err bpg_req_parse(const char *body, size_t len,
     enum bpg_req_format fmt, struct bpg_submit_req *out,
@@ -105,7 +114,9 @@ void bpg_req_reset(struct bpg_submit_req *);
 /*
  * The request as BPG stores it in request_body (section 2.20): fields in
  * BPG's model order, nulls omitted, env lists removed, queueToken "***",
- * spotInstance always present.  New reference, or NULL on ENOMEM.
+ * spotInstance always present.  New reference, or NULL on ENOMEM; it
+ * shares nothing with the struct (deep copies).  Dump it with
+ * JSON_COMPACT | JSON_PRESERVE_ORDER to get BPG's bytes.
  */
 json_t *bpg_req_sanitized(const struct bpg_submit_req *);
 

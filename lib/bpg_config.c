@@ -1,0 +1,2226 @@
+/*
+ * config.yaml (bpg-reference section 7) bound to struct bpg_config.
+ *
+ * The file is read into a jansson tree by bpg_yaml_load() in typed mode
+ * (the way Jackson's YAML reader types plain scalars), then every key of
+ * section 7.2 is bound by hand.  Binding follows BPG's rules (section 7.1):
+ * unknown keys are ignored at every level, duplicate keys are resolved by
+ * the reader (last wins), string fields take integers, booleans and floats
+ * as the text Java would print, and a YAML null is an absent key.  What
+ * BPG would only discover per request (section 13, quirk 18) is checked
+ * here, once, and reported with the key path and the line.
+ *
+ * Every value is copied out of the tree; the tree is wiped of secrets and
+ * freed before bpg_config_parse() returns.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bpg_base64.h"
+#include "bpg_config.h"
+#include "bpg_limits.h"
+#include "bpg_yaml.h"
+
+#define DEFAULT_CONTEXT_PATH "/skatev2"
+#define DEFAULT_TIMEOUT_MILLIS 30000
+#define DEFAULT_STATUS_CACHE_MILLIS 990
+#define DEFAULT_MAX_EXECUTORS 5000
+
+#define REF_PLAINTEXT "plaintext:"
+#define REF_ENV "localhost:env:"
+#define REF_K8S "k8s:secret:"
+
+/* Binding state: where we are in the document, and where errors go. */
+struct ctx {
+	const struct bpg_yaml_lines *lines;
+	struct bpg_config_error *err;
+	struct bpg_config *cfg;
+	char path[512];
+	size_t plen;
+};
+
+/* Flags for string lists. */
+#define SL_NONEMPTY 0x1 /* null or empty entries are errors */
+#define SL_VERSION 0x2	/* warn about unquoted numbers (quirk 40) */
+
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/* Copy s into dst[0..size) with control bytes, quotes and backslashes
+ * replaced, so that config text can go into a log line. */
+static void
+sanitize(char *dst, size_t size, const char *s)
+{
+	size_t i, n = 0;
+
+	if (size == 0)
+		return;
+	for (i = 0; s[i] != '\0' && n + 1 < size; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		dst[n++] = ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\' ?
+		    '?' : (char)ch;
+	}
+	dst[n] = '\0';
+}
+
+/* Append to the key path; returns the old length for path_pop(). */
+static size_t __attribute__((format(printf, 2, 3)))
+path_push(struct ctx *c, const char *fmt, ...)
+{
+	size_t old = c->plen;
+	va_list ap;
+	int n;
+
+	if (c->plen + 1 >= sizeof(c->path))
+		return old;
+	va_start(ap, fmt);
+	n = vsnprintf(c->path + c->plen, sizeof(c->path) - c->plen, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		c->path[c->plen] = '\0';
+	else if ((size_t)n >= sizeof(c->path) - c->plen)
+		c->plen = sizeof(c->path) - 1;
+	else
+		c->plen += (size_t)n;
+	return old;
+}
+
+static size_t
+path_key(struct ctx *c, const char *key)
+{
+	return path_push(c, c->plen == 0 ? "%s" : ".%s", key);
+}
+
+static size_t
+path_index(struct ctx *c, size_t i)
+{
+	return path_push(c, "[%zu]", i);
+}
+
+/* Keys of free-form maps can hold dots: sparkConf["spark.app.name"]. */
+static size_t
+path_mapkey(struct ctx *c, const char *key)
+{
+	char buf[80];
+
+	sanitize(buf, sizeof(buf), key);
+	return path_push(c, "[\"%s%s\"]", buf,
+	    strlen(key) >= sizeof(buf) - 1 ? "..." : "");
+}
+
+static void
+path_pop(struct ctx *c, size_t old)
+{
+	c->plen = old;
+	c->path[old] = '\0';
+}
+
+/* Line of node, else of its parent (true, false and null have none). */
+static int
+line_of(const struct ctx *c, const json_t *node, const json_t *parent)
+{
+	int line = bpg_yaml_line(c->lines, node);
+
+	return line != 0 ? line : bpg_yaml_line(c->lines, parent);
+}
+
+static void
+set_path(struct bpg_config_error *err, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n < sizeof(err->path)) {
+		memcpy(err->path, path, n + 1);
+		return;
+	}
+	memcpy(err->path, path, sizeof(err->path) - 4);
+	memcpy(err->path + sizeof(err->path) - 4, "...", 4);
+}
+
+/* A config error at the current path.  The message must not carry
+ * secrets: callers never pass values of secret keys. */
+static enum bpg_err __attribute__((format(printf, 4, 5)))
+fail(struct ctx *c, const json_t *node, const json_t *parent,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->err == NULL)
+		return BPG_ECONFIG;
+	c->err->line = line_of(c, node, parent);
+	set_path(c->err, c->path);
+	va_start(ap, fmt);
+	vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
+	va_end(ap);
+	return BPG_ECONFIG;
+}
+
+static enum bpg_err
+nomem(struct ctx *c)
+{
+	if (c->err != NULL) {
+		c->err->line = 0;
+		set_path(c->err, c->path);
+		snprintf(c->err->msg, sizeof(c->err->msg), "out of memory");
+	}
+	return BPG_ENOMEM;
+}
+
+/* Add "path: message" to cfg->warnings (bounded). */
+static enum bpg_err __attribute__((format(printf, 2, 3)))
+warn(struct ctx *c, const char *fmt, ...)
+{
+	struct bpg_strlist *w = &c->cfg->warnings;
+	char msg[512], *line, **nv;
+	va_list ap;
+
+	if (w->n >= BPG_CONFIG_MAX_WARNINGS)
+		return BPG_OK;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (w->n + 1 == BPG_CONFIG_MAX_WARNINGS)
+		line = strdup("further warnings left out");
+	else if (asprintf(&line, "%s: %s", c->plen ? c->path : "(top)",
+	    msg) < 0)
+		line = NULL;
+	if (line == NULL)
+		return nomem(c);
+	if ((nv = reallocarray(w->v, w->n + 1, sizeof(*nv))) == NULL) {
+		free(line);
+		return nomem(c);
+	}
+	w->v = nv;
+	w->v[w->n++] = line;
+	w->present = true;
+	return BPG_OK;
+}
+
+static const char *
+type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "a mapping";
+	case JSON_ARRAY:
+		return "a list";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	case JSON_NULL:
+	default:
+		return "null";
+	}
+}
+
+/* The value of key, or NULL when the key is absent or null (7.1). */
+static json_t *
+member(const json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return v == NULL || json_is_null(v) ? NULL : v;
+}
+
+static bool
+is_lower_alnum(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+}
+
+static bool
+is_alnum(char ch)
+{
+	return is_lower_alnum(ch) || (ch >= 'A' && ch <= 'Z');
+}
+
+static bool
+has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Java's Double.toString()                                            */
+
+static const uint64_t pow10_tab[] = {
+	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+	10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+	100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+	100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+	100000000000000000ULL,
+};
+
+static bool
+reads_back(uint64_t m, int q, double x)
+{
+	char tmp[48];
+
+	snprintf(tmp, sizeof(tmp), "%" PRIu64 "e%d", m, q);
+	return strtod(tmp, NULL) == x;
+}
+
+/*
+ * The decimal Java 19+ prints for x > 0 (finite): among the decimals that
+ * round to x, those of the least length, but at least 2 digits; of those
+ * the closest to x, ties to an even last digit.  (Java 18 and older
+ * sometimes printed one digit more, JDK-4511638; the specification is the
+ * shortest form and so is this.)  Result: x ~ m * 10^q.
+ *
+ * For each length p, printf's correctly rounded "%.*e" gives the p-digit
+ * decimal nearest to x.  If it does not read back as x, the only other
+ * candidate of that length is its neighbour on the far side of x (the
+ * rounding interval is convex and contains x).
+ */
+static void
+shortest_decimal(double x, uint64_t *mp, int *qp)
+{
+	char tmp[48], *dot, *e;
+	uint64_t m, m2;
+	int p, exp10, q, q2;
+
+	for (p = 2; p <= 17; p++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, x);
+		/* "d.ddde+XX": digits before 'e', '.' skipped. */
+		m = 0;
+		for (dot = tmp; *dot != 'e'; dot++)
+			if (*dot != '.')
+				m = m * 10 + (uint64_t)(*dot - '0');
+		e = dot + 1;
+		exp10 = (int)strtol(e, NULL, 10);
+		q = exp10 - (p - 1);
+		if (strtod(tmp, NULL) == x) {
+			*mp = m;
+			*qp = q;
+			return;
+		}
+		if (strtod(tmp, NULL) > x) {
+			if (m == pow10_tab[p - 1]) {
+				m2 = pow10_tab[p] - 1;
+				q2 = q - 1;
+			} else {
+				m2 = m - 1;
+				q2 = q;
+			}
+		} else {
+			m2 = m + 1;
+			q2 = q;
+			if (m2 == pow10_tab[p]) {
+				m2 = pow10_tab[p - 1];
+				q2 = q + 1;
+			}
+		}
+		if (reads_back(m2, q2, x)) {
+			*mp = m2;
+			*qp = q2;
+			return;
+		}
+	}
+	/* Not reached: 17 digits always read back.  Keep the 17. */
+	snprintf(tmp, sizeof(tmp), "%.16e", x);
+	m = 0;
+	for (dot = tmp; *dot != 'e'; dot++)
+		if (*dot != '.')
+			m = m * 10 + (uint64_t)(*dot - '0');
+	*mp = m;
+	*qp = (int)strtol(dot + 1, NULL, 10) - 16;
+}
+
+size_t
+bpg_config_java_double(double d, char *buf, size_t size)
+{
+	char out[BPG_JAVA_DOUBLE_MAX], digits[24];
+	size_t n, len = 0, i;
+	uint64_t m;
+	int q, e;
+
+	if (isnan(d))
+		snprintf(out, sizeof(out), "NaN");
+	else if (isinf(d))
+		snprintf(out, sizeof(out), "%sInfinity", d < 0 ? "-" : "");
+	else if (d == 0)
+		snprintf(out, sizeof(out), "%s0.0", signbit(d) ? "-" : "");
+	else {
+		shortest_decimal(fabs(d), &m, &q);
+		while (m >= 10 && m % 10 == 0) {
+			m /= 10;
+			q++;
+		}
+		n = (size_t)snprintf(digits, sizeof(digits), "%" PRIu64, m);
+		e = q + (int)n - 1;	/* x = d.ddd * 10^e */
+		if (signbit(d))
+			out[len++] = '-';
+		if (e >= 7 || e < -3) {
+			/* Computerized scientific notation. */
+			out[len++] = digits[0];
+			out[len++] = '.';
+			if (n == 1)
+				out[len++] = '0';
+			for (i = 1; i < n; i++)
+				out[len++] = digits[i];
+			snprintf(out + len, sizeof(out) - len, "E%d", e);
+		} else if (e >= 0) {
+			for (i = 0; i <= (size_t)e; i++)
+				out[len++] = i < n ? digits[i] : '0';
+			out[len++] = '.';
+			if (n <= (size_t)e + 1)
+				out[len++] = '0';
+			for (i = (size_t)e + 1; i < n; i++)
+				out[len++] = digits[i];
+			out[len] = '\0';
+		} else {
+			out[len++] = '0';
+			out[len++] = '.';
+			for (i = 1; i < (size_t)-e; i++)
+				out[len++] = '0';
+			for (i = 0; i < n; i++)
+				out[len++] = digits[i];
+			out[len] = '\0';
+		}
+	}
+	len = strlen(out);
+	if (size > 0) {
+		n = len < size - 1 ? len : size - 1;
+		memcpy(buf, out, n);
+		buf[n] = '\0';
+	}
+	return len;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scalars                                                             */
+
+/* The text BPG gives a scalar bound to a String field (7.1). */
+static enum bpg_err
+scalar_text(struct ctx *c, const json_t *v, const json_t *parent,
+    char **out)
+{
+	char buf[BPG_JAVA_DOUBLE_MAX];
+	const char *s;
+	size_t n;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		s = json_string_value(v);
+		n = json_string_length(v);
+		if (strlen(s) != n)
+			return fail(c, v, parent, "contains a NUL byte");
+		if ((*out = strndup(s, n)) == NULL)
+			return nomem(c);
+		return BPG_OK;
+	case JSON_INTEGER:
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		break;
+	case JSON_REAL:
+		bpg_config_java_double(json_real_value(v), buf, sizeof(buf));
+		break;
+	case JSON_TRUE:
+		snprintf(buf, sizeof(buf), "true");
+		break;
+	case JSON_FALSE:
+		snprintf(buf, sizeof(buf), "false");
+		break;
+	default:
+		return fail(c, v, parent, "expected a string, found %s",
+		    type_name(v));
+	}
+	if ((*out = strdup(buf)) == NULL)
+		return nomem(c);
+	return BPG_OK;
+}
+
+/* [-+]?[0-9]+ into *out, false on syntax or overflow. */
+static bool
+parse_int_text(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (*s != '-' && *s != '+' && !(*s >= '0' && *s <= '9'))
+		return false;
+	if ((*s == '-' || *s == '+') && !(s[1] >= '0' && s[1] <= '9'))
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+/* [-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)? into *out. */
+static bool
+parse_num_text(const char *s, double *out)
+{
+	const char *p = s;
+	size_t digits = 0;
+	char *end;
+
+	if (*p == '-' || *p == '+')
+		p++;
+	for (; *p >= '0' && *p <= '9'; p++)
+		digits++;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			digits++;
+	if (digits == 0)
+		return false;
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p != '\0')
+		return false;
+	errno = 0;
+	*out = strtod(s, &end);
+	return *end == '\0' && isfinite(*out);
+}
+
+/* An integer field: YAML integers, integral floats and numeric strings
+ * (Jackson coerces all three), within [min, max]. */
+static enum bpg_err
+int_value(struct ctx *c, const json_t *v, const json_t *parent, int64_t min,
+    int64_t max, int64_t *out)
+{
+	int64_t x;
+	double d;
+
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		x = json_integer_value(v);
+		break;
+	case JSON_REAL:
+		d = json_real_value(v);
+		if (!isfinite(d) || d != floor(d) || d < -9223372036854775808.0 ||
+		    d >= 9223372036854775808.0)
+			return fail(c, v, parent, "expected an integer");
+		x = (int64_t)d;
+		break;
+	case JSON_STRING:
+		if (strlen(json_string_value(v)) != json_string_length(v) ||
+		    !parse_int_text(json_string_value(v), &x))
+			return fail(c, v, parent,
+			    "expected an integer, found a string that is not "
+			    "one");
+		break;
+	default:
+		return fail(c, v, parent, "expected an integer, found %s",
+		    type_name(v));
+	}
+	if (x < min)
+		return fail(c, v, parent, "must be at least %" PRId64, min);
+	if (x > max)
+		return fail(c, v, parent, "must be at most %" PRId64, max);
+	*out = x;
+	return BPG_OK;
+}
+
+/* A number field: YAML numbers or numeric strings, finite. */
+static enum bpg_err
+num_value(struct ctx *c, const json_t *v, const json_t *parent, double *out)
+{
+	switch (json_typeof(v)) {
+	case JSON_INTEGER:
+		*out = (double)json_integer_value(v);
+		return BPG_OK;
+	case JSON_REAL:
+		*out = json_real_value(v);
+		if (!isfinite(*out))
+			return fail(c, v, parent, "must be a finite number");
+		return BPG_OK;
+	case JSON_STRING:
+		if (strlen(json_string_value(v)) != json_string_length(v) ||
+		    !parse_num_text(json_string_value(v), out))
+			return fail(c, v, parent,
+			    "expected a number, found a string that is not "
+			    "one");
+		return BPG_OK;
+	default:
+		return fail(c, v, parent, "expected a number, found %s",
+		    type_name(v));
+	}
+}
+
+/* A boolean field: YAML booleans, or the strings Jackson coerces. */
+static enum bpg_err
+bool_value(struct ctx *c, const json_t *v, const json_t *parent, bool *out)
+{
+	const char *s;
+
+	if (json_is_boolean(v)) {
+		*out = json_is_true(v);
+		return BPG_OK;
+	}
+	if (json_is_string(v)) {
+		s = json_string_value(v);
+		if (!strcmp(s, "true") || !strcmp(s, "True") ||
+		    !strcmp(s, "TRUE")) {
+			*out = true;
+			return BPG_OK;
+		}
+		if (!strcmp(s, "false") || !strcmp(s, "False") ||
+		    !strcmp(s, "FALSE")) {
+			*out = false;
+			return BPG_OK;
+		}
+	}
+	return fail(c, v, parent, "expected true or false, found %s",
+	    type_name(v));
+}
+
+/* ------------------------------------------------------------------ */
+/* Keys of an object                                                   */
+
+static enum bpg_err
+get_str(struct ctx *c, const json_t *obj, const char *key, char **out)
+{
+	json_t *v = member(obj, key);
+	enum bpg_err e;
+	size_t mark;
+
+	if (v == NULL)
+		return BPG_OK;
+	mark = path_key(c, key);
+	e = scalar_text(c, v, obj, out);
+	path_pop(c, mark);
+	return e;
+}
+
+/* A required string: absent, null or empty is an error. */
+static enum bpg_err
+get_req_str(struct ctx *c, const json_t *obj, const char *key, char **out)
+{
+	enum bpg_err e;
+	size_t mark;
+
+	if ((e = get_str(c, obj, key, out)) != BPG_OK)
+		return e;
+	if (*out != NULL && **out != '\0')
+		return BPG_OK;
+	mark = path_key(c, key);
+	e = fail(c, member(obj, key), obj, "is required");
+	path_pop(c, mark);
+	return e;
+}
+
+static enum bpg_err
+get_int(struct ctx *c, const json_t *obj, const char *key, int64_t min,
+    int64_t max, int64_t *out, bool *has)
+{
+	json_t *v = member(obj, key);
+	enum bpg_err e;
+	size_t mark;
+
+	if (v == NULL)
+		return BPG_OK;
+	mark = path_key(c, key);
+	e = int_value(c, v, obj, min, max, out);
+	path_pop(c, mark);
+	if (e == BPG_OK && has != NULL)
+		*has = true;
+	return e;
+}
+
+/* A number that must be finite and at least min (or above it, when
+ * strict). */
+static enum bpg_err
+get_num(struct ctx *c, const json_t *obj, const char *key, double min,
+    bool strict, double *out, bool *has)
+{
+	json_t *v = member(obj, key);
+	enum bpg_err e;
+	double d = 0;
+	size_t mark;
+
+	if (v == NULL)
+		return BPG_OK;
+	mark = path_key(c, key);
+	e = num_value(c, v, obj, &d);
+	if (e == BPG_OK && (strict ? d <= min : d < min))
+		e = fail(c, v, obj, "must be %s %g", strict ? "above" :
+		    "at least", min);
+	path_pop(c, mark);
+	if (e == BPG_OK) {
+		*out = d;
+		if (has != NULL)
+			*has = true;
+	}
+	return e;
+}
+
+static enum bpg_err
+get_bool(struct ctx *c, const json_t *obj, const char *key, bool *out)
+{
+	json_t *v = member(obj, key);
+	enum bpg_err e;
+	size_t mark;
+
+	if (v == NULL)
+		return BPG_OK;
+	mark = path_key(c, key);
+	e = bool_value(c, v, obj, out);
+	path_pop(c, mark);
+	return e;
+}
+
+/*
+ * A list of strings.  Null entries are skipped (BPG keeps them, and they
+ * never match anything) unless SL_NONEMPTY makes them errors.
+ */
+static enum bpg_err
+get_strlist(struct ctx *c, const json_t *obj, const char *key,
+    struct bpg_strlist *out, unsigned flags)
+{
+	json_t *v = member(obj, key), *ent;
+	enum bpg_err e = BPG_OK;
+	size_t mark, mark2, i, n;
+	char *s;
+
+	if (v == NULL)
+		return BPG_OK;
+	mark = path_key(c, key);
+	if (!json_is_array(v)) {
+		e = fail(c, v, obj, "expected a list, found %s", type_name(v));
+		goto out;
+	}
+	n = json_array_size(v);
+	if ((out->v = calloc(n ? n : 1, sizeof(*out->v))) == NULL) {
+		e = nomem(c);
+		goto out;
+	}
+	out->present = true;
+	json_array_foreach(v, i, ent) {
+		mark2 = path_index(c, i);
+		if (json_is_null(ent)) {
+			if (flags & SL_NONEMPTY)
+				e = fail(c, ent, v, "must not be empty");
+		} else if ((e = scalar_text(c, ent, v, &s)) == BPG_OK) {
+			out->v[out->n++] = s;
+			if ((flags & SL_NONEMPTY) && *s == '\0')
+				e = fail(c, ent, v, "must not be empty");
+			else if ((flags & SL_VERSION) && json_is_real(ent))
+				e = warn(c, "unquoted number read as \"%s\" "
+				    "(section 7.1); quote versions", s);
+		}
+		path_pop(c, mark2);
+		if (e != BPG_OK)
+			break;
+	}
+out:
+	path_pop(c, mark);
+	return e;
+}
+
+/* An ordered string map; null values are left out (quirk 39). */
+static enum bpg_err
+get_kvmap(struct ctx *c, const json_t *obj, const char *key,
+    struct bpg_kvmap *out)
+{
+	json_t *v = member(obj, key), *val;
+	enum bpg_err e = BPG_OK;
+	size_t mark, mark2;
+	const char *k;
+	char *s;
+
+	if (v == NULL)
+		return BPG_OK;
+	mark = path_key(c, key);
+	if (!json_is_object(v)) {
+		e = fail(c, v, obj, "expected a mapping, found %s",
+		    type_name(v));
+		goto out;
+	}
+	out->v = calloc(json_object_size(v) ? json_object_size(v) : 1,
+	    sizeof(*out->v));
+	if (out->v == NULL) {
+		e = nomem(c);
+		goto out;
+	}
+	out->present = true;
+	json_object_foreach(v, k, val) {
+		if (json_is_null(val))
+			continue;
+		mark2 = path_mapkey(c, k);
+		e = scalar_text(c, val, v, &s);
+		path_pop(c, mark2);
+		if (e != BPG_OK)
+			break;
+		out->v[out->n].value = s;
+		if ((out->v[out->n].key = strdup(k)) == NULL) {
+			free(s);
+			e = nomem(c);
+			break;
+		}
+		out->n++;
+	}
+out:
+	path_pop(c, mark);
+	return e;
+}
+
+/* The object at key, or NULL; anything but a mapping is an error. */
+static enum bpg_err
+get_obj(struct ctx *c, const json_t *obj, const char *key, json_t **out)
+{
+	json_t *v = member(obj, key);
+	enum bpg_err e = BPG_OK;
+	size_t mark;
+
+	*out = NULL;
+	if (v == NULL)
+		return BPG_OK;
+	if (json_is_object(v)) {
+		*out = v;
+		return BPG_OK;
+	}
+	mark = path_key(c, key);
+	e = fail(c, v, obj, "expected a mapping, found %s", type_name(v));
+	path_pop(c, mark);
+	return e;
+}
+
+/* The list at key, or NULL; anything but a list is an error. */
+static enum bpg_err
+get_list(struct ctx *c, const json_t *obj, const char *key, json_t **out)
+{
+	json_t *v = member(obj, key);
+	enum bpg_err e = BPG_OK;
+	size_t mark;
+
+	*out = NULL;
+	if (v == NULL)
+		return BPG_OK;
+	if (json_is_array(v)) {
+		*out = v;
+		return BPG_OK;
+	}
+	mark = path_key(c, key);
+	e = fail(c, v, obj, "expected a list, found %s", type_name(v));
+	path_pop(c, mark);
+	return e;
+}
+
+/* Entry i of a list of mappings (path already at the entry). */
+static enum bpg_err
+need_obj(struct ctx *c, const json_t *v, const json_t *list)
+{
+	if (json_is_object(v))
+		return BPG_OK;
+	return fail(c, v, list, "expected a mapping, found %s", type_name(v));
+}
+
+/* Warn about keys of obj that BPG's model drops silently. */
+static enum bpg_err
+warn_unknown(struct ctx *c, const json_t *obj, const char *const *known)
+{
+	const char *k, *const *kp;
+	json_t *val;
+	enum bpg_err e = BPG_OK;
+	char buf[80];
+
+	json_object_foreach((json_t *)(uintptr_t)obj, k, val) {
+		for (kp = known; *kp != NULL; kp++)
+			if (strcmp(k, *kp) == 0)
+				break;
+		if (*kp != NULL || json_is_null(val))
+			continue;
+		sanitize(buf, sizeof(buf), k);
+		if ((e = warn(c, "key \"%s\" is not part of BPG's model and "
+		    "is dropped", buf)) != BPG_OK)
+			break;
+	}
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON built for the CR (sections 2.15, 2.16, 2.19)                   */
+
+static enum bpg_err
+jset_new(struct ctx *c, json_t *o, const char *key, json_t *v)
+{
+	if (v == NULL || json_object_set_new(o, key, v) != 0)
+		return nomem(c);
+	return BPG_OK;
+}
+
+/* Copy the string at key (if any) into o under the same key. */
+static enum bpg_err
+copy_str(struct ctx *c, const json_t *from, const char *key, json_t *o)
+{
+	enum bpg_err e;
+	char *s = NULL;
+
+	if ((e = get_str(c, from, key, &s)) != BPG_OK || s == NULL)
+		return e;
+	e = jset_new(c, o, key, json_string(s));
+	free(s);
+	return e;
+}
+
+/* As copy_str(), but the key is required and non-empty. */
+static enum bpg_err
+copy_req_str(struct ctx *c, const json_t *from, const char *key, json_t *o)
+{
+	enum bpg_err e;
+	char *s = NULL;
+
+	if ((e = get_req_str(c, from, key, &s)) != BPG_OK) {
+		free(s);
+		return e;
+	}
+	e = jset_new(c, o, key, json_string(s));
+	free(s);
+	return e;
+}
+
+/* A string list as a JSON array. */
+static enum bpg_err
+strlist_json(struct ctx *c, const struct bpg_strlist *l, json_t **out)
+{
+	size_t i;
+
+	if ((*out = json_array()) == NULL)
+		return nomem(c);
+	for (i = 0; i < l->n; i++)
+		if (json_array_append_new(*out, json_string(l->v[i])) != 0)
+			return nomem(c);
+	return BPG_OK;
+}
+
+static void strlist_free(struct bpg_strlist *, bool);
+static void kvmap_free(struct bpg_kvmap *);
+
+/* sparkUIOptions in the CR's form (section 2.15; quirk 22: "ServicePort"
+ * is taken as an alias of servicePort). */
+static enum bpg_err
+bind_ui_options(struct ctx *c, const json_t *cl, json_t **out)
+{
+	const char *const known[] = { "servicePort", "ServicePort",
+		"ingressAnnotations", "ingressTLS", NULL };
+	json_t *v, *pv, *tls, *ent, *o, *jt, *arr;
+	struct bpg_kvmap ann = { 0 };
+	struct bpg_strlist hosts;
+	const char *pkey = "servicePort";
+	enum bpg_err e;
+	size_t mark, mark2, i;
+	int64_t port;
+
+	if ((e = get_obj(c, cl, "sparkUIOptions", &v)) != BPG_OK || v == NULL)
+		return e;
+	mark = path_key(c, "sparkUIOptions");
+	if ((*out = o = json_object()) == NULL) {
+		e = nomem(c);
+		goto out;
+	}
+	if ((e = warn_unknown(c, v, known)) != BPG_OK)
+		goto out;
+	if ((pv = member(v, pkey)) == NULL)
+		pv = member(v, pkey = "ServicePort");
+	if (pv != NULL) {
+		mark2 = path_key(c, pkey);
+		e = int_value(c, pv, v, 1, 65535, &port);
+		path_pop(c, mark2);
+		if (e != BPG_OK ||
+		    (e = jset_new(c, o, "servicePort", json_integer(port))) !=
+		    BPG_OK)
+			goto out;
+	}
+	if ((e = get_kvmap(c, v, "ingressAnnotations", &ann)) != BPG_OK)
+		goto out;
+	if (ann.present) {
+		json_t *jm = json_object();
+
+		if ((e = jset_new(c, o, "ingressAnnotations", jm)) != BPG_OK)
+			goto out;
+		for (i = 0; i < ann.n; i++)
+			if ((e = jset_new(c, jm, ann.v[i].key,
+			    json_string(ann.v[i].value))) != BPG_OK)
+				goto out;
+	}
+	if ((e = get_list(c, v, "ingressTLS", &tls)) != BPG_OK || tls == NULL)
+		goto out;
+	mark2 = path_key(c, "ingressTLS");
+	if ((e = jset_new(c, o, "ingressTLS", arr = json_array())) != BPG_OK)
+		goto out;
+	json_array_foreach(tls, i, ent) {
+		size_t mark3 = path_index(c, i);
+
+		if ((e = need_obj(c, ent, tls)) != BPG_OK)
+			goto out;
+		if ((jt = json_object()) == NULL ||
+		    json_array_append_new(arr, jt) != 0) {
+			e = nomem(c);
+			goto out;
+		}
+		/* BPG fails every submission on an entry without hosts
+		 * (section 2.15); refuse it here instead. */
+		memset(&hosts, 0, sizeof(hosts));
+		e = get_strlist(c, ent, "hosts", &hosts, SL_NONEMPTY);
+		if (e == BPG_OK && !hosts.present) {
+			size_t m4 = path_key(c, "hosts");
+
+			e = fail(c, ent, tls, "is required");
+			path_pop(c, m4);
+		}
+		if (e == BPG_OK) {
+			json_t *ja = NULL;
+
+			e = strlist_json(c, &hosts, &ja);
+			if (e == BPG_OK)
+				e = jset_new(c, jt, "hosts", ja);
+			else
+				json_decref(ja);
+		}
+		strlist_free(&hosts, false);
+		if (e != BPG_OK || (e = copy_str(c, ent, "secretName", jt)) !=
+		    BPG_OK)
+			goto out;
+		path_pop(c, mark3);
+	}
+	path_pop(c, mark2);
+out:
+	kvmap_free(&ann);
+	path_pop(c, mark);
+	return e;
+}
+
+/* volumes: Volume is name, hostPath {path, type}, configMap {name}. */
+static enum bpg_err
+bind_volumes(struct ctx *c, const json_t *cl, json_t **out)
+{
+	const char *const known[] = { "name", "hostPath", "configMap", NULL };
+	json_t *list, *ent, *o, *sub, *jo, *val;
+	enum bpg_err e;
+	size_t mark, mark2, mark3, i;
+	const char *k;
+
+	if ((e = get_list(c, cl, "volumes", &list)) != BPG_OK || list == NULL)
+		return e;
+	mark = path_key(c, "volumes");
+	if ((*out = json_array()) == NULL) {
+		e = nomem(c);
+		goto out;
+	}
+	json_array_foreach(list, i, ent) {
+		mark2 = path_index(c, i);
+		if ((e = need_obj(c, ent, list)) != BPG_OK)
+			goto out;
+		if ((o = json_object()) == NULL ||
+		    json_array_append_new(*out, o) != 0) {
+			e = nomem(c);
+			goto out;
+		}
+		if ((e = copy_req_str(c, ent, "name", o)) != BPG_OK ||
+		    (e = warn_unknown(c, ent, known)) != BPG_OK)
+			goto out;
+		if ((e = get_obj(c, ent, "hostPath", &sub)) != BPG_OK)
+			goto out;
+		if (sub != NULL) {
+			mark3 = path_key(c, "hostPath");
+			if ((e = jset_new(c, o, "hostPath",
+			    jo = json_object())) != BPG_OK ||
+			    (e = copy_str(c, sub, "path", jo)) != BPG_OK ||
+			    (e = copy_str(c, sub, "type", jo)) != BPG_OK)
+				goto out;
+			path_pop(c, mark3);
+		}
+		if ((e = get_obj(c, ent, "configMap", &sub)) != BPG_OK)
+			goto out;
+		if (sub != NULL) {
+			mark3 = path_key(c, "configMap");
+			/* BPG's ConfigMap model refuses unknown keys: the one
+			 * place where they abort start-up (7.1). */
+			json_object_foreach(sub, k, val) {
+				if (strcmp(k, "name") != 0) {
+					path_mapkey(c, k);
+					e = fail(c, val, sub, "unknown key: "
+					    "configMap takes only \"name\"");
+					goto out;
+				}
+			}
+			if ((e = jset_new(c, o, "configMap",
+			    jo = json_object())) != BPG_OK ||
+			    (e = copy_str(c, sub, "name", jo)) != BPG_OK)
+				goto out;
+			path_pop(c, mark3);
+		}
+		path_pop(c, mark2);
+	}
+out:
+	path_pop(c, mark);
+	return e;
+}
+
+/* env: EnvVar is name, value, valueFrom.fieldRef.fieldPath. */
+static enum bpg_err
+bind_env(struct ctx *c, const json_t *pod, json_t **out)
+{
+	const char *const known[] = { "name", "value", "valueFrom", NULL };
+	const char *const known_from[] = { "fieldRef", NULL };
+	json_t *list, *ent, *o, *from, *ref, *jf, *jr;
+	enum bpg_err e;
+	size_t mark, mark2, mark3, i;
+
+	if ((e = get_list(c, pod, "env", &list)) != BPG_OK || list == NULL)
+		return e;
+	mark = path_key(c, "env");
+	if ((*out = json_array()) == NULL) {
+		e = nomem(c);
+		goto out;
+	}
+	json_array_foreach(list, i, ent) {
+		mark2 = path_index(c, i);
+		if ((e = need_obj(c, ent, list)) != BPG_OK)
+			goto out;
+		if ((o = json_object()) == NULL ||
+		    json_array_append_new(*out, o) != 0) {
+			e = nomem(c);
+			goto out;
+		}
+		if ((e = copy_req_str(c, ent, "name", o)) != BPG_OK ||
+		    (e = copy_str(c, ent, "value", o)) != BPG_OK ||
+		    (e = warn_unknown(c, ent, known)) != BPG_OK ||
+		    (e = get_obj(c, ent, "valueFrom", &from)) != BPG_OK)
+			goto out;
+		if (from != NULL) {
+			mark3 = path_key(c, "valueFrom");
+			if ((e = warn_unknown(c, from, known_from)) !=
+			    BPG_OK ||
+			    (e = get_obj(c, from, "fieldRef", &ref)) != BPG_OK)
+				goto out;
+			/* Only fieldRef survives BPG's model; a valueFrom
+			 * without it would be an empty, invalid source. */
+			if (ref != NULL) {
+				size_t m4 = path_key(c, "fieldRef");
+
+				if ((e = jset_new(c, o, "valueFrom",
+				    jf = json_object())) != BPG_OK ||
+				    (e = jset_new(c, jf, "fieldRef",
+				    jr = json_object())) != BPG_OK ||
+				    (e = copy_str(c, ref, "fieldPath", jr)) !=
+				    BPG_OK)
+					goto out;
+				path_pop(c, m4);
+			}
+			path_pop(c, mark3);
+		}
+		path_pop(c, mark2);
+	}
+out:
+	path_pop(c, mark);
+	return e;
+}
+
+/* volumeMounts: VolumeMount is name, readOnly, mountPath, subPath. */
+static enum bpg_err
+bind_mounts(struct ctx *c, const json_t *pod, json_t **out)
+{
+	const char *const known[] = { "name", "readOnly", "mountPath",
+		"subPath", NULL };
+	json_t *list, *ent, *o;
+	enum bpg_err e;
+	size_t mark, mark2, i;
+	bool ro, has_ro;
+
+	if ((e = get_list(c, pod, "volumeMounts", &list)) != BPG_OK ||
+	    list == NULL)
+		return e;
+	mark = path_key(c, "volumeMounts");
+	if ((*out = json_array()) == NULL) {
+		e = nomem(c);
+		goto out;
+	}
+	json_array_foreach(list, i, ent) {
+		mark2 = path_index(c, i);
+		if ((e = need_obj(c, ent, list)) != BPG_OK)
+			goto out;
+		if ((o = json_object()) == NULL ||
+		    json_array_append_new(*out, o) != 0) {
+			e = nomem(c);
+			goto out;
+		}
+		if ((e = copy_req_str(c, ent, "name", o)) != BPG_OK ||
+		    (e = warn_unknown(c, ent, known)) != BPG_OK)
+			goto out;
+		has_ro = member(ent, "readOnly") != NULL;
+		ro = false;
+		if ((e = get_bool(c, ent, "readOnly", &ro)) != BPG_OK ||
+		    (has_ro && (e = jset_new(c, o, "readOnly",
+		    json_boolean(ro))) != BPG_OK) ||
+		    (e = copy_req_str(c, ent, "mountPath", o)) != BPG_OK ||
+		    (e = copy_str(c, ent, "subPath", o)) != BPG_OK)
+			goto out;
+		path_pop(c, mark2);
+	}
+out:
+	path_pop(c, mark);
+	return e;
+}
+
+/* driver / executor: only env and volumeMounts are used (7.2). */
+static enum bpg_err
+bind_pod(struct ctx *c, const json_t *cl, const char *key,
+    struct bpg_cluster_pod *pod)
+{
+	enum bpg_err e;
+	json_t *v;
+	size_t mark;
+
+	if ((e = get_obj(c, cl, key, &v)) != BPG_OK || v == NULL)
+		return e;
+	mark = path_key(c, key);
+	if ((e = bind_env(c, v, &pod->env)) == BPG_OK)
+		e = bind_mounts(c, v, &pod->volume_mounts);
+	path_pop(c, mark);
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* Secret references (7.3)                                             */
+
+enum bpg_err
+bpg_config_resolve_ref(const char *value, char **out,
+    enum bpg_config_ref *kind, struct bpg_errinfo *ei)
+{
+	enum bpg_config_ref k = BPG_CONFIG_REF_NONE;
+	const char *res = value, *p, *env;
+	size_t parts, len;
+
+	*out = NULL;
+	if (kind != NULL)
+		*kind = k;
+	if (value == NULL)
+		return BPG_OK;
+	if (strncmp(value, REF_PLAINTEXT, strlen(REF_PLAINTEXT)) == 0) {
+		res = value + strlen(REF_PLAINTEXT);
+		k = BPG_CONFIG_REF_RESOLVED;
+	} else if (strncmp(value, REF_ENV, strlen(REF_ENV)) == 0) {
+		if ((env = getenv(value + strlen(REF_ENV))) != NULL) {
+			res = env;
+			k = BPG_CONFIG_REF_RESOLVED;
+		} else
+			k = BPG_CONFIG_REF_ENV_UNSET;
+	} else if (strncmp(value, REF_K8S, strlen(REF_K8S)) == 0) {
+		/*
+		 * Java splits the rest on ':' and drops trailing empty
+		 * parts; exactly three parts (namespace, name, key) make a
+		 * reference.  Reading a Secret from the cluster the gateway
+		 * runs in needs an in-cluster Kubernetes client, which does
+		 * not exist here yet.
+		 */
+		p = value + strlen(REF_K8S);
+		len = strlen(p);
+		while (len > 0 && p[len - 1] == ':')
+			len--;
+		parts = len > 0 ? 1 : 0;
+		for (; len > 0; len--, p++)
+			if (*p == ':')
+				parts++;
+		if (parts == 3)
+			return bpg_errf(ei, BPG_ECONFIG, "k8s:secret: "
+			    "references are not supported yet; pass the value "
+			    "in an environment variable (localhost:env:<VAR>)"
+			    " or use plaintext:<value>");
+		k = BPG_CONFIG_REF_MALFORMED;
+	}
+	if ((*out = strdup(res)) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	if (kind != NULL)
+		*kind = k;
+	return BPG_OK;
+}
+
+/* Name of the variable in "localhost:env:<VAR>", made printable. */
+static void
+env_name(char *buf, size_t size, const char *ref)
+{
+	sanitize(buf, size, ref + strlen(REF_ENV));
+}
+
+/*
+ * Bind a secret-bearing string and resolve its reference.  *kind tells
+ * what happened; the raw text is wiped.
+ */
+static enum bpg_err
+get_secret(struct ctx *c, const json_t *obj, const char *key, char **out,
+    enum bpg_config_ref *kind)
+{
+	struct bpg_errinfo ei = { { 0 } };
+	char *raw = NULL, name[80];
+	enum bpg_err e;
+	size_t mark;
+
+	*kind = BPG_CONFIG_REF_NONE;
+	if ((e = get_str(c, obj, key, &raw)) != BPG_OK || raw == NULL)
+		return e;
+	mark = path_key(c, key);
+	e = bpg_config_resolve_ref(raw, out, kind, &ei);
+	if (e == BPG_ENOMEM)
+		e = nomem(c);
+	else if (e != BPG_OK)
+		e = fail(c, member(obj, key), obj, "%s", ei.msg);
+	else if (*kind == BPG_CONFIG_REF_ENV_UNSET) {
+		env_name(name, sizeof(name), raw);
+		e = warn(c, "environment variable %s is not set; the reference "
+		    "text itself is used (section 7.3)", name);
+	} else if (*kind == BPG_CONFIG_REF_MALFORMED)
+		e = warn(c, "k8s:secret: reference without <ns>:<name>:<key>; "
+		    "the reference text itself is used (section 7.3)");
+	path_pop(c, mark);
+	wipe_free(raw);
+	return e;
+}
+
+/*
+ * caCertDataSOPS: after resolution, base64 of a PEM bundle (kubeconfig's
+ * certificate-authority-data), or PEM text itself (section 3.1).  Checked
+ * here so that a bad CA stops start-up instead of every request (quirk 18).
+ */
+static enum bpg_err
+bind_ca(struct ctx *c, const json_t *obj, struct bpg_cluster *cl)
+{
+	const char *key = "caCertDataSOPS";
+	enum bpg_config_ref kind;
+	unsigned char *der = NULL;
+	char *val = NULL, name[80];
+	enum bpg_err e;
+	size_t n = 0, mark;
+
+	if ((e = get_secret(c, obj, key, &val, &kind)) != BPG_OK || val == NULL)
+		goto out;
+	if (*val == '\0')
+		goto out;	/* empty: no CA configured */
+	mark = path_key(c, key);
+	e = bpg_base64_decode(val, strlen(val), &der, &n);
+	if (e == BPG_ENOMEM) {
+		e = nomem(c);
+	} else if (e == BPG_OK && memmem(der, n, "-----BEGIN ", 11) != NULL) {
+		cl->ca_cert = (char *)der;
+		cl->ca_cert_len = n;
+		der = NULL;
+	} else if (strncmp(val + strspn(val, " \t\r\n"), "-----BEGIN ",
+	    11) == 0) {
+		cl->ca_cert = val;
+		cl->ca_cert_len = strlen(val);
+		val = NULL;
+		e = BPG_OK;
+	} else if (kind == BPG_CONFIG_REF_ENV_UNSET) {
+		env_name(name, sizeof(name), val);
+		e = fail(c, member(obj, key), obj,
+		    "environment variable %s is not set", name);
+	} else
+		e = fail(c, member(obj, key), obj, "is neither base64 of a PEM "
+		    "certificate bundle nor PEM text");
+	path_pop(c, mark);
+out:
+	if (der != NULL) {
+		explicit_bzero(der, n);
+		free(der);
+	}
+	wipe_free(val);
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checks                                                              */
+
+/* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most max. */
+static bool
+valid_dns_label(const char *s, size_t max)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max || !is_lower_alnum(s[0]) ||
+	    !is_lower_alnum(s[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!is_lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/*
+ * Cluster ids start submission IDs, which are Kubernetes object names:
+ * a DNS-1123 label of at most BPG_MAX_CLUSTER_ID.  '-' is allowed: IDs
+ * are resolved by the longest configured prefix, the compatible fix of
+ * quirk 1.
+ */
+static bool
+valid_cluster_id(const char *s)
+{
+	return valid_dns_label(s, BPG_MAX_CLUSTER_ID);
+}
+
+/* RFC 9110 token characters, for a header name. */
+static bool
+valid_token(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!is_alnum(*s) && strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+			return false;
+	return true;
+}
+
+/* masterUrl: http:// or https:// and a host; the scheme is stored in
+ * lower case and trailing '/' removed, since paths are appended. */
+static enum bpg_err
+check_master_url(struct ctx *c, const json_t *cl, char *url)
+{
+	const json_t *node = member(cl, "masterUrl");
+	size_t mark = path_key(c, "masterUrl"), n, skip;
+	enum bpg_err e = BPG_OK;
+	const char *p;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		skip = 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		skip = 7;
+	else {
+		e = fail(c, node, cl, "must start with http:// or https://");
+		goto out;
+	}
+	for (n = 0; n < skip; n++)
+		if (url[n] >= 'A' && url[n] <= 'Z')
+			url[n] = (char)(url[n] - 'A' + 'a');
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '?' ||
+		    *p == '#') {
+			e = fail(c, node, cl, "must be a URL without spaces, "
+			    "control characters, query or fragment");
+			goto out;
+		}
+	n = strlen(url);
+	while (n > skip && url[n - 1] == '/')
+		url[--n] = '\0';
+	if (n == skip || url[skip] == '/')
+		e = fail(c, node, cl, "has no host");
+out:
+	path_pop(c, mark);
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sections                                                            */
+
+static enum bpg_err
+bind_cluster(struct ctx *c, const json_t *o, const json_t *list,
+    struct bpg_cluster *cl)
+{
+	enum bpg_config_ref kind;
+	enum bpg_err e;
+	size_t mark;
+
+	if ((e = need_obj(c, o, list)) != BPG_OK)
+		return e;
+	cl->timeout_millis = DEFAULT_TIMEOUT_MILLIS;
+	if ((e = get_req_str(c, o, "id", &cl->id)) != BPG_OK)
+		return e;
+	if (!valid_cluster_id(cl->id)) {
+		mark = path_key(c, "id");
+		e = fail(c, member(o, "id"), o, "must be 1 to %d characters of "
+		    "[a-z0-9-], not starting or ending with '-' (it starts "
+		    "Kubernetes object names)", BPG_MAX_CLUSTER_ID);
+		path_pop(c, mark);
+		return e;
+	}
+	if ((e = get_int(c, o, "weight", 0, INT32_MAX, &cl->weight, NULL)) ||
+	    (e = get_str(c, o, "eksCluster", &cl->eks_cluster)) ||
+	    (e = get_req_str(c, o, "masterUrl", &cl->master_url)) ||
+	    (e = check_master_url(c, o, cl->master_url)) ||
+	    (e = get_str(c, o, "userName", &cl->user_name)) ||
+	    (e = get_int(c, o, "timeoutMillis", 1, INT64_MAX,
+	    &cl->timeout_millis, NULL)) ||
+	    (e = get_str(c, o, "httpProxy", &cl->http_proxy)) ||
+	    (e = get_str(c, o, "httpsProxy", &cl->https_proxy)) ||
+	    (e = get_req_str(c, o, "sparkApplicationNamespace",
+	    &cl->namespace)))
+		return e;
+	if (!valid_dns_label(cl->namespace, BPG_MAX_K8S_NAME)) {
+		mark = path_key(c, "sparkApplicationNamespace");
+		e = fail(c, member(o, "sparkApplicationNamespace"), o,
+		    "must be a DNS-1123 label (at most %d characters of "
+		    "[a-z0-9-], alphanumeric at both ends)", BPG_MAX_K8S_NAME);
+		path_pop(c, mark);
+		return e;
+	}
+	if ((cl->http_proxy != NULL && has_ctl(cl->http_proxy)) ||
+	    (cl->https_proxy != NULL && has_ctl(cl->https_proxy))) {
+		const char *k = cl->http_proxy != NULL &&
+		    has_ctl(cl->http_proxy) ? "httpProxy" : "httpsProxy";
+
+		mark = path_key(c, k);
+		e = fail(c, member(o, k), o, "contains control characters");
+		path_pop(c, mark);
+		return e;
+	}
+	if ((e = get_str(c, o, "sparkServiceAccount", &cl->service_account)) ||
+	    (e = get_str(c, o, "batchScheduler", &cl->batch_scheduler)) ||
+	    (e = get_strlist(c, o, "sparkVersions", &cl->spark_versions,
+	    SL_VERSION)) ||
+	    (e = get_strlist(c, o, "queues", &cl->queues, 0)) ||
+	    (e = get_int(c, o, "ttlSeconds", 0, INT64_MAX, &cl->ttl_seconds,
+	    &cl->has_ttl_seconds)) ||
+	    (e = get_str(c, o, "sparkUIUrl", &cl->spark_ui_url)) ||
+	    (e = get_kvmap(c, o, "sparkConf", &cl->spark_conf)) ||
+	    (e = bind_ui_options(c, o, &cl->spark_ui_options)) ||
+	    (e = bind_volumes(c, o, &cl->volumes)) ||
+	    (e = bind_pod(c, o, "driver", &cl->driver)) ||
+	    (e = bind_pod(c, o, "executor", &cl->executor)) ||
+	    (e = bind_ca(c, o, cl)) ||
+	    (e = get_secret(c, o, "userTokenSOPS", &cl->token, &kind)))
+		return e;
+	if (cl->token != NULL) {
+		const char *msg = NULL;
+
+		/* The token goes into an HTTP header (section 3.1): no
+		 * control bytes.  Quirk 18: an unusable token on a routable
+		 * cluster is a start-up error, not a 500 per request. */
+		if (has_ctl(cl->token))
+			msg = "contains control characters (a trailing "
+			    "newline?)";
+		else if (cl->token[0] == '\0' && cl->weight > 0)
+			msg = "must not be empty on a cluster with weight > 0";
+		if (msg != NULL) {
+			mark = path_key(c, "userTokenSOPS");
+			e = fail(c, member(o, "userTokenSOPS"), o, "%s", msg);
+			path_pop(c, mark);
+			return e;
+		}
+	}
+	return BPG_OK;
+}
+
+static enum bpg_err
+bind_clusters(struct ctx *c, const json_t *root)
+{
+	struct bpg_config *cfg = c->cfg;
+	json_t *list, *ent;
+	enum bpg_err e;
+	size_t mark, mark2, i, j;
+
+	if ((e = get_list(c, root, "sparkClusters", &list)) != BPG_OK ||
+	    list == NULL || json_array_size(list) == 0)
+		return e;
+	cfg->clusters = calloc(json_array_size(list), sizeof(*cfg->clusters));
+	if (cfg->clusters == NULL)
+		return nomem(c);
+	cfg->nclusters = json_array_size(list);
+	mark = path_key(c, "sparkClusters");
+	json_array_foreach(list, i, ent) {
+		mark2 = path_index(c, i);
+		e = bind_cluster(c, ent, list, &cfg->clusters[i]);
+		for (j = 0; e == BPG_OK && j < i; j++)
+			if (strcmp(cfg->clusters[j].id,
+			    cfg->clusters[i].id) == 0) {
+				path_key(c, "id");
+				e = fail(c, member(ent, "id"), ent,
+				    "duplicate cluster id (also "
+				    "sparkClusters[%zu])", j);
+			}
+		path_pop(c, mark2);
+		if (e != BPG_OK)
+			break;
+	}
+	path_pop(c, mark);
+	return e;
+}
+
+static enum bpg_err
+bind_image(struct ctx *c, const json_t *o, const json_t *list,
+    struct bpg_image *im)
+{
+	enum bpg_err e;
+	json_t *v;
+
+	if ((e = need_obj(c, o, list)) != BPG_OK ||
+	    (e = get_req_str(c, o, "name", &im->name)) != BPG_OK ||
+	    (e = get_strlist(c, o, "types", &im->types, 0)) != BPG_OK ||
+	    (e = get_str(c, o, "version", &im->version)) != BPG_OK)
+		return e;
+	if ((v = member(o, "version")) != NULL && json_is_real(v)) {
+		size_t mark = path_key(c, "version");
+
+		e = warn(c, "unquoted number read as \"%s\" (section 7.1); "
+		    "quote versions", im->version);
+		path_pop(c, mark);
+	}
+	return e;
+}
+
+static enum bpg_err
+bind_queue(struct ctx *c, const json_t *o, const json_t *list,
+    struct bpg_queue *q)
+{
+	enum bpg_err e;
+
+	q->driver_cpu_ratio = q->executor_cpu_ratio = 1.0;
+	q->driver_mem_ratio = q->executor_mem_ratio = 1.0;
+	q->max_executor_instances = DEFAULT_MAX_EXECUTORS;
+	if ((e = need_obj(c, o, list)) ||
+	    (e = get_req_str(c, o, "name", &q->name)) ||
+	    (e = get_bool(c, o, "secure", &q->secure)) ||
+	    (e = get_strlist(c, o, "users", &q->users, 0)) ||
+	    (e = get_int(c, o, "maxRunningMillis", 0, INT64_MAX,
+	    &q->max_running_millis, &q->has_max_running_millis)) ||
+	    (e = get_str(c, o, "driverNodeLabelKey",
+	    &q->driver_node_label_key)) ||
+	    (e = get_strlist(c, o, "driverNodeLabelValues",
+	    &q->driver_node_label_values, 0)) ||
+	    (e = get_str(c, o, "executorNodeLabelKey",
+	    &q->executor_node_label_key)) ||
+	    (e = get_strlist(c, o, "executorNodeLabelValues",
+	    &q->executor_node_label_values, 0)) ||
+	    (e = get_strlist(c, o, "executorSpotNodeLabelValues",
+	    &q->executor_spot_node_label_values, 0)) ||
+	    (e = get_num(c, o, "driverCPUBufferRatio", 0, true,
+	    &q->driver_cpu_ratio, NULL)) ||
+	    (e = get_num(c, o, "executorCPUBufferRatio", 0, true,
+	    &q->executor_cpu_ratio, NULL)) ||
+	    (e = get_num(c, o, "driverMemBufferRatio", 0, true,
+	    &q->driver_mem_ratio, NULL)) ||
+	    (e = get_num(c, o, "executorMemBufferRatio", 0, true,
+	    &q->executor_mem_ratio, NULL)) ||
+	    (e = get_int(c, o, "maxExecutorInstances", 0, INT32_MAX,
+	    &q->max_executor_instances, &q->has_max_executor_instances)) ||
+	    /* BPG fails the request ("Invalid allowedZones: Some zone is
+	     * empty", section 2.9); refuse the config instead. */
+	    (e = get_strlist(c, o, "allowedZones", &q->allowed_zones,
+	    SL_NONEMPTY)) ||
+	    (e = get_str(c, o, "zonePickerName", &q->zone_picker_name)))
+		return e;
+	return BPG_OK;
+}
+
+static enum bpg_err
+bind_images(struct ctx *c, const json_t *root)
+{
+	struct bpg_config *cfg = c->cfg;
+	json_t *list, *ent;
+	enum bpg_err e;
+	size_t mark, mark2, i;
+
+	if ((e = get_list(c, root, "sparkImages", &list)) != BPG_OK ||
+	    list == NULL || json_array_size(list) == 0)
+		return e;
+	cfg->images = calloc(json_array_size(list), sizeof(*cfg->images));
+	if (cfg->images == NULL)
+		return nomem(c);
+	cfg->nimages = json_array_size(list);
+	mark = path_key(c, "sparkImages");
+	json_array_foreach(list, i, ent) {
+		mark2 = path_index(c, i);
+		e = bind_image(c, ent, list, &cfg->images[i]);
+		path_pop(c, mark2);
+		if (e != BPG_OK)
+			break;
+	}
+	path_pop(c, mark);
+	return e;
+}
+
+static enum bpg_err
+bind_queues(struct ctx *c, const json_t *root)
+{
+	struct bpg_config *cfg = c->cfg;
+	json_t *list, *ent;
+	enum bpg_err e;
+	size_t mark, mark2, i;
+
+	if ((e = get_list(c, root, "queues", &list)) != BPG_OK || list == NULL)
+		return e;
+	cfg->has_queues = true;
+	if (json_array_size(list) == 0)
+		return BPG_OK;
+	cfg->queues = calloc(json_array_size(list), sizeof(*cfg->queues));
+	if (cfg->queues == NULL)
+		return nomem(c);
+	cfg->nqueues = json_array_size(list);
+	mark = path_key(c, "queues");
+	json_array_foreach(list, i, ent) {
+		mark2 = path_index(c, i);
+		e = bind_queue(c, ent, list, &cfg->queues[i]);
+		path_pop(c, mark2);
+		if (e != BPG_OK)
+			break;
+	}
+	path_pop(c, mark);
+	return e;
+}
+
+/* dbStorageSOPS (sections 7.2, 9.1). */
+static enum bpg_err
+bind_db(struct ctx *c, const json_t *root)
+{
+	struct bpg_dbconf *db = &c->cfg->db;
+	enum bpg_config_ref kind;
+	char buf[80];
+	const char *p;
+	enum bpg_err e;
+	json_t *o;
+	size_t mark;
+
+	if ((e = get_obj(c, root, "dbStorageSOPS", &o)) != BPG_OK)
+		return e;
+	if (o != NULL) {
+		mark = path_key(c, "dbStorageSOPS");
+		if ((e = get_str(c, o, "connectionString",
+		    &db->connection_string)) ||
+		    (e = get_str(c, o, "user", &db->user)) ||
+		    (e = get_secret(c, o, "password", &db->password, &kind)) ||
+		    (e = get_str(c, o, "dbName", &db->db_name))) {
+			path_pop(c, mark);
+			return e;
+		}
+		path_pop(c, mark);
+	}
+	/* An explicit empty name is replaced by the default first. */
+	if (db->db_name == NULL || db->db_name[0] == '\0') {
+		free(db->db_name);
+		if ((db->db_name = strdup(BPG_DB_DEFAULT_NAME)) == NULL)
+			return nomem(c);
+		return BPG_OK;
+	}
+	for (p = db->db_name; *p != '\0'; p++)
+		if (!is_alnum(*p) && *p != '$' && *p != '_')
+			break;
+	mark = path_key(c, "dbStorageSOPS");
+	path_key(c, "dbName");
+	if (*p != '\0') {
+		sanitize(buf, sizeof(buf), db->db_name);
+		e = fail(c, member(o, "dbName"), o,
+		    "DB name should include only [^0-9a-zA-Z$_]: %s", buf);
+	} else if (strlen(db->db_name) > BPG_DB_MAX_NAME)
+		e = fail(c, member(o, "dbName"), o,
+		    "DB name is longer than %d characters", BPG_DB_MAX_NAME);
+	path_pop(c, mark);
+	return e;
+}
+
+static enum bpg_err
+bind_context_path(struct ctx *c, const json_t *root)
+{
+	const char *key = "applicationContextPath";
+	struct bpg_config *cfg = c->cfg;
+	enum bpg_err e;
+	const char *p;
+	size_t n, mark;
+
+	if ((e = get_str(c, root, key, &cfg->context_path)) != BPG_OK)
+		return e;
+	if (cfg->context_path == NULL || cfg->context_path[0] == '\0') {
+		free(cfg->context_path);
+		cfg->context_path = strdup(DEFAULT_CONTEXT_PATH);
+		return cfg->context_path == NULL ? nomem(c) : BPG_OK;
+	}
+	mark = path_key(c, key);
+	if (cfg->context_path[0] != '/')
+		e = fail(c, member(root, key), root, "must start with '/'");
+	for (p = cfg->context_path; e == BPG_OK && *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '?' ||
+		    *p == '#' || *p == '%')
+			e = fail(c, member(root, key), root, "must be a plain "
+			    "URL path (no spaces, '?', '#' or '%%')");
+	path_pop(c, mark);
+	if (e != BPG_OK)
+		return e;
+	n = strlen(cfg->context_path);
+	while (n > 0 && cfg->context_path[n - 1] == '/')
+		cfg->context_path[--n] = '\0';
+	return BPG_OK;
+}
+
+static enum bpg_err
+bind_root(struct ctx *c, const json_t *root)
+{
+	struct bpg_config *cfg = c->cfg;
+	enum bpg_err e;
+	json_t *qt;
+	size_t mark;
+
+	cfg->status_cache_expire_millis = DEFAULT_STATUS_CACHE_MILLIS;
+	if (json_is_null(root))
+		return fail(c, NULL, NULL, "the configuration is empty");
+	if (!json_is_object(root))
+		return fail(c, root, NULL, "the configuration must be a "
+		    "mapping, found %s", type_name(root));
+	if ((e = bind_context_path(c, root)) ||
+	    (e = get_kvmap(c, root, "defaultSparkConf",
+	    &cfg->default_spark_conf)) ||
+	    (e = get_kvmap(c, root, "fixedSparkConf", &cfg->fixed_spark_conf)) ||
+	    (e = bind_clusters(c, root)) ||
+	    (e = bind_images(c, root)) ||
+	    (e = get_strlist(c, root, "allowedUsers", &cfg->allowed_users, 0)) ||
+	    (e = get_strlist(c, root, "blockedUsers", &cfg->blocked_users, 0)) ||
+	    (e = get_strlist(c, root, "adminUsers", &cfg->admin_users, 0)) ||
+	    (e = bind_queues(c, root)) ||
+	    (e = get_obj(c, root, "queueTokenSOPS", &qt)))
+		return e;
+	if (qt != NULL) {
+		/* Secrets are used verbatim: no reference resolution (7.2). */
+		cfg->has_queue_token = true;
+		mark = path_key(c, "queueTokenSOPS");
+		e = get_strlist(c, qt, "secrets", &cfg->queue_token_secrets, 0);
+		path_pop(c, mark);
+		if (e != BPG_OK)
+			return e;
+	}
+	if ((e = bind_db(c, root)) ||
+	    (e = get_num(c, root, "memoryMbSecondCost", 0, false,
+	    &cfg->memory_mb_second_cost, &cfg->has_memory_mb_second_cost)) ||
+	    (e = get_num(c, root, "vCoreSecondCost", 0, false,
+	    &cfg->vcore_second_cost, &cfg->has_vcore_second_cost)) ||
+	    (e = get_int(c, root, "statusCacheExpireMillis", 0, INT64_MAX,
+	    &cfg->status_cache_expire_millis, NULL)) ||
+	    (e = get_str(c, root, "s3Bucket", &cfg->s3_bucket)) ||
+	    (e = get_str(c, root, "s3Folder", &cfg->s3_folder)) ||
+	    (e = get_str(c, root, "sparkLogS3Bucket",
+	    &cfg->spark_log_s3_bucket)) ||
+	    (e = get_str(c, root, "sparkHistoryDns",
+	    &cfg->spark_history_dns)) ||
+	    (e = get_str(c, root, "sparkHistoryUrl",
+	    &cfg->spark_history_url)) ||
+	    (e = get_str(c, root, "trustedUserHeader",
+	    &cfg->trusted_user_header)))
+		return e;
+	if (cfg->trusted_user_header != NULL) {
+		if (cfg->trusted_user_header[0] == '\0') {
+			/* Empty (a blank template value): not configured. */
+			free(cfg->trusted_user_header);
+			cfg->trusted_user_header = NULL;
+		} else if (!valid_token(cfg->trusted_user_header)) {
+			mark = path_key(c, "trustedUserHeader");
+			e = fail(c, member(root, "trustedUserHeader"), root,
+			    "must be an HTTP header name");
+			path_pop(c, mark);
+			return e;
+		}
+	}
+	return BPG_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points                                                        */
+
+/* Overwrite a string node of the tree in place before it is freed. */
+static void
+scrub_node(json_t *v)
+{
+	if (json_is_string(v))
+		explicit_bzero((char *)(uintptr_t)json_string_value(v),
+		    json_string_length(v));
+}
+
+/* Wipe the secret values out of the parsed tree (jansson frees strings
+ * without clearing them). */
+static void
+scrub_tree(json_t *root)
+{
+	json_t *list, *v;
+	size_t i;
+
+	if (!json_is_object(root))
+		return;
+	list = json_object_get(root, "sparkClusters");
+	if (json_is_array(list))
+		json_array_foreach(list, i, v)
+			scrub_node(json_object_get(v, "userTokenSOPS"));
+	scrub_node(json_object_get(json_object_get(root, "dbStorageSOPS"),
+	    "password"));
+	list = json_object_get(json_object_get(root, "queueTokenSOPS"),
+	    "secrets");
+	if (json_is_array(list))
+		json_array_foreach(list, i, v)
+			scrub_node(v);
+}
+
+enum bpg_err
+bpg_config_parse(const char *buf, size_t len, struct bpg_config **out,
+    struct bpg_config_error *err)
+{
+	struct bpg_yaml_lines *lines = NULL;
+	struct bpg_errinfo ei = { { 0 } };
+	struct bpg_config *cfg;
+	json_t *root = NULL;
+	struct ctx c;
+	enum bpg_err e;
+	int line;
+
+	*out = NULL;
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
+	if (len > BPG_MAX_CONFIG) {
+		if (err != NULL)
+			snprintf(err->msg, sizeof(err->msg), "the configuration "
+			    "is larger than %d bytes", BPG_MAX_CONFIG);
+		return BPG_ETOOBIG;
+	}
+	if (buf == NULL && len > 0)
+		return BPG_EINVAL;
+	e = bpg_yaml_load(buf ? buf : "", len, BPG_YAML_TYPED, &root, &lines,
+	    &ei);
+	if (e != BPG_OK) {
+		if (err != NULL) {
+			if (sscanf(ei.msg, "line %d", &line) == 1)
+				err->line = line;
+			memcpy(err->msg, ei.msg, sizeof(err->msg) - 1);
+			err->msg[sizeof(err->msg) - 1] = '\0';
+		}
+		return e;
+	}
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
+		e = BPG_ENOMEM;
+		if (err != NULL)
+			snprintf(err->msg, sizeof(err->msg), "out of memory");
+		goto out;
+	}
+	memset(&c, 0, sizeof(c));
+	c.lines = lines;
+	c.err = err;
+	c.cfg = cfg;
+	if ((e = bind_root(&c, root)) != BPG_OK) {
+		bpg_config_free(cfg);
+		goto out;
+	}
+	*out = cfg;
+out:
+	scrub_tree(root);
+	json_decref(root);
+	bpg_yaml_lines_free(lines);
+	return e;
+}
+
+/* Read fd to the end into *buf (wiped when replaced); at most
+ * BPG_MAX_CONFIG bytes. */
+static enum bpg_err
+read_all(int fd, size_t hint, char **bufp, size_t *lenp)
+{
+	size_t cap = hint < 4096 ? 4096 : hint + 1, len = 0;
+	char *buf, *nbuf;
+	ssize_t r;
+
+	if (cap > BPG_MAX_CONFIG + 1)
+		cap = BPG_MAX_CONFIG + 1;
+	if ((buf = malloc(cap)) == NULL)
+		return BPG_ENOMEM;
+	for (;;) {
+		if (len == cap) {
+			if (cap > BPG_MAX_CONFIG) {
+				explicit_bzero(buf, len);
+				free(buf);
+				return BPG_ETOOBIG;
+			}
+			cap = cap > BPG_MAX_CONFIG / 2 ? BPG_MAX_CONFIG + 1 :
+			    cap * 2;
+			/* Not realloc(): the old block would keep a copy. */
+			if ((nbuf = malloc(cap)) == NULL) {
+				explicit_bzero(buf, len);
+				free(buf);
+				return BPG_ENOMEM;
+			}
+			memcpy(nbuf, buf, len);
+			explicit_bzero(buf, len);
+			free(buf);
+			buf = nbuf;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			explicit_bzero(buf, len);
+			free(buf);
+			return BPG_EIO;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_config_load(const char *path, struct bpg_config **out,
+    struct bpg_config_error *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	enum bpg_err e;
+	int fd, saved;
+
+	*out = NULL;
+	if (err != NULL)
+		memset(err, 0, sizeof(*err));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		saved = errno;
+		if (err != NULL)
+			snprintf(err->msg, sizeof(err->msg), "%s: %s", path,
+			    strerror(saved));
+		return BPG_EIO;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		e = BPG_EIO;
+		if (err != NULL)
+			snprintf(err->msg, sizeof(err->msg), "%s: not a "
+			    "readable regular file", path);
+	} else if (st.st_size > BPG_MAX_CONFIG) {
+		e = BPG_ETOOBIG;
+	} else
+		e = read_all(fd, (size_t)st.st_size, &buf, &len);
+	saved = errno;
+	close(fd);
+	if (e == BPG_ETOOBIG && err != NULL)
+		snprintf(err->msg, sizeof(err->msg), "%s: larger than %d bytes",
+		    path, BPG_MAX_CONFIG);
+	else if (e == BPG_EIO && err != NULL && err->msg[0] == '\0')
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", path,
+		    strerror(saved));
+	else if (e == BPG_ENOMEM && err != NULL)
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+	if (e != BPG_OK)
+		return e;
+	e = bpg_config_parse(buf, len, out, err);
+	explicit_bzero(buf, len);
+	free(buf);
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* Freeing and lookups                                                 */
+
+static void
+strlist_free(struct bpg_strlist *l, bool secret)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (secret)
+			wipe_free(l->v[i]);
+		else
+			free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static void
+kvmap_free(struct bpg_kvmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->v[i].key);
+		free(m->v[i].value);
+	}
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+cluster_free(struct bpg_cluster *cl)
+{
+	free(cl->id);
+	free(cl->eks_cluster);
+	free(cl->master_url);
+	if (cl->ca_cert != NULL) {
+		explicit_bzero(cl->ca_cert, cl->ca_cert_len);
+		free(cl->ca_cert);
+	}
+	free(cl->user_name);
+	wipe_free(cl->token);
+	free(cl->http_proxy);
+	free(cl->https_proxy);
+	free(cl->namespace);
+	free(cl->service_account);
+	free(cl->batch_scheduler);
+	strlist_free(&cl->spark_versions, false);
+	strlist_free(&cl->queues, false);
+	free(cl->spark_ui_url);
+	kvmap_free(&cl->spark_conf);
+	json_decref(cl->spark_ui_options);
+	json_decref(cl->volumes);
+	json_decref(cl->driver.env);
+	json_decref(cl->driver.volume_mounts);
+	json_decref(cl->executor.env);
+	json_decref(cl->executor.volume_mounts);
+}
+
+static void
+queue_free(struct bpg_queue *q)
+{
+	free(q->name);
+	strlist_free(&q->users, false);
+	free(q->driver_node_label_key);
+	strlist_free(&q->driver_node_label_values, false);
+	free(q->executor_node_label_key);
+	strlist_free(&q->executor_node_label_values, false);
+	strlist_free(&q->executor_spot_node_label_values, false);
+	strlist_free(&q->allowed_zones, false);
+	free(q->zone_picker_name);
+}
+
+void
+bpg_config_free(struct bpg_config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	free(cfg->context_path);
+	kvmap_free(&cfg->default_spark_conf);
+	kvmap_free(&cfg->fixed_spark_conf);
+	for (i = 0; i < cfg->nclusters; i++)
+		cluster_free(&cfg->clusters[i]);
+	free(cfg->clusters);
+	for (i = 0; i < cfg->nimages; i++) {
+		free(cfg->images[i].name);
+		strlist_free(&cfg->images[i].types, false);
+		free(cfg->images[i].version);
+	}
+	free(cfg->images);
+	strlist_free(&cfg->allowed_users, false);
+	strlist_free(&cfg->blocked_users, false);
+	strlist_free(&cfg->admin_users, false);
+	for (i = 0; i < cfg->nqueues; i++)
+		queue_free(&cfg->queues[i]);
+	free(cfg->queues);
+	strlist_free(&cfg->queue_token_secrets, true);
+	free(cfg->db.connection_string);
+	free(cfg->db.user);
+	wipe_free(cfg->db.password);
+	free(cfg->db.db_name);
+	free(cfg->s3_bucket);
+	free(cfg->s3_folder);
+	free(cfg->spark_log_s3_bucket);
+	free(cfg->spark_history_dns);
+	free(cfg->spark_history_url);
+	free(cfg->trusted_user_header);
+	strlist_free(&cfg->warnings, false);
+	free(cfg);
+}
+
+const struct bpg_cluster *
+bpg_config_cluster(const struct bpg_config *cfg, const char *id)
+{
+	size_t i;
+
+	if (cfg == NULL || id == NULL)
+		return NULL;
+	for (i = 0; i < cfg->nclusters; i++)
+		if (strcmp(cfg->clusters[i].id, id) == 0)
+			return &cfg->clusters[i];
+	return NULL;
+}
+
+const struct bpg_queue *
+bpg_config_queue_exact(const struct bpg_config *cfg, const char *name)
+{
+	size_t i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->nqueues; i++)
+		if (strcmp(cfg->queues[i].name, name) == 0)
+			return &cfg->queues[i];
+	return NULL;
+}
+
+/* ASCII-only, whatever the locale: names are compared as BPG compares
+ * them, not as the C library's locale would. */
+static bool
+ascii_caseeq(const char *a, const char *b)
+{
+	unsigned char x, y;
+
+	for (;; a++, b++) {
+		x = (unsigned char)*a;
+		y = (unsigned char)*b;
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y - 'A' + 'a');
+		if (x != y)
+			return false;
+		if (x == '\0')
+			return true;
+	}
+}
+
+const struct bpg_queue *
+bpg_config_queue_icase(const struct bpg_config *cfg, const char *name,
+    bool last)
+{
+	const struct bpg_queue *found = NULL;
+	size_t i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->nqueues; i++)
+		if (ascii_caseeq(cfg->queues[i].name, name)) {
+			found = &cfg->queues[i];
+			if (!last)
+				break;
+		}
+	return found;
+}
+
+const char *
+bpg_kvmap_get(const struct bpg_kvmap *m, const char *key)
+{
+	size_t i;
+
+	if (m == NULL || key == NULL)
+		return NULL;
+	for (i = 0; i < m->n; i++)
+		if (strcmp(m->v[i].key, key) == 0)
+			return m->v[i].value;
+	return NULL;
+}
+
+bool
+bpg_strlist_has(const struct bpg_strlist *l, const char *s, bool icase)
+{
+	size_t i;
+
+	if (l == NULL || s == NULL)
+		return false;
+	for (i = 0; i < l->n; i++)
+		if (icase ? ascii_caseeq(l->v[i], s) : strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,102 @@
+/*
+ * libFuzzer target: the submit request parser (bpg_req_parse) and the
+ * sanitised copy.  The first byte picks the format (odd: YAML, even:
+ * JSON), the rest is the body.  The seeds in corpus/req are the files of
+ * tests/data/req with that byte in front ('j' or 'y').
+ *
+ * Besides memory errors it checks what the module promises:
+ * - an error carries a message that is valid UTF-8 without control bytes
+ *   (the edge puts it in JSON and in the log), and leaves nothing behind;
+ * - a parsed request has a sanitised copy, which is itself a valid JSON
+ *   request that parses back to the same copy (so the stored request_body
+ *   always reads back), when it fits in a body.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "bpg_limits.h"
+#include "bpg_req.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_msg(const char *msg)
+{
+	json_t *j;
+	size_t i, n = strnlen(msg, sizeof(((struct bpg_errinfo *)0)->msg));
+
+	if (n == 0 || n == sizeof(((struct bpg_errinfo *)0)->msg))
+		abort();
+	for (i = 0; i < n; i++)
+		if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7f)
+			abort();
+	if ((j = json_string(msg)) == NULL)
+		abort();
+	json_decref(j);
+}
+
+static char *
+dump(const struct bpg_submit_req *r)
+{
+	json_t *s = bpg_req_sanitized(r);
+	char *d;
+
+	if (s == NULL)
+		abort();
+	d = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(s);
+	if (d == NULL)
+		abort();
+	return d;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	enum bpg_req_format fmt;
+	struct bpg_submit_req r, again;
+	struct bpg_errinfo ei;
+	const char *body;
+	char *d1, *d2;
+	size_t len;
+
+	if (size < 1)
+		return 0;
+	fmt = (data[0] & 1) ? BPG_REQ_YAML : BPG_REQ_JSON;
+	body = (const char *)data + 1;
+	len = size - 1;
+	(void)bpg_req_looks_like_path(body, len);
+
+	memset(&ei, 0, sizeof(ei));
+	if (bpg_req_parse(body, len, fmt, &r, &ei) != BPG_OK) {
+		check_msg(ei.msg);
+		if (r.queue != NULL || r.spark_conf != NULL ||
+		    r.driver.present || r.executor.present)
+			abort();
+		bpg_req_reset(&r);
+		return 0;
+	}
+	d1 = dump(&r);
+	bpg_req_reset(&r);
+	/* JSON escapes can make the copy longer than a body may be. */
+	if (strlen(d1) > BPG_MAX_BODY) {
+		free(d1);
+		return 0;
+	}
+
+	/* The stored copy is a request in its own right, and a fixed point. */
+	if (bpg_req_parse(d1, strlen(d1), BPG_REQ_JSON, &again, &ei) !=
+	    BPG_OK)
+		abort();
+	d2 = dump(&again);
+	if (strcmp(d1, d2) != 0)
+		abort();
+	free(d2);
+	free(d1);
+	bpg_req_reset(&again);
+	return 0;
+}
