@@ -39,12 +39,12 @@ LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBBPG   := $(BUILD)/libbpg.a
 
-APPS     := $(BUILD)/bpg-gateway
+APPS     := $(BUILD)/bpg-gateway $(BUILD)/bpg-monitor
 UNIT_SRC := $(wildcard tests/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 INTEG_SRC := $(wildcard tests/integ/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integ/%.c=$(BUILD)/tests/integ/%)
-TOOL_BIN := $(BUILD)/tests/kubesim $(INTEG_BIN)
+TOOL_BIN := $(BUILD)/kubesim $(INTEG_BIN)
 # Test-side helpers linked into every test program (the CRD schema
 # validator of the Kubernetes stand-in).
 TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/kubesim/schema.c))
@@ -63,6 +63,8 @@ $(LIBBPG): $(LIB_OBJ)
 
 $(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
+$(BUILD)/bpg-monitor: $(BUILD)/app/bpg-monitor.o $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests: tests/check_<module>.c mirrors lib/<module>.c.
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TESTLIB_OBJ) $(LIBBPG)
@@ -84,7 +86,7 @@ KUBESIM_OBJ := $(KUBESIM_SRC:%.c=$(BUILD)/%.o)
 $(BUILD)/tests/kubesim/%.o: tests/kubesim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Itests/kubesim -c -o $@ $<
-$(BUILD)/tests/kubesim: $(KUBESIM_OBJ) $(LIBBPG)
+$(BUILD)/kubesim: $(KUBESIM_OBJ) $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lpthread
 
 deps:

@@ -89,64 +89,48 @@ reason_phrase(int status)
 	}
 }
 
-/*
- * Read the body into *buf (grown as needed, kept across requests).
- * Returns 0, or 413 when it is over the limit.
- */
-static int
-read_body(FCGX_Request *r, char **buf, size_t *cap, size_t *len)
+/* FastCGI streams behind struct bpg_http_io. */
+static long
+io_read(void *ctx, char *buf, size_t n)
 {
-	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
-	long long want = -1;
-	size_t need;
-	int n;
+	FCGX_Request *r = ctx;
+	int got;
 
-	*len = 0;
-	if (cl != NULL && cl[0] != '\0') {
-		char *end;
-
-		want = strtoll(cl, &end, 10);
-		if (*end != '\0' || want < 0)
-			want = -1;
-		else if (want > BPG_MAX_BODY)
-			return 413;
-	}
-	for (;;) {
-		need = want >= 0 ? (size_t)want + 1 : *len + 8192 + 1;
-		if (need > BPG_MAX_BODY + 1) {
-			if (want < 0)
-				return 413;
-			need = BPG_MAX_BODY + 1;
-		}
-		if (need > *cap) {
-			char *nb = realloc(*buf, need);
-
-			if (nb == NULL)
-				return 413;
-			*buf = nb;
-			*cap = need;
-		}
-		n = FCGX_GetStr(*buf + *len, (int)(*cap - 1 - *len), r->in);
-		if (n <= 0)
-			break;
-		*len += (size_t)n;
-		if (want >= 0 && *len >= (size_t)want)
-			break;
-	}
-	(*buf)[*len] = '\0';
-	return 0;
+	if (n > 1 << 30)
+		n = 1 << 30;
+	got = FCGX_GetStr(buf, (int)n, r->in);
+	return got < 0 ? -1 : got;
 }
 
-static void
-write_resp(FCGX_Request *r, const struct bpg_http_resp *resp)
+static int
+io_head(void *ctx, int status, const char *ctype, const char *headers,
+    long long len)
 {
-	FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nCache-Control: no-store\r\n%s\r\n",
-	    resp->status, reason_phrase(resp->status),
-	    resp->content_type ? resp->content_type : "application/json",
-	    resp->body_len, resp->headers);
-	if (resp->body_len > 0)
-		FCGX_PutStr(resp->body, (int)resp->body_len, r->out);
+	FCGX_Request *r = ctx;
+	char clen[48] = "";
+
+	if (len >= 0)
+		snprintf(clen, sizeof(clen), "Content-Length: %lld\r\n", len);
+	return FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n"
+	    "%sCache-Control: no-store\r\n%s\r\n", status,
+	    reason_phrase(status), ctype ? ctype : "application/json", clen,
+	    headers ? headers : "") < 0 ? -1 : 0;
+}
+
+static int
+io_write(void *ctx, const char *buf, size_t n)
+{
+	FCGX_Request *r = ctx;
+
+	while (n > 0) {
+		int chunk = n > 1 << 30 ? 1 << 30 : (int)n;
+
+		if (FCGX_PutStr(buf, chunk, r->out) != chunk)
+			return -1;
+		buf += chunk;
+		n -= (size_t)chunk;
+	}
+	return 0;
 }
 
 static int
@@ -156,11 +140,11 @@ worker(const struct bpg_config *cfg)
 	struct bpg_api *api;
 	struct bpg_errinfo ei = { "" };
 	struct bpg_http_req hreq;
-	struct bpg_http_resp resp;
+	struct bpg_http_io io;
 	FCGX_Request r;
 	char hdr[128] = "";
-	char *body = NULL;
-	size_t cap = 0, len;
+	const char *cl;
+	char *end;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_worker_term;	/* no SA_RESTART: accept() returns */
@@ -173,15 +157,21 @@ worker(const struct bpg_config *cfg)
 		syslog(LOG_ERR, "worker start: %s", ei.msg);
 		return 1;
 	}
+	if (bpg_api_warm(api, &ei) != BPG_OK)
+		syslog(LOG_WARNING, "database not reachable yet: %s", ei.msg);
 	if (cfg->trusted_user_header != NULL)
 		header_param(hdr, sizeof(hdr), cfg->trusted_user_header);
 	if (FCGX_InitRequest(&r, 0, 0) != 0) {
 		bpg_api_free(api);
 		return 1;
 	}
+	io.read = io_read;
+	io.head = io_head;
+	io.write = io_write;
+	io.ctx = &r;
 	while (!stopping && FCGX_Accept_r(&r) >= 0) {
 		memset(&hreq, 0, sizeof(hreq));
-		memset(&resp, 0, sizeof(resp));
+		hreq.io = &io;
 		hreq.method = FCGX_GetParam("REQUEST_METHOD", r.envp);
 		hreq.uri = FCGX_GetParam("REQUEST_URI", r.envp);
 		hreq.content_type = FCGX_GetParam("CONTENT_TYPE", r.envp);
@@ -192,19 +182,17 @@ worker(const struct bpg_config *cfg)
 			hreq.method = "GET";
 		if (hreq.uri == NULL)
 			hreq.uri = "/";
-		if (read_body(&r, &body, &cap, &len) != 0)
-			bpg_api_too_large(&resp);
-		else {
-			hreq.body = body;
-			hreq.body_len = len;
-			bpg_api_handle(api, &hreq, &resp);
+		hreq.content_length = -1;
+		cl = FCGX_GetParam("CONTENT_LENGTH", r.envp);
+		if (cl != NULL && cl[0] != '\0') {
+			hreq.content_length = strtoll(cl, &end, 10);
+			if (*end != '\0' || hreq.content_length < 0)
+				hreq.content_length = -1;
 		}
-		write_resp(&r, &resp);
-		bpg_http_resp_reset(&resp);
+		bpg_api_handle(api, &hreq);
 		FCGX_Finish_r(&r);
 	}
 	FCGX_Free(&r, 1);
-	free(body);
 	bpg_api_free(api);
 	return 0;
 }
@@ -379,6 +367,8 @@ main(int argc, char *argv[])
 			    cerr.path, cerr.path[0] ? ": " : "", cerr.msg);
 		return 1;
 	}
+	for (size_t i = 0; i < cfg->warnings.n; i++)
+		syslog(LOG_WARNING, "%s: %s", path, cfg->warnings.v[i]);
 	if (check_only) {
 		printf("%s: OK\n", path);
 		bpg_config_free(cfg);

@@ -903,6 +903,14 @@ fail:
 	return e;
 }
 
+enum bpg_err
+bpg_api_warm(struct bpg_api *api, struct bpg_errinfo *ei)
+{
+	if (api->db == NULL)
+		return BPG_OK;
+	return bpg_db_connect(api->db, ei);
+}
+
 void
 bpg_api_free(struct bpg_api *api)
 {

@@ -9,28 +9,46 @@
 #ifndef BPG_API_H
 #define BPG_API_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bpg_config.h"
 #include "bpg_err.h"
 
-/* One request, validated by the caller only for size (body <= max). */
+/*
+ * The byte streams of one request, supplied by the FastCGI program (or a
+ * test).  The body is read only by the handler that wants it, so uploads
+ * can stream and oversized bodies are refused without being read.
+ */
+struct bpg_http_io {
+	/* Read up to n body bytes: the count, 0 at the end, -1 on error. */
+	long (*read)(void *ctx, char *buf, size_t n);
+	/* Send the status and headers ("Name: value\r\n" lines), once. */
+	int (*head)(void *ctx, int status, const char *content_type,
+	    const char *headers, long long content_length);
+	/* Send body bytes after head(); -1 when the client is gone. */
+	int (*write)(void *ctx, const char *buf, size_t n);
+	void *ctx;
+};
+
 struct bpg_http_req {
 	const char *method;	  /* "GET", ... */
 	const char *uri;	  /* raw request URI: path and query */
 	const char *content_type; /* NULL if absent */
+	long long content_length; /* -1 if unknown */
 	const char *remote_user;  /* set by the web server after basic auth */
 	const char *user_header;  /* the configured trusted header, or NULL */
-	const char *body;
-	size_t body_len;
+	const struct bpg_http_io *io;
 };
 
+/* A buffered answer (most endpoints). */
 struct bpg_http_resp {
 	int status;
 	const char *content_type;	/* static string */
 	char headers[256];		/* extra "Name: value\r\n" lines */
 	char *body;			/* owned, malloc'd */
 	size_t body_len;
+	bool streamed;			/* the handler wrote through io */
 };
 
 /* Per worker-process state: Kubernetes handles, DB handle, rng, caches. */
@@ -44,16 +62,17 @@ enum bpg_err bpg_api_new(const struct bpg_config *cfg, struct bpg_api **,
     struct bpg_errinfo *) BPG_WUR;
 void bpg_api_free(struct bpg_api *);
 
-/* Handle one request; resp is filled (free its body with
- * bpg_http_resp_reset()).  Never fails: errors become JSON answers. */
-void bpg_api_handle(struct bpg_api *, const struct bpg_http_req *,
-    struct bpg_http_resp *);
-void bpg_http_resp_reset(struct bpg_http_resp *);
+/*
+ * Open the connections a worker will need (the database, with its
+ * start-up migration), so the first request does not pay for them.  A
+ * failure is only reported: the next request tries again.
+ */
+enum bpg_err bpg_api_warm(struct bpg_api *, struct bpg_errinfo *) BPG_WUR;
 
 /*
- * Answer for a request body over BPG_MAX_BODY, which the FastCGI program
- * refuses before reading it.
+ * Handle one request: read what the route needs through req->io and write
+ * the whole answer through it.  Never fails: errors become JSON answers.
  */
-void bpg_api_too_large(struct bpg_http_resp *);
+void bpg_api_handle(struct bpg_api *, const struct bpg_http_req *);
 
 #endif

@@ -30,6 +30,14 @@ struct http {
 	json_t *json;
 };
 
+/*
+ * Refused uploads: the web server answers 401 before reading the body and
+ * resets the HTTP/2 stream (RFC 9113 §8.1 allows RST_STREAM NO_ERROR after
+ * a complete response); libcurl 7.88 reports that as an error instead of
+ * returning the response, so those requests use HTTP/1.1.
+ */
+static bool force_http11;
+
 static const char *
 env(const char *name)
 {
@@ -84,12 +92,17 @@ request(const char *method, const char *url, const char *userpw,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (force_http11)
+		curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+		    (long)CURL_HTTP_VERSION_1_1);
+	/* The stack's test CA signs both the web server and the clusters. */
+	curl_easy_setopt(c, CURLOPT_CAINFO, getenv("BPG_CA") != NULL ?
+	    getenv("BPG_CA") : env("BPG_KUBE_CA"));
 	if (userpw != NULL)
 		curl_easy_setopt(c, CURLOPT_USERPWD, userpw);
 	if (bearer != NULL) {
 		snprintf(line, sizeof(line), "Authorization: Bearer %s", bearer);
 		hdrs = curl_slist_append(hdrs, line);
-		curl_easy_setopt(c, CURLOPT_CAINFO, env("BPG_KUBE_CA"));
 	}
 	if (ctype != NULL) {
 		snprintf(line, sizeof(line), "Content-Type: %s", ctype);
@@ -614,7 +627,8 @@ START_TEST(test_auth)
 	char *body = sparkpi_body();
 	struct http h;
 
-	/* No credentials: lighttpd refuses before the gateway. */
+	force_http11 = true;
+	/* No credentials: the web server refuses before the gateway. */
 	h = api("POST", "/spark", NULL, "application/json", body);
 	ck_assert_int_eq(h.status, 401);
 	http_free(&h);
