@@ -26,7 +26,7 @@ shared=$BPG_SHARED_DIR
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "Submitting SparkPi as alice (curl -u alice:alice-pw $BPG_URL/spark)"
-resp=$(curl -s -u alice:alice-pw -H 'Content-Type: application/json' \
+resp=$(curl -s --cacert "$BPG_CA" -u alice:alice-pw -H 'Content-Type: application/json' \
     --data-binary @"$shared/spec/sparkpi-request.json" "$BPG_URL/spark")
 echo "$resp"
 id=$(echo "$resp" | jq -r .submissionId)
@@ -54,7 +54,7 @@ say "Status (GET $BPG_URL/spark/$id/status)"
 last=""
 i=0
 while [ $i -lt 120 ]; do
-	st=$(curl -s -u alice:alice-pw "$BPG_URL/spark/$id/status")
+	st=$(curl -s --cacert "$BPG_CA" -u alice:alice-pw "$BPG_URL/spark/$id/status")
 	state=$(echo "$st" | jq -r .applicationState)
 	if [ "$state" != "$last" ]; then
 		echo "$st"
@@ -72,6 +72,6 @@ The stack keeps running:
   clusters    $BPG_KUBE_A  $BPG_KUBE_B   (token $BPG_KUBE_TOKEN, CA $BPG_KUBE_CA)
   MariaDB     127.0.0.1:$BPG_DB_PORT  (bpg/bpg-test-pw)
   logs        $dir/*.log
-Try:   curl -u alice:alice-pw $BPG_URL/spark/$id/status
+Try:   curl --cacert $BPG_CA -u alice:alice-pw $BPG_URL/spark/$id/status
 Stop:  make demo-stop
 EOM
