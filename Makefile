@@ -34,6 +34,16 @@ BUILD    ?= build
 GIT_REV  := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CFLAGS   += -DBPG_VERSION='"$(VERSION)"' -DBPG_GIT_REV='"$(GIT_REV)"'
+# GET /admin/version's buildTime, reproducible: SOURCE_DATE_EPOCH when set,
+# else the last commit's time, else the VERSION file's, in UTC.
+BUILD_TIME := $(shell if [ -n "$$SOURCE_DATE_EPOCH" ]; then \
+	date -u -d "@$$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ; \
+	else TZ=UTC git log -1 --format=%cd \
+	--date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || \
+	date -u -r VERSION +%Y-%m-%dT%H:%M:%SZ 2>/dev/null; fi)
+ifneq ($(BUILD_TIME),)
+CFLAGS   += -DBPG_BUILD_TIME='"$(BUILD_TIME)"'
+endif
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -46,8 +56,10 @@ INTEG_SRC := $(wildcard tests/integ/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integ/%.c=$(BUILD)/tests/integ/%)
 TOOL_BIN := $(BUILD)/kubesim $(INTEG_BIN)
 # Test-side helpers linked into every test program (the CRD schema
-# validator of the Kubernetes stand-in).
-TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/kubesim/schema.c))
+# validator of the Kubernetes stand-in, and its name, label and annotation
+# rules of the API server and the operator's webhook).
+TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/kubesim/schema.c \
+	tests/kubesim/util.c))
 
 .PHONY: all test check asan integ demo demo-stop deps fuzz clean format \
 	format-check bench valgrind
@@ -61,7 +73,25 @@ $(LIBBPG): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-$(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(LIBBPG)
+# The OpenAPI document, compiled into bpg-gateway (GET /openapi.yaml and
+# /openapi.json) as a byte array written with od and sed.
+OPENAPI  := httpd-conf/openapi.yaml
+$(BUILD)/gen/openapi_yaml.c: $(OPENAPI)
+	@mkdir -p $(dir $@)
+	{ echo '/* Generated from $(OPENAPI) by the Makefile; do not edit. */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const unsigned char bpg_openapi_yaml[];'; \
+	  echo 'extern const size_t bpg_openapi_yaml_len;'; \
+	  echo 'const unsigned char bpg_openapi_yaml[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00 };'; \
+	  echo 'const size_t bpg_openapi_yaml_len = sizeof(bpg_openapi_yaml) - 1;'; \
+	} > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/openapi_yaml.o: $(BUILD)/gen/openapi_yaml.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(BUILD)/gen/openapi_yaml.o \
+    $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
 $(BUILD)/bpg-monitor: $(BUILD)/app/bpg-monitor.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -135,3 +165,109 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- web tier: Swagger UI and installation -------------------------------
+#
+#   make swagger-ui   Swagger UI's static files (swagger-ui-dist, pinned in
+#                     httpd-conf/swagger-ui/package-lock.json, fetched with
+#                     npm ci, no install scripts) and our index.html in
+#                     $(BUILD)/swagger-ui/
+#   make install      PREFIX=/usr/local DESTDIR= : binaries, web server
+#                     snippets, Swagger UI, error documents, the OpenAPI
+#                     document, config.example.yaml, systemd units
+#   make uninstall    the same files removed (config.yaml, htpasswd kept)
+
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share/bpg
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SWAGGER_UI  := $(BUILD)/swagger-ui
+SWAGGER_NPM := $(BUILD)/swagger-ui-npm
+# The files of swagger-ui-dist that the page uses (BaseLayout: no
+# standalone preset).
+SWAGGER_DIST := swagger-ui.css swagger-ui-bundle.js favicon-16x16.png \
+	favicon-32x32.png LICENSE
+
+.PHONY: swagger-ui install uninstall
+swagger-ui: $(SWAGGER_UI)/index.html
+
+$(SWAGGER_UI)/index.html: httpd-conf/swagger-ui/package.json \
+    httpd-conf/swagger-ui/package-lock.json httpd-conf/swagger-ui/index.html \
+    httpd-conf/swagger-ui/swagger-initializer.js
+	@command -v npm >/dev/null || { echo "npm is needed (tests/deps.sh)"; exit 1; }
+	rm -rf $(SWAGGER_NPM) $(SWAGGER_UI).tmp
+	mkdir -p $(SWAGGER_NPM) $(SWAGGER_UI).tmp
+	cp httpd-conf/swagger-ui/package.json httpd-conf/swagger-ui/package-lock.json \
+		$(SWAGGER_NPM)/
+	cd $(SWAGGER_NPM) && npm ci --ignore-scripts --no-audit --no-fund \
+		--loglevel=error
+	for f in $(SWAGGER_DIST); do \
+		cp $(SWAGGER_NPM)/node_modules/swagger-ui-dist/$$f \
+		    $(SWAGGER_UI).tmp/ || exit 1; \
+	done
+	cp httpd-conf/swagger-ui/index.html httpd-conf/swagger-ui/swagger-initializer.js \
+		$(SWAGGER_UI).tmp/
+	rm -rf $(SWAGGER_UI) && mv $(SWAGGER_UI).tmp $(SWAGGER_UI)
+
+# Paths in the snippets and units follow PREFIX, DATADIR and SYSCONFDIR.
+INSTALL_SED := sed -e 's|/usr/local/share/bpg|$(DATADIR)|g' \
+	-e 's|/etc/bpg/|$(SYSCONFDIR)/bpg/|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
+	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g'
+
+install: $(BUILD)/bpg-gateway swagger-ui
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/swagger-ui \
+		$(DESTDIR)$(DATADIR)/errors $(DESTDIR)$(DATADIR)/httpd-conf/lighttpd \
+		$(DESTDIR)$(DATADIR)/httpd-conf/apache $(DESTDIR)$(SYSCONFDIR)/bpg \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(BUILD)/bpg-gateway $(DESTDIR)$(SBINDIR)/bpg-gateway
+	if [ -x $(BUILD)/bpg-monitor ]; then \
+		install -m 0755 $(BUILD)/bpg-monitor $(DESTDIR)$(SBINDIR)/bpg-monitor; \
+	else \
+		echo "install: no $(BUILD)/bpg-monitor, not installed"; \
+	fi
+	install -m 0644 $(SWAGGER_UI)/* $(DESTDIR)$(DATADIR)/swagger-ui/
+	install -m 0644 httpd-conf/errors/*.html httpd-conf/errors/README \
+		$(DESTDIR)$(DATADIR)/errors/
+	install -m 0644 httpd-conf/openapi.yaml $(DESTDIR)$(DATADIR)/openapi.yaml
+	$(INSTALL_SED) httpd-conf/lighttpd/50-bpg.conf \
+		> $(DESTDIR)$(DATADIR)/httpd-conf/lighttpd/50-bpg.conf
+	$(INSTALL_SED) httpd-conf/apache/bpg.conf \
+		> $(DESTDIR)$(DATADIR)/httpd-conf/apache/bpg.conf
+	chmod 0644 $(DESTDIR)$(DATADIR)/httpd-conf/*/*.conf
+	install -m 0644 httpd-conf/deploy/config.example.yaml \
+		$(DESTDIR)$(SYSCONFDIR)/bpg/config.example.yaml
+	for u in bpg-gateway bpg-monitor; do \
+		$(INSTALL_SED) httpd-conf/deploy/$$u.service.in \
+		    > $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service; \
+	done
+	install -m 0644 httpd-conf/deploy/sysusers-bpg.conf $(DESTDIR)$(SYSUSERSDIR)/bpg.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/bpg-gateway $(DESTDIR)$(SBINDIR)/bpg-monitor \
+		$(DESTDIR)$(SYSCONFDIR)/bpg/config.example.yaml \
+		$(DESTDIR)$(UNITDIR)/bpg-gateway.service \
+		$(DESTDIR)$(UNITDIR)/bpg-monitor.service \
+		$(DESTDIR)$(SYSUSERSDIR)/bpg.conf
+	rm -rf $(DESTDIR)$(DATADIR)
+
+# Benchmarks, never part of "make test": tests/bench/bench.sh starts its
+# own stack on ports 20300-20318 and prints one table (also written to
+# var/bench/results.txt).  make bench [WEB=apache] [LONG=1] [SCALE=1]
+BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/dbdrive \
+	$(BUILD)/tests/bench/firstreq
+$(BUILD)/tests/bench/hello: tests/bench/hello.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
+$(BUILD)/tests/bench/dbdrive: tests/bench/dbdrive.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS) -lpthread
+$(BUILD)/tests/bench/firstreq: tests/bench/firstreq.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+bench: all $(BENCH_BIN)
+	@BUILD=$(BUILD) WEB=$(WEB) LONG=$(LONG) SCALE=$(SCALE) \
+		sh tests/bench/bench.sh

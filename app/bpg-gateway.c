@@ -29,6 +29,11 @@
 #include "bpg_api.h"
 #include "bpg_config.h"
 #include "bpg_limits.h"
+#include "bpg_ratelimit.h"
+
+/* The OpenAPI document, compiled in from httpd-conf/openapi.yaml. */
+extern const unsigned char bpg_openapi_yaml[];
+extern const size_t bpg_openapi_yaml_len;
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t child_died;
@@ -102,19 +107,70 @@ io_read(void *ctx, char *buf, size_t n)
 	return got < 0 ? -1 : got;
 }
 
+/* Append s to buf (of size cap, used *n); false if it does not fit. */
+static bool
+head_put(char *buf, size_t cap, size_t *n, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len >= cap - *n)
+		return false;
+	memcpy(buf + *n, s, len);
+	*n += len;
+	return true;
+}
+
 static int
 io_head(void *ctx, int status, const char *ctype, const char *headers,
     long long len)
 {
 	FCGX_Request *r = ctx;
-	char clen[48] = "";
+	char head[1024], num[24];
+	size_t n = 0;
+	bool ok = status >= 100 && status <= 999;
 
+	/*
+	 * Assembled by hand: two snprintf() calls or one FCGX_FPrintF() cost
+	 * a tenth of a health check (tests/bench/callgrind.sh).
+	 */
+	ok = ok && head_put(head, sizeof(head), &n, "Status: ");
+	num[0] = (char)('0' + status / 100);
+	num[1] = (char)('0' + status / 10 % 10);
+	num[2] = (char)('0' + status % 10);
+	num[3] = ' ';
+	num[4] = '\0';
+	ok = ok && head_put(head, sizeof(head), &n, num) &&
+	    head_put(head, sizeof(head), &n, reason_phrase(status)) &&
+	    head_put(head, sizeof(head), &n, "\r\nContent-Type: ") &&
+	    head_put(head, sizeof(head), &n, ctype ? ctype :
+	    "application/json") &&
+	    head_put(head, sizeof(head), &n, "\r\n");
+	if (ok && len >= 0) {
+		size_t i = sizeof(num) - 1;
+		unsigned long long v = (unsigned long long)len;
+
+		num[i] = '\0';
+		do
+			num[--i] = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		ok = head_put(head, sizeof(head), &n, "Content-Length: ") &&
+		    head_put(head, sizeof(head), &n, num + i) &&
+		    head_put(head, sizeof(head), &n, "\r\n");
+	}
+	ok = ok && head_put(head, sizeof(head), &n,
+	    "Cache-Control: no-store\r\n") &&
+	    head_put(head, sizeof(head), &n, headers ? headers : "") &&
+	    head_put(head, sizeof(head), &n, "\r\n");
+	if (ok)
+		return FCGX_PutStr(head, (int)n, r->out) == (int)n ? 0 : -1;
+	/* Longer than head (or an odd status): the general way. */
 	if (len >= 0)
-		snprintf(clen, sizeof(clen), "Content-Length: %lld\r\n", len);
+		snprintf(num, sizeof(num), "%lld", len);
 	return FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "%sCache-Control: no-store\r\n%s\r\n", status,
-	    reason_phrase(status), ctype ? ctype : "application/json", clen,
-	    headers ? headers : "") < 0 ? -1 : 0;
+	    "%s%s%sCache-Control: no-store\r\n%s\r\n", status,
+	    reason_phrase(status), ctype ? ctype : "application/json",
+	    len >= 0 ? "Content-Length: " : "", len >= 0 ? num : "",
+	    len >= 0 ? "\r\n" : "", headers ? headers : "") < 0 ? -1 : 0;
 }
 
 static int
@@ -122,6 +178,8 @@ io_write(void *ctx, const char *buf, size_t n)
 {
 	FCGX_Request *r = ctx;
 
+	if (n == 0)	/* flush (struct bpg_http_io) */
+		return FCGX_FFlush(r->out) == 0 ? 0 : -1;
 	while (n > 0) {
 		int chunk = n > 1 << 30 ? 1 << 30 : (int)n;
 
@@ -133,8 +191,60 @@ io_write(void *ctx, const char *buf, size_t n)
 	return 0;
 }
 
+/* The value of entry if it is "name=value", else NULL. */
+static const char *
+param_value(const char *entry, const char *name, size_t len)
+{
+	return strncmp(entry, name, len) == 0 && entry[len] == '=' ?
+	    entry + len + 1 : NULL;
+}
+
+#define TAKE(field, entry, name)					\
+	((field) == NULL &&						\
+	    ((field) = param_value((entry), (name), sizeof(name) - 1)) != NULL)
+
+/*
+ * The CGI/1.1 parameters the API reads (RFC 3875 §4.1), found in one pass
+ * over the forty or so the web server sends: FCGX_GetParam() scans them
+ * all once per name.  The first occurrence of a name counts, as with
+ * FCGX_GetParam().  hdr is the trusted user header's parameter name or
+ * "".  Returns CONTENT_LENGTH's value or NULL.
+ */
+static const char *
+read_params(char **envp, const char *hdr, struct bpg_http_req *req)
+{
+	const char *cl = NULL, *e;
+	size_t hlen = strlen(hdr);
+
+	for (; *envp != NULL; envp++) {
+		e = *envp;
+		switch (e[0]) {
+		case 'R':
+			if (TAKE(req->method, e, "REQUEST_METHOD") ||
+			    TAKE(req->uri, e, "REQUEST_URI"))
+				continue;
+			(void)TAKE(req->remote_user, e, "REMOTE_USER");
+			break;
+		case 'C':
+			if (TAKE(req->content_type, e, "CONTENT_TYPE"))
+				continue;
+			(void)TAKE(cl, e, "CONTENT_LENGTH");
+			break;
+		case 'H':
+			if (hlen > 0 && req->user_header == NULL)
+				req->user_header = param_value(e, hdr, hlen);
+			break;
+		}
+	}
+	return cl;
+}
+
+/*
+ * rl: the list endpoints' rate limits, shared by all workers (made by the
+ * supervisor before fork()).
+ */
 static int
-worker(const struct bpg_config *cfg)
+worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 {
 	struct sigaction sa;
 	struct bpg_api *api;
@@ -157,6 +267,11 @@ worker(const struct bpg_config *cfg)
 		syslog(LOG_ERR, "worker start: %s", ei.msg);
 		return 1;
 	}
+	bpg_api_set_ratelimit(api, rl);
+	/* Parsed once per worker; without it /openapi.* are 404s. */
+	if (bpg_api_set_openapi(api, (const char *)bpg_openapi_yaml,
+	    bpg_openapi_yaml_len, &ei) != BPG_OK)
+		syslog(LOG_WARNING, "OpenAPI document not served: %s", ei.msg);
 	if (bpg_api_warm(api, &ei) != BPG_OK)
 		syslog(LOG_WARNING, "database not reachable yet: %s", ei.msg);
 	if (cfg->trusted_user_header != NULL)
@@ -172,18 +287,12 @@ worker(const struct bpg_config *cfg)
 	while (!stopping && FCGX_Accept_r(&r) >= 0) {
 		memset(&hreq, 0, sizeof(hreq));
 		hreq.io = &io;
-		hreq.method = FCGX_GetParam("REQUEST_METHOD", r.envp);
-		hreq.uri = FCGX_GetParam("REQUEST_URI", r.envp);
-		hreq.content_type = FCGX_GetParam("CONTENT_TYPE", r.envp);
-		hreq.remote_user = FCGX_GetParam("REMOTE_USER", r.envp);
-		if (hdr[0] != '\0')
-			hreq.user_header = FCGX_GetParam(hdr, r.envp);
+		cl = read_params(r.envp, hdr, &hreq);
 		if (hreq.method == NULL)
 			hreq.method = "GET";
 		if (hreq.uri == NULL)
 			hreq.uri = "/";
 		hreq.content_length = -1;
-		cl = FCGX_GetParam("CONTENT_LENGTH", r.envp);
 		if (cl != NULL && cl[0] != '\0') {
 			hreq.content_length = strtoll(cl, &end, 10);
 			if (*end != '\0' || hreq.content_length < 0)
@@ -209,7 +318,7 @@ on_super_signal(int sig)
 }
 
 static pid_t
-spawn(const struct bpg_config *cfg)
+spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 {
 	pid_t pid = fork();
 
@@ -220,7 +329,7 @@ spawn(const struct bpg_config *cfg)
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, NULL);
-		rc = worker(cfg);
+		rc = worker(cfg, rl);
 		mysql_library_end();
 		curl_global_cleanup();
 		_exit(rc);
@@ -231,7 +340,7 @@ spawn(const struct bpg_config *cfg)
 }
 
 static int
-supervise(const struct bpg_config *cfg, int nworkers)
+supervise(const struct bpg_config *cfg, int nworkers, struct bpg_ratelimit *rl)
 {
 	struct sigaction sa;
 	sigset_t mask, old;
@@ -260,7 +369,7 @@ supervise(const struct bpg_config *cfg, int nworkers)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	for (i = 0; i < nworkers; i++) {
-		pids[i] = spawn(cfg);
+		pids[i] = spawn(cfg, rl);
 		born[i] = time(NULL);
 	}
 	syslog(LOG_INFO, "started %d workers", nworkers);
@@ -285,7 +394,7 @@ supervise(const struct bpg_config *cfg, int nworkers)
 			/* A worker dying at once again and again: slow down. */
 			if (time(NULL) - born[i] < 1)
 				sleep(1);
-			pids[i] = spawn(cfg);
+			pids[i] = spawn(cfg, rl);
 			born[i] = time(NULL);
 		}
 	}
@@ -325,6 +434,8 @@ main(int argc, char *argv[])
 {
 	struct bpg_config *cfg = NULL;
 	struct bpg_config_error cerr;
+	struct bpg_ratelimit *rl = NULL;
+	struct bpg_errinfo ei = { "" };
 	const char *path = NULL;
 	bool check_only = false;
 	long nworkers = 0;
@@ -394,7 +505,15 @@ main(int argc, char *argv[])
 		bpg_config_free(cfg);
 		return 1;
 	}
-	rc = supervise(cfg, (int)nworkers);
+	/* BPG's limits hold for the whole server: one set for all workers. */
+	if (bpg_ratelimit_new_shared(BPG_RATELIMIT_RATE, BPG_RATELIMIT_BURST,
+	    &rl, &ei) != BPG_OK) {
+		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
+		bpg_config_free(cfg);
+		return 1;
+	}
+	rc = supervise(cfg, (int)nworkers, rl);
+	bpg_ratelimit_free(rl);
 	bpg_config_free(cfg);
 	mysql_library_end();
 	curl_global_cleanup();

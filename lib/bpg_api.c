@@ -12,10 +12,12 @@
 #include "bpg_internal.h"
 #include "bpg_crd.h"
 #include "bpg_db.h"
+#include "bpg_json.h"
 #include "bpg_kube.h"
 #include "bpg_limits.h"
 #include "bpg_req.h"
 #include "bpg_route.h"
+#include "bpg_yaml.h"
 
 
 
@@ -35,7 +37,19 @@ static const struct route {
 	{ "POST", "/spark", AUTH | BODY, api_h_submit },
 	{ "DELETE", "/spark/{id}", AUTH, api_h_delete },
 	{ "GET", "/spark/{id}/status", AUTH, api_h_status },
+	{ "GET", "/spark/{id}/spec", AUTH, api_h_spec },
+	{ "GET", "/spark/{id}/driver", AUTH, api_h_driver },
+	{ "GET", "/spark/{id}/describe", AUTH, api_h_describe },
+	{ "GET", "/spark/mySubmissions", AUTH, api_h_my_submissions },
+	{ "GET", "/admin/submissions", AUTH, api_h_admin_submissions },
+	/* No user (section 1.11, quirk 20; section 0.1). */
+	{ "GET", "/admin/version", NOAUTH, api_h_version },
+	{ "GET", "/openapi.json", NOAUTH, api_h_openapi_json },
+	{ "GET", "/openapi.yaml", NOAUTH, api_h_openapi_yaml },
 	{ "GET", "/healthcheck/status", AUTH, api_h_health },
+	/* No BODY: the handlers stream what they read or write. */
+	{ "GET", "/log", AUTH, api_h_log },
+	{ "POST", "/s3/{id}", AUTH, api_h_upload },
 };
 
 /* ---- responses ---------------------------------------------------- */
@@ -62,8 +76,9 @@ api_reply_json(struct bpg_http_resp *r, int status, json_t *doc)
 {
 	char *s = NULL;
 
+	/* Not json_dumps(): a third of a status answer's CPU (bpg_json.c). */
 	if (doc != NULL)
-		s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		s = bpg_json_dump(doc, NULL);
 	json_decref(doc);
 	if (s == NULL) {
 		/* Out of memory: a static answer that needs no allocation. */
@@ -153,6 +168,13 @@ int
 api_stream_write(struct route_ctx *rc, const char *buf, size_t n)
 {
 	return rc->req->io->write(rc->req->io->ctx, buf, n);
+}
+
+/* A write of no bytes asks the transport to flush (struct bpg_http_io). */
+int
+api_stream_flush(struct route_ctx *rc)
+{
+	return rc->req->io->write(rc->req->io->ctx, "", 0);
 }
 
 /* ---- request helpers ---------------------------------------------- */
@@ -291,7 +313,6 @@ split_path(struct route_ctx *rc, const char *uri, const char *prefix)
 static bool
 pattern_match(const char *pattern, struct route_ctx *rc, int *literals)
 {
-	char buf[64];
 	const char *p = pattern + 1, *slash;
 	size_t i = 0, n;
 
@@ -299,14 +320,14 @@ pattern_match(const char *pattern, struct route_ctx *rc, int *literals)
 	while (*p != '\0') {
 		slash = strchr(p, '/');
 		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
-		if (i >= rc->nsegs || n >= sizeof(buf))
+		if (i >= rc->nsegs)
 			return false;
-		memcpy(buf, p, n);
-		buf[n] = '\0';
-		if (strcmp(buf, "{id}") == 0) {
+		/* Every request tries every route: compare in place. */
+		if (n == 4 && memcmp(p, "{id}", 4) == 0) {
 			if (rc->segs[i][0] == '\0')
 				return false;
-		} else if (strcmp(buf, rc->segs[i]) != 0)
+		} else if (strncmp(p, rc->segs[i], n) != 0 ||
+		    rc->segs[i][n] != '\0')
 			return false;
 		else
 			(*literals)++;
@@ -552,6 +573,16 @@ bpg_api_new(const struct bpg_config *cfg, struct bpg_api **out,
 		bpg_errf(ei, e, "cannot seed the random number generator");
 		goto fail;
 	}
+	if ((e = bpg_cache_new(BPG_STATUS_CACHE_MAX,
+	    cfg->status_cache_expire_millis, &api->status_cache)) != BPG_OK) {
+		bpg_errf(ei, e, "out of memory");
+		goto fail;
+	}
+	/* Until the supervisor's shared buckets are set: this process's. */
+	if ((e = bpg_ratelimit_new_shared(BPG_RATELIMIT_RATE,
+	    BPG_RATELIMIT_BURST, &api->rl_own, ei)) != BPG_OK)
+		goto fail;
+	api->rl = api->rl_own;
 	if (cfg->db.connection_string != NULL &&
 	    cfg->db.connection_string[0] != '\0' &&
 	    (e = bpg_db_new(&cfg->db, &api->db, ei)) != BPG_OK)
@@ -584,6 +615,47 @@ bpg_api_free(struct bpg_api *api)
 	free(api->kube);
 	bpg_db_free(api->db);
 	bpg_zones_free(api->zones);
+	bpg_cache_free(api->status_cache);
+	bpg_ratelimit_free(api->rl_own);
+	json_decref(api->openapi_json);
+	free(api->openapi_yaml);
+	api_files_free(api->files);
 	free(api->body);
 	free(api);
+}
+
+void
+bpg_api_set_ratelimit(struct bpg_api *api, struct bpg_ratelimit *rl)
+{
+	api->rl = rl != NULL ? rl : api->rl_own;
+}
+
+enum bpg_err
+bpg_api_set_openapi(struct bpg_api *api, const char *yaml, size_t len,
+    struct bpg_errinfo *ei)
+{
+	json_t *doc = NULL;
+	char *copy;
+	enum bpg_err e;
+
+	if ((e = bpg_yaml_load(yaml, len, BPG_YAML_TYPED, &doc, NULL, ei)) !=
+	    BPG_OK)
+		return e;
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return bpg_errf(ei, BPG_EINVAL, "OpenAPI document: not a "
+		    "mapping");
+	}
+	if ((copy = malloc(len + 1)) == NULL) {
+		json_decref(doc);
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	}
+	memcpy(copy, yaml, len);
+	copy[len] = '\0';
+	json_decref(api->openapi_json);
+	free(api->openapi_yaml);
+	api->openapi_json = doc;
+	api->openapi_yaml = copy;
+	api->openapi_yaml_len = len;
+	return BPG_OK;
 }

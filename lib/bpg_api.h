@@ -26,7 +26,10 @@ struct bpg_http_io {
 	/* Send the status and headers ("Name: value\r\n" lines), once. */
 	int (*head)(void *ctx, int status, const char *content_type,
 	    const char *headers, long long content_length);
-	/* Send body bytes after head(); -1 when the client is gone. */
+	/*
+	 * Send body bytes after head(); -1 when the client is gone.  n == 0
+	 * pushes out what the transport has buffered (a followed log).
+	 */
 	int (*write)(void *ctx, const char *buf, size_t n);
 	void *ctx;
 };
@@ -61,6 +64,25 @@ struct bpg_api;
 enum bpg_err bpg_api_new(const struct bpg_config *cfg, struct bpg_api **,
     struct bpg_errinfo *) BPG_WUR;
 void bpg_api_free(struct bpg_api *);
+
+struct bpg_ratelimit;
+
+/*
+ * Draw the list endpoints' rate limits (sections 1.7, 1.10) from rl, the
+ * buckets the supervisor shared between all workers before fork()
+ * (bpg_ratelimit_new_shared()), instead of the api's own.  rl is borrowed
+ * and must outlive the api; NULL goes back to the api's own buckets.
+ */
+void bpg_api_set_ratelimit(struct bpg_api *, struct bpg_ratelimit *rl);
+
+/*
+ * The OpenAPI document served at /openapi.yaml as is and at /openapi.json
+ * converted (section 0.1): yaml[0..len) is copied and parsed once, here.
+ * Until this is called both paths answer 404.  BPG_EINVAL (with where) if
+ * it is not a YAML mapping, BPG_ETOOBIG, BPG_ENOMEM.
+ */
+enum bpg_err bpg_api_set_openapi(struct bpg_api *, const char *yaml,
+    size_t len, struct bpg_errinfo *) BPG_WUR;
 
 /*
  * Open the connections a worker will need (the database, with its

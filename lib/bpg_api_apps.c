@@ -1,4 +1,31 @@
-/* Endpoints on one submission and the health check (sections 1.2-1.12). */
+/*
+ * Endpoints on one submission (bpg-reference sections 1.2-1.6, 4), the
+ * health check, the version and the OpenAPI document (sections 0.1, 1.11,
+ * 1.12).
+ *
+ * Every endpoint taking an ID checks it first (bpg_route_cluster_of_id):
+ * a malformed ID or one of no configured cluster is a 400 everywhere,
+ * status included (quirk 4 fixed).
+ *
+ * Differences from BPG, on purpose:
+ *
+ *   History outlives the CR.  Once Kubernetes no longer has the
+ *   SparkApplication (its TTL ran out, or it was deleted), status and spec
+ *   answer from the submission's database row instead of 404: the status
+ *   from the row's status, app_id, created_time and finished_time, the spec
+ *   as the stored request (the sanitised request of section 2.20, not the
+ *   CR spec).  Only a submission with neither CR nor row is a 404.
+ *
+ *   Only the submitter deletes.  BPG lets any user delete any submission
+ *   (quirk 19).  Here DELETE is allowed to the user named by the CR's
+ *   proxyUser label (the user it runs as, who submitted it or for whom
+ *   Airflow did), to the users of adminUsers, and to the Airflow account
+ *   (it submits and cleans up for its DAG users); anyone else gets a 403
+ *   that says so.  A submission whose CR is already gone is still a 200
+ *   for everyone (quirk 38), as there is nothing left to protect.
+ *
+ *   The status cache is bounded (quirk 30), see bpg_cache.h.
+ */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,9 +37,10 @@
 
 #include "bpg_internal.h"
 #include "bpg_limits.h"
-#include "bpg_req.h"
+#include "bpg_summary.h"
+#include "bpg_yaml.h"
 
-/* ---- ID endpoints ------------------------------------------------- */
+/* ---- helpers ------------------------------------------------------ */
 
 /* Resolve the cluster of rc->segs[1] and its Kubernetes handle. */
 bool
@@ -31,26 +59,6 @@ api_resolve_id(struct route_ctx *rc, const struct bpg_cluster **cluster,
 	return true;
 }
 
-void
-api_h_delete(struct route_ctx *rc)
-{
-	const struct bpg_cluster *cluster;
-	struct bpg_kube *kube;
-	struct bpg_errinfo ei = { "" };
-	enum bpg_err e;
-
-	if (!api_resolve_id(rc, &cluster, &kube))
-		return;
-	/* A missing object is not an error (section 1.2, quirk 38). */
-	e = bpg_kube_delete_app(kube, rc->segs[1], &ei);
-	if (e != BPG_OK && e != BPG_ENOTFOUND) {
-		api_reply_err(rc->resp, e, &ei);
-		return;
-	}
-	api_reply_json(rc->resp, 200, json_pack("{s:s}", "submissionId",
-	    rc->segs[1]));
-}
-
 int64_t
 api_now_ms(void)
 {
@@ -60,126 +68,493 @@ api_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The status cache's clock: not moved by changes of the wall clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 const char *
 api_jstr(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
 
-/* GetSubmissionStatusResponse from a CR (sections 4.2, 4.3). */
-static json_t *
-status_of_cr(const struct bpg_cluster *c, const json_t *cr)
+/* A body that is not JSON: body (malloc'd) is consumed. */
+static void
+reply_text(struct bpg_http_resp *r, int status, const char *ctype, char *body,
+    size_t len)
 {
-	const json_t *meta = json_object_get(cr, "metadata");
-	const json_t *st = json_object_get(cr, "status");
-	const json_t *as = json_object_get(st, "applicationState");
-	const json_t *attempts = json_object_get(st, "executionAttempts");
-	const char *state = api_jstr(as, "state");
-	const char *errmsg = api_jstr(as, "errorMessage");
-	const char *label = api_jstr(json_object_get(meta, "labels"),
-	    "maxRunningMillis");
-	int64_t created = bpg_time_parse_ms(api_jstr(meta, "creationTimestamp"));
-	int64_t ended = bpg_time_parse_ms(api_jstr(st, "terminationTime"));
-	int64_t duration = 0;
-	char extra[200] = "", msg[1024];
-	json_t *o;
+	free(r->body);
+	r->status = status;
+	r->content_type = ctype;
+	r->body = body;
+	r->body_len = body != NULL ? len : 0;
+}
 
-	if (state == NULL)
-		state = "UNKNOWN";
-	if (created >= 0) {
-		if (ended >= 0)
-			duration = ended - created;
-		else if (strcmp(state, "RUNNING") == 0 ||
-		    strcmp(state, "SUBMITTED") == 0)
-			duration = api_now_ms() - created;
-	}
-	if (label != NULL && label[0] != '\0') {
-		char *end;
-		long long m = strtoll(label, &end, 10);
+static void
+reply_404(struct bpg_http_resp *r)
+{
+	/* The text of a JAX-RS error without one (section 0.3). */
+	api_reply_error(r, 404, WAE, "HTTP 404 Not Found");
+}
 
-		if (*end == '\0') {
-			if (m > BPG_DEFAULT_MAX_RUNNING_MILLIS)
-				snprintf(extra, sizeof(extra), "(warning: "
-				    "application is configured with custom max "
-				    "running time: %lld millis, but might be "
-				    "still killed in certain situations like "
-				    "maintenance)", m);
-			if (strcmp(state, "FAILED") == 0 && created >= 0 &&
-			    ended >= 0 && ended - created >= m - 120000)
-				snprintf(extra, sizeof(extra), "(application "
-				    "might be killed because of running too "
-				    "long)");
-		}
-	}
-	if ((o = json_object()) == NULL)
+static void
+reply_nomem(struct bpg_http_resp *r)
+{
+	api_reply_error(r, 500, "InternalError: ", "out of memory");
+}
+
+/* The CR's spec without the env lists (sections 1.4, 1.6); NULL: ENOMEM. */
+static json_t *
+spec_without_env(const json_t *cr)
+{
+	const json_t *spec = json_object_get(cr, "spec");
+	json_t *copy;
+
+	copy = json_is_object(spec) ? json_deep_copy(spec) : json_object();
+	if (copy == NULL)
 		return NULL;
-	if (created >= 0)
-		json_object_set_new(o, "creationTime", json_integer(created));
-	if (api_jstr(st, "sparkApplicationId") != NULL)
-		json_object_set_new(o, "sparkApplicationId",
-		    json_string(api_jstr(st, "sparkApplicationId")));
-	if (st != NULL)
-		json_object_set_new(o, "executionAttempts",
-		    json_integer(json_is_integer(attempts) ?
-		    json_integer_value(attempts) : 1));
-	if (ended >= 0)
-		json_object_set_new(o, "terminationTime", json_integer(ended));
-	json_object_set_new(o, "duration", json_integer(duration));
-	json_object_set_new(o, "applicationState", json_string(state));
-	if (extra[0] != '\0') {
-		snprintf(msg, sizeof(msg), "%s%s%s", errmsg ? errmsg : "",
-		    errmsg ? " " : "", extra);
-		json_object_set_new(o, "applicationErrorMessage",
-		    json_string(msg));
-	} else if (errmsg != NULL)
-		json_object_set_new(o, "applicationErrorMessage",
-		    json_string(errmsg));
-	if (c->spark_ui_url != NULL && c->spark_ui_url[0] != '\0' &&
-	    strcasecmp(state, "RUNNING") == 0) {
-		snprintf(msg, sizeof(msg), "%s/%s/%s", c->spark_ui_url,
-		    c->namespace, api_jstr(meta, "name"));
-		json_object_set_new(o, "sparkUIUrl", json_string(msg));
+	/*
+	 * BPG removes executor.env only when spec.driver exists (both sit in
+	 * one guarded step); here each goes on its own, so no env is shown.
+	 */
+	json_object_del(json_object_get(copy, "driver"), "env");
+	json_object_del(json_object_get(copy, "executor"), "env");
+	return copy;
+}
+
+/*
+ * The submission's database row when Kubernetes has no CR.  BPG_ENOTFOUND
+ * when there is no database or no row; other errors are logged.
+ */
+static enum bpg_err
+history_row(struct route_ctx *rc, json_t **row)
+{
+	struct bpg_errinfo ei = { "" };
+	enum bpg_err e;
+
+	*row = NULL;
+	if (rc->api->db == NULL)
+		return BPG_ENOTFOUND;
+	e = bpg_db_get_submission(rc->api->db, rc->segs[1], row, &ei);
+	if (e != BPG_OK && e != BPG_ENOTFOUND)
+		syslog(LOG_ERR, "history of %s: %s", rc->segs[1], ei.msg);
+	return e;
+}
+
+#define HISTORY_UNAVAILABLE "The submission is not in Kubernetes and its " \
+	"record cannot be read now (database unavailable). Please try again " \
+	"later."
+
+static void
+reply_history_unavailable(struct route_ctx *rc)
+{
+	api_reply_error(rc->resp, 503, WAE, HISTORY_UNAVAILABLE);
+}
+
+/* ---- status (section 4) ------------------------------------------- */
+
+/*
+ * What the status endpoint answers for one ID, as the cache keeps it:
+ * {"code": 200, "body": {...}} or {"code": N, "message": "..."}.
+ * *cache is false for answers that must not be kept (the database could
+ * not be asked).  NULL: out of memory.
+ */
+static json_t *
+status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
+    struct bpg_kube *kube, bool *cache)
+{
+	const char *id = rc->segs[1];
+	struct bpg_errinfo ei = { "" };
+	json_t *cr = NULL, *row = NULL, *body, *out = NULL;
+	char text[sizeof(ei.msg) + 128];
+	enum bpg_err e;
+
+	*cache = true;
+	e = bpg_kube_get_app(kube, id, &cr, &ei);
+	switch (e) {
+	case BPG_OK:
+		if ((body = bpg_summary_status(cluster, cr, true,
+		    api_now_ms())) != NULL)
+			out = json_pack("{s:i, s:o}", "code", 200, "body", body);
+		break;
+	case BPG_ENOTFOUND:
+		switch (history_row(rc, &row)) {
+		case BPG_OK:
+			if ((body = bpg_summary_status_row(row,
+			    api_now_ms())) != NULL)
+				out = json_pack("{s:i, s:o}", "code", 200,
+				    "body", body);
+			break;
+		case BPG_ENOTFOUND:
+			/* Section 3.4: a 404 is remembered too. */
+			out = json_pack("{s:i, s:s}", "code", 404, "message",
+			    WAE "HTTP 404 Not Found");
+			break;
+		default:
+			*cache = false;
+			out = json_pack("{s:i, s:s}", "code", 503, "message",
+			    WAE HISTORY_UNAVAILABLE);
+			break;
+		}
+		break;
+	case BPG_ERATE:
+		/* Section 3.4: Kubernetes throttling reads as UNKNOWN. */
+		snprintf(text, sizeof(text), KCE "%s", ei.msg);
+		out = json_pack("{s:i, s:{s:i, s:s, s:s}}", "code", 200, "body",
+		    "duration", 0, "applicationState", "UNKNOWN",
+		    "applicationErrorMessage", text);
+		break;
+	default:
+		/* Other failures are cached too, as BPG's loader does. */
+		snprintf(text, sizeof(text), WAE "Failed to get status: %s%s",
+		    e == BPG_EUPSTREAM || e == BPG_ETIMEOUT ? KCE : "",
+		    ei.msg);
+		out = json_pack("{s:i, s:s}", "code", api_status_of(e),
+		    "message", text);
+		break;
 	}
-	return o;
+	json_decref(row);
+	json_decref(cr);
+	return out;
 }
 
 void
 api_h_status(struct route_ctx *rc)
 {
+	struct bpg_api *api = rc->api;
 	const struct bpg_cluster *cluster;
 	struct bpg_kube *kube;
-	struct bpg_errinfo ei = { "" };
-	char text[700];
-	json_t *cr = NULL;
-	enum bpg_err e;
+	json_t *v, *body;
+	bool cache;
+	int code;
 
 	/* Quirk 4 fixed: a bad ID is a 400 here as everywhere. */
 	if (!api_resolve_id(rc, &cluster, &kube))
 		return;
+	if ((v = bpg_cache_get(api->status_cache, rc->segs[1],
+	    mono_ms())) == NULL) {
+		if ((v = status_load(rc, cluster, kube, &cache)) == NULL) {
+			reply_nomem(rc->resp);
+			return;
+		}
+		/* The entry's life starts when the answer is known. */
+		if (cache && bpg_cache_put(api->status_cache, rc->segs[1], v,
+		    mono_ms()) != BPG_OK)
+			syslog(LOG_WARNING, "status cache: out of memory");
+	}
+	code = (int)json_integer_value(json_object_get(v, "code"));
+	if (code == 200) {
+		/* Section 4.2: duration is computed when it is written. */
+		if ((body = json_deep_copy(json_object_get(v, "body"))) ==
+		    NULL) {
+			json_decref(v);
+			reply_nomem(rc->resp);
+			return;
+		}
+		bpg_summary_set_duration(body, api_now_ms());
+		api_reply_json(rc->resp, 200, body);
+	} else
+		api_reply_json(rc->resp, code, json_pack("{s:i, s:s}", "code",
+		    code, "message", api_jstr(v, "message")));
+	json_decref(v);
+}
+
+/* ---- spec, driver, describe (sections 1.4-1.6) -------------------- */
+
+void
+api_h_spec(struct route_ctx *rc)
+{
+	const struct bpg_cluster *cluster;
+	struct bpg_kube *kube;
+	struct bpg_errinfo ei = { "" };
+	json_t *cr = NULL, *row = NULL, *spec;
+	json_error_t jerr;
+	const char *stored;
+	enum bpg_err e;
+
+	if (!api_resolve_id(rc, &cluster, &kube))
+		return;
 	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
-	switch (e) {
+	if (e == BPG_OK) {
+		if ((spec = spec_without_env(cr)) == NULL)
+			reply_nomem(rc->resp);
+		else
+			api_reply_json(rc->resp, 200, spec);
+		goto out;
+	}
+	if (e != BPG_ENOTFOUND) {
+		api_reply_err(rc->resp, e, &ei);
+		goto out;
+	}
+	/* The CR is gone: the request as it was stored, if there is one. */
+	switch (history_row(rc, &row)) {
 	case BPG_OK:
-		api_reply_json(rc->resp, 200, status_of_cr(cluster, cr));
 		break;
 	case BPG_ENOTFOUND:
-		api_reply_error(rc->resp, 404, WAE, "HTTP 404 Not Found");
-		break;
-	case BPG_ERATE:
-		/* Section 3.4: Kubernetes throttling reads as UNKNOWN. */
-		snprintf(text, sizeof(text), KCE "%s", ei.msg);
-		api_reply_json(rc->resp, 200, json_pack("{s:i, s:s, s:s}",
-		    "duration", 0, "applicationState", "UNKNOWN",
-		    "applicationErrorMessage", text));
-		break;
+		reply_404(rc->resp);
+		goto out;
 	default:
-		snprintf(text, sizeof(text), "Failed to get status: %s%s",
-		    e == BPG_EUPSTREAM || e == BPG_ETIMEOUT ? KCE : "",
-		    ei.msg);
-		api_reply_error(rc->resp, api_status_of(e), WAE, text);
-		break;
+		reply_history_unavailable(rc);
+		goto out;
 	}
+	stored = api_jstr(row, "request_body");
+	spec = stored != NULL ? json_loads(stored, JSON_REJECT_DUPLICATES,
+	    &jerr) : NULL;
+	if (!json_is_object(spec)) {
+		/* A row written by the monitor has no request. */
+		json_decref(spec);
+		reply_404(rc->resp);
+		goto out;
+	}
+	api_reply_json(rc->resp, 200, spec);
+out:
+	json_decref(row);
 	json_decref(cr);
 }
+
+void
+api_h_driver(struct route_ctx *rc)
+{
+	const struct bpg_cluster *cluster;
+	struct bpg_kube *kube;
+	struct bpg_errinfo ei = { "" };
+	json_t *cr = NULL, *pod = NULL, *o;
+	const json_t *pst;
+	const char *name;
+	int64_t start;
+	enum bpg_err e;
+
+	if (!api_resolve_id(rc, &cluster, &kube))
+		return;
+	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
+	if (e == BPG_ENOTFOUND) {
+		reply_404(rc->resp);
+		goto out;
+	}
+	if (e != BPG_OK) {
+		api_reply_err(rc->resp, e, &ei);
+		goto out;
+	}
+	name = api_jstr(json_object_get(json_object_get(cr, "status"),
+	    "driverInfo"), "podName");
+	if (name == NULL) {
+		api_reply_json(rc->resp, 200, json_object());
+		goto out;
+	}
+	e = bpg_kube_get_pod(kube, name, &pod, &ei);
+	if (e == BPG_ENOTFOUND) {
+		api_reply_json(rc->resp, 200, json_object());
+		goto out;
+	}
+	if (e != BPG_OK) {
+		api_reply_err(rc->resp, e, &ei);
+		goto out;
+	}
+	if ((pst = json_object_get(pod, "status")) == NULL) {
+		api_reply_json(rc->resp, 200, json_object());
+		goto out;
+	}
+	start = bpg_time_parse_ms(api_jstr(pst, "startTime"));
+	o = json_pack("{s:s}", "podName", name);
+	if (o != NULL && start >= 0 &&
+	    json_object_set_new(o, "startTime", json_integer(start)) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	api_reply_json(rc->resp, 200, o);
+out:
+	json_decref(pod);
+	json_decref(cr);
+}
+
+/* A growing text buffer for the describe answer. */
+struct text {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void
+text_add(struct text *t, const char *s, size_t n)
+{
+	char *np;
+	size_t ncap;
+
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		ncap = t->cap ? t->cap : 4096;
+		while (ncap < t->len + n + 1)
+			ncap *= 2;
+		if ((np = realloc(t->p, ncap)) == NULL) {
+			t->oom = true;
+			return;
+		}
+		t->p = np;
+		t->cap = ncap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void
+text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+/* "<lastTimestamp> <reason> <message>" per event; Java prints null. */
+static void
+text_events(struct text *t, const json_t *list)
+{
+	const json_t *ev;
+	const char *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(list, "items"), i, ev) {
+		v = api_jstr(ev, "lastTimestamp");
+		text_str(t, v != NULL ? v : "null");
+		text_str(t, " ");
+		v = api_jstr(ev, "reason");
+		text_str(t, v != NULL ? v : "null");
+		text_str(t, " ");
+		v = api_jstr(ev, "message");
+		text_str(t, v != NULL ? v : "null");
+		text_str(t, "\n");
+	}
+}
+
+void
+api_h_describe(struct route_ctx *rc)
+{
+	const struct bpg_cluster *cluster;
+	struct bpg_kube *kube;
+	struct bpg_errinfo ei = { "" };
+	struct text t = { NULL, 0, 0, false };
+	json_t *cr = NULL, *spec = NULL, *app_ev = NULL, *drv_ev = NULL;
+	char *yaml = NULL, name[BPG_MAX_SUBMISSION_ID + sizeof("-driver")];
+	size_t ylen;
+	enum bpg_err e;
+
+	if (!api_resolve_id(rc, &cluster, &kube))
+		return;
+	/* Everything is fetched before the first byte: errors are JSON. */
+	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
+	if (e == BPG_ENOTFOUND) {
+		reply_404(rc->resp);
+		goto out;
+	}
+	if (e != BPG_OK)
+		goto fail;
+	if ((spec = spec_without_env(cr)) == NULL ||
+	    bpg_yaml_dump(spec, &yaml, &ylen) != BPG_OK) {
+		reply_nomem(rc->resp);
+		goto out;
+	}
+	if ((e = bpg_kube_list_events(kube, rc->segs[1], &app_ev, &ei)) !=
+	    BPG_OK)
+		goto fail;
+	snprintf(name, sizeof(name), "%s-driver", rc->segs[1]);
+	if ((e = bpg_kube_list_events(kube, name, &drv_ev, &ei)) != BPG_OK)
+		goto fail;
+
+	text_str(&t, "--- Spark Spec ---\n");
+	text_add(&t, yaml, ylen);
+	text_str(&t, "\n--- Spark Application Events ---\n");
+	text_events(&t, app_ev);
+	text_str(&t, "--- Spark Driver Events ---\n");
+	text_events(&t, drv_ev);
+	if (t.oom) {
+		reply_nomem(rc->resp);
+		goto out;
+	}
+	/* One buffered answer: its length is known. */
+	reply_text(rc->resp, 200, "application/octet-stream", t.p, t.len);
+	t.p = NULL;
+	goto out;
+fail:
+	api_reply_err(rc->resp, e, &ei);
+out:
+	free(t.p);
+	free(yaml);
+	json_decref(drv_ev);
+	json_decref(app_ev);
+	json_decref(spec);
+	json_decref(cr);
+}
+
+/* ---- delete (section 1.2) ----------------------------------------- */
+
+/*
+ * May user delete the CR whose proxyUser label is owner (NULL: none)?
+ * The label holds the user name, normalised when the name is not a valid
+ * label value (bpg_crd_build()), so the comparison is made the same way.
+ */
+static bool
+may_delete(const struct bpg_config *cfg, const char *user, const char *owner)
+{
+	char *norm;
+	bool same;
+
+	if (bpg_strlist_has(&cfg->admin_users, user, false) ||
+	    strcmp(user, AIRFLOW_ACCOUNT) == 0)
+		return true;
+	if (owner == NULL)
+		return false;
+	if (bpg_label_value_valid(user))
+		return strcmp(user, owner) == 0;
+	if ((norm = bpg_label_normalize(user)) == NULL)
+		return false;
+	same = strcmp(norm, owner) == 0;
+	free(norm);
+	return same;
+}
+
+void
+api_h_delete(struct route_ctx *rc)
+{
+	const struct bpg_cluster *cluster;
+	struct bpg_kube *kube;
+	struct bpg_errinfo ei = { "" };
+	json_t *cr = NULL;
+	char text[BPG_MAX_USER + BPG_MAX_SUBMISSION_ID + 160];
+	enum bpg_err e;
+
+	if (!api_resolve_id(rc, &cluster, &kube))
+		return;
+	/* Who owns it decides who may delete it (see the top of the file). */
+	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
+	if (e == BPG_OK && !may_delete(rc->api->cfg, rc->user,
+	    api_jstr(json_object_get(json_object_get(cr, "metadata"),
+	    "labels"), "proxyUser"))) {
+		snprintf(text, sizeof(text), "User %s is not allowed to delete "
+		    "submission %s: only the user who submitted it or an "
+		    "admin may delete it", rc->user, rc->segs[1]);
+		api_reply_error(rc->resp, 403, WAE, text);
+		goto out;
+	}
+	/* A missing object is not an error (section 1.2, quirk 38). */
+	if (e == BPG_OK)
+		e = bpg_kube_delete_app(kube, rc->segs[1], &ei);
+	if (e != BPG_OK && e != BPG_ENOTFOUND) {
+		api_reply_err(rc->resp, e, &ei);
+		goto out;
+	}
+	syslog(LOG_INFO, "deleted %s user=%s", rc->segs[1], rc->user);
+	api_reply_json(rc->resp, 200, json_pack("{s:s}", "submissionId",
+	    rc->segs[1]));
+out:
+	json_decref(cr);
+}
+
+/* ---- health, version, OpenAPI ------------------------------------- */
 
 void
 api_h_health(struct route_ctx *rc)
@@ -187,3 +562,82 @@ api_h_health(struct route_ctx *rc)
 	api_reply_json(rc->resp, 200, json_pack("{s:s}", "status", "OK"));
 }
 
+#ifndef BPG_VERSION
+#define BPG_VERSION NULL
+#endif
+#ifndef BPG_GIT_REV
+#define BPG_GIT_REV NULL
+#endif
+#ifndef BPG_BUILD_TIME
+#define BPG_BUILD_TIME NULL
+#endif
+
+/* A JSON string (or null) as Jackson writes it; NULL on ENOMEM. */
+static char *
+json_text(const char *s)
+{
+	json_t *v = s != NULL ? json_string(s) : json_null();
+	char *out;
+
+	if (v == NULL)
+		return NULL;
+	out = json_dumps(v, JSON_ENCODE_ANY);
+	json_decref(v);
+	return out;
+}
+
+/*
+ * Section 1.11: Jackson's default pretty printer, byte for byte (two-space
+ * indent, " : " between key and value, a newline after the object).
+ */
+void
+api_h_version(struct route_ctx *rc)
+{
+	char *v = json_text(BPG_VERSION), *g = json_text(BPG_GIT_REV);
+	char *b = json_text(BPG_BUILD_TIME), *body = NULL;
+	int n = -1;
+
+	if (v != NULL && g != NULL && b != NULL)
+		n = asprintf(&body, "{\n  \"version\" : %s,\n  \"gitCommit\" : "
+		    "%s,\n  \"buildTime\" : %s\n}\n", v, g, b);
+	free(v);
+	free(g);
+	free(b);
+	if (n < 0) {
+		reply_nomem(rc->resp);
+		return;
+	}
+	reply_text(rc->resp, 200, "application/json", body, (size_t)n);
+}
+
+void
+api_h_openapi_json(struct route_ctx *rc)
+{
+	if (rc->api->openapi_json == NULL) {
+		api_reply_json(rc->resp, 404, json_pack("{s:i, s:s}", "code",
+		    404, "message", "jakarta.ws.rs.NotFoundException: HTTP 404 "
+		    "Not Found"));
+		return;
+	}
+	api_reply_json(rc->resp, 200, json_incref(rc->api->openapi_json));
+}
+
+void
+api_h_openapi_yaml(struct route_ctx *rc)
+{
+	char *copy;
+
+	if (rc->api->openapi_yaml == NULL) {
+		api_reply_json(rc->resp, 404, json_pack("{s:i, s:s}", "code",
+		    404, "message", "jakarta.ws.rs.NotFoundException: HTTP 404 "
+		    "Not Found"));
+		return;
+	}
+	if ((copy = malloc(rc->api->openapi_yaml_len + 1)) == NULL) {
+		reply_nomem(rc->resp);
+		return;
+	}
+	memcpy(copy, rc->api->openapi_yaml, rc->api->openapi_yaml_len + 1);
+	reply_text(rc->resp, 200, "application/yaml", copy,
+	    rc->api->openapi_yaml_len);
+}

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "bpg_internal.h"
+#include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_req.h"
 
@@ -89,6 +90,10 @@ api_h_submit(struct route_ctx *rc)
 	if ((e = bpg_crd_build(cfg, cluster, &req, &ctx, api->zones, &cr,
 	    &ei)) != BPG_OK)
 		goto fail;
+	/* What Kubernetes would refuse is a 400 now, before anything is
+	 * written (BPG writes the row, then gets a 422: a 500). */
+	if ((e = bpg_crd_check(cr, &ei)) != BPG_OK)
+		goto fail;
 	if ((e = api_kube_for(api, cluster, &kube, &ei)) != BPG_OK)
 		goto fail;
 
@@ -100,8 +105,7 @@ api_h_submit(struct route_ctx *rc)
 		struct bpg_db_submission row;
 
 		if ((sanitized = bpg_req_sanitized(&req)) == NULL ||
-		    (stored = json_dumps(sanitized,
-		    JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL) {
+		    (stored = bpg_json_dump(sanitized, NULL)) == NULL) {
 			e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
 			goto fail;
 		}

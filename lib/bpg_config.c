@@ -30,6 +30,7 @@
 #include "bpg_base64.h"
 #include "bpg_config.h"
 #include "bpg_limits.h"
+#include "bpg_secret.h"
 #include "bpg_yaml.h"
 
 #define DEFAULT_CONTEXT_PATH "/skatev2"
@@ -39,7 +40,7 @@
 
 #define REF_PLAINTEXT "plaintext:"
 #define REF_ENV "localhost:env:"
-#define REF_K8S "k8s:secret:"
+#define REF_K8S BPG_SECRET_PREFIX
 
 /* Binding state: where we are in the document, and where errors go. */
 struct ctx {
@@ -48,6 +49,10 @@ struct ctx {
 	struct bpg_config *cfg;
 	char path[512];
 	size_t plen;
+	/* k8s:secret: references: the in-cluster client, made on first use
+	 * and freed when parsing ends; why the last one was not resolved. */
+	struct bpg_secret_client *secrets;
+	char ref_why[sizeof(((struct bpg_errinfo *)0)->msg)];
 };
 
 /* Flags for string lists. */
@@ -1211,13 +1216,19 @@ bind_pod(struct ctx *c, const json_t *cl, const char *key,
 /* ------------------------------------------------------------------ */
 /* Secret references (7.3)                                             */
 
-enum bpg_err
-bpg_config_resolve_ref(const char *value, char **out,
+/*
+ * bpg_config_resolve_ref() with the in-cluster client to use for
+ * k8s:secret: references (bpg_secret.h).  Every outcome but ENOMEM gives
+ * a string: the value, or the reference text itself (BPG's rule).
+ */
+static enum bpg_err
+resolve_ref(const char *value, struct bpg_secret_client *sc, char **out,
     enum bpg_config_ref *kind, struct bpg_errinfo *ei)
 {
 	enum bpg_config_ref k = BPG_CONFIG_REF_NONE;
-	const char *res = value, *p, *env;
-	size_t parts, len;
+	enum bpg_secret_result sr;
+	const char *res = value, *env;
+	enum bpg_err e;
 
 	*out = NULL;
 	if (kind != NULL)
@@ -1234,33 +1245,57 @@ bpg_config_resolve_ref(const char *value, char **out,
 		} else
 			k = BPG_CONFIG_REF_ENV_UNSET;
 	} else if (strncmp(value, REF_K8S, strlen(REF_K8S)) == 0) {
-		/*
-		 * Java splits the rest on ':' and drops trailing empty
-		 * parts; exactly three parts (namespace, name, key) make a
-		 * reference.  Reading a Secret from the cluster the gateway
-		 * runs in needs an in-cluster Kubernetes client, which does
-		 * not exist here yet.
-		 */
-		p = value + strlen(REF_K8S);
-		len = strlen(p);
-		while (len > 0 && p[len - 1] == ':')
-			len--;
-		parts = len > 0 ? 1 : 0;
-		for (; len > 0; len--, p++)
-			if (*p == ':')
-				parts++;
-		if (parts == 3)
-			return bpg_errf(ei, BPG_ECONFIG, "k8s:secret: "
-			    "references are not supported yet; pass the value "
-			    "in an environment variable (localhost:env:<VAR>)"
-			    " or use plaintext:<value>");
-		k = BPG_CONFIG_REF_MALFORMED;
+		/* Read once, here, from the cluster the gateway runs in
+		 * (quirk 42: BPG reads it for every Kubernetes call). */
+		if ((e = bpg_secret_resolve(sc, value, out, &sr, ei)) !=
+		    BPG_OK)
+			return e;
+		if (sr == BPG_SECRET_FOUND) {
+			if (kind != NULL)
+				*kind = BPG_CONFIG_REF_RESOLVED;
+			return BPG_OK;
+		}
+		k = sr == BPG_SECRET_MALFORMED ? BPG_CONFIG_REF_MALFORMED :
+		    BPG_CONFIG_REF_K8S_UNRESOLVED;
 	}
 	if ((*out = strdup(res)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	if (kind != NULL)
 		*kind = k;
 	return BPG_OK;
+}
+
+/* The client of the config's in-cluster keys (or the defaults). */
+static enum bpg_err
+secret_client(const struct bpg_config *cfg, struct bpg_secret_client **out,
+    struct bpg_errinfo *ei)
+{
+	struct bpg_secret_opts o;
+
+	bpg_secret_opts_init(&o);
+	if (cfg != NULL && cfg->incluster_api_server != NULL)
+		o.api_server = cfg->incluster_api_server;
+	if (cfg != NULL && cfg->incluster_sa_dir != NULL)
+		o.sa_dir = cfg->incluster_sa_dir;
+	return bpg_secret_client_new(&o, out, ei);
+}
+
+enum bpg_err
+bpg_config_resolve_ref(const char *value, char **out,
+    enum bpg_config_ref *kind, struct bpg_errinfo *ei)
+{
+	struct bpg_secret_client *sc = NULL;
+	enum bpg_err e;
+
+	*out = NULL;
+	if (kind != NULL)
+		*kind = BPG_CONFIG_REF_NONE;
+	if (value != NULL && strncmp(value, REF_K8S, strlen(REF_K8S)) == 0 &&
+	    (e = secret_client(NULL, &sc, ei)) != BPG_OK)
+		return e;
+	e = resolve_ref(value, sc, out, kind, ei);
+	bpg_secret_client_free(sc);
+	return e;
 }
 
 /* Name of the variable in "localhost:env:<VAR>", made printable. */
@@ -1284,10 +1319,14 @@ get_secret(struct ctx *c, const json_t *obj, const char *key, char **out,
 	size_t mark;
 
 	*kind = BPG_CONFIG_REF_NONE;
+	c->ref_why[0] = '\0';
 	if ((e = get_str(c, obj, key, &raw)) != BPG_OK || raw == NULL)
 		return e;
 	mark = path_key(c, key);
-	e = bpg_config_resolve_ref(raw, out, kind, &ei);
+	if (c->secrets == NULL && strncmp(raw, REF_K8S, strlen(REF_K8S)) == 0)
+		e = secret_client(c->cfg, &c->secrets, &ei);
+	if (e == BPG_OK)
+		e = resolve_ref(raw, c->secrets, out, kind, &ei);
 	if (e == BPG_ENOMEM)
 		e = nomem(c);
 	else if (e != BPG_OK)
@@ -1299,6 +1338,12 @@ get_secret(struct ctx *c, const json_t *obj, const char *key, char **out,
 	} else if (*kind == BPG_CONFIG_REF_MALFORMED)
 		e = warn(c, "k8s:secret: reference without <ns>:<name>:<key>; "
 		    "the reference text itself is used (section 7.3)");
+	else if (*kind == BPG_CONFIG_REF_K8S_UNRESOLVED) {
+		/* ei names the Secret and key, never a value. */
+		snprintf(c->ref_why, sizeof(c->ref_why), "%s", ei.msg);
+		e = warn(c, "%s; the reference text itself is used (section "
+		    "7.3)", ei.msg);
+	}
 	path_pop(c, mark);
 	wipe_free(raw);
 	return e;
@@ -1341,7 +1386,10 @@ bind_ca(struct ctx *c, const json_t *obj, struct bpg_cluster *cl)
 		env_name(name, sizeof(name), val);
 		e = fail(c, member(obj, key), obj,
 		    "environment variable %s is not set", name);
-	} else
+	} else if (kind == BPG_CONFIG_REF_K8S_UNRESOLVED)
+		e = fail(c, member(obj, key), obj, "the k8s:secret: reference "
+		    "was not resolved: %s", c->ref_why);
+	else
 		e = fail(c, member(obj, key), obj, "is neither base64 of a PEM "
 		    "certificate bundle nor PEM text");
 	path_pop(c, mark);
@@ -1731,6 +1779,157 @@ bind_db(struct ctx *c, const json_t *root)
 	return e;
 }
 
+/*
+ * S3 settings (our keys, documented in bpg_config.h).  BPG gets them from
+ * the AWS SDK's default chain and fixes the region to us-west-2; the
+ * environment is read here, once, and never per request.
+ */
+#define S3_DEFAULT_REGION "us-west-2"
+
+/* An empty string is an absent value. */
+static void
+drop_empty(char **s, bool secret)
+{
+	if (*s != NULL && (*s)[0] == '\0') {
+		if (secret)
+			wipe_free(*s);
+		else
+			free(*s);
+		*s = NULL;
+	}
+}
+
+/* A copy of s (NULL stays NULL); false when out of memory. */
+static bool
+dup_opt(const char *s, char **out)
+{
+	*out = NULL;
+	return s == NULL || (*out = strdup(s)) != NULL;
+}
+
+/* getenv(name) copied, NULL when unset or empty; false when out of
+ * memory. */
+static bool
+dup_env(const char *name, char **out)
+{
+	const char *v = getenv(name);
+
+	return dup_opt(v != NULL && v[0] != '\0' ? v : NULL, out);
+}
+
+/* Try the settings the way a worker will (no network I/O). */
+static enum bpg_err
+check_s3(struct ctx *c, const json_t *root, const char *bucket_key,
+    const struct bpg_s3conf *conf)
+{
+	struct bpg_errinfo ei = { { 0 } };
+	struct bpg_s3 *s3;
+	enum bpg_err e;
+	size_t mark;
+
+	if ((e = bpg_s3_new(conf, &s3, &ei)) == BPG_OK) {
+		bpg_s3_free(s3);
+		return BPG_OK;
+	}
+	if (e == BPG_ENOMEM)
+		return nomem(c);
+	mark = path_key(c, bucket_key);
+	e = fail(c, member(root, bucket_key), root, "S3 settings: %s",
+	    ei.msg);
+	path_pop(c, mark);
+	return e;
+}
+
+static enum bpg_err
+bind_s3(struct ctx *c, const json_t *root)
+{
+	struct bpg_config *cfg = c->cfg;
+	struct bpg_s3conf *up = &cfg->s3, *lg = &cfg->s3_log;
+	enum bpg_config_ref kind;
+	char *log_ep = NULL;
+	bool path_style = false, has_path_style;
+	const char *missing;
+	enum bpg_err e;
+	size_t mark;
+
+	has_path_style = member(root, "s3PathStyle") != NULL;
+	if ((e = get_str(c, root, "s3Endpoint", &up->endpoint)) ||
+	    (e = get_str(c, root, "sparkLogS3Endpoint", &log_ep)) ||
+	    (e = get_str(c, root, "s3Region", &up->region)) ||
+	    (e = get_bool(c, root, "s3PathStyle", &path_style)) ||
+	    (e = get_secret(c, root, "s3AccessKeyId", &up->access_key_id,
+	    &kind)) ||
+	    (e = get_secret(c, root, "s3SecretAccessKey",
+	    &up->secret_access_key, &kind)))
+		goto out;
+	drop_empty(&up->endpoint, false);
+	drop_empty(&log_ep, false);
+	drop_empty(&up->region, false);
+	drop_empty(&up->access_key_id, true);
+	drop_empty(&up->secret_access_key, true);
+
+	if (up->region == NULL && !dup_env("AWS_REGION", &up->region))
+		goto nomem;
+	if (up->region == NULL &&
+	    (up->region = strdup(S3_DEFAULT_REGION)) == NULL)
+		goto nomem;
+	if ((up->access_key_id == NULL) != (up->secret_access_key == NULL)) {
+		missing = up->access_key_id == NULL ? "s3AccessKeyId" :
+		    "s3SecretAccessKey";
+		mark = path_key(c, missing);
+		e = fail(c, NULL, root, "is required when %s is set",
+		    up->access_key_id == NULL ? "s3SecretAccessKey" :
+		    "s3AccessKeyId");
+		path_pop(c, mark);
+		goto out;
+	}
+	if (up->access_key_id == NULL) {
+		/* The AWS SDK's environment credentials. */
+		if (!dup_env("AWS_ACCESS_KEY_ID", &up->access_key_id) ||
+		    !dup_env("AWS_SECRET_ACCESS_KEY", &up->secret_access_key) ||
+		    !dup_env("AWS_SESSION_TOKEN", &up->session_token))
+			goto nomem;
+		if ((up->access_key_id == NULL) !=
+		    (up->secret_access_key == NULL)) {
+			wipe_free(up->access_key_id);
+			wipe_free(up->secret_access_key);
+			up->access_key_id = up->secret_access_key = NULL;
+			if ((e = warn(c, "only one of AWS_ACCESS_KEY_ID and "
+			    "AWS_SECRET_ACCESS_KEY is set; S3 requests are "
+			    "sent without credentials")) != BPG_OK)
+				goto out;
+		}
+		if (up->access_key_id == NULL) {
+			wipe_free(up->session_token);
+			up->session_token = NULL;
+		}
+	}
+	up->path_style = has_path_style ? path_style : up->endpoint != NULL;
+
+	/* The log bucket: same settings, its own endpoint if given. */
+	if (!dup_opt(log_ep != NULL ? log_ep : up->endpoint, &lg->endpoint) ||
+	    !dup_opt(up->region, &lg->region) ||
+	    !dup_opt(up->access_key_id, &lg->access_key_id) ||
+	    !dup_opt(up->secret_access_key, &lg->secret_access_key) ||
+	    !dup_opt(up->session_token, &lg->session_token))
+		goto nomem;
+	lg->path_style = has_path_style ? path_style : lg->endpoint != NULL;
+
+	if (cfg->s3_bucket != NULL && cfg->s3_bucket[0] != '\0' &&
+	    strncasecmp(cfg->s3_bucket, "gs://", 5) != 0 &&
+	    (e = check_s3(c, root, "s3Bucket", up)) != BPG_OK)
+		goto out;
+	if (cfg->spark_log_s3_bucket != NULL &&
+	    cfg->spark_log_s3_bucket[0] != '\0')
+		e = check_s3(c, root, "sparkLogS3Bucket", lg);
+	goto out;
+nomem:
+	e = nomem(c);
+out:
+	free(log_ep);
+	return e;
+}
+
 static enum bpg_err
 bind_context_path(struct ctx *c, const json_t *root)
 {
@@ -1764,6 +1963,47 @@ bind_context_path(struct ctx *c, const json_t *root)
 	return BPG_OK;
 }
 
+/*
+ * inClusterApiServer and inClusterServiceAccountDir (our keys): where the
+ * k8s:secret: references of section 7.3 are read.  An empty value is the
+ * default.  The URL is checked here so that a typo is reported with its
+ * line even when no reference uses it.
+ */
+static enum bpg_err
+bind_incluster(struct ctx *c, const json_t *root)
+{
+	struct bpg_config *cfg = c->cfg;
+	struct bpg_secret_client *sc = NULL;
+	struct bpg_errinfo ei = { { 0 } };
+	enum bpg_err e;
+	size_t mark;
+
+	if ((e = get_str(c, root, "inClusterApiServer",
+	    &cfg->incluster_api_server)) ||
+	    (e = get_str(c, root, "inClusterServiceAccountDir",
+	    &cfg->incluster_sa_dir)))
+		return e;
+	if (cfg->incluster_api_server != NULL &&
+	    cfg->incluster_api_server[0] == '\0') {
+		free(cfg->incluster_api_server);
+		cfg->incluster_api_server = NULL;
+	}
+	if (cfg->incluster_sa_dir != NULL && cfg->incluster_sa_dir[0] == '\0') {
+		free(cfg->incluster_sa_dir);
+		cfg->incluster_sa_dir = NULL;
+	}
+	if ((e = secret_client(cfg, &sc, &ei)) == BPG_ENOMEM)
+		return nomem(c);
+	bpg_secret_client_free(sc);
+	if (e != BPG_OK) {
+		mark = path_key(c, "inClusterApiServer");
+		e = fail(c, member(root, "inClusterApiServer"), root, "%s",
+		    ei.msg);
+		path_pop(c, mark);
+	}
+	return e;
+}
+
 static enum bpg_err
 bind_root(struct ctx *c, const json_t *root)
 {
@@ -1778,7 +2018,9 @@ bind_root(struct ctx *c, const json_t *root)
 	if (!json_is_object(root))
 		return fail(c, root, NULL, "the configuration must be a "
 		    "mapping, found %s", type_name(root));
-	if ((e = bind_context_path(c, root)) ||
+	/* First: the secret references below may need them. */
+	if ((e = bind_incluster(c, root)) ||
+	    (e = bind_context_path(c, root)) ||
 	    (e = get_kvmap(c, root, "defaultSparkConf",
 	    &cfg->default_spark_conf)) ||
 	    (e = get_kvmap(c, root, "fixedSparkConf", &cfg->fixed_spark_conf)) ||
@@ -1814,6 +2056,7 @@ bind_root(struct ctx *c, const json_t *root)
 	    &cfg->spark_history_dns)) ||
 	    (e = get_str(c, root, "sparkHistoryUrl",
 	    &cfg->spark_history_url)) ||
+	    (e = bind_s3(c, root)) ||
 	    (e = get_str(c, root, "trustedUserHeader",
 	    &cfg->trusted_user_header)))
 		return e;
@@ -1861,6 +2104,8 @@ scrub_tree(json_t *root)
 			scrub_node(json_object_get(v, "userTokenSOPS"));
 	scrub_node(json_object_get(json_object_get(root, "dbStorageSOPS"),
 	    "password"));
+	scrub_node(json_object_get(root, "s3AccessKeyId"));
+	scrub_node(json_object_get(root, "s3SecretAccessKey"));
 	list = json_object_get(json_object_get(root, "queueTokenSOPS"),
 	    "secrets");
 	if (json_is_array(list))
@@ -1912,7 +2157,10 @@ bpg_config_parse(const char *buf, size_t len, struct bpg_config **out,
 	c.lines = lines;
 	c.err = err;
 	c.cfg = cfg;
-	if ((e = bind_root(&c, root)) != BPG_OK) {
+	e = bind_root(&c, root);
+	/* Secrets are read at load only: the client goes now. */
+	bpg_secret_client_free(c.secrets);
+	if (e != BPG_OK) {
 		bpg_config_free(cfg);
 		goto out;
 	}
@@ -2080,6 +2328,18 @@ cluster_free(struct bpg_cluster *cl)
 	json_decref(cl->executor.volume_mounts);
 }
 
+/* The credentials are secret. */
+static void
+s3conf_free(struct bpg_s3conf *s)
+{
+	free(s->endpoint);
+	free(s->region);
+	wipe_free(s->access_key_id);
+	wipe_free(s->secret_access_key);
+	wipe_free(s->session_token);
+	memset(s, 0, sizeof(*s));
+}
+
 static void
 queue_free(struct bpg_queue *q)
 {
@@ -2129,7 +2389,11 @@ bpg_config_free(struct bpg_config *cfg)
 	free(cfg->spark_log_s3_bucket);
 	free(cfg->spark_history_dns);
 	free(cfg->spark_history_url);
+	s3conf_free(&cfg->s3);
+	s3conf_free(&cfg->s3_log);
 	free(cfg->trusted_user_header);
+	free(cfg->incluster_api_server);
+	free(cfg->incluster_sa_dir);
 	strlist_free(&cfg->warnings, false);
 	free(cfg);
 }

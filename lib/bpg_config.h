@@ -20,6 +20,7 @@
 
 #include "bpg_db.h"
 #include "bpg_err.h"
+#include "bpg_s3.h"
 
 /* A list of strings; v[i] are owned.  n == 0 with present == false means
  * the key was absent (BPG distinguishes absent from empty in places). */
@@ -147,11 +148,44 @@ struct bpg_config {
 	char *spark_history_dns;
 	char *spark_history_url;
 	/*
+	 * S3 clients (our keys: BPG takes them from the AWS SDK's default
+	 * chain and the s3.endpoint.url system property), resolved once at
+	 * load.  s3 serves uploads to s3Bucket (POST /s3), s3_log reads the
+	 * objects of sparkLogS3Bucket (GET /log).  Both share:
+	 *   s3Endpoint         endpoint URL; absent: AWS (https://s3.<region>
+	 *                      .amazonaws.com)
+	 *   sparkLogS3Endpoint endpoint of the log bucket only; absent:
+	 *                      s3Endpoint
+	 *   s3Region           absent: $AWS_REGION, else us-west-2 (BPG's)
+	 *   s3PathStyle        absent: true when an endpoint is given (as BPG
+	 *                      does with s3.endpoint.url), false for AWS
+	 *   s3AccessKeyId, s3SecretAccessKey
+	 *                      secret references allowed (section 7.3); both
+	 *                      or neither.  Absent: $AWS_ACCESS_KEY_ID,
+	 *                      $AWS_SECRET_ACCESS_KEY and $AWS_SESSION_TOKEN;
+	 *                      none of those: anonymous requests.
+	 * Timeouts are BPG's 180 s.  Credentials are secret and wiped by
+	 * bpg_config_free().
+	 */
+	struct bpg_s3conf s3;
+	struct bpg_s3conf s3_log;
+	/*
 	 * Name of a request header a trusted front end sets to the user
 	 * (BPG's User-Account); NULL: only REMOTE_USER is believed.  Our
 	 * key: "trustedUserHeader".
 	 */
 	char *trusted_user_header;
+	/*
+	 * Where k8s:secret:<ns>:<name>:<key> references (section 7.3) are
+	 * read, once, at load (our keys):
+	 *   inClusterApiServer          default https://kubernetes.default.svc
+	 *   inClusterServiceAccountDir  default /var/run/secrets/kubernetes.io/
+	 *                               serviceaccount (token, ca.crt, and
+	 *                               namespace for an empty <ns>)
+	 * NULL: the default.  Only read while loading; kept for show.
+	 */
+	char *incluster_api_server;
+	char *incluster_sa_dir;
 	/*
 	 * Input that was accepted but is probably not what was meant, one
 	 * "path: message" line each, for the caller to log at start-up
@@ -173,10 +207,13 @@ struct bpg_config_error {
 
 /*
  * Parse buf[0..len) (YAML) into *out.  Secret references (section 7.3:
- * "plaintext:", "localhost:env:") are resolved here, once; "k8s:secret:"
- * references are not supported yet and are a BPG_ECONFIG error naming the
- * key.  Checks what later code relies on: cluster ids unique and usable in
- * submission IDs, weights >= 0, dbName, known URL schemes.  On error *out
+ * "plaintext:", "localhost:env:", "k8s:secret:") are resolved here, once;
+ * k8s:secret: references are read from the Kubernetes API server with the
+ * in-cluster keys above (bpg_secret.h: this may block for up to three
+ * attempts of 30 s per Secret), and one that cannot be read leaves the
+ * reference text in place with a warning, as BPG does.  Checks what later
+ * code relies on: cluster ids unique and usable in submission IDs,
+ * weights >= 0, dbName, known URL schemes.  On error *out
  * is NULL and err (which may be NULL) says where; BPG_EINVAL for text that
  * is not YAML, BPG_ETOOBIG over BPG_MAX_CONFIG bytes or the YAML depth and
  * node limits, BPG_ECONFIG for a document that is not a valid config,
@@ -196,21 +233,25 @@ enum bpg_err bpg_config_load(const char *path, struct bpg_config **out,
 /* What bpg_config_resolve_ref() did with a value. */
 enum bpg_config_ref {
 	BPG_CONFIG_REF_NONE,	  /* not a reference: the value as is */
-	BPG_CONFIG_REF_RESOLVED,  /* plaintext:, or localhost:env: of a set
-				   * variable */
+	BPG_CONFIG_REF_RESOLVED,  /* plaintext:, localhost:env: of a set
+				   * variable, or a k8s:secret: read */
 	BPG_CONFIG_REF_ENV_UNSET, /* localhost:env: of an unset variable: the
 				   * original string, as BPG */
 	BPG_CONFIG_REF_MALFORMED, /* k8s:secret: without exactly 3 parts: the
 				   * original string, as BPG */
+	BPG_CONFIG_REF_K8S_UNRESOLVED, /* k8s:secret: that could not be read
+				   * (no such Secret or key, bad names, the
+				   * API server failing): the original
+				   * string, as BPG */
 	BPG_CONFIG_REF__MAX
 };
 
 /*
  * Resolve one secret reference (section 7.3).  value NULL gives *out NULL;
  * otherwise *out is a new string the caller frees (and should wipe).  kind
- * may be NULL.  A well-formed "k8s:secret:<ns>:<name>:<key>" reference is
- * BPG_ECONFIG ("not supported yet"); BPG_ENOMEM.  ei never receives the
- * value.
+ * may be NULL.  A "k8s:secret:<ns>:<name>:<key>" reference is read with
+ * the default in-cluster settings (bpg_secret.h); when it is not resolved
+ * ei says why.  BPG_ENOMEM.  ei never receives the value.
  */
 enum bpg_err bpg_config_resolve_ref(const char *value, char **out,
     enum bpg_config_ref *kind, struct bpg_errinfo *ei) BPG_WUR;

@@ -67,6 +67,31 @@ enum bpg_err bpg_crd_build(const struct bpg_config *,
     struct bpg_errinfo *) BPG_WUR;
 
 /*
+ * Refuse a CR that Kubernetes would refuse, before anything is written
+ * (BPG sends it and turns the API server's 422 into a 500; section
+ * 2.23.1).  It checks what the rules below enforce on the fields
+ * bpg_crd_build() writes:
+ *   - the CRD's openAPIV3Schema (sparkapplications-crd.yaml, v1beta2):
+ *     required spec fields (type, sparkVersion, mainApplicationFile,
+ *     driver, executor), enums (type, mode, pythonVersion,
+ *     restartPolicy.type), minimums and int32/int64 ranges (cores,
+ *     instances, retries and their intervals, servicePort, weights), the
+ *     required fields of volumes, volume mounts, env, fieldRef and node
+ *     affinity terms, and value types;
+ *   - the API server's ObjectMeta rules for metadata.labels and
+ *     metadata.annotations (qualified-name keys, label values), and the
+ *     same rules for the driver and executor pod labels and annotations,
+ *     which the operator copies onto the pods;
+ *   - the operator's validating webhook: metadata.name a DNS-1035 label
+ *     of at most 63 characters;
+ *   - the pod name rule (a DNS-1123 subdomain) for driver.podName.
+ * The first problem found is BPG_EINVAL with ei->msg
+ * "Invalid SparkApplication: <field path>: <reason>" (values quoted with
+ * non-printable bytes escaped, cut at 64 bytes).  cr is not changed.
+ */
+enum bpg_err bpg_crd_check(const json_t *cr, struct bpg_errinfo *) BPG_WUR;
+
+/*
  * The pieces of bpg_crd_build(), public for their unit tests (section 12).
  * Each returns a new reference in *out (NULL where the text says "none")
  * and BPG_OK, or BPG_ENOMEM.  Values are copied without JSON nulls.

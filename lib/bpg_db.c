@@ -10,6 +10,7 @@
  *	INDEX bpg_app_id (app_id)		S6, /log?appId=
  *	INDEX bpg_user_created (`user`, created_time)	per-user history
  *	INDEX bpg_created (created_time)	admin history
+ *	INDEX bpg_app_name (app_name, created_time)	history by name
  *
  * BPG ignores columns and indexes it does not know, so both gateways can
  * share the tables.  MySQL 5.7/8 have no ADD COLUMN IF NOT EXISTS or
@@ -40,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mysql.h>
@@ -362,7 +364,29 @@ bpg_db_check_name(const char *name, struct bpg_errinfo *ei)
  * Statements
  */
 
-enum stmt_id { ST_INSERT, ST_FAIL, ST_GET, ST__MAX };
+enum stmt_id {
+	ST_INSERT,
+	ST_FAIL,
+	ST_GET,
+	/* The monitor's statements and the leader lock (mon_sql[]). */
+	ST_MON_READ,
+	ST_MON_STATE,
+	ST_MON_START,
+	ST_MON_FINISH,
+	ST_MON_COST,
+	ST_MON_OPEN,
+	ST_LOCK_TRY,
+	ST_LOCK_HELD,
+	ST_LOCK_RELEASE,
+	/* GET /log's reads (S6, S7), also in mon_sql[]. */
+	ST_LOG_SUBMISSION,
+	ST_LOG_KEYS,
+	/* History of the list endpoints (bpg_db_history()), in mon_sql[]. */
+	ST_HIST_USER,
+	ST_HIST_NAME,
+	ST_HIST_ALL,
+	ST__MAX
+};
 
 /* "@DB@" in the SQL below stands for the back-quoted dbName. */
 static const char sql_insert[] =
@@ -498,6 +522,9 @@ static const struct step {
     {STEP_INDEX, "bpg_created", ER_DUP_KEYNAME,
 	"CREATE INDEX bpg_created ON @DB@.application_submission "
 	"(created_time)"},
+    {STEP_INDEX, "bpg_app_name", ER_DUP_KEYNAME,
+	"CREATE INDEX bpg_app_name ON @DB@.application_submission "
+	"(app_name, created_time)"},
 };
 
 struct bpg_db {
@@ -1266,6 +1293,1101 @@ bpg_db_get_submission(struct bpg_db *db, const char *submission_id,
 }
 
 /*
+ * History (bpg_db_history()): the columns a SubmissionSummary needs and,
+ * from the stored request, only the parts it reads, so that a long list
+ * does not carry every request_body.  JSON_VALID keeps a row whose
+ * request_body is not JSON (MySQL's JSON_EXTRACT fails the statement on
+ * one) readable.  Column order is hist_cols[].
+ */
+#define HIST_RQ(path) \
+	", IF(JSON_VALID(request_body), JSON_EXTRACT(request_body, '" path \
+	"'), NULL)"
+#define HIST_SELECT \
+	"SELECT submission_id, `user`, app_name, dag_name, queue, status, " \
+	"app_id, spark_version, FLOOR(UNIX_TIMESTAMP(created_time) * 1000), " \
+	"FLOOR(UNIX_TIMESTAMP(finished_time) * 1000), error_message" \
+	HIST_RQ("$.driver.cores") HIST_RQ("$.driver.memory") \
+	HIST_RQ("$.driver.labels.dag_name") HIST_RQ("$.executor.instances") \
+	HIST_RQ("$.executor.cores") HIST_RQ("$.executor.memory") \
+	HIST_RQ("$.arguments") " FROM @DB@.application_submission "
+#define HIST_ORDER "ORDER BY created_time DESC LIMIT ?"
+
+/* The result columns of HIST_SELECT. */
+enum hist_col {
+	HC_ID, HC_USER, HC_APP_NAME, HC_DAG_NAME, HC_QUEUE, HC_STATUS,
+	HC_APP_ID, HC_SPARK_VERSION, HC_CREATED, HC_FINISHED, HC_ERROR,
+	HC_RQ_DRIVER_CORES, HC_RQ_DRIVER_MEMORY, HC_RQ_DAG_NAME,
+	HC_RQ_EXECUTOR_INSTANCES, HC_RQ_EXECUTOR_CORES, HC_RQ_EXECUTOR_MEMORY,
+	HC_RQ_ARGUMENTS,
+	HC__MAX
+};
+
+/* Row keys of the plain columns (as bpg_db_get_submission() names them). */
+static const char *const hist_key[HC_RQ_DRIVER_CORES] = {
+	"submission_id", "user", "app_name", "dag_name", "queue", "status",
+	"app_id", "spark_version", "created_time", "finished_time",
+	"error_message",
+};
+
+/* Where each extracted part of the request goes in the row's "request". */
+static const struct {
+	const char *obj;	/* NULL: top level */
+	const char *key;
+} hist_rq[HC__MAX - HC_RQ_DRIVER_CORES] = {
+	{ "driver", "cores" }, { "driver", "memory" },
+	{ "driver", "dag_name" }, { "executor", "instances" },
+	{ "executor", "cores" }, { "executor", "memory" },
+	{ NULL, "arguments" },
+};
+
+struct hist_args {
+	enum stmt_id id;
+	const char *filter;	/* NULL for ST_HIST_ALL */
+	long long limit;
+};
+
+/* String column c of the fetched row, as a new string; NULL and *e set on
+ * error. */
+static char *
+hist_text(struct bpg_db *db, MYSQL_STMT *st, unsigned int c,
+    unsigned long len, enum bpg_err *e, struct bpg_errinfo *ei)
+{
+	MYSQL_BIND b;
+	unsigned long got = 0;
+	char *buf;
+
+	if ((buf = malloc(len + 1)) == NULL) {
+		*e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+		return NULL;
+	}
+	memset(&b, 0, sizeof(b));
+	b.buffer_type = MYSQL_TYPE_STRING;
+	b.buffer = buf;
+	b.buffer_length = len + 1;
+	b.length = &got;
+	if (mysql_stmt_fetch_column(st, &b, c, 0) != 0) {
+		free(buf);
+		*e = stmt_fail(db, st, "read history", ei);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Put the extracted JSON text v at its place in the row's request. */
+static bool
+hist_put_rq(json_t *req, unsigned int c, const char *v, size_t len)
+{
+	const char *obj = hist_rq[c - HC_RQ_DRIVER_CORES].obj;
+	const char *key = hist_rq[c - HC_RQ_DRIVER_CORES].key;
+	json_t *val, *parent = req, *sub;
+
+	/* A value that is not JSON (it always is) is left out. */
+	if ((val = json_loadb(v, len, JSON_DECODE_ANY, NULL)) == NULL)
+		return true;
+	if (obj != NULL) {
+		if ((parent = json_object_get(req, obj)) == NULL) {
+			if ((parent = json_object()) == NULL ||
+			    json_object_set_new(req, obj, parent) != 0) {
+				json_decref(val);
+				return false;
+			}
+		}
+		/* The driver's dag_name label sits under "labels". */
+		if (strcmp(key, "dag_name") == 0) {
+			if ((sub = json_object()) == NULL ||
+			    json_object_set_new(parent, "labels", sub) != 0) {
+				json_decref(val);
+				return false;
+			}
+			parent = sub;
+		}
+	}
+	return json_object_set_new(parent, key, val) == 0;
+}
+
+static enum bpg_err
+op_history(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	const struct hist_args *a = in;
+	json_t **rows = out, *list = NULL, *row = NULL, *req, *v;
+	MYSQL_BIND param[2], res[HC__MAX];
+	unsigned long plen, len[HC__MAX];
+	my_bool pnull, lnull = 0, null[HC__MAX], err[HC__MAX];
+	long long created = 0, finished = 0, limit = a->limit;
+	MYSQL_STMT *st;
+	enum bpg_err e;
+	unsigned int c;
+	char *text;
+	int rc, np = 0;
+
+	if ((e = prepared(db, a->id, &st, ei)) != BPG_OK)
+		return e;
+	if (a->filter != NULL)
+		bind_str(&param[np++], a->filter, &plen, &pnull);
+	memset(&param[np], 0, sizeof(param[np]));
+	param[np].buffer_type = MYSQL_TYPE_LONGLONG;
+	param[np].buffer = &limit;
+	param[np].is_null = &lnull;
+	memset(res, 0, sizeof(res));
+	for (c = 0; c < HC__MAX; c++) {
+		res[c].length = &len[c];
+		res[c].is_null = &null[c];
+		res[c].error = &err[c];
+		/* Strings: length only; the bytes come in hist_text(). */
+		res[c].buffer_type = MYSQL_TYPE_STRING;
+	}
+	res[HC_CREATED].buffer_type = MYSQL_TYPE_LONGLONG;
+	res[HC_CREATED].buffer = &created;
+	res[HC_FINISHED].buffer_type = MYSQL_TYPE_LONGLONG;
+	res[HC_FINISHED].buffer = &finished;
+	if (mysql_stmt_bind_param(st, param) != 0 ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, res) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
+		e = stmt_fail(db, st, "read history", ei);
+		goto out;
+	}
+	if ((list = json_array()) == NULL)
+		goto nomem;
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+		if ((row = json_object()) == NULL || (req = json_object()) ==
+		    NULL || json_object_set_new(row, "request", req) != 0)
+			goto nomem;
+		for (c = 0; c < HC__MAX; c++) {
+			if (c == HC_CREATED || c == HC_FINISHED) {
+				v = null[c] ? json_null() : json_integer(
+				    c == HC_CREATED ? created : finished);
+				if (v == NULL || json_object_set_new(row,
+				    hist_key[c], v) != 0)
+					goto nomem;
+				continue;
+			}
+			if (null[c]) {
+				if (c < HC_RQ_DRIVER_CORES &&
+				    json_object_set_new(row, hist_key[c],
+				    json_null()) != 0)
+					goto nomem;
+				continue;
+			}
+			if ((text = hist_text(db, st, c, len[c], &e, ei)) ==
+			    NULL)
+				goto out;
+			if (c >= HC_RQ_DRIVER_CORES) {
+				if (!hist_put_rq(req, c, text, len[c])) {
+					free(text);
+					goto nomem;
+				}
+				free(text);
+				continue;
+			}
+			v = json_stringn(text, len[c]);
+			free(text);
+			/* Not UTF-8 (a column BPG wrote in another charset). */
+			if (v == NULL)
+				v = json_null();
+			if (json_object_set_new(row, hist_key[c], v) != 0)
+				goto nomem;
+		}
+		if (json_array_append_new(list, row) != 0) {
+			row = NULL;
+			goto nomem;
+		}
+		row = NULL;
+	}
+	if (rc != MYSQL_NO_DATA) {
+		e = stmt_fail(db, st, "read history", ei);
+		goto out;
+	}
+	*rows = list;
+	list = NULL;
+	goto out;
+nomem:
+	e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+out:
+	json_decref(row);
+	json_decref(list);
+	mysql_stmt_free_result(st);
+	return e;
+}
+
+enum bpg_err
+bpg_db_history(struct bpg_db *db, const char *user, const char *app_name,
+    size_t limit, json_t **rows, struct bpg_errinfo *ei)
+{
+	struct hist_args a;
+
+	if (db == NULL || rows == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle or rows");
+	*rows = NULL;
+	if (user != NULL && app_name != NULL)
+		return bpg_errf(ei, BPG_EINVAL,
+		    "database: history by user or by name, not both");
+	if (limit == 0 || limit > BPG_DB_MAX_HISTORY)
+		return bpg_errf(ei, BPG_EINVAL,
+		    "database: history limit must be 1 to %d",
+		    BPG_DB_MAX_HISTORY);
+	if (!db->enabled) {
+		if ((*rows = json_array()) == NULL)
+			return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+		return BPG_OK;
+	}
+	a.id = user != NULL ? ST_HIST_USER :
+	    app_name != NULL ? ST_HIST_NAME : ST_HIST_ALL;
+	a.filter = user != NULL ? user : app_name;
+	a.limit = (long long)limit;
+	return with_retry(db, op_history, &a, rows, ei);
+}
+
+/*
+ * The monitor (spec 9.2 S2 to S5, with bpg-reference quirks 13, 14 and 16
+ * fixed) and the leader lock
+ *
+ * Every statement is safe to repeat: the status and finish upserts leave
+ * a finished row's status and finished_time alone (S3's guard, applied to
+ * S4 as well), S5 only fills a row whose start_time is empty, and the cost
+ * is recomputed from the row.  So a resync may replay anything.
+ */
+
+static const char *const mon_sql[ST__MAX] = {
+    [ST_MON_READ] =
+	"SELECT status, app_id, start_time IS NOT NULL, "
+	"finished_time IS NOT NULL "
+	"FROM @DB@.application_submission WHERE submission_id = ?",
+    /* S3 (the guard) and S2, creating rows BPG did not submit. */
+    [ST_MON_STATE] =
+	"INSERT INTO @DB@.application_submission "
+	"(submission_id, status, app_id) VALUES (?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE "
+	"status = IF(finished_time IS NULL, COALESCE(?, status), status), "
+	"app_id = COALESCE(?, app_id)",
+    /* S5 plus BPG's S8 (executor core and memory), which BPG never ran. */
+    [ST_MON_START] =
+	"UPDATE @DB@.application_submission SET start_time = ?, "
+	"driver_core = ?, driver_memory_mb = ?, number_executor = ?, "
+	"executor_core = ?, executor_memory_mb = ?, "
+	"dag_name = COALESCE(?, dag_name), "
+	"task_name = COALESCE(?, task_name), "
+	"app_name = COALESCE(?, app_name) "
+	"WHERE submission_id = ? AND start_time IS NULL",
+    /*
+     * S4 in one statement, so that no reader sees a finished row without
+     * its cost.  Every assignment tests the old finished_time and the cost
+     * uses the bound finish time, so the order in which the server applies
+     * the assignments does not matter.
+     */
+    [ST_MON_FINISH] =
+	"INSERT INTO @DB@.application_submission "
+	"(submission_id, status, finished_time) VALUES (?, ?, ?) "
+	"ON DUPLICATE KEY UPDATE "
+	"status = IF(finished_time IS NULL, ?, status), "
+	"cost = IF(finished_time IS NULL, LEAST(99999999.99, "
+	"((executor_memory_mb * number_executor + driver_memory_mb) * ? + "
+	"(executor_core * number_executor + driver_core) * ?) * "
+	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, ?))), cost), "
+	"finished_time = IF(finished_time IS NULL, ?, finished_time)",
+    /*
+     * S4's cost formula.  NULL prices (not configured) give NULL (quirk
+     * 13); a start after the finish (clock skew) costs nothing; the value
+     * is capped to what DECIMAL(10,2) holds rather than failing.
+     */
+    [ST_MON_COST] =
+	"UPDATE @DB@.application_submission SET cost = LEAST(99999999.99, "
+	"((executor_memory_mb * number_executor + driver_memory_mb) * ? + "
+	"(executor_core * number_executor + driver_core) * ?) * "
+	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, finished_time))) "
+	"WHERE submission_id = ? AND finished_time IS NOT NULL",
+    [ST_MON_OPEN] =
+	"SELECT submission_id, status, "
+	"TIMESTAMPDIFF(SECOND, created_time, NOW()) "
+	"FROM @DB@.application_submission "
+	"WHERE finished_time IS NULL AND submission_id LIKE ? ESCAPE '!' "
+	"ORDER BY submission_id LIMIT 100000",
+    /* Left to right: IS_USED_LOCK names whoever holds it afterwards. */
+    [ST_LOCK_TRY] = "SELECT GET_LOCK(?, 0), IS_USED_LOCK(?)",
+    [ST_LOCK_HELD] = "SELECT IS_USED_LOCK(?) = CONNECTION_ID()",
+    [ST_LOCK_RELEASE] = "SELECT RELEASE_LOCK(?)",
+    /* S6; LIMIT 2 tells one row from several. */
+    [ST_LOG_SUBMISSION] =
+	"SELECT submission_id FROM @DB@.application_submission "
+	"WHERE app_id = ? LIMIT 2",
+    /* S7, bounded (BPG_DB_MAX_LOG_KEYS). */
+    [ST_LOG_KEYS] =
+	"SELECT logs3key FROM @DB@.logindex WHERE containerId = ? "
+	"ORDER BY logs3key LIMIT 100000",
+    /* Newest first, through bpg_user_created, bpg_app_name, bpg_created. */
+    [ST_HIST_USER] = HIST_SELECT "WHERE `user` = ? " HIST_ORDER,
+    [ST_HIST_NAME] = HIST_SELECT "WHERE app_name = ? " HIST_ORDER,
+    [ST_HIST_ALL] = HIST_SELECT HIST_ORDER,
+};
+
+/* TIMESTAMP's range, in epoch milliseconds. */
+#define DB_MIN_TIMESTAMP_MS 1000LL
+#define DB_MAX_TIMESTAMP_MS 2147483647000LL
+
+static void
+bind_ll(MYSQL_BIND *b, long long *v, my_bool *null, bool is_null)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_LONGLONG;
+	b->buffer = v;
+	*null = is_null;
+	b->is_null = null;
+}
+
+static void
+bind_double(MYSQL_BIND *b, double *v, my_bool *null, bool is_null)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_DOUBLE;
+	b->buffer = v;
+	*null = is_null;
+	b->is_null = null;
+}
+
+/* Epoch ms as a UTC TIMESTAMP (the session's time_zone is +00:00). */
+static void
+bind_time(MYSQL_BIND *b, MYSQL_TIME *t, long long ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	memset(t, 0, sizeof(*t));
+	gmtime_r(&secs, &tm);
+	t->year = (unsigned int)tm.tm_year + 1900;
+	t->month = (unsigned int)tm.tm_mon + 1;
+	t->day = (unsigned int)tm.tm_mday;
+	t->hour = (unsigned int)tm.tm_hour;
+	t->minute = (unsigned int)tm.tm_min;
+	t->second = (unsigned int)tm.tm_sec;
+	t->time_type = MYSQL_TIMESTAMP_DATETIME;
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_TIMESTAMP;
+	b->buffer = t;
+}
+
+static enum bpg_err
+check_time(long long ms, const char *what, struct bpg_errinfo *ei)
+{
+	if (ms < DB_MIN_TIMESTAMP_MS || ms > DB_MAX_TIMESTAMP_MS)
+		return bpg_errf(ei, BPG_EINVAL,
+		    "database: %s outside the TIMESTAMP range", what);
+	return BPG_OK;
+}
+
+static enum bpg_err
+check_varchar(const char *v, const char *what, struct bpg_errinfo *ei)
+{
+	if (v != NULL && utf8_chars(v, DB_MAX_VARCHAR) > DB_MAX_VARCHAR)
+		return bpg_errf(ei, BPG_ETOOBIG,
+		    "database: %s longer than %d characters", what,
+		    DB_MAX_VARCHAR);
+	return BPG_OK;
+}
+
+/* Copy a fetched string column into dst (NUL-terminated, cut to fit). */
+static void
+fetched_str(char *dst, size_t dstsz, const char *buf, unsigned long len,
+    my_bool null, bool *present)
+{
+	*present = !null;
+	if (null) {
+		dst[0] = '\0';
+		return;
+	}
+	if (len >= dstsz)
+		len = (unsigned long)dstsz - 1;
+	memcpy(dst, buf, len);
+	dst[len] = '\0';
+}
+
+static enum bpg_err
+op_mon_read(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	const char *id = in;
+	struct bpg_db_app *row = out;
+	MYSQL_BIND param, res[4];
+	char status[BPG_DB_MAX_TEXT_FIELD], app_id[BPG_DB_MAX_TEXT_FIELD];
+	unsigned long idlen, len[4];
+	my_bool idnull, null[4], err[4];
+	long long started = 0, finished = 0;
+	MYSQL_STMT *st;
+	enum bpg_err e;
+	int rc;
+
+	if ((e = prepared(db, ST_MON_READ, &st, ei)) != BPG_OK)
+		return e;
+	bind_str(&param, id, &idlen, &idnull);
+	memset(res, 0, sizeof(res));
+	res[0].buffer_type = MYSQL_TYPE_STRING;
+	res[0].buffer = status;
+	res[0].buffer_length = sizeof(status);
+	res[1].buffer_type = MYSQL_TYPE_STRING;
+	res[1].buffer = app_id;
+	res[1].buffer_length = sizeof(app_id);
+	res[2].buffer_type = MYSQL_TYPE_LONGLONG;
+	res[2].buffer = &started;
+	res[3].buffer_type = MYSQL_TYPE_LONGLONG;
+	res[3].buffer = &finished;
+	for (rc = 0; rc < 4; rc++) {
+		res[rc].length = &len[rc];
+		res[rc].is_null = &null[rc];
+		res[rc].error = &err[rc];
+	}
+	if (mysql_stmt_bind_param(st, &param) != 0 ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, res) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
+		e = stmt_fail(db, st, "read application state", ei);
+		goto out;
+	}
+	memset(row, 0, sizeof(*row));
+	rc = mysql_stmt_fetch(st);
+	if (rc == MYSQL_NO_DATA)
+		goto out;
+	if (rc != 0 && rc != MYSQL_DATA_TRUNCATED) {
+		e = stmt_fail(db, st, "read application state", ei);
+		goto out;
+	}
+	row->found = true;
+	fetched_str(row->status, sizeof(row->status), status, len[0],
+	    null[0], &row->has_status);
+	fetched_str(row->app_id, sizeof(row->app_id), app_id, len[1],
+	    null[1], &row->has_app_id);
+	row->started = !null[2] && started != 0;
+	row->finished = !null[3] && finished != 0;
+out:
+	mysql_stmt_free_result(st);
+	return e;
+}
+
+enum bpg_err
+bpg_db_monitor_read(struct bpg_db *db, const char *submission_id,
+    struct bpg_db_app *row, struct bpg_errinfo *ei)
+{
+	enum bpg_err e;
+
+	if (db == NULL || row == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle or row");
+	memset(row, 0, sizeof(*row));
+	if ((e = check_id(submission_id, ei)) != BPG_OK)
+		return e;
+	if (!db->enabled)
+		return BPG_OK;
+	return with_retry(db, op_mon_read, submission_id, row, ei);
+}
+
+struct state_args {
+	const char *id, *status, *app_id;
+};
+
+static enum bpg_err
+op_mon_state(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	const struct state_args *a = in;
+	MYSQL_BIND b[5];
+	unsigned long len[3];
+	my_bool null[3];
+	MYSQL_STMT *st;
+	enum bpg_err e;
+
+	(void)out;
+	if ((e = prepared(db, ST_MON_STATE, &st, ei)) != BPG_OK)
+		return e;
+	bind_str(&b[0], a->id, &len[0], &null[0]);
+	bind_str(&b[1], a->status, &len[1], &null[1]);
+	bind_str(&b[2], a->app_id, &len[2], &null[2]);
+	b[3] = b[1];
+	b[4] = b[2];
+	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+		return stmt_fail(db, st, "record application state", ei);
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_monitor_state(struct bpg_db *db, const char *submission_id,
+    const char *status, const char *app_id, struct bpg_errinfo *ei)
+{
+	struct state_args a = {submission_id, status, app_id};
+	enum bpg_err e;
+
+	if (db == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
+	if ((e = check_id(submission_id, ei)) != BPG_OK ||
+	    (e = check_varchar(status, "status", ei)) != BPG_OK ||
+	    (e = check_varchar(app_id, "app_id", ei)) != BPG_OK)
+		return e;
+	if (!db->enabled)
+		return BPG_OK;
+	return with_retry(db, op_mon_state, &a, NULL, ei);
+}
+
+struct start_args {
+	const char *id;
+	const struct bpg_db_app_start *s;
+};
+
+static enum bpg_err
+op_mon_start(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	const struct start_args *a = in;
+	const struct bpg_db_app_start *s = a->s;
+	const int64_t nums[5] = {s->driver_core, s->driver_memory_mb,
+	    s->number_executor, s->executor_core, s->executor_memory_mb};
+	const char *strs[4] = {s->dag_name, s->task_name, s->app_name, a->id};
+	MYSQL_BIND b[10];
+	MYSQL_TIME t;
+	long long v[5];
+	unsigned long len[4];
+	my_bool null[9];
+	MYSQL_STMT *st;
+	enum bpg_err e;
+	size_t i;
+
+	(void)out;
+	if ((e = prepared(db, ST_MON_START, &st, ei)) != BPG_OK)
+		return e;
+	bind_time(&b[0], &t, s->start_ms);
+	for (i = 0; i < 5; i++) {
+		v[i] = nums[i];
+		bind_ll(&b[1 + i], &v[i], &null[i], nums[i] < 0);
+	}
+	for (i = 0; i < 4; i++)
+		bind_str(&b[6 + i], strs[i], &len[i], &null[5 + i]);
+	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+		return stmt_fail(db, st, "record application start", ei);
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_monitor_start(struct bpg_db *db, const char *submission_id,
+    const struct bpg_db_app_start *s, struct bpg_errinfo *ei)
+{
+	struct start_args a = {submission_id, s};
+	enum bpg_err e;
+
+	if (db == NULL || s == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle or values");
+	if ((e = check_id(submission_id, ei)) != BPG_OK ||
+	    (e = check_time(s->start_ms, "start_time", ei)) != BPG_OK ||
+	    (e = check_varchar(s->dag_name, "dag_name", ei)) != BPG_OK ||
+	    (e = check_varchar(s->task_name, "task_name", ei)) != BPG_OK ||
+	    (e = check_varchar(s->app_name, "app_name", ei)) != BPG_OK)
+		return e;
+	if (s->driver_core > BPG_DB_MAX_SMALLINT ||
+	    s->number_executor > BPG_DB_MAX_SMALLINT ||
+	    s->executor_core > BPG_DB_MAX_SMALLINT ||
+	    s->driver_memory_mb > BPG_DB_MAX_INT ||
+	    s->executor_memory_mb > BPG_DB_MAX_INT)
+		return bpg_errf(ei, BPG_ETOOBIG,
+		    "database: a core or memory value does not fit its column");
+	if (!db->enabled)
+		return BPG_OK;
+	return with_retry(db, op_mon_start, &a, NULL, ei);
+}
+
+struct finish_args {
+	const char *id, *status;
+	long long ms;
+	const double *mb, *core;
+};
+
+static enum bpg_err
+op_mon_finish(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	const struct finish_args *a = in;
+	MYSQL_BIND b[9];
+	MYSQL_TIME t;
+	double mb = a->mb != NULL ? *a->mb : 0, core = a->core != NULL ?
+	    *a->core : 0;
+	unsigned long len[2];
+	my_bool null[4];
+	MYSQL_STMT *st;
+	enum bpg_err e;
+
+	(void)out;
+	if ((e = prepared(db, ST_MON_FINISH, &st, ei)) != BPG_OK)
+		return e;
+	bind_str(&b[0], a->id, &len[0], &null[0]);
+	bind_str(&b[1], a->status, &len[1], &null[1]);
+	bind_time(&b[2], &t, a->ms);
+	b[3] = b[1];
+	bind_double(&b[4], &mb, &null[2], a->mb == NULL);
+	bind_double(&b[5], &core, &null[3], a->core == NULL);
+	b[6] = b[2];
+	b[7] = b[2];
+	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+		return stmt_fail(db, st, "record application finish", ei);
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_monitor_finish(struct bpg_db *db, const char *submission_id,
+    const char *status, int64_t finished_ms,
+    const double *memory_mb_second_cost, const double *vcore_second_cost,
+    struct bpg_errinfo *ei)
+{
+	struct finish_args a = {submission_id, status, finished_ms,
+	    memory_mb_second_cost, vcore_second_cost};
+	enum bpg_err e;
+
+	if (db == NULL || status == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle or status");
+	if ((e = check_id(submission_id, ei)) != BPG_OK ||
+	    (e = check_varchar(status, "status", ei)) != BPG_OK ||
+	    (e = check_time(finished_ms, "finished_time", ei)) != BPG_OK)
+		return e;
+	if (!db->enabled)
+		return BPG_OK;
+	return with_retry(db, op_mon_finish, &a, NULL, ei);
+}
+
+struct cost_args {
+	const char *id;
+	const double *mb, *core;
+};
+
+static enum bpg_err
+op_mon_cost(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	const struct cost_args *a = in;
+	MYSQL_BIND b[3];
+	double mb = a->mb != NULL ? *a->mb : 0, core = a->core != NULL ?
+	    *a->core : 0;
+	unsigned long len;
+	my_bool null[3];
+	MYSQL_STMT *st;
+	enum bpg_err e;
+
+	(void)out;
+	if ((e = prepared(db, ST_MON_COST, &st, ei)) != BPG_OK)
+		return e;
+	bind_double(&b[0], &mb, &null[0], a->mb == NULL);
+	bind_double(&b[1], &core, &null[1], a->core == NULL);
+	bind_str(&b[2], a->id, &len, &null[2]);
+	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+		return stmt_fail(db, st, "record application cost", ei);
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_monitor_cost(struct bpg_db *db, const char *submission_id,
+    const double *memory_mb_second_cost, const double *vcore_second_cost,
+    struct bpg_errinfo *ei)
+{
+	struct cost_args a = {submission_id, memory_mb_second_cost,
+	    vcore_second_cost};
+	enum bpg_err e;
+
+	if (db == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
+	if ((e = check_id(submission_id, ei)) != BPG_OK)
+		return e;
+	if (!db->enabled)
+		return BPG_OK;
+	return with_retry(db, op_mon_cost, &a, NULL, ei);
+}
+
+struct open_args {
+	const char *pattern;
+};
+
+static enum bpg_err
+op_mon_open(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	const struct open_args *a = in;
+	json_t **rows = out, *list = NULL, *o;
+	MYSQL_BIND param, res[3];
+	char id[BPG_DB_MAX_TEXT_FIELD], status[BPG_DB_MAX_TEXT_FIELD];
+	unsigned long plen, len[3];
+	my_bool pnull, null[3], err[3];
+	long long age = 0;
+	MYSQL_STMT *st;
+	enum bpg_err e;
+	int rc, i;
+
+	if ((e = prepared(db, ST_MON_OPEN, &st, ei)) != BPG_OK)
+		return e;
+	bind_str(&param, a->pattern, &plen, &pnull);
+	memset(res, 0, sizeof(res));
+	res[0].buffer_type = MYSQL_TYPE_STRING;
+	res[0].buffer = id;
+	res[0].buffer_length = sizeof(id);
+	res[1].buffer_type = MYSQL_TYPE_STRING;
+	res[1].buffer = status;
+	res[1].buffer_length = sizeof(status);
+	res[2].buffer_type = MYSQL_TYPE_LONGLONG;
+	res[2].buffer = &age;
+	for (i = 0; i < 3; i++) {
+		res[i].length = &len[i];
+		res[i].is_null = &null[i];
+		res[i].error = &err[i];
+	}
+	if (mysql_stmt_bind_param(st, &param) != 0 ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, res) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
+		e = stmt_fail(db, st, "read unfinished applications", ei);
+		goto out;
+	}
+	if ((list = json_array()) == NULL) {
+		e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+		goto out;
+	}
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+		/* A cut ID would name another row: skip it. */
+		if (null[0] || len[0] >= sizeof(id))
+			continue;
+		id[len[0]] = '\0';
+		if (!null[1] && len[1] < sizeof(status))
+			status[len[1]] = '\0';
+		o = json_pack("{s:s, s:s?, s:o?}", "id", id, "status",
+		    null[1] || len[1] >= sizeof(status) ? NULL : status, "age",
+		    null[2] ? NULL : json_integer((json_int_t)age));
+		if (o == NULL || json_array_append_new(list, o) != 0) {
+			e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+			goto out;
+		}
+	}
+	if (rc != MYSQL_NO_DATA) {
+		e = stmt_fail(db, st, "read unfinished applications", ei);
+		goto out;
+	}
+	*rows = list;
+	list = NULL;
+out:
+	json_decref(list);
+	mysql_stmt_free_result(st);
+	return e;
+}
+
+enum bpg_err
+bpg_db_monitor_unfinished(struct bpg_db *db, const char *id_prefix,
+    json_t **rows, struct bpg_errinfo *ei)
+{
+	struct open_args a;
+	char pattern[2 * DB_MAX_VARCHAR + 2];
+	size_t i, o = 0;
+	enum bpg_err e;
+
+	if (db == NULL || rows == NULL || id_prefix == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle or prefix");
+	*rows = NULL;
+	if (strlen(id_prefix) > DB_MAX_VARCHAR)
+		return bpg_errf(ei, BPG_EINVAL, "database: prefix too long");
+	/* LIKE with '!' as the escape: the prefix matches only itself. */
+	for (i = 0; id_prefix[i] != '\0'; i++) {
+		if (id_prefix[i] == '!' || id_prefix[i] == '%' ||
+		    id_prefix[i] == '_')
+			pattern[o++] = '!';
+		pattern[o++] = id_prefix[i];
+	}
+	pattern[o++] = '%';
+	pattern[o] = '\0';
+	a.pattern = pattern;
+	if (!db->enabled) {
+		if ((*rows = json_array()) == NULL)
+			return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+		return BPG_OK;
+	}
+	e = with_retry(db, op_mon_open, &a, rows, ei);
+	return e;
+}
+
+/*
+ * GET /log (S6, S7)
+ */
+
+/* logindex.logs3key is a VARCHAR(500): up to 4 bytes a character. */
+#define DB_MAX_LOG_KEY (500 * 4)
+
+struct app_sub_args {
+	char *out;
+	size_t outlen;
+};
+
+static enum bpg_err
+op_log_submission(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	struct app_sub_args *a = out;
+	char id[BPG_DB_MAX_TEXT_FIELD];
+	MYSQL_BIND param, res;
+	unsigned long plen, len = 0;
+	my_bool pnull, null = 0, err = 0;
+	MYSQL_STMT *st;
+	enum bpg_err e;
+	int rc, rows = 0;
+
+	if ((e = prepared(db, ST_LOG_SUBMISSION, &st, ei)) != BPG_OK)
+		return e;
+	bind_str(&param, in, &plen, &pnull);
+	memset(&res, 0, sizeof(res));
+	res.buffer_type = MYSQL_TYPE_STRING;
+	res.buffer = id;
+	res.buffer_length = sizeof(id);
+	res.length = &len;
+	res.is_null = &null;
+	res.error = &err;
+	if (mysql_stmt_bind_param(st, &param) != 0 ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, &res) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
+		e = stmt_fail(db, st, "find submission of application", ei);
+		goto out;
+	}
+	a->out[0] = '\0';
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+		/* Only exactly one row names the submission (S6). */
+		if (++rows > 1) {
+			a->out[0] = '\0';
+			break;
+		}
+		if (!null && len < sizeof(id) && len < a->outlen) {
+			memcpy(a->out, id, len);
+			a->out[len] = '\0';
+		}
+	}
+	if (rows <= 1 && rc != MYSQL_NO_DATA)
+		e = stmt_fail(db, st, "find submission of application", ei);
+out:
+	mysql_stmt_free_result(st);
+	return e;
+}
+
+enum bpg_err
+bpg_db_app_submission(struct bpg_db *db, const char *app_id, char *out,
+    size_t outlen, struct bpg_errinfo *ei)
+{
+	struct app_sub_args a = {out, outlen};
+
+	if (db == NULL || out == NULL || outlen == 0)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle or buffer");
+	out[0] = '\0';
+	if (app_id == NULL || app_id[0] == '\0' ||
+	    strlen(app_id) > BPG_DB_MAX_TEXT_FIELD)
+		return bpg_errf(ei, BPG_EINVAL, "database: bad application ID");
+	if (!db->enabled)
+		return BPG_OK;
+	return with_retry(db, op_log_submission, app_id, &a, ei);
+}
+
+static enum bpg_err
+op_log_keys(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	json_t **keys = out, *list = NULL, *v;
+	char key[DB_MAX_LOG_KEY + 1];
+	MYSQL_BIND param, res;
+	unsigned long plen, len = 0;
+	my_bool pnull, null = 0, err = 0;
+	MYSQL_STMT *st;
+	enum bpg_err e;
+	int rc;
+
+	if ((e = prepared(db, ST_LOG_KEYS, &st, ei)) != BPG_OK)
+		return e;
+	bind_str(&param, in, &plen, &pnull);
+	memset(&res, 0, sizeof(res));
+	res.buffer_type = MYSQL_TYPE_STRING;
+	res.buffer = key;
+	res.buffer_length = sizeof(key);
+	res.length = &len;
+	res.is_null = &null;
+	res.error = &err;
+	if (mysql_stmt_bind_param(st, &param) != 0 ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, &res) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
+		e = stmt_fail(db, st, "read log index", ei);
+		goto out;
+	}
+	if ((list = json_array()) == NULL) {
+		e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+		goto out;
+	}
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+		/* A cut key would name another object: skip it. */
+		if (null || len >= sizeof(key))
+			continue;
+		key[len] = '\0';
+		if ((v = json_stringn(key, len)) == NULL ||
+		    json_array_append_new(list, v) != 0) {
+			e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+			goto out;
+		}
+	}
+	if (rc != MYSQL_NO_DATA) {
+		e = stmt_fail(db, st, "read log index", ei);
+		goto out;
+	}
+	*keys = list;
+	list = NULL;
+out:
+	json_decref(list);
+	mysql_stmt_free_result(st);
+	return e;
+}
+
+enum bpg_err
+bpg_db_log_keys(struct bpg_db *db, const char *container_id, json_t **keys,
+    struct bpg_errinfo *ei)
+{
+	if (db == NULL || keys == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle or list");
+	*keys = NULL;
+	if (container_id == NULL || container_id[0] == '\0' ||
+	    strlen(container_id) > BPG_DB_MAX_TEXT_FIELD)
+		return bpg_errf(ei, BPG_EINVAL, "database: bad container ID");
+	if (!db->enabled) {
+		if ((*keys = json_array()) == NULL)
+			return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+		return BPG_OK;
+	}
+	return with_retry(db, op_log_keys, container_id, keys, ei);
+}
+
+/*
+ * The leader lock.  No retry on a new connection here: a lock lives and
+ * dies with its session, so a lost connection means a lost lock, which the
+ * caller must learn.
+ */
+
+/* Run lock statement id with name bound n times; up to two results. */
+static enum bpg_err
+lock_query(struct bpg_db *db, enum stmt_id id, const char *name, int n,
+    long long out[2], bool isnull[2], struct bpg_errinfo *ei)
+{
+	MYSQL_BIND b[2], res[2];
+	unsigned long len;
+	my_bool null, rnull[2];
+	MYSQL_STMT *st;
+	enum bpg_err e;
+	int rc, i;
+
+	db->lost = false;
+	if ((e = prepared(db, id, &st, ei)) != BPG_OK)
+		goto fail;
+	bind_str(&b[0], name, &len, &null);
+	b[1] = b[0];
+	memset(res, 0, sizeof(res));
+	for (i = 0; i < 2; i++) {
+		out[i] = 0;
+		rnull[i] = 1;
+		res[i].buffer_type = MYSQL_TYPE_LONGLONG;
+		res[i].buffer = &out[i];
+		res[i].is_null = &rnull[i];
+	}
+	if (mysql_stmt_bind_param(st, b) != 0 ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, res) != 0 ||
+	    mysql_stmt_store_result(st) != 0) {
+		e = stmt_fail(db, st, "leader lock", ei);
+		mysql_stmt_free_result(st);
+		goto fail;
+	}
+	rc = mysql_stmt_fetch(st);
+	mysql_stmt_free_result(st);
+	if (rc != 0) {
+		e = bpg_errf(ei, BPG_EDB, "database: leader lock: no result");
+		goto fail;
+	}
+	for (i = 0; i < 2; i++)
+		isnull[i] = rnull[i] || i >= n;
+	return BPG_OK;
+fail:
+	if (db->lost)
+		db_close(db);
+	return e;
+}
+
+static enum bpg_err
+check_lock_name(const char *name, struct bpg_errinfo *ei)
+{
+	/* MySQL 5.7+ limits user-level lock names to 64 characters. */
+	if (name == NULL || name[0] == '\0' || strlen(name) > 64)
+		return bpg_errf(ei, BPG_EINVAL, "database: bad lock name");
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_lock_try(struct bpg_db *db, const char *name, bool *held,
+    unsigned long *holder, struct bpg_errinfo *ei)
+{
+	long long v[2];
+	bool isnull[2];
+	enum bpg_err e;
+
+	*held = false;
+	if (holder != NULL)
+		*holder = 0;
+	if (db == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
+	if ((e = check_lock_name(name, ei)) != BPG_OK)
+		return e;
+	if (!db->enabled) {
+		*held = true;
+		return BPG_OK;
+	}
+	if ((e = bpg_db_connect(db, ei)) != BPG_OK)
+		return e;
+	if ((e = lock_query(db, ST_LOCK_TRY, name, 2, v, isnull, ei)) !=
+	    BPG_OK)
+		return e;
+	*held = !isnull[0] && v[0] == 1;
+	if (holder != NULL && !isnull[1] && v[1] > 0)
+		*holder = (unsigned long)v[1];
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_lock_held(struct bpg_db *db, const char *name, bool *held,
+    struct bpg_errinfo *ei)
+{
+	long long v[2];
+	bool isnull[2];
+	enum bpg_err e;
+
+	*held = false;
+	if (db == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
+	if ((e = check_lock_name(name, ei)) != BPG_OK)
+		return e;
+	if (!db->enabled) {
+		*held = true;
+		return BPG_OK;
+	}
+	/* Never reconnect: a new session would not hold the lock. */
+	if (db->my == NULL || db->pid != getpid())
+		return bpg_errf(ei, BPG_EDB,
+		    "database: leader lock: not connected");
+	if ((e = lock_query(db, ST_LOCK_HELD, name, 1, v, isnull, ei)) !=
+	    BPG_OK)
+		return e;
+	*held = !isnull[0] && v[0] == 1;
+	return BPG_OK;
+}
+
+void
+bpg_db_lock_release(struct bpg_db *db, const char *name)
+{
+	long long v[2];
+	bool isnull[2];
+
+	if (db == NULL || !db->enabled || db->my == NULL ||
+	    db->pid != getpid() || check_lock_name(name, NULL) != BPG_OK)
+		return;
+	(void)lock_query(db, ST_LOCK_RELEASE, name, 1, v, isnull, NULL);
+}
+
+/*
  * Handle
  */
 
@@ -1290,6 +2412,7 @@ bpg_db_new(
 	enum bpg_err e;
 	bool oom = false;
 	struct bpg_errinfo sub;
+	size_t i;
 
 	if (conf == NULL || out == NULL)
 		return bpg_errf(ei, BPG_EINVAL, "database: no configuration");
@@ -1318,6 +2441,9 @@ bpg_db_new(
 	db->sql[ST_INSERT] = sql_expand(sql_insert, db->name);
 	db->sql[ST_FAIL] = sql_expand(sql_fail, db->name);
 	db->sql[ST_GET] = sql_get(db->name);
+	for (i = ST_MON_READ; i < ST__MAX; i++)
+		if ((db->sql[i] = sql_expand(mon_sql[i], db->name)) == NULL)
+			oom = true;
 	if (oom || db->sql[ST_INSERT] == NULL || db->sql[ST_FAIL] == NULL ||
 	    db->sql[ST_GET] == NULL) {
 		bpg_db_free(db);

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -176,6 +177,156 @@ enum bpg_err bpg_db_mark_failed(struct bpg_db *db, const char *submission_id,
  */
 enum bpg_err bpg_db_get_submission(struct bpg_db *db, const char *submission_id,
     json_t **row, struct bpg_errinfo *ei) BPG_WUR;
+
+/* Most rows bpg_db_history() returns. */
+#define BPG_DB_MAX_HISTORY 10000
+
+/*
+ * The newest rows (by created_time, at most limit, 1 to
+ * BPG_DB_MAX_HISTORY) of one user (`user` = user), of one application
+ * name (app_name = app_name, exactly), or of everyone (both NULL; giving
+ * both is BPG_EINVAL): *rows is a new JSON array of objects with
+ * submission_id, user, app_name, dag_name, queue, status, app_id,
+ * spark_version, error_message (strings or null), created_time and
+ * finished_time (epoch ms or null), and "request": the parts of the
+ * stored request a summary needs, {"driver": {"cores", "memory",
+ * "labels": {"dag_name"}}, "executor": {"instances", "cores", "memory"},
+ * "arguments"}, each present only if the request had it.  Each query
+ * reads an index (bpg_user_created, bpg_app_name, bpg_created).  For a
+ * disabled handle, [].  BPG_EDB, BPG_ENOMEM.
+ */
+enum bpg_err bpg_db_history(struct bpg_db *db, const char *user,
+    const char *app_name, size_t limit, json_t **rows,
+    struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * The application monitor's statements (spec 9.2 S2 to S5, with the fixes
+ * of bpg-reference quirks 13, 14 and 16; see bpg_monitor.h for when each
+ * runs).  All are prepared, idempotent and safe to repeat after a resync.
+ * On a disabled handle they succeed and do nothing (bpg_db_monitor_read()
+ * then finds no row).  Errors: BPG_EINVAL for a bad submission_id (as
+ * above) or time, BPG_ETOOBIG for a value that does not fit its column,
+ * BPG_EDB, BPG_ENOMEM.
+ */
+
+/* Buffer for a VARCHAR(255) read back (255 characters of utf8mb4). */
+#define BPG_DB_MAX_TEXT_FIELD 1024
+/* SMALLINT and INT columns. */
+#define BPG_DB_MAX_SMALLINT 32767
+#define BPG_DB_MAX_INT 2147483647
+
+/* What the monitor needs of a row. */
+struct bpg_db_app {
+	bool found;
+	bool has_status;		/* status is not NULL */
+	char status[BPG_DB_MAX_TEXT_FIELD];
+	bool has_app_id;
+	char app_id[BPG_DB_MAX_TEXT_FIELD];
+	bool started;			/* start_time is set */
+	bool finished;			/* finished_time is set */
+};
+
+/* Read the row of submission_id; row->found is false if there is none. */
+enum bpg_err bpg_db_monitor_read(struct bpg_db *db, const char *submission_id,
+    struct bpg_db_app *row, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * S3 and S2 in one upsert, which also creates the row of an application
+ * the gateway did not submit: status (NULL keeps it) unless the row has a
+ * finished_time, and app_id (NULL keeps it).
+ */
+enum bpg_err bpg_db_monitor_state(struct bpg_db *db, const char *submission_id,
+    const char *status, const char *app_id, struct bpg_errinfo *ei) BPG_WUR;
+
+/* S5 and S8: values of a row whose start_time is still NULL. */
+struct bpg_db_app_start {
+	int64_t start_ms;		/* the driver pod's start, epoch ms */
+	int64_t driver_core;		/* whole cores; -1 stores NULL */
+	int64_t driver_memory_mb;	/* MiB; -1 stores NULL */
+	int64_t number_executor;	/* -1 stores NULL */
+	int64_t executor_core;		/* -1 stores NULL */
+	int64_t executor_memory_mb;	/* -1 stores NULL */
+	const char *dag_name;		/* NULL keeps the column */
+	const char *task_name;		/* NULL keeps the column */
+	const char *app_name;		/* NULL keeps the column */
+};
+enum bpg_err bpg_db_monitor_start(struct bpg_db *db, const char *submission_id,
+    const struct bpg_db_app_start *start, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * S4 in one statement: status, finished_time (epoch ms) and the cost from
+ * the row's cores, memory and start_time with the prices
+ * memoryMbSecondCost and vCoreSecondCost, creating the row if needed,
+ * unless the row already has a finished_time.  A NULL price (not
+ * configured) stores a NULL cost, but status and finished_time are still
+ * written (quirk 13).
+ */
+enum bpg_err bpg_db_monitor_finish(struct bpg_db *db,
+    const char *submission_id, const char *status, int64_t finished_ms,
+    const double *memory_mb_second_cost, const double *vcore_second_cost,
+    struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * S4's cost again, for a finished row whose start arrived after its
+ * finish; prices as above.  Rows without a finished_time are left alone.
+ */
+enum bpg_err bpg_db_monitor_cost(struct bpg_db *db, const char *submission_id,
+    const double *memory_mb_second_cost, const double *vcore_second_cost,
+    struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * Rows without a finished_time whose submission_id starts with id_prefix
+ * (matched literally), at most 100000: *rows is a new JSON array of
+ * {"id": string, "status": string or null, "age": seconds since
+ * created_time or null}.  For a disabled handle, [].
+ */
+enum bpg_err bpg_db_monitor_unfinished(struct bpg_db *db,
+    const char *id_prefix, json_t **rows, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * The leader lock: MySQL's GET_LOCK(name, 0), held by the handle's session
+ * (use a handle for nothing else, so no reconnect happens behind the
+ * lock's back).  name is 1 to 64 characters.
+ *
+ * bpg_db_lock_try() connects if needed and tries once, without waiting:
+ * *held tells whether this session holds it now; *holder (may be NULL)
+ * the connection id holding it, 0 if unknown.  BPG_EDB if the server
+ * cannot be reached.
+ *
+ * bpg_db_lock_held() asks whether this session still holds it; it never
+ * reconnects, and a lost connection is BPG_EDB with *held false (the
+ * server released the lock with the session).
+ *
+ * bpg_db_lock_release() releases it if connected, ignoring errors.
+ *
+ * On a disabled handle (no database) the lock is always held.
+ */
+enum bpg_err bpg_db_lock_try(struct bpg_db *db, const char *name, bool *held,
+    unsigned long *holder, struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err bpg_db_lock_held(struct bpg_db *db, const char *name,
+    bool *held, struct bpg_errinfo *ei) BPG_WUR;
+void bpg_db_lock_release(struct bpg_db *db, const char *name);
+
+/*
+ * GET /log's reads (spec 9.2).
+ *
+ * bpg_db_app_submission(): S6, the submission_id of the row whose app_id
+ * equals app_id, into out[0..outlen).  out is "" when no row or several
+ * rows match, when the value is NULL or does not fit, and when DB work is
+ * disabled.  BPG_EINVAL for a NULL handle or buffer, or an app_id that is
+ * empty or longer than BPG_DB_MAX_TEXT_FIELD bytes; BPG_EDB.
+ *
+ * bpg_db_log_keys(): S7, the logs3key values of container_id in key
+ * order, at most BPG_DB_MAX_LOG_KEYS: *keys is a new JSON array of
+ * strings the caller owns ([] when DB work is disabled; NULL on error).
+ * BPG_EINVAL for a NULL handle or list, or a container_id that is empty
+ * or longer than BPG_DB_MAX_TEXT_FIELD bytes; BPG_EDB, BPG_ENOMEM.
+ */
+#define BPG_DB_MAX_LOG_KEYS 100000
+enum bpg_err bpg_db_app_submission(struct bpg_db *db, const char *app_id,
+    char *out, size_t outlen, struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err bpg_db_log_keys(struct bpg_db *db, const char *container_id,
+    json_t **keys, struct bpg_errinfo *ei) BPG_WUR;
 
 /*
  * Close the statements and the connection, wipe the password and free db.

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "bpg_crd.h"
+#include "bpg_json.h"
 #include "bpg_kube.h"
 #include "bpg_limits.h"
 
@@ -189,6 +190,7 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
     const json_t *body, json_t **out, long *http, struct bpg_errinfo *ei)
 {
 	char *payload = NULL;
+	size_t plen = 0;
 	char text[300];
 	json_t *doc = NULL;
 	json_error_t jerr;
@@ -203,9 +205,8 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
 	if ((size_t)snprintf(k->url, sizeof(k->url), "%s%s",
 	    k->cluster->master_url, path) >= sizeof(k->url))
 		return bpg_errf(ei, BPG_EINVAL, "request path too long");
-	if (body != NULL &&
-	    (payload = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
-	    NULL)
+	/* bpg_json_dump(): a SparkApplication four times faster (make bench). */
+	if (body != NULL && (payload = bpg_json_dump(body, &plen)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 
 	k->rlen = 0;
@@ -221,7 +222,7 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
 		curl_easy_setopt(k->curl, CURLOPT_POSTFIELDS,
 		    payload != NULL ? payload : "");
 		curl_easy_setopt(k->curl, CURLOPT_POSTFIELDSIZE,
-		    payload != NULL ? (long)strlen(payload) : 0L);
+		    payload != NULL ? (long)plen : 0L);
 		curl_easy_setopt(k->curl, CURLOPT_CUSTOMREQUEST,
 		    strcmp(method, "POST") == 0 ? NULL : method);
 	}
@@ -248,7 +249,12 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
 	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (http != NULL)
 		*http = code;
-	if (k->rlen > 0)
+	/*
+	 * A 2xx body is parsed only for a caller that wants it: a create
+	 * answers with the whole object, and parsing that for nothing was
+	 * 30% of a submission's CPU (make bench).
+	 */
+	if (k->rlen > 0 && (out != NULL || code < 200 || code >= 300))
 		doc = json_loadb(k->rbuf, k->rlen, 0, &jerr);
 
 	if (code >= 200 && code < 300) {
@@ -374,4 +380,183 @@ bpg_kube_get_pod(struct bpg_kube *k, const char *name, json_t **out,
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return bpg_errf(ei, BPG_EINVAL, "name too long");
 	return bpg_kube_request(k, "GET", path, NULL, out, NULL, ei);
+}
+
+enum bpg_err
+bpg_kube_list_events(struct bpg_kube *k, const char *name, json_t **out,
+    struct bpg_errinfo *ei)
+{
+	char path[1024];
+	char *esc;
+	int n;
+
+	if ((esc = curl_easy_escape(k->curl, name, 0)) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	n = snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events"
+	    "?fieldSelector=involvedObject.name%%3D%s", k->cluster->namespace,
+	    esc);
+	curl_free(esc);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return bpg_errf(ei, BPG_EINVAL, "name too long");
+	return bpg_kube_request(k, "GET", path, NULL, out, NULL, ei);
+}
+
+/* ---- streamed GET ------------------------------------------------- */
+
+struct kstream {
+	struct bpg_kube *k;
+	int (*write)(void *, const char *, size_t);
+	void *ctx;
+	int mode;		/* 0: status not seen yet, 1: to write, 2: error */
+	bool stopped;		/* write asked to stop */
+};
+
+/* A 2xx body goes to the caller as it comes; an error body is kept for
+ * its Status object. */
+static size_t
+on_stream(char *p, size_t sz, size_t n, void *arg)
+{
+	struct kstream *s = arg;
+	size_t len = sz * n;
+	long code = 0;
+
+	if (s->mode == 0) {
+		curl_easy_getinfo(s->k->curl, CURLINFO_RESPONSE_CODE, &code);
+		s->mode = code >= 200 && code < 300 ? 1 : 2;
+	}
+	if (s->mode == 2)
+		return on_data(p, sz, n, s->k);
+	if (len > 0 && s->write(s->ctx, p, len) != 0) {
+		s->stopped = true;
+		return 0;
+	}
+	return len;
+}
+
+enum bpg_err
+bpg_kube_stream(struct bpg_kube *k, const char *path,
+    int (*write)(void *ctx, const char *buf, size_t n), void *ctx,
+    struct bpg_errinfo *ei)
+{
+	struct kstream s = { k, write, ctx, 0, false };
+	const char *msg, *reason;
+	char text[300];
+	json_t *doc = NULL;
+	CURLcode rc;
+	long code = 0, nconn = 0;
+	enum bpg_err e;
+
+	if ((size_t)snprintf(k->url, sizeof(k->url), "%s%s",
+	    k->cluster->master_url, path) >= sizeof(k->url))
+		return bpg_errf(ei, BPG_EINVAL, "request path too long");
+	k->rlen = 0;
+	k->overflow = false;
+	if (k->rbuf != NULL)
+		k->rbuf[0] = '\0';
+	k->errbuf[0] = '\0';
+	curl_easy_setopt(k->curl, CURLOPT_URL, k->url);
+	curl_easy_setopt(k->curl, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(k->curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_stream);
+	curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, BPG_KUBE_STREAM_MAX_MS);
+	rc = curl_easy_perform(k->curl);
+	curl_easy_getinfo(k->curl, CURLINFO_NUM_CONNECTS, &nconn);
+	k->connects += nconn;
+	/* Back to the settings of bpg_kube_new(). */
+	curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, k);
+	curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS,
+	    (long)k->cluster->timeout_millis);
+
+	if (s.stopped)
+		return bpg_errf(ei, BPG_EIO, "Failure executing: GET at: %s. "
+		    "Message: the reader stopped.", k->url);
+	if (rc != CURLE_OK) {
+		clean_copy(text, sizeof(text),
+		    k->errbuf[0] ? k->errbuf : curl_easy_strerror(rc));
+		e = rc == CURLE_OPERATION_TIMEDOUT ? BPG_ETIMEOUT :
+		    BPG_EUPSTREAM;
+		return bpg_errf(ei, e, "Failure executing: GET at: %s. "
+		    "Message: %s.", k->url, text);
+	}
+	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code >= 200 && code < 300)
+		return BPG_OK;
+	/* Kubernetes API conventions: errors carry a Status object. */
+	if (k->rlen > 0)
+		doc = json_loadb(k->rbuf, k->rlen, 0, NULL);
+	msg = json_string_value(json_object_get(doc, "message"));
+	reason = json_string_value(json_object_get(doc, "reason"));
+	clean_copy(text, sizeof(text), msg != NULL ? msg : "");
+	e = bpg_errf(ei, status_err(code), "Failure executing: GET at: %s. "
+	    "Message: %s. Received status: %ld %s.", k->url,
+	    text[0] ? text : "(no message)", code,
+	    reason != NULL ? reason : "");
+	json_decref(doc);
+	return e;
+}
+
+void
+bpg_kube_free_headers(struct curl_slist *headers)
+{
+	struct curl_slist *h;
+
+	for (h = headers; h != NULL; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(headers);
+}
+
+enum bpg_err
+bpg_kube_setup_easy(CURL *curl, const struct bpg_cluster *c,
+    struct curl_slist **headers, struct bpg_errinfo *ei)
+{
+	struct curl_slist *list = NULL, *h;
+	char *auth = NULL;
+
+	*headers = NULL;
+	if (c->token != NULL && c->token[0] != '\0') {
+		if (asprintf(&auth, "Authorization: Bearer %s", c->token) < 0)
+			return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+		h = curl_slist_append(list, auth);
+		explicit_bzero(auth, strlen(auth));
+		free(auth);
+		if (h == NULL)
+			return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+		list = h;
+	}
+	if ((h = curl_slist_append(list, "Accept: application/json")) ==
+	    NULL) {
+		bpg_kube_free_headers(list);
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	}
+	list = h;
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, "bpg");
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)c->timeout_millis);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(curl, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->ca_cert != NULL) {
+		struct curl_blob blob = { c->ca_cert, c->ca_cert_len,
+			CURL_BLOB_COPY };
+
+		if (curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob) !=
+		    CURLE_OK) {
+			curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+			bpg_kube_free_headers(list);
+			return bpg_errf(ei, BPG_ECONFIG,
+			    "cluster %s: CA certificate not usable", c->id);
+		}
+	}
+	if (strncmp(c->master_url, "https:", 6) == 0 && c->https_proxy != NULL)
+		curl_easy_setopt(curl, CURLOPT_PROXY, c->https_proxy);
+	else if (strncmp(c->master_url, "http:", 5) == 0 &&
+	    c->http_proxy != NULL)
+		curl_easy_setopt(curl, CURLOPT_PROXY, c->http_proxy);
+	*headers = list;
+	return BPG_OK;
 }

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "bpg_config.h"
@@ -55,8 +56,50 @@ enum bpg_err bpg_kube_list_apps(struct bpg_kube *, const char *label_selector,
     json_t **out, struct bpg_errinfo *) BPG_WUR;
 enum bpg_err bpg_kube_get_pod(struct bpg_kube *, const char *name,
     json_t **out, struct bpg_errinfo *) BPG_WUR;
+/*
+ * The EventList of the events whose involvedObject.name is name, in the
+ * cluster's namespace (section 3.2; name is URL-encoded here).
+ */
+enum bpg_err bpg_kube_list_events(struct bpg_kube *, const char *name,
+    json_t **out, struct bpg_errinfo *) BPG_WUR;
 
 /* TLS connections opened by this handle so far (connection reuse). */
 long bpg_kube_connects(const struct bpg_kube *);
+
+/*
+ * Longest a stream may last: a followed pod log ends when its container
+ * does, and BPG's default maxRunningMillis (12 h) ends the application.
+ */
+#define BPG_KUBE_STREAM_MAX_MS (12L * 3600 * 1000)
+
+/*
+ * GET path (as for bpg_kube_request()) and hand the body of a 2xx answer
+ * to write(ctx, buf, n) piece by piece as it arrives, never holding it
+ * whole: pod logs with follow=true (section 3.2).  write returns 0, or -1
+ * to stop the transfer (then BPG_EIO).  write is never called for an
+ * error answer, which maps to enum bpg_err like bpg_kube_request(); a
+ * transfer that fails after write was called returns BPG_EUPSTREAM or
+ * BPG_ETIMEOUT too, so callers that must know whether bytes went out keep
+ * count themselves.  Uses the handle's connection; at most
+ * BPG_KUBE_STREAM_MAX_MS.
+ */
+enum bpg_err bpg_kube_stream(struct bpg_kube *, const char *path,
+    int (*write)(void *ctx, const char *buf, size_t n), void *ctx,
+    struct bpg_errinfo *) BPG_WUR;
+
+/*
+ * Give another easy handle (a watch stream, which needs its own
+ * connection) the settings of bpg_kube_new(): bearer token, Accept,
+ * User-Agent "bpg", TLS 1.2+ verified against the cluster's CA, proxy,
+ * connect timeout, TCP keepalive, no signals.  It sets no URL, no write
+ * callback and no overall timeout.  *headers receives the header list,
+ * which curl uses until the handle is cleaned up; free it afterwards with
+ * bpg_kube_free_headers().  The cluster is borrowed.  BPG_ENOMEM,
+ * BPG_ECONFIG (CA not usable); nothing to free on error.
+ */
+enum bpg_err bpg_kube_setup_easy(CURL *curl, const struct bpg_cluster *,
+    struct curl_slist **headers, struct bpg_errinfo *) BPG_WUR;
+/* Wipe (the bearer token) and free a list from bpg_kube_setup_easy(). */
+void bpg_kube_free_headers(struct curl_slist *);
 
 #endif

@@ -32,5 +32,9 @@
 #define BPG_MAX_WORKERS 256
 /* Kubernetes response bodies the gateway buffers. */
 #define BPG_MAX_KUBE_BODY (32 * 1024 * 1024)
+/* Entries of a worker's status cache (bpg-reference quirk 30). */
+#define BPG_STATUS_CACHE_MAX 4096
+/* Database rows of gone CRs a list endpoint adds, newest first. */
+#define BPG_MAX_LIST_HISTORY 1000
 
 #endif

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -488,4 +489,210 @@ bpg_yaml_lines_free(struct bpg_yaml_lines *lines)
 		return;
 	free(lines->v);
 	free(lines);
+}
+
+/* ---- writing ------------------------------------------------------ */
+
+/* Deepest JSON the writer follows (Kubernetes objects are far shallower). */
+#define DUMP_MAX_DEPTH 64
+
+struct dump_buf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static int
+dump_write(void *arg, unsigned char *buf, size_t n)
+{
+	struct dump_buf *b = arg;
+	size_t ncap;
+	char *np;
+
+	if (b->len + n + 1 > b->cap) {
+		ncap = b->cap ? b->cap : 4096;
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		if ((np = realloc(b->p, ncap)) == NULL) {
+			b->oom = true;
+			return 0;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, buf, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 1;
+}
+
+/*
+ * Whether a string written as a plain scalar would read back as something
+ * else: null, a boolean or a number, in YAML 1.2's core schema (what
+ * bpg_yaml_load() resolves) or YAML 1.1 (yes/no/on/off, .inf, 0x..., which
+ * older readers resolve).  Such strings are written quoted.
+ */
+static bool
+plain_is_ambiguous(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"yes", "no", "on", "off", ".inf", "-.inf", "+.inf",
+		".nan",
+	};
+	char low[8];
+	size_t i;
+
+	if (is_null_text(s, n) || bool_text(s, n) >= 0 || is_int_text(s, n) ||
+	    is_float_text(s, n))
+		return true;
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o' ||
+	    s[1] == 'b'))
+		return true;
+	if (n < sizeof(low)) {
+		for (i = 0; i < n; i++)
+			low[i] = (s[i] >= 'A' && s[i] <= 'Z') ?
+			    (char)(s[i] + 32) : s[i];
+		low[n] = '\0';
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strcmp(low, words[i]) == 0)
+				return true;
+	}
+	return false;
+}
+
+static int
+emit_scalar(yaml_emitter_t *em, const char *s, size_t n, bool is_string)
+{
+	yaml_event_t ev;
+	bool quote = is_string && plain_is_ambiguous(s, n);
+
+	/* libyaml only reads the value; the cast drops const. */
+	if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
+	    (yaml_char_t *)(uintptr_t)s, (int)n, !quote, 1,
+	    quote ? YAML_SINGLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE))
+		return 0;
+	return yaml_emitter_emit(em, &ev);
+}
+
+static enum bpg_err
+emit_node(yaml_emitter_t *em, const json_t *v, int depth)
+{
+	yaml_event_t ev;
+	const char *key;
+	const json_t *item;
+	char num[64];
+	char *text;
+	size_t i;
+	int ok;
+	enum bpg_err e;
+
+	if (depth > DUMP_MAX_DEPTH)
+		return BPG_ETOOBIG;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_BLOCK_MAPPING_STYLE) || !yaml_emitter_emit(em, &ev))
+			return BPG_EIO;
+		json_object_foreach((json_t *)(uintptr_t)v, key, item) {
+			if (!emit_scalar(em, key, strlen(key), true))
+				return BPG_EIO;
+			if ((e = emit_node(em, item, depth + 1)) != BPG_OK)
+				return e;
+		}
+		if (!yaml_mapping_end_event_initialize(&ev) ||
+		    !yaml_emitter_emit(em, &ev))
+			return BPG_EIO;
+		return BPG_OK;
+	case JSON_ARRAY:
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+		    YAML_BLOCK_SEQUENCE_STYLE) || !yaml_emitter_emit(em, &ev))
+			return BPG_EIO;
+		json_array_foreach(v, i, item)
+			if ((e = emit_node(em, item, depth + 1)) != BPG_OK)
+				return e;
+		if (!yaml_sequence_end_event_initialize(&ev) ||
+		    !yaml_emitter_emit(em, &ev))
+			return BPG_EIO;
+		return BPG_OK;
+	case JSON_STRING:
+		ok = emit_scalar(em, json_string_value(v),
+		    json_string_length(v), true);
+		break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		ok = emit_scalar(em, num, strlen(num), false);
+		break;
+	case JSON_REAL:
+		/* jansson's text for a real always reads back as one. */
+		if ((text = json_dumps(v, JSON_ENCODE_ANY)) == NULL)
+			return BPG_ENOMEM;
+		ok = emit_scalar(em, text, strlen(text), false);
+		free(text);
+		break;
+	case JSON_TRUE:
+		ok = emit_scalar(em, "true", 4, false);
+		break;
+	case JSON_FALSE:
+		ok = emit_scalar(em, "false", 5, false);
+		break;
+	default:
+		ok = emit_scalar(em, "null", 4, false);
+		break;
+	}
+	return ok ? BPG_OK : BPG_EIO;
+}
+
+enum bpg_err
+bpg_yaml_dump(const json_t *doc, char **out, size_t *len)
+{
+	yaml_emitter_t em;
+	yaml_event_t ev;
+	struct dump_buf b = { NULL, 0, 0, false };
+	enum bpg_err e = BPG_EIO;
+
+	*out = NULL;
+	if (len != NULL)
+		*len = 0;
+	if (doc == NULL)
+		return BPG_EINVAL;
+	if (!yaml_emitter_initialize(&em))
+		return BPG_ENOMEM;
+	yaml_emitter_set_output(&em, dump_write, &b);
+	yaml_emitter_set_unicode(&em, 1);
+	yaml_emitter_set_indent(&em, 2);
+	/* No folding of long values. */
+	yaml_emitter_set_width(&em, -1);
+	yaml_emitter_set_break(&em, YAML_LN_BREAK);
+	if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ||
+	    !yaml_emitter_emit(&em, &ev))
+		goto out;
+	/* Implicit start and end: no "---" and no "...". */
+	if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) ||
+	    !yaml_emitter_emit(&em, &ev))
+		goto out;
+	if ((e = emit_node(&em, doc, 0)) != BPG_OK)
+		goto out;
+	e = BPG_EIO;
+	if (!yaml_document_end_event_initialize(&ev, 1) ||
+	    !yaml_emitter_emit(&em, &ev) ||
+	    !yaml_stream_end_event_initialize(&ev) ||
+	    !yaml_emitter_emit(&em, &ev) || !yaml_emitter_flush(&em))
+		goto out;
+	e = BPG_OK;
+out:
+	yaml_emitter_delete(&em);
+	if (e == BPG_OK && b.oom)
+		e = BPG_ENOMEM;
+	if (e == BPG_OK && b.p == NULL &&
+	    (b.p = strdup("")) == NULL)
+		e = BPG_ENOMEM;
+	if (e != BPG_OK) {
+		free(b.p);
+		return e;
+	}
+	*out = b.p;
+	if (len != NULL)
+		*len = b.len;
+	return BPG_OK;
 }

@@ -55,4 +55,16 @@ int bpg_yaml_line(const struct bpg_yaml_lines *lines, const json_t *node);
 /* NULL is a no-op. */
 void bpg_yaml_lines_free(struct bpg_yaml_lines *lines);
 
+/*
+ * Write doc as YAML text: block style, two-space indent, no "---" or
+ * "..." markers, no line folding, UTF-8 kept as is.  Strings that would
+ * read back as null, a boolean or a number are single-quoted; other
+ * quoting is libyaml's minimum.  Object members keep their order.  On
+ * success *out is a new NUL-terminated string the caller frees and *len
+ * (if len is not NULL) its length; it ends with a newline.  BPG_EINVAL
+ * for a NULL doc, BPG_ETOOBIG for nesting over 64 levels, BPG_ENOMEM,
+ * BPG_EIO if libyaml refuses an event (a string that is not UTF-8).
+ */
+enum bpg_err bpg_yaml_dump(const json_t *doc, char **out, size_t *len) BPG_WUR;
+
 #endif

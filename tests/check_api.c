@@ -13,6 +13,7 @@
 #include "bpg_api.h"
 #include "bpg_config.h"
 #include "bpg_limits.h"
+#include "bpg_ratelimit.h"
 
 static const char *config_yaml =
     "sparkClusters:\n"
@@ -221,6 +222,7 @@ static const struct route_case {
 	  "{\"sparkVersion\":\"3.1\",\"clusterId\":\"spark-cluster-a\"}", 400,
 	  "Cluster with id spark-cluster-a having Spark version 3.1 not found",
 	  "" },
+	/* ExceptionUtilsTest: the text is "<class>: <message>". */
 	{ "kubernetes unreachable", "POST", "/skatev2/spark", "alice",
 	  "{\"sparkVersion\":\"3.5.0\",\"mainClass\":\"x.Y\","
 	  "\"mainApplicationFile\":\"local:///x.jar\"}", 502,
@@ -296,6 +298,243 @@ START_TEST(test_too_large)
 }
 END_TEST
 
+/*
+ * Every endpoint that takes an ID refuses bad ones with a 400 before it
+ * talks to Kubernetes (quirk 4 fixed for status).
+ */
+static const struct {
+	const char *method, *tail;	/* path: /skatev2/spark/<id><tail> */
+} id_endpoints[] = {
+	{ "GET", "/status" },
+	{ "GET", "/spec" },
+	{ "GET", "/driver" },
+	{ "GET", "/describe" },
+	{ "DELETE", "" },
+};
+
+#define LONG_ID "c01-0123456789abcdef0123456789abcdef-" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+static const struct {
+	const char *name, *id, *text;
+} bad_ids[] = {
+	{ "dot dot", "..", "submissionId .. is invalid" },
+	{ "encoded dot dot slash", "..%2F..%2Fetc", "is invalid" },
+	{ "encoded NUL", "c01-0123456789abcdef0123456789abcdef%00",
+	  "Malformed request URI" },
+	{ "300 characters", LONG_ID, "submissionId is invalid" },
+	{ "unknown cluster", "zz-0123456789abcdef0123456789abcdef",
+	  "Cluster zz (in submissionId: zz-0123456789abcdef0123456789abcdef) "
+	  "not exists" },
+	{ "no dash", "c01", "submissionId c01 is invalid" },
+	{ "short hex", "c01-0123", "is invalid" },
+	{ "upper-case hex", "c01-0123456789ABCDEF0123456789ABCDEF",
+	  "is invalid" },
+	{ "control byte", "c01-%01", "is invalid" },
+};
+
+#define N_BAD_IDS (sizeof(bad_ids) / sizeof(bad_ids[0]))
+
+START_TEST(test_bad_ids)
+{
+	size_t e = (size_t)_i / N_BAD_IDS, b = (size_t)_i % N_BAD_IDS;
+	char uri[512];
+	struct memio r;
+
+	snprintf(uri, sizeof(uri), "/skatev2/spark/%s%s", bad_ids[b].id,
+	    id_endpoints[e].tail);
+	r = call(id_endpoints[e].method, uri, "alice", NULL);
+	ck_assert_msg(r.status == 400, "%s %s (%s): %d %s",
+	    id_endpoints[e].method, id_endpoints[e].tail, bad_ids[b].name,
+	    r.status, r.out);
+	ck_assert_msg(strstr(r.out, bad_ids[b].text) != NULL, "%s: %s",
+	    bad_ids[b].name, r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"code\":400"));
+	/* A long or odd ID is never echoed back whole. */
+	ck_assert_ptr_null(strstr(r.out, LONG_ID));
+	free(r.out);
+}
+END_TEST
+
+/* Section 1.11: Jackson's pretty printing, no user needed. */
+START_TEST(test_version)
+{
+	struct memio r = call("GET", "/skatev2/admin/version", NULL, NULL);
+	json_t *j;
+	const char *key;
+	json_t *v;
+	int i = 0;
+	static const char *const order[] = { "version", "gitCommit",
+		"buildTime" };
+
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.ctype, "application/json");
+	ck_assert_msg(strncmp(r.out, "{\n  \"version\" : \"", 17) == 0, "%s",
+	    r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, ",\n  \"gitCommit\" : \""));
+	ck_assert_ptr_nonnull(strstr(r.out, ",\n  \"buildTime\" : "));
+	ck_assert_msg(r.outlen > 2 && strcmp(r.out + r.outlen - 2, "}\n") == 0,
+	    "%s", r.out);
+	j = json_loads(r.out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	json_object_foreach(j, key, v) {
+		ck_assert_str_eq(key, order[i]);
+		i++;
+	}
+	ck_assert_int_eq(i, 3);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "version")),
+	    BPG_VERSION);
+	json_decref(j);
+	free(r.out);
+	/* Only GET. */
+	r = call("POST", "/skatev2/admin/version", NULL, "");
+	ck_assert_int_eq(r.status, 405);
+	free(r.out);
+}
+END_TEST
+
+START_TEST(test_openapi)
+{
+	static const char doc[] = "openapi: 3.0.3\ninfo:\n  title: BPG\n"
+	    "  version: '1.0'\npaths:\n  /spark:\n    post:\n      responses:\n"
+	    "        '200': {description: OK}\n";
+	struct bpg_errinfo ei;
+	struct memio r;
+	json_t *j;
+
+	/* Not given: like an unknown path. */
+	r = call("GET", "/skatev2/openapi.json", NULL, NULL);
+	ck_assert_int_eq(r.status, 404);
+	free(r.out);
+	ck_assert_int_eq(bpg_api_set_openapi(api, "- a list\n", 9, &ei),
+	    BPG_EINVAL);
+	ck_assert_int_eq(bpg_api_set_openapi(api, doc, strlen(doc), &ei),
+	    BPG_OK);
+	r = call("GET", "/skatev2/openapi.yaml", NULL, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.ctype, "application/yaml");
+	ck_assert_str_eq(r.out, doc);
+	free(r.out);
+	r = call("GET", "/skatev2/openapi.json", NULL, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.ctype, "application/json");
+	j = json_loads(r.out, 0, NULL);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j,
+	    "info"), "version")), "1.0");
+	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(
+	    json_object_get(json_object_get(j, "paths"), "/spark"), "post"),
+	    "responses"), "200"));
+	json_decref(j);
+	free(r.out);
+}
+END_TEST
+
+/* 429 texts of Appendix A, one bucket per endpoint. */
+static int
+count_429(const char *uri, int n, const char *text)
+{
+	struct memio r;
+	int got = 0, i;
+
+	for (i = 0; i < n; i++) {
+		r = call("GET", uri, "alice", NULL);
+		if (r.status == 429) {
+			got++;
+			ck_assert_msg(strstr(r.out, text) != NULL, "%s", r.out);
+			ck_assert_ptr_nonnull(strstr(r.out, "\"code\":429"));
+		} else
+			/* Kubernetes is unreachable: past the limiter. */
+			ck_assert_msg(r.status == 502, "%d %s", r.status, r.out);
+		free(r.out);
+	}
+	return got;
+}
+
+START_TEST(test_list_rate_limits)
+{
+	struct bpg_ratelimit *shared;
+	struct bpg_api *api2;
+	struct bpg_errinfo ei;
+	struct memio r;
+	int64_t t0 = bpg_ratelimit_now();
+	int limited;
+
+	/* The first 20 always pass; more within a second are refused. */
+	ck_assert_int_eq(count_429("/skatev2/spark/mySubmissions", 20,
+	    "Too many requests for mySubmissions endpoint (limit: 20 "
+	    "requests per second)"), 0);
+	limited = count_429("/skatev2/spark/mySubmissions", 40,
+	    "Too many requests for mySubmissions endpoint");
+	/* At most one token per 50 ms came back meanwhile. */
+	ck_assert_int_ge(limited, 40 - 1 - (int)((bpg_ratelimit_now() - t0) /
+	    50000000));
+	/* The other endpoint has its own bucket. */
+	ck_assert_int_eq(count_429("/skatev2/admin/submissions", 1,
+	    "Too many requests for submissions endpoint (limit: 20 requests "
+	    "per second)"), 0);
+
+	/* Two workers on shared buckets draw from one budget. */
+	ck_assert_int_eq(bpg_ratelimit_new_shared(20, 20, &shared, &ei),
+	    BPG_OK);
+	ck_assert_int_eq(bpg_api_new(cfg, &api2, &ei), BPG_OK);
+	bpg_api_set_ratelimit(api, shared);
+	bpg_api_set_ratelimit(api2, shared);
+	while (bpg_ratelimit_try(shared, BPG_RATELIMIT_SUBMISSIONS,
+	    bpg_ratelimit_now()))
+		;
+	r = call("GET", "/skatev2/admin/submissions", "alice", NULL);
+	ck_assert_int_eq(r.status, 429);
+	ck_assert_ptr_nonnull(strstr(r.out, "Too many requests for "
+	    "submissions endpoint (limit: 20 requests per second)"));
+	free(r.out);
+	bpg_api_set_ratelimit(api, NULL);
+	bpg_api_free(api2);
+	bpg_ratelimit_free(shared);
+}
+END_TEST
+
+/* Kubernetes unreachable: every read is a JSON 502, nothing streamed. */
+static const struct {
+	const char *method, *uri;
+} k8s_down[] = {
+	{ "GET", "/skatev2/spark/c01-0123456789abcdef0123456789abcdef/spec" },
+	{ "GET", "/skatev2/spark/c01-0123456789abcdef0123456789abcdef/driver" },
+	{ "GET",
+	  "/skatev2/spark/c01-0123456789abcdef0123456789abcdef/describe" },
+	{ "DELETE", "/skatev2/spark/c01-0123456789abcdef0123456789abcdef" },
+	{ "GET", "/skatev2/admin/submissions?name=x" },
+	{ "GET", "/skatev2/admin/submissions?a=1&name=" },
+};
+
+START_TEST(test_bad_name)
+{
+	struct memio r = call("GET", "/skatev2/admin/submissions?x=1&name=%zz",
+	    "alice", NULL);
+
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.out, "Malformed query parameter name"));
+	free(r.out);
+}
+END_TEST
+
+START_TEST(test_kube_down)
+{
+	struct memio r = call(k8s_down[_i].method, k8s_down[_i].uri, "alice",
+	    NULL);
+
+	ck_assert_msg(r.status == 502, "%s: %d %s", k8s_down[_i].uri,
+	    r.status, r.out);
+	ck_assert_str_eq(r.ctype, "application/json");
+	ck_assert_ptr_nonnull(strstr(r.out, "io.fabric8.kubernetes.client."
+	    "KubernetesClientException: Failure executing: "));
+	free(r.out);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -309,6 +548,14 @@ main(void)
 	tcase_add_loop_test(tc, test_routes, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_trusted_header);
 	tcase_add_test(tc, test_too_large);
+	tcase_add_loop_test(tc, test_bad_ids, 0, (int)(N_BAD_IDS *
+	    (sizeof(id_endpoints) / sizeof(id_endpoints[0]))));
+	tcase_add_test(tc, test_version);
+	tcase_add_test(tc, test_openapi);
+	tcase_add_test(tc, test_list_rate_limits);
+	tcase_add_test(tc, test_bad_name);
+	tcase_add_loop_test(tc, test_kube_down, 0,
+	    sizeof(k8s_down) / sizeof(k8s_down[0]));
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -9,6 +9,14 @@
  * DateTimeUtilsTest tables; and named tables of bad inputs with the error
  * code and text each gets.  Every CR built here is also checked to hold no
  * JSON null.
+ *
+ * Every CR built here is also checked against Kubernetes itself: the real
+ * CRD schema (shared/spec/sparkapplications-crd.yaml, through the stand-in's
+ * validator), the API server's label and annotation rules, the operator's
+ * webhook name rule and the pod name rule (the stand-in's implementations
+ * of them, tests/kubesim/util.c).  bpg_crd_check() must accept exactly the
+ * CRs those accept, and a named table of requests that build invalid CRs
+ * shows that it names the same field they do.
  */
 #include <libgen.h>
 #include <limits.h>
@@ -22,6 +30,7 @@
 
 #include "bpg_crd.h"
 #include "bpg_route.h"
+#include "kubesim.h"
 
 #define SUBMISSION_ID "c01-4f1d2b7e9a0c4d3e8b6a5f4e3d2c1b0a"
 #define MEM_MSG "(expected a number followed by a unit, e.g. \"2g\" or " \
@@ -268,6 +277,143 @@ at_str(json_t *v, const char *path)
 	return json_string_value(at(v, path));
 }
 
+/* ---- Kubernetes as the judge ----------------------------------------- */
+
+#define CHECK_PREFIX "Invalid SparkApplication: "
+
+/* The real CRD's schema, loaded once in main(). */
+static struct schema *crd_schema;
+
+static struct schema *
+load_crd_schema(void)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 64], err[256];
+	const char *shared = getenv("BPG_SHARED_DIR");
+	struct schema *sc;
+	ssize_t n;
+
+	/* ../shared beside the repository (make runs from its root). */
+	snprintf(path, sizeof(path),
+	    "../shared/spec/sparkapplications-crd.yaml");
+	if (access(path, R_OK) != 0 && shared != NULL)
+		snprintf(path, sizeof(path),
+		    "%s/spec/sparkapplications-crd.yaml", shared);
+	if (access(path, R_OK) != 0 &&
+	    (n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
+		exe[n] = '\0';
+		/* build/tests/check_crd -> ../shared of the repository */
+		snprintf(path, sizeof(path), "%s/../../../shared/spec/"
+		    "sparkapplications-crd.yaml", dirname(exe));
+	}
+	if ((sc = schema_load(path, err, sizeof(err))) == NULL)
+		fprintf(stderr, "check_crd: the CRD schema: %s (set "
+		    "BPG_SHARED_DIR)\n", err);
+	return sc;
+}
+
+/*
+ * Everything Kubernetes would say against cr, as StatusCauses (a new,
+ * tracked array; empty: it would take it): the CRD schema after pruning,
+ * as the API server applies it; the webhook's DNS-1035 name rule; the API
+ * server's ObjectMeta rules for metadata labels and annotations; the same
+ * rules where the operator copies labels and annotations onto the pods
+ * and the ingress; and the pod name rule for driver.podName.
+ */
+static json_t *
+kubernetes_causes(const json_t *cr)
+{
+	static const char *const pods[] = { "driver", "executor" };
+	json_t *copy, *causes = NULL, *all, *meta, *spec, *pod, *v;
+	char field[64];
+	enum bpg_err e;
+	int i;
+
+	ck_assert_msg(crd_schema != NULL, "no CRD schema");
+	all = jtrack(json_array());
+	copy = json_deep_copy(cr);
+	ck_assert_ptr_nonnull(copy);
+	e = schema_validate(crd_schema, copy, 1, &causes);
+	ck_assert(e == BPG_OK || e == BPG_EINVAL);
+	if (causes != NULL)
+		json_array_extend(all, causes);
+	json_decref(causes);
+	json_decref(copy);
+	meta = json_object_get(cr, "metadata");
+	v = json_object_get(meta, "name");
+	ck_assert_int_eq(ks_check_dns1035(all, "metadata.name",
+	    json_is_string(v) ? json_string_value(v) : ""), BPG_OK);
+	ck_assert_int_eq(ks_check_labels(all, "metadata.labels",
+	    json_object_get(meta, "labels")), BPG_OK);
+	ck_assert_int_eq(ks_check_annotations(all, "metadata.annotations",
+	    json_object_get(meta, "annotations")), BPG_OK);
+	spec = json_object_get(cr, "spec");
+	for (i = 0; i < 2; i++) {
+		pod = json_object_get(spec, pods[i]);
+		snprintf(field, sizeof(field), "spec.%s.labels", pods[i]);
+		ck_assert_int_eq(ks_check_labels(all, field,
+		    json_object_get(pod, "labels")), BPG_OK);
+		snprintf(field, sizeof(field), "spec.%s.annotations", pods[i]);
+		ck_assert_int_eq(ks_check_annotations(all, field,
+		    json_object_get(pod, "annotations")), BPG_OK);
+	}
+	v = json_object_get(json_object_get(spec, "driver"), "podName");
+	if (json_is_string(v))
+		ck_assert_int_eq(ks_check_subdomain(all, "spec.driver.podName",
+		    json_string_value(v)), BPG_OK);
+	ck_assert_int_eq(ks_check_annotations(all,
+	    "spec.sparkUIOptions.ingressAnnotations", json_object_get(
+	    json_object_get(spec, "sparkUIOptions"), "ingressAnnotations")),
+	    BPG_OK);
+	return all;
+}
+
+/* Does the check's message name the field of cause c (or one in it)? */
+static bool
+names_field(const char *msg, const json_t *c)
+{
+	const char *f = json_string_value(json_object_get(c, "field"));
+	size_t n = strlen(CHECK_PREFIX), fl;
+
+	if (f == NULL || strncmp(msg, CHECK_PREFIX, n) != 0)
+		return false;
+	fl = strlen(f);
+	return strncmp(msg + n, f, fl) == 0 && (msg[n + fl] == ':' ||
+	    msg[n + fl] == '[' || msg[n + fl] == '.');
+}
+
+/*
+ * bpg_crd_check() refuses cr exactly when Kubernetes would, and then names
+ * a field Kubernetes names.  Returns the check's code; *causes (may be
+ * NULL) gets Kubernetes' causes.
+ */
+static enum bpg_err
+agree(const json_t *cr, struct bpg_errinfo *ei, json_t **causes)
+{
+	json_t *all = kubernetes_causes(cr), *c;
+	enum bpg_err e;
+	bool named = false;
+	char *dump;
+	size_t i;
+
+	ei->msg[0] = '\0';
+	e = bpg_crd_check(cr, ei);
+	dump = json_dumps(all, JSON_COMPACT);
+	ck_assert_msg((e == BPG_OK) == (json_array_size(all) == 0),
+	    "bpg_crd_check: %s (%s); Kubernetes: %s", bpg_strerror(e), ei->msg,
+	    dump);
+	if (e != BPG_OK) {
+		ck_assert_int_eq(e, BPG_EINVAL);
+		json_array_foreach(all, i, c)
+			named = named || names_field(ei->msg, c);
+		ck_assert_msg(named, "bpg_crd_check names another field: %s; "
+		    "Kubernetes: %s", ei->msg, dump);
+	}
+	free(dump);
+	if (causes != NULL)
+		*causes = all;
+	return e;
+}
+
 /* ---- the SparkPi fixture of section 2.24, by hand --------------------- */
 
 struct fx {
@@ -278,6 +424,9 @@ struct fx {
 	struct bpg_submit_req req;
 	struct bpg_crd_ctx ctx;
 	struct bpg_zones *zones;
+	/* bpg_crd_check() of the last CR built (agreeing with Kubernetes) */
+	enum bpg_err check;
+	struct bpg_errinfo check_ei;
 };
 
 static void
@@ -388,23 +537,30 @@ fx_done(struct fx *f)
 	f->zones = NULL;
 }
 
-/* Build; on success the CR is tracked and checked for nulls. */
+/*
+ * Build; on success the CR is tracked, checked for nulls, and judged by
+ * bpg_crd_check() and Kubernetes, who must agree (f->check).
+ */
 static enum bpg_err
 build(struct fx *f, json_t **cr, struct bpg_errinfo *ei)
 {
 	enum bpg_err e;
 
 	ei->msg[0] = '\0';
+	f->check = BPG_OK;
+	f->check_ei.msg[0] = '\0';
 	e = bpg_crd_build(&f->cfg, &f->cl, &f->req, &f->ctx, f->zones, cr,
 	    ei);
 	if (e == BPG_OK) {
 		jtrack(*cr);
 		assert_no_nulls(*cr);
+		f->check = agree(*cr, &f->check_ei, NULL);
 	} else
 		ck_assert_ptr_null(*cr);
 	return e;
 }
 
+/* Built, and a CR Kubernetes takes. */
 static json_t *
 build_ok(struct fx *f)
 {
@@ -412,6 +568,23 @@ build_ok(struct fx *f)
 	json_t *cr;
 
 	ck_assert_msg(build(f, &cr, &ei) == BPG_OK, "build: %s", ei.msg);
+	ck_assert_msg(f->check == BPG_OK, "check: %s", f->check_ei.msg);
+	return cr;
+}
+
+/* Built, but a CR Kubernetes refuses: the check names field. */
+static json_t *
+build_refused(struct fx *f, const char *field)
+{
+	struct bpg_errinfo ei;
+	json_t *cr;
+	size_t n = strlen(CHECK_PREFIX);
+
+	ck_assert_msg(build(f, &cr, &ei) == BPG_OK, "build: %s", ei.msg);
+	ck_assert_msg(f->check == BPG_EINVAL, "check passed, want %s", field);
+	ck_assert_msg(strncmp(f->check_ei.msg, CHECK_PREFIX, n) == 0 &&
+	    strncmp(f->check_ei.msg + n, field, strlen(field)) == 0,
+	    "check says \"%s\", want %s", f->check_ei.msg, field);
 	return cr;
 }
 
@@ -473,6 +646,7 @@ START_TEST(test_golden_through_parsers)
 	    BPG_OK, "build: %s", ei.msg);
 	jtrack(cr);
 	assert_no_nulls(cr);
+	ck_assert_msg(agree(cr, &ei, NULL) == BPG_OK, "check: %s", ei.msg);
 	assert_same(cr, load_json("sparkpi-golden.json"), "SparkPi CR");
 
 	free(queue);
@@ -844,6 +1018,301 @@ START_TEST(test_bad_config)
 }
 END_TEST
 
+/* ---- requests that build CRs Kubernetes refuses ---------------------- */
+
+/*
+ * Each row builds (BPG would send it) and bpg_crd_check() refuses it,
+ * naming field; Kubernetes refuses the same CR, with a cause at judge:
+ * the CRD schema, the webhook's name rule (metadata.name), the API
+ * server's metadata rules (metadata.labels), or the rules the pods and
+ * the ingress get (spec.*.labels, spec.*.annotations, podName,
+ * ingressAnnotations).  build() also checks that the two agree.
+ */
+#define REQ_BASE "\"applicationName\":\"SparkPiDemo\",\"queue\":\"dev\"," \
+	"\"sparkVersion\":\"3.5.0\",\"mainClass\":" \
+	"\"org.apache.spark.examples.SparkPi\""
+#define REQ(x) "{" REQ_BASE ",\"mainApplicationFile\":\"local:///x.jar\"" x "}"
+#define NODE_AFF "\"affinity\":{\"nodeAffinity\":"
+#define TERMS "\"requiredDuringSchedulingIgnoredDuringExecution\":" \
+	"{\"nodeSelectorTerms\":"
+
+static const struct {
+	const char *name;
+	const char *request;		/* JSON */
+	double driver_cpu_ratio;	/* of queue dev; 0: 1.0 */
+	double executor_cpu_ratio;
+	const char *submission_id;	/* NULL: the fixture's */
+	const char *queue;		/* NULL: dev */
+	const char *ui_options;		/* the cluster's, JSON */
+	const char *field;
+	const char *judge;
+} refused_rows[] = {
+	{ "type_java_in_lower_case", REQ(",\"type\":\"java\""), 0, 0, NULL,
+	  NULL, NULL, "spec.type: Unsupported value: \"java\"", "spec.type" },
+	{ "type_unknown", REQ(",\"type\":\"Kotlin\",\"image\":\"my/img:1\""), 0,
+	  0, NULL, NULL, NULL, "spec.type: Unsupported value", "spec.type" },
+	{ "missing_mainApplicationFile", "{" REQ_BASE "}", 0, 0, NULL, NULL,
+	  NULL, "spec.mainApplicationFile: Required value",
+	  "spec.mainApplicationFile" },
+	{ "driver_cores_rounded_to_0_by_queue_ratio_0.1", REQ(""), 0.1, 0,
+	  NULL, NULL, NULL, "spec.driver.cores: Invalid value: 0: must be "
+	  "greater than or equal to 1", "spec.driver.cores" },
+	{ "executor_cores_rounded_to_0_by_queue_ratio_0.1", REQ(""), 0, 0.1,
+	  NULL, NULL, NULL, "spec.executor.cores: Invalid value: 0",
+	  "spec.executor.cores" },
+	{ "driver_label_value_with_space",
+	  REQ(",\"driver\":{\"labels\":{\"team\":\"data eng\"}}"), 0, 0, NULL,
+	  NULL, NULL, "spec.driver.labels[\"team\"]: Invalid value: "
+	  "\"data eng\"", "spec.driver.labels" },
+	{ "executor_label_key_with_two_slashes",
+	  REQ(",\"executor\":{\"labels\":{\"a.io/b/c\":\"x\"}}"), 0, 0, NULL,
+	  NULL, NULL, "spec.executor.labels[\"a.io/b/c\"]: Invalid key",
+	  "spec.executor.labels" },
+	{ "label_value_of_64_characters",
+	  REQ(",\"driver\":{\"labels\":{\"v\":\"a2345678901234567890123456789"
+	  "01234567890123456789012345678901234\"}}"), 0, 0, NULL, NULL, NULL,
+	  "spec.driver.labels[\"v\"]: Invalid value", "spec.driver.labels" },
+	{ "label_value_starting_with_dash",
+	  REQ(",\"driver\":{\"labels\":{\"v\":\"-x\"}}"), 0, 0, NULL, NULL,
+	  NULL, "spec.driver.labels[\"v\"]: Invalid value: \"-x\"",
+	  "spec.driver.labels" },
+	{ "label_value_unicode",
+	  REQ(",\"driver\":{\"labels\":{\"v\":\"caf\\u00e9\"}}"), 0, 0, NULL,
+	  NULL, NULL, "spec.driver.labels[\"v\"]: Invalid value: "
+	  "\"caf\\xc3\\xa9\"", "spec.driver.labels" },
+	{ "label_key_with_empty_prefix",
+	  REQ(",\"driver\":{\"labels\":{\"/name\":\"x\"}}"), 0, 0, NULL, NULL,
+	  NULL, "spec.driver.labels[\"/name\"]: Invalid key \"/name\": prefix "
+	  "part must be non-empty", "spec.driver.labels" },
+	{ "label_key_with_upper_case_prefix",
+	  REQ(",\"driver\":{\"labels\":{\"Example.com/x\":\"x\"}}"), 0, 0,
+	  NULL, NULL, NULL, "spec.driver.labels[\"Example.com/x\"]: Invalid "
+	  "key", "spec.driver.labels" },
+	{ "driver_annotation_key_with_space",
+	  REQ(",\"driver\":{\"annotations\":{\"bad key\":\"v\"}}"), 0, 0,
+	  NULL, NULL, NULL, "spec.driver.annotations[\"bad key\"]: Invalid "
+	  "key", "spec.driver.annotations" },
+	{ "executor_annotation_key_with_two_slashes",
+	  REQ(",\"executor\":{\"annotations\":{\"a/b/c\":\"v\"}}"), 0, 0,
+	  NULL, NULL, NULL, "spec.executor.annotations[\"a/b/c\"]: Invalid "
+	  "key", "spec.executor.annotations" },
+	{ "negative_maxRunningMillis_is_no_label_value",
+	  REQ(",\"sparkConf\":{\"bpg.maxRunningMillis\":\"-5\"}"), 0, 0, NULL,
+	  NULL, NULL, "metadata.labels[\"maxRunningMillis\"]: Invalid value: "
+	  "\"-5\"", "metadata.labels" },
+	{ "queue_label_over_63_characters", REQ(""), 0, 0, NULL,
+	  "dev.a234567890123456789012345678901234567890123456789012345678",
+	  NULL, "metadata.labels[\"queue\"]: Invalid value",
+	  "metadata.labels" },
+	{ "name_starting_with_a_digit", REQ(""), 0, 0,
+	  "1c01-4f1d2b7e9a0c4d3e8b6a5f4e3d2c1b0a", NULL, NULL,
+	  "metadata.name: Invalid value: \"1c01-", "metadata.name" },
+	{ "name_with_upper_case_suffix", REQ(""), 0, 0,
+	  "c01-4f1d2b7e9a0c4d3e8b6a5f4e3d2c1b0a-Nightly", NULL, NULL,
+	  "metadata.name: Invalid value", "metadata.name" },
+	{ "podName_with_underscore",
+	  REQ(",\"driver\":{\"podName\":\"my_driver\"}"), 0, 0, NULL, NULL,
+	  NULL, "spec.driver.podName: Invalid value: \"my_driver\"",
+	  "spec.driver.podName" },
+	{ "podName_in_upper_case", REQ(",\"driver\":{\"podName\":\"DRIVER\"}"),
+	  0, 0, NULL, NULL, NULL, "spec.driver.podName",
+	  "spec.driver.podName" },
+	{ "restartPolicy_type_unknown",
+	  REQ(",\"restartPolicy\":{\"type\":\"Sometimes\"}"), 0, 0, NULL, NULL,
+	  NULL, "spec.restartPolicy.type: Unsupported value: \"Sometimes\": "
+	  "supported values: \"Never\", \"Always\", \"OnFailure\"",
+	  "spec.restartPolicy.type" },
+	{ "pythonVersion_3.11", REQ(",\"pythonVersion\":\"3.11\""), 0, 0, NULL,
+	  NULL, NULL, "spec.pythonVersion: Unsupported value: \"3.11\"",
+	  "spec.pythonVersion" },
+	{ "volume_without_name",
+	  REQ(",\"volumes\":[{\"hostPath\":{\"path\":\"/a\"}}]"), 0, 0, NULL,
+	  NULL, NULL, "spec.volumes[0].name: Required value",
+	  "spec.volumes[0].name" },
+	{ "hostPath_without_path",
+	  REQ(",\"volumes\":[{\"name\":\"v\",\"hostPath\":{\"type\":"
+	  "\"Directory\"}}]"), 0, 0, NULL, NULL, NULL,
+	  "spec.volumes[0].hostPath.path: Required value",
+	  "spec.volumes[0].hostPath.path" },
+	{ "volumeMount_without_mountPath",
+	  REQ(",\"driver\":{\"volumeMounts\":[{\"name\":\"v\"}]}"), 0, 0,
+	  NULL, NULL, NULL, "spec.driver.volumeMounts[0].mountPath: Required "
+	  "value", "spec.driver.volumeMounts[0].mountPath" },
+	{ "env_without_name",
+	  REQ(",\"executor\":{\"env\":[{\"value\":\"x\"}]}"), 0, 0, NULL,
+	  NULL, NULL, "spec.executor.env[0].name: Required value",
+	  "spec.executor.env[0].name" },
+	{ "fieldRef_without_fieldPath",
+	  REQ(",\"driver\":{\"env\":[{\"name\":\"A\",\"valueFrom\":"
+	  "{\"fieldRef\":{}}}]}"), 0, 0, NULL, NULL, NULL,
+	  "spec.driver.env[0].valueFrom.fieldRef.fieldPath: Required value",
+	  "spec.driver.env[0].valueFrom.fieldRef.fieldPath" },
+	{ "matchExpression_without_operator",
+	  REQ(",\"driver\":{" NODE_AFF "{" TERMS "[{\"matchExpressions\":"
+	  "[{\"key\":\"k\"}]}]}}}}"), 0, 0, NULL, NULL, NULL,
+	  "spec.driver.affinity.nodeAffinity.requiredDuringSchedulingIgnored"
+	  "DuringExecution.nodeSelectorTerms[0].matchExpressions[0].operator: "
+	  "Required value", "spec.driver.affinity.nodeAffinity.requiredDuring"
+	  "SchedulingIgnoredDuringExecution.nodeSelectorTerms[0]."
+	  "matchExpressions[0].operator" },
+	{ "preferred_term_without_preference",
+	  REQ(",\"executor\":{" NODE_AFF "{\"preferredDuringSchedulingIgnored"
+	  "DuringExecution\":[{\"weight\":1}]}}}"), 0, 0, NULL, NULL, NULL,
+	  "spec.executor.affinity.nodeAffinity.preferredDuringScheduling"
+	  "IgnoredDuringExecution[0].preference: Required value",
+	  "spec.executor.affinity.nodeAffinity.preferredDuringScheduling"
+	  "IgnoredDuringExecution[0].preference" },
+	{ "required_term_without_nodeSelectorTerms",
+	  REQ(",\"driver\":{" NODE_AFF "{\"requiredDuringSchedulingIgnored"
+	  "DuringExecution\":{}}}}"), 0, 0, NULL, NULL, NULL,
+	  "spec.driver.affinity.nodeAffinity.requiredDuringSchedulingIgnored"
+	  "DuringExecution.nodeSelectorTerms: Required value",
+	  "spec.driver.affinity.nodeAffinity.requiredDuringSchedulingIgnored"
+	  "DuringExecution.nodeSelectorTerms" },
+	{ "ingressAnnotations_key_from_the_config", REQ(""), 0, 0, NULL, NULL,
+	  "{\"ingressAnnotations\":{\"bad key\":\"x\"}}",
+	  "spec.sparkUIOptions.ingressAnnotations[\"bad key\"]: Invalid key",
+	  "spec.sparkUIOptions.ingressAnnotations" },
+	{ "servicePort_over_int32_from_the_config", REQ(""), 0, 0, NULL, NULL,
+	  "{\"servicePort\":3000000000}", "spec.sparkUIOptions.servicePort: "
+	  "Invalid value: 3000000000: must be less than or equal to "
+	  "2147483647", "spec.sparkUIOptions.servicePort" },
+};
+
+START_TEST(test_refused)
+{
+	struct fx f;
+	struct bpg_submit_req req;
+	struct bpg_errinfo ei = { "" };
+	json_t *cr, *causes, *c;
+	const char *name = refused_rows[_i].name;
+	bool judged = false;
+	size_t i, n = strlen(CHECK_PREFIX);
+
+	sparkpi(&f);
+	ck_assert_msg(bpg_req_parse(refused_rows[_i].request,
+	    strlen(refused_rows[_i].request), BPG_REQ_JSON, &req, &ei) ==
+	    BPG_OK, "row %s: request: %s", name, ei.msg);
+	f.req = req;
+	if (refused_rows[_i].driver_cpu_ratio > 0)
+		f.q[1].driver_cpu_ratio = refused_rows[_i].driver_cpu_ratio;
+	if (refused_rows[_i].executor_cpu_ratio > 0)
+		f.q[1].executor_cpu_ratio = refused_rows[_i].executor_cpu_ratio;
+	if (refused_rows[_i].submission_id != NULL)
+		f.ctx.submission_id = refused_rows[_i].submission_id;
+	if (refused_rows[_i].queue != NULL)
+		f.ctx.queue = refused_rows[_i].queue;
+	if (refused_rows[_i].ui_options != NULL)
+		f.cl.spark_ui_options = J(refused_rows[_i].ui_options);
+	/* Built as BPG builds it; build() checks that the check and
+	 * Kubernetes agree, field included. */
+	ck_assert_msg(build(&f, &cr, &ei) == BPG_OK, "row %s: build: %s",
+	    name, ei.msg);
+	ck_assert_msg(f.check == BPG_EINVAL, "row %s: not refused", name);
+	ck_assert_msg(strncmp(f.check_ei.msg, CHECK_PREFIX, n) == 0 &&
+	    strncmp(f.check_ei.msg + n, refused_rows[_i].field,
+	    strlen(refused_rows[_i].field)) == 0, "row %s: check says \"%s\"",
+	    name, f.check_ei.msg);
+	causes = kubernetes_causes(cr);
+	json_array_foreach(causes, i, c)
+		judged = judged || strcmp(json_string_value(json_object_get(c,
+		    "field")), refused_rows[_i].judge) == 0;
+	ck_assert_msg(judged, "row %s: Kubernetes has no cause at %s", name,
+	    refused_rows[_i].judge);
+	bpg_req_reset(&req);
+	fx_done(&f);
+}
+END_TEST
+
+/* The check's own rules on hand-made objects (what no build gives). */
+static const struct {
+	const char *name;
+	const char *cr;
+	const char *msg;
+} check_rows[] = {
+	{ "not_an_object", "[]", "Invalid SparkApplication: Invalid value: "
+	  "must be an object" },
+	{ "wrong_apiVersion", "{\"apiVersion\":\"v1\",\"kind\":"
+	  "\"SparkApplication\"}", "Invalid SparkApplication: apiVersion: "
+	  "Unsupported value: must be \"sparkoperator.k8s.io/v1beta2\"" },
+	{ "no_metadata", "{\"apiVersion\":\"sparkoperator.k8s.io/v1beta2\","
+	  "\"kind\":\"SparkApplication\"}", "Invalid SparkApplication: "
+	  "metadata: Required value" },
+	{ "name_not_a_string", "{\"apiVersion\":\"sparkoperator.k8s.io/"
+	  "v1beta2\",\"kind\":\"SparkApplication\",\"metadata\":{\"name\":"
+	  "5}}", "Invalid SparkApplication: metadata.name: Invalid value: "
+	  "must be a string" },
+	{ "no_spec", "{\"apiVersion\":\"sparkoperator.k8s.io/v1beta2\","
+	  "\"kind\":\"SparkApplication\",\"metadata\":{\"name\":\"a\"}}",
+	  "Invalid SparkApplication: spec: Required value" },
+	{ "mode_unknown", "{\"apiVersion\":\"sparkoperator.k8s.io/v1beta2\","
+	  "\"kind\":\"SparkApplication\",\"metadata\":{\"name\":\"a\"},"
+	  "\"spec\":{\"type\":\"Java\",\"sparkVersion\":\"3\","
+	  "\"mainApplicationFile\":\"x\",\"mode\":\"local\",\"driver\":{},"
+	  "\"executor\":{}}}", "Invalid SparkApplication: spec.mode: "
+	  "Unsupported value: \"local\": supported values: \"cluster\", "
+	  "\"client\"" },
+	{ "instances_0", "{\"apiVersion\":\"sparkoperator.k8s.io/v1beta2\","
+	  "\"kind\":\"SparkApplication\",\"metadata\":{\"name\":\"a\"},"
+	  "\"spec\":{\"type\":\"Java\",\"sparkVersion\":\"3\","
+	  "\"mainApplicationFile\":\"x\",\"driver\":{},\"executor\":"
+	  "{\"instances\":0}}}", "Invalid SparkApplication: "
+	  "spec.executor.instances: Invalid value: 0: must be greater than or "
+	  "equal to 1" },
+	{ "retries_negative", "{\"apiVersion\":\"sparkoperator.k8s.io/"
+	  "v1beta2\",\"kind\":\"SparkApplication\",\"metadata\":{\"name\":"
+	  "\"a\"},\"spec\":{\"type\":\"Java\",\"sparkVersion\":\"3\","
+	  "\"mainApplicationFile\":\"x\",\"driver\":{},\"executor\":{},"
+	  "\"restartPolicy\":{\"onFailureRetries\":-1}}}",
+	  "Invalid SparkApplication: spec.restartPolicy.onFailureRetries: "
+	  "Invalid value: -1: must be greater than or equal to 0" },
+	{ "annotations_over_256KiB", NULL, "Invalid SparkApplication: "
+	  "metadata.annotations: Too long: must have at most 262144 bytes" },
+	{ "minimal_valid", "{\"apiVersion\":\"sparkoperator.k8s.io/v1beta2\","
+	  "\"kind\":\"SparkApplication\",\"metadata\":{\"name\":\"a\"},"
+	  "\"spec\":{\"type\":\"R\",\"sparkVersion\":\"3\","
+	  "\"mainApplicationFile\":\"\",\"driver\":{},\"executor\":{}}}",
+	  NULL },
+};
+
+START_TEST(test_check_rules)
+{
+	struct bpg_errinfo ei = { "" };
+	json_t *cr;
+	char *big;
+	enum bpg_err e;
+
+	if (check_rows[_i].cr != NULL)
+		cr = J(check_rows[_i].cr);
+	else {
+		/* Two annotations of 128 KiB and a bit. */
+		big = track(malloc(131073));
+		memset(big, 'v', 131072);
+		big[131072] = '\0';
+		cr = J("{\"apiVersion\":\"sparkoperator.k8s.io/v1beta2\","
+		    "\"kind\":\"SparkApplication\",\"metadata\":{\"name\":"
+		    "\"a\",\"annotations\":{}}}");
+		json_object_set_new(at(cr, "metadata.annotations"), "a",
+		    json_string(big));
+		json_object_set_new(at(cr, "metadata.annotations"), "b",
+		    json_string(big));
+	}
+	e = bpg_crd_check(cr, &ei);
+	if (check_rows[_i].msg == NULL) {
+		ck_assert_msg(e == BPG_OK, "row %s: %s", check_rows[_i].name,
+		    ei.msg);
+		ck_assert_msg(agree(cr, &ei, NULL) == BPG_OK, "row %s",
+		    check_rows[_i].name);
+		return;
+	}
+	ck_assert_msg(e == BPG_EINVAL, "row %s: passed", check_rows[_i].name);
+	ck_assert_msg(strcmp(ei.msg, check_rows[_i].msg) == 0, "row %s: got "
+	    "\"%s\"", check_rows[_i].name, ei.msg);
+	if (json_is_object(at(cr, "spec")))
+		ck_assert_int_eq(agree(cr, &ei, NULL), BPG_EINVAL);
+}
+END_TEST
+
 /* ---- accepted values: cores, coreLimit, memory ----------------------- */
 
 static const struct {
@@ -855,27 +1324,32 @@ static const struct {
 	int64_t want_cores;
 	const char *want_limit;
 	const char *want_memory;
+	const char *refused;	/* the field bpg_crd_check() names, or NULL */
 } val_rows[] = {
-	{ "defaults", 1, NULL, "2g", 1.0, 1.0, 1, "1000.0m", "2g" },
-	{ "two_cores", 2, NULL, "2g", 1.0, 1.0, 2, "2000.0m", "2g" },
-	{ "fraction_truncated", 1, NULL, "2.5g", 1.0, 1.0, 1, "1000.0m", "2g" },
-	{ "gi_unit_kept", 1, NULL, "2Gi", 1.0, 1.0, 1, "1000.0m", "2Gi" },
-	{ "megabytes", 1, NULL, "512m", 1.0, 1.0, 1, "1000.0m", "512m" },
+	{ "defaults", 1, NULL, "2g", 1.0, 1.0, 1, "1000.0m", "2g", NULL },
+	{ "two_cores", 2, NULL, "2g", 1.0, 1.0, 2, "2000.0m", "2g", NULL },
+	{ "fraction_truncated", 1, NULL, "2.5g", 1.0, 1.0, 1, "1000.0m", "2g",
+	  NULL },
+	{ "gi_unit_kept", 1, NULL, "2Gi", 1.0, 1.0, 1, "1000.0m", "2Gi", NULL },
+	{ "megabytes", 1, NULL, "512m", 1.0, 1.0, 1, "1000.0m", "512m", NULL },
 	{ "unknown_unit_kept_as_bpg", 1, NULL, "1.5x", 1.0, 1.0, 1, "1000.0m",
-	  "1x" },
-	{ "leading_dot", 1, NULL, ".5g", 1.0, 1.0, 1, "1000.0m", "0g" },
-	{ "trailing_dot", 1, NULL, "1.g", 1.0, 1.0, 1, "1000.0m", "1g" },
+	  "1x", NULL },
+	{ "leading_dot", 1, NULL, ".5g", 1.0, 1.0, 1, "1000.0m", "0g", NULL },
+	{ "trailing_dot", 1, NULL, "1.g", 1.0, 1.0, 1, "1000.0m", "1g", NULL },
 	{ "ratio_applied_twice", 2, NULL, "2g", 1.25, 1.0, 3, "3750.0m",
-	  "2g" },
+	  "2g", NULL },
 	{ "ratio_float_error_as_java", 3, NULL, "3g", 1.1, 1.1, 3, "3301.0m",
-	  "4g" },
-	{ "mem_ratio", 1, NULL, "2g", 1.0, 1.5, 1, "1000.0m", "3g" },
-	{ "user_core_limit", 2, "2", "2g", 1.25, 1.0, 3, "3", "2g" },
-	{ "user_core_limit_plus", 1, "+2", "2g", 1.0, 1.0, 1, "2", "2g" },
-	{ "round_half_up", 1, NULL, "1g", 0.5, 1.0, 1, "500.0m", "1g" },
-	{ "round_down_to_zero", 1, NULL, "1g", 0.4, 1.0, 0, "0.0m", "1g" },
+	  "4g", NULL },
+	{ "mem_ratio", 1, NULL, "2g", 1.0, 1.5, 1, "1000.0m", "3g", NULL },
+	{ "user_core_limit", 2, "2", "2g", 1.25, 1.0, 3, "3", "2g", NULL },
+	{ "user_core_limit_plus", 1, "+2", "2g", 1.0, 1.0, 1, "2", "2g", NULL },
+	{ "round_half_up", 1, NULL, "1g", 0.5, 1.0, 1, "500.0m", "1g", NULL },
+	/* Built as BPG does, then refused before anything is written:
+	 * the CRD's minimum is 1. */
+	{ "round_down_to_zero", 1, NULL, "1g", 0.4, 1.0, 0, "0.0m", "1g",
+	  "spec.driver.cores" },
 	{ "empty_core_limit_is_default", 1, "", "1g", 1.0, 1.0, 1, "1000.0m",
-	  "1g" },
+	  "1g", NULL },
 };
 
 START_TEST(test_values)
@@ -895,7 +1369,8 @@ START_TEST(test_values)
 	f.req.driver.core_limit = f.req.executor.core_limit =
 	    S(val_rows[_i].core_limit);
 	f.req.driver.memory = f.req.executor.memory = S(val_rows[_i].memory);
-	cr = build_ok(&f);
+	cr = val_rows[_i].refused != NULL ? build_refused(&f,
+	    val_rows[_i].refused) : build_ok(&f);
 	for (p = 0; p < 2; p++) {
 		snprintf(path, sizeof(path), "%s.cores", pods[p]);
 		ck_assert_msg(json_integer_value(at(cr, path)) ==
@@ -1153,11 +1628,13 @@ START_TEST(test_other_spec_fields)
 	ck_assert_str_eq(at_str(cr, "metadata.labels.applicationName"), "");
 	ck_assert_ptr_null(json_object_get(at(cr, "spec.sparkConf"),
 	    "spark.app.name"));
-	/* The type is free text; images match it in any case. */
+	/* The type is copied as given; images match it in any case; the
+	 * CRD's enum is case-sensitive, so the check refuses "scala". */
 	f.req.type = S("scala");
-	cr = build_ok(&f);
+	cr = build_refused(&f, "spec.type: Unsupported value: \"scala\"");
 	ck_assert_str_eq(at_str(cr, "spec.type"), "scala");
 	ck_assert_str_eq(at_str(cr, "spec.image"), "apache/spark:3.5.0");
+	f.req.type = S("Scala");
 	/* No applicationName at all: no label. */
 	f.req.application_name = NULL;
 	cr = build_ok(&f);
@@ -1181,10 +1658,15 @@ START_TEST(test_other_spec_fields)
 	    "86400000");
 	ck_assert_str_eq(json_string_value(json_object_get(at(cr,
 	    "spec.sparkConf"), "bpg.maxRunningMillis")), "86400000");
-	/* Negative values pass, as in BPG. */
+	/* Negative values pass BPG's checks, but "-1" is no label value:
+	 * the API server would refuse it, so the check does. */
 	f.req.spark_conf = J("{\"bpg.maxRunningMillis\":\"-1\"}");
-	cr = build_ok(&f);
+	cr = build_refused(&f,
+	    "metadata.labels[\"maxRunningMillis\"]: Invalid value: \"-1\"");
 	ck_assert_str_eq(at_str(cr, "metadata.labels.maxRunningMillis"), "-1");
+	f.req.spark_conf = J("{\"bpg.maxRunningMillis\":\"0\"}");
+	cr = build_ok(&f);
+	ck_assert_str_eq(at_str(cr, "metadata.labels.maxRunningMillis"), "0");
 	fx_done(&f);
 }
 END_TEST
@@ -1240,6 +1722,7 @@ conf_fixture(struct fx *f)
 	f->cl.id = S("c01");
 }
 
+/* ApplicationSubmissionHelperTest.getSparkConf_nullDefaultSparkConf */
 START_TEST(test_get_spark_conf_null_default)
 {
 	struct fx f;
@@ -1271,6 +1754,7 @@ START_TEST(test_get_spark_conf_null_default)
 }
 END_TEST
 
+/* ApplicationSubmissionHelperTest.getSparkConf_emptyDefaultSparkConf */
 START_TEST(test_get_spark_conf_empty_default)
 {
 	struct fx f;
@@ -1296,6 +1780,7 @@ START_TEST(test_get_spark_conf_empty_default)
 }
 END_TEST
 
+/* ApplicationSubmissionHelperTest.getSparkConf_nonEmptyDefaultSparkConf */
 START_TEST(test_get_spark_conf_non_empty_default)
 {
 	struct fx f;
@@ -1341,6 +1826,7 @@ START_TEST(test_get_spark_conf_non_empty_default)
 }
 END_TEST
 
+/* ApplicationSubmissionHelperTest.getSparkConf_nonEmptyFixedSparkConf */
 START_TEST(test_get_spark_conf_fixed)
 {
 	struct fx f;
@@ -1427,7 +1913,52 @@ START_TEST(test_spark_conf_nulls)
 }
 END_TEST
 
-/* ---- getVolumes ------------------------------------------------------- */
+/*
+ * SparkPodSpecTest: a pod spec with only dnsConfig serialises exactly as
+ * {"dnsConfig":{"options":[{"name":"ndots","value":"1"}]}} and reads back
+ * the same; it is also the executor's dnsConfig in the CR.
+ */
+START_TEST(test_spark_pod_spec_dns_config)
+{
+	static const char pod[] = "{\"dnsConfig\":{\"options\":[{\"name\":"
+	    "\"ndots\",\"value\":\"1\"}]}}";
+	struct bpg_submit_req req, again;
+	struct bpg_errinfo ei = { "" };
+	char body[256], *dump;
+	json_t *san;
+	struct fx f;
+	json_t *cr;
+
+	snprintf(body, sizeof(body), "{\"executor\":%s}", pod);
+	ck_assert_int_eq(bpg_req_parse(body, strlen(body), BPG_REQ_JSON, &req,
+	    &ei), BPG_OK);
+	san = jtrack(bpg_req_sanitized(&req));
+	dump = track(json_dumps(json_object_get(san, "executor"),
+	    JSON_COMPACT | JSON_PRESERVE_ORDER));
+	ck_assert_str_eq(dump, pod);
+	/* It reads back as the executor of a request. */
+	snprintf(body, sizeof(body), "{\"executor\":%s}", dump);
+	ck_assert_int_eq(bpg_req_parse(body, strlen(body), BPG_REQ_JSON,
+	    &again, &ei), BPG_OK);
+	ck_assert(json_equal(again.executor.dns_config,
+	    req.executor.dns_config));
+	bpg_req_reset(&again);
+
+	sparkpi(&f);
+	f.req.executor.dns_config = req.executor.dns_config;
+	cr = build_ok(&f);
+	ck_assert_ptr_nonnull(dump = json_dumps(at(cr, "spec.executor"
+	    ".dnsConfig"), JSON_COMPACT | JSON_PRESERVE_ORDER));
+	ck_assert_str_eq(dump, "{\"options\":[{\"name\":\"ndots\",\"value\":"
+	    "\"1\"}]}");
+	free(dump);
+	f.req.executor.dns_config = NULL;
+	bpg_req_reset(&req);
+	fx_done(&f);
+}
+END_TEST
+
+/* ---- ApplicationSubmissionHelperTest.getVolumes ---------------------- */
 
 START_TEST(test_get_volumes)
 {
@@ -1896,6 +2427,8 @@ crd_suite(void)
 	tcase_add_test(tc, test_cluster_volumes_and_mounts);
 	tcase_add_test(tc, test_other_spec_fields);
 	tcase_add_test(tc, test_spot_instances);
+	tcase_add_loop_test(tc, test_refused, 0, NROWS(refused_rows));
+	tcase_add_loop_test(tc, test_check_rules, 0, NROWS(check_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");
@@ -1906,6 +2439,7 @@ crd_suite(void)
 	tcase_add_test(tc, test_get_spark_conf_fixed);
 	tcase_add_loop_test(tc, test_ranger_gate, 0, NROWS(ranger_rows));
 	tcase_add_test(tc, test_spark_conf_nulls);
+	tcase_add_test(tc, test_spark_pod_spec_dns_config);
 	tcase_add_test(tc, test_get_volumes);
 	tcase_add_test(tc, test_populate_env);
 	tcase_add_test(tc, test_copy_env);
@@ -1929,11 +2463,16 @@ crd_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(crd_suite());
+	SRunner *sr;
 	int failed;
 
+	/* Before the tests fork: each one inherits it. */
+	if ((crd_schema = load_crd_schema()) == NULL)
+		return EXIT_FAILURE;
+	sr = srunner_create(crd_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
+	schema_free(crd_schema);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -253,6 +253,7 @@ END_TEST
  * dbName
  */
 
+/* LogDaoTest.verifyDBName: "dummy" is OK; "" and "dummy." fail. */
 static const struct {
 	const char *name;
 	int ok;
@@ -575,10 +576,12 @@ index_count(struct ctx *c)
 	    c->schema);
 }
 
+/* Also DBConnectionTest: a connection opens (and migrates) and closes. */
 START_TEST(test_migrate_fresh)
 {
 	static const char *const idx[] = {
-	    "PRIMARY", "bpg_app_id", "bpg_user_created", "bpg_created"};
+	    "PRIMARY", "bpg_app_id", "bpg_user_created", "bpg_created",
+	    "bpg_app_name"};
 	struct ctx c;
 	struct bpg_db *db, *db2;
 	unsigned long id;
@@ -619,7 +622,7 @@ START_TEST(test_migrate_fresh)
 				  "TABLE_SCHEMA = '%s' AND INDEX_NAME = '%s'",
 				  c.schema, idx[i]) > 0,
 		    "index %s missing", idx[i]);
-	ck_assert_int_eq(index_count(&c), 4);
+	ck_assert_int_eq(index_count(&c), 5);
 	/* (`user`, created_time), in that order. */
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT SEQ_IN_INDEX FROM "
@@ -639,7 +642,7 @@ START_TEST(test_migrate_fresh)
 	ctx_connect(db2);
 	ck_assert_uint_ne(bpg_db_connection_id(db2), id);
 	ck_assert_int_eq(column_count(&c, "application_submission"), 20);
-	ck_assert_int_eq(index_count(&c), 4);
+	ck_assert_int_eq(index_count(&c), 5);
 	bpg_db_free(db2);
 	bpg_db_free(db);
 	ctx_close(&c);
@@ -790,7 +793,7 @@ START_TEST(test_migrate_concurrent)
 		    "worker %d failed to migrate", i);
 	}
 	ck_assert_int_eq(column_count(&c, "application_submission"), 20);
-	ck_assert_int_eq(index_count(&c), 4);
+	ck_assert_int_eq(index_count(&c), 5);
 	ctx_close(&c);
 }
 END_TEST
@@ -866,6 +869,159 @@ START_TEST(test_insert_read)
 	sub.user = "ok";
 	insert(db, &sub);
 
+	bpg_db_free(db);
+	ctx_close(&c);
+}
+END_TEST
+
+/* The index the plan of a history query reads (EXPLAIN's key), or "". */
+static void
+plan_key(struct ctx *c, const char *where, int limit, char *key, size_t len)
+{
+	char sql[1024];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	MYSQL_FIELD *f;
+	unsigned int i, n;
+
+	snprintf(sql, sizeof(sql), "EXPLAIN SELECT submission_id, status "
+	    "FROM `%s`.application_submission %s ORDER BY created_time DESC "
+	    "LIMIT %d", c->schema, where, limit);
+	if (mysql_query(c->admin, sql) != 0 ||
+	    (res = mysql_store_result(c->admin)) == NULL)
+		ck_abort_msg("%s: %s", sql, mysql_error(c->admin));
+	key[0] = '\0';
+	n = mysql_num_fields(res);
+	f = mysql_fetch_fields(res);
+	if ((row = mysql_fetch_row(res)) != NULL)
+		for (i = 0; i < n; i++)
+			if (strcmp(f[i].name, "key") == 0 && row[i] != NULL)
+				snprintf(key, len, "%s", row[i]);
+	mysql_free_result(res);
+}
+
+START_TEST(test_history)
+{
+	struct ctx c;
+	struct bpg_db *db;
+	struct bpg_db_submission sub;
+	struct bpg_errinfo ei = {""};
+	char id[64], key[128];
+	json_t *rows = NULL, *r0, *req;
+	int i;
+
+	ctx_open(&c, "hist");
+	db = ctx_db(&c);
+	memset(&sub, 0, sizeof(sub));
+	sub.spark_version = "3.5.0";
+	/* Enough rows that the indexes are worth reading. */
+	for (i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "c01-%032d", i);
+		sub.submission_id = id;
+		sub.user = i % 3 == 0 ? "alice" : "bob";
+		sub.app_name = i % 2 == 0 ? "Pi" : "Other";
+		sub.queue = "dev";
+		sub.request_body = i == 3 ? "not json" :
+		    "{\"applicationName\":\"Pi\",\"driver\":{\"cores\":2,"
+		    "\"memory\":\"2g\",\"labels\":{\"dag_name\":\"d1\"}},"
+		    "\"executor\":{\"instances\":3},\"arguments\":[\"1\",\"2\"]}";
+		insert(db, &sub);
+	}
+	/* Distinct creation times: row i is i seconds old. */
+	admin_exec(&c, "UPDATE `%s`.application_submission SET created_time "
+	    "= FROM_UNIXTIME(1700000000 - CAST(SUBSTRING(submission_id, 5) "
+	    "AS UNSIGNED))", c.schema);
+	admin_exec(&c, "UPDATE `%s`.application_submission SET status = "
+	    "'COMPLETED', app_id = 'spark-0', finished_time = "
+	    "FROM_UNIXTIME(1700000100) WHERE submission_id = 'c01-%032d'",
+	    c.schema, 0);
+	/* ANALYZE answers with a result set, which must be read. */
+	snprintf(key, sizeof(key), "ANALYZE TABLE `%s`.application_submission",
+	    c.schema);
+	ck_assert_int_eq(mysql_query(c.admin, key), 0);
+	mysql_free_result(mysql_store_result(c.admin));
+
+	/* One user's, newest first, limited. */
+	ck_assert_msg(bpg_db_history(db, "alice", NULL, 5, &rows, &ei) ==
+	    BPG_OK, "%s", ei.msg);
+	ck_assert_uint_eq(json_array_size(rows), 5);
+	r0 = json_array_get(rows, 0);
+	snprintf(id, sizeof(id), "c01-%032d", 0);
+	ck_col_str(r0, "submission_id", id);
+	ck_col_str(r0, "user", "alice");
+	ck_col_str(r0, "status", "COMPLETED");
+	ck_col_str(r0, "app_id", "spark-0");
+	ck_col_str(r0, "queue", "dev");
+	ck_col_str(r0, "app_name", "Pi");
+	ck_col_str(r0, "spark_version", "3.5.0");
+	ck_col_null(r0, "dag_name");
+	ck_col_null(r0, "error_message");
+	ck_assert_int_eq(json_integer_value(json_object_get(r0,
+	    "created_time")), 1700000000000LL);
+	ck_assert_int_eq(json_integer_value(json_object_get(r0,
+	    "finished_time")), 1700000100000LL);
+	req = json_object_get(r0, "request");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+	    req, "driver"), "cores")), 2);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+	    req, "driver"), "memory")), "2g");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(
+	    json_object_get(req, "driver"), "labels"), "dag_name")), "d1");
+	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+	    req, "executor"), "instances")), 3);
+	ck_assert_ptr_null(json_object_get(json_object_get(req, "executor"),
+	    "memory"));
+	ck_assert_uint_eq(json_array_size(json_object_get(req, "arguments")),
+	    2);
+	/* A request_body that is not JSON leaves the row readable. */
+	r0 = json_array_get(rows, 1);
+	snprintf(id, sizeof(id), "c01-%032d", 3);
+	ck_col_str(r0, "submission_id", id);
+	ck_assert_uint_eq(json_object_size(json_object_get(r0, "request")), 0);
+	ck_col_null(r0, "finished_time");
+	json_decref(rows);
+
+	/* By name, and everyone's. */
+	ck_assert_int_eq(bpg_db_history(db, NULL, "Other", 1000, &rows, &ei),
+	    BPG_OK);
+	ck_assert_uint_eq(json_array_size(rows), 150);
+	json_decref(rows);
+	ck_assert_int_eq(bpg_db_history(db, NULL, NULL, 1000, &rows, &ei),
+	    BPG_OK);
+	ck_assert_uint_eq(json_array_size(rows), 300);
+	json_decref(rows);
+	ck_assert_int_eq(bpg_db_history(db, "nobody", NULL, 10, &rows, &ei),
+	    BPG_OK);
+	ck_assert_uint_eq(json_array_size(rows), 0);
+	json_decref(rows);
+
+	/*
+	 * The plans read the indexes the migration made, once the table is
+	 * big enough for an index to beat a scan (MariaDB's seq engine).
+	 */
+	admin_exec(&c, "INSERT INTO `%s`.application_submission "
+	    "(submission_id, `user`, app_name, created_time) SELECT "
+	    "CONCAT('c02-', seq), CONCAT('u', seq %% 50), CONCAT('n', seq %% 50), "
+	    "FROM_UNIXTIME(1600000000 + seq) FROM `%s`.seq_1_to_20000",
+	    c.schema, c.schema);
+	snprintf(key, sizeof(key), "ANALYZE TABLE `%s`.application_submission",
+	    c.schema);
+	ck_assert_int_eq(mysql_query(c.admin, key), 0);
+	mysql_free_result(mysql_store_result(c.admin));
+	plan_key(&c, "WHERE `user` = 'alice'", 1000, key, sizeof(key));
+	ck_assert_str_eq(key, "bpg_user_created");
+	plan_key(&c, "WHERE app_name = 'Rare'", 1000, key, sizeof(key));
+	ck_assert_str_eq(key, "bpg_app_name");
+	plan_key(&c, "", 10, key, sizeof(key));
+	ck_assert_str_eq(key, "bpg_created");
+
+	/* Bad calls. */
+	ck_assert_int_eq(bpg_db_history(db, "a", "b", 10, &rows, &ei),
+	    BPG_EINVAL);
+	ck_assert_int_eq(bpg_db_history(db, NULL, NULL, 0, &rows, &ei),
+	    BPG_EINVAL);
+	ck_assert_int_eq(bpg_db_history(db, NULL, NULL,
+	    BPG_DB_MAX_HISTORY + 1, &rows, &ei), BPG_EINVAL);
 	bpg_db_free(db);
 	ctx_close(&c);
 }
@@ -1404,6 +1560,7 @@ db_suite(void)
 	tcase_add_test(tc, test_migrate_existing);
 	tcase_add_test(tc, test_migrate_concurrent);
 	tcase_add_test(tc, test_insert_read);
+	tcase_add_test(tc, test_history);
 	tcase_add_test(tc, test_insert_sizes);
 	tcase_add_test(tc, test_tables_dropped);
 	tcase_add_test(tc, test_insert_duplicate);

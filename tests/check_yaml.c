@@ -154,6 +154,83 @@ START_TEST(test_lines)
 }
 END_TEST
 
+/* ---- writing ------------------------------------------------------ */
+
+static const struct dump_case {
+	const char *name, *json, *yaml;
+} dumps[] = {
+	{ "block mapping, order kept",
+	  "{\"type\":\"Java\",\"sparkVersion\":\"3.5.0\",\"mode\":\"cluster\"}",
+	  "type: Java\nsparkVersion: 3.5.0\nmode: cluster\n" },
+	{ "nested and sequences",
+	  "{\"driver\":{\"cores\":1,\"labels\":{\"version\":\"3.5.0\"}},"
+	  "\"arguments\":[\"10\",\"x\"],\"deps\":{\"jars\":[]}}",
+	  "driver:\n  cores: 1\n  labels:\n    version: 3.5.0\n"
+	  "arguments:\n- '10'\n- x\ndeps:\n  jars: []\n" },
+	{ "strings that read as other types are quoted",
+	  "{\"a\":\"true\",\"b\":\"8125\",\"c\":\"null\",\"d\":\"\","
+	  "\"e\":\"1.5\",\"f\":\"yes\",\"g\":\"Off\",\"h\":\"0x1f\","
+	  "\"i\":\"~\",\"j\":\".inf\"}",
+	  "a: 'true'\nb: '8125'\nc: 'null'\nd: ''\ne: '1.5'\nf: 'yes'\n"
+	  "g: 'Off'\nh: '0x1f'\ni: '~'\nj: '.inf'\n" },
+	{ "typed values stay plain",
+	  "{\"n\":42,\"r\":1.5,\"t\":true,\"f\":false,\"z\":null,\"e\":{}}",
+	  "n: 42\nr: 1.5\nt: true\nf: false\nz: null\ne: {}\n" },
+	{ "special characters are quoted by libyaml",
+	  "{\"k\":\"a: b\",\"h\":\"#x\",\"s\":\" lead\",\"u\":\"caf\u00e9\"}",
+	  "k: 'a: b'\nh: '#x'\ns: ' lead'\nu: caf\u00e9\n" },
+	{ "long values are not folded",
+	  "{\"v\":\"aaaaaaaaaa bbbbbbbbbb cccccccccc dddddddddd eeeeeeeeee "
+	  "ffffffffff gggggggggg hhhhhhhhhh iiiiiiiiii\"}",
+	  "v: aaaaaaaaaa bbbbbbbbbb cccccccccc dddddddddd eeeeeeeeee "
+	  "ffffffffff gggggggggg hhhhhhhhhh iiiiiiiiii\n" },
+	{ "keys that read as numbers",
+	  "{\"200\":{\"description\":\"OK\"}}",
+	  "'200':\n  description: OK\n" },
+};
+
+START_TEST(test_dump)
+{
+	const struct dump_case *c = &dumps[_i];
+	json_t *doc = json_loads(c->json, 0, NULL), *back;
+	struct bpg_errinfo ei;
+	char *out = NULL;
+	size_t len = 0;
+
+	ck_assert_msg(doc != NULL, "%s: bad fixture", c->name);
+	ck_assert_int_eq(bpg_yaml_dump(doc, &out, &len), BPG_OK);
+	ck_assert_uint_eq(len, strlen(out));
+	ck_assert_msg(strcmp(out, c->yaml) == 0, "%s:\n%s\nwant\n%s", c->name,
+	    out, c->yaml);
+	/* It reads back as the same document. */
+	ck_assert_msg(bpg_yaml_load(out, len, BPG_YAML_TYPED, &back, NULL,
+	    &ei) == BPG_OK, "%s: %s", c->name, ei.msg);
+	ck_assert_msg(json_equal(back, doc), "%s: round trip", c->name);
+	json_decref(back);
+	json_decref(doc);
+	free(out);
+}
+END_TEST
+
+START_TEST(test_dump_limits)
+{
+	json_t *deep = json_array(), *cur = deep, *next;
+	char *out = (char *)1;
+	int i;
+
+	ck_assert_int_eq(bpg_yaml_dump(NULL, &out, NULL), BPG_EINVAL);
+	ck_assert_ptr_null(out);
+	for (i = 0; i < 100; i++) {
+		next = json_array();
+		json_array_append_new(cur, next);
+		cur = next;
+	}
+	ck_assert_int_eq(bpg_yaml_dump(deep, &out, NULL), BPG_ETOOBIG);
+	ck_assert_ptr_null(out);
+	json_decref(deep);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -167,6 +244,8 @@ main(void)
 	tcase_add_test(tc, test_alias_bomb);
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_lines);
+	tcase_add_loop_test(tc, test_dump, 0, sizeof(dumps) / sizeof(dumps[0]));
+	tcase_add_test(tc, test_dump_limits);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

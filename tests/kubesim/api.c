@@ -420,8 +420,8 @@ faults_status(struct ks_cluster *cl, struct ks_req *r, const char *url)
 	pthread_mutex_lock(&cl->ks->mu);
 	for (i = 0; i < cl->nfaults && r->fault < 0; i++) {
 		f = &cl->faults[i];
-		if ((f->kind != KS_F_ERROR && f->kind != KS_F_THROTTLE) ||
-		    !fault_applies(cl, f, r, url))
+		if ((f->kind != KS_F_ERROR && f->kind != KS_F_THROTTLE &&
+		    f->kind != KS_F_GARBAGE) || !fault_applies(cl, f, r, url))
 			continue;
 		fault_used(cl, f);
 		r->fault = (int)f->kind;
@@ -440,6 +440,15 @@ fault_respond(struct MHD_Connection *c, struct ks_req *r)
 	const char *msg = r->fault_msg;
 	json_t *d = NULL;
 
+	if (r->fault == KS_F_GARBAGE) {
+		/* A truncated list: what a broken proxy might pass on. */
+		static const char junk[] = "{\"kind\":\"SparkApplicationList\","
+		    "\"items\":[{\"metadata\":";
+		char *b = strdup(junk);
+
+		return ks_respond(c, r, 200, "application/json", b,
+		    b != NULL ? sizeof(junk) - 1 : 0);
+	}
 	if (r->fault == KS_F_THROTTLE) {
 		r->retry_after = r->fault_retry > 0 ? r->fault_retry : 1;
 		return ks_respond_status(c, r, 429, "TooManyRequests",
@@ -945,6 +954,8 @@ struct watch {
 	long long		 next_bookmark;
 	json_t			*error;		/* ERROR event to end with */
 	int			 done;
+	int			 cut;		/* break after out is sent */
+	char			*target;	/* path and query, for faults */
 	char			*out;
 	size_t			 outlen, outoff;
 };
@@ -962,6 +973,7 @@ watch_free(void *cls)
 	ks_lsel_free(w->ls);
 	ks_fsel_free(w->fs);
 	free(w->ns);
+	free(w->target);
 	free(w->out);
 	free(w);
 }
@@ -1116,16 +1128,75 @@ watch_fill(struct watch *w)
 	return 0;
 }
 
+/*
+ * A stream fault of kind k that applies to w (lock held), used up; NULL
+ * if none.  Stream faults hit running watches, so a test can break the
+ * stream a client already has.
+ */
+static struct ks_fault *
+watch_fault(struct watch *w, enum ks_fkind k, int use)
+{
+	struct ks_cluster *cl = w->cl;
+	struct ks_fault *f;
+	size_t i;
+
+	for (i = 0; i < cl->nfaults; i++) {
+		f = &cl->faults[i];
+		if (f->kind != k || f->count == 0 || (f->method[0] != '\0' &&
+		    strcasecmp(f->method, "GET") != 0) || (f->path[0] != '\0' &&
+		    (w->target == NULL || strncmp(w->target, f->path,
+		    strlen(f->path)) != 0)) || (f->rate < 1.0 &&
+		    ks_rand01(&cl->rng) >= f->rate))
+			continue;
+		if (use) {
+			cl->st.faults[k]++;
+			if (f->count > 0)
+				f->count--;
+		}
+		return f;
+	}
+	return NULL;
+}
+
+/* Before a new batch of events goes out: watchcut, watchgarbage. */
+static void
+watch_batch_faults(struct watch *w)
+{
+	static const char junk[] = "this is not JSON {\n";
+	const char *nl;
+	char *nb;
+
+	pthread_mutex_lock(&w->ks->mu);
+	if (watch_fault(w, KS_F_WATCHCUT, 1) != NULL) {
+		/* Half of the first event, then the connection breaks. */
+		nl = memchr(w->out, '\n', w->outlen);
+		w->outlen = ((nl != NULL ? (size_t)(nl - w->out) :
+		    w->outlen) + 1) / 2;
+		w->cut = 1;
+	} else if (watch_fault(w, KS_F_WATCHGARBAGE, 1) != NULL &&
+	    (nb = realloc(w->out, w->outlen + sizeof(junk))) != NULL) {
+		w->out = nb;
+		memmove(w->out + sizeof(junk) - 1, w->out, w->outlen);
+		memcpy(w->out, junk, sizeof(junk) - 1);
+		w->outlen += sizeof(junk) - 1;
+	}
+	faults_purge(w->cl);
+	pthread_mutex_unlock(&w->ks->mu);
+}
+
 static ssize_t
 watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct watch *w = cls;
 	long long wait;
 	size_t n;
+	int down;
 
 	(void)pos;
 	for (;;) {
 		if (w->outoff < w->outlen) {
+			if (w->outoff == 0 && !w->cut)
+				watch_batch_faults(w);
 			n = w->outlen - w->outoff;
 			if (n > max)
 				n = max;
@@ -1134,8 +1205,16 @@ watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return (ssize_t)n;
 		}
 		w->outoff = w->outlen = 0;
+		/* A cut stream, or the API server going down, breaks it. */
+		if (w->cut)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (w->done)
 			return MHD_CONTENT_READER_END_OF_STREAM;
+		pthread_mutex_lock(&w->ks->mu);
+		down = watch_fault(w, KS_F_DOWN, 0) != NULL;
+		pthread_mutex_unlock(&w->ks->mu);
+		if (down)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 		pthread_mutex_lock(&w->ks->mu);
 		if (!watch_fill(w) && !w->done) {
 			wait = w->deadline - ks_now_ms();
@@ -1191,6 +1270,7 @@ start_watch(struct MHD_Connection *c, struct ks_req *r, enum ks_res res,
 	w->ls = ls;
 	w->fs = fs;
 	w->bookmarks = ks_arg_true(c, "allowWatchBookmarks");
+	w->target = r->target != NULL ? strdup(r->target) : NULL;
 	w->deadline = ks_now_ms() + (tmo > 0 ? tmo : KS_DEFAULT_WATCH_S) *
 	    1000;
 	pthread_mutex_lock(&cl->ks->mu);

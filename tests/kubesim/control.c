@@ -26,6 +26,9 @@ static const char *const fault_names[KS_F__MAX] = {
 	[KS_F_DROP] = "drop",
 	[KS_F_THROTTLE] = "throttle",
 	[KS_F_DOWN] = "down",
+	[KS_F_GARBAGE] = "garbage",
+	[KS_F_WATCHCUT] = "watchcut",
+	[KS_F_WATCHGARBAGE] = "watchgarbage",
 };
 
 static const char *const outcomes[] = { "COMPLETED", "FAILED",
@@ -179,7 +182,7 @@ fault_add(struct ks_cluster *cl, const json_t *j, char *err, size_t errlen)
 			kind = (int)i;
 	if (kind < 0) {
 		snprintf(err, errlen, "type: one of latency, error, drop, "
-		    "throttle, down, up");
+		    "throttle, down, up, garbage, watchcut, watchgarbage");
 		return -1;
 	}
 	memset(&f, 0, sizeof(f));

@@ -76,6 +76,9 @@ enum ks_fkind {
 	KS_F_DROP,
 	KS_F_THROTTLE,
 	KS_F_DOWN,
+	KS_F_GARBAGE,		/* 200 with a body that is not JSON */
+	KS_F_WATCHCUT,		/* a watch stream breaks mid-event */
+	KS_F_WATCHGARBAGE,	/* a watch stream sends a non-JSON line */
 	KS_F__MAX
 };
 

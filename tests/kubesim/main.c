@@ -64,7 +64,13 @@
  *            {"faults":[...]}; a fault is
  *            {"type":"latency","ms":N} | {"type":"error","code":5xx} |
  *            {"type":"drop"} | {"type":"throttle","retryAfter":S} |
- *            {"type":"down"} | {"type":"up"} (ends "down")
+ *            {"type":"down"} | {"type":"up"} (ends "down"; while down,
+ *            running watch streams break too) |
+ *            {"type":"garbage"} (200 with a truncated JSON body) |
+ *            {"type":"watchcut"} (a running or future watch stream sends
+ *            half of its next event, then the connection breaks) |
+ *            {"type":"watchgarbage"} (a watch stream sends a line that is
+ *            not JSON before its next event; both count streams)
  *            with optional "method":"POST", "path":"/api/v1/" (prefix),
  *            "count":N (requests it applies to; default 1 for error, drop
  *            and throttle, unlimited for latency and down, -1 unlimited),

@@ -1,0 +1,293 @@
+/*
+ * The list endpoints (bpg-reference sections 1.7, 1.10 and 1.14):
+ * GET /spark/mySubmissions and GET /admin/submissions.
+ *
+ * Both list the SparkApplications of every configured cluster, in config
+ * order, and turn each into a SubmissionSummary.  Both are rate limited as
+ * in BPG: one token bucket per endpoint, 20 per second, shared by all
+ * users (quirk 36) and, here, by all worker processes (bpg_ratelimit.h).
+ *
+ * Unlike BPG, a submission whose CR is gone (TTL, delete) still shows:
+ * after the CRs, the newest database rows of the same selection (the
+ * user's, or the application name's, or all; at most
+ * BPG_MAX_LIST_HISTORY) whose submission has no CR in the listing are
+ * added, summarised from the row (bpg_summary_of_row()).  Rows of IDs no
+ * configured cluster owns are left out, as their other endpoints would
+ * refuse them.  If the database cannot be read the lists still answer,
+ * with the CRs only (the failure is logged).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <jansson.h>
+
+#include "bpg_internal.h"
+#include "bpg_limits.h"
+#include "bpg_summary.h"
+
+/* BPG's texts (Appendix A). */
+#define MY_LIMIT_TEXT "Too many requests for mySubmissions endpoint " \
+	"(limit: 20 requests per second)"
+#define ALL_LIMIT_TEXT "Too many requests for submissions endpoint " \
+	"(limit: 20 requests per second)"
+
+/*
+ * The rows of history not already listed from Kubernetes: seen holds the
+ * names of the CRs listed.  For each, emit(arg, summary) (summary is
+ * borrowed); emit returns false to stop.  Errors reading the database are
+ * logged and end the history.
+ */
+static void
+add_history(struct route_ctx *rc, const char *user, const char *app_name,
+    const json_t *seen, bool (*emit)(void *, json_t *), void *arg)
+{
+	struct bpg_api *api = rc->api;
+	const struct bpg_cluster *cl;
+	struct bpg_errinfo ei = { "" };
+	json_t *rows = NULL, *row, *sum;
+	const char *id;
+	size_t i;
+	bool go = true;
+
+	if (api->db == NULL)
+		return;
+	if (bpg_db_history(api->db, user, app_name, BPG_MAX_LIST_HISTORY,
+	    &rows, &ei) != BPG_OK) {
+		syslog(LOG_ERR, "list: history not available: %s", ei.msg);
+		return;
+	}
+	json_array_foreach(rows, i, row) {
+		id = api_jstr(row, "submission_id");
+		if (!go || id == NULL || json_object_get(seen, id) != NULL ||
+		    bpg_route_cluster_of_id(api->cfg, id, &cl, NULL) != BPG_OK)
+			continue;
+		if ((sum = bpg_summary_of_row(api->cfg, row,
+		    api_now_ms())) == NULL) {
+			syslog(LOG_ERR, "list: out of memory");
+			break;
+		}
+		go = emit(arg, sum);
+		json_decref(sum);
+	}
+	json_decref(rows);
+}
+
+/* ---- GET /spark/mySubmissions (section 1.7) ------------------------ */
+
+static bool
+append_summary(void *arg, json_t *sum)
+{
+	return json_array_append(arg, sum) == 0;
+}
+
+/* The proxyUser label value the user's CRs carry (bpg_crd_build()). */
+static char *
+user_label(const char *user)
+{
+	return bpg_label_value_valid(user) ? strdup(user) :
+	    bpg_label_normalize(user);
+}
+
+void
+api_h_my_submissions(struct route_ctx *rc)
+{
+	struct bpg_api *api = rc->api;
+	const struct bpg_config *cfg = api->cfg;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_kube *kube;
+	json_t *list = NULL, *seen = NULL, *subs = NULL, *item, *sum;
+	char *label = NULL, *selector = NULL;
+	const char *name;
+	enum bpg_err e;
+	size_t c, i;
+
+	if (!bpg_ratelimit_try(api->rl, BPG_RATELIMIT_MY_SUBMISSIONS,
+	    bpg_ratelimit_now())) {
+		api_reply_error(rc->resp, 429, WAE, MY_LIMIT_TEXT);
+		return;
+	}
+	if ((label = user_label(rc->user)) == NULL ||
+	    asprintf(&selector, "proxyUser=%s", label) < 0 ||
+	    (subs = json_array()) == NULL || (seen = json_object()) == NULL)
+		goto nomem;
+	/* Every cluster, weight or not (section 1.7); any failure fails. */
+	for (c = 0; c < cfg->nclusters; c++) {
+		if ((e = api_kube_for(api, &cfg->clusters[c], &kube, &ei)) !=
+		    BPG_OK || (e = bpg_kube_list_apps(kube, selector, &list,
+		    &ei)) != BPG_OK) {
+			api_reply_err(rc->resp, e, &ei);
+			goto out;
+		}
+		json_array_foreach(json_object_get(list, "items"), i, item) {
+			if ((sum = bpg_summary_of_cr(cfg, &cfg->clusters[c],
+			    item, api_now_ms())) == NULL ||
+			    json_array_append_new(subs, sum) != 0)
+				goto nomem;
+			name = api_jstr(json_object_get(item, "metadata"),
+			    "name");
+			if (name != NULL &&
+			    json_object_set_new(seen, name, json_true()) != 0)
+				goto nomem;
+		}
+		json_decref(list);
+		list = NULL;
+	}
+	add_history(rc, rc->user, NULL, seen, append_summary, subs);
+	api_reply_json(rc->resp, 200, json_pack("{s:O}", "submissions", subs));
+	goto out;
+nomem:
+	api_reply_error(rc->resp, 500, "InternalError: ", "out of memory");
+out:
+	json_decref(list);
+	json_decref(seen);
+	json_decref(subs);
+	free(selector);
+	free(label);
+}
+
+/* ---- GET /admin/submissions (section 1.10) ------------------------- */
+
+/* Whether the raw query has a parameter key (decoded or not). */
+static bool
+has_param(const char *query, const char *key)
+{
+	size_t n = strlen(key);
+	const char *p;
+
+	for (p = query; p != NULL; p = strchr(p, '&')) {
+		if (*p == '&')
+			p++;
+		if (strncmp(p, key, n) == 0 && p[n] == '=')
+			return true;
+	}
+	return false;
+}
+
+/* NDJSON output: the head goes out with the first line. */
+struct ndjson {
+	struct route_ctx *rc;
+	bool started;
+	bool gone;		/* the client went away */
+};
+
+static bool
+ndjson_start(struct ndjson *o)
+{
+	if (!o->started) {
+		o->started = true;
+		if (api_stream_head(o->rc, 200, "application/json", "") != 0)
+			o->gone = true;
+	}
+	return !o->gone;
+}
+
+/* One compact object and "\n". */
+static bool
+ndjson_line(void *arg, json_t *sum)
+{
+	struct ndjson *o = arg;
+	char *s;
+	size_t n;
+
+	if (!ndjson_start(o))
+		return false;
+	if ((s = json_dumps(sum, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		return false;
+	n = strlen(s);
+	s[n] = '\n';		/* over the NUL: written by length */
+	if (api_stream_write(o->rc, s, n + 1) != 0)
+		o->gone = true;
+	free(s);
+	return !o->gone;
+}
+
+void
+api_h_admin_submissions(struct route_ctx *rc)
+{
+	struct bpg_api *api = rc->api;
+	const struct bpg_config *cfg = api->cfg;
+	struct bpg_errinfo ei = { "" };
+	struct ndjson out = { rc, false, false };
+	struct bpg_kube *kube;
+	json_t *list = NULL, *seen = NULL, *item, *sum;
+	char *name = NULL, *norm = NULL, *selector = NULL;
+	const char *cr_name;
+	enum bpg_err e;
+	size_t c, i;
+
+	if (!bpg_ratelimit_try(api->rl, BPG_RATELIMIT_SUBMISSIONS,
+	    bpg_ratelimit_now())) {
+		api_reply_error(rc->resp, 429, WAE, ALL_LIMIT_TEXT);
+		return;
+	}
+	/* Every authenticated user may list everything (quirk 19, copied). */
+	if (rc->query != NULL) {
+		name = api_query_param(rc->query, "name");
+		/* A name that cannot be decoded must not list everything. */
+		if (name == NULL && has_param(rc->query, "name")) {
+			api_reply_error(rc->resp, 400, WAE,
+			    "Malformed query parameter name");
+			return;
+		}
+	}
+	if (name != NULL && name[0] == '\0') {
+		free(name);
+		name = NULL;
+	}
+	if (name != NULL && ((norm = bpg_label_normalize(name)) == NULL ||
+	    asprintf(&selector, "applicationName=%s", norm) < 0)) {
+		selector = NULL;
+		goto nomem;
+	}
+	if ((seen = json_object()) == NULL)
+		goto nomem;
+	for (c = 0; c < cfg->nclusters && !out.gone; c++) {
+		if ((e = api_kube_for(api, &cfg->clusters[c], &kube, &ei)) !=
+		    BPG_OK || (e = bpg_kube_list_apps(kube, selector, &list,
+		    &ei)) != BPG_OK) {
+			/* Before the first byte an error can still be told. */
+			if (!out.started) {
+				api_reply_err(rc->resp, e, &ei);
+				goto done;
+			}
+			syslog(LOG_ERR, "admin/submissions: %s: stream ended: "
+			    "%s", cfg->clusters[c].id, ei.msg);
+			goto done;
+		}
+		json_array_foreach(json_object_get(list, "items"), i, item) {
+			if ((sum = bpg_summary_of_cr(cfg, &cfg->clusters[c],
+			    item, api_now_ms())) == NULL)
+				goto nomem;
+			(void)ndjson_line(&out, sum);
+			json_decref(sum);
+			if (out.gone)
+				goto done;
+			cr_name = api_jstr(json_object_get(item, "metadata"),
+			    "name");
+			if (cr_name != NULL && json_object_set_new(seen,
+			    cr_name, json_true()) != 0)
+				goto nomem;
+		}
+		json_decref(list);
+		list = NULL;
+	}
+	add_history(rc, NULL, name, seen, ndjson_line, &out);
+	/* Nothing at all: an empty 200. */
+	(void)ndjson_start(&out);
+	goto done;
+nomem:
+	if (!out.started)
+		api_reply_error(rc->resp, 500, "InternalError: ",
+		    "out of memory");
+	else
+		syslog(LOG_ERR, "admin/submissions: out of memory");
+done:
+	json_decref(list);
+	json_decref(seen);
+	free(selector);
+	free(norm);
+	free(name);
+}

@@ -1,0 +1,425 @@
+#!/bin/sh
+# The gateway's benchmark: is bpg-gateway ever the bottleneck?  Every
+# figure is measured next to a reference taken in the same run, on the
+# same machine, behind the same web server configuration:
+#
+#   healthcheck, status  vs  hello (tests/bench/hello.c), the smallest
+#                            pre-forked libfcgi responder, same worker
+#                            count, behind a second web server instance
+#   submit               vs  the Kubernetes API stand-in's create and
+#                            MariaDB's insert of the same row, each driven
+#                            directly (wrk over TLS with the bearer token;
+#                            tests/bench/dbdrive.c)
+#   CPU per request      vs  hello's, from /proc/PID/stat of the workers
+#   RSS, start-up time   vs  hello's
+#
+#   sh tests/bench/bench.sh            (make bench)
+#
+# Knobs (environment): WEB=lighttpd|apache, WORKERS (4), CONC (wrk
+# connections, 8), DUR (seconds per measured run, 3), WARM (warm-up
+# seconds before each, 1), ROUNDS (3; figures are the median of the
+# rounds, gateway and reference runs interleaved), BENCH_PORT_BASE
+# (20300; uses BASE..BASE+18), LONG=1 (RSS of 8 workers over 1,000,000
+# requests instead), SCALE=1 (also the 1,000,000-row database check).
+#
+# Output: one table, tab-separated, on stdout and in var/bench/results.txt
+# (and var/bench/results-VARIANT.txt):
+#
+#   figure  value  unit  reference  ratio  target  met  against
+#
+# "ratio" is value/reference; "target" says what is hoped for (recorded,
+# never asserted: the exit status only says whether the run worked).
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+BUILD=${BUILD:-build}
+export BUILD
+WEB=${WEB:-lighttpd}
+export WEB
+WORKERS=${WORKERS:-4}
+CONC=${CONC:-8}
+DUR=${DUR:-3}
+WARM=${WARM:-1}
+ROUNDS=${ROUNDS:-3}
+LONG=${LONG:-0}
+SCALE=${SCALE:-0}
+BASE=${BENCH_PORT_BASE:-20300}
+SHARED=${BPG_SHARED_DIR:-$top/../shared}
+BIN=$top/$BUILD/tests/bench
+BENCH_LUA=$top/tests/bench
+BENCH_NONCE=0 nonce_seq=0
+export BENCH_LUA BENCH_NONCE
+
+out=$top/var/bench
+stack=$out/stack
+hello=$out/hello
+work=$out/work
+raw=$work/raw
+sparkpi=$SHARED/spec/sparkpi-request.json
+hz=$(getconf CLK_TCK)
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "bench: $*" >&2; }
+
+for t in wrk spawn-fcgi curl jq mariadb pgrep; do
+	command -v "$t" >/dev/null 2>&1 || die "$t is not installed"
+done
+for t in hello dbdrive firstreq; do
+	[ -x "$BIN/$t" ] || die "build first: make bench (no $BIN/$t)"
+done
+[ -x "$BUILD/bpg-gateway" ] || die "build first: make bench"
+[ -f "$sparkpi" ] || die "no $sparkpi (set BPG_SHARED_DIR)"
+case "$WORKERS$CONC$ROUNDS" in *[!0-9]*) die "WORKERS, CONC, ROUNDS: numbers" ;; esac
+
+# ---- helpers ---------------------------------------------------------
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+stop_pidfile() {	# TERM, wait up to 10 s, KILL
+	[ -f "$1" ] || return 0
+	p=$(cat "$1")
+	if kill "$p" 2>/dev/null; then
+		n=100
+		while kill -0 "$p" 2>/dev/null && [ $n -gt 0 ]; do
+			sleep 0.1; n=$((n - 1))
+		done
+		kill -9 "$p" 2>/dev/null || true
+	fi
+	rm -f "$1"
+}
+
+cleanup() {
+	stop_pidfile "$hello/gateway.pid"
+	sh tests/stack.sh web-stop "$hello" >/dev/null 2>&1 || true
+	sh tests/stack.sh stop "$stack" >/dev/null 2>&1 || true
+}
+
+# Sum of utime+stime (clock ticks) of the given pids.
+cpu_ticks() {
+	t=0
+	for p in "$@"; do
+		v=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null |
+		    awk '{ print $12 + $13 }') || v=0
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# Sum of VmRSS and of Pss (kB) of the given pids: "RSS PSS".
+mem_kb() {
+	r=0 s=0
+	for p in "$@"; do
+		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		r=$((r + ${v:-0}))
+		v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" \
+		    2>/dev/null)
+		s=$((s + ${v:-0}))
+	done
+	echo "$r $s"
+}
+
+workers_of() { pgrep -P "$1" | tr '\n' ' '; }
+
+kv() {	# kv KEY LINE: the value of KEY=... in LINE
+	echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+put() {	# put NAME VALUE: one sample of a figure
+	echo "$1 $2" >> "$raw"
+}
+
+basic="Authorization: Basic $(printf '%s' alice:alice-pw | base64)"
+
+# run_wrk NAME SUPERVISOR_PID CONNECTIONS URL SCRIPT [wrk options]: warm
+# up, then a measured run; records NAME.rps, .p50, .p99, .cpu (us/request,
+# workers of SUPERVISOR_PID; none if it is "-").  The Lua scripts take
+# their inputs from BENCH_* variables (exported).
+run_wrk() {
+	name=$1 sup=$2 conn=$3 url=$4 script=$5
+	shift 5
+	# Object names made by kcreate.lua differ in every wrk run.
+	nonce_seq=$((nonce_seq + 1))
+	BENCH_NONCE=$nonce_seq-$$
+	wrk -t1 -c"$conn" -d"${WARM}s" -s "$BENCH_LUA/$script" "$@" "$url" \
+	    >/dev/null 2>&1 || true
+	pids=""
+	[ "$sup" = - ] || pids=$(workers_of "$sup")
+	c0=$(cpu_ticks $pids)
+	line=$(wrk -t1 -c"$conn" -d"${DUR}s" --latency \
+	    -s "$BENCH_LUA/$script" "$@" "$url" 2>&1 | grep '^wrk ') ||
+	    die "wrk failed on $url"
+	c1=$(cpu_ticks $pids)
+	req=$(kv requests "$line")
+	[ "$req" -gt 0 ] || die "$name: no request completed ($line)"
+	bad=$(($(kv non2xx "$line") + $(kv errors "$line")))
+	[ "$bad" -eq 0 ] || note "$name: of $req requests $(kv non2xx \
+	    "$line") were not 2xx, $(kv errors "$line") failed"
+	echo "$name $bad" >> "$work/failures"
+	put "$name.rps" "$(kv rps "$line")"
+	put "$name.p50" "$(kv p50_ms "$line")"
+	put "$name.p99" "$(kv p99_ms "$line")"
+	[ "$sup" = - ] || put "$name.cpu" \
+	    "$(awk -v t=$((c1 - c0)) -v hz="$hz" -v n="$req" \
+	    'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+}
+
+# Start spawn-fcgi + PROGRAM in DIR and time the first 200 through the
+# web server at PORT; records NAME.start (ms).
+start_timed() {
+	name=$1 d=$2 port=$3
+	shift 3
+	stop_pidfile "$d/gateway.pid"
+	group=""
+	[ "$(id -u)" = 0 ] && group="-G www-data"
+	ms=$("$BIN/firstreq" -s "$d/gateway.sock" \
+	    -U "https://127.0.0.1:$port/skatev2/healthcheck/status" \
+	    -W "https://127.0.0.1:$port/" -a alice:alice-pw \
+	    -k "$d/pki/ca.pem" -p "$d/gateway.pid" -l "$d/gateway.log" \
+	    -- spawn-fcgi -s "$d/gateway.sock" -M 0660 $group -n -- "$@") ||
+	    die "$name did not answer: $(tail -3 "$d/gateway.log")"
+	put "$name.start" "$ms"
+}
+
+median() {	# median NAME: of the samples of NAME
+	awk -v k="$1" '$1 == k { print $2 }' "$raw" | sort -g |
+	    awk '{ v[NR] = $1 } END {
+		if (NR == 0) print "-";
+		else if (NR % 2) print v[(NR + 1) / 2];
+		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# row FIGURE VALUE UNIT REFERENCE TARGET AGAINST: one line of the table.
+# TARGET is "ratio>=X", "ratio<=X", "value<=X" or "-".
+row() {
+	awk -v f="$1" -v v="$2" -v u="$3" -v r="$4" -v t="$5" -v a="$6" \
+	    'function num(x) { return x ~ /^-?[0-9.]+(e[-+]?[0-9]+)?$/ }
+	BEGIN {
+		ratio = "-"
+		if (num(v) && num(r) && r + 0 > 0)
+			ratio = sprintf("%.2f", v / r)
+		met = "-"
+		if (t ~ /^(ratio|value)(>=|<=)/) {
+			x = (t ~ /^ratio/) ? ratio : v
+			lim = t; sub(/^[a-z]+(>=|<=)/, "", lim)
+			if (num(x))
+				met = (t ~ />=/) ? (x + 0 >= lim + 0) :
+				    (x + 0 <= lim + 0)
+			if (met != "-") met = met ? "yes" : "no"
+		}
+		fv = num(v) ? (v + 0 >= 100 ? sprintf("%.0f", v) :
+		    sprintf("%.3g", v)) : v
+		fr = num(r) ? (r + 0 >= 100 ? sprintf("%.0f", r) :
+		    sprintf("%.3g", r)) : r
+		printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f, fv, u, fr,
+		    ratio, t, met, a
+	}' >> "$table"
+}
+
+min2() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 < b + 0) ? a : b }'; }
+sum2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a + b }'; }
+
+# ---- the stack -------------------------------------------------------
+
+start_stacks() {
+	cleanup
+	rm -rf "$stack" "$hello" "$work"
+	mkdir -p "$work"
+	: > "$raw"
+	: > "$work/failures"
+	note "starting the stack ($WEB, $1 workers) in $stack"
+	KUBESIM_TICK_MS=${KUBESIM_TICK_MS:-400} sh tests/stack.sh start \
+	    "$stack" "$BASE" "$1" > "$work/stack.out" 2>&1 ||
+	    die "stack did not start: $(tail -5 "$work/stack.out")"
+	. "$stack/env"
+	curl -sf -X POST -d '{"quiet":true}' "$BPG_KUBE_CONTROL/config" \
+	    >/dev/null || die "kubesim control API not answering"
+	note "starting hello behind a second $WEB on port $((BASE + 10))"
+	sh tests/stack.sh web-start "$hello" $((BASE + 10)) \
+	    > "$work/hello-web.out" 2>&1 ||
+	    die "second web server did not start: $(tail -5 "$work/hello-web.out")"
+}
+
+# Restart the gateway and hello under firstreq, n times each.
+startup_times() {
+	i=0
+	while [ $i -lt "$2" ]; do
+		start_timed gw "$stack" "$BASE" "$top/$BUILD/bpg-gateway" \
+		    -c "$stack/config.yaml" -w "$1"
+		start_timed hello "$hello" $((BASE + 10)) "$BIN/hello" -w "$1"
+		i=$((i + 1))
+	done
+	gw_sup=$(cat "$stack/gateway.pid")
+	hello_sup=$(cat "$hello/gateway.pid")
+}
+
+# Submit a few SparkPi jobs: their IDs (for status), the CR the gateway
+# built (template for the direct create) and the stored row (for dbdrive).
+seed() {
+	: > "$work/ids"
+	i=0
+	while [ $i -lt 4 ]; do
+		curl -sf --cacert "$BPG_CA" -u alice:alice-pw \
+		    -H 'Content-Type: application/json' \
+		    --data-binary @"$sparkpi" "$BPG_URL/spark" |
+		    jq -r .submissionId >> "$work/ids" ||
+		    die "seed submission failed"
+		i=$((i + 1))
+	done
+	id=$(head -1 "$work/ids")
+	case $id in spark-cluster-a-*) port=$((BASE + 1)) ;; *) port=$((BASE + 2)) ;; esac
+	curl -sf --cacert "$BPG_KUBE_CA" \
+	    -H "Authorization: Bearer $BPG_KUBE_TOKEN" \
+	    "https://127.0.0.1:$port/apis/sparkoperator.k8s.io/v1beta2/namespaces/spark-applications/sparkapplications/$id" |
+	    jq -c 'del(.status) | .metadata |= {name, namespace, labels}' |
+	    sed "s/$id/@NAME@/g" > "$work/cr.json"
+	grep -q @NAME@ "$work/cr.json" || die "cannot read back the CR of $id"
+	kube_url="https://127.0.0.1:$port/apis/sparkoperator.k8s.io/v1beta2/namespaces/spark-applications/sparkapplications"
+	mariadb --no-defaults -h 127.0.0.1 -P "$BPG_DB_PORT" -u bpg \
+	    -pbpg-test-pw -N -B --raw -e "SELECT request_body FROM \
+	    bpg.application_submission WHERE submission_id = '$id'" \
+	    > "$work/row.json"
+	[ -s "$work/row.json" ] || die "no row for $id"
+}
+
+kube_reset() {
+	curl -sf -X POST "$BPG_KUBE_CONTROL/reset" >/dev/null ||
+	    die "kubesim reset failed"
+}
+
+# ---- the standard run --------------------------------------------------
+
+standard() {
+	start_stacks "$WORKERS"
+	note "start-up times (3 each)"
+	startup_times "$WORKERS" 3
+	seed
+	# The simulated operator walks every object on each tick: with the
+	# thousands a submit run creates it would stall the API for seconds
+	# and measure itself.  A real operator runs elsewhere.
+	curl -sf -X POST -d '{"tickMs":600000}' "$BPG_KUBE_CONTROL/config" \
+	    >/dev/null || die "kubesim control API not answering"
+	hurl="https://127.0.0.1:$((BASE + 10))/skatev2"
+	bconc=$CONC
+	[ "$bconc" -le "$WORKERS" ] || bconc=$WORKERS
+	BENCH_IDS=$work/ids BENCH_BODY=$sparkpi BENCH_CR=$work/cr.json
+	export BENCH_IDS BENCH_BODY BENCH_CR BENCH_NONCE
+	r=1
+	while [ $r -le "$ROUNDS" ]; do
+		note "round $r of $ROUNDS: healthcheck, status"
+		run_wrk health "$gw_sup" "$CONC" "$BPG_URL/healthcheck/status" \
+		    get.lua -H "$basic"
+		run_wrk health_hello "$hello_sup" "$CONC" \
+		    "$hurl/healthcheck/status" get.lua -H "$basic"
+		run_wrk status "$gw_sup" "$CONC" "$BPG_URL" status.lua \
+		    -H "$basic"
+		run_wrk status_hello "$hello_sup" "$CONC" "$hurl" status.lua \
+		    -H "$basic"
+		note "round $r of $ROUNDS: submit, direct create, direct insert"
+		kube_reset
+		run_wrk submit "$gw_sup" "$CONC" "$BPG_URL/spark" submit.lua \
+		    -H "$basic"
+		kube_reset
+		run_wrk kube - "$bconc" "$kube_url" kcreate.lua \
+		    -H "Authorization: Bearer $BPG_KUBE_TOKEN"
+		kube_reset
+		line=$("$BIN/dbdrive" -P "$BPG_DB_PORT" -c "$bconc" \
+		    -d "$DUR" -w "$WARM" -b "$work/row.json" -x "db$r-$$") ||
+		    die "dbdrive failed"
+		put db.rps "$(kv rps "$line")"
+		put db.p50 "$(kv p50_ms "$line")"
+		put db.p99 "$(kv p99_ms "$line")"
+		r=$((r + 1))
+	done
+	set -- $(mem_kb "$gw_sup" $(workers_of "$gw_sup"))
+	put gw.rss "$1"
+	put gw.pss "$2"
+	set -- $(mem_kb "$hello_sup" $(workers_of "$hello_sup"))
+	put hello.rss "$1"
+	put hello.pss "$2"
+	if [ "$SCALE" = 1 ]; then
+		scale_check
+	fi
+
+	table=$work/table
+	: > "$table"
+	for e in health status; do
+		row ${e}_rps "$(median $e.rps)" req/s \
+		    "$(median ${e}_hello.rps)" "ratio>=$( [ $e = health ] &&
+		    echo 0.9 || echo 0.8)" hello
+	done
+	kube=$(median kube.rps) db=$(median db.rps)
+	row submit_rps "$(median submit.rps)" req/s "$(min2 "$kube" "$db")" \
+	    "ratio>=0.8" "min(kube_create,db_insert)"
+	row kube_create_rps "$kube" req/s - - "stand-in create, direct, c=$bconc"
+	row db_insert_rps "$db" req/s - - "dbdrive insert, c=$bconc"
+	for e in health status submit; do
+		lim=1.3
+		[ $e = submit ] && lim=3
+		ref=${e}_hello
+		[ $e = submit ] && ref=health_hello
+		row ${e}_cpu_us "$(median $e.cpu)" us/req \
+		    "$(median $ref.cpu)" "ratio<=$lim" "$ref"
+	done
+	for e in health status; do
+		for p in p50 p99; do
+			row ${e}_${p}_ms "$(median $e.$p)" ms \
+			    "$(median ${e}_hello.$p)" - hello
+		done
+	done
+	for p in p50 p99; do
+		row submit_${p}_ms "$(median submit.$p)" ms \
+		    "$(sum2 "$(median kube.$p)" "$(median db.$p)")" - \
+		    "kube_create+db_insert"
+		row kube_create_${p}_ms "$(median kube.$p)" ms - - direct
+		row db_insert_${p}_ms "$(median db.$p)" ms - - direct
+	done
+	row rss_kb "$(median gw.rss)" kB "$(median hello.rss)" \
+	    "value<=40960" "hello; supervisor+$WORKERS workers, sum of VmRSS"
+	row pss_kb "$(median gw.pss)" kB "$(median hello.pss)" - \
+	    "hello; sum of Pss"
+	row first_request_ms "$(median gw.start)" ms "$(median hello.start)" \
+	    "value<=100" "hello; spawn-fcgi start to first 200"
+	variant=$WEB
+	if [ "$SCALE" = 1 ]; then
+		cat "$work/scale-rows" >> "$table"
+		variant=$variant-scale
+	fi
+	print_table "$variant"
+}
+
+print_table() {
+	res=$out/results.txt
+	{
+		echo "# bpg-gateway benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+		    "rev $(git rev-parse --short=12 HEAD 2>/dev/null ||
+		    echo unknown)"
+		echo "# machine: $(nproc) cores, $(. /etc/os-release &&
+		    echo "$PRETTY_NAME"), load $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "# variant=$1 web=$WEB workers=$WORKERS conc=$CONC" \
+		    "dur=${DUR}s warm=${WARM}s rounds=$ROUNDS (median)"
+		awk '$2 > 0 { n++ } END { if (n) printf "# WARNING: %d runs" \
+		    " had failed or non-2xx requests (see above)\n", n }' \
+		    "$work/failures"
+		printf 'figure\tvalue\tunit\treference\tratio\ttarget\tmet\tagainst\n'
+		cat "$table"
+	} > "$res.tmp"
+	mv "$res.tmp" "$res"
+	cp "$res" "$out/results-$1.txt"
+	cat "$res"
+}
+
+case "$LONG" in
+1) . "$BENCH_LUA/long.sh" ;;
+esac
+case "$SCALE" in
+1) . "$BENCH_LUA/scale.sh" ;;
+esac
+
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ "$LONG" = 1 ]; then
+	long_run
+else
+	standard
+fi

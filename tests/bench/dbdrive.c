@@ -1,0 +1,281 @@
+/*
+ * dbdrive: MariaDB driven directly with the row a submission writes, the
+ * database reference of the submit benchmark.
+ *
+ *	dbdrive -P PORT [-H HOST] [-u USER] [-p PASSWORD] [-D DB]
+ *	    [-c CONCURRENCY] [-d SECONDS] [-w WARMUP] [-b BODYFILE] [-x PREFIX]
+ *
+ * CONCURRENCY threads (default 4), each with its own connection made the
+ * way a gateway worker makes it (TCP, utf8mb4, UTC session), prepare the
+ * gateway's insert (the upsert of lib/bpg_db.c, autocommit) once and run
+ * it with fresh submission IDs for WARMUP seconds (not counted), then for
+ * SECONDS.  The row is the one a SparkPi submission stores: request_body
+ * is BODYFILE's content (the stored, sanitized request).  Prints one line:
+ *
+ *	requests=N seconds=S rps=R p50_ms=X p99_ms=Y errors=E
+ *
+ * Benchmark tool only; never installed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+
+#define MAX_THREADS 256
+#define MAX_BODY 65535
+
+static const char *host = "127.0.0.1", *user = "bpg",
+		  *password = "bpg-test-pw", *dbname = "bpg", *prefix = "dbd";
+static unsigned int port;
+static double warmup_s = 1, run_s = 5;
+static char body[MAX_BODY + 1] = "{}";
+
+/* Start and end of the measured window, monotonic seconds. */
+static double t_start, t_end;
+static pthread_barrier_t ready, go;
+
+struct worker {
+	pthread_t tid;
+	int index;
+	uint32_t *lat_us; /* per measured request */
+	size_t n, cap;
+	long errors;
+	bool failed;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+bind_str(MYSQL_BIND *b, const char *s, unsigned long *len)
+{
+	memset(b, 0, sizeof(*b));
+	*len = (unsigned long)strlen(s);
+	b->buffer_type = MYSQL_TYPE_STRING;
+	b->buffer = (void *)(uintptr_t)s;
+	b->buffer_length = *len;
+	b->length = len;
+}
+
+static MYSQL *
+connect_db(void)
+{
+	unsigned int proto = MYSQL_PROTOCOL_TCP;
+	MYSQL *my;
+
+	if ((my = mysql_init(NULL)) == NULL)
+		return NULL;
+	mysql_options(my, MYSQL_OPT_PROTOCOL, &proto);
+	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(my, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+	if (mysql_real_connect(my, host, user, password, dbname, port, NULL,
+	    0) == NULL) {
+		fprintf(stderr, "dbdrive: connect: %s\n", mysql_error(my));
+		mysql_close(my);
+		return NULL;
+	}
+	return my;
+}
+
+static bool
+record(struct worker *w, uint32_t us)
+{
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 4096;
+		uint32_t *nl = realloc(w->lat_us, ncap * sizeof(*nl));
+
+		if (nl == NULL)
+			return false;
+		w->lat_us = nl;
+		w->cap = ncap;
+	}
+	w->lat_us[w->n++] = us;
+	return true;
+}
+
+static void *
+run(void *arg)
+{
+	struct worker *w = arg;
+	char sql[512], id[128];
+	const char *v[6];
+	MYSQL_BIND b[11];
+	unsigned long len[6];
+	MYSQL_STMT *st = NULL;
+	MYSQL *my;
+	unsigned long seq = 0;
+	double t0, t1;
+	int i;
+
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO `%s`.application_submission (submission_id, `user`, "
+	    "spark_version, request_body, queue, app_name) "
+	    "VALUES (?, ?, ?, ?, ?, ?) "
+	    "ON DUPLICATE KEY UPDATE `user` = ?, spark_version = ?, "
+	    "request_body = ?, queue = ?, app_name = ?", dbname);
+	if ((my = connect_db()) == NULL || (st = mysql_stmt_init(my)) == NULL ||
+	    mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0) {
+		if (my != NULL)
+			fprintf(stderr, "dbdrive: prepare: %s\n",
+			    mysql_error(my));
+		w->failed = true;
+	}
+	pthread_barrier_wait(&ready);
+	pthread_barrier_wait(&go);
+	if (w->failed)
+		goto out;
+	v[0] = id;
+	v[1] = "alice";
+	v[2] = "3.5.0";
+	v[3] = body;
+	v[4] = "dev";
+	v[5] = "SparkPiDemo";
+	for (;;) {
+		snprintf(id, sizeof(id), "%s-%d-%lu", prefix, w->index, seq++);
+		for (i = 0; i < 11; i++)
+			bind_str(&b[i], v[i < 6 ? i : i - 5], &len[i < 6 ? i :
+			    i - 5]);
+		t0 = now_s();
+		if (t0 >= t_end)
+			break;
+		if (mysql_stmt_bind_param(st, b) != 0 ||
+		    mysql_stmt_execute(st) != 0) {
+			if (w->errors++ == 0)
+				fprintf(stderr, "dbdrive: insert: %s\n",
+				    mysql_stmt_error(st));
+			continue;
+		}
+		t1 = now_s();
+		if (t0 >= t_start && t1 <= t_end &&
+		    !record(w, (uint32_t)((t1 - t0) * 1e6))) {
+			w->failed = true;
+			break;
+		}
+	}
+out:
+	if (st != NULL)
+		mysql_stmt_close(st);
+	if (my != NULL)
+		mysql_close(my);
+	mysql_thread_end();
+	return NULL;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+read_body(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "dbdrive: %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	n = fread(body, 1, MAX_BODY, f);
+	body[n] = '\0';
+	while (n > 0 && (body[n - 1] == '\n' || body[n - 1] == '\r'))
+		body[--n] = '\0';
+	fclose(f);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct worker w[MAX_THREADS];
+	uint32_t *all;
+	size_t total = 0, k;
+	long conc = 4, errors = 0;
+	int ch, i;
+	char *end;
+
+	while ((ch = getopt(argc, argv, "H:P:u:p:D:c:d:w:b:x:")) != -1) {
+		switch (ch) {
+		case 'H': host = optarg; break;
+		case 'P': port = (unsigned int)strtoul(optarg, NULL, 10); break;
+		case 'u': user = optarg; break;
+		case 'p': password = optarg; break;
+		case 'D': dbname = optarg; break;
+		case 'c':
+			conc = strtol(optarg, &end, 10);
+			if (*end != '\0' || conc < 1 || conc > MAX_THREADS) {
+				fprintf(stderr, "dbdrive: -c takes 1 to %d\n",
+				    MAX_THREADS);
+				return 2;
+			}
+			break;
+		case 'd': run_s = strtod(optarg, NULL); break;
+		case 'w': warmup_s = strtod(optarg, NULL); break;
+		case 'b': read_body(optarg); break;
+		case 'x': prefix = optarg; break;
+		default:
+			fprintf(stderr, "usage: dbdrive -P PORT [-H HOST] "
+			    "[-u USER] [-p PASSWORD] [-D DB] [-c N] [-d S] "
+			    "[-w S] [-b BODYFILE] [-x PREFIX]\n");
+			return 2;
+		}
+	}
+	if (port == 0 || run_s <= 0 || warmup_s < 0) {
+		fprintf(stderr, "dbdrive: -P PORT and a positive -d needed\n");
+		return 2;
+	}
+	if (mysql_library_init(0, NULL, NULL) != 0)
+		return 1;
+	pthread_barrier_init(&ready, NULL, (unsigned int)conc + 1);
+	pthread_barrier_init(&go, NULL, (unsigned int)conc + 1);
+	for (i = 0; i < conc; i++) {
+		w[i].index = i;
+		if (pthread_create(&w[i].tid, NULL, run, &w[i]) != 0) {
+			fprintf(stderr, "dbdrive: cannot start threads\n");
+			return 1;
+		}
+	}
+	/* The window starts once every thread is connected and prepared. */
+	pthread_barrier_wait(&ready);
+	t_start = now_s() + warmup_s;
+	t_end = t_start + run_s;
+	pthread_barrier_wait(&go);
+	for (i = 0; i < conc; i++) {
+		pthread_join(w[i].tid, NULL);
+		if (w[i].failed)
+			return 1;
+		total += w[i].n;
+		errors += w[i].errors;
+	}
+	if (total == 0 || (all = malloc(total * sizeof(*all))) == NULL) {
+		fprintf(stderr, "dbdrive: no request completed\n");
+		return 1;
+	}
+	for (i = 0, k = 0; i < conc; i++) {
+		memcpy(all + k, w[i].lat_us, w[i].n * sizeof(*all));
+		k += w[i].n;
+		free(w[i].lat_us);
+	}
+	qsort(all, total, sizeof(*all), cmp_u32);
+	printf("requests=%zu seconds=%.2f rps=%.1f p50_ms=%.2f p99_ms=%.2f "
+	    "errors=%ld\n", total, run_s, (double)total / run_s,
+	    all[total / 2] / 1000.0, all[(total * 99) / 100] / 1000.0, errors);
+	free(all);
+	mysql_library_end();
+	return 0;
+}

@@ -1,0 +1,203 @@
+/*
+ * Tests for lib/bpg_json.c: the writer gives json_dumps(JSON_COMPACT)'s
+ * bytes for a table of documents (named rows), for the SparkPi
+ * SparkApplication, for many generated ones, and hands what it does not
+ * write itself (reals, UTF-8, deep nesting) to jansson.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <jansson.h>
+
+#include "bpg_json.h"
+
+static void
+assert_same(const json_t *doc, const char *row)
+{
+	char *want = json_dumps(doc, JSON_COMPACT), *got;
+	size_t len = 99;
+
+	got = bpg_json_dump(doc, &len);
+	ck_assert_msg(want != NULL && got != NULL, "row %s: NULL", row);
+	ck_assert_msg(strcmp(want, got) == 0, "row %s:\n%s\n%s", row, want,
+	    got);
+	ck_assert_msg(len == strlen(got), "row %s: length", row);
+	free(want);
+	free(got);
+}
+
+static const struct {
+	const char *name;
+	const char *json;
+} docs[] = {
+	{ "empty-object", "{}" },
+	{ "empty-array", "[]" },
+	{ "health", "{\"status\":\"OK\"}" },
+	{ "error", "{\"code\":404,\"message\":\"jakarta.ws.rs.NotFoundException:"
+	    " HTTP 404 Not Found\"}" },
+	{ "status", "{\"creationTime\":1763757727000,\"sparkApplicationId\":"
+	    "\"spark-cf32\",\"executionAttempts\":1,\"duration\":0,"
+	    "\"applicationState\":\"SUBMITTED\"}" },
+	{ "literals", "[true,false,null,[],{},[[]],{\"a\":{}}]" },
+	{ "integers", "[0,-1,1,9223372036854775807,-9223372036854775808,"
+	    "1000000,-42]" },
+	{ "escapes", "[\"q\\\"b\\\\s\\/n\\nr\\rt\\tb\\bf\\f\"]" },
+	{ "controls", "[\"\\u0000\\u0001\\u001f\\u007f x\"]" },
+	{ "key-escapes", "{\"a\\\"b\":1,\"\\n\":2,\"\":3}" },
+	{ "order-kept", "{\"z\":1,\"a\":2,\"m\":{\"y\":1,\"b\":2}}" },
+	{ "nested", "{\"a\":[{\"b\":[1,{\"c\":\"d\"}]}],\"e\":null}" },
+	/* Handed to jansson: */
+	{ "real", "{\"cost\":1.5,\"x\":[0.1,1e300,-0.0]}" },
+	{ "utf8", "{\"name\":\"gr\\u00fc\\u00dfe \\u2603 \\ud83d\\ude00\"}" },
+	{ "utf8-key", "{\"\\u00e9t\\u00e9\":1}" },
+};
+
+START_TEST(test_docs)
+{
+	json_error_t err;
+	json_t *doc = json_loads(docs[_i].json, JSON_ALLOW_NUL, &err);
+
+	ck_assert_msg(doc != NULL, "row %s: %s", docs[_i].name, err.text);
+	assert_same(doc, docs[_i].name);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_deep)
+{
+	json_t *doc = json_array(), *a = doc;
+	int i;
+
+	/* Past the writer's own depth limit: jansson writes it. */
+	for (i = 0; i < 200; i++) {
+		json_t *b = json_array();
+
+		json_array_append_new(a, b);
+		a = b;
+	}
+	assert_same(doc, "deep");
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_not_container)
+{
+	json_t *s = json_string("x");
+
+	ck_assert_ptr_null(bpg_json_dump(NULL, NULL));
+	ck_assert_ptr_null(bpg_json_dump(s, NULL));
+	json_decref(s);
+}
+END_TEST
+
+START_TEST(test_sparkapplication)
+{
+	const char *dir = getenv("BPG_SHARED_DIR");
+	char path[4096];
+	json_error_t err;
+	json_t *doc;
+
+	/* The request body of the SparkPi demo: a realistic document. */
+	snprintf(path, sizeof(path), "%s/spec/sparkpi-request.json",
+	    dir != NULL ? dir : "../shared");
+	if ((doc = json_load_file(path, 0, &err)) == NULL)
+		return;	/* shared/ not beside the tree */
+	assert_same(doc, "sparkpi");
+	json_decref(doc);
+}
+END_TEST
+
+/* A small deterministic generator (a linear congruential one). */
+static unsigned int seed = 12345;
+
+static unsigned int
+rnd(void)
+{
+	seed = seed * 1103515245u + 12345u;
+	return seed >> 8;
+}
+
+static json_t *
+gen(int depth)
+{
+	char s[16];
+	size_t n, i, j;
+	json_t *v;
+
+	switch (rnd() % (depth > 4 ? 5 : 7)) {
+	case 0:
+		return json_integer((json_int_t)((long long)rnd() * rnd() *
+		    (rnd() % 2 ? -1 : 1)));
+	case 1:
+		return rnd() % 2 ? json_true() : json_false();
+	case 2:
+		return json_null();
+	case 3:
+	case 4:
+		n = rnd() % sizeof(s);
+		for (i = 0; i < n; i++)
+			s[i] = (char)(rnd() % 128);
+		return json_stringn(s, n);
+	case 5:
+		v = json_object();
+		n = rnd() % 6;
+		for (i = 0; i < n; i++) {
+			size_t kl = rnd() % 6;
+
+			for (j = 0; j < kl; j++)
+				s[j] = (char)(rnd() % 128);
+			json_object_setn_new(v, s, kl, gen(depth + 1));
+		}
+		return v;
+	default:
+		v = json_array();
+		n = rnd() % 6;
+		for (i = 0; i < n; i++)
+			json_array_append_new(v, gen(depth + 1));
+		return v;
+	}
+}
+
+START_TEST(test_generated)
+{
+	char row[32];
+	json_t *doc;
+	int k;
+
+	for (k = 0; k < 20000; k++) {
+		doc = json_pack("{s:o, s:o}", "a", gen(0), "b", gen(0));
+		snprintf(row, sizeof(row), "generated-%d", k);
+		assert_same(doc, row);
+		json_decref(doc);
+	}
+}
+END_TEST
+
+static Suite *
+json_suite(void)
+{
+	Suite *s = suite_create("json");
+	TCase *tc = tcase_create("dump");
+
+	tcase_add_loop_test(tc, test_docs, 0, sizeof(docs) / sizeof(docs[0]));
+	tcase_add_test(tc, test_deep);
+	tcase_add_test(tc, test_not_container);
+	tcase_add_test(tc, test_sparkapplication);
+	tcase_add_test(tc, test_generated);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(json_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,1068 @@
+/*
+ * Integration tests of bpg-monitor against the running stack (started by
+ * tests/integ.sh): each test starts its own build/bpg-monitor processes
+ * with the stack's $BPG_STACK_DIR/config.yaml, submits through the
+ * gateway ($BPG_URL, alice:alice-pw), steers the Kubernetes stand-in
+ * through its control API ($BPG_KUBE_CONTROL: operator, faults, history)
+ * and reads MariaDB directly.  Monitors log to
+ * $BPG_STACK_DIR/monitor-<test>-<n>.log and are killed at the end of each
+ * test (and with the test process, through PR_SET_PDEATHSIG).  Every wait
+ * is bounded.
+ */
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <mysql.h>
+
+#define NS "spark-applications"
+#define APPS "/apis/sparkoperator.k8s.io/v1beta2/namespaces/" NS \
+	"/sparkapplications"
+#define PODS "/api/v1/namespaces/" NS "/pods"
+#define SECRETS "/api/v1/namespaces/" NS "/secrets"
+#define MAX_MONITORS 4
+
+struct http {
+	long status;
+	char *body;
+	size_t len;
+	json_t *json;
+};
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	ck_assert_msg(v != NULL && v[0] != '\0',
+	    "%s is not set: run through tests/integ.sh", name);
+	return v;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* ---- HTTP ---------------------------------------------------------- */
+
+static size_t
+on_body(char *p, size_t sz, size_t n, void *arg)
+{
+	struct http *h = arg;
+	char *nb = realloc(h->body, h->len + sz * n + 1);
+
+	if (nb == NULL)
+		return 0;
+	h->body = nb;
+	memcpy(h->body + h->len, p, sz * n);
+	h->len += sz * n;
+	h->body[h->len] = '\0';
+	return sz * n;
+}
+
+static void
+http_free(struct http *h)
+{
+	free(h->body);
+	json_decref(h->json);
+	memset(h, 0, sizeof(*h));
+}
+
+static struct http
+request(const char *method, const char *url, const char *userpw,
+    const char *bearer, const char *body)
+{
+	struct http h;
+	struct curl_slist *hdrs = NULL;
+	char line[256];
+	const char *ca = getenv("BPG_CA");
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+
+	memset(&h, 0, sizeof(h));
+	ck_assert_ptr_nonnull(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca != NULL && ca[0] != '\0' ? ca :
+	    env("BPG_KUBE_CA"));
+	if (userpw != NULL)
+		curl_easy_setopt(c, CURLOPT_USERPWD, userpw);
+	if (bearer != NULL) {
+		snprintf(line, sizeof(line), "Authorization: Bearer %s",
+		    bearer);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	if (body != NULL)
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	rc = curl_easy_perform(c);
+	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url,
+	    curl_easy_strerror(rc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h.status);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	if (h.body != NULL)
+		h.json = json_loads(h.body, 0, NULL);
+	return h;
+}
+
+static struct http
+api(const char *method, const char *path, const char *body)
+{
+	char url[1024];
+
+	snprintf(url, sizeof(url), "%s%s", env("BPG_URL"), path);
+	return request(method, url, "alice:alice-pw", NULL, body);
+}
+
+/* cluster: "a" or "b", or a submission ID. */
+static const char *
+kube_base(const char *cluster)
+{
+	if (strncmp(cluster, "spark-cluster-", 14) == 0)
+		cluster += 14;
+	return env(cluster[0] == 'a' ? "BPG_KUBE_A" : "BPG_KUBE_B");
+}
+
+static const char *
+sim_name(const char *cluster)
+{
+	if (strncmp(cluster, "spark-cluster-", 14) == 0)
+		cluster += 14;
+	return cluster[0] == 'a' ? "spark-cluster-a" : "spark-cluster-b";
+}
+
+static struct http
+kube(const char *cluster, const char *method, const char *path,
+    const char *body)
+{
+	char url[1024];
+
+	snprintf(url, sizeof(url), "%s%s", kube_base(cluster), path);
+	return request(method, url, NULL, env("BPG_KUBE_TOKEN"), body);
+}
+
+/* The stand-in's control API on one cluster ("a"/"b"); path after it. */
+static json_t *
+control(const char *cluster, const char *method, const char *path,
+    const char *body)
+{
+	char url[1024];
+	struct http h;
+	json_t *j;
+
+	snprintf(url, sizeof(url), "%s/clusters/%s%s",
+	    env("BPG_KUBE_CONTROL"), sim_name(cluster), path);
+	h = request(method, url, NULL, NULL, body);
+	ck_assert_msg(h.status / 100 == 2, "control %s %s: %ld %s", method,
+	    url, h.status, h.body ? h.body : "");
+	j = json_incref(h.json);
+	http_free(&h);
+	return j;
+}
+
+static void
+control_both(const char *method, const char *path, const char *body)
+{
+	json_decref(control("a", method, path, body));
+	json_decref(control("b", method, path, body));
+}
+
+/* ---- the gateway and the stand-in ---------------------------------- */
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Submit SparkPi (with extra sparkConf, or NULL); the new ID (freed by
+ * the caller). */
+static char *
+submit(const char *conf_key, const char *conf_value)
+{
+	char path[1024], *text, *body, *id;
+	json_t *req;
+	struct http h;
+
+	snprintf(path, sizeof(path), "%s/spec/sparkpi-request.json",
+	    env("BPG_SHARED_DIR"));
+	text = slurp(path);
+	req = json_loads(text, 0, NULL);
+	ck_assert_ptr_nonnull(req);
+	free(text);
+	if (conf_key != NULL)
+		json_object_set_new(req, "sparkConf", json_pack("{s:s}",
+		    conf_key, conf_value));
+	body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	h = api("POST", "/spark", body);
+	free(body);
+	ck_assert_msg(h.status == 200, "submit: %ld %s", h.status, h.body);
+	id = strdup(json_string_value(json_object_get(h.json,
+	    "submissionId")));
+	ck_assert_ptr_nonnull(id);
+	http_free(&h);
+	return id;
+}
+
+/*
+ * The CR's state ("" without one, NULL if there is no CR), through the
+ * control API, which faults never touch.
+ */
+static char *
+cr_state(const char *id)
+{
+	char url[1024], *s = NULL;
+	const char *v;
+	struct http h;
+
+	snprintf(url, sizeof(url), "%s/clusters/%s/objects/sparkapplications/"
+	    NS "/%s", env("BPG_KUBE_CONTROL"), sim_name(id), id);
+	h = request("GET", url, NULL, NULL, NULL);
+	if (h.status == 200) {
+		v = json_string_value(json_object_get(json_object_get(
+		    json_object_get(h.json, "status"), "applicationState"),
+		    "state"));
+		s = strdup(v != NULL ? v : "");
+	} else
+		ck_assert_msg(h.status == 404, "GET CR: %ld", h.status);
+	http_free(&h);
+	return s;
+}
+
+/* Step the frozen operator of id's cluster until its CR is in want. */
+static void
+tick_until(const char *id, const char *want)
+{
+	char *s = NULL;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		free(s);
+		s = cr_state(id);
+		if (s != NULL && strcmp(s, want) == 0)
+			break;
+		json_decref(control(id, "POST", "/tick", "{\"count\":1}"));
+	}
+	ck_assert_msg(s != NULL && strcmp(s, want) == 0, "%s: CR state %s, "
+	    "not %s", id, s ? s : "(gone)", want);
+	free(s);
+}
+
+static void
+wait_cr_state(const char *id, const char *want, int seconds)
+{
+	long long until = now_ms() + seconds * 1000LL;
+	char *s = NULL;
+
+	do {
+		free(s);
+		s = cr_state(id);
+		if (s != NULL && strcmp(s, want) == 0)
+			break;
+		sleep_ms(100);
+	} while (now_ms() < until);
+	ck_assert_msg(s != NULL && strcmp(s, want) == 0, "%s: CR state %s, "
+	    "not %s after %d s", id, s ? s : "(gone)", want, seconds);
+	free(s);
+}
+
+/* Back to the stand-in's defaults: no faults, operator running. */
+static void
+sim_defaults(void)
+{
+	control_both("DELETE", "/faults", NULL);
+	control_both("POST", "/operator", "{\"frozen\":false,"
+	    "\"outcome\":\"COMPLETED\"}");
+}
+
+/* ---- the database -------------------------------------------------- */
+
+enum col {
+	C_STATUS, C_APP_ID, C_START, C_FINISH, C_DRIVER_CORE, C_DRIVER_MB,
+	C_EXECUTORS, C_EXEC_CORE, C_EXEC_MB, C_COST, C_APP_NAME, C__MAX
+};
+
+struct row {
+	bool found;
+	char *v[C__MAX];	/* NULL for SQL NULL */
+};
+
+static void
+row_free(struct row *r)
+{
+	int i;
+
+	for (i = 0; i < C__MAX; i++)
+		free(r->v[i]);
+	memset(r, 0, sizeof(*r));
+}
+
+static struct row
+db_row(const char *id)
+{
+	MYSQL *m = mysql_init(NULL);
+	char q[768], esc[256];
+	MYSQL_RES *res;
+	MYSQL_ROW r;
+	struct row out;
+	int i;
+
+	memset(&out, 0, sizeof(out));
+	ck_assert_ptr_nonnull(m);
+	ck_assert_msg(mysql_real_connect(m, "127.0.0.1", "bpg", "bpg-test-pw",
+	    "bpg", (unsigned)atoi(env("BPG_DB_PORT")), NULL, 0) != NULL,
+	    "db: %s", mysql_error(m));
+	mysql_real_escape_string(m, esc, id, strlen(id));
+	snprintf(q, sizeof(q), "SELECT status, app_id, start_time, "
+	    "finished_time, driver_core, driver_memory_mb, number_executor, "
+	    "executor_core, executor_memory_mb, cost, app_name FROM "
+	    "bpg.application_submission WHERE submission_id='%s'", esc);
+	ck_assert_msg(mysql_query(m, q) == 0, "%s", mysql_error(m));
+	res = mysql_store_result(m);
+	if ((r = mysql_fetch_row(res)) != NULL) {
+		out.found = true;
+		for (i = 0; i < C__MAX; i++)
+			out.v[i] = r[i] != NULL ? strdup(r[i]) : NULL;
+	}
+	mysql_free_result(res);
+	mysql_close(m);
+	return out;
+}
+
+/* Wait until the row's status is want; the row. */
+static struct row
+wait_status(const char *id, const char *want, int seconds)
+{
+	long long until = now_ms() + seconds * 1000LL;
+	struct row r;
+
+	for (;;) {
+		r = db_row(id);
+		if (r.found && r.v[C_STATUS] != NULL &&
+		    strcmp(r.v[C_STATUS], want) == 0)
+			return r;
+		if (now_ms() >= until)
+			break;
+		row_free(&r);
+		sleep_ms(100);
+	}
+	ck_abort_msg("%s: DB status %s, not %s after %d s", id,
+	    r.found ? (r.v[C_STATUS] ? r.v[C_STATUS] : "NULL") : "(no row)",
+	    want, seconds);
+	return r;
+}
+
+static void
+assert_col(const struct row *r, enum col c, const char *want)
+{
+	if (want == NULL) {
+		ck_assert_msg(r->v[c] == NULL, "column %d: %s, not NULL", c,
+		    r->v[c]);
+		return;
+	}
+	ck_assert_msg(r->v[c] != NULL, "column %d is NULL", c);
+	if (want[0] != '\0')
+		ck_assert_msg(strcmp(r->v[c], want) == 0, "column %d: %s, not "
+		    "%s", c, r->v[c], want);
+}
+
+/* ---- monitors ------------------------------------------------------ */
+
+static pid_t mon_pid[MAX_MONITORS];
+static char mon_log[MAX_MONITORS][512];
+static int nmon;
+
+/* Start build/bpg-monitor with args (NULL-terminated); its index. */
+static int
+monitor_start(const char *tag, ...)
+{
+	const char *argv[16], *a;
+	const char *build = getenv("BUILD");
+	char bin[512], conf[512];
+	va_list ap;
+	pid_t pid;
+	int i = nmon, n = 0, fd;
+
+	ck_assert_int_lt(nmon, MAX_MONITORS);
+	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
+	    build != NULL && build[0] != '\0' ? build : "build");
+	snprintf(conf, sizeof(conf), "%s/config.yaml", env("BPG_STACK_DIR"));
+	snprintf(mon_log[i], sizeof(mon_log[i]), "%s/monitor-%s-%d.log",
+	    env("BPG_STACK_DIR"), tag, i);
+	argv[n++] = bin;
+	argv[n++] = "-c";
+	argv[n++] = conf;
+	argv[n++] = "-v";
+	va_start(ap, tag);
+	while ((a = va_arg(ap, const char *)) != NULL && n < 15)
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	/* Emptied here, before anyone reads it. */
+	fd = open(mon_log[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_msg(fd >= 0, "%s: %s", mon_log[i], strerror(errno));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* Dies with the test, whatever happens to it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execv(bin, (char *const *)(void *)argv);
+		_exit(127);
+	}
+	close(fd);
+	mon_pid[i] = pid;
+	nmon++;
+	return i;
+}
+
+/* Signal monitor i and wait for it (at most 15 s); its exit status. */
+static int
+monitor_stop(int i, int sig)
+{
+	long long until = now_ms() + 15000;
+	int status = -1;
+	pid_t r;
+
+	if (mon_pid[i] <= 0)
+		return -1;
+	kill(mon_pid[i], sig);
+	while ((r = waitpid(mon_pid[i], &status, WNOHANG)) == 0 &&
+	    now_ms() < until)
+		sleep_ms(50);
+	if (r == 0) {
+		kill(mon_pid[i], SIGKILL);
+		waitpid(mon_pid[i], &status, 0);
+	}
+	mon_pid[i] = 0;
+	return status;
+}
+
+static void
+monitors_stop_all(void)
+{
+	int i;
+
+	for (i = 0; i < nmon; i++)
+		if (mon_pid[i] > 0)
+			monitor_stop(i, SIGKILL);
+	nmon = 0;
+}
+
+static bool
+monitor_alive(int i)
+{
+	return mon_pid[i] > 0 && waitpid(mon_pid[i], NULL, WNOHANG) == 0;
+}
+
+/* Occurrences of text in monitor i's log. */
+static int
+log_count(int i, const char *text)
+{
+	FILE *f = fopen(mon_log[i], "r");
+	char line[4096];
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, text) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+static bool
+wait_log(int i, const char *text, int seconds)
+{
+	long long until = now_ms() + seconds * 1000LL;
+
+	do {
+		if (log_count(i, text) > 0)
+			return true;
+		sleep_ms(100);
+	} while (now_ms() < until);
+	return false;
+}
+
+static json_int_t
+active_watches(const char *cluster)
+{
+	json_t *st = control(cluster, "GET", "/stats", NULL);
+	json_int_t n = json_integer_value(json_object_get(st,
+	    "activeWatches"));
+
+	json_decref(st);
+	return n;
+}
+
+/*
+ * Monitor i has listed both clusters and is the only watcher of each:
+ * the streams of monitors killed before linger in the stand-in until it
+ * next writes to them (a bookmark at the latest), and a stream fault
+ * must not be spent on one of those.
+ */
+static void
+wait_watching(int i)
+{
+	long long until;
+
+	ck_assert_msg(wait_log(i, "spark-cluster-a/" NS ": listed", 120) &&
+	    wait_log(i, "spark-cluster-b/" NS ": listed", 120),
+	    "monitor %d did not list both clusters: see %s", i, mon_log[i]);
+	until = now_ms() + 15000;
+	while ((active_watches("a") != 1 || active_watches("b") != 1) &&
+	    now_ms() < until)
+		sleep_ms(100);
+	ck_assert_msg(active_watches("a") == 1 && active_watches("b") == 1,
+	    "watches: %lld and %lld, not one each",
+	    (long long)active_watches("a"), (long long)active_watches("b"));
+}
+
+/*
+ * No watch streams left from earlier tests: the stand-in only notices a
+ * client is gone when it next writes (a bookmark), so it is told to send
+ * them every second.
+ */
+static void
+wait_no_watches(void)
+{
+	long long until = now_ms() + 20000;
+
+	while ((active_watches("a") != 0 || active_watches("b") != 0) &&
+	    now_ms() < until)
+		sleep_ms(100);
+	ck_assert_msg(active_watches("a") == 0 && active_watches("b") == 0,
+	    "watch streams linger");
+}
+
+static void
+set_bookmarks(long ms)
+{
+	char url[512], body[64];
+	struct http h;
+
+	snprintf(url, sizeof(url), "%s/config", env("BPG_KUBE_CONTROL"));
+	snprintf(body, sizeof(body), "{\"bookmarkMs\":%ld}", ms);
+	h = request("POST", url, NULL, NULL, body);
+	ck_assert_msg(h.status == 200, "config: %ld", h.status);
+	http_free(&h);
+}
+
+static void
+setup(void)
+{
+	set_bookmarks(1000);
+	sim_defaults();
+	wait_no_watches();
+}
+
+static void
+teardown(void)
+{
+	monitors_stop_all();
+	sim_defaults();
+	wait_no_watches();
+	set_bookmarks(5000);
+}
+
+/* ---- tests --------------------------------------------------------- */
+
+/* SUBMITTED -> RUNNING -> SUCCEEDING -> COMPLETED, one step at a time. */
+START_TEST(test_lifecycle_completed)
+{
+	struct row r;
+	char *id;
+	int m;
+
+	m = monitor_start("lifecycle", "-r", "30", (char *)NULL);
+	wait_watching(m);
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	id = submit(NULL, NULL);
+
+	tick_until(id, "SUBMITTED");
+	r = wait_status(id, "SUBMITTED", 10);
+	assert_col(&r, C_APP_ID, "");
+	assert_col(&r, C_START, NULL);
+	assert_col(&r, C_FINISH, NULL);
+	row_free(&r);
+
+	tick_until(id, "RUNNING");
+	r = wait_status(id, "RUNNING", 10);
+	/* The driver pod: "1" CPU, 2g + 384 MiB overhead = "2432Mi". */
+	assert_col(&r, C_START, "");
+	assert_col(&r, C_DRIVER_CORE, "1");
+	assert_col(&r, C_DRIVER_MB, "2432");
+	/* The spec: 1 executor of 1 core, Spark's "2g". */
+	assert_col(&r, C_EXECUTORS, "1");
+	assert_col(&r, C_EXEC_CORE, "1");
+	assert_col(&r, C_EXEC_MB, "2048");
+	assert_col(&r, C_APP_NAME, "SparkPiDemo");
+	assert_col(&r, C_FINISH, NULL);
+	row_free(&r);
+
+	tick_until(id, "SUCCEEDING");
+	r = wait_status(id, "SUCCEEDING", 10);
+	row_free(&r);
+
+	tick_until(id, "COMPLETED");
+	r = wait_status(id, "COMPLETED", 10);
+	assert_col(&r, C_APP_ID, "");
+	assert_col(&r, C_START, "");
+	assert_col(&r, C_FINISH, "");
+	/* Prices are configured: a cost, however small. */
+	assert_col(&r, C_COST, "");
+	row_free(&r);
+	ck_assert_int_ge(log_count(m, "SUBMITTED -> RUNNING"), 1);
+	free(id);
+}
+END_TEST
+
+START_TEST(test_failed)
+{
+	char body[256], *id;
+	struct row r;
+	int m;
+
+	m = monitor_start("failed", (char *)NULL);
+	wait_watching(m);
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	id = submit(NULL, NULL);
+	snprintf(body, sizeof(body), "{\"apps\":{\"%s\":\"FAILED\"},"
+	    "\"frozen\":false}", id);
+	json_decref(control(id, "POST", "/operator", body));
+	control_both("POST", "/operator", "{\"frozen\":false}");
+	r = wait_status(id, "FAILED", 30);
+	assert_col(&r, C_FINISH, "");
+	assert_col(&r, C_START, "");
+	assert_col(&r, C_APP_ID, "");
+	row_free(&r);
+	free(id);
+}
+END_TEST
+
+/* Transitions that happened while no monitor ran (quirk 16). */
+START_TEST(test_catch_up)
+{
+	struct row r;
+	char *id;
+	int m;
+
+	id = submit(NULL, NULL);
+	wait_cr_state(id, "COMPLETED", 30);
+	r = db_row(id);
+	ck_assert(r.found);
+	assert_col(&r, C_STATUS, NULL);
+	row_free(&r);
+
+	m = monitor_start("catchup", (char *)NULL);
+	r = wait_status(id, "COMPLETED", 120);
+	assert_col(&r, C_APP_ID, "");
+	assert_col(&r, C_START, "");
+	assert_col(&r, C_FINISH, "");
+	assert_col(&r, C_DRIVER_CORE, "1");
+	assert_col(&r, C_DRIVER_MB, "2432");
+	assert_col(&r, C_EXECUTORS, "1");
+	assert_col(&r, C_COST, "");
+	row_free(&r);
+	ck_assert(monitor_alive(m));
+	free(id);
+}
+END_TEST
+
+/* Deleted while RUNNING: watched, and while no monitor ran. */
+START_TEST(test_lost)
+{
+	char path[512], *id, *id2;
+	struct http h;
+	struct row r;
+	int m, st;
+
+	control_both("POST", "/operator", "{\"outcome\":\"RUNNING\"}");
+	m = monitor_start("lost", (char *)NULL);
+	wait_watching(m);
+	id = submit(NULL, NULL);
+	r = wait_status(id, "RUNNING", 30);
+	row_free(&r);
+	snprintf(path, sizeof(path), "/spark/%s", id);
+	h = api("DELETE", path, NULL);
+	ck_assert_int_eq(h.status, 200);
+	http_free(&h);
+	r = wait_status(id, "LOST", 15);
+	assert_col(&r, C_FINISH, "");
+	assert_col(&r, C_START, "");
+	row_free(&r);
+
+	/* The same with the monitor stopped (cleanly) meanwhile. */
+	id2 = submit(NULL, NULL);
+	r = wait_status(id2, "RUNNING", 30);
+	row_free(&r);
+	st = monitor_stop(m, SIGTERM);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "SIGTERM: status %d", st);
+	ck_assert_int_eq(log_count(m, "released lock 'bpg-monitor'"), 1);
+	snprintf(path, sizeof(path), "/spark/%s", id2);
+	h = api("DELETE", path, NULL);
+	ck_assert_int_eq(h.status, 200);
+	http_free(&h);
+	ck_assert_ptr_null(cr_state(id2));
+	r = db_row(id2);
+	assert_col(&r, C_STATUS, "RUNNING");
+	row_free(&r);
+	m = monitor_start("lost2", (char *)NULL);
+	r = wait_status(id2, "LOST", 60);
+	assert_col(&r, C_FINISH, "");
+	row_free(&r);
+	free(id);
+	free(id2);
+}
+END_TEST
+
+/* maxRunningMillis 3000: the driver pod goes, the operator fails it
+ * (RunningApplicationMonitorTest.exceedMaxRunningTime, end to end). */
+START_TEST(test_kill_overlong)
+{
+	char path[512], *id, *keep;
+	struct http h;
+	struct row r;
+	int m;
+
+	control_both("POST", "/operator", "{\"outcome\":\"RUNNING\"}");
+	m = monitor_start("kill", (char *)NULL);
+	wait_watching(m);
+	keep = submit(NULL, NULL);
+	id = submit("bpg.maxRunningMillis", "3000");
+	r = wait_status(id, "RUNNING", 30);
+	row_free(&r);
+	ck_assert_msg(wait_log(m, "killed (driver pod", 20),
+	    "no kill in %s", mon_log[m]);
+	snprintf(path, sizeof(path), PODS "/%s-driver", id);
+	h = kube(id, "GET", path, NULL);
+	ck_assert_msg(h.status == 404 || (h.status == 200 &&
+	    json_object_get(json_object_get(h.json, "metadata"),
+	    "deletionTimestamp") != NULL), "driver pod: %ld", h.status);
+	http_free(&h);
+	r = wait_status(id, "FAILED", 30);
+	assert_col(&r, C_FINISH, "");
+	row_free(&r);
+	/* The 12-hour app runs on. */
+	r = db_row(keep);
+	assert_col(&r, C_STATUS, "RUNNING");
+	row_free(&r);
+	snprintf(path, sizeof(path), PODS "/%s-driver", keep);
+	h = kube(keep, "GET", path, NULL);
+	ck_assert_int_eq(h.status, 200);
+	http_free(&h);
+	snprintf(path, sizeof(path), "/spark/%s", keep);
+	h = api("DELETE", path, NULL);
+	http_free(&h);
+	free(keep);
+	free(id);
+}
+END_TEST
+
+/* Submit, let it run to COMPLETED and check the row. */
+static void
+expect_completed(const char *id, int seconds)
+{
+	struct row r = wait_status(id, "COMPLETED", seconds);
+
+	assert_col(&r, C_START, "");
+	assert_col(&r, C_FINISH, "");
+	assert_col(&r, C_APP_ID, "");
+	row_free(&r);
+}
+
+START_TEST(test_watch_cut)
+{
+	char *id;
+	int m;
+
+	m = monitor_start("cut", "-r", "0", (char *)NULL);
+	wait_watching(m);
+	control_both("POST", "/faults", "{\"type\":\"watchcut\"}");
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	ck_assert_msg(log_count(m, "watch failed") >= 1, "no cut seen: %s",
+	    mon_log[m]);
+	ck_assert(monitor_alive(m));
+	free(id);
+}
+END_TEST
+
+START_TEST(test_watch_garbage)
+{
+	char *id;
+	int m;
+
+	m = monitor_start("garbage", "-r", "0", (char *)NULL);
+	wait_watching(m);
+	control_both("POST", "/faults", "{\"type\":\"watchgarbage\"}");
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	ck_assert_msg(log_count(m, "bad line in the stream") >= 1,
+	    "no garbage seen: %s", mon_log[m]);
+	ck_assert(monitor_alive(m));
+	free(id);
+}
+END_TEST
+
+START_TEST(test_list_garbage)
+{
+	char *id;
+	int m;
+
+	m = monitor_start("listgarbage", "-r", "0", (char *)NULL);
+	wait_watching(m);
+	control_both("POST", "/faults", "[{\"type\":\"garbage\","
+	    "\"method\":\"GET\",\"path\":\"" APPS "\",\"count\":2},"
+	    "{\"type\":\"watchcut\"}]");
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	ck_assert_msg(log_count(m, "list failed") >= 2, "no bad list seen: "
+	    "%s", mon_log[m]);
+	ck_assert(monitor_alive(m));
+	free(id);
+}
+END_TEST
+
+/* A resourceVersion the server no longer has: 410, then a re-list. */
+START_TEST(test_expired)
+{
+	static const char secret[] = "{\"apiVersion\":\"v1\",\"kind\":"
+	    "\"Secret\",\"metadata\":{\"generateName\":\"monitor-test-\"},"
+	    "\"data\":{}}";
+	struct http h;
+	char *id;
+	int m, i;
+
+	/*
+	 * Watches of 2 s, so the monitor resumes from its last version often,
+	 * and no bookmarks, which would keep that version fresh.
+	 */
+	set_bookmarks(600000);
+	m = monitor_start("expired", "-r", "0", "-w", "2", (char *)NULL);
+	wait_watching(m);
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	id = submit(NULL, NULL);
+	for (i = 0; i < 5 && log_count(m, "watch expired") == 0; i++) {
+		/* Move the version on, then forget the history. */
+		h = kube("a", "POST", SECRETS, secret);
+		http_free(&h);
+		h = kube("b", "POST", SECRETS, secret);
+		http_free(&h);
+		control_both("POST", "/history", "{\"compact\":true}");
+		wait_log(m, "watch expired", 4);
+	}
+	ck_assert_msg(log_count(m, "watch expired") >= 1, "no 410 seen: %s",
+	    mon_log[m]);
+	control_both("POST", "/operator", "{\"frozen\":false}");
+	expect_completed(id, 60);
+	ck_assert(monitor_alive(m));
+	free(id);
+}
+END_TEST
+
+/* A CR without status, created behind the gateway's back. */
+START_TEST(test_foreign_without_status)
+{
+	char name[64], body[1024], path[512];
+	struct http h;
+	struct row r;
+	int m;
+
+	snprintf(name, sizeof(name), "foreign-%ld-%ld", (long)getpid(),
+	    (long)(now_ms() % 100000));
+	m = monitor_start("foreign", "-r", "0", (char *)NULL);
+	wait_watching(m);
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	snprintf(body, sizeof(body), "{\"apiVersion\":\"sparkoperator.k8s.io"
+	    "/v1beta2\",\"kind\":\"SparkApplication\",\"metadata\":{\"name\":"
+	    "\"%s\",\"namespace\":\"" NS "\"},\"spec\":{\"type\":\"Scala\","
+	    "\"mode\":\"cluster\",\"sparkVersion\":\"3.5.0\","
+	    "\"mainApplicationFile\":\"local:///x.jar\",\"driver\":{\"cores\":"
+	    "1,\"coreRequest\":\"500m\",\"memory\":\"512m\"},\"executor\":{"
+	    "\"instances\":2,\"cores\":1,\"memory\":\"1g\"}}}", name);
+	h = kube("a", "POST", APPS, body);
+	ck_assert_msg(h.status == 201, "create: %ld %s", h.status, h.body);
+	http_free(&h);
+	ck_assert(wait_log(m, name, 10));
+	sleep_ms(1000);
+	/* No state yet: nothing to record. */
+	r = db_row(name);
+	ck_assert(!r.found);
+	row_free(&r);
+	ck_assert(monitor_alive(m));
+
+	control_both("POST", "/operator", "{\"frozen\":false}");
+	r = wait_status(name, "COMPLETED", 30);
+	assert_col(&r, C_APP_ID, "");
+	assert_col(&r, C_START, "");
+	/* coreRequest "500m" is 1 whole core; 512m + 384 MiB overhead. */
+	assert_col(&r, C_DRIVER_CORE, "1");
+	assert_col(&r, C_DRIVER_MB, "896");
+	assert_col(&r, C_EXECUTORS, "2");
+	assert_col(&r, C_EXEC_MB, "1024");
+	row_free(&r);
+	snprintf(path, sizeof(path), APPS "/%s", name);
+	h = kube("a", "DELETE", path, NULL);
+	http_free(&h);
+}
+END_TEST
+
+/* The API server away for a minute; the app finishes meanwhile. */
+START_TEST(test_api_down)
+{
+	struct row r;
+	char *id;
+	int m, fails;
+
+	m = monitor_start("down", "-r", "0", (char *)NULL);
+	wait_watching(m);
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	id = submit(NULL, NULL);
+	control_both("POST", "/faults", "{\"type\":\"down\"}");
+	control_both("POST", "/operator", "{\"frozen\":false}");
+	wait_cr_state(id, "COMPLETED", 30);
+	sleep_ms(60000);
+	ck_assert(monitor_alive(m));
+	fails = log_count(m, "list failed");
+	/* Bounded exponential back-off: 0.5 s doubling to 30 s, per
+	 * cluster, is about 8 tries each in a minute. */
+	ck_assert_msg(fails >= 4 && fails <= 30, "%d failed lists", fails);
+	r = db_row(id);
+	ck_assert(r.found);
+	ck_assert(r.v[C_STATUS] == NULL ||
+	    strcmp(r.v[C_STATUS], "COMPLETED") != 0);
+	row_free(&r);
+	control_both("POST", "/faults", "{\"type\":\"up\"}");
+	expect_completed(id, 45);
+	free(id);
+}
+END_TEST
+
+/* Two monitors: one leads; kill -9 it and the other takes over. */
+START_TEST(test_leader_takeover)
+{
+	long long t0;
+	char *id;
+	int a, b, leader, standby;
+
+	a = monitor_start("ha", "-r", "30", (char *)NULL);
+	ck_assert(wait_log(a, "leader: holding lock", 15));
+	b = monitor_start("ha", "-r", "30", (char *)NULL);
+	ck_assert_msg(wait_log(b, "standby: lock 'bpg-monitor' is held", 15),
+	    "second monitor not standby: %s", mon_log[b]);
+	leader = a;
+	standby = b;
+	/* Only the leader watches (one stream per cluster). */
+	wait_watching(leader);
+	ck_assert_int_eq(log_count(standby, "leader:"), 0);
+
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	free(id);
+
+	t0 = now_ms();
+	monitor_stop(leader, SIGKILL);
+	ck_assert_msg(wait_log(standby, "leader: holding lock", 10),
+	    "no takeover within 10 s: %s", mon_log[standby]);
+	ck_assert_msg(now_ms() - t0 <= 10000, "takeover took %lld ms",
+	    now_ms() - t0);
+	wait_watching(standby);
+
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	free(id);
+}
+END_TEST
+
+static Suite *
+monitor_suite(void)
+{
+	Suite *s = suite_create("monitor");
+	TCase *tc = tcase_create("stack");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_lifecycle_completed);
+	tcase_add_test(tc, test_failed);
+	tcase_add_test(tc, test_catch_up);
+	tcase_add_test(tc, test_lost);
+	tcase_add_test(tc, test_kill_overlong);
+	tcase_add_test(tc, test_watch_cut);
+	tcase_add_test(tc, test_watch_garbage);
+	tcase_add_test(tc, test_list_garbage);
+	tcase_add_test(tc, test_expired);
+	tcase_add_test(tc, test_foreign_without_status);
+	tcase_add_test(tc, test_api_down);
+	tcase_add_test(tc, test_leader_takeover);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(monitor_suite());
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
