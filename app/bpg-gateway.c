@@ -255,6 +255,8 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 	char hdr[128] = "";
 	const char *cl;
 	char *end;
+	sigset_t term;
+	int rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_worker_term;	/* no SA_RESTART: accept() returns */
@@ -284,7 +286,22 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 	io.head = io_head;
 	io.write = io_write;
 	io.ctx = &r;
-	while (!stopping && FCGX_Accept_r(&r) >= 0) {
+	/*
+	 * SIGTERM (stop, or a reload replacing this worker) is taken only
+	 * while waiting in accept(): a request in flight is never cut, the
+	 * worker exits once it is answered.
+	 */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	for (;;) {
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+		if (stopping)
+			break;
+		rc = FCGX_Accept_r(&r);
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		if (rc < 0)
+			break;
 		memset(&hreq, 0, sizeof(hreq));
 		hreq.io = &io;
 		cl = read_params(r.envp, hdr, &hreq);
@@ -308,13 +325,108 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 
 /* ---- supervisor --------------------------------------------------- */
 
+static volatile sig_atomic_t reloading;
+static volatile sig_atomic_t ticked;
+
 static void
 on_super_signal(int sig)
 {
 	if (sig == SIGCHLD)
 		child_died = 1;
+	else if (sig == SIGHUP)
+		reloading = 1;
+	else if (sig == SIGALRM)
+		ticked = 1;
 	else
 		stopping = 1;
+}
+
+static pid_t spawn(const struct bpg_config *, struct bpg_ratelimit *);
+
+/* Workers being replaced: they finish what they serve, then exit. */
+static pid_t draining[2 * BPG_MAX_WORKERS];
+
+static void
+drain(pid_t pid)
+{
+	size_t i;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	for (i = 0; i < sizeof(draining) / sizeof(draining[0]); i++)
+		if (draining[i] == 0) {
+			draining[i] = pid;
+			break;
+		}
+	/* A worker idle in accept() that took the signal just before
+	 * blocking in it is told again every second (on_worker_term). */
+	alarm(1);
+}
+
+/*
+ * SIGHUP: read and check the config again; if it is good, start a new
+ * worker for each slot and let the old one finish and exit, one by one, so
+ * the socket always has workers and no request in flight is cut.  A bad
+ * config is logged and the running one kept.
+ */
+static void
+reload(const char *path, struct bpg_config **cfg, pid_t *pids, time_t *born,
+    int nworkers, struct bpg_ratelimit *rl)
+{
+	struct bpg_config *ncfg = NULL;
+	struct bpg_config_error cerr;
+	size_t w;
+	int i;
+
+	memset(&cerr, 0, sizeof(cerr));
+	if (bpg_config_load(path, &ncfg, &cerr) != BPG_OK) {
+		syslog(LOG_ERR, "reload: %s: line %d: %s%s%s; keeping the "
+		    "running configuration", path, cerr.line, cerr.path,
+		    cerr.path[0] ? ": " : "", cerr.msg);
+		return;
+	}
+	for (w = 0; w < ncfg->warnings.n; w++)
+		syslog(LOG_WARNING, "%s: %s", path, ncfg->warnings.v[w]);
+	syslog(LOG_INFO, "reload: %s: replacing %d workers", path, nworkers);
+	for (i = 0; i < nworkers; i++) {
+		pid_t old = pids[i];
+
+		pids[i] = spawn(ncfg, rl);
+		born[i] = time(NULL);
+		drain(old);
+	}
+	/* The workers have their own copies now. */
+	bpg_config_free(*cfg);
+	*cfg = ncfg;
+}
+
+static void
+retell_draining(void)
+{
+	size_t i;
+	bool any = false;
+
+	for (i = 0; i < sizeof(draining) / sizeof(draining[0]); i++) {
+		if (draining[i] == 0)
+			continue;
+		if (kill(draining[i], SIGTERM) != 0)
+			draining[i] = 0;
+		else
+			any = true;
+	}
+	if (any)
+		alarm(1);
+}
+
+static void
+forget_draining(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(draining) / sizeof(draining[0]); i++)
+		if (draining[i] == pid)
+			draining[i] = 0;
 }
 
 static pid_t
@@ -340,7 +452,8 @@ spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 }
 
 static int
-supervise(const struct bpg_config *cfg, int nworkers, struct bpg_ratelimit *rl)
+supervise(const char *path, struct bpg_config **cfgp, int nworkers,
+    struct bpg_ratelimit *rl)
 {
 	struct sigaction sa;
 	sigset_t mask, old;
@@ -349,6 +462,7 @@ supervise(const struct bpg_config *cfg, int nworkers, struct bpg_ratelimit *rl)
 	int i, status, live;
 	pid_t pid;
 	struct timespec deadline, now;
+	time_t told;
 
 	if ((pids = calloc((size_t)nworkers, sizeof(*pids))) == NULL ||
 	    (born = calloc((size_t)nworkers, sizeof(*born))) == NULL) {
@@ -360,23 +474,35 @@ supervise(const struct bpg_config *cfg, int nworkers, struct bpg_ratelimit *rl)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGALRM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	for (i = 0; i < nworkers; i++) {
-		pids[i] = spawn(cfg, rl);
+		pids[i] = spawn(*cfgp, rl);
 		born[i] = time(NULL);
 	}
 	syslog(LOG_INFO, "started %d workers", nworkers);
 	while (!stopping) {
 		sigsuspend(&old);
 		child_died = 0;
+		if (reloading && !stopping) {
+			reloading = 0;
+			reload(path, cfgp, pids, born, nworkers, rl);
+		}
+		if (ticked) {
+			ticked = 0;
+			retell_draining();
+		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			forget_draining(pid);
 			for (i = 0; i < nworkers; i++)
 				if (pids[i] == pid)
 					break;
@@ -394,7 +520,7 @@ supervise(const struct bpg_config *cfg, int nworkers, struct bpg_ratelimit *rl)
 			/* A worker dying at once again and again: slow down. */
 			if (time(NULL) - born[i] < 1)
 				sleep(1);
-			pids[i] = spawn(cfg, rl);
+			pids[i] = spawn(*cfgp, rl);
 			born[i] = time(NULL);
 		}
 	}
@@ -405,18 +531,29 @@ supervise(const struct bpg_config *cfg, int nworkers, struct bpg_ratelimit *rl)
 			kill(pids[i], SIGTERM);
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += 10;
+	told = deadline.tv_sec - 10;
 	do {
 		live = 0;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			forget_draining(pid);
 			for (i = 0; i < nworkers; i++)
 				if (pids[i] == pid)
 					pids[i] = 0;
+		}
 		for (i = 0; i < nworkers; i++)
 			live += pids[i] > 0;
 		if (live == 0)
 			break;
 		usleep(20000);
 		clock_gettime(CLOCK_MONOTONIC, &now);
+		/* Again each second, for a worker that was about to block in
+		 * accept() when the first one came. */
+		if (now.tv_sec > told) {
+			told = now.tv_sec;
+			for (i = 0; i < nworkers; i++)
+				if (pids[i] > 0)
+					kill(pids[i], SIGTERM);
+		}
 	} while (now.tv_sec < deadline.tv_sec);
 	for (i = 0; i < nworkers; i++)
 		if (pids[i] > 0) {
@@ -512,7 +649,7 @@ main(int argc, char *argv[])
 		bpg_config_free(cfg);
 		return 1;
 	}
-	rc = supervise(cfg, (int)nworkers, rl);
+	rc = supervise(path, &cfg, (int)nworkers, rl);
 	bpg_ratelimit_free(rl);
 	bpg_config_free(cfg);
 	mysql_library_end();
