@@ -11,6 +11,10 @@ base=${BPG_DEMO_PORT_BASE:-18080}
 
 case "${1:-start}" in
 stop)
+	if [ -f "$dir/monitor.pid" ]; then
+		kill "$(cat "$dir/monitor.pid")" 2>/dev/null || true
+		rm -f "$dir/monitor.pid"
+	fi
 	sh tests/stack.sh stop "$dir"
 	echo "demo stopped"
 	exit 0 ;;
@@ -22,6 +26,13 @@ sh tests/deps.sh
 KUBESIM_TICK_MS=${KUBESIM_TICK_MS:-1500} sh tests/stack.sh start "$dir" "$base" 4
 . "$dir/env"
 shared=$BPG_SHARED_DIR
+
+# The application monitor keeps the DB row up to date.
+if ! { [ -f "$dir/monitor.pid" ] && kill -0 "$(cat "$dir/monitor.pid")" 2>/dev/null; }; then
+	build/bpg-monitor -c "$dir/config.yaml" </dev/null >/dev/null \
+	    2>> "$dir/monitor.log" &
+	echo $! > "$dir/monitor.pid"
+fi
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -65,12 +76,20 @@ while [ $i -lt 120 ]; do
 	i=$((i + 1))
 done
 
+sleep 2
+say "The MariaDB row, kept by bpg-monitor"
+mariadb --protocol=tcp -h 127.0.0.1 -P "$BPG_DB_PORT" -u bpg -pbpg-test-pw \
+    -e "SELECT submission_id, user, status, app_id, start_time, finished_time,
+        driver_core, driver_memory_mb, number_executor, cost
+        FROM bpg.application_submission WHERE submission_id='$id'\\G"
+
 say "Done"
 cat <<EOM
 The stack keeps running:
   gateway     $BPG_URL   (users alice/alice-pw, bob/bob-pw)
   clusters    $BPG_KUBE_A  $BPG_KUBE_B   (token $BPG_KUBE_TOKEN, CA $BPG_KUBE_CA)
   MariaDB     127.0.0.1:$BPG_DB_PORT  (bpg/bpg-test-pw)
+  monitor     bpg-monitor (log: $dir/monitor.log)
   logs        $dir/*.log
 Try:   curl --cacert $BPG_CA -u alice:alice-pw $BPG_URL/spark/$id/status
 Stop:  make demo-stop
