@@ -1726,19 +1726,25 @@ lower_alnum(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
-/* [a-z0-9]([-a-z0-9]*[a-z0-9])? over s[0..n), at most 63. */
+/* [a-z0-9]([-a-z0-9]*[a-z0-9])? over s[0..n), n > 0. */
 static bool
-dns1123_label_n(const char *s, size_t n)
+dns1123_label_chars(const char *s, size_t n)
 {
 	size_t i;
 
-	if (n == 0 || n > BPG_MAX_K8S_NAME || !lower_alnum(s[0]) ||
-	    !lower_alnum(s[n - 1]))
+	if (n == 0 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
 		return false;
 	for (i = 0; i < n; i++)
 		if (!lower_alnum(s[i]) && s[i] != '-')
 			return false;
 	return true;
+}
+
+/* A DNS-1123 label: those characters, at most 63. */
+static bool
+dns1123_label_n(const char *s, size_t n)
+{
+	return n <= BPG_MAX_K8S_NAME && dns1123_label_chars(s, n);
 }
 
 /* DNS-1123 subdomain of s[0..n): labels joined by '.', at most 253. */
@@ -1751,7 +1757,9 @@ dns1123_subdomain_n(const char *s, size_t n)
 		return false;
 	for (;;) {
 		dot = memchr(s, '.', (size_t)(end - s));
-		if (!dns1123_label_n(s, dot ? (size_t)(dot - s) :
+		/* IsDNS1123Subdomain: the pattern and 253 in all; a part
+		 * may be longer than a label's 63. */
+		if (!dns1123_label_chars(s, dot ? (size_t)(dot - s) :
 		    (size_t)(end - s)))
 			return false;
 		if (dot == NULL)

@@ -107,8 +107,9 @@ dns_subdomain(const char *s)
 		return false;
 	for (;;) {
 		dot = strchr(s, '.');
+		/* IsDNS1123Subdomain: a part may be longer than 63. */
 		if (!dns_label_n(s, dot ? (size_t)(dot - s) : strlen(s),
-			BPG_MAX_K8S_NAME))
+			BPG_SECRET_MAX_NAME))
 			return false;
 		if (dot == NULL)
 			return true;

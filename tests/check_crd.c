@@ -1268,6 +1268,13 @@ static const struct {
 	  "Invalid value: -1: must be greater than or equal to 0" },
 	{ "annotations_over_256KiB", NULL, "Invalid SparkApplication: "
 	  "metadata.annotations: Too long: must have at most 262144 bytes" },
+	/* A prefix part longer than 63 is still a DNS-1123 subdomain. */
+	{ "label_key_prefix_part_of_64", "{\"apiVersion\":\"sparkoperator.k8s.io/"
+	  "v1beta2\",\"kind\":\"SparkApplication\",\"metadata\":{\"name\":"
+	  "\"a\",\"labels\":{\"a23456789012345678901234567890123456789012345"
+	  "6789012345678901234.example/x\":\"v\"}},\"spec\":{\"type\":\"R\","
+	  "\"sparkVersion\":\"3\",\"mainApplicationFile\":\"\",\"driver\":{},"
+	  "\"executor\":{}}}", NULL },
 	{ "minimal_valid", "{\"apiVersion\":\"sparkoperator.k8s.io/v1beta2\","
 	  "\"kind\":\"SparkApplication\",\"metadata\":{\"name\":\"a\"},"
 	  "\"spec\":{\"type\":\"R\",\"sparkVersion\":\"3\","

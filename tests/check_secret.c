@@ -103,6 +103,14 @@ static const struct {
 	"k8s:secret:ns:name:key:::", BPG_SECRET_REF, "ns", "name", "key"},
     {"dotted_name_and_key", "k8s:secret:ns:a.b.c:tls.crt", BPG_SECRET_REF, "ns",
 	"a.b.c", "tls.crt"},
+    /* A part of a subdomain may be longer than a label's 63. */
+    {"name_part_over_63",
+	"k8s:secret:ns:"
+	"a234567890123456789012345678901234567890123456789012345678901234"
+	".b:key",
+	BPG_SECRET_REF, "ns",
+	"a234567890123456789012345678901234567890123456789012345678901234.b",
+	"key"},
     {"key_upper_and_underscore", "k8s:secret:ns:name:DB_Password",
 	BPG_SECRET_REF, "ns", "name", "DB_Password"},
     {"prefix_only", "k8s:secret:", BPG_SECRET_MALFORMED, NULL, NULL, NULL},

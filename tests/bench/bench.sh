@@ -140,12 +140,13 @@ run_wrk() {
 	shift 5
 	# Object names made by kcreate.lua differ in every wrk run.
 	nonce_seq=$((nonce_seq + 1))
-	BENCH_NONCE=$nonce_seq-$$
+	BENCH_NONCE=w$nonce_seq-$$
 	wrk -t1 -c"$conn" -d"${WARM}s" -s "$BENCH_LUA/$script" "$@" "$url" \
 	    >/dev/null 2>&1 || true
 	pids=""
 	[ "$sup" = - ] || pids=$(workers_of "$sup")
 	c0=$(cpu_ticks $pids)
+	BENCH_NONCE=m$nonce_seq-$$
 	line=$(wrk -t1 -c"$conn" -d"${DUR}s" --latency \
 	    -s "$BENCH_LUA/$script" "$@" "$url" 2>&1 | grep '^wrk ') ||
 	    die "wrk failed on $url"
@@ -221,7 +222,7 @@ sum2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a + b }'; }
 
 # ---- the stack -------------------------------------------------------
 
-start_stacks() {
+start_stacks() {	# start_stacks WORKERS [nohello]
 	cleanup
 	rm -rf "$stack" "$hello" "$work"
 	mkdir -p "$work"
@@ -234,6 +235,7 @@ start_stacks() {
 	. "$stack/env"
 	curl -sf -X POST -d '{"quiet":true}' "$BPG_KUBE_CONTROL/config" \
 	    >/dev/null || die "kubesim control API not answering"
+	[ "${2:-}" != nohello ] || return 0
 	note "starting hello behind a second $WEB on port $((BASE + 10))"
 	sh tests/stack.sh web-start "$hello" $((BASE + 10)) \
 	    > "$work/hello-web.out" 2>&1 ||

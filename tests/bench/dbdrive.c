@@ -4,6 +4,7 @@
  *
  *	dbdrive -P PORT [-H HOST] [-u USER] [-p PASSWORD] [-D DB]
  *	    [-c CONCURRENCY] [-d SECONDS] [-w WARMUP] [-b BODYFILE] [-x PREFIX]
+ *	dbdrive -P PORT ... -Q QUERYFILE [-n RUNS]
  *
  * CONCURRENCY threads (default 4), each with its own connection made the
  * way a gateway worker makes it (TCP, utf8mb4, UTC session), prepare the
@@ -13,6 +14,13 @@
  * is BODYFILE's content (the stored, sanitized request).  Prints one line:
  *
  *	requests=N seconds=S rps=R p50_ms=X p99_ms=Y errors=E
+ *
+ * With -Q, times queries instead: QUERYFILE has one "NAME<TAB>SQL" a line;
+ * each SQL is run twice to warm up, then RUNS times (default 20) on one
+ * connection, its rows fetched as the gateway fetches them (stored on the
+ * client).  One line per query:
+ *
+ *	query name=NAME median_ms=X max_ms=Y rows=N
  *
  * Benchmark tool only; never installed.
  */
@@ -182,6 +190,74 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Run sql once, fetching every row; the row count, or -1. */
+static long
+query_once(MYSQL *my, const char *sql)
+{
+	MYSQL_RES *res;
+	long rows = 0;
+
+	if (mysql_real_query(my, sql, (unsigned long)strlen(sql)) != 0)
+		return -1;
+	if ((res = mysql_store_result(my)) != NULL) {
+		while (mysql_fetch_row(res) != NULL)
+			rows++;
+		mysql_free_result(res);
+	} else if (mysql_field_count(my) != 0)
+		return -1;
+	return rows;
+}
+
+static int
+run_queries(const char *path, int runs)
+{
+	char line[16384], *sql, *nl;
+	uint32_t lat[1000];
+	MYSQL *my;
+	FILE *f;
+	long rows = 0;
+	double t0;
+	int i, rc = 0;
+
+	if (runs < 1 || runs > 1000)
+		runs = 20;
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "dbdrive: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if ((my = connect_db()) == NULL) {
+		fclose(f);
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl = '\0';
+		if (line[0] == '\0' || line[0] == '#' ||
+		    (sql = strchr(line, '\t')) == NULL)
+			continue;
+		*sql++ = '\0';
+		for (i = -2; i < runs; i++) {
+			t0 = now_s();
+			if ((rows = query_once(my, sql)) < 0)
+				break;
+			if (i >= 0)
+				lat[i] = (uint32_t)((now_s() - t0) * 1e6);
+		}
+		if (rows < 0) {
+			fprintf(stderr, "dbdrive: %s: %s\n", line,
+			    mysql_error(my));
+			rc = 1;
+			continue;
+		}
+		qsort(lat, (size_t)runs, sizeof(lat[0]), cmp_u32);
+		printf("query name=%s median_ms=%.3f max_ms=%.3f rows=%ld\n",
+		    line, lat[runs / 2] / 1000.0, lat[runs - 1] / 1000.0, rows);
+	}
+	fclose(f);
+	mysql_close(my);
+	return rc;
+}
+
 static void
 read_body(const char *path)
 {
@@ -206,10 +282,11 @@ main(int argc, char *argv[])
 	uint32_t *all;
 	size_t total = 0, k;
 	long conc = 4, errors = 0;
-	int ch, i;
+	const char *queries = NULL;
+	int ch, i, runs = 20;
 	char *end;
 
-	while ((ch = getopt(argc, argv, "H:P:u:p:D:c:d:w:b:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "H:P:u:p:D:c:d:w:b:x:Q:n:")) != -1) {
 		switch (ch) {
 		case 'H': host = optarg; break;
 		case 'P': port = (unsigned int)strtoul(optarg, NULL, 10); break;
@@ -228,10 +305,13 @@ main(int argc, char *argv[])
 		case 'w': warmup_s = strtod(optarg, NULL); break;
 		case 'b': read_body(optarg); break;
 		case 'x': prefix = optarg; break;
+		case 'Q': queries = optarg; break;
+		case 'n': runs = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: dbdrive -P PORT [-H HOST] "
 			    "[-u USER] [-p PASSWORD] [-D DB] [-c N] [-d S] "
-			    "[-w S] [-b BODYFILE] [-x PREFIX]\n");
+			    "[-w S] [-b BODYFILE] [-x PREFIX] [-Q FILE [-n N]]"
+			    "\n");
 			return 2;
 		}
 	}
@@ -241,6 +321,8 @@ main(int argc, char *argv[])
 	}
 	if (mysql_library_init(0, NULL, NULL) != 0)
 		return 1;
+	if (queries != NULL)
+		return run_queries(queries, runs);
 	pthread_barrier_init(&ready, NULL, (unsigned int)conc + 1);
 	pthread_barrier_init(&go, NULL, (unsigned int)conc + 1);
 	for (i = 0; i < conc; i++) {
