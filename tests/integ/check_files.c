@@ -480,7 +480,9 @@ START_TEST(test_upload_50mb)
 }
 END_TEST
 
-/* Files under the bucket's directory in s3rver's data. */
+#define S3RVER_OBJECT "._S3rver_object"
+
+/* Objects under the bucket's directory in s3rver's data. */
 static long
 count_files(const char *dir)
 {
@@ -498,7 +500,13 @@ count_files(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
 		if (lstat(path, &st) != 0)
 			continue;
-		n += S_ISDIR(st.st_mode) ? count_files(path) : 1;
+		/* s3rver keeps each object as three files; count objects. */
+		if (S_ISDIR(st.st_mode))
+			n += count_files(path);
+		else if (strlen(d->d_name) > sizeof(S3RVER_OBJECT) - 1 &&
+		    strcmp(d->d_name + strlen(d->d_name) -
+		    (sizeof(S3RVER_OBJECT) - 1), S3RVER_OBJECT) == 0)
+			n++;
 	}
 	closedir(dp);
 	return n;
