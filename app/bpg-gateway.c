@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -54,9 +55,11 @@ static void
 on_worker_term(int sig)
 {
 	(void)sig;
+	/*
+	 * Only the flag: FCGX_ShutdownPending() would also make libfcgi fail
+	 * every later read, cutting a request accepted just before.
+	 */
 	stopping = 1;
-	/* Makes FCGX_Accept_r() return instead of retrying accept(). */
-	FCGX_ShutdownPending();
 }
 
 /* "User-Account" -> "HTTP_USER_ACCOUNT" (CGI/1.1 §4.1.18). */
@@ -256,7 +259,6 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 	const char *cl;
 	char *end;
 	sigset_t term;
-	int rc;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_worker_term;	/* no SA_RESTART: accept() returns */
@@ -288,19 +290,38 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 	io.ctx = &r;
 	/*
 	 * SIGTERM (stop, or a reload replacing this worker) is taken only
-	 * while waiting in accept(): a request in flight is never cut, the
-	 * worker exits once it is answered.
+	 * while waiting in accept(), which it interrupts: a connection once
+	 * accepted is always answered, and the worker exits after that.  So
+	 * the worker accepts itself and hands the connection to libfcgi,
+	 * which reads the request from r.ipcFd without accepting again.
 	 */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 	for (;;) {
-		sigprocmask(SIG_UNBLOCK, &term, NULL);
-		if (stopping)
-			break;
-		rc = FCGX_Accept_r(&r);
-		sigprocmask(SIG_BLOCK, &term, NULL);
-		if (rc < 0)
+		if (r.ipcFd < 0) {
+			int fd;
+
+			sigprocmask(SIG_UNBLOCK, &term, NULL);
+			fd = stopping ? -1 : accept4(0, NULL, NULL,
+			    SOCK_CLOEXEC);
+			sigprocmask(SIG_BLOCK, &term, NULL);
+			if (stopping && fd < 0)
+				break;
+			if (fd < 0) {
+				if (errno == EINTR || errno == ECONNABORTED ||
+				    errno == EAGAIN)
+					continue;
+				syslog(LOG_ERR, "accept: %m");
+				break;
+			} else
+				r.ipcFd = fd;
+		}
+		/* FCGX_Accept_r() first finishes the previous request and
+		 * closes the connection unless it is kept: keep ours. */
+		r.keepConnection = 1;
+		if (FCGX_Accept_r(&r) < 0)
 			break;
 		memset(&hreq, 0, sizeof(hreq));
 		hreq.io = &io;
