@@ -11,6 +11,12 @@
  *	INDEX bpg_user_created (`user`, created_time)	per-user history
  *	INDEX bpg_created (created_time)	admin history
  *	INDEX bpg_app_name (app_name, created_time)	history by name
+ *	INDEX bpg_unfinished (finished_time, submission_id, status,
+ *	    created_time)			the monitor's unfinished rows
+ *
+ * The last one covers ST_MON_OPEN: without it that query reads every row
+ * of the cluster's prefix (250 ms at 1,000,000 rows, make bench SCALE=1),
+ * with it only the unfinished ones, from the index alone (2 ms).
  *
  * BPG ignores columns and indexes it does not know, so both gateways can
  * share the tables.  MySQL 5.7/8 have no ADD COLUMN IF NOT EXISTS or
@@ -525,6 +531,9 @@ static const struct step {
     {STEP_INDEX, "bpg_app_name", ER_DUP_KEYNAME,
 	"CREATE INDEX bpg_app_name ON @DB@.application_submission "
 	"(app_name, created_time)"},
+    {STEP_INDEX, "bpg_unfinished", ER_DUP_KEYNAME,
+	"CREATE INDEX bpg_unfinished ON @DB@.application_submission "
+	"(finished_time, submission_id, status, created_time)"},
 };
 
 struct bpg_db {

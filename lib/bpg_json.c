@@ -22,7 +22,7 @@
 struct jw {
 	char *buf;
 	size_t len, cap;
-	bool ok;	/* false: out of memory, or json_dumps() must do it */
+	bool ok; /* false: out of memory, or json_dumps() must do it */
 };
 
 static void
@@ -61,7 +61,7 @@ jw_string(struct jw *w, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (c >= 0x80) {
-			w->ok = false;	/* UTF-8: jansson checks it */
+			w->ok = false; /* UTF-8: jansson checks it */
 			return;
 		}
 		if (c >= 0x20 && c != '"' && c != '\\')
@@ -106,8 +106,8 @@ jw_integer(struct jw *w, json_int_t v)
 {
 	char num[24];
 	size_t i = sizeof(num);
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
-	    (unsigned long long)v;
+	unsigned long long u =
+	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
 	do
 		num[--i] = (char)('0' + u % 10);
@@ -137,7 +137,7 @@ jw_value(struct jw *w, const json_t *v, int depth)
 		/* Insertion order, as json_dumps() without JSON_SORT_KEYS. */
 		jw_put(w, "{", 1);
 		for (it = json_object_iter(obj); it != NULL;
-		    it = json_object_iter_next(obj, it)) {
+		     it = json_object_iter_next(obj, it)) {
 			if (!first)
 				jw_put(w, ",", 1);
 			first = false;
@@ -173,7 +173,7 @@ jw_value(struct jw *w, const json_t *v, int depth)
 		jw_put(w, "null", 4);
 		break;
 	default:
-		w->ok = false;	/* reals */
+		w->ok = false; /* reals */
 		break;
 	}
 }
@@ -194,7 +194,7 @@ bpg_json_dump(const json_t *doc, size_t *len)
 	w.cap = 256;
 	w.ok = true;
 	jw_value(&w, doc, 0);
-	jw_put(&w, "", 1);	/* room for the NUL */
+	jw_put(&w, "", 1); /* room for the NUL */
 	if (w.ok) {
 		w.buf[w.len - 1] = '\0';
 		if (len != NULL)

@@ -10,17 +10,28 @@
 #                            MariaDB's insert of the same row, each driven
 #                            directly (wrk over TLS with the bearer token;
 #                            tests/bench/dbdrive.c)
-#   CPU per request      vs  hello's, from /proc/PID/stat of the workers
+#   CPU per request      vs  hello's, from /proc/PID/stat of the workers;
+#                            for submit also the stand-in's, MariaDB's and
+#                            the web server's share, beside the back ends'
+#                            own cost when driven directly
 #   RSS, start-up time   vs  hello's
+#
+# The back ends are driven directly with min(CONC, WORKERS) connections:
+# the gateway never has more requests in flight to them than workers.
 #
 #   sh tests/bench/bench.sh            (make bench)
 #
+# tests/bench/callgrind.sh counts a worker's instructions per request
+# instead, which a busy machine does not disturb: use it to compare a
+# change before and after.
+#
 # Knobs (environment): WEB=lighttpd|apache, WORKERS (4), CONC (wrk
-# connections, 8), DUR (seconds per measured run, 3), WARM (warm-up
+# connections, 8), DUR (seconds per measured run, 4), WARM (warm-up
 # seconds before each, 1), ROUNDS (3; figures are the median of the
 # rounds, gateway and reference runs interleaved), BENCH_PORT_BASE
 # (20300; uses BASE..BASE+18), LONG=1 (RSS of 8 workers over 1,000,000
-# requests instead), SCALE=1 (also the 1,000,000-row database check).
+# requests instead), SCALE=0 (without the 1,000,000-row database check,
+# tests/bench/scale.sh, which takes about a minute).
 #
 # Output: one table, tab-separated, on stdout and in var/bench/results.txt
 # (and var/bench/results-VARIANT.txt):
@@ -39,11 +50,11 @@ WEB=${WEB:-lighttpd}
 export WEB
 WORKERS=${WORKERS:-4}
 CONC=${CONC:-8}
-DUR=${DUR:-3}
+DUR=${DUR:-4}
 WARM=${WARM:-1}
 ROUNDS=${ROUNDS:-3}
 LONG=${LONG:-0}
-SCALE=${SCALE:-0}
+SCALE=${SCALE:-1}
 BASE=${BENCH_PORT_BASE:-20300}
 SHARED=${BPG_SHARED_DIR:-$top/../shared}
 BIN=$top/$BUILD/tests/bench
@@ -145,6 +156,7 @@ run_wrk() {
 	    >/dev/null 2>&1 || true
 	pids=""
 	[ "$sup" = - ] || pids=$(workers_of "$sup")
+	watch_start
 	c0=$(cpu_ticks $pids)
 	BENCH_NONCE=m$nonce_seq-$$
 	line=$(wrk -t1 -c"$conn" -d"${DUR}s" --latency \
@@ -153,6 +165,7 @@ run_wrk() {
 	c1=$(cpu_ticks $pids)
 	req=$(kv requests "$line")
 	[ "$req" -gt 0 ] || die "$name: no request completed ($line)"
+	watch_stop "$name" "$req"
 	bad=$(($(kv non2xx "$line") + $(kv errors "$line")))
 	[ "$bad" -eq 0 ] || note "$name: of $req requests $(kv non2xx \
 	    "$line") were not 2xx, $(kv errors "$line") failed"
@@ -163,6 +176,33 @@ run_wrk() {
 	[ "$sup" = - ] || put "$name.cpu" \
 	    "$(awk -v t=$((c1 - c0)) -v hz="$hz" -v n="$req" \
 	    'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+}
+
+# The other processes a run keeps busy, "label=pidfile" pairs in $watch
+# (empty: none): their CPU per request is recorded as NAME.cpu_LABEL, the
+# web server's with its children.
+watch=""
+watch_start() {
+	w0=""
+	for lp in $watch; do
+		w0="$w0 $(cpu_ticks $(tree_pids "${lp#*=}"))"
+	done
+}
+watch_stop() {	# watch_stop NAME REQUESTS
+	set -- "$1" "$2" $w0
+	wn=$1 wr=$2
+	shift 2
+	for lp in $watch; do
+		t=$(($(cpu_ticks $(tree_pids "${lp#*=}")) - $1))
+		shift
+		put "$wn.cpu_${lp%%=*}" "$(awk -v t="$t" -v hz="$hz" \
+		    -v n="$wr" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+	done
+}
+tree_pids() {	# tree_pids PIDFILE: the pid and its children
+	[ -f "$1" ] || return 0
+	tp=$(cat "$1")
+	echo "$tp $(pgrep -P "$tp" | tr '\n' ' ')"
 }
 
 # Start spawn-fcgi + PROGRAM in DIR and time the first 200 through the
@@ -319,15 +359,26 @@ standard() {
 		    -H "$basic"
 		note "round $r of $ROUNDS: submit, direct create, direct insert"
 		kube_reset
+		watch="kubesim=$stack/kubesim.pid"
+		watch="$watch mariadb=$stack/db/mariadbd.pid"
+		watch="$watch web=$stack/$WEB.pid"
 		run_wrk submit "$gw_sup" "$CONC" "$BPG_URL/spark" submit.lua \
 		    -H "$basic"
 		kube_reset
+		watch="kubesim=$stack/kubesim.pid"
 		run_wrk kube - "$bconc" "$kube_url" kcreate.lua \
 		    -H "Authorization: Bearer $BPG_KUBE_TOKEN"
+		watch=""
 		kube_reset
+		# dbdrive's warm-up is in the sample: it is short beside DUR.
+		m0=$(cpu_ticks $(tree_pids "$stack/db/mariadbd.pid"))
 		line=$("$BIN/dbdrive" -P "$BPG_DB_PORT" -c "$bconc" \
 		    -d "$DUR" -w "$WARM" -b "$work/row.json" -x "db$r-$$") ||
 		    die "dbdrive failed"
+		m1=$(cpu_ticks $(tree_pids "$stack/db/mariadbd.pid"))
+		put db.cpu_mariadb "$(awk -v t=$((m1 - m0)) -v hz="$hz" \
+		    -v n="$(kv requests "$line")" -v d="$DUR" -v w="$WARM" \
+		    'BEGIN { printf "%.1f", t * 1e6 / hz / (n * (d + w) / d) }')"
 		put db.rps "$(kv rps "$line")"
 		put db.p50 "$(kv p50_ms "$line")"
 		put db.p99 "$(kv p99_ms "$line")"
@@ -363,6 +414,14 @@ standard() {
 		row ${e}_cpu_us "$(median $e.cpu)" us/req \
 		    "$(median $ref.cpu)" "ratio<=$lim" "$ref"
 	done
+	# Where a submission's CPU goes, beside each back end's own cost
+	# when driven directly.
+	row submit_cpu_us_kubesim "$(median submit.cpu_kubesim)" us/req \
+	    "$(median kube.cpu_kubesim)" - "stand-in, per direct create"
+	row submit_cpu_us_mariadb "$(median submit.cpu_mariadb)" us/req \
+	    "$(median db.cpu_mariadb)" - "MariaDB, per direct insert"
+	row submit_cpu_us_web "$(median submit.cpu_web)" us/req - - \
+	    "$WEB: TLS, basic auth, FastCGI"
 	for e in health status; do
 		for p in p50 p99; do
 			row ${e}_${p}_ms "$(median $e.$p)" ms \
@@ -385,7 +444,6 @@ standard() {
 	variant=$WEB
 	if [ "$SCALE" = 1 ]; then
 		cat "$work/scale-rows" >> "$table"
-		variant=$variant-scale
 	fi
 	print_table "$variant"
 }
@@ -400,6 +458,10 @@ print_table() {
 		    echo "$PRETTY_NAME"), load $(cut -d' ' -f1-3 /proc/loadavg)"
 		echo "# variant=$1 web=$WEB workers=$WORKERS conc=$CONC" \
 		    "dur=${DUR}s warm=${WARM}s rounds=$ROUNDS (median)"
+		echo "# the stand-in's simulated operator is paused during" \
+		    "the runs; CPU times from /proc/PID/stat"
+		[ "$SCALE" != 1 ] || [ "$LONG" = 1 ] || echo "# EXPLAIN" \
+		    "of the scale_* queries: var/bench/explain.txt"
 		awk '$2 > 0 { n++ } END { if (n) printf "# WARNING: %d runs" \
 		    " had failed or non-2xx requests (see above)\n", n }' \
 		    "$work/failures"

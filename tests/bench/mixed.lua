@@ -8,9 +8,16 @@ local body = f:read("*a")
 f:close()
 local prefix = wrk.path:gsub("/+$", "")
 local status = {}
+local post_headers = {}
 local n = 0
 
 function init(args)
+	-- wrk.format() takes the headers given instead of wrk.headers (the
+	-- credentials from -H), not on top of them.
+	for k, v in pairs(wrk.headers) do
+		post_headers[k] = v
+	end
+	post_headers["Content-Type"] = "application/json"
 	for id in io.lines(os.getenv("BENCH_IDS")) do
 		if id ~= "" then
 			status[#status + 1] = prefix .. "/spark/" .. id .. "/status"
@@ -22,8 +29,7 @@ end
 function request()
 	n = n + 1
 	if n % 50 == 0 then
-		return wrk.format("POST", prefix .. "/spark",
-			{ ["Content-Type"] = "application/json" }, body)
+		return wrk.format("POST", prefix .. "/spark", post_headers, body)
 	elseif n % 2 == 0 then
 		return wrk.format("GET", prefix .. "/healthcheck/status")
 	end
