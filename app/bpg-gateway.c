@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -459,6 +460,10 @@ spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 		struct sigaction sa;
 		int rc;
 
+		/* A worker never outlives its supervisor. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() == 1)
+			_exit(0);
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, NULL);
@@ -484,6 +489,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 	pid_t pid;
 	struct timespec deadline, now;
 	time_t told;
+	size_t d;
 
 	if ((pids = calloc((size_t)nworkers, sizeof(*pids))) == NULL ||
 	    (born = calloc((size_t)nworkers, sizeof(*born))) == NULL) {
@@ -546,10 +552,14 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		}
 	}
 
-	/* Stop: SIGTERM to all, SIGKILL to what is left after 10 s. */
+	/*
+	 * Stop: SIGTERM to all, workers still draining after a reload
+	 * included, SIGKILL to what is left after 10 s.
+	 */
 	for (i = 0; i < nworkers; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGTERM);
+	retell_draining();
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += 10;
 	told = deadline.tv_sec - 10;
@@ -563,6 +573,8 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		}
 		for (i = 0; i < nworkers; i++)
 			live += pids[i] > 0;
+		for (d = 0; d < sizeof(draining) / sizeof(draining[0]); d++)
+			live += draining[d] > 0;
 		if (live == 0)
 			break;
 		usleep(20000);
@@ -574,8 +586,15 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 			for (i = 0; i < nworkers; i++)
 				if (pids[i] > 0)
 					kill(pids[i], SIGTERM);
+			retell_draining();
 		}
 	} while (now.tv_sec < deadline.tv_sec);
+	for (d = 0; d < sizeof(draining) / sizeof(draining[0]); d++)
+		if (draining[d] > 0) {
+			kill(draining[d], SIGKILL);
+			waitpid(draining[d], &status, 0);
+			draining[d] = 0;
+		}
 	for (i = 0; i < nworkers; i++)
 		if (pids[i] > 0) {
 			kill(pids[i], SIGKILL);
