@@ -796,46 +796,41 @@ out:
 	return e;
 }
 
-/* The object at key, or NULL; anything but a mapping is an error. */
+/* The value at key if it has type want, or NULL; another type is an
+ * error saying what was expected. */
 static enum bpg_err
-get_obj(struct ctx *c, const json_t *obj, const char *key, json_t **out)
+get_typed(struct ctx *c, const json_t *obj, const char *key, json_type want,
+    const char *what, json_t **out)
 {
 	json_t *v = member(obj, key);
-	enum bpg_err e = BPG_OK;
+	enum bpg_err e;
 	size_t mark;
 
 	*out = NULL;
 	if (v == NULL)
 		return BPG_OK;
-	if (json_is_object(v)) {
+	if (json_typeof(v) == want) {
 		*out = v;
 		return BPG_OK;
 	}
 	mark = path_key(c, key);
-	e = fail(c, v, obj, "expected a mapping, found %s", type_name(v));
+	e = fail(c, v, obj, "expected %s, found %s", what, type_name(v));
 	path_pop(c, mark);
 	return e;
+}
+
+/* The object at key, or NULL; anything but a mapping is an error. */
+static enum bpg_err
+get_obj(struct ctx *c, const json_t *obj, const char *key, json_t **out)
+{
+	return get_typed(c, obj, key, JSON_OBJECT, "a mapping", out);
 }
 
 /* The list at key, or NULL; anything but a list is an error. */
 static enum bpg_err
 get_list(struct ctx *c, const json_t *obj, const char *key, json_t **out)
 {
-	json_t *v = member(obj, key);
-	enum bpg_err e = BPG_OK;
-	size_t mark;
-
-	*out = NULL;
-	if (v == NULL)
-		return BPG_OK;
-	if (json_is_array(v)) {
-		*out = v;
-		return BPG_OK;
-	}
-	mark = path_key(c, key);
-	e = fail(c, v, obj, "expected a list, found %s", type_name(v));
-	path_pop(c, mark);
-	return e;
+	return get_typed(c, obj, key, JSON_ARRAY, "a list", out);
 }
 
 /* Entry i of a list of mappings (path already at the entry). */
