@@ -258,7 +258,7 @@ uninstall:
 # var/bench/results.txt), in about 3 minutes.
 #   make bench [WEB=apache] [LONG=1] [SCALE=0]
 BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/dbdrive \
-	$(BUILD)/tests/bench/firstreq
+	$(BUILD)/tests/bench/firstreq $(BUILD)/tests/bench/memgroup
 $(BUILD)/tests/bench/hello: tests/bench/hello.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
@@ -268,6 +268,9 @@ $(BUILD)/tests/bench/dbdrive: tests/bench/dbdrive.c
 $(BUILD)/tests/bench/firstreq: tests/bench/firstreq.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+$(BUILD)/tests/bench/memgroup: tests/bench/memgroup.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 bench: all $(BENCH_BIN)
 	@BUILD=$(BUILD) WEB=$(WEB) LONG=$(LONG) SCALE=$(SCALE) \
