@@ -48,26 +48,42 @@ jw_put(struct jw *w, const char *s, size_t n)
 	w->len += n;
 }
 
+/* Bytes a string cannot carry as they are: 1 escaped, 2 for jansson. */
+static const unsigned char jw_special[256] = {
+	/* C0 controls */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+	/* non-ASCII: UTF-8, which jansson checks */
+	[0x80] = 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
 /* RFC 8259 §7, with jansson's choice of escapes ("\u001F", not "\u001f"). */
 static void
 jw_string(struct jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *u = (const unsigned char *)s;
 	char esc[7] = "\\u00";
-	size_t i, run = 0;
+	size_t i = 0, run;
 	unsigned char c;
 
 	jw_put(w, "\"", 1);
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x80) {
-			w->ok = false; /* UTF-8: jansson checks it */
-			return;
-		}
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
+	for (;;) {
+		run = i;
+		while (i < n && jw_special[u[i]] == 0)
+			i++;
 		jw_put(w, s + run, i - run);
-		run = i + 1;
+		if (i == n)
+			break;
+		c = u[i++];
 		switch (c) {
 		case '"':
 			jw_put(w, "\\\"", 2);
@@ -91,13 +107,16 @@ jw_string(struct jw *w, const char *s, size_t n)
 			jw_put(w, "\\t", 2);
 			break;
 		default:
+			if (c >= 0x80) {
+				w->ok = false; /* UTF-8: jansson checks it */
+				return;
+			}
 			esc[4] = hex[c >> 4];
 			esc[5] = hex[c & 15];
 			jw_put(w, esc, 6);
 			break;
 		}
 	}
-	jw_put(w, s + run, n - run);
 	jw_put(w, "\"", 1);
 }
 
