@@ -1310,11 +1310,12 @@ static void
 scan_run(struct scan *sc)
 {
 	const char *s = sc->in;
-	size_t n = sc->n, i = 0, j;
+	size_t n = sc->n, i = 0, j, run = 0;
 	char stack[BPG_MAX_DEPTH];
 	size_t depth = 0;
 	bool key = false;	/* an object key may come next */
 
+	/* Bytes s[run..i) are copied as they are, in one piece. */
 	while (i < n) {
 		char c = s[i];
 
@@ -1330,9 +1331,7 @@ scan_run(struct scan *sc)
 				}
 				j++;
 			}
-			j = j < n ? j + 1 : n;
-			scan_emit(sc, s + i, j - i, i, true);
-			i = j;
+			i = j < n ? j + 1 : n;
 			key = false;
 			continue;
 		}
@@ -1340,11 +1339,12 @@ scan_run(struct scan *sc)
 			for (j = i; j < n && is_number_char(s[j]); j++)
 				;
 			if (!key && is_json_number(s + i, j - i)) {
+				scan_emit(sc, s + run, i - run, run, true);
 				scan_emit(sc, num_mark, NUM_MARK_LEN, i, false);
 				scan_emit(sc, s + i, j - i, i, true);
 				scan_emit(sc, "\"", 1, j, false);
-			} else
-				scan_emit(sc, s + i, j - i, i, true);
+				run = j;
+			}
 			i = j;
 			continue;
 		}
@@ -1374,9 +1374,9 @@ scan_run(struct scan *sc)
 		default:
 			break;
 		}
-		scan_emit(sc, s + i, 1, i, true);
 		i++;
 	}
+	scan_emit(sc, s + run, i - run, run, true);
 }
 
 /* 1-based line and column (in characters) of offset off of s. */
