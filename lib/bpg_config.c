@@ -29,6 +29,7 @@
 
 #include "bpg_base64.h"
 #include "bpg_config.h"
+#include "bpg_crd.h"
 #include "bpg_limits.h"
 #include "bpg_secret.h"
 #include "bpg_yaml.h"
@@ -1427,6 +1428,42 @@ valid_cluster_id(const char *s)
 	return valid_dns_label(s, BPG_MAX_CLUSTER_ID);
 }
 
+/*
+ * The submission IDs of cluster id s pass the name rule bpg_crd_check()
+ * applies to metadata.name (the ID is the CR name, section 2.6), so that
+ * a cluster whose submissions would all be refused with a 400 fails at
+ * load instead.  IDs are "<id>-<32 hex>" and, with a submissionIdSuffix,
+ * "-<DNS label>" up to BPG_MAX_SUBMISSION_ID in all (bpg_route_new_id(),
+ * quirk 33).  The shortest and the longest are tried, with digits for the
+ * generated and suffix characters: the rule looks only at the characters
+ * and the length.  For an s that passed valid_cluster_id() only its first
+ * character can fail it: DNS-1035 wants a letter where DNS-1123 also
+ * takes a digit.
+ */
+static bool
+cluster_id_names_ok(const char *s)
+{
+	char id[BPG_MAX_SUBMISSION_ID + 1];
+	size_t n = strlen(s);
+
+	if (n + 1 + BPG_ID_HEX_LEN > BPG_MAX_SUBMISSION_ID)
+		return false;
+	memcpy(id, s, n);
+	id[n] = '-';
+	memset(id + n + 1, '0', BPG_ID_HEX_LEN);
+	id[n + 1 + BPG_ID_HEX_LEN] = '\0';
+	if (!bpg_crd_name_ok(id))
+		return false;
+	/* "-" and a suffix of at least one character. */
+	if (n + 3 + BPG_ID_HEX_LEN > BPG_MAX_SUBMISSION_ID)
+		return true;
+	id[n + 1 + BPG_ID_HEX_LEN] = '-';
+	memset(id + n + 2 + BPG_ID_HEX_LEN, '0',
+	    BPG_MAX_SUBMISSION_ID - n - 2 - BPG_ID_HEX_LEN);
+	id[BPG_MAX_SUBMISSION_ID] = '\0';
+	return bpg_crd_name_ok(id);
+}
+
 /* RFC 9110 token characters, for a header name. */
 static bool
 valid_token(const char *s)
@@ -1498,6 +1535,15 @@ bind_cluster(struct ctx *c, const json_t *o, const json_t *list,
 		e = fail(c, member(o, "id"), o, "must be 1 to %d characters of "
 		    "[a-z0-9-], not starting or ending with '-' (it starts "
 		    "Kubernetes object names)", BPG_MAX_CLUSTER_ID);
+		path_pop(c, mark);
+		return e;
+	}
+	if (!cluster_id_names_ok(cl->id)) {
+		mark = path_key(c, "id");
+		e = fail(c, member(o, "id"), o, "must start with a lower-case "
+		    "letter: its submission IDs \"%s-<32 hex>\" are "
+		    "SparkApplication names, which must be DNS-1035 labels "
+		    "([a-z] first, then [a-z0-9-])", cl->id);
 		path_pop(c, mark);
 		return e;
 	}

@@ -78,7 +78,9 @@ struct bpg_cluster_pod {
 };
 
 struct bpg_cluster {
-	char *id;			/* DNS-1123 label of at most 20 */
+	/* DNS-1123 label of at most 20 with a letter first: it starts CR
+	 * names */
+	char *id;
 	int64_t weight;			/* 0 to INT32_MAX */
 	char *eks_cluster;
 	/* http:// or https:// (scheme in lower case), without a trailing
@@ -212,8 +214,9 @@ struct bpg_config_error {
  * in-cluster keys above (bpg_secret.h: this may block for up to three
  * attempts of 30 s per Secret), and one that cannot be read leaves the
  * reference text in place with a warning, as BPG does.  Checks what later
- * code relies on: cluster ids unique and usable in submission IDs,
- * weights >= 0, dbName, known URL schemes.  On error *out
+ * code relies on: cluster ids unique and usable in submission IDs (the
+ * IDs they give pass bpg_crd_name_ok()), weights >= 0, dbName, known URL
+ * schemes.  On error *out
  * is NULL and err (which may be NULL) says where; BPG_EINVAL for text that
  * is not YAML, BPG_ETOOBIG over BPG_MAX_CONFIG bytes or the YAML depth and
  * node limits, BPG_ECONFIG for a document that is not a valid config,

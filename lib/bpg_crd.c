@@ -1790,11 +1790,14 @@ dns1123_subdomain_n(const char *s, size_t n)
 }
 
 /* [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 (the webhook's name rule). */
-static bool
-dns1035_label(const char *s)
+bool
+bpg_crd_name_ok(const char *s)
 {
-	size_t n = strlen(s);
+	size_t n;
 
+	if (s == NULL)
+		return false;
+	n = strlen(s);
 	return n > 0 && s[0] >= 'a' && s[0] <= 'z' && dns1123_label_n(s, n);
 }
 
@@ -2276,7 +2279,7 @@ chk_meta(struct chk *k, const json_t *meta)
 	if ((e = chk_get(k, meta, "name", C_STR, true, &v)) != BPG_OK)
 		return e;
 	s = json_string_value(v);
-	if (!dns1035_label(s)) {
+	if (!bpg_crd_name_ok(s)) {
 		escape_value(esc, sizeof(esc), s);
 		return chk_fail_at(k, "name", "Invalid value: \"%s\": %s", esc,
 		    strlen(s) > BPG_MAX_K8S_NAME ? "must be no more than 63 "

@@ -520,7 +520,7 @@ START_TEST(test_coercion)
 {
 	struct bpg_config *cfg = parse_ok(
 	    "sparkClusters:\n"
-	    "  - id: 123\n"
+	    "  - id: true\n"
 	    "    weight: '7'\n"
 	    "    masterUrl: http://h\n"
 	    "    sparkApplicationNamespace: 42\n"
@@ -543,7 +543,7 @@ START_TEST(test_coercion)
 	    "s3Bucket: false\n");
 	const struct bpg_cluster *cl = &cfg->clusters[0];
 
-	ck_assert_str_eq(cl->id, "123");
+	ck_assert_str_eq(cl->id, "true");
 	ck_assert_int_eq(cl->weight, 7);
 	ck_assert_str_eq(cl->namespace, "42");
 	ck_assert_int_eq(cl->timeout_millis, 1500);
@@ -842,6 +842,27 @@ START_TEST(test_java_double_props)
 }
 END_TEST
 
+/* Cluster ids that start valid CR names, dashes included (quirk 1). */
+static const char *const good_ids[] = {
+	"c01", "a", "spark-cluster-a", "cluster-id-1", "a--b", "z9",
+	"abcdefghij0123456789",
+};
+
+START_TEST(test_good_ids)
+{
+	struct bpg_config *cfg;
+	char *yaml;
+
+	ck_assert_int_ge(asprintf(&yaml, "sparkClusters:\n  - id: %s\n"
+	    "    masterUrl: https://h\n    sparkApplicationNamespace: ns\n",
+	    good_ids[_i]), 0);
+	cfg = parse_ok(yaml);
+	ck_assert_str_eq(cfg->clusters[0].id, good_ids[_i]);
+	bpg_config_free(cfg);
+	free(yaml);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Bad configs                                                         */
 
@@ -899,6 +920,17 @@ static const struct bad {
 	  BPG_ECONFIG, "sparkClusters[0].id", 2, "1 to 20" },
 	{ "id-nul", "sparkClusters:\n  - id: \"c\\0x\"\n", BPG_ECONFIG,
 	  "sparkClusters[0].id", 2, "NUL byte" },
+	/* Submission IDs are CR names, DNS-1035 labels (bpg_crd_check()). */
+	{ "id-digit-first", CL "  - id: 1c\n    masterUrl: https://h\n",
+	  BPG_ECONFIG, "sparkClusters[1].id", 5, "must start with a "
+	  "lower-case letter: its submission IDs \"1c-<32 hex>\" are "
+	  "SparkApplication names" },
+	{ "id-number", "sparkClusters:\n  - weight: 1\n    id: 123\n",
+	  BPG_ECONFIG, "sparkClusters[0].id", 3, "DNS-1035" },
+	{ "id-digit-dash", "sparkClusters:\n  - id: 0-east\n", BPG_ECONFIG,
+	  "sparkClusters[0].id", 2, "\"0-east-<32 hex>\"" },
+	{ "id-upper-first", "sparkClusters:\n  - id: Cluster\n", BPG_ECONFIG,
+	  "sparkClusters[0].id", 2, "[a-z0-9-]" },
 	/* ConfigUtilTest.merge joins cluster lists by id (first wins) in
 	 * code BPG never calls; here one list, and a repeated id is an
 	 * error. */
@@ -1417,6 +1449,8 @@ config_suite(void)
 	    (int)(sizeof(doubles) / sizeof(doubles[0])));
 	tcase_add_test(tc, test_java_double_special);
 	tcase_add_test(tc, test_java_double_props);
+	tcase_add_loop_test(tc, test_good_ids, 0,
+	    (int)(sizeof(good_ids) / sizeof(good_ids[0])));
 	tcase_add_loop_test(tc, test_bad, 0,
 	    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_bad_file);
