@@ -427,6 +427,18 @@ standard() {
 	    "$(median db.cpu_mariadb)" - "MariaDB, per direct insert"
 	row submit_cpu_us_web "$(median submit.cpu_web)" us/req - - \
 	    "$WEB: TLS, basic auth, FastCGI"
+	# The most submissions this machine's cores can carry, given what
+	# each costs every process on its path (wrk's own share left out):
+	# how far the pipeline is from the CPU it has.
+	bound=$(awk -v c="$(nproc)" -v g="$(median submit.cpu)" \
+	    -v k="$(median submit.cpu_kubesim)" \
+	    -v m="$(median submit.cpu_mariadb)" -v w="$(median submit.cpu_web)" \
+	    'BEGIN { t = g + k + m + w; if (t > 0) printf "%.0f", c * 1e6 / t;
+		else print "-" }')
+	row submit_rps_cpu_bound "$bound" req/s - - \
+	    "$(nproc) cores / CPU of gateway+stand-in+MariaDB+$WEB per submit"
+	row submit_rps_of_bound "$(median submit.rps)" req/s "$bound" - \
+	    "share of the CPU bound reached"
 	for e in health status; do
 		for p in p50 p99; do
 			row ${e}_${p}_ms "$(median $e.$p)" ms \
