@@ -54,7 +54,7 @@ api_h_submit(struct route_ctx *rc)
 	struct bpg_crd_ctx ctx;
 	struct bpg_kube *kube;
 	char id[BPG_MAX_SUBMISSION_ID + 1];
-	char *queue = NULL, *dag_user = NULL, *stored = NULL;
+	char *queue = NULL, *dag_user = NULL, *stored = NULL, *summary = NULL;
 	json_t *cr = NULL, *sanitized = NULL;
 	const char *proxy_user;
 	bool have_row = false;
@@ -105,7 +105,8 @@ api_h_submit(struct route_ctx *rc)
 		struct bpg_db_submission row;
 
 		if ((sanitized = bpg_req_sanitized(&req)) == NULL ||
-		    (stored = bpg_json_dump(sanitized, NULL)) == NULL) {
+		    (stored = bpg_json_dump(sanitized, NULL)) == NULL ||
+		    (summary = bpg_db_request_summary(sanitized)) == NULL) {
 			e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
 			goto fail;
 		}
@@ -116,6 +117,7 @@ api_h_submit(struct route_ctx *rc)
 		row.request_body = stored;
 		row.queue = req.queue;
 		row.app_name = req.application_name;
+		row.request_summary = summary;
 		e = bpg_db_insert_submission(api->db, &row, &ei);
 		if (e == BPG_ETOOBIG) {
 			/* BPG's request_body column is a TEXT (64 KiB). */
@@ -153,6 +155,7 @@ api_h_submit(struct route_ctx *rc)
 fail:
 	api_reply_err(rc->resp, e, &ei);
 out:
+	free(summary);
 	free(stored);
 	json_decref(sanitized);
 	json_decref(cr);

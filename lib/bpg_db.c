@@ -7,6 +7,8 @@
  * 23) and then adds, without touching BPG's columns:
  *
  *	error_message TEXT NULL			why the CR create failed
+ *	bpg_request_summary TEXT NULL		the request's parts the
+ *						history lists
  *	INDEX bpg_app_id (app_id)		S6, /log?appId=
  *	INDEX bpg_user_created (`user`, created_time)	per-user history
  *	INDEX bpg_created (created_time)	admin history
@@ -18,13 +20,28 @@
  * of the cluster's prefix (250 ms at 1,000,000 rows, make bench SCALE=1),
  * with it only the unfinished ones, from the index alone (2 ms).
  *
+ * bpg_request_summary holds, as compact JSON, the few parts of
+ * request_body that a history row shows (hist_rq[]); our S1 writes it.
+ * Reading it instead of running JSON_EXTRACT over request_body once per
+ * part takes a 1,000-row history at 1,000,000 rows from 12-21 ms to 3-6
+ * ms, about what reading those rows costs at all (tests/bench/scale.sh).
+ * Rows that BPG wrote, that the monitor created (S2, S4) or that predate
+ * the column have NULL there and are still read from request_body.  Added
+ * at the end of the table and nullable, it is an instant ADD COLUMN on
+ * MariaDB 10.3+ and MySQL 8.0.12+.  XXX: were BPG's S1 to rewrite the
+ * request_body of a row we wrote, the row would keep our old summary;
+ * submission IDs are random, so that does not happen.
+ *
  * BPG ignores columns and indexes it does not know, so both gateways can
- * share the tables.  MySQL 5.7/8 have no ADD COLUMN IF NOT EXISTS or
- * CREATE INDEX IF NOT EXISTS, so each step first asks information_schema
- * whether its object exists and only then runs its DDL.  That also lets a
- * user without DDL privileges start against an already migrated schema.
- * Workers migrate concurrently at start-up; a step that loses the race
- * fails with "duplicate column/key name", which counts as success.
+ * share the tables: BPG's INSERTs name their columns, so in the rows it
+ * writes our two nullable columns simply stay NULL.  MySQL 5.7/8 have no
+ * ADD COLUMN IF NOT EXISTS or CREATE INDEX IF NOT EXISTS, so each step
+ * first asks information_schema whether its object exists and only then
+ * runs its DDL.  That also lets a user without DDL privileges start
+ * against an already migrated schema (one migrated by this version: a
+ * new step needs the DDL privilege once).  Workers migrate concurrently
+ * at start-up; a step that loses the race fails with "duplicate
+ * column/key name", which counts as success.
  *
  * Connections.  Always TCP (as JDBC), character set utf8mb4, time_zone
  * '+00:00' (MYSQL_INIT_COMMAND, so it holds on every new connection),
@@ -55,6 +72,7 @@
 #include <mysqld_error.h>
 
 #include "bpg_db.h"
+#include "bpg_json.h"
 
 /* MySQL 8.0.24+: the server closed an idle connection (wait_timeout). */
 #ifndef ER_CLIENT_INTERACTION_TIMEOUT
@@ -387,7 +405,10 @@ enum stmt_id {
 	/* GET /log's reads (S6, S7), also in mon_sql[]. */
 	ST_LOG_SUBMISSION,
 	ST_LOG_KEYS,
-	/* History of the list endpoints (bpg_db_history()), in mon_sql[]. */
+	/*
+	 * History of the list endpoints (bpg_db_history()), built by
+	 * sql_hist(); these stay last.
+	 */
 	ST_HIST_USER,
 	ST_HIST_NAME,
 	ST_HIST_ALL,
@@ -397,10 +418,10 @@ enum stmt_id {
 /* "@DB@" in the SQL below stands for the back-quoted dbName. */
 static const char sql_insert[] =
     "INSERT INTO @DB@.application_submission (submission_id, `user`, "
-    "spark_version, request_body, queue, app_name) "
-    "VALUES (?, ?, ?, ?, ?, ?) "
+    "spark_version, request_body, queue, app_name, bpg_request_summary) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
     "ON DUPLICATE KEY UPDATE `user` = ?, spark_version = ?, "
-    "request_body = ?, queue = ?, app_name = ?";
+    "request_body = ?, queue = ?, app_name = ?, bpg_request_summary = ?";
 
 static const char sql_fail[] =
     "UPDATE @DB@.application_submission "
@@ -415,7 +436,11 @@ enum col_kind {
 	COL_DEC, /* DECIMAL, read as text, given as a JSON real */
 };
 
-/* Every column of application_submission, in table order. */
+/*
+ * Every column of application_submission, in table order, but
+ * bpg_request_summary: a copy of part of request_body, for the history
+ * only.
+ */
 static const struct col {
 	const char *name;
 	enum col_kind kind;
@@ -519,6 +544,9 @@ static const struct step {
     {STEP_COLUMN, "error_message", ER_DUP_FIELDNAME,
 	"ALTER TABLE @DB@.application_submission "
 	"ADD COLUMN error_message TEXT NULL"},
+    {STEP_COLUMN, "bpg_request_summary", ER_DUP_FIELDNAME,
+	"ALTER TABLE @DB@.application_submission "
+	"ADD COLUMN bpg_request_summary TEXT NULL"},
     {STEP_INDEX, "bpg_app_id", ER_DUP_KEYNAME,
 	"CREATE INDEX bpg_app_id ON @DB@.application_submission "
 	"(app_id)"},
@@ -1045,6 +1073,11 @@ check_sizes(const struct bpg_db_submission *sub, struct bpg_errinfo *ei)
 	    strlen(sub->request_body) > DB_MAX_TEXT)
 		return bpg_errf(ei, BPG_ETOOBIG,
 		    "database: request_body longer than %d bytes", DB_MAX_TEXT);
+	if (sub->request_summary != NULL &&
+	    strlen(sub->request_summary) > DB_MAX_TEXT)
+		return bpg_errf(ei, BPG_ETOOBIG,
+		    "database: bpg_request_summary longer than %d bytes",
+		    DB_MAX_TEXT);
 	return BPG_OK;
 }
 
@@ -1056,11 +1089,12 @@ static enum bpg_err
 op_insert(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 {
 	const struct bpg_db_submission *sub = in;
-	const char *v[6] = {sub->submission_id, sub->user, sub->spark_version,
-	    sub->request_body, sub->queue, sub->app_name};
-	MYSQL_BIND b[11];
-	unsigned long len[6];
-	my_bool null[6];
+	const char *v[] = {sub->submission_id, sub->user, sub->spark_version,
+	    sub->request_body, sub->queue, sub->app_name, sub->request_summary};
+	enum { NV = sizeof(v) / sizeof(v[0]) };
+	MYSQL_BIND b[2 * NV - 1];
+	unsigned long len[NV];
+	my_bool null[NV];
 	MYSQL_STMT *st;
 	enum bpg_err e;
 	size_t i;
@@ -1068,11 +1102,11 @@ op_insert(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	(void)out;
 	if ((e = prepared(db, ST_INSERT, &st, ei)) != BPG_OK)
 		return e;
-	for (i = 0; i < 6; i++)
+	for (i = 0; i < NV; i++)
 		bind_str(&b[i], v[i], &len[i], &null[i]);
 	/* The update list repeats every column but the key. */
-	for (i = 1; i < 6; i++)
-		b[5 + i] = b[i];
+	for (i = 1; i < NV; i++)
+		b[NV - 1 + i] = b[i];
 	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
 		return stmt_fail(db, st, "insert submission", ei);
 	return BPG_OK;
@@ -1303,136 +1337,293 @@ bpg_db_get_submission(struct bpg_db *db, const char *submission_id,
 
 /*
  * History (bpg_db_history()): the columns a SubmissionSummary needs and,
- * from the stored request, only the parts it reads, so that a long list
- * does not carry every request_body.  JSON_VALID keeps a row whose
- * request_body is not JSON (MySQL's JSON_EXTRACT fails the statement on
- * one) readable.  Column order is hist_cols[].
+ * from the stored request, only the parts it reads (hist_rq[]), so that a
+ * long list does not carry every request_body.  A row our S1 wrote has
+ * those parts in bpg_request_summary, read as it is.  For any other row
+ * the server extracts each part from request_body, parsing it once per
+ * part: the IF leaves rows with a summary out of that.  JSON_VALID keeps
+ * a row whose request_body is not JSON (MySQL's JSON_EXTRACT fails the
+ * statement on one) readable.  Column order is enum hist_col.
+ *
+ * sql_hist() builds, with one IF per part (tests/bench/scale.sh times
+ * these statements with literal values: keep it in step):
+ *
+ *	SELECT submission_id, `user`, app_name, dag_name, queue, status,
+ *	    app_id, spark_version, FLOOR(UNIX_TIMESTAMP(created_time) * 1000),
+ *	    FLOOR(UNIX_TIMESTAMP(finished_time) * 1000), error_message,
+ *	    bpg_request_summary,
+ *	    IF(bpg_request_summary IS NULL AND JSON_VALID(request_body),
+ *	    JSON_EXTRACT(request_body, '$.driver.cores'), NULL), ...
+ *	FROM application_submission [WHERE `user` = ? | WHERE app_name = ?]
+ *	ORDER BY created_time DESC LIMIT ?
  */
-#define HIST_RQ(path) \
-	", IF(JSON_VALID(request_body), JSON_EXTRACT(request_body, '" path \
-	"'), NULL)"
-#define HIST_SELECT \
-	"SELECT submission_id, `user`, app_name, dag_name, queue, status, " \
-	"app_id, spark_version, FLOOR(UNIX_TIMESTAMP(created_time) * 1000), " \
-	"FLOOR(UNIX_TIMESTAMP(finished_time) * 1000), error_message" \
-	HIST_RQ("$.driver.cores") HIST_RQ("$.driver.memory") \
-	HIST_RQ("$.driver.labels.dag_name") HIST_RQ("$.executor.instances") \
-	HIST_RQ("$.executor.cores") HIST_RQ("$.executor.memory") \
-	HIST_RQ("$.arguments") " FROM @DB@.application_submission "
-#define HIST_ORDER "ORDER BY created_time DESC LIMIT ?"
+#define HIST_SELECT                                                            \
+	"SELECT submission_id, `user`, app_name, dag_name, queue, status, "    \
+	"app_id, spark_version, FLOOR(UNIX_TIMESTAMP(created_time) * 1000), "  \
+	"FLOOR(UNIX_TIMESTAMP(finished_time) * 1000), error_message, "         \
+	"bpg_request_summary"
+#define HIST_RQ_SQL                                                            \
+	", IF(bpg_request_summary IS NULL AND JSON_VALID(request_body), "      \
+	"JSON_EXTRACT(request_body, '$.%s'), NULL)"
+#define HIST_FROM                                                              \
+	" FROM @DB@.application_submission %sORDER BY created_time DESC "      \
+	"LIMIT ?"
 
-/* The result columns of HIST_SELECT. */
-enum hist_col {
-	HC_ID, HC_USER, HC_APP_NAME, HC_DAG_NAME, HC_QUEUE, HC_STATUS,
-	HC_APP_ID, HC_SPARK_VERSION, HC_CREATED, HC_FINISHED, HC_ERROR,
-	HC_RQ_DRIVER_CORES, HC_RQ_DRIVER_MEMORY, HC_RQ_DAG_NAME,
-	HC_RQ_EXECUTOR_INSTANCES, HC_RQ_EXECUTOR_CORES, HC_RQ_EXECUTOR_MEMORY,
-	HC_RQ_ARGUMENTS,
-	HC__MAX
+/*
+ * The parts of a request that a history row shows, as paths below "$."
+ * of object members whose names need no quoting in a MySQL JSON path.
+ * The one list for both the server-side extraction and the summary.
+ */
+static const char *const hist_rq[] = {
+    "driver.cores",
+    "driver.memory",
+    "driver.labels.dag_name",
+    "executor.instances",
+    "executor.cores",
+    "executor.memory",
+    "arguments",
 };
+#define HIST_NRQ (sizeof(hist_rq) / sizeof(hist_rq[0]))
+
+/* The result columns of the history statements. */
+enum hist_col {
+	HC_ID,
+	HC_USER,
+	HC_APP_NAME,
+	HC_DAG_NAME,
+	HC_QUEUE,
+	HC_STATUS,
+	HC_APP_ID,
+	HC_SPARK_VERSION,
+	HC_CREATED,
+	HC_FINISHED,
+	HC_ERROR,
+	HC_SUMMARY,
+	HC_RQ /* the first of HIST_NRQ parts, in hist_rq[] order */
+};
+#define HIST_NCOLS (HC_RQ + HIST_NRQ)
 
 /* Row keys of the plain columns (as bpg_db_get_submission() names them). */
-static const char *const hist_key[HC_RQ_DRIVER_CORES] = {
-	"submission_id", "user", "app_name", "dag_name", "queue", "status",
-	"app_id", "spark_version", "created_time", "finished_time",
-	"error_message",
+static const char *const hist_key[HC_SUMMARY] = {
+    "submission_id",
+    "user",
+    "app_name",
+    "dag_name",
+    "queue",
+    "status",
+    "app_id",
+    "spark_version",
+    "created_time",
+    "finished_time",
+    "error_message",
 };
 
-/* Where each extracted part of the request goes in the row's "request". */
-static const struct {
-	const char *obj;	/* NULL: top level */
-	const char *key;
-} hist_rq[HC__MAX - HC_RQ_DRIVER_CORES] = {
-	{ "driver", "cores" }, { "driver", "memory" },
-	{ "driver", "dag_name" }, { "executor", "instances" },
-	{ "executor", "cores" }, { "executor", "memory" },
-	{ NULL, "arguments" },
-};
+/* A history statement with where ("" or "WHERE ... "); NULL if no memory. */
+static char *
+sql_hist(const char *name, const char *where)
+{
+	char buf[2048];
+	size_t off = sizeof(HIST_SELECT) - 1, i;
+	int n;
+
+	memcpy(buf, HIST_SELECT, sizeof(HIST_SELECT));
+	for (i = 0; i < HIST_NRQ; i++) {
+		n = snprintf(
+		    buf + off, sizeof(buf) - off, HIST_RQ_SQL, hist_rq[i]);
+		if (n < 0 || (size_t)n >= sizeof(buf) - off)
+			return NULL;
+		off += (size_t)n;
+	}
+	n = snprintf(buf + off, sizeof(buf) - off, HIST_FROM, where);
+	if (n < 0 || (size_t)n >= sizeof(buf) - off)
+		return NULL;
+	return sql_expand(buf, name);
+}
+
+/* The value at path ("a.b.c", as in hist_rq[]) in doc, or NULL. */
+static json_t *
+rq_get(const json_t *doc, const char *path)
+{
+	const char *dot;
+	json_t *v;
+
+	for (;;) {
+		dot = strchr(path, '.');
+		v = json_object_getn(doc, path,
+		    dot != NULL ? (size_t)(dot - path) : strlen(path));
+		if (v == NULL || dot == NULL)
+			return v;
+		doc = v;
+		path = dot + 1;
+	}
+}
+
+/*
+ * Set path in req to v, making the objects on the way; v is stolen, even
+ * on failure.  false if memory ran out.
+ */
+static bool
+rq_put(json_t *req, const char *path, json_t *v)
+{
+	const char *dot;
+	json_t *sub;
+	size_t n;
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		n = (size_t)(dot - path);
+		if ((sub = json_object_getn(req, path, n)) == NULL) {
+			if ((sub = json_object()) == NULL ||
+			    json_object_setn_new(req, path, n, sub) != 0) {
+				json_decref(v);
+				return false;
+			}
+		}
+		req = sub;
+		path = dot + 1;
+	}
+	return json_object_set_new(req, path, v) == 0;
+}
+
+char *
+bpg_db_request_summary(const json_t *request)
+{
+	json_t *sum, *v;
+	char *s = NULL;
+	size_t i;
+
+	if ((sum = json_object()) == NULL)
+		return NULL;
+	for (i = 0; i < HIST_NRQ; i++) {
+		/* Shared with request, whose counts are back when sum goes. */
+		if ((v = rq_get(request, hist_rq[i])) != NULL &&
+		    !rq_put(sum, hist_rq[i], json_incref(v)))
+			goto out;
+	}
+	s = bpg_json_dump(sum, NULL);
+out:
+	json_decref(sum);
+	return s;
+}
 
 struct hist_args {
 	enum stmt_id id;
-	const char *filter;	/* NULL for ST_HIST_ALL */
+	const char *filter; /* NULL for ST_HIST_ALL */
 	long long limit;
 };
 
-/* String column c of the fetched row, as a new string; NULL and *e set on
- * error. */
-static char *
-hist_text(struct bpg_db *db, MYSQL_STMT *st, unsigned int c,
-    unsigned long len, enum bpg_err *e, struct bpg_errinfo *ei)
+/*
+ * Bytes of a column that come with the row: every VARCHAR(255) and a
+ * typical summary fit.  A longer value is fetched on its own.
+ */
+#define HIST_SLOT 1024
+
+/* Where the columns of a fetched row land. */
+struct hist_buf {
+	char *slots; /* HIST_NCOLS slots of HIST_SLOT bytes */
+	char *big; /* a longer value; NULL until one comes */
+	size_t cap; /* bytes at big */
+};
+
+/*
+ * Column c of the fetched row, len bytes: its slot, or, if the value did
+ * not fit there, all of it fetched into hb->big (grown as needed, reused
+ * for the next long value).  NULL with *e set on error.
+ */
+static const char *
+hist_text(struct bpg_db *db, MYSQL_STMT *st, unsigned int c, unsigned long len,
+    struct hist_buf *hb, enum bpg_err *e, struct bpg_errinfo *ei)
 {
 	MYSQL_BIND b;
 	unsigned long got = 0;
-	char *buf;
+	char *p;
 
-	if ((buf = malloc(len + 1)) == NULL) {
-		*e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
-		return NULL;
+	if (len <= HIST_SLOT)
+		return hb->slots + (size_t)c * HIST_SLOT;
+	if (hb->cap < (size_t)len + 1) {
+		if ((p = realloc(hb->big, (size_t)len + 1)) == NULL) {
+			*e =
+			    bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+			return NULL;
+		}
+		hb->big = p;
+		hb->cap = (size_t)len + 1;
 	}
 	memset(&b, 0, sizeof(b));
 	b.buffer_type = MYSQL_TYPE_STRING;
-	b.buffer = buf;
+	b.buffer = hb->big;
 	b.buffer_length = len + 1;
 	b.length = &got;
 	if (mysql_stmt_fetch_column(st, &b, c, 0) != 0) {
-		free(buf);
 		*e = stmt_fail(db, st, "read history", ei);
 		return NULL;
 	}
-	buf[len] = '\0';
-	return buf;
+	return hb->big;
 }
 
-/* Put the extracted JSON text v at its place in the row's request. */
-static bool
-hist_put_rq(json_t *req, unsigned int c, const char *v, size_t len)
+/*
+ * A row's request from its summary; {} if that is not a JSON object
+ * (bpg_db_request_summary() always writes one).  NULL if out of memory.
+ */
+static json_t *
+hist_summary(const char *text, size_t len)
 {
-	const char *obj = hist_rq[c - HC_RQ_DRIVER_CORES].obj;
-	const char *key = hist_rq[c - HC_RQ_DRIVER_CORES].key;
-	json_t *val, *parent = req, *sub;
+	json_t *req = json_loadb(text, len, 0, NULL);
 
-	/* A value that is not JSON (it always is) is left out. */
-	if ((val = json_loadb(v, len, JSON_DECODE_ANY, NULL)) == NULL)
-		return true;
-	if (obj != NULL) {
-		if ((parent = json_object_get(req, obj)) == NULL) {
-			if ((parent = json_object()) == NULL ||
-			    json_object_set_new(req, obj, parent) != 0) {
-				json_decref(val);
-				return false;
-			}
-		}
-		/* The driver's dag_name label sits under "labels". */
-		if (strcmp(key, "dag_name") == 0) {
-			if ((sub = json_object()) == NULL ||
-			    json_object_set_new(parent, "labels", sub) != 0) {
-				json_decref(val);
-				return false;
-			}
-			parent = sub;
-		}
+	if (req != NULL && json_is_object(req))
+		return req;
+	json_decref(req);
+	return json_object();
+}
+
+/*
+ * Put string column c (not NULL, len bytes) of the fetched row into row,
+ * or, for a part of the request, into req.
+ */
+static enum bpg_err
+hist_put(struct bpg_db *db, MYSQL_STMT *st, unsigned int c, unsigned long len,
+    struct hist_buf *hb, json_t *row, json_t *req, struct bpg_errinfo *ei)
+{
+	const char *text;
+	enum bpg_err e = BPG_OK;
+	json_t *v;
+
+	if ((text = hist_text(db, st, c, len, hb, &e, ei)) == NULL)
+		return e;
+	if (c >= HC_RQ) {
+		/* A value that is not JSON (it always is) is left out. */
+		v = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+		if (v == NULL || rq_put(req, hist_rq[c - HC_RQ], v))
+			return BPG_OK;
+	} else {
+		/* Not UTF-8 (a column BPG wrote in another charset). */
+		if ((v = json_stringn(text, len)) == NULL)
+			v = json_null();
+		if (json_object_set_new(row, hist_key[c], v) == 0)
+			return BPG_OK;
 	}
-	return json_object_set_new(parent, key, val) == 0;
+	return bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
 }
 
 static enum bpg_err
-op_history(struct bpg_db *db, const void *in, void *out,
-    struct bpg_errinfo *ei)
+op_history(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 {
 	const struct hist_args *a = in;
 	json_t **rows = out, *list = NULL, *row = NULL, *req, *v;
-	MYSQL_BIND param[2], res[HC__MAX];
-	unsigned long plen, len[HC__MAX];
-	my_bool pnull, lnull = 0, null[HC__MAX], err[HC__MAX];
-	long long created = 0, finished = 0, limit = a->limit;
+	MYSQL_BIND param[2], res[HIST_NCOLS];
+	unsigned long plen, len[HIST_NCOLS];
+	my_bool pnull, lnull = 0, null[HIST_NCOLS], err[HIST_NCOLS];
+	long long created = 0, finished = 0, limit = a->limit, t;
+	struct hist_buf hb = {NULL, NULL, 0};
 	MYSQL_STMT *st;
-	enum bpg_err e;
+	enum bpg_err e = BPG_OK;
 	unsigned int c;
-	char *text;
+	const char *text;
 	int rc, np = 0;
 
 	if ((e = prepared(db, a->id, &st, ei)) != BPG_OK)
 		return e;
+	if ((hb.slots = malloc(HIST_NCOLS * HIST_SLOT)) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
 	if (a->filter != NULL)
 		bind_str(&param[np++], a->filter, &plen, &pnull);
 	memset(&param[np], 0, sizeof(param[np]));
@@ -1440,12 +1631,13 @@ op_history(struct bpg_db *db, const void *in, void *out,
 	param[np].buffer = &limit;
 	param[np].is_null = &lnull;
 	memset(res, 0, sizeof(res));
-	for (c = 0; c < HC__MAX; c++) {
+	for (c = 0; c < HIST_NCOLS; c++) {
 		res[c].length = &len[c];
 		res[c].is_null = &null[c];
 		res[c].error = &err[c];
-		/* Strings: length only; the bytes come in hist_text(). */
 		res[c].buffer_type = MYSQL_TYPE_STRING;
+		res[c].buffer = hb.slots + (size_t)c * HIST_SLOT;
+		res[c].buffer_length = HIST_SLOT;
 	}
 	res[HC_CREATED].buffer_type = MYSQL_TYPE_LONGLONG;
 	res[HC_CREATED].buffer = &created;
@@ -1461,41 +1653,35 @@ op_history(struct bpg_db *db, const void *in, void *out,
 	if ((list = json_array()) == NULL)
 		goto nomem;
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-		if ((row = json_object()) == NULL || (req = json_object()) ==
-		    NULL || json_object_set_new(row, "request", req) != 0)
+		if ((row = json_object()) == NULL)
 			goto nomem;
-		for (c = 0; c < HC__MAX; c++) {
-			if (c == HC_CREATED || c == HC_FINISHED) {
-				v = null[c] ? json_null() : json_integer(
-				    c == HC_CREATED ? created : finished);
-				if (v == NULL || json_object_set_new(row,
-				    hist_key[c], v) != 0)
-					goto nomem;
-				continue;
-			}
-			if (null[c]) {
-				if (c < HC_RQ_DRIVER_CORES &&
-				    json_object_set_new(row, hist_key[c],
-				    json_null()) != 0)
-					goto nomem;
-				continue;
-			}
-			if ((text = hist_text(db, st, c, len[c], &e, ei)) ==
-			    NULL)
+		if (null[HC_SUMMARY])
+			req = json_object();
+		else {
+			text = hist_text(
+			    db, st, HC_SUMMARY, len[HC_SUMMARY], &hb, &e, ei);
+			if (text == NULL)
 				goto out;
-			if (c >= HC_RQ_DRIVER_CORES) {
-				if (!hist_put_rq(req, c, text, len[c])) {
-					free(text);
-					goto nomem;
-				}
-				free(text);
+			req = hist_summary(text, len[HC_SUMMARY]);
+		}
+		if (json_object_set_new(row, "request", req) != 0)
+			goto nomem;
+		for (c = 0; c < HIST_NCOLS; c++) {
+			/* The parts are all NULL in a row with a summary. */
+			if (c == HC_SUMMARY || (c >= HC_RQ && null[c]))
+				continue;
+			if (c == HC_CREATED || c == HC_FINISHED) {
+				t = c == HC_CREATED ? created : finished;
+				v = null[c] ? json_null() : json_integer(t);
+			} else if (null[c])
+				v = json_null();
+			else {
+				e = hist_put(
+				    db, st, c, len[c], &hb, row, req, ei);
+				if (e != BPG_OK)
+					goto out;
 				continue;
 			}
-			v = json_stringn(text, len[c]);
-			free(text);
-			/* Not UTF-8 (a column BPG wrote in another charset). */
-			if (v == NULL)
-				v = json_null();
 			if (json_object_set_new(row, hist_key[c], v) != 0)
 				goto nomem;
 		}
@@ -1518,6 +1704,8 @@ out:
 	json_decref(row);
 	json_decref(list);
 	mysql_stmt_free_result(st);
+	free(hb.big);
+	free(hb.slots);
 	return e;
 }
 
@@ -1625,10 +1813,7 @@ static const char *const mon_sql[ST__MAX] = {
     [ST_LOG_KEYS] =
 	"SELECT logs3key FROM @DB@.logindex WHERE containerId = ? "
 	"ORDER BY logs3key LIMIT 100000",
-    /* Newest first, through bpg_user_created, bpg_app_name, bpg_created. */
-    [ST_HIST_USER] = HIST_SELECT "WHERE `user` = ? " HIST_ORDER,
-    [ST_HIST_NAME] = HIST_SELECT "WHERE app_name = ? " HIST_ORDER,
-    [ST_HIST_ALL] = HIST_SELECT HIST_ORDER,
+    /* ST_HIST_* come from sql_hist(), in bpg_db_new(). */
 };
 
 /* TIMESTAMP's range, in epoch milliseconds. */
@@ -2450,11 +2635,15 @@ bpg_db_new(
 	db->sql[ST_INSERT] = sql_expand(sql_insert, db->name);
 	db->sql[ST_FAIL] = sql_expand(sql_fail, db->name);
 	db->sql[ST_GET] = sql_get(db->name);
-	for (i = ST_MON_READ; i < ST__MAX; i++)
-		if ((db->sql[i] = sql_expand(mon_sql[i], db->name)) == NULL)
+	for (i = ST_MON_READ; i < ST_HIST_USER; i++)
+		db->sql[i] = sql_expand(mon_sql[i], db->name);
+	db->sql[ST_HIST_USER] = sql_hist(db->name, "WHERE `user` = ? ");
+	db->sql[ST_HIST_NAME] = sql_hist(db->name, "WHERE app_name = ? ");
+	db->sql[ST_HIST_ALL] = sql_hist(db->name, "");
+	for (i = 0; i < ST__MAX; i++)
+		if (db->sql[i] == NULL)
 			oom = true;
-	if (oom || db->sql[ST_INSERT] == NULL || db->sql[ST_FAIL] == NULL ||
-	    db->sql[ST_GET] == NULL) {
+	if (oom) {
 		bpg_db_free(db);
 		return bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
 	}

@@ -145,14 +145,18 @@ struct bpg_db_submission {
 	const char *request_body; /* sanitised request JSON (spec 2.20) */
 	const char *queue; /* as sent: raw, NULL when defaulted */
 	const char *app_name;
+	/* bpg_db_request_summary() of the request; NULL: none (history
+	 * then reads the parts from request_body) */
+	const char *request_summary;
 };
 
 /*
- * BPG's S1 (spec 9.2) plus app_name: insert the row, or update user,
- * spark_version, request_body, queue and app_name if the ID exists.
- * BPG_EINVAL for a bad submission_id, BPG_ETOOBIG if a value does not fit
- * its column (255 characters; request_body 65535 bytes, a TEXT), BPG_EDB
- * (the message carries the server's reason).
+ * BPG's S1 (spec 9.2) plus app_name and bpg_request_summary: insert the
+ * row, or update user, spark_version, request_body, queue, app_name and
+ * bpg_request_summary if the ID exists.  BPG_EINVAL for a bad
+ * submission_id, BPG_ETOOBIG if a value does not fit its column (255
+ * characters; request_body and request_summary 65535 bytes, a TEXT),
+ * BPG_EDB (the message carries the server's reason).
  */
 enum bpg_err bpg_db_insert_submission(struct bpg_db *db,
     const struct bpg_db_submission *sub, struct bpg_errinfo *ei) BPG_WUR;
@@ -178,6 +182,16 @@ enum bpg_err bpg_db_mark_failed(struct bpg_db *db, const char *submission_id,
 enum bpg_err bpg_db_get_submission(struct bpg_db *db, const char *submission_id,
     json_t **row, struct bpg_errinfo *ei) BPG_WUR;
 
+/*
+ * The parts of request (a sanitised request, borrowed and left as it was)
+ * that bpg_db_history() gives as a row's "request", as compact JSON in
+ * the same nested shape, e.g. {"driver":{"cores":1,"memory":"2g",
+ * "labels":{"dag_name":"d"}},"executor":{"instances":2},"arguments":[]};
+ * parts the request lacks are left out, so a NULL or non-object request
+ * gives "{}".  The caller frees the string; NULL if memory runs out.
+ */
+char *bpg_db_request_summary(const json_t *request);
+
 /* Most rows bpg_db_history() returns. */
 #define BPG_DB_MAX_HISTORY 10000
 
@@ -191,7 +205,9 @@ enum bpg_err bpg_db_get_submission(struct bpg_db *db, const char *submission_id,
  * finished_time (epoch ms or null), and "request": the parts of the
  * stored request a summary needs, {"driver": {"cores", "memory",
  * "labels": {"dag_name"}}, "executor": {"instances", "cores", "memory"},
- * "arguments"}, each present only if the request had it.  Each query
+ * "arguments"}, each present only if the request had it: the row's
+ * bpg_request_summary if it has one (an unreadable one gives {}), else
+ * the parts read from request_body ({} if that is not JSON).  Each query
  * reads an index (bpg_user_created, bpg_app_name, bpg_created).  For a
  * disabled handle, [].  BPG_EDB, BPG_ENOMEM.
  */

@@ -340,7 +340,8 @@ START_TEST(test_disabled)
 {
 	char empty[] = "";
 	struct bpg_dbconf conf = {empty, NULL, NULL, NULL};
-	struct bpg_db_submission sub = {"c01-x", "u", "3.5", "{}", NULL, NULL};
+	struct bpg_db_submission sub = {
+	    "c01-x", "u", "3.5", "{}", NULL, NULL, NULL};
 	struct bpg_errinfo ei = {""};
 	struct bpg_db *db = NULL;
 	json_t *row = NULL;
@@ -358,6 +359,68 @@ START_TEST(test_disabled)
 	sub.submission_id = "";
 	ck_assert_int_eq(bpg_db_insert_submission(db, &sub, &ei), BPG_EINVAL);
 	bpg_db_free(db);
+}
+END_TEST
+
+/*
+ * bpg_db_request_summary(): the parts a history row shows, in the shape
+ * and order bpg_db_history() gives them, whatever the request's order.
+ */
+static const struct {
+	const char *in; /* request JSON; NULL: a NULL request */
+	const char *want;
+} summaries[] = {
+    {"{\"arguments\":[\"1\",{\"a\":null}],\"applicationName\":\"pi\","
+     "\"executor\":{\"memory\":\"4g\",\"cores\":2,\"instances\":3,"
+     "\"env\":{\"A\":\"b\"}},\"driver\":{\"labels\":{\"x\":\"y\","
+     "\"dag_name\":\"d\"},\"memory\":\"2g\",\"cores\":1,\"env\":[]}}",
+	"{\"driver\":{\"cores\":1,\"memory\":\"2g\",\"labels\":{\"dag_name\":"
+	"\"d\"}},\"executor\":{\"instances\":3,\"cores\":2,\"memory\":\"4g\"},"
+	"\"arguments\":[\"1\",{\"a\":null}]}"},
+    {"{\"executor\":{\"instances\":0}}", "{\"executor\":{\"instances\":0}}"},
+    {"{}", "{}"},
+    {"{\"driver\":{},\"executor\":{\"env\":{}}}", "{}"},
+    {"{\"driver\":{\"labels\":{\"team\":\"x\"}}}", "{}"},
+    /* JSON null is a present value, as JSON_EXTRACT gives it. */
+    {"{\"driver\":{\"cores\":null,\"memory\":1.5}}",
+	"{\"driver\":{\"cores\":null,\"memory\":1.5}}"},
+    {"{\"driver\":[1],\"executor\":\"x\",\"arguments\":\"a b\"}",
+	"{\"arguments\":\"a b\"}"},
+    {"{\"driver\":{\"labels\":{\"dag_name\":\"\\u00e9\"}}}",
+	"{\"driver\":{\"labels\":{\"dag_name\":\"\xc3\xa9\"}}}"},
+    {"[1]", "{}"},
+    {NULL, "{}"},
+};
+
+START_TEST(test_request_summary)
+{
+	json_t *req = NULL, *v;
+	char *before = NULL, *after, *got;
+
+	if (summaries[_i].in != NULL) {
+		req = json_loads(summaries[_i].in, JSON_DECODE_ANY, NULL);
+		ck_assert_msg(req != NULL, "row %d: bad test input", _i);
+		before = json_dumps(req, JSON_COMPACT | JSON_ENCODE_ANY);
+		ck_assert_ptr_nonnull(before);
+	}
+	got = bpg_db_request_summary(req);
+	ck_assert_msg(got != NULL, "row %d: NULL", _i);
+	ck_assert_msg(strcmp(got, summaries[_i].want) == 0,
+	    "row %d: %s, want %s", _i, got, summaries[_i].want);
+	/* The request is left as it was. */
+	if (req != NULL) {
+		after = json_dumps(req, JSON_COMPACT | JSON_ENCODE_ANY);
+		ck_assert_str_eq(after, before);
+		/* Parts were shared with the summary, not kept. */
+		v = json_object_get(req, "arguments");
+		ck_assert(v == NULL || v->refcount == 1);
+		v = json_object_get(json_object_get(req, "driver"), "memory");
+		ck_assert(v == NULL || v->refcount == 1);
+		free(after);
+	}
+	free(got);
+	free(before);
+	json_decref(req);
 }
 END_TEST
 
@@ -414,12 +477,14 @@ static void admin_exec(struct ctx *, const char *, ...)
 static void
 admin_exec(struct ctx *c, const char *fmt, ...)
 {
-	char sql[4096];
+	char sql[16384];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
+	n = vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
+	ck_assert_msg(n >= 0 && (size_t)n < sizeof(sql), "SQL too long");
 	if (mysql_query(c->admin, sql) != 0)
 		ck_abort_msg("%s: %s", sql, mysql_error(c->admin));
 }
@@ -431,15 +496,17 @@ static long long admin_scalar(struct ctx *, const char *, ...)
 static long long
 admin_scalar(struct ctx *c, const char *fmt, ...)
 {
-	char sql[4096];
+	char sql[16384];
 	va_list ap;
+	int n;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	long long v = -1;
 
 	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
+	n = vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
+	ck_assert_msg(n >= 0 && (size_t)n < sizeof(sql), "SQL too long");
 	if (mysql_query(c->admin, sql) != 0 ||
 	    (res = mysql_store_result(c->admin)) == NULL)
 		ck_abort_msg("%s: %s", sql, mysql_error(c->admin));
@@ -566,6 +633,18 @@ column_count(struct ctx *c, const char *table)
 	    c->schema, table);
 }
 
+/* 1 if application_submission has a nullable TEXT column named col. */
+static long long
+nullable_text(struct ctx *c, const char *col)
+{
+	return admin_scalar(c,
+	    "SELECT COUNT(*) FROM information_schema.COLUMNS "
+	    "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "
+	    "'application_submission' AND COLUMN_NAME = '%s' AND "
+	    "IS_NULLABLE = 'YES' AND DATA_TYPE = 'text'",
+	    c->schema, col);
+}
+
 static long long
 index_count(struct ctx *c)
 {
@@ -598,16 +677,10 @@ START_TEST(test_migrate_fresh)
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
 	    2);
-	/* BPG's 19 columns plus error_message. */
-	ck_assert_int_eq(column_count(&c, "application_submission"), 20);
-	ck_assert_int_eq(admin_scalar(&c,
-			     "SELECT COUNT(*) FROM information_schema.COLUMNS "
-			     "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "
-			     "'application_submission' AND COLUMN_NAME = "
-			     "'error_message' AND IS_NULLABLE = 'YES' AND "
-			     "DATA_TYPE = 'text'",
-			     c.schema),
-	    1);
+	/* BPG's 19 columns plus error_message and bpg_request_summary. */
+	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
+	ck_assert_int_eq(nullable_text(&c, "error_message"), 1);
+	ck_assert_int_eq(nullable_text(&c, "bpg_request_summary"), 1);
 	ck_assert_int_eq(column_count(&c, "logindex"), 4);
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT COUNT(*) FROM information_schema.COLUMNS "
@@ -641,7 +714,7 @@ START_TEST(test_migrate_fresh)
 	db2 = ctx_db(&c);
 	ctx_connect(db2);
 	ck_assert_uint_ne(bpg_db_connection_id(db2), id);
-	ck_assert_int_eq(column_count(&c, "application_submission"), 20);
+	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
 	ck_assert_int_eq(index_count(&c), 6);
 	bpg_db_free(db2);
 	bpg_db_free(db);
@@ -690,7 +763,7 @@ create_bpg_tables(struct ctx *c)
 START_TEST(test_migrate_existing)
 {
 	struct ctx c;
-	struct bpg_db *db;
+	struct bpg_db *db, *db2;
 	json_t *row;
 
 	ctx_open(&c, "old");
@@ -708,11 +781,28 @@ START_TEST(test_migrate_existing)
 	    "'c01-old-driver')",
 	    c.schema);
 
+	ck_assert_int_eq(column_count(&c, "application_submission"), 19);
+	ck_assert_int_eq(nullable_text(&c, "bpg_request_summary"), 0);
 	db = ctx_db(&c);
 	ctx_connect(db);
-	ck_assert_int_eq(column_count(&c, "application_submission"), 20);
+	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
+	ck_assert_int_eq(nullable_text(&c, "error_message"), 1);
+	ck_assert_int_eq(nullable_text(&c, "bpg_request_summary"), 1);
+	ck_assert_int_eq(index_count(&c), 6);
 	ck_assert_int_eq(
 	    admin_scalar(&c, "SELECT COUNT(*) FROM %s.logindex", c.schema), 1);
+	/* The old row has no summary, and a second migration changes nothing. */
+	ck_assert_int_eq(admin_scalar(&c,
+			     "SELECT COUNT(*) FROM %s.application_submission "
+			     "WHERE submission_id = 'c01-old' AND "
+			     "bpg_request_summary IS NULL",
+			     c.schema),
+	    1);
+	db2 = ctx_db(&c);
+	ctx_connect(db2);
+	bpg_db_free(db2);
+	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
+	ck_assert_int_eq(index_count(&c), 6);
 
 	row = get_row(db, "c01-old");
 	ck_assert_uint_eq(json_object_size(row), 20);
@@ -792,7 +882,7 @@ START_TEST(test_migrate_concurrent)
 		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		    "worker %d failed to migrate", i);
 	}
-	ck_assert_int_eq(column_count(&c, "application_submission"), 20);
+	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
 	ck_assert_int_eq(index_count(&c), 6);
 	ctx_close(&c);
 }
@@ -805,7 +895,7 @@ START_TEST(test_insert_read)
 	struct bpg_db_submission sub = {"c01-0123456789abcdef0123456789abcdef",
 	    "alice", "3.5",
 	    "{\"applicationName\":\"pi\",\"x\":\"\xc3\xa9\xf0\x9f\x98\x80\"}",
-	    "poc", "pi"};
+	    "poc", "pi", NULL};
 	struct bpg_errinfo ei = {""};
 	char longid[300];
 	json_t *row;
@@ -1041,12 +1131,196 @@ repeat(const char *unit, size_t n)
 	return s;
 }
 
+/* The row of rows whose submission_id is id; fails the test if none. */
+static json_t *
+hist_find(json_t *rows, const char *id)
+{
+	const char *s;
+	json_t *r;
+	size_t i;
+
+	json_array_foreach (rows, i, r) {
+		s = json_string_value(json_object_get(r, "submission_id"));
+		if (s != NULL && strcmp(s, id) == 0)
+			return r;
+	}
+	ck_abort_msg("no history row %s", id);
+	return NULL;
+}
+
+/* row["request"] as compact JSON, for comparing byte by byte. */
+static void
+ck_request(json_t *row, const char *want)
+{
+	char *got = json_dumps(json_object_get(row, "request"), JSON_COMPACT);
+
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strcmp(got, want) == 0, "%s: request %s, want %s",
+	    json_string_value(json_object_get(row, "submission_id")), got, want);
+	free(got);
+}
+
+/*
+ * Rows the gateway writes carry a summary and list as a row without one
+ * (one BPG wrote) lists from its request_body: the same object, key for
+ * key.  A summary is used as it is, an unreadable one gives {}, and a
+ * request_body that is not JSON still lists.
+ */
+START_TEST(test_history_summary)
+{
+	/* Parts in another order than the summary's, and more. */
+	static const char body_fmt[] =
+	    "{\"applicationName\":\"Pi\",\"arguments\":[\"%s\",\"2\"],"
+	    "\"executor\":{\"memory\":\"4g\",\"instances\":3,\"cores\":1},"
+	    "\"driver\":{\"cores\":2,\"memory\":\"2g\",\"labels\":"
+	    "{\"dag_name\":\"d1\",\"team\":\"t\"}},\"sparkVersion\":\"3.5\"}";
+	static const char want_fmt[] =
+	    "{\"driver\":{\"cores\":2,\"memory\":\"2g\",\"labels\":"
+	    "{\"dag_name\":\"d1\"}},\"executor\":{\"instances\":3,\"cores\":1,"
+	    "\"memory\":\"4g\"},\"arguments\":[\"%s\",\"2\"]}";
+	struct ctx c;
+	struct bpg_db *db;
+	struct bpg_db_submission sub;
+	struct bpg_errinfo ei = {""};
+	char *arg = repeat("a", 3000), *reason = repeat("r", 2000);
+	char body[4096], want[4096], *sum, *g, *b;
+	json_t *req, *rows = NULL, *gw, *bpg;
+	int i;
+
+	ctx_open(&c, "hsum");
+	db = ctx_db(&c);
+	ctx_connect(db);
+	memset(&sub, 0, sizeof(sub));
+	sub.user = "alice";
+	sub.spark_version = "3.5";
+	sub.queue = "dev";
+	/* A short first argument, then one longer than a fetch slot. */
+	for (i = 0; i < 2; i++) {
+		snprintf(body, sizeof(body), body_fmt, i == 0 ? "1" : arg);
+		snprintf(want, sizeof(want), want_fmt, i == 0 ? "1" : arg);
+		req = json_loads(body, 0, NULL);
+		ck_assert_ptr_nonnull(req);
+		sum = bpg_db_request_summary(req);
+		json_decref(req);
+		ck_assert_str_eq(sum, want);
+
+		/* As api_h_submit() writes it. */
+		sub.submission_id = i == 0 ? "c01-gw" : "c01-gw-long";
+		sub.request_body = body;
+		sub.request_summary = sum;
+		insert(db, &sub);
+		free(sum);
+		ck_assert_int_eq(admin_scalar(&c,
+				     "SELECT COUNT(*) FROM "
+				     "%s.application_submission WHERE "
+				     "submission_id = '%s' AND "
+				     "bpg_request_summary = '%s'",
+				     c.schema, sub.submission_id, want),
+		    1);
+		/* As BPG's S1 writes it (spec 9.2), no summary. */
+		admin_exec(&c,
+		    "INSERT INTO %s.application_submission(submission_id, "
+		    "`user`, spark_version, request_body, queue) VALUES "
+		    "('%s', 'alice', '3.5', '%s', 'dev') ON DUPLICATE KEY "
+		    "UPDATE `user`='alice', spark_version='3.5', "
+		    "request_body='%s', queue='dev'",
+		    c.schema, i == 0 ? "c01-bpg" : "c01-bpg-long", body, body);
+	}
+	ck_assert_int_eq(admin_scalar(&c,
+			     "SELECT COUNT(*) FROM %s.application_submission "
+			     "WHERE bpg_request_summary IS NULL",
+			     c.schema),
+	    2);
+	/* Long error messages come whole too. */
+	ck_assert_int_eq(bpg_db_mark_failed(db, "c01-gw-long", reason, &ei),
+	    BPG_OK);
+	ck_assert_int_eq(bpg_db_mark_failed(db, "c01-bpg-long", reason, &ei),
+	    BPG_OK);
+
+	/* A request_body that is not JSON, from BPG and from us. */
+	admin_exec(&c,
+	    "INSERT INTO %s.application_submission(submission_id, `user`, "
+	    "spark_version, request_body, queue) VALUES ('c01-text', "
+	    "'alice', '3.5', 'not json', NULL)",
+	    c.schema);
+	sub.submission_id = "c01-text-nosum";
+	sub.request_body = "{\"driver\":";
+	sub.request_summary = NULL;
+	insert(db, &sub);
+	/* Without a summary our rows are read from request_body. */
+	sub.submission_id = "c01-nosum";
+	sub.request_body = "{\"driver\":{\"cores\":5},\"arguments\":[]}";
+	insert(db, &sub);
+	/* The summary is what is read, even where request_body says else. */
+	sub.submission_id = "c01-own";
+	sub.request_body = "{\"driver\":{\"cores\":2}}";
+	sub.request_summary = "{\"driver\":{\"cores\":9}}";
+	insert(db, &sub);
+	/* Unreadable summaries give no parts; the list still works. */
+	sub.submission_id = "c01-badsum";
+	sub.request_summary = "{\"driver\":";
+	insert(db, &sub);
+	sub.submission_id = "c01-arraysum";
+	sub.request_summary = "[1]";
+	insert(db, &sub);
+	/* Distinct creation times: the gateway's and BPG's pairs are alike. */
+	admin_exec(&c,
+	    "UPDATE %s.application_submission SET created_time = "
+	    "FROM_UNIXTIME(1700000000 + LENGTH(submission_id))",
+	    c.schema);
+
+	ck_assert_msg(bpg_db_history(db, "alice", NULL, 100, &rows, &ei) ==
+		BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_uint_eq(json_array_size(rows), 10);
+	for (i = 0; i < 2; i++) {
+		snprintf(want, sizeof(want), want_fmt, i == 0 ? "1" : arg);
+		gw = hist_find(rows, i == 0 ? "c01-gw" : "c01-gw-long");
+		bpg = hist_find(rows, i == 0 ? "c01-bpg" : "c01-bpg-long");
+		ck_request(gw, want);
+		ck_request(bpg, want);
+		ck_col_str(gw, "user", "alice");
+		ck_col_str(gw, "queue", "dev");
+		ck_col_str(gw, "spark_version", "3.5");
+		ck_col_null(gw, "app_name");
+		ck_col_str(gw, "error_message", i == 0 ? NULL : reason);
+		ck_col_str(gw, "status", i == 0 ? NULL : "SUBMISSION_FAILED");
+		/* Whole rows alike, but for the ID. */
+		json_object_del(gw, "submission_id");
+		json_object_del(bpg, "submission_id");
+		json_object_set_new(gw, "created_time", json_integer(0));
+		json_object_set_new(bpg, "created_time", json_integer(0));
+		json_object_set_new(gw, "finished_time", json_null());
+		json_object_set_new(bpg, "finished_time", json_null());
+		g = json_dumps(gw, JSON_COMPACT);
+		b = json_dumps(bpg, JSON_COMPACT);
+		ck_assert_str_eq(g, b);
+		free(g);
+		free(b);
+	}
+	ck_request(hist_find(rows, "c01-text"), "{}");
+	ck_request(hist_find(rows, "c01-text-nosum"), "{}");
+	ck_request(hist_find(rows, "c01-nosum"),
+	    "{\"driver\":{\"cores\":5},\"arguments\":[]}");
+	ck_request(hist_find(rows, "c01-own"), "{\"driver\":{\"cores\":9}}");
+	ck_request(hist_find(rows, "c01-badsum"), "{}");
+	ck_request(hist_find(rows, "c01-arraysum"), "{}");
+	ck_col_null(hist_find(rows, "c01-text"), "queue");
+	json_decref(rows);
+
+	free(arg);
+	free(reason);
+	bpg_db_free(db);
+	ctx_close(&c);
+}
+END_TEST
+
 START_TEST(test_insert_sizes)
 {
 	struct ctx c;
 	struct bpg_db *db;
 	struct bpg_db_submission sub = {
-	    "c01-size", "u", "3.5", "{}", NULL, NULL};
+	    "c01-size", "u", "3.5", "{}", NULL, NULL, NULL};
 	struct bpg_errinfo ei = {""};
 	char *s255 = repeat("\xc3\xa9", 255), *a256 = repeat("a", 256);
 	char *body = repeat("b", 65535), *big = repeat("b", 65536);
@@ -1078,6 +1352,19 @@ START_TEST(test_insert_sizes)
 	sub.request_body = big;
 	ck_assert_int_eq(bpg_db_insert_submission(db, &sub, &ei), BPG_ETOOBIG);
 	ck_assert_ptr_nonnull(strstr(ei.msg, "request_body"));
+	/* The summary is a TEXT too. */
+	sub.request_body = "{}";
+	sub.request_summary = body;
+	insert(db, &sub);
+	ck_assert_int_eq(admin_scalar(&c,
+			     "SELECT LENGTH(bpg_request_summary) FROM "
+			     "%s.application_submission WHERE "
+			     "submission_id = 'c01-size'",
+			     c.schema),
+	    65535);
+	sub.request_summary = big;
+	ck_assert_int_eq(bpg_db_insert_submission(db, &sub, &ei), BPG_ETOOBIG);
+	ck_assert_ptr_nonnull(strstr(ei.msg, "bpg_request_summary"));
 
 	free(s255);
 	free(a256);
@@ -1092,7 +1379,8 @@ START_TEST(test_tables_dropped)
 {
 	struct ctx c;
 	struct bpg_db *db;
-	struct bpg_db_submission sub = {"c01-d1", "u", "3.5", "{}", NULL, NULL};
+	struct bpg_db_submission sub = {
+	    "c01-d1", "u", "3.5", "{}", NULL, NULL, NULL};
 	json_t *row;
 
 	ctx_open(&c, "drop");
@@ -1102,7 +1390,7 @@ START_TEST(test_tables_dropped)
 	admin_exec(&c, "DROP SCHEMA `%s`", c.schema);
 	sub.submission_id = "c01-d2";
 	insert(db, &sub);
-	ck_assert_int_eq(column_count(&c, "application_submission"), 20);
+	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
 	row = get_row(db, "c01-d2");
 	json_decref(row);
 	bpg_db_free(db);
@@ -1120,7 +1408,7 @@ START_TEST(test_limited_user)
 	struct ctx c;
 	struct bpg_db *db;
 	struct bpg_db_submission sub = {
-	    "c01-lim", "u", "3.5", "{}", NULL, NULL};
+	    "c01-lim", "u", "3.5", "{}", NULL, NULL, NULL};
 	struct bpg_errinfo ei = {""};
 	char user[64];
 	json_t *row;
@@ -1170,7 +1458,8 @@ START_TEST(test_fork_misuse)
 {
 	struct ctx c;
 	struct bpg_db *db;
-	struct bpg_db_submission sub = {"c01-f1", "u", "3.5", "{}", NULL, NULL};
+	struct bpg_db_submission sub = {
+	    "c01-f1", "u", "3.5", "{}", NULL, NULL, NULL};
 	unsigned long id;
 	int status;
 	pid_t pid;
@@ -1212,7 +1501,7 @@ START_TEST(test_insert_duplicate)
 	struct ctx c;
 	struct bpg_db *db;
 	struct bpg_db_submission sub = {
-	    "c01-dup", "alice", "3.1", "{\"a\":1}", "q1", "one"};
+	    "c01-dup", "alice", "3.1", "{\"a\":1}", "q1", "one", NULL};
 	long long created;
 	json_t *row;
 
@@ -1256,6 +1545,24 @@ START_TEST(test_insert_duplicate)
 	ck_col_str(row, "user", "bob");
 	json_decref(row);
 
+	/* The summary goes with the request, NULL included. */
+	sub.request_summary = "{\"driver\":{\"cores\":1}}";
+	insert(db, &sub);
+	ck_assert_int_eq(admin_scalar(&c,
+			     "SELECT COUNT(*) FROM %s.application_submission "
+			     "WHERE submission_id = 'c01-s2first' AND "
+			     "bpg_request_summary = '{\"driver\":{\"cores\":1}}'",
+			     c.schema),
+	    1);
+	sub.request_summary = NULL;
+	insert(db, &sub);
+	ck_assert_int_eq(admin_scalar(&c,
+			     "SELECT COUNT(*) FROM %s.application_submission "
+			     "WHERE submission_id = 'c01-s2first' AND "
+			     "bpg_request_summary IS NULL",
+			     c.schema),
+	    1);
+
 	bpg_db_free(db);
 	ctx_close(&c);
 }
@@ -1266,7 +1573,7 @@ START_TEST(test_mark_failed)
 	struct ctx c;
 	struct bpg_db *db;
 	struct bpg_db_submission sub = {
-	    "c01-fail", "alice", "3.5", "{}", NULL, NULL};
+	    "c01-fail", "alice", "3.5", "{}", NULL, NULL, NULL};
 	struct bpg_errinfo ei = {""};
 	const char *reason = "admission webhook \"x\" denied the request: "
 			     "\xe2\x80\x9cno\xe2\x80\x9d";
@@ -1345,7 +1652,8 @@ START_TEST(test_wrong_password)
 	static char pw[] = "wrong-pw-Zq81";
 	struct ctx c;
 	struct bpg_db *db;
-	struct bpg_db_submission sub = {"c01-pw", "u", "3.5", "{}", NULL, NULL};
+	struct bpg_db_submission sub = {
+	    "c01-pw", "u", "3.5", "{}", NULL, NULL, NULL};
 	struct bpg_errinfo ei = {""};
 
 	ctx_open(&c, "pw");
@@ -1396,7 +1704,7 @@ START_TEST(test_reconnect_after_kill)
 	struct ctx c;
 	struct bpg_db *db;
 	struct bpg_db_submission sub = {
-	    "c01-k1", "alice", "3.5", "{}", NULL, NULL};
+	    "c01-k1", "alice", "3.5", "{}", NULL, NULL, NULL};
 	struct bpg_errinfo ei = {""};
 	unsigned long id1, id2, id3;
 	json_t *row;
@@ -1470,7 +1778,8 @@ now_s(void)
 START_TEST(test_unreachable)
 {
 	struct bpg_dbconf conf = {NULL, test_user, test_password, NULL};
-	struct bpg_db_submission sub = {"c01-x", "u", "3.5", "{}", NULL, NULL};
+	struct bpg_db_submission sub = {
+	    "c01-x", "u", "3.5", "{}", NULL, NULL, NULL};
 	struct bpg_errinfo ei = {""};
 	struct bpg_db *db = NULL;
 	char url[128], want[64];
@@ -1517,7 +1826,8 @@ START_TEST(test_url_database_missing)
 {
 	struct ctx c;
 	struct bpg_db *db;
-	struct bpg_db_submission sub = {"c01-u", "u", "3.5", "{}", NULL, NULL};
+	struct bpg_db_submission sub = {
+	    "c01-u", "u", "3.5", "{}", NULL, NULL, NULL};
 
 	ctx_open(&c, "nodb");
 	/* The URL's database is only a default; dbName holds the tables. */
@@ -1552,6 +1862,8 @@ db_suite(void)
 	    tc, test_db_name, 0, (int)(sizeof(names) / sizeof(names[0])));
 	tcase_add_test(tc, test_new_errors);
 	tcase_add_test(tc, test_disabled);
+	tcase_add_loop_test(tc, test_request_summary, 0,
+	    (int)(sizeof(summaries) / sizeof(summaries[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("server");
@@ -1561,6 +1873,7 @@ db_suite(void)
 	tcase_add_test(tc, test_migrate_concurrent);
 	tcase_add_test(tc, test_insert_read);
 	tcase_add_test(tc, test_history);
+	tcase_add_test(tc, test_history_summary);
 	tcase_add_test(tc, test_insert_sizes);
 	tcase_add_test(tc, test_tables_dropped);
 	tcase_add_test(tc, test_insert_duplicate);

@@ -1100,7 +1100,7 @@ col_i(const json_t *row, const char *col)
 START_TEST(test_db_lifecycle)
 {
 	struct bpg_db_submission sub = { "c1-aaa", "alice", "3.5.0", "{}",
-		"dev", "SparkPi" };
+		"dev", "SparkPi" , NULL};
 	struct bpg_db_app_start st = { T0, 1, 2432, 2, 1, 2048, "dag",
 		"task", NULL };
 	struct bpg_db_app_start other = { T0 + 5000, 9, 9, 9, 9, 9, "x",

@@ -7,8 +7,10 @@
 # The rows come from one INSERT ... SELECT over MariaDB's sequence engine
 # (seq_1_to_1000000), generated on the server: no file to ship.  They look
 # like a year of submissions: 1,000 users, 100 application names, two
-# clusters, 0.1% still running.  The queries below are the statements of
-# lib/bpg_db.c with literal values; keep them in step.
+# clusters, 0.1% still running.  Each row has the bpg_request_summary the
+# gateway's S1 writes, which for these requests is request_body itself.
+# The queries below are the statements of lib/bpg_db.c with literal
+# values (the history ones as sql_hist() builds them); keep them in step.
 
 SCALE_ROWS=${SCALE_ROWS:-1000000}
 
@@ -26,14 +28,15 @@ TRUNCATE TABLE application_submission;
 SET SESSION unique_checks = 0;
 START TRANSACTION;
 INSERT INTO application_submission (submission_id, \`user\`, app_name,
-    spark_version, queue, status, app_id, request_body, created_time,
-    finished_time, start_time)
+    spark_version, queue, status, app_id, request_body, bpg_request_summary,
+    created_time, finished_time, start_time)
 SELECT CONCAT(IF(seq % 2, 'spark-cluster-a-', 'spark-cluster-b-'),
         LPAD(HEX(seq), 32, '0')),
     CONCAT('user', LPAD(seq % 1000, 4, '0')),
     CONCAT('app', seq % 100), '3.5.0', 'dev',
     IF(seq % 1000 = 7, 'RUNNING', IF(seq % 10 = 3, 'FAILED', 'COMPLETED')),
     CONCAT('spark-', LPAD(HEX(seq), 32, '0')),
+    '{"driver":{"cores":1,"memory":"2g"},"executor":{"instances":2,"cores":1,"memory":"2g"}}',
     '{"driver":{"cores":1,"memory":"2g"},"executor":{"instances":2,"cores":1,"memory":"2g"}}',
     FROM_UNIXTIME(1700000000 + seq * 31),
     IF(seq % 1000 = 7, NULL, FROM_UNIXTIME(1700000000 + seq * 31 + 600)),
@@ -51,7 +54,12 @@ EOF
 
 	id=spark-cluster-a-$(printf '%032X' 500001)
 	appid=spark-$(printf '%032X' 500001)
-	hist="SELECT submission_id, \`user\`, app_name, dag_name, queue, status, app_id, spark_version, FLOOR(UNIX_TIMESTAMP(created_time) * 1000), FLOOR(UNIX_TIMESTAMP(finished_time) * 1000), error_message, IF(JSON_VALID(request_body), JSON_EXTRACT(request_body, '\$.driver.cores'), NULL), IF(JSON_VALID(request_body), JSON_EXTRACT(request_body, '\$.driver.memory'), NULL), IF(JSON_VALID(request_body), JSON_EXTRACT(request_body, '\$.driver.labels.dag_name'), NULL), IF(JSON_VALID(request_body), JSON_EXTRACT(request_body, '\$.executor.instances'), NULL), IF(JSON_VALID(request_body), JSON_EXTRACT(request_body, '\$.executor.cores'), NULL), IF(JSON_VALID(request_body), JSON_EXTRACT(request_body, '\$.executor.memory'), NULL), IF(JSON_VALID(request_body), JSON_EXTRACT(request_body, '\$.arguments'), NULL) FROM bpg.application_submission"
+	hist="SELECT submission_id, \`user\`, app_name, dag_name, queue, status, app_id, spark_version, FLOOR(UNIX_TIMESTAMP(created_time) * 1000), FLOOR(UNIX_TIMESTAMP(finished_time) * 1000), error_message, bpg_request_summary"
+	for part in driver.cores driver.memory driver.labels.dag_name \
+	    executor.instances executor.cores executor.memory arguments; do
+		hist="$hist, IF(bpg_request_summary IS NULL AND JSON_VALID(request_body), JSON_EXTRACT(request_body, '\$.$part'), NULL)"
+	done
+	hist="$hist FROM bpg.application_submission"
 	q=$work/scale-queries
 	{
 		printf 'by_submission_id\tSELECT status, app_id, start_time IS NOT NULL, finished_time IS NOT NULL FROM bpg.application_submission WHERE submission_id = '\''%s'\''\n' "$id"
@@ -59,8 +67,8 @@ EOF
 		printf 'by_user_newest\t%s WHERE `user` = '\''user0042'\'' ORDER BY created_time DESC LIMIT 1000\n' "$hist"
 		printf 'by_app_name_newest\t%s WHERE app_name = '\''app42'\'' ORDER BY created_time DESC LIMIT 1000\n' "$hist"
 		printf 'all_newest\t%s ORDER BY created_time DESC LIMIT 1000\n' "$hist"
-		# The same three without the per-row JSON_EXTRACTs: the part
-		# the indexes answer.
+		# The same three reading the keys only: the part the indexes
+		# answer.
 		printf 'by_user_newest_keys\tSELECT submission_id FROM bpg.application_submission WHERE `user` = '\''user0042'\'' ORDER BY created_time DESC LIMIT 1000\n'
 		printf 'by_app_name_newest_keys\tSELECT submission_id FROM bpg.application_submission WHERE app_name = '\''app42'\'' ORDER BY created_time DESC LIMIT 1000\n'
 		printf 'all_newest_keys\tSELECT submission_id FROM bpg.application_submission ORDER BY created_time DESC LIMIT 1000\n'
