@@ -325,6 +325,11 @@ seed() {
 	    bpg.application_submission WHERE submission_id = '$id'" \
 	    > "$work/row.json"
 	[ -s "$work/row.json" ] || die "no row for $id"
+	mariadb --no-defaults -h 127.0.0.1 -P "$BPG_DB_PORT" -u bpg \
+	    -pbpg-test-pw -N -B --raw -e "SELECT bpg_request_summary FROM \
+	    bpg.application_submission WHERE submission_id = '$id'" \
+	    > "$work/summary.json"
+	[ -s "$work/summary.json" ] || die "no request summary for $id"
 }
 
 kube_reset() {
@@ -376,7 +381,7 @@ standard() {
 		# dbdrive's warm-up is in the sample: it is short beside DUR.
 		m0=$(cpu_ticks $(tree_pids "$stack/db/mariadbd.pid"))
 		line=$("$BIN/dbdrive" -P "$BPG_DB_PORT" -c "$bconc" \
-		    -d "$DUR" -w "$WARM" -b "$work/row.json" -x "db$r-$$") ||
+		    -d "$DUR" -w "$WARM" -b "$work/row.json" -s "$work/summary.json" -x "db$r-$$") ||
 		    die "dbdrive failed"
 		m1=$(cpu_ticks $(tree_pids "$stack/db/mariadbd.pid"))
 		put db.cpu_mariadb "$(awk -v t=$((m1 - m0)) -v hz="$hz" \

@@ -3,7 +3,8 @@
  * database reference of the submit benchmark.
  *
  *	dbdrive -P PORT [-H HOST] [-u USER] [-p PASSWORD] [-D DB]
- *	    [-c CONCURRENCY] [-d SECONDS] [-w WARMUP] [-b BODYFILE] [-x PREFIX]
+ *	    [-c CONCURRENCY] [-d SECONDS] [-w WARMUP] [-b BODYFILE]
+ *	    [-s SUMMARYFILE] [-x PREFIX]
  *	dbdrive -P PORT ... -Q QUERYFILE [-n RUNS]
  *
  * CONCURRENCY threads (default 4), each with its own connection made the
@@ -11,7 +12,9 @@
  * gateway's insert (the upsert of lib/bpg_db.c, autocommit) once and run
  * it with fresh submission IDs for WARMUP seconds (not counted), then for
  * SECONDS.  The row is the one a SparkPi submission stores: request_body
- * is BODYFILE's content (the stored, sanitized request).  Prints one line:
+ * is BODYFILE's content (the stored, sanitized request), and
+ * bpg_request_summary SUMMARYFILE's (the parts the history lists read).
+ * Prints one line:
  *
  *	requests=N seconds=S rps=R p50_ms=X p99_ms=Y errors=E
  *
@@ -44,6 +47,7 @@ static const char *host = "127.0.0.1", *user = "bpg",
 static unsigned int port;
 static double warmup_s = 1, run_s = 5;
 static char body[MAX_BODY + 1] = "{}";
+static char summary[MAX_BODY + 1] = "{}";
 
 /* Start and end of the measured window, monotonic seconds. */
 static double t_start, t_end;
@@ -119,9 +123,9 @@ run(void *arg)
 {
 	struct worker *w = arg;
 	char sql[512], id[128];
-	const char *v[6];
-	MYSQL_BIND b[11];
-	unsigned long len[6];
+	const char *v[7];
+	MYSQL_BIND b[13];
+	unsigned long len[7];
 	MYSQL_STMT *st = NULL;
 	MYSQL *my;
 	unsigned long seq = 0;
@@ -130,10 +134,11 @@ run(void *arg)
 
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO `%s`.application_submission (submission_id, `user`, "
-	    "spark_version, request_body, queue, app_name) "
-	    "VALUES (?, ?, ?, ?, ?, ?) "
+	    "spark_version, request_body, queue, app_name, "
+	    "bpg_request_summary) VALUES (?, ?, ?, ?, ?, ?, ?) "
 	    "ON DUPLICATE KEY UPDATE `user` = ?, spark_version = ?, "
-	    "request_body = ?, queue = ?, app_name = ?", dbname);
+	    "request_body = ?, queue = ?, app_name = ?, "
+	    "bpg_request_summary = ?", dbname);
 	if ((my = connect_db()) == NULL || (st = mysql_stmt_init(my)) == NULL ||
 	    mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0) {
 		if (my != NULL)
@@ -151,11 +156,12 @@ run(void *arg)
 	v[3] = body;
 	v[4] = "dev";
 	v[5] = "SparkPiDemo";
+	v[6] = summary;
 	for (;;) {
 		snprintf(id, sizeof(id), "%s-%d-%lu", prefix, w->index, seq++);
-		for (i = 0; i < 11; i++)
-			bind_str(&b[i], v[i < 6 ? i : i - 5], &len[i < 6 ? i :
-			    i - 5]);
+		for (i = 0; i < 13; i++)
+			bind_str(&b[i], v[i < 7 ? i : i - 6], &len[i < 7 ? i :
+			    i - 6]);
 		t0 = now_s();
 		if (t0 >= t_end)
 			break;
@@ -259,7 +265,7 @@ run_queries(const char *path, int runs)
 }
 
 static void
-read_body(const char *path)
+read_text(const char *path, char *buf)
 {
 	FILE *f = fopen(path, "r");
 	size_t n;
@@ -268,10 +274,10 @@ read_body(const char *path)
 		fprintf(stderr, "dbdrive: %s: %s\n", path, strerror(errno));
 		exit(1);
 	}
-	n = fread(body, 1, MAX_BODY, f);
-	body[n] = '\0';
-	while (n > 0 && (body[n - 1] == '\n' || body[n - 1] == '\r'))
-		body[--n] = '\0';
+	n = fread(buf, 1, MAX_BODY, f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
 	fclose(f);
 }
 
@@ -286,7 +292,7 @@ main(int argc, char *argv[])
 	int ch, i, runs = 20;
 	char *end;
 
-	while ((ch = getopt(argc, argv, "H:P:u:p:D:c:d:w:b:x:Q:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "H:P:u:p:D:c:d:w:b:s:x:Q:n:")) != -1) {
 		switch (ch) {
 		case 'H': host = optarg; break;
 		case 'P': port = (unsigned int)strtoul(optarg, NULL, 10); break;
@@ -303,7 +309,8 @@ main(int argc, char *argv[])
 			break;
 		case 'd': run_s = strtod(optarg, NULL); break;
 		case 'w': warmup_s = strtod(optarg, NULL); break;
-		case 'b': read_body(optarg); break;
+		case 'b': read_text(optarg, body); break;
+		case 's': read_text(optarg, summary); break;
 		case 'x': prefix = optarg; break;
 		case 'Q': queries = optarg; break;
 		case 'n': runs = atoi(optarg); break;
