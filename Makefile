@@ -103,8 +103,11 @@ $(BUILD)/tests/check_%.o: tests/check_%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -Itests/kubesim -c -o $@ $<
 
-# Integration tests: Check programs that drive the running stack.
-$(BUILD)/tests/integ/check_%: $(BUILD)/tests/integ/check_%.o $(TESTLIB_OBJ) $(LIBBPG)
+# Integration tests: Check programs that drive the running stack, each
+# linked with the helpers they share (tests/integ/integ.h).
+INTEG_OBJ := $(BUILD)/tests/integ/integ.o
+$(BUILD)/tests/integ/check_%: $(BUILD)/tests/integ/check_%.o $(INTEG_OBJ) \
+    $(TESTLIB_OBJ) $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 $(BUILD)/tests/integ/%.o: tests/integ/%.c
 	@mkdir -p $(dir $@)

@@ -14,203 +14,16 @@
 #include <unistd.h>
 
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "bpg_yaml.h"
 
-#define NS "spark-applications"
-#define APPS "/apis/sparkoperator.k8s.io/v1beta2/namespaces/" NS \
-	"/sparkapplications"
+#include "integ.h"
+
 /* The stack's gateway workers (tests/integ.sh: stack.sh start ... 4). */
 #define WORKERS 4
 /* statusCacheExpireMillis: the stack's config leaves BPG's default. */
 #define CACHE_MS 990
-
-struct http {
-	long status;
-	char *body;
-	size_t len;
-	char ctype[128];
-	json_t *json;
-};
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	ck_assert_msg(v != NULL && v[0] != '\0',
-	    "%s is not set: run through tests/integ.sh", name);
-	return v;
-}
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *arg)
-{
-	struct http *h = arg;
-	char *nb = realloc(h->body, h->len + sz * n + 1);
-
-	if (nb == NULL)
-		return 0;
-	h->body = nb;
-	memcpy(h->body + h->len, p, sz * n);
-	h->len += sz * n;
-	h->body[h->len] = '\0';
-	return sz * n;
-}
-
-static void
-http_free(struct http *h)
-{
-	free(h->body);
-	json_decref(h->json);
-	memset(h, 0, sizeof(*h));
-}
-
-/*
- * One request on a kept-alive handle (the cache test needs many quick
- * ones).  url is absolute; userpw "user:pw" or NULL; bearer token (for
- * the Kubernetes API) or NULL; body may be NULL.
- */
-static struct http
-request(const char *method, const char *url, const char *userpw,
-    const char *bearer, const char *body)
-{
-	static CURL *c;
-	struct http h;
-	struct curl_slist *hdrs = NULL;
-	char line[256], *ct = NULL;
-	CURLcode rc;
-
-	memset(&h, 0, sizeof(h));
-	if (c == NULL)
-		c = curl_easy_init();
-	ck_assert_ptr_nonnull(c);
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	/* "/spark/../status" must reach the server as written. */
-	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(c, CURLOPT_CAINFO, getenv("BPG_CA") != NULL ?
-	    getenv("BPG_CA") : env("BPG_KUBE_CA"));
-	if (userpw != NULL)
-		curl_easy_setopt(c, CURLOPT_USERPWD, userpw);
-	if (bearer != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", bearer);
-		hdrs = curl_slist_append(hdrs, line);
-	}
-	if (body != NULL) {
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	rc = curl_easy_perform(c);
-	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url,
-	    curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h.status);
-	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
-	    ct != NULL)
-		snprintf(h.ctype, sizeof(h.ctype), "%s", ct);
-	curl_slist_free_all(hdrs);
-	if (h.body == NULL)
-		h.body = strdup("");
-	h.json = json_loads(h.body, 0, NULL);
-	return h;
-}
-
-/* A request to the gateway through the web server; path after the prefix. */
-static struct http
-api(const char *method, const char *path, const char *userpw,
-    const char *body)
-{
-	char url[2048];
-
-	snprintf(url, sizeof(url), "%s%s", env("BPG_URL"), path);
-	return request(method, url, userpw, NULL, body);
-}
-
-/* A request to a simulated cluster's API ("a" or "b"). */
-static struct http
-kube(const char *cluster, const char *method, const char *path)
-{
-	char url[1024];
-
-	snprintf(url, sizeof(url), "%s%s",
-	    env(cluster[0] == 'a' ? "BPG_KUBE_A" : "BPG_KUBE_B"), path);
-	return request(method, url, NULL, env("BPG_KUBE_TOKEN"), NULL);
-}
-
-/* The stand-in's control API; the answer's JSON (caller releases). */
-static json_t *
-control(const char *method, const char *path, const char *body)
-{
-	char url[1024];
-	struct http h;
-	json_t *j;
-
-	snprintf(url, sizeof(url), "%s%s", env("BPG_KUBE_CONTROL"), path);
-	h = request(method, url, NULL, NULL, body);
-	ck_assert_msg(h.status / 100 == 2, "control %s %s: %ld %s", method,
-	    path, h.status, h.body);
-	j = json_incref(h.json);
-	http_free(&h);
-	return j;
-}
-
-static const char *
-jstr(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static json_int_t
-jint(const json_t *o, const char *key)
-{
-	const json_t *v = json_object_get(o, key);
-
-	ck_assert_msg(json_is_integer(v), "%s is not an integer", key);
-	return json_integer_value(v);
-}
-
-static void
-assert_error(const struct http *h, long status, const char *text)
-{
-	const char *msg;
-
-	ck_assert_msg(h->status == status, "want %ld, got %ld: %s", status,
-	    h->status, h->body);
-	ck_assert_msg(json_is_object(h->json), "not JSON: %s", h->body);
-	msg = jstr(h->json, "message");
-	ck_assert_msg(msg != NULL && strstr(msg, text) != NULL,
-	    "message %s lacks \"%s\"", msg ? msg : "(none)", text);
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
-}
 
 static double
 now_s(void)
@@ -236,39 +49,21 @@ struct sub {
 static struct sub
 submit(const char *userpw, const char *app_name, const char *outcome)
 {
-	char path[1024], *text, *body, ctl[256];
-	json_t *req;
-	struct http h;
+	char ctl[256], *id;
 	struct sub s;
-	json_t *j;
 
-	snprintf(path, sizeof(path), "%s/spec/sparkpi-request.json",
-	    env("BPG_SHARED_DIR"));
-	text = slurp(path, NULL);
-	req = json_loads(text, 0, NULL);
-	ck_assert_ptr_nonnull(req);
-	if (app_name != NULL)
-		json_object_set_new(req, "applicationName",
-		    json_string(app_name));
-	body = json_dumps(req, JSON_COMPACT);
-	h = api("POST", "/spark", userpw, body);
-	ck_assert_msg(h.status == 200, "submit: %ld %s", h.status, h.body);
+	id = integ_submit(userpw, app_name != NULL ? "applicationName" : NULL,
+	    app_name != NULL ? json_string(app_name) : NULL);
 	memset(&s, 0, sizeof(s));
-	snprintf(s.id, sizeof(s.id), "%s", jstr(h.json, "submissionId"));
+	snprintf(s.id, sizeof(s.id), "%s", id);
+	free(id);
 	ck_assert_msg(strncmp(s.id, "spark-cluster-", 14) == 0, "%s", s.id);
 	s.cluster[0] = s.id[14];
-	http_free(&h);
 	if (outcome != NULL) {
-		snprintf(path, sizeof(path), "/clusters/spark-cluster-%s/operator",
-		    s.cluster);
 		snprintf(ctl, sizeof(ctl), "{\"apps\":{\"%s\":\"%s\"}}", s.id,
 		    outcome);
-		j = control("POST", path, ctl);
-		json_decref(j);
+		json_decref(integ_control(s.cluster, "POST", "/operator", ctl));
 	}
-	free(body);
-	json_decref(req);
-	free(text);
 	return s;
 }
 
@@ -284,26 +79,12 @@ unique_name(char *buf, size_t len, const char *tag)
 static json_t *
 wait_state(const struct sub *s, const char *want, int seconds)
 {
-	char path[256];
-	struct http h;
-	json_t *last = NULL;
-	int i;
+	json_t *last = integ_wait_state(s->id, want, seconds);
+	const char *state = integ_jstr(last, "applicationState");
 
-	snprintf(path, sizeof(path), "/spark/%s/status", s->id);
-	for (i = 0; i < seconds * 10; i++) {
-		h = api("GET", path, "alice:alice-pw", NULL);
-		ck_assert_msg(h.status == 200, "status: %ld %s", h.status,
-		    h.body);
-		json_decref(last);
-		last = json_incref(h.json);
-		http_free(&h);
-		if (strcmp(jstr(last, "applicationState"), want) == 0)
-			return last;
-		usleep(100000);
-	}
-	ck_abort_msg("%s never reached %s (last %s)", s->id, want,
-	    jstr(last, "applicationState"));
-	return NULL;
+	ck_assert_msg(state != NULL && strcmp(state, want) == 0,
+	    "%s never reached %s (last %s)", s->id, want, state);
+	return last;
 }
 
 /* Remove the CR behind the gateway's back, as its TTL would. */
@@ -311,47 +92,30 @@ static void
 kube_delete(const struct sub *s)
 {
 	char path[512];
-	struct http h;
+	struct integ_http h;
 
-	snprintf(path, sizeof(path), APPS "/%s", s->id);
-	h = kube(s->cluster, "DELETE", path);
+	snprintf(path, sizeof(path), INTEG_APPS "/%s", s->id);
+	h = integ_kube(s->cluster, "DELETE", path, NULL);
 	ck_assert_msg(h.status == 200 || h.status == 202, "delete CR: %ld %s",
 	    h.status, h.body);
-	http_free(&h);
-	h = kube(s->cluster, "GET", path);
+	integ_http_free(&h);
+	h = integ_kube(s->cluster, "GET", path, NULL);
 	ck_assert_int_eq(h.status, 404);
-	http_free(&h);
+	integ_http_free(&h);
 }
 
 static bool
 cr_exists(const struct sub *s)
 {
 	char path[512];
-	struct http h;
+	struct integ_http h;
 	bool found;
 
-	snprintf(path, sizeof(path), APPS "/%s", s->id);
-	h = kube(s->cluster, "GET", path);
+	snprintf(path, sizeof(path), INTEG_APPS "/%s", s->id);
+	h = integ_kube(s->cluster, "GET", path, NULL);
 	found = h.status == 200;
-	http_free(&h);
+	integ_http_free(&h);
 	return found;
-}
-
-/* GET requests the stand-in's cluster has answered so far. */
-static json_int_t
-kube_gets(const char *cluster)
-{
-	char path[128];
-	json_t *st;
-	json_int_t n;
-
-	snprintf(path, sizeof(path), "/clusters/spark-cluster-%s/stats",
-	    cluster);
-	st = control("GET", path, NULL);
-	n = json_integer_value(json_object_get(json_object_get(st, "methods"),
-	    "GET"));
-	json_decref(st);
-	return n;
 }
 
 /* Let the list endpoints' buckets fill up again (20 per second). */
@@ -365,7 +129,8 @@ rest_rate_limits(void)
 static json_t *
 my_submissions(const char *userpw)
 {
-	struct http h = api("GET", "/spark/mySubmissions", userpw, NULL);
+	struct integ_http h = integ_api("GET", "/spark/mySubmissions", userpw,
+	    NULL, NULL);
 	json_t *subs;
 
 	ck_assert_msg(h.status == 200, "mySubmissions: %ld %s", h.status,
@@ -373,7 +138,7 @@ my_submissions(const char *userpw)
 	ck_assert_str_eq(h.ctype, "application/json");
 	subs = json_incref(json_object_get(h.json, "submissions"));
 	ck_assert_msg(json_is_array(subs), "%s", h.body);
-	http_free(&h);
+	integ_http_free(&h);
 	return subs;
 }
 
@@ -386,8 +151,8 @@ count_id(const json_t *list, const char *id, const json_t **found)
 	int n = 0;
 
 	json_array_foreach(list, i, e)
-		if (jstr(e, "submissionId") != NULL &&
-		    strcmp(jstr(e, "submissionId"), id) == 0) {
+		if (integ_jstr(e, "submissionId") != NULL &&
+		    strcmp(integ_jstr(e, "submissionId"), id) == 0) {
 			n++;
 			if (found != NULL)
 				*found = e;
@@ -400,14 +165,15 @@ static json_t *
 admin_submissions(const char *name)
 {
 	char path[512], *line, *save = NULL;
-	struct http h;
+	struct integ_http h;
 	json_t *arr = json_array(), *o;
 
 	if (name != NULL)
-		snprintf(path, sizeof(path), "/admin/submissions?name=%s", name);
+		snprintf(path, sizeof(path), "/admin/submissions?name=%s",
+		    name);
 	else
 		snprintf(path, sizeof(path), "/admin/submissions");
-	h = api("GET", path, "bob:bob-pw", NULL);
+	h = integ_api("GET", path, "bob:bob-pw", NULL, NULL);
 	ck_assert_msg(h.status == 200, "admin/submissions: %ld %s", h.status,
 	    h.body);
 	ck_assert_str_eq(h.ctype, "application/json");
@@ -421,7 +187,7 @@ admin_submissions(const char *name)
 		    strstr(line, "\": ") == NULL, "not compact: %s", line);
 		json_array_append_new(arr, o);
 	}
-	http_free(&h);
+	integ_http_free(&h);
 	return arr;
 }
 
@@ -429,7 +195,8 @@ admin_submissions(const char *name)
 
 START_TEST(test_version)
 {
-	struct http h = api("GET", "/admin/version", NULL, NULL);
+	struct integ_http h = integ_api("GET", "/admin/version", NULL, NULL,
+	    NULL);
 	const char *key;
 	json_t *v;
 	int i = 0;
@@ -450,8 +217,8 @@ START_TEST(test_version)
 		i++;
 	}
 	ck_assert_int_eq(i, 3);
-	ck_assert_str_eq(jstr(h.json, "version"), BPG_VERSION);
-	http_free(&h);
+	ck_assert_str_eq(integ_jstr(h.json, "version"), BPG_VERSION);
+	integ_http_free(&h);
 }
 END_TEST
 
@@ -459,27 +226,27 @@ START_TEST(test_openapi)
 {
 	struct bpg_errinfo ei;
 	json_t *doc = NULL;
-	struct http h;
+	struct integ_http h;
 	size_t len;
-	char *yaml = slurp("httpd-conf/openapi.yaml", &len);
+	char *yaml = integ_slurp("httpd-conf/openapi.yaml", &len);
 
 	/* Both forms, without credentials, from the repository's document. */
-	h = api("GET", "/openapi.yaml", NULL, NULL);
+	h = integ_api("GET", "/openapi.yaml", NULL, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	ck_assert_uint_eq(h.len, len);
 	ck_assert(memcmp(h.body, yaml, len) == 0);
-	http_free(&h);
-	h = api("GET", "/openapi.json", NULL, NULL);
+	integ_http_free(&h);
+	h = integ_api("GET", "/openapi.json", NULL, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld", h.status);
 	ck_assert_str_eq(h.ctype, "application/json");
 	ck_assert_msg(json_is_object(h.json), "not JSON");
 	ck_assert_int_eq(bpg_yaml_load(yaml, len, BPG_YAML_TYPED, &doc, NULL,
 	    &ei), BPG_OK);
 	ck_assert(json_equal(doc, h.json));
-	ck_assert_ptr_nonnull(jstr(h.json, "openapi"));
+	ck_assert_ptr_nonnull(integ_jstr(h.json, "openapi"));
 	ck_assert(json_is_object(json_object_get(h.json, "paths")));
 	json_decref(doc);
-	http_free(&h);
+	integ_http_free(&h);
 	free(yaml);
 }
 END_TEST
@@ -506,14 +273,14 @@ START_TEST(test_bad_ids)
 	const char *fmt = bad_id_paths[_i / N_BAD_IDS];
 	const char *method = strcmp(fmt, "/spark/%s") == 0 ? "DELETE" : "GET";
 	char path[1024];
-	struct http h;
+	struct integ_http h;
 	const char *p;
 
 	/* fmt is one of the literals above, with one %s. */
 	p = strstr(fmt, "%s");
 	snprintf(path, sizeof(path), "%.*s%s%s", (int)(p - fmt), fmt, id,
 	    p + 2);
-	h = api(method, path, "alice:alice-pw", NULL);
+	h = integ_api(method, path, INTEG_ALICE, NULL, NULL);
 	/*
 	 * The web server or the gateway: a 400 in BPG's envelope.  Apache's
 	 * core refuses a path holding %00 itself, with a 404, before any
@@ -522,23 +289,23 @@ START_TEST(test_bad_ids)
 	if (strstr(id, "%00") != NULL && getenv("BPG_WEB") != NULL &&
 	    strcmp(getenv("BPG_WEB"), "apache") == 0 && h.status == 404) {
 		ck_assert_msg(json_is_object(h.json), "%s", h.body);
-		http_free(&h);
+		integ_http_free(&h);
 		return;
 	}
 	ck_assert_msg(h.status == 400, "%s %s: %ld %s", method, path,
 	    h.status, h.body);
 	ck_assert_msg(json_is_object(h.json) &&
-	    jint(h.json, "code") == 400, "%s: %s", path, h.body);
-	http_free(&h);
+	    integ_jint(h.json, "code") == 400, "%s: %s", path, h.body);
+	integ_http_free(&h);
 }
 END_TEST
 
 START_TEST(test_status_cache)
 {
-	struct sub s = submit("alice:alice-pw", NULL, "RUNNING");
+	struct sub s = submit(INTEG_ALICE, NULL, "RUNNING");
 	char path[256], *first, *again;
 	json_t *st, *a, *b;
-	struct http h;
+	struct integ_http h;
 	json_int_t gets, d1, d2;
 	double t0, elapsed;
 	int i, settled;
@@ -553,27 +320,27 @@ START_TEST(test_status_cache)
 	 */
 	usleep((CACHE_MS + 150) * 1000);
 	for (i = 0, settled = 0; settled < 4 * WORKERS && i < 200; i++) {
-		h = api("GET", path, "alice:alice-pw", NULL);
+		h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 		ck_assert_int_eq(h.status, 200);
 		settled = strcmp(json_string_value(json_object_get(h.json,
 		    "applicationState")), "RUNNING") == 0 ? settled + 1 : 0;
-		http_free(&h);
+		integ_http_free(&h);
 		if (settled == 0)
 			usleep(100000);
 	}
 	ck_assert_msg(settled >= 4 * WORKERS, "status never settled");
 
 	/* Reads within the TTL: at most one Kubernetes GET per worker. */
-	gets = kube_gets(s.cluster);
+	gets = integ_kube_stat(s.cluster, "methods.GET");
 	t0 = now_s();
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
 	a = json_deep_copy(h.json);
 	json_object_del(a, "duration");
 	first = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
-	http_free(&h);
+	integ_http_free(&h);
 	for (i = 0; i < 11; i++) {
-		h = api("GET", path, "alice:alice-pw", NULL);
+		h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 		ck_assert_int_eq(h.status, 200);
 		b = json_deep_copy(h.json);
 		json_object_del(b, "duration");
@@ -582,10 +349,10 @@ START_TEST(test_status_cache)
 		ck_assert_str_eq(again, first);
 		free(again);
 		json_decref(b);
-		http_free(&h);
+		integ_http_free(&h);
 	}
 	elapsed = now_s() - t0;
-	gets = kube_gets(s.cluster) - gets;
+	gets = integ_kube_stat(s.cluster, "methods.GET") - gets;
 	ck_assert_msg(gets <= WORKERS * (1 + (json_int_t)(elapsed * 1000 /
 	    CACHE_MS)), "%lld Kubernetes GETs for 12 reads in %.3f s",
 	    (long long)gets, elapsed);
@@ -595,55 +362,54 @@ START_TEST(test_status_cache)
 	json_decref(a);
 
 	/* A cached RUNNING answer still advances its duration. */
-	h = api("GET", path, "alice:alice-pw", NULL);
-	d1 = jint(h.json, "duration");
-	http_free(&h);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+	d1 = integ_jint(h.json, "duration");
+	integ_http_free(&h);
 	usleep(300000);
-	h = api("GET", path, "alice:alice-pw", NULL);
-	d2 = jint(h.json, "duration");
-	http_free(&h);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+	d2 = integ_jint(h.json, "duration");
+	integ_http_free(&h);
 	ck_assert_msg(d2 >= d1 + 250, "duration %lld then %lld",
 	    (long long)d1, (long long)d2);
 
 	/* Once the CR is gone a cached answer lives out its TTL, no more. */
 	kube_delete(&s);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
-	http_free(&h);
+	integ_http_free(&h);
 	usleep((CACHE_MS + 150) * 1000);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	/* Now from the database row: executionAttempts is a CR's only. */
 	ck_assert_msg(json_object_get(h.json, "executionAttempts") == NULL,
 	    "still the CR's answer: %s", h.body);
-	ck_assert(jint(h.json, "creationTime") > 0);
-	http_free(&h);
+	ck_assert(integ_jint(h.json, "creationTime") > 0);
+	integ_http_free(&h);
 }
 END_TEST
 
 /* Kubernetes throttling (429) is a 200 UNKNOWN, cached like others. */
 START_TEST(test_status_throttled)
 {
-	struct sub s = submit("alice:alice-pw", NULL, "RUNNING");
-	char path[256], fpath[128], body[2048];
+	struct sub s = submit(INTEG_ALICE, NULL, "RUNNING");
+	char path[256], body[2048];
 	long status;
 	json_t *st, *j;
-	struct http h;
+	struct integ_http h;
 
 	st = wait_state(&s, "RUNNING", 60);
 	json_decref(st);
-	snprintf(fpath, sizeof(fpath), "/clusters/spark-cluster-%s/faults",
-	    s.cluster);
-	j = control("POST", fpath, "{\"type\":\"throttle\",\"method\":"
-	    "\"GET\",\"path\":\"/apis/\",\"count\":-1,\"retryAfter\":1}");
+	j = integ_control(s.cluster, "POST", "/faults",
+	    "{\"type\":\"throttle\",\"method\":\"GET\",\"path\":\"/apis/\","
+	    "\"count\":-1,\"retryAfter\":1}");
 	json_decref(j);
 	usleep((CACHE_MS + 150) * 1000);
 	snprintf(path, sizeof(path), "/spark/%s/status", s.id);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	status = h.status;
 	snprintf(body, sizeof(body), "%s", h.body);
-	http_free(&h);
-	j = control("DELETE", fpath, NULL);
+	integ_http_free(&h);
+	j = integ_control(s.cluster, "DELETE", "/faults", NULL);
 	json_decref(j);
 	ck_assert_msg(status == 200, "%ld %s", status, body);
 	ck_assert_msg(strncmp(body, "{\"duration\":0,\"applicationState\":"
@@ -653,22 +419,22 @@ START_TEST(test_status_throttled)
 	ck_assert_ptr_nonnull(strstr(body, "429"));
 	/* Past its TTL the real state is back. */
 	usleep((CACHE_MS + 150) * 1000);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
-	ck_assert_str_eq(jstr(h.json, "applicationState"), "RUNNING");
-	http_free(&h);
+	ck_assert_str_eq(integ_jstr(h.json, "applicationState"), "RUNNING");
+	integ_http_free(&h);
 }
 END_TEST
 
 START_TEST(test_spec)
 {
-	struct sub s = submit("alice:alice-pw", NULL, NULL);
+	struct sub s = submit(INTEG_ALICE, NULL, NULL);
 	char path[512];
-	struct http h, cr;
+	struct integ_http h, cr;
 	json_t *want, *drv;
 
 	snprintf(path, sizeof(path), "/spark/%s/spec", s.id);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	drv = json_object_get(h.json, "driver");
 	ck_assert(json_is_object(drv));
@@ -677,11 +443,11 @@ START_TEST(test_spec)
 	ck_assert_ptr_null(json_object_get(json_object_get(h.json,
 	    "executor"), "env"));
 	ck_assert_ptr_null(strstr(h.body, "STATSD_SERVER_PORT"));
-	ck_assert_str_eq(jstr(h.json, "mainClass"),
+	ck_assert_str_eq(integ_jstr(h.json, "mainClass"),
 	    "org.apache.spark.examples.SparkPi");
 	/* Otherwise the stored spec, passed through. */
-	snprintf(path, sizeof(path), APPS "/%s", s.id);
-	cr = kube(s.cluster, "GET", path);
+	snprintf(path, sizeof(path), INTEG_APPS "/%s", s.id);
+	cr = integ_kube(s.cluster, "GET", path, NULL);
 	want = json_deep_copy(json_object_get(cr.json, "spec"));
 	ck_assert_ptr_nonnull(json_object_get(json_object_get(want, "driver"),
 	    "env"));
@@ -689,79 +455,75 @@ START_TEST(test_spec)
 	json_object_del(json_object_get(want, "executor"), "env");
 	ck_assert(json_equal(want, h.json));
 	json_decref(want);
-	http_free(&cr);
-	http_free(&h);
+	integ_http_free(&cr);
+	integ_http_free(&h);
 }
 END_TEST
 
 START_TEST(test_driver)
 {
-	struct sub s = submit("alice:alice-pw", NULL, "RUNNING");
+	struct sub s = submit(INTEG_ALICE, NULL, "RUNNING");
 	char path[512], pod[256];
-	struct http h;
+	struct integ_http h;
 	json_t *st;
 
 	snprintf(path, sizeof(path), "/spark/%s/driver", s.id);
 	st = wait_state(&s, "RUNNING", 60);
 	json_decref(st);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	snprintf(pod, sizeof(pod), "%s-driver", s.id);
-	ck_assert_str_eq(jstr(h.json, "podName"), pod);
-	ck_assert(jint(h.json, "startTime") > 1600000000000LL);
+	ck_assert_str_eq(integ_jstr(h.json, "podName"), pod);
+	ck_assert(integ_jint(h.json, "startTime") > 1600000000000LL);
 	ck_assert_uint_eq(json_object_size(h.json), 2);
-	http_free(&h);
+	integ_http_free(&h);
 	/* No CR: 404. */
 	kube_delete(&s);
-	h = api("GET", path, "alice:alice-pw", NULL);
-	assert_error(&h, 404, "jakarta.ws.rs.WebApplicationException: HTTP "
-	    "404 Not Found");
-	http_free(&h);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+	integ_assert_error(&h, 404, "jakarta.ws.rs.WebApplicationException: "
+	    "HTTP 404 Not Found");
+	integ_http_free(&h);
 }
 END_TEST
 
 START_TEST(test_driver_not_yet)
 {
 	char path[512], body[256];
-	struct http h;
+	struct integ_http h;
 	json_t *j;
 	struct sub s;
 
 	/* A frozen operator: no status, so no driver yet. */
-	j = control("POST", "/clusters/spark-cluster-a/operator",
-	    "{\"frozen\":true}");
+	j = integ_control("a", "POST", "/operator", "{\"frozen\":true}");
 	json_decref(j);
-	j = control("POST", "/clusters/spark-cluster-b/operator",
-	    "{\"frozen\":true}");
+	j = integ_control("b", "POST", "/operator", "{\"frozen\":true}");
 	json_decref(j);
-	s = submit("alice:alice-pw", NULL, NULL);
+	s = submit(INTEG_ALICE, NULL, NULL);
 	snprintf(path, sizeof(path), "/spark/%s/driver", s.id);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	snprintf(body, sizeof(body), "%s", h.body);
-	j = control("POST", "/clusters/spark-cluster-a/operator",
-	    "{\"frozen\":false}");
+	j = integ_control("a", "POST", "/operator", "{\"frozen\":false}");
 	json_decref(j);
-	j = control("POST", "/clusters/spark-cluster-b/operator",
-	    "{\"frozen\":false}");
+	j = integ_control("b", "POST", "/operator", "{\"frozen\":false}");
 	json_decref(j);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, body);
 	ck_assert_str_eq(body, "{}");
-	http_free(&h);
+	integ_http_free(&h);
 }
 END_TEST
 
 START_TEST(test_describe)
 {
-	struct sub s = submit("alice:alice-pw", NULL, "RUNNING");
+	struct sub s = submit(INTEG_ALICE, NULL, "RUNNING");
 	char path[512];
 	const char *app_ev, *drv_ev;
-	struct http h;
+	struct integ_http h;
 	json_t *st;
 
 	st = wait_state(&s, "RUNNING", 60);
 	json_decref(st);
 	snprintf(path, sizeof(path), "/spark/%s/describe", s.id);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	ck_assert_str_eq(h.ctype, "application/octet-stream");
 	ck_assert_msg(strncmp(h.body, "--- Spark Spec ---\n", 19) == 0, "%s",
@@ -784,92 +546,93 @@ START_TEST(test_describe)
 	ck_assert_msg(drv_ev[strlen("--- Spark Driver Events ---\n")] == '2',
 	    "a timestamp first: %s", drv_ev);
 	ck_assert(h.body[h.len - 1] == '\n');
-	http_free(&h);
+	integ_http_free(&h);
 	/* Failures before the first byte are JSON. */
 	kube_delete(&s);
-	h = api("GET", path, "alice:alice-pw", NULL);
-	assert_error(&h, 404, "HTTP 404 Not Found");
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+	integ_assert_error(&h, 404, "HTTP 404 Not Found");
 	ck_assert_str_eq(h.ctype, "application/json");
-	http_free(&h);
+	integ_http_free(&h);
 }
 END_TEST
 
 START_TEST(test_delete_ownership)
 {
-	struct sub s = submit("alice:alice-pw", NULL, NULL), s2, s3;
+	struct sub s = submit(INTEG_ALICE, NULL, NULL), s2, s3;
 	char path[512], msg[512];
-	struct http h;
+	struct integ_http h;
 
 	snprintf(path, sizeof(path), "/spark/%s", s.id);
 	/* bob cannot delete alice's job. */
-	h = api("DELETE", path, "bob:bob-pw", NULL);
+	h = integ_api("DELETE", path, "bob:bob-pw", NULL, NULL);
 	snprintf(msg, sizeof(msg), "User bob is not allowed to delete "
 	    "submission %s", s.id);
-	assert_error(&h, 403, msg);
-	http_free(&h);
+	integ_assert_error(&h, 403, msg);
+	integ_http_free(&h);
 	ck_assert(cr_exists(&s));
 	/* alice can. */
-	h = api("DELETE", path, "alice:alice-pw", NULL);
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
-	ck_assert_str_eq(jstr(h.json, "submissionId"), s.id);
-	http_free(&h);
+	ck_assert_str_eq(integ_jstr(h.json, "submissionId"), s.id);
+	integ_http_free(&h);
 	ck_assert(!cr_exists(&s));
 	/* Gone: 200 for anyone (quirk 38). */
-	h = api("DELETE", path, "bob:bob-pw", NULL);
+	h = integ_api("DELETE", path, "bob:bob-pw", NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
-	http_free(&h);
+	integ_http_free(&h);
 	/* An admin (adminUsers) can delete anyone's. */
-	s2 = submit("alice:alice-pw", NULL, NULL);
+	s2 = submit(INTEG_ALICE, NULL, NULL);
 	snprintf(path, sizeof(path), "/spark/%s", s2.id);
-	h = api("DELETE", path, "carol:carol-pw", NULL);
+	h = integ_api("DELETE", path, "carol:carol-pw", NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
-	http_free(&h);
+	integ_http_free(&h);
 	ck_assert(!cr_exists(&s2));
 	/* So can the Airflow account, which submits for DAG users. */
 	s3 = submit("bob:bob-pw", NULL, NULL);
 	snprintf(path, sizeof(path), "/spark/%s", s3.id);
-	h = api("DELETE", path, "alice:alice-pw", NULL);
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(h.status, 403);
-	http_free(&h);
-	h = api("DELETE", path, "airflow_system_account:airflow-pw", NULL);
+	integ_http_free(&h);
+	h = integ_api("DELETE", path, "airflow_system_account:airflow-pw",
+	    NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
-	http_free(&h);
+	integ_http_free(&h);
 	ck_assert(!cr_exists(&s3));
 }
 END_TEST
 
 START_TEST(test_my_submissions)
 {
-	struct sub a1 = submit("alice:alice-pw", NULL, NULL);
-	struct sub a2 = submit("alice:alice-pw", NULL, NULL);
+	struct sub a1 = submit(INTEG_ALICE, NULL, NULL);
+	struct sub a2 = submit(INTEG_ALICE, NULL, NULL);
 	struct sub b1 = submit("bob:bob-pw", NULL, NULL);
 	const json_t *e, *found = NULL;
 	json_t *mine, *bobs;
 	size_t i;
 
 	rest_rate_limits();
-	mine = my_submissions("alice:alice-pw");
+	mine = my_submissions(INTEG_ALICE);
 	ck_assert_int_eq(count_id(mine, a1.id, &found), 1);
 	ck_assert_int_eq(count_id(mine, a2.id, NULL), 1);
 	ck_assert_int_eq(count_id(mine, b1.id, NULL), 0);
 	json_array_foreach(mine, i, e)
-		ck_assert_msg(jstr(e, "user") != NULL &&
-		    strcmp(jstr(e, "user"), "alice") == 0, "%s is %s's",
-		    jstr(e, "submissionId"), jstr(e, "user"));
+		ck_assert_msg(integ_jstr(e, "user") != NULL &&
+		    strcmp(integ_jstr(e, "user"), "alice") == 0, "%s is %s's",
+		    integ_jstr(e, "submissionId"), integ_jstr(e, "user"));
 	/* Section 1.14 from the CR. */
-	ck_assert_str_eq(jstr(found, "queue"), "root.dev");
-	ck_assert_str_eq(jstr(found, "dagName"), "");
-	ck_assert_int_eq(jint(found, "driverCores"), 1);
-	ck_assert_int_eq(jint(found, "driverMemoryGB"), 2);
-	ck_assert_int_eq(jint(found, "executorInstances"), 1);
-	ck_assert_int_eq(jint(found, "executorCores"), 1);
-	ck_assert_int_eq(jint(found, "totalCores"), 2);
-	ck_assert_int_eq(jint(found, "executorMemoryGB"), 2);
-	ck_assert_int_eq(jint(found, "totalMemoryGB"), 4);
-	ck_assert_str_eq(jstr(found, "sparkVersion"), "3.5.0");
-	ck_assert_str_eq(jstr(found, "applicationName"), "SparkPiDemo");
+	ck_assert_str_eq(integ_jstr(found, "queue"), "root.dev");
+	ck_assert_str_eq(integ_jstr(found, "dagName"), "");
+	ck_assert_int_eq(integ_jint(found, "driverCores"), 1);
+	ck_assert_int_eq(integ_jint(found, "driverMemoryGB"), 2);
+	ck_assert_int_eq(integ_jint(found, "executorInstances"), 1);
+	ck_assert_int_eq(integ_jint(found, "executorCores"), 1);
+	ck_assert_int_eq(integ_jint(found, "totalCores"), 2);
+	ck_assert_int_eq(integ_jint(found, "executorMemoryGB"), 2);
+	ck_assert_int_eq(integ_jint(found, "totalMemoryGB"), 4);
+	ck_assert_str_eq(integ_jstr(found, "sparkVersion"), "3.5.0");
+	ck_assert_str_eq(integ_jstr(found, "applicationName"), "SparkPiDemo");
 	ck_assert_ptr_nonnull(json_object_get(found, "duration"));
-	ck_assert_ptr_nonnull(jstr(found, "applicationState"));
+	ck_assert_ptr_nonnull(integ_jstr(found, "applicationState"));
 	bobs = my_submissions("bob:bob-pw");
 	ck_assert_int_eq(count_id(bobs, b1.id, NULL), 1);
 	ck_assert_int_eq(count_id(bobs, a1.id, NULL), 0);
@@ -886,14 +649,14 @@ START_TEST(test_admin_submissions)
 	const json_t *e = NULL;
 
 	unique_name(name, sizeof(name), "admin");
-	s = submit("alice:alice-pw", name, NULL);
+	s = submit(INTEG_ALICE, name, NULL);
 	rest_rate_limits();
 	/* Any user may list (quirk 19); by name: just this one. */
 	lines = admin_submissions(name);
 	ck_assert_uint_eq(json_array_size(lines), 1);
 	ck_assert_int_eq(count_id(lines, s.id, &e), 1);
-	ck_assert_str_eq(jstr(e, "applicationName"), name);
-	ck_assert_str_eq(jstr(e, "user"), "alice");
+	ck_assert_str_eq(integ_jstr(e, "applicationName"), name);
+	ck_assert_str_eq(integ_jstr(e, "user"), "alice");
 	json_decref(lines);
 	all = admin_submissions(NULL);
 	ck_assert_int_eq(count_id(all, s.id, NULL), 1);
@@ -909,23 +672,23 @@ END_TEST
 static void
 burst(const char *path, const char *text)
 {
-	struct http h;
+	struct integ_http h;
 	int ok = 0, limited = 0, i;
 	double t0, elapsed;
 
 	rest_rate_limits();
 	t0 = now_s();
 	for (i = 0; i < 60 && limited == 0; i++) {
-		h = api("GET", path, "bob:bob-pw", NULL);
+		h = integ_api("GET", path, "bob:bob-pw", NULL, NULL);
 		if (h.status == 429) {
 			limited++;
-			assert_error(&h, 429, text);
+			integ_assert_error(&h, 429, text);
 		} else {
 			ck_assert_msg(h.status == 200, "%ld %s", h.status,
 			    h.body);
 			ok++;
 		}
-		http_free(&h);
+		integ_http_free(&h);
 	}
 	elapsed = now_s() - t0;
 	ck_assert_msg(limited == 1, "no 429 after %d requests", ok);
@@ -937,9 +700,9 @@ burst(const char *path, const char *text)
 	ck_assert_msg(ok <= 21 + (int)(elapsed * 20), "%d requests passed in "
 	    "%.3f s", ok, elapsed);
 	rest_rate_limits();
-	h = api("GET", path, "bob:bob-pw", NULL);
+	h = integ_api("GET", path, "bob:bob-pw", NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
-	http_free(&h);
+	integ_http_free(&h);
 }
 
 START_TEST(test_rate_limits)
@@ -957,45 +720,45 @@ START_TEST(test_history_after_cr_gone)
 {
 	char name[128], path[512];
 	struct sub s;
-	struct http h;
+	struct integ_http h;
 	json_t *mine, *lines;
 	const json_t *e = NULL;
 
 	unique_name(name, sizeof(name), "hist");
-	s = submit("alice:alice-pw", name, NULL);
+	s = submit(INTEG_ALICE, name, NULL);
 	kube_delete(&s);
 	usleep((CACHE_MS + 150) * 1000);
 
 	/* Status from the row. */
 	snprintf(path, sizeof(path), "/spark/%s/status", s.id);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
-	ck_assert(jint(h.json, "creationTime") > 1600000000000LL);
-	ck_assert_ptr_nonnull(jstr(h.json, "applicationState"));
+	ck_assert(integ_jint(h.json, "creationTime") > 1600000000000LL);
+	ck_assert_ptr_nonnull(integ_jstr(h.json, "applicationState"));
 	ck_assert_ptr_nonnull(json_object_get(h.json, "duration"));
 	ck_assert_ptr_null(json_object_get(h.json, "executionAttempts"));
-	http_free(&h);
+	integ_http_free(&h);
 
 	/* Spec: the request as it was stored (sanitised). */
 	snprintf(path, sizeof(path), "/spark/%s/spec", s.id);
-	h = api("GET", path, "alice:alice-pw", NULL);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
-	ck_assert_str_eq(jstr(h.json, "applicationName"), name);
-	ck_assert_str_eq(jstr(h.json, "mainClass"),
+	ck_assert_str_eq(integ_jstr(h.json, "applicationName"), name);
+	ck_assert_str_eq(integ_jstr(h.json, "mainClass"),
 	    "org.apache.spark.examples.SparkPi");
-	ck_assert_str_eq(jstr(h.json, "queue"), "dev");
+	ck_assert_str_eq(integ_jstr(h.json, "queue"), "dev");
 	ck_assert(json_is_false(json_object_get(h.json, "spotInstance")));
-	http_free(&h);
+	integ_http_free(&h);
 
 	/* The lists still show it, once. */
 	rest_rate_limits();
-	mine = my_submissions("alice:alice-pw");
+	mine = my_submissions(INTEG_ALICE);
 	ck_assert_int_eq(count_id(mine, s.id, &e), 1);
-	ck_assert_str_eq(jstr(e, "user"), "alice");
-	ck_assert_str_eq(jstr(e, "queue"), "root.dev");
-	ck_assert_str_eq(jstr(e, "applicationName"), name);
-	ck_assert_int_eq(jint(e, "driverMemoryGB"), 2);
-	ck_assert_int_eq(jint(e, "totalMemoryGB"), 4);
+	ck_assert_str_eq(integ_jstr(e, "user"), "alice");
+	ck_assert_str_eq(integ_jstr(e, "queue"), "root.dev");
+	ck_assert_str_eq(integ_jstr(e, "applicationName"), name);
+	ck_assert_int_eq(integ_jint(e, "driverMemoryGB"), 2);
+	ck_assert_int_eq(integ_jint(e, "totalMemoryGB"), 4);
 	json_decref(mine);
 	lines = admin_submissions(name);
 	ck_assert_uint_eq(json_array_size(lines), 1);
@@ -1003,15 +766,15 @@ START_TEST(test_history_after_cr_gone)
 	json_decref(lines);
 
 	/* Neither CR nor row: still 404. */
-	h = api("GET", "/spark/spark-cluster-a-0000000000000000000000000000"
-	    "dead/status", "alice:alice-pw", NULL);
-	assert_error(&h, 404, "jakarta.ws.rs.WebApplicationException: HTTP "
-	    "404 Not Found");
-	http_free(&h);
-	h = api("GET", "/spark/spark-cluster-b-0000000000000000000000000000"
-	    "dead/spec", "alice:alice-pw", NULL);
-	assert_error(&h, 404, "HTTP 404 Not Found");
-	http_free(&h);
+	h = integ_api("GET", "/spark/spark-cluster-a-00000000000000000000"
+	    "00000000dead/status", INTEG_ALICE, NULL, NULL);
+	integ_assert_error(&h, 404, "jakarta.ws.rs.WebApplicationException: "
+	    "HTTP 404 Not Found");
+	integ_http_free(&h);
+	h = integ_api("GET", "/spark/spark-cluster-b-00000000000000000000"
+	    "00000000dead/spec", INTEG_ALICE, NULL, NULL);
+	integ_assert_error(&h, 404, "HTTP 404 Not Found");
+	integ_http_free(&h);
 }
 END_TEST
 
@@ -1044,13 +807,6 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	/* Kept-alive connections: the cache test makes many quick reads. */
+	return integ_run(suite(), INTEG_KEEPALIVE);
 }

@@ -15,7 +15,6 @@
  *      the supervisor in $BPG_STACK_DIR/gateway.pid) is the one recorded
  *      before the table, and after the table a valid submission succeeds.
  */
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,196 +22,33 @@
 #include <unistd.h>
 
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
-#include <mysql.h>
 
-#define APPS "/apis/sparkoperator.k8s.io/v1beta2/namespaces/" \
-	"spark-applications/sparkapplications"
+#include "integ.h"
+
 #define MAX_WORKERS 256
 
 /* ---- the stack ------------------------------------------------------- */
 
-struct answer {
-	long status;
-	char *body;
-	size_t len;
-	json_t *json;
-};
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	ck_assert_msg(v != NULL && v[0] != '\0',
-	    "%s is not set: run through tests/integ.sh", name);
-	return v;
-}
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *arg)
-{
-	struct answer *a = arg;
-	char *nb = realloc(a->body, a->len + sz * n + 1);
-
-	if (nb == NULL)
-		return 0;
-	a->body = nb;
-	memcpy(a->body + a->len, p, sz * n);
-	a->len += sz * n;
-	a->body[a->len] = '\0';
-	return sz * n;
-}
-
-static void
-answer_free(struct answer *a)
-{
-	free(a->body);
-	json_decref(a->json);
-	memset(a, 0, sizeof(*a));
-}
-
 /*
- * One HTTPS request.  HTTP/1.1: a web server that refuses a large body
- * answers and resets an HTTP/2 stream, which libcurl reports as an error
- * instead of the answer (see tests/integ/check_api.c).
+ * A submission as alice, over HTTP/1.1: a web server that refuses a large
+ * body answers and resets an HTTP/2 stream (see struct integ_req).
  */
-static struct answer
-request(const char *method, const char *url, const char *userpw,
-    const char *bearer, const char *ctype, const char *body, size_t len)
-{
-	struct curl_slist *hdrs = NULL;
-	struct answer a;
-	char line[256];
-	CURL *c = curl_easy_init();
-	CURLcode rc;
-
-	memset(&a, 0, sizeof(a));
-	ck_assert_ptr_nonnull(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(c, CURLOPT_CAINFO, env("BPG_CA"));
-	if (userpw != NULL)
-		curl_easy_setopt(c, CURLOPT_USERPWD, userpw);
-	if (bearer != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", bearer);
-		hdrs = curl_slist_append(hdrs, line);
-	}
-	if (ctype != NULL) {
-		snprintf(line, sizeof(line), "Content-Type: %s", ctype);
-		hdrs = curl_slist_append(hdrs, line);
-	}
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)len);
-	}
-	rc = curl_easy_perform(c);
-	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url,
-	    curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	if (a.body != NULL)
-		a.json = json_loads(a.body, 0, NULL);
-	return a;
-}
-
-static struct answer
+static struct integ_http
 submit(const char *ctype, const char *body, size_t len)
 {
-	char url[1024];
+	struct integ_req r = { .method = "POST", .url = "/spark",
+		.userpw = INTEG_ALICE, .ctype = ctype, .body = body,
+		.len = (long long)len, .http11 = true };
 
-	snprintf(url, sizeof(url), "%s/spark", env("BPG_URL"));
-	return request("POST", url, "alice:alice-pw", NULL, ctype, body, len);
-}
-
-/* SparkApplications in a simulated cluster ("A" or "B"). */
-static size_t
-cr_count(const char *cluster)
-{
-	char url[1024], var[16];
-	struct answer a;
-	size_t n;
-
-	snprintf(var, sizeof(var), "BPG_KUBE_%s", cluster);
-	snprintf(url, sizeof(url), "%s%s", env(var), APPS);
-	a = request("GET", url, NULL, env("BPG_KUBE_TOKEN"), NULL, NULL, 0);
-	ck_assert_msg(a.status == 200, "list: %ld %s", a.status, a.body);
-	n = json_array_size(json_object_get(a.json, "items"));
-	answer_free(&a);
-	return n;
-}
-
-static long
-db_rows(void)
-{
-	MYSQL *m = mysql_init(NULL);
-	MYSQL_RES *res;
-	MYSQL_ROW r;
-	long n;
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert_msg(mysql_real_connect(m, "127.0.0.1", "bpg", "bpg-test-pw",
-	    "bpg", (unsigned)atoi(env("BPG_DB_PORT")), NULL, 0) != NULL,
-	    "db: %s", mysql_error(m));
-	ck_assert_msg(mysql_query(m, "SELECT COUNT(*) FROM "
-	    "bpg.application_submission") == 0, "%s", mysql_error(m));
-	res = mysql_store_result(m);
-	ck_assert_ptr_nonnull(res);
-	r = mysql_fetch_row(res);
-	n = atol(r[0]);
-	mysql_free_result(res);
-	mysql_close(m);
-	return n;
-}
-
-static int
-pid_cmp(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return (x > y) - (x < y);
+	return integ_request(&r);
 }
 
 /* The worker processes, sorted: children of the supervisor. */
 static int
 workers(pid_t *out, int max)
 {
-	char path[1100], buf[512], *p;
-	struct dirent *de;
-	pid_t super;
-	FILE *f;
-	DIR *d;
-	int n = 0, ppid;
-
-	snprintf(path, sizeof(path), "%s/gateway.pid", env("BPG_STACK_DIR"));
-	ck_assert_ptr_nonnull(f = fopen(path, "r"));
-	ck_assert_int_eq(fscanf(f, "%d", &super), 1);
-	fclose(f);
-	ck_assert_ptr_nonnull(d = opendir("/proc"));
-	while ((de = readdir(d)) != NULL && n < max) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(buf, sizeof(buf), f) != NULL &&
-		    (p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == super)
-			out[n++] = atoi(de->d_name);
-		fclose(f);
-	}
-	closedir(d);
-	qsort(out, (size_t)n, sizeof(*out), pid_cmp);
-	return n;
+	return integ_workers(integ_supervisor(), out, max);
 }
 
 /* Recorded in the runner before the table (an unchecked fixture). */
@@ -833,11 +669,11 @@ static const struct row rows[] = {
 START_TEST(test_bad_input)
 {
 	const struct row *r = &rows[_i];
-	long before = db_rows();
-	size_t crs_a = cr_count("A"), crs_b = cr_count("B");
+	long before = integ_db_count(NULL);
+	size_t crs_a = integ_cr_count("a"), crs_b = integ_cr_count("b");
 	char *gen = NULL;
 	const char *body = r->body, *text = r->text, *msg;
-	struct answer a;
+	struct integ_http a;
 	json_t *code;
 
 	if (body == NULL)
@@ -859,14 +695,15 @@ START_TEST(test_bad_input)
 	    text);
 
 	/* 2. Nothing written. */
-	ck_assert_msg(db_rows() == before, "row %s: a row was written",
-	    r->name);
-	ck_assert_msg(cr_count("A") == crs_a && cr_count("B") == crs_b,
+	ck_assert_msg(integ_db_count(NULL) == before, "row %s: a row was "
+	    "written", r->name);
+	ck_assert_msg(integ_cr_count("a") == crs_a &&
+	    integ_cr_count("b") == crs_b,
 	    "row %s: a SparkApplication was created", r->name);
 
 	/* 3. No worker died (the set is the one before the table). */
 	assert_same_workers(r->name);
-	answer_free(&a);
+	integ_http_free(&a);
 	free(gen);
 }
 END_TEST
@@ -874,31 +711,21 @@ END_TEST
 /* After the table: the same workers, and a valid submission works. */
 START_TEST(test_still_serving)
 {
-	char path[1024], *body;
-	long before = db_rows();
-	struct answer a;
-	FILE *f;
-	long n;
+	long before = integ_db_count(NULL);
+	struct integ_http a;
+	char *body;
+	size_t n;
 
 	assert_same_workers("after the table");
-	snprintf(path, sizeof(path), "%s/spec/sparkpi-request.json",
-	    env("BPG_SHARED_DIR"));
-	ck_assert_ptr_nonnull(f = fopen(path, "rb"));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	ck_assert_ptr_nonnull(body = malloc((size_t)n + 1));
-	ck_assert_int_eq(fread(body, 1, (size_t)n, f), (size_t)n);
-	body[n] = '\0';
-	fclose(f);
-	a = submit(JSON, body, (size_t)n);
+	body = integ_sparkpi(&n);
+	a = submit(JSON, body, n);
 	ck_assert_msg(a.status == 200, "valid submission: %ld %s", a.status,
 	    a.body);
 	ck_assert_ptr_nonnull(json_string_value(json_object_get(a.json,
 	    "submissionId")));
-	ck_assert_int_eq(db_rows(), before + 1);
+	ck_assert_int_eq(integ_db_count(NULL), before + 1);
 	assert_same_workers("after a valid submission");
-	answer_free(&a);
+	integ_http_free(&a);
 	free(body);
 }
 END_TEST
@@ -922,13 +749,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	return integ_run(suite(), 0);
 }

@@ -22,15 +22,13 @@
 #include <unistd.h>
 
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include <mysql.h>
 
 #include "bpg_s3.h"
+#include "integ.h"
 
-#define USERPW "alice:alice-pw"
 #define BUCKET "bpg-test"
-#define NS "spark-applications"
 #define OCTETS "application/octet-stream"
 #define NOT_FOUND "Cannot find matched log files. Please try again in 5 " \
 	"minutes if this is a new job which was just started within 5 minutes."
@@ -39,158 +37,25 @@
 /* A worker may grow by one S3 part and some change, never by the body. */
 #define MAX_RSS_GROWTH_KB (24L * 1024)
 
-struct http {
-	long status;
-	char *body;
-	size_t len;
-	char ctype[128];
-	json_t *json;
-};
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	ck_assert_msg(v != NULL && v[0] != '\0',
-	    "%s is not set: run through tests/integ.sh", name);
-	return v;
-}
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *arg)
-{
-	struct http *h = arg;
-	char *nb = realloc(h->body, h->len + sz * n + 1);
-
-	if (nb == NULL)
-		return 0;
-	h->body = nb;
-	memcpy(h->body + h->len, p, sz * n);
-	h->len += sz * n;
-	h->body[h->len] = '\0';
-	return sz * n;
-}
-
-static void
-http_free(struct http *h)
-{
-	free(h->body);
-	json_decref(h->json);
-	memset(h, 0, sizeof(*h));
-}
-
-/* The body of a request: bytes in memory, or a file streamed. */
+/* An in-memory object for bpg_s3_put(). */
 struct src {
 	const char *mem;
 	size_t memlen, off;
-	FILE *f;
 };
 
-static size_t
-on_read(char *buf, size_t sz, size_t n, void *arg)
-{
-	struct src *s = arg;
-	size_t want = sz * n;
-
-	if (s->f != NULL)
-		return fread(buf, 1, want, s->f);
-	if (want > s->memlen - s->off)
-		want = s->memlen - s->off;
-	memcpy(buf, s->mem + s->off, want);
-	s->off += want;
-	return want;
-}
-
 /*
- * One request.  url absolute; bearer for the Kubernetes API or NULL;
- * body (s may be NULL) of type ctype with length len, -1 for none sent
- * (no Content-Length; chunked on HTTP/1.1).  http11 forces HTTP/1.1.
+ * A request to the gateway as alice; path is after the prefix.  A body
+ * goes over HTTP/1.1: some are refused before they are read (see struct
+ * integ_req).
  */
-static struct http
-request(const char *method, const char *url, const char *userpw,
-    const char *bearer, const char *ctype, struct src *s, long long len,
-    bool http11)
-{
-	struct curl_slist *hdrs = NULL;
-	struct http h;
-	char line[256];
-	const char *ct = NULL;
-	CURL *c = curl_easy_init();
-	CURLcode rc;
-
-	memset(&h, 0, sizeof(h));
-	ck_assert_ptr_nonnull(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(c, CURLOPT_CAINFO, env("BPG_CA"));
-	/* Keep dot segments as written: the server must see them. */
-	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-	if (http11)
-		curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
-		    (long)CURL_HTTP_VERSION_1_1);
-	if (userpw != NULL)
-		curl_easy_setopt(c, CURLOPT_USERPWD, userpw);
-	if (bearer != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", bearer);
-		hdrs = curl_slist_append(hdrs, line);
-	}
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	if (s != NULL) {
-		snprintf(line, sizeof(line), "Content-Type: %s", ctype);
-		hdrs = curl_slist_append(hdrs, line);
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-		curl_easy_setopt(c, CURLOPT_READDATA, s);
-		if (len >= 0)
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-			    (curl_off_t)len);
-	}
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	rc = curl_easy_perform(c);
-	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url,
-	    curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h.status);
-	{
-		char *rtype = NULL;
-
-		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &rtype);
-		ct = rtype;
-		snprintf(h.ctype, sizeof(h.ctype), "%s", ct ? ct : "");
-	}
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	if (h.body == NULL)
-		h.body = strdup("");
-	h.json = json_loads(h.body, 0, NULL);
-	return h;
-}
-
-/* A request to the gateway; path is after the prefix. */
-static struct http
+static struct integ_http
 api(const char *method, const char *path, const char *body)
 {
-	struct src s = { body, body ? strlen(body) : 0, 0, NULL };
-	char url[4096];
+	struct integ_req r = { .method = method, .url = path,
+		.userpw = INTEG_ALICE, .ctype = body != NULL ? OCTETS : NULL,
+		.body = body, .http11 = body != NULL, .timeout = 120 };
 
-	snprintf(url, sizeof(url), "%s%s", env("BPG_URL"), path);
-	return request(method, url, USERPW, NULL, OCTETS, body ? &s : NULL,
-	    body ? (long long)strlen(body) : -1, body != NULL);
-}
-
-/* A request to the Kubernetes API of the cluster of id. */
-static struct http
-kube(const char *id, const char *method, const char *path)
-{
-	char url[1024];
-
-	snprintf(url, sizeof(url), "%s%s", env(strncmp(id, "spark-cluster-a-",
-	    16) == 0 ? "BPG_KUBE_A" : "BPG_KUBE_B"), path);
-	return request(method, url, NULL, env("BPG_KUBE_TOKEN"), NULL, NULL,
-	    -1, false);
+	return integ_request(&r);
 }
 
 static struct bpg_s3 *
@@ -202,7 +67,8 @@ s3_open(void)
 	char ep[128];
 
 	memset(&sc, 0, sizeof(sc));
-	snprintf(ep, sizeof(ep), "http://127.0.0.1:%s", env("BPG_S3_PORT"));
+	snprintf(ep, sizeof(ep), "http://127.0.0.1:%s",
+	    integ_env("BPG_S3_PORT"));
 	sc.endpoint = ep;
 	sc.region = (char *)(uintptr_t)"us-west-2";
 	sc.access_key_id = (char *)(uintptr_t)"S3RVER";
@@ -226,23 +92,11 @@ mem_reader(void *ctx, char *buf, size_t n)
 static void
 s3_put(struct bpg_s3 *s3, const char *key, const char *data)
 {
-	struct src s = { data, strlen(data), 0, NULL };
+	struct src s = { data, strlen(data), 0 };
 	struct bpg_errinfo ei = { "" };
 
 	ck_assert_msg(bpg_s3_put(s3, BUCKET, key, (long long)strlen(data),
 	    mem_reader, &s, &ei) == BPG_OK, "put %s: %s", key, ei.msg);
-}
-
-static MYSQL *
-db_open(void)
-{
-	MYSQL *m = mysql_init(NULL);
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert_msg(mysql_real_connect(m, "127.0.0.1", "bpg", "bpg-test-pw",
-	    "bpg", (unsigned)atoi(env("BPG_DB_PORT")), NULL, 0) != NULL,
-	    "db: %s", mysql_error(m));
-	return m;
 }
 
 static void
@@ -256,7 +110,7 @@ db_query(MYSQL *m, const char *q)
 static void
 db_set_app_id(const char *id, const char *app_id)
 {
-	MYSQL *m = db_open();
+	MYSQL *m = integ_db_open();
 	char ei[512], ea[512], q[1200];
 
 	mysql_real_escape_string(m, ei, id, strlen(id));
@@ -270,7 +124,7 @@ db_set_app_id(const char *id, const char *app_id)
 static void
 db_add_log_key(const char *key, int hour, const char *container)
 {
-	MYSQL *m = db_open();
+	MYSQL *m = integ_db_open();
 	char ek[1024], ec[512], q[2000];
 
 	mysql_real_escape_string(m, ek, key, strlen(key));
@@ -333,28 +187,17 @@ status_field(int pid, const char *field)
 static struct rss
 workers_rss(void)
 {
-	char path[1024];
+	pid_t super = integ_supervisor(), pids[MAX_WORKERS];
 	struct rss r;
-	struct dirent *d;
-	DIR *dir;
-	FILE *f;
-	int super = 0, pid;
+	int i;
 
 	memset(&r, 0, sizeof(r));
-	snprintf(path, sizeof(path), "%s/gateway.pid", env("BPG_STACK_DIR"));
-	ck_assert_ptr_nonnull(f = fopen(path, "r"));
-	ck_assert_int_eq(fscanf(f, "%d", &super), 1);
-	fclose(f);
-	ck_assert_ptr_nonnull(dir = opendir("/proc"));
-	while ((d = readdir(dir)) != NULL && r.n < MAX_WORKERS) {
-		if ((pid = atoi(d->d_name)) <= 0 ||
-		    status_field(pid, "PPid") != super)
-			continue;
-		r.pid[r.n] = pid;
-		r.hwm_kb[r.n++] = status_field(pid, "VmHWM");
+	r.n = integ_workers(super, pids, MAX_WORKERS);
+	for (i = 0; i < r.n; i++) {
+		r.pid[i] = pids[i];
+		r.hwm_kb[i] = status_field(pids[i], "VmHWM");
 	}
-	closedir(dir);
-	ck_assert_msg(r.n > 0, "no workers under pid %d", super);
+	ck_assert_msg(r.n > 0, "no workers under pid %d", (int)super);
 	return r;
 }
 
@@ -408,18 +251,20 @@ START_TEST(test_upload_50mb)
 	struct timespec t0, t1;
 	struct rss before, after;
 	struct bpg_s3 *s3;
-	struct http h;
-	struct src s;
+	struct integ_http h;
 	long long left, i;
 	long growth = 0, grew_pid = 0;
 	double secs;
 	size_t k;
 	FILE *f;
 	int a, b;
+	struct integ_req r = { .method = "POST", .url = url,
+		.userpw = INTEG_ALICE, .ctype = OCTETS, .len = BIG_SIZE,
+		.timeout = 120 };
 
 	/* The file, streamed from disk as curl --data-binary @file would. */
 	snprintf(path, sizeof(path), "%s/files-upload-%d.bin",
-	    env("BPG_STACK_DIR"), (int)getpid());
+	    integ_env("BPG_STACK_DIR"), (int)getpid());
 	ck_assert_ptr_nonnull(f = fopen(path, "wb"));
 	for (left = BIG_SIZE; left > 0; left -= (long long)k) {
 		k = left < (long long)sizeof(block) ? (size_t)left :
@@ -432,14 +277,12 @@ START_TEST(test_upload_50mb)
 
 	hex(folder, 12);
 	before = workers_rss();
-	ck_assert_ptr_nonnull(s.f = fopen(path, "rb"));
-	s.mem = NULL;
-	snprintf(url, sizeof(url), "%s/s3/big.bin?folder=it-%s/",
-	    env("BPG_URL"), folder);
+	ck_assert_ptr_nonnull(r.file = fopen(path, "rb"));
+	snprintf(url, sizeof(url), "/s3/big.bin?folder=it-%s/", folder);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	h = request("POST", url, USERPW, NULL, OCTETS, &s, BIG_SIZE, false);
+	h = integ_request(&r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fclose(s.f);
+	fclose(r.file);
 	unlink(path);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -447,7 +290,7 @@ START_TEST(test_upload_50mb)
 	snprintf(key, sizeof(key), "uploaded/it-%s/big.bin", folder);
 	snprintf(want, sizeof(want), "{\"url\":\"s3a://" BUCKET "/%s\"}", key);
 	ck_assert_str_eq(h.body, want);
-	http_free(&h);
+	integ_http_free(&h);
 
 	/* No worker held the body: VmHWM grew by at most about a part. */
 	after = workers_rss();
@@ -517,7 +360,7 @@ stored_files(void)
 {
 	char dir[1024];
 
-	snprintf(dir, sizeof(dir), "%s/s3/data", env("BPG_STACK_DIR"));
+	snprintf(dir, sizeof(dir), "%s/s3/data", integ_env("BPG_STACK_DIR"));
 	return count_files(dir);
 }
 
@@ -554,7 +397,7 @@ START_TEST(test_upload_refused)
 	char path[2048], body[1001];
 	long files = stored_files();
 	const char *msg;
-	struct http h;
+	struct integ_http h;
 
 	if (c->path == NULL) {
 		memset(long_name, 'x', 1100);
@@ -573,7 +416,7 @@ START_TEST(test_upload_refused)
 	if (c->text != NULL)
 		ck_assert_msg(strstr(msg, c->text) != NULL, "%s: %s", c->name,
 		    msg);
-	http_free(&h);
+	integ_http_free(&h);
 	ck_assert_msg(stored_files() == files, "%s: something was written",
 	    c->name);
 }
@@ -587,14 +430,15 @@ END_TEST
  */
 START_TEST(test_upload_no_length)
 {
-	struct src s = { "abc", 3, 0, NULL };
+	char abc[] = "abc";
 	long files = stored_files();
-	char url[1024];
-	struct http h;
+	struct integ_req r = { .method = "POST",
+		.url = "/s3/nolen.bin?folder=t", .userpw = INTEG_ALICE,
+		.http11 = true, .timeout = 120 };
+	struct integ_http h;
 
 	/* A POST with neither Content-Length nor Transfer-Encoding. */
-	snprintf(url, sizeof(url), "%s/s3/nolen.bin?folder=t", env("BPG_URL"));
-	h = request("POST", url, USERPW, NULL, NULL, NULL, -1, true);
+	h = integ_request(&r);
 	ck_assert_msg(h.status == 400 || h.status == 411, "%ld %s", h.status,
 	    h.body);
 	ck_assert_msg(json_integer_value(json_object_get(h.json, "code")) ==
@@ -603,24 +447,26 @@ START_TEST(test_upload_no_length)
 		ck_assert_ptr_nonnull(strstr(h.body, "Please provide "
 		    "content-length in http request header or query "
 		    "parameter"));
-	http_free(&h);
+	integ_http_free(&h);
 	ck_assert_int_eq(stored_files(), files);
 	/*
 	 * Chunked over HTTP/1.1 with the length in the query: lighttpd
 	 * passes it on with CONTENT_LENGTH when the whole body is in before
 	 * it starts the request, else it answers 411.  Stored only if 200.
 	 */
-	s.off = 0;
-	snprintf(url, sizeof(url), "%s/s3/chunked.bin?folder=t&"
-	    "content-length=3", env("BPG_URL"));
-	h = request("POST", url, USERPW, NULL, OCTETS, &s, -1, true);
+	r.url = "/s3/chunked.bin?folder=t&content-length=3";
+	r.ctype = OCTETS;
+	ck_assert_ptr_nonnull(r.file = fmemopen(abc, 3, "r"));
+	r.len = -1;
+	h = integ_request(&r);
+	fclose(r.file);
 	ck_assert_msg(h.status == 200 || h.status == 411, "%ld %s", h.status,
 	    h.body);
 	if (h.status == 200)
 		ck_assert_str_eq(h.body, "{\"url\":\"s3a://" BUCKET
 		    "/uploaded/t/chunked.bin\"}");
 	ck_assert_int_eq(stored_files(), files + (h.status == 200));
-	http_free(&h);
+	integ_http_free(&h);
 }
 END_TEST
 
@@ -630,56 +476,20 @@ END_TEST
 static char *
 submit_and_finish(void)
 {
-	char path[1024], *body, *id;
-	const char *state = NULL;
-	struct http h;
-	FILE *f;
-	long n;
-	int i;
+	char *id = integ_submit(INTEG_ALICE, NULL, NULL);
+	json_t *st = integ_wait_state(id, "COMPLETED", 60);
+	const char *state = integ_jstr(st, "applicationState");
 
-	snprintf(path, sizeof(path), "%s/spec/sparkpi-request.json",
-	    env("BPG_SHARED_DIR"));
-	ck_assert_ptr_nonnull(f = fopen(path, "rb"));
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	ck_assert_ptr_nonnull(body = calloc(1, (size_t)n + 1));
-	ck_assert_int_eq(fread(body, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	{
-		struct src s = { body, (size_t)n, 0, NULL };
-		char url[1024];
-
-		snprintf(url, sizeof(url), "%s/spark", env("BPG_URL"));
-		h = request("POST", url, USERPW, NULL, "application/json", &s,
-		    n, true);
-	}
-	free(body);
-	ck_assert_msg(h.status == 200, "submit: %ld %s", h.status, h.body);
-	id = strdup(json_string_value(json_object_get(h.json,
-	    "submissionId")));
-	http_free(&h);
-	snprintf(path, sizeof(path), "/spark/%s/status", id);
-	for (i = 0; i < 600; i++) {
-		h = api("GET", path, NULL);
-		state = json_string_value(json_object_get(h.json,
-		    "applicationState"));
-		if (h.status == 200 && state != NULL &&
-		    strcmp(state, "COMPLETED") == 0) {
-			http_free(&h);
-			return id;
-		}
-		http_free(&h);
-		usleep(100000);
-	}
-	ck_abort_msg("%s did not complete within 60 s", id);
-	return NULL;
+	ck_assert_msg(state != NULL && strcmp(state, "COMPLETED") == 0,
+	    "%s did not complete within 60 s", id);
+	json_decref(st);
+	return id;
 }
 
 START_TEST(test_log_driver)
 {
 	char *id = submit_and_finish(), path[512];
-	struct http h;
+	struct integ_http h;
 
 	snprintf(path, sizeof(path), "/log?subId=%s", id);
 	h = api("GET", path, NULL);
@@ -688,13 +498,13 @@ START_TEST(test_log_driver)
 	ck_assert_msg(strstr(h.body, "Pi is roughly 3.1") != NULL, "%s",
 	    h.body);
 	ck_assert(h.len > 0 && h.body[h.len - 1] == '\n');
-	http_free(&h);
+	integ_http_free(&h);
 
 	/* execId "driver" is the driver too. */
 	snprintf(path, sizeof(path), "/log?subId=%s&execId=driver", id);
 	h = api("GET", path, NULL);
 	ck_assert_ptr_nonnull(strstr(h.body, "Pi is roughly"));
-	http_free(&h);
+	integ_http_free(&h);
 	free(id);
 }
 END_TEST
@@ -703,7 +513,7 @@ START_TEST(test_log_by_app_id)
 {
 	char *id = submit_and_finish(), path[512], app[128];
 	const char *app_id;
-	struct http h;
+	struct integ_http h;
 
 	/* The monitor's S2: the row learns the CR's sparkApplicationId. */
 	snprintf(path, sizeof(path), "/spark/%s/status", id);
@@ -712,14 +522,14 @@ START_TEST(test_log_by_app_id)
 	    "sparkApplicationId"));
 	ck_assert_msg(app_id != NULL && strlen(app_id) >= 32, "%s", h.body);
 	snprintf(app, sizeof(app), "%s", app_id);
-	http_free(&h);
+	integ_http_free(&h);
 	db_set_app_id(id, app);
 
 	snprintf(path, sizeof(path), "/log?appId=%s", app);
 	h = api("GET", path, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	ck_assert_msg(strstr(h.body, "Pi is roughly") != NULL, "%s", h.body);
-	http_free(&h);
+	integ_http_free(&h);
 
 	/* An appId no row and no history server knows. */
 	h = api("GET", "/log?appId=spark-00000000000000000000000000000000",
@@ -729,7 +539,7 @@ START_TEST(test_log_by_app_id)
 	    "message")), "jakarta.ws.rs.WebApplicationException: Could not "
 	    "find submissionId from the appId "
 	    "spark-00000000000000000000000000000000.");
-	http_free(&h);
+	integ_http_free(&h);
 	free(id);
 }
 END_TEST
@@ -744,7 +554,7 @@ START_TEST(test_log_s3_fallback)
 	char drv[128], ex1[128];
 	const char *want;
 	struct bpg_s3 *s3 = s3_open();
-	struct http h;
+	struct integ_http h;
 	int i;
 
 	hex(run, 12);
@@ -772,22 +582,22 @@ START_TEST(test_log_s3_fallback)
 	h = api("GET", path, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	ck_assert_str_eq(h.body, want);
-	http_free(&h);
+	integ_http_free(&h);
 
 	/* Delete the application; its driver pod goes with it. */
 	snprintf(path, sizeof(path), "/spark/%s", id);
 	h = api("DELETE", path, NULL);
 	ck_assert_int_eq(h.status, 200);
-	http_free(&h);
-	snprintf(path, sizeof(path), "/api/v1/namespaces/" NS "/pods/%s-driver",
-	    id);
+	integ_http_free(&h);
+	snprintf(path, sizeof(path), "/api/v1/namespaces/" INTEG_NS
+	    "/pods/%s-driver", id);
 	for (i = 0; i < 200; i++) {
-		h = kube(id, "GET", path);
+		h = integ_kube(id, "GET", path, NULL);
 		if (h.status == 404) {
-			http_free(&h);
+			integ_http_free(&h);
 			break;
 		}
-		http_free(&h);
+		integ_http_free(&h);
 		usleep(100000);
 	}
 	ck_assert_msg(i < 200, "the driver pod of %s is still there", id);
@@ -797,19 +607,19 @@ START_TEST(test_log_s3_fallback)
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	ck_assert_str_eq(h.ctype, OCTETS);
 	ck_assert_str_eq(h.body, want);
-	http_free(&h);
+	integ_http_free(&h);
 
 	snprintf(path, sizeof(path), "/log?subId=%s&execId=1", id);
 	h = api("GET", path, NULL);
 	ck_assert_str_eq(h.body, "executor one\n\n");
-	http_free(&h);
+	integ_http_free(&h);
 
 	/* An executor without objects: the fixed text, no newline. */
 	snprintf(path, sizeof(path), "/log?subId=%s&execId=2", id);
 	h = api("GET", path, NULL);
 	ck_assert_int_eq(h.status, 200);
 	ck_assert_str_eq(h.body, NOT_FOUND);
-	http_free(&h);
+	integ_http_free(&h);
 	free(id);
 }
 END_TEST
@@ -817,7 +627,7 @@ END_TEST
 START_TEST(test_log_nothing)
 {
 	char path[256], run[33];
-	struct http h;
+	struct integ_http h;
 
 	hex(run, 32);
 	snprintf(path, sizeof(path), "/log?subId=spark-cluster-a-%s", run);
@@ -825,32 +635,29 @@ START_TEST(test_log_nothing)
 	ck_assert_int_eq(h.status, 200);
 	ck_assert_str_eq(h.ctype, OCTETS);
 	ck_assert_str_eq(h.body, NOT_FOUND);
-	http_free(&h);
+	integ_http_free(&h);
 
 	h = api("GET", "/log?subId=&appId=", NULL);
 	ck_assert_int_eq(h.status, 400);
 	ck_assert_str_eq(h.body, "{\"code\":400,\"message\":\"jakarta.ws.rs."
 	    "WebApplicationException: Error: Please provide either a "
 	    "submissionId or an appId.\"}");
-	http_free(&h);
+	integ_http_free(&h);
 	h = api("GET", "/log?subId=short", NULL);
 	ck_assert_int_eq(h.status, 400);
 	ck_assert_str_eq(h.body, "{\"code\":400,\"message\":\"jakarta.ws.rs."
 	    "WebApplicationException: Invalid submissionId short or appId  : "
 	    "Should be at least 32 characters.\"}");
-	http_free(&h);
+	integ_http_free(&h);
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+suite(void)
 {
 	Suite *s = suite_create("files");
 	TCase *up = tcase_create("upload"), *lg = tcase_create("log");
-	SRunner *sr;
-	int failed;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	tcase_set_timeout(up, 300);
 	tcase_add_test(up, test_upload_50mb);
 	tcase_add_loop_test(up, test_upload_refused, 0,
@@ -863,10 +670,11 @@ main(void)
 	tcase_add_test(lg, test_log_s3_fallback);
 	tcase_add_test(lg, test_log_nothing);
 	suite_add_tcase(s, lg);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	return s;
+}
+
+int
+main(void)
+{
+	return integ_run(suite(), 0);
 }

@@ -25,33 +25,13 @@
 #include <unistd.h>
 
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
-#include <mysql.h>
 
-#define NS "spark-applications"
-#define APPS "/apis/sparkoperator.k8s.io/v1beta2/namespaces/" NS \
-	"/sparkapplications"
-#define PODS "/api/v1/namespaces/" NS "/pods"
-#define SECRETS "/api/v1/namespaces/" NS "/secrets"
+#include "integ.h"
+
+#define PODS "/api/v1/namespaces/" INTEG_NS "/pods"
+#define SECRETS "/api/v1/namespaces/" INTEG_NS "/secrets"
 #define MAX_MONITORS 4
-
-struct http {
-	long status;
-	char *body;
-	size_t len;
-	json_t *json;
-};
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	ck_assert_msg(v != NULL && v[0] != '\0',
-	    "%s is not set: run through tests/integ.sh", name);
-	return v;
-}
 
 static long long
 now_ms(void)
@@ -71,188 +51,22 @@ sleep_ms(long ms)
 		;
 }
 
-/* ---- HTTP ---------------------------------------------------------- */
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *arg)
-{
-	struct http *h = arg;
-	char *nb = realloc(h->body, h->len + sz * n + 1);
-
-	if (nb == NULL)
-		return 0;
-	h->body = nb;
-	memcpy(h->body + h->len, p, sz * n);
-	h->len += sz * n;
-	h->body[h->len] = '\0';
-	return sz * n;
-}
-
-static void
-http_free(struct http *h)
-{
-	free(h->body);
-	json_decref(h->json);
-	memset(h, 0, sizeof(*h));
-}
-
-static struct http
-request(const char *method, const char *url, const char *userpw,
-    const char *bearer, const char *body)
-{
-	struct http h;
-	struct curl_slist *hdrs = NULL;
-	char line[256];
-	const char *ca = getenv("BPG_CA");
-	CURL *c = curl_easy_init();
-	CURLcode rc;
-
-	memset(&h, 0, sizeof(h));
-	ck_assert_ptr_nonnull(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_CAINFO, ca != NULL && ca[0] != '\0' ? ca :
-	    env("BPG_KUBE_CA"));
-	if (userpw != NULL)
-		curl_easy_setopt(c, CURLOPT_USERPWD, userpw);
-	if (bearer != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s",
-		    bearer);
-		hdrs = curl_slist_append(hdrs, line);
-	}
-	if (body != NULL)
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	rc = curl_easy_perform(c);
-	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url,
-	    curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h.status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	if (h.body != NULL)
-		h.json = json_loads(h.body, 0, NULL);
-	return h;
-}
-
-static struct http
-api(const char *method, const char *path, const char *body)
-{
-	char url[1024];
-
-	snprintf(url, sizeof(url), "%s%s", env("BPG_URL"), path);
-	return request(method, url, "alice:alice-pw", NULL, body);
-}
-
-/* cluster: "a" or "b", or a submission ID. */
-static const char *
-kube_base(const char *cluster)
-{
-	if (strncmp(cluster, "spark-cluster-", 14) == 0)
-		cluster += 14;
-	return env(cluster[0] == 'a' ? "BPG_KUBE_A" : "BPG_KUBE_B");
-}
-
-static const char *
-sim_name(const char *cluster)
-{
-	if (strncmp(cluster, "spark-cluster-", 14) == 0)
-		cluster += 14;
-	return cluster[0] == 'a' ? "spark-cluster-a" : "spark-cluster-b";
-}
-
-static struct http
-kube(const char *cluster, const char *method, const char *path,
-    const char *body)
-{
-	char url[1024];
-
-	snprintf(url, sizeof(url), "%s%s", kube_base(cluster), path);
-	return request(method, url, NULL, env("BPG_KUBE_TOKEN"), body);
-}
-
-/* The stand-in's control API on one cluster ("a"/"b"); path after it. */
-static json_t *
-control(const char *cluster, const char *method, const char *path,
-    const char *body)
-{
-	char url[1024];
-	struct http h;
-	json_t *j;
-
-	snprintf(url, sizeof(url), "%s/clusters/%s%s",
-	    env("BPG_KUBE_CONTROL"), sim_name(cluster), path);
-	h = request(method, url, NULL, NULL, body);
-	ck_assert_msg(h.status / 100 == 2, "control %s %s: %ld %s", method,
-	    url, h.status, h.body ? h.body : "");
-	j = json_incref(h.json);
-	http_free(&h);
-	return j;
-}
-
 static void
 control_both(const char *method, const char *path, const char *body)
 {
-	json_decref(control("a", method, path, body));
-	json_decref(control("b", method, path, body));
+	json_decref(integ_control("a", method, path, body));
+	json_decref(integ_control("b", method, path, body));
 }
 
 /* ---- the gateway and the stand-in ---------------------------------- */
-
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
 
 /* Submit SparkPi (with extra sparkConf, or NULL); the new ID (freed by
  * the caller). */
 static char *
 submit(const char *conf_key, const char *conf_value)
 {
-	char path[1024], *text, *body, *id;
-	json_t *req;
-	struct http h;
-
-	snprintf(path, sizeof(path), "%s/spec/sparkpi-request.json",
-	    env("BPG_SHARED_DIR"));
-	text = slurp(path);
-	req = json_loads(text, 0, NULL);
-	ck_assert_ptr_nonnull(req);
-	free(text);
-	if (conf_key != NULL)
-		json_object_set_new(req, "sparkConf", json_pack("{s:s}",
-		    conf_key, conf_value));
-	body = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	h = api("POST", "/spark", body);
-	free(body);
-	ck_assert_msg(h.status == 200, "submit: %ld %s", h.status, h.body);
-	id = strdup(json_string_value(json_object_get(h.json,
-	    "submissionId")));
-	ck_assert_ptr_nonnull(id);
-	http_free(&h);
-	return id;
+	return integ_submit(INTEG_ALICE, conf_key != NULL ? "sparkConf" : NULL,
+	    conf_key != NULL ? json_pack("{s:s}", conf_key, conf_value) : NULL);
 }
 
 /*
@@ -264,11 +78,13 @@ cr_state(const char *id)
 {
 	char url[1024], *s = NULL;
 	const char *v;
-	struct http h;
+	struct integ_req r = { .method = "GET", .url = url };
+	struct integ_http h;
 
 	snprintf(url, sizeof(url), "%s/clusters/%s/objects/sparkapplications/"
-	    NS "/%s", env("BPG_KUBE_CONTROL"), sim_name(id), id);
-	h = request("GET", url, NULL, NULL, NULL);
+	    INTEG_NS "/%s", integ_env("BPG_KUBE_CONTROL"), integ_cluster(id),
+	    id);
+	h = integ_request(&r);
 	if (h.status == 200) {
 		v = json_string_value(json_object_get(json_object_get(
 		    json_object_get(h.json, "status"), "applicationState"),
@@ -276,7 +92,7 @@ cr_state(const char *id)
 		s = strdup(v != NULL ? v : "");
 	} else
 		ck_assert_msg(h.status == 404, "GET CR: %ld", h.status);
-	http_free(&h);
+	integ_http_free(&h);
 	return s;
 }
 
@@ -292,7 +108,8 @@ tick_until(const char *id, const char *want)
 		s = cr_state(id);
 		if (s != NULL && strcmp(s, want) == 0)
 			break;
-		json_decref(control(id, "POST", "/tick", "{\"count\":1}"));
+		json_decref(integ_control(id, "POST", "/tick",
+		    "{\"count\":1}"));
 	}
 	ck_assert_msg(s != NULL && strcmp(s, want) == 0, "%s: CR state %s, "
 	    "not %s", id, s ? s : "(gone)", want);
@@ -351,32 +168,11 @@ row_free(struct row *r)
 static struct row
 db_row(const char *id)
 {
-	MYSQL *m = mysql_init(NULL);
-	char q[768], esc[256];
-	MYSQL_RES *res;
-	MYSQL_ROW r;
 	struct row out;
-	int i;
 
-	memset(&out, 0, sizeof(out));
-	ck_assert_ptr_nonnull(m);
-	ck_assert_msg(mysql_real_connect(m, "127.0.0.1", "bpg", "bpg-test-pw",
-	    "bpg", (unsigned)atoi(env("BPG_DB_PORT")), NULL, 0) != NULL,
-	    "db: %s", mysql_error(m));
-	mysql_real_escape_string(m, esc, id, strlen(id));
-	snprintf(q, sizeof(q), "SELECT status, app_id, start_time, "
+	out.found = integ_db_row(id, "status, app_id, start_time, "
 	    "finished_time, driver_core, driver_memory_mb, number_executor, "
-	    "executor_core, executor_memory_mb, cost, app_name FROM "
-	    "bpg.application_submission WHERE submission_id='%s'", esc);
-	ck_assert_msg(mysql_query(m, q) == 0, "%s", mysql_error(m));
-	res = mysql_store_result(m);
-	if ((r = mysql_fetch_row(res)) != NULL) {
-		out.found = true;
-		for (i = 0; i < C__MAX; i++)
-			out.v[i] = r[i] != NULL ? strdup(r[i]) : NULL;
-	}
-	mysql_free_result(res);
-	mysql_close(m);
+	    "executor_core, executor_memory_mb, cost, app_name", out.v, C__MAX);
 	return out;
 }
 
@@ -437,9 +233,10 @@ monitor_start(const char *tag, ...)
 	ck_assert_int_lt(nmon, MAX_MONITORS);
 	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
 	    build != NULL && build[0] != '\0' ? build : "build");
-	snprintf(conf, sizeof(conf), "%s/config.yaml", env("BPG_STACK_DIR"));
+	snprintf(conf, sizeof(conf), "%s/config.yaml",
+	    integ_env("BPG_STACK_DIR"));
 	snprintf(mon_log[i], sizeof(mon_log[i]), "%s/monitor-%s-%d.log",
-	    env("BPG_STACK_DIR"), tag, i);
+	    integ_env("BPG_STACK_DIR"), tag, i);
 	argv[n++] = bin;
 	argv[n++] = "-c";
 	argv[n++] = conf;
@@ -540,12 +337,7 @@ wait_log(int i, const char *text, int seconds)
 static json_int_t
 active_watches(const char *cluster)
 {
-	json_t *st = control(cluster, "GET", "/stats", NULL);
-	json_int_t n = json_integer_value(json_object_get(st,
-	    "activeWatches"));
-
-	json_decref(st);
-	return n;
+	return integ_kube_stat(cluster, "activeWatches");
 }
 
 /*
@@ -559,8 +351,8 @@ wait_watching(int i)
 {
 	long long until;
 
-	ck_assert_msg(wait_log(i, "spark-cluster-a/" NS ": listed", 120) &&
-	    wait_log(i, "spark-cluster-b/" NS ": listed", 120),
+	ck_assert_msg(wait_log(i, "spark-cluster-a/" INTEG_NS ": listed",
+	    120) && wait_log(i, "spark-cluster-b/" INTEG_NS ": listed", 120),
 	    "monitor %d did not list both clusters: see %s", i, mon_log[i]);
 	until = now_ms() + 15000;
 	while ((active_watches("a") != 1 || active_watches("b") != 1) &&
@@ -592,13 +384,16 @@ static void
 set_bookmarks(long ms)
 {
 	char url[512], body[64];
-	struct http h;
+	struct integ_req r = { .method = "POST", .url = url,
+		.ctype = INTEG_JSON, .body = body };
+	struct integ_http h;
 
-	snprintf(url, sizeof(url), "%s/config", env("BPG_KUBE_CONTROL"));
+	snprintf(url, sizeof(url), "%s/config",
+	    integ_env("BPG_KUBE_CONTROL"));
 	snprintf(body, sizeof(body), "{\"bookmarkMs\":%ld}", ms);
-	h = request("POST", url, NULL, NULL, body);
+	h = integ_request(&r);
 	ck_assert_msg(h.status == 200, "config: %ld", h.status);
-	http_free(&h);
+	integ_http_free(&h);
 }
 
 static void
@@ -682,7 +477,7 @@ START_TEST(test_failed)
 	id = submit(NULL, NULL);
 	snprintf(body, sizeof(body), "{\"apps\":{\"%s\":\"FAILED\"},"
 	    "\"frozen\":false}", id);
-	json_decref(control(id, "POST", "/operator", body));
+	json_decref(integ_control(id, "POST", "/operator", body));
 	control_both("POST", "/operator", "{\"frozen\":false}");
 	r = wait_status(id, "FAILED", 30);
 	assert_col(&r, C_FINISH, "");
@@ -726,7 +521,7 @@ END_TEST
 START_TEST(test_lost)
 {
 	char path[512], *id, *id2;
-	struct http h;
+	struct integ_http h;
 	struct row r;
 	int m, st;
 
@@ -737,9 +532,9 @@ START_TEST(test_lost)
 	r = wait_status(id, "RUNNING", 30);
 	row_free(&r);
 	snprintf(path, sizeof(path), "/spark/%s", id);
-	h = api("DELETE", path, NULL);
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
-	http_free(&h);
+	integ_http_free(&h);
 	r = wait_status(id, "LOST", 15);
 	assert_col(&r, C_FINISH, "");
 	assert_col(&r, C_START, "");
@@ -754,9 +549,9 @@ START_TEST(test_lost)
 	    "SIGTERM: status %d", st);
 	ck_assert_int_eq(log_count(m, "released lock 'bpg-monitor'"), 1);
 	snprintf(path, sizeof(path), "/spark/%s", id2);
-	h = api("DELETE", path, NULL);
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
-	http_free(&h);
+	integ_http_free(&h);
 	ck_assert_ptr_null(cr_state(id2));
 	r = db_row(id2);
 	assert_col(&r, C_STATUS, "RUNNING");
@@ -775,7 +570,7 @@ END_TEST
 START_TEST(test_kill_overlong)
 {
 	char path[512], *id, *keep;
-	struct http h;
+	struct integ_http h;
 	struct row r;
 	int m;
 
@@ -789,11 +584,11 @@ START_TEST(test_kill_overlong)
 	ck_assert_msg(wait_log(m, "killed (driver pod", 20),
 	    "no kill in %s", mon_log[m]);
 	snprintf(path, sizeof(path), PODS "/%s-driver", id);
-	h = kube(id, "GET", path, NULL);
+	h = integ_kube(id, "GET", path, NULL);
 	ck_assert_msg(h.status == 404 || (h.status == 200 &&
 	    json_object_get(json_object_get(h.json, "metadata"),
 	    "deletionTimestamp") != NULL), "driver pod: %ld", h.status);
-	http_free(&h);
+	integ_http_free(&h);
 	r = wait_status(id, "FAILED", 30);
 	assert_col(&r, C_FINISH, "");
 	row_free(&r);
@@ -802,12 +597,12 @@ START_TEST(test_kill_overlong)
 	assert_col(&r, C_STATUS, "RUNNING");
 	row_free(&r);
 	snprintf(path, sizeof(path), PODS "/%s-driver", keep);
-	h = kube(keep, "GET", path, NULL);
+	h = integ_kube(keep, "GET", path, NULL);
 	ck_assert_int_eq(h.status, 200);
-	http_free(&h);
+	integ_http_free(&h);
 	snprintf(path, sizeof(path), "/spark/%s", keep);
-	h = api("DELETE", path, NULL);
-	http_free(&h);
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
+	integ_http_free(&h);
 	free(keep);
 	free(id);
 }
@@ -867,7 +662,7 @@ START_TEST(test_list_garbage)
 	m = monitor_start("listgarbage", "-r", "0", (char *)NULL);
 	wait_watching(m);
 	control_both("POST", "/faults", "[{\"type\":\"garbage\","
-	    "\"method\":\"GET\",\"path\":\"" APPS "\",\"count\":2},"
+	    "\"method\":\"GET\",\"path\":\"" INTEG_APPS "\",\"count\":2},"
 	    "{\"type\":\"watchcut\"}]");
 	id = submit(NULL, NULL);
 	expect_completed(id, 60);
@@ -884,7 +679,7 @@ START_TEST(test_expired)
 	static const char secret[] = "{\"apiVersion\":\"v1\",\"kind\":"
 	    "\"Secret\",\"metadata\":{\"generateName\":\"monitor-test-\"},"
 	    "\"data\":{}}";
-	struct http h;
+	struct integ_http h;
 	char *id;
 	int m, i;
 
@@ -899,10 +694,10 @@ START_TEST(test_expired)
 	id = submit(NULL, NULL);
 	for (i = 0; i < 5 && log_count(m, "watch expired") == 0; i++) {
 		/* Move the version on, then forget the history. */
-		h = kube("a", "POST", SECRETS, secret);
-		http_free(&h);
-		h = kube("b", "POST", SECRETS, secret);
-		http_free(&h);
+		h = integ_kube("a", "POST", SECRETS, secret);
+		integ_http_free(&h);
+		h = integ_kube("b", "POST", SECRETS, secret);
+		integ_http_free(&h);
 		control_both("POST", "/history", "{\"compact\":true}");
 		wait_log(m, "watch expired", 4);
 	}
@@ -919,7 +714,7 @@ END_TEST
 START_TEST(test_foreign_without_status)
 {
 	char name[64], body[1024], path[512];
-	struct http h;
+	struct integ_http h;
 	struct row r;
 	int m;
 
@@ -930,14 +725,14 @@ START_TEST(test_foreign_without_status)
 	control_both("POST", "/operator", "{\"frozen\":true}");
 	snprintf(body, sizeof(body), "{\"apiVersion\":\"sparkoperator.k8s.io"
 	    "/v1beta2\",\"kind\":\"SparkApplication\",\"metadata\":{\"name\":"
-	    "\"%s\",\"namespace\":\"" NS "\"},\"spec\":{\"type\":\"Scala\","
-	    "\"mode\":\"cluster\",\"sparkVersion\":\"3.5.0\","
+	    "\"%s\",\"namespace\":\"" INTEG_NS "\"},\"spec\":{\"type\":"
+	    "\"Scala\",\"mode\":\"cluster\",\"sparkVersion\":\"3.5.0\","
 	    "\"mainApplicationFile\":\"local:///x.jar\",\"driver\":{\"cores\":"
 	    "1,\"coreRequest\":\"500m\",\"memory\":\"512m\"},\"executor\":{"
 	    "\"instances\":2,\"cores\":1,\"memory\":\"1g\"}}}", name);
-	h = kube("a", "POST", APPS, body);
+	h = integ_kube("a", "POST", INTEG_APPS, body);
 	ck_assert_msg(h.status == 201, "create: %ld %s", h.status, h.body);
-	http_free(&h);
+	integ_http_free(&h);
 	ck_assert(wait_log(m, name, 10));
 	sleep_ms(1000);
 	/* No state yet: nothing to record. */
@@ -956,9 +751,9 @@ START_TEST(test_foreign_without_status)
 	assert_col(&r, C_EXECUTORS, "2");
 	assert_col(&r, C_EXEC_MB, "1024");
 	row_free(&r);
-	snprintf(path, sizeof(path), APPS "/%s", name);
-	h = kube("a", "DELETE", path, NULL);
-	http_free(&h);
+	snprintf(path, sizeof(path), INTEG_APPS "/%s", name);
+	h = integ_kube("a", "DELETE", path, NULL);
+	integ_http_free(&h);
 }
 END_TEST
 
@@ -1056,13 +851,5 @@ monitor_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(monitor_suite());
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return integ_run(monitor_suite(), 0);
 }

@@ -3,7 +3,6 @@
  * sending requests.  A broken new config keeps the old one serving; a good
  * one replaces every worker; no request fails either way.
  */
-#include <dirent.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,100 +14,9 @@
 #include <check.h>
 #include <curl/curl.h>
 
+#include "integ.h"
+
 #define CLIENTS 8
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	ck_assert_msg(v != NULL && v[0] != '\0',
-	    "%s is not set: run through tests/integ.sh", name);
-	return v;
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len != NULL)
-		*len = (size_t)n;
-	return buf;
-}
-
-static void
-spit(const char *path, const char *data)
-{
-	char tmp[1100];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "wb");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(fwrite(data, 1, strlen(data), f), strlen(data));
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_int_eq(rename(tmp, path), 0);
-}
-
-static pid_t
-supervisor(void)
-{
-	char path[1024], *txt;
-	pid_t pid;
-
-	snprintf(path, sizeof(path), "%s/gateway.pid", env("BPG_STACK_DIR"));
-	txt = slurp(path, NULL);
-	pid = atoi(txt);
-	free(txt);
-	return pid;
-}
-
-/* Sorted worker PIDs (children of the supervisor). */
-static int
-workers(pid_t super, pid_t *out, int max)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	char path[300], buf[512], *p;
-	FILE *f;
-	int n = 0, ppid, i, j;
-	pid_t t;
-
-	ck_assert_ptr_nonnull(d);
-	while ((de = readdir(d)) != NULL && n < max) {
-		if (de->d_name[0] < '0' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(buf, sizeof(buf), f) != NULL &&
-		    (p = strrchr(buf, ')')) != NULL &&
-		    sscanf(p + 2, "%*c %d", &ppid) == 1 && ppid == super)
-			out[n++] = atoi(de->d_name);
-		fclose(f);
-	}
-	closedir(d);
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			if (out[j] < out[i]) {
-				t = out[i];
-				out[i] = out[j];
-				out[j] = t;
-			}
-	return n;
-}
 
 struct load {
 	CURLM *multi;
@@ -136,7 +44,7 @@ load_add(struct load *l, int i)
 	ck_assert_ptr_nonnull(c);
 	curl_easy_setopt(c, CURLOPT_URL, l->url[i]);
 	curl_easy_setopt(c, CURLOPT_USERPWD, "alice:alice-pw");
-	curl_easy_setopt(c, CURLOPT_CAINFO, env("BPG_CA"));
+	curl_easy_setopt(c, CURLOPT_CAINFO, integ_env("BPG_CA"));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
 	/*
@@ -158,8 +66,8 @@ load_init(struct load *l)
 	memset(l, 0, sizeof(*l));
 	l->multi = curl_multi_init();
 	for (i = 0; i < CLIENTS; i++) {
-		snprintf(l->url[i], sizeof(l->url[i]), "%s%s", env("BPG_URL"),
-		    i % 2 ? "/healthcheck/status" :
+		snprintf(l->url[i], sizeof(l->url[i]), "%s%s",
+		    integ_env("BPG_URL"), i % 2 ? "/healthcheck/status" :
 		    "/spark/nodash/status");
 		load_add(l, i);
 	}
@@ -225,36 +133,30 @@ load_free(struct load *l)
 static long
 http_status(const char *path, const char *userpw)
 {
-	char url[1024];
-	CURL *c = curl_easy_init();
-	long code = 0;
+	struct integ_req r = { .method = "GET", .url = path,
+		.userpw = userpw };
+	struct integ_http h = integ_request(&r);
+	long code = h.status;
 
-	snprintf(url, sizeof(url), "%s%s", env("BPG_URL"), path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_USERPWD, userpw);
-	curl_easy_setopt(c, CURLOPT_CAINFO, env("BPG_CA"));
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
+	integ_http_free(&h);
 	return code;
 }
 
 START_TEST(test_reload_under_load)
 {
 	char cfgpath[1024], logpath[1024], *orig, *changed, *log;
-	pid_t super = supervisor(), before[64], mid[64], after[64];
+	pid_t super = integ_supervisor(), before[64], mid[64], after[64];
 	int nb, nm, na, i, j, replaced = 0;
 	struct load l;
 	size_t loglen0, loglen;
 
 	snprintf(cfgpath, sizeof(cfgpath), "%s/config.yaml",
-	    env("BPG_STACK_DIR"));
+	    integ_env("BPG_STACK_DIR"));
 	snprintf(logpath, sizeof(logpath), "%s/gateway.log",
-	    env("BPG_STACK_DIR"));
-	orig = slurp(cfgpath, NULL);
-	free(slurp(logpath, &loglen0));
-	nb = workers(super, before, 64);
+	    integ_env("BPG_STACK_DIR"));
+	orig = integ_slurp(cfgpath, NULL);
+	free(integ_slurp(logpath, &loglen0));
+	nb = integ_workers(super, before, 64);
 	ck_assert_int_gt(nb, 0);
 	ck_assert_int_eq(http_status("/healthcheck/status", "bob:bob-pw"), 200);
 
@@ -262,14 +164,14 @@ START_TEST(test_reload_under_load)
 	load_run(&l, 1000);
 
 	/* A broken config: logged, the old one keeps serving. */
-	spit(cfgpath, "sparkClusters: [ {id: x, weight: -1} ]\n");
+	integ_spit(cfgpath, "sparkClusters: [ {id: x, weight: -1} ]\n");
 	ck_assert_int_eq(kill(super, SIGHUP), 0);
 	load_run(&l, 1500);
-	nm = workers(super, mid, 64);
+	nm = integ_workers(super, mid, 64);
 	ck_assert_int_eq(nm, nb);
 	for (i = 0; i < nb; i++)
 		ck_assert_int_eq(mid[i], before[i]);
-	log = slurp(logpath, &loglen);
+	log = integ_slurp(logpath, &loglen);
 	ck_assert_msg(loglen > loglen0 && strstr(log + loglen0,
 	    "reload") != NULL, "no reload message in the log");
 	free(log);
@@ -277,10 +179,10 @@ START_TEST(test_reload_under_load)
 	/* A good config that blocks bob: every worker is replaced. */
 	ck_assert_int_ne(asprintf(&changed, "%s\nblockedUsers: [mallory, bob]\n",
 	    orig), -1);
-	spit(cfgpath, changed);
+	integ_spit(cfgpath, changed);
 	ck_assert_int_eq(kill(super, SIGHUP), 0);
 	load_run(&l, 3000);
-	na = workers(super, after, 64);
+	na = integ_workers(super, after, 64);
 	ck_assert_int_eq(na, nb);
 	for (i = 0; i < na; i++) {
 		for (j = 0; j < nb; j++)
@@ -292,7 +194,7 @@ START_TEST(test_reload_under_load)
 	ck_assert_int_eq(http_status("/healthcheck/status", "bob:bob-pw"), 403);
 
 	/* Back to the original. */
-	spit(cfgpath, orig);
+	integ_spit(cfgpath, orig);
 	ck_assert_int_eq(kill(super, SIGHUP), 0);
 	load_run(&l, 2000);
 	ck_assert_int_eq(http_status("/healthcheck/status", "bob:bob-pw"), 200);
@@ -306,22 +208,20 @@ START_TEST(test_reload_under_load)
 }
 END_TEST
 
-int
-main(void)
+static Suite *
+suite(void)
 {
 	Suite *s = suite_create("reload");
 	TCase *tc = tcase_create("sighup");
-	SRunner *sr;
-	int failed;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_reload_under_load);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	return s;
+}
+
+int
+main(void)
+{
+	return integ_run(suite(), 0);
 }

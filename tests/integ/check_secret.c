@@ -40,141 +40,18 @@
 #include <unistd.h>
 
 #include <check.h>
-#include <curl/curl.h>
 #include <jansson.h>
-#include <mysql.h>
 
 #include "bpg_base64.h"
+#include "integ.h"
 
 #define SECRET_NS "bpg-system"
-#define APPS "/apis/sparkoperator.k8s.io/v1beta2/namespaces/" \
-	"spark-applications/sparkapplications"
 #define STACK_TOKEN_REF "userTokenSOPS: plaintext:kubesim-test-token-" \
 	"0123456789"
 #define STACK_PW_REF "password: plaintext:bpg-test-pw"
 #define DB_PASSWORD "bpg-test-pw"
 
-struct answer {
-	long status;
-	char *body;
-	size_t len;
-	json_t *json;
-};
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	ck_assert_msg(v != NULL && v[0] != '\0',
-	    "%s is not set: run through tests/integ.sh", name);
-	return v;
-}
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *arg)
-{
-	struct answer *a = arg;
-	char *nb = realloc(a->body, a->len + sz * n + 1);
-
-	if (nb == NULL)
-		return 0;
-	a->body = nb;
-	memcpy(a->body + a->len, p, sz * n);
-	a->len += sz * n;
-	a->body[a->len] = '\0';
-	return sz * n;
-}
-
-static void
-answer_free(struct answer *a)
-{
-	free(a->body);
-	json_decref(a->json);
-	memset(a, 0, sizeof(*a));
-}
-
-static struct answer
-request(const char *method, const char *url, const char *ca,
-    const char *userpw, const char *bearer, const char *body)
-{
-	struct curl_slist *hdrs = NULL;
-	struct answer a;
-	char line[256];
-	CURL *c = curl_easy_init();
-	CURLcode rc;
-
-	memset(&a, 0, sizeof(a));
-	ck_assert_ptr_nonnull(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-	if (userpw != NULL)
-		curl_easy_setopt(c, CURLOPT_USERPWD, userpw);
-	if (bearer != NULL) {
-		snprintf(line, sizeof(line), "Authorization: Bearer %s", bearer);
-		hdrs = curl_slist_append(hdrs, line);
-	}
-	if (body != NULL) {
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	}
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	rc = curl_easy_perform(c);
-	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, url,
-	    curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.status);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	if (a.body != NULL)
-		a.json = json_loads(a.body, 0, NULL);
-	return a;
-}
-
-/* The stand-in's cluster A, with the stack's token. */
-static struct answer
-kube_a(const char *method, const char *path, const char *body)
-{
-	char url[1024];
-
-	snprintf(url, sizeof(url), "%s%s", env("BPG_KUBE_A"), path);
-	return request(method, url, env("BPG_KUBE_CA"), NULL,
-	    env("BPG_KUBE_TOKEN"), body);
-}
-
 /* ---- files and processes ------------------------------------------------ */
-
-static char *
-slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	ck_assert_ptr_nonnull(buf = malloc((size_t)n + 1));
-	ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void
-spit(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	ck_assert_msg(f != NULL, "cannot write %s", path);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-}
 
 /* s with every from replaced by to (a new string); count must match. */
 static char *
@@ -327,7 +204,8 @@ secret_reads(const char *name)
 	FILE *f;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/kubesim.log", env("BPG_STACK_DIR"));
+	snprintf(path, sizeof(path), "%s/kubesim.log",
+	    integ_env("BPG_STACK_DIR"));
 	snprintf(want, sizeof(want), "spark-cluster-a GET /api/v1/namespaces/"
 	    SECRET_NS "/secrets/%s ", name);
 	ck_assert_ptr_nonnull(f = fopen(path, "r"));
@@ -360,24 +238,7 @@ secret_reads_settled(const char *name, int want)
 static bool
 db_has(const char *id)
 {
-	MYSQL *m = mysql_init(NULL);
-	char q[512], esc[256];
-	MYSQL_RES *res;
-	bool found;
-
-	ck_assert_ptr_nonnull(m);
-	ck_assert_msg(mysql_real_connect(m, "127.0.0.1", "bpg", DB_PASSWORD,
-	    "bpg", (unsigned)atoi(env("BPG_DB_PORT")), NULL, 0) != NULL,
-	    "db: %s", mysql_error(m));
-	mysql_real_escape_string(m, esc, id, strlen(id));
-	snprintf(q, sizeof(q), "SELECT 1 FROM bpg.application_submission "
-	    "WHERE submission_id='%s'", esc);
-	ck_assert_msg(mysql_query(m, q) == 0, "%s", mysql_error(m));
-	res = mysql_store_result(m);
-	found = mysql_fetch_row(res) != NULL;
-	mysql_free_result(res);
-	mysql_close(m);
-	return found;
+	return integ_db_row(id, "1", NULL, 0);
 }
 
 /* The port of a URL ("https://127.0.0.1:20201" -> "20201"). */
@@ -403,16 +264,17 @@ stack_config(void)
 	const char *vals[5];
 	int i, n;
 
-	snprintf(path, sizeof(path), "%s/pki/ca.b64", env("BPG_STACK_DIR"));
-	ca = slurp(path);
+	snprintf(path, sizeof(path), "%s/pki/ca.b64",
+	    integ_env("BPG_STACK_DIR"));
+	ca = integ_slurp(path, NULL);
 	ca[strcspn(ca, "\r\n")] = '\0';
 	vals[0] = ca;
-	vals[1] = url_port(env("BPG_KUBE_A"));
-	vals[2] = url_port(env("BPG_KUBE_B"));
-	vals[3] = env("BPG_DB_PORT");
-	vals[4] = env("BPG_S3_PORT");
+	vals[1] = url_port(integ_env("BPG_KUBE_A"));
+	vals[2] = url_port(integ_env("BPG_KUBE_B"));
+	vals[3] = integ_env("BPG_DB_PORT");
+	vals[4] = integ_env("BPG_S3_PORT");
 	snprintf(path, sizeof(path), "%s/tests/stack-config.yaml.in", top);
-	text = slurp(path);
+	text = integ_slurp(path, NULL);
 	for (i = 0; keys[i] != NULL; i++) {
 		for (n = 0, p = text; (p = strstr(p, keys[i])) != NULL; p++)
 			n++;
@@ -430,21 +292,22 @@ static void
 put_secret(const char *name, const char *data_json)
 {
 	char path[256], body[2048];
-	struct answer a;
+	struct integ_http a;
 
 	snprintf(path, sizeof(path), "/api/v1/namespaces/" SECRET_NS
 	    "/secrets/%s", name);
-	a = kube_a("DELETE", path, NULL);
+	a = integ_kube("a", "DELETE", path, NULL);
 	ck_assert_msg(a.status == 200 || a.status == 404, "delete %s: %ld",
 	    name, a.status);
-	answer_free(&a);
+	integ_http_free(&a);
 	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":"
 	    "\"Secret\",\"metadata\":{\"name\":\"%s\",\"namespace\":\""
 	    SECRET_NS "\"},%s}", name, data_json);
-	a = kube_a("POST", "/api/v1/namespaces/" SECRET_NS "/secrets", body);
+	a = integ_kube("a", "POST", "/api/v1/namespaces/" SECRET_NS "/secrets",
+	    body);
 	ck_assert_msg(a.status == 201, "create %s: %ld %s", name, a.status,
 	    a.body);
-	answer_free(&a);
+	integ_http_free(&a);
 }
 
 START_TEST(test_secrets_from_the_cluster)
@@ -453,7 +316,9 @@ START_TEST(test_secrets_from_the_cluster)
 	char cmd[4 * PATH_MAX], url[256], ca[PATH_MAX + 32];
 	char *stack_cfg, *cfg, *tmp, *out, *body, *b64, data[512];
 	const char *id;
-	struct answer a;
+	struct integ_http a;
+	struct integ_req sub = { .method = "POST", .url = url, .ca = ca,
+		.userpw = INTEG_ALICE, .ctype = INTEG_JSON };
 	pid_t gw;
 	int base, reads_db, reads_kube, i;
 	size_t crs;
@@ -465,8 +330,8 @@ START_TEST(test_secrets_from_the_cluster)
 
 	/* The Secrets: the DB password (and a wrong one), the token. */
 	ck_assert_int_eq(bpg_base64_encode((const unsigned char *)
-	    env("BPG_KUBE_TOKEN"), strlen(env("BPG_KUBE_TOKEN")), &b64, NULL),
-	    BPG_OK);
+	    integ_env("BPG_KUBE_TOKEN"), strlen(integ_env("BPG_KUBE_TOKEN")),
+	    &b64, NULL), BPG_OK);
 	snprintf(data, sizeof(data), "\"data\":{\"token\":\"%s\"}", b64);
 	free(b64);
 	put_secret("bpg-kube", data);
@@ -474,17 +339,17 @@ START_TEST(test_secrets_from_the_cluster)
 	    "\",\"wrong\":\"not-the-password\"}");
 
 	/* The service account a pod would have. */
-	snprintf(dir, sizeof(dir), "%s/secret", env("BPG_STACK_DIR"));
+	snprintf(dir, sizeof(dir), "%s/secret", integ_env("BPG_STACK_DIR"));
 	mkdir(dir, 0755);
 	snprintf(sa, sizeof(sa), "%s/sa", dir);
 	mkdir(sa, 0755);
 	snprintf(path, sizeof(path), "%s/token", sa);
-	spit(path, env("BPG_KUBE_TOKEN"));
+	integ_spit(path, integ_env("BPG_KUBE_TOKEN"));
 	snprintf(path, sizeof(path), "%s/namespace", sa);
-	spit(path, SECRET_NS);
+	integ_spit(path, SECRET_NS);
 	snprintf(path, sizeof(path), "%s/ca.crt", sa);
-	tmp = slurp(env("BPG_KUBE_CA"));
-	spit(path, tmp);
+	tmp = integ_slurp(integ_env("BPG_KUBE_CA"), NULL);
+	integ_spit(path, tmp);
 	free(tmp);
 
 	/* The stack's config, password and tokens from the Secrets. */
@@ -495,13 +360,14 @@ START_TEST(test_secrets_from_the_cluster)
 	    "userTokenSOPS: k8s:secret:" SECRET_NS ":bpg-kube:token", 2);
 	free(tmp);
 	ck_assert_int_gt(asprintf(&tmp, "%sinClusterApiServer: %s\n"
-	    "inClusterServiceAccountDir: %s\n", cfg, env("BPG_KUBE_A"), sa), 0);
+	    "inClusterServiceAccountDir: %s\n", cfg, integ_env("BPG_KUBE_A"),
+	    sa), 0);
 	free(cfg);
 	cfg = tmp;
 	ck_assert_ptr_null(strstr(cfg, DB_PASSWORD));
-	ck_assert_ptr_null(strstr(cfg, env("BPG_KUBE_TOKEN")));
+	ck_assert_ptr_null(strstr(cfg, integ_env("BPG_KUBE_TOKEN")));
 	snprintf(path, sizeof(path), "%s/config.yaml", dir);
-	spit(path, cfg);
+	integ_spit(path, cfg);
 
 	/* 1. bpg-gateway -t accepts it, without a warning. */
 	reads_db = secret_reads("bpg-db");
@@ -509,8 +375,8 @@ START_TEST(test_secrets_from_the_cluster)
 	    build, dir);
 	snprintf(path, sizeof(path), "%s/check.out", dir);
 	ck_assert_msg(run(cmd, path) == 0, "%s failed: %s", cmd,
-	    tmp = slurp(path));
-	out = slurp(path);
+	    tmp = integ_slurp(path, NULL));
+	out = integ_slurp(path, NULL);
 	ck_assert_msg(strstr(out, "config.yaml: OK") != NULL, "%s", out);
 	ck_assert_msg(strstr(out, "reference text itself") == NULL, "%s", out);
 	free(out);
@@ -523,13 +389,13 @@ START_TEST(test_secrets_from_the_cluster)
 	tmp = replace_all(cfg, "k8s:secret::bpg-db:password",
 	    "k8s:secret::bpg-db:nokey", 1);
 	snprintf(path, sizeof(path), "%s/config-nokey.yaml", dir);
-	spit(path, tmp);
+	integ_spit(path, tmp);
 	free(tmp);
 	snprintf(cmd, sizeof(cmd), "%s/bpg-gateway -t -c %s/config-nokey.yaml",
 	    build, dir);
 	snprintf(path, sizeof(path), "%s/check-nokey.out", dir);
 	ck_assert_int_eq(run(cmd, path), 0);
-	out = slurp(path);
+	out = integ_slurp(path, NULL);
 	ck_assert_msg(strstr(out, "dbStorageSOPS.password: Secret " SECRET_NS
 	    "/bpg-db has no key \"nokey\"; the reference text itself is used")
 	    != NULL, "%s", out);
@@ -551,24 +417,23 @@ START_TEST(test_secrets_from_the_cluster)
 	snprintf(cmd, sizeof(cmd), "sh %s/tests/stack.sh web-start %s %d", top,
 	    dir, base);
 	snprintf(path, sizeof(path), "%s/web-start.out", dir);
-	ck_assert_msg(run(cmd, path) == 0, "web-start: %s", slurp(path));
+	ck_assert_msg(run(cmd, path) == 0, "web-start: %s",
+	    integ_slurp(path, NULL));
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/skatev2/spark", base);
 	snprintf(ca, sizeof(ca), "%s/pki/ca.pem", dir);
-	snprintf(path, sizeof(path), "%s/spec/sparkpi-request.json",
-	    env("BPG_SHARED_DIR"));
-	body = slurp(path);
+	sub.body = body = integ_sparkpi(NULL);
 
 	/* 4. Submissions are recorded (the password) and created (the
 	 * token); the Secrets are not read again. */
 	for (i = 0; i < 3; i++) {
-		a = request("POST", url, ca, "alice:alice-pw", NULL, body);
+		a = integ_request(&sub);
 		ck_assert_msg(a.status == 200, "submit: %ld %s", a.status,
 		    a.body);
 		id = json_string_value(json_object_get(a.json,
 		    "submissionId"));
 		ck_assert_ptr_nonnull(id);
 		ck_assert_msg(db_has(id), "no row for %s", id);
-		answer_free(&a);
+		integ_http_free(&a);
 	}
 	ck_assert_int_eq(secret_reads_settled("bpg-db", reads_db + 1),
 	    reads_db + 1);
@@ -580,22 +445,16 @@ START_TEST(test_secrets_from_the_cluster)
 	tmp = replace_all(cfg, "k8s:secret::bpg-db:password",
 	    "k8s:secret::bpg-db:wrong", 1);
 	snprintf(path, sizeof(path), "%s/config-wrong.yaml", dir);
-	spit(path, tmp);
+	integ_spit(path, tmp);
 	free(tmp);
 	gw = start_gateway(dir, path);
-	crs = 0;
-	a = kube_a("GET", APPS, NULL);
-	crs = json_array_size(json_object_get(a.json, "items"));
-	answer_free(&a);
-	a = request("POST", url, ca, "alice:alice-pw", NULL, body);
+	crs = integ_cr_count("a");
+	a = integ_request(&sub);
 	ck_assert_msg(a.status == 503, "want 503: %ld %s", a.status, a.body);
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(a.json,
 	    "message")), "could not be recorded"));
-	answer_free(&a);
-	a = kube_a("GET", APPS, NULL);
-	ck_assert_uint_eq(json_array_size(json_object_get(a.json, "items")),
-	    crs);
-	answer_free(&a);
+	integ_http_free(&a);
+	ck_assert_uint_eq(integ_cr_count("a"), crs);
 
 	stop_gateway(gw);
 	snprintf(cmd, sizeof(cmd), "sh %s/tests/stack.sh web-stop %s", top,
@@ -623,13 +482,5 @@ suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed == 0 ? 0 : 1;
+	return integ_run(suite(), 0);
 }
