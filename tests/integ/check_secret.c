@@ -371,6 +371,7 @@ START_TEST(test_secrets_from_the_cluster)
 
 	/* 1. bpg-gateway -t accepts it, without a warning. */
 	reads_db = secret_reads("bpg-db");
+	reads_kube = secret_reads("bpg-kube");
 	snprintf(cmd, sizeof(cmd), "%s/bpg-gateway -t -c %s/config.yaml",
 	    build, dir);
 	snprintf(path, sizeof(path), "%s/check.out", dir);
@@ -383,9 +384,13 @@ START_TEST(test_secrets_from_the_cluster)
 	/* One read of each Secret for the whole config. */
 	ck_assert_int_eq(secret_reads_settled("bpg-db", reads_db + 1),
 	    reads_db + 1);
+	ck_assert_int_eq(secret_reads_settled("bpg-kube", reads_kube + 1),
+	    reads_kube + 1);
 
 	/* 2. A missing key: the text itself, a warning naming the Secret,
 	 * never a value. */
+	reads_db = secret_reads("bpg-db");
+	reads_kube = secret_reads("bpg-kube");
 	tmp = replace_all(cfg, "k8s:secret::bpg-db:password",
 	    "k8s:secret::bpg-db:nokey", 1);
 	snprintf(path, sizeof(path), "%s/config-nokey.yaml", dir);
@@ -402,6 +407,11 @@ START_TEST(test_secrets_from_the_cluster)
 	ck_assert_ptr_null(strstr(out, DB_PASSWORD));
 	ck_assert_ptr_null(strstr(out, "not-the-password"));
 	free(out);
+	/* Its reads are counted before step 3 takes its own baseline. */
+	ck_assert_int_eq(secret_reads_settled("bpg-db", reads_db + 1),
+	    reads_db + 1);
+	ck_assert_int_eq(secret_reads_settled("bpg-kube", reads_kube + 1),
+	    reads_kube + 1);
 
 	/* 3. A gateway with it, behind its own web server. */
 	reads_db = secret_reads("bpg-db");
