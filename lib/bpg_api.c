@@ -88,6 +88,18 @@ api_reply_json(struct bpg_http_resp *r, int status, json_t *doc)
 	set_body(r, status, "application/json", s);
 }
 
+void
+api_reply_text(struct bpg_http_resp *r, int status, const char *ctype,
+    char *body)
+{
+	if (body == NULL) {
+		body = strdup("{\"code\":500,\"message\":\"out of memory\"}");
+		status = 500;
+		ctype = "application/json";
+	}
+	set_body(r, status, ctype, body);
+}
+
 /* BPG's error envelope: {"code":<n>,"message":"<class>: <text>"}. */
 void
 api_reply_error(struct bpg_http_resp *r, int status, const char *cls,

@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "bpg_internal.h"
+#include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_summary.h"
 #include "bpg_yaml.h"
@@ -224,6 +225,69 @@ status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
 	return out;
 }
 
+/*
+ * A 200 status answer is written out on every cache hit with only its
+ * duration changing, so it is rendered once, when loaded: v gets "pre"
+ * and "post", the text around the duration's digits, and the duration's
+ * base (bpg_summary_duration_base()).  Without them (out of memory) the
+ * answer is built from "body" each time.
+ */
+static void
+status_prerender(json_t *v)
+{
+	json_t *body = json_object_get(v, "body");
+	char *s, *at;
+	int64_t base;
+	bool live;
+
+	if (json_integer_value(json_object_get(v, "code")) != 200 ||
+	    !json_is_object(body))
+		return;
+	live = bpg_summary_duration_base(body, &base);
+	if (json_object_set_new(body, "duration", json_integer(0)) != 0 ||
+	    (s = bpg_json_dump(body, NULL)) == NULL)
+		return;
+	/* A quote inside a string is escaped: this can only be the key. */
+	for (at = s; (at = strstr(at, "\"duration\":0")) != NULL; at++)
+		if (at > s && (at[-1] == '{' || at[-1] == ','))
+			break;
+	if (at != NULL) {
+		at += sizeof("\"duration\":") - 1;
+		if (json_object_set_new(v, "pre", json_stringn(s,
+		    (size_t)(at - s))) != 0 ||
+		    json_object_set_new(v, "post", json_string(at + 1)) != 0 ||
+		    json_object_set_new(v, "live", json_boolean(live)) != 0 ||
+		    json_object_set_new(v, "base", json_integer(base)) != 0)
+			json_object_del(v, "pre");
+	}
+	free(s);
+}
+
+/* The prerendered answer of v for now, or NULL. */
+static char *
+status_text(const json_t *v)
+{
+	const json_t *pre = json_object_get(v, "pre");
+	const json_t *post = json_object_get(v, "post");
+	int64_t d = json_integer_value(json_object_get(v, "base"));
+	size_t npre, npost;
+	char *out;
+	int n;
+
+	if (!json_is_string(pre) || !json_is_string(post))
+		return NULL;
+	if (json_is_true(json_object_get(v, "live")))
+		d = api_now_ms() - d;
+	npre = json_string_length(pre);
+	npost = json_string_length(post);
+	if ((out = malloc(npre + 21 + npost + 1)) == NULL)
+		return NULL;
+	memcpy(out, json_string_value(pre), npre);
+	n = snprintf(out + npre, 22, "%lld", (long long)d);
+	memcpy(out + npre + (size_t)n, json_string_value(post), npost + 1);
+	return out;
+}
+
 void
 api_h_status(struct route_ctx *rc)
 {
@@ -232,6 +296,7 @@ api_h_status(struct route_ctx *rc)
 	struct bpg_kube *kube;
 	json_t *v, *body;
 	bool cache;
+	char *text;
 	int code;
 
 	/* Quirk 4 fixed: a bad ID is a 400 here as everywhere. */
@@ -243,13 +308,16 @@ api_h_status(struct route_ctx *rc)
 			reply_nomem(rc->resp);
 			return;
 		}
+		status_prerender(v);
 		/* The entry's life starts when the answer is known. */
 		if (cache && bpg_cache_put(api->status_cache, rc->segs[1], v,
 		    mono_ms()) != BPG_OK)
 			syslog(LOG_WARNING, "status cache: out of memory");
 	}
 	code = (int)json_integer_value(json_object_get(v, "code"));
-	if (code == 200) {
+	if (code == 200 && (text = status_text(v)) != NULL)
+		api_reply_text(rc->resp, 200, "application/json", text);
+	else if (code == 200) {
 		/* Section 4.2: duration is computed when it is written. */
 		if ((body = json_deep_copy(json_object_get(v, "body"))) ==
 		    NULL) {

@@ -82,6 +82,9 @@ void api_h_admin_submissions(struct route_ctx *);
 
 /* Answers (bpg_api.c).  doc is consumed. */
 void api_reply_json(struct bpg_http_resp *, int status, json_t *doc);
+/* body (NUL-terminated, taken; NULL: out of memory, a 500) as it is. */
+void api_reply_text(struct bpg_http_resp *, int status, const char *ctype,
+    char *body);
 /* BPG's envelope {"code":n,"message":"<cls><text>"}. */
 void api_reply_error(struct bpg_http_resp *, int status, const char *cls,
     const char *text);

@@ -111,22 +111,36 @@ bpg_summary_memory_gib(const char *s, int64_t *gib)
 
 /* ---- status (sections 4.2, 4.3) ----------------------------------- */
 
-void
-bpg_summary_set_duration(json_t *st, int64_t now_ms)
+bool
+bpg_summary_duration_base(const json_t *st, int64_t *base)
 {
 	const json_t *created = json_object_get(st, "creationTime");
 	const json_t *ended = json_object_get(st, "terminationTime");
 	const char *state = jstr(st, "applicationState");
-	int64_t d = 0;
 
-	if (json_is_integer(created)) {
-		if (json_is_integer(ended))
-			d = (int64_t)(json_integer_value(ended) -
-			    json_integer_value(created));
-		else if (state != NULL && (strcmp(state, "RUNNING") == 0 ||
-		    strcmp(state, "SUBMITTED") == 0))
-			d = now_ms - (int64_t)json_integer_value(created);
+	*base = 0;
+	if (!json_is_integer(created))
+		return false;
+	if (json_is_integer(ended)) {
+		*base = (int64_t)(json_integer_value(ended) -
+		    json_integer_value(created));
+		return false;
 	}
+	if (state != NULL && (strcmp(state, "RUNNING") == 0 ||
+	    strcmp(state, "SUBMITTED") == 0)) {
+		*base = (int64_t)json_integer_value(created);
+		return true;
+	}
+	return false;
+}
+
+void
+bpg_summary_set_duration(json_t *st, int64_t now_ms)
+{
+	int64_t d;
+
+	if (bpg_summary_duration_base(st, &d))
+		d = now_ms - d;
 	/* Only "duration" is replaced, so the field keeps its place. */
 	json_object_set_new(st, "duration", json_integer(d));
 }

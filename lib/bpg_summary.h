@@ -59,6 +59,13 @@ json_t *bpg_summary_status_row(const json_t *row, int64_t now_ms);
 void bpg_summary_set_duration(json_t *status, int64_t now_ms);
 
 /*
+ * The same rule, split for answers written out many times: true when the
+ * duration runs with the clock (it is now_ms - *base), false when it is
+ * fixed (it is *base).
+ */
+bool bpg_summary_duration_base(const json_t *status, int64_t *base);
+
+/*
  * SubmissionSummary of a CR listed in cluster c (section 1.14).  One
  * deliberate difference: a CR without spec.driver or spec.executor gets
  * the defaults instead of failing the whole list (BPG's

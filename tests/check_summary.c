@@ -149,6 +149,7 @@ START_TEST(test_status_running)
 {
 	struct bpg_config *cfg = config("");
 	json_t *cr = parse(CR_RUNNING), *st;
+	int64_t base;
 
 	st = bpg_summary_status(&cfg->clusters[0], cr, true, T0 + 5000);
 	ck_json(st, "{\"creationTime\":1606340936000,\"sparkApplicationId\":"
@@ -160,6 +161,16 @@ START_TEST(test_status_running)
 	bpg_summary_set_duration(st, T0 + 9000);
 	ck_assert_int_eq(json_integer_value(json_object_get(st, "duration")),
 	    9000);
+	/* Split for prerendered answers: runs from creationTime. */
+	ck_assert(bpg_summary_duration_base(st, &base));
+	ck_assert_int_eq(base, T0);
+	json_object_set_new(st, "terminationTime", json_integer(T0 + 7000));
+	ck_assert(!bpg_summary_duration_base(st, &base));
+	ck_assert_int_eq(base, 7000);
+	json_object_del(st, "terminationTime");
+	json_object_set_new(st, "applicationState", json_string("FAILED"));
+	ck_assert(!bpg_summary_duration_base(st, &base));
+	ck_assert_int_eq(base, 0);
 	json_decref(st);
 	/* No sparkUIUrl on a cluster without one. */
 	st = bpg_summary_status(&cfg->clusters[1], cr, true, T0);
