@@ -2317,7 +2317,7 @@ do_delete(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 	const char *prop = ks_arg(c, "propagationPolicy"), *puid, *prv;
 	const char *dry = ks_arg(c, "dryRun");
 	long long grace = 30;
-	char msg[1024], uid[64], now[32];
+	char msg[1024], uid[64], now[32], propbuf[72], drybuf[16];
 	size_t i;
 
 	if (r->len > 0 && (opts = json_loadb(r->body, r->len, 0, NULL)) ==
@@ -2334,6 +2334,15 @@ do_delete(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 	if (dry == NULL)
 		dry = json_string_value(json_array_get(json_object_get(opts,
 		    "dryRun"), 0));
+	/* Copies: opts goes before the last use of either. */
+	if (prop != NULL) {
+		snprintf(propbuf, sizeof(propbuf), "%s", prop);
+		prop = propbuf;
+	}
+	if (dry != NULL) {
+		snprintf(drybuf, sizeof(drybuf), "%s", dry);
+		dry = drybuf;
+	}
 	if (prop != NULL && strcmp(prop, "Orphan") && strcmp(prop,
 	    "Background") && strcmp(prop, "Foreground")) {
 		json_decref(opts);
