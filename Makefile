@@ -61,7 +61,7 @@ TOOL_BIN := $(BUILD)/kubesim $(INTEG_BIN)
 TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/kubesim/schema.c \
 	tests/kubesim/util.c))
 
-.PHONY: all test check asan integ demo demo-stop deps fuzz clean format \
+.PHONY: all test check asan integ integ-asan demo demo-stop deps fuzz clean format \
 	bench valgrind
 all: $(LIBBPG) $(APPS) $(UNIT_BIN) $(TOOL_BIN)
 
@@ -135,10 +135,23 @@ test: deps
 	$(MAKE) all
 	$(MAKE) check
 	$(MAKE) integ
+	$(MAKE) asan
+	$(MAKE) integ-asan
 
+# The same under ASan+UBSan (build-asan/): the unit tests, and the
+# integration suite behind lighttpd with the gateway, the monitor and the
+# stand-in built with them; integ.sh fails a run whose logs hold a
+# sanitizer report (a worker that aborts is respawned, so a passing test
+# alone would not show it).
+ASAN_MAKE := BUILD=build-asan HARDEN= \
+	OPT='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
+	LDFLAGS='-fsanitize=address,undefined'
 asan:
-	$(MAKE) BUILD=build-asan OPT='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
-		LDFLAGS='-fsanitize=address,undefined' HARDEN= check
+	$(MAKE) $(ASAN_MAKE) check
+integ-asan:
+	$(MAKE) $(ASAN_MAKE) all
+	@BUILD=build-asan WEBS=lighttpd BPG_INTEG_INSTALL=0 \
+		BPG_INTEG_DIR=$(CURDIR)/var/integ-asan sh tests/integ.sh
 
 valgrind: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do CK_FORK=no valgrind -q --error-exitcode=1 \

@@ -60,6 +60,17 @@ db_row(const char *id)
 	return out;
 }
 
+static void
+row_free(struct row *r)
+{
+	free(r->user);
+	free(r->queue);
+	free(r->spark_version);
+	free(r->request_body);
+	free(r->status);
+	free(r->error);
+}
+
 /* ---- tests -------------------------------------------------------- */
 
 START_TEST(test_healthcheck)
@@ -234,8 +245,7 @@ START_TEST(test_sparkpi_end_to_end)
 	ck_assert_ptr_null(json_object_get(h.json, "executionAttempts"));
 	ck_assert(integ_jint(h.json, "creationTime") > 0);
 	integ_http_free(&h);
-	free(r.user); free(r.queue); free(r.spark_version);
-	free(r.request_body); free(r.status); free(r.error);
+	row_free(&r);
 	free(id);
 }
 END_TEST
@@ -424,6 +434,7 @@ START_TEST(test_db_down)
 	char *body = integ_sparkpi(NULL), *id;
 	size_t crs = integ_cr_count("a") + integ_cr_count("b");
 	struct integ_http h;
+	struct row r;
 	int i;
 
 	db_ctl("stop");
@@ -439,7 +450,9 @@ START_TEST(test_db_down)
 	db_ctl("start");
 	for (i = 0; i < 6; i++) {
 		id = integ_submit(INTEG_ALICE, NULL, NULL);
-		ck_assert(db_row(id).found);
+		r = db_row(id);
+		ck_assert(r.found);
+		row_free(&r);
 		free(id);
 	}
 	free(body);
