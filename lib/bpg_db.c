@@ -684,6 +684,36 @@ stmt_fail(
 	return BPG_EDB;
 }
 
+/* A result column read into buf (size bytes; 0 for a number). */
+static void
+bind_out(MYSQL_BIND *b, enum enum_field_types type, void *buf,
+    unsigned long size, unsigned long *len, my_bool *null, my_bool *err)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = type;
+	b->buffer = buf;
+	b->buffer_length = size;
+	b->length = len;
+	b->is_null = null;
+	b->error = err;
+}
+
+/*
+ * Bind param and res, execute and store the whole result on the client:
+ * BPG_OK, or stmt_fail()'s answer for what.
+ */
+static enum bpg_err
+stmt_query(struct bpg_db *db, MYSQL_STMT *st, MYSQL_BIND *param,
+    MYSQL_BIND *res, const char *what, struct bpg_errinfo *ei)
+{
+	if (mysql_stmt_bind_param(st, param) != 0 ||
+	    mysql_stmt_execute(st) != 0 ||
+	    mysql_stmt_bind_result(st, res) != 0 ||
+	    mysql_stmt_store_result(st) != 0)
+		return stmt_fail(db, st, what, ei);
+	return BPG_OK;
+}
+
 /*
  * Connection
  */
@@ -1282,11 +1312,8 @@ op_get(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 			break;
 		}
 	}
-	if (mysql_stmt_bind_param(st, &param) != 0 ||
-	    mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_bind_result(st, res) != 0 ||
-	    mysql_stmt_store_result(st) != 0) {
-		e = stmt_fail(db, st, "read submission", ei);
+	if ((e = stmt_query(db, st, &param, res,
+	    "read submission", ei)) != BPG_OK) {
 		goto out;
 	}
 	rc = mysql_stmt_fetch(st);
@@ -1643,11 +1670,8 @@ op_history(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	res[HC_CREATED].buffer = &created;
 	res[HC_FINISHED].buffer_type = MYSQL_TYPE_LONGLONG;
 	res[HC_FINISHED].buffer = &finished;
-	if (mysql_stmt_bind_param(st, param) != 0 ||
-	    mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_bind_result(st, res) != 0 ||
-	    mysql_stmt_store_result(st) != 0) {
-		e = stmt_fail(db, st, "read history", ei);
+	if ((e = stmt_query(db, st, param, res,
+	    "read history", ei)) != BPG_OK) {
 		goto out;
 	}
 	if ((list = json_array()) == NULL)
@@ -1914,27 +1938,16 @@ op_mon_read(struct bpg_db *db, const void *in, void *out,
 	if ((e = prepared(db, ST_MON_READ, &st, ei)) != BPG_OK)
 		return e;
 	bind_str(&param, id, &idlen, &idnull);
-	memset(res, 0, sizeof(res));
-	res[0].buffer_type = MYSQL_TYPE_STRING;
-	res[0].buffer = status;
-	res[0].buffer_length = sizeof(status);
-	res[1].buffer_type = MYSQL_TYPE_STRING;
-	res[1].buffer = app_id;
-	res[1].buffer_length = sizeof(app_id);
-	res[2].buffer_type = MYSQL_TYPE_LONGLONG;
-	res[2].buffer = &started;
-	res[3].buffer_type = MYSQL_TYPE_LONGLONG;
-	res[3].buffer = &finished;
-	for (rc = 0; rc < 4; rc++) {
-		res[rc].length = &len[rc];
-		res[rc].is_null = &null[rc];
-		res[rc].error = &err[rc];
-	}
-	if (mysql_stmt_bind_param(st, &param) != 0 ||
-	    mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_bind_result(st, res) != 0 ||
-	    mysql_stmt_store_result(st) != 0) {
-		e = stmt_fail(db, st, "read application state", ei);
+	bind_out(&res[0], MYSQL_TYPE_STRING, status, sizeof(status), &len[0],
+	    &null[0], &err[0]);
+	bind_out(&res[1], MYSQL_TYPE_STRING, app_id, sizeof(app_id), &len[1],
+	    &null[1], &err[1]);
+	bind_out(&res[2], MYSQL_TYPE_LONGLONG, &started, 0, &len[2], &null[2],
+	    &err[2]);
+	bind_out(&res[3], MYSQL_TYPE_LONGLONG, &finished, 0, &len[3],
+	    &null[3], &err[3]);
+	if ((e = stmt_query(db, st, &param, res,
+	    "read application state", ei)) != BPG_OK) {
 		goto out;
 	}
 	memset(row, 0, sizeof(*row));
@@ -2205,30 +2218,19 @@ op_mon_open(struct bpg_db *db, const void *in, void *out,
 	long long age = 0;
 	MYSQL_STMT *st;
 	enum bpg_err e;
-	int rc, i;
+	int rc;
 
 	if ((e = prepared(db, ST_MON_OPEN, &st, ei)) != BPG_OK)
 		return e;
 	bind_str(&param, a->pattern, &plen, &pnull);
-	memset(res, 0, sizeof(res));
-	res[0].buffer_type = MYSQL_TYPE_STRING;
-	res[0].buffer = id;
-	res[0].buffer_length = sizeof(id);
-	res[1].buffer_type = MYSQL_TYPE_STRING;
-	res[1].buffer = status;
-	res[1].buffer_length = sizeof(status);
-	res[2].buffer_type = MYSQL_TYPE_LONGLONG;
-	res[2].buffer = &age;
-	for (i = 0; i < 3; i++) {
-		res[i].length = &len[i];
-		res[i].is_null = &null[i];
-		res[i].error = &err[i];
-	}
-	if (mysql_stmt_bind_param(st, &param) != 0 ||
-	    mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_bind_result(st, res) != 0 ||
-	    mysql_stmt_store_result(st) != 0) {
-		e = stmt_fail(db, st, "read unfinished applications", ei);
+	bind_out(&res[0], MYSQL_TYPE_STRING, id, sizeof(id), &len[0], &null[0],
+	    &err[0]);
+	bind_out(&res[1], MYSQL_TYPE_STRING, status, sizeof(status), &len[1],
+	    &null[1], &err[1]);
+	bind_out(&res[2], MYSQL_TYPE_LONGLONG, &age, 0, &len[2], &null[2],
+	    &err[2]);
+	if ((e = stmt_query(db, st, &param, res,
+	    "read unfinished applications", ei)) != BPG_OK) {
 		goto out;
 	}
 	if ((list = json_array()) == NULL) {
@@ -2323,18 +2325,9 @@ op_log_submission(struct bpg_db *db, const void *in, void *out,
 	if ((e = prepared(db, ST_LOG_SUBMISSION, &st, ei)) != BPG_OK)
 		return e;
 	bind_str(&param, in, &plen, &pnull);
-	memset(&res, 0, sizeof(res));
-	res.buffer_type = MYSQL_TYPE_STRING;
-	res.buffer = id;
-	res.buffer_length = sizeof(id);
-	res.length = &len;
-	res.is_null = &null;
-	res.error = &err;
-	if (mysql_stmt_bind_param(st, &param) != 0 ||
-	    mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_bind_result(st, &res) != 0 ||
-	    mysql_stmt_store_result(st) != 0) {
-		e = stmt_fail(db, st, "find submission of application", ei);
+	bind_out(&res, MYSQL_TYPE_STRING, id, sizeof(id), &len, &null, &err);
+	if ((e = stmt_query(db, st, &param, &res,
+	    "find submission of application", ei)) != BPG_OK) {
 		goto out;
 	}
 	a->out[0] = '\0';
@@ -2389,18 +2382,9 @@ op_log_keys(struct bpg_db *db, const void *in, void *out,
 	if ((e = prepared(db, ST_LOG_KEYS, &st, ei)) != BPG_OK)
 		return e;
 	bind_str(&param, in, &plen, &pnull);
-	memset(&res, 0, sizeof(res));
-	res.buffer_type = MYSQL_TYPE_STRING;
-	res.buffer = key;
-	res.buffer_length = sizeof(key);
-	res.length = &len;
-	res.is_null = &null;
-	res.error = &err;
-	if (mysql_stmt_bind_param(st, &param) != 0 ||
-	    mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_bind_result(st, &res) != 0 ||
-	    mysql_stmt_store_result(st) != 0) {
-		e = stmt_fail(db, st, "read log index", ei);
+	bind_out(&res, MYSQL_TYPE_STRING, key, sizeof(key), &len, &null, &err);
+	if ((e = stmt_query(db, st, &param, &res,
+	    "read log index", ei)) != BPG_OK) {
 		goto out;
 	}
 	if ((list = json_array()) == NULL) {
@@ -2479,11 +2463,7 @@ lock_query(struct bpg_db *db, enum stmt_id id, const char *name, int n,
 		res[i].buffer = &out[i];
 		res[i].is_null = &rnull[i];
 	}
-	if (mysql_stmt_bind_param(st, b) != 0 ||
-	    mysql_stmt_execute(st) != 0 ||
-	    mysql_stmt_bind_result(st, res) != 0 ||
-	    mysql_stmt_store_result(st) != 0) {
-		e = stmt_fail(db, st, "leader lock", ei);
+	if ((e = stmt_query(db, st, b, res, "leader lock", ei)) != BPG_OK) {
 		mysql_stmt_free_result(st);
 		goto fail;
 	}
