@@ -29,8 +29,8 @@
 
 #include "bpg_base64.h"
 #include "bpg_config.h"
-#include "bpg_crd.h"
 #include "bpg_limits.h"
+#include "bpg_name.h"
 #include "bpg_secret.h"
 #include "bpg_yaml.h"
 
@@ -1402,20 +1402,6 @@ out:
 /* Checks                                                              */
 
 /* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most max. */
-static bool
-valid_dns_label(const char *s, size_t max)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > max || !is_lower_alnum(s[0]) ||
-	    !is_lower_alnum(s[n - 1]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
 /*
  * Cluster ids start submission IDs, which are Kubernetes object names:
  * a DNS-1123 label of at most BPG_MAX_CLUSTER_ID.  '-' is allowed: IDs
@@ -1425,7 +1411,7 @@ valid_dns_label(const char *s, size_t max)
 static bool
 valid_cluster_id(const char *s)
 {
-	return valid_dns_label(s, BPG_MAX_CLUSTER_ID);
+	return bpg_name_label(s, strlen(s), BPG_MAX_CLUSTER_ID);
 }
 
 /*
@@ -1452,7 +1438,7 @@ cluster_id_names_ok(const char *s)
 	id[n] = '-';
 	memset(id + n + 1, '0', BPG_ID_HEX_LEN);
 	id[n + 1 + BPG_ID_HEX_LEN] = '\0';
-	if (!bpg_crd_name_ok(id))
+	if (!bpg_name_app(id))
 		return false;
 	/* "-" and a suffix of at least one character. */
 	if (n + 3 + BPG_ID_HEX_LEN > BPG_MAX_SUBMISSION_ID)
@@ -1461,7 +1447,7 @@ cluster_id_names_ok(const char *s)
 	memset(id + n + 2 + BPG_ID_HEX_LEN, '0',
 	    BPG_MAX_SUBMISSION_ID - n - 2 - BPG_ID_HEX_LEN);
 	id[BPG_MAX_SUBMISSION_ID] = '\0';
-	return bpg_crd_name_ok(id);
+	return bpg_name_app(id);
 }
 
 /* RFC 9110 token characters, for a header name. */
@@ -1559,7 +1545,8 @@ bind_cluster(struct ctx *c, const json_t *o, const json_t *list,
 	    (e = get_req_str(c, o, "sparkApplicationNamespace",
 	    &cl->namespace)))
 		return e;
-	if (!valid_dns_label(cl->namespace, BPG_MAX_K8S_NAME)) {
+	if (!bpg_name_label(cl->namespace, strlen(cl->namespace),
+	    BPG_MAX_K8S_NAME)) {
 		mark = path_key(c, "sparkApplicationNamespace");
 		e = fail(c, member(o, "sparkApplicationNamespace"), o,
 		    "must be a DNS-1123 label (at most %d characters of "

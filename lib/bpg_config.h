@@ -215,7 +215,7 @@ struct bpg_config_error {
  * attempts of 30 s per Secret), and one that cannot be read leaves the
  * reference text in place with a warning, as BPG does.  Checks what later
  * code relies on: cluster ids unique and usable in submission IDs (the
- * IDs they give pass bpg_crd_name_ok()), weights >= 0, dbName, known URL
+ * IDs they give pass bpg_name_app()), weights >= 0, dbName, known URL
  * schemes.  On error *out
  * is NULL and err (which may be NULL) says where; BPG_EINVAL for text that
  * is not YAML, BPG_ETOOBIG over BPG_MAX_CONFIG bytes or the YAML depth and

@@ -35,6 +35,7 @@
 
 #include "bpg_crd.h"
 #include "bpg_limits.h"
+#include "bpg_name.h"
 
 #define PLACEHOLDER "{spark-application-resource-name}"
 #define SAFE_TO_EVICT "cluster-autoscaler.kubernetes.io/safe-to-evict"
@@ -1741,66 +1742,6 @@ qname_chars(const char *s, size_t n)
 	return true;
 }
 
-static bool
-lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* [a-z0-9]([-a-z0-9]*[a-z0-9])? over s[0..n), n > 0. */
-static bool
-dns1123_label_chars(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-/* A DNS-1123 label: those characters, at most 63. */
-static bool
-dns1123_label_n(const char *s, size_t n)
-{
-	return n <= BPG_MAX_K8S_NAME && dns1123_label_chars(s, n);
-}
-
-/* DNS-1123 subdomain of s[0..n): labels joined by '.', at most 253. */
-static bool
-dns1123_subdomain_n(const char *s, size_t n)
-{
-	const char *end = s + n, *dot;
-
-	if (n == 0 || n > MAX_PREFIX)
-		return false;
-	for (;;) {
-		dot = memchr(s, '.', (size_t)(end - s));
-		/* IsDNS1123Subdomain: the pattern and 253 in all; a part
-		 * may be longer than a label's 63. */
-		if (!dns1123_label_chars(s, dot ? (size_t)(dot - s) :
-		    (size_t)(end - s)))
-			return false;
-		if (dot == NULL)
-			return true;
-		s = dot + 1;
-	}
-}
-
-/* [a-z]([-a-z0-9]*[a-z0-9])?, at most 63 (the webhook's name rule). */
-bool
-bpg_crd_name_ok(const char *s)
-{
-	size_t n;
-
-	if (s == NULL)
-		return false;
-	n = strlen(s);
-	return n > 0 && s[0] >= 'a' && s[0] <= 'z' && dns1123_label_n(s, n);
-}
-
 /*
  * Kubernetes IsQualifiedName (label and annotation keys): an optional
  * DNS-1123 subdomain prefix and '/', then a name of at most 63 characters
@@ -1821,7 +1762,7 @@ qualified_name_problem(const char *s)
 		if ((size_t)(slash - s) > MAX_PREFIX)
 			return "prefix part must be no more than 253 "
 			    "characters";
-		if (!dns1123_subdomain_n(s, (size_t)(slash - s)))
+		if (!bpg_name_subdomain(s, (size_t)(slash - s), MAX_PREFIX))
 			return "prefix part must be a lowercase DNS-1123 "
 			    "subdomain (e.g. 'example.com')";
 		name = slash + 1;
@@ -2108,8 +2049,8 @@ chk_pod(struct chk *k, const json_t *o, bool executor)
 	 * only asks for some lower-case letter or digit). */
 	if ((e = chk_get(k, o, "podName", C_STR, false, &v)) != BPG_OK)
 		return e;
-	if (v != NULL && !dns1123_subdomain_n(json_string_value(v),
-	    json_string_length(v))) {
+	if (v != NULL && !bpg_name_subdomain(json_string_value(v),
+	    json_string_length(v), MAX_PREFIX)) {
 		escape_value(esc, sizeof(esc), json_string_value(v));
 		return chk_fail_at(k, "podName", "Invalid value: \"%s\": a pod "
 		    "name must be a lowercase DNS-1123 subdomain (at most 253 "
@@ -2279,7 +2220,7 @@ chk_meta(struct chk *k, const json_t *meta)
 	if ((e = chk_get(k, meta, "name", C_STR, true, &v)) != BPG_OK)
 		return e;
 	s = json_string_value(v);
-	if (!bpg_crd_name_ok(s)) {
+	if (!bpg_name_app(s)) {
 		escape_value(esc, sizeof(esc), s);
 		return chk_fail_at(k, "name", "Invalid value: \"%s\": %s", esc,
 		    strlen(s) > BPG_MAX_K8S_NAME ? "must be no more than 63 "
@@ -2289,8 +2230,8 @@ chk_meta(struct chk *k, const json_t *meta)
 	}
 	if ((e = chk_get(k, meta, "namespace", C_STR, false, &v)) != BPG_OK)
 		return e;
-	if (v != NULL && !dns1123_label_n(json_string_value(v),
-	    json_string_length(v))) {
+	if (v != NULL && !bpg_name_label(json_string_value(v),
+	    json_string_length(v), BPG_MAX_K8S_NAME)) {
 		escape_value(esc, sizeof(esc), json_string_value(v));
 		return chk_fail_at(k, "namespace", "Invalid value: \"%s\": a "
 		    "namespace must be a DNS-1123 label", esc);

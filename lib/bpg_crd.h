@@ -92,14 +92,6 @@ enum bpg_err bpg_crd_build(const struct bpg_config *,
 enum bpg_err bpg_crd_check(const json_t *cr, struct bpg_errinfo *) BPG_WUR;
 
 /*
- * The operator webhook's rule for metadata.name that bpg_crd_check()
- * applies: a DNS-1035 label, [a-z]([-a-z0-9]*[a-z0-9])?, of at most 63
- * characters.  False for NULL.  The config loader uses it for the
- * submission IDs a cluster id would give.
- */
-bool bpg_crd_name_ok(const char *name);
-
-/*
  * The pieces of bpg_crd_build(), public for their unit tests (section 12).
  * Each returns a new reference in *out (NULL where the text says "none")
  * and BPG_OK, or BPG_ENOMEM.  Values are copied without JSON nulls.

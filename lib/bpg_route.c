@@ -21,6 +21,7 @@
 #include <sys/random.h>
 
 #include "bpg_jwt.h"
+#include "bpg_name.h"
 #include "bpg_route.h"
 
 /* Section 2.2 step 3: the default (and YuniKorn's default) queue. */
@@ -202,26 +203,6 @@ echoable(const char *s)
 	return true;
 }
 
-/* RFC 1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63. */
-static bool
-dns_label_n(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > BPG_MAX_K8S_NAME)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-			continue;
-		if (c == '-' && i != 0 && i != n - 1)
-			continue;
-		return false;
-	}
-	return true;
-}
-
 static bool
 lowhex_n(const char *s, size_t n)
 {
@@ -248,7 +229,8 @@ id_tail_ok(const char *s)
 	if (len == BPG_ID_HEX_LEN)
 		return true;
 	return s[BPG_ID_HEX_LEN] == '-' &&
-	    dns_label_n(s + BPG_ID_HEX_LEN + 1, len - BPG_ID_HEX_LEN - 1);
+	    bpg_name_label(s + BPG_ID_HEX_LEN + 1, len - BPG_ID_HEX_LEN - 1,
+	    BPG_MAX_K8S_NAME);
 }
 
 /* ---- queue (section 2.2) -------------------------------------------- */
@@ -550,7 +532,7 @@ bpg_route_new_id(const struct bpg_cluster *c, const char *suffix,
 	slen = suffix != NULL ? strlen(suffix) : 0;
 	total = idlen + 1 + BPG_ID_HEX_LEN + (slen ? slen + 1 : 0);
 	/* Quirk 33: the ID becomes the CR name and "<id>-ui-svc". */
-	if (slen > 0 && !dns_label_n(suffix, slen)) {
+	if (slen > 0 && !bpg_name_label(suffix, slen, BPG_MAX_K8S_NAME)) {
 		escape_prefix(esc, sizeof(esc), suffix, ID_PREFIX_SHOW);
 		return bpg_errf(ei, BPG_EINVAL, "submissionIdSuffix \"%s\" is "
 		    "invalid: it must consist of lower-case letters, digits "

@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "bpg_base64.h"
+#include "bpg_name.h"
 #include "bpg_secret.h"
 
 /* Largest service account file read (a projected token is ~1 KiB). */
@@ -75,47 +76,6 @@ struct body {
 };
 
 /* ---- names ------------------------------------------------------------ */
-
-static bool
-lower_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* DNS-1123 label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, s[0..n), at most max. */
-static bool
-dns_label_n(const char *s, size_t n, size_t max)
-{
-	size_t i;
-
-	if (n == 0 || n > max || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
-		return false;
-	for (i = 0; i < n; i++)
-		if (!lower_alnum(s[i]) && s[i] != '-')
-			return false;
-	return true;
-}
-
-/* DNS-1123 subdomain: labels joined by '.', at most 253 in all. */
-static bool
-dns_subdomain(const char *s)
-{
-	const char *dot;
-	size_t n = strlen(s);
-
-	if (n == 0 || n > BPG_SECRET_MAX_NAME)
-		return false;
-	for (;;) {
-		dot = strchr(s, '.');
-		/* IsDNS1123Subdomain: a part may be longer than 63. */
-		if (!dns_label_n(s, dot ? (size_t)(dot - s) : strlen(s),
-			BPG_SECRET_MAX_NAME))
-			return false;
-		if (dot == NULL)
-			return true;
-		s = dot + 1;
-	}
-}
 
 /* A Secret data key: [-._a-zA-Z0-9]+ (Kubernetes IsConfigMapKey). */
 static bool
@@ -174,8 +134,9 @@ bpg_secret_parse(const char *value, struct bpg_secret_ref *out)
 		memcpy(r.name, c1 + 1, (size_t)(c2 - c1 - 1));
 		memcpy(r.key, p, (size_t)(rest + len - p));
 		if ((r.ns[0] != '\0' &&
-			!dns_label_n(r.ns, strlen(r.ns), BPG_MAX_K8S_NAME)) ||
-		    !dns_subdomain(r.name) || !data_key(r.key))
+			!bpg_name_label(r.ns, strlen(r.ns), BPG_MAX_K8S_NAME)) ||
+		    !bpg_name_subdomain(r.name, strlen(r.name),
+		    BPG_SECRET_MAX_NAME) || !data_key(r.key))
 			return BPG_SECRET_BAD_NAME;
 		if (out != NULL)
 			*out = r;
@@ -400,7 +361,8 @@ read_pod_ns(struct bpg_secret_client *c)
 		    c->sa_dir, strerror(err));
 		return;
 	}
-	if (!dns_label_n(c->pod_ns, strlen(c->pod_ns), BPG_MAX_K8S_NAME)) {
+	if (!bpg_name_label(c->pod_ns, strlen(c->pod_ns),
+	    BPG_MAX_K8S_NAME)) {
 		snprintf(c->ns_why, sizeof(c->ns_why),
 		    "%s/namespace does not "
 		    "hold a namespace name",

@@ -1,0 +1,56 @@
+/* Kubernetes' name rules (see bpg_name.h). */
+#include <string.h>
+
+#include "bpg_limits.h"
+#include "bpg_name.h"
+
+static bool
+lower_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool
+bpg_name_label(const char *s, size_t n, size_t max)
+{
+	size_t i;
+
+	if (n == 0 || n > max || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!lower_alnum(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+bool
+bpg_name_subdomain(const char *s, size_t n, size_t max)
+{
+	const char *end = s + n, *dot;
+
+	if (n == 0 || n > max)
+		return false;
+	for (;;) {
+		dot = memchr(s, '.', (size_t)(end - s));
+		/* IsDNS1123Subdomain: the pattern and the total length; a
+		 * part may be longer than a label's 63. */
+		if (!bpg_name_label(s, dot ? (size_t)(dot - s) :
+		    (size_t)(end - s), max))
+			return false;
+		if (dot == NULL)
+			return true;
+		s = dot + 1;
+	}
+}
+
+bool
+bpg_name_app(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return false;
+	n = strlen(s);
+	return n > 0 && s[0] >= 'a' && s[0] <= 'z' &&
+	    bpg_name_label(s, n, BPG_MAX_K8S_NAME);
+}
