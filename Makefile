@@ -274,14 +274,22 @@ uninstall:
 # own stack on ports 20300-20318 and prints one table (also written to
 # var/bench/results.txt), in about 3 minutes.
 #   make bench [WEB=apache] [LONG=1] [SCALE=0]
-BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/dbdrive \
-	$(BUILD)/tests/bench/firstreq $(BUILD)/tests/bench/memgroup
-$(BUILD)/tests/bench/hello: tests/bench/hello.c
+BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/floor \
+	$(BUILD)/tests/bench/dbdrive $(BUILD)/tests/bench/firstreq \
+	$(BUILD)/tests/bench/memgroup
+$(BUILD)/tests/bench/%.o: tests/bench/%.c tests/bench/prefork.h \
+    tests/bench/benchdb.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
-$(BUILD)/tests/bench/dbdrive: tests/bench/dbdrive.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS) -lpthread
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD)/tests/bench/hello: $(BUILD)/tests/bench/hello.o \
+    $(BUILD)/tests/bench/prefork.o
+	$(CC) $(LDFLAGS) -o $@ $^ -lfcgi
+$(BUILD)/tests/bench/floor: $(BUILD)/tests/bench/floor.o \
+    $(BUILD)/tests/bench/prefork.o $(BUILD)/tests/bench/benchdb.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
+$(BUILD)/tests/bench/dbdrive: $(BUILD)/tests/bench/dbdrive.o \
+    $(BUILD)/tests/bench/benchdb.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 $(BUILD)/tests/bench/firstreq: tests/bench/firstreq.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)

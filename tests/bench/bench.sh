@@ -9,7 +9,11 @@
 #   submit               vs  the Kubernetes API stand-in's create and
 #                            MariaDB's insert of the same row, each driven
 #                            directly (wrk over TLS with the bearer token;
-#                            tests/bench/dbdrive.c)
+#                            tests/bench/dbdrive.c), and floor
+#                            (tests/bench/floor.c): the same insert and
+#                            create behind the same web server with none
+#                            of the gateway's own work, the least any
+#                            gateway of this design can cost
 #   CPU per request      vs  hello's, from /proc/PID/stat of the workers;
 #                            for submit also the stand-in's, MariaDB's and
 #                            the web server's share, beside the back ends'
@@ -29,7 +33,7 @@
 # connections, 8), DUR (seconds per measured run, 4), WARM (warm-up
 # seconds before each, 1), ROUNDS (3; figures are the median of the
 # rounds, gateway and reference runs interleaved), BENCH_PORT_BASE
-# (20300; uses BASE..BASE+18), LONG=1 (RSS of 8 workers over 1,000,000
+# (20300; uses BASE..BASE+28), LONG=1 (RSS of 8 workers over 1,000,000
 # requests instead), SCALE=0 (without the 1,000,000-row database check,
 # tests/bench/scale.sh, which takes about a minute).
 #
@@ -65,6 +69,7 @@ export BENCH_LUA BENCH_NONCE
 out=$top/var/bench
 stack=$out/stack
 hello=$out/hello
+floor=$out/floor
 work=$out/work
 raw=$work/raw
 sparkpi=$SHARED/spec/sparkpi-request.json
@@ -76,7 +81,7 @@ note() { echo "bench: $*" >&2; }
 for t in wrk spawn-fcgi curl jq mariadb pgrep; do
 	command -v "$t" >/dev/null 2>&1 || die "$t is not installed"
 done
-for t in hello dbdrive firstreq; do
+for t in hello floor dbdrive firstreq; do
 	[ -x "$BIN/$t" ] || die "build first: make bench (no $BIN/$t)"
 done
 [ -x "$BUILD/bpg-gateway" ] || die "build first: make bench"
@@ -101,8 +106,10 @@ stop_pidfile() {	# TERM, wait up to 10 s, KILL
 }
 
 cleanup() {
-	stop_pidfile "$hello/gateway.pid"
-	sh tests/stack.sh web-stop "$hello" >/dev/null 2>&1 || true
+	for d in "$hello" "$floor"; do
+		stop_pidfile "$d/gateway.pid"
+		sh tests/stack.sh web-stop "$d" >/dev/null 2>&1 || true
+	done
 	sh tests/stack.sh stop "$stack" >/dev/null 2>&1 || true
 }
 
@@ -267,7 +274,7 @@ sum2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a + b }'; }
 
 start_stacks() {	# start_stacks WORKERS [nohello]
 	cleanup
-	rm -rf "$stack" "$hello" "$work"
+	rm -rf "$stack" "$hello" "$floor" "$work"
 	mkdir -p "$work"
 	: > "$raw"
 	: > "$work/failures"
@@ -332,6 +339,34 @@ seed() {
 	[ -s "$work/summary.json" ] || die "no request summary for $id"
 }
 
+# floor (tests/bench/floor.c) behind a third web server on BASE+20, with
+# the CR and row seed() read back, against the same cluster and database.
+start_floor() {
+	note "starting floor behind a third $WEB on port $((BASE + 20))"
+	sh tests/stack.sh web-start "$floor" $((BASE + 20)) \
+	    > "$work/floor-web.out" 2>&1 ||
+	    die "third web server did not start: $(tail -5 "$work/floor-web.out")"
+	printf '%s' "$BPG_KUBE_TOKEN" > "$work/token"
+	group=""
+	[ "$(id -u)" = 0 ] && group="-G www-data"
+	spawn-fcgi -s "$floor/gateway.sock" -M 0660 $group -n -- "$BIN/floor" \
+	    -w "$WORKERS" -K "$kube_url" -C "$BPG_KUBE_CA" -T "$work/token" \
+	    -r "$work/cr.json" -P "$BPG_DB_PORT" -b "$work/row.json" \
+	    -s "$work/summary.json" >> "$floor/floor.log" 2>&1 &
+	echo $! > "$floor/gateway.pid"
+	furl="https://127.0.0.1:$((BASE + 20))/skatev2"
+	i=0
+	until curl -sf --cacert "$floor/pki/ca.pem" -u alice:alice-pw \
+	    -H 'Content-Type: application/json' --data-binary @"$sparkpi" \
+	    "$furl/spark" | grep -q '"submissionId"'; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || die "floor did not answer: $(tail -3 \
+		    "$floor/floor.log")"
+		sleep 0.1
+	done
+	floor_sup=$(cat "$floor/gateway.pid")
+}
+
 kube_reset() {
 	curl -sf -X POST "$BPG_KUBE_CONTROL/reset" >/dev/null ||
 	    die "kubesim reset failed"
@@ -344,6 +379,7 @@ standard() {
 	note "start-up times (3 each)"
 	startup_times "$WORKERS" 3
 	seed
+	start_floor
 	# The simulated operator walks every object on each tick: with the
 	# thousands a submit run creates it would stall the API for seconds
 	# and measure itself.  A real operator runs elsewhere.
@@ -372,6 +408,12 @@ standard() {
 		watch="$watch web=$stack/$WEB.pid"
 		run_wrk submit "$gw_sup" "$CONC" "$BPG_URL/spark" submit.lua \
 		    -H "$basic"
+		kube_reset
+		watch="kubesim=$stack/kubesim.pid"
+		watch="$watch mariadb=$stack/db/mariadbd.pid"
+		watch="$watch web=$floor/$WEB.pid"
+		run_wrk submit_floor "$floor_sup" "$CONC" "$furl/spark" \
+		    submit.lua -H "$basic"
 		kube_reset
 		watch="kubesim=$stack/kubesim.pid"
 		run_wrk kube - "$bconc" "$kube_url" kcreate.lua \
@@ -416,6 +458,12 @@ standard() {
 	    "ratio>=0.8" "min(kube_create,db_insert)"
 	row kube_create_rps "$kube" req/s - - "stand-in create, direct, c=$bconc"
 	row db_insert_rps "$db" req/s - - "dbdrive insert, c=$bconc"
+	# The design's own limit: floor does the same insert and create
+	# behind the same web server with no work of the gateway's.
+	row submit_floor_rps "$(median submit_floor.rps)" req/s \
+	    "$(min2 "$kube" "$db")" - "floor.c; min(kube_create,db_insert)"
+	row submit_rps_of_floor "$(median submit.rps)" req/s \
+	    "$(median submit_floor.rps)" - "floor.c, same web server and back ends"
 	for e in health status submit; do
 		lim=1.3
 		[ $e = submit ] && lim=3
@@ -444,6 +492,18 @@ standard() {
 	    "$(nproc) cores / CPU of gateway+stand-in+MariaDB+$WEB per submit"
 	row submit_rps_of_bound "$(median submit.rps)" req/s "$bound" - \
 	    "share of the CPU bound reached"
+	# The same bound for a gateway that cost nothing: the back ends and
+	# the web server alone, sharing these cores.
+	free=$(awk -v c="$(nproc)" -v k="$(median submit.cpu_kubesim)" \
+	    -v m="$(median submit.cpu_mariadb)" -v w="$(median submit.cpu_web)" \
+	    'BEGIN { t = k + m + w; if (t > 0) printf "%.0f", c * 1e6 / t;
+		else print "-" }')
+	row submit_rps_bound_free_gateway "$free" req/s "$(min2 "$kube" "$db")" \
+	    - "$(nproc) cores / CPU of stand-in+MariaDB+$WEB per submit"
+	row submit_floor_cpu_us "$(median submit_floor.cpu)" us/req \
+	    "$(median health_hello.cpu)" - "health_hello; floor.c: the I/O alone"
+	row submit_cpu_us_of_floor "$(median submit.cpu)" us/req \
+	    "$(median submit_floor.cpu)" - "floor.c: the gateway's own work above it"
 	for e in health status; do
 		for p in p50 p99; do
 			row ${e}_${p}_ms "$(median $e.$p)" ms \

@@ -37,17 +37,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mysql.h>
+#include "benchdb.h"
 
 #define MAX_THREADS 256
-#define MAX_BODY 65535
 
-static const char *host = "127.0.0.1", *user = "bpg",
-		  *password = "bpg-test-pw", *dbname = "bpg", *prefix = "dbd";
-static unsigned int port;
+static struct benchdb dbc = { "127.0.0.1", "bpg", "bpg-test-pw", "bpg", 0 };
+static const char *prefix = "dbd";
 static double warmup_s = 1, run_s = 5;
-static char body[MAX_BODY + 1] = "{}";
-static char summary[MAX_BODY + 1] = "{}";
+static char body[BENCHDB_MAX_TEXT + 1] = "{}";
+static char summary[BENCHDB_MAX_TEXT + 1] = "{}";
 
 /* Start and end of the measured window, monotonic seconds. */
 static double t_start, t_end;
@@ -71,37 +69,6 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-bind_str(MYSQL_BIND *b, const char *s, unsigned long *len)
-{
-	memset(b, 0, sizeof(*b));
-	*len = (unsigned long)strlen(s);
-	b->buffer_type = MYSQL_TYPE_STRING;
-	b->buffer = (void *)(uintptr_t)s;
-	b->buffer_length = *len;
-	b->length = len;
-}
-
-static MYSQL *
-connect_db(void)
-{
-	unsigned int proto = MYSQL_PROTOCOL_TCP;
-	MYSQL *my;
-
-	if ((my = mysql_init(NULL)) == NULL)
-		return NULL;
-	mysql_options(my, MYSQL_OPT_PROTOCOL, &proto);
-	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(my, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
-	if (mysql_real_connect(my, host, user, password, dbname, port, NULL,
-	    0) == NULL) {
-		fprintf(stderr, "dbdrive: connect: %s\n", mysql_error(my));
-		mysql_close(my);
-		return NULL;
-	}
-	return my;
-}
-
 static bool
 record(struct worker *w, uint32_t us)
 {
@@ -122,51 +89,25 @@ static void *
 run(void *arg)
 {
 	struct worker *w = arg;
-	char sql[512], id[128];
-	const char *v[7];
-	MYSQL_BIND b[13];
-	unsigned long len[7];
+	char id[128];
 	MYSQL_STMT *st = NULL;
 	MYSQL *my;
 	unsigned long seq = 0;
 	double t0, t1;
-	int i;
 
-	snprintf(sql, sizeof(sql),
-	    "INSERT INTO `%s`.application_submission (submission_id, `user`, "
-	    "spark_version, request_body, queue, app_name, "
-	    "bpg_request_summary) VALUES (?, ?, ?, ?, ?, ?, ?) "
-	    "ON DUPLICATE KEY UPDATE `user` = ?, spark_version = ?, "
-	    "request_body = ?, queue = ?, app_name = ?, "
-	    "bpg_request_summary = ?", dbname);
-	if ((my = connect_db()) == NULL || (st = mysql_stmt_init(my)) == NULL ||
-	    mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql)) != 0) {
-		if (my != NULL)
-			fprintf(stderr, "dbdrive: prepare: %s\n",
-			    mysql_error(my));
+	if ((my = benchdb_connect(&dbc, "dbdrive")) == NULL ||
+	    (st = benchdb_prepare_insert(my, &dbc, "dbdrive")) == NULL)
 		w->failed = true;
-	}
 	pthread_barrier_wait(&ready);
 	pthread_barrier_wait(&go);
 	if (w->failed)
 		goto out;
-	v[0] = id;
-	v[1] = "alice";
-	v[2] = "3.5.0";
-	v[3] = body;
-	v[4] = "dev";
-	v[5] = "SparkPiDemo";
-	v[6] = summary;
 	for (;;) {
 		snprintf(id, sizeof(id), "%s-%d-%lu", prefix, w->index, seq++);
-		for (i = 0; i < 13; i++)
-			bind_str(&b[i], v[i < 7 ? i : i - 6], &len[i < 7 ? i :
-			    i - 6]);
 		t0 = now_s();
 		if (t0 >= t_end)
 			break;
-		if (mysql_stmt_bind_param(st, b) != 0 ||
-		    mysql_stmt_execute(st) != 0) {
+		if (benchdb_insert(st, id, body, summary) != 0) {
 			if (w->errors++ == 0)
 				fprintf(stderr, "dbdrive: insert: %s\n",
 				    mysql_stmt_error(st));
@@ -231,7 +172,7 @@ run_queries(const char *path, int runs)
 		fprintf(stderr, "dbdrive: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	if ((my = connect_db()) == NULL) {
+	if ((my = benchdb_connect(&dbc, "dbdrive")) == NULL) {
 		fclose(f);
 		return 1;
 	}
@@ -264,23 +205,6 @@ run_queries(const char *path, int runs)
 	return rc;
 }
 
-static void
-read_text(const char *path, char *buf)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL) {
-		fprintf(stderr, "dbdrive: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	n = fread(buf, 1, MAX_BODY, f);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	fclose(f);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -294,11 +218,11 @@ main(int argc, char *argv[])
 
 	while ((ch = getopt(argc, argv, "H:P:u:p:D:c:d:w:b:s:x:Q:n:")) != -1) {
 		switch (ch) {
-		case 'H': host = optarg; break;
-		case 'P': port = (unsigned int)strtoul(optarg, NULL, 10); break;
-		case 'u': user = optarg; break;
-		case 'p': password = optarg; break;
-		case 'D': dbname = optarg; break;
+		case 'H': dbc.host = optarg; break;
+		case 'P': dbc.port = (unsigned int)strtoul(optarg, NULL, 10); break;
+		case 'u': dbc.user = optarg; break;
+		case 'p': dbc.password = optarg; break;
+		case 'D': dbc.db = optarg; break;
 		case 'c':
 			conc = strtol(optarg, &end, 10);
 			if (*end != '\0' || conc < 1 || conc > MAX_THREADS) {
@@ -309,8 +233,8 @@ main(int argc, char *argv[])
 			break;
 		case 'd': run_s = strtod(optarg, NULL); break;
 		case 'w': warmup_s = strtod(optarg, NULL); break;
-		case 'b': read_text(optarg, body); break;
-		case 's': read_text(optarg, summary); break;
+		case 'b': benchdb_read_text("dbdrive", optarg, body); break;
+		case 's': benchdb_read_text("dbdrive", optarg, summary); break;
 		case 'x': prefix = optarg; break;
 		case 'Q': queries = optarg; break;
 		case 'n': runs = atoi(optarg); break;
@@ -322,7 +246,7 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	if (port == 0 || run_s <= 0 || warmup_s < 0) {
+	if (dbc.port == 0 || run_s <= 0 || warmup_s < 0) {
 		fprintf(stderr, "dbdrive: -P PORT and a positive -d needed\n");
 		return 2;
 	}
