@@ -46,10 +46,9 @@ static volatile sig_atomic_t stopping;
  * 9% of a submission's instructions and 18% of a healthcheck's
  * (tests/bench/callgrind.sh).  64 a size keeps most of that for 0.3 MB
  * more per worker (1000 saved 3% more for 4 MB more).  The count is read
- * only at program start,
- * so the gateway starts itself once more with a larger one, unless the
- * operator set GLIBC_TUNABLES.  exec keeps the pid and fd 0, spawn-fcgi's
- * socket.  If that fails, the gateway runs as it is.
+ * only at program start, so the gateway starts itself once more with it,
+ * unless the operator set GLIBC_TUNABLES.  exec keeps the pid and fd 0,
+ * spawn-fcgi's socket.  If that fails, the gateway runs as it is.
  */
 #define MALLOC_TUNABLES "glibc.malloc.tcache_count=64"
 
