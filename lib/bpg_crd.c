@@ -213,6 +213,40 @@ put_alloc(json_t *o, const char *k, json_t *v)
 	return json_object_set_new(o, k, v);
 }
 
+/* {k: v} and [v], taking v (released on failure): NULL means out of
+ * memory.  Cheaper than json_pack(), which parses its format each time. */
+static json_t *
+obj1(const char *k, json_t *v)
+{
+	json_t *o;
+
+	if (v == NULL)
+		return NULL;
+	if ((o = json_object()) == NULL || json_object_set_new(o, k, v) != 0) {
+		if (o == NULL)
+			json_decref(v);
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static json_t *
+arr1(json_t *v)
+{
+	json_t *a;
+
+	if (v == NULL)
+		return NULL;
+	if ((a = json_array()) == NULL || json_array_append_new(a, v) != 0) {
+		if (a == NULL)
+			json_decref(v);
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
 /* Set o[k] = "v" unless v is NULL. */
 static int
 put_str(json_t *o, const char *k, const char *v)
@@ -856,11 +890,10 @@ bpg_crd_node_affinity(const struct bpg_queue *qc,
 			return BPG_ENOMEM;
 		return BPG_OK;
 	}
-	na = json_pack("{s:{s:[{s:o}]}}",
-	    "requiredDuringSchedulingIgnoredDuringExecution",
-	    "nodeSelectorTerms", "matchExpressions", exprs);
+	na = obj1("requiredDuringSchedulingIgnoredDuringExecution",
+	    obj1("nodeSelectorTerms", arr1(obj1("matchExpressions", exprs))));
 	if (na == NULL)
-		return BPG_ENOMEM;	/* json_pack consumed exprs */
+		return BPG_ENOMEM;	/* obj1 took exprs */
 	*out = na;
 	return BPG_OK;
 nomem:
@@ -1047,7 +1080,7 @@ build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 	double cpu_ratio = 1.0, mem_ratio = 1.0;
 	int64_t cores = 1, lim;
 	char limit[64], memory[128], esc[ECHO_MAX * 4 + 8];
-	json_t *o = NULL, *env = NULL, *t = NULL, *na;
+	json_t *o = NULL, *env = NULL, *t = NULL, *na, *dns;
 	enum bpg_err e;
 
 	*out = NULL;
@@ -1143,13 +1176,18 @@ build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 	} else {
 		if (bpg_crd_node_affinity(qc, req, executor, &na) != BPG_OK)
 			goto nomem;
-		PUT(put_alloc(o, "affinity", json_pack("{s:o}", "nodeAffinity",
-		    na)));
+		PUT(put_alloc(o, "affinity", obj1("nodeAffinity", na)));
 	}
 	/* 2.11 step 10: always, overriding the request. */
-	if (executor)
-		PUT(put_alloc(o, "dnsConfig", json_pack("{s:[{s:s,s:s}]}",
-		    "options", "name", "ndots", "value", "1")));
+	if (executor) {
+		if ((t = json_object()) == NULL ||
+		    put_str(t, "name", "ndots") != 0 ||
+		    put_str(t, "value", "1") != 0)
+			goto nomem;
+		dns = obj1("options", arr1(t));
+		t = NULL;	/* taken by arr1 */
+		PUT(put_alloc(o, "dnsConfig", dns));
+	}
 	if (pres)
 		PUT(put_str(o, "javaOptions", rp->java_options));
 	if (!executor && pres) {
