@@ -96,12 +96,18 @@ $(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(BUILD)/gen/openapi_yaml.o \
 $(BUILD)/bpg-monitor: $(BUILD)/app/bpg-monitor.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests: tests/check_<module>.c mirrors lib/<module>.c.
-$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TESTLIB_OBJ) $(LIBBPG)
+# Unit tests: tests/check_<module>.c mirrors lib/<module>.c.  Each is
+# linked with the fixtures they share (tests/testutil.h).
+UNIT_OBJ := $(BUILD)/tests/testutil.o
+$(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(UNIT_OBJ) $(TESTLIB_OBJ) \
+    $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
 $(BUILD)/tests/check_%.o: tests/check_%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -Itests/kubesim -c -o $@ $<
+$(UNIT_OBJ): $(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
 
 # Integration tests: Check programs that drive the running stack, each
 # linked with the helpers they share (tests/integ/integ.h).

@@ -14,6 +14,7 @@
 #include "bpg_config.h"
 #include "bpg_limits.h"
 #include "bpg_ratelimit.h"
+#include "testutil.h"
 
 static const char *config_yaml =
     "sparkClusters:\n"
@@ -43,14 +44,9 @@ static struct bpg_api *api;
 static void
 setup_with(const char *extra)
 {
-	struct bpg_config_error cerr;
 	struct bpg_errinfo ei;
-	char *yaml;
 
-	ck_assert_int_ne(asprintf(&yaml, "%s%s", config_yaml, extra), -1);
-	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
-	    BPG_OK, "config: line %d %s %s", cerr.line, cerr.path, cerr.msg);
-	free(yaml);
+	cfg = tu_config(config_yaml, extra);
 	ck_assert_int_eq(bpg_api_new(cfg, &api, &ei), BPG_OK);
 }
 
@@ -540,8 +536,6 @@ main(void)
 {
 	Suite *s = suite_create("api");
 	TCase *tc = tcase_create("routes");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
@@ -557,9 +551,5 @@ main(void)
 	tcase_add_loop_test(tc, test_kube_down, 0,
 	    sizeof(k8s_down) / sizeof(k8s_down[0]));
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(s);
 }

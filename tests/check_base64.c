@@ -8,6 +8,7 @@
 #include <check.h>
 
 #include "bpg_base64.h"
+#include "testutil.h"
 
 /* RFC 4648 section 10. */
 static const struct {
@@ -205,12 +206,5 @@ base64_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(base64_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(base64_suite());
 }

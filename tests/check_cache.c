@@ -9,6 +9,7 @@
 #include <check.h>
 
 #include "bpg_cache.h"
+#include "testutil.h"
 
 /* The fake clock, in milliseconds. */
 static int64_t now;
@@ -196,8 +197,6 @@ main(void)
 {
 	Suite *s = suite_create("cache");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_expiry);
 	tcase_add_test(tc, test_rewrite_restarts_life);
@@ -207,9 +206,5 @@ main(void)
 	tcase_add_test(tc, test_zero_ttl_and_errors);
 	tcase_add_test(tc, test_many_keys);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(s);
 }

@@ -7,45 +7,31 @@
  * Config inputs live in tests/data/config/ (also the fuzzer's seeds).
  */
 #include <float.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <check.h>
 
 #include "bpg_config.h"
+#include "testutil.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 
-/* tests/data/config/<name>, from the top directory or next to the
- * binary (build/tests/check_config). */
+/* tests/data/config/<name>, or $BPG_TEST_CONFIG_DIR/<name> when that is
+ * set; new, the caller's to free(). */
 static char *
 data_path(const char *name)
 {
-	char exe[PATH_MAX], *p, *path = NULL;
 	const char *dir = getenv("BPG_TEST_CONFIG_DIR");
-	ssize_t n;
+	char *path;
 
-	if (dir != NULL) {
-		ck_assert_int_ge(asprintf(&path, "%s/%s", dir, name), 0);
-		return path;
-	}
-	ck_assert_int_ge(asprintf(&path, "tests/data/config/%s", name), 0);
-	if (access(path, R_OK) == 0)
-		return path;
-	free(path);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	ck_assert_int_gt(n, 0);
-	exe[n] = '\0';
-	if ((p = strrchr(exe, '/')) != NULL)
-		*p = '\0';
-	ck_assert_int_ge(asprintf(&path, "%s/../../tests/data/config/%s", exe,
-	    name), 0);
+	if (dir == NULL)
+		return tu_data_path("config", name);
+	ck_assert_int_ge(asprintf(&path, "%s/%s", dir, name), 0);
 	return path;
 }
 
@@ -61,20 +47,6 @@ load_ok(const char *name)
 	ck_assert_msg(e == BPG_OK, "%s: %s at %s line %d", path, err.msg,
 	    err.path, err.line);
 	free(path);
-	return cfg;
-}
-
-static struct bpg_config *
-parse_ok(const char *yaml)
-{
-	struct bpg_config_error err;
-	struct bpg_config *cfg;
-	enum bpg_err e;
-
-	e = bpg_config_parse(yaml, strlen(yaml), &cfg, &err);
-	ck_assert_msg(e == BPG_OK, "%s at %s line %d", err.msg, err.path,
-	    err.line);
-	ck_assert_ptr_nonnull(cfg);
 	return cfg;
 }
 
@@ -122,17 +94,6 @@ assert_json(const json_t *v, const char *expect)
 	/* Same order too: the CR keeps the config's order. */
 	free(got);
 	json_decref(want);
-}
-
-static bool
-has_warning(const struct bpg_config *cfg, const char *needle)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->warnings.n; i++)
-		if (strstr(cfg->warnings.v[i], needle) != NULL)
-			return true;
-	return false;
 }
 
 #define PEM "-----BEGIN CERTIFICATE-----\n" \
@@ -314,9 +275,9 @@ START_TEST(test_example_shape)
 	ck_assert_str_eq(cl->namespace, "spark-apps");
 	/* 3.10 is a float: "3.1" (quirk 40), with a warning. */
 	assert_list(&cl->spark_versions, 2, "3.2", "3.1");
-	ck_assert(has_warning(cfg, "sparkClusters[0].sparkVersions[0]: "
+	ck_assert(tu_has_warning(cfg, "sparkClusters[0].sparkVersions[0]: "
 	    "unquoted number read as \"3.2\""));
-	ck_assert(has_warning(cfg, "sparkClusters[0].sparkVersions[1]: "
+	ck_assert(tu_has_warning(cfg, "sparkClusters[0].sparkVersions[1]: "
 	    "unquoted number read as \"3.1\""));
 	assert_list(&cl->queues, 2, "poc", "vip");
 	ck_assert_int_eq(cl->ttl_seconds, 86400);
@@ -373,9 +334,9 @@ START_TEST(test_example_shape)
 
 	ck_assert_uint_eq(cfg->nimages, 3);
 	ck_assert_str_eq(cfg->images[2].version, "3.1");
-	ck_assert(has_warning(cfg, "sparkImages[2].version: unquoted number "
+	ck_assert(tu_has_warning(cfg, "sparkImages[2].version: unquoted number "
 	    "read as \"3.1\""));
-	ck_assert(!has_warning(cfg, "sparkImages[0]"));
+	ck_assert(!tu_has_warning(cfg, "sparkImages[0]"));
 
 	/* Duplicate keys: the last s3Folder wins. */
 	ck_assert_str_eq(cfg->s3_bucket, "artifacts-bucket");
@@ -442,7 +403,7 @@ END_TEST
 
 START_TEST(test_defaults)
 {
-	struct bpg_config *cfg = parse_ok("{}");
+	struct bpg_config *cfg = tu_config("{}", NULL);
 
 	ck_assert_str_eq(cfg->context_path, "/skatev2");
 	ck_assert(!cfg->default_spark_conf.present);
@@ -473,10 +434,10 @@ START_TEST(test_defaults)
 	bpg_config_free(cfg);
 
 	/* Explicit nulls and empties take the defaults. */
-	cfg = parse_ok("applicationContextPath: ''\n"
+	cfg = tu_config("applicationContextPath: ''\n"
 	    "dbStorageSOPS: {dbName: '', connectionString: ~}\n"
 	    "queues: []\nsparkClusters: []\nsparkImages:\n"
-	    "statusCacheExpireMillis: null\ntrustedUserHeader: ''\n");
+	    "statusCacheExpireMillis: null\ntrustedUserHeader: ''\n", NULL);
 	ck_assert_str_eq(cfg->context_path, "/skatev2");
 	ck_assert_str_eq(cfg->db.db_name, "bpg");
 	ck_assert_ptr_null(cfg->db.connection_string);
@@ -508,7 +469,7 @@ START_TEST(test_context_path)
 
 	ck_assert_int_ge(asprintf(&yaml, "applicationContextPath: %s\n",
 	    ctx_paths[_i].in), 0);
-	cfg = parse_ok(yaml);
+	cfg = tu_config(yaml, NULL);
 	ck_assert_str_eq(cfg->context_path, ctx_paths[_i].out);
 	bpg_config_free(cfg);
 	free(yaml);
@@ -518,7 +479,7 @@ END_TEST
 /* Values of other YAML types where a string, number or boolean belongs. */
 START_TEST(test_coercion)
 {
-	struct bpg_config *cfg = parse_ok(
+	struct bpg_config *cfg = tu_config(
 	    "sparkClusters:\n"
 	    "  - id: true\n"
 	    "    weight: '7'\n"
@@ -540,7 +501,7 @@ START_TEST(test_coercion)
 	    "memoryMbSecondCost: '1e-9'\n"
 	    "vCoreSecondCost: 0\n"
 	    "trustedUserHeader: X-Remote-User\n"
-	    "s3Bucket: false\n");
+	    "s3Bucket: false\n", NULL);
 	const struct bpg_cluster *cl = &cfg->clusters[0];
 
 	ck_assert_str_eq(cl->id, "true");
@@ -572,7 +533,7 @@ END_TEST
  * reported as warnings. */
 START_TEST(test_unknown_keys)
 {
-	struct bpg_config *cfg = parse_ok(
+	struct bpg_config *cfg = tu_config(
 	    "batchFileLimit: 2016\n"
 	    "sops: {a: [1, 2]}\n"
 	    "gatewayDns: g\n"
@@ -594,17 +555,17 @@ START_TEST(test_unknown_keys)
 	    "queues:\n"
 	    "  - {name: q, colour: blue}\n"
 	    "sparkImages:\n"
-	    "  - {name: i, size: 3}\n");
+	    "  - {name: i, size: 3}\n", NULL);
 	const struct bpg_cluster *cl = &cfg->clusters[0];
 
 	assert_json(cl->volumes, "[{\"name\":\"scratch\"}]");
 	assert_json(cl->driver.env, "[{\"name\":\"PW\"}]");
 	assert_json(cl->spark_ui_options, "{}");
-	ck_assert(has_warning(cfg, "sparkClusters[0].volumes[0]: key "
+	ck_assert(tu_has_warning(cfg, "sparkClusters[0].volumes[0]: key "
 	    "\"emptyDir\" is not part of BPG's model and is dropped"));
-	ck_assert(has_warning(cfg, "sparkClusters[0].driver.env[0].valueFrom:"
-	    " key \"secretKeyRef\""));
-	ck_assert(has_warning(cfg, "sparkClusters[0].sparkUIOptions: key "
+	ck_assert(tu_has_warning(cfg,
+	    "sparkClusters[0].driver.env[0].valueFrom: key \"secretKeyRef\""));
+	ck_assert(tu_has_warning(cfg, "sparkClusters[0].sparkUIOptions: key "
 	    "\"other\""));
 	ck_assert_uint_eq(cfg->warnings.n, 3);
 	bpg_config_free(cfg);
@@ -691,7 +652,7 @@ START_TEST(test_refs_in_config)
 
 	ck_assert_int_eq(setenv("BPG_TEST_CA", PEM_B64_1 PEM_B64_2, 1), 0);
 	ck_assert_int_eq(setenv("BPG_TEST_PW", "pw-from-env", 1), 0);
-	cfg = parse_ok("sparkClusters:\n"
+	cfg = tu_config("sparkClusters:\n"
 	    "  - id: c1\n"
 	    "    weight: 1\n"
 	    "    masterUrl: https://h\n"
@@ -705,12 +666,12 @@ START_TEST(test_refs_in_config)
 	    "    caCertDataSOPS: 'plaintext:" PEM_B64_1 "\n  " PEM_B64_2 "'\n"
 	    "    userTokenSOPS: k8s:secret:only-two:parts\n"
 	    "queueTokenSOPS: {secrets: ['plaintext:x', 'localhost:env:HOME']}\n"
-	    "dbStorageSOPS: {password: 'localhost:env:BPG_TEST_PW'}\n");
+	    "dbStorageSOPS: {password: 'localhost:env:BPG_TEST_PW'}\n", NULL);
 	ck_assert_str_eq(cfg->clusters[0].ca_cert, PEM);
 	ck_assert_str_eq(cfg->clusters[0].token, "abc123");
 	ck_assert_str_eq(cfg->clusters[1].ca_cert, PEM);
 	ck_assert_str_eq(cfg->clusters[1].token, "k8s:secret:only-two:parts");
-	ck_assert(has_warning(cfg, "sparkClusters[1].userTokenSOPS: "
+	ck_assert(tu_has_warning(cfg, "sparkClusters[1].userTokenSOPS: "
 	    "k8s:secret: reference without <ns>:<name>:<key>"));
 	assert_list(&cfg->queue_token_secrets, 2, "plaintext:x",
 	    "localhost:env:HOME");
@@ -856,7 +817,7 @@ START_TEST(test_good_ids)
 	ck_assert_int_ge(asprintf(&yaml, "sparkClusters:\n  - id: %s\n"
 	    "    masterUrl: https://h\n    sparkApplicationNamespace: ns\n",
 	    good_ids[_i]), 0);
-	cfg = parse_ok(yaml);
+	cfg = tu_config(yaml, NULL);
 	ck_assert_str_eq(cfg->clusters[0].id, good_ids[_i]);
 	bpg_config_free(cfg);
 	free(yaml);
@@ -1299,7 +1260,7 @@ START_TEST(test_many_warnings)
 	for (i = 0; i < 200; i++)
 		fprintf(f, "  - {name: i%zu, version: 3.%zu}\n", i, i % 9 + 1);
 	fclose(f);
-	cfg = parse_ok(yaml);
+	cfg = tu_config(yaml, NULL);
 	ck_assert_uint_eq(cfg->nimages, 200);
 	ck_assert_uint_eq(cfg->warnings.n, BPG_CONFIG_MAX_WARNINGS);
 	ck_assert_str_eq(cfg->warnings.v[BPG_CONFIG_MAX_WARNINGS - 1],
@@ -1332,18 +1293,13 @@ START_TEST(test_jansson_enomem)
 {
 	struct bpg_config_error err;
 	struct bpg_config *cfg;
-	char *path = data_path("example-shape.yaml"), *buf = NULL;
+	char *path = data_path("example-shape.yaml"), *buf;
 	size_t len = 0;
 	enum bpg_err e;
 	long n;
-	FILE *f;
 
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	buf = malloc(65536);
-	ck_assert_ptr_nonnull(buf);
-	len = fread(buf, 1, 65536, f);
-	fclose(f);
+	buf = tu_slurp(path, &len);
+	ck_assert_msg(buf != NULL, "cannot read %s", path);
 	for (n = 0;; n++) {
 		alloc_budget = n;
 		json_set_alloc_funcs(budget_malloc, free);
@@ -1369,7 +1325,7 @@ END_TEST
 
 START_TEST(test_lookups)
 {
-	struct bpg_config *cfg = parse_ok(
+	struct bpg_config *cfg = tu_config(
 	    "sparkClusters:\n"
 	    "  - {id: c01, masterUrl: 'https://a', "
 	    "sparkApplicationNamespace: ns}\n"
@@ -1381,7 +1337,7 @@ START_TEST(test_lookups)
 	    "  - {name: DEV, maxExecutorInstances: 3}\n"
 	    "  - {name: poc}\n"
 	    "defaultSparkConf: {a: '1', b: ~, c: '3'}\n"
-	    "allowedUsers: [Alice, bob]\n");
+	    "allowedUsers: [Alice, bob]\n", NULL);
 	const struct bpg_queue *q;
 
 	ck_assert_str_eq(bpg_config_cluster(cfg, "c01")->master_url,
@@ -1466,12 +1422,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(config_suite());
 }

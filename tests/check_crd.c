@@ -18,90 +18,29 @@
  * CRs those accept, and a named table of requests that build invalid CRs
  * shows that it names the same field they do.
  */
-#include <libgen.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <check.h>
 
 #include "bpg_crd.h"
 #include "bpg_route.h"
 #include "kubesim.h"
+#include "testutil.h"
 
 #define SUBMISSION_ID "c01-4f1d2b7e9a0c4d3e8b6a5f4e3d2c1b0a"
 #define MEM_MSG "(expected a number followed by a unit, e.g. \"2g\" or " \
 	"\"512m\")"
 #define LIMIT_MSG "(expected a whole number of cores, e.g. \"2\")"
 
-/* ---- test arena ------------------------------------------------------ */
+/* ---- test arena (testutil.h): freed after each test ------------------- */
 
-static void *arena[8192];
-static size_t narena;
-static json_t *jarena[1024];
-static size_t njarena;
-
-static void *
-track(void *p)
-{
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_lt(narena, sizeof(arena) / sizeof(arena[0]));
-	arena[narena++] = p;
-	return p;
-}
-
-static json_t *
-jtrack(json_t *j)
-{
-	ck_assert_ptr_nonnull(j);
-	ck_assert_uint_lt(njarena, sizeof(jarena) / sizeof(jarena[0]));
-	jarena[njarena++] = j;
-	return j;
-}
-
-static void
-teardown(void)
-{
-	while (narena > 0)
-		free(arena[--narena]);
-	while (njarena > 0)
-		json_decref(jarena[--njarena]);
-}
-
-static char *
-S(const char *s)
-{
-	return s != NULL ? track(strdup(s)) : NULL;
-}
-
-/* "a,b,c" as a list; NULL: absent; "": present and empty. */
-static struct bpg_strlist
-L(const char *csv)
-{
-	struct bpg_strlist l = { NULL, 0, false };
-	const char *p, *comma;
-	size_t n = 1;
-
-	if (csv == NULL)
-		return l;
-	l.present = true;
-	if (csv[0] == '\0')
-		return l;
-	for (p = csv; *p; p++)
-		n += *p == ',';
-	l.v = track(calloc(n, sizeof(char *)));
-	for (p = csv; ; p = comma + 1) {
-		comma = strchr(p, ',');
-		l.v[l.n++] = track(comma ? strndup(p, (size_t)(comma - p)) :
-		    strdup(p));
-		if (comma == NULL)
-			break;
-	}
-	return l;
-}
+/* Short names for the rows below. */
+#define S(s) tu_str(s)
+#define L(csv) tu_strlist(csv)
+#define J(text) tu_json(text)
 
 /* A present map from "key=value" strings, NULL-terminated. */
 static struct bpg_kvmap
@@ -116,12 +55,12 @@ KV(const char *first, ...)
 	for (s = first; s != NULL; s = va_arg(ap, const char *))
 		n++;
 	va_end(ap);
-	m.v = track(calloc(n + 1, sizeof(*m.v)));
+	m.v = tu_track(calloc(n + 1, sizeof(*m.v)));
 	va_start(ap, first);
 	for (s = first; s != NULL; s = va_arg(ap, const char *)) {
 		eq = strchr(s, '=');
 		ck_assert_ptr_nonnull(eq);
-		m.v[m.n].key = track(strndup(s, (size_t)(eq - s)));
+		m.v[m.n].key = tu_track(strndup(s, (size_t)(eq - s)));
 		m.v[m.n].value = S(eq + 1);
 		m.n++;
 	}
@@ -129,65 +68,13 @@ KV(const char *first, ...)
 	return m;
 }
 
-static json_t *
-J(const char *text)
-{
-	json_error_t err;
-	json_t *j;
-
-	if (text == NULL)
-		return NULL;
-	j = json_loads(text, JSON_REJECT_DUPLICATES, &err);
-	ck_assert_msg(j != NULL, "bad test JSON %s: %s", text, err.text);
-	return jtrack(j);
-}
-
 /* ---- files ------------------------------------------------------------ */
 
-/* tests/data/crd/<name>, from the repository root or next to the test. */
+/* tests/data/crd/<name> (testutil.h), tracked. */
 static char *
 data_path(const char *name)
 {
-	char exe[PATH_MAX], *p;
-	const char *env = getenv("BPG_TEST_DATA");
-	ssize_t n;
-
-	if (env != NULL) {
-		ck_assert_int_gt(asprintf(&p, "%s/crd/%s", env, name), 0);
-		return track(p);
-	}
-	ck_assert_int_gt(asprintf(&p, "tests/data/crd/%s", name), 0);
-	if (access(p, R_OK) == 0)
-		return track(p);
-	free(p);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	ck_assert_int_gt(n, 0);
-	exe[n] = '\0';
-	/* build/tests/check_crd -> the repository root */
-	ck_assert_int_gt(asprintf(&p, "%s/../../tests/data/crd/%s",
-	    dirname(exe), name), 0);
-	return track(p);
-}
-
-static char *
-slurp(const char *name, size_t *len)
-{
-	const char *path = data_path(name);
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = track(malloc((size_t)n + 1));
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
+	return tu_track(tu_data_path("crd", name));
 }
 
 static json_t *
@@ -198,7 +85,7 @@ load_json(const char *name)
 	    &err);
 
 	ck_assert_msg(j != NULL, "%s: %s", name, err.text);
-	return jtrack(j);
+	return tu_jtrack(j);
 }
 
 /* ---- assertions ------------------------------------------------------- */
@@ -287,27 +174,16 @@ static struct schema *crd_schema;
 static struct schema *
 load_crd_schema(void)
 {
-	char exe[PATH_MAX], path[PATH_MAX + 64], err[256];
-	const char *shared = getenv("BPG_SHARED_DIR");
-	struct schema *sc;
-	ssize_t n;
+	char *path, err[256];
+	struct schema *sc = NULL;
 
-	/* ../shared beside the repository (make runs from its root). */
-	snprintf(path, sizeof(path),
-	    "../shared/spec/sparkapplications-crd.yaml");
-	if (access(path, R_OK) != 0 && shared != NULL)
-		snprintf(path, sizeof(path),
-		    "%s/spec/sparkapplications-crd.yaml", shared);
-	if (access(path, R_OK) != 0 &&
-	    (n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
-		exe[n] = '\0';
-		/* build/tests/check_crd -> ../shared of the repository */
-		snprintf(path, sizeof(path), "%s/../../../shared/spec/"
-		    "sparkapplications-crd.yaml", dirname(exe));
-	}
-	if ((sc = schema_load(path, err, sizeof(err))) == NULL)
+	if ((path = tu_shared_path("sparkapplications-crd.yaml")) == NULL)
+		fprintf(stderr, "check_crd: no shared spec/"
+		    "sparkapplications-crd.yaml (set BPG_SHARED_DIR)\n");
+	else if ((sc = schema_load(path, err, sizeof(err))) == NULL)
 		fprintf(stderr, "check_crd: the CRD schema: %s (set "
 		    "BPG_SHARED_DIR)\n", err);
+	free(path);
 	return sc;
 }
 
@@ -329,7 +205,7 @@ kubernetes_causes(const json_t *cr)
 	int i;
 
 	ck_assert_msg(crd_schema != NULL, "no CRD schema");
-	all = jtrack(json_array());
+	all = tu_jtrack(json_array());
 	copy = json_deep_copy(cr);
 	ck_assert_ptr_nonnull(copy);
 	e = schema_validate(crd_schema, copy, 1, &causes);
@@ -552,7 +428,7 @@ build(struct fx *f, json_t **cr, struct bpg_errinfo *ei)
 	e = bpg_crd_build(&f->cfg, &f->cl, &f->req, &f->ctx, f->zones, cr,
 	    ei);
 	if (e == BPG_OK) {
-		jtrack(*cr);
+		tu_jtrack(*cr);
 		assert_no_nulls(*cr);
 		f->check = agree(*cr, &f->check_ei, NULL);
 	} else
@@ -622,7 +498,8 @@ START_TEST(test_golden_through_parsers)
 	memset(&cerr, 0, sizeof(cerr));
 	ck_assert_msg(bpg_config_load(data_path("sparkpi-config.yaml"), &cfg,
 	    &cerr) == BPG_OK, "config: %s: %s", cerr.path, cerr.msg);
-	body = slurp("sparkpi-request.json", &len);
+	body = tu_track(tu_slurp_data("crd", "sparkpi-request.json",
+	    &len));
 	ck_assert_msg(bpg_req_parse(body, len, BPG_REQ_JSON, &req, &ei) ==
 	    BPG_OK, "request: %s", ei.msg);
 	ck_assert_int_eq(bpg_zones_new(&zones), BPG_OK);
@@ -644,7 +521,7 @@ START_TEST(test_golden_through_parsers)
 	/* The golden file fixes the ID. */
 	ck_assert_msg(bpg_crd_build(cfg, cl, &req, &ctx, zones, &cr, &ei) ==
 	    BPG_OK, "build: %s", ei.msg);
-	jtrack(cr);
+	tu_jtrack(cr);
 	assert_no_nulls(cr);
 	ck_assert_msg(agree(cr, &ei, NULL) == BPG_OK, "check: %s", ei.msg);
 	assert_same(cr, load_json("sparkpi-golden.json"), "SparkPi CR");
@@ -696,7 +573,7 @@ START_TEST(test_variant_no_node_labels)
 	f.q[1].driver_node_label_values = L(NULL);
 	f.q[1].executor_node_label_values = L("");
 	cr = build_ok(&f);
-	want = jtrack(json_deep_copy(load_json("sparkpi-golden.json")));
+	want = tu_jtrack(json_deep_copy(load_json("sparkpi-golden.json")));
 	json_object_set_new(at(want, "spec.driver"), "affinity",
 	    json_pack("{s:{}}", "nodeAffinity"));
 	json_object_set_new(at(want, "spec.executor"), "affinity",
@@ -729,7 +606,7 @@ START_TEST(test_variant_zones)
 	ck_assert_str_eq(json_string_value(json_object_get(f.req.spark_conf,
 	    "bpg.pickedZones")), "us-west-2a");
 	/* The request layer sits between the cluster and fixed layers. */
-	conf_keys = jtrack(json_array());
+	conf_keys = tu_jtrack(json_array());
 	json_object_foreach(at(cr, "spec.sparkConf"), k, v)
 		json_array_append_new(conf_keys, json_string(k));
 	ck_assert_str_eq(json_string_value(json_array_get(conf_keys, 6)),
@@ -970,7 +847,7 @@ START_TEST(test_bad_inputs)
 	f.req.driver.core_limit = S(bad_rows[_i].driver_core_limit);
 	f.req.executor.core_limit = S(bad_rows[_i].executor_core_limit);
 	if (bad_rows[_i].max_running) {
-		f.req.spark_conf = jtrack(json_object());
+		f.req.spark_conf = tu_jtrack(json_object());
 		json_object_set_new(f.req.spark_conf, "bpg.maxRunningMillis",
 		    json_string(bad_rows[_i].max_running));
 	}
@@ -1293,7 +1170,7 @@ START_TEST(test_check_rules)
 		cr = J(check_rows[_i].cr);
 	else {
 		/* Two annotations of 128 KiB and a bit. */
-		big = track(malloc(131073));
+		big = tu_track(malloc(131073));
 		memset(big, 'v', 131072);
 		big[131072] = '\0';
 		cr = J("{\"apiVersion\":\"sparkoperator.k8s.io/v1beta2\","
@@ -1712,7 +1589,7 @@ conf(struct fx *f)
 	ck_assert_int_eq(bpg_crd_spark_conf(&f->cfg, &f->cl, &f->req,
 	    "submission1", &c), BPG_OK);
 	if (c != NULL)
-		jtrack(c);
+		tu_jtrack(c);
 	return c;
 }
 
@@ -1939,8 +1816,8 @@ START_TEST(test_spark_pod_spec_dns_config)
 	snprintf(body, sizeof(body), "{\"executor\":%s}", pod);
 	ck_assert_int_eq(bpg_req_parse(body, strlen(body), BPG_REQ_JSON, &req,
 	    &ei), BPG_OK);
-	san = jtrack(bpg_req_sanitized(&req));
-	dump = track(json_dumps(json_object_get(san, "executor"),
+	san = tu_jtrack(bpg_req_sanitized(&req));
+	dump = tu_track(json_dumps(json_object_get(san, "executor"),
 	    JSON_COMPACT | JSON_PRESERVE_ORDER));
 	ck_assert_str_eq(dump, pod);
 	/* It reads back as the executor of a request. */
@@ -1979,12 +1856,12 @@ START_TEST(test_get_volumes)
 	    "\"/path1\",\"type\":\"Directory\"}},{\"name\":\"volume2\","
 	    "\"hostPath\":{\"path\":\"/path2\",\"type\":\"Directory\"}}]");
 	ck_assert_int_eq(bpg_crd_volumes(&f.cl, &f.req, &v), BPG_OK);
-	assert_same(jtrack(v), f.cl.volumes, "cluster volumes");
+	assert_same(tu_jtrack(v), f.cl.volumes, "cluster volumes");
 	f.req.volumes = J("[{\"name\":\"volume5\",\"hostPath\":{\"path\":"
 	    "\"/path5\",\"type\":\"Directory\"}},{\"name\":\"volume6\","
 	    "\"hostPath\":{\"path\":\"/path6\",\"type\":\"Directory\"}}]");
 	ck_assert_int_eq(bpg_crd_volumes(&f.cl, &f.req, &v), BPG_OK);
-	assert_same(jtrack(v), f.req.volumes, "request volumes");
+	assert_same(tu_jtrack(v), f.req.volumes, "request volumes");
 }
 END_TEST
 
@@ -2088,7 +1965,7 @@ static const struct {
 
 START_TEST(test_copy_env)
 {
-	json_t *dest = jtrack(json_array());
+	json_t *dest = tu_jtrack(json_array());
 	size_t i;
 
 	for (i = 0; i < sizeof(copy_env_rows) / sizeof(copy_env_rows[0]);
@@ -2143,7 +2020,7 @@ START_TEST(test_zone_affinity)
 	for (ex = 0; ex < 2; ex++) {
 		ck_assert_int_eq(bpg_crd_node_affinity(NULL, &req, ex != 0,
 		    &na), BPG_OK);
-		jtrack(na);
+		tu_jtrack(na);
 		assert_same(na, J(zone_rows[_i].want), zone_rows[_i].name);
 	}
 }
@@ -2166,8 +2043,8 @@ START_TEST(test_affinity_consistency)
 	    "[\"ZoneA\"]}]}]}}");
 	ck_assert_int_eq(bpg_crd_node_affinity(&q, &req, false, &d), BPG_OK);
 	ck_assert_int_eq(bpg_crd_node_affinity(&q, &req, true, &e), BPG_OK);
-	jtrack(d);
-	jtrack(e);
+	tu_jtrack(d);
+	tu_jtrack(e);
 	assert_same(d, want, "driver");
 	assert_same(e, want, "executor");
 
@@ -2175,7 +2052,7 @@ START_TEST(test_affinity_consistency)
 	q.driver_node_label_key = S("pool");
 	q.driver_node_label_values = L("d1");
 	ck_assert_int_eq(bpg_crd_node_affinity(&q, &req, false, &d), BPG_OK);
-	jtrack(d);
+	tu_jtrack(d);
 	assert_same(d, J("{\"requiredDuringSchedulingIgnoredDuringExecution\":"
 	    "{\"nodeSelectorTerms\":[{\"matchExpressions\":[{\"key\":\"pool\","
 	    "\"operator\":\"In\",\"values\":[\"d1\"]},{\"key\":"
@@ -2410,9 +2287,8 @@ crd_suite(void)
 	Suite *s = suite_create("crd");
 	TCase *tc;
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 	tc = tcase_create("golden");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
 	tcase_add_test(tc, test_golden_by_hand);
 	tcase_add_test(tc, test_golden_through_parsers);
 	tcase_add_test(tc, test_golden_yaml_request);
@@ -2424,62 +2300,57 @@ crd_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("build");
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_loop_test(tc, test_bad_inputs, 0, NROWS(bad_rows));
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
+	tcase_add_loop_test(tc, test_bad_inputs, 0, TU_NROWS(bad_rows));
 	tcase_add_test(tc, test_bad_config);
-	tcase_add_loop_test(tc, test_values, 0, NROWS(val_rows));
+	tcase_add_loop_test(tc, test_values, 0, TU_NROWS(val_rows));
 	tcase_add_test(tc, test_pod_defaults_without_specs);
 	tcase_add_test(tc, test_full_request);
 	tcase_add_test(tc, test_request_affinity_kept);
 	tcase_add_test(tc, test_cluster_volumes_and_mounts);
 	tcase_add_test(tc, test_other_spec_fields);
 	tcase_add_test(tc, test_spot_instances);
-	tcase_add_loop_test(tc, test_refused, 0, NROWS(refused_rows));
-	tcase_add_loop_test(tc, test_check_rules, 0, NROWS(check_rows));
+	tcase_add_loop_test(tc, test_refused, 0, TU_NROWS(refused_rows));
+	tcase_add_loop_test(tc, test_check_rules, 0, TU_NROWS(check_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("helpers");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
 	tcase_add_test(tc, test_get_spark_conf_null_default);
 	tcase_add_test(tc, test_get_spark_conf_empty_default);
 	tcase_add_test(tc, test_get_spark_conf_non_empty_default);
 	tcase_add_test(tc, test_get_spark_conf_fixed);
-	tcase_add_loop_test(tc, test_ranger_gate, 0, NROWS(ranger_rows));
+	tcase_add_loop_test(tc, test_ranger_gate, 0, TU_NROWS(ranger_rows));
 	tcase_add_test(tc, test_spark_conf_nulls);
 	tcase_add_test(tc, test_spark_pod_spec_dns_config);
 	tcase_add_test(tc, test_get_volumes);
 	tcase_add_test(tc, test_populate_env);
 	tcase_add_test(tc, test_copy_env);
-	tcase_add_loop_test(tc, test_zone_affinity, 0, NROWS(zone_rows));
+	tcase_add_loop_test(tc, test_zone_affinity, 0, TU_NROWS(zone_rows));
 	tcase_add_test(tc, test_affinity_consistency);
 	tcase_add_test(tc, test_zone_manager);
 	tcase_add_test(tc, test_zone_manager_many_queues);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("values");
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_loop_test(tc, test_normalize_label, 0, NROWS(label_rows));
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
+	tcase_add_loop_test(tc, test_normalize_label, 0, TU_NROWS(label_rows));
 	tcase_add_test(tc, test_normalize_label_random);
-	tcase_add_loop_test(tc, test_label_valid, 0, NROWS(valid_rows));
-	tcase_add_loop_test(tc, test_time_parse, 0, NROWS(time_rows));
+	tcase_add_loop_test(tc, test_label_valid, 0, TU_NROWS(valid_rows));
+	tcase_add_loop_test(tc, test_time_parse, 0, TU_NROWS(time_rows));
 	suite_add_tcase(s, tc);
-#undef NROWS
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
+	int rc;
 
 	/* Before the tests fork: each one inherits it. */
 	if ((crd_schema = load_crd_schema()) == NULL)
 		return EXIT_FAILURE;
-	sr = srunner_create(crd_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = tu_run(crd_suite());
 	schema_free(crd_schema);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

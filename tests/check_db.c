@@ -10,11 +10,8 @@
  * Every server test works in its own schema, bpgt_<tag>_<pid>, dropped
  * at the end.
  */
-#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
-
-#include <netinet/in.h>
 
 #include <check.h>
 #include <dirent.h>
@@ -28,6 +25,7 @@
 #include <mysql.h>
 
 #include "bpg_db.h"
+#include "testutil.h"
 
 #define TEST_USER "bpg"
 #define TEST_PASSWORD "bpg-test-pw"
@@ -439,18 +437,7 @@ struct ctx {
 static unsigned int
 test_port(void)
 {
-	const char *s = getenv("BPG_TEST_DB_PORT");
-	char *end;
-	long v;
-
-	if (s == NULL || s[0] == '\0')
-		ck_abort_msg("BPG_TEST_DB_PORT is not set; start a server "
-			     "with 'sh tests/mariadb.sh start DIR PORT' and "
-			     "export BPG_TEST_DB_PORT=PORT");
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > 65535)
-		ck_abort_msg("BPG_TEST_DB_PORT is not a port: %s", s);
-	return (unsigned int)v;
+	return tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
 }
 
 static MYSQL *
@@ -1747,25 +1734,6 @@ START_TEST(test_reconnect_after_kill)
 }
 END_TEST
 
-/* A local TCP port with nothing listening. */
-static unsigned int
-closed_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_ge(fd, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	return ntohs(sin.sin_port);
-}
-
 static double
 now_s(void)
 {
@@ -1788,7 +1756,7 @@ START_TEST(test_unreachable)
 	json_t *row = NULL;
 
 	(void)test_port(); /* the harness must provide a server anyway */
-	port = closed_port();
+	port = tu_closed_port();
 	snprintf(url, sizeof(url),
 	    "jdbc:mysql://127.0.0.1:%u/bpg?connectTimeout=2000", port);
 	conf.connection_string = url;
@@ -1891,13 +1859,8 @@ db_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(db_suite());
-	int failed;
+	int rc = tu_run(db_suite());
 
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
 	mysql_library_end();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

@@ -29,6 +29,7 @@
 #include "bpg_config.h"
 #include "bpg_internal.h"
 #include "bpg_s3.h"
+#include "testutil.h"
 
 #define SUB "c01-0123456789abcdef0123456789abcdef"
 #define NOT_FOUND "Cannot find matched log files. Please try again in 5 " \
@@ -503,14 +504,9 @@ static struct bpg_api *api;
 static void
 setup_with(const char *extra)
 {
-	struct bpg_config_error cerr;
 	struct bpg_errinfo ei;
-	char *yaml;
 
-	ck_assert_int_ne(asprintf(&yaml, "%s%s", base_yaml, extra), -1);
-	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
-	    BPG_OK, "config: line %d %s %s", cerr.line, cerr.path, cerr.msg);
-	free(yaml);
+	cfg = tu_config(base_yaml, extra);
 	ck_assert_int_eq(bpg_api_new(cfg, &api, &ei), BPG_OK);
 }
 
@@ -1010,8 +1006,6 @@ main(void)
 {
 	Suite *s = suite_create("files");
 	TCase *tc = tcase_create("rules"), *th = tcase_create("handlers");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_length, 0,
 	    sizeof(len_cases) / sizeof(len_cases[0]));
@@ -1043,9 +1037,5 @@ main(void)
 	tcase_add_test(th, test_upload_s3rver);
 	suite_add_tcase(s, th);
 
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(s);
 }

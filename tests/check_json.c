@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "bpg_json.h"
+#include "testutil.h"
 
 static void
 assert_same(const json_t *doc, const char *row)
@@ -94,16 +95,17 @@ END_TEST
 
 START_TEST(test_sparkapplication)
 {
-	const char *dir = getenv("BPG_SHARED_DIR");
-	char path[4096];
+	char *path = tu_shared_path("sparkpi-request.json");
 	json_error_t err;
 	json_t *doc;
 
 	/* The request body of the SparkPi demo: a realistic document. */
-	snprintf(path, sizeof(path), "%s/spec/sparkpi-request.json",
-	    dir != NULL ? dir : "../shared");
-	if ((doc = json_load_file(path, 0, &err)) == NULL)
+	if (path == NULL)
 		return;	/* shared/ not beside the tree */
+	doc = json_load_file(path, 0, &err);
+	free(path);
+	if (doc == NULL)
+		return;
 	assert_same(doc, "sparkpi");
 	json_decref(doc);
 }
@@ -193,11 +195,5 @@ json_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(json_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(json_suite());
 }

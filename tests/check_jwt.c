@@ -12,6 +12,7 @@
 #include <jwt.h>
 
 #include "bpg_jwt.h"
+#include "testutil.h"
 
 #define HINT ". Please provide a valid queue token, or contact service " \
 	"support."
@@ -24,24 +25,6 @@
 
 /* A fixed "now" for the time-claim rows: 2024-01-01T00:00:00Z. */
 #define NOW ((time_t)1704067200)
-
-static char *arena[256];
-static size_t narena;
-
-static char *
-track(char *p)
-{
-	ck_assert_ptr_nonnull(p);
-	arena[narena++] = p;
-	return p;
-}
-
-static void
-teardown(void)
-{
-	while (narena > 0)
-		free(arena[--narena]);
-}
 
 /* A token signed by libjwt with alg and secret over the claims JSON. */
 static char *
@@ -56,7 +39,7 @@ signed_token(jwt_alg_t alg, const char *secret, const char *claims)
 	    (int)strlen(secret)), 0);
 	t = jwt_encode_str(j);
 	jwt_free(j);
-	return track(t);
+	return tu_track(t);
 }
 
 /* base64url without padding (RFC 4648 section 5). */
@@ -103,7 +86,7 @@ raw_token(const char *header, const char *payload, const char *sig)
 	ck_assert_int_gt(asprintf(&t, "%s.%s.%s", h, p, sig), 0);
 	free(h);
 	free(p);
-	return track(t);
+	return tu_track(t);
 }
 
 /* ---- QueueTokenVerifierTest ------------------------------------------ */
@@ -316,7 +299,7 @@ END_TEST
 START_TEST(test_long_token)
 {
 	struct bpg_errinfo ei = { "" };
-	char *tok = track(malloc(BPG_JWT_MAX_TOKEN + 2));
+	char *tok = tu_track(malloc(BPG_JWT_MAX_TOKEN + 2));
 
 	memset(tok, 'a', BPG_JWT_MAX_TOKEN + 1);
 	tok[BPG_JWT_MAX_TOKEN + 1] = '\0';
@@ -370,7 +353,7 @@ START_TEST(test_jwt_utils_round_trip)
 	/* A string array claim, issuer and subject preserved. */
 	ck_assert_int_eq(bpg_jwt_make("secret1", "admin", "queueToken", qs, 2,
 	    0, &tok), BPG_OK);
-	track(tok);
+	tu_track(tok);
 	ck_assert_int_eq(bpg_jwt_verify(tok, one_secret, 1, NOW, &claims,
 	    &ei), BPG_OK);
 	ck_assert_str_eq(json_string_value(json_object_get(claims, "iss")),
@@ -389,7 +372,7 @@ START_TEST(test_jwt_utils_round_trip)
 	/* An empty claim array. */
 	ck_assert_int_eq(bpg_jwt_make("secret1", "admin", "queueToken", NULL, 0,
 	    0, &tok), BPG_OK);
-	track(tok);
+	tu_track(tok);
 	ck_assert_int_eq(bpg_jwt_verify(tok, one_secret, 1, NOW, &claims,
 	    &ei), BPG_OK);
 	ck_assert(json_is_array(json_object_get(claims, "allowedQueues")));
@@ -417,7 +400,7 @@ START_TEST(test_generator)
 	 * -queue queue1. */
 	ck_assert_int_eq(bpg_jwt_make("secret1", "admin", "queueToken1", qs,
 	    1, 0, &tok), BPG_OK);
-	track(tok);
+	tu_track(tok);
 	ck_assert_int_eq(bpg_jwt_check_queue(tok, one_secret, 1, "queue1",
 	    time(NULL), &ei), BPG_OK);
 	/* Header {"alg":"HS256","typ":"JWT"}. */
@@ -436,7 +419,7 @@ START_TEST(test_generator)
 	/* With exp: honoured. */
 	ck_assert_int_eq(bpg_jwt_make("secret1", "admin", NULL, qs, 1,
 	    (int64_t)NOW + 60, &tok), BPG_OK);
-	track(tok);
+	tu_track(tok);
 	ck_assert_int_eq(bpg_jwt_verify(tok, one_secret, 1, NOW, &claims,
 	    &ei), BPG_OK);
 	ck_assert_int_eq(json_integer_value(json_object_get(claims, "exp")),
@@ -461,33 +444,26 @@ jwt_suite(void)
 	Suite *s = suite_create("jwt");
 	TCase *tc;
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 	tc = tcase_create("verifier");
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_loop_test(tc, test_queue_token_verifier, 0, NROWS(qtv_rows));
-	tcase_add_loop_test(tc, test_bad_tokens, 0, NROWS(bad_rows));
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
+	tcase_add_loop_test(tc, test_queue_token_verifier, 0,
+	    TU_NROWS(qtv_rows));
+	tcase_add_loop_test(tc, test_bad_tokens, 0, TU_NROWS(bad_rows));
 	tcase_add_test(tc, test_time_claims_valid);
 	tcase_add_test(tc, test_long_token);
 	tcase_add_test(tc, test_unusable_secrets);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("utils");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
 	tcase_add_test(tc, test_jwt_utils_round_trip);
 	tcase_add_test(tc, test_generator);
 	suite_add_tcase(s, tc);
-#undef NROWS
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(jwt_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(jwt_suite());
 }

@@ -28,8 +28,7 @@
 #include "bpg_db.h"
 #include "bpg_monitor.h"
 #include "bpg_watch.h"
-
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#include "testutil.h"
 
 /* ---- quantities ---------------------------------------------------- */
 
@@ -1003,11 +1002,7 @@ END_TEST
 static unsigned int
 db_port(void)
 {
-	const char *p = getenv("BPG_TEST_DB_PORT");
-
-	ck_assert_msg(p != NULL && atoi(p) > 0, "BPG_TEST_DB_PORT is not set: "
-	    "run through tests/run-unit.sh");
-	return (unsigned int)atoi(p);
+	return tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
 }
 
 struct ctx {
@@ -1417,30 +1412,30 @@ monitor_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("quantities");
-	tcase_add_loop_test(tc, test_quantity, 0, NROWS(quantities));
+	tcase_add_loop_test(tc, test_quantity, 0, TU_NROWS(quantities));
 	tcase_add_test(tc, test_quantity_exact);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("objects");
 	tcase_add_test(tc, test_app_full);
 	tcase_add_test(tc, test_app_minimal);
-	tcase_add_loop_test(tc, test_app_bad, 0, NROWS(bad_apps));
+	tcase_add_loop_test(tc, test_app_bad, 0, TU_NROWS(bad_apps));
 	tcase_add_test(tc, test_app_long_name);
-	tcase_add_loop_test(tc, test_app_bad_fields, 0, NROWS(bad_fields));
-	tcase_add_loop_test(tc, test_app_max_running, 0, NROWS(max_running));
+	tcase_add_loop_test(tc, test_app_bad_fields, 0, TU_NROWS(bad_fields));
+	tcase_add_loop_test(tc, test_app_max_running, 0, TU_NROWS(max_running));
 	tcase_add_test(tc, test_pod);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("decisions");
-	tcase_add_loop_test(tc, test_terminal, 0, NROWS(terminals));
-	tcase_add_loop_test(tc, test_decide, 0, NROWS(decisions));
+	tcase_add_loop_test(tc, test_terminal, 0, TU_NROWS(terminals));
+	tcase_add_loop_test(tc, test_decide, 0, TU_NROWS(decisions));
 	tcase_add_test(tc, test_known_apply);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("watch");
-	tcase_add_loop_test(tc, test_line, 0, NROWS(lines));
+	tcase_add_loop_test(tc, test_line, 0, TU_NROWS(lines));
 	tcase_add_test(tc, test_line_limits);
-	tcase_add_loop_test(tc, test_stream, 0, NROWS(streams));
+	tcase_add_loop_test(tc, test_stream, 0, TU_NROWS(streams));
 	tcase_add_test(tc, test_stream_stop);
 	suite_add_tcase(s, tc);
 
@@ -1459,15 +1454,11 @@ monitor_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(monitor_suite());
-	int failed;
+	int rc;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	rc = tu_run(monitor_suite());
 	mysql_library_end();
 	curl_global_cleanup();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return rc;
 }

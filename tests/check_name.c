@@ -5,6 +5,7 @@
 #include <check.h>
 
 #include "bpg_name.h"
+#include "testutil.h"
 
 static const struct {
 	const char *s;
@@ -69,15 +70,9 @@ main(void)
 {
 	Suite *su = suite_create("name");
 	TCase *tc = tcase_create("rules");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_rows, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(tc, test_lengths);
 	suite_add_tcase(su, tc);
-	sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(su);
 }

@@ -12,6 +12,7 @@
 #include <check.h>
 
 #include "bpg_ratelimit.h"
+#include "testutil.h"
 
 #define MS 1000000LL
 #define SEC 1000000000LL
@@ -135,8 +136,6 @@ main(void)
 {
 	Suite *s = suite_create("ratelimit");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_burst_then_rate);
 	tcase_add_test(tc, test_steady_rate);
@@ -144,9 +143,5 @@ main(void)
 	tcase_add_test(tc, test_shared_between_processes);
 	tcase_add_test(tc, test_bad_arguments);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(s);
 }

@@ -7,8 +7,9 @@
  * tables of bad bodies: a wrong type for every field, ranges, limits,
  * characters, and broken documents.
  *
- * Run from the repository root.  The shared reference files are read from
- * ../shared/spec/, or from $BPG_SHARED_DIR/spec/ when that fails.
+ * Inputs are read from tests/data/req/ and the shared reference files from
+ * ../shared/spec/ (or $BPG_SHARED_DIR/spec/), found as tests/testutil.h
+ * says.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,9 @@
 
 #include "bpg_limits.h"
 #include "bpg_req.h"
+#include "testutil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define DATA "tests/data/req/"
 
 /* Section 2.24, "request_body". */
 static const char sparkpi_stored[] =
@@ -32,65 +33,6 @@ static const char sparkpi_stored[] =
     "\"labels\":{\"version\":\"3.5.0\"},\"serviceAccount\":\"emr-containers-"
     "sa-spark\"},\"executor\":{\"cores\":1,\"memory\":\"2g\",\"labels\":"
     "{\"version\":\"3.5.0\"},\"instances\":1},\"queue\":\"dev\"}";
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f;
-	char *buf;
-	long n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = (size_t)n;
-	return buf;
-}
-
-static char *
-slurp_data(const char *name, size_t *len)
-{
-	char path[256];
-	char *buf;
-
-	snprintf(path, sizeof(path), DATA "%s", name);
-	buf = slurp(path, len);
-	ck_assert_msg(buf != NULL, "cannot read %s (run from the repo root)",
-	    path);
-	return buf;
-}
-
-static char *
-slurp_shared(const char *name, size_t *len)
-{
-	char path[512];
-	const char *dir;
-	char *buf;
-
-	snprintf(path, sizeof(path), "../shared/spec/%s", name);
-	if ((buf = slurp(path, len)) != NULL)
-		return buf;
-	if ((dir = getenv("BPG_SHARED_DIR")) != NULL) {
-		snprintf(path, sizeof(path), "%s/spec/%s", dir, name);
-		buf = slurp(path, len);
-	}
-	ck_assert_msg(buf != NULL, "cannot read shared spec/%s: run from the "
-	    "repo root or set BPG_SHARED_DIR", name);
-	return buf;
-}
 
 /* The sanitised JSON as it goes to the database (section 2.20). */
 static char *
@@ -208,7 +150,7 @@ START_TEST(test_sparkpi_json)
 {
 	struct bpg_submit_req r;
 	size_t len;
-	char *body = slurp_shared("sparkpi-request.json", &len), *d;
+	char *body = tu_slurp_shared("sparkpi-request.json", &len), *d;
 
 	parse_ok(body, len, BPG_REQ_JSON, &r, "sparkpi.json");
 	check_sparkpi(&r);
@@ -225,7 +167,7 @@ START_TEST(test_sparkpi_yaml)
 {
 	struct bpg_submit_req r;
 	size_t len;
-	char *body = slurp_data("sparkpi.yaml", &len), *d;
+	char *body = tu_slurp_data("req", "sparkpi.yaml", &len), *d;
 
 	parse_ok(body, len, BPG_REQ_YAML, &r, "sparkpi.yaml");
 	check_sparkpi(&r);
@@ -241,7 +183,7 @@ END_TEST
 START_TEST(test_sparkpi_stored_matches_spec)
 {
 	size_t len;
-	char *spec = slurp_shared("bpg-reference.md", &len);
+	char *spec = tu_slurp_shared("bpg-reference.md", &len);
 
 	ck_assert_msg(strstr(spec, sparkpi_stored) != NULL,
 	    "request_body of section 2.24 differs from the test's copy");
@@ -295,8 +237,8 @@ START_TEST(test_sample_scala)
 	    "\"sde\"}";
 	struct bpg_submit_req r;
 	size_t ylen, jlen;
-	char *y = slurp_data("sample-scala.yaml", &ylen);
-	char *j = slurp_data("sample-scala.json", &jlen), *d;
+	char *y = tu_slurp_data("req", "sample-scala.yaml", &ylen);
+	char *j = tu_slurp_data("req", "sample-scala.json", &jlen), *d;
 
 	/* requestBodyCheck_suspiciousFilePathLike: not paths. */
 	ck_assert(!bpg_req_looks_like_path(y, ylen));
@@ -327,8 +269,8 @@ START_TEST(test_full)
 	static const char *const files[] = { "full.json", "full.yaml" };
 	struct bpg_submit_req r;
 	size_t len, elen;
-	char *body = slurp_data(files[_i], &len), *d;
-	char *expect = slurp_data("full.sanitized.json", &elen);
+	char *body = tu_slurp_data("req", files[_i], &len), *d;
+	char *expect = tu_slurp_data("req", "full.sanitized.json", &elen);
 	json_t *env, *vf;
 
 	while (elen > 0 && expect[elen - 1] == '\n')
@@ -618,7 +560,7 @@ START_TEST(test_path_message)
 	struct bpg_submit_req r;
 	struct bpg_errinfo ei;
 	size_t len;
-	char *body = slurp_data("bad-file-path.json", &len);
+	char *body = tu_slurp_data("req", "bad-file-path.json", &len);
 
 	ck_assert_int_eq(bpg_req_parse(body, len, BPG_REQ_JSON, &r, &ei),
 	    BPG_EINVAL);
@@ -1068,7 +1010,7 @@ bad_body(int i, size_t *len)
 	if (bad[i].gen != NULL)
 		return bad[i].gen(len);
 	if (bad[i].file != NULL)
-		return slurp_data(bad[i].file, len);
+		return tu_slurp_data("req", bad[i].file, len);
 	*len = bad[i].blen ? bad[i].blen : strlen(bad[i].body);
 	b = malloc(*len + 1);
 	ck_assert_ptr_nonnull(b);
@@ -1492,7 +1434,7 @@ START_TEST(test_alloc_failures)
 	struct bpg_submit_req r;
 	struct bpg_errinfo ei;
 	size_t len;
-	char *body = slurp_data(files[_i], &len), *d;
+	char *body = tu_slurp_data("req", files[_i], &len), *d;
 	enum bpg_err e;
 	json_t *s;
 	long n;
@@ -1566,12 +1508,5 @@ req_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(req_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(req_suite());
 }

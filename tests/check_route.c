@@ -17,78 +17,15 @@
 
 #include "bpg_jwt.h"
 #include "bpg_route.h"
+#include "testutil.h"
 
 #define HEX "4f1d2b7e9a0c4d3e8b6a5f4e3d2c1b0a"
 
-/* ---- test arena: everything a test allocates is freed in teardown --- */
+/* ---- test arena (testutil.h): freed after each test ------------------- */
 
-static void *arena[8192];
-static size_t narena;
-static json_t *jarena[256];
-static size_t njarena;
-
-static void *
-track(void *p)
-{
-	ck_assert_ptr_nonnull(p);
-	ck_assert_uint_lt(narena, sizeof(arena) / sizeof(arena[0]));
-	arena[narena++] = p;
-	return p;
-}
-
-static void
-teardown(void)
-{
-	while (narena > 0)
-		free(arena[--narena]);
-	while (njarena > 0)
-		json_decref(jarena[--njarena]);
-}
-
-static char *
-S(const char *s)
-{
-	return s != NULL ? track(strdup(s)) : NULL;
-}
-
-/* "a,b,c" as a list; NULL: absent; "": present and empty. */
-static struct bpg_strlist
-L(const char *csv)
-{
-	struct bpg_strlist l = { NULL, 0, false };
-	const char *p, *comma;
-	size_t n = 1;
-
-	if (csv == NULL)
-		return l;
-	l.present = true;
-	if (csv[0] == '\0')
-		return l;
-	for (p = csv; *p; p++)
-		n += *p == ',';
-	l.v = track(calloc(n, sizeof(char *)));
-	for (p = csv; ; p = comma + 1) {
-		comma = strchr(p, ',');
-		l.v[l.n++] = track(comma ? strndup(p, (size_t)(comma - p)) :
-		    strdup(p));
-		if (comma == NULL)
-			break;
-	}
-	return l;
-}
-
-static json_t *
-J(const char *text)
-{
-	json_t *j;
-
-	if (text == NULL)
-		return NULL;
-	j = json_loads(text, 0, NULL);
-	ck_assert_msg(j != NULL, "bad test JSON %s", text);
-	jarena[njarena++] = j;
-	return j;
-}
+/* Short names for the rows below. */
+#define S(s) tu_str(s)
+#define L(csv) tu_strlist(csv)
 
 /* A cluster: id, weight, versions and queues as lists (NULL: absent). */
 struct ccl {
@@ -114,7 +51,7 @@ mkcfg(struct bpg_config *cfg, const struct ccl *cls, size_t ncl,
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (ncl > 0)
-		cfg->clusters = track(calloc(ncl, sizeof(*cfg->clusters)));
+		cfg->clusters = tu_track(calloc(ncl, sizeof(*cfg->clusters)));
 	for (i = 0; i < ncl && cls[i].id != NULL; i++) {
 		struct bpg_cluster *c = &cfg->clusters[i];
 
@@ -127,7 +64,7 @@ mkcfg(struct bpg_config *cfg, const struct ccl *cls, size_t ncl,
 	cfg->nclusters = i;
 	cfg->has_queues = has_queues;
 	if (nq > 0)
-		cfg->queues = track(calloc(nq, sizeof(*cfg->queues)));
+		cfg->queues = tu_track(calloc(nq, sizeof(*cfg->queues)));
 	for (i = 0; i < nq && qs[i].name != NULL; i++) {
 		struct bpg_queue *q = &cfg->queues[i];
 
@@ -657,7 +594,7 @@ START_TEST(test_validate)
 	req.executor.present = true;
 	req.executor.has_instances = val_rows[_i].has_instances;
 	req.executor.instances = val_rows[_i].instances;
-	req.spark_conf = J(val_rows[_i].conf);
+	req.spark_conf = tu_json(val_rows[_i].conf);
 	e = bpg_route_validate(&cfg, &req, val_rows[_i].queue, &ei);
 	if (val_rows[_i].error == NULL) {
 		ck_assert_msg(e == BPG_OK, "row %s: %s", val_rows[_i].name,
@@ -748,7 +685,7 @@ START_TEST(test_token_gate)
 	if (t != NULL && strcmp(t, "VALID") == 0) {
 		ck_assert_int_eq(bpg_jwt_make("secret1", "admin", "queueToken",
 		    queues, 1, 0, &tok), BPG_OK);
-		t = track(tok);
+		t = tu_track(tok);
 	}
 	e = bpg_route_check_token(&cfg, t, "queue1", time(NULL), &ei);
 	ck_assert_msg(e == tok_rows[_i].want, "row %s: %d %s",
@@ -776,7 +713,7 @@ START_TEST(test_token_gate_case)
 	ck_assert_str_eq(ei.msg, "Please specify queueToken for queue QUEUE1");
 	ck_assert_int_eq(bpg_jwt_make("secret1", "admin", "queueToken",
 	    queues, 1, 0, &tok), BPG_OK);
-	track(tok);
+	tu_track(tok);
 	ck_assert_int_eq(bpg_route_check_token(&cfg, tok, "queue1",
 	    time(NULL), &ei), BPG_OK);
 	ck_assert_int_eq(bpg_route_check_token(&cfg, tok, "QUEUE1",
@@ -1090,60 +1027,53 @@ route_suite(void)
 	Suite *s = suite_create("route");
 	TCase *tc;
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 	tc = tcase_create("rng");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
 	tcase_add_test(tc, test_rng_seeded_is_deterministic);
 	tcase_add_test(tc, test_rng_kernel_seed);
 	tcase_add_test(tc, test_rng_below);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("queue");
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_loop_test(tc, test_normalize_queue, 0, NROWS(norm_rows));
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
+	tcase_add_loop_test(tc, test_normalize_queue, 0, TU_NROWS(norm_rows));
 	tcase_add_test(tc, test_queue_resolution);
-	tcase_add_loop_test(tc, test_token_gate, 0, NROWS(tok_rows));
+	tcase_add_loop_test(tc, test_token_gate, 0, TU_NROWS(tok_rows));
 	tcase_add_test(tc, test_token_gate_case);
 	tcase_add_test(tc, test_queue_runs_token_check);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("validate");
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_loop_test(tc, test_validate, 0, NROWS(val_rows));
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
+	tcase_add_loop_test(tc, test_validate, 0, TU_NROWS(val_rows));
 	tcase_add_test(tc, test_validate_no_queues_section);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("cluster");
-	tcase_add_checked_fixture(tc, NULL, teardown);
-	tcase_add_loop_test(tc, test_match_version, 0, NROWS(gw_rows));
-	tcase_add_loop_test(tc, test_match_queue, 0, NROWS(gwq_rows));
-	tcase_add_loop_test(tc, test_spark_cluster_helper, 0, NROWS(sch_rows));
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
+	tcase_add_loop_test(tc, test_match_version, 0, TU_NROWS(gw_rows));
+	tcase_add_loop_test(tc, test_match_queue, 0, TU_NROWS(gwq_rows));
+	tcase_add_loop_test(tc, test_spark_cluster_helper, 0,
+	    TU_NROWS(sch_rows));
 	tcase_add_test(tc, test_weighting_seeded);
 	tcase_add_test(tc, test_weighting_kernel_seed);
 	tcase_add_test(tc, test_weights_large);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("submission_id");
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
 	tcase_add_test(tc, test_generate_submission_id);
 	tcase_add_loop_test(tc, test_submission_id_suffix, 0,
-	    NROWS(suffix_rows));
-	tcase_add_loop_test(tc, test_cluster_of_id, 0, NROWS(coi_rows));
+	    TU_NROWS(suffix_rows));
+	tcase_add_loop_test(tc, test_cluster_of_id, 0, TU_NROWS(coi_rows));
 	tcase_add_test(tc, test_cluster_of_id_huge);
 	tcase_add_test(tc, test_new_id_round_trip);
 	suite_add_tcase(s, tc);
-#undef NROWS
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(route_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(route_suite());
 }

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bpg_s3.h"
+#include "testutil.h"
 
 #define BUCKET "bpg-test"
 #define MISSING_BUCKET "bpg-no-such-bucket"
@@ -429,18 +430,7 @@ END_TEST
 static unsigned int
 test_port(void)
 {
-	const char *s = getenv("BPG_TEST_S3_PORT");
-	char *end;
-	long v;
-
-	if (s == NULL || s[0] == '\0')
-		ck_abort_msg("BPG_TEST_S3_PORT is not set; start a server "
-			     "with 'sh tests/s3rver.sh start DIR PORT' and "
-			     "export BPG_TEST_S3_PORT=PORT");
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || v < 1 || v > 65535)
-		ck_abort_msg("BPG_TEST_S3_PORT is not a port: %s", s);
-	return (unsigned int)v;
+	return tu_env_port("BPG_TEST_S3_PORT", "s3rver.sh");
 }
 
 /* A client of 127.0.0.1:port, signing with access key and secret. */
@@ -1135,27 +1125,10 @@ START_TEST(test_sink_abort)
 }
 END_TEST
 
-/* A loopback port with nothing listening. */
-static unsigned int
-closed_port(void)
-{
-	struct sockaddr_in sa = {0};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	ck_assert_int_ge(fd, 0);
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
-}
-
 START_TEST(test_server_down)
 {
 	struct bpg_s3 *s =
-	    client_at(closed_port(), ACCESS_KEY, SECRET_KEY, NULL, 0);
+	    client_at(tu_closed_port(), ACCESS_KEY, SECRET_KEY, NULL, 0);
 	struct bpg_errinfo ei = {""};
 	struct mem_src src = {"0123456789", 10, 0, 0, 0};
 	double t0 = now();
@@ -1779,12 +1752,5 @@ s3_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(s3_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK_GETENV);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(s3_suite());
 }

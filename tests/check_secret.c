@@ -27,6 +27,7 @@
 #include "bpg_base64.h"
 #include "bpg_config.h"
 #include "bpg_secret.h"
+#include "testutil.h"
 
 #define TOKEN "sa-token-0123456789"
 #define PASSWORD "db-pw-from-secret"
@@ -750,17 +751,6 @@ config_text(const char *token_ref, const char *ca_ref, const char *pw_ref)
 	return y;
 }
 
-static bool
-has_warning(const struct bpg_config *cfg, const char *text)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->warnings.n; i++)
-		if (strstr(cfg->warnings.v[i], text) != NULL)
-			return true;
-	return false;
-}
-
 START_TEST(test_config_resolves)
 {
 	struct bpg_config *cfg = NULL;
@@ -791,11 +781,11 @@ START_TEST(test_config_resolves)
 	ck_assert_str_eq(
 	    cfg->clusters[0].token, "k8s:secret:spark:bpg-db:nokey");
 	ck_assert_str_eq(cfg->db.password, "k8s:secret:spark:nope:password");
-	ck_assert(has_warning(cfg,
+	ck_assert(tu_has_warning(cfg,
 	    "sparkClusters[0].userTokenSOPS: Secret "
 	    "spark/bpg-db has no key \"nokey\"; the reference text itself is "
 	    "used (section 7.3)"));
-	ck_assert(has_warning(cfg,
+	ck_assert(tu_has_warning(cfg,
 	    "dbStorageSOPS.password: Secret "
 	    "spark/nope does not exist"));
 	for (i = 0; i < cfg->warnings.n; i++) {
@@ -854,7 +844,7 @@ START_TEST(test_config_keys)
 	ck_assert_int_eq(
 	    bpg_config_parse(away, strlen(away), &cfg, &err), BPG_OK);
 	ck_assert_str_eq(cfg->db.password, "k8s:secret:db:bpg:password");
-	ck_assert(has_warning(cfg,
+	ck_assert(tu_has_warning(cfg,
 	    "dbStorageSOPS.password: cannot read the "
 	    "service account token /nonexistent/bpg-sa/token"));
 	bpg_config_free(cfg);
@@ -867,17 +857,17 @@ secret_suite(void)
 	Suite *s = suite_create("secret");
 	TCase *tc;
 
-#define NROWS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 	tc = tcase_create("references");
-	tcase_add_loop_test(tc, test_config_value, 0, NROWS(config_value_rows));
-	tcase_add_loop_test(tc, test_parse, 0, NROWS(parse_rows));
+	tcase_add_loop_test(tc, test_config_value, 0,
+	    TU_NROWS(config_value_rows));
+	tcase_add_loop_test(tc, test_parse, 0, TU_NROWS(parse_rows));
 	tcase_add_test(tc, test_defaults);
-	tcase_add_loop_test(tc, test_bad_url, 0, NROWS(bad_url_rows));
+	tcase_add_loop_test(tc, test_bad_url, 0, TU_NROWS(bad_url_rows));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("client");
 	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_resolve, 0, NROWS(resolve_rows));
+	tcase_add_loop_test(tc, test_resolve, 0, TU_NROWS(resolve_rows));
 	tcase_add_test(tc, test_one_request_per_secret);
 	tcase_add_test(tc, test_retry_pause);
 	tcase_add_test(tc, test_timeout);
@@ -890,18 +880,11 @@ secret_suite(void)
 	tcase_add_test(tc, test_config_resolves);
 	tcase_add_test(tc, test_config_keys);
 	suite_add_tcase(s, tc);
-#undef NROWS
 	return s;
 }
 
 int
 main(void)
 {
-	SRunner *sr = srunner_create(secret_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tu_run(secret_suite());
 }

@@ -12,6 +12,7 @@
 
 #include "bpg_config.h"
 #include "bpg_summary.h"
+#include "testutil.h"
 
 /* ---- memory --------------------------------------------------------- */
 
@@ -86,20 +87,6 @@ static const char *config_yaml =
     "    sparkApplicationNamespace: spark-apps\n"
     "    sparkVersions: ['3.5.0']\n";
 
-static struct bpg_config *
-config(const char *extra)
-{
-	struct bpg_config *cfg = NULL;
-	struct bpg_config_error cerr;
-	char *yaml;
-
-	ck_assert_int_ne(asprintf(&yaml, "%s%s", config_yaml, extra), -1);
-	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
-	    BPG_OK, "config: %s %s", cerr.path, cerr.msg);
-	free(yaml);
-	return cfg;
-}
-
 static json_t *
 parse(const char *text)
 {
@@ -147,7 +134,7 @@ ck_json(const json_t *got, const char *want)
 
 START_TEST(test_status_running)
 {
-	struct bpg_config *cfg = config("");
+	struct bpg_config *cfg = tu_config(config_yaml, NULL);
 	json_t *cr = parse(CR_RUNNING), *st;
 	int64_t base;
 
@@ -232,7 +219,7 @@ static const struct status_case {
 START_TEST(test_status_table)
 {
 	const struct status_case *c = &status_cases[_i];
-	struct bpg_config *cfg = config("");
+	struct bpg_config *cfg = tu_config(config_yaml, NULL);
 	json_t *cr = parse(c->cr), *st;
 	char *s;
 
@@ -251,7 +238,8 @@ END_TEST
 
 START_TEST(test_summary_running)
 {
-	struct bpg_config *cfg = config("sparkHistoryDns: shs.example.com\n");
+	struct bpg_config *cfg = tu_config(config_yaml,
+	    "sparkHistoryDns: shs.example.com\n");
 	json_t *cr = parse(CR_RUNNING), *sum;
 
 	sum = bpg_summary_of_cr(cfg, &cfg->clusters[0], cr, T0 + 1000);
@@ -275,7 +263,7 @@ END_TEST
 
 START_TEST(test_summary_no_labels)
 {
-	struct bpg_config *cfg = config("");
+	struct bpg_config *cfg = tu_config(config_yaml, NULL);
 	json_t *cr = parse("{\"metadata\":{\"name\":\"n\"},\"spec\":{"
 	    "\"driver\":{\"cores\":8,\"memory\":\"8g\"},\"executor\":{"
 	    "\"instances\":9}}}"), *sum;
@@ -337,7 +325,7 @@ START_TEST(test_summary_ui_url)
 	if (c->history_dns != NULL)
 		snprintf(extra, sizeof(extra), "sparkHistoryDns: %s\n",
 		    c->history_dns);
-	cfg = config(extra);
+	cfg = tu_config(config_yaml, extra);
 	cr = json_pack("{s:{s:s, s:{}}, s:{}, s:{s:{s:s?}, s:s?}}",
 	    "metadata", "name", "ID", "labels", "spec", "status",
 	    "applicationState", "state", c->state, "sparkApplicationId",
@@ -397,7 +385,8 @@ END_TEST
 
 START_TEST(test_summary_row)
 {
-	struct bpg_config *cfg = config("sparkHistoryDns: shs\n");
+	struct bpg_config *cfg = tu_config(config_yaml,
+	    "sparkHistoryDns: shs\n");
 	json_t *row, *sum;
 
 	row = parse("{\"submission_id\":\"c02-0123456789abcdef0123456789abcdef\","
@@ -442,8 +431,6 @@ main(void)
 {
 	Suite *s = suite_create("summary");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_memory, 0,
 	    sizeof(mem_cases) / sizeof(mem_cases[0]));
@@ -457,9 +444,5 @@ main(void)
 	tcase_add_test(tc, test_status_row);
 	tcase_add_test(tc, test_summary_row);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(s);
 }

@@ -6,6 +6,7 @@
 
 #include "bpg_limits.h"
 #include "bpg_yaml.h"
+#include "testutil.h"
 
 static char *
 load_dump(const char *src, enum bpg_yaml_mode mode)
@@ -236,8 +237,6 @@ main(void)
 {
 	Suite *s = suite_create("yaml");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_loop_test(tc, test_good, 0, sizeof(goods) / sizeof(goods[0]));
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bads) / sizeof(bads[0]));
@@ -247,9 +246,5 @@ main(void)
 	tcase_add_loop_test(tc, test_dump, 0, sizeof(dumps) / sizeof(dumps[0]));
 	tcase_add_test(tc, test_dump_limits);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tu_run(s);
 }
