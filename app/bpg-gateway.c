@@ -31,6 +31,7 @@
 #include "bpg_api.h"
 #include "bpg_config.h"
 #include "bpg_limits.h"
+#include "bpg_log.h"
 #include "bpg_ratelimit.h"
 
 /* The OpenAPI document, compiled in from httpd-conf/openapi.yaml. */
@@ -676,7 +677,7 @@ main(int argc, char *argv[])
 		usage();
 	if (!check_only)
 		tune_malloc(argv);
-	openlog("bpg-gateway", LOG_PID | LOG_PERROR, LOG_DAEMON);
+	bpg_log_open("bpg-gateway");
 
 	memset(&cerr, 0, sizeof(cerr));
 	if (bpg_config_load(path, &cfg, &cerr) != BPG_OK) {
