@@ -24,27 +24,13 @@
 // bounded (120 s).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
-import https from "node:https";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { BASE, CA, WEB, env, request, sparkpiRequest, tap, top }
+    from "./common.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const top = path.resolve(here, "../..");
-const env = (name) => {
-	const v = process.env[name];
-	if (!v) {
-		console.log(`Bail out! ${name} is not set: run through tests/integ.sh`);
-		process.exit(1);
-	}
-	return v;
-};
-const WEB = process.env.BPG_WEB || "web";
-const API = env("BPG_URL");
-const ORIGIN = new URL(API).origin;
-const CA = env("BPG_CA");
+const ORIGIN = new URL(BASE).origin;
 const STACK = env("BPG_STACK_DIR");
-const SHARED = env("BPG_SHARED_DIR");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOT = path.join(top, "var/web", `swagger-ui-${WEB}.png`);
 const SHOT_LIST = path.join(top, "var/web", `swagger-ui-${WEB}-list.png`);
@@ -55,17 +41,7 @@ const watchdog = setTimeout(() => {
 	process.exit(1);
 }, 120000);
 
-let n = 0;
-let failed = 0;
-const ok = (d) => console.log(`ok ${++n} - [${WEB}] ${d}`);
-const notOk = (d, ...why) => {
-	failed++;
-	console.log(`not ok ${++n} - [${WEB}] ${d}`);
-	for (const w of why)
-		for (const l of String(w).split("\n").slice(0, 10))
-			console.log(`#   ${l}`);
-};
-const check = (c, d, ...why) => (c ? ok(d) : notOk(d, ...why));
+const { notOk, check, end } = tap("browser-test");
 
 // A fresh profile and HOME; the CA goes into HOME/.pki/nssdb, where
 // Chromium on Linux looks for locally trusted certificates.
@@ -161,7 +137,7 @@ try {
 		if (fill)
 			await fill(op);
 		const [answer] = await Promise.all([
-			page.waitForResponse((r) => r.url().startsWith(`${API}/`) &&
+			page.waitForResponse((r) => r.url().startsWith(`${BASE}/`) &&
 			    r.request().method() !== "OPTIONS", { timeout: 30000 }),
 			op.locator("button.execute").click(),
 		]);
@@ -178,8 +154,7 @@ try {
 	    "Try it out: GET /healthcheck/status shows 200 {\"status\":\"OK\"}",
 	    `shown ${health.shown}, got ${health.answer.status()} ${health.body}`);
 
-	const sparkpi = fs.readFileSync(path.join(SHARED, "spec/sparkpi-request.json"),
-	    "utf8");
+	const sparkpi = sparkpiRequest();
 	const submit = await tryIt("operations-Submissions-submitApplication",
 	    async (op) => {
 		const box = op.locator("textarea.body-param__text");
@@ -201,20 +176,10 @@ try {
 	if (id) {
 		const kube = id.startsWith("spark-cluster-a-") ? env("BPG_KUBE_A") :
 		    env("BPG_KUBE_B");
-		const cr = await new Promise((res) => {
-			const u = new URL(`${kube}/apis/sparkoperator.k8s.io/v1beta2/` +
-			    `namespaces/spark-applications/sparkapplications/${id}`);
-			const r = https.get({ hostname: u.hostname, port: u.port,
-			    path: u.pathname, ca: fs.readFileSync(env("BPG_KUBE_CA")),
-			    headers: { Authorization: `Bearer ${env("BPG_KUBE_TOKEN")}` },
-			    timeout: 15000 }, (resp) => {
-				let t = "";
-				resp.on("data", (c) => { t += c; });
-				resp.on("end", () => res({ status: resp.statusCode, text: t }));
-			});
-			r.on("timeout", () => r.destroy(new Error("timeout")));
-			r.on("error", (e) => res({ status: 0, text: String(e) }));
-		});
+		const cr = await request("GET", `${kube}/apis/sparkoperator.k8s.io/` +
+		    `v1beta2/namespaces/spark-applications/sparkapplications/${id}`,
+		    { ca: fs.readFileSync(env("BPG_KUBE_CA")),
+		    bearer: env("BPG_KUBE_TOKEN") });
 		let labels = {};
 		try {
 			labels = JSON.parse(cr.text).metadata.labels || {};
@@ -251,6 +216,4 @@ try {
 	clearTimeout(watchdog);
 }
 
-console.log(`1..${n}`);
-console.log(`# browser-test (${WEB}): ${n - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+end();

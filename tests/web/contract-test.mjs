@@ -16,41 +16,16 @@
 // TAP output; exit status 0 when nothing failed.  Every request is bounded
 // (15 s).
 import fs from "node:fs";
-import https from "node:https";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import Ajv from "ajv";
 import AjvDraft04 from "ajv-draft-04";
 import YAML from "yaml";
+import { BASE, here, request, sparkpiRequest, tap, top } from "./common.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const top = path.resolve(here, "../..");
-const env = (name) => {
-	const v = process.env[name];
-	if (!v) {
-		console.log(`Bail out! ${name} is not set: run through tests/integ.sh`);
-		process.exit(1);
-	}
-	return v;
-};
-const WEB = process.env.BPG_WEB || "?";
-const BASE = env("BPG_URL");
-const CA = fs.readFileSync(env("BPG_CA"));
-const SHARED = env("BPG_SHARED_DIR");
 const ALICE = "alice:alice-pw";
 
-let n = 0;
-let failed = 0;
-const ok = (desc) => console.log(`ok ${++n} - [${WEB}] ${desc}`);
-const notOk = (desc, ...why) => {
-	failed++;
-	console.log(`not ok ${++n} - [${WEB}] ${desc}`);
-	for (const w of why)
-		for (const l of String(w).split("\n").slice(0, 8))
-			console.log(`#   ${l}`);
-};
-const skip = (desc, why) => console.log(`ok ${++n} - [${WEB}] ${desc} # SKIP ${why}`);
-const check = (cond, desc, ...why) => (cond ? ok(desc) : notOk(desc, ...why));
+const { ok, notOk, skip, check, end } = tap("contract-test",
+    { why: 8, done: "run" });
 
 // ---- the document ------------------------------------------------------
 
@@ -166,31 +141,6 @@ const endpoints = [
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 ajv.addSchema(doc, "openapi");
 
-function request(method, url, { auth, body, ctype, ca = CA, bearer } = {}) {
-	return new Promise((res) => {
-		const u = new URL(url);
-		const headers = {};
-		if (auth) headers.Authorization =
-		    "Basic " + Buffer.from(auth).toString("base64");
-		if (bearer) headers.Authorization = `Bearer ${bearer}`;
-		if (ctype) headers["Content-Type"] = ctype;
-		if (body !== undefined) headers["Content-Length"] = Buffer.byteLength(body);
-		const r = https.request({ method, hostname: u.hostname, port: u.port,
-		    path: u.pathname + u.search, headers, ca, timeout: 15000 },
-		    (resp) => {
-			const chunks = [];
-			resp.on("data", (c) => chunks.push(c));
-			resp.on("end", () => res({ status: resp.statusCode,
-			    headers: resp.headers,
-			    text: Buffer.concat(chunks).toString("utf8") }));
-		});
-		r.on("timeout", () => r.destroy(new Error("timeout")));
-		r.on("error", (e) => res({ status: 0, headers: {}, text: String(e) }));
-		if (body !== undefined) r.write(body);
-		r.end();
-	});
-}
-
 const escPtr = (s) => s.replace(/~/g, "~0").replace(/\//g, "~1");
 
 // The documented response (following a $ref) and its pointer.
@@ -259,7 +209,7 @@ async function call(desc, m, p, urlPath, opts, expect) {
 	return resp;
 }
 
-const sparkpi = fs.readFileSync(path.join(SHARED, "spec/sparkpi-request.json"), "utf8");
+const sparkpi = sparkpiRequest();
 const JSONT = "application/json";
 
 let r = await call("health check", "get", "/healthcheck/status",
@@ -372,6 +322,4 @@ if (r.status === 404 && r.text.includes(NOT_ROUTED)) {
 	    `${r.status} ${r.text.slice(0, 200)}`);
 }
 
-console.log(`1..${n}`);
-console.log(`# contract-test (${WEB}): ${n - failed} run, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+end();
