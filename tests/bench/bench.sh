@@ -442,6 +442,9 @@ standard() {
 	put hello.rss "$1"
 	put hello.pss "$2"
 	put hello.group "$3"
+	set -- $(mem_kb "$floor_sup" $(workers_of "$floor_sup"))
+	put floor.rss "$1"
+	put floor.group "$3"
 	if [ "$SCALE" = 1 ]; then
 		scale_check
 	fi
@@ -523,6 +526,12 @@ standard() {
 	    "value<=40960" "hello; sum of VmRSS (shared pages once per process)"
 	row pss_kb "$(median gw.pss)" kB "$(median hello.pss)" - \
 	    "hello; sum of Pss"
+	# floor links what the gateway links (libcurl, OpenSSL, MariaDB,
+	# libfcgi): the design's own share of the figures above.
+	row rss_floor_kb "$(median gw.group)" kB "$(median floor.group)" - \
+	    "floor.c, supervisor+$WORKERS workers, each page once"
+	row rss_sum_floor_kb "$(median gw.rss)" kB "$(median floor.rss)" - \
+	    "floor.c, sum of VmRSS"
 	row first_request_ms "$(median gw.start)" ms "$(median hello.start)" \
 	    "value<=100" "hello; spawn-fcgi start to first 200"
 	variant=$WEB
