@@ -277,7 +277,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 # Benchmarks, never part of "make test": tests/bench/bench.sh starts its
-# own stack on ports 20300-20318 and prints one table (also written to
+# own stack on ports 20300-20328 and prints one table (also written to
 # var/bench/results.txt), in about 3 minutes.
 #   make bench [WEB=apache] [LONG=1] [SCALE=0]
 BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/floor \
