@@ -533,14 +533,25 @@ path_done(char *dst, int r)
 		memcpy(dst + PATH_LEN - 4, "...", 4);
 }
 
+/* parent.key, or key at the top; built for every field bound, so the
+ * common case is copied rather than printed. */
 static void
 child_key(char *dst, const char *parent, const char *key)
 {
-	if (parent[0] == '\0')
-		path_done(dst, snprintf(dst, PATH_LEN, "%.*s", KEY_LEN, key));
-	else
-		path_done(dst, snprintf(dst, PATH_LEN, "%s.%.*s", parent,
-		    KEY_LEN, key));
+	size_t plen = strlen(parent), klen = strnlen(key, KEY_LEN), n = 0;
+
+	if (plen + 1 + klen >= PATH_LEN) {
+		path_done(dst, snprintf(dst, PATH_LEN, "%s%s%.*s", parent,
+		    plen > 0 ? "." : "", KEY_LEN, key));
+		return;
+	}
+	if (plen > 0) {
+		memcpy(dst, parent, plen);
+		dst[plen] = '.';
+		n = plen + 1;
+	}
+	memcpy(dst + n, key, klen);
+	dst[n + klen] = '\0';
 }
 
 static void
