@@ -25,27 +25,43 @@ struct jw {
 	bool ok; /* false: out of memory, or json_dumps() must do it */
 };
 
-static void
-jw_put(struct jw *w, const char *s, size_t n)
+/* Room for n more bytes; false (and w->ok false) when there is none. */
+static bool
+jw_reserve(struct jw *w, size_t n)
 {
 	char *nb;
 	size_t ncap;
 
 	if (!w->ok)
-		return;
-	if (n >= w->cap - w->len) {
-		ncap = w->cap * 2;
-		while (n >= ncap - w->len)
-			ncap *= 2;
-		if (ncap > JW_MAX_LEN || (nb = realloc(w->buf, ncap)) == NULL) {
-			w->ok = false;
-			return;
-		}
-		w->buf = nb;
-		w->cap = ncap;
+		return false;
+	if (n < w->cap - w->len)
+		return true;
+	ncap = w->cap * 2;
+	while (n >= ncap - w->len)
+		ncap *= 2;
+	if (ncap > JW_MAX_LEN || (nb = realloc(w->buf, ncap)) == NULL) {
+		w->ok = false;
+		return false;
 	}
+	w->buf = nb;
+	w->cap = ncap;
+	return true;
+}
+
+static void
+jw_put(struct jw *w, const char *s, size_t n)
+{
+	if (!jw_reserve(w, n))
+		return;
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
+}
+
+static void
+jw_char(struct jw *w, char c)
+{
+	if (jw_reserve(w, 1))
+		w->buf[w->len++] = c;
 }
 
 /* Bytes a string cannot carry as they are: 1 escaped, 2 for jansson. */
@@ -65,59 +81,79 @@ static const unsigned char jw_special[256] = {
 	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
-/* RFC 8259 §7, with jansson's choice of escapes ("\u001F", not "\u001f"). */
+/*
+ * RFC 8259 §7, with jansson's choice of escapes ("\u001F", not
+ * "\u001f").  Room is made first, so the bytes are written without a
+ * check each: for the string as it is, and at the first byte to escape,
+ * for the worst case of the rest (6 bytes a byte).
+ */
 static void
 jw_string(struct jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *u = (const unsigned char *)s;
-	char esc[7] = "\\u00";
-	size_t i = 0, run;
+	bool grown = false;
 	unsigned char c;
+	size_t i;
+	char *o;
 
-	jw_put(w, "\"", 1);
-	for (;;) {
-		run = i;
-		while (i < n && jw_special[u[i]] == 0)
-			i++;
-		jw_put(w, s + run, i - run);
-		if (i == n)
-			break;
-		c = u[i++];
+	if (n > JW_MAX_LEN / 6 || !jw_reserve(w, n + 2)) {
+		w->ok = false;
+		return;
+	}
+	o = w->buf + w->len;
+	*o++ = '"';
+	for (i = 0; i < n; i++) {
+		c = u[i];
+		if (jw_special[c] == 0) {
+			*o++ = (char)c;
+			continue;
+		}
+		if (c >= 0x80) {
+			w->ok = false; /* UTF-8: jansson checks it */
+			return;
+		}
+		if (!grown) {
+			w->len = (size_t)(o - w->buf);
+			if (!jw_reserve(w, (n - i) * 6 + 1))
+				return;
+			o = w->buf + w->len;
+			grown = true;
+		}
+		*o++ = '\\';
 		switch (c) {
 		case '"':
-			jw_put(w, "\\\"", 2);
+			*o++ = '"';
 			break;
 		case '\\':
-			jw_put(w, "\\\\", 2);
+			*o++ = '\\';
 			break;
 		case '\b':
-			jw_put(w, "\\b", 2);
+			*o++ = 'b';
 			break;
 		case '\f':
-			jw_put(w, "\\f", 2);
+			*o++ = 'f';
 			break;
 		case '\n':
-			jw_put(w, "\\n", 2);
+			*o++ = 'n';
 			break;
 		case '\r':
-			jw_put(w, "\\r", 2);
+			*o++ = 'r';
 			break;
 		case '\t':
-			jw_put(w, "\\t", 2);
+			*o++ = 't';
 			break;
 		default:
-			if (c >= 0x80) {
-				w->ok = false; /* UTF-8: jansson checks it */
-				return;
-			}
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			jw_put(w, esc, 6);
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 			break;
 		}
 	}
-	jw_put(w, "\"", 1);
+	*o++ = '"';
+	w->len = (size_t)(o - w->buf);
 }
 
 static void
@@ -154,27 +190,27 @@ jw_value(struct jw *w, const json_t *v, int depth)
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		/* Insertion order, as json_dumps() without JSON_SORT_KEYS. */
-		jw_put(w, "{", 1);
+		jw_char(w, '{');
 		for (it = json_object_iter(obj); it != NULL;
 		     it = json_object_iter_next(obj, it)) {
 			if (!first)
-				jw_put(w, ",", 1);
+				jw_char(w, ',');
 			first = false;
 			jw_string(w, json_object_iter_key(it),
 			    json_object_iter_key_len(it));
-			jw_put(w, ":", 1);
+			jw_char(w, ':');
 			jw_value(w, json_object_iter_value(it), depth + 1);
 		}
-		jw_put(w, "}", 1);
+		jw_char(w, '}');
 		break;
 	case JSON_ARRAY:
-		jw_put(w, "[", 1);
+		jw_char(w, '[');
 		for (i = 0; i < json_array_size(v); i++) {
 			if (i > 0)
-				jw_put(w, ",", 1);
+				jw_char(w, ',');
 			jw_value(w, json_array_get(v, i), depth + 1);
 		}
-		jw_put(w, "]", 1);
+		jw_char(w, ']');
 		break;
 	case JSON_STRING:
 		jw_string(w, json_string_value(v), json_string_length(v));

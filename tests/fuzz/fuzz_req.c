@@ -9,7 +9,8 @@
  *   (the edge puts it in JSON and in the log), and leaves nothing behind;
  * - a parsed request has a sanitised copy, which is itself a valid JSON
  *   request that parses back to the same copy (so the stored request_body
- *   always reads back), when it fits in a body.
+ *   always reads back), when it fits in a body;
+ * - bpg_json_dump() writes that copy byte for byte as json_dumps() does.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_req.h"
 
@@ -43,14 +45,17 @@ static char *
 dump(const struct bpg_submit_req *r)
 {
 	json_t *s = bpg_req_sanitized(r);
-	char *d;
+	char *d, *w;
+	size_t wlen;
 
 	if (s == NULL)
 		abort();
 	d = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	w = bpg_json_dump(s, &wlen);
 	json_decref(s);
-	if (d == NULL)
+	if (d == NULL || w == NULL || wlen != strlen(d) || strcmp(d, w) != 0)
 		abort();
+	free(w);
 	return d;
 }
 
