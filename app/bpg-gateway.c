@@ -39,6 +39,7 @@ extern const unsigned char bpg_openapi_yaml[];
 extern const size_t bpg_openapi_yaml_len;
 
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t child_died;
 
 /*
  * glibc keeps at most 7 freed chunks of each size per thread for quick
@@ -71,7 +72,6 @@ tune_malloc(char *argv[])
 	fprintf(stderr, "bpg-gateway: cannot restart with %s: %s\n",
 	    MALLOC_TUNABLES, strerror(errno));
 }
-static volatile sig_atomic_t child_died;
 
 static void
 usage(void)

@@ -1313,9 +1313,8 @@ op_get(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 		}
 	}
 	if ((e = stmt_query(db, st, &param, res,
-	    "read submission", ei)) != BPG_OK) {
+	    "read submission", ei)) != BPG_OK)
 		goto out;
-	}
 	rc = mysql_stmt_fetch(st);
 	if (rc == MYSQL_NO_DATA) {
 		e = bpg_errf(
@@ -1671,9 +1670,8 @@ op_history(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	res[HC_FINISHED].buffer_type = MYSQL_TYPE_LONGLONG;
 	res[HC_FINISHED].buffer = &finished;
 	if ((e = stmt_query(db, st, param, res,
-	    "read history", ei)) != BPG_OK) {
+	    "read history", ei)) != BPG_OK)
 		goto out;
-	}
 	if ((list = json_array()) == NULL)
 		goto nomem;
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
@@ -1947,9 +1945,8 @@ op_mon_read(struct bpg_db *db, const void *in, void *out,
 	bind_out(&res[3], MYSQL_TYPE_LONGLONG, &finished, 0, &len[3],
 	    &null[3], &err[3]);
 	if ((e = stmt_query(db, st, &param, res,
-	    "read application state", ei)) != BPG_OK) {
+	    "read application state", ei)) != BPG_OK)
 		goto out;
-	}
 	memset(row, 0, sizeof(*row));
 	rc = mysql_stmt_fetch(st);
 	if (rc == MYSQL_NO_DATA)
@@ -2230,9 +2227,8 @@ op_mon_open(struct bpg_db *db, const void *in, void *out,
 	bind_out(&res[2], MYSQL_TYPE_LONGLONG, &age, 0, &len[2], &null[2],
 	    &err[2]);
 	if ((e = stmt_query(db, st, &param, res,
-	    "read unfinished applications", ei)) != BPG_OK) {
+	    "read unfinished applications", ei)) != BPG_OK)
 		goto out;
-	}
 	if ((list = json_array()) == NULL) {
 		e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
 		goto out;
@@ -2327,9 +2323,8 @@ op_log_submission(struct bpg_db *db, const void *in, void *out,
 	bind_str(&param, in, &plen, &pnull);
 	bind_out(&res, MYSQL_TYPE_STRING, id, sizeof(id), &len, &null, &err);
 	if ((e = stmt_query(db, st, &param, &res,
-	    "find submission of application", ei)) != BPG_OK) {
+	    "find submission of application", ei)) != BPG_OK)
 		goto out;
-	}
 	a->out[0] = '\0';
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
 		/* Only exactly one row names the submission (S6). */
@@ -2384,9 +2379,8 @@ op_log_keys(struct bpg_db *db, const void *in, void *out,
 	bind_str(&param, in, &plen, &pnull);
 	bind_out(&res, MYSQL_TYPE_STRING, key, sizeof(key), &len, &null, &err);
 	if ((e = stmt_query(db, st, &param, &res,
-	    "read log index", ei)) != BPG_OK) {
+	    "read log index", ei)) != BPG_OK)
 		goto out;
-	}
 	if ((list = json_array()) == NULL) {
 		e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
 		goto out;

@@ -29,11 +29,12 @@
 #include "prefork.h"
 
 #define MAX_PARTS 16
-#define MAX_CR (1024 * 1024)
+#define MAX_NAME 64
+#define MAX_BODY (1024 * 1024)	/* as the gateway's */
 
 static struct benchdb dbc = { "127.0.0.1", "bpg", "bpg-test-pw", "bpg", 0 };
 static const char *url, *cafile;
-static char token[4096];
+static char token[BENCHDB_MAX_TEXT + 1];
 static char row[BENCHDB_MAX_TEXT + 1], summary[BENCHDB_MAX_TEXT + 1];
 static char crtext[BENCHDB_MAX_TEXT + 1];
 static const char *part[MAX_PARTS];	/* crtext split at each @NAME@ */
@@ -44,7 +45,7 @@ static unsigned long start;
 static CURL *curl;
 static struct curl_slist *headers;
 static MYSQL_STMT *insert;
-static char *cr;
+static char cr[sizeof(crtext) + MAX_PARTS * MAX_NAME];
 static char rbuf[64 * 1024];
 static unsigned long seq;
 
@@ -59,13 +60,12 @@ on_data(char *p, size_t sz, size_t n, void *arg)
 static int
 init(void)
 {
-	char auth[sizeof(token) + 32];
+	char auth[sizeof(token) + 32];	/* "Authorization: Bearer " */
 	struct curl_slist *h = NULL;
 	MYSQL *my;
 
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
 	if ((curl = curl_easy_init()) == NULL ||
-	    (cr = malloc(MAX_CR)) == NULL ||
 	    (h = curl_slist_append(h, auth)) == NULL ||
 	    (h = curl_slist_append(h, "Accept: application/json")) == NULL ||
 	    (h = curl_slist_append(h, "Content-Type: application/json")) ==
@@ -107,13 +107,13 @@ answer(FCGX_Request *r, const char *status, const char *key,
 static void
 serve(FCGX_Request *r)
 {
-	char name[64];
+	char name[MAX_NAME];
 	size_t i, len, nl;
 	long code = 0;
 	CURLcode rc;
 
 	/* The body, as the gateway reads it (1 MiB at most). */
-	for (len = 0; len < MAX_CR; len += (size_t)nl)
+	for (len = 0; len < MAX_BODY; len += (size_t)nl)
 		if ((nl = (size_t)FCGX_GetStr(rbuf, sizeof(rbuf), r->in)) == 0)
 			break;
 	snprintf(name, sizeof(name), "fl%lx-%lx-%lu", start,
@@ -141,17 +141,6 @@ serve(FCGX_Request *r)
 		return;
 	}
 	answer(r, "200 OK", "submissionId", name);
-}
-
-static void
-read_token(const char *path)
-{
-	benchdb_read_text("floor", path, crtext);
-	if (strlen(crtext) >= sizeof(token)) {
-		fprintf(stderr, "floor: %s: token too long\n", path);
-		exit(2);
-	}
-	strcpy(token, crtext);
 }
 
 /* Split crtext at each @NAME@; the parts stay in crtext. */
@@ -189,7 +178,7 @@ main(int argc, char *argv[])
 			break;
 		case 'K': url = optarg; break;
 		case 'C': cafile = optarg; break;
-		case 'T': read_token(optarg); break;
+		case 'T': benchdb_read_text("floor", optarg, token); break;
 		case 'r': crfile = optarg; break;
 		case 'P': dbc.port = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
