@@ -61,8 +61,8 @@ TOOL_BIN := $(BUILD)/kubesim $(INTEG_BIN)
 TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/kubesim/schema.c \
 	tests/kubesim/util.c))
 
-.PHONY: all test check asan integ integ-asan demo demo-stop deps fuzz clean format \
-	bench valgrind
+.PHONY: all test check asan integ integ-asan demo demo-stop deps fuzz clean \
+	format bench valgrind
 all: $(LIBBPG) $(APPS) $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
