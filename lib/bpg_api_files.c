@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <uuid/uuid.h>
 
+#include "bpg_buf.h"
 #include "bpg_internal.h"
 #include "bpg_limits.h"
 #include "bpg_s3.h"
@@ -640,30 +641,12 @@ api_log_history_app_name(const json_t *env)
 	return NULL;
 }
 
-struct membuf {
-	char *p;
-	size_t len;
-	bool overflow;
-};
-
 static size_t
 on_history(char *p, size_t sz, size_t n, void *arg)
 {
-	struct membuf *b = arg;
-	size_t len = sz * n;
-	char *nb;
-
-	if (b->len + len > HISTORY_MAX_BODY) {
-		b->overflow = true;
-		return 0;
-	}
-	if ((nb = realloc(b->p, b->len + len + 1)) == NULL)
-		return 0;
-	b->p = nb;
-	memcpy(b->p + b->len, p, len);
-	b->len += len;
-	b->p[b->len] = '\0';
-	return len;
+	/* Over HISTORY_MAX_BODY (or out of memory) the transfer fails. */
+	return bpg_buf_append(arg, p, sz * n, HISTORY_MAX_BODY) == BPG_OK ?
+	    sz * n : 0;
 }
 
 /*
@@ -677,7 +660,7 @@ history_lookup(struct bpg_api *api, const char *app_id, char *out,
 {
 	const struct bpg_config *cfg = api->cfg;
 	struct curl_slist *hdrs = NULL, *h;
-	struct membuf body = { NULL, 0, false };
+	struct bpg_buf body = { NULL, 0, 0 };
 	struct api_files *f;
 	char *esc = NULL, *url = NULL, *host = NULL;
 	const char *base = cfg->spark_history_url, *v;
@@ -739,7 +722,7 @@ history_lookup(struct bpg_api *api, const char *app_id, char *out,
 		snprintf(out, outlen, "%s", v);
 out:
 	json_decref(doc);
-	free(body.p);
+	bpg_buf_free(&body);
 	curl_slist_free_all(hdrs);
 	free(host);
 	free(url);

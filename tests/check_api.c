@@ -77,7 +77,7 @@ struct memio {
 	char headers[256];
 	long long clen;
 	char *out;
-	size_t outlen;
+	size_t outlen, outcap;
 };
 
 static long
@@ -110,13 +110,8 @@ static int
 mem_write(void *ctx, const char *buf, size_t n)
 {
 	struct memio *m = ctx;
-	char *nb = realloc(m->out, m->outlen + n + 1);
 
-	ck_assert_ptr_nonnull(nb);
-	m->out = nb;
-	memcpy(m->out + m->outlen, buf, n);
-	m->outlen += n;
-	m->out[m->outlen] = '\0';
+	tu_append(&m->out, &m->outlen, &m->outcap, buf, n);
 	return 0;
 }
 

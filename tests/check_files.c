@@ -256,24 +256,19 @@ struct sink {
 	char *p;
 	size_t len;
 	int fail_after;		/* -1: never */
+	size_t cap;
 };
 
 static int
 sink_emit(void *ctx, const char *buf, size_t n)
 {
 	struct sink *s = ctx;
-	char *nb;
 
 	if (s->fail_after == 0)
 		return -1;
 	if (s->fail_after > 0)
 		s->fail_after--;
-	nb = realloc(s->p, s->len + n + 1);
-	ck_assert_ptr_nonnull(nb);
-	s->p = nb;
-	memcpy(s->p + s->len, buf, n);
-	s->len += n;
-	s->p[s->len] = '\0';
+	tu_append(&s->p, &s->len, &s->cap, buf, n);
 	return 0;
 }
 
@@ -281,7 +276,7 @@ sink_emit(void *ctx, const char *buf, size_t n)
 static char *
 split(const char *in, size_t inlen, size_t step)
 {
-	struct sink s = { NULL, 0, -1 };
+	struct sink s = { NULL, 0, -1, 0 };
 	struct api_log_lines l;
 	size_t i, n;
 
@@ -355,7 +350,7 @@ END_TEST
  * let go when the client's side ends). */
 START_TEST(test_split_stop)
 {
-	struct sink s = { NULL, 0, 1 };
+	struct sink s = { NULL, 0, 1, 0 };
 	struct api_log_lines l;
 
 	memset(&l, 0, sizeof(l));
@@ -538,7 +533,7 @@ struct memio {
 	int status;
 	char ctype[64];
 	char *out;
-	size_t outlen;
+	size_t outlen, outcap;
 	int flushes;
 };
 
@@ -580,18 +575,12 @@ static int
 mem_write(void *ctx, const char *buf, size_t n)
 {
 	struct memio *m = ctx;
-	char *nb;
 
 	if (n == 0) {
 		m->flushes++;
 		return 0;
 	}
-	nb = realloc(m->out, m->outlen + n + 1);
-	ck_assert_ptr_nonnull(nb);
-	m->out = nb;
-	memcpy(m->out + m->outlen, buf, n);
-	m->outlen += n;
-	m->out[m->outlen] = '\0';
+	tu_append(&m->out, &m->outlen, &m->outcap, buf, n);
 	return 0;
 }
 
@@ -826,7 +815,7 @@ START_TEST(test_upload_s3rver)
 	struct bpg_s3conf sc;
 	struct bpg_errinfo ei = { "" };
 	struct bpg_s3 *s3;
-	struct sink got = { NULL, 0, -1 };
+	struct sink got = { NULL, 0, -1, 0 };
 	char extra[512], uri[256], folder[64], key[128];
 	long long n = 3 * BPG_S3_PART_SIZE + 12345, i;
 	struct memio m;

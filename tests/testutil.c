@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bpg_buf.h"
 #include "testutil.h"
 
 int
@@ -294,4 +295,15 @@ tu_closed_port(void)
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
 	close(fd);
 	return ntohs(sin.sin_port);
+}
+
+void
+tu_append(char **p, size_t *len, size_t *cap, const void *s, size_t n)
+{
+	struct bpg_buf b = { *p, *len, *cap };
+
+	ck_assert_int_eq(bpg_buf_append(&b, s, n, 0), BPG_OK);
+	*p = b.p;
+	*len = b.len;
+	*cap = b.cap;
 }

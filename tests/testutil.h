@@ -114,4 +114,11 @@ unsigned int tu_env_port(const char *name, const char *script);
 /* A loopback TCP port with nothing listening. */
 unsigned int tu_closed_port(void);
 
+/*
+ * Append s[0..n) to the NUL-terminated buffer *p of *len bytes and *cap
+ * bytes of room, growing it geometrically (lib/bpg_buf.h): output sinks
+ * that take many small chunks stay linear, under ASan too.
+ */
+void tu_append(char **p, size_t *len, size_t *cap, const void *s, size_t n);
+
 #endif

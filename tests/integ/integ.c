@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <mysql.h>
 
+#include "bpg_buf.h"
 #include "integ.h"
 
 /* Set by integ_run() before the tests fork; read-only after. */
@@ -119,14 +120,13 @@ static size_t
 on_body(char *p, size_t sz, size_t n, void *arg)
 {
 	struct integ_http *h = arg;
-	char *nb = realloc(h->body, h->len + sz * n + 1);
+	struct bpg_buf b = { h->body, h->len, h->cap };
 
-	if (nb == NULL)
+	if (bpg_buf_append(&b, p, sz * n, 0) != BPG_OK)
 		return 0;
-	h->body = nb;
-	memcpy(h->body + h->len, p, sz * n);
-	h->len += sz * n;
-	h->body[h->len] = '\0';
+	h->body = b.p;
+	h->len = b.len;
+	h->cap = b.cap;
 	return sz * n;
 }
 

@@ -69,6 +69,7 @@ struct integ_http {
 	long status;
 	char *body; /* NUL-terminated; len bytes before it */
 	size_t len;
+	size_t cap; /* room allocated at body */
 	char ctype[128]; /* Content-Type, "" when none */
 	json_t *json; /* the body as JSON, NULL if it is not */
 };

@@ -956,8 +956,8 @@ struct watch {
 	int			 done;
 	int			 cut;		/* break after out is sent */
 	char			*target;	/* path and query, for faults */
-	char			*out;
-	size_t			 outlen, outoff;
+	struct bpg_buf		 out;
+	size_t			 outoff;
 };
 
 static void
@@ -974,7 +974,7 @@ watch_free(void *cls)
 	ks_fsel_free(w->fs);
 	free(w->ns);
 	free(w->target);
-	free(w->out);
+	free(w->out.p);
 	free(w);
 }
 
@@ -982,7 +982,7 @@ static void
 watch_queue(struct watch *w, const char *type, json_t *obj)
 {
 	json_t *ev = json_pack("{s:s, s:O}", "type", type, "object", obj);
-	char *s, *nb;
+	char *s;
 	size_t n;
 
 	if (ev == NULL)
@@ -992,14 +992,9 @@ watch_queue(struct watch *w, const char *type, json_t *obj)
 	if (s == NULL)
 		return;
 	n = strlen(s);
-	if ((nb = realloc(w->out, w->outlen + n + 1)) == NULL) {
-		free(s);
-		return;
-	}
-	w->out = nb;
-	memcpy(w->out + w->outlen, s, n);
-	w->out[w->outlen + n] = '\n';
-	w->outlen += n + 1;
+	s[n] = '\n';	/* in place of the NUL: the event's line */
+	/* Out of memory: the event is lost, as a broken stream loses it. */
+	(void)!bpg_buf_append(&w->out, s, n + 1, 0);
 	free(s);
 }
 
@@ -1164,21 +1159,23 @@ watch_batch_faults(struct watch *w)
 {
 	static const char junk[] = "this is not JSON {\n";
 	const char *nl;
-	char *nb;
 
 	pthread_mutex_lock(&w->ks->mu);
 	if (watch_fault(w, KS_F_WATCHCUT, 1) != NULL) {
 		/* Half of the first event, then the connection breaks. */
-		nl = memchr(w->out, '\n', w->outlen);
-		w->outlen = ((nl != NULL ? (size_t)(nl - w->out) :
-		    w->outlen) + 1) / 2;
+		nl = memchr(w->out.p, '\n', w->out.len);
+		w->out.len = ((nl != NULL ? (size_t)(nl - w->out.p) :
+		    w->out.len) + 1) / 2;
 		w->cut = 1;
-	} else if (watch_fault(w, KS_F_WATCHGARBAGE, 1) != NULL &&
-	    (nb = realloc(w->out, w->outlen + sizeof(junk))) != NULL) {
-		w->out = nb;
-		memmove(w->out + sizeof(junk) - 1, w->out, w->outlen);
-		memcpy(w->out, junk, sizeof(junk) - 1);
-		w->outlen += sizeof(junk) - 1;
+	} else if (watch_fault(w, KS_F_WATCHGARBAGE, 1) != NULL) {
+		struct bpg_buf g = { NULL, 0, 0 };
+
+		if (bpg_buf_append(&g, junk, sizeof(junk) - 1, 0) == BPG_OK &&
+		    bpg_buf_append(&g, w->out.p, w->out.len, 0) == BPG_OK) {
+			bpg_buf_free(&w->out);
+			w->out = g;
+		} else
+			bpg_buf_free(&g);
 	}
 	faults_purge(w->cl);
 	pthread_mutex_unlock(&w->ks->mu);
@@ -1194,17 +1191,17 @@ watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	for (;;) {
-		if (w->outoff < w->outlen) {
+		if (w->outoff < w->out.len) {
 			if (w->outoff == 0 && !w->cut)
 				watch_batch_faults(w);
-			n = w->outlen - w->outoff;
+			n = w->out.len - w->outoff;
 			if (n > max)
 				n = max;
-			memcpy(buf, w->out + w->outoff, n);
+			memcpy(buf, w->out.p + w->outoff, n);
 			w->outoff += n;
 			return (ssize_t)n;
 		}
-		w->outoff = w->outlen = 0;
+		w->outoff = w->out.len = 0;
 		/* A cut stream, or the API server going down, breaks it. */
 		if (w->cut)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -1478,8 +1475,8 @@ struct logf {
 	long long		 limit;		/* bytes left, -1 none */
 	long long		 deadline;	/* a bound, like a watch's */
 	int			 done;
-	char			*out;
-	size_t			 outlen, outoff;
+	struct bpg_buf		 out;
+	size_t			 outoff;
 };
 
 static void
@@ -1490,17 +1487,16 @@ logf_free(void *cls)
 	free(l->ns);
 	free(l->pod);
 	free(l->key);
-	free(l->out);
+	free(l->out.p);
 	free(l);
 }
 
 static void
-log_append(char **out, size_t *len, const char *line, int timestamps,
+log_append(struct bpg_buf *out, const char *line, int timestamps,
     long long *limit)
 {
 	const char *text = timestamps ? line : strchr(line, ' ');
 	size_t n;
-	char *nb;
 
 	text = text == NULL ? line : (timestamps ? text : text + 1);
 	n = strlen(text);
@@ -1509,12 +1505,9 @@ log_append(char **out, size_t *len, const char *line, int timestamps,
 		if (*limit == 0)
 			return;
 	}
-	if ((nb = realloc(*out, *len + n + 2)) == NULL)
+	if (bpg_buf_append(out, text, n, 0) != BPG_OK ||
+	    bpg_buf_append(out, "\n", 1, 0) != BPG_OK)
 		return;
-	*out = nb;
-	memcpy(*out + *len, text, n);
-	(*out)[*len + n] = '\n';
-	*len += n + 1;
 	if (*limit >= 0)
 		*limit -= (long long)(n + 1);
 }
@@ -1538,24 +1531,24 @@ logf_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	for (;;) {
-		if (l->outoff < l->outlen) {
-			n = l->outlen - l->outoff;
+		if (l->outoff < l->out.len) {
+			n = l->out.len - l->outoff;
 			if (n > max)
 				n = max;
-			memcpy(buf, l->out + l->outoff, n);
+			memcpy(buf, l->out.p + l->outoff, n);
 			l->outoff += n;
 			return (ssize_t)n;
 		}
-		l->outoff = l->outlen = 0;
+		l->outoff = l->out.len = 0;
 		if (l->done || l->limit == 0)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		pthread_mutex_lock(&l->ks->mu);
 		lines = json_object_get(l->cl->logs, l->key);
-		while (l->next < json_array_size(lines) && l->outlen < 16384)
-			log_append(&l->out, &l->outlen, json_string_value(
+		while (l->next < json_array_size(lines) && l->out.len < 16384)
+			log_append(&l->out, json_string_value(
 			    json_array_get(lines, l->next++)), l->timestamps,
 			    &l->limit);
-		if (l->outlen == 0) {
+		if (l->out.len == 0) {
 			pod = ks_get(l->cl, KS_POD, l->ns, l->pod);
 			/* Follow ends when the container has terminated. */
 			if (pod == NULL || pod_terminated(pod) ||
@@ -1577,8 +1570,8 @@ do_log(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 	json_t *pod, *lines;
 	long long tail = -1, limit = -1;
 	size_t n, start, i;
-	char msg[1024], *key, *out = NULL;
-	size_t outlen = 0;
+	char msg[1024], *key;
+	struct bpg_buf out = { NULL, 0, 0 };
 	struct logf *l;
 	int ts = ks_arg_true(c, "timestamps");
 
@@ -1625,11 +1618,11 @@ do_log(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 	start = (tail >= 0 && (size_t)tail < n) ? n - (size_t)tail : 0;
 	if (!ks_arg_true(c, "follow")) {
 		for (i = start; i < n; i++)
-			log_append(&out, &outlen, json_string_value(
+			log_append(&out, json_string_value(
 			    json_array_get(lines, i)), ts, &limit);
 		pthread_mutex_unlock(&cl->ks->mu);
 		free(key);
-		return ks_respond(c, r, 200, "text/plain", out, outlen);
+		return ks_respond(c, r, 200, "text/plain", out.p, out.len);
 	}
 	cl->st.log_follows++;
 	pthread_mutex_unlock(&cl->ks->mu);

@@ -503,9 +503,10 @@ ctl_logs(struct MHD_Connection *c, struct ks_req *r, struct ks_cluster *cl,
     char **seg, int nseg)
 {
 	json_t *lines, *v;
-	char *key, *out = NULL, *nb;
+	struct bpg_buf out = { NULL, 0, 0 };
+	char *key;
 	const char *l, *sp;
-	size_t i, len = 0, n;
+	size_t i;
 
 	if (nseg != 2)
 		return ctl_error(c, r, 404, "logs/NAMESPACE/POD");
@@ -522,16 +523,12 @@ ctl_logs(struct MHD_Connection *c, struct ks_req *r, struct ks_cluster *cl,
 		l = json_string_value(v);
 		sp = strchr(l, ' ');
 		l = sp ? sp + 1 : l;
-		n = strlen(l);
-		if ((nb = realloc(out, len + n + 2)) == NULL)
+		if (bpg_buf_append(&out, l, strlen(l), 0) != BPG_OK ||
+		    bpg_buf_append(&out, "\n", 1, 0) != BPG_OK)
 			break;
-		out = nb;
-		memcpy(out + len, l, n);
-		out[len + n] = '\n';
-		len += n + 1;
 	}
 	pthread_mutex_unlock(&cl->ks->mu);
-	return ks_respond(c, r, 200, "text/plain", out, len);
+	return ks_respond(c, r, 200, "text/plain", out.p, out.len);
 }
 
 static enum MHD_Result

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "bpg_buf.h"
 #include "bpg_err.h"
 #include "schema.h"
 
