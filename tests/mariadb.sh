@@ -118,6 +118,10 @@ cmd_start()
 		[ "$oldport" = "$port" ] ||
 		    die "already running in $DIR on port $oldport, not $port"
 	else
+		# A temporary directory of its own: servers started side by
+		# side (make test) name their temporary tables alike, and
+		# clash in a shared /tmp.
+		mkdir -p "$DIR/tmp" || die "cannot create $DIR/tmp"
 		if [ ! -d "$DIR/data/mysql" ]; then
 			# Never delete what this script did not create.
 			if [ -e "$DIR/data" ] &&
@@ -126,7 +130,8 @@ cmd_start()
 				    "data directory"
 			fi
 			if ! "$INSTALL" --no-defaults $user_opt \
-			    --datadir="$DIR/data" --skip-test-db \
+			    --datadir="$DIR/data" --tmpdir="$DIR/tmp" \
+			    --skip-test-db \
 			    --skip-name-resolve \
 			    --auth-root-authentication-method=normal \
 			    >"$DIR/install.log" 2>&1; then
@@ -140,7 +145,7 @@ cmd_start()
 		# setsid: the server must outlive this shell and its job
 		# control; stdin from /dev/null so it holds no terminal.
 		setsid "$SERVER" --no-defaults $user_opt \
-		    --datadir="$DIR/data" \
+		    --datadir="$DIR/data" --tmpdir="$DIR/tmp" \
 		    --socket="$SOCK" \
 		    --pid-file="$DIR/mariadbd.pid" \
 		    --log-error="$DIR/mariadbd.log" \
