@@ -9,6 +9,12 @@
  *
  * Errors found before the first byte of a log is sent are JSON answers;
  * after that they can only end the stream (section 0.3).
+ *
+ * A log is read only by those who may read its submission (bpg_authz.h:
+ * with readAccess "owner", its exact owner, adminUsers, viewerUsers and
+ * the Airflow account).  Anyone else gets the answer of a submission
+ * without logs (section 5's fixed text), so that the existence of
+ * another user's submission is not revealed.
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -24,6 +30,7 @@
 #include <jansson.h>
 #include <uuid/uuid.h>
 
+#include "bpg_authz.h"
 #include "bpg_internal.h"
 #include "bpg_limits.h"
 #include "bpg_s3.h"
@@ -936,6 +943,42 @@ out:
 	return sent;
 }
 
+/*
+ * May the caller read the logs of submission id?  Its owner is the CR's
+ * (bpg_authz_cr_owner()), or once the CR is gone its row's user; with
+ * neither, only the privileged users may.
+ */
+static bool
+log_may_read(struct route_ctx *rc, const char *id)
+{
+	struct bpg_api *api = rc->api;
+	const struct bpg_cluster *cluster;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_kube *kube;
+	json_t *cr = NULL, *row = NULL;
+	bool ok;
+
+	if (bpg_authz_may_read(api->cfg, rc->user, NULL))
+		return true;
+	if (bpg_route_cluster_of_id(api->cfg, id, &cluster, NULL) == BPG_OK &&
+	    api_kube_for(api, cluster, &kube, &ei) == BPG_OK &&
+	    bpg_kube_get_app(kube, id, &cr, &ei) == BPG_OK)
+		ok = bpg_authz_may_read(api->cfg, rc->user,
+		    bpg_authz_cr_owner(cr));
+	else if (api->db != NULL &&
+	    bpg_db_get_submission(api->db, id, &row, &ei) == BPG_OK)
+		ok = bpg_authz_may_read(api->cfg, rc->user,
+		    api_jstr(row, "user"));
+	else
+		ok = false;
+	if (!ok)
+		syslog(LOG_INFO, "log of %s for %s refused: not the owner", id,
+		    rc->user);
+	json_decref(row);
+	json_decref(cr);
+	return ok;
+}
+
 void
 api_h_log(struct route_ctx *rc)
 {
@@ -987,7 +1030,7 @@ api_h_log(struct route_ctx *rc)
 	}
 	if (s3only != NULL && strcasecmp(s3only, "false") != 0)
 		pod = false;
-	if (id[0] != '\0') {
+	if (id[0] != '\0' && log_may_read(rc, id)) {
 		/* Step 4, then 5 and 6. */
 		if (pod && log_from_pod(rc, id, exec))
 			goto out;
