@@ -16,13 +16,19 @@
  *   as the stored request (the sanitised request of section 2.20, not the
  *   CR spec).  Only a submission with neither CR nor row is a 404.
  *
- *   Only the submitter deletes.  BPG lets any user delete any submission
- *   (quirk 19).  Here DELETE is allowed to the user named by the CR's
- *   proxyUser label (the user it runs as, who submitted it or for whom
- *   Airflow did), to the users of adminUsers, and to the Airflow account
- *   (it submits and cleans up for its DAG users); anyone else gets a 403
- *   that says so.  A submission whose CR is already gone is still a 200
- *   for everyone (quirk 38), as there is nothing left to protect.
+ *   Only the submitter deletes, and, unless readAccess is "all", only
+ *   the submitter reads.  BPG lets any user read and delete any
+ *   submission (quirk 19).  Here the owner is the exact user the
+ *   submission runs as (bpg_authz.h: the CR's spec.proxyUser, or the
+ *   row's user once the CR is gone), never the normalised label.  DELETE
+ *   is allowed to the owner, adminUsers and the Airflow account; reads
+ *   (status, spec, driver, describe) also to viewerUsers, or to everyone
+ *   with readAccess "all".  A user who may not read a submission gets
+ *   exactly the 404 of a missing one, for reads and DELETE alike, so its
+ *   existence is not revealed; one who may read but not delete (a
+ *   viewer, or anyone under readAccess "all") gets a 403 that says so.
+ *   A submission whose CR is already gone is still a 200 for everyone on
+ *   DELETE (quirk 38), as there is nothing left to protect.
  *
  *   The status cache is bounded (quirk 30), see bpg_cache.h.
  */
@@ -35,6 +41,7 @@
 
 #include <jansson.h>
 
+#include "bpg_authz.h"
 #include "bpg_internal.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
@@ -102,6 +109,21 @@ reply_404(struct bpg_http_resp *r)
 {
 	/* The text of a JAX-RS error without one (section 0.3). */
 	api_reply_error(r, 404, WAE, "HTTP 404 Not Found");
+}
+
+/*
+ * May the caller read a submission owned by owner (NULL: none known)?
+ * When not, the answer is the 404 of a missing submission.
+ */
+static bool
+may_read(struct route_ctx *rc, const char *owner)
+{
+	if (bpg_authz_may_read(rc->api->cfg, rc->user, owner))
+		return true;
+	syslog(LOG_INFO, "read of %s by %s refused: not the owner",
+	    rc->segs[1], rc->user);
+	reply_404(rc->resp);
+	return false;
 }
 
 static void
@@ -180,17 +202,20 @@ status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
 	e = bpg_kube_get_app(kube, id, &cr, &ei);
 	switch (e) {
 	case BPG_OK:
+		/* "owner": whose answer it is, checked on every hit. */
 		if ((body = bpg_summary_status(cluster, cr, true,
 		    api_now_ms())) != NULL)
-			out = json_pack("{s:i, s:o}", "code", 200, "body", body);
+			out = json_pack("{s:i, s:o, s:s*}", "code", 200,
+			    "body", body, "owner", bpg_authz_cr_owner(cr));
 		break;
 	case BPG_ENOTFOUND:
 		switch (history_row(rc, &row)) {
 		case BPG_OK:
 			if ((body = bpg_summary_status_row(row,
 			    api_now_ms())) != NULL)
-				out = json_pack("{s:i, s:o}", "code", 200,
-				    "body", body);
+				out = json_pack("{s:i, s:o, s:s*}", "code",
+				    200, "body", body, "owner",
+				    api_jstr(row, "user"));
 			break;
 		case BPG_ENOTFOUND:
 			/* Section 3.4: a 404 is remembered too. */
@@ -314,6 +339,12 @@ api_h_status(struct route_ctx *rc)
 		    mono_ms()) != BPG_OK)
 			syslog(LOG_WARNING, "status cache: out of memory");
 	}
+	/* Answers about a submission carry its owner (null: unknown). */
+	if (json_object_get(v, "owner") != NULL &&
+	    !may_read(rc, api_jstr(v, "owner"))) {
+		json_decref(v);
+		return;
+	}
 	code = (int)json_integer_value(json_object_get(v, "code"));
 	if (code == 200 && (text = status_text(v)) != NULL)
 		api_reply_text(rc->resp, 200, "application/json", text);
@@ -350,6 +381,8 @@ api_h_spec(struct route_ctx *rc)
 		return;
 	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
 	if (e == BPG_OK) {
+		if (!may_read(rc, bpg_authz_cr_owner(cr)))
+			goto out;
 		if ((spec = spec_without_env(cr)) == NULL)
 			reply_nomem(rc->resp);
 		else
@@ -371,6 +404,8 @@ api_h_spec(struct route_ctx *rc)
 		reply_history_unavailable(rc);
 		goto out;
 	}
+	if (!may_read(rc, api_jstr(row, "user")))
+		goto out;
 	stored = api_jstr(row, "request_body");
 	spec = stored != NULL ? json_loads(stored, JSON_REJECT_DUPLICATES,
 	    &jerr) : NULL;
@@ -409,6 +444,8 @@ api_h_driver(struct route_ctx *rc)
 		api_reply_err(rc->resp, e, &ei);
 		goto out;
 	}
+	if (!may_read(rc, bpg_authz_cr_owner(cr)))
+		goto out;
 	name = api_jstr(json_object_get(json_object_get(cr, "status"),
 	    "driverInfo"), "podName");
 	if (name == NULL) {
@@ -521,6 +558,8 @@ api_h_describe(struct route_ctx *rc)
 	}
 	if (e != BPG_OK)
 		goto fail;
+	if (!may_read(rc, bpg_authz_cr_owner(cr)))
+		goto out;
 	if ((spec = spec_without_env(cr)) == NULL ||
 	    bpg_yaml_dump(spec, &yaml, &ylen) != BPG_OK) {
 		reply_nomem(rc->resp);
@@ -560,31 +599,6 @@ out:
 
 /* ---- delete (section 1.2) ----------------------------------------- */
 
-/*
- * May user delete the CR whose proxyUser label is owner (NULL: none)?
- * The label holds the user name, normalised when the name is not a valid
- * label value (bpg_crd_build()), so the comparison is made the same way.
- */
-static bool
-may_delete(const struct bpg_config *cfg, const char *user, const char *owner)
-{
-	char *norm;
-	bool same;
-
-	if (bpg_strlist_has(&cfg->admin_users, user, false) ||
-	    strcmp(user, AIRFLOW_ACCOUNT) == 0)
-		return true;
-	if (owner == NULL)
-		return false;
-	if (bpg_label_value_valid(user))
-		return strcmp(user, owner) == 0;
-	if ((norm = bpg_label_normalize(user)) == NULL)
-		return false;
-	same = strcmp(norm, owner) == 0;
-	free(norm);
-	return same;
-}
-
 void
 api_h_delete(struct route_ctx *rc)
 {
@@ -592,6 +606,7 @@ api_h_delete(struct route_ctx *rc)
 	struct bpg_kube *kube;
 	struct bpg_errinfo ei = { "" };
 	json_t *cr = NULL;
+	const char *owner;
 	char text[BPG_MAX_USER + BPG_MAX_SUBMISSION_ID + 160];
 	enum bpg_err e;
 
@@ -599,9 +614,10 @@ api_h_delete(struct route_ctx *rc)
 		return;
 	/* Who owns it decides who may delete it (see the top of the file). */
 	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
-	if (e == BPG_OK && !may_delete(rc->api->cfg, rc->user,
-	    api_jstr(json_object_get(json_object_get(cr, "metadata"),
-	    "labels"), "proxyUser"))) {
+	if (e == BPG_OK && !bpg_authz_may_change(rc->api->cfg, rc->user,
+	    owner = bpg_authz_cr_owner(cr))) {
+		if (!may_read(rc, owner))
+			goto out;
 		snprintf(text, sizeof(text), "User %s is not allowed to delete "
 		    "submission %s: only the user who submitted it or an "
 		    "admin may delete it", rc->user, rc->segs[1]);

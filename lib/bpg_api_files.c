@@ -9,6 +9,22 @@
  *
  * Errors found before the first byte of a log is sent are JSON answers;
  * after that they can only end the stream (section 0.3).
+ *
+ * An upload records its uploader in the object's metadata
+ * (x-amz-meta-bpg-uploader, the user name URI-encoded) and may replace
+ * only an object the same user uploaded: BPG lets anyone overwrite anyone's
+ * artifact under the same folder and name, which runs as that user's next
+ * job.  The object is looked at first (HeadObject); the write is then
+ * conditional (If-None-Match: * for a new key, If-Match: <ETag> for the
+ * user's own object) where the store supports it, so that a concurrent
+ * upload cannot slip in between.  s3rver ignores these conditions: there
+ * the HeadObject check is all there is.  Either refusal is a 409.
+ *
+ * A log is read only by those who may read its submission (bpg_authz.h:
+ * with readAccess "owner", its exact owner, adminUsers, viewerUsers and
+ * the Airflow account).  Anyone else gets the answer of a submission
+ * without logs (section 5's fixed text), so that the existence of
+ * another user's submission is not revealed.
  */
 #include <limits.h>
 #include <stdbool.h>
@@ -24,6 +40,7 @@
 #include <jansson.h>
 #include <uuid/uuid.h>
 
+#include "bpg_authz.h"
 #include "bpg_buf.h"
 #include "bpg_internal.h"
 #include "bpg_limits.h"
@@ -109,6 +126,9 @@ echo(char *dst, size_t dstlen, const char *s)
 }
 
 /* ---- POST /s3/{name} (section 6) ---------------------------------- */
+
+/* The object metadata (x-amz-meta-...) that names the uploader. */
+#define UPLOADER_META "bpg-uploader"
 
 /* Strictly [0-9]+ into a long long; false on anything else. */
 static bool
@@ -248,7 +268,8 @@ static void
 upload_fail(struct route_ctx *rc, int status, const char *what,
     const char *msg)
 {
-	char text[700];
+	/* Room for a message naming a whole key. */
+	char text[BPG_S3_MAX_KEY + 256];
 
 	snprintf(text, sizeof(text), "Failed to upload to %s: %s", what, msg);
 	api_reply_error(rc->resp, status, WAE, text);
@@ -263,8 +284,12 @@ api_h_upload(struct route_ctx *rc)
 	struct bpg_errinfo ei = { "" };
 	struct upload_src src;
 	struct api_files *f;
+	struct bpg_s3_put_opts opts;
+	struct bpg_s3_head head;
+	char who[3 * BPG_MAX_USER + 1];
+	size_t wlen;
 	char key[BPG_S3_MAX_KEY + 1], uuid[37], hdr[32] = "";
-	char *qlen = NULL, *folder = NULL;
+	char *qlen = NULL, *folder = NULL, text[BPG_S3_MAX_KEY + 128];
 	long long len = 0;
 	uuid_t u;
 	enum bpg_err e;
@@ -315,10 +340,52 @@ api_h_upload(struct route_ctx *rc)
 		return;
 	}
 
+	/* Who uploads, as metadata can hold it (printable ASCII). */
+	if (bpg_s3_uri_encode(rc->user, strlen(rc->user), false, who,
+	    sizeof(who), &wlen) != BPG_OK) {
+		upload_fail(rc, 500, "s3", "user name too long");
+		return;
+	}
+	/* Another user's object, or one of nobody known, is not replaced. */
+	memset(&opts, 0, sizeof(opts));
+	e = bpg_s3_head(f->s3, bucket, key, UPLOADER_META, &head, &ei);
+	if (e == BPG_OK && (!head.has_meta || strcmp(head.meta, who) != 0)) {
+		syslog(LOG_INFO, "upload to s3://%s/%s by %s refused: the "
+		    "object is %s", bucket, key, rc->user, head.has_meta ?
+		    "another user's" : "of no recorded uploader");
+		snprintf(text, sizeof(text), "%s exists and was uploaded by %s; "
+		    "choose another name or folder", key, head.has_meta ?
+		    "another user" : "an unknown user");
+		upload_fail(rc, 409, "s3", text);
+		return;
+	}
+	if (e == BPG_OK)
+		opts.if_match = head.etag[0] != '\0' ? head.etag : NULL;
+	else if (e == BPG_ENOTFOUND)
+		opts.if_none_match = true;
+	else {
+		syslog(LOG_ERR, "upload: %s", ei.msg);
+		upload_fail(rc, e == BPG_ETIMEOUT ? 504 : e == BPG_EUPSTREAM ?
+		    502 : 500, "s3", ei.msg);
+		return;
+	}
+	opts.meta_name = UPLOADER_META;
+	opts.meta_value = who;
+
 	/* Step 4: stream the body into S3. */
 	memset(&src, 0, sizeof(src));
 	src.io = rc->req->io;
-	e = bpg_s3_put(f->s3, bucket, key, len, upload_read, &src, &ei);
+	e = bpg_s3_put_with(f->s3, bucket, key, len, upload_read, &src, &opts,
+	    &ei);
+	if (e == BPG_EEXIST) {
+		/* The condition did not hold: someone wrote it meanwhile. */
+		syslog(LOG_INFO, "upload to s3://%s/%s by %s refused: %s",
+		    bucket, key, rc->user, ei.msg);
+		snprintf(text, sizeof(text), "%s was written by another upload "
+		    "meanwhile; nothing was replaced", key);
+		upload_fail(rc, 409, "s3", text);
+		return;
+	}
 	if (e != BPG_OK) {
 		switch (e) {
 		case BPG_EINVAL:
@@ -919,6 +986,42 @@ out:
 	return sent;
 }
 
+/*
+ * May the caller read the logs of submission id?  Its owner is the CR's
+ * (bpg_authz_cr_owner()), or once the CR is gone its row's user; with
+ * neither, only the privileged users may.
+ */
+static bool
+log_may_read(struct route_ctx *rc, const char *id)
+{
+	struct bpg_api *api = rc->api;
+	const struct bpg_cluster *cluster;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_kube *kube;
+	json_t *cr = NULL, *row = NULL;
+	bool ok;
+
+	if (bpg_authz_may_read(api->cfg, rc->user, NULL))
+		return true;
+	if (bpg_route_cluster_of_id(api->cfg, id, &cluster, NULL) == BPG_OK &&
+	    api_kube_for(api, cluster, &kube, &ei) == BPG_OK &&
+	    bpg_kube_get_app(kube, id, &cr, &ei) == BPG_OK)
+		ok = bpg_authz_may_read(api->cfg, rc->user,
+		    bpg_authz_cr_owner(cr));
+	else if (api->db != NULL &&
+	    bpg_db_get_submission(api->db, id, &row, &ei) == BPG_OK)
+		ok = bpg_authz_may_read(api->cfg, rc->user,
+		    api_jstr(row, "user"));
+	else
+		ok = false;
+	if (!ok)
+		syslog(LOG_INFO, "log of %s for %s refused: not the owner", id,
+		    rc->user);
+	json_decref(row);
+	json_decref(cr);
+	return ok;
+}
+
 void
 api_h_log(struct route_ctx *rc)
 {
@@ -970,7 +1073,7 @@ api_h_log(struct route_ctx *rc)
 	}
 	if (s3only != NULL && strcasecmp(s3only, "false") != 0)
 		pod = false;
-	if (id[0] != '\0') {
+	if (id[0] != '\0' && log_may_read(rc, id)) {
 		/* Step 4, then 5 and 6. */
 		if (pod && log_from_pod(rc, id, exec))
 			goto out;

@@ -15,6 +15,14 @@
  * configured cluster owns are left out, as their other endpoints would
  * refuse them.  If the database cannot be read the lists still answer,
  * with the CRs only (the failure is logged).
+ *
+ * mySubmissions lists the submissions the caller owns exactly
+ * (bpg_authz.h): the label selector only narrows what Kubernetes sends,
+ * as the label may be normalised and shared by several users ("alice_"
+ * and "alice0"); each CR's spec.proxyUser, and each row's user, must be
+ * the caller's name byte for byte.  /admin/submissions is for adminUsers
+ * and viewerUsers, or for everyone with readAccess "all" (BPG lets every
+ * user list everything, quirk 19); others get a 403.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +32,7 @@
 
 #include <jansson.h>
 
+#include "bpg_authz.h"
 #include "bpg_internal.h"
 #include "bpg_limits.h"
 #include "bpg_summary.h"
@@ -33,11 +42,15 @@
 	"(limit: 20 requests per second)"
 #define ALL_LIMIT_TEXT "Too many requests for submissions endpoint " \
 	"(limit: 20 requests per second)"
+#define ALL_FORBIDDEN_TEXT "only adminUsers and viewerUsers may list " \
+	"every user's submissions"
 
 /*
  * The rows of history not already listed from Kubernetes: seen holds the
- * names of the CRs listed.  For each, emit(arg, summary) (summary is
- * borrowed); emit returns false to stop.  Errors reading the database are
+ * names of the CRs listed; with user, only the rows of exactly that user
+ * (the database's collation may compare names without case or trailing
+ * spaces).  For each, emit(arg, summary) (summary is borrowed); emit
+ * returns false to stop.  Errors reading the database are
  * logged and end the history.
  */
 static void
@@ -62,6 +75,8 @@ add_history(struct route_ctx *rc, const char *user, const char *app_name,
 	json_array_foreach(rows, i, row) {
 		id = api_jstr(row, "submission_id");
 		if (!go || id == NULL || json_object_get(seen, id) != NULL ||
+		    (user != NULL && (api_jstr(row, "user") == NULL ||
+		    strcmp(api_jstr(row, "user"), user) != 0)) ||
 		    bpg_route_cluster_of_id(api->cfg, id, &cl, NULL) != BPG_OK)
 			continue;
 		if ((sum = bpg_summary_of_row(api->cfg, row,
@@ -100,7 +115,7 @@ api_h_my_submissions(struct route_ctx *rc)
 	struct bpg_kube *kube;
 	json_t *list = NULL, *seen = NULL, *subs = NULL, *item, *sum;
 	char *label = NULL, *selector = NULL;
-	const char *name;
+	const char *name, *owner;
 	enum bpg_err e;
 	size_t c, i;
 
@@ -122,6 +137,10 @@ api_h_my_submissions(struct route_ctx *rc)
 			goto out;
 		}
 		json_array_foreach(json_object_get(list, "items"), i, item) {
+			owner = bpg_authz_cr_owner(item);
+			/* Another user's CR under the same label. */
+			if (owner == NULL || strcmp(owner, rc->user) != 0)
+				continue;
 			if ((sum = bpg_summary_of_cr(cfg, &cfg->clusters[c],
 			    item, api_now_ms())) == NULL ||
 			    json_array_append_new(subs, sum) != 0)
@@ -218,12 +237,17 @@ api_h_admin_submissions(struct route_ctx *rc)
 	enum bpg_err e;
 	size_t c, i;
 
+	/* First: those refused do not use up the others' rate. */
+	if (!bpg_authz_may_list_all(cfg, rc->user)) {
+		syslog(LOG_INFO, "admin/submissions by %s refused", rc->user);
+		api_reply_error(rc->resp, 403, WAE, ALL_FORBIDDEN_TEXT);
+		return;
+	}
 	if (!bpg_ratelimit_try(api->rl, BPG_RATELIMIT_SUBMISSIONS,
 	    bpg_ratelimit_now())) {
 		api_reply_error(rc->resp, 429, WAE, ALL_LIMIT_TEXT);
 		return;
 	}
-	/* Every authenticated user may list everything (quirk 19, copied). */
 	if (rc->query != NULL) {
 		name = api_query_param(rc->query, "name");
 		/* A name that cannot be decoded must not list everything. */

@@ -2032,6 +2032,36 @@ bind_incluster(struct ctx *c, const json_t *root)
 	return e;
 }
 
+/* readAccess: "owner" (default) or "all" (BPG's behaviour). */
+static enum bpg_err
+bind_read_access(struct ctx *c, const json_t *root)
+{
+	static const char *const names[BPG_READ__MAX] = {
+		[BPG_READ_OWNER] = "owner",
+		[BPG_READ_ALL] = "all",
+	};
+	char *s = NULL;
+	enum bpg_err e;
+	size_t mark, i;
+
+	c->cfg->read_access = BPG_READ_OWNER;
+	if ((e = get_str(c, root, "readAccess", &s)) != BPG_OK || s == NULL)
+		return e;
+	for (i = 0; i < BPG_READ__MAX; i++)
+		if (strcmp(s, names[i]) == 0)
+			break;
+	free(s);
+	if (i < BPG_READ__MAX) {
+		c->cfg->read_access = (enum bpg_read_access)i;
+		return BPG_OK;
+	}
+	mark = path_key(c, "readAccess");
+	e = fail(c, member(root, "readAccess"), root,
+	    "must be owner or all");
+	path_pop(c, mark);
+	return e;
+}
+
 static enum bpg_err
 bind_root(struct ctx *c, const json_t *root)
 {
@@ -2057,6 +2087,8 @@ bind_root(struct ctx *c, const json_t *root)
 	    (e = get_strlist(c, root, "allowedUsers", &cfg->allowed_users, 0)) ||
 	    (e = get_strlist(c, root, "blockedUsers", &cfg->blocked_users, 0)) ||
 	    (e = get_strlist(c, root, "adminUsers", &cfg->admin_users, 0)) ||
+	    (e = get_strlist(c, root, "viewerUsers", &cfg->viewer_users, 0)) ||
+	    (e = bind_read_access(c, root)) ||
 	    (e = bind_queues(c, root)) ||
 	    (e = get_obj(c, root, "queueTokenSOPS", &qt)))
 		return e;
@@ -2404,6 +2436,7 @@ bpg_config_free(struct bpg_config *cfg)
 	strlist_free(&cfg->allowed_users, false);
 	strlist_free(&cfg->blocked_users, false);
 	strlist_free(&cfg->admin_users, false);
+	strlist_free(&cfg->viewer_users, false);
 	for (i = 0; i < cfg->nqueues; i++)
 		queue_free(&cfg->queues[i]);
 	free(cfg->queues);

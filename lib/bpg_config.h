@@ -121,6 +121,12 @@ struct bpg_image {
 	char *version;
 };
 
+enum bpg_read_access {
+	BPG_READ_OWNER = 0,	/* the submitter, adminUsers, viewerUsers */
+	BPG_READ_ALL,		/* everyone, as in BPG */
+	BPG_READ__MAX
+};
+
 struct bpg_config {
 	/* default "/skatev2", no trailing '/' ("" when configured as "/") */
 	char *context_path;
@@ -133,6 +139,15 @@ struct bpg_config {
 	struct bpg_strlist allowed_users;
 	struct bpg_strlist blocked_users;
 	struct bpg_strlist admin_users;
+	/*
+	 * Our keys.  viewerUsers may read every submission (status, spec,
+	 * driver, describe, logs, /admin/submissions) but change none.
+	 * readAccess "owner" (default): reads are for the submitter,
+	 * adminUsers and viewerUsers only; "all": any allowed user reads any
+	 * submission, as in BPG (bpg-reference 8.2, quirk 19).
+	 */
+	struct bpg_strlist viewer_users;
+	enum bpg_read_access read_access;
 	struct bpg_queue *queues;
 	size_t nqueues;
 	bool has_queues;

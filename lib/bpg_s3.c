@@ -1,8 +1,9 @@
 /*
  * S3 client (see bpg_s3.h).  libcurl does the transport and the AWS
  * Signature Version 4 signing (CURLOPT_AWS_SIGV4); this file builds the
- * requests of the S3 REST API it needs (PutObject, GetObject and the
- * multipart upload calls), reads S3's small XML answers and maps errors.
+ * requests of the S3 REST API it needs (PutObject, GetObject, HeadObject
+ * and the multipart upload calls), reads S3's small XML answers and maps
+ * errors.
  *
  * Every request body is in memory before the request starts: a short or
  * failing reader is found before anything is sent, so S3 never stores a
@@ -29,7 +30,7 @@
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 /* S3 error documents and multipart answers are small; more is dropped. */
 #define RESP_MAX 16384
-#define MAX_ETAG 128
+#define MAX_ETAG BPG_S3_MAX_ETAG
 #define MAX_UPLOAD_ID 1024
 #define MAX_ENDPOINT 1024
 #define MAX_REGION 64
@@ -42,7 +43,10 @@
 /* The part of a key shown in messages, in bytes. */
 #define MSG_KEY_MAX 200
 
-enum method { M_GET, M_PUT, M_POST, M_DELETE };
+enum method { M_GET, M_PUT, M_POST, M_DELETE, M_HEAD };
+
+/* Extra headers of one request: an upload's metadata and condition. */
+#define MAX_EXTRA 2
 
 struct bpg_s3 {
 	CURL *curl;
@@ -68,6 +72,12 @@ struct bpg_s3 {
 	size_t resp_len;
 	char etag[MAX_ETAG + 1];
 	bool etag_bad;
+	/* HeadObject: the metadata header asked for, and its value. */
+	char meta_hdr[BPG_S3_MAX_META_NAME + sizeof("x-amz-meta-")];
+	char meta[BPG_S3_MAX_META_VALUE + 1];
+	bool has_meta;
+	long http; /* the status of the last answer */
+	bool cond_unsupported; /* the store refused conditional writes */
 	char url[URL_MAX];
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -83,6 +93,10 @@ struct req {
 	const char *content_type;
 	int (*sink)(void *, const char *, size_t);
 	void *sink_ctx;
+	/* "Name: value" headers, NULL-terminated; extra[0] may be NULL. */
+	const char *extra[MAX_EXTRA + 1];
+	/* Which of extra is a condition (If-Match, If-None-Match), or -1. */
+	int cond;
 };
 
 static void
@@ -506,6 +520,39 @@ on_write(char *p, size_t sz, size_t n, void *arg)
 	return len;
 }
 
+/*
+ * If p[0..len) is the metadata header HeadObject asks for, keep its value
+ * (printable ASCII, at most BPG_S3_MAX_META_VALUE bytes; else it counts
+ * as absent) and return true.
+ */
+static bool
+header_value(struct bpg_s3 *s, const char *p, size_t len)
+{
+	size_t n = strlen(s->meta_hdr), i;
+
+	if (len <= n || strncasecmp(p, s->meta_hdr, n) != 0 || p[n] != ':')
+		return false;
+	p += n + 1;
+	len -= n + 1;
+	while (len > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		len--;
+	}
+	while (len > 0 &&
+	    (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' ' ||
+		p[len - 1] == '\t'))
+		len--;
+	s->has_meta = len <= BPG_S3_MAX_META_VALUE;
+	for (i = 0; i < len && s->has_meta; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			s->has_meta = false;
+	if (s->has_meta) {
+		memcpy(s->meta, p, len);
+		s->meta[len] = '\0';
+	}
+	return true;
+}
+
 /* Picks the ETag of an UploadPart answer (S3 API: UploadPart). */
 static size_t
 on_header(char *p, size_t sz, size_t n, void *arg)
@@ -517,8 +564,12 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 		/* A new response (after a redirect or 1xx). */
 		s->etag[0] = '\0';
 		s->etag_bad = false;
+		s->meta[0] = '\0';
+		s->has_meta = false;
 		return total;
 	}
+	if (s->meta_hdr[0] != '\0' && header_value(s, p, len))
+		return total;
 	if (len < 5 || strncasecmp(p, "etag:", 5) != 0)
 		return total;
 	p += 5;
@@ -630,6 +681,14 @@ http_error(long http, const char *code)
 	/* S3 closed a connection that sent nothing for too long. */
 	if (strcmp(code, "RequestTimeout") == 0)
 		return BPG_ETIMEOUT;
+	/*
+	 * A conditional write that did not hold (S3 API: PutObject,
+	 * "Conditional writes"): 412 PreconditionFailed, or 409
+	 * ConditionalRequestConflict for one that raced another write.
+	 */
+	if (http == 412 || strcmp(code, "PreconditionFailed") == 0 ||
+	    strcmp(code, "ConditionalRequestConflict") == 0)
+		return BPG_EEXIST;
 	return BPG_EUPSTREAM;
 }
 
@@ -707,6 +766,7 @@ do_request(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
 	struct curl_slist *hdrs = NULL;
 	char ct[128], key[MSG_KEY_MAX + 4];
 	long http = 0, nconn = 0;
+	int i;
 	CURLcode rc;
 	CURL *c = s->curl;
 	enum bpg_err e;
@@ -734,6 +794,10 @@ do_request(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
 		if (add_header(&hdrs, ct) == NULL)
 			goto nomem;
 	}
+	for (i = 0; r->extra[i] != NULL; i++)
+		if ((i != r->cond || !s->cond_unsupported) &&
+		    add_header(&hdrs, r->extra[i]) == NULL)
+			goto nomem;
 
 	/*
 	 * A reset per request clears the method and body options of the
@@ -751,6 +815,9 @@ do_request(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
 	s->resp_len = 0;
 	s->etag[0] = '\0';
 	s->etag_bad = false;
+	s->meta[0] = '\0';
+	s->has_meta = false;
+	s->http = 0;
 	s->errbuf[0] = '\0';
 
 	curl_easy_setopt(c, CURLOPT_URL, s->url);
@@ -803,6 +870,9 @@ do_request(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
 	case M_DELETE:
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
 		break;
+	case M_HEAD:
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		break;
 	}
 
 	rc = curl_easy_perform(c);
@@ -810,6 +880,7 @@ do_request(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
 	if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK)
 		s->stats.connects += nconn;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &http);
+	s->http = http;
 	/* The list holds the session token; curl keeps no pointer to it. */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	free_headers(hdrs);
@@ -891,14 +962,118 @@ expect_end(long (*rd)(void *, char *, size_t), void *ctx, long long total,
 	return BPG_OK;
 }
 
+/*
+ * A write that may carry a condition.  A store that answers 501 Not
+ * Implemented to it (one without conditional writes) is asked again
+ * without, and never again on this handle; the check the caller made
+ * before (bpg_s3_head()) is then all there is.
+ */
+static enum bpg_err
+do_write(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
+{
+	enum bpg_err e = do_request(s, r, ei);
+
+	if (e != BPG_OK && s->http == 501 && r->cond >= 0 &&
+	    r->extra[r->cond] != NULL && !s->cond_unsupported) {
+		syslog(LOG_WARNING, "%s; writing without conditions from now on",
+		    ei->msg);
+		s->cond_unsupported = true;
+		e = do_request(s, r, ei);
+	}
+	return e;
+}
+
+/* The headers of bpg_s3_put_with()'s options. */
+struct put_hdrs {
+	char meta[sizeof("x-amz-meta-: ") + BPG_S3_MAX_META_NAME +
+	    BPG_S3_MAX_META_VALUE];
+	char cond[sizeof("If-Match: ") + MAX_ETAG];
+};
+
+/* printable ASCII (header values), at most max bytes */
+static bool
+printable(const char *v, size_t max)
+{
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if (i >= max || v[i] < 0x20 || v[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* A metadata name: 1 to BPG_S3_MAX_META_NAME of [a-z0-9-]. */
+static bool
+meta_name_ok(const char *n)
+{
+	size_t i;
+
+	for (i = 0; n[i] != '\0'; i++)
+		if (i >= BPG_S3_MAX_META_NAME ||
+		    !((n[i] >= 'a' && n[i] <= 'z') ||
+			(n[i] >= '0' && n[i] <= '9') || n[i] == '-'))
+			return false;
+	return i > 0;
+}
+
+static enum bpg_err
+put_hdrs_of(
+    const struct bpg_s3_put_opts *o, struct put_hdrs *h, struct bpg_errinfo *ei)
+{
+	h->meta[0] = h->cond[0] = '\0';
+	if (o == NULL)
+		return BPG_OK;
+	if ((o->meta_name == NULL) != (o->meta_value == NULL))
+		return bpg_errf(ei, BPG_EINVAL,
+		    "S3 metadata needs both a name and a value");
+	if (o->meta_name != NULL) {
+		if (!meta_name_ok(o->meta_name) ||
+		    !printable(o->meta_value, BPG_S3_MAX_META_VALUE))
+			return bpg_errf(ei, BPG_EINVAL,
+			    "S3 metadata name or value not allowed");
+		snprintf(h->meta, sizeof(h->meta), "x-amz-meta-%s: %s",
+		    o->meta_name, o->meta_value);
+	}
+	if (o->if_none_match && o->if_match != NULL)
+		return bpg_errf(ei, BPG_EINVAL,
+		    "S3 write: If-Match or If-None-Match, not both");
+	if (o->if_none_match)
+		snprintf(h->cond, sizeof(h->cond), "If-None-Match: *");
+	else if (o->if_match != NULL) {
+		if (o->if_match[0] == '\0' || !printable(o->if_match, MAX_ETAG))
+			return bpg_errf(ei, BPG_EINVAL, "S3 write: bad ETag");
+		snprintf(h->cond, sizeof(h->cond), "If-Match: %s", o->if_match);
+	}
+	return BPG_OK;
+}
+
+/* Set r's extra headers: those of h that are wanted and not empty. */
+static void
+set_extra(struct req *r, const char *meta, const char *cond)
+{
+	int n = 0;
+
+	r->cond = -1;
+	if (meta != NULL && meta[0] != '\0')
+		r->extra[n++] = meta;
+	if (cond != NULL && cond[0] != '\0') {
+		r->cond = n;
+		r->extra[n++] = cond;
+	}
+	r->extra[n] = NULL;
+}
+
 static enum bpg_err
 put_single(struct bpg_s3 *s, const char *bucket, const char *key, size_t len,
-    long (*rd)(void *, char *, size_t), void *ctx, struct bpg_errinfo *ei)
+    long (*rd)(void *, char *, size_t), void *ctx, const struct put_hdrs *h,
+    struct bpg_errinfo *ei)
 {
 	struct req r = {"PutObject", M_PUT, bucket, key, NULL, NULL, 0,
-	    "application/octet-stream", NULL, NULL};
+	    "application/octet-stream", NULL, NULL, {NULL}, -1};
 	char *buf;
 	enum bpg_err e;
+
+	set_extra(&r, h->meta, h->cond);
 
 	if ((buf = malloc(len > 0 ? len : 1)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
@@ -906,7 +1081,7 @@ put_single(struct bpg_s3 *s, const char *bucket, const char *key, size_t len,
 	    (e = expect_end(rd, ctx, (long long)len, ei)) == BPG_OK) {
 		r.body = buf;
 		r.body_len = len;
-		e = do_request(s, &r, ei);
+		e = do_write(s, &r, ei);
 	}
 	free(buf);
 	return e;
@@ -962,7 +1137,7 @@ abort_upload(
     struct bpg_s3 *s, const char *bucket, const char *key, const char *query)
 {
 	struct req r = {"AbortMultipartUpload", M_DELETE, bucket, key, query,
-	    NULL, 0, NULL, NULL, NULL};
+	    NULL, 0, NULL, NULL, NULL, {NULL}, -1};
 	struct bpg_errinfo aei = {""};
 
 	s->stats.aborts++;
@@ -975,10 +1150,11 @@ abort_upload(
 static enum bpg_err
 put_multipart(struct bpg_s3 *s, const char *bucket, const char *key,
     long long len, long (*rd)(void *, char *, size_t), void *ctx,
-    struct bpg_errinfo *ei)
+    const struct put_hdrs *h, struct bpg_errinfo *ei)
 {
 	struct req r = {"CreateMultipartUpload", M_POST, bucket, key,
-	    "uploads=", NULL, 0, "application/octet-stream", NULL, NULL};
+	    "uploads=", NULL, 0, "application/octet-stream", NULL, NULL, {NULL},
+	    -1};
 	char upload_id[MAX_UPLOAD_ID + 1], enc_id[3 * MAX_UPLOAD_ID + 1];
 	char q_id[sizeof(enc_id) + 16], q_part[sizeof(enc_id) + 40];
 	char kbuf[MSG_KEY_MAX + 4];
@@ -999,6 +1175,8 @@ put_multipart(struct bpg_s3 *s, const char *bucket, const char *key,
 	if ((e = fill(rd, ctx, buf, part_len, 0, len, ei)) != BPG_OK)
 		goto out;
 
+	/* The metadata goes with the upload, the condition with its end. */
+	set_extra(&r, h->meta, NULL);
 	if ((e = do_request(s, &r, ei)) != BPG_OK)
 		goto out;
 	if (!xml_text(
@@ -1040,7 +1218,7 @@ put_multipart(struct bpg_s3 *s, const char *bucket, const char *key,
 		snprintf(q_part, sizeof(q_part), "partNumber=%d&uploadId=%s",
 		    part, enc_id);
 		r = (struct req){"UploadPart", M_PUT, bucket, key, q_part, buf,
-		    part_len, NULL, NULL, NULL};
+		    part_len, NULL, NULL, NULL, {NULL}, -1};
 		if ((e = do_request(s, &r, ei)) != BPG_OK)
 			goto fail;
 		if (s->etag[0] == '\0' || s->etag_bad) {
@@ -1069,8 +1247,9 @@ put_multipart(struct bpg_s3 *s, const char *bucket, const char *key,
 		goto fail;
 	}
 	r = (struct req){"CompleteMultipartUpload", M_POST, bucket, key, q_id,
-	    doc.p, doc.len, "application/xml", NULL, NULL};
-	if ((e = do_request(s, &r, ei)) != BPG_OK)
+	    doc.p, doc.len, "application/xml", NULL, NULL, {NULL}, -1};
+	set_extra(&r, NULL, h->cond);
+	if ((e = do_write(s, &r, ei)) != BPG_OK)
 		goto fail;
 	/*
 	 * CompleteMultipartUpload may answer 200 and still fail, with an
@@ -1095,10 +1274,21 @@ bpg_s3_put(struct bpg_s3 *s, const char *bucket, const char *key,
     long long content_length, long (*rd)(void *, char *, size_t), void *ctx,
     struct bpg_errinfo *ei)
 {
+	return bpg_s3_put_with(
+	    s, bucket, key, content_length, rd, ctx, NULL, ei);
+}
+
+enum bpg_err
+bpg_s3_put_with(struct bpg_s3 *s, const char *bucket, const char *key,
+    long long content_length, long (*rd)(void *, char *, size_t), void *ctx,
+    const struct bpg_s3_put_opts *opts, struct bpg_errinfo *ei)
+{
+	struct put_hdrs h;
 	enum bpg_err e;
 
 	if ((e = check_bucket(bucket, ei)) != BPG_OK ||
-	    (e = check_key(key, "S3 key", false, ei)) != BPG_OK)
+	    (e = check_key(key, "S3 key", false, ei)) != BPG_OK ||
+	    (e = put_hdrs_of(opts, &h, ei)) != BPG_OK)
 		return e;
 	if (rd == NULL)
 		return bpg_errf(ei, BPG_EINVAL, "no body reader");
@@ -1111,8 +1301,42 @@ bpg_s3_put(struct bpg_s3 *s, const char *bucket, const char *key,
 		    content_length, (long long)BPG_S3_MAX_OBJECT);
 	if (content_length <= BPG_S3_SINGLE_PUT_MAX)
 		return put_single(
-		    s, bucket, key, (size_t)content_length, rd, ctx, ei);
-	return put_multipart(s, bucket, key, content_length, rd, ctx, ei);
+		    s, bucket, key, (size_t)content_length, rd, ctx, &h, ei);
+	return put_multipart(s, bucket, key, content_length, rd, ctx, &h, ei);
+}
+
+/*
+ * HeadObject
+ */
+
+enum bpg_err
+bpg_s3_head(struct bpg_s3 *s, const char *bucket, const char *key,
+    const char *meta_name, struct bpg_s3_head *out, struct bpg_errinfo *ei)
+{
+	struct req r = {"HeadObject", M_HEAD, bucket, key, NULL, NULL, 0, NULL,
+	    NULL, NULL, {NULL}, -1};
+	enum bpg_err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = check_bucket(bucket, ei)) != BPG_OK ||
+	    (e = check_key(key, "S3 key", false, ei)) != BPG_OK)
+		return e;
+	if (meta_name != NULL && !meta_name_ok(meta_name))
+		return bpg_errf(ei, BPG_EINVAL, "S3 metadata name not allowed");
+	r.cond = -1;
+	if (meta_name != NULL)
+		snprintf(s->meta_hdr, sizeof(s->meta_hdr), "x-amz-meta-%s",
+		    meta_name);
+	e = do_request(s, &r, ei);
+	s->meta_hdr[0] = '\0';
+	if (e != BPG_OK)
+		return e;
+	out->has_meta = s->has_meta;
+	if (s->has_meta)
+		memcpy(out->meta, s->meta, sizeof(out->meta));
+	if (!s->etag_bad)
+		memcpy(out->etag, s->etag, sizeof(out->etag));
+	return BPG_OK;
 }
 
 /*
@@ -1123,8 +1347,8 @@ enum bpg_err
 bpg_s3_get(struct bpg_s3 *s, const char *bucket, const char *key,
     int (*wr)(void *, const char *, size_t), void *ctx, struct bpg_errinfo *ei)
 {
-	struct req r = {
-	    "GetObject", M_GET, bucket, key, NULL, NULL, 0, NULL, wr, ctx};
+	struct req r = {"GetObject", M_GET, bucket, key, NULL, NULL, 0, NULL,
+	    wr, ctx, {NULL}, -1};
 	enum bpg_err e;
 
 	if ((e = check_bucket(bucket, ei)) != BPG_OK ||

@@ -51,6 +51,15 @@
 #define BPG_S3_MAX_OBJECT (BPG_S3_MAX_PARTS * BPG_S3_PART_SIZE)
 /* Longest object key in bytes of UTF-8 (S3 "Object keys"). */
 #define BPG_S3_MAX_KEY 1024
+/* An ETag as kept here (quotes included). */
+#define BPG_S3_MAX_ETAG 128
+/*
+ * User metadata (x-amz-meta-<name>) written and read here: a name of
+ * [a-z0-9-], a value of printable ASCII.  S3 allows 2 KB of user metadata
+ * in all (S3 "Working with object metadata").
+ */
+#define BPG_S3_MAX_META_NAME 64
+#define BPG_S3_MAX_META_VALUE 1024
 
 /*
  * Filled by the config module from config.yaml and the environment.  The
@@ -114,6 +123,52 @@ void bpg_s3_free(struct bpg_s3 *);
 enum bpg_err bpg_s3_put(struct bpg_s3 *, const char *bucket, const char *key,
     long long content_length, long (*read)(void *ctx, char *buf, size_t n),
     void *ctx, struct bpg_errinfo *) BPG_WUR;
+
+/* What bpg_s3_put_with() adds to an upload. */
+struct bpg_s3_put_opts {
+	/* x-amz-meta-<meta_name>: meta_value (both or neither), stored
+	 * with the object: on PutObject or CreateMultipartUpload. */
+	const char *meta_name;
+	const char *meta_value;
+	/*
+	 * A conditional write (S3 API: PutObject and CompleteMultipartUpload,
+	 * "Conditional writes"): if_none_match, only if the key has no
+	 * object; if_match, only if its object's ETag is this one (as
+	 * bpg_s3_head() gave it).  Not both.  A condition that does not hold
+	 * is BPG_EEXIST (412 PreconditionFailed, or 409
+	 * ConditionalRequestConflict when another write raced it).  A store
+	 * that answers 501 to conditions is written to without them from then
+	 * on (logged); one that ignores them (s3rver) just writes.
+	 */
+	bool if_none_match;
+	const char *if_match;
+};
+
+/*
+ * bpg_s3_put() with opts (NULL: none; bpg_s3_put() is this with NULL).
+ * BPG_EINVAL for a metadata name or value, or an ETag, that is not
+ * allowed.
+ */
+enum bpg_err bpg_s3_put_with(struct bpg_s3 *, const char *bucket,
+    const char *key, long long content_length,
+    long (*read)(void *ctx, char *buf, size_t n), void *ctx,
+    const struct bpg_s3_put_opts *opts, struct bpg_errinfo *) BPG_WUR;
+
+/* What bpg_s3_head() learns of an object. */
+struct bpg_s3_head {
+	bool has_meta; /* the metadata asked for is there (printable) */
+	char meta[BPG_S3_MAX_META_VALUE + 1];
+	char etag[BPG_S3_MAX_ETAG + 1]; /* "" if none was usable */
+};
+
+/*
+ * HeadObject of s3://bucket/key into *out, with the value of its
+ * x-amz-meta-<meta_name> (meta_name NULL: none asked).  BPG_ENOTFOUND when
+ * there is no such object (or bucket); other errors as at the top.
+ */
+enum bpg_err bpg_s3_head(struct bpg_s3 *, const char *bucket, const char *key,
+    const char *meta_name, struct bpg_s3_head *out,
+    struct bpg_errinfo *) BPG_WUR;
 
 /*
  * Stream s3://bucket/key to write(ctx, buf, n), in pieces as they arrive;

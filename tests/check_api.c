@@ -34,6 +34,7 @@ static const char *config_yaml =
     "  - {name: 'apache/spark:3.5.0', types: [Java], version: '3.5.0'}\n"
     "allowedUsers: [alice, bob, mallory]\n"
     "blockedUsers: [mallory]\n"
+    "viewerUsers: [alice]\n"
     "queues:\n"
     "  - name: poc\n"
     "  - name: dev\n";
@@ -526,6 +527,39 @@ START_TEST(test_kube_down)
 }
 END_TEST
 
+/*
+ * /admin/submissions: for adminUsers and viewerUsers (alice is a viewer
+ * here); anyone else gets a 403 before the rate limit.  readAccess all
+ * opens it to everyone, as in BPG.
+ */
+START_TEST(test_admin_list_access)
+{
+	struct memio r;
+	int i;
+
+	for (i = 0; i < 30; i++) {
+		r = call("GET", "/skatev2/admin/submissions", "bob", NULL);
+		ck_assert_int_eq(r.status, 403);
+		ck_assert_str_eq(r.ctype, "application/json");
+		ck_assert_str_eq(r.out, "{\"code\":403,\"message\":\"jakarta."
+		    "ws.rs.WebApplicationException: only adminUsers and "
+		    "viewerUsers may list every user's submissions\"}");
+		free(r.out);
+	}
+	/* bob's 403s used none of the bucket: alice is past the limiter. */
+	r = call("GET", "/skatev2/admin/submissions", "alice", NULL);
+	ck_assert_msg(r.status == 502, "%d %s", r.status, r.out);
+	free(r.out);
+
+	bpg_api_free(api);
+	bpg_config_free(cfg);
+	setup_with("readAccess: all\n");
+	r = call("GET", "/skatev2/admin/submissions", "bob", NULL);
+	ck_assert_msg(r.status == 502, "%d %s", r.status, r.out);
+	free(r.out);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -543,6 +577,7 @@ main(void)
 	tcase_add_test(tc, test_openapi);
 	tcase_add_test(tc, test_list_rate_limits);
 	tcase_add_test(tc, test_bad_name);
+	tcase_add_test(tc, test_admin_list_access);
 	tcase_add_loop_test(tc, test_kube_down, 0,
 	    sizeof(k8s_down) / sizeof(k8s_down[0]));
 	suite_add_tcase(s, tc);

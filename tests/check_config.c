@@ -178,6 +178,8 @@ START_TEST(test_sparkpi)
 	assert_list(&cfg->allowed_users, 1, "*");
 	ck_assert(!cfg->blocked_users.present);
 	ck_assert(!cfg->admin_users.present);
+	ck_assert(!cfg->viewer_users.present);
+	ck_assert_int_eq(cfg->read_access, BPG_READ_OWNER);
 
 	ck_assert(cfg->has_queues);
 	ck_assert_uint_eq(cfg->nqueues, 2);
@@ -1142,6 +1144,12 @@ static const struct bad {
 	  "vCoreSecondCost", 1, "expected a number" },
 	{ "status-cache-negative", "statusCacheExpireMillis: -1\n",
 	  BPG_ECONFIG, "statusCacheExpireMillis", 1, "must be at least 0" },
+	{ "read-access-unknown", "readAccess: everyone\n", BPG_ECONFIG,
+	  "readAccess", 1, "must be owner or all" },
+	{ "read-access-case", "readAccess: ALL\n", BPG_ECONFIG,
+	  "readAccess", 1, "must be owner or all" },
+	{ "viewer-users-map", "viewerUsers: {a: b}\n", BPG_ECONFIG,
+	  "viewerUsers", 1, "expected a list" },
 	{ "trusted-header-space", "trustedUserHeader: User Account\n",
 	  BPG_ECONFIG, "trustedUserHeader", 1, "HTTP header name" },
 	{ "trusted-header-colon", "trustedUserHeader: 'X-User:'\n",

@@ -491,7 +491,8 @@ static const char *base_yaml =
     "    sparkApplicationNamespace: spark-applications\n"
     "    sparkVersions: ['3.5.0']\n"
     "    timeoutMillis: 2000\n"
-    "allowedUsers: [alice]\n";
+    "allowedUsers: [alice, alice_, alice0, john.doe@corp.com, "
+    "john.doe0corp.com]\n";
 
 static struct bpg_config *cfg;
 static struct bpg_api *api;
@@ -585,8 +586,8 @@ mem_write(void *ctx, const char *buf, size_t n)
 }
 
 static struct memio
-call(const char *method, const char *uri, long long bodylen,
-    long long clen)
+call_as(const char *user, const char *method, const char *uri,
+    long long bodylen, long long clen)
 {
 	struct bpg_http_io io = { mem_read, mem_head, mem_write, NULL };
 	struct bpg_http_req req;
@@ -598,7 +599,7 @@ call(const char *method, const char *uri, long long bodylen,
 	memset(&req, 0, sizeof(req));
 	req.method = method;
 	req.uri = uri;
-	req.remote_user = "alice";
+	req.remote_user = user;
 	req.content_type = "application/octet-stream";
 	req.content_length = clen;
 	req.io = &io;
@@ -607,6 +608,13 @@ call(const char *method, const char *uri, long long bodylen,
 	if (m.out == NULL)
 		m.out = strdup("");
 	return m;
+}
+
+static struct memio
+call(const char *method, const char *uri, long long bodylen,
+    long long clen)
+{
+	return call_as("alice", method, uri, bodylen, clen);
 }
 
 #define E400(t) "{\"code\":400,\"message\":\"jakarta.ws.rs." \
@@ -816,6 +824,7 @@ START_TEST(test_upload_s3rver)
 	struct bpg_errinfo ei = { "" };
 	struct bpg_s3 *s3;
 	struct sink got = { NULL, 0, -1, 0 };
+	struct bpg_s3_head head;
 	char extra[512], uri[256], folder[64], key[128];
 	long long n = 3 * BPG_S3_PART_SIZE + 12345, i;
 	struct memio m;
@@ -856,6 +865,11 @@ START_TEST(test_upload_s3rver)
 		if (got.p[i] != pattern_byte(i))
 			ck_abort_msg("byte %lld differs", i);
 	free(got.p);
+	/* The multipart upload recorded its uploader. */
+	ck_assert_msg(bpg_s3_head(s3, "bpg-test", key, "bpg-uploader", &head,
+	    &ei) == BPG_OK, "%s", ei.msg);
+	ck_assert(head.has_meta);
+	ck_assert_str_eq(head.meta, "alice");
 
 	/* Declared longer than sent: 400, nothing stored. */
 	snprintf(uri, sizeof(uri), "/skatev2/s3/short.bin?folder=%s&"
@@ -869,6 +883,129 @@ START_TEST(test_upload_s3rver)
 	got.fail_after = -1;
 	ck_assert_int_eq(bpg_s3_get(s3, "bpg-test", key, sink_emit, &got,
 	    &ei), BPG_ENOTFOUND);
+	free(got.p);
+	bpg_s3_free(s3);
+}
+END_TEST
+
+/* The object's bytes, from s3rver. */
+static struct sink
+s3_read(struct bpg_s3 *s3, const char *key)
+{
+	struct sink got = { NULL, 0, -1, 0 };
+	struct bpg_errinfo ei = { "" };
+
+	ck_assert_msg(bpg_s3_get(s3, "bpg-test", key, sink_emit, &got, &ei) ==
+	    BPG_OK, "%s: %s", key, ei.msg);
+	return got;
+}
+
+#define E409(t) "{\"code\":409,\"message\":\"jakarta.ws.rs." \
+	"WebApplicationException: Failed to upload to s3: " t "\"}"
+
+/*
+ * An upload records its uploader (x-amz-meta-bpg-uploader) and may replace
+ * only the same user's object: another user's, or one of no recorded
+ * uploader, is a 409 before any of the body is read, and stays as it was.
+ * Names that differ in one byte ("john.doe@corp.com", "john.doe0corp.com")
+ * are different uploaders.
+ */
+START_TEST(test_upload_owner)
+{
+	const char *port = getenv("BPG_TEST_S3_PORT");
+	struct bpg_s3conf sc;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_s3 *s3;
+	struct bpg_s3_head head;
+	struct sink got;
+	char extra[512], uri[256], folder[64], key[128], want[700];
+	struct memio m;
+
+	if (port == NULL || port[0] == '\0')
+		return;	/* no s3rver: tests/run-unit.sh starts one */
+	teardown();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snprintf(extra, sizeof(extra), "s3Bucket: bpg-test\ns3Folder: unit\n"
+	    "s3Endpoint: http://127.0.0.1:%s\ns3AccessKeyId: plaintext:S3RVER\n"
+	    "s3SecretAccessKey: plaintext:S3RVER\n", port);
+	setup_with(extra);
+	memset(&sc, 0, sizeof(sc));
+	snprintf(extra, sizeof(extra), "http://127.0.0.1:%s", port);
+	sc.endpoint = extra;
+	sc.access_key_id = sc.secret_access_key = (char *)(uintptr_t)"S3RVER";
+	sc.path_style = true;
+	ck_assert_int_eq(bpg_s3_new(&sc, &s3, &ei), BPG_OK);
+	snprintf(folder, sizeof(folder), "owner-%d-%ld", (int)getpid(),
+	    (long)time(NULL));
+	snprintf(uri, sizeof(uri), "/skatev2/s3/app.py?folder=%s", folder);
+	snprintf(key, sizeof(key), "unit/%s/app.py", folder);
+
+	/* alice's new object. */
+	m = call_as("alice_", "POST", uri, 100, 100);
+	ck_assert_msg(m.status == 200, "%d %s", m.status, m.out);
+	free(m.out);
+	ck_assert_int_eq(bpg_s3_head(s3, "bpg-test", key, "bpg-uploader",
+	    &head, &ei), BPG_OK);
+	ck_assert(head.has_meta);
+	ck_assert_str_eq(head.meta, "alice_");
+	ck_assert(head.etag[0] != '\0');
+
+	/* Someone else, even of the same label: 409, body unread. */
+	m = call_as("alice0", "POST", uri, 50, 50);
+	snprintf(want, sizeof(want), E409("%s exists and was uploaded by "
+	    "another user; choose another name or folder"), key);
+	ck_assert_msg(m.status == 409, "%d %s", m.status, m.out);
+	ck_assert_str_eq(m.out, want);
+	ck_assert_int_eq(m.inpos, 0);
+	free(m.out);
+	got = s3_read(s3, key);
+	ck_assert_uint_eq(got.len, 100);
+	free(got.p);
+
+	/* alice replaces her own. */
+	m = call_as("alice_", "POST", uri, 70, 70);
+	ck_assert_msg(m.status == 200, "%d %s", m.status, m.out);
+	free(m.out);
+	got = s3_read(s3, key);
+	ck_assert_uint_eq(got.len, 70);
+	free(got.p);
+
+	/* A name not every header can carry is recorded URI-encoded. */
+	snprintf(uri, sizeof(uri), "/skatev2/s3/jd.py?folder=%s", folder);
+	snprintf(key, sizeof(key), "unit/%s/jd.py", folder);
+	m = call_as("john.doe@corp.com", "POST", uri, 10, 10);
+	ck_assert_msg(m.status == 200, "%d %s", m.status, m.out);
+	free(m.out);
+	ck_assert_int_eq(bpg_s3_head(s3, "bpg-test", key, "bpg-uploader",
+	    &head, &ei), BPG_OK);
+	ck_assert_str_eq(head.meta, "john.doe%40corp.com");
+	m = call_as("john.doe0corp.com", "POST", uri, 10, 10);
+	ck_assert_msg(m.status == 409, "%d %s", m.status, m.out);
+	free(m.out);
+	m = call_as("john.doe@corp.com", "POST", uri, 12, 12);
+	ck_assert_msg(m.status == 200, "%d %s", m.status, m.out);
+	free(m.out);
+
+	/* An object of no recorded uploader (BPG's, say) is nobody's. */
+	snprintf(uri, sizeof(uri), "/skatev2/s3/old.py?folder=%s", folder);
+	snprintf(key, sizeof(key), "unit/%s/old.py", folder);
+	{
+		struct bpg_errinfo pei = { "" };
+		struct memio src;
+
+		memset(&src, 0, sizeof(src));
+		src.inlen = 5;
+		ck_assert_int_eq(bpg_s3_put(s3, "bpg-test", key, 5, mem_read,
+		    &src, &pei), BPG_OK);
+	}
+	m = call_as("alice_", "POST", uri, 10, 10);
+	snprintf(want, sizeof(want), E409("%s exists and was uploaded by an "
+	    "unknown user; choose another name or folder"), key);
+	ck_assert_msg(m.status == 409, "%d %s", m.status, m.out);
+	ck_assert_str_eq(m.out, want);
+	free(m.out);
+	got = s3_read(s3, key);
+	ck_assert_uint_eq(got.len, 5);
 	free(got.p);
 	bpg_s3_free(s3);
 }
@@ -1024,6 +1161,7 @@ main(void)
 	tcase_add_test(th, test_history_lookup);
 	tcase_add_test(th, test_history_down);
 	tcase_add_test(th, test_upload_s3rver);
+	tcase_add_test(th, test_upload_owner);
 	suite_add_tcase(s, th);
 
 	return tu_run(s);

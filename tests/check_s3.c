@@ -674,6 +674,106 @@ roundtrip_prng(struct bpg_s3 *s, const char *key, long long len,
 	ck_assert_msg(sink.bad_at < 0, "byte %lld differs", sink.bad_at);
 }
 
+/*
+ * Metadata and conditions against s3rver: the uploader's metadata is
+ * stored by PutObject and by CreateMultipartUpload and read back by
+ * HeadObject, with the ETag a later If-Match names.  s3rver ignores
+ * If-None-Match and If-Match on writes (only GetObject honours them), so
+ * a conditional write there always goes through: bpg_s3_head() is what
+ * protects an object on such a store.
+ */
+START_TEST(test_meta_head)
+{
+	struct bpg_s3 *s = client();
+	struct bpg_s3_put_opts o = {"bpg-uploader", "alice", true, NULL};
+	struct prng_src big = {
+	    .len = BPG_S3_SINGLE_PUT_MAX + 1, .chunk = 65536};
+	struct mem_src src = {"hello", 5, 0, 0, 0};
+	struct bpg_errinfo ei = {""};
+	struct bpg_s3_head h;
+	char key[256], etag[BPG_S3_MAX_ETAG + 1];
+
+	test_key(key, sizeof(key), "meta/a.py");
+	ck_assert_int_eq(
+	    bpg_s3_head(s, BUCKET, key, "bpg-uploader", &h, &ei),
+	    BPG_ENOTFOUND);
+	ck_assert_msg(bpg_s3_put_with(s, BUCKET, key, 5, mem_read, &src, &o,
+			  &ei) == BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_msg(bpg_s3_head(s, BUCKET, key, "bpg-uploader", &h, &ei) ==
+		BPG_OK,
+	    "%s", ei.msg);
+	ck_assert(h.has_meta);
+	ck_assert_str_eq(h.meta, "alice");
+	ck_assert(h.etag[0] == '"');
+	snprintf(etag, sizeof(etag), "%s", h.etag);
+	/* Another name: not there. */
+	ck_assert_int_eq(
+	    bpg_s3_head(s, BUCKET, key, "other", &h, &ei), BPG_OK);
+	ck_assert(!h.has_meta);
+	/* If-Match with its ETag: replaced, metadata rewritten. */
+	o.if_none_match = false;
+	o.if_match = etag;
+	o.meta_value = "alice2";
+	src.off = 0;
+	ck_assert_msg(bpg_s3_put_with(s, BUCKET, key, 5, mem_read, &src, &o,
+			  &ei) == BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_int_eq(
+	    bpg_s3_head(s, BUCKET, key, "bpg-uploader", &h, &ei), BPG_OK);
+	ck_assert_str_eq(h.meta, "alice2");
+
+	/* Multipart: the metadata goes with CreateMultipartUpload. */
+	test_key(key, sizeof(key), "meta/big.bin");
+	prng_init(&big.g, 11);
+	o.if_match = NULL;
+	o.if_none_match = true;
+	o.meta_value = "bob";
+	ck_assert_msg(bpg_s3_put_with(s, BUCKET, key, big.len, prng_read, &big,
+			  &o, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_int_eq(
+	    bpg_s3_head(s, BUCKET, key, "bpg-uploader", &h, &ei), BPG_OK);
+	ck_assert(h.has_meta);
+	ck_assert_str_eq(h.meta, "bob");
+	bpg_s3_free(s);
+}
+END_TEST
+
+/* Options that are refused before anything is sent. */
+static const struct {
+	const char *name;
+	struct bpg_s3_put_opts o;
+} opts_bad[] = {
+    {"name-without-value", {"bpg-uploader", NULL, false, NULL}},
+    {"value-without-name", {NULL, "x", false, NULL}},
+    {"upper-case-name", {"Uploader", "x", false, NULL}},
+    {"empty-name", {"", "x", false, NULL}},
+    {"newline-in-value", {"u", "a\r\nx-amz-acl: public-read", false, NULL}},
+    {"non-ascii-value", {"u", "j\xc3\xb6rg", false, NULL}},
+    {"both-conditions", {NULL, NULL, true, "\"e\""}},
+    {"empty-etag", {NULL, NULL, false, ""}},
+    {"etag-with-newline", {NULL, NULL, false, "\"e\"\r\nX: y"}},
+};
+
+START_TEST(test_opts_bad)
+{
+	struct bpg_s3conf c = {0};
+	struct mem_src src = {"x", 1, 0, 0, 0};
+	struct bpg_errinfo ei = {""};
+	struct bpg_s3 *s;
+
+	c.endpoint = (char *)(uintptr_t) "http://127.0.0.1:1";
+	ck_assert_int_eq(bpg_s3_new(&c, &s, &ei), BPG_OK);
+	ck_assert_msg(bpg_s3_put_with(s, BUCKET, "k", 1, mem_read, &src,
+			  &opts_bad[_i].o, &ei) == BPG_EINVAL,
+	    "row %s", opts_bad[_i].name);
+	ck_assert_int_eq(stats(s).requests, 0);
+	bpg_s3_free(s);
+}
+END_TEST
+
+
 START_TEST(test_small_roundtrip)
 {
 	struct bpg_s3 *s = client();
@@ -1663,6 +1763,143 @@ START_TEST(test_wire_fail)
 }
 END_TEST
 
+/*
+ * Conditional writes on the wire: the metadata and the condition headers,
+ * a condition that fails (412 PreconditionFailed: BPG_EEXIST), and a store
+ * that answers 501 to conditions, which is then written to without them.
+ */
+START_TEST(test_wire_conditional)
+{
+	const struct canned script[] = {
+	    {412, NULL,
+		"<Error><Code>PreconditionFailed</Code><Message>At least one "
+		"of the pre-conditions you specified did not hold</Message>"
+		"</Error>"},
+	    {501, NULL,
+		"<Error><Code>NotImplemented</Code><Message>A header you "
+		"provided implies functionality that is not implemented"
+		"</Message></Error>"},
+	    {200, "ETag: \"e1\"\r\n", NULL},
+	    {200, "ETag: \"e2\"\r\n", NULL},
+	    {200,
+		"ETag: \"e2\"\r\nx-amz-meta-bpg-uploader: "
+		"john.doe%40corp.com\r\n",
+		NULL},
+	    {404, NULL, NULL},
+	};
+	struct bpg_s3_put_opts o = {"bpg-uploader", "alice", true, NULL};
+	struct mem_src src = {"abc", 3, 0, 0, 0};
+	struct bpg_errinfo ei = {""};
+	struct bpg_s3_head h;
+	struct wire w;
+	struct bpg_s3 *s;
+	char *rec, *r;
+
+	wire_start(&w, script, 6);
+	s = client_at(w.port, ACCESS_KEY, SECRET_KEY, NULL, 10000);
+	ck_assert_int_eq(bpg_s3_put_with(s, BUCKET, "k", 3, mem_read, &src,
+			     &o, &ei),
+	    BPG_EEXIST);
+	ASSERT_HAS(ei.msg, "HTTP 412 PreconditionFailed");
+	/* 501: once more without the condition, and so from then on. */
+	src.off = 0;
+	ck_assert_msg(bpg_s3_put_with(s, BUCKET, "k", 3, mem_read, &src, &o,
+			  &ei) == BPG_OK,
+	    "%s", ei.msg);
+	src.off = 0;
+	o.if_none_match = false;
+	o.if_match = "\"e1\"";
+	ck_assert_msg(bpg_s3_put_with(s, BUCKET, "k", 3, mem_read, &src, &o,
+			  &ei) == BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_int_eq(
+	    bpg_s3_head(s, BUCKET, "k", "bpg-uploader", &h, &ei), BPG_OK);
+	ck_assert(h.has_meta);
+	ck_assert_str_eq(h.meta, "john.doe%40corp.com");
+	ck_assert_str_eq(h.etag, "\"e2\"");
+	ck_assert_int_eq(
+	    bpg_s3_head(s, BUCKET, "k", "bpg-uploader", &h, &ei),
+	    BPG_ENOTFOUND);
+	ck_assert(!h.has_meta);
+	bpg_s3_free(s);
+
+	rec = wire_finish(&w);
+	r = wire_request(rec, 0);
+	ASSERT_HAS(r, "PUT /bpg-test/k HTTP/1.1\r\n");
+	ASSERT_HAS(r, "If-None-Match: *\r\n");
+	ASSERT_HAS(r, "x-amz-meta-bpg-uploader: alice\r\n");
+	free(r);
+	r = wire_request(rec, 1);
+	ASSERT_HAS(r, "If-None-Match: *\r\n");
+	free(r);
+	r = wire_request(rec, 2);
+	ck_assert_msg(strstr(r, "If-None-Match") == NULL, "%s", r);
+	ASSERT_HAS(r, "x-amz-meta-bpg-uploader: alice\r\n");
+	free(r);
+	r = wire_request(rec, 3);
+	ck_assert_msg(strstr(r, "If-Match") == NULL, "%s", r);
+	free(r);
+	r = wire_request(rec, 4);
+	ASSERT_HAS(r, "HEAD /bpg-test/k HTTP/1.1\r\n");
+	free(r);
+	free(rec);
+}
+END_TEST
+
+/*
+ * A multipart upload: the metadata on CreateMultipartUpload, the
+ * condition on CompleteMultipartUpload; a 409 ConditionalRequestConflict
+ * there is BPG_EEXIST and the upload is aborted.
+ */
+START_TEST(test_wire_conditional_multipart)
+{
+	const struct canned script[] = {
+	    {200, NULL, init_ok},
+	    {200, "ETag: \"etag-1\"\r\n", NULL},
+	    {200, "ETag: \"etag-2\"\r\n", NULL},
+	    {409, NULL,
+		"<Error><Code>ConditionalRequestConflict</Code><Message>A "
+		"conflicting conditional operation is currently in progress "
+		"against this resource.</Message></Error>"},
+	    {204, NULL, NULL},
+	};
+	struct bpg_s3_put_opts o = {"bpg-uploader", "bob", false, "\"old\""};
+	struct prng_src src = {
+	    .len = BPG_S3_SINGLE_PUT_MAX + 1, .chunk = 65536};
+	struct bpg_errinfo ei = {""};
+	struct wire w;
+	struct bpg_s3 *s;
+	char *rec, *r;
+
+	prng_init(&src.g, 6);
+	wire_start(&w, script, 5);
+	s = client_at(w.port, ACCESS_KEY, SECRET_KEY, NULL, 10000);
+	ck_assert_int_eq(bpg_s3_put_with(s, BUCKET, "k.bin", src.len,
+			     prng_read, &src, &o, &ei),
+	    BPG_EEXIST);
+	ck_assert_int_eq(stats(s).aborts, 1);
+	bpg_s3_free(s);
+	rec = wire_finish(&w);
+	r = wire_request(rec, 0);
+	ASSERT_HAS(r, "POST /bpg-test/k.bin?uploads= HTTP/1.1\r\n");
+	ASSERT_HAS(r, "x-amz-meta-bpg-uploader: bob\r\n");
+	ck_assert_msg(strstr(r, "If-Match") == NULL, "%s", r);
+	free(r);
+	r = wire_request(rec, 1);
+	ck_assert_msg(strstr(r, "x-amz-meta") == NULL &&
+		strstr(r, "If-Match") == NULL,
+	    "%s", r);
+	free(r);
+	r = wire_request(rec, 3);
+	ASSERT_HAS(r, "POST /bpg-test/k.bin?uploadId=" ENC_ID " HTTP/1.1\r\n");
+	ASSERT_HAS(r, "If-Match: \"old\"\r\n");
+	ck_assert_msg(strstr(r, "x-amz-meta") == NULL, "%s", r);
+	free(r);
+	free(rec);
+}
+END_TEST
+
+
 /* A GetObject cut short by the server. */
 START_TEST(test_wire_truncated_get)
 {
@@ -1712,6 +1949,8 @@ s3_suite(void)
 	tcase_add_test(tc, test_conf_good);
 	tcase_add_loop_test(tc, test_args_bad, 0,
 	    (int)(sizeof(args_bad) / sizeof(args_bad[0])));
+	tcase_add_loop_test(tc, test_opts_bad, 0,
+	    (int)(sizeof(opts_bad) / sizeof(opts_bad[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("server");
@@ -1736,6 +1975,7 @@ s3_suite(void)
 	tcase_add_test(tc, test_sink_abort);
 	tcase_add_test(tc, test_server_down);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_meta_head);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("wire");
@@ -1744,6 +1984,8 @@ s3_suite(void)
 	tcase_add_test(tc, test_wire_complete_error);
 	tcase_add_loop_test(tc, test_wire_fail, 0,
 	    (int)(sizeof(wire_fail) / sizeof(wire_fail[0])));
+	tcase_add_test(tc, test_wire_conditional);
+	tcase_add_test(tc, test_wire_conditional_multipart);
 	tcase_add_test(tc, test_wire_truncated_get);
 	suite_add_tcase(s, tc);
 	return s;

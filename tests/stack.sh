@@ -22,7 +22,10 @@
 # stand-in's control API, +6 MariaDB, +7 s3rver (S3), +8 the web server's plain-HTTP port
 # (redirects to HTTPS).  Users (htpasswd): alice/alice-pw, bob/bob-pw,
 # carol/carol-pw (in adminUsers), mallory/mallory-pw (blocked),
-# airflow_system_account/airflow-pw.
+# airflow_system_account/airflow-pw, victor/victor-pw (in viewerUsers),
+# and two pairs of names one proxyUser label stands for: alice_ and
+# alice0, john.doe@corp.com and john.doe0corp.com (password: the name,
+# then "-pw").
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -125,7 +128,10 @@ write_web() {
 	fi
 	: > "$dir/htpasswd"
 	for u in alice:alice-pw bob:bob-pw carol:carol-pw mallory:mallory-pw \
-	    airflow_system_account:airflow-pw; do
+	    airflow_system_account:airflow-pw victor:victor-pw \
+	    alice_:alice_-pw alice0:alice0-pw \
+	    john.doe@corp.com:john.doe@corp.com-pw \
+	    john.doe0corp.com:john.doe0corp.com-pw; do
 		htpasswd -b -B -C 4 "$dir/htpasswd" "${u%%:*}" "${u#*:}" \
 		    2>/dev/null
 	done

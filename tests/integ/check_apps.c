@@ -173,7 +173,8 @@ admin_submissions(const char *name)
 		    name);
 	else
 		snprintf(path, sizeof(path), "/admin/submissions");
-	h = integ_api("GET", path, "bob:bob-pw", NULL, NULL);
+	/* carol is an admin: others may not list everything. */
+	h = integ_api("GET", path, "carol:carol-pw", NULL, NULL);
 	ck_assert_msg(h.status == 200, "admin/submissions: %ld %s", h.status,
 	    h.body);
 	ck_assert_str_eq(h.ctype, "application/json");
@@ -563,9 +564,14 @@ START_TEST(test_delete_ownership)
 	struct integ_http h;
 
 	snprintf(path, sizeof(path), "/spark/%s", s.id);
-	/* bob cannot delete alice's job. */
+	/* bob cannot delete alice's job, nor learn that it exists. */
 	h = integ_api("DELETE", path, "bob:bob-pw", NULL, NULL);
-	snprintf(msg, sizeof(msg), "User bob is not allowed to delete "
+	integ_assert_error(&h, 404, "jakarta.ws.rs.WebApplicationException: "
+	    "HTTP 404 Not Found");
+	integ_http_free(&h);
+	/* victor (viewerUsers) may read it, but not delete it. */
+	h = integ_api("DELETE", path, "victor:victor-pw", NULL, NULL);
+	snprintf(msg, sizeof(msg), "User victor is not allowed to delete "
 	    "submission %s", s.id);
 	integ_assert_error(&h, 403, msg);
 	integ_http_free(&h);
@@ -591,8 +597,9 @@ START_TEST(test_delete_ownership)
 	s3 = submit("bob:bob-pw", NULL, NULL);
 	snprintf(path, sizeof(path), "/spark/%s", s3.id);
 	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
-	ck_assert_int_eq(h.status, 403);
+	ck_assert_int_eq(h.status, 404);
 	integ_http_free(&h);
+	ck_assert(cr_exists(&s3));
 	h = integ_api("DELETE", path, "airflow_system_account:airflow-pw",
 	    NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
@@ -651,7 +658,7 @@ START_TEST(test_admin_submissions)
 	unique_name(name, sizeof(name), "admin");
 	s = submit(INTEG_ALICE, name, NULL);
 	rest_rate_limits();
-	/* Any user may list (quirk 19); by name: just this one. */
+	/* An admin may list everything; by name: just this one. */
 	lines = admin_submissions(name);
 	ck_assert_uint_eq(json_array_size(lines), 1);
 	ck_assert_int_eq(count_id(lines, s.id, &e), 1);
@@ -668,9 +675,141 @@ START_TEST(test_admin_submissions)
 }
 END_TEST
 
+/*
+ * Names one proxyUser label stands for ("alice_" and "alice0" are both
+ * the label "alice0"; "john.doe@corp.com" and "john.doe0corp.com" are
+ * both "john.doe0corp.com") own only their own submissions: the other
+ * can neither read (404, as for a missing one; the log's "no log" text)
+ * nor delete nor list them.  victor (viewerUsers) reads them; bob may
+ * not list everything, victor may.
+ */
+static const struct {
+	const char *owner, *other;
+} label_pairs[] = {
+	{ "alice_:alice_-pw", "alice0:alice0-pw" },
+	{ "alice0:alice0-pw", "alice_:alice_-pw" },
+	{ "john.doe@corp.com:john.doe@corp.com-pw",
+	  "john.doe0corp.com:john.doe0corp.com-pw" },
+	{ "john.doe0corp.com:john.doe0corp.com-pw",
+	  "john.doe@corp.com:john.doe@corp.com-pw" },
+};
+
+#define LOG_NONE "Cannot find matched log files. Please try again in 5 " \
+	"minutes if this is a new job which was just started within 5 minutes."
+
+START_TEST(test_exact_owner)
+{
+	const char *owner = label_pairs[_i].owner;
+	const char *other = label_pairs[_i].other;
+	static const char *const reads[] = { "status", "spec", "driver",
+	    "describe" };
+	struct sub s = submit(owner, NULL, NULL);
+	char path[512];
+	struct integ_http h;
+	json_t *list;
+	size_t r;
+	int i;
+
+	/* Finished, so that its driver has a complete log. */
+	snprintf(path, sizeof(path), "/spark/%s/status", s.id);
+	for (i = 0; i < 600; i++) {
+		h = integ_api("GET", path, owner, NULL, NULL);
+		ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+		if (integ_jstr(h.json, "applicationState") != NULL &&
+		    strcmp(integ_jstr(h.json, "applicationState"),
+		    "COMPLETED") == 0)
+			break;
+		integ_http_free(&h);
+		usleep(100000);
+	}
+	ck_assert_msg(i < 600, "%s never completed", s.id);
+	integ_http_free(&h);
+	for (r = 0; r < sizeof(reads) / sizeof(reads[0]); r++) {
+		snprintf(path, sizeof(path), "/spark/%s/%s", s.id, reads[r]);
+		/* The owner first: a cached status must not leak. */
+		h = integ_api("GET", path, owner, NULL, NULL);
+		ck_assert_msg(h.status == 200, "%s by owner: %ld %s", reads[r],
+		    h.status, h.body);
+		integ_http_free(&h);
+		h = integ_api("GET", path, other, NULL, NULL);
+		integ_assert_error(&h, 404, "jakarta.ws.rs."
+		    "WebApplicationException: HTTP 404 Not Found");
+		integ_http_free(&h);
+		h = integ_api("GET", path, "victor:victor-pw", NULL, NULL);
+		ck_assert_msg(h.status == 200, "%s by viewer: %ld %s",
+		    reads[r], h.status, h.body);
+		integ_http_free(&h);
+	}
+	/* The driver's log: the "no log" answer of a missing one. */
+	snprintf(path, sizeof(path), "/log?subId=%s", s.id);
+	h = integ_api("GET", path, other, NULL, NULL);
+	ck_assert_int_eq(h.status, 200);
+	ck_assert_str_eq(h.body, LOG_NONE);
+	integ_http_free(&h);
+	h = integ_api("GET", path, owner, NULL, NULL);
+	ck_assert_int_eq(h.status, 200);
+	ck_assert_msg(strstr(h.body, "Pi is roughly") != NULL, "%s", h.body);
+	integ_http_free(&h);
+
+	rest_rate_limits();
+	list = my_submissions(other);
+	ck_assert_int_eq(count_id(list, s.id, NULL), 0);
+	json_decref(list);
+	list = my_submissions(owner);
+	ck_assert_int_eq(count_id(list, s.id, NULL), 1);
+	json_decref(list);
+
+	/* The others may not delete it; nothing says it exists. */
+	snprintf(path, sizeof(path), "/spark/%s", s.id);
+	h = integ_api("DELETE", path, other, NULL, NULL);
+	integ_assert_error(&h, 404, "HTTP 404 Not Found");
+	integ_http_free(&h);
+	ck_assert(cr_exists(&s));
+
+	/* Once the CR is gone, the row's user decides. */
+	kube_delete(&s);
+	usleep((CACHE_MS + 150) * 1000);
+	snprintf(path, sizeof(path), "/spark/%s/status", s.id);
+	h = integ_api("GET", path, other, NULL, NULL);
+	integ_assert_error(&h, 404, "HTTP 404 Not Found");
+	integ_http_free(&h);
+	h = integ_api("GET", path, owner, NULL, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	snprintf(path, sizeof(path), "/spark/%s/spec", s.id);
+	h = integ_api("GET", path, other, NULL, NULL);
+	integ_assert_error(&h, 404, "HTTP 404 Not Found");
+	integ_http_free(&h);
+	rest_rate_limits();
+	list = my_submissions(other);
+	ck_assert_int_eq(count_id(list, s.id, NULL), 0);
+	json_decref(list);
+	list = my_submissions(owner);
+	ck_assert_int_eq(count_id(list, s.id, NULL), 1);
+	json_decref(list);
+}
+END_TEST
+
+START_TEST(test_admin_list_access)
+{
+	struct integ_http h;
+
+	rest_rate_limits();
+	h = integ_api("GET", "/admin/submissions", "bob:bob-pw", NULL, NULL);
+	integ_assert_error(&h, 403, "jakarta.ws.rs.WebApplicationException: "
+	    "only adminUsers and viewerUsers may list every user's "
+	    "submissions");
+	integ_http_free(&h);
+	h = integ_api("GET", "/admin/submissions?name=no-such-app-anywhere",
+	    "victor:victor-pw", NULL, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+}
+END_TEST
+
 /* >20 list requests at once: 429 with BPG's text, for all workers. */
 static void
-burst(const char *path, const char *text)
+burst(const char *path, const char *userpw, const char *text)
 {
 	struct integ_http h;
 	int ok = 0, limited = 0, i;
@@ -679,7 +818,7 @@ burst(const char *path, const char *text)
 	rest_rate_limits();
 	t0 = now_s();
 	for (i = 0; i < 60 && limited == 0; i++) {
-		h = integ_api("GET", path, "bob:bob-pw", NULL, NULL);
+		h = integ_api("GET", path, userpw, NULL, NULL);
 		if (h.status == 429) {
 			limited++;
 			integ_assert_error(&h, 429, text);
@@ -700,18 +839,19 @@ burst(const char *path, const char *text)
 	ck_assert_msg(ok <= 21 + (int)(elapsed * 20), "%d requests passed in "
 	    "%.3f s", ok, elapsed);
 	rest_rate_limits();
-	h = integ_api("GET", path, "bob:bob-pw", NULL, NULL);
+	h = integ_api("GET", path, userpw, NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
 	integ_http_free(&h);
 }
 
 START_TEST(test_rate_limits)
 {
-	burst("/spark/mySubmissions", "jakarta.ws.rs.WebApplicationException: "
+	burst("/spark/mySubmissions", "bob:bob-pw",
+	    "jakarta.ws.rs.WebApplicationException: "
 	    "Too many requests for mySubmissions endpoint (limit: 20 requests "
 	    "per second)");
 	burst("/admin/submissions?name=no-such-application-anywhere",
-	    "jakarta.ws.rs.WebApplicationException: Too many requests for "
+	    "carol:carol-pw", "jakarta.ws.rs.WebApplicationException: Too many requests for "
 	    "submissions endpoint (limit: 20 requests per second)");
 }
 END_TEST
@@ -798,6 +938,9 @@ suite(void)
 	tcase_add_test(tc, test_delete_ownership);
 	tcase_add_test(tc, test_my_submissions);
 	tcase_add_test(tc, test_admin_submissions);
+	tcase_add_loop_test(tc, test_exact_owner, 0,
+	    (int)(sizeof(label_pairs) / sizeof(label_pairs[0])));
+	tcase_add_test(tc, test_admin_list_access);
 	tcase_add_test(tc, test_rate_limits);
 	tcase_add_test(tc, test_history_after_cr_gone);
 	suite_add_tcase(s, tc);

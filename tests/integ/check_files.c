@@ -422,6 +422,89 @@ START_TEST(test_upload_refused)
 }
 END_TEST
 
+/* An upload of body as userpw. */
+static struct integ_http
+upload_as(const char *userpw, const char *path, const char *body)
+{
+	struct integ_req r = { .method = "POST", .url = path,
+		.userpw = userpw, .ctype = OCTETS, .body = body,
+		.http11 = true, .timeout = 120 };
+
+	return integ_request(&r);
+}
+
+/* The object's bytes (NUL-terminated; the caller frees them). */
+static int
+str_sink(void *ctx, const char *buf, size_t n)
+{
+	char **p = ctx, *nb;
+	size_t len = *p != NULL ? strlen(*p) : 0;
+
+	if ((nb = realloc(*p, len + n + 1)) == NULL)
+		return -1;
+	memcpy(nb + len, buf, n);
+	nb[len + n] = '\0';
+	*p = nb;
+	return 0;
+}
+
+static char *
+s3_text(struct bpg_s3 *s3, const char *key)
+{
+	struct bpg_errinfo ei = { "" };
+	char *p = NULL;
+
+	ck_assert_msg(bpg_s3_get(s3, BUCKET, key, str_sink, &p, &ei) ==
+	    BPG_OK, "%s: %s", key, ei.msg);
+	return p != NULL ? p : strdup("");
+}
+
+/*
+ * Through the stack: an upload records its uploader, another user cannot
+ * replace it (409, even one of the same proxyUser label), the uploader
+ * can.
+ */
+START_TEST(test_upload_replace)
+{
+	char run[13], path[256], key[256];
+	struct bpg_s3 *s3 = s3_open();
+	struct bpg_s3_head head;
+	struct bpg_errinfo ei = { "" };
+	struct integ_http h;
+	char *text;
+
+	hex(run, 12);
+	snprintf(path, sizeof(path), "/s3/job.py?folder=shared-%s", run);
+	snprintf(key, sizeof(key), "uploaded/shared-%s/job.py", run);
+	h = upload_as("alice_:alice_-pw", path, "print('alice')\n");
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	ck_assert_int_eq(bpg_s3_head(s3, BUCKET, key, "bpg-uploader", &head,
+	    &ei), BPG_OK);
+	ck_assert_str_eq(head.meta, "alice_");
+
+	h = upload_as("alice0:alice0-pw", path, "print('mallory')\n");
+	integ_assert_error(&h, 409, "Failed to upload to s3: ");
+	integ_assert_error(&h, 409, "was uploaded by another user");
+	integ_http_free(&h);
+	h = upload_as("bob:bob-pw", path, "print('bob')\n");
+	integ_assert_error(&h, 409, "was uploaded by another user");
+	integ_http_free(&h);
+	text = s3_text(s3, key);
+	ck_assert_str_eq(text, "print('alice')\n");
+	free(text);
+
+	h = upload_as("alice_:alice_-pw", path, "print('alice, v2')\n");
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	text = s3_text(s3, key);
+	ck_assert_str_eq(text, "print('alice, v2')\n");
+	free(text);
+	bpg_s3_free(s3);
+}
+END_TEST
+
+
 /*
  * No length at all.  lighttpd refuses such a POST itself with 411 (in
  * BPG's envelope), as it does a streamed body of unknown length; a front
@@ -663,6 +746,7 @@ suite(void)
 	tcase_add_loop_test(up, test_upload_refused, 0,
 	    sizeof(bad_cases) / sizeof(bad_cases[0]));
 	tcase_add_test(up, test_upload_no_length);
+	tcase_add_test(up, test_upload_replace);
 	suite_add_tcase(s, up);
 	tcase_set_timeout(lg, 180);
 	tcase_add_test(lg, test_log_driver);

@@ -23,6 +23,8 @@ import YAML from "yaml";
 import { BASE, here, request, sparkpiRequest, tap, top } from "./common.mjs";
 
 const ALICE = "alice:alice-pw";
+// In adminUsers of the stack (tests/stack-config.yaml.in).
+const CAROL = "carol:carol-pw";
 
 const { ok, notOk, skip, check, end } = tap("contract-test",
     { why: 8, done: "run" });
@@ -261,7 +263,9 @@ if (id) {
 		check(JSON.parse(r.text).submissions.some((s) => s.submissionId === id),
 		    "mySubmissions lists the new submission");
 	await call("all submissions", "get", "/admin/submissions",
-	    "/admin/submissions?name=SparkPiDemo", { auth: ALICE }, [200, 429]);
+	    "/admin/submissions?name=SparkPiDemo", { auth: CAROL }, [200, 429]);
+	await call("all submissions, not an admin", "get", "/admin/submissions",
+	    "/admin/submissions?name=SparkPiDemo", { auth: ALICE }, [403]);
 	await call("driver log", "get", "/log", `/log?subId=${id}`,
 	    { auth: ALICE }, [200]);
 	await call("delete", "delete", "/spark/{submissionId}", `/spark/${id}`,
