@@ -807,30 +807,43 @@ START_TEST(test_admin_list_access)
 }
 END_TEST
 
-/* >20 list requests at once: 429 with BPG's text, for all workers. */
+/*
+ * >20 list requests at once: 429 with BPG's text, for all workers.  The
+ * requests go in rounds of BURST_ROUND sent together, until one is
+ * refused: a bucket refilled 20 a second refuses only requests that come
+ * faster than that, and rounds sent at once get there on any machine (one
+ * after another, a slow or busy one never did).
+ */
+#define BURST_ROUND 30
+#define BURST_ROUNDS 10
+
 static void
 burst(const char *path, const char *userpw, const char *text)
 {
-	struct integ_http h;
-	int ok = 0, limited = 0, i;
+	struct integ_req r = { .method = "GET", .url = path,
+		.userpw = userpw };
+	struct integ_http h[BURST_ROUND];
+	int ok = 0, limited = 0, round, i;
 	double t0, elapsed;
 
 	rest_rate_limits();
 	t0 = now_s();
-	for (i = 0; i < 60 && limited == 0; i++) {
-		h = integ_api("GET", path, userpw, NULL, NULL);
-		if (h.status == 429) {
-			limited++;
-			integ_assert_error(&h, 429, text);
-		} else {
-			ck_assert_msg(h.status == 200, "%ld %s", h.status,
-			    h.body);
-			ok++;
+	for (round = 0; round < BURST_ROUNDS && limited == 0; round++) {
+		integ_parallel(&r, BURST_ROUND, h);
+		for (i = 0; i < BURST_ROUND; i++) {
+			if (h[i].status == 429) {
+				limited++;
+				integ_assert_error(&h[i], 429, text);
+			} else {
+				ck_assert_msg(h[i].status == 200, "%ld %s",
+				    h[i].status, h[i].body);
+				ok++;
+			}
+			integ_http_free(&h[i]);
 		}
-		integ_http_free(&h);
 	}
 	elapsed = now_s() - t0;
-	ck_assert_msg(limited == 1, "no 429 after %d requests", ok);
+	ck_assert_msg(limited > 0, "no 429 after %d requests", ok);
 	/*
 	 * The bucket holds 20 and refills 20 per second, whichever worker
 	 * answers: per-worker buckets would let 4 x 20 through.
@@ -839,9 +852,9 @@ burst(const char *path, const char *userpw, const char *text)
 	ck_assert_msg(ok <= 21 + (int)(elapsed * 20), "%d requests passed in "
 	    "%.3f s", ok, elapsed);
 	rest_rate_limits();
-	h = integ_api("GET", path, userpw, NULL, NULL);
-	ck_assert_int_eq(h.status, 200);
-	integ_http_free(&h);
+	h[0] = integ_api("GET", path, userpw, NULL, NULL);
+	ck_assert_int_eq(h[0].status, 200);
+	integ_http_free(&h[0]);
 }
 
 START_TEST(test_rate_limits)
@@ -851,8 +864,9 @@ START_TEST(test_rate_limits)
 	    "Too many requests for mySubmissions endpoint (limit: 20 requests "
 	    "per second)");
 	burst("/admin/submissions?name=no-such-application-anywhere",
-	    "carol:carol-pw", "jakarta.ws.rs.WebApplicationException: Too many requests for "
-	    "submissions endpoint (limit: 20 requests per second)");
+	    "carol:carol-pw", "jakarta.ws.rs.WebApplicationException: Too "
+	    "many requests for submissions endpoint (limit: 20 requests per "
+	    "second)");
 }
 END_TEST
 

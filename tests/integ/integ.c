@@ -144,35 +144,30 @@ integ_http_free(struct integ_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
-struct integ_http
-integ_request(const struct integ_req *r)
+/*
+ * An easy handle (c, or a new one when c is NULL) set up to send r into
+ * *h; *hdrs gets the header list the handle uses until it is reset.
+ */
+static CURL *
+easy_for(CURL *c, const struct integ_req *r, struct integ_http *h,
+    struct curl_slist **hdrs, char *url, size_t urllen)
 {
-	static CURL *kept;
-	struct curl_slist *hdrs = NULL;
-	struct integ_http h;
-	char line[256], url[4096];
-	char *ct = NULL;
-	CURL *c;
-	CURLcode rc;
+	char line[256];
 
-	memset(&h, 0, sizeof(h));
+	memset(h, 0, sizeof(*h));
+	*hdrs = NULL;
 	if (r->url[0] == '/')
-		snprintf(url, sizeof(url), "%s%s", integ_env("BPG_URL"),
-		    r->url);
+		snprintf(url, urllen, "%s%s", integ_env("BPG_URL"), r->url);
 	else
-		snprintf(url, sizeof(url), "%s", r->url);
-	if (integ_flags & INTEG_KEEPALIVE) {
-		if (kept == NULL)
-			kept = curl_easy_init();
-		c = kept;
-		if (c != NULL)
-			curl_easy_reset(c);
-	} else
+		snprintf(url, urllen, "%s", r->url);
+	if (c == NULL)
 		c = curl_easy_init();
+	else
+		curl_easy_reset(c);
 	ck_assert_ptr_nonnull(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &h);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, r->timeout > 0 ? r->timeout : 60L);
 	/* "/spark/../status" must reach the server as written. */
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
@@ -187,13 +182,13 @@ integ_request(const struct integ_req *r)
 	if (r->bearer != NULL) {
 		snprintf(line, sizeof(line), "Authorization: Bearer %s",
 		    r->bearer);
-		hdrs = curl_slist_append(hdrs, line);
+		*hdrs = curl_slist_append(*hdrs, line);
 	}
 	if (r->ctype != NULL) {
 		snprintf(line, sizeof(line), "Content-Type: %s", r->ctype);
-		hdrs = curl_slist_append(hdrs, line);
+		*hdrs = curl_slist_append(*hdrs, line);
 	}
-	hdrs = curl_slist_append(hdrs, "Expect:");
+	*hdrs = curl_slist_append(*hdrs, "Expect:");
 	if (r->body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -208,25 +203,99 @@ integ_request(const struct integ_req *r)
 			    (curl_off_t)r->len);
 	}
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	rc = curl_easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+	return c;
+}
+
+/* After c's transfer ended with rc: the status, type and JSON into *h. */
+static void
+easy_done(CURL *c, CURLcode rc, const struct integ_req *r, const char *url,
+    struct integ_http *h, struct curl_slist *hdrs)
+{
+	char *ct = NULL;
+
 	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", r->method, url,
 	    curl_easy_strerror(rc));
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h.status);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &h->status);
 	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
 	    ct != NULL)
-		snprintf(h.ctype, sizeof(h.ctype), "%s", ct);
+		snprintf(h->ctype, sizeof(h->ctype), "%s", ct);
 	/* The handle keeps the list until the next reset: not before. */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
+	if (h->body == NULL) {
+		h->body = strdup("");
+		ck_assert_ptr_nonnull(h->body);
+	}
+	h->json = json_loads(h->body, 0, NULL);
+}
+
+struct integ_http
+integ_request(const struct integ_req *r)
+{
+	static CURL *kept;
+	struct curl_slist *hdrs;
+	struct integ_http h;
+	char url[4096];
+	CURL *c;
+
+	if ((integ_flags & INTEG_KEEPALIVE) && kept == NULL)
+		kept = curl_easy_init();
+	c = easy_for(integ_flags & INTEG_KEEPALIVE ? kept : NULL, r, &h,
+	    &hdrs, url, sizeof(url));
+	easy_done(c, curl_easy_perform(c), r, url, &h, hdrs);
 	if (c != kept)
 		curl_easy_cleanup(c);
-	if (h.body == NULL) {
-		h.body = strdup("");
-		ck_assert_ptr_nonnull(h.body);
-	}
-	h.json = json_loads(h.body, 0, NULL);
 	return h;
+}
+
+void
+integ_parallel(const struct integ_req *r, int n, struct integ_http *out)
+{
+	struct curl_slist **hdrs;
+	CURL **c;
+	CURLM *m;
+	CURLMsg *msg;
+	char (*url)[4096];
+	int i, running, left;
+
+	ck_assert_int_gt(n, 0);
+	ck_assert_ptr_nonnull(m = curl_multi_init());
+	ck_assert_ptr_nonnull(c = calloc((size_t)n, sizeof(*c)));
+	ck_assert_ptr_nonnull(hdrs = calloc((size_t)n, sizeof(*hdrs)));
+	ck_assert_ptr_nonnull(url = calloc((size_t)n, sizeof(*url)));
+	for (i = 0; i < n; i++) {
+		c[i] = easy_for(NULL, r, &out[i], &hdrs[i], url[i],
+		    sizeof(url[i]));
+		/* One connection each: the requests reach the server at once,
+		 * not one after another on a shared connection. */
+		curl_easy_setopt(c[i], CURLOPT_HTTP_VERSION,
+		    (long)CURL_HTTP_VERSION_1_1);
+		curl_multi_add_handle(m, c[i]);
+	}
+	do {
+		ck_assert_int_eq(curl_multi_perform(m, &running), CURLM_OK);
+		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			for (i = 0; i < n && c[i] != msg->easy_handle; i++)
+				;
+			ck_assert_int_lt(i, n);
+			easy_done(c[i], msg->data.result, r, url[i], &out[i],
+			    hdrs[i]);
+		}
+		if (running > 0)
+			ck_assert_int_eq(curl_multi_poll(m, NULL, 0, 1000,
+			    NULL), CURLM_OK);
+	} while (running > 0);
+	for (i = 0; i < n; i++) {
+		curl_multi_remove_handle(m, c[i]);
+		curl_easy_cleanup(c[i]);
+	}
+	curl_multi_cleanup(m);
+	free(url);
+	free(hdrs);
+	free(c);
 }
 
 struct integ_http

@@ -112,6 +112,13 @@ struct integ_req {
  */
 struct integ_http integ_request(const struct integ_req *r);
 
+/*
+ * n copies of r sent at once, each on a connection of its own; the
+ * answers go to out[0..n) (each freed with integ_http_free()), in no
+ * particular order.  Every transfer must end without a transport error.
+ */
+void integ_parallel(const struct integ_req *r, int n, struct integ_http *out);
+
 /* A request to the gateway at $BPG_URL + path; body (a string) and ctype
  * may be NULL. */
 struct integ_http integ_api(const char *method, const char *path,
