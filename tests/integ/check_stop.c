@@ -124,8 +124,16 @@ gw_start(const char *forkfail)
 	if ((pid = fork()) == 0) {
 		setsid();
 		if (forkfail != NULL) {
+			const char *asan = getenv("ASAN_OPTIONS");
+			char *opts;
+
 			setenv("LD_PRELOAD", shim, 1);
 			setenv("BPG_FORKFAIL_FILE", forkfail, 1);
+			/* Under ASan (make integ-asan) the shim comes before
+			 * its runtime; it intercepts nothing ASan does. */
+			if (asprintf(&opts, "%s%sverify_asan_link_order=0",
+			    asan ? asan : "", asan && asan[0] ? ":" : "") != -1)
+				setenv("ASAN_OPTIONS", opts, 1);
 		}
 		if ((fd = open("/dev/null", O_RDWR)) >= 0)
 			dup2(fd, 1);
@@ -397,6 +405,7 @@ START_TEST(test_fork_failure)
 {
 	char *ff = stack_path("forkfail.count"), *left;
 	pid_t super, w[64], victim;
+	int64_t t0;
 	int n, i;
 
 	integ_spit(ff, "3\n");
@@ -416,12 +425,16 @@ START_TEST(test_fork_failure)
 	ck_assert_int_eq(integ_workers(super, w, 64), WORKERS);
 	victim = w[0];
 	ck_assert_int_eq(kill(victim, SIGKILL), 0);
-	n = workers_become(super, WORKERS, 120);
-	ck_assert_msg(n == WORKERS, "%d workers of %d after a death",
-	    n, WORKERS);
-	ck_assert_int_eq(integ_workers(super, w, 64), WORKERS);
-	for (i = 0; i < WORKERS; i++)
-		ck_assert_int_ne(w[i], victim);
+	/* Until it is reaped, it is still one of the supervisor's. */
+	t0 = now_ms();
+	do {
+		usleep(100000);
+		n = integ_workers(super, w, 64);
+		for (i = 0; i < n && w[i] != victim; i++)
+			;
+	} while ((n != WORKERS || i < n) && now_ms() - t0 < 120000);
+	ck_assert_msg(n == WORKERS && i == n, "%d workers of %d after a "
+	    "death%s", n, WORKERS, i < n ? ", the dead one among them" : "");
 	left = integ_slurp(ff, NULL);
 	ck_assert_msg(atol(left) == 0, "fork() failures left: %s", left);
 	free(left);
