@@ -449,6 +449,84 @@ START_TEST(test_fork_failure)
 }
 END_TEST
 
+static long
+health_as(const char *userpw)
+{
+	struct integ_http h = integ_api("GET", "/healthcheck/status", userpw,
+	    NULL, NULL);
+	long code = h.status;
+
+	integ_http_free(&h);
+	return code;
+}
+
+/*
+ * A reload while fork() fails: each slot keeps its old worker until a new
+ * one can be forked, so requests keep being served, and then every
+ * worker is replaced, on the new config.  Before, each old worker was told
+ * to stop whether its replacement started or not: no worker was left.
+ */
+START_TEST(test_reload_fork_failure)
+{
+	char *ff = stack_path("forkfail.count"), *cfgpath = stack_path(
+	    "config.yaml"), *cfg, *left;
+	pid_t super, before[64], w[64];
+	int64_t t0;
+	int n, i, j, kept;
+
+	integ_spit(ff, "0\n");
+	(void)gw_wait_gone(integ_supervisor(), true, 300);
+	super = gw_start(ff);
+	ck_assert_int_eq(workers_become(super, WORKERS, 30), WORKERS);
+	ck_assert_int_eq(integ_workers(super, before, 64), WORKERS);
+	ck_assert_int_eq(health_as("bob:bob-pw"), 200);
+
+	/* The new config blocks bob. */
+	cfg = integ_slurp(cfgpath, NULL);
+	ck_assert_int_ne(asprintf(&left, "%s\nblockedUsers: [mallory, bob]\n",
+	    cfg), -1);
+	integ_spit(cfgpath, left);
+	free(left);
+	/* As many failures as workers: none could be replaced at once. */
+	integ_spit(ff, "4\n");
+	ck_assert_int_eq(kill(super, SIGHUP), 0);
+	/* The reload's first fork() has failed: the old workers serve. */
+	t0 = now_ms();
+	do {
+		usleep(20000);
+		left = integ_slurp(ff, NULL);
+		n = atoi(left);
+		free(left);
+	} while (n == 4 && now_ms() - t0 < 30000);
+	ck_assert_msg(n < 4, "the reload never tried to fork");
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(health_as(INTEG_ALICE), 200);
+
+	/* Once fork() works, every one is replaced. */
+	t0 = now_ms();
+	do {
+		usleep(100000);
+		n = integ_workers(super, w, 64);
+		for (i = kept = 0; i < n; i++)
+			for (j = 0; j < WORKERS; j++)
+				kept += w[i] == before[j];
+	} while ((n != WORKERS || kept > 0) && now_ms() - t0 < 120000);
+	ck_assert_msg(n == WORKERS && kept == 0, "%d workers, %d of them "
+	    "old", n, kept);
+	ck_assert_int_eq(health_as("bob:bob-pw"), 403);
+	ck_assert_int_eq(health_as(INTEG_ALICE), 200);
+
+	integ_spit(cfgpath, cfg);
+	(void)gw_wait_gone(super, true, 60);
+	super = gw_start(NULL);
+	ck_assert_int_eq(workers_become(super, WORKERS, 30), WORKERS);
+	unlink(ff);
+	free(cfg);
+	free(cfgpath);
+	free(ff);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -459,6 +537,7 @@ suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_stop_during_create);
 	tcase_add_test(tc, test_fork_failure);
+	tcase_add_test(tc, test_reload_fork_failure);
 	suite_add_tcase(s, tc);
 	return s;
 }
