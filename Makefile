@@ -54,7 +54,7 @@ UNIT_SRC := $(wildcard tests/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 INTEG_SRC := $(wildcard tests/integ/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integ/%.c=$(BUILD)/tests/integ/%)
-TOOL_BIN := $(BUILD)/kubesim $(INTEG_BIN)
+TOOL_BIN := $(BUILD)/kubesim $(INTEG_BIN) $(BUILD)/tests/forkfail.so
 # Test-side helpers linked into every test program (the CRD schema
 # validator of the Kubernetes stand-in, and its name, label and annotation
 # rules of the API server and the operator's webhook).
@@ -118,6 +118,11 @@ $(BUILD)/tests/integ/check_%: $(BUILD)/tests/integ/check_%.o $(INTEG_OBJ) \
 $(BUILD)/tests/integ/%.o: tests/integ/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -Itests/kubesim -c -o $@ $<
+
+# fork() failing on demand (LD_PRELOAD), for the supervisor's tests.
+$(BUILD)/tests/forkfail.so: tests/integ/forkfail.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 # Kubernetes API stand-in (test tool).
 KUBESIM_SRC := $(wildcard tests/kubesim/*.c)

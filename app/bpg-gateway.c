@@ -32,6 +32,7 @@
 #include "bpg_config.h"
 #include "bpg_limits.h"
 #include "bpg_log.h"
+#include "bpg_pids.h"
 #include "bpg_ratelimit.h"
 
 /* The OpenAPI document, compiled in from httpd-conf/openapi.yaml. */
@@ -396,92 +397,34 @@ on_super_signal(int sig)
 		stopping = 1;
 }
 
-static pid_t spawn(const struct bpg_config *, struct bpg_ratelimit *);
-
-/* Workers being replaced: they finish what they serve, then exit. */
-static pid_t draining[2 * BPG_MAX_WORKERS];
-
-static void
-drain(pid_t pid)
-{
-	size_t i;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGTERM);
-	for (i = 0; i < sizeof(draining) / sizeof(draining[0]); i++)
-		if (draining[i] == 0) {
-			draining[i] = pid;
-			break;
-		}
-	/* A worker idle in accept() that took the signal just before
-	 * blocking in it is told again every second (on_worker_term). */
-	alarm(1);
-}
-
 /*
- * SIGHUP: read and check the config again; if it is good, start a new
- * worker for each slot and let the old one finish and exit, one by one, so
- * the socket always has workers and no request in flight is cut.  A bad
- * config is logged and the running one kept.
+ * The worker slots.  pids[i] 0: empty (its worker died, or fork()
+ * failed), filled again by refill().  stale[i]: the worker serves a
+ * configuration a reload replaced, because no new one could be forked
+ * then; refill() replaces it.
  */
-static void
-reload(const char *path, struct bpg_config **cfg, pid_t *pids, time_t *born,
-    int nworkers, struct bpg_ratelimit *rl)
+struct slots {
+	pid_t *pids;
+	bool *stale;
+	time_t *born;
+	int n;
+	/* fork() failing: no new try before next_fork; the pause doubles
+	 * with each failure up to FORK_BACKOFF_MAX, 0 after a success. */
+	time_t next_fork;
+	int backoff;
+	/* Workers being replaced: they finish what they serve, then exit. */
+	struct bpg_pids draining;
+};
+
+#define FORK_BACKOFF_MAX 30
+
+static time_t
+mono_s(void)
 {
-	struct bpg_config *ncfg = NULL;
-	struct bpg_config_error cerr;
-	size_t w;
-	int i;
+	struct timespec ts;
 
-	memset(&cerr, 0, sizeof(cerr));
-	if (bpg_config_load(path, &ncfg, &cerr) != BPG_OK) {
-		syslog(LOG_ERR, "reload: %s: line %d: %s%s%s; keeping the "
-		    "running configuration", path, cerr.line, cerr.path,
-		    cerr.path[0] ? ": " : "", cerr.msg);
-		return;
-	}
-	for (w = 0; w < ncfg->warnings.n; w++)
-		syslog(LOG_WARNING, "%s: %s", path, ncfg->warnings.v[w]);
-	syslog(LOG_INFO, "reload: %s: replacing %d workers", path, nworkers);
-	for (i = 0; i < nworkers; i++) {
-		pid_t old = pids[i];
-
-		pids[i] = spawn(ncfg, rl);
-		born[i] = time(NULL);
-		drain(old);
-	}
-	/* The workers have their own copies now. */
-	bpg_config_free(*cfg);
-	*cfg = ncfg;
-}
-
-static void
-retell_draining(void)
-{
-	size_t i;
-	bool any = false;
-
-	for (i = 0; i < sizeof(draining) / sizeof(draining[0]); i++) {
-		if (draining[i] == 0)
-			continue;
-		if (kill(draining[i], SIGTERM) != 0)
-			draining[i] = 0;
-		else
-			any = true;
-	}
-	if (any)
-		alarm(1);
-}
-
-static void
-forget_draining(pid_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(draining) / sizeof(draining[0]); i++)
-		if (draining[i] == pid)
-			draining[i] = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
 
 static pid_t
@@ -505,9 +448,213 @@ spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 		curl_global_cleanup();
 		_exit(rc);
 	}
-	if (pid < 0)
-		syslog(LOG_ERR, "fork: %m");
 	return pid;
+}
+
+/* spawn() for slot i; a failure leaves the slot as it is and backs off. */
+static bool
+spawn_slot(struct slots *s, int i, const struct bpg_config *cfg,
+    struct bpg_ratelimit *rl)
+{
+	pid_t pid = spawn(cfg, rl);
+
+	if (pid < 0) {
+		s->backoff = s->backoff == 0 ? 1 :
+		    s->backoff * 2 > FORK_BACKOFF_MAX ? FORK_BACKOFF_MAX :
+		    s->backoff * 2;
+		s->next_fork = mono_s() + s->backoff;
+		syslog(LOG_ERR, "fork: %m; worker slot %d tried again in "
+		    "%d s", i, s->backoff);
+		return false;
+	}
+	s->backoff = 0;
+	s->pids[i] = pid;
+	s->stale[i] = false;
+	s->born[i] = mono_s();
+	return true;
+}
+
+static void
+drain(struct slots *s, pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	/* Told again each second (arm_tick()): a worker idle in accept()
+	 * may have taken the signal just before blocking in it. */
+	if (bpg_pids_add(&s->draining, pid) != BPG_OK)
+		syslog(LOG_ERR, "worker %d: out of memory; it is told to "
+		    "stop once only", (int)pid);
+}
+
+/* Fill the empty slots and replace the stale ones, while fork() works. */
+static void
+refill(struct slots *s, const struct bpg_config *cfg,
+    struct bpg_ratelimit *rl)
+{
+	int i;
+	pid_t old;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->pids[i] > 0 && !s->stale[i])
+			continue;
+		if (mono_s() < s->next_fork)
+			return;
+		old = s->stale[i] ? s->pids[i] : 0;
+		if (!spawn_slot(s, i, cfg, rl))
+			return;
+		drain(s, old);
+	}
+}
+
+/* SIGALRM in a second while workers drain, when the next fork is due
+ * while slots wait for one. */
+static void
+arm_tick(const struct slots *s)
+{
+	time_t wait = 0, now;
+	int i;
+
+	if (s->draining.n > 0)
+		wait = 1;
+	for (i = 0; i < s->n; i++)
+		if (s->pids[i] <= 0 || s->stale[i]) {
+			now = mono_s();
+			if (wait == 0 || s->next_fork - now < wait)
+				wait = s->next_fork > now ?
+				    s->next_fork - now : 1;
+			break;
+		}
+	alarm((unsigned int)wait);
+}
+
+/*
+ * SIGHUP: read and check the config again; if it is good, start a new
+ * worker for each slot and let the old one finish and exit, one by one, so
+ * the socket always has workers and no request in flight is cut.  A bad
+ * config is logged and the running one kept.  A slot whose new worker
+ * cannot be forked keeps its old one until refill() can.
+ */
+static void
+reload(const char *path, struct bpg_config **cfg, struct slots *s,
+    struct bpg_ratelimit *rl)
+{
+	struct bpg_config *ncfg = NULL;
+	struct bpg_config_error cerr;
+	size_t w;
+	int i;
+
+	memset(&cerr, 0, sizeof(cerr));
+	if (bpg_config_load(path, &ncfg, &cerr) != BPG_OK) {
+		syslog(LOG_ERR, "reload: %s: line %d: %s%s%s; keeping the "
+		    "running configuration", path, cerr.line, cerr.path,
+		    cerr.path[0] ? ": " : "", cerr.msg);
+		return;
+	}
+	for (w = 0; w < ncfg->warnings.n; w++)
+		syslog(LOG_WARNING, "%s: %s", path, ncfg->warnings.v[w]);
+	syslog(LOG_INFO, "reload: %s: replacing %d workers", path, s->n);
+	for (i = 0; i < s->n; i++) {
+		pid_t old = s->pids[i];
+
+		if (old > 0)
+			s->stale[i] = true;
+		if (mono_s() < s->next_fork || !spawn_slot(s, i, ncfg, rl))
+			continue;
+		drain(s, old);
+	}
+	/* The workers have their own copies now. */
+	bpg_config_free(*cfg);
+	*cfg = ncfg;
+}
+
+static void
+retell_draining(struct slots *s)
+{
+	size_t i = 0;
+
+	while (i < s->draining.n)
+		if (kill(s->draining.v[i], SIGTERM) != 0)
+			(void)bpg_pids_remove(&s->draining, s->draining.v[i]);
+		else
+			i++;
+}
+
+/* Reaped: pid's slot is emptied (and its index returned) or it was a
+ * draining worker (-1). */
+static int
+reaped(struct slots *s, pid_t pid)
+{
+	int i;
+
+	(void)bpg_pids_remove(&s->draining, pid);
+	for (i = 0; i < s->n; i++)
+		if (s->pids[i] == pid) {
+			s->pids[i] = 0;
+			s->stale[i] = false;
+			return i;
+		}
+	return -1;
+}
+
+/*
+ * Stop: SIGTERM to all, workers still draining after a reload included.
+ * Each finishes the request it serves, which its deadline ends within
+ * requestDeadlineSeconds (a followed log excepted); what is left after
+ * that plus BPG_STOP_GRACE_S gets SIGKILL.
+ */
+static void
+stop_all(struct slots *s, const struct bpg_config *cfg)
+{
+	struct timespec now;
+	time_t deadline, told;
+	int i, status;
+	size_t live;
+	pid_t pid;
+
+	for (i = 0; i < s->n; i++)
+		if (s->pids[i] > 0)
+			kill(s->pids[i], SIGTERM);
+	retell_draining(s);
+	told = mono_s();
+	deadline = told + (time_t)cfg->request_deadline_seconds +
+	    BPG_STOP_GRACE_S;
+	do {
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			(void)reaped(s, pid);
+		live = s->draining.n;
+		for (i = 0; i < s->n; i++)
+			live += s->pids[i] > 0;
+		if (live == 0)
+			break;
+		usleep(20000);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		/* Again each second, for a worker that was about to block in
+		 * accept() when the first one came. */
+		if (now.tv_sec > told) {
+			told = now.tv_sec;
+			for (i = 0; i < s->n; i++)
+				if (s->pids[i] > 0)
+					kill(s->pids[i], SIGTERM);
+			retell_draining(s);
+		}
+	} while (now.tv_sec < deadline);
+	if (live > 0)
+		syslog(LOG_WARNING, "%zu workers still busy after %lld s: "
+		    "killed", live, (long long)cfg->request_deadline_seconds +
+		    BPG_STOP_GRACE_S);
+	while (s->draining.n > 0) {
+		pid = s->draining.v[0];
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		(void)bpg_pids_remove(&s->draining, pid);
+	}
+	for (i = 0; i < s->n; i++)
+		if (s->pids[i] > 0) {
+			kill(s->pids[i], SIGKILL);
+			waitpid(s->pids[i], &status, 0);
+			s->pids[i] = 0;
+		}
 }
 
 static int
@@ -515,18 +662,18 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
     struct bpg_ratelimit *rl)
 {
 	struct sigaction sa;
+	struct slots s;
 	sigset_t mask, old;
-	pid_t *pids;
-	time_t *born;
-	int i, status, live;
+	int i, up, status;
 	pid_t pid;
-	struct timespec deadline, now;
-	time_t told;
-	size_t d;
 
-	if ((pids = calloc((size_t)nworkers, sizeof(*pids))) == NULL ||
-	    (born = calloc((size_t)nworkers, sizeof(*born))) == NULL) {
-		free(pids);
+	memset(&s, 0, sizeof(s));
+	s.n = nworkers;
+	if ((s.pids = calloc((size_t)nworkers, sizeof(*s.pids))) == NULL ||
+	    (s.stale = calloc((size_t)nworkers, sizeof(*s.stale))) == NULL ||
+	    (s.born = calloc((size_t)nworkers, sizeof(*s.born))) == NULL) {
+		free(s.stale);
+		free(s.pids);
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -545,28 +692,24 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGALRM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
-	for (i = 0; i < nworkers; i++) {
-		pids[i] = spawn(*cfgp, rl);
-		born[i] = time(NULL);
-	}
-	syslog(LOG_INFO, "started %d workers", nworkers);
+	refill(&s, *cfgp, rl);
+	for (i = 0, up = 0; i < nworkers; i++)
+		up += s.pids[i] > 0;
+	syslog(LOG_INFO, "started %d workers of %d", up, nworkers);
+	arm_tick(&s);
 	while (!stopping) {
 		sigsuspend(&old);
 		child_died = 0;
 		if (reloading && !stopping) {
 			reloading = 0;
-			reload(path, cfgp, pids, born, nworkers, rl);
+			reload(path, cfgp, &s, rl);
 		}
 		if (ticked) {
 			ticked = 0;
-			retell_draining();
+			retell_draining(&s);
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			forget_draining(pid);
-			for (i = 0; i < nworkers; i++)
-				if (pids[i] == pid)
-					break;
-			if (i == nworkers)
+			if ((i = reaped(&s, pid)) < 0)
 				continue;
 			if (WIFSIGNALED(status))
 				syslog(LOG_WARNING, "worker %d killed by signal "
@@ -574,68 +717,22 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 			else
 				syslog(LOG_WARNING, "worker %d exited with %d",
 				    (int)pid, WEXITSTATUS(status));
-			pids[i] = 0;
-			if (stopping)
-				continue;
 			/* A worker dying at once again and again: slow down. */
-			if (time(NULL) - born[i] < 1)
-				sleep(1);
-			pids[i] = spawn(*cfgp, rl);
-			born[i] = time(NULL);
+			if (mono_s() - s.born[i] < 1 &&
+			    s.next_fork < mono_s() + 1)
+				s.next_fork = mono_s() + 1;
 		}
+		if (!stopping)
+			refill(&s, *cfgp, rl);
+		arm_tick(&s);
 	}
-
-	/*
-	 * Stop: SIGTERM to all, workers still draining after a reload
-	 * included, SIGKILL to what is left after 10 s.
-	 */
-	for (i = 0; i < nworkers; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
-	retell_draining();
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += 10;
-	told = deadline.tv_sec - 10;
-	do {
-		live = 0;
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			forget_draining(pid);
-			for (i = 0; i < nworkers; i++)
-				if (pids[i] == pid)
-					pids[i] = 0;
-		}
-		for (i = 0; i < nworkers; i++)
-			live += pids[i] > 0;
-		for (d = 0; d < sizeof(draining) / sizeof(draining[0]); d++)
-			live += draining[d] > 0;
-		if (live == 0)
-			break;
-		usleep(20000);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		/* Again each second, for a worker that was about to block in
-		 * accept() when the first one came. */
-		if (now.tv_sec > told) {
-			told = now.tv_sec;
-			for (i = 0; i < nworkers; i++)
-				if (pids[i] > 0)
-					kill(pids[i], SIGTERM);
-			retell_draining();
-		}
-	} while (now.tv_sec < deadline.tv_sec);
-	for (d = 0; d < sizeof(draining) / sizeof(draining[0]); d++)
-		if (draining[d] > 0) {
-			kill(draining[d], SIGKILL);
-			waitpid(draining[d], &status, 0);
-			draining[d] = 0;
-		}
-	for (i = 0; i < nworkers; i++)
-		if (pids[i] > 0) {
-			kill(pids[i], SIGKILL);
-			waitpid(pids[i], &status, 0);
-		}
+	alarm(0);
+	stop_all(&s, *cfgp);
 	syslog(LOG_INFO, "stopped");
-	free(pids);
-	free(born);
+	bpg_pids_free(&s.draining);
+	free(s.pids);
+	free(s.stale);
+	free(s.born);
 	return 0;
 }
 

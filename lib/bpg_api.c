@@ -419,6 +419,7 @@ api_kube_for(struct bpg_api *api, const struct bpg_cluster *c,
 	if (api->kube[i] == NULL &&
 	    (e = bpg_kube_new(c, &api->kube[i], ei)) != BPG_OK)
 		return e;
+	bpg_kube_set_deadline(api->kube[i], api->end_ms);
 	*out = api->kube[i];
 	return BPG_OK;
 }
@@ -539,6 +540,9 @@ bpg_api_handle(struct bpg_api *api, const struct bpg_http_req *req)
 	struct bpg_http_resp resp;
 	struct route_ctx rc;
 
+	/* requestDeadlineSeconds, from the moment the request is here. */
+	api->end_ms = bpg_kube_now_ms() +
+	    api->cfg->request_deadline_seconds * 1000;
 	memset(&resp, 0, sizeof(resp));
 	memset(&rc, 0, sizeof(rc));
 	rc.api = api;

@@ -37,6 +37,7 @@
 #define DEFAULT_CONTEXT_PATH "/skatev2"
 #define DEFAULT_TIMEOUT_MILLIS 30000
 #define DEFAULT_STATUS_CACHE_MILLIS 990
+#define DEFAULT_REQUEST_DEADLINE_SECONDS 120
 #define DEFAULT_MAX_EXECUTORS 5000
 
 #define REF_PLAINTEXT "plaintext:"
@@ -2071,6 +2072,7 @@ bind_root(struct ctx *c, const json_t *root)
 	size_t mark;
 
 	cfg->status_cache_expire_millis = DEFAULT_STATUS_CACHE_MILLIS;
+	cfg->request_deadline_seconds = DEFAULT_REQUEST_DEADLINE_SECONDS;
 	if (json_is_null(root))
 		return fail(c, NULL, NULL, "the configuration is empty");
 	if (!json_is_object(root))
@@ -2108,6 +2110,9 @@ bind_root(struct ctx *c, const json_t *root)
 	    &cfg->vcore_second_cost, &cfg->has_vcore_second_cost)) ||
 	    (e = get_int(c, root, "statusCacheExpireMillis", 0, INT64_MAX,
 	    &cfg->status_cache_expire_millis, NULL)) ||
+	    (e = get_int(c, root, "requestDeadlineSeconds", 1,
+	    BPG_MAX_REQUEST_DEADLINE_S, &cfg->request_deadline_seconds,
+	    NULL)) ||
 	    (e = get_str(c, root, "s3Bucket", &cfg->s3_bucket)) ||
 	    (e = get_str(c, root, "s3Folder", &cfg->s3_folder)) ||
 	    (e = get_str(c, root, "sparkLogS3Bucket",

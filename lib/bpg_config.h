@@ -159,6 +159,13 @@ struct bpg_config {
 	bool has_vcore_second_cost;
 	double vcore_second_cost;
 	int64_t status_cache_expire_millis;	/* default 990 */
+	/*
+	 * (Ours) requestDeadlineSeconds: how long one request may take, end
+	 * to end; its Kubernetes calls are cut to fit, and a stopping
+	 * gateway waits this long (plus BPG_STOP_GRACE_S) for the requests
+	 * in flight.  Default 120, 1..BPG_MAX_REQUEST_DEADLINE_S.
+	 */
+	int64_t request_deadline_seconds;
 	char *s3_bucket;
 	char *s3_folder;
 	char *spark_log_s3_bucket;

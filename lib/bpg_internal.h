@@ -45,6 +45,7 @@ struct bpg_api {
 	json_t *openapi_json;		/* the OpenAPI document, or NULL */
 	char *openapi_yaml;
 	size_t openapi_yaml_len;
+	int64_t end_ms;			/* this request's deadline */
 };
 
 /* A parsed request URI: decoded path segments after the prefix. */
@@ -94,7 +95,8 @@ void api_reply_err(struct bpg_http_resp *, enum bpg_err,
 int api_status_of(enum bpg_err);
 /* Decoded value of a query parameter (new string), or NULL. */
 char *api_query_param(const char *query, const char *name);
-/* The worker's Kubernetes handle for a cluster, made on first use. */
+/* The worker's Kubernetes handle for a cluster, made on first use, bound
+ * by the request's deadline (api->end_ms). */
 enum bpg_err api_kube_for(struct bpg_api *, const struct bpg_cluster *,
     struct bpg_kube **, struct bpg_errinfo *) BPG_WUR;
 

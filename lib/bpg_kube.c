@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -21,6 +22,7 @@ struct bpg_kube {
 	size_t rlen, rcap;
 	bool overflow;
 	long connects;
+	int64_t end_ms;		/* request deadline (monotonic), 0: none */
 	char url[2048];
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -154,6 +156,48 @@ bpg_kube_connects(const struct bpg_kube *k)
 	return k->connects;
 }
 
+int64_t
+bpg_kube_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+bpg_kube_set_deadline(struct bpg_kube *k, int64_t end_ms)
+{
+	k->end_ms = end_ms;
+}
+
+/*
+ * The time a call of method may take: the cluster's timeoutMillis, cut
+ * to what is left of the deadline.  A call other than a DELETE leaves
+ * BPG_KUBE_DELETE_RESERVE_MS (at most timeoutMillis) of it for one: the
+ * delete that cleans up after a create whose outcome is unknown.  0: no
+ * time left.
+ */
+static long
+call_timeout(const struct bpg_kube *k, const char *method)
+{
+	long tmo = (long)k->cluster->timeout_millis;
+	int64_t left, reserve;
+
+	if (k->end_ms == 0)
+		return tmo;
+	left = k->end_ms - bpg_kube_now_ms();
+	if (strcmp(method, "DELETE") != 0) {
+		reserve = BPG_KUBE_DELETE_RESERVE_MS;
+		if (reserve > k->cluster->timeout_millis)
+			reserve = k->cluster->timeout_millis;
+		left -= reserve;
+	}
+	if (left <= 0)
+		return 0;
+	return left < tmo ? (long)left : tmo;
+}
+
 static enum bpg_err
 status_err(long http)
 {
@@ -195,7 +239,7 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
 	json_t *doc = NULL;
 	json_error_t jerr;
 	CURLcode rc;
-	long code = 0, nconn = 0;
+	long code = 0, nconn = 0, tmo;
 	enum bpg_err e;
 
 	if (out != NULL)
@@ -205,6 +249,11 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
 	if ((size_t)snprintf(k->url, sizeof(k->url), "%s%s",
 	    k->cluster->master_url, path) >= sizeof(k->url))
 		return bpg_errf(ei, BPG_EINVAL, "request path too long");
+	/* Nothing is sent once the deadline has passed. */
+	if ((tmo = call_timeout(k, method)) == 0)
+		return bpg_errf(ei, BPG_ETIMEOUT, "Failure executing: %s at: "
+		    "%s. Message: the request's deadline has passed.", method,
+		    k->url);
 	/* bpg_json_dump(): a SparkApplication four times faster (make bench). */
 	if (body != NULL && (payload = bpg_json_dump(body, &plen)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
@@ -215,6 +264,8 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
 		k->rbuf[0] = '\0';
 	k->errbuf[0] = '\0';
 	curl_easy_setopt(k->curl, CURLOPT_URL, k->url);
+	curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, tmo);
+	curl_easy_setopt(k->curl, CURLOPT_CONNECTTIMEOUT_MS, tmo);
 	if (strcmp(method, "GET") == 0) {
 		curl_easy_setopt(k->curl, CURLOPT_CUSTOMREQUEST, NULL);
 		curl_easy_setopt(k->curl, CURLOPT_HTTPGET, 1L);
@@ -460,6 +511,9 @@ bpg_kube_stream(struct bpg_kube *k, const char *path,
 	curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_stream);
 	curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, BPG_KUBE_STREAM_MAX_MS);
+	/* A request before may have cut it to its deadline. */
+	curl_easy_setopt(k->curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)k->cluster->timeout_millis);
 	rc = curl_easy_perform(k->curl);
 	curl_easy_getinfo(k->curl, CURLINFO_NUM_CONNECTS, &nconn);
 	k->connects += nconn;

@@ -18,6 +18,7 @@
 #define BPG_KUBE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -62,6 +63,18 @@ enum bpg_err bpg_kube_get_pod(struct bpg_kube *, const char *name,
  */
 enum bpg_err bpg_kube_list_events(struct bpg_kube *, const char *name,
     json_t **out, struct bpg_errinfo *) BPG_WUR;
+
+/*
+ * The deadline of the request the handle serves, a bpg_kube_now_ms()
+ * value (0: none, the default).  Each bpg_kube_request() then takes at
+ * most what is left of it, and one made after it is BPG_ETIMEOUT without
+ * being sent.  Calls other than DELETE leave BPG_KUBE_DELETE_RESERVE_MS
+ * (at most the cluster's timeoutMillis) of it for a cleanup delete.
+ * bpg_kube_stream() is not bound by it.
+ */
+void bpg_kube_set_deadline(struct bpg_kube *, int64_t end_ms);
+/* CLOCK_MONOTONIC in milliseconds, the clock of deadlines. */
+int64_t bpg_kube_now_ms(void);
 
 /* TLS connections opened by this handle so far (connection reuse). */
 long bpg_kube_connects(const struct bpg_kube *);

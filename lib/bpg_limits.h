@@ -36,5 +36,22 @@
 #define BPG_STATUS_CACHE_MAX 4096
 /* Database rows of gone CRs a list endpoint adds, newest first. */
 #define BPG_MAX_LIST_HISTORY 1000
+/*
+ * requestDeadlineSeconds' largest value: below the FastCGI timeouts of
+ * httpd-conf/ (300 s), which must exceed the deadline plus the grace.
+ */
+#define BPG_MAX_REQUEST_DEADLINE_S 280
+/*
+ * A stopping gateway waits requestDeadlineSeconds plus this for its
+ * workers: what a request may still do past its deadline (record a
+ * failed create in the database) and the exit itself.
+ */
+#define BPG_STOP_GRACE_S 10
+/*
+ * Of a request's deadline, what a Kubernetes call other than a DELETE
+ * leaves for one: a create that timed out is deleted again, so that the
+ * error answer leaves no CR behind (at most the cluster's timeoutMillis).
+ */
+#define BPG_KUBE_DELETE_RESERVE_MS 10000
 
 #endif

@@ -347,6 +347,7 @@ START_TEST(test_example_shape)
 	ck_assert_str_eq(cfg->spark_history_dns, "history.example.net");
 	ck_assert_str_eq(cfg->spark_history_url, "https://history.example.net");
 	ck_assert_int_eq(cfg->status_cache_expire_millis, 1500);
+	ck_assert_int_eq(cfg->request_deadline_seconds, 45);
 	assert_list(&cfg->allowed_users, 1, "*");
 	assert_list(&cfg->blocked_users, 1, "blocked_user_1");
 	assert_list(&cfg->admin_users, 1, "admin1");
@@ -420,6 +421,7 @@ START_TEST(test_defaults)
 	ck_assert(!cfg->has_memory_mb_second_cost);
 	ck_assert(!cfg->has_vcore_second_cost);
 	ck_assert_int_eq(cfg->status_cache_expire_millis, 990);
+	ck_assert_int_eq(cfg->request_deadline_seconds, 120);
 	ck_assert_ptr_null(cfg->trusted_user_header);
 	ck_assert(!cfg->warnings.present);
 	bpg_config_free(cfg);
@@ -1150,6 +1152,12 @@ static const struct bad {
 	  "readAccess", 1, "must be owner or all" },
 	{ "viewer-users-map", "viewerUsers: {a: b}\n", BPG_ECONFIG,
 	  "viewerUsers", 1, "expected a list" },
+	{ "deadline-zero", "requestDeadlineSeconds: 0\n", BPG_ECONFIG,
+	  "requestDeadlineSeconds", 1, "must be at least 1" },
+	{ "deadline-past-web-timeout", "requestDeadlineSeconds: 281\n",
+	  BPG_ECONFIG, "requestDeadlineSeconds", 1, "must be at most 280" },
+	{ "deadline-word", "requestDeadlineSeconds: soon\n", BPG_ECONFIG,
+	  "requestDeadlineSeconds", 1, "expected an integer" },
 	{ "trusted-header-space", "trustedUserHeader: User Account\n",
 	  BPG_ECONFIG, "trustedUserHeader", 1, "HTTP header name" },
 	{ "trusted-header-colon", "trustedUserHeader: 'X-User:'\n",

@@ -1,0 +1,170 @@
+/*
+ * Tests of lib/bpg_kube.c's request deadline, against a loopback socket
+ * that listens and never answers: the kernel completes the connection,
+ * so a request waits for its timeout.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <curl/curl.h>
+
+#include "bpg_kube.h"
+#include "bpg_limits.h"
+#include "testutil.h"
+
+static int lfd = -1;
+static unsigned int port;
+
+/* A listener nobody accepts on; its backlog takes the connections. */
+static void
+setup(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(lfd, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 16), 0);
+	ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	port = ntohs(sin.sin_port);
+}
+
+static void
+teardown(void)
+{
+	close(lfd);
+	tu_arena_free();
+	curl_global_cleanup();
+}
+
+/* A handle on the silent port with timeoutMillis ms. */
+static struct bpg_kube *
+kube_with(struct bpg_config **cfg, long ms)
+{
+	char yaml[512];
+	struct bpg_kube *k;
+	struct bpg_errinfo ei;
+
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - id: c01\n"
+	    "    masterUrl: http://127.0.0.1:%u\n"
+	    "    sparkApplicationNamespace: ns\n"
+	    "    timeoutMillis: %ld\n", port, ms);
+	*cfg = tu_config(yaml, NULL);
+	ck_assert_int_eq(bpg_kube_new(&(*cfg)->clusters[0], &k, &ei), BPG_OK);
+	return k;
+}
+
+/* One request's duration in ms, and its error. */
+static int64_t
+timed(struct bpg_kube *k, const char *method, enum bpg_err *e,
+    struct bpg_errinfo *ei)
+{
+	int64_t t0 = bpg_kube_now_ms();
+
+	*e = bpg_kube_request(k, method, "/x", NULL, NULL, NULL, ei);
+	return bpg_kube_now_ms() - t0;
+}
+
+/*
+ * timeoutMillis 60 s, deadline in 12 s: a GET leaves the delete reserve
+ * and waits about 2 s, a DELETE all 12 s would be too long to wait for
+ * here, so it gets a deadline of its own.  The bounds are wide: only
+ * the 60 s of timeoutMillis, which the deadline must cut, are excluded.
+ */
+START_TEST(test_deadline_cuts)
+{
+	struct bpg_config *cfg;
+	struct bpg_kube *k = kube_with(&cfg, 60000);
+	struct bpg_errinfo ei;
+	enum bpg_err e;
+	int64_t ms;
+
+	bpg_kube_set_deadline(k, bpg_kube_now_ms() +
+	    BPG_KUBE_DELETE_RESERVE_MS + 2000);
+	ms = timed(k, "GET", &e, &ei);
+	ck_assert_int_eq(e, BPG_ETIMEOUT);
+	ck_assert_msg(ms >= 1500 && ms < 30000, "GET took %lld ms",
+	    (long long)ms);
+
+	/* A DELETE may use what the others leave it. */
+	bpg_kube_set_deadline(k, bpg_kube_now_ms() + 2000);
+	ms = timed(k, "DELETE", &e, &ei);
+	ck_assert_int_eq(e, BPG_ETIMEOUT);
+	ck_assert_msg(ms >= 1500 && ms < 30000, "DELETE took %lld ms",
+	    (long long)ms);
+	bpg_kube_free(k);
+	bpg_config_free(cfg);
+}
+END_TEST
+
+/* Past the deadline (or within the reserve): nothing is sent. */
+START_TEST(test_deadline_passed)
+{
+	struct bpg_config *cfg;
+	struct bpg_kube *k = kube_with(&cfg, 60000);
+	struct bpg_errinfo ei;
+	enum bpg_err e;
+
+	bpg_kube_set_deadline(k, bpg_kube_now_ms() - 1);
+	(void)timed(k, "POST", &e, &ei);
+	ck_assert_int_eq(e, BPG_ETIMEOUT);
+	ck_assert_msg(strstr(ei.msg, "deadline") != NULL, "%s", ei.msg);
+	(void)timed(k, "DELETE", &e, &ei);
+	ck_assert_int_eq(e, BPG_ETIMEOUT);
+	/* Within the reserve: a create is not sent, a delete would be. */
+	bpg_kube_set_deadline(k, bpg_kube_now_ms() +
+	    BPG_KUBE_DELETE_RESERVE_MS / 2);
+	(void)timed(k, "POST", &e, &ei);
+	ck_assert_int_eq(e, BPG_ETIMEOUT);
+	ck_assert_msg(strstr(ei.msg, "deadline") != NULL, "%s", ei.msg);
+	ck_assert_int_eq(bpg_kube_connects(k), 0);
+	bpg_kube_free(k);
+	bpg_config_free(cfg);
+}
+END_TEST
+
+/* No deadline (0): timeoutMillis alone, as before. */
+START_TEST(test_no_deadline)
+{
+	struct bpg_config *cfg;
+	struct bpg_kube *k = kube_with(&cfg, 1500);
+	struct bpg_errinfo ei;
+	enum bpg_err e;
+	int64_t ms;
+
+	bpg_kube_set_deadline(k, 0);
+	ms = timed(k, "POST", &e, &ei);
+	ck_assert_int_eq(e, BPG_ETIMEOUT);
+	ck_assert_msg(ms >= 1000, "POST took %lld ms", (long long)ms);
+	bpg_kube_free(k);
+	bpg_config_free(cfg);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *su = suite_create("kube");
+	TCase *tc = tcase_create("deadline");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_deadline_cuts);
+	tcase_add_test(tc, test_deadline_passed);
+	tcase_add_test(tc, test_no_deadline);
+	suite_add_tcase(su, tc);
+	return tu_run(su);
+}
