@@ -1352,7 +1352,7 @@ END_TEST
 /* Without a database: no rows, and the lock is always ours. */
 START_TEST(test_db_disabled)
 {
-	struct bpg_dbconf conf = { NULL, NULL, NULL, NULL };
+	struct bpg_dbconf conf = { NULL, NULL, NULL, NULL, NULL, 0 };
 	struct bpg_errinfo ei = { "" };
 	struct bpg_db_app a;
 	struct bpg_db *db = NULL;
