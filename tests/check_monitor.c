@@ -1349,6 +1349,169 @@ START_TEST(test_db_lock)
 }
 END_TEST
 
+/*
+ * A Kubernetes API stand-in for the leader tests, in a child process: a
+ * list request gets the SparkApplicationList in the file at list_path
+ * (read per request, so the test changes it between lists); a watch gets
+ * a 200 and is held open without events until the test ends.
+ */
+static pid_t
+serve_lists(const char *list_path, unsigned *port)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	char buf[4096], head[256], *body;
+	size_t got, len;
+	ssize_t n;
+	int s, c, one = 1;
+	pid_t pid;
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(s, 0);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(s, 8), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	if ((pid = fork()) != 0) {
+		close(s);
+		return pid;
+	}
+	signal(SIGCHLD, SIG_IGN);
+	alarm(120);
+	while ((c = accept(s, NULL, NULL)) >= 0) {
+		if (fork() != 0) {
+			close(c);
+			continue;
+		}
+		got = 0;
+		while (got < sizeof(buf) - 1 && (n = read(c, buf + got,
+		    sizeof(buf) - 1 - got)) > 0) {
+			got += (size_t)n;
+			buf[got] = '\0';
+			if (strstr(buf, "\r\n\r\n") != NULL)
+				break;
+		}
+		if (strstr(buf, "watch=") != NULL) {
+			if (write(c, HEAD200C, strlen(HEAD200C)) < 0)
+				_exit(1);
+			while (read(c, buf, sizeof(buf)) > 0)
+				;
+			_exit(0);
+		}
+		if ((body = tu_slurp(list_path, &len)) == NULL)
+			_exit(1);
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n", len);
+		if (write(c, head, strlen(head)) < 0 ||
+		    write(c, body, len) < 0)
+			_exit(1);
+		close(c);
+		_exit(0);
+	}
+	_exit(0);
+}
+
+static void
+write_list(const char *path, const char *name, const char *rv)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "{\"kind\":\"SparkApplicationList\",\"metadata\":{"
+	    "\"resourceVersion\":\"%s\"},\"items\":[{\"metadata\":{"
+	    "\"name\":\"%s\",\"namespace\":\"ns\",\"uid\":\"u-%s\","
+	    "\"creationTimestamp\":\"2020-11-25T21:48:56Z\"},"
+	    "\"status\":{\"applicationState\":{\"state\":\"RUNNING\"}}}]}",
+	    rv, name, name);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static bool
+has_row(struct bpg_db *db, const char *id)
+{
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db_app a;
+
+	ck_assert_msg(bpg_db_monitor_read(db, id, &a, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	return a.found;
+}
+
+/*
+ * A leader whose lock session was killed while it listed does not write
+ * what that list brought: the lock is confirmed after the list, not only
+ * every BPG_MONITOR_LOCK_INTERVAL_MS.  Its lock session has a short
+ * wait_timeout (twice timeoutMillis plus the margin), so the server frees
+ * the lock of a leader that vanished in seconds, not hours.
+ */
+START_TEST(test_monitor_lost_lock)
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *check;
+	struct ctx c;
+	char yaml[1024], list[256], sql[64];
+	unsigned long idle = 0;
+	unsigned port;
+	pid_t pid;
+	int i, status;
+
+	ctx_open(&c, "lead");
+	snprintf(list, sizeof(list), "/tmp/bpgm-list-%ld.json",
+	    (long)getpid());
+	write_list(list, "lead-a", "10");
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	check = ctx_db(&c);
+	for (i = 0; i < 100 && !has_row(check, "lead-a"); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+	ck_assert(has_row(check, "lead-a"));
+	ck_assert_int_eq(bpg_db_session_idle_timeout(bpg_monitor_lock_db(m),
+	    &idle, &ei), BPG_OK);
+	ck_assert_uint_eq(idle, 2 * 5 + BPG_MONITOR_LOCK_IDLE_MARGIN_S);
+
+	/* The lock's session dies; the next list brings lead-b. */
+	snprintf(sql, sizeof(sql), "KILL %lu",
+	    bpg_db_connection_id(bpg_monitor_lock_db(m)));
+	admin_exec(&c, sql);
+	write_list(list, "lead-b", "20");
+	bpg_monitor_resync(m);
+	ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s", ei.msg);
+	ck_assert(!bpg_monitor_leader(m));
+	ck_assert_msg(!has_row(check, "lead-b"), "a leader without its lock "
+	    "wrote the list");
+
+	bpg_monitor_free(m);
+	bpg_db_free(check);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(list);
+	ctx_close(&c);
+}
+END_TEST
+
 /* Without a database: no rows, and the lock is always ours. */
 START_TEST(test_db_disabled)
 {
@@ -1445,6 +1608,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_db_foreign_and_prices);
 	tcase_add_test(tc, test_db_unfinished);
 	tcase_add_test(tc, test_db_lock);
+	tcase_add_test(tc, test_monitor_lost_lock);
 	tcase_add_test(tc, test_db_disabled);
 	tcase_add_test(tc, test_monitor_new);
 	suite_add_tcase(s, tc);
