@@ -9,6 +9,7 @@
  *	BPG_TEST_DBTLS_PORT	the TLS server's port (127.0.0.1)
  *	BPG_TEST_DBTLS_PKI	its PKI directory (ca.pem, ca.b64)
  *	BPG_TEST_DBTLS_OTHER_PKI another CA's directory (the wrong CA)
+ *	BPG_TEST_DB_PORT	the usual server, which offers no TLS
  *
  * By hand:
  *	sh tests/pki.sh /tmp/p; sh tests/pki.sh /tmp/q
@@ -254,6 +255,49 @@ START_TEST(test_tls_bad)
 }
 END_TEST
 
+/*
+ * Against a server that offers no TLS: Connector/C's SSL_ENFORCE alone
+ * would go on in cleartext; REQUIRED and above must not.
+ */
+static const struct {
+	const char *params;
+	const char *ca_env;
+	enum bpg_err err;
+} plain[] = {
+    {"?sslMode=REQUIRED", NULL, BPG_ECONFIG},
+    {"?useSSL=true&requireSSL=true", NULL, BPG_ECONFIG},
+    {"?sslMode=VERIFY_CA", "BPG_TEST_DBTLS_PKI", BPG_ECONFIG},
+    {"?sslMode=VERIFY_IDENTITY", "BPG_TEST_DBTLS_PKI", BPG_ECONFIG},
+    {"?sslMode=PREFERRED", NULL, BPG_OK},
+    {"?sslMode=DISABLED", NULL, BPG_OK},
+};
+
+START_TEST(test_plain_server)
+{
+	struct bpg_errinfo ei = {""};
+	struct bpg_db *db = NULL;
+	struct ctx c;
+	char url[256];
+	enum bpg_err e;
+
+	ctx_init(&c, plain[_i].params, plain[_i].ca_env);
+	snprintf(url, sizeof(url), "jdbc:mysql://127.0.0.1:%u/%s",
+	    tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh"), plain[_i].params);
+	c.conf.connection_string = url;
+	ck_assert_msg(bpg_db_new(&c.conf, &db, &ei) == BPG_OK, "%s", ei.msg);
+	e = bpg_db_connect(db, &ei);
+	ck_assert_msg(e == plain[_i].err, "row %d (%s): %d: %s", _i, url,
+	    (int)e, ei.msg);
+	if (e == BPG_OK)
+		ck_assert_ptr_null(bpg_db_tls_cipher(db));
+	else
+		ck_assert_msg(strstr(ei.msg, "offers no TLS") != NULL ||
+		    strstr(ei.msg, "over TLS") != NULL, "row %d: %s", _i,
+		    ei.msg);
+	bpg_db_free(db);
+}
+END_TEST
+
 /* ---- the gateway and the monitor ------------------------------------ */
 
 /* A config whose database is the TLS server, checked with ca_env's CA. */
@@ -367,6 +411,7 @@ dbtls_suite(void)
 	tcase_set_timeout(tc, TEST_CASE_TIMEOUT);
 	tcase_add_loop_test(tc, test_tls_ok, 0, TU_NROWS(tls_ok));
 	tcase_add_loop_test(tc, test_tls_bad, 0, TU_NROWS(tls_bad));
+	tcase_add_loop_test(tc, test_plain_server, 0, TU_NROWS(plain));
 	tcase_add_test(tc, test_gateway);
 	tcase_add_test(tc, test_monitor);
 	tcase_add_test(tc, test_monitor_wrong_ca);
