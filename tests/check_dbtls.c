@@ -17,7 +17,13 @@
  *	BPG_TEST_DBTLS_PORT=13307 BPG_TEST_DBTLS_PKI=/tmp/p \
  *	    BPG_TEST_DBTLS_OTHER_PKI=/tmp/q build/tests/check_dbtls
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
 #include <check.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,12 +307,10 @@ END_TEST
 /* ---- the gateway and the monitor ------------------------------------ */
 
 /* A config whose database is the TLS server, checked with ca_env's CA. */
-static struct bpg_config *
-tls_config(const char *ca_env)
+static void
+tls_yaml(char *yaml, size_t size, const char *ca_env)
 {
-	char yaml[4096];
-
-	snprintf(yaml, sizeof(yaml),
+	snprintf(yaml, size,
 	    "sparkClusters:\n"
 	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
 	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
@@ -319,6 +323,14 @@ tls_config(const char *ca_env)
 	    "  dbName: bpgtls_%ld\n"
 	    "  caCertDataSOPS: '%s'\n",
 	    tu_closed_port(), tls_port(), (long)getpid(), ca_b64(ca_env));
+}
+
+static struct bpg_config *
+tls_config(const char *ca_env)
+{
+	char yaml[4096];
+
+	tls_yaml(yaml, sizeof(yaml), ca_env);
 	return tu_config(yaml, NULL);
 }
 
@@ -341,6 +353,79 @@ START_TEST(test_gateway)
 	ck_assert_ptr_nonnull(strstr(ei.msg, "caCertDataSOPS"));
 	bpg_api_free(api);
 	bpg_config_free(cfg);
+}
+END_TEST
+
+/*
+ * bpg-gateway itself, on a FastCGI socket, with the wrong CA: it stops at
+ * start-up, saying why, instead of failing every request.  The binary is
+ * the one built beside this test (<build>/bpg-gateway).
+ */
+START_TEST(test_gateway_start)
+{
+	char exe[1024], gw[1100], cfgpath[256], errpath[256], yaml[4096];
+	char *err, *p;
+	struct sockaddr_un sun;
+	size_t len;
+	ssize_t n;
+	int s, fd, status = 0, i;
+	pid_t pid;
+	FILE *f;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ck_assert_int_gt(n, 0);
+	exe[n] = '\0';
+	ck_assert_ptr_nonnull(p = strstr(exe, "/tests/check_dbtls"));
+	*p = '\0';
+	snprintf(gw, sizeof(gw), "%s/bpg-gateway", exe);
+	ck_assert_msg(access(gw, X_OK) == 0, "%s: not built", gw);
+
+	snprintf(cfgpath, sizeof(cfgpath), "/tmp/bpgtls-%ld.yaml",
+	    (long)getpid());
+	snprintf(errpath, sizeof(errpath), "/tmp/bpgtls-%ld.err",
+	    (long)getpid());
+	tls_yaml(yaml, sizeof(yaml), "BPG_TEST_DBTLS_OTHER_PKI");
+	ck_assert_ptr_nonnull(f = fopen(cfgpath, "w"));
+	fputs(yaml, f);
+	ck_assert_int_eq(fclose(f), 0);
+
+	/* fd 0 a listening socket, as spawn-fcgi leaves it. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/tmp/bpgtls-%ld.sock",
+	    (long)getpid());
+	unlink(sun.sun_path);
+	ck_assert_int_ge(s = socket(AF_UNIX, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	ck_assert_int_eq(listen(s, 8), 0);
+	if ((pid = fork()) == 0) {
+		fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(s, 0) < 0 || dup2(fd, 2) < 0)
+			_exit(99);
+		execl(gw, gw, "-c", cfgpath, "-w", "1", (char *)NULL);
+		_exit(98);
+	}
+	ck_assert_int_gt(pid, 0);
+	/* Bounded: a gateway that did not stop is killed, and fails. */
+	for (i = 0; i < 600 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (i == 600) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		ck_abort_msg("bpg-gateway kept running with the wrong CA");
+	}
+	close(s);
+	unlink(sun.sun_path);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	    "status %d", status);
+	err = tu_track(tu_slurp(errpath, &len));
+	ck_assert_ptr_nonnull(err);
+	ck_assert_msg(strstr(err, "over TLS") != NULL &&
+	    strstr(err, "caCertDataSOPS") != NULL &&
+	    strstr(err, TEST_PASSWORD) == NULL &&
+	    strstr(err, "BEGIN") == NULL, "stderr: %s", err);
+	unlink(errpath);
+	unlink(cfgpath);
 }
 END_TEST
 
@@ -413,6 +498,7 @@ dbtls_suite(void)
 	tcase_add_loop_test(tc, test_tls_bad, 0, TU_NROWS(tls_bad));
 	tcase_add_loop_test(tc, test_plain_server, 0, TU_NROWS(plain));
 	tcase_add_test(tc, test_gateway);
+	tcase_add_test(tc, test_gateway_start);
 	tcase_add_test(tc, test_monitor);
 	tcase_add_test(tc, test_monitor_wrong_ca);
 	suite_add_tcase(s, tc);
