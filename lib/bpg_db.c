@@ -51,6 +51,13 @@
  * more on a fresh connection.  All statements are idempotent (upsert,
  * guarded update, select), so running one twice after a lost reply does
  * no harm.
+ *
+ * TLS.  The URL's sslMode (or Connector/J 5.1's useSSL, requireSSL and
+ * verifyServerCertificate) maps to libmariadb's options in tls_options();
+ * the CA is dbStorageSOPS.caCertDataSOPS, staged in a memfd.  A TLS
+ * failure at connect time (a certificate that does not verify, a server
+ * that offers no TLS where it is required) is BPG_ECONFIG, not BPG_EDB:
+ * retrying will not mend it, and the daemons stop on it at start-up.
  */
 #include <sys/mman.h>
 #include <sys/types.h>

@@ -161,7 +161,11 @@ bool bpg_db_enabled(const struct bpg_db *db);
  * migration (spec 9.1 and the additions described in bpg_db.c), which is
  * idempotent and safe on tables BPG created.  BPG_EDB if the server
  * cannot be reached (within the connect timeout), refuses the login or a
- * migration statement fails; the next call tries again.  BPG_EINVAL if
+ * migration statement fails; the next call tries again.  BPG_ECONFIG if
+ * TLS fails (the handshake, or the server's certificate or name against
+ * sslMode and caCertDataSOPS) or the server offers no TLS where sslMode
+ * requires it: the message says what was checked against what, never
+ * the CA or the password.  BPG_EINVAL if
  * the connection was opened by another process (handles must not cross
  * fork()).  Called implicitly by the statements below.
  */

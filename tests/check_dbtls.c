@@ -23,6 +23,7 @@
 
 #include <check.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +77,42 @@ ca_b64(const char *env)
 	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
 		s[--len] = '\0';
 	return s;
+}
+
+/*
+ * Drop this test process's schema on the TLS server (over TLS), or with
+ * plain on the usual one.
+ */
+static void
+drop_schema_on(bool plain)
+{
+	const char *dir = getenv("BPG_TEST_DBTLS_PKI");
+	char ca[1024], sql[128];
+	my_bool on = 1;
+	MYSQL *my;
+
+	ck_assert_ptr_nonnull(dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS `bpgtls_%ld`",
+	    (long)getpid());
+	ck_assert_ptr_nonnull(my = mysql_init(NULL));
+	if (!plain) {
+		mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
+		mysql_options(my, MYSQL_OPT_SSL_CA, ca);
+	}
+	ck_assert_msg(mysql_real_connect(my, "127.0.0.1", test_user,
+	    test_password, NULL, plain ? tu_env_port("BPG_TEST_DB_PORT",
+	    "mariadb.sh") : tls_port(), NULL, 0) != NULL, "admin: %s",
+	    mysql_error(my));
+	ck_assert_msg(mysql_query(my, sql) == 0, "%s: %s", sql,
+	    mysql_error(my));
+	mysql_close(my);
+}
+
+static void
+drop_schema(void)
+{
+	drop_schema_on(false);
 }
 
 /* ---- the config: what -t refuses ----------------------------------- */
@@ -210,6 +247,7 @@ START_TEST(test_tls_ok)
 	    "alice");
 	json_decref(row);
 	bpg_db_free(db);
+	drop_schema();
 }
 END_TEST
 
@@ -294,9 +332,10 @@ START_TEST(test_plain_server)
 	e = bpg_db_connect(db, &ei);
 	ck_assert_msg(e == plain[_i].err, "row %d (%s): %d: %s", _i, url,
 	    (int)e, ei.msg);
-	if (e == BPG_OK)
+	if (e == BPG_OK) {
 		ck_assert_ptr_null(bpg_db_tls_cipher(db));
-	else
+		drop_schema_on(true);
+	} else
 		ck_assert_msg(strstr(ei.msg, "offers no TLS") != NULL ||
 		    strstr(ei.msg, "over TLS") != NULL, "row %d: %s", _i,
 		    ei.msg);
@@ -353,6 +392,7 @@ START_TEST(test_gateway)
 	ck_assert_ptr_nonnull(strstr(ei.msg, "caCertDataSOPS"));
 	bpg_api_free(api);
 	bpg_config_free(cfg);
+	drop_schema();
 }
 END_TEST
 
@@ -459,6 +499,7 @@ START_TEST(test_monitor)
 	ck_assert_uint_eq(idle, 2 * 5 + BPG_MONITOR_LOCK_IDLE_MARGIN_S);
 	bpg_monitor_free(m);
 	bpg_config_free(cfg);
+	drop_schema();
 }
 END_TEST
 
