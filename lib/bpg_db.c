@@ -897,8 +897,8 @@ static const char *const ssl_mode_name[] = {
 /*
  * sslMode on libmariadb (Connector/C 3.3): MYSQL_OPT_SSL_ENFORCE asks for
  * TLS but, without certificate verification, quietly goes on in cleartext
- * with a server that offers none, so db_open() checks the cipher of
- * REQUIRED and VERIFY_CA connections itself.  A CA file makes the library
+ * with a server that offers none (even with a CA file), so db_open()
+ * checks the cipher of REQUIRED and VERIFY_* connections itself.  A CA file makes the library
  * check the chain (VERIFY_CA); MYSQL_OPT_SSL_VERIFY_SERVER_CERT adds the
  * host name (VERIFY_IDENTITY) and, without a CA file, uses the system's
  * store.  Verification is set explicitly either way, since Connector/C

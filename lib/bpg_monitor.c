@@ -1763,8 +1763,10 @@ settle_leader(struct bpg_monitor *m)
 
 /*
  * Try to become the leader.  BPG_ECONFIG (a TLS setting or certificate
- * that cannot work) is returned, to stop the daemon with its message;
- * other failures are logged and retried.
+ * that cannot work) on the first try is returned, to stop the daemon at
+ * start-up with its message; other failures, and later ones (a server
+ * whose certificate changed under a running monitor), are logged and
+ * retried.
  */
 static enum bpg_err
 try_lock(struct bpg_monitor *m, struct bpg_errinfo *out)
@@ -1776,7 +1778,7 @@ try_lock(struct bpg_monitor *m, struct bpg_errinfo *out)
 
 	if ((e = bpg_db_lock_try(m->lockdb, BPG_MONITOR_LOCK_NAME, &held,
 	    &holder, &ei)) != BPG_OK) {
-		if (e == BPG_ECONFIG)
+		if (e == BPG_ECONFIG && m->announced == -1)
 			return bpg_errf(out, e, "%s", ei.msg);
 		if (strcmp(ei.msg, m->lock_err) != 0)
 			mlog(m, BPG_MONITOR_LOG_WARN,

@@ -296,8 +296,8 @@ enum bpg_err bpg_monitor_new(const struct bpg_monitor_opts *opts,
  * the lock when due; as the leader, confirm the lock, list, watch, write
  * the database, kill over-long apps.  Failures are logged and retried
  * with back-off; the errors are BPG_EUPSTREAM when curl itself fails and
- * BPG_ECONFIG when the lock's database connection fails in a way that
- * will not mend (TLS: a certificate that does not verify, a server
+ * BPG_ECONFIG when the lock's first database connection fails in a way
+ * that will not mend (TLS: a certificate that does not verify, a server
  * without TLS where it is required).
  */
 enum bpg_err bpg_monitor_step(
