@@ -1350,10 +1350,37 @@ START_TEST(test_db_lock)
 END_TEST
 
 /*
+ * The watch side of serve_lists(): once the file <list_path>.event
+ * appears, its text goes out as one chunk (one or more event lines), and
+ * the stream is then held open until the test ends.
+ */
+static void
+watch_events(int c, const char *list_path)
+{
+	char path[512], chunk[64], *ev;
+	size_t len;
+	int i;
+
+	snprintf(path, sizeof(path), "%s.event", list_path);
+	for (i = 0; i < 1200; i++) {
+		if ((ev = tu_slurp(path, &len)) != NULL) {
+			snprintf(chunk, sizeof(chunk), "%zx\r\n", len);
+			if (write(c, chunk, strlen(chunk)) < 0 ||
+			    write(c, ev, len) < 0 || write(c, "\r\n", 2) < 0)
+				_exit(1);
+			break;
+		}
+		usleep(50000);
+	}
+	while (read(c, path, sizeof(path)) > 0)
+		;
+}
+
+/*
  * A Kubernetes API stand-in for the leader tests, in a child process: a
  * list request gets the SparkApplicationList in the file at list_path
  * (read per request, so the test changes it between lists); a watch gets
- * a 200 and is held open without events until the test ends.
+ * a 200, then the events of watch_events().
  */
 static pid_t
 serve_lists(const char *list_path, unsigned *port)
@@ -1398,8 +1425,7 @@ serve_lists(const char *list_path, unsigned *port)
 		if (strstr(buf, "watch=") != NULL) {
 			if (write(c, HEAD200C, strlen(HEAD200C)) < 0)
 				_exit(1);
-			while (read(c, buf, sizeof(buf)) > 0)
-				;
+			watch_events(c, list_path);
 			_exit(0);
 		}
 		if ((body = tu_slurp(list_path, &len)) == NULL)
@@ -1512,6 +1538,88 @@ START_TEST(test_monitor_lost_lock)
 }
 END_TEST
 
+/*
+ * Watch events after the lock was lost are not written either: a watch
+ * callback confirms the lock when it was last confirmed more than
+ * BPG_MONITOR_CONFIRM_MS ago, and the leader then steps down.
+ */
+START_TEST(test_monitor_lost_lock_events)
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *check;
+	struct ctx c;
+	char yaml[1024], list[256], evpath[300], tmp[310], sql[64];
+	unsigned port;
+	pid_t pid;
+	int i, status;
+	FILE *f;
+
+	ctx_open(&c, "leadev");
+	snprintf(list, sizeof(list), "/tmp/bpgm-list-%ld.json",
+	    (long)getpid());
+	snprintf(evpath, sizeof(evpath), "%s.event", list);
+	unlink(evpath);
+	write_list(list, "lead-a", "10");
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	check = ctx_db(&c);
+	for (i = 0; i < 100 && !has_row(check, "lead-a"); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+
+	/*
+	 * The lock's session dies; an event arrives more than
+	 * BPG_MONITOR_CONFIRM_MS after the last confirmation (no step runs
+	 * meanwhile, so nothing confirms).
+	 */
+	snprintf(sql, sizeof(sql), "KILL %lu",
+	    bpg_db_connection_id(bpg_monitor_lock_db(m)));
+	admin_exec(&c, sql);
+	usleep((BPG_MONITOR_CONFIRM_MS + 100) * 1000);
+	/* Renamed into place: the server never sees half of it. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", evpath);
+	ck_assert_ptr_nonnull(f = fopen(tmp, "w"));
+	fprintf(f, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{"
+	    "\"name\":\"lead-c\",\"namespace\":\"ns\",\"uid\":\"u-c\","
+	    "\"resourceVersion\":\"11\","
+	    "\"creationTimestamp\":\"2020-11-25T21:48:56Z\"},"
+	    "\"status\":{\"applicationState\":{\"state\":\"RUNNING\"}}}}\n");
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(rename(tmp, evpath), 0);
+	for (i = 0; i < 100 && bpg_monitor_leader(m); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(!bpg_monitor_leader(m));
+	ck_assert_msg(!has_row(check, "lead-c"), "a leader without its lock "
+	    "wrote a watch event");
+
+	bpg_monitor_free(m);
+	bpg_db_free(check);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(evpath);
+	unlink(list);
+	ctx_close(&c);
+}
+END_TEST
+
 /* Without a database: no rows, and the lock is always ours. */
 START_TEST(test_db_disabled)
 {
@@ -1609,6 +1717,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_db_unfinished);
 	tcase_add_test(tc, test_db_lock);
 	tcase_add_test(tc, test_monitor_lost_lock);
+	tcase_add_test(tc, test_monitor_lost_lock_events);
 	tcase_add_test(tc, test_db_disabled);
 	tcase_add_test(tc, test_monitor_new);
 	suite_add_tcase(s, tc);
