@@ -30,6 +30,7 @@
 
 #include "bpg_api.h"
 #include "bpg_config.h"
+#include "bpg_db.h"
 #include "bpg_limits.h"
 #include "bpg_log.h"
 #include "bpg_pids.h"
@@ -736,6 +737,43 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 	return 0;
 }
 
+/*
+ * A database link whose TLS cannot work (a certificate that does not
+ * verify against dbStorageSOPS.caCertDataSOPS, a server without TLS where
+ * sslMode requires it) would only fail every request: stop at start-up
+ * instead.  The connection is tried in a child, as a worker would, since
+ * the supervisor talks to no server; an unreachable database is left to
+ * the workers, which retry.  0 to go on, 1 to stop.
+ */
+static int
+probe_db(const struct bpg_config *cfg)
+{
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *db = NULL;
+	int status;
+	pid_t pid;
+
+	if (cfg->db.connection_string == NULL ||
+	    cfg->db.connection_string[0] == '\0')
+		return 0;
+	if ((pid = fork()) < 0)
+		return 0;	/* the workers will tell */
+	if (pid == 0) {
+		if (bpg_db_new(&cfg->db, &db, &ei) == BPG_OK &&
+		    bpg_db_connect(db, &ei) != BPG_ECONFIG) {
+			bpg_db_free(db);
+			_exit(0);
+		}
+		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
+		syslog(LOG_ERR, "%s", ei.msg);
+		bpg_db_free(db);
+		_exit(3);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 3 ? 1 : 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -812,6 +850,12 @@ main(int argc, char *argv[])
 	    mysql_library_init(0, NULL, NULL) != 0 || FCGX_Init() != 0) {
 		fprintf(stderr, "bpg-gateway: library initialisation failed\n");
 		bpg_config_free(cfg);
+		return 1;
+	}
+	if (probe_db(cfg) != 0) {
+		bpg_config_free(cfg);
+		mysql_library_end();
+		curl_global_cleanup();
 		return 1;
 	}
 	/* BPG's limits hold for the whole server: one set for all workers. */

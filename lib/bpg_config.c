@@ -1348,11 +1348,13 @@ get_secret(struct ctx *c, const json_t *obj, const char *key, char **out,
 
 /*
  * caCertDataSOPS: after resolution, base64 of a PEM bundle (kubeconfig's
- * certificate-authority-data), or PEM text itself (section 3.1).  Checked
- * here so that a bad CA stops start-up instead of every request (quirk 18).
+ * certificate-authority-data), or PEM text itself (section 3.1), into
+ * *pem and *pem_len (unchanged when absent or empty).  Checked here so
+ * that a bad CA stops start-up instead of every request (quirk 18).  The
+ * clusters' key, and dbStorageSOPS's for the database's TLS.
  */
 static enum bpg_err
-bind_ca(struct ctx *c, const json_t *obj, struct bpg_cluster *cl)
+bind_ca(struct ctx *c, const json_t *obj, char **pem, size_t *pem_len)
 {
 	const char *key = "caCertDataSOPS";
 	enum bpg_config_ref kind;
@@ -1370,13 +1372,13 @@ bind_ca(struct ctx *c, const json_t *obj, struct bpg_cluster *cl)
 	if (e == BPG_ENOMEM) {
 		e = nomem(c);
 	} else if (e == BPG_OK && memmem(der, n, "-----BEGIN ", 11) != NULL) {
-		cl->ca_cert = (char *)der;
-		cl->ca_cert_len = n;
+		*pem = (char *)der;
+		*pem_len = n;
 		der = NULL;
 	} else if (strncmp(val + strspn(val, " \t\r\n"), "-----BEGIN ",
 	    11) == 0) {
-		cl->ca_cert = val;
-		cl->ca_cert_len = strlen(val);
+		*pem = val;
+		*pem_len = strlen(val);
 		val = NULL;
 		e = BPG_OK;
 	} else if (kind == BPG_CONFIG_REF_ENV_UNSET) {
@@ -1578,7 +1580,7 @@ bind_cluster(struct ctx *c, const json_t *o, const json_t *list,
 	    (e = bind_volumes(c, o, &cl->volumes)) ||
 	    (e = bind_pod(c, o, "driver", &cl->driver)) ||
 	    (e = bind_pod(c, o, "executor", &cl->executor)) ||
-	    (e = bind_ca(c, o, cl)) ||
+	    (e = bind_ca(c, o, &cl->ca_cert, &cl->ca_cert_len)) ||
 	    (e = get_secret(c, o, "userTokenSOPS", &cl->token, &kind)))
 		return e;
 	if (cl->token != NULL) {
@@ -1764,6 +1766,7 @@ static enum bpg_err
 bind_db(struct ctx *c, const json_t *root)
 {
 	struct bpg_dbconf *db = &c->cfg->db;
+	struct bpg_errinfo ei;
 	enum bpg_config_ref kind;
 	char buf[80];
 	const char *p;
@@ -1779,7 +1782,8 @@ bind_db(struct ctx *c, const json_t *root)
 		    &db->connection_string)) ||
 		    (e = get_str(c, o, "user", &db->user)) ||
 		    (e = get_secret(c, o, "password", &db->password, &kind)) ||
-		    (e = get_str(c, o, "dbName", &db->db_name))) {
+		    (e = get_str(c, o, "dbName", &db->db_name)) ||
+		    (e = bind_ca(c, o, &db->ca_cert, &db->ca_cert_len))) {
 			path_pop(c, mark);
 			return e;
 		}
@@ -1790,7 +1794,6 @@ bind_db(struct ctx *c, const json_t *root)
 		free(db->db_name);
 		if ((db->db_name = strdup(BPG_DB_DEFAULT_NAME)) == NULL)
 			return nomem(c);
-		return BPG_OK;
 	}
 	for (p = db->db_name; *p != '\0'; p++)
 		if (!is_alnum(*p) && *p != '$' && *p != '_')
@@ -1805,6 +1808,14 @@ bind_db(struct ctx *c, const json_t *root)
 		e = fail(c, member(o, "dbName"), o,
 		    "DB name is longer than %d characters", BPG_DB_MAX_NAME);
 	path_pop(c, mark);
+	if (e != BPG_OK)
+		return e;
+	/*
+	 * The URL and its TLS settings, so that -t refuses what the
+	 * connection could not honour.  The message names the key.
+	 */
+	if (bpg_db_check_conf(db, &ei) != BPG_OK)
+		e = fail(c, member(o, "connectionString"), o, "%s", ei.msg);
 	return e;
 }
 
@@ -2450,6 +2461,7 @@ bpg_config_free(struct bpg_config *cfg)
 	free(cfg->db.user);
 	wipe_free(cfg->db.password);
 	free(cfg->db.db_name);
+	free(cfg->db.ca_cert);
 	free(cfg->s3_bucket);
 	free(cfg->s3_folder);
 	free(cfg->spark_log_s3_bucket);

@@ -51,13 +51,22 @@
  * more on a fresh connection.  All statements are idempotent (upsert,
  * guarded update, select), so running one twice after a lost reply does
  * no harm.
+ *
+ * TLS.  The URL's sslMode (or Connector/J 5.1's useSSL, requireSSL and
+ * verifyServerCertificate) maps to libmariadb's options in tls_options();
+ * the CA is dbStorageSOPS.caCertDataSOPS, staged in a memfd.  A TLS
+ * failure at connect time (a certificate that does not verify, a server
+ * that offers no TLS where it is required) is BPG_ECONFIG, not BPG_EDB:
+ * retrying will not mend it, and the daemons stop on it at start-up.
  */
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -209,10 +218,103 @@ parse_authority(const char *s, size_t n, size_t off, struct bpg_db_url *url,
 	return BPG_OK;
 }
 
+/*
+ * The URL's TLS parameters: sslMode, or Connector/J 5.1's three booleans
+ * (-1 when absent), resolved by tls_resolve() once all are read.
+ */
+struct tls_params {
+	enum bpg_db_ssl mode; /* BPG_DB_SSL_NONE: no sslMode */
+	int use, require, verify;
+};
+
+/* sslMode values, Connector/J's and MariaDB Connector/J's. */
+static const struct {
+	const char *name;
+	enum bpg_db_ssl mode;
+} ssl_modes[] = {
+    {"DISABLED", BPG_DB_SSL_DISABLED},
+    {"PREFERRED", BPG_DB_SSL_PREFERRED},
+    {"REQUIRED", BPG_DB_SSL_REQUIRED},
+    {"VERIFY_CA", BPG_DB_SSL_VERIFY_CA},
+    {"VERIFY_IDENTITY", BPG_DB_SSL_VERIFY_IDENTITY},
+    {"disable", BPG_DB_SSL_DISABLED},
+    {"trust", BPG_DB_SSL_REQUIRED},
+    {"verify-ca", BPG_DB_SSL_VERIFY_CA},
+    {"verify-full", BPG_DB_SSL_VERIFY_IDENTITY},
+};
+
+/* Whether v[0..n) is exactly word, ignoring case. */
+static int
+word_is(const char *v, size_t n, const char *word)
+{
+	return n == strlen(word) && strncasecmp(v, word, n) == 0;
+}
+
+/* A TLS parameter key[0..klen) = v[0..n): 1 if it is one, 0 if not. */
+static int
+parse_tls_param(const char *key, size_t klen, const char *v, size_t n,
+    bool has_value, struct tls_params *tls, size_t off,
+    struct bpg_errinfo *ei, enum bpg_err *e)
+{
+	static const char *const flags[] = {
+	    "useSSL", "useSsl", "requireSSL", "verifyServerCertificate"};
+	char msg[160];
+	size_t i;
+	int *f;
+
+	*e = BPG_OK;
+	if (klen == strlen("sslMode") && memcmp(key, "sslMode", klen) == 0) {
+		for (i = 0; has_value && i < sizeof(ssl_modes) /
+		    sizeof(ssl_modes[0]); i++)
+			if (word_is(v, n, ssl_modes[i].name)) {
+				tls->mode = ssl_modes[i].mode;
+				return 1;
+			}
+		*e = url_fail(ei, off,
+		    "sslMode must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA "
+		    "or VERIFY_IDENTITY");
+		return 1;
+	}
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (klen == strlen(flags[i]) &&
+		    memcmp(key, flags[i], klen) == 0)
+			break;
+	if (i == sizeof(flags) / sizeof(flags[0]))
+		return 0;
+	f = i < 2 ? &tls->use : i == 2 ? &tls->require : &tls->verify;
+	if (has_value && (word_is(v, n, "true") || word_is(v, n, "yes")))
+		*f = 1;
+	else if (has_value && (word_is(v, n, "false") || word_is(v, n, "no")))
+		*f = 0;
+	else {
+		snprintf(msg, sizeof(msg), "%s must be true or false",
+		    flags[i]);
+		*e = url_fail(ei, off, msg);
+	}
+	return 1;
+}
+
+/* Connector/J's rules: sslMode wins; else the 5.1 booleans. */
+static enum bpg_db_ssl
+tls_resolve(const struct tls_params *tls)
+{
+	if (tls->mode != BPG_DB_SSL_NONE)
+		return tls->mode;
+	if (tls->use == 0)
+		return BPG_DB_SSL_DISABLED;
+	if (tls->verify == 1)
+		return BPG_DB_SSL_VERIFY_CA;
+	if (tls->require == 1)
+		return BPG_DB_SSL_REQUIRED;
+	if (tls->use == 1)
+		return BPG_DB_SSL_PREFERRED;
+	return BPG_DB_SSL_NONE;
+}
+
 /* One key[=value] parameter s[0..n) at offset off. */
 static enum bpg_err
 parse_param(const char *s, size_t n, size_t off, struct bpg_db_url *url,
-    struct bpg_errinfo *ei)
+    struct tls_params *tls, struct bpg_errinfo *ei)
 {
 	const struct {
 		const char *key;
@@ -225,6 +327,7 @@ parse_param(const char *s, size_t n, size_t off, struct bpg_db_url *url,
 	size_t klen, i;
 	unsigned long v;
 	char msg[128];
+	enum bpg_err e;
 
 	if (n == 0)
 		return BPG_OK; /* "a=1&&b=2", a trailing '&' */
@@ -232,6 +335,9 @@ parse_param(const char *s, size_t n, size_t off, struct bpg_db_url *url,
 	klen = eq != NULL ? (size_t)(eq - s) : n;
 	if (klen == 0)
 		return url_fail(ei, off, "parameter without a name");
+	if (parse_tls_param(s, klen, eq != NULL ? eq + 1 : s + n,
+	    eq != NULL ? n - klen - 1 : 0, eq != NULL, tls, off, ei, &e))
+		return e;
 	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		if (klen != strlen(known[i].key) ||
 		    memcmp(s, known[i].key, klen) != 0)
@@ -257,6 +363,7 @@ bpg_db_parse_url(
 {
 	static const char *const schemes[] = {
 	    "jdbc:mysql://", "jdbc:mariadb://"};
+	struct tls_params tls = {BPG_DB_SSL_NONE, -1, -1, -1};
 	const char *p, *end, *seg;
 	size_t i, n, off;
 	enum bpg_err e;
@@ -320,8 +427,8 @@ bpg_db_parse_url(
 				break;
 			if (p < end && *p != '&')
 				continue;
-			e = parse_param(
-			    seg, (size_t)(p - seg), (size_t)(seg - s), url, ei);
+			e = parse_param(seg, (size_t)(p - seg),
+			    (size_t)(seg - s), url, &tls, ei);
 			if (e != BPG_OK)
 				return e;
 			if (p == end)
@@ -332,6 +439,7 @@ bpg_db_parse_url(
 	if (p < end)
 		return url_fail(
 		    ei, (size_t)(p - s), "fragments ('#') are not supported");
+	url->ssl_mode = tls_resolve(&tls);
 	return BPG_OK;
 }
 
@@ -577,6 +685,9 @@ struct bpg_db {
 	bool migrated;
 	bool lost; /* the last failure was a lost connection */
 	unsigned int last_errno; /* of the last failed statement */
+	int ca_fd; /* memfd with caCertDataSOPS; -1: none */
+	char ca_path[40]; /* "/proc/self/fd/N" or "" */
+	unsigned int idle_timeout_s; /* 0: the server's wait_timeout */
 };
 
 /* A copy of tmpl with every "@DB@" replaced by `name`; NULL if no memory. */
@@ -773,20 +884,62 @@ timeout_s(long ms, unsigned int dflt)
 	return (unsigned int)((ms + 999) / 1000);
 }
 
+/* sslMode names for messages. */
+static const char *const ssl_mode_name[] = {
+    [BPG_DB_SSL_NONE] = "(none)",
+    [BPG_DB_SSL_DISABLED] = "DISABLED",
+    [BPG_DB_SSL_PREFERRED] = "PREFERRED",
+    [BPG_DB_SSL_REQUIRED] = "REQUIRED",
+    [BPG_DB_SSL_VERIFY_CA] = "VERIFY_CA",
+    [BPG_DB_SSL_VERIFY_IDENTITY] = "VERIFY_IDENTITY",
+};
+
+/*
+ * sslMode on libmariadb (Connector/C 3.3): MYSQL_OPT_SSL_ENFORCE asks for
+ * TLS but, without certificate verification, quietly goes on in cleartext
+ * with a server that offers none (even with a CA file), so db_open()
+ * checks the cipher of REQUIRED and VERIFY_* connections itself.  A CA file makes the library
+ * check the chain (VERIFY_CA); MYSQL_OPT_SSL_VERIFY_SERVER_CERT adds the
+ * host name (VERIFY_IDENTITY) and, without a CA file, uses the system's
+ * store.  Verification is set explicitly either way, since Connector/C
+ * 3.4 turns it on by default.
+ */
+static int
+tls_options(const struct bpg_db *db, MYSQL *my)
+{
+	enum bpg_db_ssl mode = db->url.ssl_mode;
+	my_bool on = 1, verify = mode == BPG_DB_SSL_VERIFY_IDENTITY;
+	int bad = 0;
+
+	if (mode == BPG_DB_SSL_NONE || mode == BPG_DB_SSL_DISABLED)
+		return 0;
+	bad |= mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
+	bad |= mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+	if (db->ca_path[0] != '\0')
+		bad |= mysql_options(my, MYSQL_OPT_SSL_CA, db->ca_path);
+	return bad;
+}
+
 /* A handle with our options set, or NULL (out of memory). */
 static MYSQL *
 db_handle(const struct bpg_db *db)
 {
 	unsigned int proto = MYSQL_PROTOCOL_TCP, no = 0, t;
+	char init[96];
 	MYSQL *my;
 	int bad = 0;
 
 	if ((my = mysql_init(NULL)) == NULL)
 		return NULL;
+	/* One SET: Connector/C keeps a single init command per handle. */
+	if (db->idle_timeout_s > 0)
+		snprintf(init, sizeof(init), "SET time_zone = '+00:00', "
+		    "SESSION wait_timeout = %u", db->idle_timeout_s);
+	else
+		snprintf(init, sizeof(init), "SET time_zone = '+00:00'");
 	bad |= mysql_options(my, MYSQL_OPT_PROTOCOL, &proto);
 	bad |= mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	bad |=
-	    mysql_options(my, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+	bad |= mysql_options(my, MYSQL_INIT_COMMAND, init);
 	bad |= mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &no);
 	t = timeout_s(
 	    db->url.connect_timeout_ms, BPG_DB_DEFAULT_CONNECT_TIMEOUT);
@@ -797,11 +950,28 @@ db_handle(const struct bpg_db *db)
 		bad |= mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &t);
 		bad |= mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &t);
 	}
+	bad |= tls_options(db, my);
 	if (bad) {
 		mysql_close(my);
 		return NULL;
 	}
 	return my;
+}
+
+/* What a failed TLS connection was checked against, for its message. */
+static const char *
+tls_what(const struct bpg_db *db)
+{
+	bool ca = db->ca_path[0] != '\0';
+
+	if (db->url.ssl_mode == BPG_DB_SSL_VERIFY_IDENTITY)
+		return ca ? "the server's certificate and host name are checked "
+			    "against dbStorageSOPS.caCertDataSOPS"
+			  : "the server's certificate and host name are checked "
+			    "against the system's CA store";
+	return ca ? "the server's certificate is checked against "
+		    "dbStorageSOPS.caCertDataSOPS"
+		  : "the server's certificate is not checked";
 }
 
 static enum bpg_err
@@ -812,6 +982,7 @@ db_open(struct bpg_db *db, struct bpg_errinfo *ei)
 	bool v6 = strchr(db->url.host, ':') != NULL;
 	MYSQL *my;
 	unsigned int code;
+	enum bpg_err e;
 
 	for (;;) {
 		if ((my = db_handle(db)) == NULL)
@@ -831,13 +1002,36 @@ db_open(struct bpg_db *db, struct bpg_errinfo *ei)
 			dbname = NULL;
 			continue;
 		}
-		bpg_errf(ei, BPG_EDB,
-		    "database: cannot connect to %s%s%s:%u: %s (error %u)",
-		    v6 ? "[" : "", db->url.host, v6 ? "]" : "", db->url.port,
-		    mysql_error(my), code);
+		/*
+		 * A failed handshake or certificate check will not mend by
+		 * itself: a configuration error, so start-up stops on it.
+		 */
+		e = code == CR_SSL_CONNECTION_ERROR ? BPG_ECONFIG : BPG_EDB;
+		if (e == BPG_ECONFIG)
+			bpg_errf(ei, e, "database: cannot connect to %s%s%s:%u "
+			    "over TLS: %s (error %u); sslMode %s: %s",
+			    v6 ? "[" : "", db->url.host, v6 ? "]" : "",
+			    db->url.port, mysql_error(my), code,
+			    ssl_mode_name[db->url.ssl_mode], tls_what(db));
+		else
+			bpg_errf(ei, e, "database: cannot connect to %s%s%s:%u: "
+			    "%s (error %u)",
+			    v6 ? "[" : "", db->url.host, v6 ? "]" : "",
+			    db->url.port, mysql_error(my), code);
 		scrub(ei);
 		mysql_close(my);
-		return BPG_EDB;
+		return e;
+	}
+	/* See tls_options(): ENFORCE alone may have fallen back. */
+	if (db->url.ssl_mode >= BPG_DB_SSL_REQUIRED &&
+	    mysql_get_ssl_cipher(my) == NULL) {
+		bpg_errf(ei, BPG_ECONFIG,
+		    "database: %s%s%s:%u offers no TLS, but sslMode %s "
+		    "requires it",
+		    v6 ? "[" : "", db->url.host, v6 ? "]" : "", db->url.port,
+		    ssl_mode_name[db->url.ssl_mode]);
+		mysql_close(my);
+		return BPG_ECONFIG;
 	}
 	db->my = my;
 	db->pid = getpid();
@@ -2571,6 +2765,107 @@ dup_nonempty(const char *s, bool *oom)
 	return d;
 }
 
+/* The TLS settings of url and conf can be honoured (bpg_db_check_conf()). */
+static enum bpg_err
+tls_check(const struct bpg_db_url *url, const struct bpg_dbconf *conf,
+    struct bpg_errinfo *ei)
+{
+	bool ca = conf->ca_cert != NULL && conf->ca_cert_len > 0;
+	const char *lib = NULL;
+
+	if (url->ssl_mode == BPG_DB_SSL_NONE ||
+	    url->ssl_mode == BPG_DB_SSL_DISABLED) {
+		if (ca)
+			return bpg_errf(ei, BPG_ECONFIG,
+			    "dbStorageSOPS.caCertDataSOPS is set, but the "
+			    "connection string asks for no TLS (add "
+			    "sslMode=VERIFY_IDENTITY or VERIFY_CA)");
+		return BPG_OK;
+	}
+	if (mariadb_get_infov(NULL, MARIADB_TLS_LIBRARY, &lib) != 0 ||
+	    lib == NULL || strcasecmp(lib, "off") == 0)
+		return bpg_errf(ei, BPG_ECONFIG,
+		    "dbStorageSOPS.connectionString: sslMode %s, but the "
+		    "MariaDB client library was built without TLS",
+		    ssl_mode_name[url->ssl_mode]);
+	if (url->ssl_mode == BPG_DB_SSL_VERIFY_CA && !ca)
+		return bpg_errf(ei, BPG_ECONFIG,
+		    "dbStorageSOPS.connectionString: sslMode VERIFY_CA "
+		    "needs dbStorageSOPS.caCertDataSOPS, the CA to check the "
+		    "server against (VERIFY_IDENTITY without it uses the "
+		    "system's CA store)");
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_check_conf(const struct bpg_dbconf *conf, struct bpg_errinfo *ei)
+{
+	struct bpg_db_url url;
+	struct bpg_errinfo sub;
+	const char *name;
+	enum bpg_err e;
+
+	if (conf == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no configuration");
+	name = conf->db_name != NULL && conf->db_name[0] != '\0'
+	    ? conf->db_name
+	    : BPG_DB_DEFAULT_NAME;
+	if ((e = bpg_db_check_name(name, &sub)) != BPG_OK)
+		return bpg_errf(ei, e, "dbStorageSOPS.dbName: %s", sub.msg);
+	if (conf->connection_string == NULL ||
+	    conf->connection_string[0] == '\0')
+		return BPG_OK;
+	if (bpg_db_parse_url(conf->connection_string,
+	    strlen(conf->connection_string), &url, &sub) != BPG_OK)
+		return bpg_errf(ei, BPG_ECONFIG,
+		    "dbStorageSOPS.connectionString: %s", sub.msg);
+	return tls_check(&url, conf, ei);
+}
+
+/*
+ * caCertDataSOPS for libmariadb, which reads a CA only from a file: an
+ * anonymous memory file (memfd) named by /proc/self/fd/N, so nothing is
+ * left on disk and a crash leaves nothing behind.  A CA is no secret, but
+ * neither is it logged.
+ */
+static enum bpg_err
+stage_ca(struct bpg_db *db, const char *pem, size_t len,
+    struct bpg_errinfo *ei)
+{
+	size_t off = 0;
+	ssize_t n;
+	int fd, chk;
+
+	if ((fd = memfd_create("bpg-db-ca", MFD_CLOEXEC)) < 0)
+		return bpg_errf(ei, BPG_ECONFIG,
+		    "dbStorageSOPS.caCertDataSOPS: cannot make a memory file "
+		    "for the CA: %s", strerror(errno));
+	while (off < len) {
+		n = write(fd, pem + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(fd);
+			return bpg_errf(ei, BPG_ECONFIG,
+			    "dbStorageSOPS.caCertDataSOPS: cannot write the "
+			    "CA to a memory file");
+		}
+		off += (size_t)n;
+	}
+	snprintf(db->ca_path, sizeof(db->ca_path), "/proc/self/fd/%d", fd);
+	/* The TLS library opens the path: /proc must be there. */
+	if ((chk = open(db->ca_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		close(fd);
+		db->ca_path[0] = '\0';
+		return bpg_errf(ei, BPG_ECONFIG,
+		    "dbStorageSOPS.caCertDataSOPS: the CA's memory file "
+		    "cannot be opened by name (is /proc mounted?)");
+	}
+	close(chk);
+	db->ca_fd = fd;
+	return BPG_OK;
+}
+
 enum bpg_err
 bpg_db_new(
     const struct bpg_dbconf *conf, struct bpg_db **out, struct bpg_errinfo *ei)
@@ -2591,6 +2886,7 @@ bpg_db_new(
 		return bpg_errf(ei, e, "dbStorageSOPS.dbName: %s", sub.msg);
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+	db->ca_fd = -1;
 	memcpy(db->name, name, strlen(name) + 1);
 
 	if (conf->connection_string != NULL &&
@@ -2601,6 +2897,14 @@ bpg_db_new(
 			bpg_db_free(db);
 			return bpg_errf(ei, BPG_ECONFIG,
 			    "dbStorageSOPS.connectionString: %s", sub.msg);
+		}
+		if ((e = tls_check(&db->url, conf, ei)) != BPG_OK ||
+		    (db->url.ssl_mode > BPG_DB_SSL_DISABLED &&
+		    conf->ca_cert != NULL && conf->ca_cert_len > 0 &&
+		    (e = stage_ca(db, conf->ca_cert, conf->ca_cert_len, ei)) !=
+		    BPG_OK)) {
+			bpg_db_free(db);
+			return e;
 		}
 		db->enabled = true;
 	}
@@ -2640,6 +2944,84 @@ bpg_db_connection_id(const struct bpg_db *db)
 	return mysql_thread_id((MYSQL *)(uintptr_t)db->my);
 }
 
+const char *
+bpg_db_tls_cipher(const struct bpg_db *db)
+{
+	if (db == NULL || db->my == NULL)
+		return NULL;
+	/* Takes a non-const handle but only reads it. */
+	return mysql_get_ssl_cipher((MYSQL *)(uintptr_t)db->my);
+}
+
+enum bpg_err
+bpg_db_set_idle_timeout(
+    struct bpg_db *db, unsigned int seconds, struct bpg_errinfo *ei)
+{
+	if (db == NULL || seconds > BPG_DB_MAX_IDLE_TIMEOUT)
+		return bpg_errf(ei, BPG_EINVAL,
+		    "database: idle timeout must be 0 to %u seconds",
+		    BPG_DB_MAX_IDLE_TIMEOUT);
+	db->idle_timeout_s = seconds;
+	return BPG_OK;
+}
+
+/*
+ * Column col of the first row of the constant query q, run on this
+ * handle's own session (connecting if needed), into out[0..outlen): ""
+ * for no row or NULL.  For diagnostics and tests.
+ */
+static enum bpg_err
+session_value(struct bpg_db *db, const char *q, unsigned int col, char *out,
+    size_t outlen, struct bpg_errinfo *ei)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	enum bpg_err e;
+
+	if (db == NULL || out == NULL || outlen == 0 || !db->enabled)
+		return bpg_errf(ei, BPG_EINVAL, "database: no connection");
+	out[0] = '\0';
+	if ((e = bpg_db_connect(db, ei)) != BPG_OK)
+		return e;
+	if (mysql_real_query(db->my, q, strlen(q)) != 0 ||
+	    (res = mysql_store_result(db->my)) == NULL) {
+		bpg_errf(ei, BPG_EDB, "database: %s: %s (error %u)", q,
+		    mysql_error(db->my), mysql_errno(db->my));
+		scrub(ei);
+		return BPG_EDB;
+	}
+	row = mysql_fetch_row(res);
+	if (row != NULL && col < mysql_num_fields(res) && row[col] != NULL)
+		snprintf(out, outlen, "%s", row[col]);
+	mysql_free_result(res);
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_session_idle_timeout(
+    struct bpg_db *db, unsigned long *seconds, struct bpg_errinfo *ei)
+{
+	char v[32];
+	enum bpg_err e;
+
+	if (seconds == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no result");
+	*seconds = 0;
+	e = session_value(db, "SELECT @@session.wait_timeout", 0, v,
+	    sizeof(v), ei);
+	if (e == BPG_OK)
+		*seconds = strtoul(v, NULL, 10);
+	return e;
+}
+
+enum bpg_err
+bpg_db_session_tls_cipher(
+    struct bpg_db *db, char *cipher, size_t len, struct bpg_errinfo *ei)
+{
+	return session_value(db, "SHOW SESSION STATUS LIKE 'Ssl_cipher'", 1,
+	    cipher, len, ei);
+}
+
 void
 bpg_db_free(struct bpg_db *db)
 {
@@ -2651,6 +3033,9 @@ bpg_db_free(struct bpg_db *db)
 		db_detach(db);
 	else
 		db_close(db);
+	/* An inherited descriptor is this process's copy: close it too. */
+	if (db->ca_fd >= 0)
+		close(db->ca_fd);
 	if (db->password != NULL) {
 		explicit_bzero(db->password, strlen(db->password));
 		free(db->password);

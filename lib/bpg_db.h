@@ -57,6 +57,27 @@ struct bpg_dbconf {
 	char *user; /* NULL or "": connect without credentials */
 	char *password; /* NULL or "": no password */
 	char *db_name; /* NULL or "": "bpg"; ^[0-9A-Za-z$_]+$ */
+	/*
+	 * caCertDataSOPS: PEM text of the CA bundle that verifies the
+	 * server's certificate (sslMode VERIFY_CA or VERIFY_IDENTITY);
+	 * NULL: none (VERIFY_IDENTITY then uses the system's store).
+	 */
+	char *ca_cert;
+	size_t ca_cert_len;
+};
+
+/*
+ * TLS on the database link, as Connector/J's sslMode.  BPG_DB_SSL_NONE is
+ * the URL saying nothing: no TLS, as before.
+ */
+enum bpg_db_ssl {
+	BPG_DB_SSL_NONE,
+	BPG_DB_SSL_DISABLED,
+	BPG_DB_SSL_PREFERRED,	/* TLS if the server offers it */
+	BPG_DB_SSL_REQUIRED,	/* TLS or no connection, unverified */
+	BPG_DB_SSL_VERIFY_CA,	/* and the chain checked against the CA */
+	BPG_DB_SSL_VERIFY_IDENTITY, /* and the host name checked */
+	BPG_DB_SSL__MAX
 };
 
 /*
@@ -70,9 +91,16 @@ struct bpg_dbconf {
  * is always TCP, as with JDBC.  database is [0-9A-Za-z$_-]{0,64}; it is
  * only the session default, since every table name is qualified with
  * dbName.  Of the parameters, connectTimeout and socketTimeout
- * (milliseconds, 0 to 2147483647) are used; others are ignored, but must
- * be printable ASCII.  Credentials in the URL, several hosts and fragments
- * are rejected.
+ * (milliseconds, 0 to 2147483647) are used, and the TLS ones: sslMode
+ * (DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY, any case;
+ * MariaDB Connector/J's disable, trust, verify-ca and verify-full too)
+ * or, when it is absent, Connector/J 5.1's useSSL (useSsl),
+ * requireSSL and verifyServerCertificate (true/false/yes/no): useSSL=false
+ * is DISABLED, else verifyServerCertificate=true VERIFY_CA, else
+ * requireSSL=true REQUIRED, else useSSL=true PREFERRED.  A TLS parameter
+ * with any other value is an error, never ignored.  Others are ignored,
+ * but must be printable ASCII.  Credentials in the URL, several hosts and
+ * fragments are rejected.
  */
 struct bpg_db_url {
 	char host[BPG_DB_MAX_HOST + 1];
@@ -80,6 +108,7 @@ struct bpg_db_url {
 	char database[BPG_DB_MAX_NAME + 1]; /* "" if none */
 	long connect_timeout_ms; /* -1 if not given */
 	long socket_timeout_ms; /* -1 if not given */
+	enum bpg_db_ssl ssl_mode; /* BPG_DB_SSL_NONE if not given */
 };
 
 /*
@@ -98,6 +127,16 @@ enum bpg_err bpg_db_parse_url(const char *s, size_t len, struct bpg_db_url *url,
  */
 enum bpg_err bpg_db_check_name(
     const char *name, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * Check conf as bpg_db_new() does (URL, dbName, TLS), without making a
+ * handle: for the config check (bpg-gateway -t).  A TLS setting that
+ * cannot be honoured is BPG_ECONFIG: VERIFY_CA without caCertDataSOPS, a
+ * CA with a URL that asks for no TLS, TLS with a client library built
+ * without it.  An empty connection string is fine.
+ */
+enum bpg_err bpg_db_check_conf(
+    const struct bpg_dbconf *conf, struct bpg_errinfo *ei) BPG_WUR;
 
 /* Opaque handle: configuration, the connection and its statements. */
 struct bpg_db;
@@ -122,7 +161,11 @@ bool bpg_db_enabled(const struct bpg_db *db);
  * migration (spec 9.1 and the additions described in bpg_db.c), which is
  * idempotent and safe on tables BPG created.  BPG_EDB if the server
  * cannot be reached (within the connect timeout), refuses the login or a
- * migration statement fails; the next call tries again.  BPG_EINVAL if
+ * migration statement fails; the next call tries again.  BPG_ECONFIG if
+ * TLS fails (the handshake, or the server's certificate or name against
+ * sslMode and caCertDataSOPS) or the server offers no TLS where sslMode
+ * requires it: the message says what was checked against what, never
+ * the CA or the password.  BPG_EINVAL if
  * the connection was opened by another process (handles must not cross
  * fork()).  Called implicitly by the statements below.
  */
@@ -133,6 +176,13 @@ enum bpg_err bpg_db_connect(struct bpg_db *db, struct bpg_errinfo *ei) BPG_WUR;
  * if not connected.  For diagnostics and tests.
  */
 unsigned long bpg_db_connection_id(const struct bpg_db *db);
+
+/*
+ * The TLS cipher of the current connection (static text of the client
+ * library), or NULL if not connected or in cleartext.  For diagnostics
+ * and tests.
+ */
+const char *bpg_db_tls_cipher(const struct bpg_db *db);
 
 /*
  * A submission row.  Borrowed strings, NUL-terminated; NULL stores SQL
@@ -317,6 +367,35 @@ enum bpg_err bpg_db_monitor_unfinished(struct bpg_db *db,
  *
  * On a disabled handle (no database) the lock is always held.
  */
+/*
+ * Make the server end this handle's sessions after seconds idle (1 to
+ * 31536000: the session's wait_timeout, set on every new connection), so
+ * that a leader lock whose holder vanished without closing its socket (a
+ * dead host, a cut network) is released within that time, not after the
+ * server's default of 8 hours.  0 keeps the server's default.  Takes
+ * effect on the next connection.  BPG_EINVAL for a NULL handle or a value
+ * out of range.
+ */
+#define BPG_DB_MAX_IDLE_TIMEOUT 31536000u
+enum bpg_err bpg_db_set_idle_timeout(
+    struct bpg_db *db, unsigned int seconds, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * The wait_timeout (seconds) of the current session, read from the server
+ * (SELECT @@session.wait_timeout); connects if needed.  For diagnostics
+ * and tests.  BPG_EDB, BPG_EINVAL.
+ */
+enum bpg_err bpg_db_session_idle_timeout(struct bpg_db *db,
+    unsigned long *seconds, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * The server's view of the current session's TLS (SHOW SESSION STATUS
+ * LIKE 'Ssl_cipher') into cipher[0..len): "" in cleartext.  Connects if
+ * needed.  For diagnostics and tests.  BPG_EDB, BPG_EINVAL.
+ */
+enum bpg_err bpg_db_session_tls_cipher(struct bpg_db *db, char *cipher,
+    size_t len, struct bpg_errinfo *ei) BPG_WUR;
+
 enum bpg_err bpg_db_lock_try(struct bpg_db *db, const char *name, bool *held,
     unsigned long *holder, struct bpg_errinfo *ei) BPG_WUR;
 enum bpg_err bpg_db_lock_held(struct bpg_db *db, const char *name,

@@ -906,6 +906,8 @@ struct bpg_monitor {
 	int announced; /* -1 nothing yet, 0 standby, 1 leader */
 	unsigned long holder; /* the other leader's connection */
 	char lock_err[256]; /* last lock error logged */
+	long long confirmed_ms; /* the lock was last confirmed held */
+	char lost_why[256]; /* lost in a watch callback: step down after */
 	long long next_lock_ms;
 	long long next_kill_ms;
 	bool resync;
@@ -1390,6 +1392,9 @@ start_watch(struct target *t, const char *rv)
 	}
 }
 
+static bool confirm_leader(struct bpg_monitor *);
+static bool may_write(struct bpg_monitor *);
+
 static void
 relist(struct target *t)
 {
@@ -1426,11 +1431,27 @@ relist(struct target *t)
 		    t->label, t->backoff_ms);
 		return;
 	}
+	/*
+	 * A list can take as long as the cluster's timeout: the lock may
+	 * have gone meanwhile, so it is confirmed before the writes, and
+	 * again every BPG_MONITOR_CONFIRM_EVERY applications.
+	 */
+	if (!confirm_leader(m)) {
+		json_decref(doc);
+		return;
+	}
 	take(rvbuf, sizeof(rvbuf), rv);
 	t->gen++;
-	json_array_foreach(items, i, it) observe(t, it, BPG_MONITOR_EV_LIST);
+	json_array_foreach(items, i, it) {
+		if (i > 0 && i % BPG_MONITOR_CONFIRM_EVERY == 0 &&
+		    !confirm_leader(m))
+			break;
+		observe(t, it, BPG_MONITOR_EV_LIST);
+	}
 	n = json_array_size(items);
 	json_decref(doc);
+	if (!m->leader)
+		return;
 	sweep(t);
 	if (!t->dirty)
 		scan_rows(t);
@@ -1470,6 +1491,9 @@ on_event(void *arg, const struct bpg_watch_event *ev)
 	default:
 		return;
 	}
+	/* Each batch of events is written on a freshly confirmed lock. */
+	if (!may_write(t->m))
+		return;
 	observe(t, ev->object, me);
 	if (t->dirty) {
 		schedule_relist(t, false);
@@ -1606,7 +1630,6 @@ kill_check(struct bpg_monitor *m)
 {
 	struct app_entry *e;
 	long long wall = wall_ms(), now = bpg_watch_now_ms();
-	bool confirmed = false;
 	size_t i, j;
 
 	for (i = 0; i < m->nt; i++) {
@@ -1618,9 +1641,9 @@ kill_check(struct bpg_monitor *m)
 				    wall - e->created_ms <= e->max_ms ||
 				    now < e->kill_not_before)
 					continue;
-				/* Never kill on a lock we may have lost. */
-				if (!confirmed &&
-				    !(confirmed = confirm_leader(m)))
+				/* Never kill on a lock we may have lost:
+				 * each kill may wait on the cluster. */
+				if (!confirm_leader(m))
 					return;
 				kill_one(t, e, now);
 			}
@@ -1639,6 +1662,7 @@ become_leader(struct bpg_monitor *m)
 
 	m->leader = true;
 	m->announced = 1;
+	m->confirmed_ms = now;
 	m->next_kill_ms = now + BPG_MONITOR_KILL_CHECK_MS;
 	for (i = 0; i < m->nt; i++) {
 		m->t[i].need_list = true;
@@ -1688,18 +1712,74 @@ confirm_leader(struct bpg_monitor *m)
 		become_standby(m, "another session holds it");
 		return false;
 	}
+	m->confirmed_ms = bpg_watch_now_ms();
 	return true;
 }
 
+/*
+ * For a watch callback, which must not stop the other watches: whether
+ * this process may write, confirming the lock if that was last done more
+ * than BPG_MONITOR_CONFIRM_MS ago.  A lost lock makes this process stop
+ * acting at once; bpg_monitor_step() steps down once the callbacks are
+ * done.
+ */
+static bool
+may_write(struct bpg_monitor *m)
+{
+	struct bpg_errinfo ei;
+	bool held = false;
+	long long now = bpg_watch_now_ms();
+
+	if (!m->leader)
+		return false;
+	if (now - m->confirmed_ms < BPG_MONITOR_CONFIRM_MS)
+		return true;
+	if (bpg_db_lock_held(m->lockdb, BPG_MONITOR_LOCK_NAME, &held, &ei) !=
+	    BPG_OK)
+		take(m->lost_why, sizeof(m->lost_why), ei.msg);
+	else if (!held)
+		take(m->lost_why, sizeof(m->lost_why),
+		    "another session holds it");
+	else {
+		m->confirmed_ms = now;
+		return true;
+	}
+	m->leader = false;
+	return false;
+}
+
+/* Step down after may_write() found the lock lost. */
 static void
-try_lock(struct bpg_monitor *m)
+settle_leader(struct bpg_monitor *m)
+{
+	char why[sizeof(m->lost_why)];
+
+	if (m->lost_why[0] == '\0')
+		return;
+	memcpy(why, m->lost_why, sizeof(why));
+	m->lost_why[0] = '\0';
+	become_standby(m, why);
+}
+
+/*
+ * Try to become the leader.  BPG_ECONFIG (a TLS setting or certificate
+ * that cannot work) on the first try is returned, to stop the daemon at
+ * start-up with its message; other failures, and later ones (a server
+ * whose certificate changed under a running monitor), are logged and
+ * retried.
+ */
+static enum bpg_err
+try_lock(struct bpg_monitor *m, struct bpg_errinfo *out)
 {
 	struct bpg_errinfo ei;
 	unsigned long holder = 0;
 	bool held = false;
+	enum bpg_err e;
 
-	if (bpg_db_lock_try(m->lockdb, BPG_MONITOR_LOCK_NAME, &held, &holder,
-		&ei) != BPG_OK) {
+	if ((e = bpg_db_lock_try(m->lockdb, BPG_MONITOR_LOCK_NAME, &held,
+	    &holder, &ei)) != BPG_OK) {
+		if (e == BPG_ECONFIG && m->announced == -1)
+			return bpg_errf(out, e, "%s", ei.msg);
 		if (strcmp(ei.msg, m->lock_err) != 0)
 			mlog(m, BPG_MONITOR_LOG_WARN,
 			    "standby: cannot take "
@@ -1707,12 +1787,12 @@ try_lock(struct bpg_monitor *m)
 			    ei.msg, BPG_MONITOR_LOCK_INTERVAL_MS);
 		take(m->lock_err, sizeof(m->lock_err), ei.msg);
 		m->announced = 0;
-		return;
+		return BPG_OK;
 	}
 	m->lock_err[0] = '\0';
 	if (held) {
 		become_leader(m);
-		return;
+		return BPG_OK;
 	}
 	if (m->announced != 0 || holder != m->holder)
 		mlog(m, BPG_MONITOR_LOG_INFO,
@@ -1722,6 +1802,7 @@ try_lock(struct bpg_monitor *m)
 		    BPG_MONITOR_LOCK_INTERVAL_MS);
 	m->announced = 0;
 	m->holder = holder;
+	return BPG_OK;
 }
 
 /*
@@ -1756,6 +1837,35 @@ same_pair(const struct bpg_cluster *a, const struct bpg_cluster *b)
 {
 	return strcmp(a->master_url, b->master_url) == 0 &&
 	    strcmp(a->namespace, b->namespace) == 0;
+}
+
+/*
+ * The lock session's wait_timeout.  A live leader talks on it at least
+ * every BPG_MONITOR_LOCK_INTERVAL_MS, and also after each list and
+ * before each kill, which may wait one or two of a cluster's timeouts (a
+ * timeout of 0, none, counts as BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S); the
+ * margin covers the writes between.  A leader that vanished without
+ * closing its socket thus loses the lock after that, not after the
+ * server's 8 hours.
+ */
+static unsigned int
+lock_idle_s(const struct bpg_monitor *m)
+{
+	int64_t ms, most = 0;
+	size_t i;
+
+	for (i = 0; i < m->nt; i++) {
+		ms = m->t[i].cluster->timeout_millis;
+		if (ms <= 0)
+			ms = BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S * 1000LL;
+		if (ms > most)
+			most = ms;
+	}
+	if (most > BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S * 1000LL)
+		most = BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S * 1000LL;
+	/* A kill is two requests: a GET and the DELETE. */
+	return 2 * (unsigned int)((most + 999) / 1000) +
+	    BPG_MONITOR_LOCK_IDLE_MARGIN_S;
 }
 
 enum bpg_err
@@ -1804,6 +1914,8 @@ bpg_monitor_new(const struct bpg_monitor_opts *opts, struct bpg_monitor **out,
 	}
 	if ((e = bpg_db_new(&cfg->db, &m->db, ei)) != BPG_OK ||
 	    (e = bpg_db_new(&cfg->db, &m->lockdb, ei)) != BPG_OK ||
+	    (e = bpg_db_set_idle_timeout(m->lockdb, lock_idle_s(m), ei)) !=
+	    BPG_OK ||
 	    (e = bpg_watchset_new(&m->ws, ei)) != BPG_OK)
 		goto fail;
 	for (i = 0; i < m->nt; i++) {
@@ -1845,6 +1957,12 @@ bpg_monitor_leader(const struct bpg_monitor *m)
 	return m->leader;
 }
 
+struct bpg_db *
+bpg_monitor_lock_db(const struct bpg_monitor *m)
+{
+	return m->lockdb;
+}
+
 static long long
 min_ll(long long a, long long b)
 {
@@ -1855,12 +1973,14 @@ enum bpg_err
 bpg_monitor_step(struct bpg_monitor *m, int max_wait_ms, struct bpg_errinfo *ei)
 {
 	long long now = bpg_watch_now_ms(), until = now + max_wait_ms;
+	enum bpg_err e;
 	size_t i;
 
 	if (!m->leader) {
 		if (now >= m->next_lock_ms) {
 			m->next_lock_ms = now + BPG_MONITOR_LOCK_INTERVAL_MS;
-			try_lock(m);
+			if ((e = try_lock(m, ei)) != BPG_OK)
+				return e;
 			if (m->leader)
 				return BPG_OK;
 		}
@@ -1908,8 +2028,10 @@ bpg_monitor_step(struct bpg_monitor *m, int max_wait_ms, struct bpg_errinfo *ei)
 		else if (resync_ms(m) > 0)
 			until = min_ll(until, m->t[i].next_resync_ms);
 	}
-	return bpg_watchset_run(
+	e = bpg_watchset_run(
 	    m->ws, (int)(until - now > 0 ? until - now : 0), ei);
+	settle_leader(m);
+	return e;
 }
 
 void

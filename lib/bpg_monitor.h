@@ -45,6 +45,22 @@
 #define BPG_MONITOR_RESYNC_S 180 /* full re-list, as BPG's informer */
 #define BPG_MONITOR_WATCH_TIMEOUT_S 300 /* watch timeoutSeconds */
 #define BPG_MONITOR_LOCK_INTERVAL_MS 2000 /* standby retry, leader check */
+/*
+ * A leader confirms its lock before each batch of writes: after each list
+ * and every BPG_MONITOR_CONFIRM_EVERY listed applications, and before
+ * watch events unless confirmed less than BPG_MONITOR_CONFIRM_MS ago.
+ */
+#define BPG_MONITOR_CONFIRM_EVERY 256
+#define BPG_MONITOR_CONFIRM_MS 500
+/*
+ * The lock session's wait_timeout is twice the longest cluster
+ * timeoutMillis (at most BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S, also used for
+ * a timeout of 0) plus BPG_MONITOR_LOCK_IDLE_MARGIN_S (90 s with the
+ * default timeout of 30 s): the server then frees the lock
+ * of a leader that vanished within that, instead of 8 hours.
+ */
+#define BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S 300
+#define BPG_MONITOR_LOCK_IDLE_MARGIN_S 30
 #define BPG_MONITOR_BACKOFF_MIN_MS 500
 #define BPG_MONITOR_BACKOFF_MAX_MS 30000
 /* A stream that lived this long resets the back-off. */
@@ -279,7 +295,10 @@ enum bpg_err bpg_monitor_new(const struct bpg_monitor_opts *opts,
  * One turn of the loop, waiting at most max_wait_ms: as a standby, try
  * the lock when due; as the leader, confirm the lock, list, watch, write
  * the database, kill over-long apps.  Failures are logged and retried
- * with back-off; the only error is BPG_EUPSTREAM when curl itself fails.
+ * with back-off; the errors are BPG_EUPSTREAM when curl itself fails and
+ * BPG_ECONFIG when the lock's first database connection fails in a way
+ * that will not mend (TLS: a certificate that does not verify, a server
+ * without TLS where it is required).
  */
 enum bpg_err bpg_monitor_step(
     struct bpg_monitor *, int max_wait_ms, struct bpg_errinfo *ei) BPG_WUR;
@@ -289,6 +308,12 @@ void bpg_monitor_resync(struct bpg_monitor *);
 
 /* Whether this monitor is the active one. */
 bool bpg_monitor_leader(const struct bpg_monitor *);
+
+/*
+ * The handle whose session holds the leader lock, borrowed (for
+ * diagnostics and tests: run nothing on it but reads of the session).
+ */
+struct bpg_db *bpg_monitor_lock_db(const struct bpg_monitor *);
 
 /* Stop streams, release the lock, free.  NULL is a no-op. */
 void bpg_monitor_free(struct bpg_monitor *);

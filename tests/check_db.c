@@ -151,6 +151,16 @@ static const struct {
     {"jdbc:mysql://h/db\n", "printable"},
     {"jdbc:mysql://h/db?x=caf\xc3\xa9", "printable"},
     {"jdbc:mysql://h/db?x=\x7f", "printable"},
+    /* TLS settings are honoured or refused, never ignored. */
+    {"jdbc:mysql://h/db?sslMode=VERIFY", "sslMode must be"},
+    {"jdbc:mysql://h/db?sslMode=", "sslMode must be"},
+    {"jdbc:mysql://h/db?sslMode", "sslMode must be"},
+    {"jdbc:mysql://h/db?sslMode=REQUIRED_", "sslMode must be"},
+    {"jdbc:mysql://h/db?useSSL=1", "useSSL must be"},
+    {"jdbc:mysql://h/db?useSsl=on", "useSsl must be"},
+    {"jdbc:mysql://h/db?requireSSL=", "requireSSL must be"},
+    {"jdbc:mysql://h/db?verifyServerCertificate",
+	"verifyServerCertificate must be"},
 };
 
 START_TEST(test_url_bad)
@@ -167,6 +177,56 @@ START_TEST(test_url_bad)
 	    url_bad[_i].why);
 	ck_assert_msg(strstr(ei.msg, "s3cr3tpw") == NULL,
 	    "row %d: message repeats a password: %s", _i, ei.msg);
+}
+END_TEST
+
+/* sslMode and Connector/J 5.1's booleans, as Connector/J 8 maps them. */
+static const struct {
+	const char *params;
+	enum bpg_db_ssl mode;
+} url_tls[] = {
+    {"", BPG_DB_SSL_NONE},
+    {"?useUnicode=yes", BPG_DB_SSL_NONE},
+    {"?sslMode=DISABLED", BPG_DB_SSL_DISABLED},
+    {"?sslMode=preferred", BPG_DB_SSL_PREFERRED},
+    {"?sslMode=REQUIRED", BPG_DB_SSL_REQUIRED},
+    {"?sslMode=Verify_Ca", BPG_DB_SSL_VERIFY_CA},
+    {"?sslMode=VERIFY_IDENTITY", BPG_DB_SSL_VERIFY_IDENTITY},
+    {"?sslMode=disable", BPG_DB_SSL_DISABLED},
+    {"?sslMode=trust", BPG_DB_SSL_REQUIRED},
+    {"?sslMode=verify-ca", BPG_DB_SSL_VERIFY_CA},
+    {"?sslMode=verify-full", BPG_DB_SSL_VERIFY_IDENTITY},
+    {"?useSSL=false", BPG_DB_SSL_DISABLED},
+    {"?useSSL=true", BPG_DB_SSL_PREFERRED},
+    {"?useSsl=yes", BPG_DB_SSL_PREFERRED},
+    {"?useSSL=true&requireSSL=true", BPG_DB_SSL_REQUIRED},
+    {"?useSSL=true&requireSSL=true&verifyServerCertificate=true",
+	BPG_DB_SSL_VERIFY_CA},
+    {"?useSSL=true&verifyServerCertificate=true", BPG_DB_SSL_VERIFY_CA},
+    {"?useSSL=true&requireSSL=true&verifyServerCertificate=false",
+	BPG_DB_SSL_REQUIRED},
+    {"?requireSSL=true", BPG_DB_SSL_REQUIRED},
+    {"?useSSL=false&requireSSL=true&verifyServerCertificate=true",
+	BPG_DB_SSL_DISABLED},
+    {"?requireSSL=false&verifyServerCertificate=false", BPG_DB_SSL_NONE},
+    /* sslMode wins over the booleans, wherever it stands. */
+    {"?useSSL=false&sslMode=VERIFY_IDENTITY", BPG_DB_SSL_VERIFY_IDENTITY},
+    {"?sslMode=REQUIRED&useSSL=false", BPG_DB_SSL_REQUIRED},
+    {"?sslMode=DISABLED&sslMode=VERIFY_CA", BPG_DB_SSL_VERIFY_CA},
+};
+
+START_TEST(test_url_tls)
+{
+	struct bpg_db_url u;
+	struct bpg_errinfo ei = {""};
+	char in[256];
+
+	snprintf(in, sizeof(in), "jdbc:mysql://h:3306/db%s",
+	    url_tls[_i].params);
+	ck_assert_msg(bpg_db_parse_url(in, strlen(in), &u, &ei) == BPG_OK,
+	    "row %d (%s): %s", _i, in, ei.msg);
+	ck_assert_msg(u.ssl_mode == url_tls[_i].mode, "row %d (%s): mode %d",
+	    _i, in, (int)u.ssl_mode);
 }
 END_TEST
 
@@ -297,7 +357,7 @@ START_TEST(test_new_errors)
 	char url_cred[] = "jdbc:mysql://u:hunter2@h/db";
 	char url_to[] = "jdbc:mysql://h/db?connectTimeout=x";
 	char url_ok[] = "jdbc:mysql://h.invalid/db";
-	struct bpg_dbconf conf = {NULL, NULL, NULL, NULL};
+	struct bpg_dbconf conf = {NULL, NULL, NULL, NULL, NULL, 0};
 	struct bpg_errinfo ei = {""};
 	struct bpg_db *db = NULL;
 
@@ -337,7 +397,7 @@ END_TEST
 START_TEST(test_disabled)
 {
 	char empty[] = "";
-	struct bpg_dbconf conf = {empty, NULL, NULL, NULL};
+	struct bpg_dbconf conf = {empty, NULL, NULL, NULL, NULL, 0};
 	struct bpg_db_submission sub = {
 	    "c01-x", "u", "3.5", "{}", NULL, NULL, NULL};
 	struct bpg_errinfo ei = {""};
@@ -1745,7 +1805,7 @@ now_s(void)
 
 START_TEST(test_unreachable)
 {
-	struct bpg_dbconf conf = {NULL, test_user, test_password, NULL};
+	struct bpg_dbconf conf = {NULL, test_user, test_password, NULL, NULL, 0};
 	struct bpg_db_submission sub = {
 	    "c01-x", "u", "3.5", "{}", NULL, NULL, NULL};
 	struct bpg_errinfo ei = {""};
@@ -1817,6 +1877,7 @@ db_suite(void)
 	TCase *tc;
 
 	tc = tcase_create("url");
+	tcase_add_loop_test(tc, test_url_tls, 0, TU_NROWS(url_tls));
 	tcase_add_loop_test(tc, test_url_good, 0,
 	    (int)(sizeof(url_good) / sizeof(url_good[0])));
 	tcase_add_loop_test(

@@ -1349,10 +1349,281 @@ START_TEST(test_db_lock)
 }
 END_TEST
 
+/*
+ * The watch side of serve_lists(): once the file <list_path>.event
+ * appears, its text goes out as one chunk (one or more event lines), and
+ * the stream is then held open until the test ends.
+ */
+static void
+watch_events(int c, const char *list_path)
+{
+	char path[512], chunk[64], *ev;
+	size_t len;
+	int i;
+
+	snprintf(path, sizeof(path), "%s.event", list_path);
+	for (i = 0; i < 1200; i++) {
+		if ((ev = tu_slurp(path, &len)) != NULL) {
+			snprintf(chunk, sizeof(chunk), "%zx\r\n", len);
+			if (write(c, chunk, strlen(chunk)) < 0 ||
+			    write(c, ev, len) < 0 || write(c, "\r\n", 2) < 0)
+				_exit(1);
+			break;
+		}
+		usleep(50000);
+	}
+	while (read(c, path, sizeof(path)) > 0)
+		;
+}
+
+/*
+ * A Kubernetes API stand-in for the leader tests, in a child process: a
+ * list request gets the SparkApplicationList in the file at list_path
+ * (read per request, so the test changes it between lists); a watch gets
+ * a 200, then the events of watch_events().
+ */
+static pid_t
+serve_lists(const char *list_path, unsigned *port)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	char buf[4096], head[256], *body;
+	size_t got, len;
+	ssize_t n;
+	int s, c, one = 1;
+	pid_t pid;
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(s, 0);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(s, 8), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	if ((pid = fork()) != 0) {
+		close(s);
+		return pid;
+	}
+	signal(SIGCHLD, SIG_IGN);
+	alarm(120);
+	while ((c = accept(s, NULL, NULL)) >= 0) {
+		if (fork() != 0) {
+			close(c);
+			continue;
+		}
+		got = 0;
+		while (got < sizeof(buf) - 1 && (n = read(c, buf + got,
+		    sizeof(buf) - 1 - got)) > 0) {
+			got += (size_t)n;
+			buf[got] = '\0';
+			if (strstr(buf, "\r\n\r\n") != NULL)
+				break;
+		}
+		if (strstr(buf, "watch=") != NULL) {
+			if (write(c, HEAD200C, strlen(HEAD200C)) < 0)
+				_exit(1);
+			watch_events(c, list_path);
+			_exit(0);
+		}
+		if ((body = tu_slurp(list_path, &len)) == NULL)
+			_exit(1);
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n", len);
+		if (write(c, head, strlen(head)) < 0 ||
+		    write(c, body, len) < 0)
+			_exit(1);
+		close(c);
+		_exit(0);
+	}
+	_exit(0);
+}
+
+static void
+write_list(const char *path, const char *name, const char *rv)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "{\"kind\":\"SparkApplicationList\",\"metadata\":{"
+	    "\"resourceVersion\":\"%s\"},\"items\":[{\"metadata\":{"
+	    "\"name\":\"%s\",\"namespace\":\"ns\",\"uid\":\"u-%s\","
+	    "\"creationTimestamp\":\"2020-11-25T21:48:56Z\"},"
+	    "\"status\":{\"applicationState\":{\"state\":\"RUNNING\"}}}]}",
+	    rv, name, name);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static bool
+has_row(struct bpg_db *db, const char *id)
+{
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db_app a;
+
+	ck_assert_msg(bpg_db_monitor_read(db, id, &a, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	return a.found;
+}
+
+/*
+ * A leader whose lock session was killed while it listed does not write
+ * what that list brought: the lock is confirmed after the list, not only
+ * every BPG_MONITOR_LOCK_INTERVAL_MS.  Its lock session has a short
+ * wait_timeout (twice timeoutMillis plus the margin), so the server frees
+ * the lock of a leader that vanished in seconds, not hours.
+ */
+START_TEST(test_monitor_lost_lock)
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *check;
+	struct ctx c;
+	char yaml[1024], list[256], sql[64];
+	unsigned long idle = 0;
+	unsigned port;
+	pid_t pid;
+	int i, status;
+
+	ctx_open(&c, "lead");
+	snprintf(list, sizeof(list), "/tmp/bpgm-list-%ld.json",
+	    (long)getpid());
+	write_list(list, "lead-a", "10");
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	check = ctx_db(&c);
+	for (i = 0; i < 100 && !has_row(check, "lead-a"); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+	ck_assert(has_row(check, "lead-a"));
+	ck_assert_int_eq(bpg_db_session_idle_timeout(bpg_monitor_lock_db(m),
+	    &idle, &ei), BPG_OK);
+	ck_assert_uint_eq(idle, 2 * 5 + BPG_MONITOR_LOCK_IDLE_MARGIN_S);
+
+	/* The lock's session dies; the next list brings lead-b. */
+	snprintf(sql, sizeof(sql), "KILL %lu",
+	    bpg_db_connection_id(bpg_monitor_lock_db(m)));
+	admin_exec(&c, sql);
+	write_list(list, "lead-b", "20");
+	bpg_monitor_resync(m);
+	ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s", ei.msg);
+	ck_assert(!bpg_monitor_leader(m));
+	ck_assert_msg(!has_row(check, "lead-b"), "a leader without its lock "
+	    "wrote the list");
+
+	bpg_monitor_free(m);
+	bpg_db_free(check);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(list);
+	ctx_close(&c);
+}
+END_TEST
+
+/*
+ * Watch events after the lock was lost are not written either: a watch
+ * callback confirms the lock when it was last confirmed more than
+ * BPG_MONITOR_CONFIRM_MS ago, and the leader then steps down.
+ */
+START_TEST(test_monitor_lost_lock_events)
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *check;
+	struct ctx c;
+	char yaml[1024], list[256], evpath[300], tmp[310], sql[64];
+	unsigned port;
+	pid_t pid;
+	int i, status;
+	FILE *f;
+
+	ctx_open(&c, "leadev");
+	snprintf(list, sizeof(list), "/tmp/bpgm-list-%ld.json",
+	    (long)getpid());
+	snprintf(evpath, sizeof(evpath), "%s.event", list);
+	unlink(evpath);
+	write_list(list, "lead-a", "10");
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	check = ctx_db(&c);
+	for (i = 0; i < 100 && !has_row(check, "lead-a"); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+
+	/*
+	 * The lock's session dies; an event arrives more than
+	 * BPG_MONITOR_CONFIRM_MS after the last confirmation (no step runs
+	 * meanwhile, so nothing confirms).
+	 */
+	snprintf(sql, sizeof(sql), "KILL %lu",
+	    bpg_db_connection_id(bpg_monitor_lock_db(m)));
+	admin_exec(&c, sql);
+	usleep((BPG_MONITOR_CONFIRM_MS + 100) * 1000);
+	/* Renamed into place: the server never sees half of it. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", evpath);
+	ck_assert_ptr_nonnull(f = fopen(tmp, "w"));
+	fprintf(f, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{"
+	    "\"name\":\"lead-c\",\"namespace\":\"ns\",\"uid\":\"u-c\","
+	    "\"resourceVersion\":\"11\","
+	    "\"creationTimestamp\":\"2020-11-25T21:48:56Z\"},"
+	    "\"status\":{\"applicationState\":{\"state\":\"RUNNING\"}}}}\n");
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(rename(tmp, evpath), 0);
+	for (i = 0; i < 100 && bpg_monitor_leader(m); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(!bpg_monitor_leader(m));
+	ck_assert_msg(!has_row(check, "lead-c"), "a leader without its lock "
+	    "wrote a watch event");
+
+	bpg_monitor_free(m);
+	bpg_db_free(check);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(evpath);
+	unlink(list);
+	ctx_close(&c);
+}
+END_TEST
+
 /* Without a database: no rows, and the lock is always ours. */
 START_TEST(test_db_disabled)
 {
-	struct bpg_dbconf conf = { NULL, NULL, NULL, NULL };
+	struct bpg_dbconf conf = { NULL, NULL, NULL, NULL, NULL, 0 };
 	struct bpg_errinfo ei = { "" };
 	struct bpg_db_app a;
 	struct bpg_db *db = NULL;
@@ -1445,6 +1716,8 @@ monitor_suite(void)
 	tcase_add_test(tc, test_db_foreign_and_prices);
 	tcase_add_test(tc, test_db_unfinished);
 	tcase_add_test(tc, test_db_lock);
+	tcase_add_test(tc, test_monitor_lost_lock);
+	tcase_add_test(tc, test_monitor_lost_lock_events);
 	tcase_add_test(tc, test_db_disabled);
 	tcase_add_test(tc, test_monitor_new);
 	suite_add_tcase(s, tc);

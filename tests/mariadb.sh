@@ -10,6 +10,11 @@
 #   sh tests/mariadb.sh url DIR          print the JDBC URL, or nothing if the
 #                                        server is not running
 #
+# With BPG_DB_TLS_DIR set (a directory of tests/pki.sh: ca.pem, server.pem,
+# server.key), start serves TLS with that certificate and sets
+# require_secure_transport=ON: TCP clients without TLS are refused (the
+# socket, which this script itself uses, counts as secure).
+#
 # Every command is idempotent, quiet on success and loud on failure.
 # Credentials: user "bpg", password "bpg-test-pw", all privileges (with
 # GRANT OPTION, so tests can make users with fewer).
@@ -140,6 +145,17 @@ cmd_start()
 				die "mariadb-install-db failed in $DIR/data"
 			fi
 		fi
+		tls_opts=
+		if [ -n "${BPG_DB_TLS_DIR:-}" ]; then
+			for f in ca.pem server.pem server.key; do
+				[ -r "$BPG_DB_TLS_DIR/$f" ] ||
+				    die "BPG_DB_TLS_DIR: no $BPG_DB_TLS_DIR/$f"
+			done
+			tls_opts="--ssl-ca=$BPG_DB_TLS_DIR/ca.pem
+			    --ssl-cert=$BPG_DB_TLS_DIR/server.pem
+			    --ssl-key=$BPG_DB_TLS_DIR/server.key
+			    --require-secure-transport=ON"
+		fi
 		echo "$port" >"$DIR/port"
 		rm -f "$DIR/mariadbd.pid"
 		# setsid: the server must outlive this shell and its job
@@ -158,6 +174,7 @@ cmd_start()
 		    --max-connections=500 \
 		    --character-set-server=utf8mb4 \
 		    --collation-server=utf8mb4_general_ci \
+		    $tls_opts \
 		    </dev/null >>"$DIR/mariadbd.log" 2>&1 &
 		server_pid=$!
 

@@ -36,5 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (u.connect_timeout_ms < -1 || u.socket_timeout_ms < -1)
 		abort();
+	if ((unsigned)u.ssl_mode >= BPG_DB_SSL__MAX)
+		abort();
 	return 0;
 }
