@@ -185,9 +185,31 @@ clean_copy(char *dst, size_t dstlen, const char *src)
 	dst[j] = '\0';
 }
 
+static enum bpg_err request(struct bpg_kube *, const char *, const char *,
+    const json_t *, json_t **, long *, long, struct bpg_errinfo *);
+
 enum bpg_err
 bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
     const json_t *body, json_t **out, long *http, struct bpg_errinfo *ei)
+{
+	return request(k, method, path, body, out, http, -1, ei);
+}
+
+enum bpg_err
+bpg_kube_request_fresh(struct bpg_kube *k, const char *method,
+    const char *path, const json_t *body, json_t **out, long *http,
+    long timeout_ms, struct bpg_errinfo *ei)
+{
+	if (timeout_ms <= 0 || timeout_ms > (long)k->cluster->timeout_millis)
+		timeout_ms = (long)k->cluster->timeout_millis;
+	return request(k, method, path, body, out, http, timeout_ms, ei);
+}
+
+/* fresh_ms >= 0: on a connection of its own, within fresh_ms. */
+static enum bpg_err
+request(struct bpg_kube *k, const char *method, const char *path,
+    const json_t *body, json_t **out, long *http, long fresh_ms,
+    struct bpg_errinfo *ei)
 {
 	char *payload = NULL;
 	size_t plen = 0;
@@ -226,9 +248,20 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
 		curl_easy_setopt(k->curl, CURLOPT_CUSTOMREQUEST,
 		    strcmp(method, "POST") == 0 ? NULL : method);
 	}
+	if (fresh_ms >= 0) {
+		curl_easy_setopt(k->curl, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(k->curl, CURLOPT_FORBID_REUSE, 1L);
+		curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, fresh_ms);
+	}
 	rc = curl_easy_perform(k->curl);
 	curl_easy_getinfo(k->curl, CURLINFO_NUM_CONNECTS, &nconn);
 	k->connects += nconn;
+	if (fresh_ms >= 0) {
+		curl_easy_setopt(k->curl, CURLOPT_FRESH_CONNECT, 0L);
+		curl_easy_setopt(k->curl, CURLOPT_FORBID_REUSE, 0L);
+		curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS,
+		    (long)k->cluster->timeout_millis);
+	}
 	/* The payload must live until perform returns. */
 	curl_easy_setopt(k->curl, CURLOPT_POSTFIELDS, NULL);
 	free(payload);
@@ -311,6 +344,38 @@ bpg_kube_create_app(struct bpg_kube *k, const json_t *cr, json_t **out,
 	if (app_path(k, path, sizeof(path), NULL) != BPG_OK)
 		return bpg_errf(ei, BPG_EINVAL, "namespace too long");
 	return bpg_kube_request(k, "POST", path, cr, out, NULL, ei);
+}
+
+enum bpg_err
+bpg_kube_try_create_app(struct bpg_kube *k, const json_t *cr, long fresh_ms,
+    long *http, struct bpg_errinfo *ei)
+{
+	char path[512];
+
+	if (http != NULL)
+		*http = 0;
+	if (app_path(k, path, sizeof(path), NULL) != BPG_OK)
+		return bpg_errf(ei, BPG_EINVAL, "namespace too long");
+	if (fresh_ms < 0)
+		return bpg_kube_request(k, "POST", path, cr, NULL, http, ei);
+	return bpg_kube_request_fresh(k, "POST", path, cr, NULL, http,
+	    fresh_ms, ei);
+}
+
+enum bpg_err
+bpg_kube_try_get_app(struct bpg_kube *k, const char *name, long fresh_ms,
+    long *http, struct bpg_errinfo *ei)
+{
+	char path[512];
+
+	if (http != NULL)
+		*http = 0;
+	if (app_path(k, path, sizeof(path), name) != BPG_OK)
+		return bpg_errf(ei, BPG_EINVAL, "name too long");
+	if (fresh_ms < 0)
+		return bpg_kube_request(k, "GET", path, NULL, NULL, http, ei);
+	return bpg_kube_request_fresh(k, "GET", path, NULL, NULL, http,
+	    fresh_ms, ei);
 }
 
 enum bpg_err

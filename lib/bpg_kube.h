@@ -43,11 +43,34 @@ enum bpg_err bpg_kube_request(struct bpg_kube *, const char *method,
     const char *path, const json_t *body, json_t **out, long *http,
     struct bpg_errinfo *) BPG_WUR;
 
+/*
+ * As bpg_kube_request(), on a new connection that is closed afterwards,
+ * within timeout_ms (<= 0 or more than the cluster's timeout: the
+ * cluster's timeout).  For a request whose outcome must be its own: on a
+ * reused connection that turns out dead, libcurl resends the request by
+ * itself on a new one, but only a fixed number of times per easy handle,
+ * not per request (libcurl 7.88, CONN_MAX_RETRIES), so the handle's
+ * history would decide whether the request reaches the server at all.
+ */
+enum bpg_err bpg_kube_request_fresh(struct bpg_kube *, const char *method,
+    const char *path, const json_t *body, json_t **out, long *http,
+    long timeout_ms, struct bpg_errinfo *) BPG_WUR;
+
 /* SparkApplications in the cluster's namespace (section 3.2). */
 enum bpg_err bpg_kube_create_app(struct bpg_kube *, const json_t *cr,
     json_t **out, struct bpg_errinfo *) BPG_WUR;
 enum bpg_err bpg_kube_get_app(struct bpg_kube *, const char *name,
     json_t **out, struct bpg_errinfo *) BPG_WUR;
+/*
+ * Create, and read by name, telling the HTTP status: *http (if not NULL)
+ * is 0 if no answer was received.  fresh_ms < 0: on the handle's kept
+ * connection; else as bpg_kube_request_fresh() within fresh_ms.  The body
+ * of a 2xx answer is not parsed.
+ */
+enum bpg_err bpg_kube_try_create_app(struct bpg_kube *, const json_t *cr,
+    long fresh_ms, long *http, struct bpg_errinfo *) BPG_WUR;
+enum bpg_err bpg_kube_try_get_app(struct bpg_kube *, const char *name,
+    long fresh_ms, long *http, struct bpg_errinfo *) BPG_WUR;
 /* DeleteOptions with propagationPolicy Background. */
 enum bpg_err bpg_kube_delete_app(struct bpg_kube *, const char *name,
     struct bpg_errinfo *) BPG_WUR;
