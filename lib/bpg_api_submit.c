@@ -218,9 +218,18 @@ api_h_submit(struct route_ctx *rc)
 		if (e != BPG_OK) {
 			syslog(LOG_ERR, "submission %s not recorded: %s", id,
 			    ei.msg);
-			e = bpg_errf(&ei, BPG_EDB, "The submission could not be "
-			    "recorded (database unavailable); nothing was "
-			    "submitted. Please try again later.");
+			/* Say only what is known: no CR exists either way. */
+			if (bpg_db_insert_unsettled(api->db))
+				e = bpg_errf(&ei, BPG_EDB, "The submission could "
+				    "not be recorded for certain (the database "
+				    "connection was lost): submission %s may "
+				    "have been recorded, but nothing was created "
+				    "in Kubernetes. Please try again later.", id);
+			else
+				e = bpg_errf(&ei, BPG_EDB, "The submission could "
+				    "not be recorded (database unavailable); "
+				    "nothing was submitted. Please try again "
+				    "later.");
 			goto fail;
 		}
 		have_row = true;
