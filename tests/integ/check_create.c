@@ -304,12 +304,12 @@ suite(void)
 	/* Generous: the bound is 15 s a submission, runs may be slow. */
 	tcase_set_timeout(tc, 600);
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_late_answer_then_429);
 	tcase_add_test(tc, test_both_commit_late);
 	tcase_add_test(tc, test_delete_would_lose_the_race);
 	tcase_add_test(tc, test_store_500_close_many);
 	tcase_add_loop_test(tc, test_unknown_at_the_bound, 0, 2);
-	tcase_add_test(tc, test_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

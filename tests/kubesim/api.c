@@ -2552,9 +2552,17 @@ do_special(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-/* Per connection: its next request is closed unanswered. */
+/*
+ * How long after a "close" fault's answer the connection's next request is
+ * closed unanswered: the race of a client that reuses a connection before
+ * the server's close reaches it.  A request after it is served, as a
+ * client that had seen the close would have sent it on a new connection.
+ */
+#define KS_CLOSE_RACE_MS	1000
+
+/* Per connection: its next request before drop_until is dropped. */
 struct ks_conn {
-	int	 drop_next;
+	long long	 drop_until;	/* ks_now_ms(), 0 for none */
 };
 
 static struct ks_conn *
@@ -2568,9 +2576,9 @@ conn_of(struct MHD_Connection *c)
 
 /*
  * A fault with "close": the server closes the connection after this
- * answer, but the client learns it only when it sends its next request
- * there, which is read and then closed unanswered (the race of a
- * keep-alive connection closed as it is reused).
+ * answer, but a client that sends its next request there within
+ * KS_CLOSE_RACE_MS learns it only then: that request is read and the
+ * connection closed unanswered.
  */
 static enum MHD_Result
 fault_close(struct MHD_Connection *c, struct ks_req *r, enum MHD_Result ret)
@@ -2578,7 +2586,7 @@ fault_close(struct MHD_Connection *c, struct ks_req *r, enum MHD_Result ret)
 	struct ks_conn *kc;
 
 	if (r->fault_close && (kc = conn_of(c)) != NULL)
-		kc->drop_next = 1;
+		kc->drop_until = ks_now_ms() + KS_CLOSE_RACE_MS;
 	return ret;
 }
 
@@ -2678,10 +2686,12 @@ api_access(void *cls, struct MHD_Connection *c, const char *url,
 		json_object_set_new(cl->st.methods, r->method,
 		    json_integer(v ? json_integer_value(v) + 1 : 1));
 		drop = faults_network(cl, r, url, &ms);
-		if (!drop && (kc = conn_of(c)) != NULL && kc->drop_next) {
-			kc->drop_next = 0;
-			cl->st.faults[KS_F_DROP]++;
-			drop = 1;
+		if ((kc = conn_of(c)) != NULL && kc->drop_until != 0) {
+			if (!drop && ks_now_ms() <= kc->drop_until) {
+				cl->st.faults[KS_F_DROP]++;
+				drop = 1;
+			}
+			kc->drop_until = 0;
 		}
 		pthread_mutex_unlock(&cl->ks->mu);
 		if (drop)

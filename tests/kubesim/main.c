@@ -90,10 +90,10 @@
  *            is unlimited), "message":"..." (error text), "commit":true
  *            (error: the request is carried out first, a create stores
  *            its object, then the error answers in place of the API's
- *            answer), "close":true (error: the connection's next request
- *            is read and the connection closed unanswered, as when a
- *            server closes a keep-alive connection as the client reuses
- *            it), "seed":N
+ *            answer), "close":true (error: the connection's next request,
+ *            if it comes within 1 s, is read and the connection closed
+ *            unanswered, as when a server closes a keep-alive connection
+ *            as the client reuses it), "seed":N
  *            (reseed the cluster's RNG).  Short forms: {"reset":true},
  *            {"fail_next":N,"fail_status":C}, {"drop_next":N},
  *            {"throttle_next":N}, {"latency_ms":MS} (with an optional
