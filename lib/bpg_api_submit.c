@@ -48,21 +48,21 @@ sleep_ms(long ms)
  *   any other 4xx: refused before anything was stored; authentication,
  *     authorization, priority and fairness (429), admission and
  *     validation all run before the storage write (kube-apiserver's
- *     handler chain), and so did a request that never left (http 0 with
- *     BPG_EINVAL or BPG_ENOMEM).
+ *     handler chain).  So is a request that never reached the server
+ *     (bpg_kube_unsent()): refused here, or it could not connect.
  *   5xx, a timeout or no answer: unknown.  The write may have been made
  *     (a 500 after the object was stored) or may still be made: the
  *     timeout filter answers 504 while the request goes on, and an etcd
  *     write answered "request timed out" may still commit.
  */
 static enum create_outcome
-create_answer(enum bpg_err e, long http)
+create_answer(const struct bpg_kube *k, enum bpg_err e, long http)
 {
 	if (e == BPG_OK || e == BPG_EEXIST)
 		return CREATE_EXISTS;
 	if (http >= 400 && http < 500)
 		return CREATE_NONE;
-	if (http == 0 && (e == BPG_EINVAL || e == BPG_ENOMEM))
+	if (http == 0 && bpg_kube_unsent(k))
 		return CREATE_NONE;
 	return CREATE_UNKNOWN;
 }
@@ -96,7 +96,7 @@ create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
 	int tries = 1;
 
 	e = bpg_kube_try_create_app(k, cr, -1, &http, ei);
-	if ((o = create_answer(e, http)) != CREATE_UNKNOWN) {
+	if ((o = create_answer(k, e, http)) != CREATE_UNKNOWN) {
 		*err = e;
 		return o;
 	}
@@ -109,7 +109,7 @@ create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
 			break;
 		tries++;
 		e = bpg_kube_try_create_app(k, cr, (long)left, &http, &rei);
-		if (create_answer(e, http) == CREATE_EXISTS)
+		if (create_answer(k, e, http) == CREATE_EXISTS)
 			goto exists;
 		if ((left = deadline - now_ms()) <= 0)
 			break;

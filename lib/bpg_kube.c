@@ -20,6 +20,8 @@ struct bpg_kube {
 	char *rbuf;		/* response body, reused */
 	size_t rlen, rcap;
 	bool overflow;
+	bool kept;		/* a kept connection may be reused */
+	bool unsent;		/* the last request never reached a server */
 	long connects;
 	char url[2048];
 	char errbuf[CURL_ERROR_SIZE];
@@ -154,6 +156,35 @@ bpg_kube_connects(const struct bpg_kube *k)
 	return k->connects;
 }
 
+bool
+bpg_kube_unsent(const struct bpg_kube *k)
+{
+	return k->unsent;
+}
+
+/*
+ * After a perform: whether the request certainly never reached a server,
+ * and whether the handle may now keep a connection.  libcurl closes a
+ * connection a transfer failed on, and keeps it after an HTTP answer; a
+ * request on a connection of its own leaves the kept one as it was.  A
+ * failure to connect (name resolution, TCP, the TLS handshake: all
+ * before a byte of the request is written) means nothing was sent only
+ * if no kept connection was tried first, since libcurl resends a request
+ * that died on a reused connection on a new one by itself.
+ */
+static void
+note_connection(struct bpg_kube *k, CURLcode rc, bool fresh)
+{
+	bool connect_failed = rc == CURLE_COULDNT_RESOLVE_PROXY ||
+	    rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+	    rc == CURLE_SSL_CONNECT_ERROR ||
+	    rc == CURLE_PEER_FAILED_VERIFICATION;
+
+	k->unsent = connect_failed && (fresh || !k->kept);
+	if (!fresh)
+		k->kept = rc == CURLE_OK;
+}
+
 static enum bpg_err
 status_err(long http)
 {
@@ -224,6 +255,7 @@ request(struct bpg_kube *k, const char *method, const char *path,
 		*out = NULL;
 	if (http != NULL)
 		*http = 0;
+	k->unsent = true;
 	if ((size_t)snprintf(k->url, sizeof(k->url), "%s%s",
 	    k->cluster->master_url, path) >= sizeof(k->url))
 		return bpg_errf(ei, BPG_EINVAL, "request path too long");
@@ -256,6 +288,7 @@ request(struct bpg_kube *k, const char *method, const char *path,
 	rc = curl_easy_perform(k->curl);
 	curl_easy_getinfo(k->curl, CURLINFO_NUM_CONNECTS, &nconn);
 	k->connects += nconn;
+	note_connection(k, rc, fresh_ms >= 0);
 	if (fresh_ms >= 0) {
 		curl_easy_setopt(k->curl, CURLOPT_FRESH_CONNECT, 0L);
 		curl_easy_setopt(k->curl, CURLOPT_FORBID_REUSE, 0L);
@@ -352,6 +385,7 @@ bpg_kube_try_create_app(struct bpg_kube *k, const json_t *cr, long fresh_ms,
 {
 	char path[512];
 
+	k->unsent = true;
 	if (http != NULL)
 		*http = 0;
 	if (app_path(k, path, sizeof(path), NULL) != BPG_OK)
@@ -368,6 +402,7 @@ bpg_kube_try_get_app(struct bpg_kube *k, const char *name, long fresh_ms,
 {
 	char path[512];
 
+	k->unsent = true;
 	if (http != NULL)
 		*http = 0;
 	if (app_path(k, path, sizeof(path), name) != BPG_OK)
@@ -511,6 +546,7 @@ bpg_kube_stream(struct bpg_kube *k, const char *path,
 	long code = 0, nconn = 0;
 	enum bpg_err e;
 
+	k->unsent = true;
 	if ((size_t)snprintf(k->url, sizeof(k->url), "%s%s",
 	    k->cluster->master_url, path) >= sizeof(k->url))
 		return bpg_errf(ei, BPG_EINVAL, "request path too long");
@@ -528,6 +564,7 @@ bpg_kube_stream(struct bpg_kube *k, const char *path,
 	rc = curl_easy_perform(k->curl);
 	curl_easy_getinfo(k->curl, CURLINFO_NUM_CONNECTS, &nconn);
 	k->connects += nconn;
+	note_connection(k, rc, false);
 	/* Back to the settings of bpg_kube_new(). */
 	curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, k);

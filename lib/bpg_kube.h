@@ -17,6 +17,7 @@
 #ifndef BPG_KUBE_H
 #define BPG_KUBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <curl/curl.h>
@@ -88,6 +89,14 @@ enum bpg_err bpg_kube_list_events(struct bpg_kube *, const char *name,
 
 /* TLS connections opened by this handle so far (connection reuse). */
 long bpg_kube_connects(const struct bpg_kube *);
+
+/*
+ * After a request failed: true if it certainly never reached the API
+ * server: it was refused before it was sent, or connecting failed (name
+ * resolution, TCP, TLS handshake) on a request that libcurl cannot have
+ * sent on a kept connection first.  false when it may have arrived.
+ */
+bool bpg_kube_unsent(const struct bpg_kube *);
 
 /*
  * Longest a stream may last: a followed pod log ends when its container
