@@ -101,6 +101,7 @@ create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
 		return o;
 	}
 	*err = e;
+	rei = *ei;
 	syslog(LOG_WARNING, "submission %s: create outcome unknown, asking "
 	    "the API server: %s", name, ei->msg);
 	deadline = now_ms() + BPG_CREATE_RESOLVE_MS;
@@ -123,10 +124,10 @@ create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
 			wait = BPG_CREATE_RESOLVE_WAIT_MAX_MS;
 	}
 	syslog(LOG_ERR, "submission %s: create outcome still unknown after "
-	    "%d rounds: %s", name, tries, rei.msg);
+	    "%d tries: %s", name, tries, rei.msg);
 	return CREATE_UNKNOWN;
 exists:
-	syslog(LOG_INFO, "submission %s: the SparkApplication exists (round "
+	syslog(LOG_INFO, "submission %s: the SparkApplication exists (try "
 	    "%d)", name, tries);
 	*err = BPG_OK;
 	return CREATE_EXISTS;
