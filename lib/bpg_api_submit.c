@@ -1,4 +1,5 @@
 /* POST /spark: the submission pipeline (bpg-reference section 2). */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,32 +16,115 @@
 
 /* ---- POST /spark (section 2) -------------------------------------- */
 
-/*
- * Create the CR.  The name is the fresh submission ID, so a create retried
- * after a lost answer that gets 409 AlreadyExists found our own object.
- * A failure whose outcome is unknown (transport error, 5xx, timeout) is
- * retried once; if it still fails the object is deleted, so that an error
- * answer never leaves an orphan CR behind.
- */
-static enum bpg_err
-create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
-    struct bpg_errinfo *ei)
-{
-	struct bpg_errinfo dei;
-	enum bpg_err e;
-	int attempt;
+/* What a create did, as far as the API server's answers tell. */
+enum create_outcome {
+	CREATE_EXISTS,		/* the CR is there: ours */
+	CREATE_NONE,		/* refused: nothing was stored */
+	CREATE_UNKNOWN		/* not settled within the bound */
+};
 
-	for (attempt = 0; attempt < 2; attempt++) {
-		e = bpg_kube_create_app(k, cr, NULL, ei);
-		if (e == BPG_OK || e == BPG_EEXIST)
-			return BPG_OK;
-		if (e != BPG_EUPSTREAM && e != BPG_ETIMEOUT)
-			return e;
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * An answer of a create, by what it says of the object:
+ *   2xx, and 409 AlreadyExists: the CR is there.  The name is the fresh
+ *     submission ID, so only a create of ours can hold it.
+ *   any other 4xx: refused before anything was stored; authentication,
+ *     authorization, priority and fairness (429), admission and
+ *     validation all run before the storage write (kube-apiserver's
+ *     handler chain).  So is a request that never reached the server
+ *     (bpg_kube_unsent()): refused here, or it could not connect.
+ *   5xx, a timeout or no answer: unknown.  The write may have been made
+ *     (a 500 after the object was stored) or may still be made: the
+ *     timeout filter answers 504 while the request goes on, and an etcd
+ *     write answered "request timed out" may still commit.
+ */
+static enum create_outcome
+create_answer(const struct bpg_kube *k, enum bpg_err e, long http)
+{
+	if (e == BPG_OK || e == BPG_EEXIST)
+		return CREATE_EXISTS;
+	if (http >= 400 && http < 500)
+		return CREATE_NONE;
+	if (http == 0 && bpg_kube_unsent(k))
+		return CREATE_NONE;
+	return CREATE_UNKNOWN;
+}
+
+/*
+ * Create the CR; *err and ei get the reason when it is not there.
+ *
+ * An unknown outcome is settled by asking the API server, never guessed,
+ * for at most BPG_CREATE_RESOLVE_MS and never past the request's deadline
+ * end_ms (0: none).  Each round creates again (the
+ * create is itself a probe: 201 or 409 both mean the CR is there), then
+ * reads the object by name (200: there).  Each request goes on a new
+ * connection of its own (bpg_kube_request_fresh()), so that it reaches
+ * the server whatever libcurl's per-handle count of resent requests
+ * says.  A 404 does not settle it: a create of ours sent earlier may
+ * still be stored until the API server's request timeout ends it
+ * (kube-apiserver --request-timeout, 60 s by default), which is longer
+ * than the bound; so within the bound only "there" is definite, and an
+ * answer that never comes leaves CREATE_UNKNOWN.  Nothing is deleted: a
+ * DELETE may reach the server before an earlier create is stored, find
+ * nothing, and leave that CR behind.
+ */
+static enum create_outcome
+create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
+    int64_t end_ms, enum bpg_err *err, struct bpg_errinfo *ei)
+{
+	struct bpg_errinfo rei;
+	enum create_outcome o;
+	enum bpg_err e;
+	int64_t deadline, left;
+	long http, wait = BPG_CREATE_RESOLVE_WAIT_MS;
+	int tries = 1;
+
+	e = bpg_kube_try_create_app(k, cr, -1, &http, ei);
+	if ((o = create_answer(k, e, http)) != CREATE_UNKNOWN) {
+		*err = e;
+		return o;
 	}
-	if (bpg_kube_delete_app(k, name, &dei) != BPG_OK)
-		syslog(LOG_WARNING, "cleanup of %s after a failed create: %s",
-		    name, dei.msg);
-	return e;
+	*err = e;
+	rei = *ei;
+	syslog(LOG_WARNING, "submission %s: create outcome unknown, asking "
+	    "the API server: %s", name, ei->msg);
+	deadline = bpg_kube_now_ms() + BPG_CREATE_RESOLVE_MS;
+	if (end_ms > 0 && end_ms < deadline)
+		deadline = end_ms;
+	for (;;) {
+		if ((left = deadline - bpg_kube_now_ms()) <= 0)
+			break;
+		tries++;
+		e = bpg_kube_try_create_app(k, cr, (long)left, &http, &rei);
+		if (create_answer(k, e, http) == CREATE_EXISTS)
+			goto exists;
+		if ((left = deadline - bpg_kube_now_ms()) <= 0)
+			break;
+		e = bpg_kube_try_get_app(k, name, (long)left, &http, &rei);
+		if (e == BPG_OK)
+			goto exists;
+		if ((left = deadline - bpg_kube_now_ms()) <= wait)
+			break;
+		sleep_ms(wait);
+		if ((wait *= 2) > BPG_CREATE_RESOLVE_WAIT_MAX_MS)
+			wait = BPG_CREATE_RESOLVE_WAIT_MAX_MS;
+	}
+	syslog(LOG_ERR, "submission %s: create outcome still unknown after "
+	    "%d tries: %s", name, tries, rei.msg);
+	return CREATE_UNKNOWN;
+exists:
+	syslog(LOG_INFO, "submission %s: the SparkApplication exists (try "
+	    "%d)", name, tries);
+	*err = BPG_OK;
+	return CREATE_EXISTS;
 }
 
 void
@@ -129,15 +213,39 @@ api_h_submit(struct route_ctx *rc)
 		if (e != BPG_OK) {
 			syslog(LOG_ERR, "submission %s not recorded: %s", id,
 			    ei.msg);
-			e = bpg_errf(&ei, BPG_EDB, "The submission could not be "
-			    "recorded (database unavailable); nothing was "
-			    "submitted. Please try again later.");
+			/* Say only what is known: no CR exists either way. */
+			if (bpg_db_insert_unsettled(api->db))
+				e = bpg_errf(&ei, BPG_EDB, "The submission could "
+				    "not be recorded for certain (the database "
+				    "connection was lost): submission %s may "
+				    "have been recorded, but nothing was created "
+				    "in Kubernetes. Please try again later.", id);
+			else
+				e = bpg_errf(&ei, BPG_EDB, "The submission could "
+				    "not be recorded (database unavailable); "
+				    "nothing was submitted. Please try again "
+				    "later.");
 			goto fail;
 		}
 		have_row = true;
 	}
 
-	if ((e = create_cr(kube, cr, id, &ei)) != BPG_OK) {
+	switch (create_cr(kube, cr, id, api->end_ms, &e, &ei)) {
+	case CREATE_EXISTS:
+		break;
+	case CREATE_UNKNOWN:
+		/*
+		 * The CR may exist: the row stays unfinished, so the monitor
+		 * takes the CR up if it is there and otherwise records the
+		 * row LOST after BPG_MONITOR_ORPHAN_GRACE_S (longer than the
+		 * API server's request timeout, which bounds a late create).
+		 */
+		e = bpg_errf(&ei, BPG_ETIMEOUT, "The outcome of submission %s "
+		    "is not known yet: Kubernetes did not tell whether its "
+		    "SparkApplication was created. Do not submit it again; "
+		    "GET /spark/%s/status tells whether it runs.", id, id);
+		goto fail;
+	case CREATE_NONE:
 		syslog(LOG_ERR, "submission %s: create failed: %s", id, ei.msg);
 		if (have_row) {
 			struct bpg_errinfo mei;

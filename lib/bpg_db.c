@@ -684,6 +684,7 @@ struct bpg_db {
 	pid_t pid; /* process that opened my */
 	bool migrated;
 	bool lost; /* the last failure was a lost connection */
+	bool unsettled; /* an INSERT was sent and its answer lost */
 	unsigned int last_errno; /* of the last failed statement */
 	int ca_fd; /* memfd with caCertDataSOPS; -1: none */
 	char ca_path[40]; /* "/proc/self/fd/N" or "" */
@@ -1331,8 +1332,15 @@ op_insert(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	/* The update list repeats every column but the key. */
 	for (i = 1; i < NV; i++)
 		b[NV - 1 + i] = b[i];
-	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+	if (mysql_stmt_bind_param(st, b) != 0)
 		return stmt_fail(db, st, "insert submission", ei);
+	if (mysql_stmt_execute(st) != 0) {
+		e = stmt_fail(db, st, "insert submission", ei);
+		/* Sent, and the connection died: it may have committed. */
+		if (db->lost && db->last_errno != ER_NEED_REPREPARE)
+			db->unsettled = true;
+		return e;
+	}
 	return BPG_OK;
 }
 
@@ -1349,7 +1357,16 @@ bpg_db_insert_submission(struct bpg_db *db, const struct bpg_db_submission *sub,
 		return e;
 	if (!db->enabled)
 		return BPG_OK;
-	return with_retry(db, op_insert, sub, NULL, ei);
+	db->unsettled = false;
+	if ((e = with_retry(db, op_insert, sub, NULL, ei)) == BPG_OK)
+		db->unsettled = false;
+	return e;
+}
+
+bool
+bpg_db_insert_unsettled(const struct bpg_db *db)
+{
+	return db != NULL && db->unsettled;
 }
 
 /*

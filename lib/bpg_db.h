@@ -212,6 +212,14 @@ enum bpg_err bpg_db_insert_submission(struct bpg_db *db,
     const struct bpg_db_submission *sub, struct bpg_errinfo *ei) BPG_WUR;
 
 /*
+ * After bpg_db_insert_submission() failed: whether the row may exist all
+ * the same, because an INSERT was sent and the connection died before its
+ * answer (and the retry did not settle it).  false after a success, when
+ * the INSERT was never sent, and for a NULL db.
+ */
+bool bpg_db_insert_unsettled(const struct bpg_db *db);
+
+/*
  * The SparkApplication could not be created: set status SUBMISSION_FAILED,
  * error_message to reason (NULL stores NULL; cut to
  * BPG_DB_MAX_ERROR_MESSAGE bytes) and finished_time to now, unless the row

@@ -21,6 +21,8 @@ struct bpg_kube {
 	char *rbuf;		/* response body, reused */
 	size_t rlen, rcap;
 	bool overflow;
+	bool kept;		/* a kept connection may be reused */
+	bool unsent;		/* the last request never reached a server */
 	long connects;
 	int64_t end_ms;		/* request deadline (monotonic), 0: none */
 	char url[2048];
@@ -172,14 +174,14 @@ bpg_kube_set_deadline(struct bpg_kube *k, int64_t end_ms)
 }
 
 /*
- * The time a call of method may take: the cluster's timeoutMillis, cut
- * to what is left of the deadline.  A call other than a DELETE leaves
- * BPG_KUBE_DELETE_RESERVE_MS (at most timeoutMillis) of it for one: the
- * delete that cleans up after a create whose outcome is unknown.  0: no
- * time left.
+ * The time a call may take: the cluster's timeoutMillis, cut to what is
+ * left of the deadline.  A call on the kept connection leaves
+ * BPG_KUBE_SETTLE_RESERVE_MS (at most timeoutMillis) of it for the calls
+ * on connections of their own (fresh) that settle a create whose outcome
+ * is unknown.  0: no time left.
  */
 static long
-call_timeout(const struct bpg_kube *k, const char *method)
+call_timeout(const struct bpg_kube *k, bool fresh)
 {
 	long tmo = (long)k->cluster->timeout_millis;
 	int64_t left, reserve;
@@ -187,8 +189,8 @@ call_timeout(const struct bpg_kube *k, const char *method)
 	if (k->end_ms == 0)
 		return tmo;
 	left = k->end_ms - bpg_kube_now_ms();
-	if (strcmp(method, "DELETE") != 0) {
-		reserve = BPG_KUBE_DELETE_RESERVE_MS;
+	if (!fresh) {
+		reserve = BPG_KUBE_SETTLE_RESERVE_MS;
 		if (reserve > k->cluster->timeout_millis)
 			reserve = k->cluster->timeout_millis;
 		left -= reserve;
@@ -196,6 +198,35 @@ call_timeout(const struct bpg_kube *k, const char *method)
 	if (left <= 0)
 		return 0;
 	return left < tmo ? (long)left : tmo;
+}
+
+bool
+bpg_kube_unsent(const struct bpg_kube *k)
+{
+	return k->unsent;
+}
+
+/*
+ * After a perform: whether the request certainly never reached a server,
+ * and whether the handle may now keep a connection.  libcurl closes a
+ * connection a transfer failed on, and keeps it after an HTTP answer; a
+ * request on a connection of its own leaves the kept one as it was.  A
+ * failure to connect (name resolution, TCP, the TLS handshake: all
+ * before a byte of the request is written) means nothing was sent only
+ * if no kept connection was tried first, since libcurl resends a request
+ * that died on a reused connection on a new one by itself.
+ */
+static void
+note_connection(struct bpg_kube *k, CURLcode rc, bool fresh)
+{
+	bool connect_failed = rc == CURLE_COULDNT_RESOLVE_PROXY ||
+	    rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT ||
+	    rc == CURLE_SSL_CONNECT_ERROR ||
+	    rc == CURLE_PEER_FAILED_VERIFICATION;
+
+	k->unsent = connect_failed && (fresh || !k->kept);
+	if (!fresh)
+		k->kept = rc == CURLE_OK;
 }
 
 static enum bpg_err
@@ -229,9 +260,31 @@ clean_copy(char *dst, size_t dstlen, const char *src)
 	dst[j] = '\0';
 }
 
+static enum bpg_err request(struct bpg_kube *, const char *, const char *,
+    const json_t *, json_t **, long *, long, struct bpg_errinfo *);
+
 enum bpg_err
 bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
     const json_t *body, json_t **out, long *http, struct bpg_errinfo *ei)
+{
+	return request(k, method, path, body, out, http, -1, ei);
+}
+
+enum bpg_err
+bpg_kube_request_fresh(struct bpg_kube *k, const char *method,
+    const char *path, const json_t *body, json_t **out, long *http,
+    long timeout_ms, struct bpg_errinfo *ei)
+{
+	if (timeout_ms <= 0 || timeout_ms > (long)k->cluster->timeout_millis)
+		timeout_ms = (long)k->cluster->timeout_millis;
+	return request(k, method, path, body, out, http, timeout_ms, ei);
+}
+
+/* fresh_ms >= 0: on a connection of its own, within fresh_ms. */
+static enum bpg_err
+request(struct bpg_kube *k, const char *method, const char *path,
+    const json_t *body, json_t **out, long *http, long fresh_ms,
+    struct bpg_errinfo *ei)
 {
 	char *payload = NULL;
 	size_t plen = 0;
@@ -246,11 +299,12 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
 		*out = NULL;
 	if (http != NULL)
 		*http = 0;
+	k->unsent = true;
 	if ((size_t)snprintf(k->url, sizeof(k->url), "%s%s",
 	    k->cluster->master_url, path) >= sizeof(k->url))
 		return bpg_errf(ei, BPG_EINVAL, "request path too long");
 	/* Nothing is sent once the deadline has passed. */
-	if ((tmo = call_timeout(k, method)) == 0)
+	if ((tmo = call_timeout(k, fresh_ms >= 0)) == 0)
 		return bpg_errf(ei, BPG_ETIMEOUT, "Failure executing: %s at: "
 		    "%s. Message: the request's deadline has passed.", method,
 		    k->url);
@@ -277,9 +331,22 @@ bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
 		curl_easy_setopt(k->curl, CURLOPT_CUSTOMREQUEST,
 		    strcmp(method, "POST") == 0 ? NULL : method);
 	}
+	if (fresh_ms >= 0) {
+		curl_easy_setopt(k->curl, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(k->curl, CURLOPT_FORBID_REUSE, 1L);
+		curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS,
+		    fresh_ms < tmo ? fresh_ms : tmo);
+	}
 	rc = curl_easy_perform(k->curl);
 	curl_easy_getinfo(k->curl, CURLINFO_NUM_CONNECTS, &nconn);
 	k->connects += nconn;
+	note_connection(k, rc, fresh_ms >= 0);
+	if (fresh_ms >= 0) {
+		curl_easy_setopt(k->curl, CURLOPT_FRESH_CONNECT, 0L);
+		curl_easy_setopt(k->curl, CURLOPT_FORBID_REUSE, 0L);
+		curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS,
+		    (long)k->cluster->timeout_millis);
+	}
 	/* The payload must live until perform returns. */
 	curl_easy_setopt(k->curl, CURLOPT_POSTFIELDS, NULL);
 	free(payload);
@@ -362,6 +429,40 @@ bpg_kube_create_app(struct bpg_kube *k, const json_t *cr, json_t **out,
 	if (app_path(k, path, sizeof(path), NULL) != BPG_OK)
 		return bpg_errf(ei, BPG_EINVAL, "namespace too long");
 	return bpg_kube_request(k, "POST", path, cr, out, NULL, ei);
+}
+
+enum bpg_err
+bpg_kube_try_create_app(struct bpg_kube *k, const json_t *cr, long fresh_ms,
+    long *http, struct bpg_errinfo *ei)
+{
+	char path[512];
+
+	k->unsent = true;
+	if (http != NULL)
+		*http = 0;
+	if (app_path(k, path, sizeof(path), NULL) != BPG_OK)
+		return bpg_errf(ei, BPG_EINVAL, "namespace too long");
+	if (fresh_ms < 0)
+		return bpg_kube_request(k, "POST", path, cr, NULL, http, ei);
+	return bpg_kube_request_fresh(k, "POST", path, cr, NULL, http,
+	    fresh_ms, ei);
+}
+
+enum bpg_err
+bpg_kube_try_get_app(struct bpg_kube *k, const char *name, long fresh_ms,
+    long *http, struct bpg_errinfo *ei)
+{
+	char path[512];
+
+	k->unsent = true;
+	if (http != NULL)
+		*http = 0;
+	if (app_path(k, path, sizeof(path), name) != BPG_OK)
+		return bpg_errf(ei, BPG_EINVAL, "name too long");
+	if (fresh_ms < 0)
+		return bpg_kube_request(k, "GET", path, NULL, NULL, http, ei);
+	return bpg_kube_request_fresh(k, "GET", path, NULL, NULL, http,
+	    fresh_ms, ei);
 }
 
 enum bpg_err
@@ -497,6 +598,7 @@ bpg_kube_stream(struct bpg_kube *k, const char *path,
 	long code = 0, nconn = 0;
 	enum bpg_err e;
 
+	k->unsent = true;
 	if ((size_t)snprintf(k->url, sizeof(k->url), "%s%s",
 	    k->cluster->master_url, path) >= sizeof(k->url))
 		return bpg_errf(ei, BPG_EINVAL, "request path too long");
@@ -517,6 +619,7 @@ bpg_kube_stream(struct bpg_kube *k, const char *path,
 	rc = curl_easy_perform(k->curl);
 	curl_easy_getinfo(k->curl, CURLINFO_NUM_CONNECTS, &nconn);
 	k->connects += nconn;
+	note_connection(k, rc, false);
 	/* Back to the settings of bpg_kube_new(). */
 	curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, k);

@@ -17,6 +17,7 @@
 #ifndef BPG_KUBE_H
 #define BPG_KUBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,11 +45,34 @@ enum bpg_err bpg_kube_request(struct bpg_kube *, const char *method,
     const char *path, const json_t *body, json_t **out, long *http,
     struct bpg_errinfo *) BPG_WUR;
 
+/*
+ * As bpg_kube_request(), on a new connection that is closed afterwards,
+ * within timeout_ms (<= 0 or more than the cluster's timeout: the
+ * cluster's timeout).  For a request whose outcome must be its own: on a
+ * reused connection that turns out dead, libcurl resends the request by
+ * itself on a new one, but only a fixed number of times per easy handle,
+ * not per request (libcurl 7.88, CONN_MAX_RETRIES), so the handle's
+ * history would decide whether the request reaches the server at all.
+ */
+enum bpg_err bpg_kube_request_fresh(struct bpg_kube *, const char *method,
+    const char *path, const json_t *body, json_t **out, long *http,
+    long timeout_ms, struct bpg_errinfo *) BPG_WUR;
+
 /* SparkApplications in the cluster's namespace (section 3.2). */
 enum bpg_err bpg_kube_create_app(struct bpg_kube *, const json_t *cr,
     json_t **out, struct bpg_errinfo *) BPG_WUR;
 enum bpg_err bpg_kube_get_app(struct bpg_kube *, const char *name,
     json_t **out, struct bpg_errinfo *) BPG_WUR;
+/*
+ * Create, and read by name, telling the HTTP status: *http (if not NULL)
+ * is 0 if no answer was received.  fresh_ms < 0: on the handle's kept
+ * connection; else as bpg_kube_request_fresh() within fresh_ms.  The body
+ * of a 2xx answer is not parsed.
+ */
+enum bpg_err bpg_kube_try_create_app(struct bpg_kube *, const json_t *cr,
+    long fresh_ms, long *http, struct bpg_errinfo *) BPG_WUR;
+enum bpg_err bpg_kube_try_get_app(struct bpg_kube *, const char *name,
+    long fresh_ms, long *http, struct bpg_errinfo *) BPG_WUR;
 /* DeleteOptions with propagationPolicy Background. */
 enum bpg_err bpg_kube_delete_app(struct bpg_kube *, const char *name,
     struct bpg_errinfo *) BPG_WUR;
@@ -68,8 +92,9 @@ enum bpg_err bpg_kube_list_events(struct bpg_kube *, const char *name,
  * The deadline of the request the handle serves, a bpg_kube_now_ms()
  * value (0: none, the default).  Each bpg_kube_request() then takes at
  * most what is left of it, and one made after it is BPG_ETIMEOUT without
- * being sent.  Calls other than DELETE leave BPG_KUBE_DELETE_RESERVE_MS
- * (at most the cluster's timeoutMillis) of it for a cleanup delete.
+ * being sent.  Calls on the kept connection leave
+ * BPG_KUBE_SETTLE_RESERVE_MS (at most the cluster's timeoutMillis) of it
+ * for bpg_kube_request_fresh(), which may use all of it.
  * bpg_kube_stream() is not bound by it.
  */
 void bpg_kube_set_deadline(struct bpg_kube *, int64_t end_ms);
@@ -78,6 +103,14 @@ int64_t bpg_kube_now_ms(void);
 
 /* TLS connections opened by this handle so far (connection reuse). */
 long bpg_kube_connects(const struct bpg_kube *);
+
+/*
+ * After a request failed: true if it certainly never reached the API
+ * server: it was refused before it was sent, or connecting failed (name
+ * resolution, TCP, TLS handshake) on a request that libcurl cannot have
+ * sent on a kept connection first.  false when it may have arrived.
+ */
+bool bpg_kube_unsent(const struct bpg_kube *);
 
 /*
  * Longest a stream may last: a followed pod log ends when its container

@@ -34,6 +34,14 @@
 #define BPG_MAX_KUBE_BODY (32 * 1024 * 1024)
 /* Entries of a worker's status cache (bpg-reference quirk 30). */
 #define BPG_STATUS_CACHE_MAX 4096
+/*
+ * Longest a submission spends settling a create whose outcome is unknown
+ * (lib/bpg_api_submit.c), from the first unknown answer; the waits
+ * between its tries grow from the first to the last value.
+ */
+#define BPG_CREATE_RESOLVE_MS 15000
+#define BPG_CREATE_RESOLVE_WAIT_MS 100
+#define BPG_CREATE_RESOLVE_WAIT_MAX_MS 1000
 /* Database rows of gone CRs a list endpoint adds, newest first. */
 #define BPG_MAX_LIST_HISTORY 1000
 /*
@@ -48,10 +56,10 @@
  */
 #define BPG_STOP_GRACE_S 10
 /*
- * Of a request's deadline, what a Kubernetes call other than a DELETE
- * leaves for one: a create that timed out is deleted again, so that the
- * error answer leaves no CR behind (at most the cluster's timeoutMillis).
+ * Of a request's deadline, what a Kubernetes call on the kept connection
+ * leaves for the calls on connections of their own that settle a create
+ * whose outcome is unknown (at most the cluster's timeoutMillis).
  */
-#define BPG_KUBE_DELETE_RESERVE_MS 10000
+#define BPG_KUBE_SETTLE_RESERVE_MS 10000
 
 #endif

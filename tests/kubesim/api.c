@@ -407,9 +407,9 @@ faults_network(struct ks_cluster *cl, struct ks_req *r, const char *url,
 }
 
 /*
- * Status faults, decided once the request is authenticated (as priority
- * and fairness throttles only authenticated requests): the first that
- * applies goes into r->fault.
+ * Status and timing faults, decided once the request is authenticated (as
+ * priority and fairness throttles only authenticated requests): the first
+ * that applies decides (r->fault, r->late_ms or r->commit_ms).
  */
 static void
 faults_status(struct ks_cluster *cl, struct ks_req *r, const char *url)
@@ -418,15 +418,31 @@ faults_status(struct ks_cluster *cl, struct ks_req *r, const char *url)
 	size_t i;
 
 	pthread_mutex_lock(&cl->ks->mu);
-	for (i = 0; i < cl->nfaults && r->fault < 0; i++) {
+	for (i = 0; i < cl->nfaults && r->fault < 0 && r->late_ms == 0 &&
+	    r->commit_ms == 0; i++) {
 		f = &cl->faults[i];
 		if ((f->kind != KS_F_ERROR && f->kind != KS_F_THROTTLE &&
-		    f->kind != KS_F_GARBAGE) || !fault_applies(cl, f, r, url))
+		    f->kind != KS_F_GARBAGE && f->kind != KS_F_LATEANSWER &&
+		    f->kind != KS_F_LATECOMMIT) ||
+		    (f->kind == KS_F_LATECOMMIT && strcmp(r->method, "POST")) ||
+		    !fault_applies(cl, f, r, url))
 			continue;
 		fault_used(cl, f);
+		if (f->kind == KS_F_LATEANSWER) {
+			r->late_ms = f->ms;
+			continue;
+		}
+		if (f->kind == KS_F_LATECOMMIT) {
+			r->commit_ms = f->ms;
+			r->commit_code = f->code;
+			continue;
+		}
 		r->fault = (int)f->kind;
 		r->fault_code = f->kind == KS_F_THROTTLE ? 429 : f->code;
 		r->fault_retry = f->retry_after;
+		/* A read has nothing to carry out first. */
+		r->fault_commit = f->commit && strcmp(r->method, "GET") != 0;
+		r->fault_close = f->close;
 		snprintf(r->fault_msg, sizeof(r->fault_msg), "%s", f->message);
 	}
 	faults_purge(cl);
@@ -1837,6 +1853,22 @@ do_create(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 		ret = ks_respond_json(c, r, 201, json_incref(o));
 		goto out_ret;
 	}
+	if (res == KS_APP && r->commit_ms > 0) {
+		/* Answered now, stored later (ks_sim_commits()). */
+		if (json_array_append_new(cl->pending, json_pack("{s:I, s:O}",
+		    "due", (json_int_t)(ks_now_ms() + r->commit_ms), "obj",
+		    o)) != 0) {
+			pthread_mutex_unlock(&cl->ks->mu);
+			goto oom;
+		}
+		pthread_cond_broadcast(&cl->ks->cv);
+		pthread_mutex_unlock(&cl->ks->mu);
+		r->fault = KS_F_ERROR;
+		r->fault_code = r->commit_code;
+		r->fault_msg[0] = '\0';
+		ret = fault_respond(c, r);
+		goto out_ret;
+	}
 	if (ks_add(cl, res, json_incref(o)) != 0) {
 		pthread_mutex_unlock(&cl->ks->mu);
 		goto oom;
@@ -2513,12 +2545,52 @@ do_special(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 
 /* ---- dispatch ------------------------------------------------------------ */
 
+/*
+ * How long after a "close" fault's answer the connection's next request is
+ * closed unanswered: the race of a client that reuses a connection before
+ * the server's close reaches it.  A request after it is served, as a
+ * client that had seen the close would have sent it on a new connection.
+ */
+#define KS_CLOSE_RACE_MS	1000
+
+/* Per connection: its next request before drop_until is dropped. */
+struct ks_conn {
+	long long	 drop_until;	/* ks_now_ms(), 0 for none */
+};
+
+static struct ks_conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/*
+ * A fault with "close": the server closes the connection after this
+ * answer, but a client that sends its next request there within
+ * KS_CLOSE_RACE_MS learns it only then: that request is read and the
+ * connection closed unanswered.
+ */
+static enum MHD_Result
+fault_close(struct MHD_Connection *c, struct ks_req *r, enum MHD_Result ret)
+{
+	struct ks_conn *kc;
+
+	if (r->fault_close && (kc = conn_of(c)) != NULL)
+		kc->drop_until = ks_now_ms() + KS_CLOSE_RACE_MS;
+	return ret;
+}
+
+static enum MHD_Result serve(struct MHD_Connection *, struct ks_req *,
+    const struct route *);
+
 static enum MHD_Result
 dispatch(struct MHD_Connection *c, struct ks_req *r, const char *url)
 {
 	struct route rt;
-	const char *m = r->method;
-	int present, coll, app, pod, secret;
+	int present;
 
 	if (route_parse(url, &rt) != 0) {
 		if (!auth_ok(c, r->cl->ks->token, &present))
@@ -2533,8 +2605,29 @@ dispatch(struct MHD_Connection *c, struct ks_req *r, const char *url)
 	    strcmp(rt.special, "readyz"))))
 		goto unauthorized;
 	faults_status(r->cl, r, url);
-	if (r->fault >= 0)
-		return fault_respond(c, r);
+	if (r->fault >= 0 && !r->fault_commit)
+		return fault_close(c, r, fault_respond(c, r));
+	if (r->fault >= 0) {
+		/* Carried out, then the fault answers instead. */
+		r->hold = 1;
+		(void)serve(c, r, &rt);
+		r->hold = 0;
+		return fault_close(c, r, fault_respond(c, r));
+	}
+	return serve(c, r, &rt);
+unauthorized:
+	return ks_respond_status(c, r, 401, "Unauthorized", "Unauthorized",
+	    NULL);
+}
+
+/* The API proper, once the request is authenticated and not faulted. */
+static enum MHD_Result
+serve(struct MHD_Connection *c, struct ks_req *r, const struct route *rtp)
+{
+	struct route rt = *rtp;
+	const char *m = r->method;
+	int coll, app, pod, secret;
+
 	if (rt.special != NULL)
 		return do_special(c, r, &rt);
 	coll = rt.name == NULL;
@@ -2559,9 +2652,6 @@ dispatch(struct MHD_Connection *c, struct ks_req *r, const char *url)
 	if (!strcmp(m, "DELETE") && rt.sub == NULL && (app || pod || secret))
 		return do_delete(c, r, &rt);
 	return method_not_allowed(c, r);
-unauthorized:
-	return ks_respond_status(c, r, 401, "Unauthorized", "Unauthorized",
-	    NULL);
 }
 
 static enum MHD_Result
@@ -2571,6 +2661,8 @@ api_access(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct ks_cluster *cl = cls;
 	struct ks_req *r = *con_cls;
+	struct ks_conn *kc;
+	enum MHD_Result ret;
 	json_t *v;
 	long ms;
 	int drop;
@@ -2587,6 +2679,13 @@ api_access(void *cls, struct MHD_Connection *c, const char *url,
 		json_object_set_new(cl->st.methods, r->method,
 		    json_integer(v ? json_integer_value(v) + 1 : 1));
 		drop = faults_network(cl, r, url, &ms);
+		if ((kc = conn_of(c)) != NULL && kc->drop_until != 0) {
+			if (!drop && ks_now_ms() <= kc->drop_until) {
+				cl->st.faults[KS_F_DROP]++;
+				drop = 1;
+			}
+			kc->drop_until = 0;
+		}
 		pthread_mutex_unlock(&cl->ks->mu);
 		if (drop)
 			return MHD_NO;	/* closes the connection unanswered */
@@ -2599,7 +2698,14 @@ api_access(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	return dispatch(c, r, url);
+	ret = dispatch(c, r, url);
+	if (r->late_ms > 0) {
+		/* The answer is queued; it leaves once this returns. */
+		ms = r->late_ms;
+		r->late_ms = 0;
+		stoppable_sleep(cl->ks, ms);
+	}
+	return ret;
 }
 
 static void
@@ -2626,13 +2732,16 @@ api_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
 	struct ks_cluster *cl = cls;
 
 	(void)c;
-	(void)socket_ctx;
 	pthread_mutex_lock(&cl->ks->mu);
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		cl->st.connections++;
 		cl->st.active_connections++;
-	} else
+		*socket_ctx = calloc(1, sizeof(struct ks_conn));
+	} else {
 		cl->st.active_connections--;
+		free(*socket_ctx);
+		*socket_ctx = NULL;
+	}
 	pthread_mutex_unlock(&cl->ks->mu);
 }
 

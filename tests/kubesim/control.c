@@ -29,6 +29,8 @@ static const char *const fault_names[KS_F__MAX] = {
 	[KS_F_GARBAGE] = "garbage",
 	[KS_F_WATCHCUT] = "watchcut",
 	[KS_F_WATCHGARBAGE] = "watchgarbage",
+	[KS_F_LATEANSWER] = "lateanswer",
+	[KS_F_LATECOMMIT] = "latecommit",
 };
 
 static const char *const outcomes[] = { "COMPLETED", "FAILED",
@@ -75,12 +77,17 @@ fault_json(const struct ks_fault *f)
 		json_object_set_new(j, "method", json_string(f->method));
 	if (f->path[0])
 		json_object_set_new(j, "path", json_string(f->path));
-	if (f->kind == KS_F_ERROR)
+	if (f->kind == KS_F_ERROR || f->kind == KS_F_LATECOMMIT)
 		json_object_set_new(j, "code", json_integer(f->code));
+	if (f->commit)
+		json_object_set_new(j, "commit", json_true());
+	if (f->close)
+		json_object_set_new(j, "close", json_true());
 	if (f->kind == KS_F_THROTTLE)
 		json_object_set_new(j, "retryAfter",
 		    json_integer(f->retry_after));
-	if (f->kind == KS_F_LATENCY)
+	if (f->kind == KS_F_LATENCY || f->kind == KS_F_LATEANSWER ||
+	    f->kind == KS_F_LATECOMMIT)
 		json_object_set_new(j, "ms", json_integer(f->ms));
 	if (f->message[0])
 		json_object_set_new(j, "message", json_string(f->message));
@@ -182,13 +189,16 @@ fault_add(struct ks_cluster *cl, const json_t *j, char *err, size_t errlen)
 			kind = (int)i;
 	if (kind < 0) {
 		snprintf(err, errlen, "type: one of latency, error, drop, "
-		    "throttle, down, up, garbage, watchcut, watchgarbage");
+		    "throttle, down, up, garbage, watchcut, watchgarbage, "
+		    "lateanswer, latecommit");
 		return -1;
 	}
 	memset(&f, 0, sizeof(f));
 	f.kind = (enum ks_fkind)kind;
 	f.rate = 1.0;
-	f.code = 500;
+	/* kube-apiserver's timeout filter answers 504 while the request
+	 * goes on: the answer of a late commit. */
+	f.code = f.kind == KS_F_LATECOMMIT ? 504 : 500;
 	f.retry_after = 1;
 	if ((v = json_object_get(j, "rate")) != NULL) {
 		if (!json_is_number(v) || json_number_value(v) < 0 ||
@@ -235,9 +245,32 @@ fault_add(struct ks_cluster *cl, const json_t *j, char *err, size_t errlen)
 		}
 		f.ms = (long)json_integer_value(v);
 	}
-	if (f.kind == KS_F_LATENCY && json_object_get(j, "ms") == NULL) {
-		snprintf(err, errlen, "ms: required for latency");
+	if ((f.kind == KS_F_LATENCY || f.kind == KS_F_LATEANSWER ||
+	    f.kind == KS_F_LATECOMMIT) && json_object_get(j, "ms") == NULL) {
+		snprintf(err, errlen, "ms: required for latency, lateanswer "
+		    "and latecommit");
 		return -1;
+	}
+	if (f.kind == KS_F_LATECOMMIT && (f.ms < 1 ||
+	    f.ms > KS_MAX_LATE_COMMIT_MS)) {
+		snprintf(err, errlen, "ms: 1 to %d for latecommit (the API "
+		    "server's request timeout)", KS_MAX_LATE_COMMIT_MS);
+		return -1;
+	}
+	for (i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "commit" : "close";
+
+		if ((v = json_object_get(j, key)) == NULL)
+			continue;
+		if (!json_is_boolean(v) || f.kind != KS_F_ERROR) {
+			snprintf(err, errlen, "%s: a boolean, for error "
+			    "faults", key);
+			return -1;
+		}
+		if (i == 0)
+			f.commit = json_is_true(v);
+		else
+			f.close = json_is_true(v);
 	}
 	if ((s = json_string_value(json_object_get(j, "method"))) != NULL)
 		snprintf(f.method, sizeof(f.method), "%s", s);
@@ -311,7 +344,7 @@ stats_json(const struct ks_cluster *cl)
 		    json_integer(cl->st.faults[i]));
 	snprintf(rv, sizeof(rv), "%llu", (unsigned long long)cl->rv);
 	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I,"
-	    " s:I, s:s}",
+	    " s:I, s:s, s:I}",
 	    "cluster", cl->name, "port", (int)cl->port,
 	    "connections", (json_int_t)cl->st.connections,
 	    "activeConnections", (json_int_t)cl->st.active_connections,
@@ -322,7 +355,8 @@ stats_json(const struct ks_cluster *cl)
 	    "watches", (json_int_t)cl->st.watches,
 	    "activeWatches", (json_int_t)cl->st.active_watches,
 	    "logFollows", (json_int_t)cl->st.log_follows,
-	    "resourceVersion", rv);
+	    "resourceVersion", rv,
+	    "pendingCommits", (json_int_t)json_array_size(cl->pending));
 }
 
 static json_t *

@@ -170,6 +170,11 @@ ks_respond(struct MHD_Connection *c, struct ks_req *r, unsigned code,
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	/* A fault answers in place of what was served ("commit"). */
+	if (r->hold) {
+		free(body);
+		return MHD_YES;
+	}
 	resp = MHD_create_response_from_buffer(body ? len : 0, body,
 	    body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL) {

@@ -29,6 +29,12 @@ struct ks_req {
 	int		 fault_code;
 	int		 fault_retry;
 	char		 fault_msg[256];
+	int		 fault_commit;	/* serve first, then answer the fault */
+	int		 fault_close;	/* drop the connection's next request */
+	int		 hold;		/* ks_respond() queues nothing */
+	long		 late_ms;	/* answer this much later */
+	long		 commit_ms;	/* a create is stored this much later */
+	int		 commit_code;	/* and answered at once with this */
 };
 
 /* A new request record; NULL on ENOMEM.  max bounds the body. */

@@ -33,6 +33,12 @@
 #define KS_DEFAULT_WATCH_S	1800	/* --min-request-timeout default */
 #define KS_MAX_WATCH_BATCH	64	/* events queued per wake-up */
 #define KS_DRIVER_CONTAINER	"spark-kubernetes-driver"
+/*
+ * Longest delay of a "latecommit" fault: kube-apiserver's default
+ * --request-timeout (1m0s) bounds how long a request's handler runs, and
+ * with it how long after its answer a create may still be stored.
+ */
+#define KS_MAX_LATE_COMMIT_MS	60000
 #define KS_NODE_NAME		"kubesim-node-1"
 
 /* Resources served; the order is the order of GET /clusters/X/objects. */
@@ -80,6 +86,8 @@ enum ks_fkind {
 	KS_F_GARBAGE,		/* 200 with a body that is not JSON */
 	KS_F_WATCHCUT,		/* a watch stream breaks mid-event */
 	KS_F_WATCHGARBAGE,	/* a watch stream sends a non-JSON line */
+	KS_F_LATEANSWER,	/* served at once, answered ms later */
+	KS_F_LATECOMMIT,	/* a create answered at once, stored ms later */
 	KS_F__MAX
 };
 
@@ -93,6 +101,8 @@ struct ks_fault {
 	int		 retry_after;	/* KS_F_THROTTLE, seconds */
 	long		 ms;		/* KS_F_LATENCY */
 	char		 message[256];	/* KS_F_ERROR, "" for the default */
+	int		 commit;	/* KS_F_ERROR: serve, then answer it */
+	int		 close;		/* KS_F_ERROR: close at the next request */
 };
 
 /* What the simulated spark-operator does with new applications. */
@@ -138,6 +148,7 @@ struct ks_cluster {
 	struct ks_opcfg	 op;
 	struct ks_stats	 st;
 	uint64_t	 serial;	/* for names of events */
+	json_t		*pending;	/* late commits: [{"due","obj"}] */
 };
 
 struct kubesim {
@@ -218,6 +229,12 @@ int		 ks_parse_rv(const char *s, uint64_t *rv);
 void		 ks_sim_tick(struct ks_cluster *, int force);
 void		 ks_sim_app_created(struct ks_cluster *, json_t *app);
 void		 ks_sim_opcfg_reset(struct ks_opcfg *);
+/*
+ * Store the late commits that are due (a name taken meanwhile loses its
+ * commit, as the losing create of two gets AlreadyExists); returns when
+ * the next one is due (ks_now_ms() time), or 0 if none is left.
+ */
+long long	 ks_sim_commits(struct ks_cluster *);
 /* An event about obj (borrowed). */
 int		 ks_event(struct ks_cluster *, const json_t *obj,
 		    const char *type, const char *reason, const char *component,

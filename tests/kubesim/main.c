@@ -57,7 +57,7 @@
  *            accepted so far),"activeConnections","requests","methods":
  *            {"GET":N..},"codes":{"200":N..},"faultsInjected":{"latency",
  *            "error","drop","throttle","down"},"watches","activeWatches",
- *            "logFollows","resourceVersion"}
+ *            "logFollows","resourceVersion","pendingCommits"}
  *   DELETE /clusters/C/stats             zero the counters
  *   GET    /clusters/C/faults            {"faults":[...]}
  *   POST   /clusters/C/faults            one fault, an array, or
@@ -70,19 +70,38 @@
  *            {"type":"watchcut"} (a running or future watch stream sends
  *            half of its next event, then the connection breaks) |
  *            {"type":"watchgarbage"} (a watch stream sends a line that is
- *            not JSON before its next event; both count streams)
+ *            not JSON before its next event; both count streams) |
+ *            {"type":"lateanswer","ms":N} (the request is carried out at
+ *            once, a create stores its object, and the answer leaves N ms
+ *            later: after a client's timeout) |
+ *            {"type":"latecommit","ms":N,"code":C} (a create is checked,
+ *            answered at once with C, default 504 as kube-apiserver's
+ *            timeout filter answers while the request goes on, and its
+ *            object stored N ms later, 1 <= N <= 60000: kube-apiserver's
+ *            default --request-timeout bounds how long a request runs; a
+ *            GET or DELETE before then sees 404, and if the name is taken
+ *            by then the late commit is lost, as the losing create of two
+ *            gets AlreadyExists; GET .../stats "pendingCommits" counts
+ *            those not stored yet)
  *            with optional "method":"POST", "path":"/api/v1/" (prefix),
  *            "count":N (requests it applies to; default 1 for error, drop
  *            and throttle, unlimited for latency and down, -1 unlimited),
  *            "rate":F (probability per request, 0..1; without count it
- *            is unlimited), "message":"..." (error text), "seed":N
+ *            is unlimited), "message":"..." (error text), "commit":true
+ *            (error: the request is carried out first, a create stores
+ *            its object, then the error answers in place of the API's
+ *            answer), "close":true (error: the connection's next request,
+ *            if it comes within 1 s, is read and the connection closed
+ *            unanswered, as when a server closes a keep-alive connection
+ *            as the client reuses it), "seed":N
  *            (reseed the cluster's RNG).  Short forms: {"reset":true},
  *            {"fail_next":N,"fail_status":C}, {"drop_next":N},
  *            {"throttle_next":N}, {"latency_ms":MS} (with an optional
- *            "method").  Faults apply in order down,
- *            drop, latency, then (after authentication) error and
- *            throttle.  A dropped request's connection is closed with
- *            no response.
+ *            "method").  Faults apply in order down, drop, latency,
+ *            then (after authentication) the first of error, throttle,
+ *            garbage, lateanswer and latecommit in the order they were
+ *            added.  A dropped request's connection is closed with no
+ *            response.
  *   DELETE /clusters/C/faults            remove all faults
  *   GET    /clusters/C/operator          {"frozen","outcome","apps",
  *                                          "submitTicks","pendingTicks",

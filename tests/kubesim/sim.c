@@ -827,18 +827,54 @@ ks_sim_tick(struct ks_cluster *cl, int force)
 	json_decref(apps);
 }
 
+long long
+ks_sim_commits(struct ks_cluster *cl)
+{
+	long long now = ks_now_ms(), due, next = 0;
+	json_t *p, *obj;
+	size_t i = 0;
+
+	while (i < json_array_size(cl->pending)) {
+		p = json_array_get(cl->pending, i);
+		due = json_integer_value(json_object_get(p, "due"));
+		if (due > now) {
+			if (next == 0 || due < next)
+				next = due;
+			i++;
+			continue;
+		}
+		obj = json_object_get(p, "obj");
+		if (ks_get(cl, KS_APP, ks_meta_str(obj, "namespace"),
+		    ks_meta_str(obj, "name")) == NULL &&
+		    ks_add(cl, KS_APP, json_incref(obj)) == 0)
+			ks_sim_app_created(cl, ks_get(cl, KS_APP,
+			    ks_meta_str(obj, "namespace"),
+			    ks_meta_str(obj, "name")));
+		json_array_remove(cl->pending, i);
+	}
+	return next;
+}
+
 void *
 ks_ticker(void *arg)
 {
 	struct kubesim *ks = arg;
-	long long next;
+	long long next, due, d;
 	size_t i;
 
 	pthread_mutex_lock(&ks->mu);
 	next = ks_now_ms() + ks->tick_ms;
 	while (!ks->stopping) {
+		/* Late commits are due on their own time, not on ticks. */
+		due = next;
+		for (i = 0; i < ks->nclusters; i++) {
+			d = ks_sim_commits(&ks->clusters[i]);
+			if (d > 0 && d < due)
+				due = d;
+		}
 		if (ks_now_ms() < next) {
-			ks_wait(ks, next - ks_now_ms());
+			if (due > ks_now_ms())
+				ks_wait(ks, due - ks_now_ms());
 			continue;
 		}
 		for (i = 0; i < ks->nclusters; i++)

@@ -49,6 +49,7 @@ ks_cluster_init(struct kubesim *ks, struct ks_cluster *cl)
 		cl->objs[r] = json_object();
 	cl->logs = json_object();
 	cl->opstate = json_object();
+	cl->pending = json_array();
 	cl->rv = KS_FIRST_RV;
 	cl->compacted = KS_FIRST_RV;
 	cl->hcap = ks->hist_default;
@@ -341,6 +342,7 @@ ks_cluster_reset(struct ks_cluster *cl)
 	}
 	json_object_clear(cl->logs);
 	json_object_clear(cl->opstate);
+	json_array_clear(cl->pending);
 	(void)ks_hist_resize(cl, cl->ks->hist_default);
 	ks_hist_compact(cl);
 	cl->nfaults = 0;
@@ -367,9 +369,10 @@ ks_cluster_free(struct ks_cluster *cl)
 	}
 	json_decref(cl->logs);
 	json_decref(cl->opstate);
+	json_decref(cl->pending);
 	json_decref(cl->op.apps);
 	json_decref(cl->st.methods);
 	json_decref(cl->st.codes);
-	cl->logs = cl->opstate = cl->op.apps = NULL;
+	cl->logs = cl->opstate = cl->op.apps = cl->pending = NULL;
 	cl->st.methods = cl->st.codes = NULL;
 }
