@@ -29,6 +29,7 @@ static const char *const fault_names[KS_F__MAX] = {
 	[KS_F_GARBAGE] = "garbage",
 	[KS_F_WATCHCUT] = "watchcut",
 	[KS_F_WATCHGARBAGE] = "watchgarbage",
+	[KS_F_EXPIRE] = "expire",
 };
 
 static const char *const outcomes[] = { "COMPLETED", "FAILED",
@@ -182,7 +183,8 @@ fault_add(struct ks_cluster *cl, const json_t *j, char *err, size_t errlen)
 			kind = (int)i;
 	if (kind < 0) {
 		snprintf(err, errlen, "type: one of latency, error, drop, "
-		    "throttle, down, up, garbage, watchcut, watchgarbage");
+		    "throttle, down, up, garbage, watchcut, watchgarbage, "
+		    "expire");
 		return -1;
 	}
 	memset(&f, 0, sizeof(f));

@@ -70,7 +70,10 @@
  *            {"type":"watchcut"} (a running or future watch stream sends
  *            half of its next event, then the connection breaks) |
  *            {"type":"watchgarbage"} (a watch stream sends a line that is
- *            not JSON before its next event; both count streams)
+ *            not JSON before its next event; both count streams) |
+ *            {"type":"expire"} (the next list with a continue token finds
+ *            its resourceVersion compacted: 410 Expired, as after etcd
+ *            compaction)
  *            with optional "method":"POST", "path":"/api/v1/" (prefix),
  *            "count":N (requests it applies to; default 1 for error, drop
  *            and throttle, unlimited for latency and down, -1 unlimited),
