@@ -1,4 +1,5 @@
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,15 +344,115 @@ bpg_kube_delete_app(struct bpg_kube *k, const char *name,
 	return e;
 }
 
+/*
+ * The list at path (a collection, with "?" and a query or without), page
+ * by page (see bpg_kube.h).
+ */
+static enum bpg_err
+list_pages(struct bpg_kube *k, const char *path, bpg_kube_item_fn *item,
+    bpg_kube_restart_fn *restart, void *arg, char *rv, size_t rvlen,
+    struct bpg_errinfo *ei)
+{
+	char *cont = NULL, *esc, *url = NULL;
+	const char *tok, *lrv;
+	json_t *doc = NULL, *items, *it;
+	size_t i;
+	long http, pages = 0;
+	int restarts = 0, n;
+	bool first = true;
+	enum bpg_err e;
+
+	for (;;) {
+		if (++pages > BPG_KUBE_LIST_MAX_PAGES) {
+			e = bpg_errf(ei, BPG_EUPSTREAM, "Failure executing: "
+			    "GET at: %s%s. Message: more than %d pages.",
+			    k->cluster->master_url, path,
+			    BPG_KUBE_LIST_MAX_PAGES);
+			goto out;
+		}
+		esc = NULL;
+		/* An opaque token: encoded, whatever alphabet it uses. */
+		if (cont != NULL && (esc = curl_easy_escape(k->curl, cont,
+		    0)) == NULL) {
+			e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
+			goto out;
+		}
+		n = asprintf(&url, "%s%slimit=%d%s%s", path,
+		    strchr(path, '?') != NULL ? "&" : "?", BPG_KUBE_LIST_LIMIT,
+		    esc != NULL ? "&continue=" : "", esc != NULL ? esc : "");
+		curl_free(esc);
+		if (n < 0) {
+			url = NULL;
+			e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
+			goto out;
+		}
+		e = bpg_kube_request(k, "GET", url, NULL, &doc, &http, ei);
+		free(url);
+		url = NULL;
+		if (e != BPG_OK && http == 410 && cont != NULL &&
+		    restarts < BPG_KUBE_LIST_RESTARTS) {
+			/*
+			 * "API Concepts": the 410 may carry a token for the
+			 * rest at the latest version, but that rest is not
+			 * consistent with the pages before it.
+			 */
+			restarts++;
+			free(cont);
+			cont = NULL;
+			first = true;
+			if (restart != NULL)
+				restart(arg);
+			continue;
+		}
+		if (e != BPG_OK)
+			goto out;
+		items = json_object_get(doc, "items");
+		lrv = json_string_value(json_object_get(json_object_get(doc,
+		    "metadata"), "resourceVersion"));
+		tok = json_string_value(json_object_get(json_object_get(doc,
+		    "metadata"), "continue"));
+		if (!json_is_array(items) || (rv != NULL && first &&
+		    (lrv == NULL || lrv[0] == '\0' || strlen(lrv) >= rvlen))) {
+			e = bpg_errf(ei, BPG_EUPSTREAM, "Failure executing: "
+			    "GET at: %s%s. Message: not a list with a "
+			    "resourceVersion.", k->cluster->master_url, path);
+			goto out;
+		}
+		if (rv != NULL && first)
+			memcpy(rv, lrv, strlen(lrv) + 1);
+		first = false;
+		json_array_foreach(items, i, it)
+			if ((e = item(arg, it, ei)) != BPG_OK)
+				goto out;
+		free(cont);
+		cont = NULL;
+		if (tok == NULL || tok[0] == '\0')
+			break;
+		if ((cont = strdup(tok)) == NULL) {
+			e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_decref(doc);
+		doc = NULL;
+	}
+	e = BPG_OK;
+out:
+	json_decref(doc);
+	free(cont);
+	return e;
+}
+
 enum bpg_err
 bpg_kube_list_apps(struct bpg_kube *k, const char *label_selector,
-    json_t **out, struct bpg_errinfo *ei)
+    bpg_kube_item_fn *item, bpg_kube_restart_fn *restart, void *arg,
+    char *rv, size_t rvlen, struct bpg_errinfo *ei)
 {
 	char path[1024];
 	char *esc = NULL;
 	int n;
-	enum bpg_err e;
 
+	if (rv != NULL && rvlen > 0)
+		rv[0] = '\0';
 	if (label_selector != NULL && label_selector[0] != '\0') {
 		esc = curl_easy_escape(k->curl, label_selector, 0);
 		if (esc == NULL)
@@ -364,8 +465,7 @@ bpg_kube_list_apps(struct bpg_kube *k, const char *label_selector,
 		    k->cluster->namespace);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return bpg_errf(ei, BPG_EINVAL, "label selector too long");
-	e = bpg_kube_request(k, "GET", path, NULL, out, NULL, ei);
-	return e;
+	return list_pages(k, path, item, restart, arg, rv, rvlen, ei);
 }
 
 enum bpg_err
@@ -382,14 +482,32 @@ bpg_kube_get_pod(struct bpg_kube *k, const char *name, json_t **out,
 	return bpg_kube_request(k, "GET", path, NULL, out, NULL, ei);
 }
 
+/* Items of every page in one array, from the start after a restart. */
+static enum bpg_err
+collect_item(void *arg, const json_t *item, struct bpg_errinfo *ei)
+{
+	if (json_array_append(arg, (json_t *)(uintptr_t)item) != 0)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	return BPG_OK;
+}
+
+static void
+collect_restart(void *arg)
+{
+	json_array_clear(arg);
+}
+
 enum bpg_err
 bpg_kube_list_events(struct bpg_kube *k, const char *name, json_t **out,
     struct bpg_errinfo *ei)
 {
 	char path[1024];
 	char *esc;
+	json_t *items;
 	int n;
+	enum bpg_err e;
 
+	*out = NULL;
 	if ((esc = curl_easy_escape(k->curl, name, 0)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	n = snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events"
@@ -398,7 +516,17 @@ bpg_kube_list_events(struct bpg_kube *k, const char *name, json_t **out,
 	curl_free(esc);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return bpg_errf(ei, BPG_EINVAL, "name too long");
-	return bpg_kube_request(k, "GET", path, NULL, out, NULL, ei);
+	if ((items = json_array()) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	if ((e = list_pages(k, path, collect_item, collect_restart, items,
+	    NULL, 0, ei)) != BPG_OK) {
+		json_decref(items);
+		return e;
+	}
+	if ((*out = json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind",
+	    "EventList", "items", items)) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	return BPG_OK;
 }
 
 /* ---- streamed GET ------------------------------------------------- */
