@@ -128,11 +128,11 @@ enum bpg_err bpg_kube_stream(struct bpg_kube *, const char *path,
     struct bpg_errinfo *) BPG_WUR;
 
 /*
- * Give another easy handle (a watch stream, which needs its own
- * connection) the settings of bpg_kube_new(): bearer token, Accept,
- * User-Agent "bpg", TLS 1.2+ verified against the cluster's CA, proxy,
- * connect timeout, TCP keepalive, no signals.  It sets no URL, no write
- * callback and no overall timeout.  *headers receives the header list,
+ * The settings every easy handle to the cluster has (bpg_kube_new()'s and
+ * a watch stream's, which needs its own connection): bearer token,
+ * Accept, User-Agent "bpg", TLS 1.2+ verified against the cluster's CA,
+ * proxy, connect timeout, TCP keepalive, no signals.  It sets no URL, no
+ * write callback and no overall timeout.  *headers receives the header list,
  * which curl uses until the handle is cleaned up; free it afterwards with
  * bpg_kube_free_headers().  The cluster is borrowed.  BPG_ENOMEM,
  * BPG_ECONFIG (CA not usable); nothing to free on error.
@@ -141,5 +141,12 @@ enum bpg_err bpg_kube_setup_easy(CURL *curl, const struct bpg_cluster *,
     struct curl_slist **headers, struct bpg_errinfo *) BPG_WUR;
 /* Wipe (the bearer token) and free a list from bpg_kube_setup_easy(). */
 void bpg_kube_free_headers(struct curl_slist *);
+
+/*
+ * Copy src into dst (dstlen bytes, NUL-terminated, cut to fit) with every
+ * byte that is not printable ASCII as '?': text from an API server (Status
+ * messages, reasons, curl's errors) reaches logs and answers.
+ */
+void bpg_kube_clean_copy(char *dst, size_t dstlen, const char *src);
 
 #endif
