@@ -576,9 +576,7 @@ may_delete(const struct bpg_config *cfg, const char *user, const char *owner)
 		return true;
 	if (owner == NULL)
 		return false;
-	if (bpg_label_value_valid(user))
-		return strcmp(user, owner) == 0;
-	if ((norm = bpg_label_normalize(user)) == NULL)
+	if ((norm = bpg_label_user(user)) == NULL)
 		return false;
 	same = strcmp(norm, owner) == 0;
 	free(norm);

@@ -83,14 +83,6 @@ append_summary(void *arg, json_t *sum)
 	return json_array_append(arg, sum) == 0;
 }
 
-/* The proxyUser label value the user's CRs carry (bpg_crd_build()). */
-static char *
-user_label(const char *user)
-{
-	return bpg_label_value_valid(user) ? strdup(user) :
-	    bpg_label_normalize(user);
-}
-
 /* One cluster's list for mySubmissions. */
 struct my_list {
 	const struct bpg_config *cfg;
@@ -146,7 +138,8 @@ api_h_my_submissions(struct route_ctx *rc)
 		api_reply_error(rc->resp, 429, WAE, MY_LIMIT_TEXT);
 		return;
 	}
-	if ((label = user_label(rc->user)) == NULL ||
+	/* The proxyUser label value the user's CRs carry. */
+	if ((label = bpg_label_user(rc->user)) == NULL ||
 	    asprintf(&selector, "proxyUser=%s", label) < 0) {
 		selector = NULL;
 		goto nomem;
