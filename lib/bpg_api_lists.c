@@ -98,12 +98,46 @@ append_summary(void *arg, json_t *sum)
 	return json_array_append(arg, sum) == 0;
 }
 
-/* The proxyUser label value the user's CRs carry (bpg_crd_build()). */
-static char *
-user_label(const char *user)
+/* One cluster's list for mySubmissions. */
+struct my_list {
+	const struct bpg_config *cfg;
+	const char *user;	/* whose CRs are listed, exactly */
+	const struct bpg_cluster *cluster;
+	json_t *subs;		/* every cluster's summaries */
+	json_t *names;		/* this cluster's CR names */
+	size_t base;		/* subs' size before this cluster */
+};
+
+static enum bpg_err
+my_item(void *arg, const json_t *item, struct bpg_errinfo *ei)
 {
-	return bpg_label_value_valid(user) ? strdup(user) :
-	    bpg_label_normalize(user);
+	struct my_list *l = arg;
+	const char *name, *owner;
+	json_t *sum;
+
+	/* Another user's CR under the same label. */
+	owner = bpg_authz_cr_owner(item);
+	if (owner == NULL || strcmp(owner, l->user) != 0)
+		return BPG_OK;
+	if ((sum = bpg_summary_of_cr(l->cfg, l->cluster, item,
+	    api_now_ms())) == NULL || json_array_append_new(l->subs, sum) != 0)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	name = api_jstr(json_object_get(item, "metadata"), "name");
+	if (name != NULL &&
+	    json_object_set_new(l->names, name, json_true()) != 0)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	return BPG_OK;
+}
+
+/* The cluster's list starts again: its summaries so far go. */
+static void
+my_restart(void *arg)
+{
+	struct my_list *l = arg;
+
+	while (json_array_size(l->subs) > l->base)
+		json_array_remove(l->subs, json_array_size(l->subs) - 1);
+	json_object_clear(l->names);
 }
 
 void
@@ -113,56 +147,50 @@ api_h_my_submissions(struct route_ctx *rc)
 	const struct bpg_config *cfg = api->cfg;
 	struct bpg_errinfo ei = { "" };
 	struct bpg_kube *kube;
-	json_t *list = NULL, *seen = NULL, *subs = NULL, *item, *sum;
+	struct my_list l = { cfg, rc->user, NULL, NULL, NULL, 0 };
+	json_t *seen = NULL;
 	char *label = NULL, *selector = NULL;
-	const char *name, *owner;
 	enum bpg_err e;
-	size_t c, i;
+	size_t c;
 
 	if (!bpg_ratelimit_try(api->rl, BPG_RATELIMIT_MY_SUBMISSIONS,
 	    bpg_ratelimit_now())) {
 		api_reply_error(rc->resp, 429, WAE, MY_LIMIT_TEXT);
 		return;
 	}
-	if ((label = user_label(rc->user)) == NULL ||
-	    asprintf(&selector, "proxyUser=%s", label) < 0 ||
-	    (subs = json_array()) == NULL || (seen = json_object()) == NULL)
+	/* The proxyUser label value the user's CRs carry. */
+	if ((label = bpg_label_user(rc->user)) == NULL ||
+	    asprintf(&selector, "proxyUser=%s", label) < 0) {
+		selector = NULL;
+		goto nomem;
+	}
+	if ((l.subs = json_array()) == NULL ||
+	    (l.names = json_object()) == NULL || (seen = json_object()) == NULL)
 		goto nomem;
 	/* Every cluster, weight or not (section 1.7); any failure fails. */
 	for (c = 0; c < cfg->nclusters; c++) {
+		l.cluster = &cfg->clusters[c];
+		l.base = json_array_size(l.subs);
+		json_object_clear(l.names);
 		if ((e = api_kube_for(api, &cfg->clusters[c], &kube, &ei)) !=
-		    BPG_OK || (e = bpg_kube_list_apps(kube, selector, &list,
-		    &ei)) != BPG_OK) {
+		    BPG_OK || (e = bpg_kube_list_apps(kube, selector, my_item,
+		    my_restart, &l, NULL, 0, &ei)) != BPG_OK) {
 			api_reply_err(rc->resp, e, &ei);
 			goto out;
 		}
-		json_array_foreach(json_object_get(list, "items"), i, item) {
-			owner = bpg_authz_cr_owner(item);
-			/* Another user's CR under the same label. */
-			if (owner == NULL || strcmp(owner, rc->user) != 0)
-				continue;
-			if ((sum = bpg_summary_of_cr(cfg, &cfg->clusters[c],
-			    item, api_now_ms())) == NULL ||
-			    json_array_append_new(subs, sum) != 0)
-				goto nomem;
-			name = api_jstr(json_object_get(item, "metadata"),
-			    "name");
-			if (name != NULL &&
-			    json_object_set_new(seen, name, json_true()) != 0)
-				goto nomem;
-		}
-		json_decref(list);
-		list = NULL;
+		if (json_object_update(seen, l.names) != 0)
+			goto nomem;
 	}
-	add_history(rc, rc->user, NULL, seen, append_summary, subs);
-	api_reply_json(rc->resp, 200, json_pack("{s:O}", "submissions", subs));
+	add_history(rc, rc->user, NULL, seen, append_summary, l.subs);
+	api_reply_json(rc->resp, 200, json_pack("{s:O}", "submissions",
+	    l.subs));
 	goto out;
 nomem:
 	api_reply_error(rc->resp, 500, "InternalError: ", "out of memory");
 out:
-	json_decref(list);
+	json_decref(l.names);
 	json_decref(seen);
-	json_decref(subs);
+	json_decref(l.subs);
 	free(selector);
 	free(label);
 }
@@ -223,6 +251,45 @@ ndjson_line(void *arg, json_t *sum)
 	return !o->gone;
 }
 
+/* One cluster's list for admin/submissions. */
+struct admin_list {
+	const struct bpg_config *cfg;
+	const struct bpg_cluster *cluster;
+	struct ndjson *out;
+	json_t *seen;		/* names of the CRs sent */
+	bool again;		/* the list started again */
+};
+
+static enum bpg_err
+admin_item(void *arg, const json_t *item, struct bpg_errinfo *ei)
+{
+	struct admin_list *l = arg;
+	const char *name;
+	json_t *sum;
+
+	name = api_jstr(json_object_get(item, "metadata"), "name");
+	/* Lines sent cannot be taken back: a second pass skips them. */
+	if (l->again && name != NULL && json_object_get(l->seen, name) != NULL)
+		return BPG_OK;
+	if ((sum = bpg_summary_of_cr(l->cfg, l->cluster, item,
+	    api_now_ms())) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	(void)ndjson_line(l->out, sum);
+	json_decref(sum);
+	if (l->out->gone)
+		return bpg_errf(ei, BPG_EIO, "the client went away");
+	if (name != NULL &&
+	    json_object_set_new(l->seen, name, json_true()) != 0)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	return BPG_OK;
+}
+
+static void
+admin_restart(void *arg)
+{
+	((struct admin_list *)arg)->again = true;
+}
+
 void
 api_h_admin_submissions(struct route_ctx *rc)
 {
@@ -230,12 +297,11 @@ api_h_admin_submissions(struct route_ctx *rc)
 	const struct bpg_config *cfg = api->cfg;
 	struct bpg_errinfo ei = { "" };
 	struct ndjson out = { rc, false, false };
+	struct admin_list l = { cfg, NULL, &out, NULL, false };
 	struct bpg_kube *kube;
-	json_t *list = NULL, *seen = NULL, *item, *sum;
 	char *name = NULL, *norm = NULL, *selector = NULL;
-	const char *cr_name;
 	enum bpg_err e;
-	size_t c, i;
+	size_t c;
 
 	/* First: those refused do not use up the others' rate. */
 	if (!bpg_authz_may_list_all(cfg, rc->user)) {
@@ -266,12 +332,16 @@ api_h_admin_submissions(struct route_ctx *rc)
 		selector = NULL;
 		goto nomem;
 	}
-	if ((seen = json_object()) == NULL)
+	if ((l.seen = json_object()) == NULL)
 		goto nomem;
 	for (c = 0; c < cfg->nclusters && !out.gone; c++) {
+		l.cluster = &cfg->clusters[c];
+		l.again = false;
 		if ((e = api_kube_for(api, &cfg->clusters[c], &kube, &ei)) !=
-		    BPG_OK || (e = bpg_kube_list_apps(kube, selector, &list,
-		    &ei)) != BPG_OK) {
+		    BPG_OK || (e = bpg_kube_list_apps(kube, selector,
+		    admin_item, admin_restart, &l, NULL, 0, &ei)) != BPG_OK) {
+			if (out.gone)
+				goto done;
 			/* Before the first byte an error can still be told. */
 			if (!out.started) {
 				api_reply_err(rc->resp, e, &ei);
@@ -281,24 +351,8 @@ api_h_admin_submissions(struct route_ctx *rc)
 			    "%s", cfg->clusters[c].id, ei.msg);
 			goto done;
 		}
-		json_array_foreach(json_object_get(list, "items"), i, item) {
-			if ((sum = bpg_summary_of_cr(cfg, &cfg->clusters[c],
-			    item, api_now_ms())) == NULL)
-				goto nomem;
-			(void)ndjson_line(&out, sum);
-			json_decref(sum);
-			if (out.gone)
-				goto done;
-			cr_name = api_jstr(json_object_get(item, "metadata"),
-			    "name");
-			if (cr_name != NULL && json_object_set_new(seen,
-			    cr_name, json_true()) != 0)
-				goto nomem;
-		}
-		json_decref(list);
-		list = NULL;
 	}
-	add_history(rc, NULL, name, seen, ndjson_line, &out);
+	add_history(rc, NULL, name, l.seen, ndjson_line, &out);
 	/* Nothing at all: an empty 200. */
 	(void)ndjson_start(&out);
 	goto done;
@@ -309,8 +363,7 @@ nomem:
 	else
 		syslog(LOG_ERR, "admin/submissions: out of memory");
 done:
-	json_decref(list);
-	json_decref(seen);
+	json_decref(l.seen);
 	free(selector);
 	free(norm);
 	free(name);

@@ -485,6 +485,15 @@ bpg_label_normalize(const char *s)
 	return out;
 }
 
+char *
+bpg_label_user(const char *user)
+{
+	if (user == NULL)
+		return NULL;
+	return bpg_label_value_valid(user) ? strdup(user) :
+	    bpg_label_normalize(user);
+}
+
 /* Exactly n decimal digits at s. */
 static bool
 digits(const char *s, size_t n, int *v)
@@ -1440,16 +1449,11 @@ bpg_crd_build(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	if (ctx->proxy_user != NULL) {
 		/* Quirk 10: a user name that is no label value would make
 		 * Kubernetes refuse the CR. */
-		if (bpg_label_value_valid(ctx->proxy_user))
-			PUT(put_str(labels, "proxyUser", ctx->proxy_user));
-		else {
-			if ((norm = bpg_label_normalize(ctx->proxy_user)) ==
-			    NULL)
-				goto nomem;
-			PUT(put_str(labels, "proxyUser", norm));
-			free(norm);
-			norm = NULL;
-		}
+		if ((norm = bpg_label_user(ctx->proxy_user)) == NULL)
+			goto nomem;
+		PUT(put_str(labels, "proxyUser", norm));
+		free(norm);
+		norm = NULL;
 	}
 	if (req->application_name != NULL) {
 		if ((norm = bpg_label_normalize(req->application_name)) ==

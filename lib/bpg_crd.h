@@ -153,6 +153,14 @@ bool bpg_label_value_valid(const char *s);
  */
 char *bpg_label_normalize(const char *s);
 
+/*
+ * The proxyUser label value of user's SparkApplications: the name itself
+ * when it is a valid label value, else bpg_label_normalize() of it (quirk
+ * 10: Kubernetes refuses other values).  New string; NULL for NULL input
+ * or ENOMEM.
+ */
+char *bpg_label_user(const char *user);
+
 /* RFC 3339 / ISO-8601 instant to epoch ms (section 3.3); -1 if not one. */
 int64_t bpg_time_parse_ms(const char *s);
 

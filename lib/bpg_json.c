@@ -3,11 +3,14 @@
  * jansson's json_dumps(doc, JSON_COMPACT).  jansson calls an output
  * callback per token and snprintf() per integer: that was most of the
  * gateway's own CPU in a status answer and a fifth of a submission's (the
- * SparkApplication's text), see tests/bench/.  Anything whose formatting
- * is jansson's own business (reals, "%.17g" and its ".0"; the UTF-8 checks
- * of non-ASCII text) is left to json_dumps(), so output never differs.
+ * SparkApplication's text), see tests/bench/.  Non-ASCII text is checked
+ * as jansson checks it.  Reals are the one difference: jansson writes 17
+ * significant digits (0.1 as 0.10000000000000001), this writer the
+ * shortest text that reads back as the same double, as Java does.
  */
+#include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +85,41 @@ static const unsigned char jw_special[256] = {
 };
 
 /*
+ * Length of the UTF-8 sequence at u[0..n) (RFC 3629 §4: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), 0 if it is not one: the
+ * sequences jansson accepts.
+ */
+static size_t
+utf8_len(const unsigned char *u, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
+		len = 2;
+		cp = u[0] & 0x1f;
+	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
+		len = 3;
+		cp = u[0] & 0x0f;
+	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
+		len = 4;
+		cp = u[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((u[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (u[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/*
  * RFC 8259 §7, with jansson's choice of escapes ("\u001F", not
  * "\u001f").  Room is made first, so the bytes are written without a
  * check each: for the string as it is, and at the first byte to escape,
@@ -94,7 +132,7 @@ jw_string(struct jw *w, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	bool grown = false;
 	unsigned char c;
-	size_t i;
+	size_t i, len;
 	char *o;
 
 	if (n > JW_MAX_LEN / 6 || !jw_reserve(w, n + 2)) {
@@ -110,8 +148,15 @@ jw_string(struct jw *w, const char *s, size_t n)
 			continue;
 		}
 		if (c >= 0x80) {
-			w->ok = false; /* UTF-8: jansson checks it */
-			return;
+			/* Valid UTF-8 goes out as it is, as from jansson. */
+			if ((len = utf8_len(u + i, n - i)) == 0) {
+				w->ok = false; /* json_dumps() fails it too */
+				return;
+			}
+			memcpy(o, u + i, len);
+			o += len;
+			i += len - 1;
+			continue;
 		}
 		if (!grown) {
 			w->len = (size_t)(o - w->buf);
@@ -178,7 +223,8 @@ jw_value(struct jw *w, const json_t *v, int depth)
 	/* jansson's iterator takes a non-const object; nothing is changed. */
 	json_t *obj = (json_t *)(uintptr_t)v;
 	void *it;
-	size_t i;
+	size_t i, len;
+	char num[BPG_JSON_REAL_MAX];
 	bool first = true;
 
 	if (!w->ok)
@@ -227,10 +273,48 @@ jw_value(struct jw *w, const json_t *v, int depth)
 	case JSON_NULL:
 		jw_put(w, "null", 4);
 		break;
+	case JSON_REAL:
+		len = bpg_json_real_text(json_real_value(v), num, sizeof(num));
+		jw_put(w, num, len);
+		break;
 	default:
-		w->ok = false; /* reals */
+		w->ok = false;
 		break;
 	}
+}
+
+size_t
+bpg_json_real_text(double d, char *buf, size_t size)
+{
+	char tmp[BPG_JSON_REAL_MAX], *e, *p;
+	size_t n;
+	int prec;
+
+	/* 17 significant digits always read back (IEEE 754 binary64). */
+	for (prec = 15; prec < 17; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, d);
+		if (strtod(tmp, NULL) == d)
+			break;
+	}
+	if (prec == 17)
+		snprintf(tmp, sizeof(tmp), "%.17g", d);
+	/* jansson's touches: "1.0" not "1", "1e5" not "1e+05". */
+	if ((e = strchr(tmp, 'e')) != NULL) {
+		p = e + 1;
+		if (*p == '+')
+			memmove(p, p + 1, strlen(p));
+		else if (*p == '-')
+			p++;
+		while (p[0] == '0' && p[1] != '\0')
+			memmove(p, p + 1, strlen(p));
+	} else if (strchr(tmp, '.') == NULL && isfinite(d))
+		strcat(tmp, ".0");
+	n = strlen(tmp);
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return n;
 }
 
 char *

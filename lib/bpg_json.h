@@ -10,16 +10,31 @@
 #include <jansson.h>
 
 /*
- * doc as compact JSON (RFC 8259): exactly the bytes of json_dumps(doc,
- * JSON_COMPACT), in a new NUL-terminated string the caller frees; *len
- * (if len is not NULL) is its length.  doc is borrowed.  NULL when
- * json_dumps() would give NULL (doc NULL or not an object or array, a
- * string that is not UTF-8) or memory runs out.
+ * doc as compact JSON (RFC 8259): the bytes of json_dumps(doc,
+ * JSON_COMPACT) but for reals, which are written by bpg_json_real_text(),
+ * in a new NUL-terminated string the caller frees; *len (if len is not
+ * NULL) is its length.  doc is borrowed.  NULL when json_dumps() would
+ * give NULL (doc NULL or not an object or array, a string that is not
+ * UTF-8) or memory runs out.
  *
- * Objects, arrays, ASCII strings, integers, true, false and null are
- * written here, several times faster than by jansson; a document with a
- * real, non-ASCII text or nesting deeper than 64 is handed to json_dumps().
+ * Written here, several times faster than by jansson; only a document
+ * nested deeper than 64 is handed to json_dumps() (XXX: its reals then
+ * have 17 digits; requests are at most BPG_MAX_DEPTH deep).
  */
 char *bpg_json_dump(const json_t *doc, size_t *len);
+
+/* Room for any text of bpg_json_real_text(), NUL included. */
+#define BPG_JSON_REAL_MAX 32
+
+/*
+ * The finite double d as the shortest of "%.15g", "%.16g" and "%.17g"
+ * that strtod() reads back as d (0.1 as "0.1", where jansson writes
+ * "0.10000000000000001"; Java's Double.toString() is also the shortest
+ * that reads back), with jansson's touches: ".0" when it would read as an
+ * integer ("1.0"), no '+' or leading zeros in the exponent ("1e300").
+ * Into buf (size bytes, BPG_JSON_REAL_MAX are enough), NUL-terminated;
+ * returns the length.
+ */
+size_t bpg_json_real_text(double d, char *buf, size_t size);
 
 #endif

@@ -1,4 +1,5 @@
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,92 +63,47 @@ bpg_kube_new(const struct bpg_cluster *c, struct bpg_kube **out,
 {
 	struct bpg_kube *k;
 	struct curl_slist *h;
-	char *auth = NULL;
+	enum bpg_err e;
 
 	*out = NULL;
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	k->cluster = c;
-	if ((k->curl = curl_easy_init()) == NULL)
-		goto nomem;
-	if (c->token != NULL && c->token[0] != '\0') {
-		if (asprintf(&auth, "Authorization: Bearer %s", c->token) < 0) {
-			auth = NULL;
-			goto nomem;
-		}
-		if ((h = curl_slist_append(k->headers, auth)) == NULL)
-			goto nomem;
-		k->headers = h;
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-		auth = NULL;
+	if ((k->curl = curl_easy_init()) == NULL) {
+		free(k);
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	}
-	if ((h = curl_slist_append(k->headers, "Accept: application/json")) ==
-	    NULL)
-		goto nomem;
-	k->headers = h;
+	if ((e = bpg_kube_setup_easy(k->curl, c, &k->headers, ei)) != BPG_OK) {
+		bpg_kube_free(k);
+		return e;
+	}
+	/*
+	 * This handle also sends bodies, with no "Expect: 100-continue"
+	 * round trip on POST.  The list is not empty, so appending keeps its
+	 * head, which curl holds.
+	 */
 	if ((h = curl_slist_append(k->headers,
-	    "Content-Type: application/json")) == NULL)
-		goto nomem;
-	k->headers = h;
-	/* No "Expect: 100-continue" round trip on POST. */
-	if ((h = curl_slist_append(k->headers, "Expect:")) == NULL)
-		goto nomem;
-	k->headers = h;
-
-	curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, k->headers);
-	curl_easy_setopt(k->curl, CURLOPT_USERAGENT, "bpg");
+	    "Content-Type: application/json")) == NULL ||
+	    curl_slist_append(h, "Expect:") == NULL) {
+		bpg_kube_free(k);
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	}
 	curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, k);
 	curl_easy_setopt(k->curl, CURLOPT_ERRORBUFFER, k->errbuf);
-	curl_easy_setopt(k->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(k->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, (long)c->timeout_millis);
-	curl_easy_setopt(k->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)c->timeout_millis);
-	curl_easy_setopt(k->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(k->curl, CURLOPT_SSLVERSION,
-	    (long)CURL_SSLVERSION_TLSv1_2);
-	if (c->ca_cert != NULL) {
-		struct curl_blob blob = { c->ca_cert, c->ca_cert_len,
-			CURL_BLOB_COPY };
-
-		if (curl_easy_setopt(k->curl, CURLOPT_CAINFO_BLOB, &blob) !=
-		    CURLE_OK) {
-			bpg_kube_free(k);
-			return bpg_errf(ei, BPG_ECONFIG,
-			    "cluster %s: CA certificate not usable", c->id);
-		}
-	}
-	if (strncmp(c->master_url, "https:", 6) == 0 && c->https_proxy != NULL)
-		curl_easy_setopt(k->curl, CURLOPT_PROXY, c->https_proxy);
-	else if (strncmp(c->master_url, "http:", 5) == 0 &&
-	    c->http_proxy != NULL)
-		curl_easy_setopt(k->curl, CURLOPT_PROXY, c->http_proxy);
 	*out = k;
 	return BPG_OK;
-nomem:
-	if (auth != NULL) {
-		explicit_bzero(auth, strlen(auth));
-		free(auth);
-	}
-	bpg_kube_free(k);
-	return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 }
 
 void
 bpg_kube_free(struct bpg_kube *k)
 {
-	struct curl_slist *h;
-
 	if (k == NULL)
 		return;
 	if (k->curl != NULL)
 		curl_easy_cleanup(k->curl);
-	/* The bearer header holds the token. */
-	for (h = k->headers; h != NULL; h = h->next)
-		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(k->headers);
+	bpg_kube_free_headers(k->headers);
 	free(k->rbuf);
 	free(k);
 }
@@ -249,9 +205,8 @@ status_err(long http)
 	}
 }
 
-/* Printable ASCII only, at most n bytes: Status text reaches logs. */
-static void
-clean_copy(char *dst, size_t dstlen, const char *src)
+void
+bpg_kube_clean_copy(char *dst, size_t dstlen, const char *src)
 {
 	size_t i, j;
 
@@ -262,6 +217,58 @@ clean_copy(char *dst, size_t dstlen, const char *src)
 
 static enum bpg_err request(struct bpg_kube *, const char *, const char *,
     const json_t *, json_t **, long *, long, struct bpg_errinfo *);
+
+/*
+ * fabric8's KubernetesClientException text, which BPG's error answers
+ * carry: "Failure executing: <VERB> at: <url>. Message: <text>." with the
+ * text cleaned (bpg_kube_clean_copy()).
+ */
+static enum bpg_err
+failure(struct bpg_errinfo *ei, enum bpg_err e, const char *method,
+    const char *url, const char *text)
+{
+	char clean[300];
+
+	bpg_kube_clean_copy(clean, sizeof(clean), text);
+	return bpg_errf(ei, e, "Failure executing: %s at: %s. Message: %s.",
+	    method, url, clean);
+}
+
+/* A transfer that failed (rc): BPG_ETIMEOUT or BPG_EUPSTREAM. */
+static enum bpg_err
+transfer_failure(struct bpg_kube *k, struct bpg_errinfo *ei,
+    const char *method, CURLcode rc)
+{
+	return failure(ei, rc == CURLE_OPERATION_TIMEDOUT ? BPG_ETIMEOUT :
+	    BPG_EUPSTREAM, method, k->url, k->errbuf[0] ? k->errbuf :
+	    curl_easy_strerror(rc));
+}
+
+/*
+ * An error answer (code): its Status object's message and reason
+ * (Kubernetes API conventions: Status), from k->rbuf.
+ */
+static enum bpg_err
+status_failure(struct bpg_kube *k, struct bpg_errinfo *ei,
+    const char *method, long code)
+{
+	json_t *doc = NULL;
+	const char *msg, *reason;
+	char text[300];
+	enum bpg_err e = status_err(code);
+
+	if (k->rlen > 0)
+		doc = json_loadb(k->rbuf, k->rlen, 0, NULL);
+	msg = json_string_value(json_object_get(doc, "message"));
+	reason = json_string_value(json_object_get(doc, "reason"));
+	bpg_kube_clean_copy(text, sizeof(text), msg != NULL ? msg : "");
+	bpg_errf(ei, e, "Failure executing: %s at: %s. Message: %s. "
+	    "Received status: %ld %s.", method, k->url,
+	    text[0] ? text : "(no message)", code,
+	    reason != NULL ? reason : "");
+	json_decref(doc);
+	return e;
+}
 
 enum bpg_err
 bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
@@ -288,12 +295,11 @@ request(struct bpg_kube *k, const char *method, const char *path,
 {
 	char *payload = NULL;
 	size_t plen = 0;
-	char text[300];
+	char text[64];
 	json_t *doc = NULL;
 	json_error_t jerr;
 	CURLcode rc;
 	long code = 0, nconn = 0, tmo;
-	enum bpg_err e;
 
 	if (out != NULL)
 		*out = NULL;
@@ -305,9 +311,8 @@ request(struct bpg_kube *k, const char *method, const char *path,
 		return bpg_errf(ei, BPG_EINVAL, "request path too long");
 	/* Nothing is sent once the deadline has passed. */
 	if ((tmo = call_timeout(k, fresh_ms >= 0)) == 0)
-		return bpg_errf(ei, BPG_ETIMEOUT, "Failure executing: %s at: "
-		    "%s. Message: the request's deadline has passed.", method,
-		    k->url);
+		return failure(ei, BPG_ETIMEOUT, method, k->url,
+		    "the request's deadline has passed");
 	/* bpg_json_dump(): a SparkApplication four times faster (make bench). */
 	if (body != NULL && (payload = bpg_json_dump(body, &plen)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
@@ -352,59 +357,35 @@ request(struct bpg_kube *k, const char *method, const char *path,
 	free(payload);
 
 	if (rc != CURLE_OK) {
-		if (k->overflow)
-			return bpg_errf(ei, BPG_EUPSTREAM,
-			    "Failure executing: %s at: %s. Message: response "
-			    "larger than %d bytes.", method, k->url,
-			    BPG_MAX_KUBE_BODY);
-		clean_copy(text, sizeof(text),
-		    k->errbuf[0] ? k->errbuf : curl_easy_strerror(rc));
-		e = rc == CURLE_OPERATION_TIMEDOUT ? BPG_ETIMEOUT :
-		    BPG_EUPSTREAM;
-		return bpg_errf(ei, e, "Failure executing: %s at: %s. "
-		    "Message: %s.", method, k->url, text);
+		if (k->overflow) {
+			snprintf(text, sizeof(text), "response larger than %d "
+			    "bytes", BPG_MAX_KUBE_BODY);
+			return failure(ei, BPG_EUPSTREAM, method, k->url,
+			    text);
+		}
+		return transfer_failure(k, ei, method, rc);
 	}
 	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (http != NULL)
 		*http = code;
+	/* Kubernetes API conventions: errors carry a Status object. */
+	if (code < 200 || code >= 300)
+		return status_failure(k, ei, method, code);
 	/*
 	 * A 2xx body is parsed only for a caller that wants it: a create
 	 * answers with the whole object, and parsing that for nothing was
 	 * 30% of a submission's CPU (make bench).
 	 */
-	if (k->rlen > 0 && (out != NULL || code < 200 || code >= 300))
-		doc = json_loadb(k->rbuf, k->rlen, 0, &jerr);
-
-	if (code >= 200 && code < 300) {
-		if (out != NULL && k->rlen > 0 && !json_is_object(doc)) {
-			json_decref(doc);
-			return bpg_errf(ei, BPG_EUPSTREAM, "Failure executing: "
-			    "%s at: %s. Message: response is not a JSON "
-			    "object.", method, k->url);
-		}
-		if (out != NULL)
-			*out = doc;
-		else
-			json_decref(doc);
+	if (out == NULL || k->rlen == 0)
 		return BPG_OK;
+	if ((doc = json_loadb(k->rbuf, k->rlen, 0, &jerr)) == NULL ||
+	    !json_is_object(doc)) {
+		json_decref(doc);
+		return failure(ei, BPG_EUPSTREAM, method, k->url,
+		    "response is not a JSON object");
 	}
-
-	/* Kubernetes API conventions: errors carry a Status object. */
-	e = status_err(code);
-	{
-		const char *msg = json_string_value(json_object_get(doc,
-		    "message"));
-		const char *reason = json_string_value(json_object_get(doc,
-		    "reason"));
-
-		clean_copy(text, sizeof(text), msg != NULL ? msg : "");
-		bpg_errf(ei, e, "Failure executing: %s at: %s. Message: %s. "
-		    "Received status: %ld %s.", method, k->url,
-		    text[0] ? text : "(no message)", code,
-		    reason != NULL ? reason : "");
-	}
-	json_decref(doc);
-	return e;
+	*out = doc;
+	return BPG_OK;
 }
 
 static enum bpg_err
@@ -495,15 +476,113 @@ bpg_kube_delete_app(struct bpg_kube *k, const char *name,
 	return e;
 }
 
+/*
+ * The list at path (a collection, with "?" and a query or without), page
+ * by page (see bpg_kube.h).
+ */
+static enum bpg_err
+list_pages(struct bpg_kube *k, const char *path, bpg_kube_item_fn *item,
+    bpg_kube_restart_fn *restart, void *arg, char *rv, size_t rvlen,
+    struct bpg_errinfo *ei)
+{
+	char *cont = NULL, *esc, *url = NULL, text[64];
+	const char *tok, *lrv;
+	json_t *doc = NULL, *items, *it;
+	size_t i;
+	long http, pages = 0;
+	int restarts = 0, n;
+	bool first = true;
+	enum bpg_err e;
+
+	for (;;) {
+		if (++pages > BPG_KUBE_LIST_MAX_PAGES) {
+			snprintf(text, sizeof(text), "more than %d pages",
+			    BPG_KUBE_LIST_MAX_PAGES);
+			e = failure(ei, BPG_EUPSTREAM, "GET", k->url, text);
+			goto out;
+		}
+		esc = NULL;
+		/* An opaque token: encoded, whatever alphabet it uses. */
+		if (cont != NULL && (esc = curl_easy_escape(k->curl, cont,
+		    0)) == NULL) {
+			e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
+			goto out;
+		}
+		n = asprintf(&url, "%s%slimit=%d%s%s", path,
+		    strchr(path, '?') != NULL ? "&" : "?", BPG_KUBE_LIST_LIMIT,
+		    esc != NULL ? "&continue=" : "", esc != NULL ? esc : "");
+		curl_free(esc);
+		if (n < 0) {
+			url = NULL;
+			e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
+			goto out;
+		}
+		e = bpg_kube_request(k, "GET", url, NULL, &doc, &http, ei);
+		free(url);
+		url = NULL;
+		if (e != BPG_OK && http == 410 && cont != NULL &&
+		    restarts < BPG_KUBE_LIST_RESTARTS) {
+			/*
+			 * "API Concepts": the 410 may carry a token for the
+			 * rest at the latest version, but that rest is not
+			 * consistent with the pages before it.
+			 */
+			restarts++;
+			free(cont);
+			cont = NULL;
+			first = true;
+			if (restart != NULL)
+				restart(arg);
+			continue;
+		}
+		if (e != BPG_OK)
+			goto out;
+		items = json_object_get(doc, "items");
+		lrv = json_string_value(json_object_get(json_object_get(doc,
+		    "metadata"), "resourceVersion"));
+		tok = json_string_value(json_object_get(json_object_get(doc,
+		    "metadata"), "continue"));
+		if (!json_is_array(items) || (rv != NULL && first &&
+		    (lrv == NULL || lrv[0] == '\0' || strlen(lrv) >= rvlen))) {
+			e = failure(ei, BPG_EUPSTREAM, "GET", k->url,
+			    "not a list with a resourceVersion");
+			goto out;
+		}
+		if (rv != NULL && first)
+			memcpy(rv, lrv, strlen(lrv) + 1);
+		first = false;
+		json_array_foreach(items, i, it)
+			if ((e = item(arg, it, ei)) != BPG_OK)
+				goto out;
+		free(cont);
+		cont = NULL;
+		if (tok == NULL || tok[0] == '\0')
+			break;
+		if ((cont = strdup(tok)) == NULL) {
+			e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
+			goto out;
+		}
+		json_decref(doc);
+		doc = NULL;
+	}
+	e = BPG_OK;
+out:
+	json_decref(doc);
+	free(cont);
+	return e;
+}
+
 enum bpg_err
 bpg_kube_list_apps(struct bpg_kube *k, const char *label_selector,
-    json_t **out, struct bpg_errinfo *ei)
+    bpg_kube_item_fn *item, bpg_kube_restart_fn *restart, void *arg,
+    char *rv, size_t rvlen, struct bpg_errinfo *ei)
 {
 	char path[1024];
 	char *esc = NULL;
 	int n;
-	enum bpg_err e;
 
+	if (rv != NULL && rvlen > 0)
+		rv[0] = '\0';
 	if (label_selector != NULL && label_selector[0] != '\0') {
 		esc = curl_easy_escape(k->curl, label_selector, 0);
 		if (esc == NULL)
@@ -516,8 +595,7 @@ bpg_kube_list_apps(struct bpg_kube *k, const char *label_selector,
 		    k->cluster->namespace);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return bpg_errf(ei, BPG_EINVAL, "label selector too long");
-	e = bpg_kube_request(k, "GET", path, NULL, out, NULL, ei);
-	return e;
+	return list_pages(k, path, item, restart, arg, rv, rvlen, ei);
 }
 
 enum bpg_err
@@ -534,14 +612,32 @@ bpg_kube_get_pod(struct bpg_kube *k, const char *name, json_t **out,
 	return bpg_kube_request(k, "GET", path, NULL, out, NULL, ei);
 }
 
+/* Items of every page in one array, from the start after a restart. */
+static enum bpg_err
+collect_item(void *arg, const json_t *item, struct bpg_errinfo *ei)
+{
+	if (json_array_append(arg, (json_t *)(uintptr_t)item) != 0)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	return BPG_OK;
+}
+
+static void
+collect_restart(void *arg)
+{
+	json_array_clear(arg);
+}
+
 enum bpg_err
 bpg_kube_list_events(struct bpg_kube *k, const char *name, json_t **out,
     struct bpg_errinfo *ei)
 {
 	char path[1024];
 	char *esc;
+	json_t *items;
 	int n;
+	enum bpg_err e;
 
+	*out = NULL;
 	if ((esc = curl_easy_escape(k->curl, name, 0)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	n = snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events"
@@ -550,7 +646,17 @@ bpg_kube_list_events(struct bpg_kube *k, const char *name, json_t **out,
 	curl_free(esc);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return bpg_errf(ei, BPG_EINVAL, "name too long");
-	return bpg_kube_request(k, "GET", path, NULL, out, NULL, ei);
+	if ((items = json_array()) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	if ((e = list_pages(k, path, collect_item, collect_restart, items,
+	    NULL, 0, ei)) != BPG_OK) {
+		json_decref(items);
+		return e;
+	}
+	if ((*out = json_pack("{s:s, s:s, s:o}", "apiVersion", "v1", "kind",
+	    "EventList", "items", items)) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	return BPG_OK;
 }
 
 /* ---- streamed GET ------------------------------------------------- */
@@ -591,12 +697,8 @@ bpg_kube_stream(struct bpg_kube *k, const char *path,
     struct bpg_errinfo *ei)
 {
 	struct kstream s = { k, write, ctx, 0, false };
-	const char *msg, *reason;
-	char text[300];
-	json_t *doc = NULL;
 	CURLcode rc;
 	long code = 0, nconn = 0;
-	enum bpg_err e;
 
 	k->unsent = true;
 	if ((size_t)snprintf(k->url, sizeof(k->url), "%s%s",
@@ -627,31 +729,13 @@ bpg_kube_stream(struct bpg_kube *k, const char *path,
 	    (long)k->cluster->timeout_millis);
 
 	if (s.stopped)
-		return bpg_errf(ei, BPG_EIO, "Failure executing: GET at: %s. "
-		    "Message: the reader stopped.", k->url);
-	if (rc != CURLE_OK) {
-		clean_copy(text, sizeof(text),
-		    k->errbuf[0] ? k->errbuf : curl_easy_strerror(rc));
-		e = rc == CURLE_OPERATION_TIMEDOUT ? BPG_ETIMEOUT :
-		    BPG_EUPSTREAM;
-		return bpg_errf(ei, e, "Failure executing: GET at: %s. "
-		    "Message: %s.", k->url, text);
-	}
+		return failure(ei, BPG_EIO, "GET", k->url, "the reader stopped");
+	if (rc != CURLE_OK)
+		return transfer_failure(k, ei, "GET", rc);
 	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (code >= 200 && code < 300)
 		return BPG_OK;
-	/* Kubernetes API conventions: errors carry a Status object. */
-	if (k->rlen > 0)
-		doc = json_loadb(k->rbuf, k->rlen, 0, NULL);
-	msg = json_string_value(json_object_get(doc, "message"));
-	reason = json_string_value(json_object_get(doc, "reason"));
-	clean_copy(text, sizeof(text), msg != NULL ? msg : "");
-	e = bpg_errf(ei, status_err(code), "Failure executing: GET at: %s. "
-	    "Message: %s. Received status: %ld %s.", k->url,
-	    text[0] ? text : "(no message)", code,
-	    reason != NULL ? reason : "");
-	json_decref(doc);
-	return e;
+	return status_failure(k, ei, "GET", code);
 }
 
 void

@@ -76,14 +76,54 @@ enum bpg_err bpg_kube_try_get_app(struct bpg_kube *, const char *name,
 /* DeleteOptions with propagationPolicy Background. */
 enum bpg_err bpg_kube_delete_app(struct bpg_kube *, const char *name,
     struct bpg_errinfo *) BPG_WUR;
-/* label_selector may be NULL; it is URL-encoded here. */
+
+/*
+ * Lists come in pages ("API Concepts: retrieving large results sets in
+ * chunks"): limit=BPG_KUBE_LIST_LIMIT, then the continue token of each
+ * page until a page has none.  Every page is a consistent snapshot at the
+ * first page's resourceVersion.  A server that lets a continue token
+ * expire (410 Expired, after etcd compacted that version) would only
+ * offer an inconsistent rest, so the list starts again from its first
+ * page, at most BPG_KUBE_LIST_RESTARTS times.  No page may be larger than
+ * BPG_MAX_KUBE_BODY, and a list has at most BPG_KUBE_LIST_MAX_PAGES pages.
+ */
+#define BPG_KUBE_LIST_LIMIT 500
+#define BPG_KUBE_LIST_RESTARTS 3
+#define BPG_KUBE_LIST_MAX_PAGES 100000
+/* Longest resourceVersion of a list returned (opaque to clients). */
+#define BPG_KUBE_MAX_RV 64
+
+/*
+ * Called with each item of a list, in the server's order; the item is
+ * borrowed for the call.  BPG_OK goes on; any other value ends the list
+ * with it (the callback fills ei).
+ */
+typedef enum bpg_err bpg_kube_item_fn(void *arg, const json_t *item,
+    struct bpg_errinfo *);
+/*
+ * Called when a list starts again from its first page (its continue token
+ * expired): items already given come again, and some may be gone.
+ */
+typedef void bpg_kube_restart_fn(void *arg);
+
+/*
+ * Each SparkApplication of the cluster's namespace to item(arg, ...), page
+ * by page as above; restart (may be NULL) is called before a list starts
+ * again.  label_selector may be NULL; it is URL-encoded here.  rv (may be
+ * NULL) receives the list's resourceVersion (at most rvlen - 1 bytes,
+ * else BPG_EUPSTREAM), from which a watch starts.  Errors as for
+ * bpg_kube_request(), BPG_EUPSTREAM for a page that is not a list, or the
+ * callback's.
+ */
 enum bpg_err bpg_kube_list_apps(struct bpg_kube *, const char *label_selector,
-    json_t **out, struct bpg_errinfo *) BPG_WUR;
+    bpg_kube_item_fn *item, bpg_kube_restart_fn *restart, void *arg,
+    char *rv, size_t rvlen, struct bpg_errinfo *) BPG_WUR;
 enum bpg_err bpg_kube_get_pod(struct bpg_kube *, const char *name,
     json_t **out, struct bpg_errinfo *) BPG_WUR;
 /*
  * The EventList of the events whose involvedObject.name is name, in the
- * cluster's namespace (section 3.2; name is URL-encoded here).
+ * cluster's namespace (section 3.2; name is URL-encoded here): its pages'
+ * items in one "items" array of a new object.
  */
 enum bpg_err bpg_kube_list_events(struct bpg_kube *, const char *name,
     json_t **out, struct bpg_errinfo *) BPG_WUR;
@@ -134,11 +174,11 @@ enum bpg_err bpg_kube_stream(struct bpg_kube *, const char *path,
     struct bpg_errinfo *) BPG_WUR;
 
 /*
- * Give another easy handle (a watch stream, which needs its own
- * connection) the settings of bpg_kube_new(): bearer token, Accept,
- * User-Agent "bpg", TLS 1.2+ verified against the cluster's CA, proxy,
- * connect timeout, TCP keepalive, no signals.  It sets no URL, no write
- * callback and no overall timeout.  *headers receives the header list,
+ * The settings every easy handle to the cluster has (bpg_kube_new()'s and
+ * a watch stream's, which needs its own connection): bearer token,
+ * Accept, User-Agent "bpg", TLS 1.2+ verified against the cluster's CA,
+ * proxy, connect timeout, TCP keepalive, no signals.  It sets no URL, no
+ * write callback and no overall timeout.  *headers receives the header list,
  * which curl uses until the handle is cleaned up; free it afterwards with
  * bpg_kube_free_headers().  The cluster is borrowed.  BPG_ENOMEM,
  * BPG_ECONFIG (CA not usable); nothing to free on error.
@@ -147,5 +187,12 @@ enum bpg_err bpg_kube_setup_easy(CURL *curl, const struct bpg_cluster *,
     struct curl_slist **headers, struct bpg_errinfo *) BPG_WUR;
 /* Wipe (the bearer token) and free a list from bpg_kube_setup_easy(). */
 void bpg_kube_free_headers(struct curl_slist *);
+
+/*
+ * Copy src into dst (dstlen bytes, NUL-terminated, cut to fit) with every
+ * byte that is not printable ASCII as '?': text from an API server (Status
+ * messages, reasons, curl's errors) reaches logs and answers.
+ */
+void bpg_kube_clean_copy(char *dst, size_t dstlen, const char *src);
 
 #endif

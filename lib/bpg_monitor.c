@@ -895,6 +895,7 @@ struct target {
 	long long next_resync_ms;
 	bool dirty; /* a step failed: re-list after back-off */
 	unsigned long gen; /* lists done */
+	size_t listed; /* items of the list under way */
 	struct app_table apps;
 };
 
@@ -1395,62 +1396,67 @@ start_watch(struct target *t, const char *rv)
 static bool confirm_leader(struct bpg_monitor *);
 static bool may_write(struct bpg_monitor *);
 
+/* A list's item: one observation. */
+static enum bpg_err
+list_item(void *arg, const json_t *it, struct bpg_errinfo *ei)
+{
+	struct target *t = arg;
+
+	/*
+	 * A list can take as long as the cluster's timeout a page: the lock
+	 * may have gone meanwhile, so it is confirmed before the first
+	 * write, and again every BPG_MONITOR_CONFIRM_EVERY applications.
+	 */
+	if (t->listed % BPG_MONITOR_CONFIRM_EVERY == 0 &&
+	    !confirm_leader(t->m))
+		return bpg_errf(ei, BPG_ECONFLICT, "no longer the leader");
+	observe(t, it, BPG_MONITOR_EV_LIST);
+	t->listed++;
+	return BPG_OK;
+}
+
+/*
+ * The list starts again (bpg_kube_list_apps()): what it saw so far no
+ * longer counts as seen by it; sweep() compares with the new pass only.
+ */
+static void
+list_restart(void *arg)
+{
+	struct target *t = arg;
+
+	mlog(t->m, BPG_MONITOR_LOG_INFO, "%s: the list expired after %zu "
+	    "applications; listing again from the start", t->label, t->listed);
+	t->gen++;
+	t->listed = 0;
+}
+
 static void
 relist(struct target *t)
 {
 	struct bpg_monitor *m = t->m;
 	struct bpg_errinfo ei;
-	json_t *doc = NULL, *items, *it;
-	const char *rv;
 	char rvbuf[BPG_WATCH_MAX_RV + 1];
-	size_t i, n;
 	enum bpg_err e;
 
 	bpg_watch_stop(t->watch);
 	t->need_list = t->need_watch = false;
 	t->dirty = false;
-	if ((e = bpg_kube_list_apps(t->kube, NULL, &doc, &ei)) != BPG_OK) {
-		schedule_relist(t, false);
-		mlog(m, BPG_MONITOR_LOG_WARN,
-		    "%s: list failed: %s; retrying "
-		    "in %ld ms",
-		    t->label, ei.msg, t->backoff_ms);
-		return;
-	}
-	items = json_object_get(doc, "items");
-	rv = json_string_value(json_object_get(
-	    json_object_get(doc, "metadata"), "resourceVersion"));
-	if (!json_is_array(items) || rv == NULL || rv[0] == '\0' ||
-	    strlen(rv) > BPG_WATCH_MAX_RV) {
-		json_decref(doc);
-		schedule_relist(t, false);
-		mlog(m, BPG_MONITOR_LOG_WARN,
-		    "%s: the list is not a "
-		    "SparkApplicationList with a resourceVersion; retrying in "
-		    "%ld ms",
-		    t->label, t->backoff_ms);
-		return;
-	}
-	/*
-	 * A list can take as long as the cluster's timeout: the lock may
-	 * have gone meanwhile, so it is confirmed before the writes, and
-	 * again every BPG_MONITOR_CONFIRM_EVERY applications.
-	 */
-	if (!confirm_leader(m)) {
-		json_decref(doc);
-		return;
-	}
-	take(rvbuf, sizeof(rvbuf), rv);
 	t->gen++;
-	json_array_foreach(items, i, it) {
-		if (i > 0 && i % BPG_MONITOR_CONFIRM_EVERY == 0 &&
-		    !confirm_leader(m))
-			break;
-		observe(t, it, BPG_MONITOR_EV_LIST);
+	t->listed = 0;
+	/* Page by page: a namespace of thousands fits no one answer. */
+	if ((e = bpg_kube_list_apps(t->kube, NULL, list_item, list_restart, t,
+	    rvbuf, sizeof(rvbuf), &ei)) != BPG_OK) {
+		if (!m->leader)
+			return;
+		schedule_relist(t, false);
+		mlog(m, BPG_MONITOR_LOG_WARN,
+		    "%s: list failed after %zu applications: %s; retrying "
+		    "in %ld ms",
+		    t->label, t->listed, ei.msg, t->backoff_ms);
+		return;
 	}
-	n = json_array_size(items);
-	json_decref(doc);
-	if (!m->leader)
+	/* The sweep writes too: the lock is confirmed once more. */
+	if (!m->leader || !confirm_leader(m))
 		return;
 	sweep(t);
 	if (!t->dirty)
@@ -1466,7 +1472,7 @@ relist(struct target *t)
 	mlog(m, BPG_MONITOR_LOG_DEBUG,
 	    "%s: listed %zu applications at "
 	    "resourceVersion %s; watching",
-	    t->label, n, rvbuf);
+	    t->label, t->listed, rvbuf);
 	if (resync_ms(m) > 0)
 		t->next_resync_ms = bpg_watch_now_ms() + resync_ms(m);
 	start_watch(t, rvbuf);

@@ -134,17 +134,6 @@ rv_ok(const char *s)
 	return i > 0;
 }
 
-/* Printable ASCII copy, cut to fit: server text reaches logs. */
-static void
-clean_copy(char *dst, size_t dstlen, const char *src)
-{
-	size_t i, j;
-
-	for (i = j = 0; src[i] != '\0' && j + 1 < dstlen; i++)
-		dst[j++] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
-	dst[j] = '\0';
-}
-
 void
 bpg_watch_event_clear(struct bpg_watch_event *ev)
 {
@@ -215,7 +204,7 @@ bpg_watch_parse_line(const char *line, size_t len, struct bpg_watch_event *ev,
 			    "watch event: ERROR with a bad Status code");
 		}
 		if (json_is_string(json_object_get(obj, "reason")))
-			clean_copy(ev->reason, sizeof(ev->reason),
+			bpg_kube_clean_copy(ev->reason, sizeof(ev->reason),
 			    json_string_value(json_object_get(obj, "reason")));
 	} else {
 		rv = json_string_value(json_object_get(
@@ -554,7 +543,7 @@ done(struct bpg_watch *w, CURLcode rc)
 			    "%d bytes",
 			    BPG_WATCH_MAX_LINE);
 		else {
-			clean_copy(text, sizeof(text),
+			bpg_kube_clean_copy(text, sizeof(text),
 			    w->errbuf[0] ? w->errbuf : curl_easy_strerror(rc));
 			snprintf(
 			    detail, sizeof(detail), "stream broken: %s", text);
@@ -569,7 +558,7 @@ done(struct bpg_watch *w, CURLcode rc)
 		    : NULL;
 		msg = json_string_value(json_object_get(st, "message"));
 		reason = json_string_value(json_object_get(st, "reason"));
-		clean_copy(text, sizeof(text), msg != NULL ? msg : "");
+		bpg_kube_clean_copy(text, sizeof(text), msg != NULL ? msg : "");
 		snprintf(detail, sizeof(detail), "HTTP %ld %s%s%s", code,
 		    reason != NULL ? reason : "", text[0] ? ": " : "", text);
 		json_decref(st);

@@ -15,6 +15,7 @@
 
 #include <yaml.h>
 
+#include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_yaml.h"
 
@@ -581,7 +582,6 @@ emit_node(yaml_emitter_t *em, const json_t *v, int depth)
 	const char *key;
 	const json_t *item;
 	char num[64];
-	char *text;
 	size_t i;
 	int ok;
 	enum bpg_err e;
@@ -624,11 +624,9 @@ emit_node(yaml_emitter_t *em, const json_t *v, int depth)
 		ok = emit_scalar(em, num, strlen(num), false);
 		break;
 	case JSON_REAL:
-		/* jansson's text for a real always reads back as one. */
-		if ((text = json_dumps(v, JSON_ENCODE_ANY)) == NULL)
-			return BPG_ENOMEM;
-		ok = emit_scalar(em, text, strlen(text), false);
-		free(text);
+		/* The shortest text that reads back, as the JSON has it. */
+		ok = emit_scalar(em, num, bpg_json_real_text(json_real_value(v),
+		    num, sizeof(num)), false);
 		break;
 	case JSON_TRUE:
 		ok = emit_scalar(em, "true", 4, false);

@@ -2196,6 +2196,37 @@ START_TEST(test_normalize_label)
 }
 END_TEST
 
+/* The proxyUser label: the name when valid, else normalised. */
+static const struct {
+	const char *name;
+	const char *in;
+	const char *out;
+} user_rows[] = {
+	{ "null", NULL, NULL },
+	{ "valid_kept", "alice", "alice" },
+	{ "valid_with_specials", "a.b-c_d", "a.b-c_d" },
+	{ "email", "alice@example.com", "alice0example.com" },
+	{ "leading_dash", "-bob", "0bob" },
+	{ "utf8", "Jos\xc3\xa9", "Jos0" },
+	{ "64_long",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+};
+
+START_TEST(test_label_user)
+{
+	char *out = bpg_label_user(user_rows[_i].in);
+
+	if (user_rows[_i].out == NULL) {
+		ck_assert_msg(out == NULL, "row %s", user_rows[_i].name);
+		return;
+	}
+	ck_assert_msg(out != NULL && strcmp(out, user_rows[_i].out) == 0,
+	    "row %s: got \"%s\"", user_rows[_i].name, out ? out : "NULL");
+	free(out);
+}
+END_TEST
+
 START_TEST(test_normalize_label_random)
 {
 	char in[200], *out;
@@ -2335,6 +2366,7 @@ crd_suite(void)
 	tc = tcase_create("values");
 	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
 	tcase_add_loop_test(tc, test_normalize_label, 0, TU_NROWS(label_rows));
+	tcase_add_loop_test(tc, test_label_user, 0, TU_NROWS(user_rows));
 	tcase_add_test(tc, test_normalize_label_random);
 	tcase_add_loop_test(tc, test_label_valid, 0, TU_NROWS(valid_rows));
 	tcase_add_loop_test(tc, test_time_parse, 0, TU_NROWS(time_rows));

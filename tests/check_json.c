@@ -1,8 +1,9 @@
 /*
  * Tests for lib/bpg_json.c: the writer gives json_dumps(JSON_COMPACT)'s
  * bytes for a table of documents (named rows), for the SparkPi
- * SparkApplication, for many generated ones, and hands what it does not
- * write itself (reals, UTF-8, deep nesting) to jansson.
+ * SparkApplication, for many generated ones, refuses the UTF-8 jansson
+ * refuses, hands deep nesting to jansson, and writes reals in their
+ * shortest text that reads back (a table of doubles).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,8 +50,6 @@ static const struct {
 	{ "key-escapes", "{\"a\\\"b\":1,\"\\n\":2,\"\":3}" },
 	{ "order-kept", "{\"z\":1,\"a\":2,\"m\":{\"y\":1,\"b\":2}}" },
 	{ "nested", "{\"a\":[{\"b\":[1,{\"c\":\"d\"}]}],\"e\":null}" },
-	/* Handed to jansson: */
-	{ "real", "{\"cost\":1.5,\"x\":[0.1,1e300,-0.0]}" },
 	{ "utf8", "{\"name\":\"gr\\u00fc\\u00dfe \\u2603 \\ud83d\\ude00\"}" },
 	{ "utf8-key", "{\"\\u00e9t\\u00e9\":1}" },
 };
@@ -62,6 +61,87 @@ START_TEST(test_docs)
 
 	ck_assert_msg(doc != NULL, "row %s: %s", docs[_i].name, err.text);
 	assert_same(doc, docs[_i].name);
+	json_decref(doc);
+}
+END_TEST
+
+/* Not UTF-8: json_dumps() gives NULL, and so does the writer. */
+static const struct {
+	const char *name;
+	const char *bytes;
+} bad_utf8[] = {
+	{ "lone-continuation", "a\x80" },
+	{ "overlong-nul", "\xc0\x80" },
+	{ "overlong-3", "\xe0\x80\xaf" },
+	{ "surrogate", "\xed\xa0\x80" },
+	{ "past-10ffff", "\xf4\x90\x80\x80" },
+	{ "cut", "\xe2\x82" },
+	{ "bad-continuation", "\xe2\x28\xa1" },
+};
+
+START_TEST(test_bad_utf8)
+{
+	const char *b = bad_utf8[_i].bytes;
+	json_t *doc = json_array();
+
+	json_array_append_new(doc, json_stringn_nocheck(b, strlen(b)));
+	ck_assert_msg(json_dumps(doc, JSON_COMPACT) == NULL, "row %s: jansson",
+	    bad_utf8[_i].name);
+	ck_assert_msg(bpg_json_dump(doc, NULL) == NULL, "row %s",
+	    bad_utf8[_i].name);
+	json_decref(doc);
+}
+END_TEST
+
+/* Reals: the shortest text that strtod() reads back, as Java writes. */
+static const struct {
+	double d;
+	const char *want;
+} reals[] = {
+	{ 0.1, "0.1" },
+	{ 0.4, "0.4" },
+	{ 1.5, "1.5" },
+	{ 1.0, "1.0" },
+	{ -2.0, "-2.0" },
+	{ 0.0, "0.0" },
+	{ -0.0, "-0.0" },
+	{ 0.1 + 0.2, "0.30000000000000004" },
+	{ 1.0 / 3.0, "0.3333333333333333" },
+	{ 2.0 / 3.0, "0.6666666666666666" },
+	{ 1e300, "1e300" },
+	{ 1.5e-7, "1.5e-7" },
+	{ 123456789012345680.0, "1.2345678901234568e17" },
+	{ 1e15, "1e15" },
+	{ 4.35, "4.35" },
+	{ 5e-324, "4.94065645841247e-324" },
+	{ 1.7976931348623157e308, "1.7976931348623157e308" },
+};
+
+START_TEST(test_real_text)
+{
+	char buf[BPG_JSON_REAL_MAX];
+	size_t n;
+
+	n = bpg_json_real_text(reals[_i].d, buf, sizeof(buf));
+	ck_assert_msg(strcmp(buf, reals[_i].want) == 0, "row %d: %s, not %s",
+	    _i, buf, reals[_i].want);
+	ck_assert_uint_eq(n, strlen(buf));
+	ck_assert_msg(strtod(buf, NULL) == reals[_i].d, "row %d", _i);
+}
+END_TEST
+
+/* In documents, where json_dumps() writes 0.10000000000000001. */
+START_TEST(test_real_doc)
+{
+	json_t *doc = json_loads("{\"cost\":1.5,\"x\":[0.1,1e300,-0.0],"
+	    "\"driverOverheadFactor\":0.1,\"u\":\"gr\\u00fc\"}", 0, NULL);
+	char *got;
+
+	ck_assert_ptr_nonnull(doc);
+	got = bpg_json_dump(doc, NULL);
+	ck_assert_str_eq(got, "{\"cost\":1.5,\"x\":[0.1,1e300,-0.0],"
+	    "\"driverOverheadFactor\":0.1,\"u\":\"gr\xc3\xbc\"}");
+	free(got);
 	json_decref(doc);
 }
 END_TEST
@@ -182,6 +262,11 @@ json_suite(void)
 	TCase *tc = tcase_create("dump");
 
 	tcase_add_loop_test(tc, test_docs, 0, sizeof(docs) / sizeof(docs[0]));
+	tcase_add_loop_test(tc, test_bad_utf8, 0,
+	    sizeof(bad_utf8) / sizeof(bad_utf8[0]));
+	tcase_add_loop_test(tc, test_real_text, 0,
+	    sizeof(reals) / sizeof(reals[0]));
+	tcase_add_test(tc, test_real_doc);
 	tcase_add_test(tc, test_deep);
 	tcase_add_test(tc, test_not_container);
 	tcase_add_test(tc, test_sparkapplication);

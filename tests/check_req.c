@@ -18,6 +18,7 @@
 #include <check.h>
 #include <jansson.h>
 
+#include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_req.h"
 #include "testutil.h"
@@ -42,7 +43,7 @@ stored(const struct bpg_submit_req *r)
 	char *d;
 
 	ck_assert_ptr_nonnull(s);
-	d = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	d = bpg_json_dump(s, NULL);	/* as bpg_api_submit.c writes it */
 	ck_assert_ptr_nonnull(d);
 	json_decref(s);
 	return d;
@@ -368,6 +369,12 @@ static const struct {
 	  "{\"driverOverheadFactor\":\"1.5\",\"overheadFactor\":3}",
 	  "{\"spotInstance\":false,\"driverOverheadFactor\":1.5,"
 	  "\"overheadFactor\":3.0}" },
+	/* Java's Double.toString(): 0.1, not 0.10000000000000001. */
+	{ "json-factors-shortest", BPG_REQ_JSON,
+	  "{\"driverOverheadFactor\":0.1,\"executorOverheadFactor\":\"0.4\","
+	  "\"overheadFactor\":1e-1}",
+	  "{\"spotInstance\":false,\"driverOverheadFactor\":0.1,"
+	  "\"executorOverheadFactor\":0.4,\"overheadFactor\":0.1}" },
 	{ "json-nulls-omitted", BPG_REQ_JSON,
 	  "{\"queue\":null,\"driver\":null,\"arguments\":null,\"deps\":null,"
 	  "\"sparkConf\":{\"k\":null}}",
@@ -419,6 +426,8 @@ static const struct {
 	  "\"executor\":{\"cores\":2,\"memory\":\"3g\"}}" },
 	{ "yaml-double", BPG_REQ_YAML, "executorOverheadFactor: .25\n",
 	  "{\"spotInstance\":false,\"executorOverheadFactor\":0.25}" },
+	{ "yaml-factor-0.3", BPG_REQ_YAML, "driverOverheadFactor: 0.3\n",
+	  "{\"spotInstance\":false,\"driverOverheadFactor\":0.3}" },
 	{ "yaml-unicode", BPG_REQ_YAML,
 	  "applicationName: \"caf\\u00e9 \xf0\x9f\x9a\x80\"\n",
 	  "{\"applicationName\":\"caf\xc3\xa9 \xf0\x9f\x9a\x80\","

@@ -635,15 +635,84 @@ req GET "$A" "$GROUPV/sparkapplications" -G --data-urlencode \
 [ "$code" = 200 ] && jqb '.items == []'
 result "cluster-wide list with fieldSelector !=" $? "$(detail)"
 
+# With a selector the server cannot count what is left: no
+# remainingItemCount (kube-apiserver sets it only without one).
 req GET "$A" "$APPS?limit=2" -G --data-urlencode 'labelSelector=selftest=sel'
 [ "$code" = 200 ] && jqb '[.items[].metadata.name] == ["sel-a", "sel-b"] and
-    .metadata.remainingItemCount == 1 and (.metadata.continue | length) > 0'
+    .metadata.remainingItemCount == null and
+    (.metadata.continue | length) > 0'
 CONT=$(jq -r '.metadata.continue // ""' "$T/body")
+LRV=$(jq -r .metadata.resourceVersion "$T/body")
 result "limit: first chunk and a continue token" $? "$(detail)"
+printf '%s' "$CONT" | grep -Eq '^[A-Za-z0-9_-]+$'
+result "continue: base64url without padding, as kube-apiserver" $? "$CONT"
 req GET "$A" "$APPS?limit=2" -G --data-urlencode 'labelSelector=selftest=sel' \
     --data-urlencode "continue=$CONT"
-[ "$code" = 200 ] && jqb '[.items[].metadata.name] == ["sel-c"]'
-result "continue: the rest" $? "$(detail)"
+[ "$code" = 200 ] && jqb --arg rv "$LRV" \
+    '[.items[].metadata.name] == ["sel-c"] and
+    .metadata.resourceVersion == $rv'
+result "continue: the rest, at the first chunk's resourceVersion" $? \
+    "$(detail)"
+
+# Chunks without a selector, in a namespace of their own.
+PNS=paging-test
+PAPPS=$GROUPV/namespaces/$PNS/sparkapplications
+ctl POST /clusters/alpha/operator '{"frozen": true}'
+for n in pg-a pg-b pg-c; do
+	mkapp "$n" ".metadata.namespace = \"$PNS\""
+	post "$A" "$PAPPS" "$T/req.json"
+done
+req GET "$A" "$PAPPS?limit=1"
+[ "$code" = 200 ] && jqb '[.items[].metadata.name] == ["pg-a"] and
+    .metadata.remainingItemCount == 2 and (.metadata.continue | length) > 0'
+result "limit without a selector: remainingItemCount" $? "$(detail)"
+CONT=$(jq -r '.metadata.continue // ""' "$T/body")
+LRV=$(jq -r .metadata.resourceVersion "$T/body")
+# Changes after the first chunk do not show in the next ones: every
+# chunk is read at the list's resourceVersion.
+req GET "$A" "$PAPPS/pg-b"
+jq -c '.metadata.labels.changed = "yes"' "$T/body" > "$T/put.json"
+req PUT "$A" "$PAPPS/pg-b" -H 'Content-Type: application/json' \
+    --data-binary "@$T/put.json"
+req DELETE "$A" "$PAPPS/pg-c"
+mkapp pg-d ".metadata.namespace = \"$PNS\""
+post "$A" "$PAPPS" "$T/req.json"
+req GET "$A" "$PAPPS?limit=5" -G --data-urlencode "continue=$CONT"
+[ "$code" = 200 ] && jqb --arg rv "$LRV" \
+    '[.items[].metadata.name] == ["pg-b", "pg-c"] and
+    .items[0].metadata.labels.changed == null and
+    .metadata.resourceVersion == $rv and .metadata.continue == null'
+result "continue: a consistent snapshot at the list's resourceVersion" $? \
+    "$(detail)"
+# Once that version is compacted the token has expired: 410 with a token
+# for an inconsistent rest at the latest version.
+ctl POST /clusters/alpha/history '{"compact": true}'
+req GET "$A" "$PAPPS?limit=5" -G --data-urlencode "continue=$CONT"
+[ "$code" = 410 ] && jqb '.kind == "Status" and .reason == "Expired" and
+    .code == 410 and (.metadata.continue | length) > 0 and
+    (.message | startswith("The provided continue parameter is too old"))'
+result "continue: 410 Expired once its version is compacted" $? "$(detail)"
+CONT=$(jq -r '.metadata.continue // ""' "$T/body")
+req GET "$A" "$PAPPS?limit=5" -G --data-urlencode "continue=$CONT"
+[ "$code" = 200 ] && jqb '[.items[].metadata.name] == ["pg-b", "pg-d"] and
+    .items[0].metadata.labels.changed == "yes"'
+result "continue: the expired chunk's token goes on at the latest" $? \
+    "$(detail)"
+# The "expire" fault does the same to the next continued list.
+req GET "$A" "$PAPPS?limit=1"
+CONT=$(jq -r '.metadata.continue // ""' "$T/body")
+ctl POST /clusters/alpha/faults '{"type": "expire"}'
+req GET "$A" "$PAPPS?limit=1"
+c1=$code
+req GET "$A" "$PAPPS?limit=1" -G --data-urlencode "continue=$CONT"
+c2=$code
+req GET "$A" "$PAPPS?limit=1" -G --data-urlencode "continue=$CONT"
+[ "$c1" = 200 ] && [ "$c2" = 410 ] && [ "$code" = 200 ]
+result "fault expire: the next continued list gets 410" $? "$c1 $c2 $code"
+for n in pg-a pg-b pg-d; do
+	req DELETE "$A" "$PAPPS/$n"
+done
+ctl POST /clusters/alpha/operator '{"frozen": false}'
 
 # ---- watch ------------------------------------------------------------------
 

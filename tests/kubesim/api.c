@@ -1331,15 +1331,27 @@ start_watch(struct MHD_Connection *c, struct ks_req *r, enum ks_res res,
 	    watch_free);
 }
 
-/* Continue tokens: base64 of {"v":"meta.k8s.io/v1","rv":N,"start":K}. */
+/*
+ * Continue tokens as kube-apiserver writes them: base64url without padding
+ * of {"v":"meta.k8s.io/v1","rv":N,"start":K}, K the key after the last one
+ * returned; rv -1 continues at the latest version, inconsistently.
+ */
 static char *
-continue_token(uint64_t rv, const char *lastkey)
+continue_token(int64_t rv, const char *lastkey)
 {
 	json_t *t;
-	char *s, *out = NULL;
+	char *s, *out = NULL, *p, *start;
+	size_t n;
 
-	t = json_pack("{s:s, s:I, s:s}", "v", "meta.k8s.io/v1", "rv",
-	    (json_int_t)rv, "start", lastkey);
+	n = strlen(lastkey);
+	if ((start = malloc(n + 2)) == NULL)
+		return NULL;
+	/* The next key: the last one and a NUL byte ("\u0000" in JSON). */
+	memcpy(start, lastkey, n);
+	start[n] = '\0';
+	t = json_pack("{s:s, s:I, s:s%}", "v", "meta.k8s.io/v1", "rv",
+	    (json_int_t)rv, "start", start, n + 1);
+	free(start);
 	if (t == NULL || (s = json_dumps(t, JSON_COMPACT)) == NULL) {
 		json_decref(t);
 		return NULL;
@@ -1349,41 +1361,96 @@ continue_token(uint64_t rv, const char *lastkey)
 	    NULL) != BPG_OK)
 		out = NULL;
 	free(s);
+	for (p = out; p != NULL && *p != '\0'; p++) {
+		if (*p == '+')
+			*p = '-';
+		else if (*p == '/')
+			*p = '_';
+		else if (*p == '=') {
+			*p = '\0';
+			break;
+		}
+	}
 	return out;
 }
 
+/* *lastkey: the continue key without its final NUL (a new string). */
 static int
-continue_parse(const char *tok, uint64_t *rv, char **lastkey, char *err,
+continue_parse(const char *tok, int64_t *rv, char **lastkey, char *err,
     size_t errlen)
 {
 	unsigned char *raw = NULL;
-	size_t rawlen;
+	size_t rawlen, i, klen;
+	char *std;
 	json_t *t;
-	const char *k;
+	const char *k, *v;
+	json_int_t n;
 
-	if (bpg_base64_decode(tok, strlen(tok), &raw, &rawlen) != BPG_OK) {
+	if ((std = strdup(tok)) == NULL)
+		return -1;
+	for (i = 0; std[i] != '\0'; i++) {
+		if (std[i] == '+' || std[i] == '/' || std[i] == '=' ||
+		    std[i] == ' ')
+			break;
+		if (std[i] == '-')
+			std[i] = '+';
+		else if (std[i] == '_')
+			std[i] = '/';
+	}
+	if (std[i] != '\0' || bpg_base64_decode(std, i, &raw, &rawlen) !=
+	    BPG_OK) {
+		free(std);
 		snprintf(err, errlen, "continue key is not valid: illegal "
-		    "base64 data at input byte 0");
+		    "base64 data at input byte %zu", i);
 		return -1;
 	}
-	t = json_loadb((const char *)raw, rawlen, 0, NULL);
+	free(std);
+	t = json_loadb((const char *)raw, rawlen, JSON_ALLOW_NUL, NULL);
 	free(raw);
 	k = json_string_value(json_object_get(t, "start"));
-	if (t == NULL || k == NULL || !json_is_integer(json_object_get(t,
-	    "rv")) || strcmp(json_string_value(json_object_get(t, "v")) ?
-	    json_string_value(json_object_get(t, "v")) : "",
-	    "meta.k8s.io/v1") != 0) {
+	klen = json_string_length(json_object_get(t, "start"));
+	v = json_string_value(json_object_get(t, "v"));
+	n = json_integer_value(json_object_get(t, "rv"));
+	if (t == NULL || k == NULL || klen == 0 || k[klen - 1] != '\0' ||
+	    !json_is_integer(json_object_get(t, "rv")) || n == 0 ||
+	    n < -1 || v == NULL || strcmp(v, "meta.k8s.io/v1") != 0) {
 		json_decref(t);
 		snprintf(err, errlen, "continue key is not valid: incorrect "
 		    "encoded start resourceVersion (version meta.k8s.io/v1)");
 		return -1;
 	}
-	*rv = (uint64_t)json_integer_value(json_object_get(t, "rv"));
-	*lastkey = strdup(k);
+	*rv = n;
+	*lastkey = strndup(k, klen - 1);
 	json_decref(t);
 	return *lastkey != NULL ? 0 : -1;
 }
 
+/* The "expire" fault: a continued list finds its version compacted. */
+static int
+fault_expire(struct ks_cluster *cl, struct ks_req *r, const char *url)
+{
+	size_t i;
+	int hit = 0;
+
+	for (i = 0; i < cl->nfaults && !hit; i++)
+		if (cl->faults[i].kind == KS_F_EXPIRE &&
+		    fault_applies(cl, &cl->faults[i], r, url)) {
+			fault_used(cl, &cl->faults[i]);
+			hit = 1;
+		}
+	faults_purge(cl);
+	return hit;
+}
+
+/*
+ * Lists with limit and continue as kube-apiserver's etcd3 store serves
+ * them ("API Concepts: retrieving large results sets in chunks"): every
+ * chunk is read at the first one's resourceVersion (410 Expired once
+ * that is compacted, with a token to go on inconsistently); a chunk that
+ * is full and has keys after it carries a continue token;
+ * remainingItemCount counts the objects after it, and only when there is
+ * no selector (with one, the count would be a guess).
+ */
 static enum MHD_Result
 do_list(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 {
@@ -1392,17 +1459,19 @@ do_list(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 	struct ks_lsel *ls = NULL;
 	struct ks_fsel *fs = NULL;
 	const char *w = ks_arg(c, "watch"), *cont = ks_arg(c, "continue");
+	const char *lsel = ks_arg(c, "labelSelector");
+	const char *fsel = ks_arg(c, "fieldSelector");
 	char err[1024], rv[32], *lastkey = NULL, *tok = NULL, *key;
+	char *last = NULL;
 	long long limit = 0;
-	uint64_t listrv;
-	json_t *items = NULL, *out, *o, *meta;
-	size_t i, taken = 0, remaining = 0;
+	int64_t listrv = 0;
+	json_t *items = NULL, *out, *o, *meta, *st;
+	size_t i, taken = 0, after = 0;
+	int full = 0;
 
-	if (ks_lsel_parse(ks_arg(c, "labelSelector"), &ls, err,
-	    sizeof(err)) != 0)
+	if (ks_lsel_parse(lsel, &ls, err, sizeof(err)) != 0)
 		return bad_request(c, r, err);
-	if (ks_fsel_parse(ks_arg(c, "fieldSelector"), res, &fs, err,
-	    sizeof(err)) != 0) {
+	if (ks_fsel_parse(fsel, res, &fs, err, sizeof(err)) != 0) {
 		ks_lsel_free(ls);
 		return bad_request(c, r, err);
 	}
@@ -1420,21 +1489,25 @@ do_list(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 	if ((out = json_array()) == NULL)
 		goto oom;
 	pthread_mutex_lock(&cl->ks->mu);
-	if (lastkey != NULL && listrv < cl->compacted) {
+	if (lastkey != NULL && listrv > 0 && ((uint64_t)listrv <
+	    cl->compacted || fault_expire(cl, r, r->target))) {
 		pthread_mutex_unlock(&cl->ks->mu);
 		json_decref(out);
+		tok = continue_token(-1, lastkey);
 		free(lastkey);
 		ks_lsel_free(ls);
 		ks_fsel_free(fs);
-		return ks_respond_status(c, r, 410, "Expired",
-		    MSG_CONTINUE_EXPIRED, NULL);
+		st = ks_status(410, "Expired", MSG_CONTINUE_EXPIRED, NULL);
+		if (st != NULL && tok != NULL)
+			json_object_set_new(st, "metadata", json_pack("{s:s}",
+			    "continue", tok));
+		free(tok);
+		return ks_respond_json(c, r, 410, st);
 	}
-	if (lastkey == NULL)
-		listrv = cl->rv;
-	items = ks_list(cl, res, rt->ns);
+	if (lastkey == NULL || listrv < 0)
+		listrv = (int64_t)cl->rv;
+	items = ks_list_at(cl, res, rt->ns, (uint64_t)listrv);
 	json_array_foreach(items, i, o) {
-		if (!obj_matches(o, rt->ns, ls, fs))
-			continue;
 		if (lastkey != NULL) {
 			key = ks_key(ks_meta_str(o, "namespace"),
 			    ks_meta_str(o, "name"));
@@ -1444,30 +1517,35 @@ do_list(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 			}
 			free(key);
 		}
-		if (limit > 0 && taken == (size_t)limit) {
-			remaining++;
+		if (full) {
+			after++;
 			continue;
 		}
+		if (!obj_matches(o, rt->ns, ls, fs))
+			continue;
 		json_array_append(out, o);
-		taken++;
+		if (limit > 0 && ++taken == (size_t)limit)
+			full = 1;
 	}
 	pthread_mutex_unlock(&cl->ks->mu);
 	json_decref(items);
 	free(lastkey);
 	ks_lsel_free(ls);
 	ks_fsel_free(fs);
-	rv_str(rv, sizeof(rv), listrv);
+	rv_str(rv, sizeof(rv), (uint64_t)listrv);
 	meta = json_pack("{s:s}", "resourceVersion", rv);
-	if (remaining > 0 && meta != NULL) {
+	if (after > 0 && meta != NULL) {
 		o = json_array_get(out, json_array_size(out) - 1);
-		key = ks_key(ks_meta_str(o, "namespace"),
+		last = ks_key(ks_meta_str(o, "namespace"),
 		    ks_meta_str(o, "name"));
-		tok = key ? continue_token(listrv, key) : NULL;
-		free(key);
+		tok = last ? continue_token(listrv, last) : NULL;
+		free(last);
 		json_object_set_new(meta, "continue", json_string(tok ? tok :
 		    ""));
-		json_object_set_new(meta, "remainingItemCount",
-		    json_integer((json_int_t)remaining));
+		if ((lsel == NULL || *lsel == '\0') &&
+		    (fsel == NULL || *fsel == '\0'))
+			json_object_set_new(meta, "remainingItemCount",
+			    json_integer((json_int_t)after));
 		free(tok);
 	}
 	return ks_respond_json(c, r, 200, json_pack("{s:s, s:s, s:o, s:o}",

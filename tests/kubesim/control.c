@@ -31,6 +31,7 @@ static const char *const fault_names[KS_F__MAX] = {
 	[KS_F_WATCHGARBAGE] = "watchgarbage",
 	[KS_F_LATEANSWER] = "lateanswer",
 	[KS_F_LATECOMMIT] = "latecommit",
+	[KS_F_EXPIRE] = "expire",
 };
 
 static const char *const outcomes[] = { "COMPLETED", "FAILED",
@@ -190,7 +191,7 @@ fault_add(struct ks_cluster *cl, const json_t *j, char *err, size_t errlen)
 	if (kind < 0) {
 		snprintf(err, errlen, "type: one of latency, error, drop, "
 		    "throttle, down, up, garbage, watchcut, watchgarbage, "
-		    "lateanswer, latecommit");
+		    "lateanswer, latecommit, expire");
 		return -1;
 	}
 	memset(&f, 0, sizeof(f));

@@ -74,7 +74,8 @@ struct ks_hev {
 	enum ks_res	 res;
 	enum ks_evtype	 type;
 	json_t		*obj;	/* the object after the change (owned) */
-	json_t		*prev;	/* before it, for MODIFIED (owned), or NULL */
+	json_t		*prev;	/* before it, for MODIFIED and DELETED
+				 * (owned), or NULL */
 };
 
 enum ks_fkind {
@@ -88,6 +89,8 @@ enum ks_fkind {
 	KS_F_WATCHGARBAGE,	/* a watch stream sends a non-JSON line */
 	KS_F_LATEANSWER,	/* served at once, answered ms later */
 	KS_F_LATECOMMIT,	/* a create answered at once, stored ms later */
+	KS_F_EXPIRE,		/* a continued list finds its version
+				 * compacted (410 Expired) */
 	KS_F__MAX
 };
 
@@ -219,6 +222,13 @@ int		 ks_remove(struct ks_cluster *, enum ks_res, const char *ns,
 		    const char *name, json_t **gone);
 /* Objects of res in ns (NULL: all) sorted by namespace, name (new). */
 json_t		*ks_list(struct ks_cluster *, enum ks_res, const char *ns);
+/*
+ * The same as they were at resourceVersion rv, which must not be older
+ * than cl->compacted: the current objects with the history after rv
+ * undone, as etcd reads at an old revision.
+ */
+json_t		*ks_list_at(struct ks_cluster *, enum ks_res, const char *ns,
+		    uint64_t rv);
 uint64_t	 ks_hist_oldest(const struct ks_cluster *);
 const struct ks_hev *ks_hist_at(const struct ks_cluster *, size_t i);
 int		 ks_hist_resize(struct ks_cluster *, size_t cap);

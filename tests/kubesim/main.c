@@ -82,7 +82,10 @@
  *            GET or DELETE before then sees 404, and if the name is taken
  *            by then the late commit is lost, as the losing create of two
  *            gets AlreadyExists; GET .../stats "pendingCommits" counts
- *            those not stored yet)
+ *            those not stored yet) |
+ *            {"type":"expire"} (the next list with a continue token finds
+ *            its resourceVersion compacted: 410 Expired, as after etcd
+ *            compaction)
  *            with optional "method":"POST", "path":"/api/v1/" (prefix),
  *            "count":N (requests it applies to; default 1 for error, drop
  *            and throttle, unlimited for latency and down, -1 unlimited),

@@ -257,11 +257,13 @@ ks_remove(struct ks_cluster *cl, enum ks_res res, const char *ns,
 	/* A DELETED event carries the resourceVersion of the deletion. */
 	cl->rv++;
 	set_rv(copy, cl->rv);
+	/* The object as it was, for reads at older versions. */
+	json_incref(old);
 	json_object_del(cl->objs[res], k);
 	free(k);
 	if (gone != NULL)
 		*gone = json_incref(copy);
-	hist_push(cl, res, KS_DELETED, copy, NULL);
+	hist_push(cl, res, KS_DELETED, copy, old);
 	pthread_cond_broadcast(&cl->ks->cv);
 	return 0;
 }
@@ -274,8 +276,9 @@ key_cmp(const void *a, const void *b)
 	return strcmp(*x, *y);
 }
 
-json_t *
-ks_list(struct ks_cluster *cl, enum ks_res res, const char *ns)
+/* The objects of the map objs in ns (NULL: all), sorted by key (new). */
+static json_t *
+list_of(json_t *objs, const char *ns)
 {
 	const char **keys, *k;
 	json_t *v, *out;
@@ -283,12 +286,12 @@ ks_list(struct ks_cluster *cl, enum ks_res res, const char *ns)
 
 	if ((out = json_array()) == NULL)
 		return NULL;
-	keys = calloc(json_object_size(cl->objs[res]) + 1, sizeof(*keys));
+	keys = calloc(json_object_size(objs) + 1, sizeof(*keys));
 	if (keys == NULL) {
 		json_decref(out);
 		return NULL;
 	}
-	json_object_foreach(cl->objs[res], k, v) {
+	json_object_foreach(objs, k, v) {
 		if (ns != NULL && (strncmp(k, ns, nslen) != 0 ||
 		    k[nslen] != '/'))
 			continue;
@@ -297,13 +300,51 @@ ks_list(struct ks_cluster *cl, enum ks_res res, const char *ns)
 	/* etcd returns keys in byte order: namespace, then name. */
 	qsort(keys, n, sizeof(*keys), key_cmp);
 	for (i = 0; i < n; i++)
-		if (json_array_append(out, json_object_get(cl->objs[res],
+		if (json_array_append(out, json_object_get(objs,
 		    keys[i])) != 0) {
 			json_decref(out);
 			out = NULL;
 			break;
 		}
 	free(keys);
+	return out;
+}
+
+json_t *
+ks_list(struct ks_cluster *cl, enum ks_res res, const char *ns)
+{
+	return list_of(cl->objs[res], ns);
+}
+
+json_t *
+ks_list_at(struct ks_cluster *cl, enum ks_res res, const char *ns,
+    uint64_t rv)
+{
+	const struct ks_hev *h;
+	json_t *snap, *out = NULL;
+	char *k;
+	size_t i;
+
+	if (rv >= cl->rv)
+		return ks_list(cl, res, ns);
+	if ((snap = json_object()) == NULL ||
+	    json_object_update(snap, cl->objs[res]) != 0)
+		goto out;
+	/* Newest first, every change after rv undone. */
+	for (i = cl->hlen; i-- > 0;) {
+		if ((h = ks_hist_at(cl, i)) == NULL || h->rv <= rv)
+			break;
+		if (h->res != res || (k = obj_key(h->obj)) == NULL)
+			continue;
+		if (h->type == KS_ADDED)
+			json_object_del(snap, k);
+		else if (h->prev != NULL)
+			json_object_set(snap, k, h->prev);
+		free(k);
+	}
+	out = list_of(snap, ns);
+out:
+	json_decref(snap);
 	return out;
 }
 
