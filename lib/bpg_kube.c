@@ -412,26 +412,10 @@ bpg_kube_create_app(struct bpg_kube *k, const json_t *cr, json_t **out,
 	return bpg_kube_request(k, "POST", path, cr, out, NULL, ei);
 }
 
-enum bpg_err
-bpg_kube_try_create_app(struct bpg_kube *k, const json_t *cr, long fresh_ms,
-    long *http, struct bpg_errinfo *ei)
-{
-	char path[512];
-
-	k->unsent = true;
-	if (http != NULL)
-		*http = 0;
-	if (app_path(k, path, sizeof(path), NULL) != BPG_OK)
-		return bpg_errf(ei, BPG_EINVAL, "namespace too long");
-	if (fresh_ms < 0)
-		return bpg_kube_request(k, "POST", path, cr, NULL, http, ei);
-	return bpg_kube_request_fresh(k, "POST", path, cr, NULL, http,
-	    fresh_ms, ei);
-}
-
-enum bpg_err
-bpg_kube_try_get_app(struct bpg_kube *k, const char *name, long fresh_ms,
-    long *http, struct bpg_errinfo *ei)
+/* A create (body) or read of one application, with its HTTP status. */
+static enum bpg_err
+try_app(struct bpg_kube *k, const char *method, const char *name,
+    const json_t *body, long fresh_ms, long *http, struct bpg_errinfo *ei)
 {
 	char path[512];
 
@@ -439,11 +423,26 @@ bpg_kube_try_get_app(struct bpg_kube *k, const char *name, long fresh_ms,
 	if (http != NULL)
 		*http = 0;
 	if (app_path(k, path, sizeof(path), name) != BPG_OK)
-		return bpg_errf(ei, BPG_EINVAL, "name too long");
+		return bpg_errf(ei, BPG_EINVAL, "%s too long",
+		    name != NULL ? "name" : "namespace");
 	if (fresh_ms < 0)
-		return bpg_kube_request(k, "GET", path, NULL, NULL, http, ei);
-	return bpg_kube_request_fresh(k, "GET", path, NULL, NULL, http,
+		return bpg_kube_request(k, method, path, body, NULL, http, ei);
+	return bpg_kube_request_fresh(k, method, path, body, NULL, http,
 	    fresh_ms, ei);
+}
+
+enum bpg_err
+bpg_kube_try_create_app(struct bpg_kube *k, const json_t *cr, long fresh_ms,
+    long *http, struct bpg_errinfo *ei)
+{
+	return try_app(k, "POST", NULL, cr, fresh_ms, http, ei);
+}
+
+enum bpg_err
+bpg_kube_try_get_app(struct bpg_kube *k, const char *name, long fresh_ms,
+    long *http, struct bpg_errinfo *ei)
+{
+	return try_app(k, "GET", name, NULL, fresh_ms, http, ei);
 }
 
 enum bpg_err

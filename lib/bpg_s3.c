@@ -520,6 +520,20 @@ on_write(char *p, size_t sz, size_t n, void *arg)
 	return len;
 }
 
+/* A header line's value without the white space and CRLF around it. */
+static void
+trim(const char **p, size_t *len)
+{
+	while (*len > 0 && (**p == ' ' || **p == '\t')) {
+		(*p)++;
+		(*len)--;
+	}
+	while (*len > 0 && ((*p)[*len - 1] == '\r' ||
+	    (*p)[*len - 1] == '\n' || (*p)[*len - 1] == ' ' ||
+	    (*p)[*len - 1] == '\t'))
+		(*len)--;
+}
+
 /*
  * If p[0..len) is the metadata header HeadObject asks for, keep its value
  * (printable ASCII, at most BPG_S3_MAX_META_VALUE bytes; else it counts
@@ -534,14 +548,7 @@ header_value(struct bpg_s3 *s, const char *p, size_t len)
 		return false;
 	p += n + 1;
 	len -= n + 1;
-	while (len > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		len--;
-	}
-	while (len > 0 &&
-	    (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' ' ||
-		p[len - 1] == '\t'))
-		len--;
+	trim(&p, &len);
 	s->has_meta = len <= BPG_S3_MAX_META_VALUE;
 	for (i = 0; i < len && s->has_meta; i++)
 		if (p[i] < 0x20 || p[i] > 0x7e)
@@ -555,9 +562,10 @@ header_value(struct bpg_s3 *s, const char *p, size_t len)
 
 /* Picks the ETag of an UploadPart answer (S3 API: UploadPart). */
 static size_t
-on_header(char *p, size_t sz, size_t n, void *arg)
+on_header(char *line, size_t sz, size_t n, void *arg)
 {
 	struct bpg_s3 *s = arg;
+	const char *p = line;
 	size_t total = sz * n, len = total, i;
 
 	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
@@ -574,14 +582,7 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 		return total;
 	p += 5;
 	len -= 5;
-	while (len > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		len--;
-	}
-	while (len > 0 &&
-	    (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' ' ||
-		p[len - 1] == '\t'))
-		len--;
+	trim(&p, &len);
 	/* It goes back into the CompleteMultipartUpload XML. */
 	s->etag_bad = len == 0 || len > MAX_ETAG;
 	for (i = 0; i < len && !s->etag_bad; i++)
