@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -33,6 +35,7 @@
 #include "bpg_limits.h"
 #include "bpg_log.h"
 #include "bpg_ratelimit.h"
+#include "bpg_streams.h"
 
 /* The OpenAPI document, compiled in from httpd-conf/openapi.yaml. */
 extern const unsigned char bpg_openapi_yaml[];
@@ -40,6 +43,13 @@ extern const size_t bpg_openapi_yaml_len;
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t child_died;
+
+/* What the supervisor shares with every worker, made before fork(). */
+struct shared {
+	struct bpg_ratelimit *rl;	/* the list endpoints' rate limits */
+	struct bpg_streams *st;		/* followed logs and uploads */
+	int nworkers;
+};
 
 /*
  * glibc keeps at most 7 freed chunks of each size per thread for quick
@@ -131,17 +141,136 @@ reason_phrase(int status)
 	}
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SIGTERM or SIGINT came while blocked: a reload or a stop wants us. */
+static bool
+stop_pending(void)
+{
+	sigset_t p;
+
+	return stopping || (sigpending(&p) == 0 &&
+	    (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1));
+}
+
+/*
+ * The request body being read.  A client that sends a few bytes and then
+ * nothing would keep the worker in read() for good, and libfcgi gives no
+ * way to wait with a timeout.  So while a read waits, SIGALRM (every
+ * second, SA_RESTART: the read goes on) is let through, and on_tick()
+ * applies the low-speed limit (uploadLowSpeedLimit/Seconds) to the time
+ * spent waiting for the client and checks for a stop.  To end the wait it
+ * shuts the socket down for reading: read() returns 0, libfcgi marks the
+ * input closed, and the answer can still be written.  The fields are
+ * written only while SIGALRM is blocked.
+ */
+static struct {
+	volatile sig_atomic_t cut;	/* 0, BPG_HTTP_READ_SLOW or _STOP */
+	int fd;
+	long long got;			/* body bytes read */
+	int64_t waited_ms;		/* spent waiting for them */
+	int64_t since_ms;		/* start of the wait under way */
+	struct bpg_lowspeed ls;		/* over waited_ms */
+} rd;
+
+static void
+on_tick(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (rd.cut == 0) {
+		if (stop_pending())
+			rd.cut = (sig_atomic_t)BPG_HTTP_READ_STOP;
+		else if (bpg_lowspeed_slow(&rd.ls, rd.waited_ms + mono_ms() -
+		    rd.since_ms, rd.got))
+			rd.cut = (sig_atomic_t)BPG_HTTP_READ_SLOW;
+		if (rd.cut != 0)
+			shutdown(rd.fd, SHUT_RD);
+	}
+	errno = saved;
+}
+
+static void
+read_start(const struct bpg_config *cfg, int fd)
+{
+	memset(&rd, 0, sizeof(rd));
+	rd.fd = fd;
+	bpg_lowspeed_start(&rd.ls, cfg->upload_low_speed_limit,
+	    cfg->upload_low_speed_seconds * 1000, 0, 0);
+}
+
 /* FastCGI streams behind struct bpg_http_io. */
 static long
 io_read(void *ctx, char *buf, size_t n)
 {
 	FCGX_Request *r = ctx;
+	FCGX_Stream *in = r->in;
+	sigset_t alrm;
+	long avail;
 	int got;
 
+	if (rd.cut != 0)
+		return rd.cut;
 	if (n > 1 << 30)
 		n = 1 << 30;
-	got = FCGX_GetStr(buf, (int)n, r->in);
-	return got < 0 ? -1 : got;
+	/* Bytes libfcgi holds already: no wait. */
+	avail = (long)(in->stop - in->rdNext);
+	if (avail > 0) {
+		got = FCGX_GetStr(buf, (int)((size_t)avail < n ?
+		    (size_t)avail : n), in);
+		if (got > 0)
+			rd.got += got;
+		return got < 0 ? -1 : got;
+	}
+	/*
+	 * FCGX_GetStr() waits for all n bytes; one byte returns as soon as a
+	 * record comes, and the rest of the record is then held (above).
+	 */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	rd.since_ms = mono_ms();
+	sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+	got = FCGX_GetStr(buf, 1, in);
+	sigprocmask(SIG_BLOCK, &alrm, NULL);
+	rd.waited_ms += mono_ms() - rd.since_ms;
+	if (rd.cut != 0)
+		return rd.cut;
+	if (got < 0)
+		return -1;
+	rd.got += got;
+	if (bpg_lowspeed_slow(&rd.ls, rd.waited_ms, rd.got)) {
+		rd.cut = (sig_atomic_t)BPG_HTTP_READ_SLOW;
+		return rd.cut;
+	}
+	return got;
+}
+
+/*
+ * A followed log asks this about once a second: the web server closed
+ * the connection (its client went away), or a reload or stop wants the
+ * worker.
+ */
+static bool
+io_cancelled(void *ctx)
+{
+	FCGX_Request *r = ctx;
+	struct pollfd p;
+
+	if (stop_pending())
+		return true;
+	p.fd = r->ipcFd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	return poll(&p, 1, 0) > 0 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 /* Append s to buf (of size cap, used *n); false if it does not fit. */
@@ -276,14 +405,12 @@ read_params(char **envp, const char *hdr, struct bpg_http_req *req)
 	return cl;
 }
 
-/*
- * rl: the list endpoints' rate limits, shared by all workers (made by the
- * supervisor before fork()).
- */
+/* sh: what all workers share (made by the supervisor before fork()). */
 static int
-worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
+worker(const struct bpg_config *cfg, const struct shared *sh)
 {
 	struct sigaction sa;
+	struct itimerval tick;
 	struct bpg_api *api;
 	struct bpg_errinfo ei = { "" };
 	struct bpg_http_req hreq;
@@ -300,12 +427,26 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* Let through only while a body read waits (io_read). */
+	sigemptyset(&term);
+	sigaddset(&term, SIGALRM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tick;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&tick, 0, sizeof(tick));
+	tick.it_interval.tv_sec = tick.it_value.tv_sec =
+	    BPG_STREAM_CHECK_MS / 1000;
+	setitimer(ITIMER_REAL, &tick, NULL);
 
 	if (bpg_api_new(cfg, &api, &ei) != BPG_OK) {
 		syslog(LOG_ERR, "worker start: %s", ei.msg);
 		return 1;
 	}
-	bpg_api_set_ratelimit(api, rl);
+	bpg_api_set_ratelimit(api, sh->rl);
+	bpg_api_set_streams(api, sh->st, bpg_streams_total_for(
+	    (unsigned int)sh->nworkers, cfg->stream_worker_share));
 	/* Parsed once per worker; without it /openapi.* are 404s. */
 	if (bpg_api_set_openapi(api, (const char *)bpg_openapi_yaml,
 	    bpg_openapi_yaml_len, &ei) != BPG_OK)
@@ -321,6 +462,7 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 	io.read = io_read;
 	io.head = io_head;
 	io.write = io_write;
+	io.cancelled = io_cancelled;
 	io.ctx = &r;
 	/*
 	 * SIGTERM (stop, or a reload replacing this worker) is taken only
@@ -370,6 +512,7 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 			if (*end != '\0' || hreq.content_length < 0)
 				hreq.content_length = -1;
 		}
+		read_start(cfg, r.ipcFd);
 		bpg_api_handle(api, &hreq);
 		FCGX_Finish_r(&r);
 	}
@@ -396,7 +539,7 @@ on_super_signal(int sig)
 		stopping = 1;
 }
 
-static pid_t spawn(const struct bpg_config *, struct bpg_ratelimit *);
+static pid_t spawn(const struct bpg_config *, const struct shared *);
 
 /* Workers being replaced: they finish what they serve, then exit. */
 static pid_t draining[2 * BPG_MAX_WORKERS];
@@ -427,7 +570,7 @@ drain(pid_t pid)
  */
 static void
 reload(const char *path, struct bpg_config **cfg, pid_t *pids, time_t *born,
-    int nworkers, struct bpg_ratelimit *rl)
+    int nworkers, const struct shared *sh)
 {
 	struct bpg_config *ncfg = NULL;
 	struct bpg_config_error cerr;
@@ -447,7 +590,7 @@ reload(const char *path, struct bpg_config **cfg, pid_t *pids, time_t *born,
 	for (i = 0; i < nworkers; i++) {
 		pid_t old = pids[i];
 
-		pids[i] = spawn(ncfg, rl);
+		pids[i] = spawn(ncfg, sh);
 		born[i] = time(NULL);
 		drain(old);
 	}
@@ -485,7 +628,7 @@ forget_draining(pid_t pid)
 }
 
 static pid_t
-spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
+spawn(const struct bpg_config *cfg, const struct shared *sh)
 {
 	pid_t pid = fork();
 
@@ -500,7 +643,7 @@ spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, NULL);
-		rc = worker(cfg, rl);
+		rc = worker(cfg, sh);
 		mysql_library_end();
 		curl_global_cleanup();
 		_exit(rc);
@@ -512,7 +655,7 @@ spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 
 static int
 supervise(const char *path, struct bpg_config **cfgp, int nworkers,
-    struct bpg_ratelimit *rl)
+    const struct shared *sh)
 {
 	struct sigaction sa;
 	sigset_t mask, old;
@@ -546,7 +689,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 	sigaddset(&mask, SIGALRM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	for (i = 0; i < nworkers; i++) {
-		pids[i] = spawn(*cfgp, rl);
+		pids[i] = spawn(*cfgp, sh);
 		born[i] = time(NULL);
 	}
 	syslog(LOG_INFO, "started %d workers", nworkers);
@@ -555,7 +698,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		child_died = 0;
 		if (reloading && !stopping) {
 			reloading = 0;
-			reload(path, cfgp, pids, born, nworkers, rl);
+			reload(path, cfgp, pids, born, nworkers, sh);
 		}
 		if (ticked) {
 			ticked = 0;
@@ -563,6 +706,10 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			forget_draining(pid);
+			/* A worker that died mid-stream held a slot. */
+			if (bpg_streams_reap(sh->st, pid) > 0)
+				syslog(LOG_INFO, "freed the stream slot of "
+				    "worker %d", (int)pid);
 			for (i = 0; i < nworkers; i++)
 				if (pids[i] == pid)
 					break;
@@ -580,7 +727,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 			/* A worker dying at once again and again: slow down. */
 			if (time(NULL) - born[i] < 1)
 				sleep(1);
-			pids[i] = spawn(*cfgp, rl);
+			pids[i] = spawn(*cfgp, sh);
 			born[i] = time(NULL);
 		}
 	}
@@ -600,6 +747,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		live = 0;
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			forget_draining(pid);
+			(void)bpg_streams_reap(sh->st, pid);
 			for (i = 0; i < nworkers; i++)
 				if (pids[i] == pid)
 					pids[i] = 0;
@@ -645,6 +793,8 @@ main(int argc, char *argv[])
 	struct bpg_config *cfg = NULL;
 	struct bpg_config_error cerr;
 	struct bpg_ratelimit *rl = NULL;
+	struct bpg_streams *st = NULL;
+	struct shared sh;
 	struct bpg_errinfo ei = { "" };
 	const char *path = NULL;
 	bool check_only = false;
@@ -724,7 +874,21 @@ main(int argc, char *argv[])
 		bpg_config_free(cfg);
 		return 1;
 	}
-	rc = supervise(path, &cfg, (int)nworkers, rl);
+	/*
+	 * Stream slots for every process that may serve at once: the
+	 * workers and those of up to two reloads still finishing.
+	 */
+	if (bpg_streams_new_shared(3 * BPG_MAX_WORKERS, &st, &ei) != BPG_OK) {
+		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
+		bpg_ratelimit_free(rl);
+		bpg_config_free(cfg);
+		return 1;
+	}
+	sh.rl = rl;
+	sh.st = st;
+	sh.nworkers = (int)nworkers;
+	rc = supervise(path, &cfg, (int)nworkers, &sh);
+	bpg_streams_free(st);
 	bpg_ratelimit_free(rl);
 	bpg_config_free(cfg);
 	mysql_library_end();
