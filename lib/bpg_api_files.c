@@ -361,6 +361,8 @@ api_h_upload(struct route_ctx *rc)
 	/* Step 4: stream the body into S3. */
 	if (!stream_admit(rc, "upload"))
 		return;
+	syslog(LOG_INFO, "upload of %lld bytes to s3://%s/%s by %s started",
+	    len, bucket, key, rc->user);
 	memset(&src, 0, sizeof(src));
 	src.io = rc->req->io;
 	e = bpg_s3_put(f->s3, bucket, key, len, upload_read, &src, &ei);
