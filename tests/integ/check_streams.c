@@ -5,8 +5,9 @@
  * streamWorkerShare of the workers they get a 429, while health checks
  * and submissions still answer and the admitted streams stay open.  A
  * client that goes away frees its stream; a reload ends the streams of
- * the workers it replaces (within a second or two, not hours); logFollowMaxSeconds ends a follow and the
- * low-speed limit a stalled upload.
+ * the workers it replaces (within a second or two, not hours);
+ * logFollowMaxSeconds ends a follow and the low-speed limit a stalled
+ * upload; streamsPerUser refuses a user's extra follow, not another's.
  *
  * Every wait here is bounded by a generous deadline and ends as soon as
  * what it waits for happens: no timing is asserted beyond "before the
@@ -550,6 +551,37 @@ START_TEST(test_configured_bounds)
 }
 END_TEST
 
+/* streamsPerUser: a user's second follow is refused, another's not. */
+START_TEST(test_per_user_limit)
+{
+	struct streams ss;
+	char cfgpath[1024], *orig, *id = quiet_running_app(), path[512];
+	int range[2] = { 0, 1 }, one = 1;
+
+	snprintf(cfgpath, sizeof(cfgpath), "%s/config.yaml",
+	    integ_env("BPG_STACK_DIR"));
+	orig = integ_slurp(cfgpath, NULL);
+	reconfigure(cfgpath, orig,
+	    "streamsPerUser: 1\nstreamWorkerShare: 1\n");
+	streams_init(&ss);
+	follow_path(path, sizeof(path), id);
+	stream_add(&ss, path, "alice:alice-pw", false);
+	streams_until(&ss, follows_open, range, "alice's first follow open");
+	stream_add(&ss, path, "alice:alice-pw", false);
+	streams_until(&ss, have_refused, &one, "alice's second follow refused");
+	ck_assert_ptr_nonnull(strstr(ss.s[1].body, "1 per user"));
+	stream_add(&ss, path, "bob:bob-pw", false);
+	range[0] = 2;
+	range[1] = 3;
+	streams_until(&ss, follows_open, range, "bob's follow open");
+	ck_assert(!ss.s[0].done);
+	streams_free(&ss);
+	reconfigure(cfgpath, orig, "");
+	free(orig);
+	free(id);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -561,6 +593,7 @@ main(void)
 	tcase_add_test(tc, test_reload_ends_follow);
 	tcase_add_test(tc, test_reload_ends_upload);
 	tcase_add_test(tc, test_configured_bounds);
+	tcase_add_test(tc, test_per_user_limit);
 	suite_add_tcase(s, tc);
 	return integ_run(s, 0);
 }
