@@ -44,12 +44,12 @@ extern const size_t bpg_openapi_yaml_len;
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t child_died;
 
-/* What the supervisor shares with every worker, made before fork(). */
-struct shared {
-	struct bpg_ratelimit *rl;	/* the list endpoints' rate limits */
-	struct bpg_streams *st;		/* followed logs and uploads */
-	int nworkers;
-};
+/*
+ * Followed logs and uploads, shared by all workers (made by main() before
+ * fork()), and the worker count their gateway-wide limit is a share of.
+ */
+static struct bpg_streams *streams;
+static int stream_workers;
 
 /*
  * glibc keeps at most 7 freed chunks of each size per thread for quick
@@ -405,9 +405,12 @@ read_params(char **envp, const char *hdr, struct bpg_http_req *req)
 	return cl;
 }
 
-/* sh: what all workers share (made by the supervisor before fork()). */
+/*
+ * rl: the list endpoints' rate limits, shared by all workers (made by the
+ * supervisor before fork()).
+ */
 static int
-worker(const struct bpg_config *cfg, const struct shared *sh)
+worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 {
 	struct sigaction sa;
 	struct itimerval tick;
@@ -444,9 +447,9 @@ worker(const struct bpg_config *cfg, const struct shared *sh)
 		syslog(LOG_ERR, "worker start: %s", ei.msg);
 		return 1;
 	}
-	bpg_api_set_ratelimit(api, sh->rl);
-	bpg_api_set_streams(api, sh->st, bpg_streams_total_for(
-	    (unsigned int)sh->nworkers, cfg->stream_worker_share));
+	bpg_api_set_ratelimit(api, rl);
+	bpg_api_set_streams(api, streams, bpg_streams_total_for(
+	    (unsigned int)stream_workers, cfg->stream_worker_share));
 	/* Parsed once per worker; without it /openapi.* are 404s. */
 	if (bpg_api_set_openapi(api, (const char *)bpg_openapi_yaml,
 	    bpg_openapi_yaml_len, &ei) != BPG_OK)
@@ -539,7 +542,7 @@ on_super_signal(int sig)
 		stopping = 1;
 }
 
-static pid_t spawn(const struct bpg_config *, const struct shared *);
+static pid_t spawn(const struct bpg_config *, struct bpg_ratelimit *);
 
 /* Workers being replaced: they finish what they serve, then exit. */
 static pid_t draining[2 * BPG_MAX_WORKERS];
@@ -570,7 +573,7 @@ drain(pid_t pid)
  */
 static void
 reload(const char *path, struct bpg_config **cfg, pid_t *pids, time_t *born,
-    int nworkers, const struct shared *sh)
+    int nworkers, struct bpg_ratelimit *rl)
 {
 	struct bpg_config *ncfg = NULL;
 	struct bpg_config_error cerr;
@@ -590,7 +593,7 @@ reload(const char *path, struct bpg_config **cfg, pid_t *pids, time_t *born,
 	for (i = 0; i < nworkers; i++) {
 		pid_t old = pids[i];
 
-		pids[i] = spawn(ncfg, sh);
+		pids[i] = spawn(ncfg, rl);
 		born[i] = time(NULL);
 		drain(old);
 	}
@@ -628,7 +631,7 @@ forget_draining(pid_t pid)
 }
 
 static pid_t
-spawn(const struct bpg_config *cfg, const struct shared *sh)
+spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 {
 	pid_t pid = fork();
 
@@ -643,7 +646,7 @@ spawn(const struct bpg_config *cfg, const struct shared *sh)
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, NULL);
-		rc = worker(cfg, sh);
+		rc = worker(cfg, rl);
 		mysql_library_end();
 		curl_global_cleanup();
 		_exit(rc);
@@ -655,7 +658,7 @@ spawn(const struct bpg_config *cfg, const struct shared *sh)
 
 static int
 supervise(const char *path, struct bpg_config **cfgp, int nworkers,
-    const struct shared *sh)
+    struct bpg_ratelimit *rl)
 {
 	struct sigaction sa;
 	sigset_t mask, old;
@@ -689,7 +692,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 	sigaddset(&mask, SIGALRM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
 	for (i = 0; i < nworkers; i++) {
-		pids[i] = spawn(*cfgp, sh);
+		pids[i] = spawn(*cfgp, rl);
 		born[i] = time(NULL);
 	}
 	syslog(LOG_INFO, "started %d workers", nworkers);
@@ -698,7 +701,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		child_died = 0;
 		if (reloading && !stopping) {
 			reloading = 0;
-			reload(path, cfgp, pids, born, nworkers, sh);
+			reload(path, cfgp, pids, born, nworkers, rl);
 		}
 		if (ticked) {
 			ticked = 0;
@@ -707,7 +710,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			forget_draining(pid);
 			/* A worker that died mid-stream held a slot. */
-			if (bpg_streams_reap(sh->st, pid) > 0)
+			if (bpg_streams_reap(streams, pid) > 0)
 				syslog(LOG_INFO, "freed the stream slot of "
 				    "worker %d", (int)pid);
 			for (i = 0; i < nworkers; i++)
@@ -727,7 +730,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 			/* A worker dying at once again and again: slow down. */
 			if (time(NULL) - born[i] < 1)
 				sleep(1);
-			pids[i] = spawn(*cfgp, sh);
+			pids[i] = spawn(*cfgp, rl);
 			born[i] = time(NULL);
 		}
 	}
@@ -747,7 +750,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		live = 0;
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			forget_draining(pid);
-			(void)bpg_streams_reap(sh->st, pid);
+			(void)bpg_streams_reap(streams, pid);
 			for (i = 0; i < nworkers; i++)
 				if (pids[i] == pid)
 					pids[i] = 0;
@@ -793,8 +796,6 @@ main(int argc, char *argv[])
 	struct bpg_config *cfg = NULL;
 	struct bpg_config_error cerr;
 	struct bpg_ratelimit *rl = NULL;
-	struct bpg_streams *st = NULL;
-	struct shared sh;
 	struct bpg_errinfo ei = { "" };
 	const char *path = NULL;
 	bool check_only = false;
@@ -878,17 +879,16 @@ main(int argc, char *argv[])
 	 * Stream slots for every process that may serve at once: the
 	 * workers and those of up to two reloads still finishing.
 	 */
-	if (bpg_streams_new_shared(3 * BPG_MAX_WORKERS, &st, &ei) != BPG_OK) {
+	if (bpg_streams_new_shared(3 * BPG_MAX_WORKERS, &streams, &ei) !=
+	    BPG_OK) {
 		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
 		bpg_ratelimit_free(rl);
 		bpg_config_free(cfg);
 		return 1;
 	}
-	sh.rl = rl;
-	sh.st = st;
-	sh.nworkers = (int)nworkers;
-	rc = supervise(path, &cfg, (int)nworkers, &sh);
-	bpg_streams_free(st);
+	stream_workers = (int)nworkers;
+	rc = supervise(path, &cfg, (int)nworkers, rl);
+	bpg_streams_free(streams);
 	bpg_ratelimit_free(rl);
 	bpg_config_free(cfg);
 	mysql_library_end();
