@@ -7,7 +7,8 @@
  * client that goes away frees its stream; a reload ends the streams of
  * the workers it replaces (within a second or two, not hours);
  * logFollowMaxSeconds ends a follow and the low-speed limit a stalled
- * upload; streamsPerUser refuses a user's extra follow, not another's.
+ * upload; streamsPerUser refuses a user's extra follow, not another's;
+ * the slot of a worker killed mid-stream is freed by the supervisor.
  *
  * What the gateway did is read from its log; what the client sees of an
  * upload the gateway answered early depends on the web server: lighttpd
@@ -640,6 +641,40 @@ START_TEST(test_per_user_limit)
 }
 END_TEST
 
+/* A worker killed mid-stream: the supervisor frees its slot. */
+START_TEST(test_dead_worker_frees_slot)
+{
+	struct streams ss;
+	pid_t w[BPG_MAX_WORKERS];
+	char *id = quiet_running_app(), path[512];
+	int n = nworkers(), cap, i, range[2];
+	size_t off;
+
+	cap = (int)bpg_streams_total_for((unsigned int)n,
+	    BPG_STREAM_WORKER_SHARE);
+	streams_init(&ss);
+	follow_path(path, sizeof(path), id);
+	for (i = 0; i < cap; i++)
+		stream_add(&ss, path, users[i % 3], false);
+	range[0] = 0;
+	range[1] = cap;
+	streams_until(&ss, follows_open, range, "the follows open");
+	off = log_size();
+	n = integ_workers(integ_supervisor(), w, BPG_MAX_WORKERS);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(kill(w[i], SIGKILL), 0);
+	wait_log_n(off, "freed the stream slot of worker", cap, &ss);
+	streams_free(&ss);
+
+	streams_init(&ss);
+	for (i = 0; i < cap; i++)
+		stream_add(&ss, path, users[i % 3], false);
+	streams_until(&ss, follows_open, range, "new follows admitted");
+	streams_free(&ss);
+	free(id);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -652,6 +687,7 @@ main(void)
 	tcase_add_test(tc, test_reload_ends_upload);
 	tcase_add_test(tc, test_configured_bounds);
 	tcase_add_test(tc, test_per_user_limit);
+	tcase_add_test(tc, test_dead_worker_frees_slot);
 	suite_add_tcase(s, tc);
 	return integ_run(s, 0);
 }
