@@ -17,8 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -35,6 +37,7 @@
 #include "bpg_log.h"
 #include "bpg_pids.h"
 #include "bpg_ratelimit.h"
+#include "bpg_streams.h"
 
 /* The OpenAPI document, compiled in from httpd-conf/openapi.yaml. */
 extern const unsigned char bpg_openapi_yaml[];
@@ -42,6 +45,13 @@ extern const size_t bpg_openapi_yaml_len;
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t child_died;
+
+/*
+ * Followed logs and uploads, shared by all workers (made by main() before
+ * fork()), and the worker count their gateway-wide limit is a share of.
+ */
+static struct bpg_streams *streams;
+static int stream_workers;
 
 /*
  * glibc keeps at most 7 freed chunks of each size per thread for quick
@@ -133,17 +143,136 @@ reason_phrase(int status)
 	}
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* SIGTERM or SIGINT came while blocked: a reload or a stop wants us. */
+static bool
+stop_pending(void)
+{
+	sigset_t p;
+
+	return stopping || (sigpending(&p) == 0 &&
+	    (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1));
+}
+
+/*
+ * The request body being read.  A client that sends a few bytes and then
+ * nothing would keep the worker in read() for good, and libfcgi gives no
+ * way to wait with a timeout.  So while a read waits, SIGALRM (every
+ * second, SA_RESTART: the read goes on) is let through, and on_tick()
+ * applies the low-speed limit (uploadLowSpeedLimit/Seconds) to the time
+ * spent waiting for the client and checks for a stop.  To end the wait it
+ * shuts the socket down for reading: read() returns 0, libfcgi marks the
+ * input closed, and the answer can still be written.  The fields are
+ * written only while SIGALRM is blocked.
+ */
+static struct {
+	volatile sig_atomic_t cut;	/* 0, BPG_HTTP_READ_SLOW or _STOP */
+	int fd;
+	long long got;			/* body bytes read */
+	int64_t waited_ms;		/* spent waiting for them */
+	int64_t since_ms;		/* start of the wait under way */
+	struct bpg_lowspeed ls;		/* over waited_ms */
+} rd;
+
+static void
+on_tick(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	if (rd.cut == 0) {
+		if (stop_pending())
+			rd.cut = (sig_atomic_t)BPG_HTTP_READ_STOP;
+		else if (bpg_lowspeed_slow(&rd.ls, rd.waited_ms + mono_ms() -
+		    rd.since_ms, rd.got))
+			rd.cut = (sig_atomic_t)BPG_HTTP_READ_SLOW;
+		if (rd.cut != 0)
+			shutdown(rd.fd, SHUT_RD);
+	}
+	errno = saved;
+}
+
+static void
+read_start(const struct bpg_config *cfg, int fd)
+{
+	memset(&rd, 0, sizeof(rd));
+	rd.fd = fd;
+	bpg_lowspeed_start(&rd.ls, cfg->upload_low_speed_limit,
+	    cfg->upload_low_speed_seconds * 1000, 0, 0);
+}
+
 /* FastCGI streams behind struct bpg_http_io. */
 static long
 io_read(void *ctx, char *buf, size_t n)
 {
 	FCGX_Request *r = ctx;
+	FCGX_Stream *in = r->in;
+	sigset_t alrm;
+	long avail;
 	int got;
 
+	if (rd.cut != 0)
+		return rd.cut;
 	if (n > 1 << 30)
 		n = 1 << 30;
-	got = FCGX_GetStr(buf, (int)n, r->in);
-	return got < 0 ? -1 : got;
+	/* Bytes libfcgi holds already: no wait. */
+	avail = (long)(in->stop - in->rdNext);
+	if (avail > 0) {
+		got = FCGX_GetStr(buf, (int)((size_t)avail < n ?
+		    (size_t)avail : n), in);
+		if (got > 0)
+			rd.got += got;
+		return got < 0 ? -1 : got;
+	}
+	/*
+	 * FCGX_GetStr() waits for all n bytes; one byte returns as soon as a
+	 * record comes, and the rest of the record is then held (above).
+	 */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
+	rd.since_ms = mono_ms();
+	sigprocmask(SIG_UNBLOCK, &alrm, NULL);
+	got = FCGX_GetStr(buf, 1, in);
+	sigprocmask(SIG_BLOCK, &alrm, NULL);
+	rd.waited_ms += mono_ms() - rd.since_ms;
+	if (rd.cut != 0)
+		return rd.cut;
+	if (got < 0)
+		return -1;
+	rd.got += got;
+	if (bpg_lowspeed_slow(&rd.ls, rd.waited_ms, rd.got)) {
+		rd.cut = (sig_atomic_t)BPG_HTTP_READ_SLOW;
+		return rd.cut;
+	}
+	return got;
+}
+
+/*
+ * A followed log asks this about once a second: the web server closed
+ * the connection (its client went away), or a reload or stop wants the
+ * worker.
+ */
+static bool
+io_cancelled(void *ctx)
+{
+	FCGX_Request *r = ctx;
+	struct pollfd p;
+
+	if (stop_pending())
+		return true;
+	p.fd = r->ipcFd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	return poll(&p, 1, 0) > 0 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 /* Append s to buf (of size cap, used *n); false if it does not fit. */
@@ -286,6 +415,7 @@ static int
 worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 {
 	struct sigaction sa;
+	struct itimerval tick;
 	struct bpg_api *api;
 	struct bpg_errinfo ei = { "" };
 	struct bpg_http_req hreq;
@@ -302,12 +432,26 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	/* Let through only while a body read waits (io_read). */
+	sigemptyset(&term);
+	sigaddset(&term, SIGALRM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_tick;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&tick, 0, sizeof(tick));
+	tick.it_interval.tv_sec = tick.it_value.tv_sec =
+	    BPG_STREAM_CHECK_MS / 1000;
+	setitimer(ITIMER_REAL, &tick, NULL);
 
 	if (bpg_api_new(cfg, &api, &ei) != BPG_OK) {
 		syslog(LOG_ERR, "worker start: %s", ei.msg);
 		return 1;
 	}
 	bpg_api_set_ratelimit(api, rl);
+	bpg_api_set_streams(api, streams, bpg_streams_total_for(
+	    (unsigned int)stream_workers, cfg->stream_worker_share));
 	/* Parsed once per worker; without it /openapi.* are 404s. */
 	if (bpg_api_set_openapi(api, (const char *)bpg_openapi_yaml,
 	    bpg_openapi_yaml_len, &ei) != BPG_OK)
@@ -323,6 +467,7 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 	io.read = io_read;
 	io.head = io_head;
 	io.write = io_write;
+	io.cancelled = io_cancelled;
 	io.ctx = &r;
 	/*
 	 * SIGTERM (stop, or a reload replacing this worker) is taken only
@@ -372,6 +517,7 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 			if (*end != '\0' || hreq.content_length < 0)
 				hreq.content_length = -1;
 		}
+		read_start(cfg, r.ipcFd);
 		bpg_api_handle(api, &hreq);
 		FCGX_Finish_r(&r);
 	}
@@ -582,12 +728,16 @@ retell_draining(struct slots *s)
 }
 
 /* Reaped: pid's slot is emptied (and its index returned) or it was a
- * draining worker (-1). */
+ * draining worker (-1).  A worker that died mid-stream held a stream
+ * slot: it is freed. */
 static int
 reaped(struct slots *s, pid_t pid)
 {
 	int i;
 
+	if (bpg_streams_reap(streams, pid) > 0)
+		syslog(LOG_INFO, "freed the stream slot of worker %d",
+		    (int)pid);
 	(void)bpg_pids_remove(&s->draining, pid);
 	for (i = 0; i < s->n; i++)
 		if (s->pids[i] == pid) {
@@ -865,7 +1015,20 @@ main(int argc, char *argv[])
 		bpg_config_free(cfg);
 		return 1;
 	}
+	/*
+	 * Stream slots for every process that may serve at once: the
+	 * workers and those of up to two reloads still finishing.
+	 */
+	if (bpg_streams_new_shared(3 * BPG_MAX_WORKERS, &streams, &ei) !=
+	    BPG_OK) {
+		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
+		bpg_ratelimit_free(rl);
+		bpg_config_free(cfg);
+		return 1;
+	}
+	stream_workers = (int)nworkers;
 	rc = supervise(path, &cfg, (int)nworkers, rl);
+	bpg_streams_free(streams);
 	bpg_ratelimit_free(rl);
 	bpg_config_free(cfg);
 	mysql_library_end();

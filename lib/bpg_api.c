@@ -646,6 +646,14 @@ bpg_api_set_ratelimit(struct bpg_api *api, struct bpg_ratelimit *rl)
 	api->rl = rl != NULL ? rl : api->rl_own;
 }
 
+void
+bpg_api_set_streams(struct bpg_api *api, struct bpg_streams *st,
+    unsigned int total)
+{
+	api->streams = st;
+	api->stream_total = total;
+}
+
 enum bpg_err
 bpg_api_set_openapi(struct bpg_api *api, const char *yaml, size_t len,
     struct bpg_errinfo *ei)

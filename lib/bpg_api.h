@@ -21,7 +21,12 @@
  * can stream and oversized bodies are refused without being read.
  */
 struct bpg_http_io {
-	/* Read up to n body bytes: the count, 0 at the end, -1 on error. */
+	/*
+	 * Read up to n body bytes: the count, 0 at the end, -1 on error,
+	 * BPG_HTTP_READ_SLOW when the client sent too slowly for the
+	 * transport's low-speed limit, BPG_HTTP_READ_STOP when the process
+	 * is asked to stop (a reload or a shutdown) while waiting.
+	 */
 	long (*read)(void *ctx, char *buf, size_t n);
 	/* Send the status and headers ("Name: value\r\n" lines), once. */
 	int (*head)(void *ctx, int status, const char *content_type,
@@ -32,7 +37,17 @@ struct bpg_http_io {
 	 */
 	int (*write)(void *ctx, const char *buf, size_t n);
 	void *ctx;
+	/*
+	 * Optional (NULL: never): true when a long answer should end now,
+	 * because the client went away or the process is asked to stop.
+	 * Cheap and non-blocking; polled about once a second while a
+	 * followed log waits for lines.
+	 */
+	bool (*cancelled)(void *ctx);
 };
+
+#define BPG_HTTP_READ_SLOW (-2L)
+#define BPG_HTTP_READ_STOP (-3L)
 
 struct bpg_http_req {
 	const char *method;	  /* "GET", ... */
@@ -74,6 +89,18 @@ struct bpg_ratelimit;
  * and must outlive the api; NULL goes back to the api's own buckets.
  */
 void bpg_api_set_ratelimit(struct bpg_api *, struct bpg_ratelimit *rl);
+
+struct bpg_streams;
+
+/*
+ * Admit followed logs and uploads through st, the slots the supervisor
+ * shared between all workers before fork() (bpg_streams.h): at most total
+ * at once in the gateway and the config's streamsPerUser per user, 429
+ * past either.  st is borrowed and must outlive the api; NULL (the
+ * default) admits every one.
+ */
+void bpg_api_set_streams(struct bpg_api *, struct bpg_streams *st,
+    unsigned int total);
 
 /*
  * The OpenAPI document served at /openapi.yaml as is and at /openapi.json

@@ -35,6 +35,7 @@
 #include <strings.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -45,6 +46,7 @@
 #include "bpg_internal.h"
 #include "bpg_limits.h"
 #include "bpg_s3.h"
+#include "bpg_streams.h"
 
 /* Section 5: the answer when neither a pod nor S3 objects have the log. */
 #define LOG_NOT_FOUND "Cannot find matched log files. Please try again in " \
@@ -123,6 +125,43 @@ echo(char *dst, size_t dstlen, const char *s)
 		j += 3;
 	}
 	dst[j] = '\0';
+}
+
+/* ---- long requests ------------------------------------------------ */
+
+/*
+ * A followed log or an upload holds this worker until it ends: take one
+ * of the gateway's stream slots for it (bpg_streams.h), or answer 429
+ * with Retry-After.  True if admitted; release with stream_done().
+ */
+static bool
+stream_admit(struct route_ctx *rc, const char *what)
+{
+	struct bpg_api *api = rc->api;
+	const char *user = rc->user != NULL ? rc->user : "";
+	char text[256];
+
+	if (api->streams == NULL || bpg_streams_take(api->streams, getpid(),
+	    user, api->stream_total, (unsigned int)api->cfg->streams_per_user))
+		return true;
+	syslog(LOG_INFO, "%s by %s refused: %u of %u streams in use, %u of "
+	    "%lld by the user", what, user, bpg_streams_count(api->streams,
+	    NULL), api->stream_total, bpg_streams_count(api->streams, user),
+	    (long long)api->cfg->streams_per_user);
+	snprintf(text, sizeof(text), "Too many followed logs and uploads at "
+	    "once (at most %u in all and %lld per user); try again later",
+	    api->stream_total, (long long)api->cfg->streams_per_user);
+	api_reply_error(rc->resp, 429, WAE, text);
+	snprintf(rc->resp->headers, sizeof(rc->resp->headers),
+	    "Retry-After: %d\r\n", BPG_STREAM_RETRY_AFTER_S);
+	return false;
+}
+
+static void
+stream_done(struct route_ctx *rc)
+{
+	if (rc->api->streams != NULL)
+		bpg_streams_release(rc->api->streams, getpid());
 }
 
 /* ---- POST /s3/{name} (section 6) ---------------------------------- */
@@ -247,6 +286,8 @@ struct upload_src {
 	long long got;
 	bool eof;
 	bool failed;
+	bool slow;		/* under the low-speed limit */
+	bool stop;		/* the worker is asked to stop */
 };
 
 static long
@@ -259,8 +300,11 @@ upload_read(void *ctx, char *buf, size_t n)
 		s->got += r;
 	else if (r == 0)
 		s->eof = true;
-	else
+	else {
 		s->failed = true;
+		s->slow = r == BPG_HTTP_READ_SLOW;
+		s->stop = r == BPG_HTTP_READ_STOP;
+	}
 	return r;
 }
 
@@ -346,6 +390,9 @@ api_h_upload(struct route_ctx *rc)
 		upload_fail(rc, 500, "s3", "user name too long");
 		return;
 	}
+	/* A stream slot first: the checks below talk to S3 already. */
+	if (!stream_admit(rc, "upload"))
+		return;
 	/* Another user's object, or one of nobody known, is not replaced. */
 	memset(&opts, 0, sizeof(opts));
 	e = bpg_s3_head(f->s3, bucket, key, UPLOADER_META, &head, &ei);
@@ -357,6 +404,7 @@ api_h_upload(struct route_ctx *rc)
 		    "choose another name or folder", key, head.has_meta ?
 		    "another user" : "an unknown user");
 		upload_fail(rc, 409, "s3", text);
+		stream_done(rc);
 		return;
 	}
 	if (e == BPG_OK)
@@ -367,16 +415,40 @@ api_h_upload(struct route_ctx *rc)
 		syslog(LOG_ERR, "upload: %s", ei.msg);
 		upload_fail(rc, e == BPG_ETIMEOUT ? 504 : e == BPG_EUPSTREAM ?
 		    502 : 500, "s3", ei.msg);
+		stream_done(rc);
 		return;
 	}
 	opts.meta_name = UPLOADER_META;
 	opts.meta_value = who;
 
 	/* Step 4: stream the body into S3. */
+	syslog(LOG_INFO, "upload of %lld bytes to s3://%s/%s by %s started",
+	    len, bucket, key, rc->user);
 	memset(&src, 0, sizeof(src));
 	src.io = rc->req->io;
 	e = bpg_s3_put_with(f->s3, bucket, key, len, upload_read, &src, &opts,
 	    &ei);
+	stream_done(rc);
+	if (e != BPG_OK && (src.slow || src.stop)) {
+		syslog(LOG_INFO, "upload of %lld bytes to s3://%s/%s by %s cut "
+		    "after %lld bytes: %s", len, bucket, key, rc->user, src.got,
+		    src.slow ? "the client sent too slowly" :
+		    "the gateway is stopping");
+		if (src.slow) {
+			snprintf(hdr, sizeof(hdr), "%lld",
+			    (long long)cfg->upload_low_speed_seconds);
+			bpg_errf(&ei, BPG_EIO, "the body came slower than %lld "
+			    "bytes a second over %s s",
+			    (long long)cfg->upload_low_speed_limit, hdr);
+			upload_fail(rc, 408, "s3", ei.msg);
+		} else {
+			upload_fail(rc, 503, "s3", "the gateway is restarting; "
+			    "try again");
+			snprintf(rc->resp->headers, sizeof(rc->resp->headers),
+			    "Retry-After: 1\r\n");
+		}
+		return;
+	}
 	if (e == BPG_EEXIST) {
 		/* The condition did not hold: someone wrote it meanwhile. */
 		syslog(LOG_INFO, "upload to s3://%s/%s by %s refused: %s",
@@ -801,7 +873,19 @@ struct podlog {
 	struct route_ctx *rc;
 	bool started;		/* the answer's head is out */
 	bool gone;		/* the client went away */
+	bool cancelled;		/* client gone or worker stopping */
 };
+
+static bool
+podlog_cancel(void *ctx)
+{
+	struct podlog *pl = ctx;
+	const struct bpg_http_io *io = pl->rc->req->io;
+
+	if (io->cancelled != NULL && io->cancelled(io->ctx))
+		pl->cancelled = true;
+	return pl->cancelled;
+}
 
 static int
 podlog_write(void *ctx, const char *buf, size_t n)
@@ -837,7 +921,7 @@ log_from_pod(struct route_ctx *rc, const char *id, const char *exec_id)
 {
 	const struct bpg_cluster *cluster;
 	struct bpg_errinfo ei = { "" };
-	struct podlog pl = { rc, false, false };
+	struct podlog pl = { rc, false, false, false };
 	struct bpg_kube *kube;
 	json_t *cr = NULL, *pod = NULL;
 	const char *name, *phase;
@@ -863,11 +947,25 @@ log_from_pod(struct route_ctx *rc, const char *id, const char *exec_id)
 	    "%s/log?pretty=false&follow=true", cluster->namespace, name) >=
 	    sizeof(path))
 		goto out;
-	e = bpg_kube_stream(kube, path, podlog_write, &pl, &ei);
-	if (!pl.started && e != BPG_OK)
-		goto out;	/* not opened: no pod stream */
 	sent = true;
-	if (e != BPG_OK && !pl.gone)
+	if (!stream_admit(rc, "log follow"))
+		goto out;
+	e = bpg_kube_stream(kube, path,
+	    (long)rc->api->cfg->log_follow_max_seconds * 1000, podlog_write,
+	    podlog_cancel, &pl, &ei);
+	stream_done(rc);
+	if (!pl.started && e != BPG_OK && !pl.cancelled) {
+		sent = false;
+		goto out;	/* not opened: no pod stream */
+	}
+	if (pl.cancelled)
+		syslog(LOG_INFO, "log of pod %s ended: the client went away or "
+		    "the gateway is stopping", name);
+	else if (e == BPG_ETIMEOUT && pl.started)
+		syslog(LOG_INFO, "log of pod %s ended after logFollowMaxSeconds "
+		    "(%lld s)", name,
+		    (long long)rc->api->cfg->log_follow_max_seconds);
+	else if (e != BPG_OK && !pl.gone)
 		syslog(LOG_WARNING, "log of pod %s ended early: %s", name,
 		    ei.msg);
 	if (pl.gone)

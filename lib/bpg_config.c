@@ -2084,6 +2084,11 @@ bind_root(struct ctx *c, const json_t *root)
 
 	cfg->status_cache_expire_millis = DEFAULT_STATUS_CACHE_MILLIS;
 	cfg->request_deadline_seconds = DEFAULT_REQUEST_DEADLINE_SECONDS;
+	cfg->stream_worker_share = BPG_STREAM_WORKER_SHARE;
+	cfg->streams_per_user = BPG_STREAMS_PER_USER;
+	cfg->log_follow_max_seconds = BPG_LOG_FOLLOW_MAX_S;
+	cfg->upload_low_speed_limit = BPG_UPLOAD_LOW_SPEED_LIMIT;
+	cfg->upload_low_speed_seconds = BPG_UPLOAD_LOW_SPEED_S;
 	if (json_is_null(root))
 		return fail(c, NULL, NULL, "the configuration is empty");
 	if (!json_is_object(root))
@@ -2134,8 +2139,26 @@ bind_root(struct ctx *c, const json_t *root)
 	    &cfg->spark_history_url)) ||
 	    (e = bind_s3(c, root)) ||
 	    (e = get_str(c, root, "trustedUserHeader",
-	    &cfg->trusted_user_header)))
+	    &cfg->trusted_user_header)) ||
+	    (e = get_num(c, root, "streamWorkerShare", 0, true,
+	    &cfg->stream_worker_share, NULL)) ||
+	    (e = get_int(c, root, "streamsPerUser", 1, BPG_MAX_WORKERS,
+	    &cfg->streams_per_user, NULL)) ||
+	    (e = get_int(c, root, "logFollowMaxSeconds", 1,
+	    BPG_LOG_FOLLOW_LIMIT_S, &cfg->log_follow_max_seconds,
+	    NULL)) ||
+	    (e = get_int(c, root, "uploadLowSpeedLimit", 0, 1000000000,
+	    &cfg->upload_low_speed_limit, NULL)) ||
+	    (e = get_int(c, root, "uploadLowSpeedSeconds", 1, 86400,
+	    &cfg->upload_low_speed_seconds, NULL)))
 		return e;
+	if (cfg->stream_worker_share > 1) {
+		mark = path_key(c, "streamWorkerShare");
+		e = fail(c, member(root, "streamWorkerShare"), root,
+		    "must be at most 1");
+		path_pop(c, mark);
+		return e;
+	}
 	if (cfg->trusted_user_header != NULL) {
 		if (cfg->trusted_user_header[0] == '\0') {
 			/* Empty (a blank template value): not configured. */

@@ -200,6 +200,19 @@ struct bpg_config {
 	 */
 	char *trusted_user_header;
 	/*
+	 * Long requests: followed pod logs and uploads (our keys;
+	 * bpg_streams.h).  At most streamWorkerShare of the workers serve
+	 * them at once, and streamsPerUser per user; a followed log ends
+	 * after logFollowMaxSeconds; an upload whose client sends fewer than
+	 * uploadLowSpeedLimit bytes a second over uploadLowSpeedSeconds is
+	 * cut (0: no limit).
+	 */
+	double stream_worker_share;		/* default 0.5 */
+	int64_t streams_per_user;		/* default 2 */
+	int64_t log_follow_max_seconds;		/* default 3600 */
+	int64_t upload_low_speed_limit;		/* default 1024 */
+	int64_t upload_low_speed_seconds;	/* default 60 */
+	/*
 	 * Where k8s:secret:<ns>:<name>:<key> references (section 7.3) are
 	 * read, once, at load (our keys):
 	 *   inClusterApiServer          default https://kubernetes.default.svc

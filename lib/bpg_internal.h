@@ -42,6 +42,8 @@ struct bpg_api {
 	struct bpg_cache *status_cache;	/* section 4.1, per worker */
 	struct bpg_ratelimit *rl;	/* list limits: rl_own or the shared */
 	struct bpg_ratelimit *rl_own;
+	struct bpg_streams *streams;	/* shared stream slots, or NULL */
+	unsigned int stream_total;	/* gateway-wide stream limit */
 	json_t *openapi_json;		/* the OpenAPI document, or NULL */
 	char *openapi_yaml;
 	size_t openapi_yaml_len;

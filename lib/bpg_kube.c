@@ -663,10 +663,29 @@ bpg_kube_list_events(struct bpg_kube *k, const char *name, json_t **out,
 struct kstream {
 	struct bpg_kube *k;
 	int (*write)(void *, const char *, size_t);
+	bool (*cancel)(void *);
 	void *ctx;
 	int mode;		/* 0: status not seen yet, 1: to write, 2: error */
-	bool stopped;		/* write asked to stop */
+	bool stopped;		/* write or cancel asked to stop */
 };
+
+/* libcurl calls this about once a second even while no data comes. */
+static int
+on_stream_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct kstream *s = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (s->cancel != NULL && s->cancel(s->ctx)) {
+		s->stopped = true;
+		return 1;
+	}
+	return 0;
+}
 
 /* A 2xx body goes to the caller as it comes; an error body is kept for
  * its Status object. */
@@ -691,11 +710,11 @@ on_stream(char *p, size_t sz, size_t n, void *arg)
 }
 
 enum bpg_err
-bpg_kube_stream(struct bpg_kube *k, const char *path,
-    int (*write)(void *ctx, const char *buf, size_t n), void *ctx,
-    struct bpg_errinfo *ei)
+bpg_kube_stream(struct bpg_kube *k, const char *path, long max_ms,
+    int (*write)(void *ctx, const char *buf, size_t n),
+    bool (*cancel)(void *ctx), void *ctx, struct bpg_errinfo *ei)
 {
-	struct kstream s = { k, write, ctx, 0, false };
+	struct kstream s = { k, write, cancel, ctx, 0, false };
 	CURLcode rc;
 	long code = 0, nconn = 0;
 
@@ -713,10 +732,13 @@ bpg_kube_stream(struct bpg_kube *k, const char *path,
 	curl_easy_setopt(k->curl, CURLOPT_HTTPGET, 1L);
 	curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_stream);
 	curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, BPG_KUBE_STREAM_MAX_MS);
+	curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS, max_ms > 0 ? max_ms : 1L);
 	/* A request before may have cut it to its deadline. */
 	curl_easy_setopt(k->curl, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)k->cluster->timeout_millis);
+	curl_easy_setopt(k->curl, CURLOPT_XFERINFOFUNCTION, on_stream_progress);
+	curl_easy_setopt(k->curl, CURLOPT_XFERINFODATA, &s);
+	curl_easy_setopt(k->curl, CURLOPT_NOPROGRESS, 0L);
 	rc = curl_easy_perform(k->curl);
 	curl_easy_getinfo(k->curl, CURLINFO_NUM_CONNECTS, &nconn);
 	k->connects += nconn;
@@ -724,6 +746,9 @@ bpg_kube_stream(struct bpg_kube *k, const char *path,
 	/* Back to the settings of bpg_kube_new(). */
 	curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, k);
+	curl_easy_setopt(k->curl, CURLOPT_NOPROGRESS, 1L);
+	curl_easy_setopt(k->curl, CURLOPT_XFERINFOFUNCTION, NULL);
+	curl_easy_setopt(k->curl, CURLOPT_XFERINFODATA, NULL);
 	curl_easy_setopt(k->curl, CURLOPT_TIMEOUT_MS,
 	    (long)k->cluster->timeout_millis);
 

@@ -153,12 +153,6 @@ long bpg_kube_connects(const struct bpg_kube *);
 bool bpg_kube_unsent(const struct bpg_kube *);
 
 /*
- * Longest a stream may last: a followed pod log ends when its container
- * does, and BPG's default maxRunningMillis (12 h) ends the application.
- */
-#define BPG_KUBE_STREAM_MAX_MS (12L * 3600 * 1000)
-
-/*
  * GET path (as for bpg_kube_request()) and hand the body of a 2xx answer
  * to write(ctx, buf, n) piece by piece as it arrives, never holding it
  * whole: pod logs with follow=true (section 3.2).  write returns 0, or -1
@@ -166,12 +160,17 @@ bool bpg_kube_unsent(const struct bpg_kube *);
  * error answer, which maps to enum bpg_err like bpg_kube_request(); a
  * transfer that fails after write was called returns BPG_EUPSTREAM or
  * BPG_ETIMEOUT too, so callers that must know whether bytes went out keep
- * count themselves.  Uses the handle's connection; at most
- * BPG_KUBE_STREAM_MAX_MS.
+ * count themselves.  Uses the handle's connection.
+ *
+ * A followed log of a quiet container sends nothing for hours, so no
+ * low-speed limit applies; instead the transfer lasts at most max_ms
+ * (then BPG_ETIMEOUT), and cancel(ctx), when not NULL, is asked about once
+ * a second, data or not: true stops the transfer (then BPG_EIO, as when
+ * write stops it).
  */
 enum bpg_err bpg_kube_stream(struct bpg_kube *, const char *path,
-    int (*write)(void *ctx, const char *buf, size_t n), void *ctx,
-    struct bpg_errinfo *) BPG_WUR;
+    long max_ms, int (*write)(void *ctx, const char *buf, size_t n),
+    bool (*cancel)(void *ctx), void *ctx, struct bpg_errinfo *) BPG_WUR;
 
 /*
  * The settings every easy handle to the cluster has (bpg_kube_new()'s and

@@ -62,4 +62,20 @@
  */
 #define BPG_KUBE_SETTLE_RESERVE_MS 10000
 
+/*
+ * Long requests (followed pod logs, uploads; bpg_streams.h): defaults of
+ * their keys (bpg_config.h), the longest follow a key may allow (BPG's
+ * default maxRunningMillis, after which the application is gone anyway),
+ * the Retry-After of a refusal, and how often a waiting stream checks
+ * whether its client is still there and whether the worker must stop.
+ */
+#define BPG_STREAM_WORKER_SHARE 0.5
+#define BPG_STREAMS_PER_USER 2
+#define BPG_LOG_FOLLOW_MAX_S 3600
+#define BPG_LOG_FOLLOW_LIMIT_S (12 * 3600)
+#define BPG_UPLOAD_LOW_SPEED_LIMIT 1024
+#define BPG_UPLOAD_LOW_SPEED_S 60
+#define BPG_STREAM_RETRY_AFTER_S 30
+#define BPG_STREAM_CHECK_MS 1000
+
 #endif

@@ -121,7 +121,7 @@ call_full(const char *method, const char *uri, const char *user,
     const char *header_user, const char *body, long long clen)
 {
 	struct bpg_http_req req;
-	struct bpg_http_io io = { mem_read, mem_head, mem_write, NULL };
+	struct bpg_http_io io = { mem_read, mem_head, mem_write, NULL, NULL };
 	struct memio m;
 
 	memset(&m, 0, sizeof(m));

@@ -423,7 +423,23 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg->status_cache_expire_millis, 990);
 	ck_assert_int_eq(cfg->request_deadline_seconds, 120);
 	ck_assert_ptr_null(cfg->trusted_user_header);
+	ck_assert(cfg->stream_worker_share == 0.5);
+	ck_assert_int_eq(cfg->streams_per_user, 2);
+	ck_assert_int_eq(cfg->log_follow_max_seconds, 3600);
+	ck_assert_int_eq(cfg->upload_low_speed_limit, 1024);
+	ck_assert_int_eq(cfg->upload_low_speed_seconds, 60);
 	ck_assert(!cfg->warnings.present);
+	bpg_config_free(cfg);
+
+	/* The long-request keys, set. */
+	cfg = tu_config("streamWorkerShare: 0.25\nstreamsPerUser: 1\n"
+	    "logFollowMaxSeconds: 600\nuploadLowSpeedLimit: 0\n"
+	    "uploadLowSpeedSeconds: 5\n", NULL);
+	ck_assert(cfg->stream_worker_share == 0.25);
+	ck_assert_int_eq(cfg->streams_per_user, 1);
+	ck_assert_int_eq(cfg->log_follow_max_seconds, 600);
+	ck_assert_int_eq(cfg->upload_low_speed_limit, 0);
+	ck_assert_int_eq(cfg->upload_low_speed_seconds, 5);
 	bpg_config_free(cfg);
 
 	cfg = load_ok("minimal.yaml");
@@ -1158,6 +1174,18 @@ static const struct bad {
 	  BPG_ECONFIG, "requestDeadlineSeconds", 1, "must be at most 280" },
 	{ "deadline-word", "requestDeadlineSeconds: soon\n", BPG_ECONFIG,
 	  "requestDeadlineSeconds", 1, "expected an integer" },
+	{ "stream-share-zero", "streamWorkerShare: 0\n", BPG_ECONFIG,
+	  "streamWorkerShare", 1, "must be above 0" },
+	{ "stream-share-over", "streamWorkerShare: 1.5\n", BPG_ECONFIG,
+	  "streamWorkerShare", 1, "must be at most 1" },
+	{ "streams-per-user-zero", "streamsPerUser: 0\n", BPG_ECONFIG,
+	  "streamsPerUser", 1, "" },
+	{ "log-follow-forever", "logFollowMaxSeconds: 43201\n", BPG_ECONFIG,
+	  "logFollowMaxSeconds", 1, "" },
+	{ "low-speed-negative", "uploadLowSpeedLimit: -1\n", BPG_ECONFIG,
+	  "uploadLowSpeedLimit", 1, "" },
+	{ "low-speed-time-zero", "uploadLowSpeedSeconds: 0\n", BPG_ECONFIG,
+	  "uploadLowSpeedSeconds", 1, "" },
 	{ "trusted-header-space", "trustedUserHeader: User Account\n",
 	  BPG_ECONFIG, "trustedUserHeader", 1, "HTTP header name" },
 	{ "trusted-header-colon", "trustedUserHeader: 'X-User:'\n",

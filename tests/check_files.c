@@ -29,6 +29,7 @@
 #include "bpg_config.h"
 #include "bpg_internal.h"
 #include "bpg_s3.h"
+#include "bpg_streams.h"
 #include "testutil.h"
 
 #define SUB "c01-0123456789abcdef0123456789abcdef"
@@ -536,6 +537,9 @@ struct memio {
 	char *out;
 	size_t outlen, outcap;
 	int flushes;
+	char headers[256];
+	long fail_with;		/* read's answer after fail_at bytes; 0: none */
+	long long fail_at;
 };
 
 static char
@@ -550,6 +554,10 @@ mem_read(void *ctx, char *buf, size_t n)
 	struct memio *m = ctx;
 	size_t i;
 
+	if (m->fail_with != 0 && m->inpos >= m->fail_at)
+		return m->fail_with;
+	if (m->fail_with != 0 && (long long)n > m->fail_at - m->inpos)
+		n = (size_t)(m->fail_at - m->inpos);
 	if ((long long)n > m->inlen - m->inpos)
 		n = (size_t)(m->inlen - m->inpos);
 	for (i = 0; i < n; i++)
@@ -564,8 +572,8 @@ mem_head(void *ctx, int status, const char *ctype, const char *headers,
 {
 	struct memio *m = ctx;
 
-	(void)headers;
 	(void)len;
+	snprintf(m->headers, sizeof(m->headers), "%s", headers ? headers : "");
 	m->heads++;
 	m->status = status;
 	snprintf(m->ctype, sizeof(m->ctype), "%s", ctype ? ctype : "");
@@ -585,16 +593,19 @@ mem_write(void *ctx, const char *buf, size_t n)
 	return 0;
 }
 
+/* A request whose body read answers fail_with after fail_at bytes. */
 static struct memio
-call_as(const char *user, const char *method, const char *uri,
-    long long bodylen, long long clen)
+call_full(const char *user, const char *method, const char *uri,
+    long long bodylen, long long clen, long fail_with, long long fail_at)
 {
-	struct bpg_http_io io = { mem_read, mem_head, mem_write, NULL };
+	struct bpg_http_io io = { mem_read, mem_head, mem_write, NULL, NULL };
 	struct bpg_http_req req;
 	struct memio m;
 
 	memset(&m, 0, sizeof(m));
 	m.inlen = bodylen;
+	m.fail_with = fail_with;
+	m.fail_at = fail_at;
 	io.ctx = &m;
 	memset(&req, 0, sizeof(req));
 	req.method = method;
@@ -614,7 +625,22 @@ static struct memio
 call(const char *method, const char *uri, long long bodylen,
     long long clen)
 {
-	return call_as("alice", method, uri, bodylen, clen);
+	return call_full("alice", method, uri, bodylen, clen, 0, 0);
+}
+
+static struct memio
+call_as(const char *user, const char *method, const char *uri,
+    long long bodylen, long long clen)
+{
+	return call_full(user, method, uri, bodylen, clen, 0, 0);
+}
+
+static struct memio
+call_failing(const char *method, const char *uri, long long bodylen,
+    long long clen, long fail_with, long long fail_at)
+{
+	return call_full("alice", method, uri, bodylen, clen, fail_with,
+	    fail_at);
 }
 
 #define E400(t) "{\"code\":400,\"message\":\"jakarta.ws.rs." \
@@ -1011,6 +1037,72 @@ START_TEST(test_upload_owner)
 }
 END_TEST
 
+/*
+ * Uploads take a stream slot, before any S3 request: refused with 429 and
+ * Retry-After when the gateway's or the user's are all taken, and the
+ * slot is given back after.  The body is read (and cut) only after the
+ * uploader check, so s3rver answers that HeadObject: the key is new.
+ */
+START_TEST(test_upload_stream_limit)
+{
+	const char *port = getenv("BPG_TEST_S3_PORT");
+	struct bpg_streams *st = NULL;
+	struct bpg_errinfo ei = { "" };
+	char extra[512];
+	struct memio m;
+
+	ck_assert_msg(port != NULL && port[0] != '\0',
+	    "no s3rver: tests/run-unit.sh starts one");
+	teardown();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snprintf(extra, sizeof(extra), "s3Bucket: bpg-test\n"
+	    "s3Folder: limit-%d-%ld\ns3Endpoint: http://127.0.0.1:%s\n"
+	    "s3AccessKeyId: plaintext:S3RVER\n"
+	    "s3SecretAccessKey: plaintext:S3RVER\n", (int)getpid(),
+	    (long)time(NULL), port);
+	setup_with(extra);
+	ck_assert_int_eq(bpg_streams_new_shared(8, &st, &ei), BPG_OK);
+	bpg_api_set_streams(api, st, 2);
+	/* Another worker (pid 1) streams for alice: her second is fine. */
+	ck_assert(bpg_streams_take(st, 1, "alice", 2, 2));
+	m = call_failing("POST", "/skatev2/s3/a.py", 100, 100,
+	    BPG_HTTP_READ_SLOW, 10);
+	ck_assert_msg(m.status == 408, "%d %s", m.status, m.out);
+	ck_assert_ptr_nonnull(strstr(m.out, "\"code\":408"));
+	ck_assert_ptr_nonnull(strstr(m.out, "slower than 1024 bytes a "
+	    "second over 60 s"));
+	free(m.out);
+	/* Given back: still one in use. */
+	ck_assert_uint_eq(bpg_streams_count(st, NULL), 1);
+	/* The gateway's two are taken: 429, the body never read. */
+	ck_assert(bpg_streams_take(st, 2, "bob", 2, 2));
+	m = call("POST", "/skatev2/s3/a.py", 100, 100);
+	ck_assert_msg(m.status == 429, "%d %s", m.status, m.out);
+	ck_assert_int_eq(m.inpos, 0);
+	ck_assert_ptr_nonnull(strstr(m.out, "Too many followed logs and "
+	    "uploads at once (at most 2 in all and 2 per user)"));
+	ck_assert_str_eq(m.headers, "Retry-After: 30\r\n");
+	free(m.out);
+	/* alice's per-user limit, with room in the gateway. */
+	bpg_streams_release(st, 2);
+	ck_assert(bpg_streams_take(st, 3, "alice", 8, 8));
+	bpg_api_set_streams(api, st, 8);
+	m = call("POST", "/skatev2/s3/a.py", 100, 100);
+	ck_assert_msg(m.status == 429, "%d %s", m.status, m.out);
+	free(m.out);
+	/* A stop while waiting for the body: 503, try again. */
+	bpg_streams_release(st, 3);
+	m = call_failing("POST", "/skatev2/s3/a.py", 100, 100,
+	    BPG_HTTP_READ_STOP, 0);
+	ck_assert_msg(m.status == 503, "%d %s", m.status, m.out);
+	ck_assert_str_eq(m.headers, "Retry-After: 1\r\n");
+	free(m.out);
+	ck_assert_uint_eq(bpg_streams_count(st, NULL), 1);
+	bpg_api_set_streams(api, NULL, 0);
+	bpg_streams_free(st);
+}
+END_TEST
+
 /* ---- configuration keys --------------------------------------------- */
 
 static struct bpg_config *
@@ -1162,6 +1254,7 @@ main(void)
 	tcase_add_test(th, test_history_down);
 	tcase_add_test(th, test_upload_s3rver);
 	tcase_add_test(th, test_upload_owner);
+	tcase_add_test(th, test_upload_stream_limit);
 	suite_add_tcase(s, th);
 
 	return tu_run(s);
