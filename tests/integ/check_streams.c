@@ -41,7 +41,8 @@
 #define DEADLINE_S 60
 #define MAX_STREAMS 64
 
-static const char *const users[] = { "alice:alice-pw", "bob:bob-pw",
+/* Who may follow alice's log: she, victor (a viewer), carol (an admin). */
+static const char *const users[] = { "alice:alice-pw", "victor:victor-pw",
 	"carol:carol-pw" };
 
 struct stream {
@@ -629,10 +630,10 @@ START_TEST(test_per_user_limit)
 	stream_add(&ss, path, "alice:alice-pw", false);
 	streams_until(&ss, have_refused, &one, "alice's second follow refused");
 	ck_assert_ptr_nonnull(strstr(ss.s[1].body, "1 per user"));
-	stream_add(&ss, path, "bob:bob-pw", false);
+	stream_add(&ss, path, "victor:victor-pw", false);
 	range[0] = 2;
 	range[1] = 3;
-	streams_until(&ss, follows_open, range, "bob's follow open");
+	streams_until(&ss, follows_open, range, "victor's follow open");
 	ck_assert(!ss.s[0].done);
 	streams_free(&ss);
 	reconfigure(cfgpath, orig, "");
