@@ -561,7 +561,8 @@ bpg_monitor_app_parse(
 	    s[0] != '\0') {
 		if (dns_ok(s, BPG_MONITOR_MAX_NAME, true)) {
 			app->has_driver_pod = true;
-			bpg_monitor_take(app->driver_pod, sizeof(app->driver_pod), s);
+			bpg_monitor_take(
+			    app->driver_pod, sizeof(app->driver_pod), s);
 		} else
 			add_bad(bad, bsz, "status.driverInfo.podName");
 	}
@@ -574,7 +575,8 @@ bpg_monitor_app_parse(
 		 bsz)) != NULL) {
 		if (text_ok(s, BPG_MONITOR_MAX_TEXT)) {
 			app->has_dag_name = true;
-			bpg_monitor_take(app->dag_name, sizeof(app->dag_name), s);
+			bpg_monitor_take(
+			    app->dag_name, sizeof(app->dag_name), s);
 		} else
 			add_bad(bad, bsz, "spec.driver.labels.dag_name");
 	}
@@ -582,7 +584,8 @@ bpg_monitor_app_parse(
 		 bsz)) != NULL) {
 		if (text_ok(s, BPG_MONITOR_MAX_TEXT)) {
 			app->has_task_name = true;
-			bpg_monitor_take(app->task_name, sizeof(app->task_name), s);
+			bpg_monitor_take(
+			    app->task_name, sizeof(app->task_name), s);
 		} else
 			add_bad(bad, bsz, "spec.driver.labels.task_name");
 	}
@@ -591,7 +594,8 @@ bpg_monitor_app_parse(
 		 "spec.sparkConf.spark.app.name", bad, bsz)) != NULL) {
 		if (text_ok(s, BPG_MONITOR_MAX_TEXT)) {
 			app->has_app_name = true;
-			bpg_monitor_take(app->app_name, sizeof(app->app_name), s);
+			bpg_monitor_take(
+			    app->app_name, sizeof(app->app_name), s);
 		} else
 			add_bad(bad, bsz, "spec.sparkConf.spark.app.name");
 	}
@@ -737,11 +741,13 @@ bpg_monitor_known_apply(struct bpg_monitor_known *k,
 		k->found = true;
 		if (!k->finished && app->has_state) {
 			k->has_status = true;
-			bpg_monitor_take(k->status, sizeof(k->status), app->state);
+			bpg_monitor_take(
+			    k->status, sizeof(k->status), app->state);
 		}
 		if (app->has_app_id) {
 			k->has_app_id = true;
-			bpg_monitor_take(k->app_id, sizeof(k->app_id), app->app_id);
+			bpg_monitor_take(
+			    k->app_id, sizeof(k->app_id), app->app_id);
 		}
 	}
 	if ((done & BPG_MONITOR_DO_START) != 0)

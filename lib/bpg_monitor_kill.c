@@ -21,7 +21,8 @@ struct kill {
 };
 
 static void
-kill_one(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent, long long now)
+kill_one(
+    struct bpg_monitor_target *t, struct bpg_monitor_entry *ent, long long now)
 {
 	struct bpg_monitor *m = t->m;
 	struct bpg_monitor_app app;
@@ -77,8 +78,8 @@ kill_one(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent, long long 
 		return;
 	e = bpg_kube_request(t->kube, "DELETE", path, NULL, NULL, NULL, &ei);
 	if (e != BPG_OK && e != BPG_ENOTFOUND) {
-		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "%s: %s: kill failed: %s",
-		    t->label, ent->name, ei.msg);
+		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
+		    "%s: %s: kill failed: %s", t->label, ent->name, ei.msg);
 		ent->kill_not_before = now + BPG_MONITOR_KILL_RETRY_MS;
 		return;
 	}

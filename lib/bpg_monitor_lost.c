@@ -43,8 +43,8 @@ sweep(struct bpg_monitor_target *t)
 					bpg_monitor_terminal(e->k.status)
 				    ? e->k.status
 				    : BPG_MONITOR_LOST;
-				if (bpg_monitor_record_finish(t, e->name, status, -1) !=
-				    BPG_OK)
+				if (bpg_monitor_record_finish(
+					t, e->name, status, -1) != BPG_OK)
 					continue; /* next list */
 				bpg_monitor_log(t->m, BPG_MONITOR_LOG_INFO,
 				    "%s: %s: gone "
@@ -114,7 +114,8 @@ scan_rows(struct bpg_monitor_target *t, const struct prefixes *pf)
 			final = status != NULL && bpg_monitor_terminal(status)
 			    ? status
 			    : BPG_MONITOR_LOST;
-			if (bpg_monitor_record_finish(t, id, final, -1) != BPG_OK)
+			if (bpg_monitor_record_finish(t, id, final, -1) !=
+			    BPG_OK)
 				continue;
 			bpg_monitor_log(t->m, BPG_MONITOR_LOG_INFO,
 			    "%s: %s: no "
@@ -193,10 +194,13 @@ lost_init(struct bpg_monitor *m, void **state, struct bpg_errinfo *ei)
 	*state = l;
 	for (i = 0; i < m->nt; i++) {
 		c = m->t[i].cluster;
-		for (j = 0; j < cfg->nclusters; j++)
-			if (bpg_monitor_same_pair(&cfg->clusters[j], c) &&
-			    add_prefix(&l->tp[i], cfg->clusters[j].id) != BPG_OK)
-				return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+		for (j = 0; j < cfg->nclusters; j++) {
+			if (!bpg_monitor_same_pair(&cfg->clusters[j], c))
+				continue;
+			if (add_prefix(&l->tp[i], cfg->clusters[j].id) != BPG_OK)
+				return bpg_errf(
+				    ei, BPG_ENOMEM, "out of memory");
+		}
 	}
 	return BPG_OK;
 }

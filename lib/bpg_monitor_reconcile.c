@@ -49,8 +49,8 @@ schedule_relist(struct bpg_monitor_target *t, bool now_ok)
 
 /* The driver pod's start and resources, then S5 (and S8). */
 static enum bpg_err
-record_start(
-    struct bpg_monitor_target *t, struct bpg_monitor_entry *ent, const struct bpg_monitor_app *app)
+record_start(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent,
+    const struct bpg_monitor_app *app)
 {
 	struct bpg_monitor *m = t->m;
 	struct bpg_db_app_start s;
@@ -118,7 +118,8 @@ record_start(
 	s.task_name = app->has_task_name ? app->task_name : NULL;
 	s.app_name = app->has_app_name ? app->app_name : NULL;
 	if ((e = bpg_db_monitor_start(m->db, app->name, &s, &ei)) != BPG_OK) {
-		bpg_monitor_step_failed(t, e, app->name, "recording the start", ei.msg);
+		bpg_monitor_step_failed(
+		    t, e, app->name, "recording the start", ei.msg);
 		if (!bpg_monitor_transient(e))
 			ent->k.start_checked = true;
 		return e;
@@ -141,7 +142,8 @@ record_cost(struct bpg_monitor_target *t, const char *name)
 
 	if ((e = bpg_db_monitor_cost(t->m->db, name, t->m->mb_cost,
 		 t->m->core_cost, &ei)) != BPG_OK)
-		bpg_monitor_step_failed(t, e, name, "recording the cost", ei.msg);
+		bpg_monitor_step_failed(
+		    t, e, name, "recording the cost", ei.msg);
 }
 
 /* Carry out the actions; returns those that succeeded. */
@@ -176,8 +178,8 @@ apply(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent,
 		if (!ent->k.finished &&
 		    (!ent->k.has_status ||
 			strcmp(ent->k.status, app->state) != 0))
-			bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "%s: %s: %s -> %s",
-			    t->label, app->name,
+			bpg_monitor_log(m, BPG_MONITOR_LOG_INFO,
+			    "%s: %s: %s -> %s", t->label, app->name,
 			    ent->k.has_status ? ent->k.status : "(none)",
 			    app->state);
 	}
@@ -189,11 +191,12 @@ apply(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent,
 			t, app->name, app->state, app->terminated_ms) != BPG_OK)
 			return done;
 		done |= BPG_MONITOR_DO_FINISH;
-		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "%s: %s: finished %s", t->label,
-		    app->name, app->state);
+		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "%s: %s: finished %s",
+		    t->label, app->name, app->state);
 	}
 	if ((act & BPG_MONITOR_DO_LOST) != 0) {
-		if (bpg_monitor_record_finish(t, app->name, BPG_MONITOR_LOST, -1) != BPG_OK)
+		if (bpg_monitor_record_finish(
+			t, app->name, BPG_MONITOR_LOST, -1) != BPG_OK)
 			return done;
 		done |= BPG_MONITOR_DO_LOST;
 		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO,
@@ -220,7 +223,8 @@ read_row(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent)
 		return true;
 	if ((e = bpg_db_monitor_read(t->m->db, ent->name, &row, &ei)) !=
 	    BPG_OK) {
-		bpg_monitor_step_failed(t, e, ent->name, "reading the row", ei.msg);
+		bpg_monitor_step_failed(
+		    t, e, ent->name, "reading the row", ei.msg);
 		return false;
 	}
 	memset(&ent->k, 0, sizeof(ent->k));
@@ -238,7 +242,8 @@ read_row(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent)
 
 /* One SparkApplication from a list or a watch event. */
 static void
-observe(struct bpg_monitor_target *t, const json_t *obj, enum bpg_monitor_event ev)
+observe(
+    struct bpg_monitor_target *t, const json_t *obj, enum bpg_monitor_event ev)
 {
 	struct bpg_monitor *m = t->m;
 	struct bpg_monitor_app app;
@@ -255,15 +260,15 @@ observe(struct bpg_monitor_target *t, const json_t *obj, enum bpg_monitor_event 
 		return;
 	}
 	if (ev != BPG_MONITOR_EV_LIST)
-		bpg_monitor_log(m, BPG_MONITOR_LOG_DEBUG, "%s: %s: %s, state %s", t->label,
-		    app.name,
+		bpg_monitor_log(m, BPG_MONITOR_LOG_DEBUG,
+		    "%s: %s: %s, state %s", t->label, app.name,
 		    ev == BPG_MONITOR_EV_ADDED		? "ADDED"
 			: ev == BPG_MONITOR_EV_MODIFIED ? "MODIFIED"
 							: "DELETED",
 		    app.has_state ? app.state : "(none)");
 	if (app.bad[0] != '\0')
-		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "%s: %s: ignored invalid %s",
-		    t->label, app.name, app.bad);
+		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
+		    "%s: %s: ignored invalid %s", t->label, app.name, app.bad);
 	fresh = (ent = bpg_monitor_tab_get(&t->apps, app.name)) == NULL;
 	if (fresh && (ent = bpg_monitor_tab_add(&t->apps, app.name)) == NULL) {
 		bpg_monitor_step_failed(t, BPG_ENOMEM, app.name, "tracking",
@@ -305,8 +310,8 @@ start_watch(struct bpg_monitor_target *t, const char *rv)
 
 	t->need_watch = false;
 	if (bpg_watch_start(t->watch, rv, tmo, &ei) != BPG_OK) {
-		bpg_monitor_log(t->m, BPG_MONITOR_LOG_WARN, "%s: cannot watch: %s",
-		    t->label, ei.msg);
+		bpg_monitor_log(t->m, BPG_MONITOR_LOG_WARN,
+		    "%s: cannot watch: %s", t->label, ei.msg);
 		schedule_relist(t, false);
 	}
 }
@@ -340,8 +345,10 @@ list_restart(void *arg)
 {
 	struct bpg_monitor_target *t = arg;
 
-	bpg_monitor_log(t->m, BPG_MONITOR_LOG_INFO, "%s: the list expired after %zu "
-	    "applications; listing again from the start", t->label, t->listed);
+	bpg_monitor_log(t->m, BPG_MONITOR_LOG_INFO,
+	    "%s: the list expired after %zu "
+	    "applications; listing again from the start",
+	    t->label, t->listed);
 	t->gen++;
 	t->listed = 0;
 }
@@ -388,7 +395,8 @@ relist(struct bpg_monitor_target *t)
 	    "resourceVersion %s; watching",
 	    t->label, t->listed, rvbuf);
 	if (bpg_monitor_resync_ms(m) > 0)
-		t->next_resync_ms = bpg_watch_now_ms() + bpg_monitor_resync_ms(m);
+		t->next_resync_ms =
+		    bpg_watch_now_ms() + bpg_monitor_resync_ms(m);
 	start_watch(t, rvbuf);
 }
 
