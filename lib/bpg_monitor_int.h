@@ -8,7 +8,7 @@
  *   bpg_monitor_lost.c       after a list: rows and apps gone unwatched
  *   bpg_monitor_kill.c       kill apps over their maxRunningMillis
  * A task is one struct bpg_monitor_task and its module; adding one is a
- * row in the driver's table.  Tasks write only as the leader: they call
+ * row in the driver's table and its declaration below.  Tasks write only as the leader: they call
  * bpg_monitor_confirm() before a batch of writes that may follow a long
  * wait, and bpg_monitor_may_write() from watch callbacks.
  */
