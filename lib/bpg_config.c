@@ -1413,6 +1413,8 @@ struct key {
 	size_t aux;		/* KT_LIST: offset of the count; the CA's
 				 * KT_FN: offset of its length */
 	key_fn *fn;		/* KT_FN, KT_STEP */
+	/* KT_FN: frees what fn() bound (and clears it) */
+	void (*release)(const struct key *, char *base);
 	const char *doc;	/* one line, for people */
 };
 
@@ -1438,8 +1440,8 @@ struct key {
 	.flags = (fl), .off = FIELD(st, f, struct bpg_strlist), .doc = (d) }
 #define R_MAP(n, st, f, d) { .name = (n), .type = KT_KVMAP, \
 	.off = FIELD(st, f, struct bpg_kvmap), .doc = (d) }
-#define R_FN(n, fun, o, d) { .name = (n), .type = KT_FN, .fn = (fun), \
-	.off = (o), .doc = (d) }
+#define R_FN(n, fun, rel, o, d) { .name = (n), .type = KT_FN, \
+	.fn = (fun), .release = (rel), .off = (o), .doc = (d) }
 #define R_STEP(fun, fl) { .type = KT_STEP, .fn = (fun), .flags = (fl) }
 
 static enum bpg_err bind_keys(struct ctx *, const json_t *,
@@ -1681,6 +1683,39 @@ fn_ca(struct ctx *c, const json_t *o, const struct key *k, char *base)
 {
 	return bind_ca(c, o, (char **)(void *)(base + k->off),
 	    (size_t *)(void *)(base + k->aux));
+}
+
+static void
+rel_json(const struct key *k, char *base)
+{
+	json_t **v = (json_t **)(void *)(base + k->off);
+
+	json_decref(*v);
+	*v = NULL;
+}
+
+static void
+rel_pod(const struct key *k, char *base)
+{
+	struct bpg_cluster_pod *pod = (void *)(base + k->off);
+
+	json_decref(pod->env);
+	json_decref(pod->volume_mounts);
+	memset(pod, 0, sizeof(*pod));
+}
+
+static void
+rel_ca(const struct key *k, char *base)
+{
+	char **pem = (char **)(void *)(base + k->off);
+	size_t *len = (size_t *)(void *)(base + k->aux);
+
+	if (*pem != NULL) {
+		explicit_bzero(*pem, *len);
+		free(*pem);
+	}
+	*pem = NULL;
+	*len = 0;
 }
 
 /* A failure at key of o. */
@@ -2060,15 +2095,20 @@ static const struct key cluster_keys[] = {
 	    INT64_MAX, 0, "spec.timeToLiveSeconds of the applications"),
 	R_STR("sparkUIUrl", CL, spark_ui_url, 0, "base of Spark UI links"),
 	R_MAP("sparkConf", CL, spark_conf, "the cluster's sparkConf layer"),
-	R_FN("sparkUIOptions", fn_ui_options, FIELD(CL, spark_ui_options,
+	R_FN("sparkUIOptions", fn_ui_options, rel_json,
+	    FIELD(CL, spark_ui_options,
 	    json_t *), "servicePort, ingressAnnotations, ingressTLS"),
-	R_FN("volumes", fn_volumes, FIELD(CL, volumes, json_t *), "volumes "
+	R_FN("volumes", fn_volumes, rel_json, FIELD(CL, volumes, json_t *),
+	    "volumes "
 	    "added when the request has none"),
-	R_FN("driver", fn_pod, FIELD(CL, driver, struct bpg_cluster_pod),
+	R_FN("driver", fn_pod, rel_pod,
+	    FIELD(CL, driver, struct bpg_cluster_pod),
 	    "env and volumeMounts of drivers"),
-	R_FN("executor", fn_pod, FIELD(CL, executor, struct bpg_cluster_pod),
+	R_FN("executor", fn_pod, rel_pod,
+	    FIELD(CL, executor, struct bpg_cluster_pod),
 	    "env and volumeMounts of executors"),
 	{ .name = "caCertDataSOPS", .type = KT_FN, .fn = fn_ca,
+	  .release = rel_ca,
 	  .off = FIELD(CL, ca_cert, char *),
 	  .aux = FIELD(CL, ca_cert_len, size_t),
 	  .doc = "the API server's CA: base64 of PEM, or PEM (secret)" },
@@ -2135,6 +2175,7 @@ static const struct key db_keys[] = {
 	R_SECRET("password", DB, password, 0, "its password (secret)"),
 	R_STR("dbName", DB, db_name, 0, "schema of the tables (bpg)"),
 	{ .name = "caCertDataSOPS", .type = KT_FN, .fn = fn_ca,
+	  .release = rel_ca,
 	  .off = FIELD(DB, ca_cert, char *),
 	  .aux = FIELD(DB, ca_cert_len, size_t),
 	  .doc = "CA of the database server's certificate (secret)" },
@@ -2529,35 +2570,6 @@ kvmap_free(struct bpg_kvmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static void
-cluster_free(struct bpg_cluster *cl)
-{
-	free(cl->id);
-	free(cl->eks_cluster);
-	free(cl->master_url);
-	if (cl->ca_cert != NULL) {
-		explicit_bzero(cl->ca_cert, cl->ca_cert_len);
-		free(cl->ca_cert);
-	}
-	free(cl->user_name);
-	wipe_free(cl->token);
-	free(cl->http_proxy);
-	free(cl->https_proxy);
-	free(cl->namespace);
-	free(cl->service_account);
-	free(cl->batch_scheduler);
-	strlist_free(&cl->spark_versions, false);
-	strlist_free(&cl->queues, false);
-	free(cl->spark_ui_url);
-	kvmap_free(&cl->spark_conf);
-	json_decref(cl->spark_ui_options);
-	json_decref(cl->volumes);
-	json_decref(cl->driver.env);
-	json_decref(cl->driver.volume_mounts);
-	json_decref(cl->executor.env);
-	json_decref(cl->executor.volume_mounts);
-}
-
 /* The credentials are secret. */
 static void
 s3conf_free(struct bpg_s3conf *s)
@@ -2570,62 +2582,68 @@ s3conf_free(struct bpg_s3conf *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Free what the rows t[0..n) bound in the struct at base, clearing it. */
 static void
-queue_free(struct bpg_queue *q)
+free_keys(const struct key *t, size_t n, char *base)
 {
-	free(q->name);
-	strlist_free(&q->users, false);
-	free(q->driver_node_label_key);
-	strlist_free(&q->driver_node_label_values, false);
-	free(q->executor_node_label_key);
-	strlist_free(&q->executor_node_label_values, false);
-	strlist_free(&q->executor_spot_node_label_values, false);
-	strlist_free(&q->allowed_zones, false);
-	free(q->zone_picker_name);
+	char *v, **sp;
+	size_t i, j, cnt;
+
+	for (i = 0; i < n; i++) {
+		sp = (char **)(void *)(base + t[i].off);
+		switch (t[i].type) {
+		case KT_STR:
+			free(*sp);
+			*sp = NULL;
+			break;
+		case KT_SECRET:
+			wipe_free(*sp);
+			*sp = NULL;
+			break;
+		case KT_STRLIST:
+			strlist_free((void *)sp, t[i].flags & KF_SECRET);
+			break;
+		case KT_KVMAP:
+			kvmap_free((void *)sp);
+			break;
+		case KT_OBJ:
+			free_keys(t[i].sub, t[i].nsub, base + t[i].off);
+			break;
+		case KT_LIST:
+			memcpy(&v, sp, sizeof(v));
+			memcpy(&cnt, base + t[i].aux, sizeof(cnt));
+			for (j = 0; j < cnt; j++)
+				free_keys(t[i].sub, t[i].nsub, v + j * t[i].size);
+			free(v);
+			v = NULL;
+			cnt = 0;
+			memcpy(sp, &v, sizeof(v));
+			memcpy(base + t[i].aux, &cnt, sizeof(cnt));
+			break;
+		case KT_FN:
+			if (t[i].release != NULL)
+				t[i].release(&t[i], base);
+			break;
+		case KT_INT:
+		case KT_NUM:
+		case KT_BOOL:
+		case KT_ENUM:
+		case KT_STEP:
+			break;
+		}
+	}
 }
 
 void
 bpg_config_free(struct bpg_config *cfg)
 {
-	size_t i;
-
 	if (cfg == NULL)
 		return;
-	free(cfg->context_path);
-	kvmap_free(&cfg->default_spark_conf);
-	kvmap_free(&cfg->fixed_spark_conf);
-	for (i = 0; i < cfg->nclusters; i++)
-		cluster_free(&cfg->clusters[i]);
-	free(cfg->clusters);
-	for (i = 0; i < cfg->nimages; i++) {
-		free(cfg->images[i].name);
-		strlist_free(&cfg->images[i].types, false);
-		free(cfg->images[i].version);
-	}
-	free(cfg->images);
-	strlist_free(&cfg->allowed_users, false);
-	strlist_free(&cfg->blocked_users, false);
-	strlist_free(&cfg->admin_users, false);
-	strlist_free(&cfg->viewer_users, false);
-	for (i = 0; i < cfg->nqueues; i++)
-		queue_free(&cfg->queues[i]);
-	free(cfg->queues);
-	strlist_free(&cfg->queue_token_secrets, true);
-	free(cfg->db.connection_string);
-	free(cfg->db.user);
-	wipe_free(cfg->db.password);
-	free(cfg->db.db_name);
-	free(cfg->db.ca_cert);
-	free(cfg->s3_bucket);
-	free(cfg->s3_folder);
-	free(cfg->spark_log_s3_bucket);
-	free(cfg->spark_history_dns);
-	free(cfg->spark_history_url);
+	free_keys(root_keys, NITEMS(root_keys), (char *)cfg);
+	/* What no row binds: the environment's credentials, the log
+	 * bucket's settings, the warnings. */
 	s3conf_free(&cfg->s3);
 	s3conf_free(&cfg->s3_log);
-	free(cfg->trusted_user_header);
-	free(cfg->incluster_api_server);
-	free(cfg->incluster_sa_dir);
 	strlist_free(&cfg->warnings, false);
 	free(cfg);
 }
