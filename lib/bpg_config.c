@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -272,153 +273,6 @@ has_ctl(const char *s)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return true;
 	return false;
-}
-
-/* ------------------------------------------------------------------ */
-/* Java's Double.toString()                                            */
-
-static const uint64_t pow10_tab[] = {
-	1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
-	10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
-	100000000000ULL, 1000000000000ULL, 10000000000000ULL,
-	100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
-	100000000000000000ULL,
-};
-
-static bool
-reads_back(uint64_t m, int q, double x)
-{
-	char tmp[48];
-
-	snprintf(tmp, sizeof(tmp), "%" PRIu64 "e%d", m, q);
-	return strtod(tmp, NULL) == x;
-}
-
-/*
- * The decimal Java 19+ prints for x > 0 (finite): among the decimals that
- * round to x, those of the least length, but at least 2 digits; of those
- * the closest to x, ties to an even last digit.  (Java 18 and older
- * sometimes printed one digit more, JDK-4511638; the specification is the
- * shortest form and so is this.)  Result: x ~ m * 10^q.
- *
- * For each length p, printf's correctly rounded "%.*e" gives the p-digit
- * decimal nearest to x.  If it does not read back as x, the only other
- * candidate of that length is its neighbour on the far side of x (the
- * rounding interval is convex and contains x).
- */
-static void
-shortest_decimal(double x, uint64_t *mp, int *qp)
-{
-	char tmp[48], *dot, *e;
-	uint64_t m, m2;
-	int p, exp10, q, q2;
-
-	for (p = 2; p <= 17; p++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", p - 1, x);
-		/* "d.ddde+XX": digits before 'e', '.' skipped. */
-		m = 0;
-		for (dot = tmp; *dot != 'e'; dot++)
-			if (*dot != '.')
-				m = m * 10 + (uint64_t)(*dot - '0');
-		e = dot + 1;
-		exp10 = (int)strtol(e, NULL, 10);
-		q = exp10 - (p - 1);
-		if (strtod(tmp, NULL) == x) {
-			*mp = m;
-			*qp = q;
-			return;
-		}
-		if (strtod(tmp, NULL) > x) {
-			if (m == pow10_tab[p - 1]) {
-				m2 = pow10_tab[p] - 1;
-				q2 = q - 1;
-			} else {
-				m2 = m - 1;
-				q2 = q;
-			}
-		} else {
-			m2 = m + 1;
-			q2 = q;
-			if (m2 == pow10_tab[p]) {
-				m2 = pow10_tab[p - 1];
-				q2 = q + 1;
-			}
-		}
-		if (reads_back(m2, q2, x)) {
-			*mp = m2;
-			*qp = q2;
-			return;
-		}
-	}
-	/* Not reached: 17 digits always read back.  Keep the 17. */
-	snprintf(tmp, sizeof(tmp), "%.16e", x);
-	m = 0;
-	for (dot = tmp; *dot != 'e'; dot++)
-		if (*dot != '.')
-			m = m * 10 + (uint64_t)(*dot - '0');
-	*mp = m;
-	*qp = (int)strtol(dot + 1, NULL, 10) - 16;
-}
-
-size_t
-bpg_config_java_double(double d, char *buf, size_t size)
-{
-	char out[BPG_JAVA_DOUBLE_MAX], digits[24];
-	size_t n, len = 0, i;
-	uint64_t m;
-	int q, e;
-
-	if (isnan(d))
-		snprintf(out, sizeof(out), "NaN");
-	else if (isinf(d))
-		snprintf(out, sizeof(out), "%sInfinity", d < 0 ? "-" : "");
-	else if (d == 0)
-		snprintf(out, sizeof(out), "%s0.0", signbit(d) ? "-" : "");
-	else {
-		shortest_decimal(fabs(d), &m, &q);
-		while (m >= 10 && m % 10 == 0) {
-			m /= 10;
-			q++;
-		}
-		n = (size_t)snprintf(digits, sizeof(digits), "%" PRIu64, m);
-		e = q + (int)n - 1;	/* x = d.ddd * 10^e */
-		if (signbit(d))
-			out[len++] = '-';
-		if (e >= 7 || e < -3) {
-			/* Computerized scientific notation. */
-			out[len++] = digits[0];
-			out[len++] = '.';
-			if (n == 1)
-				out[len++] = '0';
-			for (i = 1; i < n; i++)
-				out[len++] = digits[i];
-			snprintf(out + len, sizeof(out) - len, "E%d", e);
-		} else if (e >= 0) {
-			for (i = 0; i <= (size_t)e; i++)
-				out[len++] = i < n ? digits[i] : '0';
-			out[len++] = '.';
-			if (n <= (size_t)e + 1)
-				out[len++] = '0';
-			for (i = (size_t)e + 1; i < n; i++)
-				out[len++] = digits[i];
-			out[len] = '\0';
-		} else {
-			out[len++] = '0';
-			out[len++] = '.';
-			for (i = 1; i < (size_t)-e; i++)
-				out[len++] = '0';
-			for (i = 0; i < n; i++)
-				out[len++] = digits[i];
-			out[len] = '\0';
-		}
-	}
-	len = strlen(out);
-	if (size > 0) {
-		n = len < size - 1 ? len : size - 1;
-		memcpy(buf, out, n);
-		buf[n] = '\0';
-	}
-	return len;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1504,291 +1358,484 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* Sections                                                            */
+/* Keys as data                                                        */
 
-static enum bpg_err
-bind_cluster(struct ctx *c, const json_t *o, const json_t *list,
-    struct bpg_cluster *cl)
+/*
+ * Every key of config.yaml is a row of a table: its name, how it is read,
+ * where it goes (an offset in the struct bound), its default and bounds,
+ * and a line for people.  bind_keys() binds a mapping by its table, in
+ * the table's order (which decides which error of a broken file is
+ * reported), the way lighttpd binds config_plugin_value_t tables.  Rows
+ * without a name are steps: checks of what the rows above them bound.
+ * Only what is truly structured (sparkUIOptions, volumes, driver and
+ * executor, CA bundles) and the checks across keys are code of their own.
+ */
+enum key_type {
+	KT_STR,		/* char *: the scalar's text (7.1) */
+	KT_SECRET,	/* char *: a secret reference, resolved (7.3) */
+	KT_INT,		/* int64_t in [imin, imax] */
+	KT_NUM,		/* double, finite, >= dmin (> dmin with KF_ABOVE) */
+	KT_BOOL,	/* bool */
+	KT_ENUM,	/* an enum: the index of the text in names[] */
+	KT_STRLIST,	/* struct bpg_strlist (flags SL_*) */
+	KT_KVMAP,	/* struct bpg_kvmap */
+	KT_OBJ,		/* a mapping: sub[] binds it to base + off */
+	KT_LIST,	/* a list of mappings: sub[] binds each to an array */
+	KT_FN,		/* a structured key: fn() binds it */
+	KT_STEP,	/* no key: fn() checks the rows above */
+};
+
+/* Flags of a row (SL_NONEMPTY and SL_VERSION are those of KT_STRLIST). */
+#define KF_REQUIRED 0x04   /* KT_STR: absent, null or "" is an error */
+#define KF_EMPTY_NULL 0x08 /* KT_STR, KT_SECRET: "" is as absent */
+#define KF_VERSION 0x10	   /* KT_STR: warn about unquoted numbers */
+#define KF_ABOVE 0x20	   /* KT_NUM: strictly above dmin */
+#define KF_MAX 0x40	   /* KT_NUM: at most dmax (checked late) */
+#define KF_SECRET 0x80	   /* KT_STRLIST: the entries are secret */
+#define KF_LATE 0x100	   /* KT_STEP: runs once every row is bound */
+
+struct key;
+typedef enum bpg_err key_fn(struct ctx *, const json_t *obj,
+    const struct key *, char *base);
+
+struct key {
+	const char *name;	/* NULL: a KT_STEP */
+	enum key_type type;
+	unsigned flags;
+	size_t off;		/* of the value in the struct bound */
+	size_t has;		/* 1 + offset of a bool set when present */
+	int64_t imin, imax, idef;	/* KT_INT; idef also KT_ENUM */
+	double dmin, dmax, ddef;	/* KT_NUM */
+	const char *const *names;	/* KT_ENUM, NULL-terminated */
+	const struct key *sub;		/* KT_OBJ, KT_LIST */
+	size_t nsub;
+	size_t size;		/* KT_LIST: of an entry */
+	size_t aux;		/* KT_LIST: offset of the count; the CA's
+				 * KT_FN: offset of its length */
+	key_fn *fn;		/* KT_FN, KT_STEP */
+	/* KT_FN: frees what fn() bound (and clears it) */
+	void (*release)(const struct key *, char *base);
+	const char *doc;	/* one line, for people */
+};
+
+#define NITEMS(a) (sizeof(a) / sizeof((a)[0]))
+/* offsetof(st, f), and a compile error unless f is a T. */
+#define FIELD(st, f, T) \
+	(offsetof(st, f) + 0 * sizeof(&((st *)0)->f == (T *)0))
+#define HAS(st, f) (1 + FIELD(st, f, bool))
+
+#define R_STR(n, st, f, fl, d) { .name = (n), .type = KT_STR, \
+	.flags = (fl), .off = FIELD(st, f, char *), .doc = (d) }
+#define R_SECRET(n, st, f, fl, d) { .name = (n), .type = KT_SECRET, \
+	.flags = (fl), .off = FIELD(st, f, char *), .doc = (d) }
+#define R_INT(n, st, f, h, lo, hi, def, d) { .name = (n), .type = KT_INT, \
+	.off = FIELD(st, f, int64_t), .has = (h), .imin = (lo), \
+	.imax = (hi), .idef = (def), .doc = (d) }
+#define R_NUM(n, st, f, h, fl, lo, hi, def, d) { .name = (n), \
+	.type = KT_NUM, .flags = (fl), .off = FIELD(st, f, double), \
+	.has = (h), .dmin = (lo), .dmax = (hi), .ddef = (def), .doc = (d) }
+#define R_BOOL(n, st, f, d) { .name = (n), .type = KT_BOOL, \
+	.off = FIELD(st, f, bool), .doc = (d) }
+#define R_LIST(n, st, f, fl, d) { .name = (n), .type = KT_STRLIST, \
+	.flags = (fl), .off = FIELD(st, f, struct bpg_strlist), .doc = (d) }
+#define R_MAP(n, st, f, d) { .name = (n), .type = KT_KVMAP, \
+	.off = FIELD(st, f, struct bpg_kvmap), .doc = (d) }
+#define R_FN(n, fun, rel, o, d) { .name = (n), .type = KT_FN, \
+	.fn = (fun), .release = (rel), .off = (o), .doc = (d) }
+#define R_STEP(fun, fl) { .type = KT_STEP, .fn = (fun), .flags = (fl) }
+
+static enum bpg_err bind_keys(struct ctx *, const json_t *,
+    const struct key *, size_t, char *);
+
+/* An empty string is an absent value. */
+static void
+drop_empty(char **s, bool secret)
 {
-	enum bpg_config_ref kind;
+	if (*s != NULL && (*s)[0] == '\0') {
+		if (secret)
+			wipe_free(*s);
+		else
+			free(*s);
+		*s = NULL;
+	}
+}
+
+/* A KT_ENUM: the text of one of k->names. */
+static enum bpg_err
+get_enum(struct ctx *c, const json_t *obj, const struct key *k, int *out)
+{
+	char *s = NULL, msg[128];
+	enum bpg_err e;
+	size_t mark, i, n = 0;
+
+	if ((e = get_str(c, obj, k->name, &s)) != BPG_OK || s == NULL)
+		return e;
+	for (i = 0; k->names[i] != NULL; i++)
+		if (strcmp(s, k->names[i]) == 0)
+			break;
+	free(s);
+	if (k->names[i] != NULL) {
+		*out = (int)i;
+		return BPG_OK;
+	}
+	/* "must be a, b or c" */
+	msg[0] = '\0';
+	for (i = 0; k->names[i] != NULL && n < sizeof(msg); i++)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%s",
+		    i == 0 ? "" : k->names[i + 1] == NULL ? " or " : ", ",
+		    k->names[i]);
+	mark = path_key(c, k->name);
+	e = fail(c, member(obj, k->name), obj, "must be %s", msg);
+	path_pop(c, mark);
+	return e;
+}
+
+/* A KT_OBJ: the mapping at k->name, bound by k->sub. */
+static enum bpg_err
+bind_obj(struct ctx *c, const json_t *obj, const struct key *k, char *base)
+{
 	enum bpg_err e;
 	size_t mark;
+	json_t *o;
 
-	if ((e = need_obj(c, o, list)) != BPG_OK)
+	if ((e = get_obj(c, obj, k->name, &o)) != BPG_OK || o == NULL)
 		return e;
-	cl->timeout_millis = DEFAULT_TIMEOUT_MILLIS;
-	if ((e = get_req_str(c, o, "id", &cl->id)) != BPG_OK)
+	if (k->has != 0)
+		*(bool *)(void *)(base + k->has - 1) = true;
+	mark = path_key(c, k->name);
+	e = bind_keys(c, o, k->sub, k->nsub, base + k->off);
+	path_pop(c, mark);
+	return e;
+}
+
+/* A KT_LIST: an array of k->size entries, each bound by k->sub. */
+static enum bpg_err
+bind_list(struct ctx *c, const json_t *obj, const struct key *k, char *base)
+{
+	json_t *list, *ent;
+	enum bpg_err e;
+	size_t mark, mark2, i, n;
+	char *v;
+
+	if ((e = get_list(c, obj, k->name, &list)) != BPG_OK || list == NULL)
 		return e;
-	if (!valid_cluster_id(cl->id)) {
-		mark = path_key(c, "id");
-		e = fail(c, member(o, "id"), o, "must be 1 to %d characters of "
+	if (k->has != 0)
+		*(bool *)(void *)(base + k->has - 1) = true;
+	if ((n = json_array_size(list)) == 0)
+		return BPG_OK;
+	if ((v = calloc(n, k->size)) == NULL)
+		return nomem(c);
+	/* Set before the entries are bound: steps look at earlier ones. */
+	memcpy(base + k->off, &v, sizeof(v));
+	memcpy(base + k->aux, &n, sizeof(n));
+	mark = path_key(c, k->name);
+	json_array_foreach(list, i, ent) {
+		mark2 = path_index(c, i);
+		if ((e = need_obj(c, ent, list)) == BPG_OK)
+			e = bind_keys(c, ent, k->sub, k->nsub, v + i * k->size);
+		path_pop(c, mark2);
+		if (e != BPG_OK)
+			break;
+	}
+	path_pop(c, mark);
+	return e;
+}
+
+static enum bpg_err
+bind_key(struct ctx *c, const json_t *obj, const struct key *k, char *base)
+{
+	bool *has = k->has != 0 ? (bool *)(void *)(base + k->has - 1) : NULL;
+	void *p = base + k->off;
+	enum bpg_config_ref kind;
+	enum bpg_err e = BPG_OK;
+	json_t *v;
+	size_t mark;
+	int en;
+
+	switch (k->type) {
+	case KT_STR:
+		e = (k->flags & KF_REQUIRED) ? get_req_str(c, obj, k->name, p) :
+		    get_str(c, obj, k->name, p);
+		if (e == BPG_OK && (k->flags & KF_VERSION) &&
+		    (v = member(obj, k->name)) != NULL && json_is_real(v)) {
+			mark = path_key(c, k->name);
+			e = warn(c, "unquoted number read as \"%s\" (section "
+			    "7.1); quote versions", *(char **)p);
+			path_pop(c, mark);
+		}
+		break;
+	case KT_SECRET:
+		e = get_secret(c, obj, k->name, p, &kind);
+		break;
+	case KT_INT:
+		e = get_int(c, obj, k->name, k->imin, k->imax, p, has);
+		break;
+	case KT_NUM:
+		e = get_num(c, obj, k->name, k->dmin, k->flags & KF_ABOVE, p,
+		    has);
+		break;
+	case KT_BOOL:
+		e = get_bool(c, obj, k->name, p);
+		break;
+	case KT_ENUM:
+		memcpy(&en, p, sizeof(en));
+		if ((e = get_enum(c, obj, k, &en)) == BPG_OK)
+			memcpy(p, &en, sizeof(en));
+		break;
+	case KT_STRLIST:
+		e = get_strlist(c, obj, k->name, p,
+		    k->flags & (SL_NONEMPTY | SL_VERSION));
+		break;
+	case KT_KVMAP:
+		e = get_kvmap(c, obj, k->name, p);
+		break;
+	case KT_OBJ:
+		e = bind_obj(c, obj, k, base);
+		break;
+	case KT_LIST:
+		e = bind_list(c, obj, k, base);
+		break;
+	case KT_FN:
+	case KT_STEP:
+		if (!(k->flags & KF_LATE))
+			e = k->fn(c, obj, k, base);
+		break;
+	}
+	if (e == BPG_OK && (k->flags & KF_EMPTY_NULL))
+		drop_empty(p, k->type == KT_SECRET);
+	return e;
+}
+
+/* The checks that wait for every row: upper bounds of numbers, late
+ * steps. */
+static enum bpg_err
+bind_late(struct ctx *c, const json_t *obj, const struct key *k, char *base)
+{
+	enum bpg_err e;
+	size_t mark;
+	double d;
+
+	if (k->type == KT_STEP && (k->flags & KF_LATE))
+		return k->fn(c, obj, k, base);
+	if (k->type != KT_NUM || !(k->flags & KF_MAX) ||
+	    member(obj, k->name) == NULL)
+		return BPG_OK;
+	memcpy(&d, base + k->off, sizeof(d));
+	if (d <= k->dmax)
+		return BPG_OK;
+	mark = path_key(c, k->name);
+	e = fail(c, member(obj, k->name), obj, "must be at most %g", k->dmax);
+	path_pop(c, mark);
+	return e;
+}
+
+/* Bind the mapping obj to the struct at base by the rows t[0..n). */
+static enum bpg_err
+bind_keys(struct ctx *c, const json_t *obj, const struct key *t, size_t n,
+    char *base)
+{
+	enum bpg_err e = BPG_OK;
+	size_t i;
+	int en;
+
+	for (i = 0; i < n; i++)
+		if (t[i].type == KT_INT)
+			memcpy(base + t[i].off, &t[i].idef, sizeof(int64_t));
+		else if (t[i].type == KT_NUM)
+			memcpy(base + t[i].off, &t[i].ddef, sizeof(double));
+		else if (t[i].type == KT_ENUM) {
+			en = (int)t[i].idef;
+			memcpy(base + t[i].off, &en, sizeof(en));
+		}
+	for (i = 0; e == BPG_OK && i < n; i++)
+		e = bind_key(c, obj, &t[i], base);
+	for (i = 0; e == BPG_OK && i < n; i++)
+		e = bind_late(c, obj, &t[i], base);
+	return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* Structured keys and checks across keys                              */
+
+static enum bpg_err
+fn_ui_options(struct ctx *c, const json_t *o, const struct key *k,
+    char *base)
+{
+	return bind_ui_options(c, o, (json_t **)(void *)(base + k->off));
+}
+
+static enum bpg_err
+fn_volumes(struct ctx *c, const json_t *o, const struct key *k, char *base)
+{
+	return bind_volumes(c, o, (json_t **)(void *)(base + k->off));
+}
+
+static enum bpg_err
+fn_pod(struct ctx *c, const json_t *o, const struct key *k, char *base)
+{
+	return bind_pod(c, o, k->name,
+	    (struct bpg_cluster_pod *)(void *)(base + k->off));
+}
+
+/* caCertDataSOPS: the PEM at off, its length at aux. */
+static enum bpg_err
+fn_ca(struct ctx *c, const json_t *o, const struct key *k, char *base)
+{
+	return bind_ca(c, o, (char **)(void *)(base + k->off),
+	    (size_t *)(void *)(base + k->aux));
+}
+
+static void
+rel_json(const struct key *k, char *base)
+{
+	json_t **v = (json_t **)(void *)(base + k->off);
+
+	json_decref(*v);
+	*v = NULL;
+}
+
+static void
+rel_pod(const struct key *k, char *base)
+{
+	struct bpg_cluster_pod *pod = (void *)(base + k->off);
+
+	json_decref(pod->env);
+	json_decref(pod->volume_mounts);
+	memset(pod, 0, sizeof(*pod));
+}
+
+static void
+rel_ca(const struct key *k, char *base)
+{
+	char **pem = (char **)(void *)(base + k->off);
+	size_t *len = (size_t *)(void *)(base + k->aux);
+
+	if (*pem != NULL) {
+		explicit_bzero(*pem, *len);
+		free(*pem);
+	}
+	*pem = NULL;
+	*len = 0;
+}
+
+/* A failure at key of o. */
+static enum bpg_err __attribute__((format(printf, 4, 5)))
+fail_at(struct ctx *c, const json_t *o, const char *key, const char *fmt,
+    ...)
+{
+	char msg[sizeof(((struct bpg_config_error *)0)->msg)];
+	enum bpg_err e;
+	va_list ap;
+	size_t mark;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mark = path_key(c, key);
+	e = fail(c, member(o, key), o, "%s", msg);
+	path_pop(c, mark);
+	return e;
+}
+
+static enum bpg_err
+step_cluster_id(struct ctx *c, const json_t *o, const struct key *k,
+    char *base)
+{
+	const struct bpg_cluster *cl = (const void *)base;
+
+	(void)k;
+	if (!valid_cluster_id(cl->id))
+		return fail_at(c, o, "id", "must be 1 to %d characters of "
 		    "[a-z0-9-], not starting or ending with '-' (it starts "
 		    "Kubernetes object names)", BPG_MAX_CLUSTER_ID);
-		path_pop(c, mark);
-		return e;
-	}
-	if (!cluster_id_names_ok(cl->id)) {
-		mark = path_key(c, "id");
-		e = fail(c, member(o, "id"), o, "must start with a lower-case "
+	if (!cluster_id_names_ok(cl->id))
+		return fail_at(c, o, "id", "must start with a lower-case "
 		    "letter: its submission IDs \"%s-<32 hex>\" are "
 		    "SparkApplication names, which must be DNS-1035 labels "
 		    "([a-z] first, then [a-z0-9-])", cl->id);
-		path_pop(c, mark);
-		return e;
-	}
-	if ((e = get_int(c, o, "weight", 0, INT32_MAX, &cl->weight, NULL)) ||
-	    (e = get_str(c, o, "eksCluster", &cl->eks_cluster)) ||
-	    (e = get_req_str(c, o, "masterUrl", &cl->master_url)) ||
-	    (e = check_master_url(c, o, cl->master_url)) ||
-	    (e = get_str(c, o, "userName", &cl->user_name)) ||
-	    (e = get_int(c, o, "timeoutMillis", 1, INT64_MAX,
-	    &cl->timeout_millis, NULL)) ||
-	    (e = get_str(c, o, "httpProxy", &cl->http_proxy)) ||
-	    (e = get_str(c, o, "httpsProxy", &cl->https_proxy)) ||
-	    (e = get_req_str(c, o, "sparkApplicationNamespace",
-	    &cl->namespace)))
-		return e;
+	return BPG_OK;
+}
+
+static enum bpg_err
+step_master_url(struct ctx *c, const json_t *o, const struct key *k,
+    char *base)
+{
+	(void)k;
+	return check_master_url(c, o, ((struct bpg_cluster *)(void *)base)->
+	    master_url);
+}
+
+static enum bpg_err
+step_namespace(struct ctx *c, const json_t *o, const struct key *k,
+    char *base)
+{
+	const struct bpg_cluster *cl = (const void *)base;
+
+	(void)k;
 	if (!bpg_name_label(cl->namespace, strlen(cl->namespace),
-	    BPG_MAX_K8S_NAME)) {
-		mark = path_key(c, "sparkApplicationNamespace");
-		e = fail(c, member(o, "sparkApplicationNamespace"), o,
-		    "must be a DNS-1123 label (at most %d characters of "
-		    "[a-z0-9-], alphanumeric at both ends)", BPG_MAX_K8S_NAME);
-		path_pop(c, mark);
-		return e;
-	}
-	if ((cl->http_proxy != NULL && has_ctl(cl->http_proxy)) ||
-	    (cl->https_proxy != NULL && has_ctl(cl->https_proxy))) {
-		const char *k = cl->http_proxy != NULL &&
-		    has_ctl(cl->http_proxy) ? "httpProxy" : "httpsProxy";
-
-		mark = path_key(c, k);
-		e = fail(c, member(o, k), o, "contains control characters");
-		path_pop(c, mark);
-		return e;
-	}
-	if ((e = get_str(c, o, "sparkServiceAccount", &cl->service_account)) ||
-	    (e = get_str(c, o, "batchScheduler", &cl->batch_scheduler)) ||
-	    (e = get_strlist(c, o, "sparkVersions", &cl->spark_versions,
-	    SL_VERSION)) ||
-	    (e = get_strlist(c, o, "queues", &cl->queues, 0)) ||
-	    (e = get_int(c, o, "ttlSeconds", 0, INT64_MAX, &cl->ttl_seconds,
-	    &cl->has_ttl_seconds)) ||
-	    (e = get_str(c, o, "sparkUIUrl", &cl->spark_ui_url)) ||
-	    (e = get_kvmap(c, o, "sparkConf", &cl->spark_conf)) ||
-	    (e = bind_ui_options(c, o, &cl->spark_ui_options)) ||
-	    (e = bind_volumes(c, o, &cl->volumes)) ||
-	    (e = bind_pod(c, o, "driver", &cl->driver)) ||
-	    (e = bind_pod(c, o, "executor", &cl->executor)) ||
-	    (e = bind_ca(c, o, &cl->ca_cert, &cl->ca_cert_len)) ||
-	    (e = get_secret(c, o, "userTokenSOPS", &cl->token, &kind)))
-		return e;
-	if (cl->token != NULL) {
-		const char *msg = NULL;
-
-		/* The token goes into an HTTP header (section 3.1): no
-		 * control bytes.  Quirk 18: an unusable token on a routable
-		 * cluster is a start-up error, not a 500 per request. */
-		if (has_ctl(cl->token))
-			msg = "contains control characters (a trailing "
-			    "newline?)";
-		else if (cl->token[0] == '\0' && cl->weight > 0)
-			msg = "must not be empty on a cluster with weight > 0";
-		if (msg != NULL) {
-			mark = path_key(c, "userTokenSOPS");
-			e = fail(c, member(o, "userTokenSOPS"), o, "%s", msg);
-			path_pop(c, mark);
-			return e;
-		}
-	}
+	    BPG_MAX_K8S_NAME))
+		return fail_at(c, o, "sparkApplicationNamespace", "must be a "
+		    "DNS-1123 label (at most %d characters of [a-z0-9-], "
+		    "alphanumeric at both ends)", BPG_MAX_K8S_NAME);
+	if (cl->http_proxy != NULL && has_ctl(cl->http_proxy))
+		return fail_at(c, o, "httpProxy", "contains control characters");
+	if (cl->https_proxy != NULL && has_ctl(cl->https_proxy))
+		return fail_at(c, o, "httpsProxy",
+		    "contains control characters");
 	return BPG_OK;
 }
 
+/* The token goes into an HTTP header (section 3.1): no control bytes.
+ * Quirk 18: an unusable token on a routable cluster is a start-up error,
+ * not a 500 per request. */
 static enum bpg_err
-bind_clusters(struct ctx *c, const json_t *root)
+step_token(struct ctx *c, const json_t *o, const struct key *k, char *base)
 {
-	struct bpg_config *cfg = c->cfg;
-	json_t *list, *ent;
-	enum bpg_err e;
-	size_t mark, mark2, i, j;
+	const struct bpg_cluster *cl = (const void *)base;
 
-	if ((e = get_list(c, root, "sparkClusters", &list)) != BPG_OK ||
-	    list == NULL || json_array_size(list) == 0)
-		return e;
-	cfg->clusters = calloc(json_array_size(list), sizeof(*cfg->clusters));
-	if (cfg->clusters == NULL)
-		return nomem(c);
-	cfg->nclusters = json_array_size(list);
-	mark = path_key(c, "sparkClusters");
-	json_array_foreach(list, i, ent) {
-		mark2 = path_index(c, i);
-		e = bind_cluster(c, ent, list, &cfg->clusters[i]);
-		for (j = 0; e == BPG_OK && j < i; j++)
-			if (strcmp(cfg->clusters[j].id,
-			    cfg->clusters[i].id) == 0) {
-				path_key(c, "id");
-				e = fail(c, member(ent, "id"), ent,
-				    "duplicate cluster id (also "
-				    "sparkClusters[%zu])", j);
-			}
-		path_pop(c, mark2);
-		if (e != BPG_OK)
-			break;
-	}
-	path_pop(c, mark);
-	return e;
-}
-
-static enum bpg_err
-bind_image(struct ctx *c, const json_t *o, const json_t *list,
-    struct bpg_image *im)
-{
-	enum bpg_err e;
-	json_t *v;
-
-	if ((e = need_obj(c, o, list)) != BPG_OK ||
-	    (e = get_req_str(c, o, "name", &im->name)) != BPG_OK ||
-	    (e = get_strlist(c, o, "types", &im->types, 0)) != BPG_OK ||
-	    (e = get_str(c, o, "version", &im->version)) != BPG_OK)
-		return e;
-	if ((v = member(o, "version")) != NULL && json_is_real(v)) {
-		size_t mark = path_key(c, "version");
-
-		e = warn(c, "unquoted number read as \"%s\" (section 7.1); "
-		    "quote versions", im->version);
-		path_pop(c, mark);
-	}
-	return e;
-}
-
-static enum bpg_err
-bind_queue(struct ctx *c, const json_t *o, const json_t *list,
-    struct bpg_queue *q)
-{
-	enum bpg_err e;
-
-	q->driver_cpu_ratio = q->executor_cpu_ratio = 1.0;
-	q->driver_mem_ratio = q->executor_mem_ratio = 1.0;
-	q->max_executor_instances = DEFAULT_MAX_EXECUTORS;
-	if ((e = need_obj(c, o, list)) ||
-	    (e = get_req_str(c, o, "name", &q->name)) ||
-	    (e = get_bool(c, o, "secure", &q->secure)) ||
-	    (e = get_strlist(c, o, "users", &q->users, 0)) ||
-	    (e = get_int(c, o, "maxRunningMillis", 0, INT64_MAX,
-	    &q->max_running_millis, &q->has_max_running_millis)) ||
-	    (e = get_str(c, o, "driverNodeLabelKey",
-	    &q->driver_node_label_key)) ||
-	    (e = get_strlist(c, o, "driverNodeLabelValues",
-	    &q->driver_node_label_values, 0)) ||
-	    (e = get_str(c, o, "executorNodeLabelKey",
-	    &q->executor_node_label_key)) ||
-	    (e = get_strlist(c, o, "executorNodeLabelValues",
-	    &q->executor_node_label_values, 0)) ||
-	    (e = get_strlist(c, o, "executorSpotNodeLabelValues",
-	    &q->executor_spot_node_label_values, 0)) ||
-	    (e = get_num(c, o, "driverCPUBufferRatio", 0, true,
-	    &q->driver_cpu_ratio, NULL)) ||
-	    (e = get_num(c, o, "executorCPUBufferRatio", 0, true,
-	    &q->executor_cpu_ratio, NULL)) ||
-	    (e = get_num(c, o, "driverMemBufferRatio", 0, true,
-	    &q->driver_mem_ratio, NULL)) ||
-	    (e = get_num(c, o, "executorMemBufferRatio", 0, true,
-	    &q->executor_mem_ratio, NULL)) ||
-	    (e = get_int(c, o, "maxExecutorInstances", 0, INT32_MAX,
-	    &q->max_executor_instances, &q->has_max_executor_instances)) ||
-	    /* BPG fails the request ("Invalid allowedZones: Some zone is
-	     * empty", section 2.9); refuse the config instead. */
-	    (e = get_strlist(c, o, "allowedZones", &q->allowed_zones,
-	    SL_NONEMPTY)) ||
-	    (e = get_str(c, o, "zonePickerName", &q->zone_picker_name)))
-		return e;
-	return BPG_OK;
-}
-
-static enum bpg_err
-bind_images(struct ctx *c, const json_t *root)
-{
-	struct bpg_config *cfg = c->cfg;
-	json_t *list, *ent;
-	enum bpg_err e;
-	size_t mark, mark2, i;
-
-	if ((e = get_list(c, root, "sparkImages", &list)) != BPG_OK ||
-	    list == NULL || json_array_size(list) == 0)
-		return e;
-	cfg->images = calloc(json_array_size(list), sizeof(*cfg->images));
-	if (cfg->images == NULL)
-		return nomem(c);
-	cfg->nimages = json_array_size(list);
-	mark = path_key(c, "sparkImages");
-	json_array_foreach(list, i, ent) {
-		mark2 = path_index(c, i);
-		e = bind_image(c, ent, list, &cfg->images[i]);
-		path_pop(c, mark2);
-		if (e != BPG_OK)
-			break;
-	}
-	path_pop(c, mark);
-	return e;
-}
-
-static enum bpg_err
-bind_queues(struct ctx *c, const json_t *root)
-{
-	struct bpg_config *cfg = c->cfg;
-	json_t *list, *ent;
-	enum bpg_err e;
-	size_t mark, mark2, i;
-
-	if ((e = get_list(c, root, "queues", &list)) != BPG_OK || list == NULL)
-		return e;
-	cfg->has_queues = true;
-	if (json_array_size(list) == 0)
+	(void)k;
+	if (cl->token == NULL)
 		return BPG_OK;
-	cfg->queues = calloc(json_array_size(list), sizeof(*cfg->queues));
-	if (cfg->queues == NULL)
-		return nomem(c);
-	cfg->nqueues = json_array_size(list);
-	mark = path_key(c, "queues");
-	json_array_foreach(list, i, ent) {
-		mark2 = path_index(c, i);
-		e = bind_queue(c, ent, list, &cfg->queues[i]);
-		path_pop(c, mark2);
-		if (e != BPG_OK)
-			break;
-	}
-	path_pop(c, mark);
-	return e;
+	if (has_ctl(cl->token))
+		return fail_at(c, o, "userTokenSOPS", "contains control "
+		    "characters (a trailing newline?)");
+	if (cl->token[0] == '\0' && cl->weight > 0)
+		return fail_at(c, o, "userTokenSOPS", "must not be empty on a "
+		    "cluster with weight > 0");
+	return BPG_OK;
 }
 
-/* dbStorageSOPS (sections 7.2, 9.1). */
+/* Cluster ids are unique: the entries before this one are bound. */
 static enum bpg_err
-bind_db(struct ctx *c, const json_t *root)
+step_cluster_unique(struct ctx *c, const json_t *o, const struct key *k,
+    char *base)
 {
-	struct bpg_dbconf *db = &c->cfg->db;
+	const struct bpg_cluster *cl = (const void *)base;
+	const struct bpg_cluster *all = c->cfg->clusters;
+	size_t j;
+
+	(void)k;
+	for (j = 0; all + j < cl; j++)
+		if (strcmp(all[j].id, cl->id) == 0)
+			return fail_at(c, o, "id", "duplicate cluster id (also "
+			    "sparkClusters[%zu])", j);
+	return BPG_OK;
+}
+
+/* dbStorageSOPS (sections 7.2, 9.1): dbName, then what the connection
+ * needs, so that -t refuses what it could not honour. */
+static enum bpg_err
+step_db(struct ctx *c, const json_t *root, const struct key *k, char *base)
+{
+	struct bpg_dbconf *db = &((struct bpg_config *)(void *)base)->db;
+	const json_t *o = member(root, "dbStorageSOPS");
 	struct bpg_errinfo ei;
-	enum bpg_config_ref kind;
-	char buf[80];
+	enum bpg_err e = BPG_OK;
 	const char *p;
-	enum bpg_err e;
-	json_t *o;
+	char buf[80];
 	size_t mark;
 
-	if ((e = get_obj(c, root, "dbStorageSOPS", &o)) != BPG_OK)
-		return e;
-	if (o != NULL) {
-		mark = path_key(c, "dbStorageSOPS");
-		if ((e = get_str(c, o, "connectionString",
-		    &db->connection_string)) ||
-		    (e = get_str(c, o, "user", &db->user)) ||
-		    (e = get_secret(c, o, "password", &db->password, &kind)) ||
-		    (e = get_str(c, o, "dbName", &db->db_name)) ||
-		    (e = bind_ca(c, o, &db->ca_cert, &db->ca_cert_len))) {
-			path_pop(c, mark);
-			return e;
-		}
-		path_pop(c, mark);
-	}
+	(void)k;
 	/* An explicit empty name is replaced by the default first. */
 	if (db->db_name == NULL || db->db_name[0] == '\0') {
 		free(db->db_name);
@@ -1810,10 +1857,7 @@ bind_db(struct ctx *c, const json_t *root)
 	path_pop(c, mark);
 	if (e != BPG_OK)
 		return e;
-	/*
-	 * The URL and its TLS settings, so that -t refuses what the
-	 * connection could not honour.  The message names the key.
-	 */
+	/* The message names the key. */
 	if (bpg_db_check_conf(db, &ei) != BPG_OK)
 		e = fail(c, member(o, "connectionString"), o, "%s", ei.msg);
 	return e;
@@ -1825,19 +1869,6 @@ bind_db(struct ctx *c, const json_t *root)
  * environment is read here, once, and never per request.
  */
 #define S3_DEFAULT_REGION "us-west-2"
-
-/* An empty string is an absent value. */
-static void
-drop_empty(char **s, bool secret)
-{
-	if (*s != NULL && (*s)[0] == '\0') {
-		if (secret)
-			wipe_free(*s);
-		else
-			free(*s);
-		*s = NULL;
-	}
-}
 
 /* A copy of s (NULL stays NULL); false when out of memory. */
 static bool
@@ -1865,7 +1896,6 @@ check_s3(struct ctx *c, const json_t *root, const char *bucket_key,
 	struct bpg_errinfo ei = { { 0 } };
 	struct bpg_s3 *s3;
 	enum bpg_err e;
-	size_t mark;
 
 	if ((e = bpg_s3_new(conf, &s3, &ei)) == BPG_OK) {
 		bpg_s3_free(s3);
@@ -1873,41 +1903,28 @@ check_s3(struct ctx *c, const json_t *root, const char *bucket_key,
 	}
 	if (e == BPG_ENOMEM)
 		return nomem(c);
-	mark = path_key(c, bucket_key);
-	e = fail(c, member(root, bucket_key), root, "S3 settings: %s",
-	    ei.msg);
-	path_pop(c, mark);
-	return e;
+	return fail_at(c, root, bucket_key, "S3 settings: %s", ei.msg);
 }
 
+/*
+ * The rows bound s3Endpoint, s3Region, s3PathStyle and the keys into
+ * cfg->s3, sparkLogS3Endpoint into cfg->s3_log.endpoint; here the
+ * environment fills the gaps and the log bucket gets the rest.
+ */
 static enum bpg_err
-bind_s3(struct ctx *c, const json_t *root)
+step_s3(struct ctx *c, const json_t *root, const struct key *k, char *base)
 {
-	struct bpg_config *cfg = c->cfg;
+	struct bpg_config *cfg = (struct bpg_config *)(void *)base;
 	struct bpg_s3conf *up = &cfg->s3, *lg = &cfg->s3_log;
-	enum bpg_config_ref kind;
-	char *log_ep = NULL;
-	bool path_style = false, has_path_style;
+	bool path_style = up->path_style, has_path_style;
+	char *log_ep = lg->endpoint;
 	const char *missing;
 	enum bpg_err e;
 	size_t mark;
 
+	(void)k;
 	has_path_style = member(root, "s3PathStyle") != NULL;
-	if ((e = get_str(c, root, "s3Endpoint", &up->endpoint)) ||
-	    (e = get_str(c, root, "sparkLogS3Endpoint", &log_ep)) ||
-	    (e = get_str(c, root, "s3Region", &up->region)) ||
-	    (e = get_bool(c, root, "s3PathStyle", &path_style)) ||
-	    (e = get_secret(c, root, "s3AccessKeyId", &up->access_key_id,
-	    &kind)) ||
-	    (e = get_secret(c, root, "s3SecretAccessKey",
-	    &up->secret_access_key, &kind)))
-		goto out;
-	drop_empty(&up->endpoint, false);
-	drop_empty(&log_ep, false);
-	drop_empty(&up->region, false);
-	drop_empty(&up->access_key_id, true);
-	drop_empty(&up->secret_access_key, true);
-
+	lg->endpoint = NULL;
 	if (up->region == NULL && !dup_env("AWS_REGION", &up->region))
 		goto nomem;
 	if (up->region == NULL &&
@@ -1970,17 +1987,19 @@ out:
 	return e;
 }
 
+/* applicationContextPath: default /skatev2, a plain path, no trailing
+ * '/'. */
 static enum bpg_err
-bind_context_path(struct ctx *c, const json_t *root)
+step_context_path(struct ctx *c, const json_t *root, const struct key *k,
+    char *base)
 {
 	const char *key = "applicationContextPath";
-	struct bpg_config *cfg = c->cfg;
-	enum bpg_err e;
+	struct bpg_config *cfg = (struct bpg_config *)(void *)base;
+	enum bpg_err e = BPG_OK;
 	const char *p;
 	size_t n, mark;
 
-	if ((e = get_str(c, root, key, &cfg->context_path)) != BPG_OK)
-		return e;
+	(void)k;
 	if (cfg->context_path == NULL || cfg->context_path[0] == '\0') {
 		free(cfg->context_path);
 		cfg->context_path = strdup(DEFAULT_CONTEXT_PATH);
@@ -2005,174 +2024,324 @@ bind_context_path(struct ctx *c, const json_t *root)
 
 /*
  * inClusterApiServer and inClusterServiceAccountDir (our keys): where the
- * k8s:secret: references of section 7.3 are read.  An empty value is the
- * default.  The URL is checked here so that a typo is reported with its
- * line even when no reference uses it.
+ * k8s:secret: references of section 7.3 are read.  The URL is checked
+ * here so that a typo is reported with its line even when no reference
+ * uses it.
  */
 static enum bpg_err
-bind_incluster(struct ctx *c, const json_t *root)
+step_incluster(struct ctx *c, const json_t *root, const struct key *k,
+    char *base)
 {
-	struct bpg_config *cfg = c->cfg;
 	struct bpg_secret_client *sc = NULL;
 	struct bpg_errinfo ei = { { 0 } };
 	enum bpg_err e;
-	size_t mark;
 
-	if ((e = get_str(c, root, "inClusterApiServer",
-	    &cfg->incluster_api_server)) ||
-	    (e = get_str(c, root, "inClusterServiceAccountDir",
-	    &cfg->incluster_sa_dir)))
-		return e;
-	if (cfg->incluster_api_server != NULL &&
-	    cfg->incluster_api_server[0] == '\0') {
-		free(cfg->incluster_api_server);
-		cfg->incluster_api_server = NULL;
-	}
-	if (cfg->incluster_sa_dir != NULL && cfg->incluster_sa_dir[0] == '\0') {
-		free(cfg->incluster_sa_dir);
-		cfg->incluster_sa_dir = NULL;
-	}
-	if ((e = secret_client(cfg, &sc, &ei)) == BPG_ENOMEM)
+	(void)k;
+	if ((e = secret_client((struct bpg_config *)(void *)base, &sc,
+	    &ei)) == BPG_ENOMEM)
 		return nomem(c);
 	bpg_secret_client_free(sc);
-	if (e != BPG_OK) {
-		mark = path_key(c, "inClusterApiServer");
-		e = fail(c, member(root, "inClusterApiServer"), root, "%s",
-		    ei.msg);
-		path_pop(c, mark);
-	}
+	if (e != BPG_OK)
+		e = fail_at(c, root, "inClusterApiServer", "%s", ei.msg);
 	return e;
 }
 
-/* readAccess: "owner" (default) or "all" (BPG's behaviour). */
 static enum bpg_err
-bind_read_access(struct ctx *c, const json_t *root)
+step_trusted_header(struct ctx *c, const json_t *root, const struct key *k,
+    char *base)
 {
-	static const char *const names[BPG_READ__MAX] = {
-		[BPG_READ_OWNER] = "owner",
-		[BPG_READ_ALL] = "all",
-	};
-	char *s = NULL;
-	enum bpg_err e;
-	size_t mark, i;
+	const char *h = ((struct bpg_config *)(void *)base)->
+	    trusted_user_header;
 
-	c->cfg->read_access = BPG_READ_OWNER;
-	if ((e = get_str(c, root, "readAccess", &s)) != BPG_OK || s == NULL)
-		return e;
-	for (i = 0; i < BPG_READ__MAX; i++)
-		if (strcmp(s, names[i]) == 0)
-			break;
-	free(s);
-	if (i < BPG_READ__MAX) {
-		c->cfg->read_access = (enum bpg_read_access)i;
-		return BPG_OK;
-	}
-	mark = path_key(c, "readAccess");
-	e = fail(c, member(root, "readAccess"), root,
-	    "must be owner or all");
-	path_pop(c, mark);
-	return e;
+	(void)k;
+	if (h != NULL && !valid_token(h))
+		return fail_at(c, root, "trustedUserHeader",
+		    "must be an HTTP header name");
+	return BPG_OK;
 }
+
+/* ------------------------------------------------------------------ */
+/* The tables                                                          */
+
+#define CL struct bpg_cluster
+static const struct key cluster_keys[] = {
+	R_STR("id", CL, id, KF_REQUIRED, "starts the submission IDs: at "
+	    "most 20 of [a-z0-9-], a letter first; unique"),
+	R_STEP(step_cluster_id, 0),
+	R_INT("weight", CL, weight, 0, 0, INT32_MAX, 0, "routing weight; 0: "
+	    "never picked at random"),
+	R_STR("eksCluster", CL, eks_cluster, 0, "informational"),
+	R_STR("masterUrl", CL, master_url, KF_REQUIRED, "the API server, "
+	    "http:// or https://"),
+	R_STEP(step_master_url, 0),
+	R_STR("userName", CL, user_name, 0, "informational"),
+	R_INT("timeoutMillis", CL, timeout_millis, 0, 1, INT64_MAX,
+	    DEFAULT_TIMEOUT_MILLIS, "connect and request timeout of "
+	    "Kubernetes calls"),
+	R_STR("httpProxy", CL, http_proxy, 0, "proxy of http:// API calls"),
+	R_STR("httpsProxy", CL, https_proxy, 0, "proxy of https:// API "
+	    "calls"),
+	R_STR("sparkApplicationNamespace", CL, namespace, KF_REQUIRED,
+	    "namespace of the SparkApplications (DNS-1123 label)"),
+	R_STEP(step_namespace, 0),
+	R_STR("sparkServiceAccount", CL, service_account, 0, "default "
+	    "driver serviceAccount"),
+	R_STR("batchScheduler", CL, batch_scheduler, 0, "\"yunikorn\" adds "
+	    "YuniKorn's options"),
+	R_LIST("sparkVersions", CL, spark_versions, SL_VERSION, "Spark "
+	    "versions the cluster runs"),
+	R_LIST("queues", CL, queues, 0, "parent queues the cluster serves"),
+	R_INT("ttlSeconds", CL, ttl_seconds, HAS(CL, has_ttl_seconds), 0,
+	    INT64_MAX, 0, "spec.timeToLiveSeconds of the applications"),
+	R_STR("sparkUIUrl", CL, spark_ui_url, 0, "base of Spark UI links"),
+	R_MAP("sparkConf", CL, spark_conf, "the cluster's sparkConf layer"),
+	R_FN("sparkUIOptions", fn_ui_options, rel_json,
+	    FIELD(CL, spark_ui_options,
+	    json_t *), "servicePort, ingressAnnotations, ingressTLS"),
+	R_FN("volumes", fn_volumes, rel_json, FIELD(CL, volumes, json_t *),
+	    "volumes "
+	    "added when the request has none"),
+	R_FN("driver", fn_pod, rel_pod,
+	    FIELD(CL, driver, struct bpg_cluster_pod),
+	    "env and volumeMounts of drivers"),
+	R_FN("executor", fn_pod, rel_pod,
+	    FIELD(CL, executor, struct bpg_cluster_pod),
+	    "env and volumeMounts of executors"),
+	{ .name = "caCertDataSOPS", .type = KT_FN, .fn = fn_ca,
+	  .release = rel_ca,
+	  .off = FIELD(CL, ca_cert, char *),
+	  .aux = FIELD(CL, ca_cert_len, size_t),
+	  .doc = "the API server's CA: base64 of PEM, or PEM (secret)" },
+	R_SECRET("userTokenSOPS", CL, token, 0, "bearer token of the API "
+	    "server (secret)"),
+	R_STEP(step_token, 0),
+	R_STEP(step_cluster_unique, 0),
+};
+#undef CL
+
+#define IM struct bpg_image
+static const struct key image_keys[] = {
+	R_STR("name", IM, name, KF_REQUIRED, "the image"),
+	R_LIST("types", IM, types, 0, "application types it serves"),
+	R_STR("version", IM, version, KF_VERSION, "the Spark version it "
+	    "serves"),
+};
+#undef IM
+
+#define Q struct bpg_queue
+static const struct key queue_keys[] = {
+	R_STR("name", Q, name, KF_REQUIRED, "the queue"),
+	R_BOOL("secure", Q, secure, "needs a queueToken"),
+	R_LIST("users", Q, users, 0, "users sent here when their request "
+	    "names no queue"),
+	R_INT("maxRunningMillis", Q, max_running_millis,
+	    HAS(Q, has_max_running_millis), 0, INT64_MAX, 0, "upper bound of "
+	    "bpg.maxRunningMillis"),
+	R_STR("driverNodeLabelKey", Q, driver_node_label_key, 0, "node "
+	    "label of driver affinity"),
+	R_LIST("driverNodeLabelValues", Q, driver_node_label_values, 0,
+	    "its values"),
+	R_STR("executorNodeLabelKey", Q, executor_node_label_key, 0, "node "
+	    "label of executor affinity"),
+	R_LIST("executorNodeLabelValues", Q, executor_node_label_values, 0,
+	    "its values"),
+	R_LIST("executorSpotNodeLabelValues", Q,
+	    executor_spot_node_label_values, 0, "its values for "
+	    "spotInstance"),
+	R_NUM("driverCPUBufferRatio", Q, driver_cpu_ratio, 0, KF_ABOVE, 0, 0,
+	    1.0, "multiplier of driver cores"),
+	R_NUM("executorCPUBufferRatio", Q, executor_cpu_ratio, 0, KF_ABOVE,
+	    0, 0, 1.0, "multiplier of executor cores"),
+	R_NUM("driverMemBufferRatio", Q, driver_mem_ratio, 0, KF_ABOVE, 0, 0,
+	    1.0, "multiplier of driver memory"),
+	R_NUM("executorMemBufferRatio", Q, executor_mem_ratio, 0, KF_ABOVE,
+	    0, 0, 1.0, "multiplier of executor memory"),
+	R_INT("maxExecutorInstances", Q, max_executor_instances,
+	    HAS(Q, has_max_executor_instances), 0, INT32_MAX,
+	    DEFAULT_MAX_EXECUTORS, "most executors a submission may ask for"),
+	/* BPG fails the request ("Invalid allowedZones: Some zone is
+	 * empty", section 2.9); refuse the config instead. */
+	R_LIST("allowedZones", Q, allowed_zones, SL_NONEMPTY, "zones "
+	    "applications are pinned to, round robin"),
+	R_STR("zonePickerName", Q, zone_picker_name, 0, "only round_robin"),
+};
+#undef Q
+
+#define DB struct bpg_dbconf
+static const struct key db_keys[] = {
+	R_STR("connectionString", DB, connection_string, 0, "JDBC URL; "
+	    "absent: no database"),
+	R_STR("user", DB, user, 0, "database user"),
+	R_SECRET("password", DB, password, 0, "its password (secret)"),
+	R_STR("dbName", DB, db_name, 0, "schema of the tables (bpg)"),
+	{ .name = "caCertDataSOPS", .type = KT_FN, .fn = fn_ca,
+	  .release = rel_ca,
+	  .off = FIELD(DB, ca_cert, char *),
+	  .aux = FIELD(DB, ca_cert_len, size_t),
+	  .doc = "CA of the database server's certificate (secret)" },
+};
+#undef DB
+
+#define C struct bpg_config
+/* Used verbatim: no reference resolution (7.2). */
+static const struct key queue_token_keys[] = {
+	R_LIST("secrets", C, queue_token_secrets, KF_SECRET, "HS256 secrets "
+	    "of queue tokens"),
+};
+
+static const char *const read_access_names[BPG_READ__MAX + 1] = {
+	[BPG_READ_OWNER] = "owner",
+	[BPG_READ_ALL] = "all",
+};
+_Static_assert(sizeof(enum bpg_read_access) == sizeof(int),
+    "KT_ENUM stores an int");
+
+static const struct key root_keys[] = {
+	/* First: the secret references below may need them. */
+	R_STR("inClusterApiServer", C, incluster_api_server, KF_EMPTY_NULL,
+	    "API server k8s:secret: references are read from"),
+	R_STR("inClusterServiceAccountDir", C, incluster_sa_dir,
+	    KF_EMPTY_NULL, "token, ca.crt and namespace for them"),
+	R_STEP(step_incluster, 0),
+	R_STR("applicationContextPath", C, context_path, 0, "URL prefix of "
+	    "the API (/skatev2)"),
+	R_STEP(step_context_path, 0),
+	R_MAP("defaultSparkConf", C, default_spark_conf, "lowest sparkConf "
+	    "layer"),
+	R_MAP("fixedSparkConf", C, fixed_spark_conf, "highest sparkConf "
+	    "layer"),
+	{ .name = "sparkClusters", .type = KT_LIST, .sub = cluster_keys,
+	  .nsub = NITEMS(cluster_keys), .size = sizeof(struct bpg_cluster),
+	  .off = FIELD(C, clusters, struct bpg_cluster *),
+	  .aux = FIELD(C, nclusters, size_t),
+	  .doc = "the Kubernetes clusters" },
+	{ .name = "sparkImages", .type = KT_LIST, .sub = image_keys,
+	  .nsub = NITEMS(image_keys), .size = sizeof(struct bpg_image),
+	  .off = FIELD(C, images, struct bpg_image *),
+	  .aux = FIELD(C, nimages, size_t),
+	  .doc = "images by application type and Spark version" },
+	R_LIST("allowedUsers", C, allowed_users, 0, "who may use the API "
+	    "(\"*\": everyone)"),
+	R_LIST("blockedUsers", C, blocked_users, 0, "who may not, even so"),
+	R_LIST("adminUsers", C, admin_users, 0, "may read and delete any "
+	    "submission"),
+	R_LIST("viewerUsers", C, viewer_users, 0, "may read any submission"),
+	{ .name = "readAccess", .type = KT_ENUM, .names = read_access_names,
+	  .off = offsetof(C, read_access), .idef = BPG_READ_OWNER,
+	  .doc = "who reads a submission: owner or all" },
+	{ .name = "queues", .type = KT_LIST, .sub = queue_keys,
+	  .nsub = NITEMS(queue_keys), .size = sizeof(struct bpg_queue),
+	  .off = FIELD(C, queues, struct bpg_queue *),
+	  .aux = FIELD(C, nqueues, size_t), .has = HAS(C, has_queues),
+	  .doc = "queue policies" },
+	{ .name = "queueTokenSOPS", .type = KT_OBJ, .sub = queue_token_keys,
+	  .nsub = NITEMS(queue_token_keys), .off = 0,
+	  .has = HAS(C, has_queue_token),
+	  .doc = "secrets of secure-queue tokens" },
+	{ .name = "dbStorageSOPS", .type = KT_OBJ, .sub = db_keys,
+	  .nsub = NITEMS(db_keys), .off = FIELD(C, db, struct bpg_dbconf),
+	  .doc = "the database" },
+	R_STEP(step_db, 0),
+	R_NUM("memoryMbSecondCost", C, memory_mb_second_cost,
+	    HAS(C, has_memory_mb_second_cost), 0, 0, 0, 0, "cost per "
+	    "MB-second"),
+	R_NUM("vCoreSecondCost", C, vcore_second_cost,
+	    HAS(C, has_vcore_second_cost), 0, 0, 0, 0, "cost per "
+	    "vCore-second"),
+	R_INT("statusCacheExpireMillis", C, status_cache_expire_millis, 0, 0,
+	    INT64_MAX, DEFAULT_STATUS_CACHE_MILLIS, "status cache lifetime"),
+	R_INT("requestDeadlineSeconds", C, request_deadline_seconds, 0, 1,
+	    BPG_MAX_REQUEST_DEADLINE_S, DEFAULT_REQUEST_DEADLINE_SECONDS,
+	    "how long one request may take"),
+	R_STR("s3Bucket", C, s3_bucket, 0, "bucket of uploads"),
+	R_STR("s3Folder", C, s3_folder, 0, "key prefix of uploads"),
+	R_STR("sparkLogS3Bucket", C, spark_log_s3_bucket, 0, "bucket of the "
+	    "log objects"),
+	R_STR("sparkHistoryDns", C, spark_history_dns, 0, "host of History "
+	    "Server links"),
+	R_STR("sparkHistoryUrl", C, spark_history_url, 0, "History Server "
+	    "REST API"),
+	R_STR("s3Endpoint", C, s3.endpoint, KF_EMPTY_NULL, "S3 endpoint "
+	    "(AWS)"),
+	R_STR("sparkLogS3Endpoint", C, s3_log.endpoint, KF_EMPTY_NULL,
+	    "endpoint of the log bucket (s3Endpoint)"),
+	R_STR("s3Region", C, s3.region, KF_EMPTY_NULL, "S3 region "
+	    "($AWS_REGION, us-west-2)"),
+	R_BOOL("s3PathStyle", C, s3.path_style, "path-style S3 URLs (true "
+	    "with an endpoint)"),
+	R_SECRET("s3AccessKeyId", C, s3.access_key_id, KF_EMPTY_NULL,
+	    "S3 access key ($AWS_ACCESS_KEY_ID)"),
+	R_SECRET("s3SecretAccessKey", C, s3.secret_access_key, KF_EMPTY_NULL,
+	    "S3 secret key ($AWS_SECRET_ACCESS_KEY)"),
+	R_STEP(step_s3, 0),
+	/* Empty (a blank template value): not configured. */
+	R_STR("trustedUserHeader", C, trusted_user_header, KF_EMPTY_NULL,
+	    "request header a trusted front end sets to the user"),
+	R_NUM("streamWorkerShare", C, stream_worker_share, 0,
+	    KF_ABOVE | KF_MAX, 0, 1, BPG_STREAM_WORKER_SHARE, "share of the "
+	    "workers serving streams"),
+	R_INT("streamsPerUser", C, streams_per_user, 0, 1, BPG_MAX_WORKERS,
+	    BPG_STREAMS_PER_USER, "streams of one user"),
+	R_INT("logFollowMaxSeconds", C, log_follow_max_seconds, 0, 1,
+	    BPG_LOG_FOLLOW_LIMIT_S, BPG_LOG_FOLLOW_MAX_S, "longest followed "
+	    "log"),
+	R_INT("uploadLowSpeedLimit", C, upload_low_speed_limit, 0, 0,
+	    1000000000, BPG_UPLOAD_LOW_SPEED_LIMIT, "slowest upload, bytes a "
+	    "second (0: no limit)"),
+	R_INT("uploadLowSpeedSeconds", C, upload_low_speed_seconds, 0, 1,
+	    86400, BPG_UPLOAD_LOW_SPEED_S, "over this many seconds"),
+	R_STEP(step_trusted_header, KF_LATE),
+};
+#undef C
 
 static enum bpg_err
 bind_root(struct ctx *c, const json_t *root)
 {
-	struct bpg_config *cfg = c->cfg;
-	enum bpg_err e;
-	json_t *qt;
-	size_t mark;
-
-	cfg->status_cache_expire_millis = DEFAULT_STATUS_CACHE_MILLIS;
-	cfg->request_deadline_seconds = DEFAULT_REQUEST_DEADLINE_SECONDS;
-	cfg->stream_worker_share = BPG_STREAM_WORKER_SHARE;
-	cfg->streams_per_user = BPG_STREAMS_PER_USER;
-	cfg->log_follow_max_seconds = BPG_LOG_FOLLOW_MAX_S;
-	cfg->upload_low_speed_limit = BPG_UPLOAD_LOW_SPEED_LIMIT;
-	cfg->upload_low_speed_seconds = BPG_UPLOAD_LOW_SPEED_S;
 	if (json_is_null(root))
 		return fail(c, NULL, NULL, "the configuration is empty");
 	if (!json_is_object(root))
 		return fail(c, root, NULL, "the configuration must be a "
 		    "mapping, found %s", type_name(root));
-	/* First: the secret references below may need them. */
-	if ((e = bind_incluster(c, root)) ||
-	    (e = bind_context_path(c, root)) ||
-	    (e = get_kvmap(c, root, "defaultSparkConf",
-	    &cfg->default_spark_conf)) ||
-	    (e = get_kvmap(c, root, "fixedSparkConf", &cfg->fixed_spark_conf)) ||
-	    (e = bind_clusters(c, root)) ||
-	    (e = bind_images(c, root)) ||
-	    (e = get_strlist(c, root, "allowedUsers", &cfg->allowed_users, 0)) ||
-	    (e = get_strlist(c, root, "blockedUsers", &cfg->blocked_users, 0)) ||
-	    (e = get_strlist(c, root, "adminUsers", &cfg->admin_users, 0)) ||
-	    (e = get_strlist(c, root, "viewerUsers", &cfg->viewer_users, 0)) ||
-	    (e = bind_read_access(c, root)) ||
-	    (e = bind_queues(c, root)) ||
-	    (e = get_obj(c, root, "queueTokenSOPS", &qt)))
-		return e;
-	if (qt != NULL) {
-		/* Secrets are used verbatim: no reference resolution (7.2). */
-		cfg->has_queue_token = true;
-		mark = path_key(c, "queueTokenSOPS");
-		e = get_strlist(c, qt, "secrets", &cfg->queue_token_secrets, 0);
-		path_pop(c, mark);
-		if (e != BPG_OK)
-			return e;
-	}
-	if ((e = bind_db(c, root)) ||
-	    (e = get_num(c, root, "memoryMbSecondCost", 0, false,
-	    &cfg->memory_mb_second_cost, &cfg->has_memory_mb_second_cost)) ||
-	    (e = get_num(c, root, "vCoreSecondCost", 0, false,
-	    &cfg->vcore_second_cost, &cfg->has_vcore_second_cost)) ||
-	    (e = get_int(c, root, "statusCacheExpireMillis", 0, INT64_MAX,
-	    &cfg->status_cache_expire_millis, NULL)) ||
-	    (e = get_int(c, root, "requestDeadlineSeconds", 1,
-	    BPG_MAX_REQUEST_DEADLINE_S, &cfg->request_deadline_seconds,
-	    NULL)) ||
-	    (e = get_str(c, root, "s3Bucket", &cfg->s3_bucket)) ||
-	    (e = get_str(c, root, "s3Folder", &cfg->s3_folder)) ||
-	    (e = get_str(c, root, "sparkLogS3Bucket",
-	    &cfg->spark_log_s3_bucket)) ||
-	    (e = get_str(c, root, "sparkHistoryDns",
-	    &cfg->spark_history_dns)) ||
-	    (e = get_str(c, root, "sparkHistoryUrl",
-	    &cfg->spark_history_url)) ||
-	    (e = bind_s3(c, root)) ||
-	    (e = get_str(c, root, "trustedUserHeader",
-	    &cfg->trusted_user_header)) ||
-	    (e = get_num(c, root, "streamWorkerShare", 0, true,
-	    &cfg->stream_worker_share, NULL)) ||
-	    (e = get_int(c, root, "streamsPerUser", 1, BPG_MAX_WORKERS,
-	    &cfg->streams_per_user, NULL)) ||
-	    (e = get_int(c, root, "logFollowMaxSeconds", 1,
-	    BPG_LOG_FOLLOW_LIMIT_S, &cfg->log_follow_max_seconds,
-	    NULL)) ||
-	    (e = get_int(c, root, "uploadLowSpeedLimit", 0, 1000000000,
-	    &cfg->upload_low_speed_limit, NULL)) ||
-	    (e = get_int(c, root, "uploadLowSpeedSeconds", 1, 86400,
-	    &cfg->upload_low_speed_seconds, NULL)))
-		return e;
-	if (cfg->stream_worker_share > 1) {
-		mark = path_key(c, "streamWorkerShare");
-		e = fail(c, member(root, "streamWorkerShare"), root,
-		    "must be at most 1");
-		path_pop(c, mark);
-		return e;
-	}
-	if (cfg->trusted_user_header != NULL) {
-		if (cfg->trusted_user_header[0] == '\0') {
-			/* Empty (a blank template value): not configured. */
-			free(cfg->trusted_user_header);
-			cfg->trusted_user_header = NULL;
-		} else if (!valid_token(cfg->trusted_user_header)) {
-			mark = path_key(c, "trustedUserHeader");
-			e = fail(c, member(root, "trustedUserHeader"), root,
-			    "must be an HTTP header name");
-			path_pop(c, mark);
-			return e;
+	return bind_keys(c, root, root_keys, NITEMS(root_keys),
+	    (char *)c->cfg);
+}
+
+/* Row i of the tables, flattened (sections first, then their keys). */
+static bool
+key_at(const struct key *t, size_t n, const char *section, size_t *i,
+    struct bpg_config_keyinfo *out)
+{
+	static const char *const types[] = {
+		[KT_STR] = "string", [KT_SECRET] = "secret",
+		[KT_INT] = "integer", [KT_NUM] = "number",
+		[KT_BOOL] = "boolean", [KT_ENUM] = "enum",
+		[KT_STRLIST] = "list of strings", [KT_KVMAP] = "string map",
+		[KT_OBJ] = "mapping", [KT_LIST] = "list of mappings",
+		[KT_FN] = "structured", [KT_STEP] = "",
+	};
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		if (t[j].name == NULL)
+			continue;
+		if ((*i)-- == 0) {
+			out->section = section;
+			out->name = t[j].name;
+			out->type = types[t[j].type];
+			out->doc = t[j].doc;
+			return true;
 		}
+		if ((t[j].type == KT_LIST || t[j].type == KT_OBJ) &&
+		    key_at(t[j].sub, t[j].nsub, t[j].name, i, out))
+			return true;
 	}
-	return BPG_OK;
+	return false;
+}
+
+bool
+bpg_config_key(size_t i, struct bpg_config_keyinfo *out)
+{
+	return key_at(root_keys, NITEMS(root_keys), "", &i, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2187,29 +2356,32 @@ scrub_node(json_t *v)
 		    json_string_length(v));
 }
 
-/* Wipe the secret values out of the parsed tree (jansson frees strings
- * without clearing them). */
+/* Wipe the secret values of the rows t[0..n) out of the parsed mapping
+ * obj (jansson frees strings without clearing them). */
 static void
-scrub_tree(json_t *root)
+scrub_keys(const json_t *obj, const struct key *t, size_t n)
 {
-	json_t *list, *v;
-	size_t i;
+	json_t *v, *ent;
+	size_t i, j;
 
-	if (!json_is_object(root))
+	if (!json_is_object(obj))
 		return;
-	list = json_object_get(root, "sparkClusters");
-	if (json_is_array(list))
-		json_array_foreach(list, i, v)
-			scrub_node(json_object_get(v, "userTokenSOPS"));
-	scrub_node(json_object_get(json_object_get(root, "dbStorageSOPS"),
-	    "password"));
-	scrub_node(json_object_get(root, "s3AccessKeyId"));
-	scrub_node(json_object_get(root, "s3SecretAccessKey"));
-	list = json_object_get(json_object_get(root, "queueTokenSOPS"),
-	    "secrets");
-	if (json_is_array(list))
-		json_array_foreach(list, i, v)
+	for (i = 0; i < n; i++) {
+		if (t[i].name == NULL)
+			continue;
+		v = json_object_get(obj, t[i].name);
+		if (t[i].type == KT_SECRET)
 			scrub_node(v);
+		else if (t[i].type == KT_STRLIST && (t[i].flags & KF_SECRET) &&
+		    json_is_array(v))
+			json_array_foreach(v, j, ent)
+				scrub_node(ent);
+		else if (t[i].type == KT_OBJ)
+			scrub_keys(v, t[i].sub, t[i].nsub);
+		else if (t[i].type == KT_LIST && json_is_array(v))
+			json_array_foreach(v, j, ent)
+				scrub_keys(ent, t[i].sub, t[i].nsub);
+	}
 }
 
 enum bpg_err
@@ -2265,7 +2437,7 @@ bpg_config_parse(const char *buf, size_t len, struct bpg_config **out,
 	}
 	*out = cfg;
 out:
-	scrub_tree(root);
+	scrub_keys(root, root_keys, NITEMS(root_keys));
 	json_decref(root);
 	bpg_yaml_lines_free(lines);
 	return e;
@@ -2398,35 +2570,6 @@ kvmap_free(struct bpg_kvmap *m)
 	memset(m, 0, sizeof(*m));
 }
 
-static void
-cluster_free(struct bpg_cluster *cl)
-{
-	free(cl->id);
-	free(cl->eks_cluster);
-	free(cl->master_url);
-	if (cl->ca_cert != NULL) {
-		explicit_bzero(cl->ca_cert, cl->ca_cert_len);
-		free(cl->ca_cert);
-	}
-	free(cl->user_name);
-	wipe_free(cl->token);
-	free(cl->http_proxy);
-	free(cl->https_proxy);
-	free(cl->namespace);
-	free(cl->service_account);
-	free(cl->batch_scheduler);
-	strlist_free(&cl->spark_versions, false);
-	strlist_free(&cl->queues, false);
-	free(cl->spark_ui_url);
-	kvmap_free(&cl->spark_conf);
-	json_decref(cl->spark_ui_options);
-	json_decref(cl->volumes);
-	json_decref(cl->driver.env);
-	json_decref(cl->driver.volume_mounts);
-	json_decref(cl->executor.env);
-	json_decref(cl->executor.volume_mounts);
-}
-
 /* The credentials are secret. */
 static void
 s3conf_free(struct bpg_s3conf *s)
@@ -2439,62 +2582,68 @@ s3conf_free(struct bpg_s3conf *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Free what the rows t[0..n) bound in the struct at base, clearing it. */
 static void
-queue_free(struct bpg_queue *q)
+free_keys(const struct key *t, size_t n, char *base)
 {
-	free(q->name);
-	strlist_free(&q->users, false);
-	free(q->driver_node_label_key);
-	strlist_free(&q->driver_node_label_values, false);
-	free(q->executor_node_label_key);
-	strlist_free(&q->executor_node_label_values, false);
-	strlist_free(&q->executor_spot_node_label_values, false);
-	strlist_free(&q->allowed_zones, false);
-	free(q->zone_picker_name);
+	char *v, **sp;
+	size_t i, j, cnt;
+
+	for (i = 0; i < n; i++) {
+		sp = (char **)(void *)(base + t[i].off);
+		switch (t[i].type) {
+		case KT_STR:
+			free(*sp);
+			*sp = NULL;
+			break;
+		case KT_SECRET:
+			wipe_free(*sp);
+			*sp = NULL;
+			break;
+		case KT_STRLIST:
+			strlist_free((void *)sp, t[i].flags & KF_SECRET);
+			break;
+		case KT_KVMAP:
+			kvmap_free((void *)sp);
+			break;
+		case KT_OBJ:
+			free_keys(t[i].sub, t[i].nsub, base + t[i].off);
+			break;
+		case KT_LIST:
+			memcpy(&v, sp, sizeof(v));
+			memcpy(&cnt, base + t[i].aux, sizeof(cnt));
+			for (j = 0; j < cnt; j++)
+				free_keys(t[i].sub, t[i].nsub, v + j * t[i].size);
+			free(v);
+			v = NULL;
+			cnt = 0;
+			memcpy(sp, &v, sizeof(v));
+			memcpy(base + t[i].aux, &cnt, sizeof(cnt));
+			break;
+		case KT_FN:
+			if (t[i].release != NULL)
+				t[i].release(&t[i], base);
+			break;
+		case KT_INT:
+		case KT_NUM:
+		case KT_BOOL:
+		case KT_ENUM:
+		case KT_STEP:
+			break;
+		}
+	}
 }
 
 void
 bpg_config_free(struct bpg_config *cfg)
 {
-	size_t i;
-
 	if (cfg == NULL)
 		return;
-	free(cfg->context_path);
-	kvmap_free(&cfg->default_spark_conf);
-	kvmap_free(&cfg->fixed_spark_conf);
-	for (i = 0; i < cfg->nclusters; i++)
-		cluster_free(&cfg->clusters[i]);
-	free(cfg->clusters);
-	for (i = 0; i < cfg->nimages; i++) {
-		free(cfg->images[i].name);
-		strlist_free(&cfg->images[i].types, false);
-		free(cfg->images[i].version);
-	}
-	free(cfg->images);
-	strlist_free(&cfg->allowed_users, false);
-	strlist_free(&cfg->blocked_users, false);
-	strlist_free(&cfg->admin_users, false);
-	strlist_free(&cfg->viewer_users, false);
-	for (i = 0; i < cfg->nqueues; i++)
-		queue_free(&cfg->queues[i]);
-	free(cfg->queues);
-	strlist_free(&cfg->queue_token_secrets, true);
-	free(cfg->db.connection_string);
-	free(cfg->db.user);
-	wipe_free(cfg->db.password);
-	free(cfg->db.db_name);
-	free(cfg->db.ca_cert);
-	free(cfg->s3_bucket);
-	free(cfg->s3_folder);
-	free(cfg->spark_log_s3_bucket);
-	free(cfg->spark_history_dns);
-	free(cfg->spark_history_url);
+	free_keys(root_keys, NITEMS(root_keys), (char *)cfg);
+	/* What no row binds: the environment's credentials, the log
+	 * bucket's settings, the warnings. */
 	s3conf_free(&cfg->s3);
 	s3conf_free(&cfg->s3_log);
-	free(cfg->trusted_user_header);
-	free(cfg->incluster_api_server);
-	free(cfg->incluster_sa_dir);
 	strlist_free(&cfg->warnings, false);
 	free(cfg);
 }

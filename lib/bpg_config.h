@@ -306,6 +306,23 @@ enum bpg_err bpg_config_resolve_ref(const char *value, char **out,
  */
 size_t bpg_config_java_double(double d, char *buf, size_t size);
 
+/* One key of config.yaml, as the binding tables describe it. */
+struct bpg_config_keyinfo {
+	const char *section;	/* "" for the top level, else the key of
+				 * its mapping or list ("sparkClusters") */
+	const char *name;	/* the key */
+	const char *type;	/* "string", "integer", "list of strings" ... */
+	const char *doc;	/* one line */
+};
+
+/*
+ * Key i of every key bpg_config_parse() binds (each section's key comes
+ * just before its own keys), in *out; false past the last.  Static
+ * strings.  For documentation and its tests: every key is documented in
+ * httpd-conf/deploy/config.example.yaml and README.md.
+ */
+bool bpg_config_key(size_t i, struct bpg_config_keyinfo *out);
+
 /* NULL is a no-op.  Clears secrets before freeing them. */
 void bpg_config_free(struct bpg_config *);
 

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <libgen.h>
 
 #include <check.h>
 
@@ -1425,6 +1427,127 @@ START_TEST(test_lookups)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Every key is documented                                             */
+
+/*
+ * A file of the repository, new, the caller's to free(): under
+ * $BPG_SOURCE_DIR when set, else from the repository root (where make
+ * runs), else beside the program (<BUILD>/tests/check_config -> ../..).
+ */
+static char *
+source_path(const char *rel)
+{
+	const char *dir = getenv("BPG_SOURCE_DIR");
+	char exe[4096], *p;
+	ssize_t n;
+
+	if (dir != NULL) {
+		ck_assert_int_gt(asprintf(&p, "%s/%s", dir, rel), 0);
+		return p;
+	}
+	if (access(rel, R_OK) == 0)
+		return strdup(rel);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	ck_assert_msg(n > 0, "%s: the program's directory is not known", rel);
+	exe[n] = '\0';
+	ck_assert_int_gt(asprintf(&p, "%s/../../%s", dirname(exe), rel), 0);
+	return p;
+}
+
+static char *
+slurp_source(const char *rel)
+{
+	char *path = source_path(rel), *buf;
+	size_t len;
+
+	buf = tu_slurp(path, &len);
+	ck_assert_msg(buf != NULL, "cannot read %s (run from the repository "
+	    "root or set BPG_SOURCE_DIR)", path);
+	free(path);
+	return buf;
+}
+
+/* README.md's config key table: from "| Key | Meaning |" to the first
+ * line that is not a table row (cut in place). */
+static const char *
+readme_key_table(char *readme)
+{
+	char *t = strstr(readme, "\n| Key | Meaning |\n"), *end;
+
+	ck_assert_msg(t != NULL, "README.md has no \"| Key | Meaning |\" "
+	    "table");
+	for (end = t + 1; *end == '|'; end = strchr(end, '\n') + 1)
+		ck_assert_ptr_nonnull(strchr(end, '\n'));
+	*end = '\0';
+	return t;
+}
+
+/* `name`, `name[]`, `name.key` or `section.name` in the table. */
+static bool
+in_table(const char *table, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = strstr(table, name); p != NULL; p = strstr(p + 1, name))
+		if ((p[-1] == '`' || p[-1] == '.') &&
+		    (p[n] == '`' || p[n] == '[' || p[n] == '.'))
+			return true;
+	return false;
+}
+
+/* A line "name:", "- name:" or "#name:" (indented or not). */
+static bool
+in_yaml(const char *yaml, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = yaml;
+
+	for (; *p != '\0'; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "") {
+		p += strspn(p, " ");
+		if (p[0] == '-' && p[1] == ' ')
+			p += 2;
+		if (*p == '#')
+			p += 1 + strspn(p + 1, " ");
+		if (strncmp(p, name, n) == 0 && p[n] == ':')
+			return true;
+	}
+	return false;
+}
+
+/* Each key of the binding tables has its line in the example config and
+ * in README.md's table, so that a new key comes with its documentation. */
+START_TEST(test_keys_documented)
+{
+	char *readme = slurp_source("README.md");
+	char *yaml = slurp_source("httpd-conf/deploy/config.example.yaml");
+	const char *table = readme_key_table(readme);
+	struct bpg_config_keyinfo k;
+	char missing[4096] = "";
+	size_t i, n = 0, len = 0;
+
+	for (i = 0; bpg_config_key(i, &k); i++) {
+		ck_assert_ptr_nonnull(k.doc);
+		ck_assert_ptr_nonnull(k.type);
+		ck_assert_int_gt(strlen(k.doc), 0);
+		if (in_yaml(yaml, k.name) && in_table(table, k.name))
+			continue;
+		n++;
+		len += (size_t)snprintf(missing + len, len < sizeof(missing) ?
+		    sizeof(missing) - len : 0, " %s%s%s (not in%s%s)",
+		    k.section, *k.section ? "." : "", k.name,
+		    in_yaml(yaml, k.name) ? "" : " config.example.yaml",
+		    in_table(table, k.name) ? "" : " README.md");
+		ck_assert_uint_lt(len, sizeof(missing));
+	}
+	ck_assert_uint_gt(i, 50);
+	ck_assert_msg(n == 0, "keys not documented:%s", missing);
+	free(readme);
+	free(yaml);
+}
+END_TEST
+
 static Suite *
 config_suite(void)
 {
@@ -1459,6 +1582,7 @@ config_suite(void)
 	tcase_add_test(tc, test_many_warnings);
 	tcase_add_test(tc, test_jansson_enomem);
 	tcase_add_test(tc, test_lookups);
+	tcase_add_test(tc, test_keys_documented);
 	suite_add_tcase(s, tc);
 	return s;
 }
