@@ -1,5 +1,5 @@
 /*
- * Tests for lib/bpg_db.c: JDBC URL and dbName tables, then the real thing
+ * Tests for lib/bpg_db_*.c: JDBC URL and dbName tables, then the real thing
  * against a MariaDB server started by tests/mariadb.sh, whose port is in
  * BPG_TEST_DB_PORT.  Without that variable the server tests fail: a
  * skipped database test would hide a broken module.
