@@ -332,29 +332,44 @@ tls_check(const struct bpg_db_url *url, const struct bpg_dbconf *conf,
 	return BPG_OK;
 }
 
+/*
+ * The checks of conf that bpg_db_check_conf() and bpg_db_new() share:
+ * dbName (the default if unset) into *name, and the connection string, if
+ * one is set (*enabled), parsed into *url with its TLS settings checked.
+ */
+static enum bpg_err
+conf_check(const struct bpg_dbconf *conf, const char **name,
+    struct bpg_db_url *url, bool *enabled, struct bpg_errinfo *ei)
+{
+	struct bpg_errinfo sub;
+	enum bpg_err e;
+
+	*name = conf->db_name != NULL && conf->db_name[0] != '\0'
+	    ? conf->db_name
+	    : BPG_DB_DEFAULT_NAME;
+	if ((e = bpg_db_check_name(*name, &sub)) != BPG_OK)
+		return bpg_errf(ei, e, "dbStorageSOPS.dbName: %s", sub.msg);
+	*enabled = conf->connection_string != NULL &&
+	    conf->connection_string[0] != '\0';
+	if (!*enabled)
+		return BPG_OK;
+	if (bpg_db_parse_url(conf->connection_string,
+	    strlen(conf->connection_string), url, &sub) != BPG_OK)
+		return bpg_errf(ei, BPG_ECONFIG,
+		    "dbStorageSOPS.connectionString: %s", sub.msg);
+	return tls_check(url, conf, ei);
+}
+
 enum bpg_err
 bpg_db_check_conf(const struct bpg_dbconf *conf, struct bpg_errinfo *ei)
 {
 	struct bpg_db_url url;
-	struct bpg_errinfo sub;
 	const char *name;
-	enum bpg_err e;
+	bool enabled;
 
 	if (conf == NULL)
 		return bpg_errf(ei, BPG_EINVAL, "database: no configuration");
-	name = conf->db_name != NULL && conf->db_name[0] != '\0'
-	    ? conf->db_name
-	    : BPG_DB_DEFAULT_NAME;
-	if ((e = bpg_db_check_name(name, &sub)) != BPG_OK)
-		return bpg_errf(ei, e, "dbStorageSOPS.dbName: %s", sub.msg);
-	if (conf->connection_string == NULL ||
-	    conf->connection_string[0] == '\0')
-		return BPG_OK;
-	if (bpg_db_parse_url(conf->connection_string,
-	    strlen(conf->connection_string), &url, &sub) != BPG_OK)
-		return bpg_errf(ei, BPG_ECONFIG,
-		    "dbStorageSOPS.connectionString: %s", sub.msg);
-	return tls_check(&url, conf, ei);
+	return conf_check(conf, &name, &url, &enabled, ei);
 }
 
 /*
@@ -406,38 +421,27 @@ bpg_db_new(
     const struct bpg_dbconf *conf, struct bpg_db **out, struct bpg_errinfo *ei)
 {
 	struct bpg_db *db;
+	struct bpg_db_url url;
 	const char *name;
 	enum bpg_err e;
-	bool oom = false;
-	struct bpg_errinfo sub;
+	bool oom = false, enabled;
 	size_t i;
 
 	if (conf == NULL || out == NULL)
 		return bpg_errf(ei, BPG_EINVAL, "database: no configuration");
-	name = conf->db_name != NULL && conf->db_name[0] != '\0'
-	    ? conf->db_name
-	    : BPG_DB_DEFAULT_NAME;
-	if ((e = bpg_db_check_name(name, &sub)) != BPG_OK)
-		return bpg_errf(ei, e, "dbStorageSOPS.dbName: %s", sub.msg);
+	if ((e = conf_check(conf, &name, &url, &enabled, ei)) != BPG_OK)
+		return e;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
 	db->ca_fd = -1;
 	memcpy(db->name, name, strlen(name) + 1);
 
-	if (conf->connection_string != NULL &&
-	    conf->connection_string[0] != '\0') {
-		e = bpg_db_parse_url(conf->connection_string,
-		    strlen(conf->connection_string), &db->url, &sub);
-		if (e != BPG_OK) {
-			bpg_db_free(db);
-			return bpg_errf(ei, BPG_ECONFIG,
-			    "dbStorageSOPS.connectionString: %s", sub.msg);
-		}
-		if ((e = tls_check(&db->url, conf, ei)) != BPG_OK ||
-		    (db->url.ssl_mode > BPG_DB_SSL_DISABLED &&
+	if (enabled) {
+		db->url = url;
+		if (db->url.ssl_mode > BPG_DB_SSL_DISABLED &&
 		    conf->ca_cert != NULL && conf->ca_cert_len > 0 &&
 		    (e = stage_ca(db, conf->ca_cert, conf->ca_cert_len, ei)) !=
-		    BPG_OK)) {
+		    BPG_OK) {
 			bpg_db_free(db);
 			return e;
 		}

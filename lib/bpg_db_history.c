@@ -303,25 +303,86 @@ hist_put(struct bpg_db *db, MYSQL_STMT *st, unsigned int c, unsigned long len,
 	return bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
 }
 
+/* Where a row of a history statement lands. */
+struct hist_row {
+	struct bpg_db *db;
+	MYSQL_STMT *st;
+	struct hist_buf hb;
+	unsigned long len[HIST_NCOLS];
+	my_bool null[HIST_NCOLS], err[HIST_NCOLS];
+	long long created, finished;
+};
+
+static json_t *
+hist_row_json(void *ctx, enum bpg_err *e, struct bpg_errinfo *ei)
+{
+	struct hist_row *r = ctx;
+	json_t *row, *req, *v;
+	const char *text;
+	unsigned int c;
+	long long t;
+
+	if ((row = json_object()) == NULL)
+		goto nomem;
+	if (r->null[HC_SUMMARY])
+		req = json_object();
+	else {
+		text = hist_text(r->db, r->st, HC_SUMMARY, r->len[HC_SUMMARY],
+		    &r->hb, e, ei);
+		if (text == NULL)
+			goto fail;
+		req = hist_summary(text, r->len[HC_SUMMARY]);
+	}
+	if (json_object_set_new(row, "request", req) != 0)
+		goto nomem;
+	for (c = 0; c < HIST_NCOLS; c++) {
+		/* The parts are all NULL in a row with a summary. */
+		if (c == HC_SUMMARY || (c >= HC_RQ && r->null[c]))
+			continue;
+		if (c == HC_CREATED || c == HC_FINISHED) {
+			t = c == HC_CREATED ? r->created : r->finished;
+			v = r->null[c] ? json_null() : json_integer(t);
+		} else if (r->null[c])
+			v = json_null();
+		else {
+			*e = hist_put(
+			    r->db, r->st, c, r->len[c], &r->hb, row, req, ei);
+			if (*e != BPG_OK)
+				goto fail;
+			continue;
+		}
+		if (json_object_set_new(row, hist_key[c], v) != 0)
+			goto nomem;
+	}
+	return row;
+nomem:
+	*e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+fail:
+	json_decref(row);
+	return NULL;
+}
+
 static enum bpg_err
 op_history(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 {
 	const struct hist_args *a = in;
-	json_t **rows = out, *list = NULL, *row = NULL, *req, *v;
 	MYSQL_BIND param[2], res[HIST_NCOLS];
-	unsigned long plen, len[HIST_NCOLS];
-	my_bool pnull, lnull = 0, null[HIST_NCOLS], err[HIST_NCOLS];
-	long long created = 0, finished = 0, limit = a->limit, t;
-	struct hist_buf hb = {NULL, NULL, 0};
-	MYSQL_STMT *st;
-	enum bpg_err e = BPG_OK;
+	unsigned long plen;
+	my_bool pnull, lnull = 0;
+	long long limit = a->limit;
+	struct hist_row r;
+	enum bpg_err e;
 	unsigned int c;
-	const char *text;
-	int rc, np = 0;
+	int np = 0;
 
-	if ((e = db_prepared(db, a->id, &st, ei)) != BPG_OK)
+	if ((e = db_prepared(db, a->id, &r.st, ei)) != BPG_OK)
 		return e;
-	if ((hb.slots = malloc(HIST_NCOLS * HIST_SLOT)) == NULL)
+	r.db = db;
+	r.hb.big = NULL;
+	r.hb.cap = 0;
+	r.created = 0;
+	r.finished = 0;
+	if ((r.hb.slots = malloc(HIST_NCOLS * HIST_SLOT)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
 	if (a->filter != NULL)
 		db_bind_str(&param[np++], a->filter, &plen, &pnull);
@@ -331,76 +392,24 @@ op_history(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	param[np].is_null = &lnull;
 	memset(res, 0, sizeof(res));
 	for (c = 0; c < HIST_NCOLS; c++) {
-		res[c].length = &len[c];
-		res[c].is_null = &null[c];
-		res[c].error = &err[c];
+		res[c].length = &r.len[c];
+		res[c].is_null = &r.null[c];
+		res[c].error = &r.err[c];
 		res[c].buffer_type = MYSQL_TYPE_STRING;
-		res[c].buffer = hb.slots + (size_t)c * HIST_SLOT;
+		res[c].buffer = r.hb.slots + (size_t)c * HIST_SLOT;
 		res[c].buffer_length = HIST_SLOT;
 	}
 	res[HC_CREATED].buffer_type = MYSQL_TYPE_LONGLONG;
-	res[HC_CREATED].buffer = &created;
+	res[HC_CREATED].buffer = &r.created;
 	res[HC_FINISHED].buffer_type = MYSQL_TYPE_LONGLONG;
-	res[HC_FINISHED].buffer = &finished;
-	if ((e = db_stmt_query(db, st, param, res,
-	    "read history", ei)) != BPG_OK)
-		goto out;
-	if ((list = json_array()) == NULL)
-		goto nomem;
-	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-		if ((row = json_object()) == NULL)
-			goto nomem;
-		if (null[HC_SUMMARY])
-			req = json_object();
-		else {
-			text = hist_text(
-			    db, st, HC_SUMMARY, len[HC_SUMMARY], &hb, &e, ei);
-			if (text == NULL)
-				goto out;
-			req = hist_summary(text, len[HC_SUMMARY]);
-		}
-		if (json_object_set_new(row, "request", req) != 0)
-			goto nomem;
-		for (c = 0; c < HIST_NCOLS; c++) {
-			/* The parts are all NULL in a row with a summary. */
-			if (c == HC_SUMMARY || (c >= HC_RQ && null[c]))
-				continue;
-			if (c == HC_CREATED || c == HC_FINISHED) {
-				t = c == HC_CREATED ? created : finished;
-				v = null[c] ? json_null() : json_integer(t);
-			} else if (null[c])
-				v = json_null();
-			else {
-				e = hist_put(
-				    db, st, c, len[c], &hb, row, req, ei);
-				if (e != BPG_OK)
-					goto out;
-				continue;
-			}
-			if (json_object_set_new(row, hist_key[c], v) != 0)
-				goto nomem;
-		}
-		if (json_array_append_new(list, row) != 0) {
-			row = NULL;
-			goto nomem;
-		}
-		row = NULL;
-	}
-	if (rc != MYSQL_NO_DATA) {
-		e = db_stmt_fail(db, st, "read history", ei);
-		goto out;
-	}
-	*rows = list;
-	list = NULL;
-	goto out;
-nomem:
-	e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
-out:
-	json_decref(row);
-	json_decref(list);
-	mysql_stmt_free_result(st);
-	free(hb.big);
-	free(hb.slots);
+	res[HC_FINISHED].buffer = &r.finished;
+	if ((e = db_stmt_query(db, r.st, param, res,
+	    "read history", ei)) == BPG_OK)
+		e = db_fetch_list(
+		    db, r.st, hist_row_json, &r, "read history", out, ei);
+	mysql_stmt_free_result(r.st);
+	free(r.hb.big);
+	free(r.hb.slots);
 	return e;
 }
 

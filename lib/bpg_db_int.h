@@ -115,6 +115,26 @@ typedef enum bpg_err (*db_op)(
     struct bpg_db *, const void *, void *, struct bpg_errinfo *);
 enum bpg_err db_with_retry(struct bpg_db *db, db_op op, const void *in,
     void *out, struct bpg_errinfo *ei);
+/*
+ * The JSON value of the row of a statement just fetched, read from the
+ * buffers bound to its result (ctx): NULL leaves the row out, NULL with
+ * *e set fails the statement.
+ */
+typedef json_t *(*db_row_fn)(
+    void *ctx, enum bpg_err *e, struct bpg_errinfo *ei);
+/*
+ * Every row of st, run by db_stmt_query(), as a new JSON array in *list,
+ * a value a row from row(ctx); what names the statement in an error.  The
+ * caller still frees st's result.
+ */
+enum bpg_err db_fetch_list(struct bpg_db *db, MYSQL_STMT *st, db_row_fn row,
+    void *ctx, const char *what, json_t **list, struct bpg_errinfo *ei);
+/*
+ * A call on one submission: the handle and the ID checked, nothing done
+ * without a database, op(in) run by db_with_retry().
+ */
+enum bpg_err db_run_by_id(struct bpg_db *db, const char *id, db_op op,
+    const void *in, struct bpg_errinfo *ei);
 /* A submission ID fit for the key column, or BPG_EINVAL. */
 enum bpg_err db_check_id(const char *id, struct bpg_errinfo *ei);
 /*

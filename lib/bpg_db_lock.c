@@ -78,25 +78,39 @@ check_lock_name(const char *name, struct bpg_errinfo *ei)
 	return BPG_OK;
 }
 
+/*
+ * What both lock calls check first.  *ask false when there is nothing to
+ * ask the server: without a database this process is always the leader.
+ */
+static enum bpg_err
+lock_args(struct bpg_db *db, const char *name, bool *held, bool *ask,
+    struct bpg_errinfo *ei)
+{
+	enum bpg_err e;
+
+	*ask = false;
+	if (db == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
+	if ((e = check_lock_name(name, ei)) != BPG_OK)
+		return e;
+	*held = !db->enabled;
+	*ask = db->enabled;
+	return BPG_OK;
+}
+
 enum bpg_err
 bpg_db_lock_try(struct bpg_db *db, const char *name, bool *held,
     unsigned long *holder, struct bpg_errinfo *ei)
 {
 	long long v[2];
-	bool isnull[2];
+	bool isnull[2], ask;
 	enum bpg_err e;
 
 	*held = false;
 	if (holder != NULL)
 		*holder = 0;
-	if (db == NULL)
-		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
-	if ((e = check_lock_name(name, ei)) != BPG_OK)
+	if ((e = lock_args(db, name, held, &ask, ei)) != BPG_OK || !ask)
 		return e;
-	if (!db->enabled) {
-		*held = true;
-		return BPG_OK;
-	}
 	if ((e = bpg_db_connect(db, ei)) != BPG_OK)
 		return e;
 	if ((e = lock_query(db, ST_LOCK_TRY, name, 2, v, isnull, ei)) !=
@@ -113,18 +127,12 @@ bpg_db_lock_held(struct bpg_db *db, const char *name, bool *held,
     struct bpg_errinfo *ei)
 {
 	long long v[2];
-	bool isnull[2];
+	bool isnull[2], ask;
 	enum bpg_err e;
 
 	*held = false;
-	if (db == NULL)
-		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
-	if ((e = check_lock_name(name, ei)) != BPG_OK)
+	if ((e = lock_args(db, name, held, &ask, ei)) != BPG_OK || !ask)
 		return e;
-	if (!db->enabled) {
-		*held = true;
-		return BPG_OK;
-	}
 	/* Never reconnect: a new session would not hold the lock. */
 	if (db->my == NULL || db->pid != getpid())
 		return bpg_errf(ei, BPG_EDB,

@@ -95,50 +95,51 @@ bpg_db_app_submission(struct bpg_db *db, const char *app_id, char *out,
 	return db_with_retry(db, op_log_submission, app_id, &a, ei);
 }
 
+/* Where a row of ST_LOG_KEYS lands. */
+struct key_row {
+	char key[DB_MAX_LOG_KEY + 1];
+	unsigned long len;
+	my_bool null, err;
+};
+
+static json_t *
+key_row_json(void *ctx, enum bpg_err *e, struct bpg_errinfo *ei)
+{
+	struct key_row *r = ctx;
+	json_t *v;
+
+	/* A cut key would name another object: skip it. */
+	if (r->null || r->len >= sizeof(r->key))
+		return NULL;
+	r->key[r->len] = '\0';
+	if ((v = json_stringn(r->key, r->len)) == NULL)
+		*e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+	return v;
+}
+
 static enum bpg_err
 op_log_keys(struct bpg_db *db, const void *in, void *out,
     struct bpg_errinfo *ei)
 {
-	json_t **keys = out, *list = NULL, *v;
-	char key[DB_MAX_LOG_KEY + 1];
+	struct key_row r;
 	MYSQL_BIND param, res;
-	unsigned long plen, len = 0;
-	my_bool pnull, null = 0, err = 0;
+	unsigned long plen;
+	my_bool pnull;
 	MYSQL_STMT *st;
 	enum bpg_err e;
-	int rc;
 
 	if ((e = db_prepared(db, ST_LOG_KEYS, &st, ei)) != BPG_OK)
 		return e;
+	r.len = 0;
+	r.null = 0;
+	r.err = 0;
 	db_bind_str(&param, in, &plen, &pnull);
-	db_bind_out(
-	    &res, MYSQL_TYPE_STRING, key, sizeof(key), &len, &null, &err);
+	db_bind_out(&res, MYSQL_TYPE_STRING, r.key, sizeof(r.key), &r.len,
+	    &r.null, &r.err);
 	if ((e = db_stmt_query(db, st, &param, &res,
-	    "read log index", ei)) != BPG_OK)
-		goto out;
-	if ((list = json_array()) == NULL) {
-		e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
-		goto out;
-	}
-	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-		/* A cut key would name another object: skip it. */
-		if (null || len >= sizeof(key))
-			continue;
-		key[len] = '\0';
-		if ((v = json_stringn(key, len)) == NULL ||
-		    json_array_append_new(list, v) != 0) {
-			e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
-			goto out;
-		}
-	}
-	if (rc != MYSQL_NO_DATA) {
-		e = db_stmt_fail(db, st, "read log index", ei);
-		goto out;
-	}
-	*keys = list;
-	list = NULL;
-out:
-	json_decref(list);
+	    "read log index", ei)) == BPG_OK)
+		e = db_fetch_list(
+		    db, st, key_row_json, &r, "read log index", out, ei);
 	mysql_stmt_free_result(st);
 	return e;
 }

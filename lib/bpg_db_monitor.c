@@ -421,75 +421,68 @@ bpg_db_monitor_cost(struct bpg_db *db, const char *submission_id,
 {
 	struct cost_args a = {submission_id, memory_mb_second_cost,
 	    vcore_second_cost};
-	enum bpg_err e;
 
-	if (db == NULL)
-		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
-	if ((e = db_check_id(submission_id, ei)) != BPG_OK)
-		return e;
-	if (!db->enabled)
-		return BPG_OK;
-	return db_with_retry(db, op_mon_cost, &a, NULL, ei);
+	return db_run_by_id(db, submission_id, op_mon_cost, &a, ei);
 }
 
 struct open_args {
 	const char *pattern;
 };
 
+/* Where a row of ST_MON_OPEN lands. */
+struct open_row {
+	char id[BPG_DB_MAX_TEXT_FIELD], status[BPG_DB_MAX_TEXT_FIELD];
+	unsigned long len[3];
+	my_bool null[3], err[3];
+	long long age;
+};
+
+static json_t *
+open_row_json(void *ctx, enum bpg_err *e, struct bpg_errinfo *ei)
+{
+	struct open_row *r = ctx;
+	json_t *o;
+
+	/* A cut ID would name another row: skip it. */
+	if (r->null[0] || r->len[0] >= sizeof(r->id))
+		return NULL;
+	r->id[r->len[0]] = '\0';
+	if (!r->null[1] && r->len[1] < sizeof(r->status))
+		r->status[r->len[1]] = '\0';
+	o = json_pack("{s:s, s:s?, s:o?}", "id", r->id, "status",
+	    r->null[1] || r->len[1] >= sizeof(r->status) ? NULL : r->status,
+	    "age", r->null[2] ? NULL : json_integer((json_int_t)r->age));
+	if (o == NULL)
+		*e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+	return o;
+}
+
 static enum bpg_err
 op_mon_open(struct bpg_db *db, const void *in, void *out,
     struct bpg_errinfo *ei)
 {
 	const struct open_args *a = in;
-	json_t **rows = out, *list = NULL, *o;
 	MYSQL_BIND param, res[3];
-	char id[BPG_DB_MAX_TEXT_FIELD], status[BPG_DB_MAX_TEXT_FIELD];
-	unsigned long plen, len[3];
-	my_bool pnull, null[3], err[3];
-	long long age = 0;
+	struct open_row r;
+	unsigned long plen;
+	my_bool pnull;
 	MYSQL_STMT *st;
 	enum bpg_err e;
-	int rc;
 
 	if ((e = db_prepared(db, ST_MON_OPEN, &st, ei)) != BPG_OK)
 		return e;
+	r.age = 0;
 	db_bind_str(&param, a->pattern, &plen, &pnull);
-	db_bind_out(&res[0], MYSQL_TYPE_STRING, id, sizeof(id), &len[0],
-	    &null[0], &err[0]);
-	db_bind_out(&res[1], MYSQL_TYPE_STRING, status, sizeof(status), &len[1],
-	    &null[1], &err[1]);
-	db_bind_out(&res[2], MYSQL_TYPE_LONGLONG, &age, 0, &len[2], &null[2],
-	    &err[2]);
+	db_bind_out(&res[0], MYSQL_TYPE_STRING, r.id, sizeof(r.id), &r.len[0],
+	    &r.null[0], &r.err[0]);
+	db_bind_out(&res[1], MYSQL_TYPE_STRING, r.status, sizeof(r.status),
+	    &r.len[1], &r.null[1], &r.err[1]);
+	db_bind_out(&res[2], MYSQL_TYPE_LONGLONG, &r.age, 0, &r.len[2],
+	    &r.null[2], &r.err[2]);
 	if ((e = db_stmt_query(db, st, &param, res,
-	    "read unfinished applications", ei)) != BPG_OK)
-		goto out;
-	if ((list = json_array()) == NULL) {
-		e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
-		goto out;
-	}
-	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
-		/* A cut ID would name another row: skip it. */
-		if (null[0] || len[0] >= sizeof(id))
-			continue;
-		id[len[0]] = '\0';
-		if (!null[1] && len[1] < sizeof(status))
-			status[len[1]] = '\0';
-		o = json_pack("{s:s, s:s?, s:o?}", "id", id, "status",
-		    null[1] || len[1] >= sizeof(status) ? NULL : status, "age",
-		    null[2] ? NULL : json_integer((json_int_t)age));
-		if (o == NULL || json_array_append_new(list, o) != 0) {
-			e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
-			goto out;
-		}
-	}
-	if (rc != MYSQL_NO_DATA) {
-		e = db_stmt_fail(db, st, "read unfinished applications", ei);
-		goto out;
-	}
-	*rows = list;
-	list = NULL;
-out:
-	json_decref(list);
+	    "read unfinished applications", ei)) == BPG_OK)
+		e = db_fetch_list(db, st, open_row_json, &r,
+		    "read unfinished applications", out, ei);
 	mysql_stmt_free_result(st);
 	return e;
 }

@@ -207,6 +207,53 @@ db_bind_str(
 }
 
 enum bpg_err
+db_fetch_list(struct bpg_db *db, MYSQL_STMT *st, db_row_fn row, void *ctx,
+    const char *what, json_t **list, struct bpg_errinfo *ei)
+{
+	json_t *l, *v;
+	enum bpg_err e = BPG_OK;
+	int rc;
+
+	if ((l = json_array()) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+		if ((v = row(ctx, &e, ei)) == NULL) {
+			if (e != BPG_OK)
+				goto fail;
+			continue;
+		}
+		if (json_array_append_new(l, v) != 0) {
+			e = bpg_errf(ei, BPG_ENOMEM, "database: out of memory");
+			goto fail;
+		}
+	}
+	if (rc != MYSQL_NO_DATA) {
+		e = db_stmt_fail(db, st, what, ei);
+		goto fail;
+	}
+	*list = l;
+	return BPG_OK;
+fail:
+	json_decref(l);
+	return e;
+}
+
+enum bpg_err
+db_run_by_id(struct bpg_db *db, const char *id, db_op op, const void *in,
+    struct bpg_errinfo *ei)
+{
+	enum bpg_err e;
+
+	if (db == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
+	if ((e = db_check_id(id, ei)) != BPG_OK)
+		return e;
+	if (!db->enabled)
+		return BPG_OK;
+	return db_with_retry(db, op, in, NULL, ei);
+}
+
+enum bpg_err
 db_check_id(const char *id, struct bpg_errinfo *ei)
 {
 	size_t n;

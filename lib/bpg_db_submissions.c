@@ -241,15 +241,8 @@ bpg_db_mark_failed(struct bpg_db *db, const char *submission_id,
     const char *reason, struct bpg_errinfo *ei)
 {
 	struct fail_args a = {submission_id, reason};
-	enum bpg_err e;
 
-	if (db == NULL)
-		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
-	if ((e = db_check_id(submission_id, ei)) != BPG_OK)
-		return e;
-	if (!db->enabled)
-		return BPG_OK;
-	return db_with_retry(db, op_fail, &a, NULL, ei);
+	return db_run_by_id(db, submission_id, op_fail, &a, ei);
 }
 
 /*
