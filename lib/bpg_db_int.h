@@ -89,7 +89,7 @@ void db_scrub(struct bpg_errinfo *ei);
  * was lost and the error number.
  */
 enum bpg_err db_stmt_fail(struct bpg_db *db, MYSQL_STMT *st, const char *what,
-    struct bpg_errinfo *ei);
+    struct bpg_errinfo *ei) BPG_WUR;
 /* A result column read into buf (size bytes; 0 for a number). */
 void db_bind_out(MYSQL_BIND *b, enum enum_field_types type, void *buf,
     unsigned long size, unsigned long *len, my_bool *null, my_bool *err);
@@ -102,10 +102,10 @@ void db_bind_str(
  */
 enum bpg_err db_stmt_query(struct bpg_db *db, MYSQL_STMT *st,
     MYSQL_BIND *param, MYSQL_BIND *res, const char *what,
-    struct bpg_errinfo *ei);
+    struct bpg_errinfo *ei) BPG_WUR;
 /* The cached statement id, prepared on first use on this connection. */
 enum bpg_err db_prepared(struct bpg_db *db, enum stmt_id id,
-    MYSQL_STMT **out, struct bpg_errinfo *ei);
+    MYSQL_STMT **out, struct bpg_errinfo *ei) BPG_WUR;
 /*
  * Run op on a connected handle; if it fails because the connection was
  * lost, reconnect and run it once more.  If our table has gone (a restored
@@ -114,7 +114,7 @@ enum bpg_err db_prepared(struct bpg_db *db, enum stmt_id id,
 typedef enum bpg_err (*db_op)(
     struct bpg_db *, const void *, void *, struct bpg_errinfo *);
 enum bpg_err db_with_retry(struct bpg_db *db, db_op op, const void *in,
-    void *out, struct bpg_errinfo *ei);
+    void *out, struct bpg_errinfo *ei) BPG_WUR;
 /*
  * The JSON value of the row of a statement just fetched, read from the
  * buffers bound to its result (ctx): NULL leaves the row out, NULL with
@@ -128,24 +128,25 @@ typedef json_t *(*db_row_fn)(
  * caller still frees st's result.
  */
 enum bpg_err db_fetch_list(struct bpg_db *db, MYSQL_STMT *st, db_row_fn row,
-    void *ctx, const char *what, json_t **list, struct bpg_errinfo *ei);
+    void *ctx, const char *what, json_t **list,
+    struct bpg_errinfo *ei) BPG_WUR;
 /*
  * A call on one submission: the handle and the ID checked, nothing done
  * without a database, op(in) run by db_with_retry().
  */
 enum bpg_err db_run_by_id(struct bpg_db *db, const char *id, db_op op,
-    const void *in, struct bpg_errinfo *ei);
+    const void *in, struct bpg_errinfo *ei) BPG_WUR;
 /* A submission ID fit for the key column, or BPG_EINVAL. */
-enum bpg_err db_check_id(const char *id, struct bpg_errinfo *ei);
+enum bpg_err db_check_id(const char *id, struct bpg_errinfo *ei) BPG_WUR;
 /*
  * v (NULL: fine) fits a VARCHAR(255) column named what, or BPG_ETOOBIG:
  * refused whatever the server's sql_mode, since without strict mode MySQL
  * would store it cut short.
  */
 enum bpg_err db_check_varchar(
-    const char *v, const char *what, struct bpg_errinfo *ei);
+    const char *v, const char *what, struct bpg_errinfo *ei) BPG_WUR;
 /* A JSON array for a disabled database's empty answer in *rows. */
-enum bpg_err db_empty_list(json_t **rows, struct bpg_errinfo *ei);
+enum bpg_err db_empty_list(json_t **rows, struct bpg_errinfo *ei) BPG_WUR;
 
 /*
  * The connection (bpg_db_conn.c) and the migration (bpg_db_migrate.c)
@@ -154,7 +155,7 @@ enum bpg_err db_empty_list(json_t **rows, struct bpg_errinfo *ei);
 /* Close the statements and the connection of this process. */
 void db_close(struct bpg_db *db);
 /* Create or complete the schema on the open connection. */
-enum bpg_err db_migrate(struct bpg_db *db, struct bpg_errinfo *ei);
+enum bpg_err db_migrate(struct bpg_db *db, struct bpg_errinfo *ei) BPG_WUR;
 
 /* The statements of each module into db->sql[] (see db_sql_table()). */
 void db_submissions_sql(struct bpg_db *db);
