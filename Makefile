@@ -69,8 +69,11 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# Made anew each time: "ar r" keeps members whose source has gone, and a
+# stale one would still be linked (lib/bpg_db.c, now lib/bpg_db_*.c).
 $(LIBBPG): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # The OpenAPI document, compiled into bpg-gateway (GET /openapi.yaml and

@@ -158,8 +158,8 @@ bool bpg_db_enabled(const struct bpg_db *db);
 
 /*
  * Connect if not connected, then, once per handle, run the start-up
- * migration (spec 9.1 and the additions described in bpg_db.c), which is
- * idempotent and safe on tables BPG created.  BPG_EDB if the server
+ * migration (spec 9.1 and the additions described in bpg_db_migrate.c),
+ * which is idempotent and safe on tables BPG created.  BPG_EDB if the server
  * cannot be reached (within the connect timeout), refuses the login or a
  * migration statement fails; the next call tries again.  BPG_ECONFIG if
  * TLS fails (the handshake, or the server's certificate or name against

@@ -20,7 +20,10 @@ struct benchdb {
 /* TCP, utf8mb4, UTC session; NULL (message on stderr) on failure. */
 MYSQL *benchdb_connect(const struct benchdb *d, const char *prog);
 
-/* The upsert of lib/bpg_db.c, prepared; NULL (message) on failure. */
+/*
+ * The upsert of lib/bpg_db_submissions.c, prepared; NULL (message) on
+ * failure.
+ */
 MYSQL_STMT *benchdb_prepare_insert(MYSQL *my, const struct benchdb *d,
     const char *prog);
 

@@ -9,9 +9,9 @@
  *
  * CONCURRENCY threads (default 4), each with its own connection made the
  * way a gateway worker makes it (TCP, utf8mb4, UTC session), prepare the
- * gateway's insert (the upsert of lib/bpg_db.c, autocommit) once and run
- * it with fresh submission IDs for WARMUP seconds (not counted), then for
- * SECONDS.  The row is the one a SparkPi submission stores: request_body
+ * gateway's insert (the upsert of lib/bpg_db_submissions.c, autocommit)
+ * once and run it with fresh submission IDs for WARMUP seconds (not
+ * counted), then for SECONDS.  The row is the one a SparkPi submission stores: request_body
  * is BODYFILE's content (the stored, sanitized request), and
  * bpg_request_summary SUMMARYFILE's (the parts the history lists read).
  * Prints one line:

@@ -9,8 +9,9 @@
 # like a year of submissions: 1,000 users, 100 application names, two
 # clusters, 0.1% still running.  Each row has the bpg_request_summary the
 # gateway's S1 writes, which for these requests is request_body itself.
-# The queries below are the statements of lib/bpg_db.c with literal
-# values (the history ones as sql_hist() builds them); keep them in step.
+# The queries below are the statements of lib/bpg_db_*.c with literal
+# values (the history ones as sql_hist() of lib/bpg_db_history.c builds
+# them); keep them in step.
 
 SCALE_ROWS=${SCALE_ROWS:-1000000}
 

@@ -1,0 +1,167 @@
+/*
+ * Private declarations shared by the database modules (bpg_db_*.c): the
+ * handle, the statements and the one statement helper (bpg_db_stmt.c).
+ * Not for any other module: they use bpg_db.h.
+ *
+ * A module of one table or use keeps its SQL in a template table indexed
+ * by enum stmt_id ("@DB@" for the back-quoted dbName), fills db->sql[]
+ * from it in its db_<module>_sql(), called by bpg_db_new(), and runs each
+ * statement as an op through db_with_retry().
+ */
+#ifndef BPG_DB_INT_H
+#define BPG_DB_INT_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <mysql.h>
+
+#include <jansson.h>
+
+#include "bpg_db.h"
+
+/* VARCHAR(255) holds 255 characters; TEXT 65535 bytes. */
+#define DB_MAX_VARCHAR 255
+#define DB_MAX_TEXT 65535
+
+enum stmt_id {
+	/* bpg_db_submissions.c */
+	ST_INSERT,
+	ST_FAIL,
+	ST_GET,
+	/* bpg_db_monitor.c */
+	ST_MON_READ,
+	ST_MON_STATE,
+	ST_MON_START,
+	ST_MON_FINISH,
+	ST_MON_COST,
+	ST_MON_OPEN,
+	/* bpg_db_lock.c */
+	ST_LOCK_TRY,
+	ST_LOCK_HELD,
+	ST_LOCK_RELEASE,
+	/* GET /log's reads (S6, S7), bpg_db_logindex.c */
+	ST_LOG_SUBMISSION,
+	ST_LOG_KEYS,
+	/* History of the list endpoints, bpg_db_history.c */
+	ST_HIST_USER,
+	ST_HIST_NAME,
+	ST_HIST_ALL,
+	ST__MAX
+};
+
+struct bpg_db {
+	bool enabled;
+	struct bpg_db_url url;
+	char name[BPG_DB_MAX_NAME + 1]; /* dbName, checked */
+	char *user; /* NULL: none */
+	char *password; /* NULL: none; wiped on free */
+	char *sql[ST__MAX]; /* with dbName filled in */
+	MYSQL *my; /* NULL: not connected */
+	MYSQL_STMT *stmt[ST__MAX]; /* prepared on first use */
+	pid_t pid; /* process that opened my */
+	bool migrated;
+	bool lost; /* the last failure was a lost connection */
+	bool unsettled; /* an INSERT was sent and its answer lost */
+	unsigned int last_errno; /* of the last failed statement */
+	int ca_fd; /* memfd with caCertDataSOPS; -1: none */
+	char ca_path[40]; /* "/proc/self/fd/N" or "" */
+	unsigned int idle_timeout_s; /* 0: the server's wait_timeout */
+};
+
+/*
+ * The statement helper (bpg_db_stmt.c)
+ */
+
+/* A copy of tmpl with every "@DB@" replaced by `name`; NULL if no memory. */
+char *db_sql_expand(const char *tmpl, const char *name);
+/*
+ * db->sql[i] expanded from tmpl[i] for every template given (NULL: not
+ * this module's); an entry left NULL means no memory (bpg_db_new()).
+ */
+void db_sql_table(struct bpg_db *db, const char *const tmpl[ST__MAX]);
+/* Replace control bytes in ei's message (server text may quote data). */
+void db_scrub(struct bpg_errinfo *ei);
+/*
+ * BPG_EDB for statement st's error, noting in db whether the connection
+ * was lost and the error number.
+ */
+enum bpg_err db_stmt_fail(struct bpg_db *db, MYSQL_STMT *st, const char *what,
+    struct bpg_errinfo *ei) BPG_WUR;
+/* A result column read into buf (size bytes; 0 for a number). */
+void db_bind_out(MYSQL_BIND *b, enum enum_field_types type, void *buf,
+    unsigned long size, unsigned long *len, my_bool *null, my_bool *err);
+/* A string parameter; s NULL binds SQL NULL.  s must outlive b. */
+void db_bind_str(
+    MYSQL_BIND *b, const char *s, unsigned long *len, my_bool *null);
+/*
+ * Bind param and res, execute and store the whole result on the client:
+ * BPG_OK, or db_stmt_fail()'s answer for what.
+ */
+enum bpg_err db_stmt_query(struct bpg_db *db, MYSQL_STMT *st,
+    MYSQL_BIND *param, MYSQL_BIND *res, const char *what,
+    struct bpg_errinfo *ei) BPG_WUR;
+/* The cached statement id, prepared on first use on this connection. */
+enum bpg_err db_prepared(struct bpg_db *db, enum stmt_id id,
+    MYSQL_STMT **out, struct bpg_errinfo *ei) BPG_WUR;
+/*
+ * Run op on a connected handle; if it fails because the connection was
+ * lost, reconnect and run it once more.  If our table has gone (a restored
+ * or replaced server), migrate again and retry once.
+ */
+typedef enum bpg_err (*db_op)(
+    struct bpg_db *, const void *, void *, struct bpg_errinfo *);
+enum bpg_err db_with_retry(struct bpg_db *db, db_op op, const void *in,
+    void *out, struct bpg_errinfo *ei) BPG_WUR;
+/*
+ * The JSON value of the row of a statement just fetched, read from the
+ * buffers bound to its result (ctx): NULL leaves the row out, NULL with
+ * *e set fails the statement.
+ */
+typedef json_t *(*db_row_fn)(
+    void *ctx, enum bpg_err *e, struct bpg_errinfo *ei);
+/*
+ * Every row of st, run by db_stmt_query(), as a new JSON array in *list,
+ * a value a row from row(ctx); what names the statement in an error.  The
+ * caller still frees st's result.
+ */
+enum bpg_err db_fetch_list(struct bpg_db *db, MYSQL_STMT *st, db_row_fn row,
+    void *ctx, const char *what, json_t **list,
+    struct bpg_errinfo *ei) BPG_WUR;
+/*
+ * A call on one submission: the handle and the ID checked, nothing done
+ * without a database, op(in) run by db_with_retry().
+ */
+enum bpg_err db_run_by_id(struct bpg_db *db, const char *id, db_op op,
+    const void *in, struct bpg_errinfo *ei) BPG_WUR;
+/* A submission ID fit for the key column, or BPG_EINVAL. */
+enum bpg_err db_check_id(const char *id, struct bpg_errinfo *ei) BPG_WUR;
+/*
+ * v (NULL: fine) fits a VARCHAR(255) column named what, or BPG_ETOOBIG:
+ * refused whatever the server's sql_mode, since without strict mode MySQL
+ * would store it cut short.
+ */
+enum bpg_err db_check_varchar(
+    const char *v, const char *what, struct bpg_errinfo *ei) BPG_WUR;
+/* A JSON array for a disabled database's empty answer in *rows. */
+enum bpg_err db_empty_list(json_t **rows, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * The connection (bpg_db_conn.c) and the migration (bpg_db_migrate.c)
+ */
+
+/* Close the statements and the connection of this process. */
+void db_close(struct bpg_db *db);
+/* Create or complete the schema on the open connection. */
+enum bpg_err db_migrate(struct bpg_db *db, struct bpg_errinfo *ei) BPG_WUR;
+
+/* The statements of each module into db->sql[] (see db_sql_table()). */
+void db_submissions_sql(struct bpg_db *db);
+void db_history_sql(struct bpg_db *db);
+void db_monitor_sql(struct bpg_db *db);
+void db_logindex_sql(struct bpg_db *db);
+void db_lock_sql(struct bpg_db *db);
+
+#endif /* BPG_DB_INT_H */
