@@ -76,6 +76,10 @@ while [ $i -lt 120 ]; do
 	i=$((i + 1))
 done
 
+say "Only its owner reads it: bob asks for alice's job"
+curl -s --cacert "$BPG_CA" -u bob:bob-pw -w ' (HTTP %{http_code})\n' \
+    "$BPG_URL/spark/$id/status"
+
 sleep 2
 say "The MariaDB row, kept by bpg-monitor"
 mariadb --protocol=tcp -h 127.0.0.1 -P "$BPG_DB_PORT" -u bpg -pbpg-test-pw \
