@@ -83,6 +83,34 @@ may_read(struct route_ctx *rc, const char *owner)
 	return false;
 }
 
+/*
+ * The CR of the ID in rc->segs[1] (a new reference in *cr) and its
+ * cluster's Kubernetes handle, when the CR exists and the caller may read
+ * it.  On false resp is filled: a missing CR and one the caller may not
+ * read get the same 404.
+ */
+static bool
+readable_cr(struct route_ctx *rc, struct bpg_kube **kube, json_t **cr)
+{
+	const struct bpg_cluster *cluster;
+	struct bpg_errinfo ei = { "" };
+	enum bpg_err e;
+
+	*cr = NULL;
+	if (!api_resolve_id(rc, &cluster, kube))
+		return false;
+	e = bpg_kube_get_app(*kube, rc->segs[1], cr, &ei);
+	if (e == BPG_ENOTFOUND)
+		reply_404(rc->resp);
+	else if (e != BPG_OK)
+		api_reply_err(rc->resp, e, &ei);
+	else if (may_read(rc, bpg_authz_cr_owner(*cr)))
+		return true;
+	json_decref(*cr);
+	*cr = NULL;
+	return false;
+}
+
 /* The CR's spec without the env lists (sections 1.4, 1.6); NULL: ENOMEM. */
 static json_t *
 spec_without_env(const json_t *cr)
@@ -375,28 +403,16 @@ out:
 void
 api_h_driver(struct route_ctx *rc)
 {
-	const struct bpg_cluster *cluster;
 	struct bpg_kube *kube;
 	struct bpg_errinfo ei = { "" };
-	json_t *cr = NULL, *pod = NULL, *o;
+	json_t *cr, *pod = NULL, *o;
 	const json_t *pst;
 	const char *name;
 	int64_t start;
 	enum bpg_err e;
 
-	if (!api_resolve_id(rc, &cluster, &kube))
+	if (!readable_cr(rc, &kube, &cr))
 		return;
-	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
-	if (e == BPG_ENOTFOUND) {
-		reply_404(rc->resp);
-		goto out;
-	}
-	if (e != BPG_OK) {
-		api_reply_err(rc->resp, e, &ei);
-		goto out;
-	}
-	if (!may_read(rc, bpg_authz_cr_owner(cr)))
-		goto out;
 	name = api_jstr(json_object_get(json_object_get(cr, "status"),
 	    "driverInfo"), "podName");
 	if (name == NULL) {
@@ -490,27 +506,17 @@ text_events(struct text *t, const json_t *list)
 void
 api_h_describe(struct route_ctx *rc)
 {
-	const struct bpg_cluster *cluster;
 	struct bpg_kube *kube;
 	struct bpg_errinfo ei = { "" };
 	struct text t = { NULL, 0, 0, false };
-	json_t *cr = NULL, *spec = NULL, *app_ev = NULL, *drv_ev = NULL;
+	json_t *cr, *spec = NULL, *app_ev = NULL, *drv_ev = NULL;
 	char *yaml = NULL, name[BPG_MAX_SUBMISSION_ID + sizeof("-driver")];
 	size_t ylen;
 	enum bpg_err e;
 
-	if (!api_resolve_id(rc, &cluster, &kube))
-		return;
 	/* Everything is fetched before the first byte: errors are JSON. */
-	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
-	if (e == BPG_ENOTFOUND) {
-		reply_404(rc->resp);
-		goto out;
-	}
-	if (e != BPG_OK)
-		goto fail;
-	if (!may_read(rc, bpg_authz_cr_owner(cr)))
-		goto out;
+	if (!readable_cr(rc, &kube, &cr))
+		return;
 	if ((spec = spec_without_env(cr)) == NULL ||
 	    bpg_yaml_dump(spec, &yaml, &ylen) != BPG_OK) {
 		api_reply_nomem(rc->resp);
@@ -643,8 +649,7 @@ api_h_version(struct route_ctx *rc)
 		api_reply_nomem(rc->resp);
 		return;
 	}
-	api_reply_text_n(rc->resp, 200, "application/json", body,
-	    (size_t)n);
+	api_reply_text_n(rc->resp, 200, "application/json", body, (size_t)n);
 }
 
 void
