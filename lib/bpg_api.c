@@ -1,25 +1,26 @@
-#include <ctype.h>
+/*
+ * The REST API's top (bpg_api.h; the layers are in bpg_internal.h): the
+ * route table, the URI's path, authentication, the request's body, and
+ * the per-worker state every handler works with.
+ */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "bpg_api.h"
+#include "bpg_api_apps.h"
+#include "bpg_api_lists.h"
+#include "bpg_api_log.h"
+#include "bpg_api_submit.h"
+#include "bpg_api_upload.h"
+#include "bpg_api_util.h"
 #include "bpg_internal.h"
-#include "bpg_crd.h"
-#include "bpg_db.h"
-#include "bpg_json.h"
-#include "bpg_kube.h"
 #include "bpg_limits.h"
-#include "bpg_req.h"
-#include "bpg_route.h"
+#include "bpg_s3.h"
 #include "bpg_yaml.h"
-
-
 
 /*
  * Route table.  A literal segment beats "{id}" (section 0.1: GET
@@ -27,6 +28,8 @@
  */
 
 enum { NOAUTH = 0, AUTH = 1, BODY = 2 };
+
+typedef void (*handler_fn)(struct route_ctx *);
 
 static const struct route {
 	const char *method;
@@ -62,103 +65,6 @@ resp_reset(struct bpg_http_resp *r)
 }
 
 static void
-set_body(struct bpg_http_resp *r, int status, const char *ctype, char *body)
-{
-	free(r->body);
-	r->status = status;
-	r->content_type = ctype;
-	r->body = body;
-	r->body_len = body != NULL ? strlen(body) : 0;
-}
-
-void
-api_reply_json(struct bpg_http_resp *r, int status, json_t *doc)
-{
-	char *s = NULL;
-
-	/* Not json_dumps(): a third of a status answer's CPU (bpg_json.c). */
-	if (doc != NULL)
-		s = bpg_json_dump(doc, NULL);
-	json_decref(doc);
-	if (s == NULL) {
-		/* Out of memory: a static answer that needs no allocation. */
-		s = strdup("{\"code\":500,\"message\":\"out of memory\"}");
-		status = 500;
-	}
-	set_body(r, status, "application/json", s);
-}
-
-void
-api_reply_text(struct bpg_http_resp *r, int status, const char *ctype,
-    char *body)
-{
-	if (body == NULL) {
-		body = strdup("{\"code\":500,\"message\":\"out of memory\"}");
-		status = 500;
-		ctype = "application/json";
-	}
-	set_body(r, status, ctype, body);
-}
-
-/* BPG's error envelope: {"code":<n>,"message":"<class>: <text>"}. */
-void
-api_reply_error(struct bpg_http_resp *r, int status, const char *cls,
-    const char *text)
-{
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), "%s%s", cls, text);
-	api_reply_json(r, status, json_pack("{s:i, s:s}", "code", status,
-	    "message", msg));
-}
-
-int
-api_status_of(enum bpg_err e)
-{
-	switch (e) {
-	case BPG_OK:
-		return 200;
-	case BPG_EINVAL:
-	case BPG_ETOOBIG:
-		return 400;
-	case BPG_EAUTH:
-		return 401;
-	case BPG_EFORBIDDEN:
-		return 403;
-	case BPG_ENOTFOUND:
-		return 404;
-	case BPG_EEXIST:
-	case BPG_ECONFLICT:
-		return 409;
-	case BPG_ERATE:
-		return 429;
-	case BPG_EUPSTREAM:
-		return 502;
-	case BPG_EDB:
-		return 503;
-	case BPG_ETIMEOUT:
-		return 504;
-	default:
-		return 500;
-	}
-}
-
-/* An error from lib: deliberate ones keep BPG's prefix. */
-void
-api_reply_err(struct bpg_http_resp *r, enum bpg_err e,
-    const struct bpg_errinfo *ei)
-{
-	int status = api_status_of(e);
-	const char *cls = WAE;
-
-	if (e == BPG_EUPSTREAM || e == BPG_ETIMEOUT)
-		cls = KCE;
-	else if (status >= 500 && e != BPG_EDB && e != BPG_ECONFIG)
-		cls = "InternalError: ";
-	api_reply_error(r, status, cls, ei->msg[0] ? ei->msg : bpg_strerror(e));
-}
-
-static void
 reply_too_large(struct bpg_http_resp *r)
 {
 	char text[128];
@@ -168,104 +74,7 @@ reply_too_large(struct bpg_http_resp *r)
 	api_reply_error(r, 413, WAE, text);
 }
 
-int
-api_stream_head(struct route_ctx *rc, int status, const char *ctype,
-    const char *headers)
-{
-	rc->resp->streamed = true;
-	return rc->req->io->head(rc->req->io->ctx, status, ctype, headers, -1);
-}
-
-int
-api_stream_write(struct route_ctx *rc, const char *buf, size_t n)
-{
-	return rc->req->io->write(rc->req->io->ctx, buf, n);
-}
-
-/* A write of no bytes asks the transport to flush (struct bpg_http_io). */
-int
-api_stream_flush(struct route_ctx *rc)
-{
-	return rc->req->io->write(rc->req->io->ctx, "", 0);
-}
-
-/* ---- request helpers ---------------------------------------------- */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/*
- * Percent-decode s[0..n) into a new string.  Fails on a bad escape or a
- * decoded NUL; a decoded '/' stays inside its segment (so it can never
- * become a path separator) and is rejected later by ID checks.
- */
-static char *
-pct_decode(const char *s, size_t n)
-{
-	char *out = malloc(n + 1);
-	size_t i, j;
-	int hi, lo;
-
-	if (out == NULL)
-		return NULL;
-	for (i = j = 0; i < n; i++) {
-		if (s[i] == '%') {
-			if (i + 2 >= n) {
-				free(out);
-				return NULL;
-			}
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			out[j++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else
-			out[j++] = s[i];
-	}
-	out[j] = '\0';
-	return out;
-}
-
-/*
- * Value of query parameter name (first occurrence), decoded, or NULL.
- * '+' is a space in application/x-www-form-urlencoded queries.
- */
-char *
-api_query_param(const char *query, const char *name)
-{
-	size_t nlen = strlen(name);
-	const char *p = query, *end, *amp;
-	char *v;
-	size_t i;
-
-	while (p != NULL && *p != '\0') {
-		amp = strchr(p, '&');
-		end = amp != NULL ? amp : p + strlen(p);
-		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 &&
-		    p[nlen] == '=') {
-			if ((v = pct_decode(p + nlen + 1,
-			    (size_t)(end - p - nlen - 1))) == NULL)
-				return NULL;
-			for (i = 0; v[i] != '\0'; i++)
-				if (v[i] == '+')
-					v[i] = ' ';
-			return v;
-		}
-		p = amp != NULL ? amp + 1 : NULL;
-	}
-	return NULL;
-}
+/* ---- the path ----------------------------------------------------- */
 
 static void
 free_segs(struct route_ctx *rc)
@@ -304,7 +113,7 @@ split_path(struct route_ctx *rc, const char *uri, const char *prefix)
 			slash = path + len;
 		if (rc->nsegs == MAX_SEGS)
 			return 404;
-		if ((rc->segs[rc->nsegs] = pct_decode(p,
+		if ((rc->segs[rc->nsegs] = api_pct_decode(p,
 		    (size_t)(slash - p))) == NULL)
 			return 400;
 		rc->nsegs++;
@@ -405,23 +214,6 @@ authenticate(struct route_ctx *rc)
 	}
 	rc->user = u;
 	return true;
-}
-
-/* ---- Kubernetes handles ------------------------------------------- */
-
-enum bpg_err
-api_kube_for(struct bpg_api *api, const struct bpg_cluster *c,
-    struct bpg_kube **out, struct bpg_errinfo *ei)
-{
-	size_t i = (size_t)(c - api->cfg->clusters);
-	enum bpg_err e;
-
-	if (api->kube[i] == NULL &&
-	    (e = bpg_kube_new(c, &api->kube[i], ei)) != BPG_OK)
-		return e;
-	bpg_kube_set_deadline(api->kube[i], api->end_ms);
-	*out = api->kube[i];
-	return BPG_OK;
 }
 
 /* ---- dispatch ----------------------------------------------------- */
@@ -530,8 +322,7 @@ dispatch(struct route_ctx *rc)
 	best->fn(rc);
 	return;
 notfound:
-	api_reply_json(resp, 404, json_pack("{s:i, s:s}", "code", 404, "message",
-	    "jakarta.ws.rs.NotFoundException: HTTP 404 Not Found"));
+	api_reply_no_resource(resp);
 }
 
 void
@@ -635,7 +426,8 @@ bpg_api_free(struct bpg_api *api)
 	bpg_ratelimit_free(api->rl_own);
 	json_decref(api->openapi_json);
 	free(api->openapi_yaml);
-	api_files_free(api->files);
+	bpg_s3_free(api->s3_upload);
+	api_log_handles_free(api->log);
 	free(api->body);
 	free(api);
 }

@@ -41,40 +41,15 @@
 
 #include <jansson.h>
 
+#include "bpg_api_apps.h"
+#include "bpg_api_util.h"
 #include "bpg_authz.h"
-#include "bpg_internal.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_summary.h"
 #include "bpg_yaml.h"
 
 /* ---- helpers ------------------------------------------------------ */
-
-/* Resolve the cluster of rc->segs[1] and its Kubernetes handle. */
-bool
-api_resolve_id(struct route_ctx *rc, const struct bpg_cluster **cluster,
-    struct bpg_kube **kube)
-{
-	struct bpg_errinfo ei = { "" };
-	enum bpg_err e;
-
-	if ((e = bpg_route_cluster_of_id(rc->api->cfg, rc->segs[1], cluster,
-	    &ei)) != BPG_OK ||
-	    (e = api_kube_for(rc->api, *cluster, kube, &ei)) != BPG_OK) {
-		api_reply_err(rc->resp, e, &ei);
-		return false;
-	}
-	return true;
-}
-
-int64_t
-api_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The status cache's clock: not moved by changes of the wall clock. */
 static int64_t
@@ -84,24 +59,6 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-const char *
-api_jstr(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-/* A body that is not JSON: body (malloc'd) is consumed. */
-static void
-reply_text(struct bpg_http_resp *r, int status, const char *ctype, char *body,
-    size_t len)
-{
-	free(r->body);
-	r->status = status;
-	r->content_type = ctype;
-	r->body = body;
-	r->body_len = body != NULL ? len : 0;
 }
 
 static void
@@ -126,10 +83,32 @@ may_read(struct route_ctx *rc, const char *owner)
 	return false;
 }
 
-static void
-reply_nomem(struct bpg_http_resp *r)
+/*
+ * The CR of the ID in rc->segs[1] (a new reference in *cr) and its
+ * cluster's Kubernetes handle, when the CR exists and the caller may read
+ * it.  On false resp is filled: a missing CR and one the caller may not
+ * read get the same 404.
+ */
+static bool
+readable_cr(struct route_ctx *rc, struct bpg_kube **kube, json_t **cr)
 {
-	api_reply_error(r, 500, "InternalError: ", "out of memory");
+	const struct bpg_cluster *cluster;
+	struct bpg_errinfo ei = { "" };
+	enum bpg_err e;
+
+	*cr = NULL;
+	if (!api_resolve_id(rc, &cluster, kube))
+		return false;
+	e = bpg_kube_get_app(*kube, rc->segs[1], cr, &ei);
+	if (e == BPG_ENOTFOUND)
+		reply_404(rc->resp);
+	else if (e != BPG_OK)
+		api_reply_err(rc->resp, e, &ei);
+	else if (may_read(rc, bpg_authz_cr_owner(*cr)))
+		return true;
+	json_decref(*cr);
+	*cr = NULL;
+	return false;
 }
 
 /* The CR's spec without the env lists (sections 1.4, 1.6); NULL: ENOMEM. */
@@ -330,7 +309,7 @@ api_h_status(struct route_ctx *rc)
 	if ((v = bpg_cache_get(api->status_cache, rc->segs[1],
 	    mono_ms())) == NULL) {
 		if ((v = status_load(rc, cluster, kube, &cache)) == NULL) {
-			reply_nomem(rc->resp);
+			api_reply_nomem(rc->resp);
 			return;
 		}
 		status_prerender(v);
@@ -353,7 +332,7 @@ api_h_status(struct route_ctx *rc)
 		if ((body = json_deep_copy(json_object_get(v, "body"))) ==
 		    NULL) {
 			json_decref(v);
-			reply_nomem(rc->resp);
+			api_reply_nomem(rc->resp);
 			return;
 		}
 		bpg_summary_set_duration(body, api_now_ms());
@@ -384,7 +363,7 @@ api_h_spec(struct route_ctx *rc)
 		if (!may_read(rc, bpg_authz_cr_owner(cr)))
 			goto out;
 		if ((spec = spec_without_env(cr)) == NULL)
-			reply_nomem(rc->resp);
+			api_reply_nomem(rc->resp);
 		else
 			api_reply_json(rc->resp, 200, spec);
 		goto out;
@@ -424,28 +403,16 @@ out:
 void
 api_h_driver(struct route_ctx *rc)
 {
-	const struct bpg_cluster *cluster;
 	struct bpg_kube *kube;
 	struct bpg_errinfo ei = { "" };
-	json_t *cr = NULL, *pod = NULL, *o;
+	json_t *cr, *pod = NULL, *o;
 	const json_t *pst;
 	const char *name;
 	int64_t start;
 	enum bpg_err e;
 
-	if (!api_resolve_id(rc, &cluster, &kube))
+	if (!readable_cr(rc, &kube, &cr))
 		return;
-	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
-	if (e == BPG_ENOTFOUND) {
-		reply_404(rc->resp);
-		goto out;
-	}
-	if (e != BPG_OK) {
-		api_reply_err(rc->resp, e, &ei);
-		goto out;
-	}
-	if (!may_read(rc, bpg_authz_cr_owner(cr)))
-		goto out;
 	name = api_jstr(json_object_get(json_object_get(cr, "status"),
 	    "driverInfo"), "podName");
 	if (name == NULL) {
@@ -539,30 +506,20 @@ text_events(struct text *t, const json_t *list)
 void
 api_h_describe(struct route_ctx *rc)
 {
-	const struct bpg_cluster *cluster;
 	struct bpg_kube *kube;
 	struct bpg_errinfo ei = { "" };
 	struct text t = { NULL, 0, 0, false };
-	json_t *cr = NULL, *spec = NULL, *app_ev = NULL, *drv_ev = NULL;
+	json_t *cr, *spec = NULL, *app_ev = NULL, *drv_ev = NULL;
 	char *yaml = NULL, name[BPG_MAX_SUBMISSION_ID + sizeof("-driver")];
 	size_t ylen;
 	enum bpg_err e;
 
-	if (!api_resolve_id(rc, &cluster, &kube))
-		return;
 	/* Everything is fetched before the first byte: errors are JSON. */
-	e = bpg_kube_get_app(kube, rc->segs[1], &cr, &ei);
-	if (e == BPG_ENOTFOUND) {
-		reply_404(rc->resp);
-		goto out;
-	}
-	if (e != BPG_OK)
-		goto fail;
-	if (!may_read(rc, bpg_authz_cr_owner(cr)))
-		goto out;
+	if (!readable_cr(rc, &kube, &cr))
+		return;
 	if ((spec = spec_without_env(cr)) == NULL ||
 	    bpg_yaml_dump(spec, &yaml, &ylen) != BPG_OK) {
-		reply_nomem(rc->resp);
+		api_reply_nomem(rc->resp);
 		goto out;
 	}
 	if ((e = bpg_kube_list_events(kube, rc->segs[1], &app_ev, &ei)) !=
@@ -579,11 +536,12 @@ api_h_describe(struct route_ctx *rc)
 	text_str(&t, "--- Spark Driver Events ---\n");
 	text_events(&t, drv_ev);
 	if (t.oom) {
-		reply_nomem(rc->resp);
+		api_reply_nomem(rc->resp);
 		goto out;
 	}
 	/* One buffered answer: its length is known. */
-	reply_text(rc->resp, 200, "application/octet-stream", t.p, t.len);
+	api_reply_text_n(rc->resp, 200, "application/octet-stream", t.p,
+	    t.len);
 	t.p = NULL;
 	goto out;
 fail:
@@ -688,19 +646,17 @@ api_h_version(struct route_ctx *rc)
 	free(g);
 	free(b);
 	if (n < 0) {
-		reply_nomem(rc->resp);
+		api_reply_nomem(rc->resp);
 		return;
 	}
-	reply_text(rc->resp, 200, "application/json", body, (size_t)n);
+	api_reply_text_n(rc->resp, 200, "application/json", body, (size_t)n);
 }
 
 void
 api_h_openapi_json(struct route_ctx *rc)
 {
 	if (rc->api->openapi_json == NULL) {
-		api_reply_json(rc->resp, 404, json_pack("{s:i, s:s}", "code",
-		    404, "message", "jakarta.ws.rs.NotFoundException: HTTP 404 "
-		    "Not Found"));
+		api_reply_no_resource(rc->resp);
 		return;
 	}
 	api_reply_json(rc->resp, 200, json_incref(rc->api->openapi_json));
@@ -712,16 +668,14 @@ api_h_openapi_yaml(struct route_ctx *rc)
 	char *copy;
 
 	if (rc->api->openapi_yaml == NULL) {
-		api_reply_json(rc->resp, 404, json_pack("{s:i, s:s}", "code",
-		    404, "message", "jakarta.ws.rs.NotFoundException: HTTP 404 "
-		    "Not Found"));
+		api_reply_no_resource(rc->resp);
 		return;
 	}
 	if ((copy = malloc(rc->api->openapi_yaml_len + 1)) == NULL) {
-		reply_nomem(rc->resp);
+		api_reply_nomem(rc->resp);
 		return;
 	}
 	memcpy(copy, rc->api->openapi_yaml, rc->api->openapi_yaml_len + 1);
-	reply_text(rc->resp, 200, "application/yaml", copy,
+	api_reply_text_n(rc->resp, 200, "application/yaml", copy,
 	    rc->api->openapi_yaml_len);
 }

@@ -32,8 +32,9 @@
 
 #include <jansson.h>
 
+#include "bpg_api_lists.h"
+#include "bpg_api_util.h"
 #include "bpg_authz.h"
-#include "bpg_internal.h"
 #include "bpg_limits.h"
 #include "bpg_summary.h"
 
@@ -186,7 +187,7 @@ api_h_my_submissions(struct route_ctx *rc)
 	    l.subs));
 	goto out;
 nomem:
-	api_reply_error(rc->resp, 500, "InternalError: ", "out of memory");
+	api_reply_nomem(rc->resp);
 out:
 	json_decref(l.names);
 	json_decref(seen);
@@ -358,8 +359,7 @@ api_h_admin_submissions(struct route_ctx *rc)
 	goto done;
 nomem:
 	if (!out.started)
-		api_reply_error(rc->resp, 500, "InternalError: ",
-		    "out of memory");
+		api_reply_nomem(rc->resp);
 	else
 		syslog(LOG_ERR, "admin/submissions: out of memory");
 done:

@@ -9,7 +9,8 @@
 
 #include <jansson.h>
 
-#include "bpg_internal.h"
+#include "bpg_api_submit.h"
+#include "bpg_api_util.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_req.h"

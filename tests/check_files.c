@@ -1,5 +1,6 @@
 /*
- * Tests of lib/bpg_api_files.c: GET /log and POST /s3/{name}.
+ * Tests of lib/bpg_api_log.c and lib/bpg_api_upload.c: GET /log and POST
+ * /s3/{name}.
  *
  * Tables for the rules of their own (content length, object keys, the
  * fluent-bit line transform, the query checks, pod choice), then the
@@ -26,8 +27,9 @@
 #include <curl/curl.h>
 
 #include "bpg_api.h"
+#include "bpg_api_log.h"
+#include "bpg_api_upload.h"
 #include "bpg_config.h"
-#include "bpg_internal.h"
 #include "bpg_s3.h"
 #include "bpg_streams.h"
 #include "testutil.h"
