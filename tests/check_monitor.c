@@ -1,9 +1,9 @@
 /*
- * Tests for lib/bpg_monitor.c and lib/bpg_watch.c: quantities, the
+ * Tests for lib/bpg_monitor*.c and lib/bpg_watch.c: quantities, the
  * SparkApplication and pod readers, the decision table, the watch-event
  * line parser, the streaming client against canned HTTP answers, and the
- * monitor's statements and leader lock in lib/bpg_db.c against the
- * MariaDB server of tests/run-unit.sh (BPG_TEST_DB_PORT; without it the
+ * monitor's statements and leader lock (lib/bpg_db_monitor.c,
+ * lib/bpg_db_lock.c) against the MariaDB server of tests/run-unit.sh (BPG_TEST_DB_PORT; without it the
  * server tests fail rather than hide a broken module).
  */
 #include <sys/socket.h>
