@@ -80,6 +80,32 @@ bpg_zones_free(struct bpg_zones *z)
 }
 
 enum bpg_err
+bpg_zones_dup(const struct bpg_zones *z, struct bpg_zones **out)
+{
+	struct bpg_zones *d;
+	size_t i;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return BPG_ENOMEM;
+	if (z->n > 0 && (d->v = calloc(z->n, sizeof(*d->v))) == NULL) {
+		free(d);
+		return BPG_ENOMEM;
+	}
+	d->cap = z->n;
+	for (; d->n < z->n; d->n++) {
+		i = d->n;
+		if ((d->v[i].queue = strdup(z->v[i].queue)) == NULL) {
+			bpg_zones_free(d);
+			return BPG_ENOMEM;
+		}
+		d->v[i].next = z->v[i].next;
+	}
+	*out = d;
+	return BPG_OK;
+}
+
+enum bpg_err
 bpg_zones_next(struct bpg_zones *z, const struct bpg_queue *q,
     const char **zone, struct bpg_errinfo *ei)
 {

@@ -25,6 +25,10 @@
 struct bpg_zones;
 enum bpg_err bpg_zones_new(struct bpg_zones **) BPG_WUR;
 void bpg_zones_free(struct bpg_zones *);
+/* A copy of z with the same counters, for a pick that must not advance z
+ * (a dry run).  BPG_ENOMEM. */
+enum bpg_err bpg_zones_dup(const struct bpg_zones *z,
+    struct bpg_zones **out) BPG_WUR;
 /* The next zone of q's allowedZones, or NULL if it has none. */
 const char *bpg_zones_pick(struct bpg_zones *, const struct bpg_queue *q);
 /*
