@@ -11,6 +11,7 @@
 
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
+#include "bpg_dryrun.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_req.h"
@@ -143,9 +144,14 @@ api_h_submit(struct route_ctx *rc)
 	char *answer;
 	json_t *cr = NULL, *sanitized = NULL;
 	const char *proxy_user;
-	bool have_row = false;
+	bool have_row = false, dry_run;
 	enum bpg_err e;
 
+	/* Before the body: a bad value must never become a submission.
+	 * req is reset on every path out, this one too. */
+	memset(&req, 0, sizeof(req));
+	if ((e = bpg_dryrun_param(rc->query, &dry_run, &ei)) != BPG_OK)
+		goto fail;
 	e = bpg_req_parse(rc->body, rc->body_len,
 	    bpg_req_format_of(rc->req->content_type), &req, &ei);
 	if (e != BPG_OK)
@@ -173,6 +179,15 @@ api_h_submit(struct route_ctx *rc)
 	ctx.user = rc->user;
 	ctx.proxy_user = proxy_user;
 	ctx.queue = queue;
+	if (dry_run) {
+		/* Nothing is written: no row, no CR, no zone pick. */
+		if ((e = bpg_dryrun_run(cfg, cluster, &req, &ctx, api->zones,
+		    &cr, &ei)) != BPG_OK)
+			goto fail;
+		api_reply_json(rc->resp, 200, cr);
+		cr = NULL;
+		goto out;
+	}
 	if ((e = bpg_crd_build(cfg, cluster, &req, &ctx, api->zones, &cr,
 	    &ei)) != BPG_OK)
 		goto fail;
