@@ -233,6 +233,10 @@ try {
 } catch {
 	id = null;
 }
+await call("dry run", "post", "/spark", "/spark?dryRun=true",
+    { auth: ALICE, body: sparkpi, ctype: JSONT }, [200]);
+await call("dryRun=maybe", "post", "/spark", "/spark?dryRun=maybe",
+    { auth: ALICE, body: sparkpi, ctype: JSONT }, [400]);
 await call("empty object", "post", "/spark", "/spark",
     { auth: ALICE, body: "{}", ctype: JSONT }, [400]);
 await call("unknown top-level field", "post", "/spark", "/spark",
