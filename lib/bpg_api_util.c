@@ -17,6 +17,7 @@
 #include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_streams.h"
+#include "bpg_submitlimit.h"
 
 /* ---- answers ------------------------------------------------------ */
 
@@ -310,3 +311,19 @@ api_stream_done(struct route_ctx *rc)
 		bpg_streams_release(rc->api->streams, getpid());
 }
 
+
+bool
+api_submit_admit(struct route_ctx *rc, const char *queue)
+{
+	struct bpg_errinfo ei = { "" };
+	int64_t retry;
+
+	if (bpg_submitlimit_take(rc->api->rl, rc->api->cfg, rc->user, queue,
+	    bpg_ratelimit_now(), &retry, &ei) == BPG_OK)
+		return true;
+	syslog(LOG_INFO, "submission refused: %s", ei.msg);
+	api_reply_error(rc->resp, 429, WAE, ei.msg);
+	snprintf(rc->resp->headers, sizeof(rc->resp->headers),
+	    "Retry-After: %lld\r\n", (long long)retry);
+	return false;
+}

@@ -87,4 +87,11 @@ int api_stream_flush(struct route_ctx *);
 bool api_stream_admit(struct route_ctx *, const char *what);
 void api_stream_done(struct route_ctx *);
 
+/*
+ * A submission of rc's user to queue within the submission rate limits
+ * (bpg_submitlimit.h), or a 429 with Retry-After answered: true if
+ * admitted.
+ */
+bool api_submit_admit(struct route_ctx *, const char *queue);
+
 #endif

@@ -2128,6 +2128,33 @@ static const struct key image_keys[] = {
 };
 #undef IM
 
+#define SR struct bpg_submit_rate
+static const struct key submit_rate_keys[] = {
+	R_NUM("rate", SR, rate, 0, KF_ABOVE | KF_MAX, 0, 1000000, 5.0,
+	    "submissions a second"),
+	R_INT("burst", SR, burst, 0, 1, 1000000, 20, "most submissions at "
+	    "once"),
+};
+#undef SR
+
+#define SL struct bpg_submit_limit
+static const struct key submit_limit_keys[] = {
+	{ .name = "perUser", .type = KT_OBJ, .sub = submit_rate_keys,
+	  .nsub = NITEMS(submit_rate_keys),
+	  .off = FIELD(SL, per_user, struct bpg_submit_rate),
+	  .has = HAS(SL, per_user.present),
+	  .doc = "limit of each user" },
+	{ .name = "perQueue", .type = KT_OBJ, .sub = submit_rate_keys,
+	  .nsub = NITEMS(submit_rate_keys),
+	  .off = FIELD(SL, per_queue, struct bpg_submit_rate),
+	  .has = HAS(SL, per_queue.present),
+	  .doc = "limit of each queue" },
+	R_BOOL("exemptAdmins", SL, exempt_admins, "adminUsers are not "
+	    "limited"),
+	R_LIST("exemptUsers", SL, exempt_users, 0, "users not limited"),
+};
+#undef SL
+
 #define Q struct bpg_queue
 static const struct key queue_keys[] = {
 	R_STR("name", Q, name, KF_REQUIRED, "the queue"),
@@ -2164,6 +2191,11 @@ static const struct key queue_keys[] = {
 	R_LIST("allowedZones", Q, allowed_zones, SL_NONEMPTY, "zones "
 	    "applications are pinned to, round robin"),
 	R_STR("zonePickerName", Q, zone_picker_name, 0, "only round_robin"),
+	{ .name = "submitRateLimit", .type = KT_OBJ, .sub = submit_rate_keys,
+	  .nsub = NITEMS(submit_rate_keys),
+	  .off = FIELD(Q, submit_rate, struct bpg_submit_rate),
+	  .has = HAS(Q, submit_rate.present),
+	  .doc = "the queue's own submitRateLimit.perQueue" },
 };
 #undef Q
 
@@ -2290,6 +2322,10 @@ static const struct key root_keys[] = {
 	    "second (0: no limit)"),
 	R_INT("uploadLowSpeedSeconds", C, upload_low_speed_seconds, 0, 1,
 	    86400, BPG_UPLOAD_LOW_SPEED_S, "over this many seconds"),
+	{ .name = "submitRateLimit", .type = KT_OBJ,
+	  .sub = submit_limit_keys, .nsub = NITEMS(submit_limit_keys),
+	  .off = FIELD(C, submit_limit, struct bpg_submit_limit),
+	  .doc = "submissions per user and per queue, per gateway" },
 	R_STEP(step_trusted_header, KF_LATE),
 };
 #undef C

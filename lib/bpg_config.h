@@ -42,6 +42,25 @@ struct bpg_kvmap {
 	bool present;
 };
 
+/*
+ * (Ours) One submission rate limit: rate submissions a second (above 0,
+ * at most 1000000), bursts of up to burst (1 to 1000000).  present:
+ * configured.  Enforced by bpg_submitlimit.h.
+ */
+struct bpg_submit_rate {
+	bool present;
+	double rate;		/* default 5 */
+	int64_t burst;		/* default 20 */
+};
+
+/* (Ours) submitRateLimit: per user and per queue, per gateway instance. */
+struct bpg_submit_limit {
+	struct bpg_submit_rate per_user;
+	struct bpg_submit_rate per_queue;
+	bool exempt_admins;		/* adminUsers are not limited */
+	struct bpg_strlist exempt_users;	/* nor are these */
+};
+
 struct bpg_queue {
 	char *name;
 	bool secure;
@@ -61,6 +80,8 @@ struct bpg_queue {
 	bool has_max_executor_instances;
 	struct bpg_strlist allowed_zones;
 	char *zone_picker_name;
+	/* (ours) overrides submitRateLimit.perQueue for this queue */
+	struct bpg_submit_rate submit_rate;
 };
 
 /*
@@ -212,6 +233,7 @@ struct bpg_config {
 	int64_t log_follow_max_seconds;		/* default 3600 */
 	int64_t upload_low_speed_limit;		/* default 1024 */
 	int64_t upload_low_speed_seconds;	/* default 60 */
+	struct bpg_submit_limit submit_limit;	/* (ours) submitRateLimit */
 	/*
 	 * Where k8s:secret:<ns>:<name>:<key> references (section 7.3) are
 	 * read, once, at load (our keys):

@@ -10,6 +10,17 @@
  *
  * Each bucket is a generic cell rate algorithm (GCRA): a bucket of
  * `burst` tokens refilled at `rate` per second, tried without waiting.
+ *
+ * Keyed cells (the submission limits, bpg_submitlimit.h): a bounded table
+ * of BPG_RATELIMIT_CELLS cells in the same mapping, one per (kind, name),
+ * each a GCRA state whose rate and burst the caller gives on every try
+ * (so a reloaded config applies at once, to the state kept).  A cell
+ * whose bucket is full again (idle for burst / rate seconds) is free for
+ * another key.  When every cell a key may use (BPG_RATELIMIT_PROBE of
+ * them) belongs to a key that is not idle, the key draws from one
+ * overflow cell of its kind, shared by every key in that plight: it is
+ * limited together with them, more strictly, never unlimited, until a
+ * cell becomes idle.  Cells are told apart by a 64-bit hash of the key.
  */
 #ifndef BPG_RATELIMIT_H
 #define BPG_RATELIMIT_H
@@ -53,6 +64,48 @@ void bpg_ratelimit_free(struct bpg_ratelimit *);
  */
 bool bpg_ratelimit_try(struct bpg_ratelimit *, enum bpg_ratelimit_bucket b,
     int64_t now_ns);
+
+/* Cells: enough for every user and queue active within a burst. */
+#define BPG_RATELIMIT_CELLS 4096
+#define BPG_RATELIMIT_PROBE 32
+
+/* The kinds of keyed cells: a user and a queue of the same name differ. */
+enum bpg_ratelimit_kind {
+	BPG_RATELIMIT_USER,
+	BPG_RATELIMIT_QUEUE,
+	BPG_RATELIMIT_KIND__MAX
+};
+
+/* Rate in tokens per second (above 0, at most 1000000; below 0.001 it
+ * is 0.001), burst from 1 to 1000000. */
+struct bpg_ratelimit_rate {
+	double rate;
+	int64_t burst;
+};
+
+/*
+ * Take one token from the cell of (kind, key) at time now_ns, at rate r:
+ * true if there was one.  Otherwise false, and *wait_ns (if not NULL)
+ * gets how long until there is one.  key is a NUL-terminated string of
+ * any length; a rate out of range, a bad kind or a NULL key is never
+ * allowed (*wait_ns 0).  Never blocks.  Two processes that take the first
+ * token of a new key at the same moment may each get a cell for it: the
+ * key then has one token more, once.  A take that races with the reuse
+ * of an idle cell may count against the cell's new key: one token, once.
+ */
+bool bpg_ratelimit_try_key(struct bpg_ratelimit *,
+    enum bpg_ratelimit_kind kind, const char *key,
+    const struct bpg_ratelimit_rate *r, int64_t now_ns, int64_t *wait_ns);
+
+/*
+ * Give back a token bpg_ratelimit_try_key() took from (kind, key) at rate
+ * r, when what it was taken for did not happen after all (another limit
+ * refused it): to its cell, or to the overflow cell of its kind when it
+ * has none.
+ */
+void bpg_ratelimit_refund_key(struct bpg_ratelimit *,
+    enum bpg_ratelimit_kind kind, const char *key,
+    const struct bpg_ratelimit_rate *r);
 
 /* CLOCK_MONOTONIC in nanoseconds: one clock for all processes. */
 int64_t bpg_ratelimit_now(void);

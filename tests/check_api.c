@@ -446,6 +446,44 @@ count_429(const char *uri, int n, const char *text)
 	return got;
 }
 
+/*
+ * POST /spark past submitRateLimit: a 429 in BPG's envelope with
+ * Retry-After, before anything is done; other users are not affected.
+ * A token every 1000 s: nothing comes back during the test.
+ */
+START_TEST(test_submit_rate_limit)
+{
+	static const char body[] = "{\"sparkVersion\":\"3.5.0\","
+	    "\"mainClass\":\"x.Y\",\"mainApplicationFile\":"
+	    "\"local:///x.jar\"}";
+	struct memio r;
+	int i;
+
+	teardown();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	setup_with("submitRateLimit:\n"
+	    "  perUser: {rate: 0.001, burst: 2}\n");
+	for (i = 0; i < 2; i++) {
+		/* Admitted: then Kubernetes is unreachable. */
+		r = call("POST", "/skatev2/spark", "alice", body);
+		ck_assert_msg(r.status == 502, "%d %s", r.status, r.out);
+		free(r.out);
+	}
+	r = call("POST", "/skatev2/spark", "alice", body);
+	ck_assert_msg(r.status == 429, "%d %s", r.status, r.out);
+	ck_assert_str_eq(r.ctype, "application/json");
+	ck_assert_ptr_nonnull(strstr(r.out, "{\"code\":429,\"message\":"
+	    "\"jakarta.ws.rs.WebApplicationException: Too many submissions "
+	    "by user alice (at most 0.001 a second, 2 at once); try again in "
+	    "1000 s\"}"));
+	ck_assert_str_eq(r.headers, "Retry-After: 1000\r\n");
+	free(r.out);
+	r = call("POST", "/skatev2/spark", "bob", body);
+	ck_assert_msg(r.status == 502, "%d %s", r.status, r.out);
+	free(r.out);
+}
+END_TEST
+
 START_TEST(test_list_rate_limits)
 {
 	struct bpg_ratelimit *shared;
@@ -576,6 +614,7 @@ main(void)
 	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_openapi);
 	tcase_add_test(tc, test_list_rate_limits);
+	tcase_add_test(tc, test_submit_rate_limit);
 	tcase_add_test(tc, test_bad_name);
 	tcase_add_test(tc, test_admin_list_access);
 	tcase_add_loop_test(tc, test_kube_down, 0,

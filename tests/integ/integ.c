@@ -220,6 +220,7 @@ static void
 easy_done(CURL *c, CURLcode rc, const struct integ_req *r, const char *url,
     struct integ_http *h, struct curl_slist *hdrs)
 {
+	struct curl_header *ra;
 	char *ct = NULL;
 
 	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", r->method, url,
@@ -228,6 +229,10 @@ easy_done(CURL *c, CURLcode rc, const struct integ_req *r, const char *url,
 	if (curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK &&
 	    ct != NULL)
 		snprintf(h->ctype, sizeof(h->ctype), "%s", ct);
+	if (curl_easy_header(c, "Retry-After", 0, CURLH_HEADER, -1, &ra) ==
+	    CURLHE_OK)
+		snprintf(h->retry_after, sizeof(h->retry_after), "%s",
+		    ra->value);
 	/* The handle keeps the list until the next reset: not before. */
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);

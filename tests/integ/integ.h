@@ -71,6 +71,7 @@ struct integ_http {
 	size_t len;
 	size_t cap; /* room allocated at body */
 	char ctype[128]; /* Content-Type, "" when none */
+	char retry_after[32]; /* Retry-After, "" when none */
 	json_t *json; /* the body as JSON, NULL if it is not */
 };
 
