@@ -161,7 +161,8 @@ api_h_submit(struct route_ctx *rc)
 		goto fail;
 	if ((e = bpg_route_validate(cfg, &req, queue, &ei)) != BPG_OK)
 		goto fail;
-	if (!api_submit_admit(rc, queue))
+	/* A dry run writes nothing: it takes no submission token. */
+	if (!dry_run && !api_submit_admit(rc, queue))
 		goto out;
 	if ((e = bpg_route_cluster(cfg, &req, queue, &api->rng, &cluster,
 	    &ei)) != BPG_OK)
