@@ -204,7 +204,7 @@ bpg_lowspeed_slow(struct bpg_lowspeed *ls, int64_t now_ms, long long bytes)
 
 	if (ls->limit == 0 || now_ms - ls->start_ms < ls->time_ms)
 		return false;
-	/* limit bytes a second over the window (bounds: bpg_config.c). */
+	/* limit bytes a second over the window (bounds: bpg_config_keys.c). */
 	need = ls->limit * ls->time_ms / 1000;
 	if (need < 1)
 		need = 1;

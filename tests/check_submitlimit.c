@@ -1,7 +1,7 @@
 /*
  * Tests of lib/bpg_submitlimit.c: submitRateLimit as configured (per
  * user, per queue, a queue's own limit, exemptions), on a fake clock, and
- * of its keys in lib/bpg_config.c.
+ * of its keys in lib/bpg_config_keys.c.
  */
 #include <stdint.h>
 #include <string.h>
