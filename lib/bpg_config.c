@@ -197,9 +197,9 @@ s3conf_free(struct bpg_s3conf *s)
 {
 	free(s->endpoint);
 	free(s->region);
-	cfg_wipe_free(s->access_key_id);
-	cfg_wipe_free(s->secret_access_key);
-	cfg_wipe_free(s->session_token);
+	bpg_secret_wipe_free(s->access_key_id);
+	bpg_secret_wipe_free(s->secret_access_key);
+	bpg_secret_wipe_free(s->session_token);
 	memset(s, 0, sizeof(*s));
 }
 

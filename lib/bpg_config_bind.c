@@ -16,7 +16,7 @@ drop_empty(char **s, bool secret)
 {
 	if (*s != NULL && (*s)[0] == '\0') {
 		if (secret)
-			cfg_wipe_free(*s);
+			bpg_secret_wipe_free(*s);
 		else
 			free(*s);
 		*s = NULL;
@@ -268,7 +268,7 @@ cfg_strlist_free(struct bpg_strlist *l, bool secret)
 
 	for (i = 0; i < l->n; i++)
 		if (secret)
-			cfg_wipe_free(l->v[i]);
+			bpg_secret_wipe_free(l->v[i]);
 		else
 			free(l->v[i]);
 	free(l->v);
@@ -303,7 +303,7 @@ cfg_free_keys(const struct key *t, size_t n, char *base)
 			*sp = NULL;
 			break;
 		case KT_SECRET:
-			cfg_wipe_free(*sp);
+			bpg_secret_wipe_free(*sp);
 			*sp = NULL;
 			break;
 		case KT_STRLIST:

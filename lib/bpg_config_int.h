@@ -132,7 +132,6 @@ struct key {
 #define R_STEP(fun, fl) { .type = KT_STEP, .fn = (fun), .flags = (fl) }
 
 /* bpg_config_value.c */
-void cfg_wipe_free(char *s);
 void cfg_sanitize(char *dst, size_t size, const char *s);
 size_t cfg_path_key(struct ctx *c, const char *key);
 size_t cfg_path_index(struct ctx *c, size_t i);

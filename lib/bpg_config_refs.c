@@ -143,6 +143,6 @@ cfg_get_secret(struct ctx *c, const json_t *obj, const char *key, char **out,
 		    "7.3)", ei.msg);
 	}
 	cfg_path_pop(c, mark);
-	cfg_wipe_free(raw);
+	bpg_secret_wipe_free(raw);
 	return e;
 }

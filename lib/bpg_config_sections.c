@@ -408,7 +408,7 @@ out:
 		explicit_bzero(der, n);
 		free(der);
 	}
-	cfg_wipe_free(val);
+	bpg_secret_wipe_free(val);
 	return e;
 }
 

@@ -345,8 +345,8 @@ cfg_step_s3(struct ctx *c, const json_t *root, const struct key *k, char *base)
 			goto cfg_nomem;
 		if ((up->access_key_id == NULL) !=
 		    (up->secret_access_key == NULL)) {
-			cfg_wipe_free(up->access_key_id);
-			cfg_wipe_free(up->secret_access_key);
+			bpg_secret_wipe_free(up->access_key_id);
+			bpg_secret_wipe_free(up->secret_access_key);
 			up->access_key_id = up->secret_access_key = NULL;
 			if ((e = cfg_warn(c,
 			    "only one of AWS_ACCESS_KEY_ID and "
@@ -355,7 +355,7 @@ cfg_step_s3(struct ctx *c, const json_t *root, const struct key *k, char *base)
 				goto out;
 		}
 		if (up->access_key_id == NULL) {
-			cfg_wipe_free(up->session_token);
+			bpg_secret_wipe_free(up->session_token);
 			up->session_token = NULL;
 		}
 	}

@@ -17,15 +17,6 @@
 
 #include "bpg_config_int.h"
 
-void
-cfg_wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 /* Copy s into dst[0..size) with control bytes, quotes and backslashes
  * replaced, so that config text can go into a log line. */
 void

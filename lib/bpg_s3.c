@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "bpg_s3.h"
+#include "bpg_secret.h"
 
 /*
  * x-amz-content-sha256 of a request without a body: the SHA-256 of the
@@ -98,15 +99,6 @@ struct req {
 	/* Which of extra is a condition (If-Match, If-None-Match), or -1. */
 	int cond;
 };
-
-static void
-wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
 
 /*
  * UTF-8 (RFC 3629 section 4)
@@ -454,9 +446,9 @@ bpg_s3_free(struct bpg_s3 *s)
 	free(s->host);
 	free(s->base_path);
 	free(s->sigv4);
-	wipe_free(s->access_key);
-	wipe_free(s->secret);
-	wipe_free(s->token_hdr);
+	bpg_secret_wipe_free(s->access_key);
+	bpg_secret_wipe_free(s->secret);
+	bpg_secret_wipe_free(s->token_hdr);
 	free(s);
 }
 

@@ -156,8 +156,8 @@ bpg_secret_opts_init(struct bpg_secret_opts *o)
 	o->retry_ms = BPG_SECRET_RETRY_MS;
 }
 
-static void
-wipe_free(char *s)
+void
+bpg_secret_wipe_free(char *s)
 {
 	if (s == NULL)
 		return;
@@ -245,7 +245,7 @@ bpg_secret_client_free(struct bpg_secret_client *c)
 		json_decref(c->cache[i].data);
 	}
 	free(c->cache);
-	wipe_free(c->token);
+	bpg_secret_wipe_free(c->token);
 	free(c->ca_path);
 	free(c->pod_ns);
 	free(c->api_server);
@@ -335,7 +335,7 @@ read_account(struct bpg_secret_client *c)
 		    "token %s/token is empty or holds characters a bearer "
 		    "token cannot have",
 		    c->sa_dir);
-		wipe_free(c->token);
+		bpg_secret_wipe_free(c->token);
 		c->token = NULL;
 		return;
 	}
@@ -529,7 +529,7 @@ out:
 	for (h = hdrs; h != NULL; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(hdrs);
-	wipe_free(auth);
+	bpg_secret_wipe_free(auth);
 	return res;
 }
 

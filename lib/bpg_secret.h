@@ -118,4 +118,7 @@ enum bpg_err bpg_secret_resolve(struct bpg_secret_client *, const char *value,
 /* Requests sent by the client so far (each attempt counts). */
 unsigned bpg_secret_requests(const struct bpg_secret_client *);
 
+/* Zero the NUL-terminated secret s, then free it; NULL is a no-op. */
+void bpg_secret_wipe_free(char *s);
+
 #endif
