@@ -171,14 +171,6 @@ easy_for(CURL *c, const struct integ_req *r, struct integ_http *h,
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, r->timeout > 0 ? r->timeout : 60L);
 	/* "/spark/../status" must reach the server as written. */
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-	/*
-	 * A kept connection idle for longer than the web server keeps it
-	 * (lighttpd: server.max-keep-alive-idle, 5 s) may be closed just as
-	 * the next request goes out on it; over HTTP/2 that request then
-	 * fails ("Error in the HTTP2 framing layer") instead of being sent
-	 * again.  Connections idle for 2 s are not reused.
-	 */
-	curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, 2L);
 	/* The stack's test CA signs the web server and the clusters. */
 	curl_easy_setopt(c, CURLOPT_CAINFO,
 	    r->ca != NULL ? r->ca : integ_env("BPG_CA"));
@@ -251,11 +243,11 @@ integ_request(const struct integ_req *r)
 	struct integ_http h;
 	char url[4096];
 	CURL *c;
+	bool keep = (integ_flags & INTEG_KEEPALIVE) && !r->fresh;
 
-	if ((integ_flags & INTEG_KEEPALIVE) && kept == NULL)
+	if (keep && kept == NULL)
 		kept = curl_easy_init();
-	c = easy_for(integ_flags & INTEG_KEEPALIVE ? kept : NULL, r, &h,
-	    &hdrs, url, sizeof(url));
+	c = easy_for(keep ? kept : NULL, r, &h, &hdrs, url, sizeof(url));
 	easy_done(c, curl_easy_perform(c), r, url, &h, hdrs);
 	if (c != kept)
 		curl_easy_cleanup(c);

@@ -104,6 +104,16 @@ struct integ_req {
 	 */
 	bool http11;
 	long timeout; /* seconds for the whole transfer; 0: 60 */
+	/*
+	 * A connection of its own even with INTEG_KEEPALIVE.  Under the
+	 * sanitizers, a request sent on a kept HTTP/2 connection to lighttpd
+	 * right after an answer that took several seconds failed now and
+	 * then ("Error in the HTTP2 framing layer") without reaching
+	 * lighttpd's access log: the connection was going away (likely
+	 * server.max-keep-alive-idle, 5 s), and libcurl 7.88 does not send
+	 * such a request again.  XXX: not reproduced in isolation.
+	 */
+	bool fresh;
 };
 
 /*
