@@ -234,12 +234,22 @@ bpg_config_cluster(const struct bpg_config *cfg, const char *id)
 const struct bpg_queue *
 bpg_config_queue_exact(const struct bpg_config *cfg, const char *name)
 {
+	return name == NULL ? NULL :
+	    bpg_config_queue_exact_n(cfg, name, strlen(name));
+}
+
+const struct bpg_queue *
+bpg_config_queue_exact_n(const struct bpg_config *cfg, const char *name,
+    size_t n)
+{
 	size_t i;
 
 	if (cfg == NULL || name == NULL)
 		return NULL;
 	for (i = 0; i < cfg->nqueues; i++)
-		if (strcmp(cfg->queues[i].name, name) == 0)
+		if (cfg->queues[i].name != NULL &&
+		    strlen(cfg->queues[i].name) == n &&
+		    strncmp(cfg->queues[i].name, name, n) == 0)
 			return &cfg->queues[i];
 	return NULL;
 }

@@ -354,6 +354,9 @@ const struct bpg_cluster *bpg_config_cluster(const struct bpg_config *,
 /* First queue whose name equals name exactly (case-sensitive). */
 const struct bpg_queue *bpg_config_queue_exact(const struct bpg_config *,
     const char *name);
+/* The same for the first n bytes of name (a parent queue of "a.b"). */
+const struct bpg_queue *bpg_config_queue_exact_n(const struct bpg_config *,
+    const char *name, size_t n);
 /* First (or last, when last is true) queue matching case-insensitively. */
 const struct bpg_queue *bpg_config_queue_icase(const struct bpg_config *,
     const char *name, bool last);

@@ -364,20 +364,6 @@ escape_value(char *out, size_t outsz, const char *s)
 	out[o] = '\0';
 }
 
-/* First queue config named exactly name (section 2.2's table). */
-static const struct bpg_queue *
-queue_exact_n(const struct bpg_config *cfg, const char *name, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->nqueues; i++)
-		if (cfg->queues[i].name != NULL &&
-		    strlen(cfg->queues[i].name) == n &&
-		    strncmp(cfg->queues[i].name, name, n) == 0)
-			return &cfg->queues[i];
-	return NULL;
-}
-
 static bool
 strlist_has_icase(const struct bpg_strlist *l, const char *s)
 {
@@ -1409,7 +1395,7 @@ bpg_crd_build(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 		    "UTF-8");
 	/* Buffers, node labels, zones and limits use the parent queue,
 	 * matched exactly (section 2.2's table). */
-	qc = queue_exact_n(cfg, ctx->queue, strcspn(ctx->queue, "."));
+	qc = bpg_config_queue_exact_n(cfg, ctx->queue, strcspn(ctx->queue, "."));
 
 	/* Section 2.8. */
 	if (req->type != NULL && req->type[0] != '\0')

@@ -7,20 +7,6 @@
 
 #define NS 1000000000LL
 
-/* The configured queue named by the first n bytes of name, or NULL. */
-static const struct bpg_queue *
-queue_n(const struct bpg_config *cfg, const char *name, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->nqueues; i++)
-		if (cfg->queues[i].name != NULL &&
-		    strlen(cfg->queues[i].name) == n &&
-		    strncmp(cfg->queues[i].name, name, n) == 0)
-			return &cfg->queues[i];
-	return NULL;
-}
-
 static int64_t
 seconds_up(int64_t ns)
 {
@@ -52,7 +38,7 @@ bpg_submitlimit_take(struct bpg_ratelimit *rl, const struct bpg_config *cfg,
 	if (queue == NULL)
 		queue = "";
 	plen = strcspn(queue, ".");
-	if ((q = queue_n(cfg, queue, plen)) != NULL && q->submit_rate.present)
+	if ((q = bpg_config_queue_exact_n(cfg, queue, plen)) != NULL && q->submit_rate.present)
 		qr = &q->submit_rate;
 	/* Queue names are short; a longer one is limited by its prefix. */
 	if (plen >= sizeof(parent))
