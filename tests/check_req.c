@@ -988,7 +988,7 @@ static const struct {
 	{ "utf16-json", BPG_REQ_JSON, "\xff\xfe{\0}\0", 6, NULL, NULL, BPG_EINVAL,
 	  "JsonParseException" },
 
-	/* The brief's own example, whole. */
+	/* The worked example of a bad driver.cores, whole. */
 	{ "cores-abc-exact", BPG_REQ_JSON, NULL, 0, NULL, "bad-cores-type.json",
 	  BPG_EINVAL, "Invalid JSON request: MismatchedInputException: cannot "
 	  "bind driver.cores: expected an integer, got \"abc\"" },
