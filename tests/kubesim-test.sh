@@ -767,6 +767,30 @@ jq -e 'select(.type == "BOOKMARK") | .object.metadata.resourceVersion' \
     "$T/body" >/dev/null 2>&1
 result "watch: BOOKMARK events when allowed" $? "$(detail)"
 
+# A client that goes away is noticed at once, as kube-apiserver notices
+# it: not only when the stream next writes (no bookmarks asked for here,
+# nothing changes, and the watch would run 600 s).
+active_watches()
+{
+	ctl GET /clusters/beta/stats
+	jq -r .activeWatches "$T/ctl"
+}
+no_watches() { [ "$(active_watches)" = 0 ]; }
+poll 10 no_watches
+curl -sS -N --max-time 600 --cacert "$T/pki/ca.pem" -H "@$T/auth" \
+    -o /dev/null "https://127.0.0.1:$B$APPS?watch=true&timeoutSeconds=600" \
+    2>/dev/null &
+WPID=$!
+BGPIDS="$BGPIDS $WPID"
+one_watch() { [ "$(active_watches)" = 1 ]; }
+poll 15 one_watch
+r=$?
+kill "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
+[ $r -eq 0 ] && poll 15 no_watches
+result "watch: a client that hangs up ends its stream at once" $? \
+    "activeWatches $(active_watches)"
+
 # A resourceVersion older than the history: one ERROR event, 410 Expired.
 ctl POST /clusters/alpha/history '{"compact": true}'
 req GET "$A" "$APPS?watch=true&resourceVersion=$RV1&timeoutSeconds=5"

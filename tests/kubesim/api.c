@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <poll.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -972,6 +973,7 @@ struct watch {
 	int			 done;
 	int			 cut;		/* break after out is sent */
 	char			*target;	/* path and query, for faults */
+	int			 fd;		/* the connection's socket */
 	struct bpg_buf		 out;
 	size_t			 outoff;
 };
@@ -1197,6 +1199,23 @@ watch_batch_faults(struct watch *w)
 	pthread_mutex_unlock(&w->ks->mu);
 }
 
+/*
+ * The client closed its end: kube-apiserver (Go's net/http) sees that at
+ * once, as its connection reader gets EOF and cancels the request.  A
+ * watch client sends nothing while its stream runs, so a hang-up (or an
+ * error) on the socket is the client going away.
+ */
+static int
+watch_client_gone(const struct watch *w)
+{
+	struct pollfd p = { w->fd, POLLRDHUP, 0 };
+
+	if (w->fd < 0)
+		return 0;
+	return poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+}
+
 static ssize_t
 watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -1223,6 +1242,8 @@ watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (w->done)
 			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (watch_client_gone(w))
+			return MHD_CONTENT_READER_END_WITH_ERROR;
 		pthread_mutex_lock(&w->ks->mu);
 		down = watch_fault(w, KS_F_DOWN, 0) != NULL;
 		pthread_mutex_unlock(&w->ks->mu);
@@ -1250,6 +1271,7 @@ start_watch(struct MHD_Connection *c, struct ks_req *r, enum ks_res res,
 	const char *rvs = ks_arg(c, "resourceVersion");
 	long long tmo = KS_DEFAULT_WATCH_S;
 	uint64_t asked = 0;
+	const union MHD_ConnectionInfo *ci;
 	struct watch *w;
 	json_t *items, *o;
 	size_t i;
@@ -1283,6 +1305,8 @@ start_watch(struct MHD_Connection *c, struct ks_req *r, enum ks_res res,
 	w->ls = ls;
 	w->fs = fs;
 	w->bookmarks = ks_arg_true(c, "allowWatchBookmarks");
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	w->fd = ci != NULL ? ci->connect_fd : -1;
 	w->target = r->target != NULL ? strdup(r->target) : NULL;
 	w->deadline = ks_now_ms() + (tmo > 0 ? tmo : KS_DEFAULT_WATCH_S) *
 	    1000;
