@@ -13,33 +13,15 @@
 
 #include "bpg_config.h"
 #include "bpg_err.h"
+#include "bpg_label.h"
 #include "bpg_req.h"
+#include "bpg_zones.h"
 
 #define BPG_CRD_GROUP "sparkoperator.k8s.io"
 #define BPG_CRD_VERSION "v1beta2"
 #define BPG_CRD_PLURAL "sparkapplications"
 #define BPG_CRD_KIND "SparkApplication"
 #define BPG_DEFAULT_MAX_RUNNING_MILLIS 43200000LL
-
-/* Round-robin zone pickers, one counter per queue (section 2.9). */
-struct bpg_zones;
-enum bpg_err bpg_zones_new(struct bpg_zones **) BPG_WUR;
-void bpg_zones_free(struct bpg_zones *);
-/* A copy of z with the same counters, for a pick that must not advance z
- * (a dry run).  BPG_ENOMEM. */
-enum bpg_err bpg_zones_dup(const struct bpg_zones *z,
-    struct bpg_zones **out) BPG_WUR;
-/* The next zone of q's allowedZones, or NULL if it has none. */
-const char *bpg_zones_pick(struct bpg_zones *, const struct bpg_queue *q);
-/*
- * Like bpg_zones_pick(), with errors: *zone is NULL when q is NULL or has
- * no allowedZones (BPG_OK); BPG_ECONFIG "Invalid allowedZones: Some zone
- * is empty" when an entry is NULL or "" (BPG's RuntimeException, a 500);
- * BPG_ENOMEM.  Counters are keyed by q->name and start at 0.  *zone
- * points into q.  (bpg_zones_pick() returns NULL for those errors.)
- */
-enum bpg_err bpg_zones_next(struct bpg_zones *, const struct bpg_queue *q,
-    const char **zone, struct bpg_errinfo *) BPG_WUR;
 
 struct bpg_crd_ctx {
 	const char *submission_id;
@@ -141,31 +123,5 @@ enum bpg_err bpg_crd_populate_env(json_t *spec, const struct bpg_cluster *,
  */
 enum bpg_err bpg_crd_node_affinity(const struct bpg_queue *qc,
     const struct bpg_submit_req *, bool executor, json_t **out) BPG_WUR;
-
-/* True if s is a valid Kubernetes label value (empty included). */
-bool bpg_label_value_valid(const char *s);
-
-/*
- * normalizeLabelValue (section 2.21): a valid label value of at most 63
- * characters.  New string; NULL for NULL input or ENOMEM.
- *
- * Java walks UTF-16 units; this walks UTF-8 bytes and writes one '0' for
- * each UTF-16 unit a character has (one for U+0080..U+FFFF, two above), so
- * well-formed UTF-8 gives Java's result exactly ("caf\xc3\xa9" is "caf0",
- * an emoji "00").  Each byte that is not part of well-formed UTF-8 gives
- * one '0'.  The output is ASCII: never more than 63 bytes.
- */
-char *bpg_label_normalize(const char *s);
-
-/*
- * The proxyUser label value of user's SparkApplications: the name itself
- * when it is a valid label value, else bpg_label_normalize() of it (quirk
- * 10: Kubernetes refuses other values).  New string; NULL for NULL input
- * or ENOMEM.
- */
-char *bpg_label_user(const char *user);
-
-/* RFC 3339 / ISO-8601 instant to epoch ms (section 3.3); -1 if not one. */
-int64_t bpg_time_parse_ms(const char *s);
 
 #endif

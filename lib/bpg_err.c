@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bpg_err.h"
 
@@ -40,4 +41,31 @@ bpg_errf(struct bpg_errinfo *ei, enum bpg_err e, const char *fmt, ...)
 		va_end(ap);
 	}
 	return e;
+}
+
+void
+bpg_echo(char *out, size_t outsz, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+	unsigned char c;
+
+	for (i = 0; s[i] != '\0' && i < max; i++) {
+		c = (unsigned char)s[i];
+		if (o + 5 >= outsz)
+			break;
+		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+	}
+	if (s[i] != '\0' && o + 3 < outsz) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
 }

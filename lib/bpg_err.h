@@ -6,6 +6,8 @@
 #ifndef BPG_ERR_H
 #define BPG_ERR_H
 
+#include <stddef.h>
+
 #define BPG_WUR __attribute__((warn_unused_result))
 
 enum bpg_err {
@@ -37,6 +39,13 @@ struct bpg_errinfo {
 
 /* Static, never NULL. */
 const char *bpg_strerror(enum bpg_err);
+
+/*
+ * A printable ASCII copy of s for a message: bytes outside 0x20..0x7e,
+ * '\\' and '"' become \xNN; at most max bytes of s are copied, and
+ * "..." marks a cut.  out is always terminated (outsz > 0).
+ */
+void bpg_echo(char *out, size_t outsz, const char *s, size_t max);
 
 /* printf into ei->msg (truncating); ei may be NULL.  Returns e. */
 enum bpg_err bpg_errf(struct bpg_errinfo *ei, enum bpg_err e,

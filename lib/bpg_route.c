@@ -159,37 +159,6 @@ queue_icase(const struct bpg_config *cfg, const char *name, bool last)
 	return found;
 }
 
-/*
- * Printable ASCII copy of s for a message (other bytes as \xNN), at most
- * max input bytes, "..." when cut.
- */
-static void
-escape_prefix(char *out, size_t outsz, const char *s, size_t max)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
-	unsigned char c;
-
-	for (i = 0; s[i] != '\0' && i < max; i++) {
-		c = (unsigned char)s[i];
-		if (o + 5 >= outsz)
-			break;
-		if (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '\\';
-			out[o++] = 'x';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 0xf];
-		}
-	}
-	if (s[i] != '\0' && o + 3 < outsz) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-}
-
 /* True if s may be repeated in a message as it is. */
 static bool
 echoable(const char *s)
@@ -533,7 +502,7 @@ bpg_route_new_id(const struct bpg_cluster *c, const char *suffix,
 	total = idlen + 1 + BPG_ID_HEX_LEN + (slen ? slen + 1 : 0);
 	/* Quirk 33: the ID becomes the CR name and "<id>-ui-svc". */
 	if (slen > 0 && !bpg_name_label(suffix, slen, BPG_MAX_K8S_NAME)) {
-		escape_prefix(esc, sizeof(esc), suffix, ID_PREFIX_SHOW);
+		bpg_echo(esc, sizeof(esc), suffix, ID_PREFIX_SHOW);
 		return bpg_errf(ei, BPG_EINVAL, "submissionIdSuffix \"%s\" is "
 		    "invalid: it must consist of lower-case letters, digits "
 		    "and '-', and start and end with a letter or digit", esc);
@@ -582,7 +551,7 @@ bpg_route_cluster_of_id(const struct bpg_config *cfg, const char *id,
 	if (id == NULL)
 		return bpg_errf(ei, BPG_EINVAL, "submissionId null is invalid");
 	if (!echoable(id)) {
-		escape_prefix(esc, sizeof(esc), id, ID_PREFIX_SHOW);
+		bpg_echo(esc, sizeof(esc), id, ID_PREFIX_SHOW);
 		return bpg_errf(ei, BPG_EINVAL, "submissionId is invalid (it "
 		    "starts with \"%s\")", esc);
 	}
