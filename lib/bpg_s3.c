@@ -1,9 +1,10 @@
 /*
  * S3 client (see bpg_s3.h).  libcurl does the transport and the AWS
- * Signature Version 4 signing (CURLOPT_AWS_SIGV4); this file builds the
- * requests of the S3 REST API it needs (PutObject, GetObject, HeadObject
- * and the multipart upload calls), reads S3's small XML answers and maps
- * errors.
+ * Signature Version 4 signing (CURLOPT_AWS_SIGV4); this file configures
+ * the client, sends one request of the S3 REST API at a time, reads S3's
+ * small XML answers, maps errors, and makes GetObject and HeadObject.
+ * Uploads (PutObject, the multipart calls) are in bpg_s3_put.c, the key
+ * and bucket rules in bpg_s3_key.c.
  *
  * Every request body is in memory before the request starts: a short or
  * failing reader is found before anything is sent, so S3 never stores a
@@ -20,265 +21,8 @@
 
 #include <curl/curl.h>
 
-#include "bpg_s3.h"
+#include "bpg_s3_int.h"
 #include "bpg_secret.h"
-
-/*
- * x-amz-content-sha256 of a request without a body: the SHA-256 of the
- * empty string (SigV4 "HashedPayload").
- */
-#define EMPTY_SHA256                                                           \
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-/* S3 error documents and multipart answers are small; more is dropped. */
-#define RESP_MAX 16384
-#define MAX_ETAG BPG_S3_MAX_ETAG
-#define MAX_UPLOAD_ID 1024
-#define MAX_ENDPOINT 1024
-#define MAX_REGION 64
-#define MAX_ACCESS_KEY 256
-#define MAX_SECRET 1024
-#define MAX_TOKEN 8192
-/* Endpoint, bucket, key encoded (3 bytes a byte) and query. */
-#define URL_MAX                                                                \
-	(MAX_ENDPOINT + 64 + 3 * BPG_S3_MAX_KEY + 3 * MAX_UPLOAD_ID + 128)
-/* The part of a key shown in messages, in bytes. */
-#define MSG_KEY_MAX 200
-
-enum method { M_GET, M_PUT, M_POST, M_DELETE, M_HEAD };
-
-/* Extra headers of one request: an upload's metadata and condition. */
-#define MAX_EXTRA 2
-
-struct bpg_s3 {
-	CURL *curl;
-	char *scheme; /* "http://" or "https://" */
-	char *host; /* host[:port] */
-	char *base_path; /* "" or "/path", no trailing '/' */
-	char *sigv4; /* "aws:amz:<region>:s3" */
-	char *access_key; /* NULL: anonymous requests */
-	char *secret;
-	char *token_hdr; /* "x-amz-security-token: ..." or NULL */
-	bool path_style;
-	long timeout_ms;
-	struct bpg_s3_stats stats;
-
-	/* One request. */
-	const char *body;
-	size_t body_len, body_off;
-	int (*sink)(void *, const char *, size_t);
-	void *sink_ctx;
-	int body_mode; /* 0: not yet known, 1: to sink, 2: to resp */
-	bool sink_failed;
-	char resp[RESP_MAX + 1];
-	size_t resp_len;
-	char etag[MAX_ETAG + 1];
-	bool etag_bad;
-	/* HeadObject: the metadata header asked for, and its value. */
-	char meta_hdr[BPG_S3_MAX_META_NAME + sizeof("x-amz-meta-")];
-	char meta[BPG_S3_MAX_META_VALUE + 1];
-	bool has_meta;
-	long http; /* the status of the last answer */
-	bool cond_unsupported; /* the store refused conditional writes */
-	char url[URL_MAX];
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-/* What do_request() sends. */
-struct req {
-	const char *op; /* S3 API action, for messages */
-	enum method method;
-	const char *bucket, *key;
-	const char *query; /* canonical query string (SigV4), or NULL */
-	const char *body; /* M_PUT and M_POST */
-	size_t body_len;
-	const char *content_type;
-	int (*sink)(void *, const char *, size_t);
-	void *sink_ctx;
-	/* "Name: value" headers, NULL-terminated; extra[0] may be NULL. */
-	const char *extra[MAX_EXTRA + 1];
-	/* Which of extra is a condition (If-Match, If-None-Match), or -1. */
-	int cond;
-};
-
-/*
- * UTF-8 (RFC 3629 section 4)
- */
-
-/*
- * Length of the well-formed UTF-8 sequence at p[0..n), n >= 1, storing its
- * code point in *cp; 0 if it is not well-formed (overlong forms,
- * surrogates, past U+10FFFF, truncated).
- */
-static size_t
-utf8_seq(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	uint32_t c = p[0], min;
-	size_t len, i;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		c &= 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		c &= 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		c &= 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* C0 controls, DEL and C1 controls (Unicode general category Cc). */
-static bool
-is_control(uint32_t cp)
-{
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
-}
-
-/*
- * Check s: 1 to BPG_S3_MAX_KEY bytes of UTF-8 without control characters;
- * and, when part is true, the upload name and folder rules of
- * bpg_s3_check_key_part().
- */
-static enum bpg_err
-check_key(const char *s, const char *what, bool part, struct bpg_errinfo *ei)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n, i, len, seg;
-	uint32_t cp;
-
-	if (s == NULL || s[0] == '\0')
-		return bpg_errf(ei, BPG_EINVAL, "%s is empty", what);
-	n = strnlen(s, BPG_S3_MAX_KEY + 1);
-	if (n > BPG_S3_MAX_KEY)
-		return bpg_errf(ei, BPG_EINVAL, "%s is longer than %d bytes",
-		    what, BPG_S3_MAX_KEY);
-	for (i = 0; i < n; i += len) {
-		if ((len = utf8_seq(p + i, n - i, &cp)) == 0)
-			return bpg_errf(ei, BPG_EINVAL,
-			    "%s is not valid UTF-8 (at byte %zu)", what, i);
-		if (is_control(cp))
-			return bpg_errf(ei, BPG_EINVAL,
-			    "%s contains a control character (at byte %zu)",
-			    what, i);
-		if (part && cp == '\\')
-			return bpg_errf(ei, BPG_EINVAL,
-			    "%s contains a backslash (at byte %zu)", what, i);
-	}
-	if (!part)
-		return BPG_OK;
-	if (s[0] == '/')
-		return bpg_errf(
-		    ei, BPG_EINVAL, "%s must not start with '/'", what);
-	if (s[n - 1] == '/')
-		return bpg_errf(
-		    ei, BPG_EINVAL, "%s must not end with '/'", what);
-	/*
-	 * Dot segments mean "this folder" and "the parent" to every tool
-	 * that maps keys onto paths (RFC 3986 section 5.2.4, s3a, the
-	 * console), and empty ones make keys that differ only by a '/'.
-	 */
-	for (i = 0; i < n; i += seg + 1) {
-		seg = strcspn(s + i, "/");
-		if (seg == 0)
-			return bpg_errf(ei, BPG_EINVAL,
-			    "%s contains an empty path segment (\"//\")", what);
-		if (seg == 2 && s[i] == '.' && s[i + 1] == '.')
-			return bpg_errf(ei, BPG_EINVAL,
-			    "%s must not contain a \"..\" path segment", what);
-		if (seg == 1 && s[i] == '.')
-			return bpg_errf(ei, BPG_EINVAL,
-			    "%s must not contain a \".\" path segment", what);
-	}
-	return BPG_OK;
-}
-
-enum bpg_err
-bpg_s3_check_key_part(const char *s, const char *what, struct bpg_errinfo *ei)
-{
-	return check_key(s, what != NULL ? what : "key part", true, ei);
-}
-
-/*
- * Bucket names (S3 "Bucket naming rules"): 3 to 63 characters of lower-case
- * letters, digits, '.' and '-', beginning and ending with a letter or
- * digit.  Checked because the name goes into the URL's path or host.
- */
-static enum bpg_err
-check_bucket(const char *b, struct bpg_errinfo *ei)
-{
-	size_t n, i;
-
-	if (b == NULL || (n = strnlen(b, 64)) < 3 || n > 63)
-		return bpg_errf(ei, BPG_EINVAL,
-		    "bucket name must be 3 to 63 characters long");
-	for (i = 0; i < n; i++) {
-		char c = b[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-
-		if (!alnum && ((c != '.' && c != '-') || i == 0 || i == n - 1))
-			return bpg_errf(ei, BPG_EINVAL,
-			    "bucket name is not valid (S3 bucket naming "
-			    "rules)");
-	}
-	return BPG_OK;
-}
-
-enum bpg_err
-bpg_s3_uri_encode(const char *s, size_t n, bool keep_slash, char *dst,
-    size_t dstlen, size_t *outlen)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i, j = 0;
-
-	*outlen = 0;
-	if (dstlen == 0)
-		return BPG_ETOOBIG;
-	dst[0] = '\0';
-	if (s == NULL && n != 0)
-		return BPG_EINVAL;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~' || (c == '/' && keep_slash)) {
-			if (dstlen - j < 2)
-				goto toobig;
-			dst[j++] = (char)c;
-		} else {
-			if (dstlen - j < 4)
-				goto toobig;
-			dst[j++] = '%';
-			dst[j++] = hex[c >> 4];
-			dst[j++] = hex[c & 0x0f];
-		}
-	}
-	dst[j] = '\0';
-	*outlen = j;
-	return BPG_OK;
-toobig:
-	dst[0] = '\0';
-	return BPG_ETOOBIG;
-}
 
 /*
  * Configuration
@@ -594,8 +338,8 @@ on_header(char *line, size_t sz, size_t n, void *arg)
  * outside 0x21..0x7e; otherwise such bytes become '?' (the text goes into
  * messages and logs).  false if the element is absent or too long.
  */
-static bool
-xml_text(
+bool
+s3_xml_text(
     const char *doc, const char *tag, bool strict, char *out, size_t outlen)
 {
 	static const struct {
@@ -648,8 +392,8 @@ xml_text(
 }
 
 /* The start of a key for messages, cut at a UTF-8 character boundary. */
-static void
-short_key(const char *key, char *buf, size_t buflen)
+void
+s3_short_key(const char *key, char *buf, size_t buflen)
 {
 	size_t n = strlen(key);
 
@@ -686,17 +430,17 @@ http_error(long http, const char *code)
 }
 
 /* Error out of an S3 XML error document. */
-static enum bpg_err
+enum bpg_err
 s3_error(
     struct bpg_s3 *s, const struct req *r, long http, struct bpg_errinfo *ei)
 {
 	char code[64], msg[256], key[MSG_KEY_MAX + 4];
 
-	if (!xml_text(s->resp, "Code", false, code, sizeof(code)))
+	if (!s3_xml_text(s->resp, "Code", false, code, sizeof(code)))
 		code[0] = '\0';
-	if (!xml_text(s->resp, "Message", false, msg, sizeof(msg)))
+	if (!s3_xml_text(s->resp, "Message", false, msg, sizeof(msg)))
 		msg[0] = '\0';
-	short_key(r->key, key, sizeof(key));
+	s3_short_key(r->key, key, sizeof(key));
 	return bpg_errf(ei, http_error(http, code),
 	    "S3 %s s3://%s/%s: HTTP %ld%s%s%s%s", r->op, r->bucket, key, http,
 	    code[0] != '\0' ? " " : "", code, msg[0] != '\0' ? ": " : "", msg);
@@ -753,8 +497,8 @@ free_headers(struct curl_slist *list)
 	curl_slist_free_all(list);
 }
 
-static enum bpg_err
-do_request(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
+enum bpg_err
+s3_request(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
 {
 	struct curl_slist *hdrs = NULL;
 	char ct[128], key[MSG_KEY_MAX + 4];
@@ -881,7 +625,7 @@ do_request(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
 	s->sink = NULL;
 
 	if (rc != CURLE_OK) {
-		short_key(r->key, key, sizeof(key));
+		s3_short_key(r->key, key, sizeof(key));
 		if (rc == CURLE_WRITE_ERROR && s->sink_failed)
 			return bpg_errf(ei, BPG_EIO,
 			    "S3 %s s3://%s/%s: output closed", r->op, r->bucket,
@@ -904,401 +648,6 @@ nomem:
 }
 
 /*
- * Upload
- */
-
-/* Read exactly want bytes of the body into buf. */
-static enum bpg_err
-fill(long (*rd)(void *, char *, size_t), void *ctx, char *buf, size_t want,
-    long long done, long long total, struct bpg_errinfo *ei)
-{
-	size_t got = 0;
-	long r;
-
-	while (got < want) {
-		r = rd(ctx, buf + got, want - got);
-		if (r < 0)
-			return bpg_errf(
-			    ei, BPG_EIO, "reading the upload body failed");
-		if (r == 0)
-			return bpg_errf(ei, BPG_EINVAL,
-			    "the body is shorter than its content length "
-			    "(%lld of %lld bytes)",
-			    done + (long long)got, total);
-		if ((size_t)r > want - got)
-			return bpg_errf(ei, BPG_EIO,
-			    "reading the upload body failed (%ld bytes "
-			    "returned for %zu)",
-			    r, want - got);
-		got += (size_t)r;
-	}
-	return BPG_OK;
-}
-
-/*
- * After content_length bytes the body must end (spec section 6: the
- * declared length must match the body).
- */
-static enum bpg_err
-expect_end(long (*rd)(void *, char *, size_t), void *ctx, long long total,
-    struct bpg_errinfo *ei)
-{
-	char c;
-	long r = rd(ctx, &c, 1);
-
-	if (r < 0)
-		return bpg_errf(ei, BPG_EIO, "reading the upload body failed");
-	if (r > 0)
-		return bpg_errf(ei, BPG_EINVAL,
-		    "the body is longer than its content length (%lld bytes)",
-		    total);
-	return BPG_OK;
-}
-
-/*
- * A write that may carry a condition.  A store that answers 501 Not
- * Implemented to it (one without conditional writes) is asked again
- * without, and never again on this handle; the check the caller made
- * before (bpg_s3_head()) is then all there is.
- */
-static enum bpg_err
-do_write(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
-{
-	enum bpg_err e = do_request(s, r, ei);
-
-	if (e != BPG_OK && s->http == 501 && r->cond >= 0 &&
-	    r->extra[r->cond] != NULL && !s->cond_unsupported) {
-		syslog(LOG_WARNING, "%s; writing without conditions from now on",
-		    ei->msg);
-		s->cond_unsupported = true;
-		e = do_request(s, r, ei);
-	}
-	return e;
-}
-
-/* The headers of bpg_s3_put_with()'s options. */
-struct put_hdrs {
-	char meta[sizeof("x-amz-meta-: ") + BPG_S3_MAX_META_NAME +
-	    BPG_S3_MAX_META_VALUE];
-	char cond[sizeof("If-Match: ") + MAX_ETAG];
-};
-
-/* printable ASCII (header values), at most max bytes */
-static bool
-printable(const char *v, size_t max)
-{
-	size_t i;
-
-	for (i = 0; v[i] != '\0'; i++)
-		if (i >= max || v[i] < 0x20 || v[i] > 0x7e)
-			return false;
-	return true;
-}
-
-/* A metadata name: 1 to BPG_S3_MAX_META_NAME of [a-z0-9-]. */
-static bool
-meta_name_ok(const char *n)
-{
-	size_t i;
-
-	for (i = 0; n[i] != '\0'; i++)
-		if (i >= BPG_S3_MAX_META_NAME ||
-		    !((n[i] >= 'a' && n[i] <= 'z') ||
-			(n[i] >= '0' && n[i] <= '9') || n[i] == '-'))
-			return false;
-	return i > 0;
-}
-
-static enum bpg_err
-put_hdrs_of(
-    const struct bpg_s3_put_opts *o, struct put_hdrs *h, struct bpg_errinfo *ei)
-{
-	h->meta[0] = h->cond[0] = '\0';
-	if (o == NULL)
-		return BPG_OK;
-	if ((o->meta_name == NULL) != (o->meta_value == NULL))
-		return bpg_errf(ei, BPG_EINVAL,
-		    "S3 metadata needs both a name and a value");
-	if (o->meta_name != NULL) {
-		if (!meta_name_ok(o->meta_name) ||
-		    !printable(o->meta_value, BPG_S3_MAX_META_VALUE))
-			return bpg_errf(ei, BPG_EINVAL,
-			    "S3 metadata name or value not allowed");
-		snprintf(h->meta, sizeof(h->meta), "x-amz-meta-%s: %s",
-		    o->meta_name, o->meta_value);
-	}
-	if (o->if_none_match && o->if_match != NULL)
-		return bpg_errf(ei, BPG_EINVAL,
-		    "S3 write: If-Match or If-None-Match, not both");
-	if (o->if_none_match)
-		snprintf(h->cond, sizeof(h->cond), "If-None-Match: *");
-	else if (o->if_match != NULL) {
-		if (o->if_match[0] == '\0' || !printable(o->if_match, MAX_ETAG))
-			return bpg_errf(ei, BPG_EINVAL, "S3 write: bad ETag");
-		snprintf(h->cond, sizeof(h->cond), "If-Match: %s", o->if_match);
-	}
-	return BPG_OK;
-}
-
-/* Set r's extra headers: those of h that are wanted and not empty. */
-static void
-set_extra(struct req *r, const char *meta, const char *cond)
-{
-	int n = 0;
-
-	r->cond = -1;
-	if (meta != NULL && meta[0] != '\0')
-		r->extra[n++] = meta;
-	if (cond != NULL && cond[0] != '\0') {
-		r->cond = n;
-		r->extra[n++] = cond;
-	}
-	r->extra[n] = NULL;
-}
-
-static enum bpg_err
-put_single(struct bpg_s3 *s, const char *bucket, const char *key, size_t len,
-    long (*rd)(void *, char *, size_t), void *ctx, const struct put_hdrs *h,
-    struct bpg_errinfo *ei)
-{
-	struct req r = {"PutObject", M_PUT, bucket, key, NULL, NULL, 0,
-	    "application/octet-stream", NULL, NULL, {NULL}, -1};
-	char *buf;
-	enum bpg_err e;
-
-	set_extra(&r, h->meta, h->cond);
-
-	if ((buf = malloc(len > 0 ? len : 1)) == NULL)
-		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
-	if ((e = fill(rd, ctx, buf, len, 0, (long long)len, ei)) == BPG_OK &&
-	    (e = expect_end(rd, ctx, (long long)len, ei)) == BPG_OK) {
-		r.body = buf;
-		r.body_len = len;
-		e = do_write(s, &r, ei);
-	}
-	free(buf);
-	return e;
-}
-
-/* A growing string for the CompleteMultipartUpload document. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static bool sbuf_printf(struct sbuf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static bool
-sbuf_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p != NULL ? b->p + b->len : NULL,
-		    b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return false;
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return true;
-		}
-		{
-			size_t ncap = b->cap ? b->cap * 2 : 4096;
-			char *np;
-
-			while (ncap - b->len <= (size_t)n)
-				ncap *= 2;
-			if ((np = realloc(b->p, ncap)) == NULL)
-				return false;
-			b->p = np;
-			b->cap = ncap;
-		}
-	}
-}
-
-/*
- * AbortMultipartUpload, after a failure: frees the parts S3 would
- * otherwise keep (and bill) until a lifecycle rule removes them.  Its own
- * failure is logged; the caller reports the first error.
- */
-static void
-abort_upload(
-    struct bpg_s3 *s, const char *bucket, const char *key, const char *query)
-{
-	struct req r = {"AbortMultipartUpload", M_DELETE, bucket, key, query,
-	    NULL, 0, NULL, NULL, NULL, {NULL}, -1};
-	struct bpg_errinfo aei = {""};
-
-	s->stats.aborts++;
-	if (do_request(s, &r, &aei) != BPG_OK) {
-		s->stats.aborts_failed++;
-		syslog(LOG_WARNING, "%s", aei.msg);
-	}
-}
-
-static enum bpg_err
-put_multipart(struct bpg_s3 *s, const char *bucket, const char *key,
-    long long len, long (*rd)(void *, char *, size_t), void *ctx,
-    const struct put_hdrs *h, struct bpg_errinfo *ei)
-{
-	struct req r = {"CreateMultipartUpload", M_POST, bucket, key,
-	    "uploads=", NULL, 0, "application/octet-stream", NULL, NULL, {NULL},
-	    -1};
-	char upload_id[MAX_UPLOAD_ID + 1], enc_id[3 * MAX_UPLOAD_ID + 1];
-	char q_id[sizeof(enc_id) + 16], q_part[sizeof(enc_id) + 40];
-	char kbuf[MSG_KEY_MAX + 4];
-	struct sbuf doc = {NULL, 0, 0};
-	long long done = 0;
-	char *buf = NULL;
-	size_t part_len, elen;
-	int part;
-	enum bpg_err e;
-
-	if ((buf = malloc((size_t)BPG_S3_PART_SIZE)) == NULL)
-		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
-	/*
-	 * The first part is read before the upload is created, so a body
-	 * that is short from the start costs no S3 request.
-	 */
-	part_len = (size_t)BPG_S3_PART_SIZE;
-	if ((e = fill(rd, ctx, buf, part_len, 0, len, ei)) != BPG_OK)
-		goto out;
-
-	/* The metadata goes with the upload, the condition with its end. */
-	set_extra(&r, h->meta, NULL);
-	if ((e = do_request(s, &r, ei)) != BPG_OK)
-		goto out;
-	if (!xml_text(
-		s->resp, "UploadId", true, upload_id, sizeof(upload_id))) {
-		short_key(key, kbuf, sizeof(kbuf));
-		e = bpg_errf(ei, BPG_EUPSTREAM,
-		    "S3 CreateMultipartUpload s3://%s/%s: no UploadId in the "
-		    "answer",
-		    bucket, kbuf);
-		goto out;
-	}
-	/* Query strings in SigV4 canonical form: sorted, encoded. */
-	if (bpg_s3_uri_encode(upload_id, strlen(upload_id), false, enc_id,
-		sizeof(enc_id), &elen) != BPG_OK) {
-		/* Not reached: enc_id is sized for the longest ID. */
-		e = bpg_errf(ei, BPG_EUPSTREAM, "S3 UploadId is too long");
-		goto out;
-	}
-	snprintf(q_id, sizeof(q_id), "uploadId=%s", enc_id);
-	if (!sbuf_printf(&doc,
-		"<CompleteMultipartUpload "
-		"xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">")) {
-		e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
-		goto fail;
-	}
-
-	for (part = 1;; part++) {
-		if (part > 1) {
-			part_len = len - done < BPG_S3_PART_SIZE
-			    ? (size_t)(len - done)
-			    : (size_t)BPG_S3_PART_SIZE;
-			if ((e = fill(rd, ctx, buf, part_len, done, len, ei)) !=
-			    BPG_OK)
-				goto fail;
-		}
-		if (done + (long long)part_len == len &&
-		    (e = expect_end(rd, ctx, len, ei)) != BPG_OK)
-			goto fail;
-		snprintf(q_part, sizeof(q_part), "partNumber=%d&uploadId=%s",
-		    part, enc_id);
-		r = (struct req){"UploadPart", M_PUT, bucket, key, q_part, buf,
-		    part_len, NULL, NULL, NULL, {NULL}, -1};
-		if ((e = do_request(s, &r, ei)) != BPG_OK)
-			goto fail;
-		if (s->etag[0] == '\0' || s->etag_bad) {
-			short_key(key, kbuf, sizeof(kbuf));
-			e = bpg_errf(ei, BPG_EUPSTREAM,
-			    "S3 UploadPart s3://%s/%s: no usable ETag in the "
-			    "answer for part %d",
-			    bucket, kbuf, part);
-			goto fail;
-		}
-		if (!sbuf_printf(&doc,
-			"<Part><PartNumber>%d</PartNumber><ETag>%s</ETag>"
-			"</Part>",
-			part, s->etag)) {
-			e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
-			goto fail;
-		}
-		done += (long long)part_len;
-		if (done == len)
-			break;
-	}
-	free(buf);
-	buf = NULL;
-	if (!sbuf_printf(&doc, "</CompleteMultipartUpload>")) {
-		e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
-		goto fail;
-	}
-	r = (struct req){"CompleteMultipartUpload", M_POST, bucket, key, q_id,
-	    doc.p, doc.len, "application/xml", NULL, NULL, {NULL}, -1};
-	set_extra(&r, NULL, h->cond);
-	if ((e = do_write(s, &r, ei)) != BPG_OK)
-		goto fail;
-	/*
-	 * CompleteMultipartUpload may answer 200 and still fail, with an
-	 * <Error> document as the body (S3 API: CompleteMultipartUpload).
-	 */
-	if (strstr(s->resp, "<Error>") != NULL) {
-		e = s3_error(s, &r, 200, ei);
-		goto fail;
-	}
-	e = BPG_OK;
-	goto out;
-fail:
-	abort_upload(s, bucket, key, q_id);
-out:
-	free(doc.p);
-	free(buf);
-	return e;
-}
-
-enum bpg_err
-bpg_s3_put(struct bpg_s3 *s, const char *bucket, const char *key,
-    long long content_length, long (*rd)(void *, char *, size_t), void *ctx,
-    struct bpg_errinfo *ei)
-{
-	return bpg_s3_put_with(
-	    s, bucket, key, content_length, rd, ctx, NULL, ei);
-}
-
-enum bpg_err
-bpg_s3_put_with(struct bpg_s3 *s, const char *bucket, const char *key,
-    long long content_length, long (*rd)(void *, char *, size_t), void *ctx,
-    const struct bpg_s3_put_opts *opts, struct bpg_errinfo *ei)
-{
-	struct put_hdrs h;
-	enum bpg_err e;
-
-	if ((e = check_bucket(bucket, ei)) != BPG_OK ||
-	    (e = check_key(key, "S3 key", false, ei)) != BPG_OK ||
-	    (e = put_hdrs_of(opts, &h, ei)) != BPG_OK)
-		return e;
-	if (rd == NULL)
-		return bpg_errf(ei, BPG_EINVAL, "no body reader");
-	if (content_length < 0)
-		return bpg_errf(ei, BPG_EINVAL, "content length is negative");
-	if (content_length > BPG_S3_MAX_OBJECT)
-		return bpg_errf(ei, BPG_ETOOBIG,
-		    "content length %lld is over the upload limit of %lld "
-		    "bytes",
-		    content_length, (long long)BPG_S3_MAX_OBJECT);
-	if (content_length <= BPG_S3_SINGLE_PUT_MAX)
-		return put_single(
-		    s, bucket, key, (size_t)content_length, rd, ctx, &h, ei);
-	return put_multipart(s, bucket, key, content_length, rd, ctx, &h, ei);
-}
-
-/*
  * HeadObject
  */
 
@@ -1311,16 +660,16 @@ bpg_s3_head(struct bpg_s3 *s, const char *bucket, const char *key,
 	enum bpg_err e;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = check_bucket(bucket, ei)) != BPG_OK ||
-	    (e = check_key(key, "S3 key", false, ei)) != BPG_OK)
+	if ((e = s3_check_bucket(bucket, ei)) != BPG_OK ||
+	    (e = s3_check_key(key, "S3 key", false, ei)) != BPG_OK)
 		return e;
-	if (meta_name != NULL && !meta_name_ok(meta_name))
+	if (meta_name != NULL && !s3_meta_name_ok(meta_name))
 		return bpg_errf(ei, BPG_EINVAL, "S3 metadata name not allowed");
 	r.cond = -1;
 	if (meta_name != NULL)
 		snprintf(s->meta_hdr, sizeof(s->meta_hdr), "x-amz-meta-%s",
 		    meta_name);
-	e = do_request(s, &r, ei);
+	e = s3_request(s, &r, ei);
 	s->meta_hdr[0] = '\0';
 	if (e != BPG_OK)
 		return e;
@@ -1344,10 +693,10 @@ bpg_s3_get(struct bpg_s3 *s, const char *bucket, const char *key,
 	    wr, ctx, {NULL}, -1};
 	enum bpg_err e;
 
-	if ((e = check_bucket(bucket, ei)) != BPG_OK ||
-	    (e = check_key(key, "S3 key", false, ei)) != BPG_OK)
+	if ((e = s3_check_bucket(bucket, ei)) != BPG_OK ||
+	    (e = s3_check_key(key, "S3 key", false, ei)) != BPG_OK)
 		return e;
 	if (wr == NULL)
 		return bpg_errf(ei, BPG_EINVAL, "no output");
-	return do_request(s, &r, ei);
+	return s3_request(s, &r, ei);
 }
