@@ -1,0 +1,200 @@
+/* The small JSON helpers the SparkApplication builder uses (bpg_crd_int.h). */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bpg_crd_int.h"
+
+/*
+ * Deep copy of in without JSON nulls (object members and array elements
+ * that are null are left out).  *out is NULL when in is NULL or null.
+ */
+enum bpg_err
+crd_clean_copy(const json_t *in, json_t **out)
+{
+	const char *k;
+	json_t *v, *c, *res;
+	size_t i;
+	enum bpg_err e;
+
+	*out = NULL;
+	if (in == NULL || json_is_null(in))
+		return BPG_OK;
+	if (json_is_object(in)) {
+		if ((res = json_object()) == NULL)
+			return BPG_ENOMEM;
+		/* json_object_foreach wants a non-const object. */
+		json_object_foreach((json_t *)(uintptr_t)in, k, v) {
+			if ((e = crd_clean_copy(v, &c)) != BPG_OK) {
+				json_decref(res);
+				return e;
+			}
+			if (c != NULL && json_object_set_new(res, k, c) != 0) {
+				json_decref(res);
+				return BPG_ENOMEM;
+			}
+		}
+	} else if (json_is_array(in)) {
+		if ((res = json_array()) == NULL)
+			return BPG_ENOMEM;
+		json_array_foreach(in, i, v) {
+			if ((e = crd_clean_copy(v, &c)) != BPG_OK) {
+				json_decref(res);
+				return e;
+			}
+			if (c != NULL && json_array_append_new(res, c) != 0) {
+				json_decref(res);
+				return BPG_ENOMEM;
+			}
+		}
+	} else if ((res = json_deep_copy(in)) == NULL)
+		return BPG_ENOMEM;
+	*out = res;
+	return BPG_OK;
+}
+
+/* Set o[k] = v (stolen) unless v is NULL.  -1 on failure. */
+int
+crd_put_new(json_t *o, const char *k, json_t *v)
+{
+	if (v == NULL)
+		return 0;
+	return json_object_set_new(o, k, v);
+}
+
+/* Move *v (may be NULL: nothing to set) into o[k]; *v is NULL after. */
+int
+crd_put_take(json_t *o, const char *k, json_t **v)
+{
+	json_t *x = *v;
+
+	*v = NULL;
+	return crd_put_new(o, k, x);
+}
+
+/* Set o[k] = v, a value just allocated: NULL means out of memory. */
+int
+crd_put_alloc(json_t *o, const char *k, json_t *v)
+{
+	if (v == NULL)
+		return -1;
+	return json_object_set_new(o, k, v);
+}
+
+/* {k: v} and [v], taking v (released on failure): NULL means out of
+ * memory.  Cheaper than json_pack(), which parses its format each time. */
+json_t *
+crd_obj1(const char *k, json_t *v)
+{
+	json_t *o;
+
+	if (v == NULL)
+		return NULL;
+	if ((o = json_object()) == NULL || json_object_set_new(o, k, v) != 0) {
+		if (o == NULL)
+			json_decref(v);
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *
+crd_arr1(json_t *v)
+{
+	json_t *a;
+
+	if (v == NULL)
+		return NULL;
+	if ((a = json_array()) == NULL || json_array_append_new(a, v) != 0) {
+		if (a == NULL)
+			json_decref(v);
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* Set o[k] = "v" unless v is NULL. */
+int
+crd_put_str(json_t *o, const char *k, const char *v)
+{
+	json_t *s;
+
+	if (v == NULL)
+		return 0;
+	if ((s = json_string(v)) == NULL)
+		return -1;
+	return json_object_set_new(o, k, s);
+}
+
+/* Set o[k] = copy of v (nulls removed) unless v is NULL or null. */
+int
+crd_put_copy(json_t *o, const char *k, const json_t *v)
+{
+	json_t *c;
+
+	if (crd_clean_copy(v, &c) != BPG_OK)
+		return -1;
+	return crd_put_new(o, k, c);
+}
+
+/* s with every PLACEHOLDER replaced by id; new string or NULL (ENOMEM). */
+char *
+crd_replace_placeholder(const char *s, const char *id)
+{
+	const size_t plen = sizeof(PLACEHOLDER) - 1;
+	size_t idlen = strlen(id), n = 0, len;
+	const char *p, *q;
+	char *out, *o;
+
+	for (p = s; (q = strstr(p, PLACEHOLDER)) != NULL; p = q + plen)
+		n++;
+	len = strlen(s) - n * plen + n * idlen;
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	for (p = s, o = out; (q = strstr(p, PLACEHOLDER)) != NULL;
+	    p = q + plen) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, id, idlen);
+		o += idlen;
+	}
+	strcpy(o, p);
+	return out;
+}
+
+/* o[k] = v with the placeholder replaced. */
+int
+crd_put_replaced(json_t *o, const char *k, const char *v, const char *id)
+{
+	char *r;
+	int rc;
+
+	if ((r = crd_replace_placeholder(v, id)) == NULL)
+		return -1;
+	rc = crd_put_str(o, k, r);
+	free(r);
+	return rc;
+}
+
+bool
+crd_strlist_has_icase(const struct bpg_strlist *l, const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return false;
+	for (i = 0; i < l->n; i++)
+		if (l->v[i] != NULL && strcasecmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+/* The request's sparkConf value for key, if a string. */
+const char *
+crd_req_conf(const struct bpg_submit_req *req, const char *key)
+{
+	return json_string_value(json_object_get(req->spark_conf, key));
+}

@@ -1,0 +1,318 @@
+/*
+ * The driver and executor of a SparkApplication (bpg-reference sections
+ * 2.10, 2.11): cores, memory and its overhead, labels, annotations,
+ * volumes and the rest of each pod's spec.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpg_crd_int.h"
+#include "bpg_limits.h"
+
+/* Java's Math.round(double): the nearest integer, ties upwards. */
+static int64_t
+java_round(double x)
+{
+	double r;
+
+	if (isnan(x))
+		return 0;
+	if (x >= 9.2e18)
+		return INT64_MAX;
+	if (x <= -9.2e18)
+		return INT64_MIN;
+	r = floor(x);
+	if (x - r >= 0.5)
+		r += 1;
+	return (int64_t)r;
+}
+
+/* Java's Integer.parseInt: optional sign, decimal digits, 32 bits. */
+static bool
+parse_int32(const char *s, int64_t *out)
+{
+	int64_t v = 0;
+	size_t i = 0;
+	bool neg = false;
+
+	if (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (s[i] == '\0')
+		return false;
+	for (; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+		if (v > (int64_t)INT32_MAX + 1)
+			return false;
+	}
+	v = neg ? -v : v;
+	if (v > INT32_MAX || v < INT32_MIN)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Java's Long.parseLong. */
+bool
+crd_parse_int64(const char *s, int64_t *out)
+{
+	uint64_t v = 0, lim;
+	size_t i = 0;
+	bool neg = false;
+
+	if (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	if (s[i] == '\0')
+		return false;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if (v > (lim - (uint64_t)(s[i] - '0')) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (neg)
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
+	return true;
+}
+
+/*
+ * Section 2.10 step 9: "<digits and dots><unit>", the number truncated to
+ * an integer and scaled by ratio (rounded up).  BPG throws a Java
+ * exception (500) for no unit or no number; quirk 8 makes it a 400.
+ */
+static enum bpg_err
+scale_memory(const char *pod, const char *mem, double ratio, char *buf,
+    size_t bufsz, struct bpg_errinfo *ei)
+{
+	char num[32], esc[ECHO_MAX * 4 + 8];
+	size_t i, ndots = 0, k;
+	double v, scaled;
+
+	i = strspn(mem, "0123456789.");
+	for (k = 0; k < i; k++)
+		ndots += mem[k] == '.';
+	if (i == 0 || mem[i] == '\0' || ndots > 1 || i == ndots) {
+		bpg_echo(esc, sizeof(esc), mem, ECHO_MAX);
+		return bpg_errf(ei, BPG_EINVAL, "Invalid value for %s.memory: "
+		    "\"%s\" (expected a number followed by a unit, e.g. \"2g\" "
+		    "or \"512m\")", pod, esc);
+	}
+	v = 0;
+	if (i < sizeof(num)) {
+		memcpy(num, mem, i);
+		num[i] = '\0';
+		v = strtod(num, NULL);
+	}
+	if (i >= sizeof(num) || v >= 2147483648.0) {
+		bpg_echo(esc, sizeof(esc), mem, ECHO_MAX);
+		return bpg_errf(ei, BPG_EINVAL, "Invalid value for %s.memory: "
+		    "\"%s\" (the number is too large)", pod, esc);
+	}
+	scaled = ceil((double)(int64_t)v * ratio);
+	if (!(scaled < 2147483648.0) || scaled < 0) {
+		bpg_echo(esc, sizeof(esc), mem, ECHO_MAX);
+		return bpg_errf(ei, BPG_EINVAL, "Invalid value for %s.memory: "
+		    "\"%s\" (the number is too large)", pod, esc);
+	}
+	if ((size_t)snprintf(buf, bufsz, "%lld%s", (long long)scaled,
+	    mem + i) >= bufsz) {
+		bpg_echo(esc, sizeof(esc), mem, ECHO_MAX);
+		return bpg_errf(ei, BPG_EINVAL, "Invalid value for %s.memory: "
+		    "\"%s\" (the unit is too long)", pod, esc);
+	}
+	return BPG_OK;
+}
+
+/* labels with dag_name and task_name normalised (section 2.10 step 3). */
+static enum bpg_err
+pod_labels(const json_t *in, json_t **out)
+{
+	static const char *const keys[] = { "dag_name", "task_name" };
+	const char *v;
+	char *norm;
+	enum bpg_err e;
+	size_t i;
+	int rc;
+
+	if ((e = crd_clean_copy(in, out)) != BPG_OK || *out == NULL)
+		return e;
+	for (i = 0; i < 2; i++) {
+		v = json_string_value(json_object_get(*out, keys[i]));
+		if (v == NULL)
+			continue;
+		if ((norm = bpg_label_normalize(v)) == NULL) {
+			json_decref(*out);
+			*out = NULL;
+			return BPG_ENOMEM;
+		}
+		rc = crd_put_str(*out, keys[i], norm);
+		free(norm);
+		if (rc != 0) {
+			json_decref(*out);
+			*out = NULL;
+			return BPG_ENOMEM;
+		}
+	}
+	return BPG_OK;
+}
+
+enum bpg_err
+crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
+    const struct bpg_queue *qc, bool executor, json_t **out,
+    struct bpg_errinfo *ei)
+{
+	const struct bpg_pod_req *rp = executor ? &req->executor :
+	    &req->driver;
+	const struct bpg_cluster_pod *cp = executor ? &cl->executor :
+	    &cl->driver;
+	const char *pod = executor ? "executor" : "driver";
+	const bool pres = rp->present;
+	const char *climit = pres ? rp->core_limit : NULL;
+	const char *mem = pres && rp->memory != NULL ? rp->memory : "1g";
+	const char *sa;
+	const json_t *mounts;
+	double cpu_ratio = 1.0, mem_ratio = 1.0;
+	int64_t cores = 1, lim;
+	char limit[64], memory[128], esc[ECHO_MAX * 4 + 8];
+	json_t *o = NULL, *env = NULL, *t = NULL, *na, *dns;
+	enum bpg_err e;
+
+	*out = NULL;
+	if (pres && rp->has_cores)
+		cores = rp->cores;
+	/* Step 5: the parent queue's buffer ratios. */
+	if (qc != NULL) {
+		cpu_ratio = executor ? qc->executor_cpu_ratio :
+		    qc->driver_cpu_ratio;
+		mem_ratio = executor ? qc->executor_mem_ratio :
+		    qc->driver_mem_ratio;
+	}
+	/* Step 7. */
+	cores = java_round((double)cores * cpu_ratio);
+	if (cores < INT32_MIN || cores > INT32_MAX)
+		return bpg_errf(ei, BPG_EINVAL, "Invalid value for %s.cores: "
+		    "out of range", pod);
+	/* Step 8: the ratio is applied a second time here (quirk 7). */
+	if (climit == NULL || climit[0] == '\0') {
+		snprintf(limit, sizeof(limit), "%.1fm",
+		    ceil((double)(cores * 1000) * cpu_ratio));
+	} else {
+		if (!parse_int32(climit, &lim)) {
+			bpg_echo(esc, sizeof(esc), climit, ECHO_MAX);
+			return bpg_errf(ei, BPG_EINVAL, "Invalid value for "
+			    "%s.coreLimit: \"%s\" (expected a whole number of "
+			    "cores, e.g. \"2\")", pod, esc);
+		}
+		snprintf(limit, sizeof(limit), "%lld",
+		    (long long)java_round((double)lim * cpu_ratio));
+	}
+	/* Step 9. */
+	if ((e = scale_memory(pod, mem, mem_ratio, memory, sizeof(memory),
+	    ei)) != BPG_OK)
+		return e;
+
+	if ((o = json_object()) == NULL)
+		goto nomem;
+	PUT(crd_put_alloc(o, "cores", json_integer(cores)));
+	PUT(pres ? crd_put_str(o, "coreRequest", rp->core_request) : 0);
+	PUT(crd_put_str(o, "coreLimit", limit));
+	PUT(crd_put_str(o, "memory", memory));
+	if (pres) {
+		PUT(crd_put_str(o, "memoryOverhead", rp->memory_overhead));
+		PUT(crd_put_str(o, "image", rp->image));
+	}
+	/* Section 2.19. */
+	if (crd_merge_env(cp->env, pres ? rp->env : NULL, &env) != BPG_OK)
+		goto nomem;
+	PUT(crd_put_take(o, "env", &env));
+	if (pres) {
+		if (pod_labels(rp->labels, &t) != BPG_OK)
+			goto nomem;
+		PUT(crd_put_take(o, "labels", &t));
+	}
+	/* Step 10 (driver: always) and 2.11 step 8 (executor: only when
+	 * the request has no annotations, quirk 9). */
+	if (!executor || !pres || rp->annotations == NULL) {
+		if (crd_clean_copy(pres && !executor ? rp->annotations : NULL,
+		    &t) != BPG_OK)
+			goto nomem;
+		if (t == NULL && (t = json_object()) == NULL)
+			goto nomem;
+		PUT(crd_put_str(t, SAFE_TO_EVICT, "false"));
+		PUT(crd_put_take(o, "annotations", &t));
+	} else
+		PUT(crd_put_copy(o, "annotations", rp->annotations));
+	if (pres && rp->has_termination_grace_period_seconds)
+		PUT(crd_put_alloc(o, "terminationGracePeriodSeconds",
+		    json_integer(rp->termination_grace_period_seconds)));
+	/* Step 6: only the driver gets the cluster's account (quirk 43). */
+	sa = pres ? rp->service_account : NULL;
+	if (!executor && (sa == NULL || sa[0] == '\0'))
+		sa = cl->service_account;
+	PUT(crd_put_str(o, "serviceAccount", sa));
+	/*
+	 * Step 4.  XXX: the config struct does not say whether the cluster
+	 * had a driver/executor block, only what it held; a block with
+	 * neither env nor volumeMounts counts as absent (BPG would drop the
+	 * request's mounts for such an empty block).
+	 */
+	mounts = pres ? rp->volume_mounts : NULL;
+	if (!(pres && json_array_size(req->volumes) > 0) &&
+	    (cp->env != NULL || cp->volume_mounts != NULL) &&
+	    json_array_size(cl->volumes) > 0)
+		mounts = cp->volume_mounts;
+	PUT(crd_put_copy(o, "volumeMounts", mounts));
+	if (pres)
+		PUT(crd_put_copy(o, "securityContext", rp->security_context));
+	/* Step 11. */
+	if (pres && rp->affinity != NULL && !json_is_null(rp->affinity)) {
+		PUT(crd_put_copy(o, "affinity", rp->affinity));
+	} else {
+		if (bpg_crd_node_affinity(qc, req, executor, &na) != BPG_OK)
+			goto nomem;
+		PUT(crd_put_alloc(o, "affinity", crd_obj1("nodeAffinity", na)));
+	}
+	/* 2.11 step 10: always, overriding the request. */
+	if (executor) {
+		if ((t = json_object()) == NULL ||
+		    crd_put_str(t, "name", "ndots") != 0 ||
+		    crd_put_str(t, "value", "1") != 0)
+			goto nomem;
+		dns = crd_obj1("options", crd_arr1(t));
+		t = NULL;	/* taken by arr1 */
+		PUT(crd_put_alloc(o, "dnsConfig", dns));
+	}
+	if (pres)
+		PUT(crd_put_str(o, "javaOptions", rp->java_options));
+	if (!executor && pres) {
+		PUT(crd_put_str(o, "podName", rp->pod_name));
+		PUT(crd_put_str(o, "kubernetesMaster", rp->kubernetes_master));
+	}
+	if (executor) {
+		PUT(crd_put_alloc(o, "instances", json_integer(pres &&
+		    rp->has_instances ? rp->instances : 1)));
+		if (pres && rp->has_delete_on_termination)
+			PUT(crd_put_alloc(o, "deleteOnTermination",
+			    json_boolean(rp->delete_on_termination)));
+	}
+	*out = o;
+	return BPG_OK;
+nomem:
+	json_decref(t);
+	json_decref(env);
+	json_decref(o);
+	return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+}
