@@ -6,7 +6,8 @@
 #   make check      unit tests only (Check)
 #   make asan       unit tests under ASan+UBSan (no recover)
 #   make demo       local stack with a SparkPi submission; make demo-stop
-#   make fuzz       build the libFuzzer targets (clang)
+#   make fuzz       build the libFuzzer targets (clang); tests/fuzz-run.sh
+#                   runs them
 
 CC       ?= cc
 PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt
@@ -181,14 +182,24 @@ demo: all
 demo-stop:
 	@sh tests/demo.sh stop
 
+# The library is compiled once for all targets (instrumented for the
+# fuzzer, without its main), then each target links it.
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_CFLAGS := -g -O1 -fsanitize=address,undefined -D_GNU_SOURCE -Ilib \
+	$(PKG_CFLAGS) -DBPG_VERSION='"fuzz"' -DBPG_GIT_REV='"fuzz"'
+FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=build-fuzz/lib/%.o)
 fuzz: $(FUZZ_BIN)
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
-	@mkdir -p build-fuzz
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
-		$(PKG_CFLAGS) -DBPG_VERSION='"fuzz"' -DBPG_GIT_REV='"fuzz"' \
-		-o $@ $< $(LIB_SRC) $(PKG_LIBS) -lm
+build-fuzz/lib/%.o: lib/%.c
+	@mkdir -p build-fuzz/lib
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+build-fuzz/libbpg.a: $(FUZZ_LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libbpg.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< build-fuzz/libbpg.a \
+		$(PKG_LIBS) -lm
+-include $(FUZZ_LIB_OBJ:.o=.d)
 
 # .clang-format approximates the style of CONVENTIONS.md (KNF); it cannot
 # express KNF's continuation lines, so it is no gate.  "make format"

@@ -11,6 +11,7 @@
 #   integ-asan    lighttpd, ASan+UBSan       var/integ-asan  18640-18648
 #   install       tests/web/install-test.sh  var/install-test 18520-18528
 #   kubesim       tests/kubesim-test.sh      a temporary dir  free ports
+#   fuzz          make fuzz, tests/fuzz-run.sh  build-fuzz/   no ports
 #
 # A suite's output goes to var/test/<suite>.log and is printed whole when
 # it ends; the last line counts the suites.  Exit status 0 when all passed.
@@ -70,6 +71,7 @@ suite integ-asan env CK_TIMEOUT_MULTIPLIER="$ASAN_X" BUILD=build-asan \
     BPG_INTEG_PORT_BASE=18640 sh tests/integ.sh
 suite install env BPG_INSTALL_PORT_BASE=18520 sh tests/web/install-test.sh
 suite kubesim env KUBESIM="$top/build/kubesim" sh tests/kubesim-test.sh
+suite fuzz sh -c 'make -s fuzz && sh tests/fuzz-run.sh'
 
 trap 'for p in "$logs"/*.pid; do kill "$(cat "$p")" 2>/dev/null; done;
     exit 1' HUP INT TERM
