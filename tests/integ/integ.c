@@ -169,6 +169,15 @@ easy_for(CURL *c, const struct integ_req *r, struct integ_http *h,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, r->timeout > 0 ? r->timeout : 60L);
+	/*
+	 * A kept connection idle for longer than the web server's keep-alive
+	 * idle time (lighttpd: server.max-keep-alive-idle, 5 s) may be closed
+	 * by the server as the next request goes out on it; over HTTP/2 that
+	 * ends the request with a framing error instead of a retry.  A test
+	 * that waits (a monitor, a slow sanitized stack) must not meet that
+	 * race: such a connection is not reused.
+	 */
+	curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, 2L);
 	/* "/spark/../status" must reach the server as written. */
 	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
 	/* The stack's test CA signs the web server and the clusters. */
