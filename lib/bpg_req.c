@@ -92,6 +92,8 @@ static const struct sfield req_fields[] = {
 	RSTR("clusterId", cluster_id),
 	RSTR("queue", queue),
 	RSTR("queueToken", queue_token),
+	/* Ours: the Idempotency-Key header's value in the body. */
+	RSTR("idempotencyKey", idempotency_key),
 };
 
 /*
@@ -397,6 +399,7 @@ bpg_req_reset(struct bpg_submit_req *r)
 	free(r->cluster_id);
 	free(r->queue);
 	free(r->queue_token);
+	free(r->idempotency_key);
 	memset(r, 0, sizeof(*r));
 }
 
