@@ -12,6 +12,8 @@
  *   - Bad keys (empty, 129 characters, control characters, header and
  *     field differing): 400 naming the problem, nothing written.
  *   - No key: unchanged, and no key row.
+ *   - A refusal (429) releases the key; a 504 keeps it until the
+ *     submission is settled, and never creates a second job meanwhile.
  */
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -452,6 +454,8 @@ END_TEST
 
 /* ---- a worker killed while its create is in flight ------------------ */
 
+
+
 static pid_t
 monitor_start(const char *logname)
 {
@@ -509,6 +513,86 @@ key_submission(const char *key, char *id, size_t len)
 	mysql_free_result(res);
 	mysql_close(m);
 }
+
+/* f (JSON) on both simulated clusters; NULL removes every fault. */
+static void
+faults(const char *f)
+{
+	json_decref(integ_control("a", f ? "POST" : "DELETE", "/faults", f));
+	json_decref(integ_control("b", f ? "POST" : "DELETE", "/faults", f));
+}
+
+/*
+ * A refusal after which nothing exists (the API server's 429, answered
+ * 429) releases the key: the retry runs afresh and makes the job.
+ */
+START_TEST(test_released_after_refusal)
+{
+	char key[96], *body = body_named("idem-refused");
+	struct world before = world_now();
+	struct integ_http h1, h2, h3;
+
+	new_key(key, sizeof(key), "refused");
+	faults("{\"type\":\"throttle\",\"method\":\"POST\"}");
+	h1 = submit_key(INTEG_ALICE, key, body);
+	faults(NULL);
+	ck_assert_msg(h1.status == 429, "%ld %s", h1.status, h1.body);
+	ck_assert_int_eq(key_rows(key), 0);
+	ck_assert_int_eq((long)(integ_cr_count("a") + integ_cr_count("b")),
+	    (long)before.crs);
+	h2 = submit_key(INTEG_ALICE, key, body);
+	h3 = submit_key(INTEG_ALICE, key, body);
+	ck_assert_str_eq(h3.body, h2.body);
+	ck_assert_int_eq((long)(integ_cr_count("a") + integ_cr_count("b")),
+	    (long)before.crs + 1);
+	integ_http_free(&h1);
+	integ_http_free(&h2);
+	integ_http_free(&h3);
+	free(body);
+}
+END_TEST
+
+/*
+ * A 504 (the create's outcome unknown) keeps the key: the key sent again
+ * neither guesses nor creates while the submission is unsettled (409),
+ * and runs afresh once the submission is recorded as never created.
+ */
+START_TEST(test_unknown_outcome)
+{
+	char key[96], id[256], q[512], *body = body_named("idem-unknown");
+	struct integ_http h1, h2, h3;
+	size_t crs;
+
+	new_key(key, sizeof(key), "unknown");
+	faults("{\"type\":\"error\",\"code\":500,\"method\":\"POST\","
+	    "\"count\":-1}");
+	h1 = submit_key(INTEG_ALICE, key, body);
+	faults(NULL);
+	ck_assert_msg(h1.status == 504, "%ld %s", h1.status, h1.body);
+	key_submission(key, id, sizeof(id));
+	ck_assert_msg(id[0] != '\0', "no submission ID kept");
+	crs = integ_cr_count("a") + integ_cr_count("b");
+	/* No monitor has settled it: in progress, nothing created. */
+	h2 = submit_key(INTEG_ALICE, key, body);
+	integ_assert_error(&h2, 409, "still in progress");
+	ck_assert_int_eq((long)(integ_cr_count("a") + integ_cr_count("b")),
+	    (long)crs);
+	/* What the monitor records of a row whose CR never appears, after
+	 * BPG_MONITOR_ORPHAN_GRACE_S. */
+	snprintf(q, sizeof(q), "UPDATE bpg.application_submission SET "
+	    "status = 'LOST', finished_time = NOW() WHERE submission_id = "
+	    "'%s'", id);
+	db_exec(q);
+	h3 = submit_key(INTEG_ALICE, key, body);
+	ck_assert_str_ne(id_of(&h3), id);
+	ck_assert_int_eq((long)(integ_cr_count("a") + integ_cr_count("b")),
+	    (long)crs + 1);
+	integ_http_free(&h1);
+	integ_http_free(&h2);
+	integ_http_free(&h3);
+	free(body);
+}
+END_TEST
 
 START_TEST(test_worker_killed)
 {
@@ -618,6 +702,8 @@ idem_suite(void)
 	    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_no_key);
 	tcase_add_test(tc, test_dry_run_key);
+	tcase_add_test(tc, test_released_after_refusal);
+	tcase_add_test(tc, test_unknown_outcome);
 	tcase_add_test(tc, test_worker_killed);
 	suite_add_tcase(s, tc);
 	return s;
