@@ -5,7 +5,8 @@
  *     submission row, one key row, and 20 identical answers.
  *   - The same key with another body: 422 naming the key, nothing made.
  *   - alice and bob with the same key: two jobs.
- *   - Once the key's row has expired, the key makes a new job.
+ *   - Once the key's row has expired, the key makes a new job; the
+ *     leading monitor deletes expired rows.
  *   - A worker killed while the winner's create is in flight: the key
  *     sent again yields that one job (as the monitor records it), never
  *     a second.
@@ -594,6 +595,38 @@ START_TEST(test_unknown_outcome)
 }
 END_TEST
 
+/* The leading monitor deletes expired keys, and only those. */
+START_TEST(test_monitor_sweep)
+{
+	char key[96], live[96], q[512], *body = body_named("idem-sweep");
+	struct integ_http h1, h2;
+	long long until;
+	pid_t mon;
+
+	new_key(key, sizeof(key), "sweep");
+	new_key(live, sizeof(live), "kept");
+	h1 = submit_key(INTEG_ALICE, key, body);
+	h2 = submit_key(INTEG_ALICE, live, body);
+	id_of(&h1);
+	id_of(&h2);
+	snprintf(q, sizeof(q), "UPDATE bpg.bpg_idempotency_key SET "
+	    "expires_time = NOW() - INTERVAL 1 SECOND WHERE idem_key = '%s'",
+	    key);
+	db_exec(q);
+	mon = monitor_start("monitor-sweep.log");
+	until = now_ms() + 120000;
+	while (key_rows(key) != 0) {
+		ck_assert_msg(now_ms() < until, "expired key not swept");
+		sleep_ms(100);
+	}
+	monitor_stop(mon);
+	ck_assert_int_eq(key_rows(live), 1);
+	integ_http_free(&h1);
+	integ_http_free(&h2);
+	free(body);
+}
+END_TEST
+
 START_TEST(test_worker_killed)
 {
 	static const char *const fault =
@@ -704,6 +737,7 @@ idem_suite(void)
 	tcase_add_test(tc, test_dry_run_key);
 	tcase_add_test(tc, test_released_after_refusal);
 	tcase_add_test(tc, test_unknown_outcome);
+	tcase_add_test(tc, test_monitor_sweep);
 	tcase_add_test(tc, test_worker_killed);
 	suite_add_tcase(s, tc);
 	return s;
