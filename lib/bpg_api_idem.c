@@ -116,8 +116,8 @@ resolve(struct route_ctx *rc, struct api_idem *id,
 		if (bpg_db_idem_finish(api->db, &id->ref, row->owner,
 		    BPG_IDEM_DONE, 200, "application/json", answer,
 		    strlen(answer), ei) != BPG_OK)
-			syslog(LOG_WARNING, "idempotency key of %s: cannot store "
-			    "the answer of %s: %s", id->ref.user,
+			syslog(LOG_WARNING, "idempotency key of %s: cannot "
+			    "store the answer of %s: %s", id->ref.user,
 			    row->submission_id, ei->msg);
 		syslog(LOG_INFO, "idempotency key of %s: submission %s was "
 		    "created", id->ref.user, row->submission_id);
@@ -166,8 +166,9 @@ api_idem_begin(struct route_ctx *rc, const char *field, bool dry_run,
 		api_reply_err(rc->resp, e, &ei);
 		return false;
 	}
+	/* A dry run writes nothing: no key either. */
 	if (key == NULL || dry_run)
-		return true;	/* a dry run writes nothing: no key either */
+		return true;
 	if (api->db == NULL || !bpg_db_enabled(api->db)) {
 		api_reply_error(rc->resp, 501, WAE, "Idempotency-Key is not "
 		    "supported: this gateway has no database");

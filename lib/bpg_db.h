@@ -467,7 +467,7 @@ struct bpg_db_idem_row {
 	int http_status;		/* 0: none */
 	char content_type[256];
 	bool has_answer;
-	char *answer;			/* answer_len bytes, not terminated */
+	char *answer;		/* answer_len bytes, unterminated */
 	size_t answer_len;
 	int64_t age_s;			/* since claimed */
 };

@@ -162,7 +162,8 @@ bpg_db_idem_claim(struct bpg_db *db, const struct bpg_db_idem_ref *r,
 	enum bpg_err e;
 
 	*won = false;
-	if ((e = check_db(db, ei)) != BPG_OK || (e = check_ref(r, ei)) != BPG_OK)
+	if ((e = check_db(db, ei)) != BPG_OK ||
+	    (e = check_ref(r, ei)) != BPG_OK)
 		return e;
 	return db_with_retry(db, op_claim, &a, won, ei);
 }
@@ -256,7 +257,8 @@ bpg_db_idem_read(struct bpg_db *db, const struct bpg_db_idem_ref *r,
 	enum bpg_err e;
 
 	row->found = false;
-	if ((e = check_db(db, ei)) != BPG_OK || (e = check_ref(r, ei)) != BPG_OK)
+	if ((e = check_db(db, ei)) != BPG_OK ||
+	    (e = check_ref(r, ei)) != BPG_OK)
 		return e;
 	if (row->answer == NULL &&
 	    (row->answer = malloc(BPG_IDEM_MAX_ANSWER + 1)) == NULL)

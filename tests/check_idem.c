@@ -307,8 +307,10 @@ ctx_close(struct ctx *c)
 #define OWNER_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define OWNER_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define OWNER_C "cccccccccccccccccccccccccccccccc"
-#define HASH_1 "1111111111111111111111111111111111111111111111111111111111111111"
-#define HASH_2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define HASH_1 "11111111111111111111111111111111" \
+    "11111111111111111111111111111111"
+#define HASH_2 "22222222222222222222222222222222" \
+    "22222222222222222222222222222222"
 
 static bool
 claim(struct ctx *c, const char *user, const char *key, const char *owner,

@@ -147,7 +147,8 @@ key_rows(const char *key)
 	char q[512];
 
 	if (key == NULL)
-		return db_scalar("SELECT COUNT(*) FROM bpg.bpg_idempotency_key");
+		return db_scalar("SELECT COUNT(*) FROM "
+		    "bpg.bpg_idempotency_key");
 	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM bpg.bpg_idempotency_key "
 	    "WHERE idem_key = '%s'", key);
 	return db_scalar(q);
