@@ -205,6 +205,8 @@ api_h_submit(struct route_ctx *rc)
 		goto fail;
 	if ((e = api_kube_for(api, cluster, &kube, &ei)) != BPG_OK)
 		goto fail;
+	/* Before any create of id, and again for every other ID tried:
+	 * a key resolves from the ID its row holds. */
 	if ((e = api_idem_chosen(rc, &idem, id, &ei)) != BPG_OK)
 		goto fail;
 
