@@ -399,6 +399,9 @@ read_params(char **envp, const char *hdr, struct bpg_http_req *req)
 			(void)TAKE(cl, e, "CONTENT_LENGTH");
 			break;
 		case 'H':
+			if (TAKE(req->idempotency_key, e,
+			    "HTTP_IDEMPOTENCY_KEY"))
+				continue;
 			if (hlen > 0 && req->user_header == NULL)
 				req->user_header = param_value(e, hdr, hlen);
 			break;

@@ -56,6 +56,7 @@ struct bpg_http_req {
 	long long content_length; /* -1 if unknown */
 	const char *remote_user;  /* set by the web server after basic auth */
 	const char *user_header;  /* the configured trusted header, or NULL */
+	const char *idempotency_key; /* Idempotency-Key header, or NULL */
 	const struct bpg_http_io *io;
 };
 

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "bpg_api_idem.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
 #include "bpg_dryrun.h"
@@ -135,6 +136,7 @@ api_h_submit(struct route_ctx *rc)
 	struct bpg_api *api = rc->api;
 	const struct bpg_config *cfg = api->cfg;
 	struct bpg_submit_req req;
+	struct api_idem idem = { 0 };
 	struct bpg_errinfo ei = { "" };
 	const struct bpg_cluster *cluster;
 	struct bpg_crd_ctx ctx;
@@ -156,6 +158,9 @@ api_h_submit(struct route_ctx *rc)
 	    bpg_req_format_of(rc->req->content_type), &req, &ei);
 	if (e != BPG_OK)
 		goto fail;
+	/* Before anything is written: a key's answer, or this one runs. */
+	if (!api_idem_begin(rc, req.idempotency_key, dry_run, &idem))
+		goto out;
 	if ((e = bpg_route_queue(cfg, &req, rc->user, &api->rng, &queue,
 	    &ei)) != BPG_OK)
 		goto fail;
@@ -199,6 +204,10 @@ api_h_submit(struct route_ctx *rc)
 	if ((e = bpg_crd_check(cr, &ei)) != BPG_OK)
 		goto fail;
 	if ((e = api_kube_for(api, cluster, &kube, &ei)) != BPG_OK)
+		goto fail;
+	/* Before any create of id, and again for every other ID tried:
+	 * a key resolves from the ID its row holds. */
+	if ((e = api_idem_chosen(rc, &idem, id, &ei)) != BPG_OK)
 		goto fail;
 
 	/*
@@ -286,6 +295,7 @@ api_h_submit(struct route_ctx *rc)
 fail:
 	api_reply_err(rc->resp, e, &ei);
 out:
+	api_idem_end(rc, &idem);
 	free(summary);
 	free(stored);
 	json_decref(sanitized);

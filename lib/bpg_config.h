@@ -187,6 +187,8 @@ struct bpg_config {
 	 * in flight.  Default 120, 1..BPG_MAX_REQUEST_DEADLINE_S.
 	 */
 	int64_t request_deadline_seconds;
+	/* How long an idempotency key holds its answer (bpg_idem.h). */
+	int64_t idempotency_ttl_seconds;
 	char *s3_bucket;
 	char *s3_folder;
 	char *spark_log_s3_bucket;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bpg_config_int.h"
+#include "bpg_idem.h"
 
 /* ------------------------------------------------------------------ */
 /* The tables                                                          */
@@ -235,6 +236,9 @@ const struct key cfg_root_keys[] = {
 	R_INT("requestDeadlineSeconds", C, request_deadline_seconds, 0, 1,
 	    BPG_MAX_REQUEST_DEADLINE_S, DEFAULT_REQUEST_DEADLINE_SECONDS,
 	    "how long one request may take"),
+	R_INT("idempotencyTtlSeconds", C, idempotency_ttl_seconds, 0,
+	    BPG_IDEM_MIN_TTL_S, BPG_IDEM_MAX_TTL_S, BPG_IDEM_DEFAULT_TTL_S,
+	    "how long an Idempotency-Key holds its answer"),
 	R_STR("s3Bucket", C, s3_bucket, 0, "bucket of uploads"),
 	R_STR("s3Folder", C, s3_folder, 0, "key prefix of uploads"),
 	R_STR("sparkLogS3Bucket", C, spark_log_s3_bucket, 0, "bucket of the "

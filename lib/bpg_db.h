@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "bpg_err.h"
+#include "bpg_idem.h"
 
 /*
  * Longest host name (RFC 1035: 255 octets) and MySQL identifier (64),
@@ -430,6 +431,74 @@ enum bpg_err bpg_db_app_submission(struct bpg_db *db, const char *app_id,
     char *out, size_t outlen, struct bpg_errinfo *ei) BPG_WUR;
 enum bpg_err bpg_db_log_keys(struct bpg_db *db, const char *container_id,
     json_t **keys, struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * Idempotency keys (bpg_db_idem.c, bpg_idem.h): table
+ * bpg_idempotency_key, one row per (user, key).  Every call needs an
+ * enabled database (BPG_EDB otherwise), a user and a key (BPG_EINVAL);
+ * owner is the token of the request that holds the row.
+ *
+ * claim: an expired row of the key is deleted, then a pending row of
+ *   owner inserted, expiring ttl_s from now; *won is false when the key
+ *   already has a live row (the unique key decides among racing claims).
+ * read: the live row of the key into *row (row->found false: none, or
+ *   expired); row->answer is allocated on first use and kept for the
+ *   next read: free with bpg_db_idem_row_reset().
+ * set_submission: the submission ID of owner's row.
+ * finish: owner's row (not yet done) becomes state, with the answer.
+ *   BPG_ETOOBIG if the answer is over BPG_IDEM_MAX_ANSWER.
+ * release: owner's row is deleted.
+ * takeover: owner's row (not done) passes to new_owner as a fresh
+ *   pending row with hash; *won tells whether it did (one racer wins).
+ * sweep: up to batch expired rows deleted, oldest first; *deleted.
+ */
+struct bpg_db_idem_ref {
+	const char *user;
+	const char *key;
+};
+
+struct bpg_db_idem_row {
+	bool found;
+	char owner[BPG_IDEM_OWNER_HEX + 1];
+	char hash[BPG_IDEM_HASH_HEX + 1];
+	enum bpg_idem_state state;
+	bool has_submission;
+	char submission_id[BPG_DB_MAX_TEXT_FIELD];
+	int http_status;		/* 0: none */
+	char content_type[256];
+	bool has_answer;
+	char *answer;		/* answer_len bytes, unterminated */
+	size_t answer_len;
+	int64_t age_s;			/* since claimed */
+};
+
+enum bpg_err bpg_db_idem_claim(struct bpg_db *db,
+    const struct bpg_db_idem_ref *r, const char *owner, const char *hash,
+    int64_t ttl_s, bool *won, struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err bpg_db_idem_read(struct bpg_db *db,
+    const struct bpg_db_idem_ref *r, struct bpg_db_idem_row *row,
+    struct bpg_errinfo *ei) BPG_WUR;
+void bpg_db_idem_row_reset(struct bpg_db_idem_row *row);
+enum bpg_err bpg_db_idem_set_submission(struct bpg_db *db,
+    const struct bpg_db_idem_ref *r, const char *owner,
+    const char *submission_id, struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err bpg_db_idem_finish(struct bpg_db *db,
+    const struct bpg_db_idem_ref *r, const char *owner,
+    enum bpg_idem_state state, int status, const char *ctype,
+    const char *answer, size_t answer_len, struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err bpg_db_idem_release(struct bpg_db *db,
+    const struct bpg_db_idem_ref *r, const char *owner,
+    struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err bpg_db_idem_takeover(struct bpg_db *db,
+    const struct bpg_db_idem_ref *r, const char *old_owner,
+    const char *new_owner, const char *hash, bool *won,
+    struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err bpg_db_idem_sweep(struct bpg_db *db, unsigned int batch,
+    unsigned long long *deleted, struct bpg_errinfo *ei) BPG_WUR;
+
+/* The SQL of the key lookup and of the sweep (for EXPLAIN in tests). */
+enum bpg_db_idem_stmt { BPG_DB_IDEM_READ, BPG_DB_IDEM_SWEEP };
+const char *bpg_db_idem_sql(const struct bpg_db *db, enum bpg_db_idem_stmt);
 
 /*
  * Close the statements and the connection, wipe the password and free db.

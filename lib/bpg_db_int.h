@@ -49,6 +49,15 @@ enum stmt_id {
 	ST_HIST_USER,
 	ST_HIST_NAME,
 	ST_HIST_ALL,
+	/* Idempotency keys, bpg_db_idem.c */
+	ST_IDEM_PURGE,
+	ST_IDEM_CLAIM,
+	ST_IDEM_READ,
+	ST_IDEM_SUBMISSION,
+	ST_IDEM_FINISH,
+	ST_IDEM_RELEASE,
+	ST_IDEM_TAKEOVER,
+	ST_IDEM_SWEEP,
 	ST__MAX
 };
 
@@ -163,5 +172,6 @@ void db_history_sql(struct bpg_db *db);
 void db_monitor_sql(struct bpg_db *db);
 void db_logindex_sql(struct bpg_db *db);
 void db_lock_sql(struct bpg_db *db);
+void db_idem_sql(struct bpg_db *db);
 
 #endif /* BPG_DB_INT_H */

@@ -67,6 +67,13 @@
 #define BPG_MONITOR_HEALTHY_MS 30000
 /* How often RUNNING apps are checked against their maxRunningMillis. */
 #define BPG_MONITOR_KILL_CHECK_MS 1000
+/*
+ * Expired idempotency keys: swept this often, in batches of this many
+ * rows, at most this many batches a turn.
+ */
+#define BPG_MONITOR_IDEM_SWEEP_MS 60000
+#define BPG_MONITOR_IDEM_BATCH 1000
+#define BPG_MONITOR_IDEM_BATCHES 10
 /* Wait after a failed kill before trying again. */
 #define BPG_MONITOR_KILL_RETRY_MS 30000
 /* maxRunningMillis when the label is missing or bad (12 h, BPG). */

@@ -74,6 +74,7 @@ struct bpg_submit_req {
 	char *cluster_id;
 	char *queue;
 	char *queue_token;		/* secret: never logged or stored */
+	char *idempotency_key;		/* unchecked (bpg_idem_pick()); not stored */
 };
 
 enum bpg_req_format {

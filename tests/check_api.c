@@ -221,6 +221,14 @@ static const struct route_case {
 	  "io.fabric8.kubernetes.client.KubernetesClientException: Failure "
 	  "executing: POST at: https://127.0.0.1:1/apis/sparkoperator.k8s.io/"
 	  "v1beta2/namespaces/spark-applications/sparkapplications", "" },
+	/* Idempotency keys need the database, which this api lacks. */
+	{ "idempotency key without a database", "POST", "/skatev2/spark",
+	  "alice", "{\"sparkVersion\":\"3.5.0\",\"idempotencyKey\":\"k-1\"}",
+	  501, "Idempotency-Key is not supported: this gateway has no "
+	  "database", "" },
+	{ "empty idempotency key", "POST", "/skatev2/spark", "alice",
+	  "{\"idempotencyKey\":\"\"}", 400,
+	  "Invalid idempotencyKey field: it is empty", "" },
 	{ "status, kubernetes unreachable", "GET",
 	  "/skatev2/spark/c01-0123456789abcdef0123456789abcdef/status",
 	  "alice", NULL, 502, "Failed to get status: ", "" },

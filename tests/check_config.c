@@ -424,6 +424,7 @@ START_TEST(test_defaults)
 	ck_assert(!cfg->has_vcore_second_cost);
 	ck_assert_int_eq(cfg->status_cache_expire_millis, 990);
 	ck_assert_int_eq(cfg->request_deadline_seconds, 120);
+	ck_assert_int_eq(cfg->idempotency_ttl_seconds, 86400);
 	ck_assert_ptr_null(cfg->trusted_user_header);
 	ck_assert(cfg->stream_worker_share == 0.5);
 	ck_assert_int_eq(cfg->streams_per_user, 2);
@@ -1176,6 +1177,10 @@ static const struct bad {
 	  BPG_ECONFIG, "requestDeadlineSeconds", 1, "must be at most 280" },
 	{ "deadline-word", "requestDeadlineSeconds: soon\n", BPG_ECONFIG,
 	  "requestDeadlineSeconds", 1, "expected an integer" },
+	{ "idem-ttl-short", "idempotencyTtlSeconds: 59\n", BPG_ECONFIG,
+	  "idempotencyTtlSeconds", 1, "must be at least 60" },
+	{ "idem-ttl-long", "idempotencyTtlSeconds: 2592001\n", BPG_ECONFIG,
+	  "idempotencyTtlSeconds", 1, "must be at most 2592000" },
 	{ "stream-share-zero", "streamWorkerShare: 0\n", BPG_ECONFIG,
 	  "streamWorkerShare", 1, "must be above 0" },
 	{ "stream-share-over", "streamWorkerShare: 1.5\n", BPG_ECONFIG,

@@ -451,7 +451,15 @@ START_TEST(test_migrate_fresh)
 			     "SELECT COUNT(*) FROM information_schema.TABLES "
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
-	    2);
+	    3);
+	/* BPG's two tables and ours of idempotency keys (check_idem). */
+	ck_assert_int_eq(admin_scalar(&c,
+			     "SELECT COUNT(*) FROM information_schema.STATISTICS "
+			     "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "
+			     "'bpg_idempotency_key' AND INDEX_NAME = "
+			     "'bpg_idem_expires'",
+			     c.schema),
+	    1);
 	/* BPG's 19 columns plus error_message and bpg_request_summary. */
 	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
 	ck_assert_int_eq(nullable_text(&c, "error_message"), 1);

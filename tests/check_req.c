@@ -524,6 +524,32 @@ START_TEST(test_serde_masking)
 }
 END_TEST
 
+/*
+ * idempotencyKey (ours, bpg_idem.h): bound as text in JSON and YAML,
+ * checked later at the edge (bpg_idem_pick()), and not stored with the
+ * request.
+ */
+START_TEST(test_idempotency_key)
+{
+	static const char json[] = "{\"idempotencyKey\":\"k-1\"}";
+	static const char yaml[] = "idempotencyKey: 12345\n";
+	struct bpg_submit_req r;
+	char *d;
+
+	parse_ok(json, sizeof(json) - 1, BPG_REQ_JSON, &r, "json");
+	ck_assert_str_eq(r.idempotency_key, "k-1");
+	d = stored(&r);
+	ck_assert_str_eq(d, "{\"spotInstance\":false}");
+	free(d);
+	bpg_req_reset(&r);
+	ck_assert_ptr_null(r.idempotency_key);
+	/* A YAML number is its text, as for every string field. */
+	parse_ok(yaml, sizeof(yaml) - 1, BPG_REQ_YAML, &r, "yaml");
+	ck_assert_str_eq(r.idempotency_key, "12345");
+	bpg_req_reset(&r);
+}
+END_TEST
+
 /* ---- the file-path pattern (section 2.1) ---------------------------- */
 
 static const struct {
@@ -1495,6 +1521,7 @@ req_suite(void)
 	tcase_add_test(tc, test_sparkpi_yaml);
 	tcase_add_test(tc, test_sparkpi_stored_matches_spec);
 	tcase_add_test(tc, test_sample_scala);
+	tcase_add_test(tc, test_idempotency_key);
 	tcase_add_loop_test(tc, test_full, 0, 2);
 	tcase_add_loop_test(tc, test_coerce, 0, (int)NELEM(coerce));
 	tcase_add_test(tc, test_number_text_exact);

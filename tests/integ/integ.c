@@ -153,6 +153,7 @@ easy_for(CURL *c, const struct integ_req *r, struct integ_http *h,
     struct curl_slist **hdrs, char *url, size_t urllen)
 {
 	char line[256];
+	size_t i;
 
 	memset(h, 0, sizeof(*h));
 	*hdrs = NULL;
@@ -198,6 +199,8 @@ easy_for(CURL *c, const struct integ_req *r, struct integ_http *h,
 		*hdrs = curl_slist_append(*hdrs, line);
 	}
 	*hdrs = curl_slist_append(*hdrs, "Expect:");
+	for (i = 0; r->headers != NULL && r->headers[i] != NULL; i++)
+		*hdrs = curl_slist_append(*hdrs, r->headers[i]);
 	if (r->body != NULL) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,

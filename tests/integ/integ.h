@@ -114,6 +114,9 @@ struct integ_req {
 	 * such a request again.  XXX: not reproduced in isolation.
 	 */
 	bool fresh;
+	/* More header lines ("Name: value"; "Name;" sends it empty), up to
+	 * a NULL; NULL: none. */
+	const char *const *headers;
 };
 
 /*

@@ -109,13 +109,17 @@ const endpoints = [
 	    "executor", "driverOverheadFactor", "executorOverheadFactor",
 	    "overheadFactor", "deps", "pythonVersion", "imagePullPolicy",
 	    "restartPolicy", "clusterId", "queue", "queueToken"];
+	// Ours, each marked as an extension of BPG's document.
+	const ours = ["idempotencyKey"];
 	const req = doc.components.schemas.SubmitApplicationRequest;
 	const have = Object.keys(req.properties);
-	const miss = fields.filter((f) => !have.includes(f));
-	const extra = have.filter((f) => !fields.includes(f));
+	const miss = fields.concat(ours).filter((f) => !have.includes(f));
+	const extra = have.filter((f) => !fields.includes(f) &&
+	    !(ours.includes(f) && req.properties[f]["x-bpg-extension"] === true));
 	check(miss.length === 0 && extra.length === 0 &&
 	    req.additionalProperties === false,
-	    "SubmitApplicationRequest: the fields of BPG, unknown ones refused",
+	    "SubmitApplicationRequest: the fields of BPG and ours, unknown "
+	    + "ones refused",
 	    `missing: ${miss} extra: ${extra}`);
 	const pod = Object.keys(doc.components.schemas.PodSpecCommon.properties);
 	const podWant = ["cores", "coreRequest", "coreLimit", "memory",

@@ -1,0 +1,131 @@
+/*
+ * Private declarations shared by the submit request parser's files
+ * (bpg_req*.c): the binder, its scalar helpers, the nested object shapes
+ * and the body loaders.  Not for any other module: they use bpg_req.h.
+ */
+#ifndef BPG_REQ_INT_H
+#define BPG_REQ_INT_H
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpg_limits.h"
+#include "bpg_req.h"
+#include "bpg_yaml.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Field paths in messages ("volumes[0].configMap.name"). */
+#define PATH_LEN 256
+/* Bytes of a client value quoted in a message. */
+#define SHOW_LEN 40
+/* Bytes of one key in a path: BPG's longest field name fits. */
+#define KEY_LEN 64
+
+/* Class-like tags (see the comment at the top of bpg_req.c). */
+#define T_JSON_SYNTAX "JsonParseException"
+#define T_YAML_SYNTAX "YAMLParseException"
+#define T_MISMATCH "MismatchedInputException"
+#define T_RANGE "InputCoercionException"
+#define T_LIMIT "StreamConstraintsException"
+#define T_UNKNOWN "UnrecognizedPropertyException"
+
+/* Section 2.1, Appendix A. */
+#define PATH_MSG "Invalid request body. It actually looks like a file " \
+	"path. If you're using curl, make sure you are passing the file " \
+	"content (not the file path) as the request body."
+
+struct binder {
+	enum bpg_req_format fmt;
+	const struct bpg_yaml_lines *lines;	/* YAML only */
+	struct bpg_errinfo *ei;
+	size_t *text;		/* bytes of strings kept so far */
+};
+
+/* A scalar as Jackson's String coercion sees it. */
+struct scalar {
+	const char *s;
+	size_t len;
+	bool number;	/* a JSON number token (s is its source text) */
+	char buf[32];
+};
+
+enum jkind {
+	J_STR,
+	J_BOOL,
+	J_INT,
+	J_STRLIST,
+	J_OBJ,
+	J_OBJLIST,
+};
+
+#define JF_ALWAYS 0x1	/* Java primitive: written as 0 when absent */
+#define JF_NONEMPTY 0x2	/* omitted when empty (fabric8 NON_EMPTY lists) */
+
+struct jshape;
+
+struct jfield {
+	const char *name;
+	enum jkind kind;
+	int64_t min, max;		/* J_INT */
+	const struct jshape *sub;	/* J_OBJ, J_OBJLIST */
+	unsigned flags;
+};
+
+/*
+ * A nested object type.  Fields are listed in the order of BPG's model
+ * class, which is the order Jackson writes them in (section 2.23).
+ */
+struct jshape {
+	const char *cls;		/* BPG's class name, for messages */
+	const struct jfield *f;
+	size_t nf;
+	bool strict;			/* unknown fields are errors */
+};
+
+/* bpg_req_scalar.c */
+enum bpg_err req_fail(struct bpg_errinfo *ei, enum bpg_err e,
+    enum bpg_req_format fmt, const char *tag, const char *text);
+enum bpg_err bind_fail(const struct binder *b, enum bpg_err e,
+    const json_t *where, const char *tag, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+enum bpg_err type_fail(const struct binder *b, const json_t *n,
+    const json_t *where, const char *path, const char *expected);
+enum bpg_err check_entries(const struct binder *b, const json_t *n,
+    const char *path, size_t count);
+void child_index(char *dst, const char *parent, size_t i);
+void child_key(char *dst, const char *parent, const char *key);
+enum bpg_err bind_text(const struct binder *b, json_t *n, const char *path,
+    struct scalar *sc, bool *present);
+enum bpg_err bind_bool(const struct binder *b, json_t *n, const char *path,
+    bool *has, bool *out);
+enum bpg_err bind_int(const struct binder *b, json_t *n, const char *path,
+    int64_t min, int64_t max, bool *has, int64_t *out);
+enum bpg_err bind_double(const struct binder *b, json_t *n, const char *path,
+    json_t **out);
+enum bpg_err bind_strlist(const struct binder *b, json_t *n, const char *path,
+    json_t **out);
+enum bpg_err bind_strmap(const struct binder *b, json_t *n, const char *path,
+    json_t **out);
+
+/* bpg_req_shape.c */
+enum bpg_err bind_shape(const struct binder *b, json_t *n, const char *path,
+    const struct jshape *sh, json_t **out);
+enum bpg_err bind_objlist(const struct binder *b, json_t *n, const char *path,
+    const struct jshape *sh, json_t **out);
+
+/* bpg_req_load.c */
+enum bpg_err req_json_load(const char *body, size_t len, json_t **root,
+    struct bpg_errinfo *ei);
+enum bpg_err req_yaml_load(const char *body, size_t len, json_t **root,
+    struct bpg_yaml_lines **lines, struct bpg_errinfo *ei);
+
+/* Shapes the request fields name (bpg_req_shape.c). */
+extern const struct jshape s_volume, s_env, s_mount, s_secctx,
+    s_affinity, s_dns, s_deps, s_restart;
+
+#endif /* BPG_REQ_INT_H */
