@@ -106,6 +106,7 @@ resolve(struct route_ctx *rc, struct api_idem *id,
 		sub.status = app.status;
 		sub.has_app_id = app.has_app_id;
 		sub.started = app.started;
+		sub.never_seen = app.never_seen;
 	}
 	switch (bpg_idem_settle(&sub, stale)) {
 	case BPG_IDEM_CREATED:

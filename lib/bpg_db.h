@@ -291,6 +291,14 @@ enum bpg_err bpg_db_history(struct bpg_db *db, const char *user,
 #define BPG_DB_MAX_INT 2147483647
 
 /* What the monitor needs of a row. */
+/*
+ * The error_message of a row the monitor recorded LOST because no
+ * SparkApplication ever appeared for it (a create whose outcome was not
+ * known, past BPG_MONITOR_ORPHAN_GRACE_S): nothing of it ever ran.
+ */
+#define BPG_DB_NEVER_SEEN "No SparkApplication was ever seen for this " \
+	"submission"
+
 struct bpg_db_app {
 	bool found;
 	bool has_status;		/* status is not NULL */
@@ -299,6 +307,7 @@ struct bpg_db_app {
 	char app_id[BPG_DB_MAX_TEXT_FIELD];
 	bool started;			/* start_time is set */
 	bool finished;			/* finished_time is set */
+	bool never_seen;		/* LOST, error_message BPG_DB_NEVER_SEEN */
 };
 
 /* Read the row of submission_id; row->found is false if there is none. */
@@ -340,6 +349,15 @@ enum bpg_err bpg_db_monitor_finish(struct bpg_db *db,
     const char *submission_id, const char *status, int64_t finished_ms,
     const double *memory_mb_second_cost, const double *vcore_second_cost,
     struct bpg_errinfo *ei) BPG_WUR;
+
+/*
+ * Mark the row of submission_id, just recorded LOST with neither an app ID
+ * nor a start, as never seen (BPG_DB_NEVER_SEEN).  Only the monitor's
+ * sweep of rows without a SparkApplication calls it, for rows that never
+ * had a status.  A row in any other state is left alone.
+ */
+enum bpg_err bpg_db_monitor_never_seen(struct bpg_db *db,
+    const char *submission_id, struct bpg_errinfo *ei) BPG_WUR;
 
 /*
  * S4's cost again, for a finished row whose start arrived after its

@@ -38,6 +38,7 @@ enum stmt_id {
 	ST_MON_FINISH,
 	ST_MON_COST,
 	ST_MON_OPEN,
+	ST_MON_NEVER_SEEN,
 	/* bpg_db_lock.c */
 	ST_LOCK_TRY,
 	ST_LOCK_HELD,

@@ -24,8 +24,9 @@
 static const char *const monitor_sql[ST__MAX] = {
     [ST_MON_READ] =
 	"SELECT status, app_id, start_time IS NOT NULL, "
-	"finished_time IS NOT NULL "
-	"FROM @DB@.application_submission WHERE submission_id = ?",
+	"finished_time IS NOT NULL, "
+	"COALESCE(status = 'LOST' AND error_message = '" BPG_DB_NEVER_SEEN
+	"', 0) FROM @DB@.application_submission WHERE submission_id = ?",
     /* S3 (the guard) and S2, creating rows BPG did not submit. */
     [ST_MON_STATE] =
 	"INSERT INTO @DB@.application_submission "
@@ -75,6 +76,10 @@ static const char *const monitor_sql[ST__MAX] = {
 	"FROM @DB@.application_submission "
 	"WHERE finished_time IS NULL AND submission_id LIKE ? ESCAPE '!' "
 	"ORDER BY submission_id LIMIT 100000",
+    [ST_MON_NEVER_SEEN] =
+	"UPDATE @DB@.application_submission SET error_message = '"
+	BPG_DB_NEVER_SEEN "' WHERE submission_id = ? AND status = 'LOST' "
+	"AND app_id IS NULL AND start_time IS NULL",
 };
 
 void
@@ -158,11 +163,11 @@ op_mon_read(struct bpg_db *db, const void *in, void *out,
 {
 	const char *id = in;
 	struct bpg_db_app *row = out;
-	MYSQL_BIND param, res[4];
+	MYSQL_BIND param, res[5];
 	char status[BPG_DB_MAX_TEXT_FIELD], app_id[BPG_DB_MAX_TEXT_FIELD];
-	unsigned long idlen, len[4];
-	my_bool idnull, null[4], err[4];
-	long long started = 0, finished = 0;
+	unsigned long idlen, len[5];
+	my_bool idnull, null[5], err[5];
+	long long started = 0, finished = 0, never = 0;
 	MYSQL_STMT *st;
 	enum bpg_err e;
 	int rc;
@@ -178,6 +183,8 @@ op_mon_read(struct bpg_db *db, const void *in, void *out,
 	    &null[2], &err[2]);
 	db_bind_out(&res[3], MYSQL_TYPE_LONGLONG, &finished, 0, &len[3],
 	    &null[3], &err[3]);
+	db_bind_out(&res[4], MYSQL_TYPE_LONGLONG, &never, 0, &len[4],
+	    &null[4], &err[4]);
 	if ((e = db_stmt_query(db, st, &param, res,
 	    "read application state", ei)) != BPG_OK)
 		goto out;
@@ -196,6 +203,7 @@ op_mon_read(struct bpg_db *db, const void *in, void *out,
 	    null[1], &row->has_app_id);
 	row->started = !null[2] && started != 0;
 	row->finished = !null[3] && finished != 0;
+	row->never_seen = !null[4] && never != 0;
 out:
 	mysql_stmt_free_result(st);
 	return e;
@@ -383,6 +391,40 @@ bpg_db_monitor_finish(struct bpg_db *db, const char *submission_id,
 	if (!db->enabled)
 		return BPG_OK;
 	return db_with_retry(db, op_mon_finish, &a, NULL, ei);
+}
+
+static enum bpg_err
+op_mon_never_seen(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	MYSQL_BIND b;
+	unsigned long len;
+	my_bool null;
+	MYSQL_STMT *st;
+	enum bpg_err e;
+
+	(void)out;
+	if ((e = db_prepared(db, ST_MON_NEVER_SEEN, &st, ei)) != BPG_OK)
+		return e;
+	db_bind_str(&b, in, &len, &null);
+	if (mysql_stmt_bind_param(st, &b) != 0 || mysql_stmt_execute(st) != 0)
+		return db_stmt_fail(db, st, "mark a row never seen", ei);
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_monitor_never_seen(struct bpg_db *db, const char *submission_id,
+    struct bpg_errinfo *ei)
+{
+	enum bpg_err e;
+
+	if (db == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
+	if ((e = db_check_id(submission_id, ei)) != BPG_OK)
+		return e;
+	if (!db->enabled)
+		return BPG_OK;
+	return db_with_retry(db, op_mon_never_seen, submission_id, NULL, ei);
 }
 
 struct cost_args {

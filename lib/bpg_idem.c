@@ -166,12 +166,7 @@ bpg_idem_settle(const struct bpg_idem_sub *s, bool stale)
 		return BPG_IDEM_UNSETTLED;
 	if (strcmp(s->status, "SUBMISSION_FAILED") == 0)
 		return BPG_IDEM_NOT_CREATED;
-	/*
-	 * XXX: a LOST row that was seen SUBMITTED, but never with an app ID
-	 * or a start, counts as never created; the monitor keeps no mark of
-	 * having seen it.
-	 */
-	if (strcmp(s->status, "LOST") == 0 && !s->has_app_id && !s->started)
+	if (strcmp(s->status, "LOST") == 0 && s->never_seen)
 		return BPG_IDEM_NOT_CREATED;
 	return BPG_IDEM_CREATED;
 }

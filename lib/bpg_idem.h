@@ -126,6 +126,7 @@ struct bpg_idem_sub {
 	const char *status;
 	bool has_app_id;
 	bool started;
+	bool never_seen;	/* LOST: no SparkApplication ever appeared */
 };
 
 enum bpg_idem_outcome {
@@ -141,8 +142,10 @@ enum bpg_idem_outcome {
  *     (stale) -- or the monitor has not written it yet (not stale);
  *   status NULL: the monitor has not seen a SparkApplication yet;
  *   SUBMISSION_FAILED: the create was refused;
- *   LOST without an app ID or a start: never seen running;
- *   any other status: the monitor saw it.
+ *   LOST and never seen (BPG_DB_NEVER_SEEN): no SparkApplication ever
+ *     appeared, past the longest a late create can take;
+ *   any other status, LOST included: the monitor saw it, and it may have
+ *     run, so it is the answer.
  */
 enum bpg_idem_outcome bpg_idem_settle(const struct bpg_idem_sub *, bool stale);
 

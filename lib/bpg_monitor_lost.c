@@ -117,6 +117,11 @@ scan_rows(struct bpg_monitor_target *t, const struct prefixes *pf)
 			if (bpg_monitor_record_finish(t, id, final, -1) !=
 			    BPG_OK)
 				continue;
+			/* Never had a state: nothing of it ever ran. */
+			if (status == NULL && (e = bpg_db_monitor_never_seen(
+			    t->m->db, id, &ei)) != BPG_OK)
+				bpg_monitor_step_failed(t, e, id,
+				    "marking it never seen", ei.msg);
 			bpg_monitor_log(t->m, BPG_MONITOR_LOG_INFO,
 			    "%s: %s: no "
 			    "SparkApplication (row status %s): recorded as %s",

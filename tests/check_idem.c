@@ -182,17 +182,27 @@ static const struct {
 	bool stale;
 	enum bpg_idem_outcome want;
 } outcomes[] = {
-	{ { false, false, NULL, false, false }, true, BPG_IDEM_NOT_CREATED },
-	{ { false, false, NULL, false, false }, false, BPG_IDEM_UNSETTLED },
-	{ { true, false, NULL, false, false }, true, BPG_IDEM_UNSETTLED },
-	{ { true, true, "SUBMISSION_FAILED", false, false }, true,
+	{ { false, false, NULL, false, false, false }, true,
 	  BPG_IDEM_NOT_CREATED },
-	{ { true, true, "LOST", false, false }, true, BPG_IDEM_NOT_CREATED },
-	{ { true, true, "LOST", true, false }, true, BPG_IDEM_CREATED },
-	{ { true, true, "LOST", false, true }, true, BPG_IDEM_CREATED },
-	{ { true, true, "SUBMITTED", false, false }, true, BPG_IDEM_CREATED },
-	{ { true, true, "RUNNING", true, true }, false, BPG_IDEM_CREATED },
-	{ { true, true, "COMPLETED", true, true }, true, BPG_IDEM_CREATED },
+	{ { false, false, NULL, false, false, false }, false,
+	  BPG_IDEM_UNSETTLED },
+	{ { true, false, NULL, false, false, false }, true, BPG_IDEM_UNSETTLED },
+	{ { true, true, "SUBMISSION_FAILED", false, false, false }, true,
+	  BPG_IDEM_NOT_CREATED },
+	/* LOST: only a row no SparkApplication ever appeared for may run
+	 * again; one that was seen, even without an app ID or a start (a
+	 * driver may have started unseen), is the answer. */
+	{ { true, true, "LOST", false, false, true }, true,
+	  BPG_IDEM_NOT_CREATED },
+	{ { true, true, "LOST", false, false, false }, true, BPG_IDEM_CREATED },
+	{ { true, true, "LOST", true, false, false }, true, BPG_IDEM_CREATED },
+	{ { true, true, "LOST", false, true, false }, true, BPG_IDEM_CREATED },
+	{ { true, true, "SUBMITTED", false, false, false }, true,
+	  BPG_IDEM_CREATED },
+	{ { true, true, "RUNNING", true, true, false }, false,
+	  BPG_IDEM_CREATED },
+	{ { true, true, "COMPLETED", true, true, false }, true,
+	  BPG_IDEM_CREATED },
 };
 
 START_TEST(test_settle)

@@ -33,6 +33,7 @@
 #include <check.h>
 #include <jansson.h>
 
+#include "bpg_db.h"
 #include "integ.h"
 
 #define BOB "bob:bob-pw"
@@ -555,17 +556,20 @@ START_TEST(test_released_after_refusal)
 END_TEST
 
 /*
- * A 504 (the create's outcome unknown) keeps the key: the key sent again
- * neither guesses nor creates while the submission is unsettled (409),
- * and runs afresh once the submission is recorded as never created.
+ * A 504 (outcome unknown) keeps the key: until the monitor settles the
+ * submission a retry is told it is in progress and nothing is created.
+ * Once settled LOST, it is the answer if a SparkApplication was ever seen
+ * (it may have run); if none ever appeared (never_seen), the key runs
+ * afresh.
  */
-START_TEST(test_unknown_outcome)
+static void
+unknown_outcome(const char *tag, bool never_seen)
 {
 	char key[96], id[256], q[512], *body = body_named("idem-unknown");
 	struct integ_http h1, h2, h3;
 	size_t crs;
 
-	new_key(key, sizeof(key), "unknown");
+	new_key(key, sizeof(key), tag);
 	faults("{\"type\":\"error\",\"code\":500,\"method\":\"POST\","
 	    "\"count\":-1}");
 	h1 = submit_key(INTEG_ALICE, key, body);
@@ -579,20 +583,35 @@ START_TEST(test_unknown_outcome)
 	integ_assert_error(&h2, 409, "still in progress");
 	ck_assert_int_eq((long)(integ_cr_count("a") + integ_cr_count("b")),
 	    (long)crs);
-	/* What the monitor records of a row whose CR never appears, after
-	 * BPG_MONITOR_ORPHAN_GRACE_S. */
+	/* What the monitor records of a row whose CR is gone; with the mark
+	 * of one that never appeared after BPG_MONITOR_ORPHAN_GRACE_S
+	 * (check_monitor test_never_seen). */
 	snprintf(q, sizeof(q), "UPDATE bpg.application_submission SET "
-	    "status = 'LOST', finished_time = NOW() WHERE submission_id = "
-	    "'%s'", id);
+	    "status = 'LOST', finished_time = NOW()%s WHERE submission_id = "
+	    "'%s'", never_seen ? ", error_message = '" BPG_DB_NEVER_SEEN "'" :
+	    "", id);
 	db_exec(q);
 	h3 = submit_key(INTEG_ALICE, key, body);
-	ck_assert_str_ne(id_of(&h3), id);
-	ck_assert_int_eq((long)(integ_cr_count("a") + integ_cr_count("b")),
-	    (long)crs + 1);
+	ck_assert_msg(h3.status == 200, "%ld %s", h3.status, h3.body);
+	if (never_seen) {
+		ck_assert_str_ne(id_of(&h3), id);
+		ck_assert_int_eq((long)(integ_cr_count("a") +
+		    integ_cr_count("b")), (long)crs + 1);
+	} else {
+		ck_assert_str_eq(id_of(&h3), id);
+		ck_assert_int_eq((long)(integ_cr_count("a") +
+		    integ_cr_count("b")), (long)crs);
+	}
 	integ_http_free(&h1);
 	integ_http_free(&h2);
 	integ_http_free(&h3);
 	free(body);
+}
+
+START_TEST(test_unknown_outcome)
+{
+	unknown_outcome("unknown-seen", false);
+	unknown_outcome("unknown-never", true);
 }
 END_TEST
 

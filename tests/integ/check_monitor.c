@@ -27,6 +27,8 @@
 #include <check.h>
 #include <jansson.h>
 
+#include "bpg_db.h"
+#include "bpg_monitor.h"
 #include "integ.h"
 
 #define PODS "/api/v1/namespaces/" INTEG_NS "/pods"
@@ -147,7 +149,8 @@ sim_defaults(void)
 
 enum col {
 	C_STATUS, C_APP_ID, C_START, C_FINISH, C_DRIVER_CORE, C_DRIVER_MB,
-	C_EXECUTORS, C_EXEC_CORE, C_EXEC_MB, C_COST, C_APP_NAME, C__MAX
+	C_EXECUTORS, C_EXEC_CORE, C_EXEC_MB, C_COST, C_APP_NAME, C_ERROR,
+	C__MAX
 };
 
 struct row {
@@ -172,7 +175,8 @@ db_row(const char *id)
 
 	out.found = integ_db_row(id, "status, app_id, start_time, "
 	    "finished_time, driver_core, driver_memory_mb, number_executor, "
-	    "executor_core, executor_memory_mb, cost, app_name", out.v, C__MAX);
+	    "executor_core, executor_memory_mb, cost, app_name, error_message",
+	    out.v, C__MAX);
 	return out;
 }
 
@@ -565,6 +569,53 @@ START_TEST(test_lost)
 }
 END_TEST
 
+/*
+ * Rows of the gateway's clusters with no SparkApplication: one that never
+ * had a state, past BPG_MONITOR_ORPHAN_GRACE_S (a create whose outcome
+ * was not known), is LOST and marked never seen; one the monitor had
+ * seen RUNNING is LOST without the mark (it may have run); a young row
+ * without a state is left alone (its create may still be on its way).
+ */
+START_TEST(test_never_seen)
+{
+	char orphan[128], seen[128], young[128], q[1024];
+	struct row r;
+	MYSQL *db;
+	int m;
+
+	snprintf(orphan, sizeof(orphan), "spark-cluster-a-%08x%024x",
+	    (unsigned)getpid(), 1u);
+	snprintf(seen, sizeof(seen), "spark-cluster-a-%08x%024x",
+	    (unsigned)getpid(), 2u);
+	snprintf(young, sizeof(young), "spark-cluster-a-%08x%024x",
+	    (unsigned)getpid(), 3u);
+	db = integ_db_open();
+	snprintf(q, sizeof(q), "INSERT INTO bpg.application_submission "
+	    "(submission_id, user, status, created_time) VALUES "
+	    "('%s', 'alice', NULL, NOW() - INTERVAL %d SECOND), "
+	    "('%s', 'alice', 'RUNNING', NOW() - INTERVAL %d SECOND), "
+	    "('%s', 'alice', NULL, NOW())", orphan,
+	    BPG_MONITOR_ORPHAN_GRACE_S + 60, seen,
+	    BPG_MONITOR_ORPHAN_GRACE_S + 60, young);
+	ck_assert_msg(mysql_query(db, q) == 0, "%s", mysql_error(db));
+	mysql_close(db);
+
+	m = monitor_start("never-seen", (char *)NULL);
+	wait_watching(m);
+	r = wait_status(orphan, "LOST", 60);
+	assert_col(&r, C_ERROR, BPG_DB_NEVER_SEEN);
+	row_free(&r);
+	r = wait_status(seen, "LOST", 60);
+	assert_col(&r, C_ERROR, NULL);
+	row_free(&r);
+	r = db_row(young);
+	ck_assert(r.found);
+	assert_col(&r, C_STATUS, NULL);
+	assert_col(&r, C_FINISH, NULL);
+	row_free(&r);
+}
+END_TEST
+
 /* maxRunningMillis 3000: the driver pod goes, the operator fails it
  * (RunningApplicationMonitorTest.exceedMaxRunningTime, end to end). */
 START_TEST(test_kill_overlong)
@@ -836,6 +887,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_failed);
 	tcase_add_test(tc, test_catch_up);
 	tcase_add_test(tc, test_lost);
+	tcase_add_test(tc, test_never_seen);
 	tcase_add_test(tc, test_kill_overlong);
 	tcase_add_test(tc, test_watch_cut);
 	tcase_add_test(tc, test_watch_garbage);
