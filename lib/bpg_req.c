@@ -175,13 +175,13 @@ bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
 	case S_STR:
 		free(*(char **)slot);
 		*(char **)slot = NULL;
-		if ((e = bind_text(b, v, path, &sc, &has)) != BPG_OK)
+		if ((e = req_bind_text(b, v, path, &sc, &has)) != BPG_OK)
 			return e;
 		if (has && (*(char **)slot = strndup(sc.s, sc.len)) == NULL)
 			return BPG_ENOMEM;
 		return BPG_OK;
 	case S_BOOL:
-		if ((e = bind_bool(b, v, path, &has, &bv)) != BPG_OK)
+		if ((e = req_bind_bool(b, v, path, &has, &bv)) != BPG_OK)
 			return e;
 		/* spotInstance is a Java boolean: null is false. */
 		*(bool *)slot = has && bv;
@@ -189,27 +189,27 @@ bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
 			*(bool *)((char *)base + f->has_off) = has;
 		return BPG_OK;
 	case S_INT:
-		if ((e = bind_int(b, v, path, f->min, f->max, &has, &iv)) !=
+		if ((e = req_bind_int(b, v, path, f->min, f->max, &has, &iv)) !=
 		    BPG_OK)
 			return e;
 		*(int64_t *)slot = iv;
 		*(bool *)((char *)base + f->has_off) = has;
 		return BPG_OK;
 	case S_NUM:
-		e = bind_double(b, v, path, &j);
+		e = req_bind_double(b, v, path, &j);
 		break;
 	case S_STRLIST:
-		e = bind_strlist(b, v, path, &j);
+		e = req_bind_strlist(b, v, path, &j);
 		break;
 	case S_STRMAP:
-		e = bind_strmap(b, v, path, &j);
+		e = req_bind_strmap(b, v, path, &j);
 		break;
 	case S_OBJ:
 		e = json_is_null(v) ? BPG_OK :
-		    bind_shape(b, v, path, f->shape, &j);
+		    req_bind_shape(b, v, path, f->shape, &j);
 		break;
 	case S_OBJLIST:
-		e = bind_objlist(b, v, path, f->shape, &j);
+		e = req_bind_objlist(b, v, path, f->shape, &j);
 		break;
 	case S_POD:
 		pod = (struct bpg_pod_req *)(void *)slot;
@@ -217,8 +217,8 @@ bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
 		if (json_is_null(v))
 			return BPG_OK;
 		if (!json_is_object(v))
-			return type_fail(b, v, v, path, f->who == POD_DRIVER ?
-			    "an object (DriverSpec)" :
+			return req_type_fail(b, v, v, path,
+			    f->who == POD_DRIVER ? "an object (DriverSpec)" :
 			    "an object (ExecutorSpec)");
 		pod->present = true;
 		return bind_fields(b, v, path, pod_fields, NELEM(pod_fields),
@@ -247,7 +247,7 @@ bind_fields(const struct binder *b, json_t *n, const char *path,
 	json_t *v;
 	size_t i;
 
-	if ((e = check_entries(b, n, path[0] ? path : "request",
+	if ((e = req_check_entries(b, n, path[0] ? path : "request",
 	    json_object_size(n))) != BPG_OK)
 		return e;
 	json_object_foreach(n, key, v) {
@@ -258,12 +258,12 @@ bind_fields(const struct binder *b, json_t *n, const char *path,
 		if (i == nfields) {
 			if (!strict)
 				continue;
-			return bind_fail(b, BPG_EINVAL, v, T_UNKNOWN,
+			return req_bind_fail(b, BPG_EINVAL, v, T_UNKNOWN,
 			    "Unrecognized field \"%.*s\" (class "
 			    "SubmitApplicationRequest), not marked as "
 			    "ignorable", KEY_LEN, key);
 		}
-		child_key(p, path, key);
+		req_child_key(p, path, key);
 		if ((e = bind_sfield(b, &fields[i], v, p, base)) != BPG_OK)
 			return e;
 	}
@@ -357,7 +357,7 @@ bpg_req_parse(const char *body, size_t len, enum bpg_req_format fmt,
 		e = req_fail(ei, BPG_EINVAL, fmt, T_MISMATCH,
 		    "request body is null or an empty document");
 	else if (!json_is_object(root))
-		e = type_fail(&b, root, root, "the request",
+		e = req_type_fail(&b, root, root, "the request",
 		    "an object (SubmitApplicationRequest)");
 	else
 		e = bind_fields(&b, root, "", req_fields, NELEM(req_fields),

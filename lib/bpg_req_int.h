@@ -90,33 +90,33 @@ struct jshape {
 /* bpg_req_scalar.c */
 enum bpg_err req_fail(struct bpg_errinfo *ei, enum bpg_err e,
     enum bpg_req_format fmt, const char *tag, const char *text);
-enum bpg_err bind_fail(const struct binder *b, enum bpg_err e,
+enum bpg_err req_bind_fail(const struct binder *b, enum bpg_err e,
     const json_t *where, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-enum bpg_err type_fail(const struct binder *b, const json_t *n,
+enum bpg_err req_type_fail(const struct binder *b, const json_t *n,
     const json_t *where, const char *path, const char *expected);
-enum bpg_err check_entries(const struct binder *b, const json_t *n,
+enum bpg_err req_check_entries(const struct binder *b, const json_t *n,
     const char *path, size_t count);
-void child_index(char *dst, const char *parent, size_t i);
-void child_key(char *dst, const char *parent, const char *key);
-enum bpg_err bind_text(const struct binder *b, json_t *n, const char *path,
+void req_child_index(char *dst, const char *parent, size_t i);
+void req_child_key(char *dst, const char *parent, const char *key);
+enum bpg_err req_bind_text(const struct binder *b, json_t *n, const char *path,
     struct scalar *sc, bool *present);
-enum bpg_err bind_bool(const struct binder *b, json_t *n, const char *path,
+enum bpg_err req_bind_bool(const struct binder *b, json_t *n, const char *path,
     bool *has, bool *out);
-enum bpg_err bind_int(const struct binder *b, json_t *n, const char *path,
+enum bpg_err req_bind_int(const struct binder *b, json_t *n, const char *path,
     int64_t min, int64_t max, bool *has, int64_t *out);
-enum bpg_err bind_double(const struct binder *b, json_t *n, const char *path,
-    json_t **out);
-enum bpg_err bind_strlist(const struct binder *b, json_t *n, const char *path,
-    json_t **out);
-enum bpg_err bind_strmap(const struct binder *b, json_t *n, const char *path,
-    json_t **out);
+enum bpg_err req_bind_double(const struct binder *b, json_t *n,
+    const char *path, json_t **out);
+enum bpg_err req_bind_strlist(const struct binder *b, json_t *n,
+    const char *path, json_t **out);
+enum bpg_err req_bind_strmap(const struct binder *b, json_t *n,
+    const char *path, json_t **out);
 
 /* bpg_req_shape.c */
-enum bpg_err bind_shape(const struct binder *b, json_t *n, const char *path,
+enum bpg_err req_bind_shape(const struct binder *b, json_t *n, const char *path,
     const struct jshape *sh, json_t **out);
-enum bpg_err bind_objlist(const struct binder *b, json_t *n, const char *path,
-    const struct jshape *sh, json_t **out);
+enum bpg_err req_bind_objlist(const struct binder *b, json_t *n,
+    const char *path, const struct jshape *sh, json_t **out);
 
 /* bpg_req_load.c */
 enum bpg_err req_json_load(const char *body, size_t len, json_t **root,

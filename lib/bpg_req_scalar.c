@@ -82,7 +82,7 @@ req_fail(struct bpg_errinfo *ei, enum bpg_err e, enum bpg_req_format fmt,
 
 /* A binding error at node `where` (its YAML line is added when known). */
 enum bpg_err
-bind_fail(const struct binder *b, enum bpg_err e, const json_t *where,
+req_bind_fail(const struct binder *b, enum bpg_err e, const json_t *where,
     const char *tag, const char *fmt, ...)
 {
 	char text[sizeof(b->ei->msg)];
@@ -188,13 +188,13 @@ describe(const struct binder *b, const json_t *n, char *buf, size_t sz)
 }
 
 enum bpg_err
-type_fail(const struct binder *b, const json_t *n, const json_t *where,
+req_type_fail(const struct binder *b, const json_t *n, const json_t *where,
     const char *path, const char *expected)
 {
 	char got[SHOW_LEN + 16];
 
 	describe(b, n, got, sizeof(got));
-	return bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
+	return req_bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
 	    "cannot bind %s: expected %s, got %s", path, expected, got);
 }
 
@@ -215,7 +215,7 @@ check_text(const struct binder *b, const json_t *where, const char *path,
 	size_t i;
 
 	if (len > BPG_MAX_STRING)
-		return bind_fail(b, BPG_ETOOBIG, where, T_LIMIT,
+		return req_bind_fail(b, BPG_ETOOBIG, where, T_LIMIT,
 		    "cannot bind %s: %s longer than %d bytes", path, what,
 		    BPG_MAX_STRING);
 	/*
@@ -225,18 +225,18 @@ check_text(const struct binder *b, const json_t *where, const char *path,
 	 */
 	*b->text += len;
 	if (*b->text > BPG_MAX_BODY)
-		return bind_fail(b, BPG_ETOOBIG, where, T_LIMIT,
+		return req_bind_fail(b, BPG_ETOOBIG, where, T_LIMIT,
 		    "cannot bind %s: the request holds more than %d bytes of "
 		    "text", path, BPG_MAX_BODY);
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
 		if (c == '\0')
-			return bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
+			return req_bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
 			    "cannot bind %s: %s contains a NUL character",
 			    path, what);
 		if (c == 0x7f || (c < 0x20 && (key ||
 		    (c != '\t' && c != '\n' && c != '\r'))))
-			return bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
+			return req_bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
 			    "cannot bind %s: %s contains the control "
 			    "character U+%04X", path, what, c);
 	}
@@ -248,7 +248,7 @@ check_text(const struct binder *b, const json_t *where, const char *path,
  * Numbers and booleans give their text (section 1.1).
  */
 enum bpg_err
-bind_text(const struct binder *b, json_t *n, const char *path,
+req_bind_text(const struct binder *b, json_t *n, const char *path,
     struct scalar *sc, bool *present)
 {
 	enum bpg_err e;
@@ -257,7 +257,7 @@ bind_text(const struct binder *b, json_t *n, const char *path,
 	if (json_is_null(n))
 		return BPG_OK;
 	if (!scalar_of(b, n, sc))
-		return type_fail(b, n, n, path, "a string");
+		return req_type_fail(b, n, n, path, "a string");
 	if ((e = check_text(b, n, path, sc->s, sc->len, false)) != BPG_OK)
 		return e;
 	*present = true;
@@ -309,7 +309,7 @@ parse_i64(const char *s, size_t len, int64_t *v)
  * so that the API server's 422 becomes a clear 400 here.
  */
 enum bpg_err
-bind_int(const struct binder *b, json_t *n, const char *path, int64_t min,
+req_bind_int(const struct binder *b, json_t *n, const char *path, int64_t min,
     int64_t max, bool *has, int64_t *out)
 {
 	struct scalar sc;
@@ -320,13 +320,13 @@ bind_int(const struct binder *b, json_t *n, const char *path, int64_t min,
 	if (json_is_null(n))
 		return BPG_OK;
 	if (json_is_boolean(n) || !scalar_of(b, n, &sc))
-		return type_fail(b, n, n, path, "an integer");
+		return req_type_fail(b, n, n, path, "an integer");
 	if (!sc.number && sc.len == 0)
 		return BPG_OK;
 	if ((r = parse_i64(sc.s, sc.len, &v)) == 1)
-		return type_fail(b, n, n, path, "an integer");
+		return req_type_fail(b, n, n, path, "an integer");
 	if (r == 2 || v < min || v > max)
-		return bind_fail(b, BPG_EINVAL, n, T_RANGE,
+		return req_bind_fail(b, BPG_EINVAL, n, T_RANGE,
 		    "cannot bind %s: %.*s is out of range (%" PRId64 " to %"
 		    PRId64 ")", path, sc.len > SHOW_LEN ? SHOW_LEN :
 		    (int)sc.len, sc.s, min, max);
@@ -345,7 +345,7 @@ bind_int(const struct binder *b, json_t *n, const char *path, int64_t min,
  * such as 0x10 or 1_000 in integer fields.
  */
 enum bpg_err
-bind_bool(const struct binder *b, json_t *n, const char *path, bool *has,
+req_bind_bool(const struct binder *b, json_t *n, const char *path, bool *has,
     bool *out)
 {
 	const char *s;
@@ -360,7 +360,7 @@ bind_bool(const struct binder *b, json_t *n, const char *path, bool *has,
 		return BPG_OK;
 	}
 	if (!json_is_string(n) || is_number_token(b, n))
-		return type_fail(b, n, n, path, "a boolean");
+		return req_type_fail(b, n, n, path, "a boolean");
 	s = json_string_value(n);
 	len = json_string_length(n);
 	if (len == 0)
@@ -373,7 +373,7 @@ bind_bool(const struct binder *b, json_t *n, const char *path, bool *has,
 		*out = s[0] == 't' || s[0] == 'T';
 		return BPG_OK;
 	}
-	return type_fail(b, n, n, path, "a boolean");
+	return req_type_fail(b, n, n, path, "a boolean");
 }
 
 /* [+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)? */
@@ -412,7 +412,7 @@ is_decimal(const char *s, size_t len)
  * where Java writes 0.1; values exact in binary (0.25, 1.5, 2.0) match.
  */
 enum bpg_err
-bind_double(const struct binder *b, json_t *n, const char *path,
+req_bind_double(const struct binder *b, json_t *n, const char *path,
     json_t **out)
 {
 	struct scalar sc;
@@ -423,18 +423,18 @@ bind_double(const struct binder *b, json_t *n, const char *path,
 	if (json_is_null(n))
 		return BPG_OK;
 	if (json_is_boolean(n) || !scalar_of(b, n, &sc))
-		return type_fail(b, n, n, path, "a number");
+		return req_type_fail(b, n, n, path, "a number");
 	if (!sc.number && sc.len == 0)
 		return BPG_OK;
 	if (!is_decimal(sc.s, sc.len))
-		return type_fail(b, n, n, path, "a number");
+		return req_type_fail(b, n, n, path, "a number");
 	if ((tmp = strndup(sc.s, sc.len)) == NULL)
 		return BPG_ENOMEM;
 	/* The gateway never calls setlocale(): the radix is '.'. */
 	d = strtod(tmp, NULL);
 	free(tmp);
 	if (!isfinite(d))
-		return bind_fail(b, BPG_EINVAL, n, T_RANGE,
+		return req_bind_fail(b, BPG_EINVAL, n, T_RANGE,
 		    "cannot bind %s: %.*s is out of range of a double", path,
 		    sc.len > SHOW_LEN ? SHOW_LEN : (int)sc.len, sc.s);
 	if ((*out = json_real(d)) == NULL)
@@ -458,7 +458,7 @@ path_done(char *dst, int r)
 /* parent.key, or key at the top; built for every field bound, so the
  * common case is copied rather than printed. */
 void
-child_key(char *dst, const char *parent, const char *key)
+req_child_key(char *dst, const char *parent, const char *key)
 {
 	size_t plen = strlen(parent), klen = strnlen(key, KEY_LEN), n = 0;
 
@@ -477,17 +477,17 @@ child_key(char *dst, const char *parent, const char *key)
 }
 
 void
-child_index(char *dst, const char *parent, size_t i)
+req_child_index(char *dst, const char *parent, size_t i)
 {
 	path_done(dst, snprintf(dst, PATH_LEN, "%s[%zu]", parent, i));
 }
 
 enum bpg_err
-check_entries(const struct binder *b, const json_t *n, const char *path,
+req_check_entries(const struct binder *b, const json_t *n, const char *path,
     size_t count)
 {
 	if (count > BPG_MAX_ENTRIES)
-		return bind_fail(b, BPG_ETOOBIG, n, T_LIMIT,
+		return req_bind_fail(b, BPG_ETOOBIG, n, T_LIMIT,
 		    "cannot bind %s: more than %d entries", path,
 		    BPG_MAX_ENTRIES);
 	return BPG_OK;
@@ -500,7 +500,7 @@ check_entries(const struct binder *b, const json_t *n, const char *path,
  * jars.
  */
 enum bpg_err
-bind_strlist(const struct binder *b, json_t *n, const char *path,
+req_bind_strlist(const struct binder *b, json_t *n, const char *path,
     json_t **out)
 {
 	char p[PATH_LEN];
@@ -514,18 +514,18 @@ bind_strlist(const struct binder *b, json_t *n, const char *path,
 	if (json_is_null(n))
 		return BPG_OK;
 	if (!json_is_array(n))
-		return type_fail(b, n, n, path, "a list of strings");
-	if ((e = check_entries(b, n, path, json_array_size(n))) != BPG_OK)
+		return req_type_fail(b, n, n, path, "a list of strings");
+	if ((e = req_check_entries(b, n, path, json_array_size(n))) != BPG_OK)
 		return e;
 	if ((arr = json_array()) == NULL)
 		return BPG_ENOMEM;
 	json_array_foreach(n, i, el) {
-		child_index(p, path, i);
+		req_child_index(p, path, i);
 		if (json_is_null(el)) {
-			e = type_fail(b, el, n, p, "a string");
+			e = req_type_fail(b, el, n, p, "a string");
 			goto fail;
 		}
-		if ((e = bind_text(b, el, p, &sc, &present)) != BPG_OK)
+		if ((e = req_bind_text(b, el, p, &sc, &present)) != BPG_OK)
 			goto fail;
 		if (json_array_append_new(arr, json_stringn(sc.s, sc.len))) {
 			e = BPG_ENOMEM;
@@ -545,7 +545,7 @@ fail:
  * value drops the key, the fix of quirk 39 applied to requests.
  */
 enum bpg_err
-bind_strmap(const struct binder *b, json_t *n, const char *path,
+req_bind_strmap(const struct binder *b, json_t *n, const char *path,
     json_t **out)
 {
 	char p[PATH_LEN];
@@ -559,8 +559,8 @@ bind_strmap(const struct binder *b, json_t *n, const char *path,
 	if (json_is_null(n))
 		return BPG_OK;
 	if (!json_is_object(n))
-		return type_fail(b, n, n, path, "a map of strings");
-	if ((e = check_entries(b, n, path, json_object_size(n))) != BPG_OK)
+		return req_type_fail(b, n, n, path, "a map of strings");
+	if ((e = req_check_entries(b, n, path, json_object_size(n))) != BPG_OK)
 		return e;
 	if ((obj = json_object()) == NULL)
 		return BPG_ENOMEM;
@@ -568,8 +568,8 @@ bind_strmap(const struct binder *b, json_t *n, const char *path,
 		if ((e = check_text(b, n, path, key, strlen(key), true)) !=
 		    BPG_OK)
 			goto fail;
-		child_key(p, path, key);
-		if ((e = bind_text(b, val, p, &sc, &present)) != BPG_OK)
+		req_child_key(p, path, key);
+		if ((e = req_bind_text(b, val, p, &sc, &present)) != BPG_OK)
 			goto fail;
 		if (!present)
 			continue;

@@ -148,7 +148,7 @@ const struct jshape s_restart =
 
 /* A list of objects of one shape; *out NULL for null. */
 enum bpg_err
-bind_objlist(const struct binder *b, json_t *n, const char *path,
+req_bind_objlist(const struct binder *b, json_t *n, const char *path,
     const struct jshape *sh, json_t **out)
 {
 	char p[PATH_LEN], what[96];
@@ -161,19 +161,19 @@ bind_objlist(const struct binder *b, json_t *n, const char *path,
 		return BPG_OK;
 	snprintf(what, sizeof(what), "a list of %s", sh->cls);
 	if (!json_is_array(n))
-		return type_fail(b, n, n, path, what);
-	if ((e = check_entries(b, n, path, json_array_size(n))) != BPG_OK)
+		return req_type_fail(b, n, n, path, what);
+	if ((e = req_check_entries(b, n, path, json_array_size(n))) != BPG_OK)
 		return e;
 	if ((arr = json_array()) == NULL)
 		return BPG_ENOMEM;
 	json_array_foreach(n, i, el) {
-		child_index(p, path, i);
+		req_child_index(p, path, i);
 		if (json_is_null(el)) {
 			snprintf(what, sizeof(what), "an object (%s)", sh->cls);
-			e = type_fail(b, el, n, p, what);
+			e = req_type_fail(b, el, n, p, what);
 			goto fail;
 		}
-		if ((e = bind_shape(b, el, p, sh, &o)) != BPG_OK)
+		if ((e = req_bind_shape(b, el, p, sh, &o)) != BPG_OK)
 			goto fail;
 		if (json_array_append_new(arr, o) != 0) {
 			e = BPG_ENOMEM;
@@ -200,19 +200,19 @@ bind_jfield(const struct binder *b, const struct jfield *f, json_t *v,
 
 	switch (f->kind) {
 	case J_STR:
-		if ((e = bind_text(b, v, path, &sc, &has)) != BPG_OK)
+		if ((e = req_bind_text(b, v, path, &sc, &has)) != BPG_OK)
 			return e;
 		if (has && (out = json_stringn(sc.s, sc.len)) == NULL)
 			return BPG_ENOMEM;
 		break;
 	case J_BOOL:
-		if ((e = bind_bool(b, v, path, &has, &bv)) != BPG_OK)
+		if ((e = req_bind_bool(b, v, path, &has, &bv)) != BPG_OK)
 			return e;
 		if (has)
 			out = json_boolean(bv);
 		break;
 	case J_INT:
-		if ((e = bind_int(b, v, path, f->min, f->max, &has, &iv)) !=
+		if ((e = req_bind_int(b, v, path, f->min, f->max, &has, &iv)) !=
 		    BPG_OK)
 			return e;
 		if ((has || (f->flags & JF_ALWAYS)) &&
@@ -220,17 +220,17 @@ bind_jfield(const struct binder *b, const struct jfield *f, json_t *v,
 			return BPG_ENOMEM;
 		break;
 	case J_STRLIST:
-		if ((e = bind_strlist(b, v, path, &out)) != BPG_OK)
+		if ((e = req_bind_strlist(b, v, path, &out)) != BPG_OK)
 			return e;
 		break;
 	case J_OBJ:
 		if (json_is_null(v))
 			break;
-		if ((e = bind_shape(b, v, path, f->sub, &out)) != BPG_OK)
+		if ((e = req_bind_shape(b, v, path, f->sub, &out)) != BPG_OK)
 			return e;
 		break;
 	case J_OBJLIST:
-		if ((e = bind_objlist(b, v, path, f->sub, &out)) != BPG_OK)
+		if ((e = req_bind_objlist(b, v, path, f->sub, &out)) != BPG_OK)
 			return e;
 		break;
 	}
@@ -251,7 +251,7 @@ bind_jfield(const struct binder *b, const struct jfield *f, json_t *v,
  * classes ignore them), except in strict shapes.
  */
 enum bpg_err
-bind_shape(const struct binder *b, json_t *n, const char *path,
+req_bind_shape(const struct binder *b, json_t *n, const char *path,
     const struct jshape *sh, json_t **out)
 {
 	char p[PATH_LEN], what[96];
@@ -263,9 +263,9 @@ bind_shape(const struct binder *b, json_t *n, const char *path,
 	*out = NULL;
 	if (!json_is_object(n)) {
 		snprintf(what, sizeof(what), "an object (%s)", sh->cls);
-		return type_fail(b, n, n, path, what);
+		return req_type_fail(b, n, n, path, what);
 	}
-	if ((e = check_entries(b, n, path, json_object_size(n))) != BPG_OK)
+	if ((e = req_check_entries(b, n, path, json_object_size(n))) != BPG_OK)
 		return e;
 	if (sh->strict) {
 		json_object_foreach(n, key, v) {
@@ -273,7 +273,8 @@ bind_shape(const struct binder *b, json_t *n, const char *path,
 				if (strcmp(key, sh->f[i].name) == 0)
 					break;
 			if (i == sh->nf)
-				return bind_fail(b, BPG_EINVAL, n, T_UNKNOWN,
+				return req_bind_fail(b, BPG_EINVAL, n,
+				    T_UNKNOWN,
 				    "Unrecognized field \"%.*s\" (class %s), "
 				    "not marked as ignorable, at %s", KEY_LEN,
 				    key, sh->cls, path);
@@ -285,7 +286,7 @@ bind_shape(const struct binder *b, json_t *n, const char *path,
 		v = json_object_get(n, sh->f[i].name);
 		if (v == NULL)
 			v = json_null();
-		child_key(p, path, sh->f[i].name);
+		req_child_key(p, path, sh->f[i].name);
 		if ((e = bind_jfield(b, &sh->f[i], v, p, obj)) != BPG_OK) {
 			json_decref(obj);
 			return e;
