@@ -610,11 +610,13 @@ next_bit(uint64_t bits, int from)
 }
 
 /*
- * The first naive local time (seconds, as if UTC) at or after l at which
- * the fields match, before the year ylimit ends; -1 if none.
+ * The first naive local time (seconds, as if UTC; before 1970 in a zone
+ * west of UTC) at or after l at which the fields match, in *out; false
+ * if there is none before the year ylimit ends.
  */
-static int64_t
-local_next(const struct bpg_cron *c, int64_t l, int64_t ylimit)
+static bool
+local_next(const struct bpg_cron *c, int64_t l, int64_t ylimit,
+    int64_t *out)
 {
 	struct civil t;
 	int64_t y;
@@ -629,7 +631,7 @@ local_next(const struct bpg_cron *c, int64_t l, int64_t ylimit)
 	mi = t.mi;
 	for (;;) {
 		if (y > ylimit)
-			return -1;
+			return false;
 		if ((v = next_bit(c->month, mo)) != mo) {
 			if (v < 0) {
 				y++;
@@ -671,8 +673,8 @@ local_next(const struct bpg_cron *c, int64_t l, int64_t ylimit)
 			}
 			continue;
 		}
-		mi = v;
-		return days_from_civil(y, mo, d) * DAY_S + h * 3600 + mi * 60;
+		*out = days_from_civil(y, mo, d) * DAY_S + h * 3600 + v * 60;
+		return true;
 	}
 }
 
@@ -798,7 +800,7 @@ fields_next(const struct bpg_cron *c, const struct zone *z, int64_t t,
 	for (i = 0; i < 8 * BPG_CRON_SEARCH_YEARS; i++) {
 		if (!offset_at(z, u, &off))
 			return BPG_ENOTFOUND;
-		if ((l = local_next(c, u + off, ylimit)) < 0)
+		if (!local_next(c, u + off, ylimit, &l))
 			return BPG_ENOTFOUND;
 		cand = l - off;
 		if (cand > BPG_CRON_TIME_MAX)

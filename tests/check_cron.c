@@ -594,6 +594,9 @@ static const struct {
 	    "1970-01-01T00:01:00Z" },
 	{ "America/New_York", "0 0 1 1 *", "1970-01-01T00:00:00Z",
 	    "1970-01-01T05:00:00Z" },
+	/* a fire before 1970 in local time (found by fuzz_cron) */
+	{ "America/Sao_Paulo", "0 * 31 * 5", "1970-01-01T01:08:24Z",
+	    "1969-12-31T23:00:00-0300" },
 	/* day-of-month and day-of-week: either when both are restricted */
 	{ "UTC", "0 0 13 * 5", "2026-02-06T00:00:00Z",
 	    "2026-02-13T00:00:00Z" },	/* a Friday the 13th */
