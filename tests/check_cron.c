@@ -5,6 +5,7 @@
  * test_robfig are robfig/cron v3's spec_test.go TestNext cases, the
  * seconds field dropped (the behaviour of Kubernetes CronJob).
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,6 +328,58 @@ START_TEST(test_bounds)
 	/* A NUL byte is a bad byte like any other. */
 	ck_assert(bpg_cron_parse_n(&c, "0\0 * * * *", 10, &ei) == BPG_EINVAL);
 	ck_assert_str_eq(ei.msg, "cron: field 'minute': bad token '0\\x00'");
+}
+END_TEST
+
+/*
+ * The fuzzer's seed files (tests/fuzz/fuzz_cron.c: byte 0 '!' and a zone
+ * name, or a zone index, 5 bytes of time and an expression): "bad-*" must
+ * be refused, the others accepted with a next fire time.  Paths are
+ * relative to the repository root, where make runs the tests.
+ */
+START_TEST(test_corpus)
+{
+	static const char dir[] = "tests/fuzz/corpus/cron";
+	struct bpg_errinfo ei = { "" };
+	struct bpg_cron c;
+	struct dirent *de;
+	char path[512], buf[512];
+	time_t n;
+	size_t len;
+	FILE *f;
+	DIR *d;
+	int seen = 0;
+	enum bpg_err e;
+
+	if ((d = opendir(dir)) == NULL)
+		ck_abort_msg("%s: cannot open (run from the repository root)",
+		    dir);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ck_assert_ptr_nonnull(f = fopen(path, "rb"));
+		len = fread(buf, 1, sizeof(buf), f);
+		fclose(f);
+		ck_assert_msg(len >= 1, "%s: empty", path);
+		memset(&c, 0, sizeof(c));
+		if (buf[0] == '!')
+			e = bpg_cron_zone_n(&c, buf + 1, len - 1, &ei);
+		else {
+			ck_assert_msg(len >= 6, "%s: short", path);
+			e = bpg_cron_parse_n(&c, buf + 6, len - 6, &ei);
+			if (e == BPG_OK)
+				ck_assert(bpg_cron_next(&c, 0,
+				    iso("2026-01-01T00:00:00Z"), &n) == BPG_OK);
+		}
+		if (strncmp(de->d_name, "bad-", 4) == 0)
+			ck_assert_msg(e == BPG_EINVAL, "%s: accepted", path);
+		else
+			ck_assert_msg(e == BPG_OK, "%s: %s", path, ei.msg);
+		seen++;
+	}
+	closedir(d);
+	ck_assert_int_gt(seen, 0);
 }
 END_TEST
 
@@ -863,6 +916,7 @@ main(void)
 	tcase_add_test(tc, test_bounds);
 	tcase_add_loop_test(tc, test_zones, 0, TU_NROWS(zones));
 	tcase_add_test(tc, test_zone_tzdir);
+	tcase_add_test(tc, test_corpus);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("fire");
 	/* Generous: a guard against a hang only, never a speed test. */
