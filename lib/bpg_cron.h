@@ -33,6 +33,9 @@
  * one place of bpg_cron.c: the functions that take a zone are not
  * thread-safe and must not run beside anything else that reads local
  * time.  The gateway's workers and the monitor are single-threaded.
+ * glibc reads a zone file it cannot load as UTC, silently: a caller
+ * that keeps a struct bpg_cron for long checks its zone again
+ * (bpg_cron_zone_n()) when it loads it anew.
  *
  * Times are seconds since the epoch, from 0 to BPG_CRON_TIME_MAX.
  */
@@ -45,13 +48,8 @@
 #include <time.h>
 
 #include "bpg_err.h"
+#include "bpg_limits.h"	/* BPG_CRON_MAX_LEN, BPG_CRON_TZ_MAX, ... */
 
-/* Longest expression and zone name taken. */
-#define BPG_CRON_MAX_LEN 256
-#define BPG_CRON_TZ_MAX 64
-/* Bounds of "@every". */
-#define BPG_CRON_EVERY_MIN_S 10
-#define BPG_CRON_EVERY_MAX_S (8760 * 3600)
 /* Latest time handled: 9999-12-31T23:59:59Z. */
 #define BPG_CRON_TIME_MAX ((int64_t)253402300799)
 /*
