@@ -452,7 +452,7 @@ START_TEST(test_zone_tzdir)
 {
 	struct bpg_errinfo ei = { "" };
 	struct bpg_cron c = parse("0 2 * * *", NULL);
-	char dir[] = "/tmp/check_cron.XXXXXX", path[256];
+	char dir[] = "/tmp/check_cron.XXXXXX", path[256], *old;
 	FILE *f;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -470,6 +470,8 @@ START_TEST(test_zone_tzdir)
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	fputs("TZif2", f);
 	fclose(f);
+	/* Put back after: under CK_FORK=no (make valgrind) tests share it. */
+	old = getenv("TZDIR") != NULL ? tu_str(getenv("TZDIR")) : NULL;
 	ck_assert_int_eq(setenv("TZDIR", dir, 1), 0);
 	ck_assert(bpg_cron_zone_n(&c, "Fake/Zone", 9, &ei) == BPG_OK);
 	ck_assert(bpg_cron_zone_n(&c, "Fake/Text", 9, &ei) == BPG_EINVAL);
@@ -481,6 +483,8 @@ START_TEST(test_zone_tzdir)
 	/* UTC needs no file. */
 	ck_assert(bpg_cron_zone_n(&c, "UTC", 3, &ei) == BPG_OK);
 	ck_assert_str_eq(c.zone, "UTC");
+	ck_assert_int_eq(old != NULL ? setenv("TZDIR", old, 1) :
+	    unsetenv("TZDIR"), 0);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(path), 0);
 }
@@ -839,6 +843,7 @@ START_TEST(test_tz_restored)
 	struct bpg_cron c = parse("0 2 * * *", "Europe/Berlin");
 	time_t n, t = iso("2026-06-30T12:00:00Z");
 	struct tm tm;
+	char *old = getenv("TZ") != NULL ? tu_str(getenv("TZ")) : NULL;
 
 	ck_assert_int_eq(setenv("TZ", "Asia/Tokyo", 1), 0);
 	tzset();
@@ -852,6 +857,8 @@ START_TEST(test_tz_restored)
 	ck_assert_int_eq(unsetenv("TZ"), 0);
 	ck_assert(bpg_cron_next(&c, 0, t, &n) == BPG_OK);
 	ck_assert_ptr_null(getenv("TZ"));
+	ck_assert_int_eq(old != NULL ? setenv("TZ", old, 1) : 0, 0);
+	tzset();
 }
 END_TEST
 
@@ -910,6 +917,7 @@ main(void)
 	Suite *su = suite_create("cron");
 	TCase *tc = tcase_create("parse");
 
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
 	tcase_add_loop_test(tc, test_good, 0, TU_NROWS(good));
 	tcase_add_loop_test(tc, test_every, 0, TU_NROWS(every));
 	tcase_add_loop_test(tc, test_bad, 0, TU_NROWS(bad));
@@ -919,6 +927,7 @@ main(void)
 	tcase_add_test(tc, test_corpus);
 	suite_add_tcase(su, tc);
 	tc = tcase_create("fire");
+	tcase_add_checked_fixture(tc, NULL, tu_arena_free);
 	/* Generous: a guard against a hang only, never a speed test. */
 	tcase_set_timeout(tc, 600);
 	tcase_add_loop_test(tc, test_next, 0, TU_NROWS(next_rows));
