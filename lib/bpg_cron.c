@@ -295,8 +295,8 @@ fields5(struct bpg_cron *c, const char *s, size_t n, struct bpg_errinfo *ei)
 	c->dom_star = star[F_DOM];
 	c->dow_star = star[F_DOW];
 	if (!ever_fires(c))
-		return bpg_errf(ei, BPG_EINVAL, "cron: never fires: no month it "
-		    "names has a day of month it names");
+		return bpg_errf(ei, BPG_EINVAL, "cron: never fires: no month of "
+		    "field 'month' has a day of field 'day-of-month'");
 	return BPG_OK;
 }
 

@@ -177,6 +177,9 @@ START_TEST(test_every)
 }
 END_TEST
 
+#define NEVER "cron: never fires: no month of field 'month' has a day of " \
+	"field 'day-of-month'"
+
 static const struct {
 	const char *expr, *msg;
 } bad[] = {
@@ -225,14 +228,10 @@ static const struct {
 	{ "1,,2 * * * *", "cron: field 'minute': empty list item" },
 	{ "1, * * * *", "cron: field 'minute': empty list item" },
 	{ "* * * * ,", "cron: field 'day-of-week': empty list item" },
-	{ "0 0 30 2 *", "cron: never fires: no month it names has a day of "
-	    "month it names" },
-	{ "0 0 30 2 ?", "cron: never fires: no month it names has a day of "
-	    "month it names" },
-	{ "0 0 31 2,4,6,9,11 *", "cron: never fires: no month it names has a "
-	    "day of month it names" },
-	{ "0 0 30-31 feb *", "cron: never fires: no month it names has a day "
-	    "of month it names" },
+	{ "0 0 30 2 *", NEVER },
+	{ "0 0 30 2 ?", NEVER },
+	{ "0 0 31 2,4,6,9,11 *", NEVER },
+	{ "0 0 30-31 feb *", NEVER },
 	{ "@foo", "cron: unknown shortcut '@foo' (@yearly, @annually, "
 	    "@monthly, @weekly, @daily, @midnight, @hourly, @every "
 	    "<duration>)" },
@@ -651,6 +650,9 @@ static const struct {
 	    "1970-01-01T00:01:00Z" },
 	{ "America/New_York", "0 0 1 1 *", "1970-01-01T00:00:00Z",
 	    "1970-01-01T05:00:00Z" },
+	/* a daily midnight that a DST change skips (Sao Paulo, 2018) */
+	{ "America/Sao_Paulo", "0 0 * * *", "2018-11-03T12:00:00-0300",
+	    "2018-11-05T00:00:00-0200" },
 	/* a fire before 1970 in local time (found by fuzz_cron) */
 	{ "America/Sao_Paulo", "0 * 31 * 5", "1970-01-01T01:08:24Z",
 	    "1969-12-31T23:00:00-0300" },
