@@ -833,6 +833,24 @@ in_range(int64_t t)
 	return t >= 0 && t <= BPG_CRON_TIME_MAX;
 }
 
+/*
+ * What bpg_cron_parse_n() and bpg_cron_zone_n() leave: a struct made
+ * otherwise (zeroed, say) would send the search past its tables.
+ */
+static bool
+well_formed(const struct bpg_cron *c)
+{
+	if (memchr(c->zone, '\0', sizeof(c->zone)) == NULL)
+		return false;
+	if (c->every)
+		return c->period_s >= BPG_CRON_EVERY_MIN_S &&
+		    c->period_s <= BPG_CRON_EVERY_MAX_S;
+	return (c->minute & ((1ULL << 60) - 1)) != 0 && c->minute >> 60 == 0 &&
+	    (c->hour & 0xffffff) != 0 && c->hour >> 24 == 0 &&
+	    (c->dom & 0xfffffffe) != 0 && (c->month & 0x1ffe) != 0 &&
+	    c->month >> 13 == 0 && (c->dow & 0x7f) != 0 && ever_fires(c);
+}
+
 enum bpg_err
 bpg_cron_next(const struct bpg_cron *c, time_t anchor, time_t t,
     time_t *next)
@@ -841,7 +859,7 @@ bpg_cron_next(const struct bpg_cron *c, time_t anchor, time_t t,
 	int64_t n;
 	enum bpg_err e;
 
-	if (!in_range(t) || !in_range(anchor))
+	if (!in_range(t) || !in_range(anchor) || !well_formed(c))
 		return BPG_EINVAL;
 	if (c->every) {
 		if ((e = every_next(c, anchor, t, &n)) == BPG_OK)
@@ -868,7 +886,8 @@ bpg_cron_list(const struct bpg_cron *c, time_t anchor, time_t a, time_t b,
 	*n = 0;
 	if (more != NULL)
 		*more = false;
-	if (!in_range(a) || !in_range(b) || !in_range(anchor))
+	if (!in_range(a) || !in_range(b) || !in_range(anchor) ||
+	    !well_formed(c))
 		return BPG_EINVAL;
 	if (!c->every && (e = zone_enter(c, &z)) != BPG_OK)
 		return e;
@@ -898,7 +917,8 @@ bpg_cron_matches(const struct bpg_cron *c, time_t t)
 	int64_t off;
 	bool ok;
 
-	if (c->every || !in_range(t) || zone_enter(c, &z) != BPG_OK)
+	if (c->every || !in_range(t) || !well_formed(c) ||
+	    zone_enter(c, &z) != BPG_OK)
 		return false;
 	ok = offset_at(&z, t, &off);
 	zone_leave(&z);

@@ -94,7 +94,8 @@ enum bpg_err bpg_cron_zone_n(struct bpg_cron *c, const char *tz, size_t n,
 /*
  * The first fire time of c strictly after t, in *next; anchor is the
  * schedule's anchor ("@every" only, else unused).  BPG_EINVAL when t or
- * anchor is outside 0..BPG_CRON_TIME_MAX; BPG_ENOTFOUND when there is
+ * anchor is outside 0..BPG_CRON_TIME_MAX, or c is no struct that
+ * bpg_cron_parse_n() and bpg_cron_zone_n() made; BPG_ENOTFOUND when there is
  * none within BPG_CRON_SEARCH_YEARS or before BPG_CRON_TIME_MAX;
  * BPG_ENOMEM when the previous TZ cannot be saved.
  */

@@ -804,6 +804,30 @@ START_TEST(test_every_anchor)
 }
 END_TEST
 
+/* A struct the parser did not make is refused, never searched. */
+START_TEST(test_ill_formed)
+{
+	struct bpg_cron c;
+	time_t n, out[2];
+	size_t cnt;
+
+	memset(&c, 0, sizeof(c));
+	ck_assert(bpg_cron_next(&c, 0, 0, &n) == BPG_EINVAL);
+	ck_assert(bpg_cron_list(&c, 0, 0, 100, out, 2, &cnt, NULL) ==
+	    BPG_EINVAL);
+	ck_assert(!bpg_cron_matches(&c, 0));
+	c = parse("0 0 * * *", NULL);
+	c.month |= 1 << 13;
+	ck_assert(bpg_cron_next(&c, 0, 0, &n) == BPG_EINVAL);
+	c = parse("0 0 * * *", NULL);
+	memset(c.zone, 'x', sizeof(c.zone));
+	ck_assert(bpg_cron_next(&c, 0, 0, &n) == BPG_EINVAL);
+	c = parse("@every 10s", NULL);
+	c.period_s = 0;
+	ck_assert(bpg_cron_next(&c, 0, 0, &n) == BPG_EINVAL);
+}
+END_TEST
+
 /* Missed fires after a downtime: the list, its bound, and (a, b]. */
 START_TEST(test_list)
 {
@@ -935,6 +959,7 @@ main(void)
 	tcase_add_loop_test(tc, test_next, 0, TU_NROWS(next_rows));
 	tcase_add_loop_test(tc, test_window, 0, TU_NROWS(window_rows));
 	tcase_add_test(tc, test_every_anchor);
+	tcase_add_test(tc, test_ill_formed);
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_tz_restored);
 	tcase_add_loop_test(tc, test_timing, 0, TU_NROWS(timing_rows));
