@@ -27,6 +27,14 @@
 #define BPG_ID_HEX_LEN 32
 /* User names (REMOTE_USER). */
 #define BPG_MAX_USER 255
+/*
+ * Schedules (bpg_cron.h): a cron expression, a time zone name, and the
+ * shortest and longest "@every" period in seconds.
+ */
+#define BPG_CRON_MAX_LEN 256
+#define BPG_CRON_TZ_MAX 64
+#define BPG_CRON_EVERY_MIN_S 10
+#define BPG_CRON_EVERY_MAX_S (8760 * 3600)
 /* Default worker count per CPU and the cap. */
 #define BPG_WORKERS_PER_CPU 2
 #define BPG_MAX_WORKERS 256
