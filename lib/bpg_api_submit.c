@@ -166,6 +166,24 @@ mark_failed(struct bpg_api *api, const char *id, const char *why)
 		    mei.msg);
 }
 
+/* a then b appended to the string in dst[size], cut to fit. */
+static void
+append_cut(char *dst, size_t size, const char *a, const char *b)
+{
+	size_t len = strlen(dst), n;
+	const char *parts[2] = { a, b };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(parts[i]);
+		if (n > size - 1 - len)
+			n = size - 1 - len;
+		memcpy(dst + len, parts[i], n);
+		len += n;
+	}
+	dst[len] = '\0';
+}
+
 /*
  * The probe of a cluster before a create (bpg_failover_should_probe()):
  * a GET of the SparkApplication the create would make (404: the API
@@ -400,13 +418,14 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 		case ATTEMPT_FAILOVER:
 			syslog(LOG_WARNING, "submission %s: cluster %s failed, "
 			    "trying another: %s", id, c->id, ei.msg);
-			snprintf(why, sizeof(why), "Cluster %s failed: %s",
-			    c->id, ei.msg);
+			why[0] = '\0';
+			append_cut(why, sizeof(why), "Cluster ", c->id);
+			append_cut(why, sizeof(why), " failed: ", ei.msg);
 			if (s->have_row)
 				memcpy(prev, id, sizeof(prev));
-			snprintf(failures + strlen(failures),
-			    sizeof(failures) - strlen(failures), "%s%s: %s",
-			    failures[0] != '\0' ? "; " : "", c->id, ei.msg);
+			append_cut(failures, sizeof(failures),
+			    failures[0] != '\0' ? "; " : "", c->id);
+			append_cut(failures, sizeof(failures), ": ", ei.msg);
 			memcpy(last, ei.msg, sizeof(last));
 			bpg_failover_exclude(&s->fo, c);
 			ei.msg[0] = '\0';
