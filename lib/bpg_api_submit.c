@@ -279,6 +279,7 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 	if (bpg_failover_should_probe(&s->fo, c, trial, bpg_kube_now_ms(),
 	    BPG_FAILOVER_FRESH_MS)) {
 		if (!probe(kube, c, id, ei)) {
+			*e = BPG_EUPSTREAM;
 			bpg_breaker_failure(api->breaker, c->id, &bc,
 			    bpg_kube_now_ms(), api_now_ms(), ei->msg);
 			a = ATTEMPT_FAILOVER;
@@ -362,7 +363,7 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 	long long retry_s;
 	bool trial;
 	int tries = 0;
-	enum bpg_err e;
+	enum bpg_err e, last_e = BPG_EUPSTREAM;
 
 	prev[0] = '\0';
 	if ((e = bpg_failover_init(&s->fo, api->cfg, api->breaker, s->req,
@@ -427,6 +428,7 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 			    failures[0] != '\0' ? "; " : "", c->id);
 			append_cut(failures, sizeof(failures), ": ", ei.msg);
 			memcpy(last, ei.msg, sizeof(last));
+			last_e = e;
 			bpg_failover_exclude(&s->fo, c);
 			ei.msg[0] = '\0';
 			continue;
@@ -437,9 +439,9 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 all_failed:
 	if (prev[0] != '\0')
 		mark_failed(api, prev, why);
-	/* One cluster: its error as it was (BPG's text); several: each's. */
-	if (tries == 1)
-		e = bpg_errf(&ei, BPG_EUPSTREAM, "%s", last);
+	/* The only eligible cluster: its answer as it was (BPG's). */
+	if (tries == 1 && s->fo.neligible == 1)
+		e = bpg_errf(&ei, last_e, "%s", last);
 	else
 		e = bpg_errf(&ei, BPG_EUPSTREAM, "The submission failed on "
 		    "every eligible cluster, and nothing was created: %s",

@@ -95,9 +95,13 @@ bpg_failover_pick(struct bpg_failover *f, const struct bpg_submit_req *req,
 		n = 0;
 		any_denied = false;
 		f->retry_ms = 0;
+		f->neligible = 0;
 		for (i = 0; i < cfg->nclusters; i++) {
 			c = &cfg->clusters[i];
-			if (f->excluded[i] || !eligible(f, c, req, queue, plen))
+			if (!eligible(f, c, req, queue, plen))
+				continue;
+			f->neligible++;
+			if (f->excluded[i])
 				continue;
 			bpg_breaker_view(f->br, c->id, &f->conf, now_ms, &v);
 			if (denied(&v)) {

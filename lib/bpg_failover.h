@@ -30,6 +30,7 @@ struct bpg_failover {
 	bool *excluded;				/* per config cluster */
 	size_t *cand;				/* a pick's candidates */
 	size_t ncand;				/* how many the last had */
+	size_t neligible;	/* eligible at all, open or failed or not */
 	int64_t retry_ms;	/* the nearest trial of those denied */
 };
 

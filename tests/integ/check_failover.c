@@ -204,6 +204,25 @@ heal(const char *cluster)
 	free(body);
 }
 
+/* text without its top-level breaker keys, in a new string. */
+static char *
+without_breaker_keys(const char *text)
+{
+	char *out = strdup(text), *line, *end;
+
+	ck_assert_ptr_nonnull(out);
+	for (line = out; *line != '\0'; line = end) {
+		end = strchr(line, '\n');
+		end = end != NULL ? end + 1 : line + strlen(line);
+		if (strncmp(line, "clusterCooldownMillis:", 22) == 0 ||
+		    strncmp(line, "clusterFailureThreshold:", 24) == 0) {
+			memmove(line, end, strlen(end) + 1);
+			end = line;
+		}
+	}
+	return out;
+}
+
 /* The stack's config, read before the tests and put back after them even
  * when one fails (unchecked fixtures run in this process). */
 static char cfgpath[1024];
@@ -212,14 +231,16 @@ static char *orig;
 static void
 setup(void)
 {
-	char *cfg;
+	char *cfg, *base;
 
 	snprintf(cfgpath, sizeof(cfgpath), "%s/config.yaml",
 	    integ_env("BPG_STACK_DIR"));
 	orig = integ_slurp(cfgpath, NULL);
-	ck_assert_int_ne(asprintf(&cfg, "%s%s", orig, breaker_yaml), -1);
+	base = without_breaker_keys(orig);
+	ck_assert_int_ne(asprintf(&cfg, "%s%s", base, breaker_yaml), -1);
 	reload(cfgpath, cfg);
 	free(cfg);
+	free(base);
 	heal("a");
 	heal("b");
 }
