@@ -278,6 +278,12 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 		goto out;
 	if (bpg_failover_should_probe(&s->fo, c, trial, bpg_kube_now_ms(),
 	    BPG_FAILOVER_FRESH_MS)) {
+		/*
+		 * A probe that passes records nothing: the API server
+		 * answers reads, but only the create tells whether it takes
+		 * writes (a 429 on creates alone must still open the
+		 * breaker), and a trial is decided by the create.
+		 */
 		if (!probe(kube, c, id, ei)) {
 			*e = BPG_EUPSTREAM;
 			bpg_breaker_failure(api->breaker, c->id, &bc,
@@ -285,7 +291,6 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 			a = ATTEMPT_FAILOVER;
 			goto out;
 		}
-		bpg_breaker_success(api->breaker, c->id, bpg_kube_now_ms());
 	}
 	/*
 	 * The row first: if the DB cannot record the submission, nothing is
@@ -363,16 +368,22 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 	long long retry_s;
 	bool trial;
 	int tries = 0;
+	int64_t lease = 0;
+	size_t i;
 	enum bpg_err e, last_e = BPG_EUPSTREAM;
 
 	prev[0] = '\0';
+	/* A trial holds its cluster for a probe and a create at most. */
+	for (i = 0; i < api->cfg->nclusters; i++)
+		if (api->cfg->clusters[i].timeout_millis > lease)
+			lease = api->cfg->clusters[i].timeout_millis;
+	lease += BPG_FAILOVER_PROBE_MS;
 	if ((e = bpg_failover_init(&s->fo, api->cfg, api->breaker, s->req,
 	    first, &ei)) != BPG_OK)
 		goto fail;
 	for (;;) {
 		switch (bpg_failover_pick(&s->fo, s->req, s->queue, &api->rng,
-		    bpg_kube_now_ms(), BPG_FAILOVER_PROBE_MS + 1000, &c,
-		    &trial)) {
+		    bpg_kube_now_ms(), lease, &c, &trial)) {
 		case BPG_FAILOVER_PICKED:
 			break;
 		case BPG_FAILOVER_ALL_OPEN:

@@ -73,7 +73,8 @@ void bpg_failover_exclude(struct bpg_failover *, const struct bpg_cluster *c);
 
 /*
  * Should a create on c be preceded by a probe (a cheap GET)?  True for a
- * trial; and, when the last pick had another cluster to go to, when c's
+ * trial (a failed probe ends it; a passing one leaves the create to
+ * decide); and, when the last pick had another cluster to go to, when c's
  * last outcome was a failure or it has had no success within fresh_ms:
  * an API server that hangs then costs a probe's short timeout, and puts
  * no submission in doubt.  With no other cluster the create goes at
