@@ -36,6 +36,7 @@
 #include "bpg_limits.h"
 #include "bpg_log.h"
 #include "bpg_pids.h"
+#include "bpg_breaker.h"
 #include "bpg_ratelimit.h"
 #include "bpg_streams.h"
 
@@ -51,6 +52,9 @@ static volatile sig_atomic_t child_died;
  * fork()), and the worker count their gateway-wide limit is a share of.
  */
 static struct bpg_streams *streams;
+/* The clusters' circuit breakers, shared by all workers (and by those of
+ * a reload: keyed by cluster id, they outlive a config). */
+static struct bpg_breaker *breakers;
 static int stream_workers;
 
 /*
@@ -453,6 +457,7 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 		return 1;
 	}
 	bpg_api_set_ratelimit(api, rl);
+	bpg_api_set_breaker(api, breakers);
 	bpg_api_set_streams(api, streams, bpg_streams_total_for(
 	    (unsigned int)stream_workers, cfg->stream_worker_share));
 	/* Parsed once per worker; without it /openapi.* are 404s. */
@@ -1029,8 +1034,16 @@ main(int argc, char *argv[])
 		bpg_config_free(cfg);
 		return 1;
 	}
+	if (bpg_breaker_new_shared(&breakers, &ei) != BPG_OK) {
+		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
+		bpg_streams_free(streams);
+		bpg_ratelimit_free(rl);
+		bpg_config_free(cfg);
+		return 1;
+	}
 	stream_workers = (int)nworkers;
 	rc = supervise(path, &cfg, (int)nworkers, rl);
+	bpg_breaker_free(breakers);
 	bpg_streams_free(streams);
 	bpg_ratelimit_free(rl);
 	bpg_config_free(cfg);

@@ -12,6 +12,7 @@
 
 #include "bpg_api.h"
 #include "bpg_api_apps.h"
+#include "bpg_api_clusters.h"
 #include "bpg_api_lists.h"
 #include "bpg_api_log.h"
 #include "bpg_api_submit.h"
@@ -45,6 +46,7 @@ static const struct route {
 	{ "GET", "/spark/{id}/describe", AUTH, api_h_describe },
 	{ "GET", "/spark/mySubmissions", AUTH, api_h_my_submissions },
 	{ "GET", "/admin/submissions", AUTH, api_h_admin_submissions },
+	{ "GET", "/admin/clusters", AUTH, api_h_clusters },
 	/* No user (section 1.11, quirk 20; section 0.1). */
 	{ "GET", "/admin/version", NOAUTH, api_h_version },
 	{ "GET", "/openapi.json", NOAUTH, api_h_openapi_json },
@@ -390,6 +392,9 @@ bpg_api_new(const struct bpg_config *cfg, struct bpg_api **out,
 	    BPG_RATELIMIT_BURST, &api->rl_own, ei)) != BPG_OK)
 		goto fail;
 	api->rl = api->rl_own;
+	if ((e = bpg_breaker_new_shared(&api->breaker_own, ei)) != BPG_OK)
+		goto fail;
+	api->breaker = api->breaker_own;
 	if (cfg->db.connection_string != NULL &&
 	    cfg->db.connection_string[0] != '\0' &&
 	    (e = bpg_db_new(&cfg->db, &api->db, ei)) != BPG_OK)
@@ -424,6 +429,7 @@ bpg_api_free(struct bpg_api *api)
 	bpg_zones_free(api->zones);
 	bpg_cache_free(api->status_cache);
 	bpg_ratelimit_free(api->rl_own);
+	bpg_breaker_free(api->breaker_own);
 	json_decref(api->openapi_json);
 	free(api->openapi_yaml);
 	bpg_s3_free(api->s3_upload);
@@ -436,6 +442,12 @@ void
 bpg_api_set_ratelimit(struct bpg_api *api, struct bpg_ratelimit *rl)
 {
 	api->rl = rl != NULL ? rl : api->rl_own;
+}
+
+void
+bpg_api_set_breaker(struct bpg_api *api, struct bpg_breaker *br)
+{
+	api->breaker = br != NULL ? br : api->breaker_own;
 }
 
 void

@@ -91,6 +91,15 @@ struct bpg_ratelimit;
  */
 void bpg_api_set_ratelimit(struct bpg_api *, struct bpg_ratelimit *rl);
 
+struct bpg_breaker;
+
+/*
+ * Use the clusters' circuit breakers shared between all workers
+ * (bpg_breaker_new_shared(), made before fork()) instead of the api's
+ * own.  br is borrowed; NULL goes back to the api's own.
+ */
+void bpg_api_set_breaker(struct bpg_api *, struct bpg_breaker *br);
+
 struct bpg_streams;
 
 /*

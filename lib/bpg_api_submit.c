@@ -13,6 +13,7 @@
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
 #include "bpg_dryrun.h"
+#include "bpg_failover.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_req.h"
@@ -81,7 +82,8 @@ create_answer(const struct bpg_kube *k, enum bpg_err e, long http)
  */
 static enum create_outcome
 create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
-    int64_t end_ms, enum bpg_err *err, struct bpg_errinfo *ei)
+    int64_t end_ms, enum bpg_err *err, long *first_http,
+    struct bpg_errinfo *ei)
 {
 	struct bpg_errinfo rei;
 	enum create_outcome o;
@@ -91,6 +93,7 @@ create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
 	int tries = 1;
 
 	e = bpg_kube_try_create_app(k, cr, -1, &http, ei);
+	*first_http = http;
 	if ((o = create_answer(k, e, http)) != CREATE_UNKNOWN) {
 		*err = e;
 		return o;
@@ -130,6 +133,342 @@ exists:
 	return CREATE_EXISTS;
 }
 
+/* ---- one try on one cluster, and failover ---------------------------- */
+
+#define MSGLEN sizeof(((struct bpg_errinfo *)0)->msg)
+
+/* What one try of a submission on one cluster came to. */
+enum attempt {
+	ATTEMPT_OK,		/* the CR exists */
+	ATTEMPT_FAILOVER,	/* the cluster failed, nothing was created */
+	ATTEMPT_FAIL,		/* an answer for the client: e and ei */
+	ATTEMPT_UNKNOWN		/* the CR may exist: e and ei, no failover */
+};
+
+/* A submission's state across its tries. */
+struct submit {
+	struct route_ctx *rc;
+	struct bpg_submit_req *req;
+	const char *queue;
+	const char *proxy_user;
+	struct bpg_failover fo;
+	struct api_idem *idem;	/* the request's key, if any */
+	char *stored;		/* the row's request body */
+	char *summary;
+	bool have_row;		/* the try wrote a row */
+};
+
+static void
+mark_failed(struct bpg_api *api, const char *id, const char *why)
+{
+	struct bpg_errinfo mei;
+
+	if (bpg_db_mark_failed(api->db, id, why, &mei) != BPG_OK)
+		syslog(LOG_ERR, "submission %s: cannot mark failed: %s", id,
+		    mei.msg);
+}
+
+/* a then b appended to the string in dst[size], cut to fit. */
+static void
+append_cut(char *dst, size_t size, const char *a, const char *b)
+{
+	size_t len = strlen(dst), n;
+	const char *parts[2] = { a, b };
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(parts[i]);
+		if (n > size - 1 - len)
+			n = size - 1 - len;
+		memcpy(dst + len, parts[i], n);
+		len += n;
+	}
+	dst[len] = '\0';
+}
+
+/*
+ * The probe of a cluster before a create (bpg_failover_should_probe()):
+ * a GET of the SparkApplication the create would make (404: the API
+ * server answers), on a connection of its own, within
+ * BPG_FAILOVER_PROBE_MS.  It changes nothing, so a probe that hangs or
+ * fails puts nothing in doubt.  true if the cluster answered (any 2xx
+ * or 4xx but 429: a refusal of ours, the create will tell).
+ */
+static bool
+probe(struct bpg_kube *k, const struct bpg_cluster *c, const char *id,
+    struct bpg_errinfo *ei)
+{
+	long http = 0, ms = BPG_FAILOVER_PROBE_MS;
+	enum bpg_err e;
+
+	if (c->timeout_millis < ms)
+		ms = (long)c->timeout_millis;
+	e = bpg_kube_try_get_app(k, id, ms, &http, ei);
+	if (e == BPG_OK || (http >= 400 && http < 500 && http != 429))
+		return true;
+	syslog(LOG_WARNING, "cluster %s: probe failed: %s", c->id, ei->msg);
+	return false;
+}
+
+/* The row of submission id (BPG writes it before the create). */
+static enum bpg_err
+insert_row(struct submit *s, const char *id, struct bpg_errinfo *ei)
+{
+	struct bpg_api *api = s->rc->api;
+	struct bpg_db_submission row;
+	enum bpg_err e;
+
+	memset(&row, 0, sizeof(row));
+	row.submission_id = id;
+	row.user = s->proxy_user;
+	row.spark_version = s->req->spark_version;
+	row.request_body = s->stored;
+	row.queue = s->req->queue;
+	row.app_name = s->req->application_name;
+	row.request_summary = s->summary;
+	e = bpg_db_insert_submission(api->db, &row, ei);
+	if (e == BPG_ETOOBIG)
+		/* BPG's request_body column is a TEXT (64 KiB). */
+		return bpg_errf(ei, BPG_EINVAL, "Request too large to record: "
+		    "%s", ei->msg);
+	if (e == BPG_OK)
+		return BPG_OK;
+	syslog(LOG_ERR, "submission %s not recorded: %s", id, ei->msg);
+	/* Say only what is known: no CR exists either way. */
+	if (bpg_db_insert_unsettled(api->db))
+		return bpg_errf(ei, BPG_EDB, "The submission could not be "
+		    "recorded for certain (the database connection was lost): "
+		    "submission %s may have been recorded, but nothing was "
+		    "created in Kubernetes. Please try again later.", id);
+	return bpg_errf(ei, BPG_EDB, "The submission could not be recorded "
+	    "(database unavailable); nothing was submitted. Please try again "
+	    "later.");
+}
+
+/*
+ * One try of the submission as id on cluster c (trial: c's breaker's
+ * trial is ours).  Tells c's breaker how c did: a probe or create that
+ * failed for a cluster-health reason (transport, timeout, 5xx, 429) is a
+ * failure; an answer is a success.
+ */
+static enum attempt
+attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
+    bool trial, enum bpg_err *e, struct bpg_errinfo *ei)
+{
+	struct bpg_api *api = s->rc->api;
+	const struct bpg_config *cfg = api->cfg;
+	struct bpg_breaker_conf bc = bpg_failover_conf(cfg);
+	struct bpg_crd_ctx ctx;
+	struct bpg_kube *kube;
+	json_t *cr = NULL;
+	enum attempt a = ATTEMPT_FAIL;
+	long http = 0;
+
+	s->have_row = false;
+	ctx.submission_id = id;
+	ctx.user = s->rc->user;
+	ctx.proxy_user = s->proxy_user;
+	ctx.queue = s->queue;
+	if ((*e = bpg_crd_build(cfg, c, s->req, &ctx, api->zones, &cr,
+	    ei)) != BPG_OK)
+		goto out;
+	/* What Kubernetes would refuse is a 400 now, before anything is
+	 * written (BPG writes the row, then gets a 422: a 500). */
+	if ((*e = bpg_crd_check(cr, ei)) != BPG_OK)
+		goto out;
+	if ((*e = api_kube_for(api, c, &kube, ei)) != BPG_OK)
+		goto out;
+	if (bpg_failover_should_probe(&s->fo, c, trial, bpg_kube_now_ms(),
+	    BPG_FAILOVER_FRESH_MS)) {
+		/*
+		 * A probe that passes records nothing: the API server
+		 * answers reads, but only the create tells whether it takes
+		 * writes (a 429 on creates alone must still open the
+		 * breaker), and a trial is decided by the create.
+		 */
+		if (!probe(kube, c, id, ei)) {
+			*e = BPG_EUPSTREAM;
+			bpg_breaker_failure(api->breaker, c->id, &bc,
+			    bpg_kube_now_ms(), api_now_ms(), ei->msg);
+			a = ATTEMPT_FAILOVER;
+			goto out;
+		}
+	}
+	/* Before any create of id, and again for every other ID tried:
+	 * a key resolves from the ID its row holds. */
+	if ((*e = api_idem_chosen(s->rc, s->idem, id, ei)) != BPG_OK)
+		goto out;
+	/*
+	 * The row first: if the DB cannot record the submission, nothing is
+	 * created (BPG creates the CR anyway and loses the record).
+	 */
+	if (api->db != NULL) {
+		if ((*e = insert_row(s, id, ei)) != BPG_OK)
+			goto out;
+		s->have_row = true;
+	}
+	switch (create_cr(kube, cr, id, api->end_ms, e, &http, ei)) {
+	case CREATE_EXISTS:
+		bpg_breaker_success(api->breaker, c->id, bpg_kube_now_ms());
+		bpg_breaker_count_submission(api->breaker, c->id,
+		    bpg_kube_now_ms());
+		a = ATTEMPT_OK;
+		break;
+	case CREATE_UNKNOWN:
+		/*
+		 * The CR may exist: never tried elsewhere (it could run
+		 * twice).  The row stays unfinished, so the monitor takes the
+		 * CR up if it is there and otherwise records the row LOST
+		 * after BPG_MONITOR_ORPHAN_GRACE_S (longer than the API
+		 * server's request timeout, which bounds a late create).
+		 */
+		bpg_breaker_failure(api->breaker, c->id, &bc,
+		    bpg_kube_now_ms(), api_now_ms(), ei->msg);
+		*e = bpg_errf(ei, BPG_ETIMEOUT, "The outcome of submission %s "
+		    "is not known yet: Kubernetes did not tell whether its "
+		    "SparkApplication was created. Do not submit it again; "
+		    "GET /spark/%s/status tells whether it runs.", id, id);
+		a = ATTEMPT_UNKNOWN;
+		break;
+	case CREATE_NONE:
+		syslog(LOG_ERR, "submission %s: create failed: %s", id, ei->msg);
+		/*
+		 * Refused before anything was stored.  429 (priority and
+		 * fairness) and a request that never reached the server are
+		 * the cluster's state: try another.  Other 4xx are this
+		 * request's: the answer.
+		 */
+		if (http == 429 || http == 0) {
+			bpg_breaker_failure(api->breaker, c->id, &bc,
+			    bpg_kube_now_ms(), api_now_ms(), ei->msg);
+			a = ATTEMPT_FAILOVER;
+			break;
+		}
+		bpg_breaker_success(api->breaker, c->id, bpg_kube_now_ms());
+		if (s->have_row)
+			mark_failed(api, id, ei->msg);
+		break;
+	}
+out:
+	json_decref(cr);
+	return a;
+}
+
+/*
+ * The submission on the queue's eligible clusters, first first (the
+ * choice bpg_route_cluster() made: kept when the request names a
+ * clusterId); answers the client.  A cluster the submission failed on,
+ * nothing created, is left for another (bpg_failover.h), and the row of
+ * the failed try is marked SUBMISSION_FAILED naming the new ID.
+ */
+static void
+submit_failover(struct submit *s, const struct bpg_cluster *first)
+{
+	struct route_ctx *rc = s->rc;
+	struct bpg_api *api = rc->api;
+	struct bpg_errinfo ei = { "" };
+	const struct bpg_cluster *c;
+	char id[BPG_MAX_SUBMISSION_ID + 1], prev[BPG_MAX_SUBMISSION_ID + 1];
+	char why[MSGLEN], failures[MSGLEN] = "", last[MSGLEN] = "";
+	char *answer;
+	long long retry_s;
+	bool trial;
+	int tries = 0;
+	int64_t lease = 0;
+	size_t i;
+	enum bpg_err e, last_e = BPG_EUPSTREAM;
+
+	prev[0] = '\0';
+	/* A trial holds its cluster for a probe and a create at most. */
+	for (i = 0; i < api->cfg->nclusters; i++)
+		if (api->cfg->clusters[i].timeout_millis > lease)
+			lease = api->cfg->clusters[i].timeout_millis;
+	lease += BPG_FAILOVER_PROBE_MS;
+	if ((e = bpg_failover_init(&s->fo, api->cfg, api->breaker, s->req,
+	    first, &ei)) != BPG_OK)
+		goto fail;
+	for (;;) {
+		switch (bpg_failover_pick(&s->fo, s->req, s->queue, &api->rng,
+		    bpg_kube_now_ms(), lease, &c, &trial)) {
+		case BPG_FAILOVER_PICKED:
+			break;
+		case BPG_FAILOVER_ALL_OPEN:
+			if (tries > 0)
+				goto all_failed;
+			/* No cluster called: come back at the nearest trial. */
+			retry_s = (s->fo.retry_ms + 999) / 1000;
+			snprintf(why, sizeof(why), "No cluster can take the "
+			    "submission now: the circuit breaker of every "
+			    "eligible cluster is open after repeated "
+			    "failures. Please try again in %lld s.", retry_s);
+			api_reply_error(rc->resp, 503, WAE, why);
+			snprintf(rc->resp->headers, sizeof(rc->resp->headers),
+			    "Retry-After: %lld\r\n", retry_s);
+			goto out;
+		default:
+			goto all_failed;
+		}
+		if ((e = bpg_route_new_id(c, s->req->submission_id_suffix,
+		    &api->rng, id, &ei)) != BPG_OK)
+			goto fail;
+		if (prev[0] != '\0') {
+			char reason[MSGLEN + 96];
+
+			snprintf(reason, sizeof(reason), "%s; resubmitted as %s",
+			    why, id);
+			mark_failed(api, prev, reason);
+			prev[0] = '\0';
+		}
+		tries++;
+		switch (attempt(s, c, id, trial, &e, &ei)) {
+		case ATTEMPT_OK:
+			syslog(LOG_INFO, "submitted %s user=%s queue=%s "
+			    "cluster=%s%s", id, s->proxy_user, s->queue, c->id,
+			    tries > 1 ? " (failover)" : "");
+			/* The ID passed bpg_crd_check as the CR name: nothing
+			 * to escape. */
+			if (asprintf(&answer, "{\"submissionId\":\"%s\"}",
+			    id) < 0)
+				answer = NULL;
+			api_reply_text(rc->resp, 200, "application/json",
+			    answer);
+			goto out;
+		case ATTEMPT_FAILOVER:
+			syslog(LOG_WARNING, "submission %s: cluster %s failed, "
+			    "trying another: %s", id, c->id, ei.msg);
+			why[0] = '\0';
+			append_cut(why, sizeof(why), "Cluster ", c->id);
+			append_cut(why, sizeof(why), " failed: ", ei.msg);
+			if (s->have_row)
+				memcpy(prev, id, sizeof(prev));
+			append_cut(failures, sizeof(failures),
+			    failures[0] != '\0' ? "; " : "", c->id);
+			append_cut(failures, sizeof(failures), ": ", ei.msg);
+			memcpy(last, ei.msg, sizeof(last));
+			last_e = e;
+			bpg_failover_exclude(&s->fo, c);
+			ei.msg[0] = '\0';
+			continue;
+		default:
+			goto fail;
+		}
+	}
+all_failed:
+	if (prev[0] != '\0')
+		mark_failed(api, prev, why);
+	/* The only eligible cluster: its answer as it was (BPG's). */
+	if (tries == 1 && s->fo.neligible == 1)
+		e = bpg_errf(&ei, last_e, "%s", last);
+	else
+		e = bpg_errf(&ei, BPG_EUPSTREAM, "The submission failed on "
+		    "every eligible cluster, and nothing was created: %s",
+		    failures);
+fail:
+	api_reply_err(rc->resp, e, &ei);
+out:
+	bpg_failover_reset(&s->fo);
+}
+
 void
 api_h_submit(struct route_ctx *rc)
 {
@@ -140,13 +479,12 @@ api_h_submit(struct route_ctx *rc)
 	struct bpg_errinfo ei = { "" };
 	const struct bpg_cluster *cluster;
 	struct bpg_crd_ctx ctx;
-	struct bpg_kube *kube;
+	struct submit s;
 	char id[BPG_MAX_SUBMISSION_ID + 1];
 	char *queue = NULL, *dag_user = NULL, *stored = NULL, *summary = NULL;
-	char *answer;
 	json_t *cr = NULL, *sanitized = NULL;
 	const char *proxy_user;
-	bool have_row = false, dry_run;
+	bool dry_run;
 	enum bpg_err e;
 
 	/* Before the body: a bad value must never become a submission.
@@ -172,9 +510,6 @@ api_h_submit(struct route_ctx *rc)
 	if ((e = bpg_route_cluster(cfg, &req, queue, &api->rng, &cluster,
 	    &ei)) != BPG_OK)
 		goto fail;
-	if ((e = bpg_route_new_id(cluster, req.submission_id_suffix,
-	    &api->rng, id, &ei)) != BPG_OK)
-		goto fail;
 
 	/* Section 2.7: the Airflow account submits for dagUser. */
 	proxy_user = rc->user;
@@ -183,11 +518,14 @@ api_h_submit(struct route_ctx *rc)
 		proxy_user = dag_user != NULL && dag_user[0] != '\0' ?
 		    dag_user : "dagUser";
 	}
-	ctx.submission_id = id;
-	ctx.user = rc->user;
-	ctx.proxy_user = proxy_user;
-	ctx.queue = queue;
 	if (dry_run) {
+		if ((e = bpg_route_new_id(cluster, req.submission_id_suffix,
+		    &api->rng, id, &ei)) != BPG_OK)
+			goto fail;
+		ctx.submission_id = id;
+		ctx.user = rc->user;
+		ctx.proxy_user = proxy_user;
+		ctx.queue = queue;
 		/* Nothing is written: no row, no CR, no zone pick. */
 		if ((e = bpg_dryrun_run(cfg, cluster, &req, &ctx, api->zones,
 		    &cr, &ei)) != BPG_OK)
@@ -196,101 +534,22 @@ api_h_submit(struct route_ctx *rc)
 		cr = NULL;
 		goto out;
 	}
-	if ((e = bpg_crd_build(cfg, cluster, &req, &ctx, api->zones, &cr,
-	    &ei)) != BPG_OK)
-		goto fail;
-	/* What Kubernetes would refuse is a 400 now, before anything is
-	 * written (BPG writes the row, then gets a 422: a 500). */
-	if ((e = bpg_crd_check(cr, &ei)) != BPG_OK)
-		goto fail;
-	if ((e = api_kube_for(api, cluster, &kube, &ei)) != BPG_OK)
-		goto fail;
-	/* Before any create of id, and again for every other ID tried:
-	 * a key resolves from the ID its row holds. */
-	if ((e = api_idem_chosen(rc, &idem, id, &ei)) != BPG_OK)
-		goto fail;
-
-	/*
-	 * The row first: if the DB cannot record the submission, nothing is
-	 * created (BPG creates the CR anyway and loses the record).
-	 */
-	if (api->db != NULL) {
-		struct bpg_db_submission row;
-
-		if ((sanitized = bpg_req_sanitized(&req)) == NULL ||
-		    (stored = bpg_json_dump(sanitized, NULL)) == NULL ||
-		    (summary = bpg_db_request_summary(sanitized)) == NULL) {
-			e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
-			goto fail;
-		}
-		memset(&row, 0, sizeof(row));
-		row.submission_id = id;
-		row.user = proxy_user;
-		row.spark_version = req.spark_version;
-		row.request_body = stored;
-		row.queue = req.queue;
-		row.app_name = req.application_name;
-		row.request_summary = summary;
-		e = bpg_db_insert_submission(api->db, &row, &ei);
-		if (e == BPG_ETOOBIG) {
-			/* BPG's request_body column is a TEXT (64 KiB). */
-			e = bpg_errf(&ei, BPG_EINVAL, "Request too large to "
-			    "record: %s", ei.msg);
-			goto fail;
-		}
-		if (e != BPG_OK) {
-			syslog(LOG_ERR, "submission %s not recorded: %s", id,
-			    ei.msg);
-			/* Say only what is known: no CR exists either way. */
-			if (bpg_db_insert_unsettled(api->db))
-				e = bpg_errf(&ei, BPG_EDB, "The submission could "
-				    "not be recorded for certain (the database "
-				    "connection was lost): submission %s may "
-				    "have been recorded, but nothing was created "
-				    "in Kubernetes. Please try again later.", id);
-			else
-				e = bpg_errf(&ei, BPG_EDB, "The submission could "
-				    "not be recorded (database unavailable); "
-				    "nothing was submitted. Please try again "
-				    "later.");
-			goto fail;
-		}
-		have_row = true;
-	}
-
-	switch (create_cr(kube, cr, id, api->end_ms, &e, &ei)) {
-	case CREATE_EXISTS:
-		break;
-	case CREATE_UNKNOWN:
-		/*
-		 * The CR may exist: the row stays unfinished, so the monitor
-		 * takes the CR up if it is there and otherwise records the
-		 * row LOST after BPG_MONITOR_ORPHAN_GRACE_S (longer than the
-		 * API server's request timeout, which bounds a late create).
-		 */
-		e = bpg_errf(&ei, BPG_ETIMEOUT, "The outcome of submission %s "
-		    "is not known yet: Kubernetes did not tell whether its "
-		    "SparkApplication was created. Do not submit it again; "
-		    "GET /spark/%s/status tells whether it runs.", id, id);
-		goto fail;
-	case CREATE_NONE:
-		syslog(LOG_ERR, "submission %s: create failed: %s", id, ei.msg);
-		if (have_row) {
-			struct bpg_errinfo mei;
-
-			if (bpg_db_mark_failed(api->db, id, ei.msg, &mei) !=
-			    BPG_OK)
-				syslog(LOG_ERR, "submission %s: cannot mark "
-				    "failed: %s", id, mei.msg);
-		}
+	if (api->db != NULL &&
+	    ((sanitized = bpg_req_sanitized(&req)) == NULL ||
+	    (stored = bpg_json_dump(sanitized, NULL)) == NULL ||
+	    (summary = bpg_db_request_summary(sanitized)) == NULL)) {
+		e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
 		goto fail;
 	}
-	syslog(LOG_INFO, "submitted %s user=%s queue=%s cluster=%s", id,
-	    proxy_user, queue, cluster->id);
-	/* The ID passed bpg_crd_check as the CR name: nothing to escape. */
-	if (asprintf(&answer, "{\"submissionId\":\"%s\"}", id) < 0)
-		answer = NULL;
-	api_reply_text(rc->resp, 200, "application/json", answer);
+	memset(&s, 0, sizeof(s));
+	s.rc = rc;
+	s.idem = &idem;
+	s.req = &req;
+	s.queue = queue;
+	s.proxy_user = proxy_user;
+	s.stored = stored;
+	s.summary = summary;
+	submit_failover(&s, cluster);
 	goto out;
 fail:
 	api_reply_err(rc->resp, e, &ei);
@@ -304,4 +563,3 @@ out:
 	free(queue);
 	bpg_req_reset(&req);
 }
-

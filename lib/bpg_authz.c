@@ -34,6 +34,12 @@ is_admin(const struct bpg_config *cfg, const char *user)
 }
 
 /* The Airflow account submits and cleans up for its DAG users (2.7). */
+bool
+bpg_authz_is_admin(const struct bpg_config *cfg, const char *user)
+{
+	return user != NULL && is_admin(cfg, user);
+}
+
 static bool
 is_airflow(const char *user)
 {

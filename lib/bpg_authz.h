@@ -46,6 +46,9 @@ bool bpg_authz_may_change(const struct bpg_config *, const char *user,
 bool bpg_authz_may_read(const struct bpg_config *, const char *user,
     const char *owner);
 
+/* Is user one of adminUsers (exact name)? */
+bool bpg_authz_is_admin(const struct bpg_config *, const char *user);
+
 /* May user list every user's submissions (/admin/submissions)? */
 bool bpg_authz_may_list_all(const struct bpg_config *, const char *user);
 

@@ -237,6 +237,13 @@ struct bpg_config {
 	int64_t upload_low_speed_seconds;	/* default 60 */
 	struct bpg_submit_limit submit_limit;	/* (ours) submitRateLimit */
 	/*
+	 * (Ours) the clusters' circuit breakers (bpg_breaker.h):
+	 * clusterFailureThreshold consecutive failures (default 3, 1..1000)
+	 * open one for clusterCooldownMillis (default 30000, 1..86400000).
+	 */
+	int64_t cluster_failure_threshold;
+	int64_t cluster_cooldown_millis;
+	/*
 	 * Where k8s:secret:<ns>:<name>:<key> references (section 7.3) are
 	 * read, once, at load (our keys):
 	 *   inClusterApiServer          default https://kubernetes.default.svc

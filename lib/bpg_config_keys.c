@@ -280,6 +280,12 @@ const struct key cfg_root_keys[] = {
 	  .sub = submit_limit_keys, .nsub = NITEMS(submit_limit_keys),
 	  .off = FIELD(C, submit_limit, struct bpg_submit_limit),
 	  .doc = "submissions per user and per queue, per gateway" },
+	R_INT("clusterFailureThreshold", C, cluster_failure_threshold, 0, 1,
+	    1000, DEFAULT_CLUSTER_FAILURE_THRESHOLD, "consecutive failures "
+	    "that open a cluster's circuit breaker"),
+	R_INT("clusterCooldownMillis", C, cluster_cooldown_millis, 0, 1,
+	    86400000, DEFAULT_CLUSTER_COOLDOWN_MILLIS, "how long an open "
+	    "breaker skips its cluster before one trial"),
 	R_STEP(cfg_step_trusted_header, KF_LATE),
 };
 #undef C

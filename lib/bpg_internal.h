@@ -8,6 +8,7 @@
  *   bpg_api.c          route table, authentication, the request's body,
  *                      lifecycle (bpg_api.h); calls every handler
  *   bpg_api_apps.c     the handlers, each with its own header, none of
+ *   bpg_api_clusters.c
  *   bpg_api_lists.c    which includes or calls another
  *   bpg_api_submit.c
  *   bpg_api_log.c
@@ -25,6 +26,7 @@
 #include <jansson.h>
 
 #include "bpg_api.h"
+#include "bpg_breaker.h"
 #include "bpg_cache.h"
 #include "bpg_config.h"
 #include "bpg_crd.h"
@@ -59,6 +61,8 @@ struct bpg_api {
 	struct bpg_ratelimit *rl;	/* list limits: rl_own or the shared */
 	struct bpg_ratelimit *rl_own;
 	struct bpg_streams *streams;	/* shared stream slots, or NULL */
+	struct bpg_breaker *breaker;	/* breaker_own or the shared */
+	struct bpg_breaker *breaker_own;
 	unsigned int stream_total;	/* gateway-wide stream limit */
 	json_t *openapi_json;		/* the OpenAPI document, or NULL */
 	char *openapi_yaml;

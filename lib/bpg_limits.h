@@ -50,6 +50,13 @@
 #define BPG_CREATE_RESOLVE_MS 15000
 #define BPG_CREATE_RESOLVE_WAIT_MS 100
 #define BPG_CREATE_RESOLVE_WAIT_MAX_MS 1000
+/*
+ * Failover (lib/bpg_failover.h): a cluster with no success within
+ * BPG_FAILOVER_FRESH_MS, or whose last call failed, is first probed with
+ * a GET bound by BPG_FAILOVER_PROBE_MS (at most its timeoutMillis).
+ */
+#define BPG_FAILOVER_FRESH_MS 10000
+#define BPG_FAILOVER_PROBE_MS 2000
 /* Database rows of gone CRs a list endpoint adds, newest first. */
 #define BPG_MAX_LIST_HISTORY 1000
 /*

@@ -35,6 +35,7 @@ static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_lost,
 	&bpg_monitor_task_kill,
 	&bpg_monitor_task_idem,
+	&bpg_monitor_task_reach,
 };
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
 

@@ -313,6 +313,15 @@ enum bpg_err bpg_monitor_step(
 /* Re-list every namespace at the next step (SIGHUP). */
 void bpg_monitor_resync(struct bpg_monitor *);
 
+/*
+ * Episodes so far of a cluster that could not be listed or watched for
+ * clusterCooldownMillis (each logged once, "cluster <id> unreachable for
+ * N ms: <reason>", and once "reachable again after N ms"); *now_down
+ * (if not NULL) gets how many namespaces are unreachable now.
+ */
+unsigned long bpg_monitor_unreachable(const struct bpg_monitor *,
+    size_t *now_down);
+
 /* Whether this monitor is the active one. */
 bool bpg_monitor_leader(const struct bpg_monitor *);
 

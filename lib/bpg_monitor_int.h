@@ -8,6 +8,7 @@
  *   bpg_monitor_lost.c       after a list: rows and apps gone unwatched
  *   bpg_monitor_kill.c       kill apps over their maxRunningMillis
  *   bpg_monitor_idem.c       delete expired idempotency keys
+ *   bpg_monitor_reach.c      log clusters unreachable for a cooldown
  * A task is one struct bpg_monitor_task and its module; adding one is a
  * row in the driver's table and its declaration below.  Tasks write only as the leader: they call
  * bpg_monitor_confirm() before a batch of writes that may follow a long
@@ -78,6 +79,10 @@ struct bpg_monitor_target {
 	bool dirty; /* a step failed: re-list after back-off */
 	unsigned long gen; /* lists done */
 	size_t listed; /* items of the list under way */
+	/* The reach task's: failing since (monotonic ms; 0: reachable). */
+	long long down_since_ms;
+	bool down_logged; /* logged unreachable */
+	char down_why[256];
 };
 
 /*
@@ -112,6 +117,11 @@ extern const struct bpg_monitor_task bpg_monitor_task_reconcile;
 extern const struct bpg_monitor_task bpg_monitor_task_lost;
 extern const struct bpg_monitor_task bpg_monitor_task_kill;
 extern const struct bpg_monitor_task bpg_monitor_task_idem;
+extern const struct bpg_monitor_task bpg_monitor_task_reach;
+
+/* t's list or watch failed (why: for the log) / its list succeeded. */
+void bpg_monitor_reach_failed(struct bpg_monitor_target *t, const char *why);
+void bpg_monitor_reach_ok(struct bpg_monitor_target *t);
 
 struct bpg_monitor {
 	struct bpg_monitor_opts o;
@@ -130,6 +140,7 @@ struct bpg_monitor {
 	struct bpg_monitor_target *t;
 	size_t nt;
 	void **state; /* each task's, in the order of the driver's table */
+	unsigned long unreachable_episodes; /* the reach task's count */
 };
 
 /* Log one line; control bytes become '?'. */

@@ -312,6 +312,7 @@ start_watch(struct bpg_monitor_target *t, const char *rv)
 	if (bpg_watch_start(t->watch, rv, tmo, &ei) != BPG_OK) {
 		bpg_monitor_log(t->m, BPG_MONITOR_LOG_WARN,
 		    "%s: cannot watch: %s", t->label, ei.msg);
+		bpg_monitor_reach_failed(t, ei.msg);
 		schedule_relist(t, false);
 	}
 }
@@ -371,6 +372,7 @@ relist(struct bpg_monitor_target *t)
 	    rvbuf, sizeof(rvbuf), &ei)) != BPG_OK) {
 		if (!m->leader)
 			return;
+		bpg_monitor_reach_failed(t, ei.msg);
 		schedule_relist(t, false);
 		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
 		    "%s: list failed after %zu applications: %s; retrying "
@@ -378,6 +380,7 @@ relist(struct bpg_monitor_target *t)
 		    t->label, t->listed, ei.msg, t->backoff_ms);
 		return;
 	}
+	bpg_monitor_reach_ok(t);
 	/* The sweep writes too: the lock is confirmed once more. */
 	if (!m->leader || !bpg_monitor_confirm(m))
 		return;

@@ -405,6 +405,13 @@ bpg_route_cluster_has_queue(const struct bpg_cluster *c, const char *queue)
 	return strlist_has_icase(&c->queues, queue);
 }
 
+bool
+bpg_route_cluster_has_queue_n(const struct bpg_cluster *c, const char *queue,
+    size_t n)
+{
+	return strlist_has_icase_n(&c->queues, queue, n);
+}
+
 enum bpg_err
 bpg_route_cluster(const struct bpg_config *cfg,
     const struct bpg_submit_req *req, const char *queue, struct bpg_rng *rng,

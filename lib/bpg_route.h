@@ -84,6 +84,9 @@ bool bpg_route_cluster_has_version(const struct bpg_cluster *,
     const char *version);
 bool bpg_route_cluster_has_queue(const struct bpg_cluster *,
     const char *queue);
+/* The same for queue[0..n). */
+bool bpg_route_cluster_has_queue_n(const struct bpg_cluster *,
+    const char *queue, size_t n);
 
 /*
  * A new submission ID (section 2.6): "<cluster id>-<32 hex>" and

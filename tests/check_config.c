@@ -431,7 +431,16 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg->log_follow_max_seconds, 3600);
 	ck_assert_int_eq(cfg->upload_low_speed_limit, 1024);
 	ck_assert_int_eq(cfg->upload_low_speed_seconds, 60);
+	ck_assert_int_eq(cfg->cluster_failure_threshold, 3);
+	ck_assert_int_eq(cfg->cluster_cooldown_millis, 30000);
 	ck_assert(!cfg->warnings.present);
+	bpg_config_free(cfg);
+
+	/* The circuit breakers' keys, set. */
+	cfg = tu_config("clusterFailureThreshold: 1\n"
+	    "clusterCooldownMillis: 86400000\n", NULL);
+	ck_assert_int_eq(cfg->cluster_failure_threshold, 1);
+	ck_assert_int_eq(cfg->cluster_cooldown_millis, 86400000);
 	bpg_config_free(cfg);
 
 	/* The long-request keys, set. */
@@ -1189,6 +1198,14 @@ static const struct bad {
 	  "streamsPerUser", 1, "" },
 	{ "log-follow-forever", "logFollowMaxSeconds: 43201\n", BPG_ECONFIG,
 	  "logFollowMaxSeconds", 1, "" },
+	{ "breaker-threshold-zero", "clusterFailureThreshold: 0\n",
+	  BPG_ECONFIG, "clusterFailureThreshold", 1, "" },
+	{ "breaker-threshold-over", "clusterFailureThreshold: 1001\n",
+	  BPG_ECONFIG, "clusterFailureThreshold", 1, "" },
+	{ "breaker-cooldown-zero", "clusterCooldownMillis: 0\n", BPG_ECONFIG,
+	  "clusterCooldownMillis", 1, "" },
+	{ "breaker-cooldown-over", "clusterCooldownMillis: 86400001\n",
+	  BPG_ECONFIG, "clusterCooldownMillis", 1, "" },
 	{ "low-speed-negative", "uploadLowSpeedLimit: -1\n", BPG_ECONFIG,
 	  "uploadLowSpeedLimit", 1, "" },
 	{ "low-speed-time-zero", "uploadLowSpeedSeconds: 0\n", BPG_ECONFIG,

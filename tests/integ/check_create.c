@@ -275,23 +275,35 @@ START_TEST(test_unknown_at_the_bound)
 }
 END_TEST
 
-/* A refusal is definite: that answer, no CR, the row failed. */
+/*
+ * A refusal is definite: no CR, the row failed.  A 429 is the cluster's
+ * state, so the submission moves to the other cluster, which refuses
+ * too: a 502 naming both, both rows failed, the first naming the second.
+ */
 START_TEST(test_refused)
 {
 	size_t crs = integ_cr_count("a") + integ_cr_count("b");
 	long failed = integ_db_count("status='SUBMISSION_FAILED' AND "
 	    "finished_time IS NOT NULL");
+	long moved = integ_db_count("status='SUBMISSION_FAILED' AND "
+	    "error_message LIKE '%resubmitted as spark-cluster-%'");
 	struct integ_http h;
 
 	faults("{\"type\":\"throttle\",\"method\":\"POST\"}");
 	h = submit();
 	faults(NULL);
-	ck_assert_msg(h.status == 429, "want 429, got %ld: %s", h.status,
+	ck_assert_msg(h.status == 502, "want 502, got %ld: %s", h.status,
 	    h.body);
+	integ_assert_error(&h, 502, "failed on every eligible cluster");
+	ck_assert_ptr_nonnull(strstr(h.body, "spark-cluster-a: "));
+	ck_assert_ptr_nonnull(strstr(h.body, "spark-cluster-b: "));
 	integ_http_free(&h);
 	ck_assert_int_eq(integ_cr_count("a") + integ_cr_count("b"), crs);
 	ck_assert_int_eq(integ_db_count("status='SUBMISSION_FAILED' AND "
-	    "finished_time IS NOT NULL"), failed + 1);
+	    "finished_time IS NOT NULL"), failed + 2);
+	ck_assert_int_eq(integ_db_count("status='SUBMISSION_FAILED' AND "
+	    "error_message LIKE '%resubmitted as spark-cluster-%'"),
+	    moved + 1);
 }
 END_TEST
 

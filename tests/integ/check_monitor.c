@@ -828,6 +828,11 @@ START_TEST(test_api_down)
 	/* Bounded exponential back-off: 0.5 s doubling to 30 s, per
 	 * cluster, is about 8 tries each in a minute. */
 	ck_assert_msg(fails >= 4 && fails <= 30, "%d failed lists", fails);
+	/* Down longer than clusterCooldownMillis (30 s): said once each. */
+	ck_assert_int_eq(log_count(m, "cluster spark-cluster-a unreachable "
+	    "for "), 1);
+	ck_assert_int_eq(log_count(m, "cluster spark-cluster-b unreachable "
+	    "for "), 1);
 	r = db_row(id);
 	ck_assert(r.found);
 	ck_assert(r.v[C_STATUS] == NULL ||
@@ -835,6 +840,11 @@ START_TEST(test_api_down)
 	row_free(&r);
 	control_both("POST", "/faults", "{\"type\":\"up\"}");
 	expect_completed(id, 45);
+	ck_assert(wait_log(m, "cluster spark-cluster-a reachable again after ",
+	    60));
+	ck_assert(wait_log(m, "cluster spark-cluster-b reachable again after ",
+	    60));
+	ck_assert_int_eq(log_count(m, "reachable again after "), 2);
 	free(id);
 }
 END_TEST

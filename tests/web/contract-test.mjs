@@ -72,6 +72,7 @@ const endpoints = [
 	["get", "/spark/{submissionId}/describe", true],
 	["get", "/spark/mySubmissions", true], ["get", "/log", true],
 	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
+	["get", "/admin/clusters", true],
 	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
 	["get", "/openapi.json", false], ["get", "/openapi.yaml", false],
 ];
@@ -274,6 +275,10 @@ if (id) {
 	    "/admin/submissions?name=SparkPiDemo", { auth: CAROL }, [200, 429]);
 	await call("all submissions, not an admin", "get", "/admin/submissions",
 	    "/admin/submissions?name=SparkPiDemo", { auth: ALICE }, [403]);
+	await call("clusters' health", "get", "/admin/clusters",
+	    "/admin/clusters", { auth: CAROL }, [200]);
+	await call("clusters' health, not an admin", "get", "/admin/clusters",
+	    "/admin/clusters", { auth: ALICE }, [403]);
 	await call("driver log", "get", "/log", `/log?subId=${id}`,
 	    { auth: ALICE }, [200]);
 	await call("delete", "delete", "/spark/{submissionId}", `/spark/${id}`,
