@@ -454,6 +454,7 @@ bpg_db_new(
 	db_monitor_sql(db);
 	db_logindex_sql(db);
 	db_lock_sql(db);
+	db_attempts_sql(db);
 	for (i = 0; i < ST__MAX; i++)
 		if (db->sql[i] == NULL)
 			oom = true;

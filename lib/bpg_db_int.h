@@ -49,6 +49,15 @@ enum stmt_id {
 	ST_HIST_USER,
 	ST_HIST_NAME,
 	ST_HIST_ALL,
+	/* The links between attempts, bpg_db_attempts.c */
+	ST_ATT_INSERT,
+	ST_ATT_BY_ID,
+	ST_ATT_NEXT,
+	ST_ATT_JOB,
+	ST_ATT_OPEN,
+	ST_ATT_STATE,
+	ST_ATT_REPLACED,
+	ST_ATT_CR,
 	ST__MAX
 };
 
@@ -163,5 +172,6 @@ void db_history_sql(struct bpg_db *db);
 void db_monitor_sql(struct bpg_db *db);
 void db_logindex_sql(struct bpg_db *db);
 void db_lock_sql(struct bpg_db *db);
+void db_attempts_sql(struct bpg_db *db);
 
 #endif /* BPG_DB_INT_H */

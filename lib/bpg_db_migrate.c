@@ -15,6 +15,8 @@
  *	INDEX bpg_unfinished (finished_time, submission_id, status,
  *	    created_time)			the monitor's unfinished rows
  *
+ * and a table of our own, submission_attempt (bpg_db_attempts.h).
+ *
  * The last one covers ST_MON_OPEN: without it that query reads every row
  * of the cluster's prefix (250 ms at 1,000,000 rows, make bench SCALE=1),
  * with it only the unfinished ones, from the index alone (2 ms).
@@ -147,6 +149,27 @@ static const struct step {
     {STEP_INDEX, "bpg_unfinished", ER_DUP_KEYNAME,
 	"CREATE INDEX bpg_unfinished ON @DB@.application_submission "
 	"(finished_time, submission_id, status, created_time)"},
+    /* Ours: the links between the attempts of a job (bpg_db_attempts.h).
+     * The primary key decides which of two writers makes attempt n. */
+    {STEP_TABLE, "submission_attempt", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.submission_attempt (\n"
+	"    job_id VARCHAR(255) NOT NULL,\n"
+	"    attempt SMALLINT NOT NULL,\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    previous_submission_id VARCHAR(255) NOT NULL,\n"
+	"    previous_uid VARCHAR(64) NULL,\n"
+	"    cluster VARCHAR(255) NOT NULL,\n"
+	"    cause VARCHAR(16) NOT NULL,\n"
+	"    state VARCHAR(16) NOT NULL,\n"
+	"    message TEXT NULL,\n"
+	"    cr MEDIUMTEXT NULL,\n"
+	"    created_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP,\n"
+	"    updated_time TIMESTAMP NULL,\n"
+	"    PRIMARY KEY (job_id, attempt),\n"
+	"    UNIQUE KEY bpg_attempt_id (submission_id),\n"
+	"    UNIQUE KEY bpg_attempt_previous (previous_submission_id),\n"
+	"    KEY bpg_attempt_state (state, created_time)\n"
+	")"},
 };
 
 /* Run the DDL of step s once, as a one-off prepared statement. */
