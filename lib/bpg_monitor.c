@@ -34,6 +34,7 @@ static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_reconcile,
 	&bpg_monitor_task_lost,
 	&bpg_monitor_task_kill,
+	&bpg_monitor_task_starve,
 };
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
 

@@ -7,6 +7,7 @@
  *   bpg_monitor_reconcile.c  list and watch each namespace, write rows
  *   bpg_monitor_lost.c       after a list: rows and apps gone unwatched
  *   bpg_monitor_kill.c       kill apps over their maxRunningMillis
+ *   bpg_monitor_starve.c     move apps pending past maxPendingMillis
  * A task is one struct bpg_monitor_task and its module; adding one is a
  * row in the driver's table and its declaration below.  Tasks write only as the leader: they call
  * bpg_monitor_confirm() before a batch of writes that may follow a long
@@ -40,6 +41,8 @@ struct bpg_monitor_entry {
 	int64_t created_ms, max_ms;
 	char uid[BPG_MONITOR_MAX_UID + 1];
 	long long kill_not_before; /* monotonic ms */
+	/* The starve task's next look (wall ms; 0 now, INT64_MAX never). */
+	int64_t move_at_ms;
 	char name[];
 };
 
@@ -110,6 +113,7 @@ struct bpg_monitor_task {
 extern const struct bpg_monitor_task bpg_monitor_task_reconcile;
 extern const struct bpg_monitor_task bpg_monitor_task_lost;
 extern const struct bpg_monitor_task bpg_monitor_task_kill;
+extern const struct bpg_monitor_task bpg_monitor_task_starve;
 
 struct bpg_monitor {
 	struct bpg_monitor_opts o;
