@@ -42,6 +42,8 @@
 /* The task's state. */
 struct starve {
 	long long next_ms; /* next check, monotonic */
+	long long next_resume_ms; /* next look at moves under way */
+	int64_t min_pending_ms; /* the least maxPendingMillis; 0: none */
 	struct bpg_rng rng;
 	struct bpg_zones *zones;
 };
@@ -565,6 +567,8 @@ start_move(struct starve *s, struct bpg_monitor_target *t,
 	    "moving to %s as %s (attempt %d)", t->label, ent->name, to->id, id,
 	    a.attempt);
 	run_move(m, a);
+	/* What it left undone is taken up at the next check. */
+	s->next_resume_ms = 0;
 	goto out;
 dberr:
 	bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "%s: %s: not moved: %s",
@@ -624,7 +628,13 @@ starve_check(struct bpg_monitor *m, struct starve *s)
 	int64_t wall;
 	size_t i, j;
 
-	resume(m);
+	if (bpg_watch_now_ms() >= s->next_resume_ms) {
+		s->next_resume_ms = bpg_watch_now_ms() +
+		    BPG_MONITOR_STARVE_RETRY_MS;
+		resume(m);
+	}
+	if (s->min_pending_ms <= 0)
+		return;
 	for (i = 0; i < m->nt && m->leader; i++) {
 		struct bpg_monitor_target *t = &m->t[i];
 
@@ -636,6 +646,12 @@ starve_check(struct bpg_monitor *m, struct starve *s)
 				    strcasecmp(e->k.status, "SUBMITTED") != 0 ||
 				    wall < e->move_at_ms)
 					continue;
+				/* No app is due sooner after it is first seen
+				 * waiting: no look before then. */
+				if (e->move_at_ms == 0) {
+					e->move_at_ms = wall + s->min_pending_ms;
+					continue;
+				}
 				check_one(s, t, e, wall);
 				/* Stepping down cleared every table. */
 				if (!m->leader)
@@ -650,6 +666,7 @@ starve_lead(struct bpg_monitor *m, void *state, long long now)
 	struct starve *s = state;
 
 	s->next_ms = now;
+	s->next_resume_ms = now;
 }
 
 static void
@@ -688,11 +705,17 @@ starve_init(struct bpg_monitor *m, void **state, struct bpg_errinfo *ei)
 {
 	struct starve *s;
 	enum bpg_err e;
+	size_t i;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	*state = s;
 	s->next_ms = LLONG_MAX;
+	for (i = 0; i < m->o.cfg->nqueues; i++)
+		if (m->o.cfg->queues[i].has_max_pending_millis &&
+		    (s->min_pending_ms == 0 ||
+		    m->o.cfg->queues[i].max_pending_millis < s->min_pending_ms))
+			s->min_pending_ms = m->o.cfg->queues[i].max_pending_millis;
 	if (bpg_zones_new(&s->zones) != BPG_OK)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	if ((e = bpg_rng_seed(&s->rng)) != BPG_OK)
