@@ -451,7 +451,9 @@ START_TEST(test_migrate_fresh)
 			     "SELECT COUNT(*) FROM information_schema.TABLES "
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
-	    2);
+	    3);
+	/* BPG's two tables and ours, the links between attempts. */
+	ck_assert_int_eq(column_count(&c, "submission_attempt"), 12);
 	/* BPG's 19 columns plus error_message and bpg_request_summary. */
 	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
 	ck_assert_int_eq(nullable_text(&c, "error_message"), 1);
