@@ -245,6 +245,16 @@ log_count(int i, const char *text)
 	return n;
 }
 
+/* Moves of id that monitor i started. */
+static int
+moves_logged(int i, const char *id)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), "%s: pending too long: moving to", id);
+	return log_count(i, text);
+}
+
 static bool
 wait_log(int i, const char *text, int seconds)
 {
@@ -282,15 +292,45 @@ setup(void)
 	control_both("DELETE", "/stats", NULL);
 }
 
+/* SparkApplications of queue starve on cluster still waiting. */
+static int
+waiting_apps(const char *cluster)
+{
+	json_t *objs = integ_control(cluster, "GET", "/objects", NULL), *a;
+	const char *st;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(objs, "sparkapplications"), i, a) {
+		st = integ_jstr(a, "status.applicationState.state");
+		if (integ_jstr(a, "metadata.labels.queue") != NULL &&
+		    strcmp(integ_jstr(a, "metadata.labels.queue"),
+		    "root.starve") == 0 && (st == NULL || st[0] == '\0' ||
+		    strcmp(st, "SUBMITTED") == 0))
+			n++;
+	}
+	json_decref(objs);
+	return n;
+}
+
 static void
 teardown(void)
 {
+	long long until = now_ms() + 60000;
 	int i;
 
 	for (i = 0; i < nmon; i++)
 		monitor_kill(i);
 	nmon = 0;
 	sim_defaults();
+	/* No app left waiting for the next test's monitor to move. */
+	while ((waiting_apps("a") > 0 || waiting_apps("b") > 0) &&
+	    now_ms() < until) {
+		control_both("POST", "/tick", "{\"count\":1}");
+		sleep_ms(100);
+	}
+	ck_assert_msg(waiting_apps("a") == 0 && waiting_apps("b") == 0,
+	    "apps of queue starve still waiting");
 }
 
 /*
@@ -362,7 +402,7 @@ START_TEST(test_moved_once)
 	new_id = wait_move(old, "done", 120);
 	wait_cr_state(new_id, new_id, "RUNNING", 60);
 	assert_moved(old, new_id);
-	ck_assert_int_eq(log_count(m, "pending too long: moving to"), 1);
+	ck_assert_int_eq(moves_logged(m, old), 1);
 	free(new_id);
 	free(old);
 }
@@ -450,8 +490,7 @@ START_TEST(test_two_monitors)
 	wait_leading(other);
 	wait_cr_state(new_id, new_id, "RUNNING", 60);
 	assert_moved(old, new_id);
-	ck_assert_int_eq(log_count(m0, "pending too long: moving to") +
-	    log_count(m1, "pending too long: moving to"), 1);
+	ck_assert_int_eq(moves_logged(m0, old) + moves_logged(m1, old), 1);
 	free(new_id);
 	free(old);
 }
@@ -498,8 +537,103 @@ START_TEST(test_killed_mid_move)
 	assert_moved(old, new_id);
 	ck_assert_int_eq(integ_kube_stat(other_of(old),
 	    "faultsInjected.latency"), 1);
-	ck_assert_int_eq(log_count(m0, "pending too long: moving to"), 1);
-	ck_assert_int_eq(log_count(m1, "pending too long: moving to"), 0);
+	ck_assert_int_eq(moves_logged(m0, old), 1);
+	ck_assert_int_eq(moves_logged(m1, old), 0);
+	free(new_id);
+	free(old);
+}
+END_TEST
+
+/*
+ * The delete's precondition fails once (409, as when the operator wrote
+ * the app's status meanwhile): the monitor looks again, finds it still
+ * waiting, and moves it.
+ */
+START_TEST(test_conflict_looks_again)
+{
+	char *old, *new_id;
+	int m;
+
+	control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
+	m = monitor_start("conflict");
+	wait_leading(m);
+	old = submit_starve();
+	json_decref(integ_control(other_of(old), "POST", "/operator",
+	    "{\"outcome\":\"RUNNING\"}"));
+	json_decref(integ_control(old, "POST", "/faults",
+	    "{\"type\":\"error\",\"code\":409,\"method\":\"DELETE\","
+	    "\"count\":1,\"message\":\"Precondition failed\"}"));
+	new_id = wait_move(old, "done", 120);
+	assert_moved(old, new_id);
+	ck_assert_int_eq(log_count(m, "refused (the application changed)"),
+	    1);
+	ck_assert_int_eq(integ_kube_stat(old, "faultsInjected.error"), 1);
+	free(new_id);
+	free(old);
+}
+END_TEST
+
+/*
+ * The driver starts while the delete is on its way (the stand-in holds
+ * the DELETE while the operator moves the app to RUNNING): the
+ * precondition fails, the app is left running, and the move is recorded
+ * as abandoned, its new row SUBMISSION_FAILED, no new CR.
+ */
+START_TEST(test_started_during_delete)
+{
+	char *old, *new_id = NULL, *state = NULL, *s, body[256], path[512];
+	struct integ_http h;
+	long long until;
+	int m;
+
+	control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
+	json_decref(integ_control("a", "POST", "/faults",
+	    "{\"type\":\"latency\",\"ms\":3000,\"method\":\"DELETE\"}"));
+	json_decref(integ_control("b", "POST", "/faults",
+	    "{\"type\":\"latency\",\"ms\":3000,\"method\":\"DELETE\"}"));
+	m = monitor_start("during");
+	wait_leading(m);
+	old = submit_starve();
+	until = now_ms() + 120000;
+	do {
+		free(state);
+		state = db_str("SELECT state FROM bpg.submission_attempt "
+		    "WHERE previous_submission_id = '%s'", old);
+		if (state != NULL && strcmp(state, "deleting") == 0)
+			break;
+		sleep_ms(20);
+	} while (now_ms() < until);
+	ck_assert_msg(state != NULL && strcmp(state, "deleting") == 0,
+	    "move: %s", state ? state : "(none)");
+	free(state);
+	/* While the DELETE waits: the driver starts. */
+	snprintf(body, sizeof(body), "{\"apps\":{\"%s\":\"RUNNING\"}}", old);
+	json_decref(integ_control(old, "POST", "/operator", body));
+	json_decref(integ_control(old, "POST", "/tick", "{\"count\":2}"));
+	wait_cr_state(old, old, "RUNNING", 10);
+	state = NULL;
+	new_id = wait_move(old, "abandoned", 120);
+	ck_assert_int_ge(log_count(m, "refused (the application changed)"),
+	    1);
+	ck_assert_int_eq(log_count(m, "not moved: the application started "
+	    "first"), 1);
+	/* The old app runs on; nothing was made on the other cluster. */
+	wait_cr_state(old, old, "RUNNING", 10);
+	ck_assert_ptr_null(cr_get(new_id, new_id));
+	s = db_str("SELECT status FROM bpg.application_submission WHERE "
+	    "submission_id = '%s'", new_id);
+	ck_assert_str_eq(s, "SUBMISSION_FAILED");
+	free(s);
+	s = db_str("SELECT status FROM bpg.application_submission WHERE "
+	    "submission_id = '%s'", old);
+	ck_assert_msg(s != NULL && strcmp(s, "SUBMISSION_FAILED") != 0,
+	    "old row: %s", s ? s : "NULL");
+	free(s);
+	snprintf(path, sizeof(path), "/spark/%s/status", old);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_msg(h.status == 200, "status: %ld %s", h.status, h.body);
+	ck_assert_ptr_null(integ_jstr(h.json, "nextSubmissionId"));
+	integ_http_free(&h);
 	free(new_id);
 	free(old);
 }
@@ -518,6 +652,8 @@ starve_suite(void)
 	tcase_add_test(tc, test_started_not_moved);
 	tcase_add_test(tc, test_two_monitors);
 	tcase_add_test(tc, test_killed_mid_move);
+	tcase_add_test(tc, test_conflict_looks_again);
+	tcase_add_test(tc, test_started_during_delete);
 	suite_add_tcase(s, tc);
 	return s;
 }
