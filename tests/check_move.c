@@ -2,8 +2,9 @@
  * Tests of lib/bpg_move.c, the pure parts of moving a starved app: when
  * an app counts as waiting and is due (on a given clock), the weighted
  * choice that leaves out the clusters the job ran on, the CR rebuilt for
- * another cluster (equal to the one a submission there builds), and the
- * next step of a move from the state its row records.
+ * another cluster (equal to the one a submission there builds), the
+ * next step of a move from the state its row records, and the queue
+ * setting maxPendingMillis.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -308,6 +309,34 @@ START_TEST(test_next)
 }
 END_TEST
 
+/* ---- the queue setting ------------------------------------------------ */
+
+START_TEST(test_config_key)
+{
+	static const char *const bad[] = { "0", "-5", "1.5", "soon" };
+	struct bpg_config *cfg = tu_config(config_yaml, NULL);
+	struct bpg_config_error err;
+	char yaml[256];
+	size_t i;
+
+	ck_assert(cfg->queues[0].has_max_pending_millis);
+	ck_assert_int_eq(cfg->queues[0].max_pending_millis, 60000);
+	ck_assert(!cfg->queues[1].has_max_pending_millis);
+	bpg_config_free(cfg);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "queues:\n  - name: q\n"
+		    "    maxPendingMillis: %s\n", bad[i]);
+		cfg = NULL;
+		memset(&err, 0, sizeof(err));
+		ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &err) !=
+		    BPG_OK, "%s accepted", bad[i]);
+		ck_assert_msg(strstr(err.path, "maxPendingMillis") != NULL,
+		    "%s: %s", bad[i], err.path);
+		bpg_config_free(cfg);
+	}
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -320,6 +349,7 @@ suite(void)
 	tcase_add_test(tc, test_build_cr);
 	tcase_add_test(tc, test_build_cr_refused);
 	tcase_add_loop_test(tc, test_next, 0, TU_NROWS(next_rows));
+	tcase_add_test(tc, test_config_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
