@@ -399,7 +399,8 @@ bpg_db_attempt_mark_replaced(struct bpg_db *db, const char *old_id,
 	enum bpg_err e;
 
 	if (db == NULL || reason == NULL)
-		return bpg_errf(ei, BPG_EINVAL, "database: no handle or reason");
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle or "
+		    "reason");
 	if ((e = db_check_id(old_id, ei)) != BPG_OK)
 		return e;
 	cut_message(msg, sizeof(msg), reason);

@@ -477,14 +477,18 @@ start_move(struct starve *s, struct bpg_monitor_target *t,
 	ent->move_at_ms = INT64_MAX; /* whatever happens: once */
 	memset(&a, 0, sizeof(a));
 	if (bpg_db_attempt_next(m->db, ent->name, &prev, &found, &ei) !=
-	    BPG_OK || found)
+	    BPG_OK)
+		goto dberr;
+	if (found)
 		return; /* a move exists: resume() carries it on */
-	if ((e = bpg_db_get_submission(m->db, ent->name, &row, &ei)) !=
-	    BPG_OK) {
-		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "%s: %s: not moved: "
-		    "no row (%s)", t->label, ent->name, ei.msg);
+	if ((e = bpg_db_get_submission(m->db, ent->name, &row, &ei)) ==
+	    BPG_ENOTFOUND) {
+		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "%s: %s: pending too "
+		    "long, but not moved: it has no row", t->label, ent->name);
 		goto out;
 	}
+	if (e != BPG_OK)
+		goto dberr;
 	body = json_string_value(json_object_get(row, "request_body"));
 	version = json_string_value(json_object_get(row, "spark_version"));
 	{
@@ -571,8 +575,9 @@ start_move(struct starve *s, struct bpg_monitor_target *t,
 	s->next_resume_ms = 0;
 	goto out;
 dberr:
-	bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "%s: %s: not moved: %s",
-	    t->label, ent->name, ei.msg);
+	/* The database may be back at the next look. */
+	bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "%s: %s: cannot move it "
+	    "now: %s", t->label, ent->name, ei.msg);
 	ent->move_at_ms = bpg_monitor_wall_ms() + BPG_MONITOR_STARVE_RETRY_MS;
 out:
 	free(text);
@@ -649,7 +654,8 @@ starve_check(struct bpg_monitor *m, struct starve *s)
 				/* No app is due sooner after it is first seen
 				 * waiting: no look before then. */
 				if (e->move_at_ms == 0) {
-					e->move_at_ms = wall + s->min_pending_ms;
+					e->move_at_ms = wall +
+					    s->min_pending_ms;
 					continue;
 				}
 				check_one(s, t, e, wall);
@@ -711,11 +717,13 @@ starve_init(struct bpg_monitor *m, void **state, struct bpg_errinfo *ei)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	*state = s;
 	s->next_ms = LLONG_MAX;
-	for (i = 0; i < m->o.cfg->nqueues; i++)
-		if (m->o.cfg->queues[i].has_max_pending_millis &&
-		    (s->min_pending_ms == 0 ||
-		    m->o.cfg->queues[i].max_pending_millis < s->min_pending_ms))
-			s->min_pending_ms = m->o.cfg->queues[i].max_pending_millis;
+	for (i = 0; i < m->o.cfg->nqueues; i++) {
+		const struct bpg_queue *q = &m->o.cfg->queues[i];
+
+		if (q->has_max_pending_millis && (s->min_pending_ms == 0 ||
+		    q->max_pending_millis < s->min_pending_ms))
+			s->min_pending_ms = q->max_pending_millis;
+	}
 	if (bpg_zones_new(&s->zones) != BPG_OK)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	if ((e = bpg_rng_seed(&s->rng)) != BPG_OK)

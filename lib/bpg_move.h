@@ -71,7 +71,7 @@ enum bpg_err bpg_move_build_cr(const struct bpg_config *,
 
 /* What the old app looks like now, for a move under way. */
 enum bpg_move_old {
-	BPG_MOVE_OLD_WAITING,	/* the same app, still waiting for its driver */
+	BPG_MOVE_OLD_WAITING,	/* the same app, its driver not started */
 	BPG_MOVE_OLD_STARTED,	/* the same app, no longer waiting */
 	BPG_MOVE_OLD_OTHER,	/* an app of that name with another uid */
 	BPG_MOVE_OLD_GONE,	/* no app of that name */
