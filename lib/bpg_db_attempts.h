@@ -14,10 +14,11 @@
  *
  * A row also carries the progress of the step that made it (state), so
  * that whoever holds the monitor's lock next can finish it:
- *   pending   the intent: the new ID chosen, its submission row written
- *             next; the old CR not touched yet
+ *   pending   the intent: the new ID and the CR to create chosen; the
+ *             old CR not touched yet, no row for the new ID yet
  *   deleting  the old CR's delete is about to be sent
- *   deleted   the old CR is gone and its row names the new ID
+ *   deleted   the old CR is gone; the new ID's row is written and the
+ *             old row names the new ID
  *   done      the new CR exists
  *   abandoned the old app started (or vanished) first: nothing moved
  *   failed    the new CR was refused: the new row says why

@@ -11,15 +11,19 @@
  *   1. intent: the row (state pending) with the new ID and the new CR,
  *      built now from the live old CR; the primary key (job, attempt)
  *      and the unique previous ID let only one monitor write it;
- *   2. the new submission row (an upsert: safe to repeat);
- *   3. state deleting, then the old CR's DELETE with preconditions uid
+ *   2. state deleting, then the old CR's DELETE with preconditions uid
  *      and resourceVersion ("API Concepts: DeleteOptions"): if the
  *      operator changed the app meanwhile, 409 Conflict and the app is
  *      looked at again: started means the move is abandoned;
- *   4. state deleted; the old row becomes SUBMISSION_FAILED "moved to
+ *   3. state deleted; the new submission row (an upsert: safe to
+ *      repeat), then the old row becomes SUBMISSION_FAILED "moved to
  *      <new ID>: ..." (over the LOST a deleted CR gets recorded as);
- *   5. the new CR, named by the new ID, so that a create repeated after
+ *   4. the new CR, named by the new ID, so that a create repeated after
  *      a lost answer finds AlreadyExists: done.
+ * The new row is written once the old CR is gone, not before the delete:
+ * a move abandoned then leaves no submission that never existed in the
+ * user's history; until then the attempt's row is the record.  It is
+ * still written before the new CR, as POST /spark writes its row first.
  * Moves under way are taken up again from their rows at every check.
  */
 #include <inttypes.h>
@@ -192,7 +196,7 @@ set_state(struct bpg_monitor *m, const struct bpg_db_attempt *a,
 	return changed;
 }
 
-/* Step 2: the new submission's row, a copy of the old one's request. */
+/* Step 3: the new submission's row, a copy of the old one's request. */
 static bool
 new_row(struct bpg_monitor *m, const struct bpg_db_attempt *a)
 {
@@ -249,7 +253,7 @@ reason(struct bpg_monitor *m, const struct bpg_db_attempt *a,
 		    a->submission_id, from != NULL ? from->id : "?");
 }
 
-/* Steps 4 and 5. */
+/* Steps 3 and 4. */
 static void
 create_new(struct bpg_monitor *m, const struct bpg_db_attempt *a)
 {
@@ -277,6 +281,8 @@ create_new(struct bpg_monitor *m, const struct bpg_db_attempt *a)
 		goto out;
 	}
 	reason(m, a, cr, why, sizeof(why));
+	if (!bpg_monitor_confirm(m) || !new_row(m, a))
+		goto out;
 	if (bpg_db_attempt_mark_replaced(m->db, a->previous_submission_id,
 	    why, &ei) != BPG_OK) {
 		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "move %s -> %s: "
@@ -316,12 +322,11 @@ out:
 	free(text);
 }
 
-/* Give up: the old app stays, the new row says why. */
+/* Give up: the old app stays; the attempt's row says why. */
 static void
 abandon(struct bpg_monitor *m, const struct bpg_db_attempt *a,
     enum bpg_move_old old)
 {
-	struct bpg_errinfo ei;
 	const char *why = old == BPG_MOVE_OLD_STARTED
 	    ? "not moved: the application started first"
 	    : "not moved: the application is gone";
@@ -329,9 +334,6 @@ abandon(struct bpg_monitor *m, const struct bpg_db_attempt *a,
 	if (!bpg_monitor_confirm(m) ||
 	    !set_state(m, a, a->state, BPG_DB_ATTEMPT_ABANDONED, why))
 		return;
-	if (bpg_db_mark_failed(m->db, a->submission_id, why, &ei) != BPG_OK)
-		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "move %s: cannot "
-		    "mark failed: %s", a->submission_id, ei.msg);
 	bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "move %s -> %s: %s",
 	    a->previous_submission_id, a->submission_id, why);
 }
@@ -360,9 +362,6 @@ run_move(struct bpg_monitor *m, struct bpg_db_attempt a)
 		return;
 	}
 	for (turn = 0; turn < 4 && m->leader; turn++) {
-		if (strcmp(a.state, BPG_DB_ATTEMPT_PENDING) == 0 &&
-		    (!bpg_monitor_confirm(m) || !new_row(m, &a)))
-			return;
 		cr = NULL;
 		old = strcmp(a.state, BPG_DB_ATTEMPT_DELETED) == 0
 		    ? BPG_MOVE_OLD_GONE

@@ -577,7 +577,7 @@ END_TEST
  * The driver starts while the delete is on its way (the stand-in holds
  * the DELETE while the operator moves the app to RUNNING): the
  * precondition fails, the app is left running, and the move is recorded
- * as abandoned, its new row SUBMISSION_FAILED, no new CR.
+ * as abandoned: no new row, no new CR.
  */
 START_TEST(test_started_during_delete)
 {
@@ -620,9 +620,11 @@ START_TEST(test_started_during_delete)
 	/* The old app runs on; nothing was made on the other cluster. */
 	wait_cr_state(old, old, "RUNNING", 10);
 	ck_assert_ptr_null(cr_get(new_id, new_id));
-	s = db_str("SELECT status FROM bpg.application_submission WHERE "
+	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.application_"
+	    "submission WHERE submission_id = '%s'", new_id), 0);
+	s = db_str("SELECT message FROM bpg.submission_attempt WHERE "
 	    "submission_id = '%s'", new_id);
-	ck_assert_str_eq(s, "SUBMISSION_FAILED");
+	ck_assert_str_eq(s, "not moved: the application started first");
 	free(s);
 	s = db_str("SELECT status FROM bpg.application_submission WHERE "
 	    "submission_id = '%s'", old);
