@@ -44,6 +44,7 @@
 #include "bpg_api_apps.h"
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
+#include "bpg_db_attempts.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_summary.h"
@@ -162,6 +163,33 @@ reply_history_unavailable(struct route_ctx *rc)
 /* ---- status (section 4) ------------------------------------------- */
 
 /*
+ * "nextSubmissionId" in body once the submission was replaced by a later
+ * attempt (bpg_db_attempts.h): its old CR is gone by then.  A link that
+ * cannot be read is logged and left out.  false: out of memory.
+ */
+static bool
+put_next_id(struct route_ctx *rc, json_t *body)
+{
+	struct bpg_db_attempt a;
+	struct bpg_errinfo ei = { "" };
+	bool found = false;
+
+	if (rc->api->db == NULL)
+		return true;
+	if (bpg_db_attempt_next(rc->api->db, rc->segs[1], &a, &found, &ei) !=
+	    BPG_OK) {
+		syslog(LOG_ERR, "next attempt of %s: %s", rc->segs[1], ei.msg);
+		return true;
+	}
+	if (!found || strcmp(a.state, BPG_DB_ATTEMPT_PENDING) == 0 ||
+	    strcmp(a.state, BPG_DB_ATTEMPT_DELETING) == 0 ||
+	    strcmp(a.state, BPG_DB_ATTEMPT_ABANDONED) == 0)
+		return true;
+	return json_object_set_new(body, "nextSubmissionId",
+	    json_string(a.submission_id)) == 0;
+}
+
+/*
  * What the status endpoint answers for one ID, as the cache keeps it:
  * {"code": 200, "body": {...}} or {"code": N, "message": "..."}.
  * *cache is false for answers that must not be kept (the database could
@@ -191,7 +219,12 @@ status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
 		switch (history_row(rc, &row)) {
 		case BPG_OK:
 			if ((body = bpg_summary_status_row(row,
-			    api_now_ms())) != NULL)
+			    api_now_ms())) != NULL &&
+			    !put_next_id(rc, body)) {
+				json_decref(body);
+				body = NULL;
+			}
+			if (body != NULL)
 				out = json_pack("{s:i, s:o, s:s*}", "code",
 				    200, "body", body, "owner",
 				    api_jstr(row, "user"));

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "bpg_api_idem.h"
+#include "bpg_db_attempts.h"
 #include "bpg_api_util.h"
 #include "bpg_kube.h"
 
@@ -88,6 +89,7 @@ resolve(struct route_ctx *rc, struct api_idem *id,
 {
 	struct bpg_api *api = rc->api;
 	struct bpg_db_app app;
+	struct bpg_db_attempt next;
 	struct bpg_idem_sub sub;
 	char *answer;
 	bool won = false;
@@ -107,6 +109,12 @@ resolve(struct route_ctx *rc, struct api_idem *id,
 		sub.has_app_id = app.has_app_id;
 		sub.started = app.started;
 		sub.never_seen = app.never_seen;
+		/* A move made it an earlier attempt: the job goes on. */
+		if (app.found && (e = bpg_db_attempt_next(api->db,
+		    row->submission_id, &next, &sub.has_next, ei)) != BPG_OK) {
+			api_reply_err(rc->resp, e, ei);
+			return R_ANSWERED;
+		}
 	}
 	switch (bpg_idem_settle(&sub, stale)) {
 	case BPG_IDEM_CREATED:

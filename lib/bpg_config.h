@@ -67,6 +67,10 @@ struct bpg_queue {
 	struct bpg_strlist users;
 	bool has_max_running_millis;
 	int64_t max_running_millis;
+	/* (ours) an app still SUBMITTED this long is moved to another
+	 * cluster by the monitor (bpg_monitor_starve.c); absent: never */
+	bool has_max_pending_millis;
+	int64_t max_pending_millis;
 	char *driver_node_label_key;	  /* NULL: "node_group_category" */
 	struct bpg_strlist driver_node_label_values;
 	char *executor_node_label_key;	  /* NULL: "node_group_category" */

@@ -115,6 +115,9 @@ static const struct key queue_keys[] = {
 	R_INT("maxRunningMillis", Q, max_running_millis,
 	    HAS(Q, has_max_running_millis), 0, INT64_MAX, 0, "upper bound of "
 	    "bpg.maxRunningMillis"),
+	R_INT("maxPendingMillis", Q, max_pending_millis,
+	    HAS(Q, has_max_pending_millis), 1, INT64_MAX, 0, "an app still "
+	    "SUBMITTED this long moves to another cluster"),
 	R_STR("driverNodeLabelKey", Q, driver_node_label_key, 0, "node "
 	    "label of driver affinity"),
 	R_LIST("driverNodeLabelValues", Q, driver_node_label_values, 0,

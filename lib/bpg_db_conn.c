@@ -455,6 +455,7 @@ bpg_db_new(
 	db_logindex_sql(db);
 	db_lock_sql(db);
 	db_idem_sql(db);
+	db_attempts_sql(db);
 	for (i = 0; i < ST__MAX; i++)
 		if (db->sql[i] == NULL)
 			oom = true;

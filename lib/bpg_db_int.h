@@ -59,6 +59,15 @@ enum stmt_id {
 	ST_IDEM_RELEASE,
 	ST_IDEM_TAKEOVER,
 	ST_IDEM_SWEEP,
+	/* The links between attempts, bpg_db_attempts.c */
+	ST_ATT_INSERT,
+	ST_ATT_BY_ID,
+	ST_ATT_NEXT,
+	ST_ATT_JOB,
+	ST_ATT_OPEN,
+	ST_ATT_STATE,
+	ST_ATT_REPLACED,
+	ST_ATT_CR,
 	ST__MAX
 };
 
@@ -174,5 +183,6 @@ void db_monitor_sql(struct bpg_db *db);
 void db_logindex_sql(struct bpg_db *db);
 void db_lock_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
+void db_attempts_sql(struct bpg_db *db);
 
 #endif /* BPG_DB_INT_H */

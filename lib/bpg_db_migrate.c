@@ -15,8 +15,8 @@
  *	INDEX bpg_unfinished (finished_time, submission_id, status,
  *	    created_time)			the monitor's unfinished rows
  *
- * and one table of ours, bpg_idempotency_key (bpg_db_idem.c), with its
- * index bpg_idem_expires.
+ * and tables of ours: bpg_idempotency_key (bpg_db_idem.c), with its
+ * index bpg_idem_expires, and submission_attempt (bpg_db_attempts.h).
  *
  * bpg_unfinished covers ST_MON_OPEN: without it that query reads every row
  * of the cluster's prefix (250 ms at 1,000,000 rows, make bench SCALE=1),
@@ -173,6 +173,27 @@ static const struct step {
 	"    expires_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
 	"    PRIMARY KEY (`user`, idem_key),\n"
 	"    INDEX bpg_idem_expires (expires_time)\n"
+	")"},
+    /* Ours: the links between the attempts of a job (bpg_db_attempts.h).
+     * The primary key decides which of two writers makes attempt n. */
+    {STEP_TABLE, "submission_attempt", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.submission_attempt (\n"
+	"    job_id VARCHAR(255) NOT NULL,\n"
+	"    attempt SMALLINT NOT NULL,\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    previous_submission_id VARCHAR(255) NOT NULL,\n"
+	"    previous_uid VARCHAR(64) NULL,\n"
+	"    cluster VARCHAR(255) NOT NULL,\n"
+	"    cause VARCHAR(16) NOT NULL,\n"
+	"    state VARCHAR(16) NOT NULL,\n"
+	"    message TEXT NULL,\n"
+	"    cr MEDIUMTEXT NULL,\n"
+	"    created_time TIMESTAMP DEFAULT CURRENT_TIMESTAMP,\n"
+	"    updated_time TIMESTAMP NULL,\n"
+	"    PRIMARY KEY (job_id, attempt),\n"
+	"    UNIQUE KEY bpg_attempt_id (submission_id),\n"
+	"    UNIQUE KEY bpg_attempt_previous (previous_submission_id),\n"
+	"    KEY bpg_attempt_state (state, created_time)\n"
 	")"},
 };
 

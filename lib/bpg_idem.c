@@ -162,6 +162,8 @@ bpg_idem_settle(const struct bpg_idem_sub *s, bool stale)
 {
 	if (!s->found)
 		return stale ? BPG_IDEM_NOT_CREATED : BPG_IDEM_UNSETTLED;
+	if (s->has_next)
+		return BPG_IDEM_CREATED;
 	if (!s->has_status || s->status == NULL)
 		return BPG_IDEM_UNSETTLED;
 	if (strcmp(s->status, "SUBMISSION_FAILED") == 0)

@@ -127,6 +127,7 @@ struct bpg_idem_sub {
 	bool has_app_id;
 	bool started;
 	bool never_seen;	/* LOST: no SparkApplication ever appeared */
+	bool has_next;		/* a later attempt carries the job on */
 };
 
 enum bpg_idem_outcome {
@@ -141,6 +142,8 @@ enum bpg_idem_outcome {
  *   no row: its owner died before recording it, and so before any create
  *     (stale) -- or the monitor has not written it yet (not stale);
  *   status NULL: the monitor has not seen a SparkApplication yet;
+ *   a later attempt (a move, a retry): the job goes on there, so the
+ *     submission is the answer whatever its own state;
  *   SUBMISSION_FAILED: the create was refused;
  *   LOST and never seen (BPG_DB_NEVER_SEEN): no SparkApplication ever
  *     appeared, past the longest a late create can take;

@@ -27,8 +27,8 @@
 
 /*
  * The tasks, run in this order at each step.  The LOST sweep follows the
- * reconcile task's lists (its listed hook), and kills come last, on the
- * table the lists just refreshed.
+ * reconcile task's lists (its listed hook); kills and starvation moves
+ * come last, on the table the lists just refreshed.
  */
 static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_reconcile,
@@ -36,6 +36,7 @@ static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_kill,
 	&bpg_monitor_task_idem,
 	&bpg_monitor_task_reach,
+	&bpg_monitor_task_starve,
 };
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
 

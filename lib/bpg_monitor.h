@@ -76,6 +76,12 @@
 #define BPG_MONITOR_IDEM_BATCHES 10
 /* Wait after a failed kill before trying again. */
 #define BPG_MONITOR_KILL_RETRY_MS 30000
+/*
+ * How often apps still SUBMITTED are checked against their queue's
+ * maxPendingMillis, and the wait after a check that could not be made.
+ */
+#define BPG_MONITOR_STARVE_CHECK_MS 1000
+#define BPG_MONITOR_STARVE_RETRY_MS 10000
 /* maxRunningMillis when the label is missing or bad (12 h, BPG). */
 #define BPG_MONITOR_DEFAULT_MAX_RUNNING_MS 43200000LL
 /*

@@ -9,6 +9,7 @@
  *   bpg_monitor_kill.c       kill apps over their maxRunningMillis
  *   bpg_monitor_idem.c       delete expired idempotency keys
  *   bpg_monitor_reach.c      log clusters unreachable for a cooldown
+ *   bpg_monitor_starve.c     move apps pending past maxPendingMillis
  * A task is one struct bpg_monitor_task and its module; adding one is a
  * row in the driver's table and its declaration below.  Tasks write only as the leader: they call
  * bpg_monitor_confirm() before a batch of writes that may follow a long
@@ -42,6 +43,8 @@ struct bpg_monitor_entry {
 	int64_t created_ms, max_ms;
 	char uid[BPG_MONITOR_MAX_UID + 1];
 	long long kill_not_before; /* monotonic ms */
+	/* The starve task's next look (wall ms; 0 now, INT64_MAX never). */
+	int64_t move_at_ms;
 	char name[];
 };
 
@@ -122,6 +125,7 @@ extern const struct bpg_monitor_task bpg_monitor_task_reach;
 /* t's list or watch failed (why: for the log) / its list succeeded. */
 void bpg_monitor_reach_failed(struct bpg_monitor_target *t, const char *why);
 void bpg_monitor_reach_ok(struct bpg_monitor_target *t);
+extern const struct bpg_monitor_task bpg_monitor_task_starve;
 
 struct bpg_monitor {
 	struct bpg_monitor_opts o;

@@ -451,8 +451,9 @@ START_TEST(test_migrate_fresh)
 			     "SELECT COUNT(*) FROM information_schema.TABLES "
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
-	    3);
-	/* BPG's two tables and ours of idempotency keys (check_idem). */
+	    4);
+	/* BPG's two tables and ours: idempotency keys (check_idem) and the
+	 * links between attempts. */
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT COUNT(*) FROM information_schema.STATISTICS "
 			     "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "
@@ -460,6 +461,7 @@ START_TEST(test_migrate_fresh)
 			     "'bpg_idem_expires'",
 			     c.schema),
 	    1);
+	ck_assert_int_eq(column_count(&c, "submission_attempt"), 12);
 	/* BPG's 19 columns plus error_message and bpg_request_summary. */
 	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
 	ck_assert_int_eq(nullable_text(&c, "error_message"), 1);

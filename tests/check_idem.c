@@ -182,26 +182,36 @@ static const struct {
 	bool stale;
 	enum bpg_idem_outcome want;
 } outcomes[] = {
-	{ { false, false, NULL, false, false, false }, true,
+	{ { false, false, NULL, false, false, false, false }, true,
 	  BPG_IDEM_NOT_CREATED },
-	{ { false, false, NULL, false, false, false }, false,
+	{ { false, false, NULL, false, false, false, false }, false,
 	  BPG_IDEM_UNSETTLED },
-	{ { true, false, NULL, false, false, false }, true, BPG_IDEM_UNSETTLED },
-	{ { true, true, "SUBMISSION_FAILED", false, false, false }, true,
+	{ { true, false, NULL, false, false, false, false },
+	  true, BPG_IDEM_UNSETTLED },
+	{ { true, true, "SUBMISSION_FAILED", false, false, false, false }, true,
 	  BPG_IDEM_NOT_CREATED },
 	/* LOST: only a row no SparkApplication ever appeared for may run
 	 * again; one that was seen, even without an app ID or a start (a
 	 * driver may have started unseen), is the answer. */
-	{ { true, true, "LOST", false, false, true }, true,
+	{ { true, true, "LOST", false, false, true, false }, true,
 	  BPG_IDEM_NOT_CREATED },
-	{ { true, true, "LOST", false, false, false }, true, BPG_IDEM_CREATED },
-	{ { true, true, "LOST", true, false, false }, true, BPG_IDEM_CREATED },
-	{ { true, true, "LOST", false, true, false }, true, BPG_IDEM_CREATED },
-	{ { true, true, "SUBMITTED", false, false, false }, true,
+	{ { true, true, "LOST", false, false, false, false },
+	  true, BPG_IDEM_CREATED },
+	{ { true, true, "LOST", true, false, false, false },
+	  true, BPG_IDEM_CREATED },
+	{ { true, true, "LOST", false, true, false, false },
+	  true, BPG_IDEM_CREATED },
+	{ { true, true, "SUBMITTED", false, false, false, false }, true,
 	  BPG_IDEM_CREATED },
-	{ { true, true, "RUNNING", true, true, false }, false,
+	{ { true, true, "RUNNING", true, true, false, false }, false,
 	  BPG_IDEM_CREATED },
-	{ { true, true, "COMPLETED", true, true, false }, true,
+	{ { true, true, "COMPLETED", true, true, false, false }, true,
+	  BPG_IDEM_CREATED },
+	/* A move or retry carries the job on: the first ID is the answer,
+	 * even marked SUBMISSION_FAILED ("moved to ...") or LOST. */
+	{ { true, true, "SUBMISSION_FAILED", false, false, false, true }, true,
+	  BPG_IDEM_CREATED },
+	{ { true, true, "LOST", false, false, true, true }, true,
 	  BPG_IDEM_CREATED },
 };
 

@@ -132,10 +132,13 @@ const endpoints = [
 	    podMiss.join(" "));
 	const st = Object.keys(doc.components.schemas
 	    .GetSubmissionStatusResponse.properties);
+	// BPG's fields in BPG's order, then ours (nextSubmissionId: a
+	// submission the monitor moved to another cluster).
 	check(JSON.stringify(st) === JSON.stringify(["creationTime",
 	    "sparkApplicationId", "executionAttempts", "terminationTime",
 	    "duration", "applicationState", "applicationErrorMessage",
-	    "sparkUIUrl"]), "GetSubmissionStatusResponse: BPG's fields in order",
+	    "sparkUIUrl", "nextSubmissionId"]),
+	    "GetSubmissionStatusResponse: BPG's fields in order, then ours",
 	    st.join(" "));
 	const e401 = doc.components.schemas.UnauthorizedError.properties.code;
 	check(e401.type === "string" &&
