@@ -50,7 +50,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBBPG   := $(BUILD)/libbpg.a
 
-APPS     := $(BUILD)/bpg-gateway $(BUILD)/bpg-monitor
+APPS     := $(BUILD)/bpg-gateway $(BUILD)/bpg-monitor $(BUILD)/bpg-cli
 UNIT_SRC := $(wildcard tests/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 INTEG_SRC := $(wildcard tests/integ/check_*.c)
@@ -99,6 +99,10 @@ $(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(BUILD)/gen/openapi_yaml.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
 $(BUILD)/bpg-monitor: $(BUILD)/app/bpg-monitor.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The command-line client needs libcurl and jansson only.
+CLI_LIBS := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
+$(BUILD)/bpg-cli: $(BUILD)/app/bpg-cli.o $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 # Unit tests: tests/check_<module>.c mirrors lib/<module>.c.  Each is
 # linked with the fixtures they share (tests/testutil.h).
