@@ -217,7 +217,7 @@ text_width(const char *s)
 void
 bpg_cli_table_print(const struct bpg_cli_table *t, FILE *f)
 {
-	size_t r, c, w, *width;
+	size_t r, c, w, last, *width;
 	const char *s;
 
 	if ((width = calloc(t->ncols, sizeof(*width))) == NULL)
@@ -229,10 +229,14 @@ bpg_cli_table_print(const struct bpg_cli_table *t, FILE *f)
 				width[c] = w;
 		}
 	for (r = 0; r <= t->nrows; r++) {
-		for (c = 0; c < t->ncols; c++) {
+		/* Up to the last cell with text: no trailing blanks. */
+		last = t->ncols;
+		while (last > 1 && t->cells[r * t->ncols + last - 1][0] == '\0')
+			last--;
+		for (c = 0; c < last; c++) {
 			s = t->cells[r * t->ncols + c];
 			fputs(s, f);
-			if (c + 1 < t->ncols)
+			if (c + 1 < last)
 				fprintf(f, "%*s", (int)(width[c] -
 				    text_width(s) + 2), "");
 		}
