@@ -222,13 +222,17 @@ clean:
 #                     httpd-conf/swagger-ui/package-lock.json, fetched with
 #                     npm ci, no install scripts) and our index.html in
 #                     $(BUILD)/swagger-ui/
-#   make install      PREFIX=/usr/local DESTDIR= : binaries, web server
+#   make install      PREFIX=/usr/local DESTDIR= : binaries (bpg, the
+#                     command-line client, in bin/ with its bash
+#                     completion), web server
 #                     snippets, Swagger UI, error documents, the OpenAPI
 #                     document, config.example.yaml, systemd units
 #   make uninstall    the same files removed (config.yaml, htpasswd kept)
 
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
+BINDIR      ?= $(PREFIX)/bin
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DATADIR     ?= $(PREFIX)/share/bpg
 SYSCONFDIR  ?= /etc
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
@@ -266,7 +270,10 @@ INSTALL_SED := sed -e 's|/usr/local/share/bpg|$(DATADIR)|g' \
 	-e 's|/etc/bpg/|$(SYSCONFDIR)/bpg/|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g'
 
-install: $(BUILD)/bpg-gateway swagger-ui
+install: $(BUILD)/bpg-gateway $(BUILD)/bpg-cli swagger-ui
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0755 $(BUILD)/bpg-cli $(DESTDIR)$(BINDIR)/bpg
+	install -m 0644 app/bpg-completion.bash $(DESTDIR)$(COMPLETIONDIR)/bpg
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/swagger-ui \
 		$(DESTDIR)$(DATADIR)/errors $(DESTDIR)$(DATADIR)/httpd-conf/lighttpd \
 		$(DESTDIR)$(DATADIR)/httpd-conf/apache $(DESTDIR)$(SYSCONFDIR)/bpg \
@@ -296,6 +303,7 @@ install: $(BUILD)/bpg-gateway swagger-ui
 	install -m 0644 httpd-conf/deploy/sysusers-bpg.conf $(DESTDIR)$(SYSUSERSDIR)/bpg.conf
 
 uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/bpg $(DESTDIR)$(COMPLETIONDIR)/bpg
 	rm -f $(DESTDIR)$(SBINDIR)/bpg-gateway $(DESTDIR)$(SBINDIR)/bpg-monitor \
 		$(DESTDIR)$(SYSCONFDIR)/bpg/config.example.yaml \
 		$(DESTDIR)$(UNITDIR)/bpg-gateway.service \
