@@ -198,11 +198,13 @@ START_TEST(test_summaries)
 	    (json_int_t)(NOW - 7200000), "duration", (json_int_t)7200000,
 	    "applicationName", "pi", "submissionId", "spark-cluster-b-2");
 	struct bpg_cli_table *t = bpg_cli_summary_table();
+	json_t *one;
 	char *text;
 
 	ck_assert_int_eq(bpg_cli_summary_add(t, list, NOW), BPG_OK);
-	ck_assert_int_eq(bpg_cli_summary_add(t, json_integer(1), NOW),
-	    BPG_EINVAL);
+	one = json_integer(1);
+	ck_assert_int_eq(bpg_cli_summary_add(t, one, NOW), BPG_EINVAL);
+	json_decref(one);
 	text = print_table(t);
 	ck_assert_str_eq(text,
 	    "SUBMISSION ID      STATE    USER   QUEUE     CREATED  DURATION"
