@@ -6,7 +6,8 @@
  *     --wait, --follow-log), status (--wait), logs, delete, list (--all),
  *     spec, describe, upload, version, help.
  *   - --wait ends with 0 on COMPLETED and 1 on FAILED (the stand-in's
- *     operator made to fail every job).
+ *     operator made to fail every job), and with 3 when --timeout passes
+ *     first (a job that never ends).
  *   - -o json prints the API's answer byte for byte (the same request made
  *     directly gives the same body).
  *   - Credentials from a netrc file ($HOME/.netrc, --netrc-file); a wrong
@@ -384,6 +385,17 @@ START_TEST(test_wait_failed)
 	r = cli_expect(0, ALICE, ARGS("status", id));
 	run_free(&r);
 	free(id);
+
+	/* A job that never ends: --timeout gives up, exit 3. */
+	operator_outcome("RUNNING");
+	r = cli_expect(3, ALICE, ARGS("submit", file, "--wait", "--timeout",
+	    "1"));
+	ck_assert_ptr_nonnull(strstr(r.err, "gave up waiting after 1 s"));
+	id = first_line(r.out);
+	run_free(&r);
+	r = cli_expect(0, ALICE, ARGS("delete", id));	/* not left running */
+	run_free(&r);
+	free(id);
 	free(file);
 }
 END_TEST
@@ -504,14 +516,14 @@ START_TEST(test_upload_50mb_streamed)
 	run_free(&r);
 	r = cli_expect(0, env, ARGS("upload", file, "--folder", "cli",
 	    "--progress"));
+	ck_assert_msg(r.maxrss_kb < base_kb + UPLOAD_RSS_MARGIN_KB, "peak RSS "
+	    "%ld kB for a %ld-byte upload, %ld kB for bpg version",
+	    r.maxrss_kb, UPLOAD_SIZE, base_kb);
 	snprintf(want, sizeof(want), "/cli/cli-upload-50m.bin\n");
 	ck_assert_msg(strncmp(r.out, "s3a://", 6) == 0 &&
 	    strstr(r.out, want) != NULL, "%s", r.out);
 	ck_assert_ptr_nonnull(strstr(r.err, "upload ["));
 	ck_assert_ptr_nonnull(strstr(r.err, "100%  50.0 MiB / 50.0 MiB"));
-	ck_assert_msg(r.maxrss_kb < base_kb + UPLOAD_RSS_MARGIN_KB, "peak RSS "
-	    "%ld kB for a %ld-byte upload, %ld kB for bpg version",
-	    r.maxrss_kb, UPLOAD_SIZE, base_kb);
 	run_free(&r);
 
 	/* -o json: the API's answer, once more (the same user may replace
