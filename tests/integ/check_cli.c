@@ -10,6 +10,8 @@
  *     first (a job that never ends).
  *   - -o json prints the API's answer byte for byte (the same request made
  *     directly gives the same body).
+ *   - -u user without a password asks on the terminal (a pty here), and
+ *     what is typed is not echoed.
  *   - Credentials from a netrc file ($HOME/.netrc, --netrc-file); a wrong
  *     password is exit 3 with the web server's message, and no password
  *     shows in any output, -v included; no server is exit 4; a usage
@@ -28,6 +30,8 @@
 #include <netinet/in.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +48,8 @@
  * (the same program, its libraries and a TLS connection): the file held
  * whole would pass it.
  */
+/* A submission ID of the right form that no submission has. */
+#define GONE_ID "spark-cluster-a-00000000000000000000000000000000"
 #define UPLOAD_SIZE (50L * 1024 * 1024)
 #define UPLOAD_RSS_MARGIN_KB (16L * 1024)
 
@@ -400,6 +406,60 @@ START_TEST(test_wait_failed)
 }
 END_TEST
 
+START_TEST(test_prompt_no_echo)
+{
+	char bin[512], url[512], ca[600], buf[4096];
+	const char *build = getenv("BUILD");
+	size_t len = 0;
+	bool sent = false;
+	struct pollfd pfd;
+	ssize_t n;
+	int fd, st;
+	pid_t pid;
+
+	snprintf(bin, sizeof(bin), "%s/bpg-cli",
+	    build != NULL && build[0] != '\0' ? build : "build");
+	snprintf(url, sizeof(url), "%s", integ_env("BPG_URL"));
+	snprintf(ca, sizeof(ca), "%s", integ_env("BPG_CA"));
+	pid = forkpty(&fd, NULL, NULL, NULL);
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* A request that needs the password, with a short answer
+		 * (a submission that does not exist is deleted with a 200). */
+		execl(bin, "bpg", "--url", url, "--cacert", ca, "-u", "alice",
+		    "delete", GONE_ID, "-o", "json", (char *)NULL);
+		_exit(127);
+	}
+	/* Everything the terminal shows, the answer to the prompt typed
+	 * once it appears. */
+	for (;;) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		ck_assert_msg(poll(&pfd, 1, 60000) == 1, "no output: \"%.*s\"",
+		    (int)len, buf);
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)	/* EIO: the program ended */
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (!sent && strstr(buf, "Password for alice: ") != NULL) {
+			ck_assert_int_eq(write(fd, PASSWORD "\n",
+			    strlen(PASSWORD) + 1), (ssize_t)strlen(PASSWORD) + 1);
+			sent = true;
+		}
+		if (len == sizeof(buf) - 1)	/* keep reading, keep 1 KB */
+			len = 1024;
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	close(fd);
+	buf[len] = '\0';
+	ck_assert_msg(sent, "no prompt: %s", buf);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", buf);
+	ck_assert_ptr_nonnull(strstr(buf, "{\"submissionId\":\"" GONE_ID));
+	ck_assert_msg(strstr(buf, PASSWORD) == NULL, "echoed: %s", buf);
+}
+END_TEST
+
 START_TEST(test_netrc)
 {
 	char *home = stack_file("cli-netrc-home"), *netrc, *other, *homev;
@@ -566,6 +626,7 @@ suite(void)
 	tcase_add_test(tc, test_help_usage);
 	tcase_add_test(tc, test_submit_wait_completed);
 	tcase_add_test(tc, test_submit_yaml_queue_follow);
+	tcase_add_test(tc, test_prompt_no_echo);
 	tcase_add_test(tc, test_netrc);
 	tcase_add_test(tc, test_wrong_password_never_printed);
 	tcase_add_test(tc, test_server_down);
