@@ -76,8 +76,8 @@ static const struct cmd cmds[BPG_CLI__MAX] = {
 	    "submit FILE.{json,yaml} [--queue Q] [--wait [--timeout S]] "
 	    "[--follow-log]",
 	    "Submits the job spec in FILE (a SubmitApplicationRequest, JSON,\n"
-	    "or YAML when the name ends in .yaml or .yml) with POST /spark and\n"
-	    "prints the submission ID.\n"
+	    "or YAML when the name ends in .yaml or .yml; - reads JSON from\n"
+	    "standard input) with POST /spark and prints the submission ID.\n"
 	    "  --queue Q     submit to queue Q (replaces the file's \"queue\")\n"
 	    "  --wait        poll the status until the job ends (growing\n"
 	    "                intervals, 0.5 s to 10 s); exit 1 when it ended\n"

@@ -12,7 +12,7 @@
  *     directly gives the same body).
  *   - -u user without a password asks on the terminal (a pty here), and
  *     what is typed is not echoed.
- *   - Credentials from a netrc file ($HOME/.netrc, --netrc-file); a wrong
+ *   - Credentials from a netrc file ($HOME/.netrc, --netrc-file, NETRC); a wrong
  *     password is exit 3 with the web server's message, and no password
  *     shows in any output, -v included; no server is exit 4; a usage
  *     error is exit 2.
@@ -463,6 +463,7 @@ END_TEST
 START_TEST(test_netrc)
 {
 	char *home = stack_file("cli-netrc-home"), *netrc, *other, *homev;
+	char *netrcv;
 	char line[256];
 	struct run r;
 
@@ -487,6 +488,14 @@ START_TEST(test_netrc)
 	r = cli_expect(3, NULL, ARGS("list", "--netrc-file", other));
 	ck_assert_ptr_nonnull(strstr(r.err, "401"));
 	run_free(&r);
+
+	/* NETRC names the file, as --netrc-file does. */
+	ck_assert_int_ge(asprintf(&netrcv, "NETRC=%s", netrc), 0);
+	r = cli_expect(0, ((const char *const[]){ netrcv, NULL }),
+	    ARGS("list", "-o", "json"));
+	ck_assert_ptr_nonnull(strstr(r.out, "{\"submissions\":"));
+	run_free(&r);
+	free(netrcv);
 
 	/* No credentials at all: the web server's 401. */
 	r = cli_expect(3, NULL, ARGS("list"));
