@@ -155,11 +155,21 @@ wait_status(struct ctx *c, const char *id, bool until_running,
 		return oom(c);
 	deadline = started + (int64_t)c->o->timeout_s * 1000;
 	for (;;) {
+		struct bpg_cli_call call = { .method = "GET", .path = path,
+			.quiet = true };
+
 		bpg_buf_free(&last->body);
-		rc = get(c, path, last);
+		rc = bpg_cli_http_call(c->http, &call, last);
+		/* A busy or restarting gateway is asked again, silently
+		 * unless it is the last answer. */
 		if (rc != BPG_CLI_EXIT_OK && !(transient(last, rc) &&
-		    mono_ms() + delay < deadline))
+		    mono_ms() + delay < deadline)) {
+			if (bars)
+				fputc('\n', c->err);
+			bars = false;
+			fprintf(c->err, "bpg: %s\n", last->msg);
 			goto out;
+		}
 		if (rc == BPG_CLI_EXIT_OK) {
 			json_decref(j);
 			if ((j = parse_json(c, last)) == NULL) {
@@ -653,7 +663,7 @@ cmd_upload(struct ctx *c)
 {
 	struct bpg_cli_call call = { .method = "POST",
 		.ctype = "application/octet-stream", .bar = "upload" };
-	struct bpg_cli_resp r = { 0, { NULL, 0, 0 } };
+	struct bpg_cli_resp r;
 	char *copy = NULL, *name = NULL, *folder = NULL, *path = NULL;
 	const char *url;
 	struct stat sb;
@@ -661,6 +671,7 @@ cmd_upload(struct ctx *c)
 	FILE *f;
 	int rc;
 
+	memset(&r, 0, sizeof(r));
 	if ((f = fopen(c->o->arg, "rb")) == NULL) {
 		fprintf(c->err, "bpg: %s: %s\n", c->o->arg, strerror(errno));
 		return BPG_CLI_EXIT_USAGE;

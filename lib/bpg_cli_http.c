@@ -333,22 +333,25 @@ bpg_cli_http_call(struct bpg_cli_http *x, const struct bpg_cli_call *c,
 	    r->status >= 200 && r->status <= 299)
 		cc = CURLE_OK;	/* the stream went quiet: its end for us */
 	if (cc != CURLE_OK && x->sink_failed) {
-		fprintf(x->err, "bpg: cannot write the output: %s\n",
+		snprintf(r->msg, sizeof(r->msg), "cannot write the output: %s",
 		    strerror(errno));
 		rc = BPG_CLI_EXIT_API;
 	} else if (cc != CURLE_OK) {
 		rc = bpg_cli_exit_curl((int)cc);
 		bpg_cli_redact_url(shown, sizeof(shown), x->base);
-		fprintf(x->err, "bpg: %s %s: %s\n", rc == BPG_CLI_EXIT_CONNECT ?
-		    "cannot reach" : "request to", shown, errbuf[0] != '\0' ?
-		    errbuf : curl_easy_strerror(cc));
+		snprintf(r->msg, sizeof(r->msg), "%s %s: %s",
+		    rc == BPG_CLI_EXIT_CONNECT ? "cannot reach" : "request to",
+		    shown, errbuf[0] != '\0' ? errbuf : curl_easy_strerror(cc));
 		if (rc == BPG_CLI_EXIT_OK)
 			rc = BPG_CLI_EXIT_API;
 	} else if ((rc = bpg_cli_exit_http(r->status)) != BPG_CLI_EXIT_OK) {
 		bpg_cli_api_message(r->body.p, r->body.len, r->status, msg,
 		    sizeof(msg));
-		fprintf(x->err, "bpg: %s (HTTP %ld)\n", msg, r->status);
+		snprintf(r->msg, sizeof(r->msg), "%s (HTTP %ld)", msg,
+		    r->status);
 	}
+	if (rc != BPG_CLI_EXIT_OK && !c->quiet)
+		fprintf(x->err, "bpg: %s\n", r->msg);
 	curl_slist_free_all(hdrs);
 	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, NULL);
 	free(url);

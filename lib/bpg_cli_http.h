@@ -49,19 +49,22 @@ struct bpg_cli_call {
 	long quiet_end_s;	/* > 0: a transfer that brings nothing for
 				 * this many seconds ends (success) */
 	const char *bar;	/* upload progress bar label, or NULL */
+	bool quiet;		/* failures only in the answer's msg */
 };
 
 /* An answer. */
 struct bpg_cli_resp {
 	long status;		/* 0 when none came */
 	struct bpg_buf body;	/* the body unless it went to the sink */
+	char msg[1400];		/* a failure's message, "" on success */
 };
 
 /*
  * Sends c and fills *r (zeroed first; bpg_buf_free(&r->body) after).
  * Returns the exit status: 0 for a 2xx answer; 3 for another answer,
- * with the API's message printed to err; 4 when the gateway could not be
- * reached (printed), 3 for other transfer failures.
+ * with the API's message; 4 when the gateway could not be reached, 3 for
+ * other transfer failures.  A failure's message goes to r->msg and,
+ * unless c->quiet, to err ("bpg: <msg>").
  */
 int bpg_cli_http_call(struct bpg_cli_http *, const struct bpg_cli_call *c,
     struct bpg_cli_resp *r) BPG_WUR;

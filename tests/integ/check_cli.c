@@ -7,7 +7,8 @@
  *     spec, describe, upload, version, help.
  *   - --wait ends with 0 on COMPLETED and 1 on FAILED (the stand-in's
  *     operator made to fail every job), and with 3 when --timeout passes
- *     first (a job that never ends).
+ *     first (a job that never ends); answers of a busy gateway (502
+ *     while the cluster's API fails) are asked again, silently.
  *   - -o json prints the API's answer byte for byte (the same request made
  *     directly gives the same body).
  *   - -u user without a password asks on the terminal (a pty here), and
@@ -465,6 +466,31 @@ START_TEST(test_prompt_no_echo)
 }
 END_TEST
 
+START_TEST(test_wait_retries_busy_gateway)
+{
+	char *file = sparkpi_file(), *id;
+	json_t *j;
+	struct run r;
+
+	r = cli_expect(0, ALICE, ARGS("submit", file));
+	id = first_line(r.out);
+	run_free(&r);
+	/* The cluster's API fails twice: the gateway answers 502. */
+	j = integ_control(id, "POST", "/faults",
+	    "{\"fail_next\":2,\"fail_status\":500}");
+	json_decref(j);
+	r = cli_expect(0, ALICE, ARGS("-v", "status", id, "--wait"));
+	j = integ_control(id, "DELETE", "/faults", NULL);
+	json_decref(j);
+	ck_assert_msg(strstr(r.err, "< 502") != NULL, "%s", r.err);
+	ck_assert_msg(strstr(r.err, "bpg:") == NULL, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "COMPLETED"));
+	run_free(&r);
+	free(id);
+	free(file);
+}
+END_TEST
+
 START_TEST(test_netrc)
 {
 	char *home = stack_file("cli-netrc-home"), *netrc, *other, *homev;
@@ -640,6 +666,7 @@ suite(void)
 	tcase_add_test(tc, test_help_usage);
 	tcase_add_test(tc, test_submit_wait_completed);
 	tcase_add_test(tc, test_submit_yaml_queue_follow);
+	tcase_add_test(tc, test_wait_retries_busy_gateway);
 	tcase_add_test(tc, test_prompt_no_echo);
 	tcase_add_test(tc, test_netrc);
 	tcase_add_test(tc, test_wrong_password_never_printed);
