@@ -50,7 +50,7 @@ LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBBPG   := $(BUILD)/libbpg.a
 
-APPS     := $(BUILD)/bpg-gateway $(BUILD)/bpg-monitor
+APPS     := $(BUILD)/bpg-gateway $(BUILD)/bpg-monitor $(BUILD)/bpg-cli
 UNIT_SRC := $(wildcard tests/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 INTEG_SRC := $(wildcard tests/integ/check_*.c)
@@ -99,6 +99,10 @@ $(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(BUILD)/gen/openapi_yaml.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
 $(BUILD)/bpg-monitor: $(BUILD)/app/bpg-monitor.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The command-line client needs libcurl and jansson only.
+CLI_LIBS := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
+$(BUILD)/bpg-cli: $(BUILD)/app/bpg-cli.o $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 # Unit tests: tests/check_<module>.c mirrors lib/<module>.c.  Each is
 # linked with the fixtures they share (tests/testutil.h).
@@ -218,13 +222,17 @@ clean:
 #                     httpd-conf/swagger-ui/package-lock.json, fetched with
 #                     npm ci, no install scripts) and our index.html in
 #                     $(BUILD)/swagger-ui/
-#   make install      PREFIX=/usr/local DESTDIR= : binaries, web server
+#   make install      PREFIX=/usr/local DESTDIR= : binaries (bpg, the
+#                     command-line client, in bin/ with its bash
+#                     completion), web server
 #                     snippets, Swagger UI, error documents, the OpenAPI
 #                     document, config.example.yaml, systemd units
 #   make uninstall    the same files removed (config.yaml, htpasswd kept)
 
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
+BINDIR      ?= $(PREFIX)/bin
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DATADIR     ?= $(PREFIX)/share/bpg
 SYSCONFDIR  ?= /etc
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
@@ -262,7 +270,10 @@ INSTALL_SED := sed -e 's|/usr/local/share/bpg|$(DATADIR)|g' \
 	-e 's|/etc/bpg/|$(SYSCONFDIR)/bpg/|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g'
 
-install: $(BUILD)/bpg-gateway swagger-ui
+install: $(BUILD)/bpg-gateway $(BUILD)/bpg-cli swagger-ui
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0755 $(BUILD)/bpg-cli $(DESTDIR)$(BINDIR)/bpg
+	install -m 0644 app/bpg-completion.bash $(DESTDIR)$(COMPLETIONDIR)/bpg
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/swagger-ui \
 		$(DESTDIR)$(DATADIR)/errors $(DESTDIR)$(DATADIR)/httpd-conf/lighttpd \
 		$(DESTDIR)$(DATADIR)/httpd-conf/apache $(DESTDIR)$(SYSCONFDIR)/bpg \
@@ -292,6 +303,7 @@ install: $(BUILD)/bpg-gateway swagger-ui
 	install -m 0644 httpd-conf/deploy/sysusers-bpg.conf $(DESTDIR)$(SYSUSERSDIR)/bpg.conf
 
 uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/bpg $(DESTDIR)$(COMPLETIONDIR)/bpg
 	rm -f $(DESTDIR)$(SBINDIR)/bpg-gateway $(DESTDIR)$(SBINDIR)/bpg-monitor \
 		$(DESTDIR)$(SYSCONFDIR)/bpg/config.example.yaml \
 		$(DESTDIR)$(UNITDIR)/bpg-gateway.service \

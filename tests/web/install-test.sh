@@ -74,6 +74,8 @@ fi
 
 S=$R$PREFIX/share/bpg
 for f in $PREFIX/sbin/bpg-gateway:755 \
+    $PREFIX/bin/bpg:755 \
+    $PREFIX/share/bash-completion/completions/bpg:644 \
     $PREFIX/share/bpg/openapi.yaml:644 \
     $PREFIX/share/bpg/swagger-ui/index.html:644 \
     $PREFIX/share/bpg/swagger-ui/swagger-initializer.js:644 \
@@ -98,6 +100,12 @@ else
 	check "no bpg-monitor built, none installed" \
 	    test ! -e "$R$PREFIX/sbin/bpg-monitor"
 fi
+
+check "the installed bpg answers --help" \
+    sh -c "'$R$PREFIX/bin/bpg' --help | grep -q '^usage: bpg'"
+check "the installed bash completion completes bpg's commands" \
+    bash -c "shopt -s extglob; . '$R$PREFIX/share/bash-completion/completions/bpg' &&
+    COMP_WORDS=(bpg up) COMP_CWORD=1 && _bpg && [ \"\${COMPREPLY[*]}\" = upload ]"
 
 # Every key of reference section 7.2 appears in the example config.
 missing=""
@@ -205,6 +213,8 @@ for web in $WEBS; do
 	    sh -c "[ \"\$(curl -s --max-time 20 --cacert '$W/pki/ca.pem' -u alice:alice-pw '$U/skatev2/healthcheck/status')\" = '{\"status\":\"OK\"}' ]"
 	check "$web: no password, 401" \
 	    sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 --cacert '$W/pki/ca.pem' '$U/skatev2/healthcheck/status')\" = 401 ]"
+	check "$web: the installed bpg reaches the installed gateway" \
+	    sh -c "'$R$PREFIX/bin/bpg' --url '$U/skatev2' --cacert '$W/pki/ca.pem' version | grep -q '^gateway '"
 	check "$web: installed Swagger UI" \
 	    sh -c "curl -s --max-time 20 --cacert '$W/pki/ca.pem' '$U/swagger-ui/' | grep -q 'swagger-initializer.js'"
 	check "$web: plain HTTP redirects to HTTPS" \
