@@ -87,6 +87,32 @@ mariadb --protocol=tcp -h 127.0.0.1 -P "$BPG_DB_PORT" -u bpg -pbpg-test-pw \
         driver_core, driver_memory_mb, number_executor, cost
         FROM bpg.application_submission WHERE submission_id='$id'\\G"
 
+say "The same job sent twice with one Idempotency-Key: one job, the same answer"
+key=demo-$(date +%s)
+for n in 1 2; do
+	curl -s --cacert "$BPG_CA" -u alice:alice-pw -H "Idempotency-Key: $key" \
+	    -H 'Content-Type: application/json' -w ' (HTTP %{http_code})\n' \
+	    --data-binary @"$shared/spec/sparkpi-request.json" "$BPG_URL/spark"
+done
+
+say "spark-cluster-a refuses every create (429): submissions fail over to spark-cluster-b"
+curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -d '{"type":"throttle","method":"POST","count":-1}' \
+    "$BPG_KUBE_CONTROL/clusters/spark-cluster-a/faults"
+for n in 1 2 3 4; do
+	curl -s --cacert "$BPG_CA" -u alice:alice-pw \
+	    -H 'Content-Type: application/json' -w ' (HTTP %{http_code})\n' \
+	    --data-binary @"$shared/spec/sparkpi-request.json" "$BPG_URL/spark"
+done
+say "The clusters' circuit breakers (GET $BPG_URL/admin/clusters, as admin carol)"
+curl -s --cacert "$BPG_CA" -u carol:carol-pw "$BPG_URL/admin/clusters" |
+    jq -c '.clusters[] | {id, state, consecutiveFailures, submissionsLastMinute}'
+curl -sf -o /dev/null -X DELETE "$BPG_KUBE_CONTROL/clusters/spark-cluster-a/faults"
+
+say "The command-line client: bpg status $id"
+BPG_URL=$BPG_URL BPG_CA_BUNDLE=$BPG_CA BPG_USER=alice BPG_PASSWORD=alice-pw \
+    build/bpg-cli status "$id"
+
 say "Done"
 cat <<EOM
 The stack keeps running:
@@ -96,5 +122,6 @@ The stack keeps running:
   monitor     bpg-monitor (log: $dir/monitor.log)
   logs        $dir/*.log
 Try:   curl --cacert $BPG_CA -u alice:alice-pw $BPG_URL/spark/$id/status
+       BPG_URL=$BPG_URL BPG_CA_BUNDLE=$BPG_CA build/bpg-cli -u alice list
 Stop:  make demo-stop
 EOM
