@@ -460,7 +460,7 @@ START_TEST(test_db_expiry)
 	ck_assert_str_eq(row.hash, HASH_2);
 	/* The sweep: batches, only expired rows. */
 	for (i = 0; i < 25; i++) {
-		char k[16];
+		char k[32];
 
 		snprintf(k, sizeof(k), "gone-%d", i);
 		ck_assert(claim(&c, "bob", k, OWNER_A, HASH_1));
