@@ -158,14 +158,16 @@ bpg_cli_prompt_password(const char *user, char *out, size_t outsz)
 		close(fd);
 		return BPG_EIO;
 	}
-	fprintf(tty, "Password for %s: ", user);
-	fflush(tty);
+	/* Echo off before the prompt shows: what is typed once it is there
+	 * is never echoed, nor thrown away by the flush. */
 	if (tcgetattr(fd, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
 		restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
 	}
+	fprintf(tty, "Password for %s: ", user);
+	fflush(tty);
 	if (fgets(out, (int)outsz, tty) == NULL)
 		e = BPG_EIO;
 	if (restore)

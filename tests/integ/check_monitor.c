@@ -583,18 +583,19 @@ START_TEST(test_never_seen)
 	MYSQL *db;
 	int m;
 
-	snprintf(orphan, sizeof(orphan), "spark-cluster-a-%08x%024x",
+	/* Rows of a user of their own, whose IDs no other test makes. */
+	snprintf(orphan, sizeof(orphan), "spark-cluster-a-feed%08x%020x",
 	    (unsigned)getpid(), 1u);
-	snprintf(seen, sizeof(seen), "spark-cluster-a-%08x%024x",
+	snprintf(seen, sizeof(seen), "spark-cluster-a-feed%08x%020x",
 	    (unsigned)getpid(), 2u);
-	snprintf(young, sizeof(young), "spark-cluster-a-%08x%024x",
+	snprintf(young, sizeof(young), "spark-cluster-a-feed%08x%020x",
 	    (unsigned)getpid(), 3u);
 	db = integ_db_open();
 	snprintf(q, sizeof(q), "INSERT INTO bpg.application_submission "
 	    "(submission_id, user, status, created_time) VALUES "
-	    "('%s', 'alice', NULL, NOW() - INTERVAL %d SECOND), "
-	    "('%s', 'alice', 'RUNNING', NOW() - INTERVAL %d SECOND), "
-	    "('%s', 'alice', NULL, NOW())", orphan,
+	    "('%s', 'never-seen', NULL, NOW() - INTERVAL %d SECOND), "
+	    "('%s', 'never-seen', 'RUNNING', NOW() - INTERVAL %d SECOND), "
+	    "('%s', 'never-seen', NULL, NOW())", orphan,
 	    BPG_MONITOR_ORPHAN_GRACE_S + 60, seen,
 	    BPG_MONITOR_ORPHAN_GRACE_S + 60, young);
 	ck_assert_msg(mysql_query(db, q) == 0, "%s", mysql_error(db));
@@ -613,6 +614,10 @@ START_TEST(test_never_seen)
 	assert_col(&r, C_STATUS, NULL);
 	assert_col(&r, C_FINISH, NULL);
 	row_free(&r);
+	db = integ_db_open();
+	ck_assert_msg(mysql_query(db, "DELETE FROM bpg.application_submission "
+	    "WHERE user = 'never-seen'") == 0, "%s", mysql_error(db));
+	mysql_close(db);
 }
 END_TEST
 
