@@ -2,7 +2,7 @@
  * The schedules' endpoints (bpg_api_schedules.h).  Everything a schedule
  * will do at fire time is checked here, before anything is written: the
  * cron expression and its zone (bpg_cron.h), and the request exactly as
- * POST /spark checks it (bpg_req_parse(), api_submit_route(): queue,
+ * POST /spark checks it (bpg_req_parse(), bpg_route_submission(): queue,
  * queue token, Spark version, limits).  A 400 names the field.
  */
 #include <stdbool.h>
@@ -16,7 +16,6 @@
 #include <jansson.h>
 
 #include "bpg_api_schedules.h"
-#include "bpg_api_submit.h"
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
 #include "bpg_cron.h"
@@ -250,8 +249,8 @@ parse_body(struct route_ctx *rc, struct bpg_db_schedule *s,
 	/* As POST /spark would check it, as the owner, now. */
 	if ((e = bpg_req_parse(text, strlen(text), BPG_REQ_JSON, &req,
 	    ei)) != BPG_OK ||
-	    (e = api_submit_route(rc->api, &req, s->owner, &queue, &cluster,
-	    ei)) != BPG_OK) {
+	    (e = bpg_route_submission(rc->api->cfg, &req, s->owner,
+	    &rc->api->rng, &queue, &cluster, ei)) != BPG_OK) {
 		char msg[sizeof(ei->msg)];
 
 		snprintf(msg, sizeof(msg), "%s", ei->msg);

@@ -469,28 +469,6 @@ out:
 	bpg_failover_reset(&s->fo);
 }
 
-enum bpg_err
-api_submit_route(struct bpg_api *api, const struct bpg_submit_req *req,
-    const char *user, char **queue, const struct bpg_cluster **cluster,
-    struct bpg_errinfo *ei)
-{
-	const struct bpg_config *cfg = api->cfg;
-	enum bpg_err e;
-
-	*queue = NULL;
-	*cluster = NULL;
-	if ((e = bpg_route_queue(cfg, req, user, &api->rng, queue,
-	    ei)) != BPG_OK)
-		return e;
-	if ((e = bpg_route_validate(cfg, req, *queue, ei)) != BPG_OK ||
-	    (e = bpg_route_cluster(cfg, req, *queue, &api->rng, cluster,
-	    ei)) != BPG_OK) {
-		free(*queue);
-		*queue = NULL;
-	}
-	return e;
-}
-
 void
 api_h_submit(struct route_ctx *rc)
 {
@@ -521,8 +499,8 @@ api_h_submit(struct route_ctx *rc)
 	/* Before anything is written: a key's answer, or this one runs. */
 	if (!api_idem_begin(rc, req.idempotency_key, dry_run, &idem))
 		goto out;
-	if ((e = api_submit_route(api, &req, rc->user, &queue, &cluster,
-	    &ei)) != BPG_OK)
+	if ((e = bpg_route_submission(cfg, &req, rc->user, &api->rng, &queue,
+	    &cluster, &ei)) != BPG_OK)
 		goto fail;
 	/* A dry run writes nothing: it takes no submission token. */
 	if (!dry_run && !api_submit_admit(rc, queue))
