@@ -451,8 +451,9 @@ delete_sched(const char *id)
 
 START_TEST(test_fires_racing)
 {
-	struct integ_http h;
-	char *id;
+	struct integ_http h, st;
+	const char *sub;
+	char *id, path[256];
 
 	monitor_start("race");
 	monitor_start("race");
@@ -466,6 +467,14 @@ START_TEST(test_fires_racing)
 	ck_assert_uint_ge(json_array_size(json_object_get(h.json,
 	    "submissions")), 3);
 	ck_assert_ptr_nonnull(integ_jstr(h.json, "lastFireTime"));
+	/* The status of a submission it made names it. */
+	ck_assert_ptr_nonnull(sub = integ_jstr(json_array_get(
+	    json_object_get(h.json, "submissions"), 0), "submissionId"));
+	snprintf(path, sizeof(path), "/spark/%s/status", sub);
+	st = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_int_eq(st.status, 200);
+	ck_assert_str_eq(integ_jstr(st.json, "scheduleId"), id);
+	integ_http_free(&st);
 	integ_http_free(&h);
 	delete_sched(id);
 	free(id);

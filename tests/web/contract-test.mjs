@@ -141,11 +141,12 @@ const endpoints = [
 	const st = Object.keys(doc.components.schemas
 	    .GetSubmissionStatusResponse.properties);
 	// BPG's fields in BPG's order, then ours (nextSubmissionId: a
-	// submission the monitor moved to another cluster).
+	// submission the monitor moved to another cluster; scheduleId: one a
+	// schedule made).
 	check(JSON.stringify(st) === JSON.stringify(["creationTime",
 	    "sparkApplicationId", "executionAttempts", "terminationTime",
 	    "duration", "applicationState", "applicationErrorMessage",
-	    "sparkUIUrl", "nextSubmissionId"]),
+	    "sparkUIUrl", "nextSubmissionId", "scheduleId"]),
 	    "GetSubmissionStatusResponse: BPG's fields in order, then ours",
 	    st.join(" "));
 	const e401 = doc.components.schemas.UnauthorizedError.properties.code;
