@@ -17,6 +17,8 @@
  *     shown by GET /schedules/{id}.
  *   - Forbid: while the first run is unfinished (operator frozen), the
  *     next fire times are skipped and recorded, no second submission.
+ *   - Replace: the unfinished run's SparkApplication is deleted before
+ *     the next fire creates its own.
  *   - The leader SIGKILLed after a fire, a second monitor takes over:
  *     the fire times made stay consecutive, none made twice.
  */
@@ -499,6 +501,28 @@ START_TEST(test_forbid)
 }
 END_TEST
 
+START_TEST(test_replace)
+{
+	long long until;
+	char *id;
+
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	monitor_start("replace");
+	id = create(INTEG_ALICE, "@every 10s", ",\"concurrencyPolicy\":"
+	    "\"Replace\"");
+	ck_assert(wait_fires(id, "done", 2, 60));
+	/* The first run's SparkApplication was deleted for the second. */
+	until = now_ms() + 20000;
+	while (labelled_crs(id) > 1 && now_ms() < until)
+		sleep_ms(200);
+	ck_assert_int_eq(labelled_crs(id), 1);
+	ck_assert_int_ge(fires(id, "done"), 2);
+	ck_assert_int_eq(fires(id, "skipped"), 0);
+	delete_sched(id);
+	free(id);
+}
+END_TEST
+
 START_TEST(test_leader_killed)
 {
 	int m0, m1;
@@ -536,6 +560,7 @@ suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_fires_racing);
 	tcase_add_test(tc, test_forbid);
+	tcase_add_test(tc, test_replace);
 	tcase_add_test(tc, test_leader_killed);
 	suite_add_tcase(s, tc);
 	return s;
