@@ -89,6 +89,26 @@ fire_state(struct bpg_monitor *m, const struct bpg_db_fire *f,
 		    f->fire_time, to, ei.msg);
 }
 
+/*
+ * The row's request summary (taken) with "scheduleId": the list
+ * endpoints show it (bpg_summary_of_row()).  NULL: out of memory.
+ */
+static char *
+with_schedule(char *summary, const char *id)
+{
+	json_t *o;
+	char *out = NULL;
+
+	if (summary == NULL)
+		return NULL;
+	if ((o = json_loads(summary, 0, NULL)) != NULL &&
+	    json_object_set_new(o, "scheduleId", json_string(id)) == 0)
+		out = bpg_json_dump(o, NULL);
+	json_decref(o);
+	free(summary);
+	return out;
+}
+
 /* The CR of fire f of schedule s with req, its row written first. */
 static enum bpg_err
 row_and_cr(struct bpg_monitor *m, struct sched *st,
@@ -118,7 +138,8 @@ row_and_cr(struct bpg_monitor *m, struct sched *st,
 	}
 	if ((san = bpg_req_sanitized(req)) == NULL ||
 	    (stored = bpg_json_dump(san, NULL)) == NULL ||
-	    (summary = bpg_db_request_summary(san)) == NULL) {
+	    (summary = with_schedule(bpg_db_request_summary(san), s->id)) ==
+	    NULL) {
 		e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
 		goto out;
 	}

@@ -456,6 +456,9 @@ START_TEST(test_fires_racing)
 	struct integ_http h, st;
 	const char *sub;
 	char *id, path[256];
+	json_t *e;
+	size_t k;
+	bool found;
 
 	monitor_start("race");
 	monitor_start("race");
@@ -476,6 +479,20 @@ START_TEST(test_fires_racing)
 	st = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(st.status, 200);
 	ck_assert_str_eq(integ_jstr(st.json, "scheduleId"), id);
+	integ_http_free(&st);
+	/* And the list of the owner's submissions. */
+	st = integ_api("GET", "/spark/mySubmissions", INTEG_ALICE, NULL,
+	    NULL);
+	ck_assert_int_eq(st.status, 200);
+	found = false;
+	json_array_foreach(json_object_get(st.json, "submissions"), k, e) {
+		if (integ_jstr(e, "submissionId") != NULL &&
+		    strcmp(integ_jstr(e, "submissionId"), sub) == 0) {
+			ck_assert_str_eq(integ_jstr(e, "scheduleId"), id);
+			found = true;
+		}
+	}
+	ck_assert_msg(found, "%s not in mySubmissions", sub);
 	integ_http_free(&st);
 	integ_http_free(&h);
 	delete_sched(id);
