@@ -15,6 +15,7 @@
 #include "bpg_api_clusters.h"
 #include "bpg_api_lists.h"
 #include "bpg_api_log.h"
+#include "bpg_api_schedules.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_upload.h"
 #include "bpg_api_util.h"
@@ -55,6 +56,15 @@ static const struct route {
 	/* No BODY: the handlers stream what they read or write. */
 	{ "GET", "/log", AUTH, api_h_log },
 	{ "POST", "/s3/{id}", AUTH, api_h_upload },
+	/* Schedules (bpg_api_schedules.h). */
+	{ "POST", "/schedules", AUTH | BODY, api_h_sched_create },
+	{ "GET", "/schedules", AUTH, api_h_sched_list },
+	{ "GET", "/schedules/{id}", AUTH, api_h_sched_get },
+	{ "PUT", "/schedules/{id}", AUTH | BODY, api_h_sched_replace },
+	{ "DELETE", "/schedules/{id}", AUTH, api_h_sched_delete },
+	{ "POST", "/schedules/{id}/suspend", AUTH, api_h_sched_suspend },
+	{ "POST", "/schedules/{id}/resume", AUTH, api_h_sched_resume },
+	{ "POST", "/schedules/{id}/trigger", AUTH, api_h_sched_trigger },
 };
 
 /* ---- responses ---------------------------------------------------- */

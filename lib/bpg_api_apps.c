@@ -45,6 +45,7 @@
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
 #include "bpg_db_attempts.h"
+#include "bpg_db_schedules.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_summary.h"
@@ -190,6 +191,35 @@ put_next_id(struct route_ctx *rc, json_t *body)
 }
 
 /*
+ * "scheduleId" in body for a submission a schedule made: the CR's label
+ * bpg/schedule-id (cr NULL: gone), else the schedule's record of fires.
+ * A record that cannot be read is logged and left out.  false: out of
+ * memory.
+ */
+static bool
+put_schedule_id(struct route_ctx *rc, json_t *body, const json_t *cr)
+{
+	char sid[BPG_DB_SCHED_MAX_ID + 1];
+	struct bpg_errinfo ei = { "" };
+	const char *v;
+
+	v = json_string_value(json_object_get(json_object_get(json_object_get(
+	    cr, "metadata"), "labels"), "bpg/schedule-id"));
+	if (v == NULL && rc->api->db != NULL) {
+		if (bpg_db_fire_schedule_of(rc->api->db, rc->segs[1], sid,
+		    &ei) != BPG_OK) {
+			syslog(LOG_ERR, "schedule of %s: %s", rc->segs[1],
+			    ei.msg);
+			return true;
+		}
+		if (sid[0] != '\0')
+			v = sid;
+	}
+	return v == NULL ||
+	    json_object_set_new(body, "scheduleId", json_string(v)) == 0;
+}
+
+/*
  * What the status endpoint answers for one ID, as the cache keeps it:
  * {"code": 200, "body": {...}} or {"code": N, "message": "..."}.
  * *cache is false for answers that must not be kept (the database could
@@ -211,7 +241,11 @@ status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
 	case BPG_OK:
 		/* "owner": whose answer it is, checked on every hit. */
 		if ((body = bpg_summary_status(cluster, cr, true,
-		    api_now_ms())) != NULL)
+		    api_now_ms())) != NULL && !put_schedule_id(rc, body, cr)) {
+			json_decref(body);
+			body = NULL;
+		}
+		if (body != NULL)
 			out = json_pack("{s:i, s:o, s:s*}", "code", 200,
 			    "body", body, "owner", bpg_authz_cr_owner(cr));
 		break;
@@ -220,7 +254,8 @@ status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
 		case BPG_OK:
 			if ((body = bpg_summary_status_row(row,
 			    api_now_ms())) != NULL &&
-			    !put_next_id(rc, body)) {
+			    (!put_next_id(rc, body) ||
+			    !put_schedule_id(rc, body, NULL))) {
 				json_decref(body);
 				body = NULL;
 			}

@@ -499,17 +499,12 @@ api_h_submit(struct route_ctx *rc)
 	/* Before anything is written: a key's answer, or this one runs. */
 	if (!api_idem_begin(rc, req.idempotency_key, dry_run, &idem))
 		goto out;
-	if ((e = bpg_route_queue(cfg, &req, rc->user, &api->rng, &queue,
-	    &ei)) != BPG_OK)
-		goto fail;
-	if ((e = bpg_route_validate(cfg, &req, queue, &ei)) != BPG_OK)
+	if ((e = bpg_route_submission(cfg, &req, rc->user, &api->rng, &queue,
+	    &cluster, &ei)) != BPG_OK)
 		goto fail;
 	/* A dry run writes nothing: it takes no submission token. */
 	if (!dry_run && !api_submit_admit(rc, queue))
 		goto out;
-	if ((e = bpg_route_cluster(cfg, &req, queue, &api->rng, &cluster,
-	    &ei)) != BPG_OK)
-		goto fail;
 
 	/* Section 2.7: the Airflow account submits for dagUser. */
 	proxy_user = rc->user;

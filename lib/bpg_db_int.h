@@ -68,6 +68,24 @@ enum stmt_id {
 	ST_ATT_STATE,
 	ST_ATT_REPLACED,
 	ST_ATT_CR,
+	/* Schedules and their fires, bpg_db_schedules.c */
+	ST_SCH_INSERT,
+	ST_SCH_GET,
+	ST_SCH_LIST_OWNER,
+	ST_SCH_LIST_ALL,
+	ST_SCH_REPLACE,
+	ST_SCH_SUSPEND,
+	ST_SCH_TRIGGER,
+	ST_SCH_DELETE,
+	ST_SCH_FIRES_DELETE,
+	ST_SCH_DUE,
+	ST_SCH_ADVANCE,
+	ST_FIRE_INSERT,
+	ST_FIRE_GET,
+	ST_FIRE_STATE,
+	ST_FIRE_PENDING,
+	ST_FIRE_RECENT,
+	ST_FIRE_OF,
 	ST__MAX
 };
 
@@ -184,5 +202,6 @@ void db_logindex_sql(struct bpg_db *db);
 void db_lock_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);
+void db_schedules_sql(struct bpg_db *db);
 
 #endif /* BPG_DB_INT_H */

@@ -16,7 +16,8 @@
  *	    created_time)			the monitor's unfinished rows
  *
  * and tables of ours: bpg_idempotency_key (bpg_db_idem.c), with its
- * index bpg_idem_expires, and submission_attempt (bpg_db_attempts.h).
+ * index bpg_idem_expires, submission_attempt (bpg_db_attempts.h), and
+ * bpg_schedule and bpg_schedule_fire (bpg_db_schedules.h).
  *
  * bpg_unfinished covers ST_MON_OPEN: without it that query reads every row
  * of the cluster's prefix (250 ms at 1,000,000 rows, make bench SCALE=1),
@@ -194,6 +195,45 @@ static const struct step {
 	"    UNIQUE KEY bpg_attempt_id (submission_id),\n"
 	"    UNIQUE KEY bpg_attempt_previous (previous_submission_id),\n"
 	"    KEY bpg_attempt_state (state, created_time)\n"
+	")"},
+    /*
+     * Ours: schedules (bpg_db_schedules.h).  Times are epoch seconds.
+     * bpg_schedule_due serves the monitor's due query (unsuspended rows
+     * by next_fire_time); the fires' primary key makes each fire time
+     * yield one submission whoever inserts it first.
+     */
+    {STEP_TABLE, "bpg_schedule", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_schedule (\n"
+	"    schedule_id VARCHAR(63) CHARACTER SET ascii NOT NULL,\n"
+	"    owner VARBINARY(255) NOT NULL,\n"
+	"    name VARBINARY(255) NOT NULL,\n"
+	"    cron VARBINARY(255) NOT NULL,\n"
+	"    timezone VARBINARY(255) NOT NULL,\n"
+	"    concurrency_policy VARCHAR(16) CHARACTER SET ascii NOT NULL,\n"
+	"    suspend TINYINT NOT NULL DEFAULT 0,\n"
+	"    starting_deadline_s BIGINT NULL,\n"
+	"    anchor_time BIGINT NOT NULL,\n"
+	"    next_fire_time BIGINT NULL,\n"
+	"    last_fire_time BIGINT NULL,\n"
+	"    request MEDIUMTEXT NOT NULL,\n"
+	"    created_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+	"    updated_time TIMESTAMP NULL,\n"
+	"    PRIMARY KEY (schedule_id),\n"
+	"    KEY bpg_schedule_due (suspend, next_fire_time),\n"
+	"    KEY bpg_schedule_owner (owner, created_time)\n"
+	")"},
+    {STEP_TABLE, "bpg_schedule_fire", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_schedule_fire (\n"
+	"    schedule_id VARCHAR(63) CHARACTER SET ascii NOT NULL,\n"
+	"    fire_time BIGINT NOT NULL,\n"
+	"    submission_id VARCHAR(255) NULL,\n"
+	"    state VARCHAR(16) CHARACTER SET ascii NOT NULL,\n"
+	"    message TEXT NULL,\n"
+	"    created_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+	"    updated_time TIMESTAMP NULL,\n"
+	"    PRIMARY KEY (schedule_id, fire_time),\n"
+	"    UNIQUE KEY bpg_fire_submission (submission_id),\n"
+	"    KEY bpg_fire_state (state, created_time)\n"
 	")"},
 };
 

@@ -37,6 +37,7 @@ static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_idem,
 	&bpg_monitor_task_reach,
 	&bpg_monitor_task_starve,
+	&bpg_monitor_task_sched,
 };
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
 

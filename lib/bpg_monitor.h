@@ -291,6 +291,10 @@ struct bpg_monitor_opts {
 	bpg_monitor_log_fn *log; /* NULL: silent */
 	void *log_arg;
 	bool verbose; /* pass LOG_DEBUG messages too */
+	/* The clock of schedules (epoch ms; NULL: the wall clock), so that
+	 * tests can move time. */
+	int64_t (*clock_ms)(void *arg);
+	void *clock_arg;
 };
 
 struct bpg_monitor;

@@ -588,3 +588,23 @@ bpg_route_cluster_of_id(const struct bpg_config *cfg, const char *id,
 	}
 	return bpg_errf(ei, BPG_EINVAL, "submissionId %s is invalid", id);
 }
+
+enum bpg_err
+bpg_route_submission(const struct bpg_config *cfg,
+    const struct bpg_submit_req *req, const char *user, struct bpg_rng *rng,
+    char **queue, const struct bpg_cluster **cluster, struct bpg_errinfo *ei)
+{
+	enum bpg_err e;
+
+	*queue = NULL;
+	*cluster = NULL;
+	if ((e = bpg_route_queue(cfg, req, user, rng, queue, ei)) != BPG_OK)
+		return e;
+	if ((e = bpg_route_validate(cfg, req, *queue, ei)) != BPG_OK ||
+	    (e = bpg_route_cluster(cfg, req, *queue, rng, cluster,
+	    ei)) != BPG_OK) {
+		free(*queue);
+		*queue = NULL;
+	}
+	return e;
+}

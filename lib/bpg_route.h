@@ -77,6 +77,18 @@ enum bpg_err bpg_route_cluster(const struct bpg_config *,
     const struct bpg_cluster **out, struct bpg_errinfo *) BPG_WUR;
 
 /*
+ * The checks and routing of a submission by user, in POST /spark's order
+ * (sections 2.4, 2.5, 8.3): bpg_route_queue(), bpg_route_validate() (the
+ * queue's token, the request's limits), bpg_route_cluster().  POST
+ * /spark, the schedules' endpoints and the monitor's fires all run it.
+ * *queue is a new string, NULL on error; errors as those three.
+ */
+enum bpg_err bpg_route_submission(const struct bpg_config *,
+    const struct bpg_submit_req *, const char *user, struct bpg_rng *,
+    char **queue, const struct bpg_cluster **cluster,
+    struct bpg_errinfo *) BPG_WUR;
+
+/*
  * GatewayConfig's matchSparkVersion / matchQueue (section 12): the list
  * holds the value, ASCII case-insensitively.  NULL or "" never matches.
  */

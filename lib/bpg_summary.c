@@ -392,7 +392,10 @@ bpg_summary_of_cr(const struct bpg_config *cfg, const struct bpg_cluster *c,
 			    jstr(o, "sparkApplicationId"));
 	}
 	ok = ok && put_copy(o, "applicationArguments",
-	    json_object_get(spec, "arguments"));
+	    json_object_get(spec, "arguments")) &&
+	    /* Ours: the schedule that made it (bpg_monitor_sched.c). */
+	    (jstr(labels, "bpg/schedule-id") == NULL ||
+	    put_str(o, "scheduleId", jstr(labels, "bpg/schedule-id")));
 	if (!ok) {
 		json_decref(o);
 		return NULL;
@@ -473,7 +476,10 @@ bpg_summary_of_row(const struct bpg_config *cfg, const json_t *row,
 	    put_history_url(o, cfg, jstr(o, "applicationState"),
 	    jstr(row, "app_id")) &&
 	    put_copy(o, "applicationArguments", json_object_get(req,
-	    "arguments"));
+	    "arguments")) &&
+	    /* A schedule's fire keeps its ID with the summary. */
+	    (jstr(req, "scheduleId") == NULL ||
+	    put_str(o, "scheduleId", jstr(req, "scheduleId")));
 	if (!ok)
 		goto fail;
 	free(norm);

@@ -451,8 +451,9 @@ START_TEST(test_migrate_fresh)
 			     "SELECT COUNT(*) FROM information_schema.TABLES "
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
-	    4);
-	/* BPG's two tables and ours: idempotency keys (check_idem) and the
+	    6);
+	/* BPG's two tables and ours: idempotency keys (check_idem), the
+	 * schedules and their fires (check_db_schedules), and the
 	 * links between attempts. */
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT COUNT(*) FROM information_schema.STATISTICS "

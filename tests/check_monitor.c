@@ -26,6 +26,7 @@
 #include <mysql.h>
 
 #include "bpg_db.h"
+#include "bpg_db_schedules.h"
 #include "bpg_monitor.h"
 #include "bpg_watch.h"
 #include "testutil.h"
@@ -1538,6 +1539,132 @@ START_TEST(test_monitor_lost_lock)
 }
 END_TEST
 
+/* The injected clock of the schedules, epoch ms. */
+static int64_t sched_clock_ms;
+
+static int64_t
+sched_clock(void *arg)
+{
+	(void)arg;
+	return sched_clock_ms;
+}
+
+/* The first column of the first row as a number; -1 for none or NULL. */
+static long long
+admin_num(struct ctx *c, const char *sql)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long long v = -1;
+
+	if (mysql_query(c->admin, sql) != 0 ||
+	    (res = mysql_store_result(c->admin)) == NULL)
+		ck_abort_msg("%s: %s", sql, mysql_error(c->admin));
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		v = atoll(row[0]);
+	mysql_free_result(res);
+	return v;
+}
+
+/*
+ * The schedule task runs on the monitor's injected clock
+ * (bpg_monitor_opts.clock_ms): nothing fires before the stored next fire
+ * time; after a jump past two fire times only the latest is recorded and
+ * the next fire time moves past the clock; the same time is never
+ * recorded twice.
+ */
+START_TEST(test_monitor_sched_clock)
+{
+	const int64_t t0 = 1800000000;
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db_schedule sc;
+	struct bpg_db *check;
+	struct ctx c;
+	char yaml[1024], list[256], sql[256];
+	unsigned port;
+	pid_t pid;
+	int i, status;
+
+	ctx_open(&c, "sched");
+	snprintf(list, sizeof(list), "/tmp/bpgm-list-%ld.json",
+	    (long)getpid());
+	write_list(list, "sched-a", "10");
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     sparkVersions: ['3.5.0'],\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	o.clock_ms = sched_clock;
+	sched_clock_ms = (t0 - 1) * 1000;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	check = ctx_db(&c);
+	for (i = 0; i < 100 && !has_row(check, "sched-a"); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.id, sizeof(sc.id), "s-clock");
+	snprintf(sc.owner, sizeof(sc.owner), "alice");
+	snprintf(sc.name, sizeof(sc.name), "n");
+	snprintf(sc.cron, sizeof(sc.cron), "@every 10s");
+	snprintf(sc.timezone, sizeof(sc.timezone), "UTC");
+	snprintf(sc.policy, sizeof(sc.policy), "Allow");
+	sc.deadline_s = -1;
+	sc.anchor = t0 - 10;
+	sc.next_fire = t0;
+	sc.last_fire = -1;
+	sc.request = (char *)(uintptr_t)"{\"sparkVersion\":\"3.5.0\","
+	    "\"mainApplicationFile\":\"local:///x.jar\"}";
+	ck_assert_msg(bpg_db_schedule_insert(check, &sc, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM `%s`."
+	    "bpg_schedule_fire", c.schema);
+
+	/* Before t0 by the injected clock: nothing, whatever the wall. */
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(bpg_monitor_step(m, 1100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert_int_eq(admin_num(&c, sql), 0);
+
+	/* Past t0 and t0 + 10: only t0 + 10 is made. */
+	sched_clock_ms = (t0 + 15) * 1000;
+	for (i = 0; i < 50 && admin_num(&c, sql) == 0; i++)
+		ck_assert_msg(bpg_monitor_step(m, 200, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	for (i = 0; i < 3; i++)
+		ck_assert_msg(bpg_monitor_step(m, 1100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert_int_eq(admin_num(&c, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT fire_time FROM `%s`."
+	    "bpg_schedule_fire", c.schema);
+	ck_assert_int_eq(admin_num(&c, sql), t0 + 10);
+	snprintf(sql, sizeof(sql), "SELECT next_fire_time FROM `%s`."
+	    "bpg_schedule", c.schema);
+	ck_assert_int_eq(admin_num(&c, sql), t0 + 20);
+
+	bpg_monitor_free(m);
+	bpg_db_free(check);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(list);
+	ctx_close(&c);
+}
+END_TEST
+
 /*
  * Watch events after the lock was lost are not written either: a watch
  * callback confirms the lock when it was last confirmed more than
@@ -1718,6 +1845,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_db_lock);
 	tcase_add_test(tc, test_monitor_lost_lock);
 	tcase_add_test(tc, test_monitor_lost_lock_events);
+	tcase_add_test(tc, test_monitor_sched_clock);
 	tcase_add_test(tc, test_db_disabled);
 	tcase_add_test(tc, test_monitor_new);
 	suite_add_tcase(s, tc);

@@ -75,6 +75,14 @@ const endpoints = [
 	["get", "/admin/clusters", true],
 	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
 	["get", "/openapi.json", false], ["get", "/openapi.yaml", false],
+	// Schedules (ours).
+	["post", "/schedules", true], ["get", "/schedules", true],
+	["get", "/schedules/{scheduleId}", true],
+	["put", "/schedules/{scheduleId}", true],
+	["delete", "/schedules/{scheduleId}", true],
+	["post", "/schedules/{scheduleId}/suspend", true],
+	["post", "/schedules/{scheduleId}/resume", true],
+	["post", "/schedules/{scheduleId}/trigger", true],
 ];
 {
 	const missing = [], wrong = [];
@@ -133,11 +141,12 @@ const endpoints = [
 	const st = Object.keys(doc.components.schemas
 	    .GetSubmissionStatusResponse.properties);
 	// BPG's fields in BPG's order, then ours (nextSubmissionId: a
-	// submission the monitor moved to another cluster).
+	// submission the monitor moved to another cluster; scheduleId: one a
+	// schedule made).
 	check(JSON.stringify(st) === JSON.stringify(["creationTime",
 	    "sparkApplicationId", "executionAttempts", "terminationTime",
 	    "duration", "applicationState", "applicationErrorMessage",
-	    "sparkUIUrl", "nextSubmissionId"]),
+	    "sparkUIUrl", "nextSubmissionId", "scheduleId"]),
 	    "GetSubmissionStatusResponse: BPG's fields in order, then ours",
 	    st.join(" "));
 	const e401 = doc.components.schemas.UnauthorizedError.properties.code;
@@ -309,6 +318,47 @@ r = await call("version", "get", "/admin/version", "/admin/version", {}, [200]);
 if (r && r.status === 200)
 	check(/^\{\n  "version" : /.test(r.text) && r.text.endsWith("}\n"),
 	    "version: pretty-printed as BPG's", r.text);
+
+// Schedules.
+{
+	const sched = (cron, extra = "") => `{"name":"contract","cron":"${cron}",`
+	    + `"request":${sparkpi}${extra}}`;
+	r = await call("schedule", "post", "/schedules", "/schedules",
+	    { auth: ALICE, body: sched("0 2 * * *"), ctype: JSONT }, [200]);
+	let sid = null;
+	try {
+		sid = JSON.parse(r.text).scheduleId;
+	} catch {
+		sid = null;
+	}
+	await call("schedule, bad cron", "post", "/schedules", "/schedules",
+	    { auth: ALICE, body: sched("61 * * * *"), ctype: JSONT }, [400]);
+	await call("schedules", "get", "/schedules", "/schedules",
+	    { auth: ALICE }, [200]);
+	const P = "/schedules/{scheduleId}";
+	if (sid) {
+		const u = `/schedules/${sid}`;
+		await call("schedule", "get", P, u, { auth: ALICE }, [200]);
+		await call("schedule, not the owner", "get", P, u,
+		    { auth: "bob:bob-pw" }, [404]);
+		await call("replace schedule", "put", P, u,
+		    { auth: ALICE, body: sched("@hourly"), ctype: JSONT }, [200]);
+		await call("suspend", "post", P + "/suspend", u + "/suspend",
+		    { auth: ALICE, body: "", ctype: JSONT }, [200]);
+		await call("trigger while suspended", "post", P + "/trigger",
+		    u + "/trigger", { auth: ALICE, body: "", ctype: JSONT }, [409]);
+		await call("resume", "post", P + "/resume", u + "/resume",
+		    { auth: CAROL, body: "", ctype: JSONT }, [200]);
+		await call("trigger", "post", P + "/trigger", u + "/trigger",
+		    { auth: ALICE, body: "", ctype: JSONT }, [200]);
+		await call("delete schedule", "delete", P, u, { auth: ALICE },
+		    [200]);
+	} else {
+		notOk("schedule created: no scheduleId, later cases not run");
+	}
+	await call("missing schedule", "get", P, "/schedules/s-none",
+	    { auth: ALICE }, [404]);
+}
 
 // The document the gateway serves is this one.
 r = await request("GET", `${BASE}/openapi.json`);

@@ -1,0 +1,365 @@
+/*
+ * Tests of lib/bpg_db_schedules.c against the MariaDB server of
+ * tests/run-unit.sh (BPG_TEST_DB_PORT): the migration creates both
+ * tables; a schedule is written, read back with its request, listed per
+ * owner, replaced, suspended and deleted; the due query and the advance
+ * of next_fire_time let one of two writers win; a fire time is inserted
+ * once (the loser reads the winner's row and its submission ID); and
+ * the monitor's due query reads its index (EXPLAIN).
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <mysql.h>
+
+#include "bpg_db.h"
+#include "bpg_db_schedules.h"
+#include "testutil.h"
+
+#define TEST_USER "bpg"
+#define TEST_PASSWORD "bpg-test-pw"
+
+static char test_user[] = TEST_USER;
+static char test_password[] = TEST_PASSWORD;
+
+#define SID "s-0123456789abcdef"
+#define SUB1 "c01-00000000000000000000000000000001"
+#define SUB2 "c01-00000000000000000000000000000002"
+
+struct ctx {
+	char schema[64];
+	char url[160];
+	struct bpg_dbconf conf;
+	MYSQL *admin;
+	struct bpg_db *db;
+};
+
+static struct ctx c;
+
+static void
+admin_exec(const char *fmt, ...)
+{
+	char sql[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (mysql_query(c.admin, sql) != 0)
+		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
+}
+
+/* The first column of the first row, "" for none or NULL. */
+static const char *
+admin_str(const char *fmt, ...)
+{
+	static char out[4096];
+	char sql[2048];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (mysql_query(c.admin, sql) != 0 ||
+	    (res = mysql_store_result(c.admin)) == NULL)
+		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
+	out[0] = '\0';
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		snprintf(out, sizeof(out), "%s", row[0]);
+	mysql_free_result(res);
+	return out;
+}
+
+static void
+setup(void)
+{
+	unsigned int port = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
+	unsigned int proto = MYSQL_PROTOCOL_TCP;
+	struct bpg_errinfo ei = { "" };
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.schema, sizeof(c.schema), "bpgt_sch_%ld", (long)getpid());
+	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/bpg", port);
+	c.conf.connection_string = c.url;
+	c.conf.user = test_user;
+	c.conf.password = test_password;
+	c.conf.db_name = c.schema;
+	ck_assert_ptr_nonnull(c.admin = mysql_init(NULL));
+	mysql_options(c.admin, MYSQL_OPT_PROTOCOL, &proto);
+	if (mysql_real_connect(c.admin, "127.0.0.1", TEST_USER, TEST_PASSWORD,
+	    NULL, port, NULL, 0) == NULL)
+		ck_abort_msg("cannot connect: %s", mysql_error(c.admin));
+	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
+	ck_assert_msg(bpg_db_new(&c.conf, &c.db, &ei) == BPG_OK, "%s", ei.msg);
+	ck_assert_msg(bpg_db_connect(c.db, &ei) == BPG_OK, "%s", ei.msg);
+}
+
+static void
+teardown(void)
+{
+	bpg_db_free(c.db);
+	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
+	mysql_close(c.admin);
+}
+
+
+static struct bpg_db_schedule
+sched(const char *id, const char *owner, int64_t next)
+{
+	struct bpg_db_schedule s;
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.id, sizeof(s.id), "%s", id);
+	snprintf(s.owner, sizeof(s.owner), "%s", owner);
+	snprintf(s.name, sizeof(s.name), "nightly");
+	snprintf(s.cron, sizeof(s.cron), "@every 10s");
+	snprintf(s.timezone, sizeof(s.timezone), "UTC");
+	snprintf(s.policy, sizeof(s.policy), "Forbid");
+	s.deadline_s = 300;
+	s.anchor = 1700000000;
+	s.next_fire = next;
+	s.last_fire = -1;
+	s.request = (char *)(uintptr_t)"{\"sparkVersion\":\"3.5.0\"}";
+	return s;
+}
+
+START_TEST(test_crud)
+{
+	struct bpg_db_schedule s = sched(SID, "alice", 1700000010), got,
+	    rows[4];
+	struct bpg_errinfo ei = { "" };
+	bool found = false;
+	size_t n = 9;
+
+	ck_assert_msg(bpg_db_schedule_insert(c.db, &s, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	ck_assert_int_eq(bpg_db_schedule_insert(c.db, &s, &ei), BPG_EEXIST);
+	s = sched("s-other", "bob", -1);
+	ck_assert_int_eq(bpg_db_schedule_insert(c.db, &s, &ei), BPG_OK);
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_eq(bpg_db_schedule_get(c.db, SID, &got, &found, &ei),
+	    BPG_OK);
+	ck_assert(found);
+	ck_assert_str_eq(got.owner, "alice");
+	ck_assert_str_eq(got.cron, "@every 10s");
+	ck_assert_str_eq(got.policy, "Forbid");
+	ck_assert_int_eq(got.deadline_s, 300);
+	ck_assert_int_eq(got.next_fire, 1700000010);
+	ck_assert_int_eq(got.last_fire, -1);
+	ck_assert_str_eq(got.request, "{\"sparkVersion\":\"3.5.0\"}");
+	bpg_db_schedule_reset(&got);
+	ck_assert_int_eq(bpg_db_schedule_get(c.db, "s-none", &got, &found,
+	    &ei), BPG_OK);
+	ck_assert(!found);
+	/* Per owner, and everyone's. */
+	ck_assert_int_eq(bpg_db_schedule_list(c.db, "alice", rows, 4, &n,
+	    &ei), BPG_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(rows[0].id, SID);
+	ck_assert_ptr_null(rows[0].request);
+	ck_assert_int_eq(bpg_db_schedule_list(c.db, NULL, rows, 4, &n, &ei),
+	    BPG_OK);
+	ck_assert_uint_eq(n, 2);
+	/* Replace keeps the owner. */
+	s = sched(SID, "mallory", 1700000100);
+	snprintf(s.cron, sizeof(s.cron), "0 2 * * *");
+	s.deadline_s = -1;
+	ck_assert_int_eq(bpg_db_schedule_replace(c.db, &s, &found, &ei),
+	    BPG_OK);
+	ck_assert(found);
+	ck_assert_int_eq(bpg_db_schedule_get(c.db, SID, &got, &found, &ei),
+	    BPG_OK);
+	ck_assert_str_eq(got.owner, "alice");
+	ck_assert_str_eq(got.cron, "0 2 * * *");
+	ck_assert_int_eq(got.deadline_s, -1);
+	bpg_db_schedule_reset(&got);
+	s = sched("s-none", "alice", 1);
+	ck_assert_int_eq(bpg_db_schedule_replace(c.db, &s, &found, &ei),
+	    BPG_OK);
+	ck_assert(!found);
+	/* Suspended: not due; resumed: due again. */
+	ck_assert_int_eq(bpg_db_schedule_set_suspend(c.db, SID, true, -1,
+	    1700000000, &found, &ei), BPG_OK);
+	ck_assert(found);
+	ck_assert_int_eq(bpg_db_schedule_due(c.db, 1800000000, rows, 4, &n,
+	    &ei), BPG_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(bpg_db_schedule_set_suspend(c.db, SID, false,
+	    1700000100, 1700000000, &found, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_schedule_due(c.db, 1700000099, rows, 4, &n,
+	    &ei), BPG_OK);
+	ck_assert_uint_eq(n, 0);
+	/* Trigger: due now. */
+	ck_assert_int_eq(bpg_db_schedule_trigger(c.db, SID, 1700000050,
+	    &found, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_schedule_due(c.db, 1700000050, rows, 4, &n,
+	    &ei), BPG_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(rows[0].next_fire, 1700000050);
+	ck_assert_ptr_nonnull(rows[0].request);
+	bpg_db_schedule_reset(&rows[0]);
+	ck_assert_int_eq(bpg_db_schedule_delete(c.db, SID, &found, &ei),
+	    BPG_OK);
+	ck_assert(found);
+	ck_assert_int_eq(bpg_db_schedule_delete(c.db, SID, &found, &ei),
+	    BPG_OK);
+	ck_assert(!found);
+}
+END_TEST
+
+START_TEST(test_fire_once)
+{
+	struct bpg_db_schedule s = sched(SID, "alice", 1700000010), rows[2];
+	struct bpg_db_fire f, g, recent[4];
+	struct bpg_db_submission sub;
+	struct bpg_errinfo ei = { "" };
+	char of[BPG_DB_SCHED_MAX_ID + 1];
+	bool changed = false;
+	size_t n = 0;
+
+	ck_assert_int_eq(bpg_db_schedule_insert(c.db, &s, &ei), BPG_OK);
+	/* Two monitors read the same due row ... */
+	ck_assert_int_eq(bpg_db_schedule_due(c.db, 1700000010, rows, 2, &n,
+	    &ei), BPG_OK);
+	ck_assert_uint_eq(n, 1);
+	bpg_db_schedule_reset(&rows[0]);
+	/* ... the first records the fire with its ID, the second loses and
+	 * reads the winner's ID. */
+	memset(&f, 0, sizeof(f));
+	snprintf(f.schedule_id, sizeof(f.schedule_id), SID);
+	f.fire_time = 1700000010;
+	snprintf(f.submission_id, sizeof(f.submission_id), SUB1);
+	snprintf(f.state, sizeof(f.state), BPG_DB_FIRE_PENDING);
+	ck_assert_msg(bpg_db_fire_insert(c.db, &f, NULL, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	g = f;
+	snprintf(g.submission_id, sizeof(g.submission_id), SUB2);
+	ck_assert_int_eq(bpg_db_fire_insert(c.db, &g, NULL, &ei), BPG_EEXIST);
+	ck_assert_str_eq(g.submission_id, SUB1);
+	ck_assert_str_eq(g.state, BPG_DB_FIRE_PENDING);
+	/* A resumed leader finds it pending. */
+	ck_assert_int_eq(bpg_db_fire_pending(c.db, recent, 4, &n, &ei),
+	    BPG_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(recent[0].submission_id, SUB1);
+	ck_assert_int_eq(bpg_db_fire_set_state(c.db, SID, 1700000010,
+	    BPG_DB_FIRE_PENDING, BPG_DB_FIRE_DONE, NULL, &changed, &ei),
+	    BPG_OK);
+	ck_assert(changed);
+	ck_assert_int_eq(bpg_db_fire_set_state(c.db, SID, 1700000010,
+	    BPG_DB_FIRE_PENDING, BPG_DB_FIRE_DONE, NULL, &changed, &ei),
+	    BPG_OK);
+	ck_assert(!changed);
+	ck_assert_int_eq(bpg_db_fire_pending(c.db, recent, 4, &n, &ei),
+	    BPG_OK);
+	ck_assert_uint_eq(n, 0);
+	/* One advance of next_fire_time wins. */
+	ck_assert_int_eq(bpg_db_schedule_advance(c.db, SID, 1700000010,
+	    1700000020, 1700000010, &changed, &ei), BPG_OK);
+	ck_assert(changed);
+	ck_assert_int_eq(bpg_db_schedule_advance(c.db, SID, 1700000010,
+	    1700000020, 1700000010, &changed, &ei), BPG_OK);
+	ck_assert(!changed);
+	ck_assert_str_eq(admin_str("SELECT CONCAT(next_fire_time, ' ', "
+	    "last_fire_time) FROM `%s`.bpg_schedule", c.schema),
+	    "1700000020 1700000010");
+	/* A skip records no submission and leaves last_fire alone. */
+	memset(&f, 0, sizeof(f));
+	snprintf(f.schedule_id, sizeof(f.schedule_id), SID);
+	f.fire_time = 1700000020;
+	snprintf(f.state, sizeof(f.state), BPG_DB_FIRE_SKIPPED);
+	ck_assert_int_eq(bpg_db_fire_insert(c.db, &f, "Forbid", &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_schedule_advance(c.db, SID, 1700000020,
+	    1700000030, -1, &changed, &ei), BPG_OK);
+	ck_assert_str_eq(admin_str("SELECT last_fire_time FROM `%s`."
+	    "bpg_schedule", c.schema), "1700000010");
+	/* The recent fires with their submissions' states. */
+	memset(&sub, 0, sizeof(sub));
+	sub.submission_id = SUB1;
+	sub.user = "alice";
+	ck_assert_int_eq(bpg_db_insert_submission(c.db, &sub, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_fire_recent(c.db, SID, recent, 4, &n, &ei),
+	    BPG_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(recent[0].submission_id, SUB1);
+	ck_assert(!recent[0].finished);
+	ck_assert_int_eq(bpg_db_monitor_finish(c.db, SUB1, "COMPLETED",
+	    1700000015000LL, NULL, NULL, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_fire_recent(c.db, SID, recent, 4, &n, &ei),
+	    BPG_OK);
+	ck_assert(recent[0].finished);
+	ck_assert_str_eq(recent[0].status, "COMPLETED");
+	ck_assert_int_eq(bpg_db_fire_schedule_of(c.db, SUB1, of, &ei), BPG_OK);
+	ck_assert_str_eq(of, SID);
+	ck_assert_int_eq(bpg_db_fire_schedule_of(c.db, SUB2, of, &ei), BPG_OK);
+	ck_assert_str_eq(of, "");
+}
+END_TEST
+
+/* The key EXPLAIN names for the monitor's due query. */
+START_TEST(test_due_index)
+{
+	struct bpg_db_schedule s;
+	struct bpg_errinfo ei = { "" };
+	char id[32], sql[512];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	MYSQL_FIELD *f;
+	unsigned int i, nf;
+	const char *key = NULL;
+	int k;
+
+	for (k = 0; k < 200; k++) {
+		snprintf(id, sizeof(id), "s-%d", k);
+		s = sched(id, k % 2 ? "alice" : "bob", 1700000000 + k * 60);
+		s.suspend = k % 3 == 0;
+		ck_assert_int_eq(bpg_db_schedule_insert(c.db, &s, &ei),
+		    BPG_OK);
+	}
+	admin_exec("ANALYZE TABLE `%s`.bpg_schedule", c.schema);
+	mysql_free_result(mysql_store_result(c.admin));
+	snprintf(sql, sizeof(sql), "EXPLAIN SELECT schedule_id FROM "
+	    "`%s`.bpg_schedule WHERE suspend = 0 AND next_fire_time <= "
+	    "1700000600 ORDER BY next_fire_time LIMIT 100", c.schema);
+	if (mysql_query(c.admin, sql) != 0 ||
+	    (res = mysql_store_result(c.admin)) == NULL)
+		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
+	nf = mysql_num_fields(res);
+	f = mysql_fetch_fields(res);
+	ck_assert_ptr_nonnull(row = mysql_fetch_row(res));
+	for (i = 0; i < nf; i++)
+		if (strcmp(f[i].name, "key") == 0)
+			key = row[i];
+	ck_assert_ptr_nonnull(key);
+	ck_assert_str_eq(key, "bpg_schedule_due");
+	mysql_free_result(res);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("db_schedules");
+	TCase *tc = tcase_create("server");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_crud);
+	tcase_add_test(tc, test_fire_once);
+	tcase_add_test(tc, test_due_index);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(suite());
+}

@@ -1,0 +1,590 @@
+/*
+ * Integration tests: the schedules' endpoints on the real stack.
+ *   - POST /schedules answers a scheduleId that is a valid label value;
+ *     GET /schedules/{id} shows the schedule with its next fire time and
+ *     its request with env values masked (the queue token never shown);
+ *     GET /schedules lists the caller's own, everyone's for an admin.
+ *   - Only the owner or an admin reads or changes one: another user
+ *     gets the 404 of a missing schedule, and nothing changes.
+ *   - PUT replaces, suspend clears the next fire time, resume sets it
+ *     again, trigger moves it to now, DELETE removes it.
+ *   - Bad input is a 400 naming the field (each cron field, the time
+ *     zone, "@every 1s", the request as POST /spark checks it: queue,
+ *     Spark version), and nothing is written.
+ * With build/bpg-monitor processes (logs in $BPG_STACK_DIR/sched-*.log):
+ *   - "@every 10s" fires 3 times, with two monitors racing: each fire
+ *     time once, one submission and one CR (label bpg/schedule-id) each,
+ *     shown by GET /schedules/{id}.
+ *   - Forbid: while the first run is unfinished (operator frozen), the
+ *     next fire times are skipped and recorded, no second submission.
+ *   - Replace: the unfinished run's SparkApplication is deleted before
+ *     the next fire creates its own.
+ *   - The leader SIGKILLed after a fire, a second monitor takes over:
+ *     the fire times made stay consecutive, none made twice.
+ */
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+#include <mysql.h>
+
+#include "integ.h"
+
+#define BOB "bob:bob-pw"
+#define CAROL "carol:carol-pw"
+#define ENV_SECRET "env-hunter2-value"
+
+#define REQ                                                                   \
+	"{\"sparkVersion\":\"3.5.0\",\"queue\":\"dev\","                      \
+	"\"mainApplicationFile\":\"local:///x.jar\",\"mainClass\":\"x.Main\"," \
+	"\"driver\":{\"cores\":1,\"memory\":\"512m\",\"env\":[{\"name\":"     \
+	"\"K\",\"value\":\"" ENV_SECRET "\"}]},"                              \
+	"\"executor\":{\"instances\":1,\"cores\":1,\"memory\":\"512m\"}}"
+
+/* Rows of bpg.bpg_schedule. */
+static long
+sched_rows(void)
+{
+	MYSQL *m = integ_db_open();
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long n = -1;
+
+	if (mysql_query(m, "SELECT COUNT(*) FROM bpg.bpg_schedule") == 0 &&
+	    (res = mysql_store_result(m)) != NULL) {
+		if ((row = mysql_fetch_row(res)) != NULL)
+			n = atol(row[0]);
+		mysql_free_result(res);
+	}
+	mysql_close(m);
+	ck_assert_int_ge(n, 0);
+	return n;
+}
+
+static char *
+create(const char *userpw, const char *cron, const char *extra)
+{
+	struct integ_http h;
+	char body[2048];
+	const char *id;
+	char *out;
+	size_t i;
+
+	snprintf(body, sizeof(body), "{\"name\":\"nightly\",\"cron\":\"%s\","
+	    "\"request\":" REQ "%s}", cron, extra);
+	h = integ_api("POST", "/schedules", userpw, INTEG_JSON, body);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_ptr_nonnull(id = integ_jstr(h.json, "scheduleId"));
+	/* A label value: at most 63 of [a-z0-9-], alphanumeric ends. */
+	ck_assert_uint_le(strlen(id), 63);
+	for (i = 0; id[i] != '\0'; i++)
+		ck_assert(strchr("abcdefghijklmnopqrstuvwxyz0123456789-",
+		    id[i]) != NULL);
+	ck_assert(id[0] != '-' && id[strlen(id) - 1] != '-');
+	ck_assert_ptr_nonnull(out = strdup(id));
+	integ_http_free(&h);
+	return out;
+}
+
+static struct integ_http
+sched_call(const char *method, const char *id, const char *tail,
+    const char *userpw, const char *body)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/schedules/%s%s", id, tail);
+	/* A POST without a body still says its length (else 411). */
+	if (body == NULL && strcmp(method, "POST") == 0)
+		body = "";
+	return integ_api(method, path, userpw, body ? INTEG_JSON : NULL,
+	    body);
+}
+
+START_TEST(test_crud)
+{
+	struct integ_http h;
+	char *id = create(INTEG_ALICE, "0 2 * * *", ",\"timezone\":"
+	    "\"Europe/Paris\",\"concurrencyPolicy\":\"Forbid\","
+	    "\"startingDeadlineSeconds\":300");
+	char body[2048];
+	json_t *list;
+
+	h = sched_call("GET", id, "", INTEG_ALICE, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_str_eq(integ_jstr(h.json, "scheduleId"), id);
+	ck_assert_str_eq(integ_jstr(h.json, "owner"), "alice");
+	ck_assert_str_eq(integ_jstr(h.json, "timezone"), "Europe/Paris");
+	ck_assert_str_eq(integ_jstr(h.json, "concurrencyPolicy"), "Forbid");
+	ck_assert_int_eq(integ_jint(h.json, "startingDeadlineSeconds"), 300);
+	ck_assert_ptr_nonnull(integ_jstr(h.json, "nextFireTime"));
+	ck_assert(json_is_null(json_object_get(h.json, "lastFireTime")));
+	ck_assert_uint_eq(json_array_size(json_object_get(h.json,
+	    "submissions")), 0);
+	/* The env value is kept for the fire, never shown. */
+	ck_assert_ptr_null(strstr(h.body, ENV_SECRET));
+	ck_assert_ptr_nonnull(strstr(h.body, "\"***\""));
+	integ_http_free(&h);
+
+	/* Another user: not found, and cannot change it. */
+	h = sched_call("GET", id, "", BOB, NULL);
+	integ_assert_error(&h, 404, "Schedule not found");
+	integ_http_free(&h);
+	h = sched_call("DELETE", id, "", BOB, NULL);
+	integ_assert_error(&h, 404, "Schedule not found");
+	integ_http_free(&h);
+	h = sched_call("POST", id, "/suspend", BOB, NULL);
+	integ_assert_error(&h, 404, "Schedule not found");
+	integ_http_free(&h);
+	h = integ_api("GET", "/schedules", BOB, NULL, NULL);
+	ck_assert_int_eq(h.status, 200);
+	ck_assert_ptr_null(strstr(h.body, id));
+	integ_http_free(&h);
+	/* The owner and the admin list it. */
+	h = integ_api("GET", "/schedules", INTEG_ALICE, NULL, NULL);
+	ck_assert_int_eq(h.status, 200);
+	ck_assert_ptr_nonnull(list = json_object_get(h.json, "schedules"));
+	ck_assert_ptr_nonnull(strstr(h.body, id));
+	ck_assert_ptr_null(strstr(h.body, ENV_SECRET));
+	integ_http_free(&h);
+	h = integ_api("GET", "/schedules", CAROL, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(h.body, id));
+	integ_http_free(&h);
+
+	/* Replace. */
+	snprintf(body, sizeof(body), "{\"name\":\"hourly\",\"cron\":"
+	    "\"@hourly\",\"request\":" REQ "}");
+	h = sched_call("PUT", id, "", INTEG_ALICE, body);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_str_eq(integ_jstr(h.json, "cron"), "@hourly");
+	ck_assert_str_eq(integ_jstr(h.json, "timezone"), "UTC");
+	ck_assert_str_eq(integ_jstr(h.json, "concurrencyPolicy"), "Allow");
+	ck_assert_str_eq(integ_jstr(h.json, "owner"), "alice");
+	integ_http_free(&h);
+	/* Suspend, resume. */
+	h = sched_call("POST", id, "/suspend", INTEG_ALICE, NULL);
+	ck_assert_int_eq(h.status, 200);
+	ck_assert(json_is_true(json_object_get(h.json, "suspend")));
+	ck_assert(json_is_null(json_object_get(h.json, "nextFireTime")));
+	integ_http_free(&h);
+	h = sched_call("POST", id, "/trigger", INTEG_ALICE, NULL);
+	integ_assert_error(&h, 409, "suspended");
+	integ_http_free(&h);
+	h = sched_call("POST", id, "/resume", CAROL, NULL);
+	ck_assert_int_eq(h.status, 200);
+	ck_assert(json_is_false(json_object_get(h.json, "suspend")));
+	ck_assert_ptr_nonnull(integ_jstr(h.json, "nextFireTime"));
+	integ_http_free(&h);
+	/* Delete: gone. */
+	h = sched_call("DELETE", id, "", INTEG_ALICE, NULL);
+	ck_assert_int_eq(h.status, 200);
+	integ_http_free(&h);
+	h = sched_call("GET", id, "", INTEG_ALICE, NULL);
+	integ_assert_error(&h, 404, "Schedule not found");
+	integ_http_free(&h);
+	free(id);
+}
+END_TEST
+
+/* Bodies refused, and the text the 400 must hold. */
+static const struct bad {
+	const char *body;
+	const char *text;
+} bad[] = {
+	{ "{\"name\":\"x\",\"cron\":\"60 * * * *\",\"request\":" REQ "}",
+	    "minute" },
+	{ "{\"name\":\"x\",\"cron\":\"* 24 * * *\",\"request\":" REQ "}",
+	    "hour" },
+	{ "{\"name\":\"x\",\"cron\":\"* * 32 * *\",\"request\":" REQ "}",
+	    "day-of-month" },
+	{ "{\"name\":\"x\",\"cron\":\"* * * 13 *\",\"request\":" REQ "}",
+	    "month" },
+	{ "{\"name\":\"x\",\"cron\":\"* * * * 8\",\"request\":" REQ "}",
+	    "day-of-week" },
+	{ "{\"name\":\"x\",\"cron\":\"* * * *\",\"request\":" REQ "}",
+	    "cron" },
+	{ "{\"name\":\"x\",\"cron\":\"@every 1s\",\"request\":" REQ "}",
+	    "cron" },
+	{ "{\"name\":\"x\",\"cron\":\"@hourly\",\"timezone\":\"Mars/Olympus\","
+	    "\"request\":" REQ "}", "timezone" },
+	{ "{\"name\":\"x\",\"cron\":\"@hourly\",\"concurrencyPolicy\":"
+	    "\"Sometimes\",\"request\":" REQ "}", "concurrencyPolicy" },
+	{ "{\"name\":\"x\",\"cron\":\"@hourly\",\"startingDeadlineSeconds\":"
+	    "-1,\"request\":" REQ "}", "startingDeadlineSeconds" },
+	{ "{\"cron\":\"@hourly\",\"request\":" REQ "}", "name" },
+	{ "{\"name\":\"x\",\"cron\":\"@hourly\"}", "request" },
+	{ "{\"name\":\"x\",\"cron\":\"@hourly\",\"color\":1,\"request\":" REQ
+	    "}", "color" },
+	{ "{\"name\":\"x\",\"cron\":\"@hourly\",\"request\":{\"sparkVersion\":"
+	    "\"3.5.0\",\"queue\":\"nosuchqueue\",\"mainApplicationFile\":"
+	    "\"local:///x.jar\"}}", "request: " },
+	{ "{\"name\":\"x\",\"cron\":\"@hourly\",\"request\":{\"sparkVersion\":"
+	    "\"9.9.9\",\"queue\":\"dev\",\"mainApplicationFile\":"
+	    "\"local:///x.jar\"}}", "request: " },
+	{ "{\"name\":\"x\"", "Invalid JSON" },
+};
+
+START_TEST(test_bad_input)
+{
+	struct integ_http h;
+	long before = sched_rows();
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		h = integ_api("POST", "/schedules", INTEG_ALICE, INTEG_JSON,
+		    bad[i].body);
+		ck_assert_msg(h.status == 400, "row %zu: %ld %s", i, h.status,
+		    h.body);
+		ck_assert_msg(strstr(h.body, bad[i].text) != NULL,
+		    "row %zu: no '%s' in %s", i, bad[i].text, h.body);
+		integ_http_free(&h);
+	}
+	ck_assert_int_eq(sched_rows(), before);
+}
+END_TEST
+
+/* ---- with monitors ------------------------------------------------ */
+
+#define MAX_MONITORS 4
+
+static pid_t mon_pid[MAX_MONITORS];
+static int nmon;
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+control_both(const char *method, const char *path, const char *body)
+{
+	json_decref(integ_control("a", method, path, body));
+	json_decref(integ_control("b", method, path, body));
+}
+
+static int
+monitor_start(const char *tag)
+{
+	const char *build = getenv("BUILD");
+	char bin[512], conf[512], log[512];
+	pid_t pid;
+	int i = nmon, fd;
+
+	ck_assert_int_lt(nmon, MAX_MONITORS);
+	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
+	    build != NULL && build[0] != '\0' ? build : "build");
+	snprintf(conf, sizeof(conf), "%s/config.yaml",
+	    integ_env("BPG_STACK_DIR"));
+	snprintf(log, sizeof(log), "%s/sched-%s-%d.log",
+	    integ_env("BPG_STACK_DIR"), tag, i);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_msg(fd >= 0, "%s: %s", log, strerror(errno));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execl(bin, bin, "-c", conf, "-v", (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	mon_pid[i] = pid;
+	nmon++;
+	return i;
+}
+
+static void
+monitor_kill(int i)
+{
+	int status;
+
+	if (mon_pid[i] <= 0)
+		return;
+	kill(mon_pid[i], SIGKILL);
+	waitpid(mon_pid[i], &status, 0);
+	mon_pid[i] = 0;
+}
+
+static void
+mon_setup(void)
+{
+	control_both("DELETE", "/faults", NULL);
+	control_both("POST", "/operator", "{\"frozen\":false,"
+	    "\"outcome\":\"COMPLETED\"}");
+}
+
+static void
+mon_teardown(void)
+{
+	int i;
+
+	for (i = 0; i < nmon; i++)
+		monitor_kill(i);
+	nmon = 0;
+	mon_setup();
+}
+
+/* A number from the stack's database (IDs are ours: hex, no quoting). */
+static long db_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static long
+db_long(const char *fmt, ...)
+{
+	MYSQL *m = integ_db_open();
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char q[1024];
+	va_list ap;
+	long n = -1;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	if (mysql_query(m, q) == 0 && (res = mysql_store_result(m)) != NULL) {
+		if ((row = mysql_fetch_row(res)) != NULL)
+			n = row[0] != NULL ? atol(row[0]) : 0;
+		mysql_free_result(res);
+	}
+	mysql_close(m);
+	ck_assert_msg(n >= 0, "%s: no answer", q);
+	return n;
+}
+
+static long
+fires(const char *id, const char *state)
+{
+	return db_long("SELECT COUNT(*) FROM bpg.bpg_schedule_fire WHERE "
+	    "schedule_id = '%s' AND state = '%s'", id, state);
+}
+
+/* Waits until id has want fires in state; false at the timeout. */
+static bool
+wait_fires(const char *id, const char *state, long want, int seconds)
+{
+	long long until = now_ms() + seconds * 1000LL;
+
+	do {
+		if (fires(id, state) >= want)
+			return true;
+		sleep_ms(200);
+	} while (now_ms() < until);
+	return false;
+}
+
+/* SparkApplications labelled with schedule id, on both clusters. */
+static long
+labelled_crs(const char *id)
+{
+	static const char *const cl[] = { "a", "b" };
+	json_t *objs, *a;
+	const char *v;
+	long n = 0;
+	size_t i, k;
+
+	for (k = 0; k < 2; k++) {
+		objs = integ_control(cl[k], "GET", "/objects", NULL);
+		json_array_foreach(json_object_get(objs, "sparkapplications"),
+		    i, a) {
+			v = integ_jstr(a, "metadata.labels.bpg/schedule-id");
+			if (v != NULL && strcmp(v, id) == 0)
+				n++;
+		}
+		json_decref(objs);
+	}
+	return n;
+}
+
+/* Every fire made is one submission and one CR; the times made are
+ * consecutive slots of 10 s. */
+static void
+assert_once_each(const char *id)
+{
+	long done = fires(id, "done");
+	long span = db_long("SELECT (MAX(fire_time) - MIN(fire_time)) / 10 + "
+	    "1 FROM bpg.bpg_schedule_fire WHERE schedule_id = '%s' AND "
+	    "state = 'done'", id);
+
+	ck_assert_int_eq(db_long("SELECT COUNT(DISTINCT submission_id) FROM "
+	    "bpg.bpg_schedule_fire WHERE schedule_id = '%s' AND state = "
+	    "'done'", id), done);
+	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM "
+	    "bpg.application_submission a JOIN bpg.bpg_schedule_fire f ON "
+	    "f.submission_id = a.submission_id WHERE f.schedule_id = '%s'",
+	    id), done + fires(id, "pending"));
+	ck_assert_int_eq(labelled_crs(id), done);
+	ck_assert_msg(span == done, "fire times made are not consecutive: "
+	    "%ld made over %ld slots", done, span);
+}
+
+static void
+delete_sched(const char *id)
+{
+	struct integ_http h = sched_call("DELETE", id, "", INTEG_ALICE, NULL);
+
+	ck_assert_int_eq(h.status, 200);
+	integ_http_free(&h);
+}
+
+START_TEST(test_fires_racing)
+{
+	struct integ_http h, st;
+	const char *sub;
+	char *id, path[256];
+	json_t *e;
+	size_t k;
+	bool found;
+
+	monitor_start("race");
+	monitor_start("race");
+	id = create(INTEG_ALICE, "@every 10s", ",\"startingDeadlineSeconds\":"
+	    "300");
+	ck_assert_msg(wait_fires(id, "done", 3, 90), "3 fires: %ld done",
+	    fires(id, "done"));
+	assert_once_each(id);
+	h = sched_call("GET", id, "", INTEG_ALICE, NULL);
+	ck_assert_int_eq(h.status, 200);
+	ck_assert_uint_ge(json_array_size(json_object_get(h.json,
+	    "submissions")), 3);
+	ck_assert_ptr_nonnull(integ_jstr(h.json, "lastFireTime"));
+	/* The status of a submission it made names it. */
+	ck_assert_ptr_nonnull(sub = integ_jstr(json_array_get(
+	    json_object_get(h.json, "submissions"), 0), "submissionId"));
+	snprintf(path, sizeof(path), "/spark/%s/status", sub);
+	st = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_int_eq(st.status, 200);
+	ck_assert_str_eq(integ_jstr(st.json, "scheduleId"), id);
+	integ_http_free(&st);
+	/* And the list of the owner's submissions. */
+	st = integ_api("GET", "/spark/mySubmissions", INTEG_ALICE, NULL,
+	    NULL);
+	ck_assert_int_eq(st.status, 200);
+	found = false;
+	json_array_foreach(json_object_get(st.json, "submissions"), k, e) {
+		if (integ_jstr(e, "submissionId") != NULL &&
+		    strcmp(integ_jstr(e, "submissionId"), sub) == 0) {
+			ck_assert_str_eq(integ_jstr(e, "scheduleId"), id);
+			found = true;
+		}
+	}
+	ck_assert_msg(found, "%s not in mySubmissions", sub);
+	integ_http_free(&st);
+	integ_http_free(&h);
+	delete_sched(id);
+	free(id);
+}
+END_TEST
+
+START_TEST(test_forbid)
+{
+	char *id;
+
+	/* Runs never finish. */
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	monitor_start("forbid");
+	id = create(INTEG_ALICE, "@every 10s", ",\"concurrencyPolicy\":"
+	    "\"Forbid\"");
+	ck_assert(wait_fires(id, "done", 1, 60));
+	ck_assert_msg(wait_fires(id, "skipped", 1, 60), "no fire skipped");
+	ck_assert_int_eq(fires(id, "done"), 1);
+	ck_assert_int_eq(labelled_crs(id), 1);
+	delete_sched(id);
+	free(id);
+}
+END_TEST
+
+START_TEST(test_replace)
+{
+	long long until;
+	char *id;
+
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	monitor_start("replace");
+	id = create(INTEG_ALICE, "@every 10s", ",\"concurrencyPolicy\":"
+	    "\"Replace\"");
+	ck_assert(wait_fires(id, "done", 2, 60));
+	/* The first run's SparkApplication was deleted for the second. */
+	until = now_ms() + 20000;
+	while (labelled_crs(id) > 1 && now_ms() < until)
+		sleep_ms(200);
+	ck_assert_int_eq(labelled_crs(id), 1);
+	ck_assert_int_ge(fires(id, "done"), 2);
+	ck_assert_int_eq(fires(id, "skipped"), 0);
+	delete_sched(id);
+	free(id);
+}
+END_TEST
+
+START_TEST(test_leader_killed)
+{
+	int m0, m1;
+	long before;
+	char *id;
+
+	m0 = monitor_start("killed");
+	id = create(INTEG_ALICE, "@every 10s", ",\"startingDeadlineSeconds\":"
+	    "300");
+	ck_assert(wait_fires(id, "done", 1, 60));
+	monitor_kill(m0);
+	before = fires(id, "done");
+	m1 = monitor_start("killed");
+	ck_assert_msg(wait_fires(id, "done", before + 2, 90),
+	    "no fires after the takeover: %ld done", fires(id, "done"));
+	assert_once_each(id);
+	monitor_kill(m1);
+	delete_sched(id);
+	free(id);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("integ_schedules");
+	TCase *tc = tcase_create("api");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_crud);
+	tcase_add_test(tc, test_bad_input);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("monitor");
+	tcase_add_checked_fixture(tc, mon_setup, mon_teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_fires_racing);
+	tcase_add_test(tc, test_forbid);
+	tcase_add_test(tc, test_replace);
+	tcase_add_test(tc, test_leader_killed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return integ_run(suite(), 0);
+}
