@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bpg_cron.h"
+#include "bpg_label.h"
 
 #define DAY_S 86400
 #define SHOW_MAX 32	/* bytes of a bad token shown in a message */
@@ -537,20 +538,6 @@ unknown:
 
 /* ---- calendar (proleptic Gregorian, days since 1970-01-01) ------------ */
 
-/* H. Hinnant, "chrono-Compatible Low-Level Date Algorithms". */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 struct civil {
 	int64_t y;
 	int mo, d, h, mi, wd;
@@ -585,7 +572,7 @@ civil_from_secs(int64_t s, struct civil *c)
 static int
 weekday(int64_t y, int m, int d)
 {
-	return (int)(((days_from_civil(y, m, d) % 7) + 11) % 7);
+	return (int)(((bpg_days_from_civil(y, m, d) % 7) + 11) % 7);
 }
 
 static bool
@@ -673,7 +660,8 @@ local_next(const struct bpg_cron *c, int64_t l, int64_t ylimit,
 			}
 			continue;
 		}
-		*out = days_from_civil(y, mo, d) * DAY_S + h * 3600 + v * 60;
+		*out = bpg_days_from_civil(y, mo, d) * DAY_S + h * 3600 +
+		    v * 60;
 		return true;
 	}
 }

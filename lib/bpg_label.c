@@ -146,9 +146,8 @@ digits(const char *s, size_t n, int *v)
 	return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
+int64_t
+bpg_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -208,7 +207,8 @@ bpg_time_parse_ms(const char *s)
 		dim = 29;
 	if (d < 1 || d > dim)
 		return -1;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+	t = bpg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    off;
 	if (t < 0)
 		return -1;
 	return t * 1000 + ms;

@@ -37,6 +37,12 @@ char *bpg_label_normalize(const char *s);
  */
 char *bpg_label_user(const char *user);
 
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant,
+ * "chrono-Compatible Low-Level Date Algorithms"); m 1-12, d 1-31.
+ */
+int64_t bpg_days_from_civil(int64_t y, int m, int d);
+
 /* RFC 3339 / ISO-8601 instant to epoch ms (section 3.3); -1 if not one. */
 int64_t bpg_time_parse_ms(const char *s);
 
