@@ -285,6 +285,17 @@ bpg_monitor_same_pair(const struct bpg_cluster *a, const struct bpg_cluster *b)
 	    strcmp(a->namespace, b->namespace) == 0;
 }
 
+struct bpg_monitor_target *
+bpg_monitor_target_of(struct bpg_monitor *m, const struct bpg_cluster *c)
+{
+	size_t i;
+
+	for (i = 0; i < m->nt; i++)
+		if (bpg_monitor_same_pair(m->t[i].cluster, c))
+			return &m->t[i];
+	return NULL;
+}
+
 /*
  * The lock session's wait_timeout.  A live leader talks on it at least
  * every BPG_MONITOR_LOCK_INTERVAL_MS, and also after each list and

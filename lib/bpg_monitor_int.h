@@ -196,6 +196,10 @@ bool bpg_monitor_may_write(struct bpg_monitor *);
 bool bpg_monitor_same_pair(
     const struct bpg_cluster *a, const struct bpg_cluster *b);
 
+/* The monitored target of cluster c's pair, NULL if it has none. */
+struct bpg_monitor_target *bpg_monitor_target_of(struct bpg_monitor *,
+    const struct bpg_cluster *c);
+
 /* t's list is complete: every task's listed hook, in table order. */
 void bpg_monitor_listed(struct bpg_monitor *, struct bpg_monitor_target *t);
 

@@ -38,6 +38,7 @@
 #include "bpg_kube.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
+#include "bpg_monitor_submit.h"
 #include "bpg_req.h"
 #include "bpg_route.h"
 #include "bpg_sched.h"
@@ -65,17 +66,6 @@ now_s(const struct bpg_monitor *m)
 	return ms / 1000;
 }
 
-static struct bpg_monitor_target *
-target_of(struct bpg_monitor *m, const struct bpg_cluster *c)
-{
-	size_t i;
-
-	for (i = 0; i < m->nt; i++)
-		if (bpg_monitor_same_pair(m->t[i].cluster, c))
-			return &m->t[i];
-	return NULL;
-}
-
 static void
 fire_state(struct bpg_monitor *m, const struct bpg_db_fire *f,
     const char *to, const char *msg)
@@ -90,84 +80,6 @@ fire_state(struct bpg_monitor *m, const struct bpg_db_fire *f,
 }
 
 /*
- * The row's request summary (taken) with "scheduleId": the list
- * endpoints show it (bpg_summary_of_row()).  NULL: out of memory.
- */
-static char *
-with_schedule(char *summary, const char *id)
-{
-	json_t *o;
-	char *out = NULL;
-
-	if (summary == NULL)
-		return NULL;
-	if ((o = json_loads(summary, 0, NULL)) != NULL &&
-	    json_object_set_new(o, "scheduleId", json_string(id)) == 0)
-		out = bpg_json_dump(o, NULL);
-	json_decref(o);
-	free(summary);
-	return out;
-}
-
-/* The CR of fire f of schedule s with req, its row written first. */
-static enum bpg_err
-row_and_cr(struct bpg_monitor *m, struct sched *st,
-    const struct bpg_db_schedule *s, struct bpg_submit_req *req,
-    const char *queue, const struct bpg_cluster *c, const char *id,
-    json_t **cr, struct bpg_errinfo *ei)
-{
-	struct bpg_db_submission row;
-	struct bpg_crd_ctx ctx;
-	json_t *san = NULL, *labels;
-	char *stored = NULL, *summary = NULL;
-	enum bpg_err e;
-
-	*cr = NULL;
-	ctx.submission_id = id;
-	ctx.user = s->owner;
-	ctx.proxy_user = s->owner;
-	ctx.queue = queue;
-	if ((e = bpg_crd_build(m->o.cfg, c, req, &ctx, st->zones, cr,
-	    ei)) != BPG_OK || (e = bpg_crd_check(*cr, ei)) != BPG_OK)
-		goto out;
-	labels = json_object_get(json_object_get(*cr, "metadata"), "labels");
-	if (labels == NULL || json_object_set_new(labels, SCHED_LABEL,
-	    json_string(s->id)) != 0) {
-		e = bpg_errf(ei, BPG_ENOMEM, "cannot label the CR");
-		goto out;
-	}
-	if ((san = bpg_req_sanitized(req)) == NULL ||
-	    (stored = bpg_json_dump(san, NULL)) == NULL ||
-	    (summary = with_schedule(bpg_db_request_summary(san), s->id)) ==
-	    NULL) {
-		e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
-		goto out;
-	}
-	memset(&row, 0, sizeof(row));
-	row.submission_id = id;
-	row.user = s->owner;
-	row.spark_version = req->spark_version;
-	row.request_body = stored;
-	row.queue = req->queue;
-	row.app_name = req->application_name;
-	row.request_summary = summary;
-	if (!bpg_monitor_confirm(m)) {
-		e = bpg_errf(ei, BPG_ECONFLICT, "no longer the leader");
-		goto out;
-	}
-	e = bpg_db_insert_submission(m->db, &row, ei);
-out:
-	if (e != BPG_OK) {
-		json_decref(*cr);
-		*cr = NULL;
-	}
-	free(summary);
-	free(stored);
-	json_decref(san);
-	return e;
-}
-
-/*
  * Make fire f (pending, its ID chosen) of schedule s: the row, then the
  * CR.  A refusal marks the fire and the row failed; a transient failure
  * leaves the fire pending for the next turn.
@@ -176,70 +88,36 @@ static void
 finish(struct bpg_monitor *m, struct sched *st,
     const struct bpg_db_schedule *s, const struct bpg_db_fire *f)
 {
-	struct bpg_submit_req req;
+	struct bpg_msub ms;
 	struct bpg_errinfo ei = { "" };
-	const struct bpg_cluster *c = NULL, *routed;
-	struct bpg_monitor_target *t;
-	char *queue = NULL;
-	json_t *cr = NULL;
-	long http = 0;
-	enum bpg_err e;
 
-	memset(&req, 0, sizeof(req));
-	/* The cluster is the ID's: the choice made when it was recorded. */
-	if ((e = bpg_route_cluster_of_id(m->o.cfg, f->submission_id, &c,
-	    &ei)) != BPG_OK ||
-	    (e = bpg_req_parse(s->request, strlen(s->request), BPG_REQ_JSON,
-	    &req, &ei)) != BPG_OK ||
-	    (e = bpg_route_submission(m->o.cfg, &req, s->owner, &st->rng,
-	    &queue, &routed, &ei)) != BPG_OK)
-		goto refused;
-	if ((t = target_of(m, c)) == NULL) {
-		e = bpg_errf(&ei, BPG_ECONFIG, "cluster %s is not monitored",
-		    c->id);
-		goto refused;
-	}
-	if ((e = row_and_cr(m, st, s, &req, queue, c, f->submission_id, &cr,
-	    &ei)) != BPG_OK) {
-		if (e == BPG_EINVAL || e == BPG_ETOOBIG)
-			goto refused;
-		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "schedule %s: fire "
-		    "%" PRId64 " as %s: will try again: %s", s->id,
-		    f->fire_time, f->submission_id, ei.msg);
-		goto out;
-	}
-	if (!bpg_monitor_confirm(m))
-		goto out;
-	e = bpg_kube_try_create_app(t->kube, cr, -1, &http, &ei);
-	if (e == BPG_OK || e == BPG_EEXIST) {
-		/* The name is the fire's ID: only this fire makes it. */
+	memset(&ms, 0, sizeof(ms));
+	ms.id = f->submission_id;
+	ms.owner = s->owner;
+	ms.request = s->request;
+	ms.labels[0].key = SCHED_LABEL;
+	ms.labels[0].value = s->id;
+	ms.summary[0].key = "scheduleId";
+	ms.summary[0].value = s->id;
+	switch (bpg_monitor_submit(m, &st->rng, st->zones, &ms, &ei)) {
+	case BPG_MSUB_DONE:
 		fire_state(m, f, BPG_DB_FIRE_DONE, NULL);
 		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "schedule %s: fired "
-		    "%" PRId64 " as %s (user %s, cluster %s)", s->id,
-		    f->fire_time, f->submission_id, s->owner, c->id);
-		goto out;
+		    "%" PRId64 " as %s (user %s)", s->id, f->fire_time,
+		    f->submission_id, s->owner);
+		break;
+	case BPG_MSUB_REFUSED:
+		bpg_monitor_log(m, BPG_MONITOR_LOG_ERR, "schedule %s: fire %"
+		    PRId64 " refused: %s", s->id, f->fire_time, ei.msg);
+		if (bpg_monitor_confirm(m))
+			fire_state(m, f, BPG_DB_FIRE_FAILED, ei.msg);
+		break;
+	case BPG_MSUB_AGAIN:
+		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "schedule %s: fire %"
+		    PRId64 " as %s: will try again: %s", s->id, f->fire_time,
+		    f->submission_id, ei.msg);
+		break;
 	}
-	if (http >= 400 && http < 500 && http != 429) {
-		if (bpg_db_mark_failed(m->db, f->submission_id, ei.msg,
-		    &ei) != BPG_OK)
-			bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "schedule %s: "
-			    "cannot mark %s failed: %s", s->id,
-			    f->submission_id, ei.msg);
-		goto refused;
-	}
-	bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "schedule %s: fire %" PRId64
-	    " as %s: create failed, will try again: %s", s->id, f->fire_time,
-	    f->submission_id, ei.msg);
-	goto out;
-refused:
-	bpg_monitor_log(m, BPG_MONITOR_LOG_ERR, "schedule %s: fire %" PRId64
-	    " refused: %s", s->id, f->fire_time, ei.msg);
-	if (bpg_monitor_confirm(m))
-		fire_state(m, f, BPG_DB_FIRE_FAILED, ei.msg);
-out:
-	json_decref(cr);
-	free(queue);
-	bpg_req_reset(&req);
 }
 
 /* Step 1: fires recorded and not finished. */
@@ -301,7 +179,7 @@ concurrency_skip(struct bpg_monitor *m, const struct bpg_db_schedule *s)
 		return true;
 	/* Replace. */
 	if (bpg_route_cluster_of_id(m->o.cfg, prev.submission_id, &c,
-	    &ei) != BPG_OK || (t = target_of(m, c)) == NULL) {
+	    &ei) != BPG_OK || (t = bpg_monitor_target_of(m, c)) == NULL) {
 		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "schedule %s: cannot "
 		    "replace %s: no cluster", s->id, prev.submission_id);
 		return true;

@@ -53,17 +53,6 @@ struct starve {
 };
 
 /* The target that watches cluster c's namespace, or NULL. */
-static struct bpg_monitor_target *
-target_of(struct bpg_monitor *m, const struct bpg_cluster *c)
-{
-	size_t i;
-
-	for (i = 0; i < m->nt; i++)
-		if (bpg_monitor_same_pair(m->t[i].cluster, c))
-			return &m->t[i];
-	return NULL;
-}
-
 static const struct bpg_cluster *
 cluster_by_id(const struct bpg_config *cfg, const char *id)
 {
@@ -258,7 +247,8 @@ static void
 create_new(struct bpg_monitor *m, const struct bpg_db_attempt *a)
 {
 	const struct bpg_cluster *to = cluster_by_id(m->o.cfg, a->cluster);
-	struct bpg_monitor_target *tt = to != NULL ? target_of(m, to) : NULL;
+	struct bpg_monitor_target *tt = to != NULL ?
+	    bpg_monitor_target_of(m, to) : NULL;
 	struct bpg_errinfo ei;
 	char why[512], *text = NULL;
 	json_t *cr = NULL;
@@ -355,7 +345,7 @@ run_move(struct bpg_monitor *m, struct bpg_db_attempt a)
 	enum bpg_err e;
 
 	if (bpg_route_cluster_of_id(m->o.cfg, a.previous_submission_id, &from,
-	    &ei) != BPG_OK || (ft = target_of(m, from)) == NULL) {
+	    &ei) != BPG_OK || (ft = bpg_monitor_target_of(m, from)) == NULL) {
 		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "move %s -> %s: the "
 		    "old cluster is not monitored", a.previous_submission_id,
 		    a.submission_id);
