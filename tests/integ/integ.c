@@ -839,3 +839,31 @@ integ_workers(pid_t super, pid_t *out, int max)
 	qsort(out, (size_t)n, sizeof(*out), pid_cmp);
 	return n;
 }
+
+void
+integ_reload(const char *cfgpath, const char *text)
+{
+	pid_t super = integ_supervisor(), before[64], after[64];
+	int nb, na, i, j, tries, fresh = 0;
+
+	nb = integ_workers(super, before, 64);
+	ck_assert_int_gt(nb, 0);
+	integ_spit(cfgpath, text);
+	ck_assert_int_eq(kill(super, SIGHUP), 0);
+	/* Polls the process table, for at most 60 s. */
+	for (tries = 0; tries < 600; tries++) {
+		integ_sleep_ms(100);
+		na = integ_workers(super, after, 64);
+		fresh = 0;
+		for (i = 0; i < na; i++) {
+			for (j = 0; j < nb; j++)
+				if (after[i] == before[j])
+					break;
+			fresh += j == nb;
+		}
+		if (na == nb && fresh == nb)
+			break;
+	}
+	ck_assert_msg(fresh == nb, "only %d of %d workers replaced", fresh,
+	    nb);
+}

@@ -270,6 +270,13 @@ bool integ_mon_wait(int i, const char *text, int seconds);
 
 /* ---- the gateway's processes -------------------------------------- */
 
+/*
+ * Write text to cfgpath (the stack's config.yaml), SIGHUP the supervisor
+ * and wait (at most 60 s) until every worker is a new one, which has read
+ * it.
+ */
+void integ_reload(const char *cfgpath, const char *text);
+
 /* The supervisor's pid, from $BPG_STACK_DIR/gateway.pid. */
 pid_t integ_supervisor(void);
 
