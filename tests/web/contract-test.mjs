@@ -72,7 +72,7 @@ const endpoints = [
 	["get", "/spark/{submissionId}/describe", true],
 	["get", "/spark/mySubmissions", true], ["get", "/log", true],
 	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
-	["get", "/admin/clusters", true],
+	["get", "/admin/clusters", true], ["get", "/me", true],
 	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
 	["get", "/openapi.json", false], ["get", "/openapi.yaml", false],
 	// Schedules (ours).
@@ -291,6 +291,20 @@ if (id) {
 	    "/admin/clusters", { auth: CAROL }, [200]);
 	await call("clusters' health, not an admin", "get", "/admin/clusters",
 	    "/admin/clusters", { auth: ALICE }, [403]);
+	r = await call("who am I", "get", "/me", "/me", { auth: ALICE }, [200]);
+	if (r && r.status === 200) {
+		const me = JSON.parse(r.text);
+		check(me.user === "alice" && me.admin === false &&
+		    me.viewer === false, "/me: alice, neither admin nor viewer",
+		    r.text);
+	}
+	r = await call("who am I, an admin", "get", "/me", "/me",
+	    { auth: CAROL }, [200]);
+	if (r && r.status === 200) {
+		const me = JSON.parse(r.text);
+		check(me.user === "carol" && me.admin === true &&
+		    me.viewer === true, "/me: carol, admin and viewer", r.text);
+	}
 	await call("driver log", "get", "/log", `/log?subId=${id}`,
 	    { auth: ALICE }, [200]);
 	await call("delete", "delete", "/spark/{submissionId}", `/spark/${id}`,
