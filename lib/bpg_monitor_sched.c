@@ -36,6 +36,7 @@
 #include "bpg_db_schedules.h"
 #include "bpg_json.h"
 #include "bpg_kube.h"
+#include "bpg_metrics.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
 #include "bpg_req.h"
@@ -214,6 +215,8 @@ finish(struct bpg_monitor *m, struct sched *st,
 	if (e == BPG_OK || e == BPG_EEXIST) {
 		/* The name is the fire's ID: only this fire makes it. */
 		fire_state(m, f, BPG_DB_FIRE_DONE, NULL);
+		bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_SCHEDULES,
+		    BPG_LV("sent"));
 		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "schedule %s: fired "
 		    "%" PRId64 " as %s (user %s, cluster %s)", s->id,
 		    f->fire_time, f->submission_id, s->owner, c->id);
@@ -232,6 +235,8 @@ finish(struct bpg_monitor *m, struct sched *st,
 	    f->submission_id, ei.msg);
 	goto out;
 refused:
+	bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_SCHEDULES,
+	    BPG_LV("failed"));
 	bpg_monitor_log(m, BPG_MONITOR_LOG_ERR, "schedule %s: fire %" PRId64
 	    " refused: %s", s->id, f->fire_time, ei.msg);
 	if (bpg_monitor_confirm(m))
@@ -377,6 +382,8 @@ fire_due(struct bpg_monitor *m, struct sched *st, struct bpg_db_schedule *s,
 	    &queue, &c, &ei)) != BPG_OK ||
 	    (e = bpg_route_new_id(c, req.submission_id_suffix, &st->rng,
 	    f.submission_id, &ei)) != BPG_OK) {
+		bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_SCHEDULES,
+		    BPG_LV("failed"));
 		bpg_monitor_log(m, BPG_MONITOR_LOG_ERR, "schedule %s: fire %"
 		    PRId64 " refused: %s", s->id, p.fire, ei.msg);
 		f.submission_id[0] = '\0';
