@@ -269,7 +269,7 @@ START_TEST(test_prometheus_scrapes)
 	const char *dir = integ_env("BPG_STACK_DIR");
 	char conf[512], data[512], mon_addr[64], prom_addr[64], plog[512];
 	char mlog[512], flag_conf[600], flag_data[600], flag_web[100];
-	char query[512], *ids[NSUBMIT], *text, *mtext;
+	char query[512], sched[256], *ids[NSUBMIT], *text, *mtext;
 	const char *url = integ_env("BPG_URL"), *ctx_path;
 	double b_sub, b_status, b_403, b_restart;
 	pid_t workers[64];
@@ -287,7 +287,10 @@ START_TEST(test_prometheus_scrapes)
 	{
 		const char *build = getenv("BUILD");
 		char bin[512];
-		const char *argv[] = { bin, "-c", conf, "-m", mon_addr, NULL };
+		/* Watches of 1 s: the server ends them, the monitor
+		 * resumes them (bpg_monitor_watch_restarts_total). */
+		const char *argv[] = { bin, "-c", conf, "-m", mon_addr, "-w",
+			"1", NULL };
 
 		snprintf(bin, sizeof(bin), "%s/bpg-monitor",
 		    build != NULL && build[0] != '\0' ? build : "build");
@@ -376,6 +379,20 @@ START_TEST(test_prometheus_scrapes)
 	h = integ_api("GET", "/metrics", NULL, NULL, NULL);
 	ck_assert_int_eq(h.status, 401);
 	integ_http_free(&h);
+	/* A schedule fired now: the monitor sends it. */
+	h = integ_api("POST", "/schedules", INTEG_ALICE, INTEG_JSON,
+	    "{\"name\":\"metrics\",\"cron\":\"@hourly\",\"request\":"
+	    "{\"sparkVersion\":\"3.5.0\",\"queue\":\"dev\","
+	    "\"mainApplicationFile\":\"local:///x.jar\",\"mainClass\":"
+	    "\"x.Main\"}}");
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	snprintf(sched, sizeof(sched), "/schedules/%s",
+	    integ_jstr(h.json, "scheduleId"));
+	integ_http_free(&h);
+	snprintf(query, sizeof(query), "%s/trigger", sched);
+	h = integ_api("POST", query, INTEG_ALICE, INTEG_JSON, "");
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
 	/* A worker killed: the supervisor replaces it, and counts it. */
 	text = gateway_metrics();
 	b_restart = sum_of(text, "bpg_worker_restarts_total ", none);
@@ -411,6 +428,13 @@ START_TEST(test_prometheus_scrapes)
 	    "\"COMPLETED\"})", NSUBMIT, true);
 	expect("bpg_build_info{job=\"monitor\",program=\"monitor\"}", 1,
 	    false);
+	expect("sum(bpg_monitor_watch_restarts_total{job=\"monitor\"})", 2,
+	    true);
+	expect("bpg_monitor_schedule_fires_total{job=\"monitor\",outcome="
+	    "\"sent\"}", 1, true);
+	h = integ_api("DELETE", sched, INTEG_ALICE, NULL, NULL);
+	ck_assert_int_eq(h.status, 200);
+	integ_http_free(&h);
 
 	/* Lint both, and no submission ID or user name as a label. */
 	text = gateway_metrics();
