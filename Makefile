@@ -97,8 +97,10 @@ $(BUILD)/gen/openapi_yaml.o: $(BUILD)/gen/openapi_yaml.c
 $(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(BUILD)/gen/openapi_yaml.o \
     $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
+# The monitor serves /metrics with libmicrohttpd (-m).
+MON_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 $(BUILD)/bpg-monitor: $(BUILD)/app/bpg-monitor.o $(LIBBPG)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MON_LIBS)
 # The command-line client needs libcurl and jansson only.
 CLI_LIBS := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
 $(BUILD)/bpg-cli: $(BUILD)/app/bpg-cli.o $(LIBBPG)

@@ -156,6 +156,7 @@ struct submit {
 	char *stored;		/* the row's request body */
 	char *summary;
 	bool have_row;		/* the try wrote a row */
+	const char *created_on;	/* the cluster's id, once created */
 };
 
 static void
@@ -422,6 +423,7 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 		tries++;
 		switch (attempt(s, c, id, trial, &e, &ei)) {
 		case ATTEMPT_OK:
+			s->created_on = c->id;
 			syslog(LOG_INFO, "submitted %s user=%s queue=%s "
 			    "cluster=%s%s", id, s->proxy_user, s->queue, c->id,
 			    tries > 1 ? " (failover)" : "");
@@ -483,8 +485,8 @@ api_h_submit(struct route_ctx *rc)
 	char id[BPG_MAX_SUBMISSION_ID + 1];
 	char *queue = NULL, *dag_user = NULL, *stored = NULL, *summary = NULL;
 	json_t *cr = NULL, *sanitized = NULL;
-	const char *proxy_user;
-	bool dry_run;
+	const char *proxy_user, *created_on = NULL;
+	bool dry_run = false;
 	enum bpg_err e;
 
 	/* Before the body: a bad value must never become a submission.
@@ -525,6 +527,7 @@ api_h_submit(struct route_ctx *rc)
 		if ((e = bpg_dryrun_run(cfg, cluster, &req, &ctx, api->zones,
 		    &cr, &ei)) != BPG_OK)
 			goto fail;
+		created_on = cluster->id;
 		api_reply_json(rc->resp, 200, cr);
 		cr = NULL;
 		goto out;
@@ -545,10 +548,12 @@ api_h_submit(struct route_ctx *rc)
 	s.stored = stored;
 	s.summary = summary;
 	submit_failover(&s, cluster);
+	created_on = s.created_on;
 	goto out;
 fail:
 	api_reply_err(rc->resp, e, &ei);
 out:
+	api_metrics_submission(rc, queue, created_on, dry_run);
 	api_idem_end(rc, &idem);
 	free(summary);
 	free(stored);

@@ -172,6 +172,8 @@ struct bpg_config {
 	 * submission, as in BPG (bpg-reference 8.2, quirk 19).
 	 */
 	struct bpg_strlist viewer_users;
+	/* (ours) may read GET /metrics, besides adminUsers */
+	struct bpg_strlist metrics_users;
 	enum bpg_read_access read_access;
 	struct bpg_queue *queues;
 	size_t nqueues;

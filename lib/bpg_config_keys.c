@@ -212,6 +212,7 @@ const struct key cfg_root_keys[] = {
 	R_LIST("adminUsers", C, admin_users, 0, "may read and delete any "
 	    "submission"),
 	R_LIST("viewerUsers", C, viewer_users, 0, "may read any submission"),
+	R_LIST("metricsUsers", C, metrics_users, 0, "may read /metrics"),
 	{ .name = "readAccess", .type = KT_ENUM, .names = read_access_names,
 	  .off = offsetof(C, read_access), .idef = BPG_READ_OWNER,
 	  .doc = "who reads a submission: owner or all" },

@@ -106,6 +106,7 @@ struct bpg_db {
 	int ca_fd; /* memfd with caCertDataSOPS; -1: none */
 	char ca_path[40]; /* "/proc/self/fd/N" or "" */
 	unsigned int idle_timeout_s; /* 0: the server's wait_timeout */
+	struct bpg_metrics *metrics; /* borrowed; NULL: none */
 };
 
 /*
