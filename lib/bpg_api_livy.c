@@ -2,9 +2,9 @@
  * Apache Livy's batches API (bpg_api_livy.h).
  *
  * POST /batches translates the Livy body (bpg_livy.h) and runs POST
- * /spark's pipeline on it, with a hook that binds the batch's integer ID
- * (reserved first, bpg_db_livy.h) to each submission ID before that
- * submission's row is written.  The reads call the /spark/{id} and /log
+ * /spark's pipeline on it, with a hook that records the batch's integer
+ * ID for each submission ID a try chooses, before that submission's row
+ * is written (bpg_db_livy.h).  The reads call the /spark/{id} and /log
  * handlers on the batch's submission ID and reshape their answers; a
  * batch's log is read once, not followed.
  *
@@ -274,10 +274,15 @@ on_chosen(struct route_ctx *rc, void *arg, const char *sid,
 	struct create *c = arg;
 	enum bpg_err e;
 
-	if ((e = bpg_db_livy_bind(rc->api->db, c->id, sid, ei)) == BPG_OK)
+	/* The first ID chosen gets the batch's integer, a failover's next
+	 * ID takes it over: before any row or CR of that ID exists. */
+	if (c->id == 0)
+		e = bpg_db_livy_insert(rc->api->db, c->owner, sid, &c->id, ei);
+	else
+		e = bpg_db_livy_bind(rc->api->db, c->id, sid, ei);
+	if (e == BPG_OK)
 		return BPG_OK;
-	syslog(LOG_ERR, "Livy batch %" PRId64 " for %s not recorded: %s",
-	    c->id, sid, ei->msg);
+	syslog(LOG_ERR, "Livy batch of %s not recorded: %s", sid, ei->msg);
 	return bpg_errf(ei, BPG_EDB, "The batch could not be recorded "
 	    "(database unavailable); nothing was submitted. Please try again "
 	    "later.");
@@ -321,14 +326,6 @@ api_h_livy_create(struct route_ctx *rc)
 	if ((e = bpg_req_parse(text, strlen(text), BPG_REQ_JSON, &req,
 	    &ei)) != BPG_OK)
 		goto fail;
-	if ((e = bpg_db_livy_reserve(rc->api->db, who, &c.id, &ei)) !=
-	    BPG_OK) {
-		syslog(LOG_ERR, "Livy batch ID: %s", ei.msg);
-		e = bpg_errf(&ei, BPG_EDB, "The batch could not be recorded "
-		    "(database unavailable); nothing was submitted. Please try "
-		    "again later.");
-		goto fail;
-	}
 	c.owner = who;
 	c.name = req.application_name;
 	api_submit_run(rc, &req, who, false, &hooks);

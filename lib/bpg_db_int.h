@@ -87,7 +87,8 @@ enum stmt_id {
 	ST_FIRE_RECENT,
 	ST_FIRE_OF,
 	/* Livy batch IDs, bpg_db_livy.c */
-	ST_LIVY_RESERVE,
+	ST_LIVY_INSERT,
+	ST_LIVY_BY_SUB,
 	ST_LIVY_BIND,
 	ST_LIVY_GET,
 	ST_LIVY_LIST,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <mysql.h>
+#include <mysqld_error.h>
 
 #include "bpg_db_int.h"
 #include "bpg_db_livy.h"
@@ -22,15 +23,19 @@
 	"ON a.submission_id = l.submission_id "
 
 static const char *const livy_sql[ST__MAX] = {
-    [ST_LIVY_RESERVE] = "INSERT INTO " T " (owner) VALUES (?)",
+    [ST_LIVY_INSERT] = "INSERT INTO " T " (owner, submission_id) "
+		       "VALUES (?, ?)",
+    [ST_LIVY_BY_SUB] = "SELECT batch_id FROM " T " WHERE submission_id = ? "
+		       "AND owner = ?",
     [ST_LIVY_BIND] = "UPDATE " T " SET submission_id = ? WHERE batch_id = ?",
-    [ST_LIVY_GET] = "SELECT " COLS JOIN
-		    "WHERE l.batch_id = ? AND l.submission_id IS NOT NULL",
+    [ST_LIVY_GET] = "SELECT " COLS JOIN "WHERE l.batch_id = ?",
     [ST_LIVY_LIST] = "SELECT " COLS JOIN
-		     "WHERE l.owner = ? AND l.submission_id IS NOT NULL "
+		     "WHERE l.owner = ? AND a.submission_id IS NOT NULL "
 		     "ORDER BY l.batch_id LIMIT ?, ?",
-    [ST_LIVY_COUNT] = "SELECT COUNT(*) FROM " T
-		      " WHERE owner = ? AND submission_id IS NOT NULL",
+    /* Batches whose submission has no row (a crash between the two
+     * writes) are left out of lists. */
+    [ST_LIVY_COUNT] = "SELECT COUNT(*)" JOIN
+		      "WHERE l.owner = ? AND a.submission_id IS NOT NULL",
 };
 
 void
@@ -66,48 +71,85 @@ bind_ll(MYSQL_BIND *b, long long *v)
 
 /* ---- writes --------------------------------------------------------- */
 
-struct reserve {
-	const char *owner;
+struct insert {
+	const char *owner, *sid;
 	int64_t id;
 };
 
+/* The batch ID of an INSERT whose answer was lost and which ran. */
 static enum bpg_err
-op_reserve(struct bpg_db *db, const void *in, void *out,
+id_of_sub(struct bpg_db *db, struct insert *a, struct bpg_errinfo *ei)
+{
+	MYSQL_BIND b[2], res[1];
+	unsigned long len[2], rlen;
+	my_bool null[2], rnull, rerr;
+	long long v = 0;
+	MYSQL_STMT *st;
+	enum bpg_err e;
+	int rc;
+
+	if ((e = db_prepared(db, ST_LIVY_BY_SUB, &st, ei)) != BPG_OK)
+		return e;
+	db_bind_str(&b[0], a->sid, &len[0], &null[0]);
+	db_bind_str(&b[1], a->owner, &len[1], &null[1]);
+	db_bind_out(&res[0], MYSQL_TYPE_LONGLONG, &v, 0, &rlen, &rnull, &rerr);
+	if ((e = db_stmt_query(db, st, b, res, "read Livy batch ID", ei)) !=
+	    BPG_OK)
+		return e;
+	rc = mysql_stmt_fetch(st);
+	mysql_stmt_free_result(st);
+	if (rc != 0 || v <= 0)
+		return bpg_errf(ei, BPG_EDB, "database: submission %s has a "
+		    "Livy batch of another user", a->sid);
+	a->id = v;
+	return BPG_OK;
+}
+
+static enum bpg_err
+op_insert(struct bpg_db *db, const void *in, void *out,
     struct bpg_errinfo *ei)
 {
-	struct reserve *r = out;
-	MYSQL_BIND b[1];
-	unsigned long len;
-	my_bool null;
+	struct insert *a = out;
+	MYSQL_BIND b[2];
+	unsigned long len[2];
+	my_bool null[2];
 	MYSQL_STMT *st;
 	enum bpg_err e;
 
 	(void)in;
-	if ((e = db_prepared(db, ST_LIVY_RESERVE, &st, ei)) != BPG_OK)
+	if ((e = db_prepared(db, ST_LIVY_INSERT, &st, ei)) != BPG_OK)
 		return e;
-	db_bind_str(&b[0], r->owner, &len, &null);
-	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
-		return db_stmt_fail(db, st, "reserve Livy batch ID", ei);
-	r->id = (int64_t)mysql_stmt_insert_id(st);
-	if (r->id <= 0)
+	db_bind_str(&b[0], a->owner, &len[0], &null[0]);
+	db_bind_str(&b[1], a->sid, &len[1], &null[1]);
+	if (mysql_stmt_bind_param(st, b) != 0)
+		return db_stmt_fail(db, st, "insert Livy batch", ei);
+	if (mysql_stmt_execute(st) != 0) {
+		/* A retry of an INSERT that ran: its row tells the ID. */
+		if (mysql_stmt_errno(st) == ER_DUP_ENTRY)
+			return id_of_sub(db, a, ei);
+		return db_stmt_fail(db, st, "insert Livy batch", ei);
+	}
+	a->id = (int64_t)mysql_stmt_insert_id(st);
+	if (a->id <= 0)
 		return bpg_errf(ei, BPG_EDB, "database: no batch ID assigned");
 	return BPG_OK;
 }
 
 enum bpg_err
-bpg_db_livy_reserve(struct bpg_db *db, const char *owner, int64_t *id,
-    struct bpg_errinfo *ei)
+bpg_db_livy_insert(struct bpg_db *db, const char *owner,
+    const char *submission_id, int64_t *id, struct bpg_errinfo *ei)
 {
-	struct reserve r = { owner, 0 };
+	struct insert a = { owner, submission_id, 0 };
 	enum bpg_err e;
 
 	*id = 0;
 	if ((e = check_db(db, ei)) != BPG_OK ||
-	    (e = check_str(owner, "owner", ei)) != BPG_OK)
+	    (e = check_str(owner, "owner", ei)) != BPG_OK ||
+	    (e = check_str(submission_id, "submission ID", ei)) != BPG_OK)
 		return e;
-	if ((e = db_with_retry(db, op_reserve, NULL, &r, ei)) != BPG_OK)
+	if ((e = db_with_retry(db, op_insert, NULL, &a, ei)) != BPG_OK)
 		return e;
-	*id = r.id;
+	*id = a.id;
 	return BPG_OK;
 }
 

@@ -4,13 +4,13 @@
  * one, assigned by the database (AUTO_INCREMENT: unique across every
  * gateway sharing the database), mapped to its submission ID (unique).
  *
- * The ID is reserved first (a row with no submission ID), then bound to
- * the submission ID before that submission's row is written and its CR
- * created; a failover to another cluster binds it again to the new ID.
- * So a submission made through the Livy API always has its integer, and
- * a process that dies in between leaves at most a reserved ID that maps
- * to nothing (NULL) or to a submission ID that was never used: a lookup
- * then finds no submission (404), never another one's.
+ * The integer is assigned with the first submission ID a submission
+ * chooses, before that submission's row is written and its CR created;
+ * a failover to another cluster binds it to the new ID the same way.  So
+ * a submission made through the Livy API always has its integer, and a
+ * process that dies between the two writes leaves a batch whose
+ * submission ID was never used: a lookup then finds no submission (404),
+ * never another one's, and lists leave it out.
  *
  * Errors as in bpg_db.h: BPG_EINVAL, BPG_EDB, BPG_ENOMEM.  Every call
  * needs an enabled database (BPG_EDB otherwise).
@@ -39,23 +39,24 @@ struct bpg_db_livy_batch {
 };
 
 /*
- * A new batch ID for owner (the user the batch runs as) into *id.  A
- * retry after a lost connection may leave an earlier reserved ID unused.
+ * A new batch for owner (the user it runs as) mapped to submission_id;
+ * its ID into *id.  A retry after a lost answer finds the row the first
+ * try wrote (same submission ID and owner) and answers its ID.
  */
-enum bpg_err bpg_db_livy_reserve(struct bpg_db *db, const char *owner,
-    int64_t *id, struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err bpg_db_livy_insert(struct bpg_db *db, const char *owner,
+    const char *submission_id, int64_t *id, struct bpg_errinfo *ei) BPG_WUR;
 
-/* Map batch id to submission_id (replacing an earlier one). */
+/* Map batch id to submission_id instead (the next try of a failover). */
 enum bpg_err bpg_db_livy_bind(struct bpg_db *db, int64_t id,
     const char *submission_id, struct bpg_errinfo *ei) BPG_WUR;
 
-/* Batch id into *out; *found false if there is none or it is unbound. */
+/* Batch id into *out; *found false if there is none. */
 enum bpg_err bpg_db_livy_get(struct bpg_db *db, int64_t id,
     struct bpg_db_livy_batch *out, bool *found, struct bpg_errinfo *ei)
     BPG_WUR;
 
 /*
- * owner's bound batches in ID order, from the from-th (0-based), at most
+ * owner's batches whose submission has a row, in ID order, from the from-th (0-based), at most
  * max into out[]; *n gets how many, *total how many owner has.
  */
 enum bpg_err bpg_db_livy_list(struct bpg_db *db, const char *owner,

@@ -239,12 +239,12 @@ static const struct step {
     /*
      * Ours: Livy batch IDs (bpg_db_livy.h).  AUTO_INCREMENT makes the
      * integer unique across every gateway sharing the table; the unique
-     * key keeps one batch per submission (NULLs: reserved, unbound).
+     * key keeps one batch per submission ID.
      */
     {STEP_TABLE, "bpg_livy_batch", 0,
 	"CREATE TABLE IF NOT EXISTS @DB@.bpg_livy_batch (\n"
 	"    batch_id BIGINT NOT NULL AUTO_INCREMENT,\n"
-	"    submission_id VARCHAR(255) NULL,\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
 	"    owner VARBINARY(255) NOT NULL,\n"
 	"    created_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
 	"    PRIMARY KEY (batch_id),\n"
