@@ -237,6 +237,30 @@ resp_move(struct bpg_http_resp *to, struct bpg_http_resp *from)
 	memset(from, 0, sizeof(*from));
 }
 
+/*
+ * A failed answer of a /spark handler about batch id as this API's: a 404
+ * (no such submission, or one the caller may not see) says what a batch
+ * that does not exist says, so the two cannot be told apart.
+ */
+static void
+sub_failed(struct route_ctx *rc, struct bpg_http_resp *sr, int64_t id)
+{
+	char text[128];
+
+	if (sr->status == 404) {
+		free(sr->body);
+		memset(sr, 0, sizeof(*sr));
+		snprintf(text, sizeof(text), "Session '%" PRId64 "' not found.",
+		    id);
+		reply_msg(rc->resp, 404, text);
+		return;
+	}
+	resp_move(rc->resp, sr);
+	if (rc->resp->status < 400)
+		api_reply_nomem(rc->resp);
+	api_livy_error_shape(rc->resp);
+}
+
 /* Livy's Batch object. */
 static json_t *
 batch_json(const struct route_ctx *rc, int64_t id, const char *sid,
@@ -357,10 +381,7 @@ status_of(struct route_ctx *rc, const struct bpg_db_livy_batch *b)
 		return doc;
 	}
 	json_decref(doc);
-	resp_move(rc->resp, &sr);
-	if (rc->resp->status < 400)
-		api_reply_nomem(rc->resp);
-	api_livy_error_shape(rc->resp);
+	sub_failed(rc, &sr, b->id);
 	return NULL;
 }
 
@@ -444,11 +465,16 @@ api_h_livy_log(struct route_ctx *rc)
 	struct route_ctx sub;
 	struct catch c;
 	int64_t from, size, first;
-	json_t *lines;
+	json_t *lines, *st;
 
 	if (!batch_of(rc, &b) || !query_num(rc, "from", -1, &from) ||
 	    !query_num(rc, "size", BPG_LIVY_LOG_SIZE, &size))
 		return;
+	/* Those who may not read the batch learn nothing of it (404), as
+	 * GET /batches/{id} answers them. */
+	if ((st = status_of(rc, &b)) == NULL)
+		return;
+	json_decref(st);
 	memset(&c, 0, sizeof(c));
 	bpg_livy_log_init(&c.lines, from, size);
 	io.ctx = &c;
@@ -462,8 +488,7 @@ api_h_livy_log(struct route_ctx *rc)
 	/* Read once: a batch's log is a page, never followed. */
 	api_log_send(&sub, b.submission_id, "", true, false);
 	if (!sr.streamed) {
-		resp_move(rc->resp, &sr);
-		api_livy_error_shape(rc->resp);
+		sub_failed(rc, &sr, b.id);
 		goto out;
 	}
 	free(sr.body);
@@ -496,8 +521,7 @@ api_h_livy_delete(struct route_ctx *rc)
 		reply_msg(rc->resp, 200, "deleted");
 		return;
 	}
-	resp_move(rc->resp, &sr);
-	api_livy_error_shape(rc->resp);
+	sub_failed(rc, &sr, b.id);
 }
 
 /* ---- GET /batches --------------------------------------------------- */

@@ -172,10 +172,26 @@ START_TEST(test_airflow_order)
 	    integ_jstr(b, "appInfo.submissionId"));
 	ck_assert_ptr_nonnull(integ_jstr(h.json, "appInfo.driverLogUrl"));
 	integ_http_free(&h);
-	/* bob may not: the answer of a batch he cannot see. */
-	h = call("GET", false, path, "bob:bob-pw", NULL);
-	assert_msg(&h, 404, "");
-	integ_http_free(&h);
+	/* bob may not: the answer of a batch that does not exist, for
+	 * the batch, its state, its log and a DELETE alike. */
+	{
+		static const char *const tails[] = { "", "/state",
+		    "/log?from=0&size=5" };
+		char p2[128], text[64];
+		size_t k;
+
+		snprintf(text, sizeof(text), "Session '%lld' not found.",
+		    (long long)id);
+		for (k = 0; k < 3; k++) {
+			snprintf(p2, sizeof(p2), "%s%s", path, tails[k]);
+			h = call("GET", false, p2, "bob:bob-pw", NULL);
+			assert_msg(&h, 404, text);
+			integ_http_free(&h);
+		}
+		h = call("DELETE", false, path, "bob:bob-pw", NULL);
+		assert_msg(&h, 404, text);
+		integ_http_free(&h);
+	}
 
 	/* The log, as LivyHook.get_batch_logs pages it. */
 	snprintf(path, sizeof(path), "/batches/%lld/log?from=0&size=100",
