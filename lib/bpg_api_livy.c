@@ -30,6 +30,7 @@
 #include "bpg_authz.h"
 #include "bpg_db_livy.h"
 #include "bpg_json.h"
+#include "bpg_label.h"
 #include "bpg_livy.h"
 #include "bpg_req.h"
 
@@ -116,31 +117,38 @@ need_db(struct route_ctx *rc)
 static const char *
 acting_user(struct route_ctx *rc, const char *asked, char **own)
 {
-	char text[2 * BPG_MAX_USER + 96];
+	char text[2 * BPG_MAX_USER + 96], esc[4 * 64 + 8];
 	char *doas = rc->query != NULL ? api_query_param(rc->query, "doAs") :
 	    NULL;
-	const char *who;
+	const char *who, *p;
 
 	*own = doas;
 	who = doas != NULL && doas[0] != '\0' ? doas : asked;
 	if (who == NULL || who[0] == '\0' || strcmp(who, rc->user) == 0)
 		return rc->user;
-	if (strlen(who) > BPG_MAX_USER) {
-		reply_msg(rc->resp, 400, "proxyUser is too long");
+	/* It becomes a row's user and the CR's proxyUser: a user name, as
+	 * the web server's REMOTE_USER would be. */
+	for (p = who; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			break;
+	if (*p != '\0' || strlen(who) > BPG_MAX_USER || !bpg_utf8_valid(who)) {
+		reply_msg(rc->resp, 400, "Invalid proxyUser: at most 255 bytes "
+		    "of UTF-8 without control characters");
 		return NULL;
 	}
 	if (strcmp(rc->user, AIRFLOW_ACCOUNT) == 0 ||
 	    bpg_authz_is_admin(rc->api->cfg, rc->user))
 		return who;
+	bpg_echo(esc, sizeof(esc), who, 64);
 	snprintf(text, sizeof(text), "User '%s' not allowed to impersonate "
-	    "'%s'.", rc->user, who);
+	    "'%s'.", rc->user, esc);
 	reply_msg(rc->resp, 403, text);
 	return NULL;
 }
 
-/* A batch ID: 1..INT64_MAX in decimal digits. */
+/* A whole number 0..INT64_MAX in decimal digits only. */
 static bool
-parse_id(const char *s, int64_t *id)
+parse_uint(const char *s, int64_t *out)
 {
 	char *end;
 	long long v;
@@ -149,7 +157,19 @@ parse_id(const char *s, int64_t *id)
 		return false;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v <= 0)
+	if (errno != 0 || *end != '\0' || v < 0)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* A batch ID: 1..INT64_MAX. */
+static bool
+parse_id(const char *s, int64_t *id)
+{
+	int64_t v;
+
+	if (!parse_uint(s, &v) || v == 0)
 		return false;
 	*id = v;
 	return true;
@@ -164,13 +184,12 @@ query_num(struct route_ctx *rc, const char *name, int64_t def, int64_t *out)
 	bool ok = true;
 
 	*out = def;
-	if (v != NULL && !parse_id(v, out) && strcmp(v, "0") != 0) {
+	if (v != NULL && !parse_uint(v, out)) {
 		snprintf(text, sizeof(text), "Invalid %s: a whole number at "
 		    "least 0 is expected", name);
 		reply_msg(rc->resp, 400, text);
 		ok = false;
-	} else if (v != NULL && strcmp(v, "0") == 0)
-		*out = 0;
+	}
 	free(v);
 	return ok;
 }

@@ -317,6 +317,17 @@ START_TEST(test_proxy_user)
 	h = call("GET", false, "/batches?doAs=bob", INTEG_ALICE, NULL);
 	assert_msg(&h, 403, "impersonate");
 	integ_http_free(&h);
+	/* Not a user name: refused whoever asks. */
+	{
+		char *ctl;
+
+		ck_assert_int_ge(asprintf(&ctl, "{%s,\"proxyUser\":"
+		    "\"bo\\u0001b\"}", sparkpi), 0);
+		h = call("POST", false, "/batches", AIRFLOW, ctl);
+		assert_msg(&h, 400, "Invalid proxyUser");
+		integ_http_free(&h);
+		free(ctl);
+	}
 	/* Naming oneself is no impersonation; an admin may name anyone. */
 	b = create(INTEG_ALICE, sparkpi, "?doAs=alice");
 	ck_assert_str_eq(integ_jstr(b, "owner"), "alice");
@@ -364,6 +375,12 @@ START_TEST(test_bad_ids)
 	h = call("GET", true, "/batches/999999999999/state", INTEG_ALICE,
 	    NULL);
 	assert_msg(&h, 404, "not found");
+	integ_http_free(&h);
+	h = call("GET", false, "/batches?from=-1", INTEG_ALICE, NULL);
+	assert_msg(&h, 400, "Invalid from");
+	integ_http_free(&h);
+	h = call("GET", true, "/batches?size=x", INTEG_ALICE, NULL);
+	assert_msg(&h, 400, "Invalid size");
 	integ_http_free(&h);
 	/* The route table's own errors take Livy's shape too. */
 	h = call("PUT", false, "/batches/1", INTEG_ALICE, NULL);
