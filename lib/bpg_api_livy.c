@@ -413,8 +413,8 @@ api_h_livy_get(struct route_ctx *rc)
 	if (!batch_of(rc, &b) || (st = status_of(rc, &b)) == NULL)
 		return;
 	api_reply_json(rc->resp, 200, batch_json(rc, b.id, b.submission_id,
-	    b.owner, b.app_name, bpg_livy_state(api_jstr(st,
-	    "applicationState")), api_jstr(st, "sparkApplicationId"),
+	    b.owner, b.app_name, bpg_livy_batch_state(api_jstr(st,
+	    "applicationState"), b.deleted), api_jstr(st, "sparkApplicationId"),
 	    api_jstr(st, "sparkUIUrl")));
 	json_decref(st);
 }
@@ -428,8 +428,8 @@ api_h_livy_state(struct route_ctx *rc)
 	if (!batch_of(rc, &b) || (st = status_of(rc, &b)) == NULL)
 		return;
 	api_reply_json(rc->resp, 200, json_pack("{s:I, s:s}", "id",
-	    (json_int_t)b.id, "state", bpg_livy_state(api_jstr(st,
-	    "applicationState"))));
+	    (json_int_t)b.id, "state", bpg_livy_batch_state(api_jstr(st,
+	    "applicationState"), b.deleted)));
 	json_decref(st);
 }
 
@@ -531,12 +531,20 @@ api_h_livy_delete(struct route_ctx *rc)
 {
 	struct bpg_db_livy_batch b;
 	struct bpg_http_resp sr;
+	struct bpg_errinfo ei = { "" };
 
 	if (!batch_of(rc, &b))
 		return;
+
 	call_on(rc, b.submission_id, NULL, api_h_delete, &sr);
 	if (sr.status >= 200 && sr.status < 300) {
 		free(sr.body);
+		/* The application is gone: the batch reads killed, unless it
+		 * had ended by itself.  Not recorded: it reads as the
+		 * application's row says (LOST: dead), nothing worse. */
+		if (bpg_db_livy_deleted(rc->api->db, b.id, &ei) != BPG_OK)
+			syslog(LOG_WARNING, "Livy batch %" PRId64 ": cannot record "
+			    "the delete: %s", b.id, ei.msg);
 		reply_msg(rc->resp, 200, "deleted");
 		return;
 	}
@@ -579,7 +587,8 @@ api_h_livy_list(struct route_ctx *rc)
 	for (i = 0; i < n; i++) {
 		o = batch_json(rc, rows[i].id, rows[i].submission_id,
 		    rows[i].owner, rows[i].app_name,
-		    bpg_livy_state(rows[i].status), rows[i].app_id, NULL);
+		    bpg_livy_batch_state(rows[i].status, rows[i].deleted),
+		    rows[i].app_id, NULL);
 		if (o == NULL || json_array_append_new(sessions, o) != 0) {
 			reply_msg(rc->resp, 500, "out of memory");
 			goto out;

@@ -17,7 +17,7 @@
 #define T "@DB@.bpg_livy_batch"
 #define COLS                                                                  \
 	"l.batch_id, l.submission_id, l.owner, a.status, a.app_id, "         \
-	"a.app_name, a.submission_id IS NOT NULL"
+	"a.app_name, a.submission_id IS NOT NULL, l.deleted_time IS NOT NULL"
 #define JOIN                                                                  \
 	" FROM " T " l LEFT JOIN @DB@.application_submission a "            \
 	"ON a.submission_id = l.submission_id "
@@ -28,6 +28,8 @@ static const char *const livy_sql[ST__MAX] = {
     [ST_LIVY_BY_SUB] = "SELECT batch_id FROM " T " WHERE submission_id = ? "
 		       "AND owner = ?",
     [ST_LIVY_BIND] = "UPDATE " T " SET submission_id = ? WHERE batch_id = ?",
+    [ST_LIVY_DELETED] = "UPDATE " T " SET deleted_time = "
+			"COALESCE(deleted_time, CURRENT_TIMESTAMP) WHERE batch_id = ?",
     [ST_LIVY_GET] = "SELECT " COLS JOIN "WHERE l.batch_id = ?",
     [ST_LIVY_LIST] = "SELECT " COLS JOIN
 		     "WHERE l.owner = ? AND a.submission_id IS NOT NULL "
@@ -196,13 +198,44 @@ bpg_db_livy_bind(struct bpg_db *db, int64_t id, const char *submission_id,
 	return db_with_retry(db, op_bind, NULL, &a, ei);
 }
 
+static enum bpg_err
+op_deleted(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	long long *id = out;
+	MYSQL_BIND b[1];
+	MYSQL_STMT *st;
+	enum bpg_err e;
+
+	(void)in;
+	if ((e = db_prepared(db, ST_LIVY_DELETED, &st, ei)) != BPG_OK)
+		return e;
+	bind_ll(&b[0], id);
+	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+		return db_stmt_fail(db, st, "mark Livy batch deleted", ei);
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_livy_deleted(struct bpg_db *db, int64_t id, struct bpg_errinfo *ei)
+{
+	long long v = id;
+	enum bpg_err e;
+
+	if ((e = check_db(db, ei)) != BPG_OK)
+		return e;
+	if (id <= 0)
+		return bpg_errf(ei, BPG_EINVAL, "database: bad batch ID");
+	return db_with_retry(db, op_deleted, NULL, &v, ei);
+}
+
 /* ---- reads ---------------------------------------------------------- */
 
-#define NCOL 7
+#define NCOL 8
 
 struct row {
 	struct bpg_db_livy_batch b;
-	long long id, has_row;
+	long long id, has_row, deleted;
 	unsigned long len[NCOL];
 	my_bool null[NCOL], err[NCOL];
 };
@@ -227,6 +260,8 @@ row_bind(MYSQL_BIND res[NCOL], struct row *r)
 		    &r->err[1 + i]);
 	db_bind_out(&res[6], MYSQL_TYPE_LONGLONG, &r->has_row, 0, &r->len[6],
 	    &r->null[6], &r->err[6]);
+	db_bind_out(&res[7], MYSQL_TYPE_LONGLONG, &r->deleted, 0, &r->len[7],
+	    &r->null[7], &r->err[7]);
 }
 
 /* The fetched row into out; a value cut short reads as empty. */
@@ -245,6 +280,7 @@ row_take(struct row *r, struct bpg_db_livy_batch *out)
 		    r->len[1 + i]] = '\0';
 	b->id = r->id;
 	b->has_row = r->has_row != 0;
+	b->deleted = r->deleted != 0;
 	*out = *b;
 }
 

@@ -36,6 +36,7 @@ struct bpg_db_livy_batch {
 	char app_id[BPG_DB_LIVY_MAX_FIELD + 1];
 	char app_name[BPG_DB_LIVY_MAX_FIELD + 1];
 	bool has_row;		/* the submission's row exists */
+	bool deleted;		/* DELETE /batches/{id} deleted it */
 };
 
 /*
@@ -49,6 +50,10 @@ enum bpg_err bpg_db_livy_insert(struct bpg_db *db, const char *owner,
 /* Map batch id to submission_id instead (the next try of a failover). */
 enum bpg_err bpg_db_livy_bind(struct bpg_db *db, int64_t id,
     const char *submission_id, struct bpg_errinfo *ei) BPG_WUR;
+
+/* Record that batch id was deleted (once: the first time stays). */
+enum bpg_err bpg_db_livy_deleted(struct bpg_db *db, int64_t id,
+    struct bpg_errinfo *ei) BPG_WUR;
 
 /* Batch id into *out; *found false if there is none. */
 enum bpg_err bpg_db_livy_get(struct bpg_db *db, int64_t id,

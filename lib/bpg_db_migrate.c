@@ -247,6 +247,7 @@ static const struct step {
 	"    submission_id VARCHAR(255) NOT NULL,\n"
 	"    owner VARBINARY(255) NOT NULL,\n"
 	"    created_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+	"    deleted_time TIMESTAMP NULL DEFAULT NULL,\n"
 	"    PRIMARY KEY (batch_id),\n"
 	"    UNIQUE KEY bpg_livy_submission (submission_id),\n"
 	"    KEY bpg_livy_owner (owner, batch_id)\n"

@@ -417,6 +417,17 @@ bpg_livy_state(const char *state)
 	return "starting";
 }
 
+const char *
+bpg_livy_batch_state(const char *state, bool deleted)
+{
+	const char *livy = bpg_livy_state(state);
+
+	if (!deleted || (bpg_livy_app_terminal(state) &&
+	    (state == NULL || strcasecmp(state, "LOST") != 0)))
+		return livy;
+	return "killed";
+}
+
 bool
 bpg_livy_app_terminal(const char *state)
 {

@@ -61,6 +61,15 @@ bool bpg_livy_memory(const char *s, char *out, size_t size);
  */
 const char *bpg_livy_state(const char *state);
 
+/*
+ * The Livy state of a batch whose application is in state (as for
+ * bpg_livy_state()) and which was deleted through DELETE /batches/{id}
+ * (deleted): "killed" unless the application had already ended by
+ * itself (COMPLETED, FAILED, SUBMISSION_FAILED, FAILED_SUBMISSION); a
+ * LOST application that was deleted was lost by the delete.
+ */
+const char *bpg_livy_batch_state(const char *state, bool deleted);
+
 /* Is a Livy batch state terminal (success, dead, killed, error)? */
 bool bpg_livy_state_terminal(const char *livy_state);
 

@@ -3,7 +3,7 @@
  * tests/run-unit.sh (BPG_TEST_DB_PORT): the migration creates
  * bpg_livy_batch; a batch gets an integer with its submission ID, is read
  * back with its submission's row, is moved to a failover's next ID, and a
- * retried insert finds its own row; a batch whose submission has no row
+ * retried insert finds its own row; a delete is recorded; a batch whose submission has no row
  * (a crash between the writes) reads as such and is not listed; lists
  * page per owner; IDs from several processes at once are all distinct.
  */
@@ -152,6 +152,12 @@ START_TEST(test_insert_get_bind)
 	ck_assert_str_eq(b.status, "FAILED");
 	ck_assert_str_eq(b.app_id, "spark-1");
 	ck_assert_str_eq(b.app_name, "nightly");
+
+	ck_assert(!b.deleted);
+	ck_assert_int_eq(bpg_db_livy_deleted(c.db, id1, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_livy_deleted(c.db, id1, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_livy_get(c.db, id1, &b, &found, &ei), BPG_OK);
+	ck_assert(b.deleted);
 
 	/* A failover moves the batch to the next ID. */
 	ck_assert_int_eq(bpg_db_livy_bind(c.db, id2, sub(3), &ei), BPG_OK);

@@ -261,6 +261,23 @@ START_TEST(test_states)
 }
 END_TEST
 
+/* A deleted batch is killed unless its application had ended by itself. */
+START_TEST(test_deleted_states)
+{
+	const struct state_case *c = &state_cases[_i];
+	const char *livy = bpg_livy_batch_state(c->ours, true);
+
+	ck_assert_str_eq(bpg_livy_batch_state(c->ours, false), c->livy);
+	if (c->terminal && (c->ours == NULL || strcmp(c->ours, "LOST") != 0))
+		ck_assert_msg(strcmp(livy, c->livy) == 0, "row %d: %s", _i,
+		    livy);
+	else
+		ck_assert_msg(strcmp(livy, "killed") == 0, "row %d: %s", _i,
+		    livy);
+	ck_assert(bpg_livy_state_terminal(livy));
+}
+END_TEST
+
 START_TEST(test_livy_terminal)
 {
 	ck_assert(bpg_livy_state_terminal("success"));
@@ -393,6 +410,7 @@ livy_suite(void)
 	tcase_add_test(tc, test_translate_too_big);
 	tcase_add_loop_test(tc, test_memory, 0, TU_NROWS(mem_cases));
 	tcase_add_loop_test(tc, test_states, 0, TU_NROWS(state_cases));
+	tcase_add_loop_test(tc, test_deleted_states, 0, TU_NROWS(state_cases));
 	tcase_add_test(tc, test_livy_terminal);
 	tcase_add_test(tc, test_log_window);
 	tcase_add_test(tc, test_log_long_lines);

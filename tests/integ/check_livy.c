@@ -3,7 +3,7 @@
  * (tests/stack.sh, whose config enables livy with path /batches), in the
  * order Airflow's LivyOperator uses it: POST /batches, GET
  * /batches/{id}/state until terminal, GET /batches/{id}/log, DELETE; a
- * FAILED application reads dead; integer IDs stay unique under concurrent
+ * FAILED application reads dead, a running one deleted killed; integer IDs stay unique under concurrent
  * creates on several workers; proxyUser for others only for the Airflow
  * account and admins; bad bodies are 400 {"msg"}.
  */
@@ -268,6 +268,31 @@ START_TEST(test_failed_is_dead)
 }
 END_TEST
 
+/* DELETE of a batch still running (LivyOperator's on_kill): killed. */
+START_TEST(test_killed)
+{
+	json_t *b = create(INTEG_ALICE, sparkpi, NULL);
+	json_int_t id = integ_jint(b, "id");
+	struct integ_http h;
+	char path[96], *state;
+
+	outcome(b, "RUNNING");
+	json_decref(integ_wait_state(integ_jstr(b, "appInfo.submissionId"),
+	    "RUNNING", 60));
+	snprintf(path, sizeof(path), "/batches/%lld", (long long)id);
+	h = call("DELETE", true, path, INTEG_ALICE, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	state = wait_terminal(id, INTEG_ALICE, false);
+	ck_assert_str_eq(state, "killed");
+	free(state);
+	h = call("GET", false, path, INTEG_ALICE, NULL);
+	ck_assert_str_eq(integ_jstr(h.json, "state"), "killed");
+	integ_http_free(&h);
+	json_decref(b);
+}
+END_TEST
+
 START_TEST(test_concurrent_ids)
 {
 	struct integ_http h[NCONC];
@@ -399,6 +424,7 @@ suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_airflow_order);
 	tcase_add_test(tc, test_failed_is_dead);
+	tcase_add_test(tc, test_killed);
 	tcase_add_test(tc, test_concurrent_ids);
 	tcase_add_test(tc, test_proxy_user);
 	tcase_add_loop_test(tc, test_bad_bodies, 0, (int)(sizeof(bads) / sizeof(bads[0])));
