@@ -293,6 +293,44 @@ START_TEST(test_killed)
 }
 END_TEST
 
+/* POST /batches is POST /spark's pipeline: an Idempotency-Key sent again
+ * answers the same batch, and one application is made. */
+START_TEST(test_idempotent)
+{
+	char key[96], line[160], *body, *u = url(false, "/batches");
+	const char *hdrs[] = { line, NULL };
+	struct integ_http h1, h2;
+	struct integ_req r;
+	size_t before = integ_cr_count("a") + integ_cr_count("b");
+
+	snprintf(key, sizeof(key), "livy-%ld-%ld", (long)getpid(),
+	    (long)time(NULL));
+	snprintf(line, sizeof(line), "Idempotency-Key: %s", key);
+	ck_assert_int_ge(asprintf(&body, "{%s}", sparkpi), 0);
+	memset(&r, 0, sizeof(r));
+	r.method = "POST";
+	r.url = u;
+	r.userpw = INTEG_ALICE;
+	r.ctype = INTEG_JSON;
+	r.body = body;
+	r.len = (long long)strlen(body);
+	r.headers = hdrs;
+	h1 = integ_request(&r);
+	h2 = integ_request(&r);
+	ck_assert_msg(h1.status == 201, "%ld %s", h1.status, h1.body);
+	ck_assert_msg(h2.status == 201, "%ld %s", h2.status, h2.body);
+	ck_assert_int_eq(integ_jint(h2.json, "id"), integ_jint(h1.json, "id"));
+	ck_assert_str_eq(integ_jstr(h2.json, "appInfo.submissionId"),
+	    integ_jstr(h1.json, "appInfo.submissionId"));
+	ck_assert_uint_eq(integ_cr_count("a") + integ_cr_count("b"),
+	    before + 1);
+	integ_http_free(&h1);
+	integ_http_free(&h2);
+	free(body);
+	free(u);
+}
+END_TEST
+
 START_TEST(test_concurrent_ids)
 {
 	struct integ_http h[NCONC];
@@ -425,6 +463,7 @@ suite(void)
 	tcase_add_test(tc, test_airflow_order);
 	tcase_add_test(tc, test_failed_is_dead);
 	tcase_add_test(tc, test_killed);
+	tcase_add_test(tc, test_idempotent);
 	tcase_add_test(tc, test_concurrent_ids);
 	tcase_add_test(tc, test_proxy_user);
 	tcase_add_loop_test(tc, test_bad_bodies, 0, (int)(sizeof(bads) / sizeof(bads[0])));
