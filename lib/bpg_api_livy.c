@@ -280,7 +280,14 @@ sub_failed(struct route_ctx *rc, struct bpg_http_resp *sr, int64_t id)
 	api_livy_error_shape(rc->resp);
 }
 
-/* Livy's Batch object. */
+/* s as a JSON string, or null when it is NULL or empty. */
+static json_t *
+str_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
+}
+
+/* Livy's Batch object: every field present, null when unknown. */
 static json_t *
 batch_json(const struct route_ctx *rc, int64_t id, const char *sid,
     const char *owner, const char *name, const char *state,
@@ -292,12 +299,11 @@ batch_json(const struct route_ctx *rc, int64_t id, const char *sid,
 	if (asprintf(&log_url, "%s/log?subId=%s", rc->api->cfg->context_path,
 	    sid) < 0)
 		return NULL;
-	o = json_pack("{s:I, s:s*, s:s, s:s, s:s, s:s*, s:{s:s, s:s*, s:s}, "
-	    "s:[]}", "id", (json_int_t)id, "name", name != NULL &&
-	    name[0] != '\0' ? name : NULL, "owner", owner, "proxyUser", owner,
-	    "state", state, "appId", app_id != NULL && app_id[0] != '\0' ?
-	    app_id : NULL, "appInfo", "submissionId", sid, "sparkUiUrl",
-	    ui_url, "driverLogUrl", log_url, "log");
+	o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:o, s:{s:s, s:o, s:s}, "
+	    "s:[]}", "id", (json_int_t)id, "name", str_or_null(name), "owner",
+	    owner, "proxyUser", owner, "state", state, "appId",
+	    str_or_null(app_id), "appInfo", "submissionId", sid, "sparkUiUrl",
+	    str_or_null(ui_url), "driverLogUrl", log_url, "log");
 	free(log_url);
 	return o;
 }

@@ -99,6 +99,11 @@ create(const char *userpw, const char *fields, const char *query)
 	ck_assert_msg(strncmp(integ_jstr(h.json, "appInfo.submissionId"),
 	    "spark-cluster-", 14) == 0, "%s", h.body);
 	ck_assert(json_is_array(json_object_get(h.json, "log")));
+	/* Every field of Livy's Batch, null until known. */
+	ck_assert(json_is_null(json_object_get(h.json, "appId")));
+	ck_assert(json_is_null(json_object_get(json_object_get(h.json,
+	    "appInfo"), "sparkUiUrl")));
+	ck_assert_ptr_nonnull(json_object_get(h.json, "name"));
 	b = json_incref(h.json);
 	integ_http_free(&h);
 	free(body);
