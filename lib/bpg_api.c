@@ -14,6 +14,7 @@
 #include "bpg_api_apps.h"
 #include "bpg_api_clusters.h"
 #include "bpg_api_me.h"
+#include "bpg_api_livy.h"
 #include "bpg_api_lists.h"
 #include "bpg_api_log.h"
 #include "bpg_api_metrics.h"
@@ -71,6 +72,13 @@ static const struct route {
 	{ "POST", "/schedules/{id}/trigger", AUTH, api_h_sched_trigger },
 	/* Prometheus' text format (bpg_api_metrics.h). */
 	{ "GET", "/metrics", AUTH, api_h_metrics },
+	/* Apache Livy's batches (bpg_api_livy.h); also at livy.path. */
+	{ "POST", "/batches", AUTH | BODY, api_h_livy_create },
+	{ "GET", "/batches", AUTH, api_h_livy_list },
+	{ "GET", "/batches/{id}", AUTH, api_h_livy_get },
+	{ "GET", "/batches/{id}/state", AUTH, api_h_livy_state },
+	{ "GET", "/batches/{id}/log", AUTH, api_h_livy_log },
+	{ "DELETE", "/batches/{id}", AUTH, api_h_livy_delete },
 };
 
 /* ---- responses ---------------------------------------------------- */
@@ -145,6 +153,42 @@ split_path(struct route_ctx *rc, const char *uri, const char *prefix)
 			rc->nsegs++;
 		}
 	}
+	return 0;
+}
+
+/*
+ * The Livy API's root mount (livy.path, e.g. "/batches"): its path and
+ * what follows read as "/batches..." after the prefix.  -1 when the URI
+ * is not under it, else split_path()'s answer.
+ */
+static int
+split_livy_root(struct route_ctx *rc, const char *uri)
+{
+	const struct bpg_livy_conf *lc = &rc->api->cfg->livy;
+	size_t n;
+	int code;
+
+	if (!lc->enabled || lc->path == NULL)
+		return -1;
+	n = strlen(lc->path);
+	if (strncmp(uri, lc->path, n) != 0 || (uri[n] != '\0' &&
+	    uri[n] != '/' && uri[n] != '?'))
+		return -1;
+	if (uri[n] == '/' && uri[n + 1] != '\0' && uri[n + 1] != '?') {
+		if ((code = split_path(rc, uri, lc->path)) != 0)
+			return code;
+		if (rc->nsegs == MAX_SEGS)
+			return 404;
+		memmove(rc->segs + 1, rc->segs, rc->nsegs * sizeof(*rc->segs));
+		rc->nsegs++;
+	} else {
+		rc->query = uri[n] == '?' ? uri + n + 1 : (uri[n] == '/' &&
+		    uri[n + 1] == '?' ? uri + n + 2 : NULL);
+	}
+	if ((rc->segs[0] = strdup("batches")) == NULL)
+		return 400;
+	if (rc->nsegs == 0)
+		rc->nsegs = 1;
 	return 0;
 }
 
@@ -289,7 +333,8 @@ dispatch(struct route_ctx *rc)
 	int rcode, lit, best_lit = -1;
 	size_t i;
 
-	rcode = split_path(rc, req->uri, rc->api->cfg->context_path);
+	if ((rcode = split_livy_root(rc, req->uri)) < 0)
+		rcode = split_path(rc, req->uri, rc->api->cfg->context_path);
 	if (rcode == 400) {
 		api_reply_error(resp, 400, WAE, "Malformed request URI");
 		return NULL;
@@ -411,6 +456,9 @@ bpg_api_handle(struct bpg_api *api, const struct bpg_http_req *in)
 	rc.req = req;
 	rc.resp = &resp;
 	route = dispatch(&rc);
+	/* Livy's clients read its error shape on all of /batches. */
+	if (rc.nsegs > 0 && strcmp(rc.segs[0], "batches") == 0)
+		api_livy_error_shape(&resp);
 	free_segs(&rc);
 	if (!resp.streamed &&
 	    req->io->head(req->io->ctx, resp.status, resp.content_type,

@@ -261,6 +261,18 @@ struct bpg_config {
 	char *incluster_api_server;
 	char *incluster_sa_dir;
 	/*
+	 * (Ours) livy: Apache Livy's batches API (bpg_api_livy.h), off
+	 * unless enabled; always at <applicationContextPath>/batches, and
+	 * also at path (e.g. "/batches", no trailing '/'; NULL: not) for
+	 * clients that cannot take a prefix; defaultSparkVersion for a batch
+	 * whose conf names no spark.bpg.version (NULL: none).
+	 */
+	struct bpg_livy_conf {
+		bool enabled;
+		char *path;
+		char *default_spark_version;
+	} livy;
+	/*
 	 * Input that was accepted but is probably not what was meant, one
 	 * "path: message" line each, for the caller to log at start-up
 	 * (bpg-reference quirk 40: unquoted versions; unset localhost:env:

@@ -86,6 +86,14 @@ enum stmt_id {
 	ST_FIRE_PENDING,
 	ST_FIRE_RECENT,
 	ST_FIRE_OF,
+	/* Livy batch IDs, bpg_db_livy.c */
+	ST_LIVY_INSERT,
+	ST_LIVY_BY_SUB,
+	ST_LIVY_BIND,
+	ST_LIVY_DELETED,
+	ST_LIVY_GET,
+	ST_LIVY_LIST,
+	ST_LIVY_COUNT,
 	ST__MAX
 };
 
@@ -204,5 +212,6 @@ void db_lock_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);
 void db_schedules_sql(struct bpg_db *db);
+void db_livy_sql(struct bpg_db *db);
 
 #endif /* BPG_DB_INT_H */
