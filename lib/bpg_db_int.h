@@ -22,6 +22,17 @@
 
 #include "bpg_db.h"
 
+/*
+ * What a finished row used, shared by the monitor's cost (S4) and the
+ * reports: its cores and memory, and its run time in seconds up to `end`
+ * (a start after the end, clock skew, counts nothing).  NULL when a
+ * value is missing.
+ */
+#define DB_CORES_SQL "(executor_core * number_executor + driver_core)"
+#define DB_MB_SQL "(executor_memory_mb * number_executor + driver_memory_mb)"
+#define DB_RUN_S_SQL(end) \
+	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, " end "))"
+
 /* VARCHAR(255) holds 255 characters; TEXT 65535 bytes. */
 #define DB_MAX_VARCHAR 255
 #define DB_MAX_TEXT 65535
@@ -86,7 +97,10 @@ enum stmt_id {
 	ST_FIRE_PENDING,
 	ST_FIRE_RECENT,
 	ST_FIRE_OF,
-	ST__MAX
+	/* Reports, bpg_db_report.c: [group][scope], scope 0 all, 1 a user */
+	ST_REP_AGG,
+	ST_REP_DUR = ST_REP_AGG + 8,
+	ST__MAX = ST_REP_DUR + 8
 };
 
 struct bpg_db {
@@ -127,6 +141,12 @@ void db_scrub(struct bpg_errinfo *ei);
  */
 enum bpg_err db_stmt_fail(struct bpg_db *db, MYSQL_STMT *st, const char *what,
     struct bpg_errinfo *ei) BPG_WUR;
+/*
+ * A statement that returns no rows and takes no parameters (transaction
+ * control) run as text; BPG_EDB as db_stmt_fail() says it.
+ */
+enum bpg_err db_exec_text(struct bpg_db *db, const char *sql,
+    const char *what, struct bpg_errinfo *ei) BPG_WUR;
 /* A result column read into buf (size bytes; 0 for a number). */
 void db_bind_out(MYSQL_BIND *b, enum enum_field_types type, void *buf,
     unsigned long size, unsigned long *len, my_bool *null, my_bool *err);
@@ -203,5 +223,6 @@ void db_lock_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);
 void db_schedules_sql(struct bpg_db *db);
+void db_report_sql(struct bpg_db *db);
 
 #endif /* BPG_DB_INT_H */
