@@ -22,8 +22,15 @@
 /* The key of each groupBy, as bytes. */
 #define K_QUEUE "CAST(COALESCE(queue, '') AS BINARY)"
 #define K_USER "CAST(COALESCE(`user`, '') AS BINARY)"
-/* Spec section 1: the cluster ID is the ID's part before the first '-'. */
-#define K_CLUSTER "CAST(SUBSTRING_INDEX(submission_id, '-', 1) AS BINARY)"
+/*
+ * The cluster of an ID "<cluster id>-<32 lower-case hex>[-<suffix>]":
+ * what precedes the first place where such a tail starts, as
+ * bpg_route_cluster_of_id() reads it (cluster IDs hold dashes too); ""
+ * for a row of a name not of that form (one the monitor found, S2).
+ * Compared as bytes, so that [0-9a-f] is not read without case.
+ */
+#define K_CLUSTER "COALESCE(REGEXP_SUBSTR(CAST(submission_id AS BINARY), " \
+	"'^.*?(?=-[0-9a-f]{32}(-[a-z0-9-]*)?$)'), '')"
 #define K_DAY "CAST(DATE_FORMAT(created_time, '%Y-%m-%d') AS BINARY)"
 
 #define RANGE "created_time >= FROM_UNIXTIME(?) " \

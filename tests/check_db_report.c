@@ -6,6 +6,7 @@
  * and the statements read their indexes (EXPLAIN).
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,22 +115,31 @@ static void
 fill(void)
 {
 	/* November 2026; created times in UTC. */
-	row("c01-1", "alice", "poc", "COMPLETED", "2026-11-01 10:00:00", 10,
+	row("c01-00000000000000000000000000000001",
+	    "alice", "poc", "COMPLETED", "2026-11-01 10:00:00", 10,
 	    "1.25");
-	row("c01-2", "alice", "poc", "COMPLETED", "2026-11-01 11:00:00", 20,
+	row("c01-00000000000000000000000000000002",
+	    "alice", "poc", "COMPLETED", "2026-11-01 11:00:00", 20,
 	    "2.50");
-	row("c02-3", "Alice", "poc", "FAILED", "2026-11-02 10:00:00", 30,
+	row("c02-00000000000000000000000000000003",
+	    "Alice", "poc", "FAILED", "2026-11-02 10:00:00", 30,
 	    "NULL");
-	row("c02-4", "bob", "poc", "completed", "2026-11-02 23:59:59", 40,
+	row("c02-00000000000000000000000000000004",
+	    "bob", "poc", "completed", "2026-11-02 23:59:59", 40,
 	    "0.25");
-	row("c01-5", "bob", "vip", "LOST", "2026-11-03 00:00:00", -1, NULL);
-	row("c01-6", "bob", "vip", "RUNNING", "2026-11-03 01:00:00", -1, NULL);
-	row("c01-7", "bob", "vip", "SUBMISSION_FAILED", "2026-11-03 02:00:00",
+	row("c01-00000000000000000000000000000005",
+	    "bob", "vip", "LOST", "2026-11-03 00:00:00", -1, NULL);
+	row("c01-00000000000000000000000000000006",
+	    "bob", "vip", "RUNNING", "2026-11-03 01:00:00", -1, NULL);
+	row("c01-00000000000000000000000000000007",
+	    "bob", "vip", "SUBMISSION_FAILED", "2026-11-03 02:00:00",
 	    -1, NULL);
 	/* Outside [2026-11-01, 2026-11-04): never counted. */
-	row("c01-8", "alice", "poc", "COMPLETED", "2026-10-31 23:59:59", 50,
+	row("c01-00000000000000000000000000000008",
+	    "alice", "poc", "COMPLETED", "2026-10-31 23:59:59", 50,
 	    "9.00");
-	row("c01-9", "alice", "poc", "COMPLETED", "2026-11-04 00:00:00", 50,
+	row("c01-00000000000000000000000000000009",
+	    "alice", "poc", "COMPLETED", "2026-11-04 00:00:00", 50,
 	    "9.00");
 }
 
@@ -231,17 +241,30 @@ START_TEST(test_by_cluster_and_day)
 	struct bpg_report_query q;
 
 	fill();
+	/* A cluster ID with dashes, an ID with a suffix, a name of no
+	 * cluster (a CR the monitor found), an upper-case "tail". */
+	row("spark-a-0123456789abcdef0123456789abcdef", "x", "x", "LOST",
+	    "2026-11-01 00:00:00", -1, NULL);
+	row("spark-a-0123456789abcdef0123456789abcdef-retry-1", "x", "x",
+	    "LOST", "2026-11-01 00:00:00", -1, NULL);
+	row("my-own-app", "x", "x", "LOST", "2026-11-01 00:00:00", -1, NULL);
+	row("c01-0123456789ABCDEF0123456789ABCDEF", "x", "x", "LOST",
+	    "2026-11-01 00:00:00", -1, NULL);
 	report("cluster", NULL, &r, &q);
-	ck_assert_uint_eq(r.n, 2);
-	ck_assert_str_eq(r.rows[0].key, "c01");
-	ck_assert_int_eq(r.rows[0].jobs, 5);
-	ck_assert_str_eq(r.rows[1].key, "c02");
-	ck_assert_int_eq(r.rows[1].jobs, 2);
-	ck_assert_int_eq(r.rows[1].p50_ms, 30000);
+	ck_assert_uint_eq(r.n, 4);
+	ck_assert_str_eq(r.rows[0].key, "");
+	ck_assert_int_eq(r.rows[0].jobs, 2);
+	ck_assert_str_eq(r.rows[1].key, "c01");
+	ck_assert_int_eq(r.rows[1].jobs, 5);
+	ck_assert_str_eq(r.rows[2].key, "c02");
+	ck_assert_int_eq(r.rows[2].jobs, 2);
+	ck_assert_int_eq(r.rows[2].p50_ms, 30000);
+	ck_assert_str_eq(r.rows[3].key, "spark-a");
+	ck_assert_int_eq(r.rows[3].jobs, 2);
 	report("day", NULL, &r, &q);
 	ck_assert_uint_eq(r.n, 3);
 	ck_assert_str_eq(r.rows[0].key, "2026-11-01");
-	ck_assert_int_eq(r.rows[0].jobs, 2);
+	ck_assert_int_eq(r.rows[0].jobs, 6);
 	/* 23:59:59 UTC is still the 2nd. */
 	ck_assert_str_eq(r.rows[1].key, "2026-11-02");
 	ck_assert_int_eq(r.rows[1].jobs, 2);
@@ -275,15 +298,20 @@ START_TEST(test_many_runs)
 }
 END_TEST
 
-/* sql with each '?' replaced by the next of vals. */
+/* sql with each '?' outside a string literal replaced by the next of
+ * vals. */
 static void
 fill_params(const char *sql, const char *const *vals, char *out, size_t size)
 {
 	size_t n = 0;
 	const char *p;
 
+	bool quoted = false;
+
 	for (p = sql; *p != '\0' && n + 64 < size; p++) {
-		if (*p == '?')
+		if (*p == '\'')
+			quoted = !quoted;
+		if (*p == '?' && !quoted)
 			n += (size_t)snprintf(out + n, size - n, "%s", *vals++);
 		else
 			out[n++] = *p;
