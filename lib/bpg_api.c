@@ -15,6 +15,7 @@
 #include "bpg_api_clusters.h"
 #include "bpg_api_lists.h"
 #include "bpg_api_log.h"
+#include "bpg_api_report.h"
 #include "bpg_api_schedules.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_upload.h"
@@ -48,6 +49,8 @@ static const struct route {
 	{ "GET", "/spark/mySubmissions", AUTH, api_h_my_submissions },
 	{ "GET", "/admin/submissions", AUTH, api_h_admin_submissions },
 	{ "GET", "/admin/clusters", AUTH, api_h_clusters },
+	{ "GET", "/admin/report", AUTH, api_h_admin_report },
+	{ "GET", "/report", AUTH, api_h_report },
 	/* No user (section 1.11, quirk 20; section 0.1). */
 	{ "GET", "/admin/version", NOAUTH, api_h_version },
 	{ "GET", "/openapi.json", NOAUTH, api_h_openapi_json },
