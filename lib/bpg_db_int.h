@@ -99,8 +99,7 @@ enum stmt_id {
 	ST_FIRE_OF,
 	/* Reports, bpg_db_report.c: [group][scope], scope 0 all, 1 a user */
 	ST_REP_AGG,
-	ST_REP_DUR = ST_REP_AGG + 8,
-	ST__MAX = ST_REP_DUR + 8
+	ST__MAX = ST_REP_AGG + 8
 };
 
 struct bpg_db {

@@ -2,13 +2,14 @@
  * Reports read from application_submission (bpg_report.h says what a
  * report holds).
  *
- * Two statements in one read-only transaction with a consistent snapshot,
- * so that both see the same rows: the first counts and sums in SQL per
- * (key, status); the second streams each group's run times in ascending
- * order, unbuffered, and bpg_report_pick() keeps only the two ranks it
- * needs, so memory grows with the number of groups, never with the number
- * of rows.  Both read the index bpg_report (bpg_db_migrate.c) for the
- * whole-table reports, bpg_user_created for a user's.
+ * One statement: the server counts and sums per (key, status, run time
+ * in whole seconds) and hands the groups over in key and run time order,
+ * unbuffered; the percentiles of a key are picked from its run times'
+ * histogram (bpg_report_hist), so memory grows with the number of keys
+ * and of distinct run times in one key, never with the number of rows.
+ * It reads the index bpg_report alone (bpg_db_migrate.c) for a
+ * whole-table report but by user (`user` does not fit beside queue and
+ * status), bpg_user_created for one user's.
  */
 #ifndef BPG_DB_REPORT_H
 #define BPG_DB_REPORT_H
@@ -30,11 +31,11 @@ enum bpg_err bpg_db_report(struct bpg_db *db, const struct bpg_report_query *q,
 
 /*
  * The SQL text (dbName filled in, '?' for the parameters: the user twice
- * when `user`, then from and to in epoch seconds) of the statement that
- * sums (durations false) or streams the run times (true), for EXPLAIN in
- * tests and benchmarks.  Borrowed from db; NULL if not made.
+ * when `user`, then from and to in epoch seconds) of the report's
+ * statement, for EXPLAIN in tests and benchmarks.  Borrowed from db;
+ * NULL if not made.
  */
 const char *bpg_db_report_sql(const struct bpg_db *db,
-    enum bpg_report_group group, bool user, bool durations);
+    enum bpg_report_group group, bool user);
 
 #endif

@@ -56,6 +56,13 @@ bpg_report_state_of(const char *status)
 	return BPG_REPORT_UNFINISHED;
 }
 
+enum bpg_report_state
+bpg_report_state_at(long long place)
+{
+	return place >= 1 && place <= BPG_REPORT_UNFINISHED ?
+	    (enum bpg_report_state)(place - 1) : BPG_REPORT_UNFINISHED;
+}
+
 /* ---- parameters ------------------------------------------------------- */
 
 /*
@@ -177,13 +184,64 @@ bpg_report_pick_init(struct bpg_report_pick *pk, uint64_t n)
 }
 
 void
-bpg_report_pick(struct bpg_report_pick *pk, int64_t value)
+bpg_report_pick(struct bpg_report_pick *pk, int64_t value, uint64_t count)
 {
-	pk->seen++;
-	if (pk->seen == pk->r50)
+	/* This value holds ranks seen + 1 to seen + count. */
+	if (pk->r50 > pk->seen && pk->r50 - pk->seen <= count)
 		pk->p50 = value;
-	if (pk->seen == pk->r95)
+	if (pk->r95 > pk->seen && pk->r95 - pk->seen <= count)
 		pk->p95 = value;
+	pk->seen += count;
+}
+
+enum bpg_err
+bpg_report_hist_add(struct bpg_report_hist *h, int64_t value, uint64_t count)
+{
+	struct bpg_report_bin *bins;
+	size_t cap;
+
+	if (h->n > 0 && h->bins[h->n - 1].value == value) {
+		h->bins[h->n - 1].count += count;
+		return BPG_OK;
+	}
+	if (h->n == h->cap) {
+		cap = h->cap == 0 ? 256 : h->cap * 2;
+		if ((bins = realloc(h->bins, cap * sizeof(*bins))) == NULL)
+			return BPG_ENOMEM;
+		h->bins = bins;
+		h->cap = cap;
+	}
+	h->bins[h->n].value = value;
+	h->bins[h->n].count = count;
+	h->n++;
+	return BPG_OK;
+}
+
+void
+bpg_report_hist_done(struct bpg_report_hist *h, struct bpg_report_row *row)
+{
+	struct bpg_report_pick pk;
+	uint64_t total = 0;
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		total += h->bins[i].count;
+	bpg_report_pick_init(&pk, total);
+	for (i = 0; i < h->n; i++)
+		bpg_report_pick(&pk, h->bins[i].value, h->bins[i].count);
+	row->p50_ms = pk.p50;
+	row->p95_ms = pk.p95;
+	h->n = 0;
+}
+
+void
+bpg_report_hist_free(struct bpg_report_hist *h)
+{
+	if (h == NULL)
+		return;
+	free(h->bins);
+	h->bins = NULL;
+	h->n = h->cap = 0;
 }
 
 void

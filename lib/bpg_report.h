@@ -51,6 +51,14 @@ enum bpg_report_format {
 	BPG_REPORT_CSV,
 };
 
+/*
+ * The final states as an SQL list, in the order of the enum below: the
+ * database reports a status as its place in it (FIELD(), 0 for none).
+ */
+#define BPG_REPORT_FINAL_STATES_SQL \
+	"'COMPLETED', 'FAILED', 'SUBMISSION_FAILED', 'FAILED_SUBMISSION', " \
+	"'LOST'"
+
 /* The state columns, in their order in JSON and CSV. */
 enum bpg_report_state {
 	BPG_REPORT_COMPLETED,
@@ -95,6 +103,9 @@ const char *bpg_report_group_name(enum bpg_report_group);
 const char *bpg_report_state_name(enum bpg_report_state);
 /* The column of a status as stored (case-insensitive; NULL: UNFINISHED). */
 enum bpg_report_state bpg_report_state_of(const char *status);
+/* The column of a place in BPG_REPORT_FINAL_STATES_SQL (1-based; any
+ * other: UNFINISHED). */
+enum bpg_report_state bpg_report_state_at(long long place);
 
 /*
  * The 1-based rank of the p-th percentile (0 < p <= 100) of n sorted
@@ -136,14 +147,36 @@ struct bpg_report_row *bpg_report_find(
 /*
  * Picks p50 and p95 while a group's run times stream past in ascending
  * order: start with bpg_report_pick_init(&p, n) for n values, then feed
- * each with bpg_report_pick(); O(1) memory whatever n.
+ * each distinct value with how many times it occurs; O(1) memory.
  */
 struct bpg_report_pick {
 	uint64_t seen, r50, r95;
 	int64_t p50, p95; /* -1 until reached */
 };
 void bpg_report_pick_init(struct bpg_report_pick *, uint64_t n);
-void bpg_report_pick(struct bpg_report_pick *, int64_t value);
+void bpg_report_pick(struct bpg_report_pick *, int64_t value, uint64_t count);
+
+/*
+ * One group's run times as a histogram, in ascending order: (value,
+ * count) pairs, as the database hands them over grouped, so that its
+ * size is the number of distinct values (whole seconds), not of jobs.
+ * Zero-initialise; reused from group to group (bpg_report_hist_done()
+ * empties it, keeping its room); bpg_report_hist_free() at the end.
+ */
+struct bpg_report_hist {
+	struct bpg_report_bin {
+		int64_t value;
+		uint64_t count;
+	} *bins;
+	size_t n, cap;
+};
+/* value (>= the last one added) counted count more times; BPG_ENOMEM. */
+enum bpg_err bpg_report_hist_add(struct bpg_report_hist *, int64_t value,
+    uint64_t count) BPG_WUR;
+/* row's p50_ms and p95_ms from the histogram, then empty it. */
+void bpg_report_hist_done(struct bpg_report_hist *,
+    struct bpg_report_row *row);
+void bpg_report_hist_free(struct bpg_report_hist *);
 
 /*
  * The JSON answer (new reference; NULL: no memory):

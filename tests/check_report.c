@@ -133,6 +133,14 @@ START_TEST(test_states)
 	ck_assert_int_eq(bpg_report_state_of(NULL), BPG_REPORT_UNFINISHED);
 	ck_assert_str_eq(bpg_report_state_name(BPG_REPORT_UNFINISHED),
 	    "UNFINISHED");
+	/* FIELD()'s places: 0 none, then the list's order. */
+	ck_assert_int_eq(bpg_report_state_at(0), BPG_REPORT_UNFINISHED);
+	ck_assert_int_eq(bpg_report_state_at(1), BPG_REPORT_COMPLETED);
+	ck_assert_int_eq(bpg_report_state_at(5), BPG_REPORT_LOST);
+	ck_assert_int_eq(bpg_report_state_at(6), BPG_REPORT_UNFINISHED);
+	ck_assert_int_eq(bpg_report_state_at(-1), BPG_REPORT_UNFINISHED);
+	ck_assert_str_eq(BPG_REPORT_FINAL_STATES_SQL, "'COMPLETED', 'FAILED', "
+	    "'SUBMISSION_FAILED', 'FAILED_SUBMISSION', 'LOST'");
 }
 END_TEST
 
@@ -167,23 +175,63 @@ START_TEST(test_pick)
 
 	bpg_report_pick_init(&pk, 5);
 	for (i = 0; i < 5; i++)
-		bpg_report_pick(&pk, v[i]);
+		bpg_report_pick(&pk, v[i], 1);
 	ck_assert_int_eq(pk.p50, 35);
 	ck_assert_int_eq(pk.p95, 50);
 	bpg_report_pick_init(&pk, 0);
 	ck_assert_int_eq(pk.p50, -1);
 	bpg_report_pick_init(&pk, 1000);
 	for (i = 1; i <= 1000; i++)
-		bpg_report_pick(&pk, (int64_t)i * 10);
+		bpg_report_pick(&pk, (int64_t)i * 10, 1);
 	ck_assert_int_eq(pk.p50, 5000);
 	ck_assert_int_eq(pk.p95, 9500);
+	/* Counts: 7 x3, 9 x1: ranks 2 and 4. */
 	bpg_report_pick_init(&pk, 4);
-	bpg_report_pick(&pk, 7);
-	bpg_report_pick(&pk, 7);
-	bpg_report_pick(&pk, 7);
-	bpg_report_pick(&pk, 9);
+	bpg_report_pick(&pk, 7, 3);
+	bpg_report_pick(&pk, 9, 1);
 	ck_assert_int_eq(pk.p50, 7);
 	ck_assert_int_eq(pk.p95, 9);
+	/* One value holding every rank. */
+	bpg_report_pick_init(&pk, 1000000);
+	bpg_report_pick(&pk, 42, 1000000);
+	ck_assert_int_eq(pk.p50, 42);
+	ck_assert_int_eq(pk.p95, 42);
+	/* Rank 950 of 1000 is the first of the second bin exactly. */
+	bpg_report_pick_init(&pk, 1000);
+	bpg_report_pick(&pk, 1, 949);
+	bpg_report_pick(&pk, 2, 51);
+	ck_assert_int_eq(pk.p50, 1);
+	ck_assert_int_eq(pk.p95, 2);
+}
+END_TEST
+
+/* The histogram merges equal neighbours, grows, and empties per group. */
+START_TEST(test_hist)
+{
+	struct bpg_report_hist h = { NULL, 0, 0 };
+	struct bpg_report_row row;
+	int64_t i;
+
+	memset(&row, 0, sizeof(row));
+	for (i = 1; i <= 1000; i++) {
+		ck_assert(bpg_report_hist_add(&h, i * 1000, 1) == BPG_OK);
+		/* The same value again (another state): one bin. */
+		ck_assert(bpg_report_hist_add(&h, i * 1000, 1) == BPG_OK);
+	}
+	ck_assert_uint_eq(h.n, 1000);
+	ck_assert_uint_le(h.cap, 2000);
+	bpg_report_hist_done(&h, &row);
+	ck_assert_int_eq(row.p50_ms, 500000);
+	ck_assert_int_eq(row.p95_ms, 950000);
+	ck_assert_uint_eq(h.n, 0);
+	bpg_report_hist_done(&h, &row);
+	ck_assert_int_eq(row.p50_ms, -1);
+	ck_assert(bpg_report_hist_add(&h, 5, 3) == BPG_OK);
+	bpg_report_hist_done(&h, &row);
+	ck_assert_int_eq(row.p95_ms, 5);
+	bpg_report_hist_free(&h);
+	bpg_report_hist_free(&h);
+	bpg_report_hist_free(NULL);
 }
 END_TEST
 
@@ -402,6 +450,7 @@ main(void)
 	tcase_add_test(tc, test_states);
 	tcase_add_loop_test(tc, test_rank, 0, TU_NROWS(ranks));
 	tcase_add_test(tc, test_pick);
+	tcase_add_test(tc, test_hist);
 	tcase_add_test(tc, test_rows);
 	tcase_add_loop_test(tc, test_csv_field, 0, TU_NROWS(fields));
 	tcase_add_test(tc, test_csv);
