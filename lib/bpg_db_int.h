@@ -140,12 +140,6 @@ void db_scrub(struct bpg_errinfo *ei);
  */
 enum bpg_err db_stmt_fail(struct bpg_db *db, MYSQL_STMT *st, const char *what,
     struct bpg_errinfo *ei) BPG_WUR;
-/*
- * A statement that returns no rows and takes no parameters (transaction
- * control) run as text; BPG_EDB as db_stmt_fail() says it.
- */
-enum bpg_err db_exec_text(struct bpg_db *db, const char *sql,
-    const char *what, struct bpg_errinfo *ei) BPG_WUR;
 /* A result column read into buf (size bytes; 0 for a number). */
 void db_bind_out(MYSQL_BIND *b, enum enum_field_types type, void *buf,
     unsigned long size, unsigned long *len, my_bool *null, my_bool *err);

@@ -114,23 +114,6 @@ db_stmt_fail(
 	return BPG_EDB;
 }
 
-enum bpg_err
-db_exec_text(struct bpg_db *db, const char *sql, const char *what,
-    struct bpg_errinfo *ei)
-{
-	unsigned int code;
-
-	if (mysql_real_query(db->my, sql, strlen(sql)) == 0)
-		return BPG_OK;
-	code = mysql_errno(db->my);
-	db->lost = is_lost(code);
-	db->last_errno = code;
-	bpg_errf(ei, BPG_EDB, "database: %s: %s (error %u)", what,
-	    mysql_error(db->my), code);
-	db_scrub(ei);
-	return BPG_EDB;
-}
-
 void
 db_bind_out(MYSQL_BIND *b, enum enum_field_types type, void *buf,
     unsigned long size, unsigned long *len, my_bool *null, my_bool *err)
