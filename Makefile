@@ -346,7 +346,7 @@ uninstall:
 #   make bench [WEB=apache] [LONG=1] [SCALE=0]
 BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/floor \
 	$(BUILD)/tests/bench/dbdrive $(BUILD)/tests/bench/firstreq \
-	$(BUILD)/tests/bench/memgroup
+	$(BUILD)/tests/bench/memgroup $(BUILD)/tests/bench/reportbench
 $(BUILD)/tests/bench/%.o: tests/bench/%.c tests/bench/prefork.h \
     tests/bench/benchdb.h
 	@mkdir -p $(dir $@)
@@ -360,6 +360,9 @@ $(BUILD)/tests/bench/floor: $(BUILD)/tests/bench/floor.o \
 $(BUILD)/tests/bench/dbdrive: $(BUILD)/tests/bench/dbdrive.o \
     $(BUILD)/tests/bench/benchdb.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/tests/bench/reportbench: $(BUILD)/tests/bench/reportbench.o \
+    $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/bench/firstreq: tests/bench/firstreq.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)

@@ -18,6 +18,7 @@
 #include "bpg_api_lists.h"
 #include "bpg_api_log.h"
 #include "bpg_api_metrics.h"
+#include "bpg_api_report.h"
 #include "bpg_api_schedules.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_upload.h"
@@ -53,6 +54,8 @@ static const struct route {
 	{ "GET", "/admin/submissions", AUTH, api_h_admin_submissions },
 	{ "GET", "/admin/clusters", AUTH, api_h_clusters },
 	{ "GET", "/me", AUTH, api_h_me },
+	{ "GET", "/admin/report", AUTH, api_h_admin_report },
+	{ "GET", "/report", AUTH, api_h_report },
 	/* No user (section 1.11, quirk 20; section 0.1). */
 	{ "GET", "/admin/version", NOAUTH, api_h_version },
 	{ "GET", "/openapi.json", NOAUTH, api_h_openapi_json },

@@ -22,6 +22,17 @@
 
 #include "bpg_db.h"
 
+/*
+ * What a finished row used, shared by the monitor's cost (S4) and the
+ * reports: its cores and memory, and its run time in seconds up to `end`
+ * (a start after the end, clock skew, counts nothing).  NULL when a
+ * value is missing.
+ */
+#define DB_CORES_SQL "(executor_core * number_executor + driver_core)"
+#define DB_MB_SQL "(executor_memory_mb * number_executor + driver_memory_mb)"
+#define DB_RUN_S_SQL(end) \
+	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, " end "))"
+
 /* VARCHAR(255) holds 255 characters; TEXT 65535 bytes. */
 #define DB_MAX_VARCHAR 255
 #define DB_MAX_TEXT 65535
@@ -94,7 +105,9 @@ enum stmt_id {
 	ST_LIVY_GET,
 	ST_LIVY_LIST,
 	ST_LIVY_COUNT,
-	ST__MAX
+	/* Reports, bpg_db_report.c: [group][scope], scope 0 all, 1 a user */
+	ST_REP_AGG,
+	ST__MAX = ST_REP_AGG + 8
 };
 
 struct bpg_db {
@@ -213,5 +226,6 @@ void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);
 void db_schedules_sql(struct bpg_db *db);
 void db_livy_sql(struct bpg_db *db);
+void db_report_sql(struct bpg_db *db);
 
 #endif /* BPG_DB_INT_H */

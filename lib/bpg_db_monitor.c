@@ -55,9 +55,8 @@ static const char *const monitor_sql[ST__MAX] = {
 	"ON DUPLICATE KEY UPDATE "
 	"status = IF(finished_time IS NULL, ?, status), "
 	"cost = IF(finished_time IS NULL, LEAST(99999999.99, "
-	"((executor_memory_mb * number_executor + driver_memory_mb) * ? + "
-	"(executor_core * number_executor + driver_core) * ?) * "
-	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, ?))), cost), "
+	"(" DB_MB_SQL " * ? + " DB_CORES_SQL " * ?) * "
+	DB_RUN_S_SQL("?") "), cost), "
 	"finished_time = IF(finished_time IS NULL, ?, finished_time)",
     /*
      * S4's cost formula.  NULL prices (not configured) give NULL (quirk
@@ -66,9 +65,8 @@ static const char *const monitor_sql[ST__MAX] = {
      */
     [ST_MON_COST] =
 	"UPDATE @DB@.application_submission SET cost = LEAST(99999999.99, "
-	"((executor_memory_mb * number_executor + driver_memory_mb) * ? + "
-	"(executor_core * number_executor + driver_core) * ?) * "
-	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, finished_time))) "
+	"(" DB_MB_SQL " * ? + " DB_CORES_SQL " * ?) * "
+	DB_RUN_S_SQL("finished_time") ") "
 	"WHERE submission_id = ? AND finished_time IS NOT NULL",
     [ST_MON_OPEN] =
 	"SELECT submission_id, status, "

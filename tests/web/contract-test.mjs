@@ -73,6 +73,9 @@ const endpoints = [
 	["get", "/spark/mySubmissions", true], ["get", "/log", true],
 	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
 	["get", "/admin/clusters", true], ["get", "/me", true],
+	["get", "/admin/clusters", true],
+	// Reports (ours).
+	["get", "/admin/report", true], ["get", "/report", true],
 	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
 	["get", "/openapi.json", false], ["get", "/openapi.yaml", false],
 	// Schedules (ours).
@@ -338,6 +341,27 @@ r = await call("version", "get", "/admin/version", "/admin/version", {}, [200]);
 if (r && r.status === 200)
 	check(/^\{\n  "version" : /.test(r.text) && r.text.endsWith("}\n"),
 	    "version: pretty-printed as BPG's", r.text);
+
+// Reports.
+{
+	const q = "?from=2020-01-01&to=2020-12-31";
+	await call("report", "get", "/admin/report", `/admin/report${q}`,
+	    { auth: CAROL }, [200]);
+	await call("report by cluster", "get", "/admin/report",
+	    "/admin/report?groupBy=cluster", { auth: CAROL }, [200]);
+	r = await call("report as CSV", "get", "/admin/report",
+	    "/admin/report?groupBy=day&format=csv", { auth: CAROL }, [200]);
+	check(/^key,jobs,COMPLETED,/.test(r?.text || ""),
+	    "CSV report starts with its header", (r?.text || "").slice(0, 80));
+	await call("report, not an admin", "get", "/admin/report",
+	    "/admin/report", { auth: ALICE }, [403]);
+	await call("report, bad groupBy", "get", "/admin/report",
+	    "/admin/report?groupBy=planet", { auth: CAROL }, [400]);
+	await call("own report", "get", "/report", "/report?groupBy=day",
+	    { auth: ALICE }, [200]);
+	await call("own report, bad dates", "get", "/report",
+	    "/report?from=2026-11-02&to=2026-11-01", { auth: ALICE }, [400]);
+}
 
 // Schedules.
 {
