@@ -73,7 +73,6 @@ const endpoints = [
 	["get", "/spark/mySubmissions", true], ["get", "/log", true],
 	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
 	["get", "/admin/clusters", true], ["get", "/me", true],
-	["get", "/admin/clusters", true],
 	// Reports (ours).
 	["get", "/admin/report", true], ["get", "/report", true],
 	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
