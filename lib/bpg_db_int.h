@@ -238,7 +238,7 @@ struct db_notify_prev {
 	bool open;		/* a transaction is open */
 	bool found, finished, has_status;
 	char status[64];
-	struct db_notify_target t[BPG_NOTIFY_MAX];
+	struct db_notify_target t[BPG_NOTIFY_MAX_ALL];
 	size_t nt;
 };
 enum bpg_err db_notify_begin(struct bpg_db *db, const char *id,

@@ -211,7 +211,7 @@ read_targets(struct bpg_db *db, const char *id, struct db_notify_prev *p,
 	if ((e = db_stmt_query(db, st, &param, res, "read receivers", ei)) !=
 	    BPG_OK)
 		return e;
-	while (p->nt < BPG_NOTIFY_MAX) {
+	while (p->nt < BPG_NOTIFY_MAX_ALL) {
 		t = &p->t[p->nt];
 		res[1].buffer = t->url;
 		res[4].buffer = t->cluster;

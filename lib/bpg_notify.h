@@ -60,8 +60,10 @@ struct bpg_notify_target {
 	enum bpg_notify_format format;
 };
 
+/* A request's receivers and its queue's, BPG_NOTIFY_MAX of each. */
+#define BPG_NOTIFY_MAX_ALL (2 * BPG_NOTIFY_MAX)
 struct bpg_notify_spec {
-	struct bpg_notify_target t[BPG_NOTIFY_MAX];
+	struct bpg_notify_target t[BPG_NOTIFY_MAX_ALL];
 	size_t n;
 };
 
