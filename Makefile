@@ -10,7 +10,7 @@
 #                   runs them
 
 CC       ?= cc
-PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt libcrypto
+PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <netinet/in.h>
 
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include <check.h>
 
 #include "bpg_notify.h"
+#include "bpg_notify_send.h"
 #include "testutil.h"
 
 /* ---- the field -------------------------------------------------------- */
@@ -346,6 +348,87 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+/* ---- delivery: the checks at send time ------------------------------------ */
+
+/*
+ * A name that passed the submission's check and now resolves to loopback
+ * (DNS rebinding): curl's connect goes through the open-socket check and
+ * is refused; with private addresses allowed the connect is made.
+ */
+START_TEST(test_send_pins_address)
+{
+	const char *h[] = { "localhost" };
+	struct bpg_notify_send_conf conf = { { false, false, h, 1 }, "k3y",
+		NULL };
+	struct bpg_notify_send s;
+	struct bpg_errinfo ei;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char url[64], why[512];
+	int fd;
+	long status;
+	bool ok;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 4), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(url, sizeof(url), "https://localhost:%d/h",
+	    ntohs(sa.sin_port));
+	ck_assert_int_eq(bpg_notify_send_init(&s, &conf, url, "e.1", "{}",
+	    &ei), BPG_OK);
+	curl_easy_setopt(s.h, CURLOPT_TIMEOUT_MS, 2000L);
+	ok = bpg_notify_send_done(&s, curl_easy_perform(s.h), &status, why,
+	    sizeof(why));
+	ck_assert(!ok);
+	ck_assert_int_eq(status, 0);
+	ck_assert_msg(strstr(why, "refused to connect to a private") != NULL,
+	    "%s", why);
+	bpg_notify_send_reset(&s);
+	/* Allowed: the connect is made (the TLS handshake then times out). */
+	conf.policy.allow_private = true;
+	ck_assert_int_eq(bpg_notify_send_init(&s, &conf, url, "e.1", "{}",
+	    &ei), BPG_OK);
+	curl_easy_setopt(s.h, CURLOPT_TIMEOUT_MS, 300L);
+	ok = bpg_notify_send_done(&s, curl_easy_perform(s.h), &status, why,
+	    sizeof(why));
+	ck_assert(!ok);
+	ck_assert_msg(strstr(why, "private") == NULL, "%s", why);
+	bpg_notify_send_reset(&s);
+	close(fd);
+}
+END_TEST
+
+/* Refused at send time: a host no longer allowed, no secret. */
+START_TEST(test_send_refused)
+{
+	const char *h[] = { "hooks.example.com" };
+	struct bpg_notify_send_conf conf = { { false, false, h, 1 }, "k3y",
+		NULL };
+	struct bpg_notify_send s;
+	struct bpg_errinfo ei;
+
+	ck_assert_int_eq(bpg_notify_send_init(&s, &conf,
+	    "https://other.example.com/", "e.1", "{}", &ei), BPG_EINVAL);
+	bpg_notify_send_reset(&s);
+	ck_assert_int_eq(bpg_notify_send_init(&s, &conf,
+	    "http://hooks.example.com/", "e.1", "{}", &ei), BPG_EINVAL);
+	bpg_notify_send_reset(&s);
+	conf.secret = NULL;
+	ck_assert_int_eq(bpg_notify_send_init(&s, &conf,
+	    "https://hooks.example.com/", "e.1", "{}", &ei), BPG_EINVAL);
+	bpg_notify_send_reset(&s);
+	conf.secret = "k3y";
+	ck_assert_int_eq(bpg_notify_send_init(&s, &conf,
+	    "https://hooks.example.com/", "e.1\r\nX: y", "{}", &ei),
+	    BPG_EINVAL);
+	bpg_notify_send_reset(&s);
+}
+END_TEST
+
 static Suite *
 notify_suite(void)
 {
@@ -363,6 +446,8 @@ notify_suite(void)
 	tcase_add_test(tc, test_event_nulls);
 	tcase_add_test(tc, test_sign);
 	tcase_add_test(tc, test_backoff);
+	tcase_add_test(tc, test_send_pins_address);
+	tcase_add_test(tc, test_send_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
