@@ -244,6 +244,21 @@ wait_delivered(const char *id, size_t n, int seconds)
 	return NULL;
 }
 
+/* Whether a request for id is hanging open at the receiver now. */
+static bool
+hang_open(const char *id)
+{
+	json_t *ds = got(id), *d;
+	bool open = false;
+	size_t i;
+
+	json_array_foreach(ds, i, d)
+		if (json_is_true(json_object_get(d, "open")))
+			open = true;
+	json_decref(ds);
+	return open;
+}
+
 /* Wait until the receiver has seen at least n requests for id. */
 static void
 wait_requests(const char *id, size_t n, int seconds)
@@ -483,6 +498,12 @@ START_TEST(test_hang_and_kill)
 	wait_requests(id, 1, 60);
 	other = integ_submit(INTEG_ALICE, NULL, NULL);
 	wait_finished(other, "COMPLETED", 120);
+	/*
+	 * Recorded while the request is still open: the monitor did not wait
+	 * for it.  (It stays open until the monitor's 10 s timeout; the
+	 * stand-in finishes an app in a few 0.4 s operator steps.)
+	 */
+	ck_assert_msg(hang_open(id), "%s: no request open any more", id);
 	wait_finished(id, "COMPLETED", 120);
 	/* The monitor dies mid-send: nothing was recorded as sent. */
 	reap(&mon_pid[m]);

@@ -15,7 +15,8 @@
  * How it answers is set through the control paths (same port, JSON):
  *   GET  /_control/deliveries   [{"path","eventId","signatureOk","body",
  *                                 "answer"}] in arrival order; answer is
- *                                 the status sent, or "hang" / "drop"
+ *                                 the status sent, or "hang" / "drop";
+ *                                 a hang's "open" is true until it ends
  *   POST /_control/mode         {"mode": "ok" | "500" | "hang" | "drop"}
  *          ok    204 (the default)
  *          500   500
@@ -30,6 +31,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -86,7 +88,8 @@ reply(struct MHD_Connection *c, unsigned status, const char *body)
 	return ret;
 }
 
-static void
+/* The record made (a new reference), or NULL. */
+static json_t *
 record(const char *url, const char *event_id, bool sig_ok,
     const struct req *q, json_t *answer)
 {
@@ -96,9 +99,12 @@ record(const char *url, const char *event_id, bool sig_ok,
 	    "eventId", event_id, "signatureOk", sig_ok, "body",
 	    q->buf != NULL ? q->buf : "", q->len, "answer", answer);
 	pthread_mutex_lock(&mu);
-	if (o != NULL)
-		json_array_append_new(deliveries, o);
+	if (o != NULL && json_array_append(deliveries, o) != 0) {
+		json_decref(o);
+		o = NULL;
+	}
 	pthread_mutex_unlock(&mu);
+	return o;
 }
 
 static int
@@ -153,15 +159,33 @@ control(struct MHD_Connection *c, const char *url, const char *method,
 	return reply(c, 404, "{\"error\":\"not found\"}");
 }
 
+/* Whether the client closed its end of c (a FIN, a reset). */
+static bool
+client_gone(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct pollfd p;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return true;
+	p.fd = ci->connect_fd;
+	p.events = POLLRDHUP;
+	p.revents = 0;
+	return poll(&p, 1, 0) > 0 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 static int
 deliver(struct MHD_Connection *c, const char *url, const struct req *q)
 {
 	const char *event_id, *sig;
 	char want[BPG_NOTIFY_SIG_LEN + 1];
 	struct bpg_errinfo ei;
-	struct timespec until;
+	struct timespec until, tick;
 	unsigned long gen;
 	enum mode md;
+	json_t *rec;
 	bool ok;
 
 	event_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
@@ -177,24 +201,38 @@ deliver(struct MHD_Connection *c, const char *url, const struct req *q)
 	pthread_mutex_unlock(&mu);
 	switch (md) {
 	case MODE_OK:
-		record(url, event_id, ok, q, json_integer(204));
+		json_decref(record(url, event_id, ok, q, json_integer(204)));
 		return reply(c, 204, "");
 	case MODE_500:
-		record(url, event_id, ok, q, json_integer(500));
+		json_decref(record(url, event_id, ok, q, json_integer(500)));
 		return reply(c, 500, "{\"error\":\"told to fail\"}");
 	case MODE_DROP:
-		record(url, event_id, ok, q, json_string("drop"));
+		json_decref(record(url, event_id, ok, q, json_string("drop")));
 		return MHD_NO;
 	case MODE_HANG:
 		break;
 	}
-	record(url, event_id, ok, q, json_string("hang"));
+	rec = record(url, event_id, ok, q, json_string("hang"));
+	pthread_mutex_lock(&mu);
+	if (rec != NULL)
+		json_object_set_new(rec, "open", json_true());
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += HANG_S;
-	pthread_mutex_lock(&mu);
-	while (generation == gen && !stop &&
-	    pthread_cond_timedwait(&changed, &mu, &until) != ETIMEDOUT)
-		;
+	/* Until the mode changes, the client closes its end, or HANG_S. */
+	while (generation == gen && !stop && !client_gone(c)) {
+		clock_gettime(CLOCK_REALTIME, &tick);
+		if (tick.tv_sec >= until.tv_sec)
+			break;
+		tick.tv_nsec += 100000000L;
+		if (tick.tv_nsec >= 1000000000L) {
+			tick.tv_sec++;
+			tick.tv_nsec -= 1000000000L;
+		}
+		(void)pthread_cond_timedwait(&changed, &mu, &tick);
+	}
+	if (rec != NULL)
+		json_object_set_new(rec, "open", json_false());
+	json_decref(rec);
 	pthread_mutex_unlock(&mu);
 	/* The client gave up long ago: close. */
 	return MHD_NO;
