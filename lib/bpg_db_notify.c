@@ -28,9 +28,17 @@ static const char *const notify_sql[ST__MAX] = {
     [ST_NTF_LOCK] =
 	"SELECT status, finished_time IS NOT NULL "
 	"FROM @DB@.application_submission WHERE submission_id = ? FOR UPDATE",
+    /* attempt: a move's (bpg_db_attempts.h), else the first. */
     [ST_NTF_ROW] =
-	"SELECT status, `user`, queue, app_id, cost, error_message "
-	"FROM @DB@.application_submission WHERE submission_id = ?",
+	"SELECT status, `user`, queue, app_id, cost, error_message, "
+	"COALESCE((SELECT t.attempt FROM @DB@.submission_attempt t "
+	"WHERE t.submission_id = s.submission_id), 1) "
+	"FROM @DB@.application_submission s WHERE s.submission_id = ?",
+    [ST_NTF_COPY] =
+	"INSERT IGNORE INTO @DB@.bpg_notify_target "
+	"(submission_id, idx, url, format, on_states, cluster) "
+	"SELECT ?, idx, url, format, on_states, ? "
+	"FROM @DB@.bpg_notify_target WHERE submission_id = ?",
     [ST_NTF_EVENT] =
 	"INSERT IGNORE INTO @DB@.bpg_notify_outbox "
 	"(event_id, submission_id, url, body, attempts, first_ms, next_ms, "
@@ -157,6 +165,49 @@ bpg_db_notify_targets(struct bpg_db *db, const char *id, const char *cluster,
 	if (!db->enabled || s->n == 0)
 		return BPG_OK;
 	return db_with_retry(db, op_targets, &a, NULL, ei);
+}
+
+struct copy_args {
+	const char *from, *to, *cluster;
+};
+
+static enum bpg_err
+op_copy(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
+{
+	const struct copy_args *a = in;
+	MYSQL_BIND b[3];
+	unsigned long len[3];
+	my_bool null[3];
+	MYSQL_STMT *st;
+	enum bpg_err e;
+
+	(void)out;
+	if ((e = db_prepared(db, ST_NTF_COPY, &st, ei)) != BPG_OK)
+		return e;
+	db_bind_str(&b[0], a->to, &len[0], &null[0]);
+	db_bind_str(&b[1], a->cluster, &len[1], &null[1]);
+	db_bind_str(&b[2], a->from, &len[2], &null[2]);
+	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
+		return db_stmt_fail(db, st, "copy receivers", ei);
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_notify_copy_targets(struct bpg_db *db, const char *from,
+    const char *to, const char *cluster, struct bpg_errinfo *ei)
+{
+	struct copy_args a = { from, to, cluster };
+	enum bpg_err e;
+
+	if (db == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "database: no handle");
+	if ((e = db_check_id(from, ei)) != BPG_OK ||
+	    (e = db_check_id(to, ei)) != BPG_OK ||
+	    (e = db_check_varchar(cluster, "cluster", ei)) != BPG_OK)
+		return e;
+	if (!db->enabled)
+		return BPG_OK;
+	return db_with_retry(db, op_copy, &a, NULL, ei);
 }
 
 /*
@@ -300,15 +351,16 @@ struct row_after {
 	bool has_status, has_user, has_queue, has_app_id, has_error;
 	bool has_cost;
 	double cost;
+	long long attempt;
 };
 
 static enum bpg_err
 read_after(struct bpg_db *db, const char *id, struct row_after *r,
     struct bpg_errinfo *ei)
 {
-	MYSQL_BIND param, res[6];
-	unsigned long plen, len[6];
-	my_bool pnull, null[6], err[6];
+	MYSQL_BIND param, res[7];
+	unsigned long plen, len[7];
+	my_bool pnull, null[7], err[7];
 	char *bufs[5] = { r->status, r->user, r->queue, r->app_id, NULL };
 	size_t sizes[4] = { sizeof(r->status), sizeof(r->user),
 		sizeof(r->queue), sizeof(r->app_id) };
@@ -328,6 +380,8 @@ read_after(struct bpg_db *db, const char *id, struct row_after *r,
 	    &null[4], &err[4]);
 	db_bind_out(&res[5], MYSQL_TYPE_STRING, r->error, sizeof(r->error),
 	    &len[5], &null[5], &err[5]);
+	db_bind_out(&res[6], MYSQL_TYPE_LONGLONG, &r->attempt, 0, &len[6],
+	    &null[6], &err[6]);
 	if ((e = db_stmt_query(db, st, &param, res, "read the row", ei)) !=
 	    BPG_OK)
 		return e;
@@ -376,6 +430,7 @@ put_event(struct bpg_db *db, const char *id,
 	ev.cluster = t->cluster[0] != '\0' ? t->cluster : NULL;
 	ev.app_id = r->has_app_id ? r->app_id : NULL;
 	ev.error_message = r->has_error ? r->error : NULL;
+	ev.attempt = r->attempt;
 	ev.time_ms = now;
 	ev.has_cost = r->has_cost;
 	ev.cost = r->cost;

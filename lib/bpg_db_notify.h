@@ -45,6 +45,14 @@ enum bpg_err bpg_db_notify_targets(struct bpg_db *db, const char *id,
     const char *cluster, const struct bpg_notify_spec *s,
     struct bpg_errinfo *ei) BPG_WUR;
 
+/*
+ * The receivers of submission from become to's too (on cluster): a new
+ * attempt of the job (a move, bpg_monitor_starve.c) is told of as the
+ * first was.  Repeating it changes nothing.
+ */
+enum bpg_err bpg_db_notify_copy_targets(struct bpg_db *db, const char *from,
+    const char *to, const char *cluster, struct bpg_errinfo *ei) BPG_WUR;
+
 /* An outbox row to deliver. */
 struct bpg_db_notify_item {
 	long long row;			/* the outbox row's key */

@@ -170,7 +170,7 @@ START_TEST(test_events)
 	    ".RUNNING.0\",\"submissionId\":\"" SUB1 "\",\"state\":\"RUNNING\","
 	    "\"previousState\":\"SUBMITTED\",\"user\":\"alice\",\"queue\":"
 	    "\"poc\",\"cluster\":\"c01\",\"appId\":\"spark-1\",\"attempt\":"
-	    "null,\"time\":\"', JSON_UNQUOTE(JSON_EXTRACT(body, '$.time')), "
+	    "1,\"time\":\"', JSON_UNQUOTE(JSON_EXTRACT(body, '$.time')), "
 	    "'\",\"errorMessage\":null,\"cost\":null}') FROM `%s`."
 	    "bpg_notify_outbox", c.schema));
 	/* COMPLETED: both, the second in Slack's shape; once. */
@@ -203,6 +203,30 @@ START_TEST(test_submission_failed)
 	ck_assert_int_eq(count("event_id = '" SUB1
 	    ".SUBMISSION_FAILED.0' AND body LIKE "
 	    "'%\"errorMessage\":\"quota <exceeded>\"%'"), 1);
+}
+END_TEST
+
+/* A move's new attempt is told of as the first: receivers copied. */
+START_TEST(test_moved)
+{
+	struct bpg_errinfo ei = { "" };
+
+	row(SUB1);
+	row(SUB2);
+	targets(SUB1, "{\"url\":\"https://a.example.com/h\"}");
+	ck_assert_int_eq(bpg_db_notify_copy_targets(c.db, SUB1, SUB2, "c02",
+	    &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_notify_copy_targets(c.db, SUB1, SUB2, "c02",
+	    &ei), BPG_OK);
+	admin_exec("INSERT INTO `%s`.submission_attempt (job_id, attempt, "
+	    "submission_id, previous_submission_id, cluster, cause, state) "
+	    "VALUES ('" SUB1 "', 2, '" SUB2 "', '" SUB1 "', 'c02', 'moved', "
+	    "'done')", c.schema);
+	ck_assert_int_eq(bpg_db_monitor_state(c.db, SUB2, "RUNNING", NULL,
+	    &ei), BPG_OK);
+	ck_assert_int_eq(count("event_id = '" SUB2 ".RUNNING.0' AND body "
+	    "LIKE '%\"cluster\":\"c02\",\"appId\":null,\"attempt\":2,%'"),
+	    1);
 }
 END_TEST
 
@@ -321,6 +345,7 @@ db_notify_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_events);
 	tcase_add_test(tc, test_submission_failed);
+	tcase_add_test(tc, test_moved);
 	tcase_add_test(tc, test_deliver);
 	tcase_add_test(tc, test_due_index);
 	suite_add_tcase(s, tc);
