@@ -428,9 +428,15 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 			goto fail;
 		if (prev[0] != '\0') {
 			char reason[MSGLEN + 96];
+			struct bpg_errinfo fei;
 
 			snprintf(reason, sizeof(reason), "%s; resubmitted as %s",
 			    why, id);
+			/* The submission goes on as id: no event for prev. */
+			if (bpg_db_notify_forget(api->db, prev, &fei) !=
+			    BPG_OK)
+				syslog(LOG_ERR, "submission %s: receivers not "
+				    "forgotten: %s", prev, fei.msg);
 			mark_failed(api, prev, reason);
 			prev[0] = '\0';
 		}

@@ -89,6 +89,7 @@ enum stmt_id {
 	ST_FIRE_OF,
 	/* Notifications, bpg_db_notify.c */
 	ST_NTF_TARGET,
+	ST_NTF_FORGET,
 	ST_NTF_TARGETS,
 	ST_NTF_LOCK,
 	ST_NTF_ROW,

@@ -22,6 +22,8 @@ static const char *const notify_sql[ST__MAX] = {
 	"INSERT IGNORE INTO @DB@.bpg_notify_target "
 	"(submission_id, idx, url, format, on_states, cluster) "
 	"VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_NTF_FORGET] =
+	"DELETE FROM @DB@.bpg_notify_target WHERE submission_id = ?",
     [ST_NTF_TARGETS] =
 	"SELECT idx, url, format, on_states, cluster "
 	"FROM @DB@.bpg_notify_target WHERE submission_id = ? ORDER BY idx",
@@ -165,6 +167,32 @@ bpg_db_notify_targets(struct bpg_db *db, const char *id, const char *cluster,
 	if (!db->enabled || s->n == 0)
 		return BPG_OK;
 	return db_with_retry(db, op_targets, &a, NULL, ei);
+}
+
+static enum bpg_err
+op_forget(struct bpg_db *db, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	MYSQL_BIND b;
+	unsigned long len;
+	my_bool null;
+	MYSQL_STMT *st;
+	enum bpg_err e;
+
+	(void)out;
+	if ((e = db_prepared(db, ST_NTF_FORGET, &st, ei)) != BPG_OK)
+		return e;
+	db_bind_str(&b, in, &len, &null);
+	if (mysql_stmt_bind_param(st, &b) != 0 || mysql_stmt_execute(st) != 0)
+		return db_stmt_fail(db, st, "forget receivers", ei);
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_db_notify_forget(struct bpg_db *db, const char *id,
+    struct bpg_errinfo *ei)
+{
+	return db_run_by_id(db, id, op_forget, id, ei);
 }
 
 struct copy_args {

@@ -53,6 +53,14 @@ enum bpg_err bpg_db_notify_targets(struct bpg_db *db, const char *id,
 enum bpg_err bpg_db_notify_copy_targets(struct bpg_db *db, const char *from,
     const char *to, const char *cluster, struct bpg_errinfo *ei) BPG_WUR;
 
+/*
+ * Submission id has no receivers any more: a try of a submission that
+ * failed over to another cluster (the submission goes on under another
+ * ID, which has them) is told of to nobody.
+ */
+enum bpg_err bpg_db_notify_forget(struct bpg_db *db, const char *id,
+    struct bpg_errinfo *ei) BPG_WUR;
+
 /* An outbox row to deliver. */
 struct bpg_db_notify_item {
 	long long row;			/* the outbox row's key */

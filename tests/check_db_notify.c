@@ -203,6 +203,13 @@ START_TEST(test_submission_failed)
 	ck_assert_int_eq(count("event_id = '" SUB1
 	    ".SUBMISSION_FAILED.0' AND body LIKE "
 	    "'%\"errorMessage\":\"quota <exceeded>\"%'"), 1);
+	/* A try that failed over: its receivers forgotten, no event. */
+	row(SUB2);
+	targets(SUB2, "{\"url\":\"https://a.example.com/h\"}");
+	ck_assert_int_eq(bpg_db_notify_forget(c.db, SUB2, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_mark_failed(c.db, SUB2, "cluster down", &ei),
+	    BPG_OK);
+	ck_assert_int_eq(count("submission_id = '" SUB2 "'"), 0);
 }
 END_TEST
 
