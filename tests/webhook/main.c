@@ -223,7 +223,7 @@ deliver(struct MHD_Connection *c, const char *url, const struct req *q)
 		clock_gettime(CLOCK_REALTIME, &tick);
 		if (tick.tv_sec >= until.tv_sec)
 			break;
-		tick.tv_nsec += 100000000L;
+		tick.tv_nsec += 10000000L;	/* 10 ms: a close is seen soon */
 		if (tick.tv_nsec >= 1000000000L) {
 			tick.tv_sec++;
 			tick.tv_nsec -= 1000000000L;
