@@ -10,7 +10,7 @@
 #                   runs them
 
 CC       ?= cc
-PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt libcrypto
+PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -55,7 +55,8 @@ UNIT_SRC := $(wildcard tests/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 INTEG_SRC := $(wildcard tests/integ/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integ/%.c=$(BUILD)/tests/integ/%)
-TOOL_BIN := $(BUILD)/kubesim $(INTEG_BIN) $(BUILD)/tests/forkfail.so
+TOOL_BIN := $(BUILD)/kubesim $(BUILD)/webhook $(INTEG_BIN) \
+	$(BUILD)/tests/forkfail.so
 # Test-side helpers linked into every test program (the CRD schema
 # validator of the Kubernetes stand-in, and its name, label and annotation
 # rules of the API server and the operator's webhook).
@@ -141,6 +142,13 @@ $(BUILD)/tests/kubesim/%.o: tests/kubesim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Itests/kubesim -c -o $@ $<
 $(BUILD)/kubesim: $(KUBESIM_OBJ) $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lpthread
+
+# HTTPS receiver of notifications (test tool).
+$(BUILD)/tests/webhook/%.o: tests/webhook/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -c -o $@ $<
+$(BUILD)/webhook: $(BUILD)/tests/webhook/main.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lpthread
 
 deps:

@@ -19,6 +19,7 @@
 #include "bpg_api_log.h"
 #include "bpg_api_metrics.h"
 #include "bpg_api_report.h"
+#include "bpg_api_notify.h"
 #include "bpg_api_schedules.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_upload.h"
@@ -50,6 +51,7 @@ static const struct route {
 	{ "GET", "/spark/{id}/spec", AUTH, api_h_spec },
 	{ "GET", "/spark/{id}/driver", AUTH, api_h_driver },
 	{ "GET", "/spark/{id}/describe", AUTH, api_h_describe },
+	{ "GET", "/spark/{id}/notifications", AUTH, api_h_notifications },
 	{ "GET", "/spark/mySubmissions", AUTH, api_h_my_submissions },
 	{ "GET", "/admin/submissions", AUTH, api_h_admin_submissions },
 	{ "GET", "/admin/clusters", AUTH, api_h_clusters },

@@ -19,8 +19,9 @@
  *
  * and tables of ours: bpg_idempotency_key (bpg_db_idem.c), with its
  * index bpg_idem_expires, submission_attempt (bpg_db_attempts.h), and
- * bpg_schedule and bpg_schedule_fire (bpg_db_schedules.h), and
- * bpg_livy_batch (bpg_db_livy.h).
+ * bpg_schedule and bpg_schedule_fire (bpg_db_schedules.h),
+ * bpg_livy_batch (bpg_db_livy.h), and bpg_notify_target,
+ * bpg_notify_outbox and bpg_notify_delivery (bpg_db_notify.h).
  *
  * bpg_unfinished covers ST_MON_OPEN: without it that query reads every row
  * of the cluster's prefix (250 ms at 1,000,000 rows, make bench SCALE=1),
@@ -264,6 +265,52 @@ static const struct step {
 	"    PRIMARY KEY (batch_id),\n"
 	"    UNIQUE KEY bpg_livy_submission (submission_id),\n"
 	"    KEY bpg_livy_owner (owner, batch_id)\n"
+	")"},
+    /*
+     * Ours: notifications (bpg_db_notify.h).  bpg_outbox_due serves the
+     * sender's due query; event_id is unique so that replaying a state
+     * change writes no second event; the submission indexes serve GET
+     * /spark/{id}/notifications and the state change's read.
+     */
+    {STEP_TABLE, "bpg_notify_target", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_notify_target (\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    idx SMALLINT NOT NULL,\n"
+	"    url VARCHAR(2000) CHARACTER SET ascii NOT NULL,\n"
+	"    format VARCHAR(16) CHARACTER SET ascii NOT NULL,\n"
+	"    on_states VARCHAR(64) CHARACTER SET ascii NOT NULL,\n"
+	"    cluster VARCHAR(255) NULL,\n"
+	"    PRIMARY KEY (submission_id, idx)\n"
+	")"},
+    {STEP_TABLE, "bpg_notify_outbox", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_notify_outbox (\n"
+	"    id BIGINT NOT NULL AUTO_INCREMENT,\n"
+	"    event_id VARCHAR(300) NOT NULL,\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    url VARCHAR(2000) CHARACTER SET ascii NOT NULL,\n"
+	"    body TEXT NOT NULL,\n"
+	"    attempts INT NOT NULL DEFAULT 0,\n"
+	"    first_ms BIGINT NOT NULL,\n"
+	"    next_ms BIGINT NOT NULL,\n"
+	"    state VARCHAR(16) CHARACTER SET ascii NOT NULL,\n"
+	"    last_status SMALLINT NULL,\n"
+	"    last_error VARCHAR(255) NULL,\n"
+	"    PRIMARY KEY (id),\n"
+	"    UNIQUE KEY bpg_outbox_event (event_id),\n"
+	"    KEY bpg_outbox_submission (submission_id),\n"
+	"    KEY bpg_outbox_due (state, next_ms)\n"
+	")"},
+    {STEP_TABLE, "bpg_notify_delivery", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_notify_delivery (\n"
+	"    id BIGINT NOT NULL AUTO_INCREMENT,\n"
+	"    event_id VARCHAR(300) NOT NULL,\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    attempt INT NOT NULL,\n"
+	"    status_code SMALLINT NULL,\n"
+	"    time_ms BIGINT NOT NULL,\n"
+	"    error VARCHAR(255) NULL,\n"
+	"    PRIMARY KEY (id),\n"
+	"    KEY bpg_delivery_submission (submission_id, id)\n"
 	")"},
 };
 

@@ -40,6 +40,7 @@ enum skind {
 	S_OBJ,		/* json_t * of a shape */
 	S_OBJLIST,	/* json_t * array of a shape */
 	S_POD,		/* struct bpg_pod_req */
+	S_RAW,		/* json_t * as sent, checked by its own module */
 };
 
 #define NO_HAS SIZE_MAX
@@ -94,6 +95,8 @@ static const struct sfield req_fields[] = {
 	RSTR("queueToken", queue_token),
 	/* Ours: the Idempotency-Key header's value in the body. */
 	RSTR("idempotencyKey", idempotency_key),
+	/* Ours: webhooks (bpg_notify.h). */
+	{ "notify", S_RAW, R(notify), NO_HAS, 0, 0, NULL, 0 },
 };
 
 /*
@@ -210,6 +213,10 @@ bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
 		break;
 	case S_OBJLIST:
 		e = req_bind_objlist(b, v, path, f->shape, &j);
+		break;
+	case S_RAW:
+		if (!json_is_null(v) && (j = json_deep_copy(v)) == NULL)
+			return BPG_ENOMEM;
 		break;
 	case S_POD:
 		pod = (struct bpg_pod_req *)(void *)slot;
@@ -400,6 +407,7 @@ bpg_req_reset(struct bpg_submit_req *r)
 	free(r->queue);
 	free(r->queue_token);
 	free(r->idempotency_key);
+	json_decref(r->notify);
 	memset(r, 0, sizeof(*r));
 }
 

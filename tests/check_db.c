@@ -452,10 +452,11 @@ START_TEST(test_migrate_fresh)
 			     "SELECT COUNT(*) FROM information_schema.TABLES "
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
-	    7);
+	    10);
 	/* BPG's two tables and ours: idempotency keys (check_idem), the
 	 * schedules and their fires (check_db_schedules), the
-	 * links between attempts, and Livy batch IDs (check_db_livy). */
+	 * links between attempts, Livy batch IDs (check_db_livy), and
+	 * notifications' receivers, outbox and deliveries (check_db_notify). */
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT COUNT(*) FROM information_schema.STATISTICS "
 			     "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "

@@ -70,6 +70,7 @@ const endpoints = [
 	["get", "/spark/{submissionId}/spec", true],
 	["get", "/spark/{submissionId}/driver", true],
 	["get", "/spark/{submissionId}/describe", true],
+	["get", "/spark/{submissionId}/notifications", true],
 	["get", "/spark/mySubmissions", true], ["get", "/log", true],
 	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
 	["get", "/admin/clusters", true], ["get", "/me", true],
@@ -127,7 +128,7 @@ const endpoints = [
 	    "overheadFactor", "deps", "pythonVersion", "imagePullPolicy",
 	    "restartPolicy", "clusterId", "queue", "queueToken"];
 	// Ours, each marked as an extension of BPG's document.
-	const ours = ["idempotencyKey"];
+	const ours = ["idempotencyKey", "notify"];
 	const req = doc.components.schemas.SubmitApplicationRequest;
 	const have = Object.keys(req.properties);
 	const miss = fields.concat(ours).filter((f) => !have.includes(f));
@@ -286,6 +287,11 @@ if (id) {
 	if (r && r.status === 200)
 		check(r.text.startsWith("--- Spark Spec ---\n"),
 		    "describe starts with '--- Spark Spec ---'", r.text.slice(0, 80));
+	await call("notifications", "get", "/spark/{submissionId}/notifications",
+	    `/spark/${id}/notifications`, { auth: ALICE }, [200]);
+	await call("notifications, not the owner", "get",
+	    "/spark/{submissionId}/notifications",
+	    `/spark/${id}/notifications`, { auth: "bob:bob-pw" }, [404]);
 	r = await call("my submissions", "get", "/spark/mySubmissions",
 	    "/spark/mySubmissions", { auth: ALICE }, [200, 429]);
 	if (r && r.status === 200)
