@@ -55,6 +55,7 @@ static const struct route {
 	{ "GET", "/spark/mySubmissions", AUTH, api_h_my_submissions },
 	{ "GET", "/admin/submissions", AUTH, api_h_admin_submissions },
 	{ "GET", "/admin/clusters", AUTH, api_h_clusters },
+	{ "GET", "/admin/notifications", AUTH, api_h_admin_notifications },
 	{ "GET", "/me", AUTH, api_h_me },
 	{ "GET", "/admin/report", AUTH, api_h_admin_report },
 	{ "GET", "/report", AUTH, api_h_report },

@@ -2,6 +2,7 @@
  * Notifications at the API's edge (bpg_api_notify.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -144,4 +145,46 @@ api_h_notifications(struct route_ctx *rc)
 	api_reply_json(rc->resp, 200, out);
 out:
 	json_decref(row);
+}
+
+/*
+ * GET /admin/notifications?state=failed (adminUsers): the events given
+ * up on, newest first (bpg_db_notify_failed()).  state is the only
+ * filter and failed its only value; leaving it out means the same.
+ */
+void
+api_h_admin_notifications(struct route_ctx *rc)
+{
+	struct bpg_api *api = rc->api;
+	struct bpg_errinfo ei = { "" };
+	json_t *out = NULL;
+	char *state;
+
+	if (!bpg_authz_is_admin(api->cfg, rc->user)) {
+		syslog(LOG_INFO, "admin/notifications by %s refused", rc->user);
+		api_reply_error(rc->resp, 403, "WebApplicationException",
+		    "only adminUsers may list the notifications");
+		return;
+	}
+	state = rc->query != NULL ? api_query_param(rc->query, "state") : NULL;
+	if (state != NULL && strcmp(state, "failed") != 0) {
+		free(state);
+		api_reply_error(rc->resp, 400, "WebApplicationException",
+		    "state: only \"failed\" is listed");
+		return;
+	}
+	free(state);
+	if (api->db == NULL) {
+		api_reply_error(rc->resp, 404, "WebApplicationException",
+		    "HTTP 404 Not Found");
+		return;
+	}
+	if (bpg_db_notify_failed(api->db, &out, &ei) != BPG_OK) {
+		syslog(LOG_ERR, "failed notifications: %s", ei.msg);
+		api_reply_error(rc->resp, 503, "WebApplicationException",
+		    "The notifications cannot be read now (database "
+		    "unavailable). Please try again later.");
+		return;
+	}
+	api_reply_json(rc->resp, 200, out);
 }

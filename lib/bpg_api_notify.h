@@ -32,4 +32,7 @@ enum bpg_err api_notify_plan(const struct bpg_config *cfg,
 /* GET /spark/{id}/notifications. */
 void api_h_notifications(struct route_ctx *);
 
+/* GET /admin/notifications?state=failed: the events given up on. */
+void api_h_admin_notifications(struct route_ctx *);
+
 #endif

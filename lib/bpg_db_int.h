@@ -120,6 +120,7 @@ enum stmt_id {
 	ST_NTF_DELIVERY,
 	ST_NTF_LIST_EVENTS,
 	ST_NTF_LIST_DELIVERIES,
+	ST_NTF_FAILED,
 	/* Reports, bpg_db_report.c: [group][scope], scope 0 all, 1 a user */
 	ST_REP_AGG,
 	ST__MAX = ST_REP_AGG + 8
@@ -236,6 +237,7 @@ void db_submissions_sql(struct bpg_db *db);
 void db_history_sql(struct bpg_db *db);
 void db_monitor_sql(struct bpg_db *db);
 void db_notify_sql(struct bpg_db *db);
+void db_notify_failed_sql(struct bpg_db *db);
 void db_logindex_sql(struct bpg_db *db);
 void db_lock_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);

@@ -74,6 +74,7 @@ void
 db_notify_sql(struct bpg_db *db)
 {
 	db_sql_table(db, notify_sql);
+	db_notify_failed_sql(db);
 }
 
 static void

@@ -102,4 +102,16 @@ enum bpg_err bpg_db_notify_result(struct bpg_db *db,
 enum bpg_err bpg_db_notify_list(struct bpg_db *db, const char *id,
     json_t **out, struct bpg_errinfo *ei) BPG_WUR;
 
+/*
+ * GET /admin/notifications?state=failed: the newest events given up on
+ * (at most BPG_DB_NOTIFY_MAX_FAILED), newest first, in *out (new):
+ * {"notifications": [{submissionId, eventId, state (the submission's, as
+ * the event told it), host (the receiver's; never its whole URL, which
+ * may hold a token), attempts, lastStatusCode, lastError, time (of the
+ * last attempt, epoch ms)}]}.
+ */
+#define BPG_DB_NOTIFY_MAX_FAILED 100
+enum bpg_err bpg_db_notify_failed(struct bpg_db *db, json_t **out,
+    struct bpg_errinfo *ei) BPG_WUR;
+
 #endif

@@ -19,93 +19,24 @@
 
 #include "bpg_db.h"
 #include "bpg_db_notify.h"
+#include "testdb.h"
 #include "testutil.h"
-
-#define TEST_USER "bpg"
-#define TEST_PASSWORD "bpg-test-pw"
-
-static char test_user[] = TEST_USER;
-static char test_password[] = TEST_PASSWORD;
 
 #define SUB1 "c01-00000000000000000000000000000001"
 #define SUB2 "c01-00000000000000000000000000000002"
 
-struct ctx {
-	char schema[64];
-	char url[160];
-	struct bpg_dbconf conf;
-	MYSQL *admin;
-	struct bpg_db *db;
-};
-
-static struct ctx c;
-
-static void
-admin_exec(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-}
-
-/* The first column of the first row, "" for none or NULL. */
-static const char *
-admin_str(const char *fmt, ...)
-{
-	static char out[4096];
-	char sql[2048];
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0 ||
-	    (res = mysql_store_result(c.admin)) == NULL)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-	out[0] = '\0';
-	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		snprintf(out, sizeof(out), "%s", row[0]);
-	mysql_free_result(res);
-	return out;
-}
+static struct tu_db c;
 
 static void
 setup(void)
 {
-	unsigned int port = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
-	unsigned int proto = MYSQL_PROTOCOL_TCP;
-	struct bpg_errinfo ei = { "" };
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.schema, sizeof(c.schema), "bpgt_ntf_%ld", (long)getpid());
-	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/bpg", port);
-	c.conf.connection_string = c.url;
-	c.conf.user = test_user;
-	c.conf.password = test_password;
-	c.conf.db_name = c.schema;
-	ck_assert_ptr_nonnull(c.admin = mysql_init(NULL));
-	mysql_options(c.admin, MYSQL_OPT_PROTOCOL, &proto);
-	if (mysql_real_connect(c.admin, "127.0.0.1", TEST_USER, TEST_PASSWORD,
-	    NULL, port, NULL, 0) == NULL)
-		ck_abort_msg("cannot connect: %s", mysql_error(c.admin));
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	ck_assert_msg(bpg_db_new(&c.conf, &c.db, &ei) == BPG_OK, "%s", ei.msg);
-	ck_assert_msg(bpg_db_connect(c.db, &ei) == BPG_OK, "%s", ei.msg);
+	tu_db_open(&c, "ntf");
 }
 
 static void
 teardown(void)
 {
-	bpg_db_free(c.db);
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	mysql_close(c.admin);
+	tu_db_close(&c);
 }
 
 
@@ -141,7 +72,7 @@ targets(const char *id, const char *json)
 static int
 count(const char *where)
 {
-	return atoi(admin_str("SELECT COUNT(*) FROM `%s`.bpg_notify_outbox "
+	return atoi(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`.bpg_notify_outbox "
 	    "WHERE %s", c.schema, where));
 }
 
@@ -165,8 +96,8 @@ START_TEST(test_events)
 	ck_assert_int_eq(bpg_db_monitor_state(c.db, SUB1, "RUNNING",
 	    "spark-1", &ei), BPG_OK);
 	ck_assert_int_eq(count("1"), 1);
-	ck_assert_str_eq(admin_str("SELECT body FROM `%s`.bpg_notify_outbox",
-	    c.schema), admin_str("SELECT CONCAT('{\"eventId\":\"" SUB1
+	ck_assert_str_eq(tu_db_str(&c, "SELECT body FROM `%s`.bpg_notify_outbox",
+	    c.schema), tu_db_str(&c, "SELECT CONCAT('{\"eventId\":\"" SUB1
 	    ".RUNNING.0\",\"submissionId\":\"" SUB1 "\",\"state\":\"RUNNING\","
 	    "\"previousState\":\"SUBMITTED\",\"user\":\"alice\",\"queue\":"
 	    "\"poc\",\"cluster\":\"c01\",\"appId\":\"spark-1\",\"attempt\":"
@@ -225,7 +156,7 @@ START_TEST(test_moved)
 	    &ei), BPG_OK);
 	ck_assert_int_eq(bpg_db_notify_copy_targets(c.db, SUB1, SUB2, "c02",
 	    &ei), BPG_OK);
-	admin_exec("INSERT INTO `%s`.submission_attempt (job_id, attempt, "
+	tu_db_exec(&c, "INSERT INTO `%s`.submission_attempt (job_id, attempt, "
 	    "submission_id, previous_submission_id, cluster, cause, state) "
 	    "VALUES ('" SUB1 "', 2, '" SUB2 "', '" SUB1 "', 'c02', 'moved', "
 	    "'done')", c.schema);
@@ -250,7 +181,7 @@ START_TEST(test_deliver)
 	targets(SUB1, "{\"url\":\"https://a.example.com/h\"}");
 	ck_assert_int_eq(bpg_db_monitor_state(c.db, SUB1, "RUNNING", NULL,
 	    &ei), BPG_OK);
-	now = atoll(admin_str("SELECT next_ms FROM `%s`.bpg_notify_outbox",
+	now = atoll(tu_db_str(&c, "SELECT next_ms FROM `%s`.bpg_notify_outbox",
 	    c.schema));
 	ck_assert_int_eq(bpg_db_notify_due(c.db, now - 1, 10, &items, &n,
 	    &next, &ei), BPG_OK);
@@ -315,14 +246,13 @@ START_TEST(test_due_index)
 	unsigned i, nf;
 	bool found = false;
 
-	admin_exec("USE `%s`", c.schema);
+	tu_db_exec(&c, "USE `%s`", c.schema);
 	for (i = 0; i < 200; i++)
-		admin_exec("INSERT INTO bpg_notify_outbox (event_id, "
+		tu_db_exec(&c, "INSERT INTO bpg_notify_outbox (event_id, "
 		    "submission_id, url, body, first_ms, next_ms, state) "
 		    "VALUES ('e%u', 's%u', 'https://a', '{}', 0, %u, '%s')",
 		    i, i, i, i % 10 == 0 ? "pending" : "sent");
-	admin_exec("ANALYZE TABLE bpg_notify_outbox");
-	mysql_free_result(mysql_store_result(c.admin));
+	tu_db_exec(&c, "ANALYZE TABLE bpg_notify_outbox");
 	ck_assert_int_eq(mysql_query(c.admin, "EXPLAIN SELECT id, event_id, "
 	    "submission_id, url, body, attempts, first_ms FROM "
 	    "bpg_notify_outbox WHERE state = 'pending' AND next_ms <= 100 "
@@ -342,6 +272,73 @@ START_TEST(test_due_index)
 }
 END_TEST
 
+/*
+ * The admins' list of events given up on: only failed ones, newest first,
+ * the receiver's host and never its URL's path (a webhook URL's path is
+ * often its secret), the state the event told, the last attempt's time;
+ * its query reads the outbox through bpg_outbox_due.
+ */
+START_TEST(test_failed_list)
+{
+	struct bpg_errinfo ei = { "" };
+	json_t *out = NULL, *list, *o;
+	char *text;
+
+	tu_db_exec(&c, "USE `%s`", c.schema);
+	tu_db_exec(&c, "INSERT INTO bpg_notify_outbox (event_id, "
+	    "submission_id, url, body, attempts, first_ms, next_ms, state, "
+	    "last_status, last_error) VALUES "
+	    "('s1.FAILED.0', 's1', 'https://hooks.example.com/services/"
+	    "T000/B000/SECRETTOKEN', '{}', 12, 0, 500, 'failed', 500, "
+	    "'HTTP 500'), "
+	    "('s2.COMPLETED.1', 's2', 'https://h2.example.com:8443/x?k=v', "
+	    "'{}', 3, 0, 900, 'failed', NULL, 'connection refused'), "
+	    "('s3.RUNNING.0', 's3', 'https://h3.example.com/', '{}', 1, 0, "
+	    "700, 'pending', NULL, NULL), "
+	    "('s4.LOST.0', 's4', 'https://h4.example.com/', '{}', 1, 0, 800, "
+	    "'sent', 200, NULL)");
+	tu_db_exec(&c, "INSERT INTO bpg_notify_delivery (event_id, "
+	    "submission_id, attempt, status_code, time_ms, error) VALUES "
+	    "('s1.FAILED.0', 's1', 11, 500, 1000, 'HTTP 500'), "
+	    "('s1.FAILED.0', 's1', 12, 500, 2000, 'HTTP 500')");
+	ck_assert_msg(bpg_db_notify_failed(c.db, &out, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	ck_assert_ptr_nonnull(list = json_object_get(out, "notifications"));
+	ck_assert_uint_eq(json_array_size(list), 2);
+	o = json_array_get(list, 0); /* next_ms 900: the newest */
+	ck_assert_str_eq(json_string_value(json_object_get(o,
+	    "submissionId")), "s2");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "host")),
+	    "h2.example.com:8443");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "state")),
+	    "COMPLETED");
+	ck_assert(json_is_null(json_object_get(o, "lastStatusCode")));
+	ck_assert(json_is_null(json_object_get(o, "time")));
+	o = json_array_get(list, 1);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "eventId")),
+	    "s1.FAILED.0");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "host")),
+	    "hooks.example.com");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "state")),
+	    "FAILED");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "attempts")),
+	    12);
+	ck_assert_int_eq(json_integer_value(json_object_get(o,
+	    "lastStatusCode")), 500);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "time")),
+	    2000);
+	text = json_dumps(out, 0);
+	ck_assert_ptr_null(strstr(text, "SECRETTOKEN"));
+	ck_assert_ptr_null(strstr(text, "services"));
+	free(text);
+	json_decref(out);
+	tu_db_exec(&c, "ANALYZE TABLE bpg_notify_outbox");
+	ck_assert_str_eq(tu_db_explain_key(&c, "SELECT o.event_id, "
+	    "o.submission_id, o.url FROM bpg_notify_outbox o WHERE o.state = "
+	    "'failed' ORDER BY o.next_ms DESC LIMIT 100"), "bpg_outbox_due");
+}
+END_TEST
+
 static Suite *
 db_notify_suite(void)
 {
@@ -355,6 +352,7 @@ db_notify_suite(void)
 	tcase_add_test(tc, test_moved);
 	tcase_add_test(tc, test_deliver);
 	tcase_add_test(tc, test_due_index);
+	tcase_add_test(tc, test_failed_list);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,70 +18,22 @@
 
 #include "bpg_db.h"
 #include "bpg_db_report.h"
+#include "testdb.h"
 #include "testutil.h"
 
-#define TEST_USER "bpg"
-#define TEST_PASSWORD "bpg-test-pw"
-
-static char test_user[] = TEST_USER;
-static char test_password[] = TEST_PASSWORD;
-
-struct ctx {
-	char schema[64];
-	char url[160];
-	struct bpg_dbconf conf;
-	MYSQL *admin;
-	struct bpg_db *db;
-};
-
-static struct ctx c;
-
-static void
-admin_exec(const char *fmt, ...)
-{
-	char sql[8192];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-	/* A result (ANALYZE TABLE's) is read and dropped. */
-	mysql_free_result(mysql_store_result(c.admin));
-}
+static struct tu_db c;
 
 static void
 setup(void)
 {
-	unsigned int port = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
-	unsigned int proto = MYSQL_PROTOCOL_TCP;
-	struct bpg_errinfo ei = { "" };
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.schema, sizeof(c.schema), "bpgt_rep_%ld", (long)getpid());
-	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/bpg", port);
-	c.conf.connection_string = c.url;
-	c.conf.user = test_user;
-	c.conf.password = test_password;
-	c.conf.db_name = c.schema;
-	ck_assert_ptr_nonnull(c.admin = mysql_init(NULL));
-	mysql_options(c.admin, MYSQL_OPT_PROTOCOL, &proto);
-	if (mysql_real_connect(c.admin, "127.0.0.1", TEST_USER, TEST_PASSWORD,
-	    NULL, port, NULL, 0) == NULL)
-		ck_abort_msg("cannot connect: %s", mysql_error(c.admin));
-	admin_exec("SET time_zone = '+00:00'");
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	ck_assert_msg(bpg_db_new(&c.conf, &c.db, &ei) == BPG_OK, "%s", ei.msg);
-	ck_assert_msg(bpg_db_connect(c.db, &ei) == BPG_OK, "%s", ei.msg);
+	tu_db_open(&c, "rep");
+	tu_db_exec(&c, "SET time_zone = '+00:00'");
 }
 
 static void
 teardown(void)
 {
-	bpg_db_free(c.db);
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	mysql_close(c.admin);
+	tu_db_close(&c);
 }
 
 /*
@@ -95,13 +47,13 @@ row(const char *id, const char *user, const char *queue, const char *status,
     const char *created, int run_s, const char *cost)
 {
 	if (run_s < 0) {
-		admin_exec("INSERT INTO `%s`.application_submission "
+		tu_db_exec(&c, "INSERT INTO `%s`.application_submission "
 		    "(submission_id, `user`, queue, status, created_time) "
 		    "VALUES ('%s', '%s', '%s', '%s', '%s')", c.schema, id, user,
 		    queue, status, created);
 		return;
 	}
-	admin_exec("INSERT INTO `%s`.application_submission "
+	tu_db_exec(&c, "INSERT INTO `%s`.application_submission "
 	    "(submission_id, `user`, queue, status, created_time, start_time, "
 	    "finished_time, driver_core, driver_memory_mb, number_executor, "
 	    "executor_core, executor_memory_mb, cost) VALUES ('%s', '%s', "
@@ -281,7 +233,7 @@ START_TEST(test_many_runs)
 	struct bpg_report_query q;
 
 	/* Inserted in descending order of run time: the SQL sorts. */
-	admin_exec("INSERT INTO `%s`.application_submission (submission_id, "
+	tu_db_exec(&c, "INSERT INTO `%s`.application_submission (submission_id, "
 	    "queue, status, created_time, start_time, finished_time) "
 	    "SELECT CONCAT('c01-m', seq), 'q', 'COMPLETED', '2026-11-02', "
 	    "'2026-11-02', TIMESTAMPADD(SECOND, 1001 - seq, '2026-11-02') "
@@ -361,7 +313,7 @@ START_TEST(test_index)
 	int g;
 
 	/* 2,000 rows over a year (MariaDB's Sequence engine). */
-	admin_exec("INSERT INTO `%s`.application_submission (submission_id, "
+	tu_db_exec(&c, "INSERT INTO `%s`.application_submission (submission_id, "
 	    "`user`, queue, status, created_time, start_time, finished_time, "
 	    "driver_core, driver_memory_mb, number_executor, executor_core, "
 	    "executor_memory_mb, cost) SELECT CONCAT('c01-', seq), "
@@ -371,7 +323,7 @@ START_TEST(test_index)
 	    "TIMESTAMPADD(SECOND, seq * 14400 + 5, '2026-01-01'), "
 	    "1, 1024, 2, 2, 2048, 1.00 FROM `%s`.seq_1_to_2000", c.schema,
 	    c.schema);
-	admin_exec("ANALYZE TABLE `%s`.application_submission", c.schema);
+	tu_db_exec(&c, "ANALYZE TABLE `%s`.application_submission", c.schema);
 	for (g = 0; g < BPG_REPORT_GROUP__MAX; g++) {
 		fill_params(bpg_db_report_sql(c.db, (enum bpg_report_group)g,
 		    false), all, sql, sizeof(sql));

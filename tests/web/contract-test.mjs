@@ -74,6 +74,7 @@ const endpoints = [
 	["get", "/spark/mySubmissions", true], ["get", "/log", true],
 	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
 	["get", "/admin/clusters", true], ["get", "/me", true],
+	["get", "/admin/notifications", true],
 	// Reports (ours).
 	["get", "/admin/report", true], ["get", "/report", true],
 	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
@@ -305,6 +306,14 @@ if (id) {
 	    "/admin/clusters", { auth: CAROL }, [200]);
 	await call("clusters' health, not an admin", "get", "/admin/clusters",
 	    "/admin/clusters", { auth: ALICE }, [403]);
+	await call("failed notifications", "get", "/admin/notifications",
+	    "/admin/notifications?state=failed", { auth: CAROL }, [200]);
+	await call("failed notifications, not an admin", "get",
+	    "/admin/notifications", "/admin/notifications", { auth: ALICE },
+	    [403]);
+	await call("notifications, a state not listed", "get",
+	    "/admin/notifications", "/admin/notifications?state=sent",
+	    { auth: CAROL }, [400]);
 	r = await call("who am I", "get", "/me", "/me", { auth: ALICE }, [200]);
 	if (r && r.status === 200) {
 		const me = JSON.parse(r.text);
