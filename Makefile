@@ -190,7 +190,7 @@ valgrind: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do CK_FORK=no valgrind -q --error-exitcode=1 \
 		--leak-check=full $$t || exit 1; done
 
-demo: all
+demo: all swagger-ui dashboard
 	@sh tests/demo.sh start
 
 demo-stop:
