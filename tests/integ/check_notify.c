@@ -32,25 +32,6 @@
 #include "integ.h"
 
 #define SECRET "notify-test-secret-0123456789" /* tests/stack-config */
-#define MAX_MONITORS 3
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static const char *
 build_dir(void)
@@ -64,8 +45,6 @@ build_dir(void)
 
 static pid_t hook_pid;
 static unsigned hook_port;
-static pid_t mon_pid[MAX_MONITORS];
-static int nmon;
 
 static pid_t
 spawn(const char *log, const char *const argv[])
@@ -106,7 +85,7 @@ hook_start(void)
 {
 	const char *dir = integ_env("BPG_STACK_DIR");
 	char bin[512], cert[512], key[512], sec[512], ports[512], log[512];
-	long long until = now_ms() + 20000;
+	long long until = integ_now_ms() + 20000;
 	char *text = NULL;
 	json_t *j;
 
@@ -124,8 +103,8 @@ hook_start(void)
 
 		hook_pid = spawn(log, argv);
 	}
-	while (access(ports, R_OK) != 0 && now_ms() < until)
-		sleep_ms(50);
+	while (access(ports, R_OK) != 0 && integ_now_ms() < until)
+		integ_sleep_ms(50);
 	text = integ_slurp(ports, NULL);
 	j = json_loads(text, 0, NULL);
 	ck_assert_msg(j != NULL, "webhook ports: %s", text);
@@ -165,27 +144,6 @@ hook_mode(const char *mode)
 
 	snprintf(body, sizeof(body), "{\"mode\":\"%s\"}", mode);
 	json_decref(hook("POST", "/_control/mode", body));
-}
-
-static int
-monitor_start(const char *tag)
-{
-	char bin[512], conf[512], log[512];
-	int i = nmon;
-
-	ck_assert_int_lt(nmon, MAX_MONITORS);
-	snprintf(bin, sizeof(bin), "%s/bpg-monitor", build_dir());
-	snprintf(conf, sizeof(conf), "%s/config.yaml",
-	    integ_env("BPG_STACK_DIR"));
-	snprintf(log, sizeof(log), "%s/notify-%s-%d.log",
-	    integ_env("BPG_STACK_DIR"), tag, i);
-	{
-		const char *const argv[] = { bin, "-c", conf, "-v", NULL };
-
-		mon_pid[i] = spawn(log, argv);
-	}
-	nmon++;
-	return i;
 }
 
 /* ---- what the receiver got ---------------------------------------------- */
@@ -229,7 +187,7 @@ delivered(const char *id)
 static json_t *
 wait_delivered(const char *id, size_t n, int seconds)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 	json_t *d = NULL;
 
 	do {
@@ -237,8 +195,8 @@ wait_delivered(const char *id, size_t n, int seconds)
 		d = delivered(id);
 		if (json_array_size(d) >= n)
 			return d;
-		sleep_ms(200);
-	} while (now_ms() < until);
+		integ_sleep_ms(200);
+	} while (integ_now_ms() < until);
 	ck_abort_msg("%s: %zu of %zu events delivered after %d s", id,
 	    json_array_size(d), n, seconds);
 	return NULL;
@@ -260,7 +218,7 @@ first_open(const char *id)
 static void
 wait_requests(const char *id, size_t n, int seconds)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 	json_t *d;
 	size_t have;
 
@@ -270,8 +228,8 @@ wait_requests(const char *id, size_t n, int seconds)
 		json_decref(d);
 		if (have >= n)
 			return;
-		sleep_ms(100);
-	} while (now_ms() < until);
+		integ_sleep_ms(100);
+	} while (integ_now_ms() < until);
 	ck_abort_msg("%s: %zu of %zu requests after %d s", id, have, n,
 	    seconds);
 }
@@ -302,7 +260,7 @@ finished_status(const char *id)
 static void
 wait_finished(const char *id, const char *want, int seconds)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 	char *s = NULL;
 
 	do {
@@ -312,8 +270,8 @@ wait_finished(const char *id, const char *want, int seconds)
 			free(s);
 			return;
 		}
-		sleep_ms(100);
-	} while (now_ms() < until);
+		integ_sleep_ms(100);
+	} while (integ_now_ms() < until);
 	ck_abort_msg("%s: row %s, not finished %s after %d s", id,
 	    s ? s : "(unfinished)", want, seconds);
 }
@@ -382,11 +340,7 @@ setup(void)
 static void
 teardown(void)
 {
-	int i;
-
-	for (i = 0; i < nmon; i++)
-		reap(&mon_pid[i]);
-	nmon = 0;
+	integ_mon_stop_all();
 	reap(&hook_pid);
 }
 
@@ -402,13 +356,13 @@ START_TEST(test_delivered_once)
 	json_t *ds, *l;
 	char path[512], *id;
 
-	monitor_start("once");
+	integ_mon_start("once", (char *)NULL);
 	id = submit();
 	wait_finished(id, "COMPLETED", 120);
 	ds = wait_delivered(id, 2, 60);
 	json_decref(ds);
 	/* Nothing more comes: a resync replays no change. */
-	sleep_ms(1500);
+	integ_sleep_ms(1500);
 	ds = got(id);
 	check_events(ds, id);
 	json_decref(ds);
@@ -444,7 +398,7 @@ START_TEST(test_outage)
 	size_t i, n500 = 0, ndrop = 0;
 
 	hook_mode("500");
-	monitor_start("outage");
+	integ_mon_start("outage", (char *)NULL);
 	id = submit();
 	wait_requests(id, 2, 60);
 	hook_mode("drop");
@@ -498,7 +452,7 @@ START_TEST(test_hang_and_kill)
 	int m;
 
 	hook_mode("hang");
-	m = monitor_start("hang");
+	m = integ_mon_start("hang", (char *)NULL);
 	id = submit();
 	/* RUNNING's event is in flight, unanswered. */
 	wait_requests(id, 1, 60);
@@ -514,12 +468,12 @@ START_TEST(test_hang_and_kill)
 	    "before another submission's finish was recorded", id);
 	wait_finished(id, "COMPLETED", 120);
 	/* The monitor dies mid-send: nothing was recorded as sent. */
-	reap(&mon_pid[m]);
+	integ_mon_stop(m, SIGKILL);
 	hook_mode("ok");
 	ds = delivered(id);
 	ck_assert_uint_eq(json_array_size(ds), 0);
 	json_decref(ds);
-	monitor_start("resumed");
+	integ_mon_start("resumed", (char *)NULL);
 	ds = wait_delivered(id, 2, 120);
 	json_decref(ds);
 	ds = delivered(id);

@@ -2,7 +2,8 @@
  * Integration tests: the reports on the real stack.
  *   - Submissions made here (alice twice, bob once with the stand-in's
  *     operator failing it) are driven to their final states by a
- *     build/bpg-monitor started here (log in $BPG_STACK_DIR/report.log);
+ *     build/bpg-monitor started here (integ_mon_start(): log in
+ *     $BPG_STACK_DIR/monitor-report-0.log);
  *     then GET /admin/report counts them by user, state and cluster (the
  *     clusters' weights beside their shares), as JSON and as CSV.
  *   - GET /report shows a user only their own rows.
@@ -33,65 +34,19 @@
 #define BOB "bob:bob-pw"
 #define CAROL "carol:carol-pw"
 
-static pid_t monitor;
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void
-control_both(const char *body)
-{
-	json_decref(integ_control("a", "POST", "/operator", body));
-	json_decref(integ_control("b", "POST", "/operator", body));
-}
-
-static void
-monitor_start(void)
-{
-	const char *build = getenv("BUILD");
-	char bin[512], conf[512], log[512];
-	int fd;
-
-	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
-	    build != NULL && build[0] != '\0' ? build : "build");
-	snprintf(conf, sizeof(conf), "%s/config.yaml",
-	    integ_env("BPG_STACK_DIR"));
-	snprintf(log, sizeof(log), "%s/report.log", integ_env("BPG_STACK_DIR"));
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_msg(fd >= 0, "%s: %s", log, strerror(errno));
-	monitor = fork();
-	ck_assert_int_ge(monitor, 0);
-	if (monitor == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(bin, bin, "-c", conf, "-v", (char *)NULL);
-		_exit(127);
-	}
-	close(fd);
-}
-
 static void
 setup(void)
 {
-	control_both("{\"frozen\":false,\"outcome\":\"COMPLETED\"}");
+	integ_control_both("POST", "/operator",
+	    "{\"frozen\":false,\"outcome\":\"COMPLETED\"}");
 }
 
 static void
 teardown(void)
 {
-	if (monitor > 0) {
-		kill(monitor, SIGKILL);
-		waitpid(monitor, NULL, 0);
-		monitor = 0;
-	}
-	control_both("{\"frozen\":false,\"outcome\":\"COMPLETED\"}");
+	integ_mon_stop_all();
+	integ_control_both("POST", "/operator",
+	    "{\"frozen\":false,\"outcome\":\"COMPLETED\"}");
 }
 
 /* Wait (at most seconds) until id's row has status want. */
@@ -107,7 +62,7 @@ wait_row(const char *id, const char *want, int seconds)
 		if (integ_db_row(id, "status", v, 1) && v[0] != NULL &&
 		    strcmp(v[0], want) == 0)
 			break;
-		sleep_ms(100);
+		integ_sleep_ms(100);
 	}
 	ck_assert_msg(v[0] != NULL && strcmp(v[0], want) == 0, "%s: status "
 	    "%s, not %s after %d s", id, v[0] ? v[0] : "NULL", want, seconds);
@@ -157,12 +112,12 @@ START_TEST(test_report)
 	size_t i;
 
 	rfc3339(time(NULL) - 1, from, sizeof(from));
-	monitor_start();
+	integ_mon_start("report", (char *)NULL);
 	a1 = integ_submit(INTEG_ALICE, NULL, NULL);
 	a2 = integ_submit(INTEG_ALICE, NULL, NULL);
 	wait_row(a1, "COMPLETED", 120);
 	wait_row(a2, "COMPLETED", 120);
-	control_both("{\"outcome\":\"FAILED\"}");
+	integ_control_both("POST", "/operator", "{\"outcome\":\"FAILED\"}");
 	b1 = integ_submit(BOB, NULL, NULL);
 	wait_row(b1, "FAILED", 120);
 	rfc3339(time(NULL) + 60, to, sizeof(to));
