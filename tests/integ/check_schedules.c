@@ -29,6 +29,8 @@
  *     the next leader finishes it with the same ID; then the DB restarts
  *     mid-fire: that fire is finished too, and the only fire times not
  *     made are inside the outage.
+ *   - A pending fire whose submission row finished already (LOST) is
+ *     done without a SparkApplication.
  * Each prints its timings on stderr (takeover, fire lateness).
  */
 #include <sys/prctl.h>
@@ -903,6 +905,55 @@ START_TEST(test_leader_killed_mid_create_db_restart)
 }
 END_TEST
 
+/* A query on the stack's database that returns no rows. */
+static void
+db_exec(const char *q)
+{
+	MYSQL *m = integ_db_open();
+
+	ck_assert_msg(mysql_query(m, q) == 0, "%s: %s", q, mysql_error(m));
+	mysql_close(m);
+}
+
+/*
+ * A pending fire whose submission row is finished already (the LOST
+ * sweep found no SparkApplication for it in 5 minutes of failing
+ * creates, or its run ended while the fire could not be marked) is over:
+ * the leader marks it done and creates no SparkApplication for it.
+ */
+START_TEST(test_pending_fire_of_finished_row)
+{
+	char q[512], sub[64], state[64];
+	long long until;
+	char *id;
+
+	/* An ID of cluster a that no run of this test used before. */
+	snprintf(sub, sizeof(sub), "spark-cluster-a-%08x%024lx",
+	    (unsigned)getpid(), (unsigned long)time(NULL));
+	id = create(INTEG_ALICE, "0 2 * * *", "");
+	snprintf(q, sizeof(q), "INSERT INTO bpg.application_submission "
+	    "(submission_id, `user`, status, finished_time) VALUES ('%s', "
+	    "'alice', 'LOST', CURRENT_TIMESTAMP)", sub);
+	db_exec(q);
+	snprintf(q, sizeof(q), "INSERT INTO bpg.bpg_schedule_fire "
+	    "(schedule_id, fire_time, submission_id, state) VALUES ('%s', "
+	    "1700000000, '%s', 'pending')", id, sub);
+	db_exec(q);
+	monitor_start("finished");
+	until = now_ms() + 60000;
+	while (fires(id, "pending") > 0 && now_ms() < until)
+		sleep_ms(100);
+	ck_assert_int_eq(fires(id, "pending"), 0);
+	ck_assert_int_eq(fires(id, "done"), 1);
+	ck_assert_int_eq(crs_named(sub), 0);
+	db_str(state, sizeof(state), "SELECT status FROM "
+	    "bpg.application_submission WHERE submission_id = '%s'", sub);
+	ck_assert_str_eq(state, "LOST");
+	delete_sched(id);
+	free(id);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -921,6 +972,11 @@ suite(void)
 	tcase_add_test(tc, test_replace);
 	tcase_add_test(tc, test_leader_killed);
 	tcase_add_test(tc, test_leader_killed_mid_create_db_restart);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("finished");
+	tcase_add_checked_fixture(tc, mon_setup, mon_teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_pending_fire_of_finished_row);
 	suite_add_tcase(s, tc);
 	return s;
 }
