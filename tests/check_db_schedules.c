@@ -363,10 +363,11 @@ START_TEST(test_plans_at_scale)
 	 */
 	tu_db_exec(&c, "INSERT INTO `%s`.bpg_schedule (schedule_id, owner, "
 	    "name, cron, timezone, concurrency_policy, suspend, "
-	    "starting_deadline_s, anchor_time, next_fire_time, request) SELECT CONCAT('s-', seq), "
-	    "CONCAT('u', seq %% 1000), 'n', '@every 10s', 'UTC', 'Allow', "
-	    "seq %% 3 = 0, 300, 1700000000, 1700000000 + seq, '{}' "
-	    "FROM `%s`.seq_1_to_1000000", c.schema, c.schema);
+	    "starting_deadline_s, anchor_time, next_fire_time, request) "
+	    "SELECT CONCAT('s-', seq), CONCAT('u', seq %% 1000), 'n', "
+	    "'@every 10s', 'UTC', 'Allow', seq %% 3 = 0, 300, 1700000000, "
+	    "1700000000 + seq, '{}' FROM `%s`.seq_1_to_1000000", c.schema,
+	    c.schema);
 	tu_db_exec(&c, "INSERT INTO `%s`.bpg_schedule_fire (schedule_id, "
 	    "fire_time, submission_id, state) SELECT CONCAT('s-', seq %% "
 	    "100000), 1700000000 + seq, CONCAT('c01-', LPAD(HEX(seq), 32, "
@@ -374,8 +375,9 @@ START_TEST(test_plans_at_scale)
 	    "FROM `%s`.seq_1_to_1000000", c.schema, c.schema);
 	tu_db_exec(&c, "INSERT INTO `%s`.application_submission "
 	    "(submission_id, `user`, status) SELECT CONCAT('c01-', "
-	    "LPAD(HEX(seq), 32, '0')), 'alice', 'COMPLETED' FROM `%s`.seq_1_to_1000000 "
-	    "WHERE seq %% 100 = 5", c.schema, c.schema);
+	    "LPAD(HEX(seq), 32, '0')), 'alice', 'COMPLETED' "
+	    "FROM `%s`.seq_1_to_1000000 WHERE seq %% 100 = 5", c.schema,
+	    c.schema);
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		tu_db_exec(&c, "ANALYZE TABLE `%s`.%s", c.schema, tables[i]);
 	}
