@@ -533,21 +533,6 @@ lateness(const char *id)
 	    "'done'", id);
 }
 
-/* Whether monitor i's log holds text. */
-static bool
-log_has(int i, const char *tag, const char *text)
-{
-	char path[512], *b;
-	bool found;
-
-	snprintf(path, sizeof(path), "%s/sched-%s-%d.log",
-	    integ_env("BPG_STACK_DIR"), tag, i);
-	b = integ_slurp(path, NULL);
-	found = strstr(b, text) != NULL;
-	free(b);
-	return found;
-}
-
 static void
 db_ctl(const char *cmd)
 {
@@ -569,7 +554,7 @@ db_ctl(const char *cmd)
  * released.  Returns how long the standby took (ms).
  */
 static long long
-depose(int m0, int m1, const char *tag)
+depose(int m0, int m1)
 {
 	char holder[32], line[64];
 	long long t0;
@@ -588,11 +573,11 @@ depose(int m0, int m1, const char *tag)
 	ck_assert_msg(mysql_query(db, line) == 0, "%s: %s", line,
 	    mysql_error(db));
 	mysql_close(db);
-	while ((held() <= h0 || !log_has(m1, tag, "leader: holding")) &&
+	while ((held() <= h0 || integ_mon_count(m1, "leader: holding") < 1) &&
 	    integ_now_ms() < t0 + 60000)
 		integ_sleep_ms(100);
 	t0 = integ_now_ms() - t0;
-	ck_assert_msg(held() > h0 && log_has(m1, tag, "leader: holding"),
+	ck_assert_msg(held() > h0 && integ_mon_count(m1, "leader: holding") > 0,
 	    "the standby did not take the fire over");
 	ck_assert_int_eq(kill(integ_mon_pid(m0), SIGCONT), 0);
 	release_creates();
@@ -618,13 +603,13 @@ START_TEST(test_fires_racing)
 	    "300");
 	wait_held_fire(id, &t, first, sizeof(first));
 	m1 = integ_mon_start("race", (char *)NULL);
-	took = depose(m0, m1, "race");
+	took = depose(m0, m1);
 	assert_fire_done_as(id, t, first);
 	ck_assert_msg(wait_fires(id, "done", 3, 90), "3 fires: %ld done",
 	    fires(id, "done"));
 	assert_once_each(id);
 	/* The deposed leader stepped down. */
-	ck_assert(log_has(m0, "race", "standby: lost the leader lock"));
+	ck_assert(integ_mon_count(m0, "standby: lost the leader lock") > 0);
 	fprintf(stderr, "deposed leader: the standby at the same fire after "
 	    "%lld ms; latest fire lateness %ld s\n", took, lateness(id));
 	h = sched_call("GET", id, "", INTEG_ALICE, NULL);
