@@ -26,6 +26,7 @@
 #include <mysql.h>
 
 #include "bpg_db.h"
+#include "bpg_db_lease.h"
 #include "bpg_db_schedules.h"
 #include "bpg_monitor.h"
 #include "bpg_watch.h"
@@ -1065,6 +1066,9 @@ ctx_db(struct ctx *c)
 	return db;
 }
 
+static bool has_row(struct bpg_db *db, const char *id);
+static long long admin_num(struct ctx *c, const char *sql);
+
 static json_t *
 row_of(struct bpg_db *db, const char *id)
 {
@@ -1293,59 +1297,168 @@ START_TEST(test_db_unfinished)
 }
 END_TEST
 
-START_TEST(test_db_lock)
+static struct bpg_db_lease
+lease_try(struct bpg_db *db, const char *name, const char *holder,
+    long long token, long long ms)
 {
 	struct bpg_errinfo ei = { "" };
+	struct bpg_db_lease l;
+
+	ck_assert_msg(bpg_db_lease_acquire(db, name, holder, token, ms, &l,
+	    &ei) == BPG_OK, "%s", ei.msg);
+	return l;
+}
+
+/*
+ * The lease: one of two holders takes it; the other sees who holds it;
+ * renewals keep the token; once it expired by the database's clock the
+ * other takes it with a higher token and the first one's renewal is
+ * refused; a handle fenced by a stale token has its statements refused,
+ * and the term that ended is on record with its writes.
+ */
+START_TEST(test_db_lease)
+{
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db_lease l;
 	struct ctx c;
-	struct bpg_db *a, *b;
-	unsigned long holder = 0;
-	char name[64], sql[64];
-	bool held = false;
+	struct bpg_db *a, *b, *fa, *fb;
+	char sql[512];
 	int i;
 
-	snprintf(name, sizeof(name), "bpgm-test-%ld", (long)getpid());
-	ctx_open(&c, "lock");
+	ctx_open(&c, "lease");
 	a = ctx_db(&c);
 	b = ctx_db(&c);
-	ck_assert_int_eq(bpg_db_lock_held(a, name, &held, &ei), BPG_OK);
-	ck_assert(!held);
-	ck_assert_int_eq(bpg_db_lock_try(a, name, &held, &holder, &ei),
-	    BPG_OK);
-	ck_assert(held);
-	ck_assert_uint_eq(holder, bpg_db_connection_id(a));
-	ck_assert_int_eq(bpg_db_lock_try(b, name, &held, &holder, &ei),
-	    BPG_OK);
-	ck_assert(!held);
-	ck_assert_uint_eq(holder, bpg_db_connection_id(a));
-	ck_assert_int_eq(bpg_db_lock_held(a, name, &held, &ei), BPG_OK);
-	ck_assert(held);
-	ck_assert_int_eq(bpg_db_lock_held(b, name, &held, &ei), BPG_OK);
-	ck_assert(!held);
+	fa = ctx_db(&c);
+	fb = ctx_db(&c);
+	l = lease_try(a, "ldr", "A", 0, 600);
+	ck_assert(l.held);
+	ck_assert_int_eq(l.token, 1);
+	l = lease_try(b, "ldr", "B", 0, 600);
+	ck_assert(!l.held);
+	ck_assert_str_eq(l.holder, "A");
+	ck_assert_int_eq(l.token, 1);
+	ck_assert_int_gt(l.remaining_ms, 0);
+	/* A renewal keeps the token; a wrong token is no renewal. */
+	l = lease_try(a, "ldr", "A", 1, 600);
+	ck_assert(l.held);
+	ck_assert_int_eq(l.token, 1);
+	l = lease_try(a, "ldr", "A", 5, 600);
+	ck_assert(!l.held);
 
-	/* The leader's session dies: it learns, the standby takes over. */
-	snprintf(sql, sizeof(sql), "KILL %lu", bpg_db_connection_id(a));
-	admin_exec(&c, sql);
-	ck_assert_int_eq(bpg_db_lock_held(a, name, &held, &ei), BPG_EDB);
-	ck_assert(!held);
-	ck_assert_int_eq(bpg_db_lock_held(a, name, &held, &ei), BPG_EDB);
-	for (i = 0; i < 50 && !held; i++) {
-		ck_assert_int_eq(bpg_db_lock_try(b, name, &held, NULL, &ei),
-		    BPG_OK);
-		if (!held)
-			usleep(100000);
+	/* A's fenced handle writes under token 1. */
+	ck_assert_int_eq(bpg_db_set_fence(fa, "ldr", "A", 1, &ei), BPG_OK);
+	ck_assert_msg(bpg_db_monitor_state(fa, "fence-1", "RUNNING", NULL,
+	    &ei) == BPG_OK, "%s", ei.msg);
+	ck_assert(!bpg_db_fence_refused(fa));
+	ck_assert(has_row(b, "fence-1"));
+
+	/* A stops renewing; B takes it once it expired, with token 2. */
+	for (i = 0; i < 100; i++) {
+		l = lease_try(b, "ldr", "B", 0, 60000);
+		if (l.held)
+			break;
+		usleep(50000);
 	}
-	ck_assert(held);
-	/* The old leader reconnects and finds the lock taken. */
-	ck_assert_int_eq(bpg_db_lock_try(a, name, &held, &holder, &ei),
-	    BPG_OK);
-	ck_assert(!held);
-	ck_assert_uint_eq(holder, bpg_db_connection_id(b));
-	bpg_db_lock_release(b, name);
-	ck_assert_int_eq(bpg_db_lock_try(a, name, &held, NULL, &ei), BPG_OK);
-	ck_assert(held);
-	ck_assert_int_eq(bpg_db_lock_try(a, "", &held, NULL, &ei), BPG_EINVAL);
+	ck_assert(l.held);
+	ck_assert_int_eq(l.token, 2);
+	l = lease_try(a, "ldr", "A", 1, 600);
+	ck_assert(!l.held);
+	ck_assert_str_eq(l.holder, "B");
+	ck_assert_int_eq(l.token, 2);
+
+	/* A's late write is refused by the database itself. */
+	ck_assert_int_eq(bpg_db_monitor_state(fa, "fence-2", "RUNNING", NULL,
+	    &ei), BPG_EDB);
+	ck_assert(bpg_db_fence_refused(fa));
+	ck_assert_ptr_nonnull(strstr(ei.msg, "token 1"));
+	ck_assert(!has_row(b, "fence-2"));
+	ck_assert_int_eq(bpg_db_set_fence(fb, "ldr", "B", 2, &ei), BPG_OK);
+	ck_assert_msg(bpg_db_monitor_state(fb, "fence-3", "RUNNING", NULL,
+	    &ei) == BPG_OK, "%s", ei.msg);
+	ck_assert(has_row(b, "fence-3"));
+	/* Token 0: a standby's handle runs nothing. */
+	ck_assert_int_eq(bpg_db_set_fence(fa, "ldr", "A", 0, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_monitor_state(fa, "fence-4", "RUNNING", NULL,
+	    &ei), BPG_EDB);
+	ck_assert(bpg_db_fence_refused(fa));
+	ck_assert(!has_row(b, "fence-4"));
+
+	/* Term 1 is on record: A, one write, before term 2 began. */
+	snprintf(sql, sizeof(sql), "SELECT writes FROM `%s`.bpg_lease_term "
+	    "WHERE name = 'ldr' AND token = 1 AND holder = 'A'", c.schema);
+	ck_assert_int_eq(admin_num(&c, sql), 1);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM `%s`.bpg_lease_term "
+	    "t JOIN `%s`.bpg_lease l ON l.name = t.name WHERE t.token = 1 AND "
+	    "l.token = 2 AND t.last_write_time < l.acquired_time", c.schema,
+	    c.schema);
+	ck_assert_int_eq(admin_num(&c, sql), 1);
+
+	/* B lets it go: A takes it at once, with token 3. */
+	ck_assert_int_eq(bpg_db_lease_release(b, "ldr", "B", 2, &ei), BPG_OK);
+	l = lease_try(a, "ldr", "A", 0, 600);
+	ck_assert(l.held);
+	ck_assert_int_eq(l.token, 3);
+
+	ck_assert_int_eq(bpg_db_lease_acquire(a, "", "A", 0, 600, &l, &ei),
+	    BPG_EINVAL);
+	ck_assert_int_eq(bpg_db_lease_acquire(a, "ldr", "", 0, 600, &l, &ei),
+	    BPG_EINVAL);
+	ck_assert_int_eq(bpg_db_lease_acquire(a, "ldr", "A", 0, 0, &l, &ei),
+	    BPG_EINVAL);
+	bpg_db_free(fb);
+	bpg_db_free(fa);
 	bpg_db_free(a);
 	bpg_db_free(b);
+	ctx_close(&c);
+}
+END_TEST
+
+/*
+ * Many holders race for a fresh lease at once, each on its own
+ * connection: exactly one wins.
+ */
+START_TEST(test_db_lease_race)
+{
+	enum { N = 6 };
+	struct ctx c;
+	struct bpg_db *db;
+	char holder[16];
+	pid_t pid[N];
+	int i, st, wins = 0, go[2];
+	char x;
+
+	ctx_open(&c, "race");
+	/* Migrate once first, so the race is about the lease alone. */
+	db = ctx_db(&c);
+	bpg_db_free(db);
+	ck_assert_int_eq(pipe(go), 0);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_ge(pid[i] = fork(), 0);
+		if (pid[i] == 0) {
+			struct bpg_errinfo ei = { "" };
+			struct bpg_db_lease l;
+
+			close(go[1]);
+			db = ctx_db(&c);
+			snprintf(holder, sizeof(holder), "H%d", i);
+			/* All start when the pipe closes. */
+			if (read(go[0], &x, 1) < 0)
+				_exit(2);
+			if (bpg_db_lease_acquire(db, "race", holder, 0, 60000,
+			    &l, &ei) != BPG_OK)
+				_exit(2);
+			_exit(l.held ? 1 : 0);
+		}
+	}
+	close(go[0]);
+	close(go[1]);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert(WIFEXITED(st));
+		ck_assert_int_ne(WEXITSTATUS(st), 2);
+		wins += WEXITSTATUS(st);
+	}
+	ck_assert_int_eq(wins, 1);
 	ctx_close(&c);
 }
 END_TEST
@@ -1469,12 +1582,26 @@ has_row(struct bpg_db *db, const char *id)
 	return a.found;
 }
 
+/* Another holder takes the lease with the next token, as a standby
+ * would once the leader's lease ran out unseen. */
+static void
+steal_lease(struct ctx *c)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "UPDATE `%s`.bpg_lease SET holder = "
+	    "'intruder', token = token + 1, expires_time = NOW(6) + INTERVAL "
+	    "60 SECOND WHERE name = 'bpg-monitor'", c->schema);
+	admin_exec(c, sql);
+}
+
 /*
- * A leader whose lock session was killed while it listed does not write
- * what that list brought: the lock is confirmed after the list, not only
- * every BPG_MONITOR_LOCK_INTERVAL_MS.  Its lock session has a short
- * wait_timeout (twice timeoutMillis plus the margin), so the server frees
- * the lock of a leader that vanished in seconds, not hours.
+ * A leader whose lease was taken while it listed does not write what
+ * that list brought: its statements are fenced by its token, the
+ * database refuses them, and it steps down at the first refusal.  Its
+ * lease session has a short wait_timeout (twice timeoutMillis plus the
+ * margin), so the server ends the session of a leader that vanished in
+ * seconds, not hours.
  */
 START_TEST(test_monitor_lost_lock)
 {
@@ -1485,7 +1612,7 @@ START_TEST(test_monitor_lost_lock)
 	struct bpg_errinfo ei = { "" };
 	struct bpg_db *check;
 	struct ctx c;
-	char yaml[1024], list[256], sql[64];
+	char yaml[1024], list[256];
 	unsigned long idle = 0;
 	unsigned port;
 	pid_t pid;
@@ -1518,15 +1645,13 @@ START_TEST(test_monitor_lost_lock)
 	    &idle, &ei), BPG_OK);
 	ck_assert_uint_eq(idle, 2 * 5 + BPG_MONITOR_LOCK_IDLE_MARGIN_S);
 
-	/* The lock's session dies; the next list brings lead-b. */
-	snprintf(sql, sizeof(sql), "KILL %lu",
-	    bpg_db_connection_id(bpg_monitor_lock_db(m)));
-	admin_exec(&c, sql);
+	/* The lease goes to another; the next list brings lead-b. */
+	steal_lease(&c);
 	write_list(list, "lead-b", "20");
 	bpg_monitor_resync(m);
 	ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s", ei.msg);
 	ck_assert(!bpg_monitor_leader(m));
-	ck_assert_msg(!has_row(check, "lead-b"), "a leader without its lock "
+	ck_assert_msg(!has_row(check, "lead-b"), "a leader without its lease "
 	    "wrote the list");
 
 	bpg_monitor_free(m);
@@ -1666,9 +1791,9 @@ START_TEST(test_monitor_sched_clock)
 END_TEST
 
 /*
- * Watch events after the lock was lost are not written either: a watch
- * callback confirms the lock when it was last confirmed more than
- * BPG_MONITOR_CONFIRM_MS ago, and the leader then steps down.
+ * Watch events after the lease was lost are not written either: the
+ * callback's statement is refused by the fence and the leader then steps
+ * down.
  */
 START_TEST(test_monitor_lost_lock_events)
 {
@@ -1679,7 +1804,7 @@ START_TEST(test_monitor_lost_lock_events)
 	struct bpg_errinfo ei = { "" };
 	struct bpg_db *check;
 	struct ctx c;
-	char yaml[1024], list[256], evpath[300], tmp[310], sql[64];
+	char yaml[1024], list[256], evpath[300], tmp[310];
 	unsigned port;
 	pid_t pid;
 	int i, status;
@@ -1710,15 +1835,8 @@ START_TEST(test_monitor_lost_lock_events)
 		    ei.msg);
 	ck_assert(bpg_monitor_leader(m));
 
-	/*
-	 * The lock's session dies; an event arrives more than
-	 * BPG_MONITOR_CONFIRM_MS after the last confirmation (no step runs
-	 * meanwhile, so nothing confirms).
-	 */
-	snprintf(sql, sizeof(sql), "KILL %lu",
-	    bpg_db_connection_id(bpg_monitor_lock_db(m)));
-	admin_exec(&c, sql);
-	usleep((BPG_MONITOR_CONFIRM_MS + 100) * 1000);
+	/* The lease goes to another; then an event arrives. */
+	steal_lease(&c);
 	/* Renamed into place: the server never sees half of it. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", evpath);
 	ck_assert_ptr_nonnull(f = fopen(tmp, "w"));
@@ -1733,7 +1851,7 @@ START_TEST(test_monitor_lost_lock_events)
 		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
 		    ei.msg);
 	ck_assert(!bpg_monitor_leader(m));
-	ck_assert_msg(!has_row(check, "lead-c"), "a leader without its lock "
+	ck_assert_msg(!has_row(check, "lead-c"), "a leader without its lease "
 	    "wrote a watch event");
 
 	bpg_monitor_free(m);
@@ -1747,15 +1865,15 @@ START_TEST(test_monitor_lost_lock_events)
 }
 END_TEST
 
-/* Without a database: no rows, and the lock is always ours. */
+/* Without a database: no rows, and the lease is always ours. */
 START_TEST(test_db_disabled)
 {
 	struct bpg_dbconf conf = { NULL, NULL, NULL, NULL, NULL, 0 };
 	struct bpg_errinfo ei = { "" };
 	struct bpg_db_app a;
 	struct bpg_db *db = NULL;
+	struct bpg_db_lease l;
 	json_t *rows = NULL;
-	bool held = false;
 
 	ck_assert_int_eq(bpg_db_new(&conf, &db, &ei), BPG_OK);
 	ck_assert_int_eq(bpg_db_monitor_state(db, "x", "RUNNING", NULL, &ei),
@@ -1766,10 +1884,13 @@ START_TEST(test_db_disabled)
 	    BPG_OK);
 	ck_assert_uint_eq(json_array_size(rows), 0);
 	json_decref(rows);
-	ck_assert_int_eq(bpg_db_lock_try(db, "n", &held, NULL, &ei), BPG_OK);
-	ck_assert(held);
-	ck_assert_int_eq(bpg_db_lock_held(db, "n", &held, &ei), BPG_OK);
-	ck_assert(held);
+	ck_assert_int_eq(bpg_db_lease_acquire(db, "n", "me", 0, 1000, &l,
+	    &ei), BPG_OK);
+	ck_assert(l.held);
+	ck_assert_int_eq(l.token, 1);
+	ck_assert_int_eq(bpg_db_set_fence(db, "n", "me", 0, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_monitor_state(db, "x", "RUNNING", NULL, &ei),
+	    BPG_OK);
 	bpg_db_free(db);
 }
 END_TEST
@@ -1842,7 +1963,8 @@ monitor_suite(void)
 	tcase_add_test(tc, test_db_lifecycle);
 	tcase_add_test(tc, test_db_foreign_and_prices);
 	tcase_add_test(tc, test_db_unfinished);
-	tcase_add_test(tc, test_db_lock);
+	tcase_add_test(tc, test_db_lease);
+	tcase_add_test(tc, test_db_lease_race);
 	tcase_add_test(tc, test_monitor_lost_lock);
 	tcase_add_test(tc, test_monitor_lost_lock_events);
 	tcase_add_test(tc, test_monitor_sched_clock);
