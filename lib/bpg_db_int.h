@@ -167,6 +167,13 @@ typedef enum bpg_err (*db_op)(
 enum bpg_err db_with_retry(struct bpg_db *db, db_op op, const void *in,
     void *out, struct bpg_errinfo *ei) BPG_WUR;
 /*
+ * The same for an op that only reads, which runs outside the handle's
+ * fence (bpg_db_set_fence()): a deposed leader's reads change nothing,
+ * and the monitor's catch-up reads a row per app.
+ */
+enum bpg_err db_read_with_retry(struct bpg_db *db, db_op op, const void *in,
+    void *out, struct bpg_errinfo *ei) BPG_WUR;
+/*
  * The fence (bpg_db_lease.c), run by db_with_retry() around each op of a
  * fenced handle: begin opens the transaction and updates the lease row
  * under the handle's token, or refuses (BPG_EDB, fence_refused set); end

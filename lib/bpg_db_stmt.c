@@ -179,9 +179,9 @@ db_prepared(struct bpg_db *db, enum stmt_id id, MYSQL_STMT **out,
 	return BPG_OK;
 }
 
-enum bpg_err
-db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
-    struct bpg_errinfo *ei)
+static enum bpg_err
+run_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
+    bool fence, struct bpg_errinfo *ei)
 {
 	enum bpg_err e;
 	int attempt;
@@ -192,7 +192,7 @@ db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 		db->lost = false;
 		db->last_errno = 0;
 		db->fence_refused = false;
-		if (!db->fenced)
+		if (!fence)
 			e = op(db, in, out, ei);
 		else if ((e = db_fence_begin(db, ei)) == BPG_OK)
 			e = db_fence_end(db, op(db, in, out, ei), ei);
@@ -200,7 +200,7 @@ db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 			return e;
 		if (db->last_errno == ER_NO_SUCH_TABLE && attempt == 0)
 			db->migrated = false;
-		else if (db->fenced && db->last_errno == ER_LOCK_DEADLOCK &&
+		else if (fence && db->last_errno == ER_LOCK_DEADLOCK &&
 		    attempt == 0)
 			/* Galera's certification failure: the transaction
 			 * was rolled back and may be run again, the fence
@@ -212,6 +212,20 @@ db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 		if (attempt > 0)
 			return e;
 	}
+}
+
+enum bpg_err
+db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	return run_with_retry(db, op, in, out, db->fenced, ei);
+}
+
+enum bpg_err
+db_read_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	return run_with_retry(db, op, in, out, false, ei);
 }
 
 void
