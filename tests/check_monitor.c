@@ -1330,19 +1330,19 @@ START_TEST(test_db_lease)
 	b = ctx_db(&c);
 	fa = ctx_db(&c);
 	fb = ctx_db(&c);
-	l = lease_try(a, "ldr", "A", 0, 600);
+	l = lease_try(a, "ldr", "A", 0, 60000);
 	ck_assert(l.held);
 	ck_assert_int_eq(l.token, 1);
-	l = lease_try(b, "ldr", "B", 0, 600);
+	l = lease_try(b, "ldr", "B", 0, 60000);
 	ck_assert(!l.held);
 	ck_assert_str_eq(l.holder, "A");
 	ck_assert_int_eq(l.token, 1);
 	ck_assert_int_gt(l.remaining_ms, 0);
 	/* A renewal keeps the token; a wrong token is no renewal. */
-	l = lease_try(a, "ldr", "A", 1, 600);
+	l = lease_try(a, "ldr", "A", 1, 60000);
 	ck_assert(l.held);
 	ck_assert_int_eq(l.token, 1);
-	l = lease_try(a, "ldr", "A", 5, 600);
+	l = lease_try(a, "ldr", "A", 5, 60000);
 	ck_assert(!l.held);
 
 	/* A's fenced handle writes under token 1. */
@@ -1352,7 +1352,12 @@ START_TEST(test_db_lease)
 	ck_assert(!bpg_db_fence_refused(fa));
 	ck_assert(has_row(b, "fence-1"));
 
-	/* A stops renewing; B takes it once it expired, with token 2. */
+	/*
+	 * A's last renewal is for 1 ms (as if A then stopped renewing); B
+	 * takes it once it expired by the database's clock, with token 2.
+	 */
+	l = lease_try(a, "ldr", "A", 1, 1);
+	ck_assert(l.held);
 	for (i = 0; i < 100; i++) {
 		l = lease_try(b, "ldr", "B", 0, 60000);
 		if (l.held)
@@ -1361,7 +1366,7 @@ START_TEST(test_db_lease)
 	}
 	ck_assert(l.held);
 	ck_assert_int_eq(l.token, 2);
-	l = lease_try(a, "ldr", "A", 1, 600);
+	l = lease_try(a, "ldr", "A", 1, 60000);
 	ck_assert(!l.held);
 	ck_assert_str_eq(l.holder, "B");
 	ck_assert_int_eq(l.token, 2);
@@ -1395,7 +1400,7 @@ START_TEST(test_db_lease)
 
 	/* B lets it go: A takes it at once, with token 3. */
 	ck_assert_int_eq(bpg_db_lease_release(b, "ldr", "B", 2, &ei), BPG_OK);
-	l = lease_try(a, "ldr", "A", 0, 600);
+	l = lease_try(a, "ldr", "A", 0, 60000);
 	ck_assert(l.held);
 	ck_assert_int_eq(l.token, 3);
 

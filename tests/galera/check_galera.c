@@ -299,12 +299,15 @@ START_TEST(test_fence_across_nodes)
 	b = node_db(1);
 	fb = node_db(1);
 	c = raw(2);
-	l = lease_try(a, "A", 0, 500);
+	l = lease_try(a, "A", 0, 60000);
 	ck_assert(l.held);
 	ck_assert_int_eq(bpg_db_set_fence(fa, "ldr", "A", l.token, &ei),
 	    BPG_OK);
 	ck_assert_msg(bpg_db_monitor_state(fa, "g-1", "RUNNING", NULL, &ei) ==
 	    BPG_OK, "%s", ei.msg);
+	/* A's last renewal is for 1 ms: then it lapses. */
+	l = lease_try(a, "A", 1, 1);
+	ck_assert(l.held);
 	for (i = 0; i < 200; i++) {
 		l = lease_try(b, "B", 0, 60000);
 		if (l.held)
@@ -367,8 +370,8 @@ monitor_child(int i, const char *tag)
 	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
 	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
 	    "  password: bpg-test-pw, dbName: %s}\n"
-	    "monitorLeaseMillis: 2000\n"
-	    "monitorLeaseRenewMillis: 500\n", tu_closed_port(), url[i],
+	    "monitorLeaseMillis: 4000\n"
+	    "monitorLeaseRenewMillis: 1000\n", tu_closed_port(), url[i],
 	    schema);
 	cfg = tu_config(yaml, NULL);
 	memset(&o, 0, sizeof(o));
@@ -406,10 +409,11 @@ holder_pid(MYSQL *my)
 }
 
 /*
- * Two monitors, connected to nodes 1 and 2.  Five times, the leader is
- * stopped (SIGSTOP) past its lease: the other takes over through its own
- * node; the stopped one is continued and must not act.  From the terms:
- * at no moment did both act.
+ * Two monitors, connected to nodes 1 and 2, with a lease of 4 s renewed
+ * every second.  Five times, the leader is stopped (SIGSTOP) past its
+ * lease: the other takes over through its own node; the stopped one is
+ * continued and must not act.  From the terms: at no moment did both
+ * act.
  */
 START_TEST(test_two_monitors)
 {
@@ -438,11 +442,15 @@ START_TEST(test_two_monitors)
 		fprintf(stderr, "takeover %d: %lld ms after SIGSTOP\n", k,
 		    now_ms() - t0);
 		/* The new leader works a while, then the old one wakes. */
-		sleep_ms(1000);
-		ck_assert_int_eq(kill(leader, SIGCONT), 0);
 		sleep_ms(1500);
-		ck_assert_int_eq(holder_pid(c), other);
-		leader = other;
+		ck_assert_int_eq(kill(leader, SIGCONT), 0);
+		sleep_ms(2000);
+		/* Normally still the other; a renewal missed on a loaded
+		 * machine may have moved it on, which the terms allow. */
+		t0 = now_ms();
+		while ((leader = holder_pid(c)) == 0 && now_ms() - t0 < 60000)
+			sleep_ms(100);
+		ck_assert(leader == mon[0] || leader == mon[1]);
 	}
 	for (i = 0; i < 2; i++) {
 		kill(mon[i], SIGKILL);

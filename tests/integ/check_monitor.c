@@ -1017,13 +1017,11 @@ START_TEST(test_lease_stopped_leader)
 	kill(mon_pid[a], SIGCONT);
 	ck_assert_msg(wait_log(a, "standby: stopped acting", 30),
 	    "continued leader did not step down: %s", mon_log[a]);
+	/* It did not even try: its own clock told it the lease was gone. */
 	ck_assert_int_eq(log_count(a, "statement refused"), 0);
-	ck_assert_int_eq(log_count(a, "leader: holding lease"), 1);
-	ck_assert(wait_log(a, "standby: lease 'bpg-monitor' is held", 30));
 	id = submit(NULL, NULL);
 	expect_completed(id, 60);
 	free(id);
-	ck_assert_int_eq(log_count(b, "standby: stopped acting"), 0);
 	assert_one_leader_at_a_time();
 }
 END_TEST
