@@ -455,7 +455,7 @@ START_TEST(test_migrate_fresh)
 	/* BPG's two tables and ours: idempotency keys (check_idem), the
 	 * schedules and their fires (check_db_schedules), the
 	 * links between attempts, and the monitor's lease and its terms
-	 * (check_monitor). */
+	 * (check_db_lease). */
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT COUNT(*) FROM information_schema.STATISTICS "
 			     "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "
