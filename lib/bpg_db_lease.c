@@ -182,8 +182,13 @@ acquire_txn(struct bpg_db *db, const struct acquire_args *a,
 		if (n == 1) {
 			out->held = true;
 			out->remaining_ms = a->duration_ms;
+			return BPG_OK;
 		}
-		return BPG_OK;
+		/*
+		 * It expired while the read waited for the row (the read's
+		 * NOW(6) is its start): a take, as for any expired lease.
+		 */
+		out->remaining_ms = 0;
 	}
 	if (out->remaining_ms > 0)
 		return BPG_OK;

@@ -1495,6 +1495,155 @@ START_TEST(test_monitor_lost_lock)
 }
 END_TEST
 
+/*
+ * A renewal held up by a lock on the lease row (an admin session holds
+ * the row) until the lease expired and more than 1.6 s after it was sent:
+ * the renewal cannot renew what has expired and takes the lease anew
+ * with the next token, but by the leader's own monotonic clock, counted
+ * from before it sent that request, the lease it got is already past its
+ * deadline, so bpg_monitor_confirm() says false and it steps down at
+ * once; it leads again with a later token.
+ */
+static long long admin_num(struct ctx *c, const char *sql);
+
+START_TEST(test_monitor_late_renewal)
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *check;
+	struct ctx c;
+	char yaml[1024], list[256], sql[256], x;
+	unsigned port;
+	pid_t pid, blocker;
+	int i, status, ready[2];
+	long long token;
+
+	ctx_open(&c, "late");
+	snprintf(list, sizeof(list), "/tmp/bpgm-list-%ld.json",
+	    (long)getpid());
+	write_list(list, "late-a", "10");
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n"
+	    "monitorLeaseMillis: 2000\n"
+	    "monitorLeaseRenewMillis: 500\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	check = ctx_db(&c);
+	for (i = 0; i < 100 && !has_row(check, "late-a"); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+	snprintf(sql, sizeof(sql), "SELECT token FROM `%s`.bpg_lease",
+	    c.schema);
+	token = admin_num(&c, sql);
+
+	/*
+	 * The blocker locks the lease row, waits until a renewal waits on
+	 * it (its locking read is seen executing), then holds it until the
+	 * lease has expired by the database's clock and 1.7 s have passed:
+	 * past the deadline of what the renewal brings (its send plus 1.6 s)
+	 * however slow this machine.
+	 */
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_ge(blocker = fork(), 0);
+	if (blocker == 0) {
+		MYSQL *b = mysql_init(NULL);
+		MYSQL_RES *res;
+		MYSQL_ROW row;
+		char q[256];
+		int waiting = 0, n;
+		long long left;
+
+		close(ready[0]);
+		if (mysql_real_connect(b, "127.0.0.1", test_user,
+		    test_password, NULL, db_port(), NULL, 0) == NULL)
+			_exit(2);
+		snprintf(q, sizeof(q), "SELECT token FROM `%s`.bpg_lease "
+		    "FOR UPDATE", c.schema);
+		if (mysql_query(b, "START TRANSACTION") != 0 ||
+		    mysql_query(b, q) != 0 ||
+		    (res = mysql_store_result(b)) == NULL)
+			_exit(3);
+		mysql_free_result(res);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(4);
+		for (n = 0; n < 600 && !waiting; n++) {
+			/* The renewal's locking read, under way. */
+			if (mysql_query(b, "SELECT COUNT(*) FROM "
+			    "information_schema.PROCESSLIST WHERE COMMAND = "
+			    "'Execute' AND INFO LIKE '%bpg_lease WHERE name%"
+			    "FOR UPDATE'") != 0 ||
+			    (res = mysql_store_result(b)) == NULL)
+				_exit(5);
+			row = mysql_fetch_row(res);
+			waiting = row != NULL && row[0] != NULL &&
+			    atoi(row[0]) > 0;
+
+			mysql_free_result(res);
+			if (!waiting)
+				usleep(50000);
+		}
+		/* Let it through once the lease expired, 1.7 s on. */
+		usleep(1700000);
+		snprintf(q, sizeof(q), "SELECT TIMESTAMPDIFF(MICROSECOND, "
+		    "NOW(6), expires_time) FROM `%s`.bpg_lease", c.schema);
+		for (n = 0; n < 1000; n++) {
+			if (mysql_query(b, q) != 0 ||
+			    (res = mysql_store_result(b)) == NULL)
+				_exit(7);
+			row = mysql_fetch_row(res);
+			left = row != NULL && row[0] != NULL ? atoll(row[0]) : 0;
+			mysql_free_result(res);
+			if (left < 0)
+				break;
+			usleep(10000);
+		}
+		mysql_query(b, "COMMIT");
+		mysql_close(b);
+		_exit(!waiting ? 6 : left >= 0 ? 8 : 0);
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &x, 1), 1);
+	close(ready[0]);
+	/* The next renewal blocks behind the blocker, then comes back. */
+	for (i = 0; i < 100 && waitpid(blocker, &status, WNOHANG) == 0; i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert_int_lt(i, 100);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "blocker: %d", status);
+	/* Taken anew by the late request, and given up at once. */
+	ck_assert_int_eq(admin_num(&c, sql), token + 1);
+	ck_assert_msg(!bpg_monitor_leader(m), "a leader past its deadline "
+	    "went on");
+	for (i = 0; i < 100 && !bpg_monitor_leader(m); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+	ck_assert_int_gt(admin_num(&c, sql), token + 1);
+
+	bpg_monitor_free(m);
+	bpg_db_free(check);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(list);
+	ctx_close(&c);
+}
+END_TEST
+
 /* The injected clock of the schedules, epoch ms. */
 static int64_t sched_clock_ms;
 
@@ -1796,6 +1945,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_db_unfinished);
 	tcase_add_test(tc, test_monitor_lost_lock);
 	tcase_add_test(tc, test_monitor_lost_lock_events);
+	tcase_add_test(tc, test_monitor_late_renewal);
 	tcase_add_test(tc, test_monitor_sched_clock);
 	tcase_add_test(tc, test_db_disabled);
 	tcase_add_test(tc, test_monitor_new);
