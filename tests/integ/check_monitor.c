@@ -1027,6 +1027,41 @@ START_TEST(test_lease_stopped_leader)
 }
 END_TEST
 
+/*
+ * The only monitor is stopped (SIGSTOP) while an app runs its course, and
+ * past its lease.  Continued, it finds the app's events waiting in its
+ * sockets, but its own clock says its lease ran out: it writes none of
+ * them (not even one the database would refuse), takes a new lease and
+ * records the app then, under the new token.
+ */
+START_TEST(test_lease_stopped_alone)
+{
+	long long t0, tok;
+	char *id;
+	int a;
+
+	a = monitor_start("alone", "-r", "30", (char *)NULL);
+	ck_assert(wait_log(a, "leader: holding lease", 30));
+	wait_watching(a);
+	tok = lease_token();
+	t0 = now_ms();
+	kill(mon_pid[a], SIGSTOP);
+	id = submit(NULL, NULL);
+	wait_cr_state(id, "COMPLETED", 60);
+	/* The stack's lease is 4 s: wait it out, and some. */
+	while (now_ms() - t0 < 6000)
+		sleep_ms(100);
+	kill(mon_pid[a], SIGCONT);
+	expect_completed(id, 60);
+	ck_assert_msg(wait_log(a, "standby: stopped acting", 30),
+	    "continued leader did not step down: %s", mon_log[a]);
+	ck_assert_int_eq(log_count(a, "statement refused"), 0);
+	ck_assert_int_gt(lease_token(), tok);
+	free(id);
+	assert_one_leader_at_a_time();
+}
+END_TEST
+
 static void
 mariadb(const char *cmd)
 {
@@ -1099,6 +1134,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_api_down);
 	tcase_add_test(tc, test_leader_takeover);
 	tcase_add_test(tc, test_lease_stopped_leader);
+	tcase_add_test(tc, test_lease_stopped_alone);
 	tcase_add_test(tc, test_lease_db_down);
 	suite_add_tcase(s, tc);
 	return s;
