@@ -17,7 +17,10 @@
  * Fencing (bpg_db_set_fence()): a handle fenced by a lease runs every
  * statement in a transaction that first updates the lease row where name,
  * holder and token are its own and the lease has not expired, and
- * refuses the statement when no row matched.  A deposed holder's late
+ * refuses the statement when no row matched.  The exceptions are the
+ * plain reads of bpg_db_monitor_read() and bpg_db_monitor_unfinished(),
+ * which change nothing and which the monitor's catch-up runs once per
+ * app.  A deposed holder's late
  * writes are thus refused by the database itself, and on Galera the
  * lease row in the transaction's write set makes it conflict with a
  * takeover on another node.
