@@ -238,9 +238,11 @@ lease_round(struct bpg_monitor *m, struct bpg_errinfo *out)
 	}
 	m->lock_err[0] = '\0';
 	if (st.held) {
-		bpg_lease_granted(&m->lease, sent, st.token);
+		/* Expired before the renewal got the row: a new term. */
 		if (was && st.token != old)
-			become_standby(m, "the lease was taken anew");
+			become_standby(m, "the lease expired and was taken "
+			    "anew");
+		bpg_lease_granted(&m->lease, sent, st.token);
 		if (!m->leader)
 			become_leader(m, st.remaining_ms);
 		m->confirmed_ms = now;
