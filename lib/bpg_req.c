@@ -40,6 +40,7 @@ enum skind {
 	S_OBJ,		/* json_t * of a shape */
 	S_OBJLIST,	/* json_t * array of a shape */
 	S_POD,		/* struct bpg_pod_req */
+	S_RETRY,	/* json_t * retryPolicy (bpg_req_retry.c) */
 };
 
 #define NO_HAS SIZE_MAX
@@ -94,6 +95,8 @@ static const struct sfield req_fields[] = {
 	RSTR("queueToken", queue_token),
 	/* Ours: the Idempotency-Key header's value in the body. */
 	RSTR("idempotencyKey", idempotency_key),
+	/* Ours: retries of the job (bpg_retry.h). */
+	{ "retryPolicy", S_RETRY, R(retry_policy), NO_HAS, 0, 0, NULL, 0 },
 };
 
 /*
@@ -210,6 +213,9 @@ bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
 		break;
 	case S_OBJLIST:
 		e = req_bind_objlist(b, v, path, f->shape, &j);
+		break;
+	case S_RETRY:
+		e = req_bind_retry(b, v, path, &j);
 		break;
 	case S_POD:
 		pod = (struct bpg_pod_req *)(void *)slot;
@@ -400,6 +406,7 @@ bpg_req_reset(struct bpg_submit_req *r)
 	free(r->queue);
 	free(r->queue_token);
 	free(r->idempotency_key);
+	json_decref(r->retry_policy);
 	memset(r, 0, sizeof(*r));
 }
 

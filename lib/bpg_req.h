@@ -75,6 +75,7 @@ struct bpg_submit_req {
 	char *queue;
 	char *queue_token;		/* secret: never logged or stored */
 	char *idempotency_key;		/* unchecked (bpg_idem_pick()); not stored */
+	json_t *retry_policy;		/* checked (bpg_retry_parse()), or NULL */
 };
 
 enum bpg_req_format {
