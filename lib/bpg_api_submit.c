@@ -12,6 +12,7 @@
 #include "bpg_api_idem.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
+#include "bpg_db_retry.h"
 #include "bpg_dryrun.h"
 #include "bpg_failover.h"
 #include "bpg_json.h"
@@ -156,6 +157,9 @@ struct submit {
 	char *stored;		/* the row's request body */
 	char *summary;
 	bool have_row;		/* the try wrote a row */
+	/* retryPolicy: the job's row goes with the submission's. */
+	char *job_request;	/* NULL: no retryPolicy */
+	struct bpg_retry_policy policy;
 };
 
 static void
@@ -166,6 +170,23 @@ mark_failed(struct bpg_api *api, const char *id, const char *why)
 	if (bpg_db_mark_failed(api->db, id, why, &mei) != BPG_OK)
 		syslog(LOG_ERR, "submission %s: cannot mark failed: %s", id,
 		    mei.msg);
+}
+
+/*
+ * The try of id failed over to another ID, nothing created: its job row
+ * goes, so that no retry follows what the client never got.  Should that
+ * fail, the job stays with a SUBMISSION_FAILED first attempt.
+ * XXX: and may then be retried; the reply names only the new ID.
+ */
+static void
+forget_job(struct submit *s, const char *id)
+{
+	struct bpg_errinfo ei;
+
+	if (s->job_request != NULL &&
+	    bpg_db_retry_forget(s->rc->api->db, id, &ei) != BPG_OK)
+		syslog(LOG_ERR, "submission %s: cannot drop its retry job: %s",
+		    id, ei.msg);
 }
 
 /* a then b appended to the string in dst[size], cut to fit. */
@@ -227,6 +248,17 @@ insert_row(struct submit *s, const char *id, struct bpg_errinfo *ei)
 	row.app_name = s->req->application_name;
 	row.request_summary = s->summary;
 	e = bpg_db_insert_submission(api->db, &row, ei);
+	/* A job with retries: its row before the CR, as the submission's. */
+	if (e == BPG_OK && s->job_request != NULL &&
+	    (e = bpg_db_retry_insert(api->db, id, s->rc->user, s->job_request,
+	    &s->policy, ei)) != BPG_OK) {
+		syslog(LOG_ERR, "submission %s: retry job not recorded: %s", id,
+		    ei->msg);
+		mark_failed(api, id, "the retry policy could not be recorded");
+		return bpg_errf(ei, BPG_EDB, "The submission could not be "
+		    "recorded (database unavailable); nothing was submitted. "
+		    "Please try again later.");
+	}
 	if (e == BPG_ETOOBIG)
 		/* BPG's request_body column is a TEXT (64 KiB). */
 		return bpg_errf(ei, BPG_EINVAL, "Request too large to record: "
@@ -417,6 +449,7 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 			snprintf(reason, sizeof(reason), "%s; resubmitted as %s",
 			    why, id);
 			mark_failed(api, prev, reason);
+			forget_job(s, prev);
 			prev[0] = '\0';
 		}
 		tries++;
@@ -454,8 +487,10 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 		}
 	}
 all_failed:
-	if (prev[0] != '\0')
+	if (prev[0] != '\0') {
 		mark_failed(api, prev, why);
+		forget_job(s, prev);
+	}
 	/* The only eligible cluster: its answer as it was (BPG's). */
 	if (tries == 1 && s->fo.neligible == 1)
 		e = bpg_errf(&ei, last_e, "%s", last);
@@ -482,6 +517,7 @@ api_h_submit(struct route_ctx *rc)
 	struct submit s;
 	char id[BPG_MAX_SUBMISSION_ID + 1];
 	char *queue = NULL, *dag_user = NULL, *stored = NULL, *summary = NULL;
+	char *job_request = NULL;
 	json_t *cr = NULL, *sanitized = NULL;
 	const char *proxy_user;
 	bool dry_run;
@@ -537,6 +573,21 @@ api_h_submit(struct route_ctx *rc)
 		goto fail;
 	}
 	memset(&s, 0, sizeof(s));
+	if (api->db == NULL && req.retry_policy != NULL) {
+		e = bpg_errf(&ei, BPG_EINVAL, "retryPolicy needs the gateway's "
+		    "database (dbConfig), which is not configured");
+		goto fail;
+	}
+	/* The request as sent (token, env and all) stays in the DB only. */
+	if (api->db != NULL && req.retry_policy != NULL &&
+	    ((e = bpg_retry_parse(req.retry_policy, &s.policy, &ei)) !=
+	    BPG_OK || (job_request = bpg_req_json_text(rc->body, rc->body_len,
+	    bpg_req_format_of(rc->req->content_type))) == NULL)) {
+		if (e == BPG_OK)
+			e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	s.job_request = job_request;
 	s.rc = rc;
 	s.idem = &idem;
 	s.req = &req;
@@ -550,6 +601,7 @@ fail:
 	api_reply_err(rc->resp, e, &ei);
 out:
 	api_idem_end(rc, &idem);
+	free(job_request);
 	free(summary);
 	free(stored);
 	json_decref(sanitized);

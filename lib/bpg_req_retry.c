@@ -83,3 +83,21 @@ fail:
 	json_decref(o);
 	return e;
 }
+
+char *
+bpg_req_json_text(const char *body, size_t len, enum bpg_req_format fmt)
+{
+	struct bpg_yaml_lines *lines = NULL;
+	struct bpg_errinfo ei = { "" };
+	json_t *root = NULL;
+	char *out = NULL;
+
+	if (fmt == BPG_REQ_JSON)
+		return body != NULL ? strndup(body, len) : strdup("{}");
+	if (req_yaml_load(body != NULL ? body : "", len, &root, &lines,
+	    &ei) == BPG_OK)
+		out = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	bpg_yaml_lines_free(lines);
+	return out;
+}

@@ -1,0 +1,421 @@
+/*
+ * Tests for lib/bpg_monitor_retry.c, the monitor's retry task, against
+ * the MariaDB of tests/run-unit.sh (BPG_TEST_DB_PORT) and a Kubernetes API
+ * stand-in in a child process that answers every list with no apps and
+ * every create and delete with 200, counting the creates.  Time is the
+ * monitor's injected clock (bpg_monitor_opts.clock_ms): nothing is made
+ * before the back-off has passed, exactly one attempt after it, none
+ * after maxAttempts, none for a cancelled job; an attempt a killed leader
+ * left pending is made with its own ID.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <check.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mysql.h>
+
+#include "bpg_db.h"
+#include "bpg_db_attempts.h"
+#include "bpg_db_retry.h"
+#include "bpg_monitor.h"
+#include "testutil.h"
+
+#define JOB1 "c1-00000000000000000000000000000001"
+#define JOB2 "c1-00000000000000000000000000000002"
+#define JOB3 "c1-00000000000000000000000000000003"
+#define PEND "c1-0000000000000000000000000000000f"
+#define REQ "{\"sparkVersion\":\"3.5.0\"," \
+	"\"mainApplicationFile\":\"local:///x.jar\"}"
+
+static char test_user[] = "bpg";
+static char test_password[] = "bpg-test-pw";
+
+struct ctx {
+	char url[256], schema[64], creates[128];
+	struct bpg_dbconf conf;
+	MYSQL *admin;
+	struct bpg_db *db;
+	struct bpg_config *cfg;
+	struct bpg_monitor *m;
+	pid_t api;
+};
+
+static struct ctx c;
+static int64_t clock_ms;
+
+static int64_t
+test_clock(void *arg)
+{
+	(void)arg;
+	return clock_ms;
+}
+
+static void
+admin_exec(const char *sql)
+{
+	ck_assert_msg(mysql_query(c.admin, sql) == 0, "%s: %s", sql,
+	    mysql_error(c.admin));
+}
+
+static long long admin_num(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* The first column of the first row as a number; -1 for none or NULL. */
+static long long
+admin_num(const char *fmt, ...)
+{
+	char sql[512];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long long v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (mysql_query(c.admin, sql) != 0 ||
+	    (res = mysql_store_result(c.admin)) == NULL)
+		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		v = atoll(row[0]);
+	mysql_free_result(res);
+	return v;
+}
+
+#define EMPTY_LIST "{\"kind\":\"SparkApplicationList\",\"metadata\":{" \
+	"\"resourceVersion\":\"1\"},\"items\":[]}"
+
+/*
+ * The API stand-in: a watch gets a 200 and nothing more; anything else a
+ * 200 with an empty list (a create's answer is read for its status only);
+ * each POST appends a line to c.creates.
+ */
+static pid_t
+serve(unsigned *port)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	char buf[65536], head[256];
+	size_t got;
+	ssize_t n;
+	int s, fd, one = 1;
+	FILE *f;
+	pid_t pid;
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(s, 0);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(s, 16), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	if ((pid = fork()) != 0) {
+		close(s);
+		return pid;
+	}
+	signal(SIGCHLD, SIG_IGN);
+	alarm(300);
+	while ((fd = accept(s, NULL, NULL)) >= 0) {
+		if (fork() != 0) {
+			close(fd);
+			continue;
+		}
+		got = 0;
+		while (got < sizeof(buf) - 1 && (n = read(fd, buf + got,
+		    sizeof(buf) - 1 - got)) > 0) {
+			got += (size_t)n;
+			buf[got] = '\0';
+			if (strstr(buf, "\r\n\r\n") != NULL)
+				break;
+		}
+		if (strstr(buf, "watch=") != NULL) {
+			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+			    "Content-Type: application/json\r\n"
+			    "Transfer-Encoding: chunked\r\n\r\n");
+			if (write(fd, head, strlen(head)) < 0)
+				_exit(1);
+			while (read(fd, buf, sizeof(buf)) > 0)
+				;
+			_exit(0);
+		}
+		if (strncmp(buf, "POST ", 5) == 0 &&
+		    (f = fopen(c.creates, "a")) != NULL) {
+			fputs("create\n", f);
+			fclose(f);
+		}
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+		    "Connection: close\r\n\r\n", strlen(EMPTY_LIST));
+		if (write(fd, head, strlen(head)) < 0 ||
+		    write(fd, EMPTY_LIST, strlen(EMPTY_LIST)) < 0)
+			_exit(1);
+		close(fd);
+		_exit(0);
+	}
+	_exit(0);
+}
+
+static int
+creates(void)
+{
+	FILE *f = fopen(c.creates, "r");
+	int ch, n = 0;
+
+	if (f == NULL)
+		return 0;
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	return n;
+}
+
+/* The monitor's log, on stderr: what a failing test shows. */
+static void
+log_stderr(void *arg, enum bpg_monitor_level level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	fprintf(stderr, "monitor: %s\n", msg);
+}
+
+static void
+setup(void)
+{
+	unsigned int dbport = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_errinfo ei = { "" };
+	char yaml[2048], sql[256];
+	unsigned port;
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.schema, sizeof(c.schema), "bpgm_rty_%ld", (long)getpid());
+	snprintf(c.creates, sizeof(c.creates), "/tmp/bpgm-rty-%ld.creates",
+	    (long)getpid());
+	unlink(c.creates);
+	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/?"
+	    "connectTimeout=5000&socketTimeout=10000", dbport);
+	c.conf.connection_string = c.url;
+	c.conf.user = test_user;
+	c.conf.password = test_password;
+	c.conf.db_name = c.schema;
+	c.admin = mysql_init(NULL);
+	ck_assert_msg(mysql_real_connect(c.admin, "127.0.0.1", test_user,
+	    test_password, NULL, dbport, NULL, 0) != NULL, "admin: %s",
+	    mysql_error(c.admin));
+	snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS `%s`", c.schema);
+	admin_exec(sql);
+	c.api = serve(&port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     sparkVersions: ['3.5.0'], queues: [poc],\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "sparkImages:\n"
+	    "  - {name: 'apache/spark:3.5.0', types: [Java, Python], version: "
+	    "'3.5.0'}\n"
+	    "queues:\n  - name: poc\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &c.cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	ck_assert_msg(bpg_db_new(&c.conf, &c.db, &ei) == BPG_OK, "%s", ei.msg);
+	ck_assert_msg(bpg_db_connect(c.db, &ei) == BPG_OK, "%s", ei.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = c.cfg;
+	o.clock_ms = test_clock;
+	o.log = log_stderr;
+	clock_ms = 1800000000LL * 1000;
+	ck_assert_msg(bpg_monitor_new(&o, &c.m, &ei) == BPG_OK, "%s", ei.msg);
+	for (i = 0; i < 100 && !bpg_monitor_leader(c.m); i++)
+		ck_assert_msg(bpg_monitor_step(c.m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(c.m));
+}
+
+static void
+teardown(void)
+{
+	char sql[256];
+	int status;
+
+	bpg_monitor_free(c.m);
+	bpg_db_free(c.db);
+	bpg_config_free(c.cfg);
+	kill(c.api, SIGKILL);
+	waitpid(c.api, &status, 0);
+	unlink(c.creates);
+	snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS `%s`", c.schema);
+	admin_exec(sql);
+	mysql_close(c.admin);
+}
+
+/* Turns of the task (one a second of the monotonic clock). */
+static void
+turns(int n)
+{
+	struct bpg_errinfo ei = { "" };
+	int i;
+
+	for (i = 0; i < n; i++)
+		ck_assert_msg(bpg_monitor_step(c.m, 1100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+}
+
+/* A job whose first attempt ended in status at the current clock. */
+static void
+failed_job(const char *id, int max, int backoff, const char *status)
+{
+	struct bpg_retry_policy p = { max, backoff, 2.0, BPG_RETRY_ON_DEFAULT,
+	    false };
+	struct bpg_errinfo ei = { "" };
+	char sql[512];
+
+	ck_assert_msg(bpg_db_retry_insert(c.db, id, "alice", REQ, &p, &ei) ==
+	    BPG_OK, "%s", ei.msg);
+	snprintf(sql, sizeof(sql), "INSERT INTO `%s`.application_submission "
+	    "(submission_id, `user`, status, finished_time) VALUES ('%s', "
+	    "'alice', '%s', NOW())", c.schema, id, status);
+	admin_exec(sql);
+}
+
+static long long
+attempts_of(const char *job)
+{
+	return admin_num("SELECT COUNT(*) FROM `%s`.submission_attempt "
+	    "WHERE job_id = '%s'", c.schema, job);
+}
+
+START_TEST(test_backoff_once_max)
+{
+	char sql[512], id[64];
+	struct bpg_db_retry_job j;
+	struct bpg_errinfo ei = { "" };
+	bool found = false;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	failed_job(JOB1, 2, 100, "FAILED");
+	/* The end is seen now; the retry is due 100 s later. */
+	turns(3);
+	ck_assert_int_eq(attempts_of(JOB1), 0);
+	ck_assert_int_eq(admin_num("SELECT retry_at FROM `%s`.bpg_retry_job "
+	    "WHERE job_id = '%s'", c.schema, JOB1), 1800000000LL + 100);
+	clock_ms += 99 * 1000;
+	turns(3);
+	ck_assert_int_eq(attempts_of(JOB1), 0);
+	ck_assert_int_eq(creates(), 0);
+	clock_ms += 1000;
+	turns(4);
+	ck_assert_int_eq(attempts_of(JOB1), 1);
+	ck_assert_int_eq(creates(), 1);
+	snprintf(sql, sizeof(sql), "SELECT submission_id FROM `%s`."
+	    "submission_attempt WHERE job_id = '%s' AND attempt = 2 AND "
+	    "cause = 'retry' AND state = 'done'", c.schema, JOB1);
+	ck_assert_int_eq(mysql_query(c.admin, sql), 0);
+	ck_assert_ptr_nonnull(res = mysql_store_result(c.admin));
+	ck_assert_ptr_nonnull(row = mysql_fetch_row(res));
+	snprintf(id, sizeof(id), "%s", row[0]);
+	mysql_free_result(res);
+	/* Made as the owner, with its own row. */
+	ck_assert_int_eq(admin_num("SELECT COUNT(*) FROM `%s`."
+	    "application_submission WHERE submission_id = '%s' AND "
+	    "`user` = 'alice'", c.schema, id), 1);
+	ck_assert_int_eq(bpg_db_retry_get(c.db, JOB1, false, &j, &found, &ei),
+	    BPG_OK);
+	ck_assert_int_eq(j.last_attempt, 2);
+	ck_assert_str_eq(j.last_id, id);
+	/* Attempt 2 fails too: maxAttempts 2, so the job ends. */
+	snprintf(sql, sizeof(sql), "UPDATE `%s`.application_submission SET "
+	    "status = 'FAILED', finished_time = NOW() WHERE submission_id = "
+	    "'%s'", c.schema, id);
+	admin_exec(sql);
+	clock_ms += 86400 * 1000LL;
+	turns(4);
+	ck_assert_int_eq(attempts_of(JOB1), 1);
+	ck_assert_int_eq(creates(), 1);
+	ck_assert_int_eq(bpg_db_retry_get(c.db, JOB1, false, &j, &found, &ei),
+	    BPG_OK);
+	ck_assert(!j.active && !j.cancelled);
+}
+END_TEST
+
+START_TEST(test_no_retry)
+{
+	struct bpg_errinfo ei = { "" };
+	bool found = false;
+
+	/* A success, and a cancelled job: nothing. */
+	failed_job(JOB1, 3, 0, "COMPLETED");
+	failed_job(JOB2, 3, 5, "FAILED");
+	turns(3);
+	ck_assert_int_eq(bpg_db_retry_cancel(c.db, JOB2, &found, &ei), BPG_OK);
+	ck_assert(found);
+	clock_ms += 3600 * 1000LL;
+	turns(4);
+	ck_assert_int_eq(attempts_of(JOB1), 0);
+	ck_assert_int_eq(attempts_of(JOB2), 0);
+	ck_assert_int_eq(creates(), 0);
+	ck_assert_int_eq(admin_num("SELECT active FROM `%s`.bpg_retry_job "
+	    "WHERE job_id = '%s'", c.schema, JOB1), 0);
+}
+END_TEST
+
+/* A leader killed after recording attempt 2: the next makes that one. */
+START_TEST(test_resume_pending)
+{
+	struct bpg_db_attempt a;
+	struct bpg_errinfo ei = { "" };
+
+	failed_job(JOB3, 3, 0, "LOST");
+	memset(&a, 0, sizeof(a));
+	snprintf(a.job_id, sizeof(a.job_id), JOB3);
+	a.attempt = 2;
+	snprintf(a.submission_id, sizeof(a.submission_id), PEND);
+	snprintf(a.previous_submission_id, sizeof(a.previous_submission_id),
+	    JOB3);
+	snprintf(a.cluster, sizeof(a.cluster), "c1");
+	ck_assert_msg(bpg_db_retry_begin(c.db, &a, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	turns(4);
+	ck_assert_int_eq(attempts_of(JOB3), 1);
+	ck_assert_int_eq(creates(), 1);
+	ck_assert_int_eq(admin_num("SELECT COUNT(*) FROM `%s`."
+	    "submission_attempt WHERE submission_id = '%s' AND state = "
+	    "'done'", c.schema, PEND), 1);
+	ck_assert_int_eq(admin_num("SELECT COUNT(*) FROM `%s`."
+	    "application_submission WHERE submission_id = '%s'", c.schema, PEND), 1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("monitor_retry");
+	TCase *tc = tcase_create("task");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_backoff_once_max);
+	tcase_add_test(tc, test_no_retry);
+	tcase_add_test(tc, test_resume_pending);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
