@@ -82,7 +82,7 @@ entry(struct route_ctx *rc, const char *id, int n, const char *cluster,
 	if (state == NULL && link_state != NULL)
 		state = strcmp(link_state, BPG_DB_ATTEMPT_ABANDONED) == 0 ?
 		    "CANCELLED" : "PENDING";
-	return json_pack("{s:s, s:i, s:s?, s:s?, s:O?, s:O?}", "submissionId",
+	return json_pack("{s:s, s:i, s:s*, s:s*, s:O*, s:O*}", "submissionId",
 	    id, "attempt", n, "cluster", cluster, "state", state,
 	    "creationTime", json_is_integer(created) ? created : NULL,
 	    "terminationTime", json_is_integer(ended) ? ended : NULL);
