@@ -24,64 +24,17 @@
 #include "bpg_db.h"
 #include "bpg_db_attempts.h"
 #include "bpg_db_retry.h"
+#include "testdb.h"
 #include "testutil.h"
-
-#define TEST_USER "bpg"
-#define TEST_PASSWORD "bpg-test-pw"
-
-static char test_user[] = TEST_USER;
-static char test_password[] = TEST_PASSWORD;
 
 #define JOB "c01-00000000000000000000000000000001"
 #define A2 "c01-00000000000000000000000000000002"
 #define A2B "c02-00000000000000000000000000000002"
 #define REQ "{\"sparkVersion\":\"3.5.0\",\"queueToken\":\"secret\"}"
 
-struct ctx {
-	char schema[64];
-	char url[160];
-	struct bpg_dbconf conf;
-	MYSQL *admin;
-	struct bpg_db *db;
-};
+static struct tu_db c;
 
-static struct ctx c;
-
-static void
-admin_exec(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-}
-
-static const char *
-admin_str(const char *fmt, ...)
-{
-	static char out[4096];
-	char sql[2048];
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0 ||
-	    (res = mysql_store_result(c.admin)) == NULL)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-	out[0] = '\0';
-	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		snprintf(out, sizeof(out), "%s", row[0]);
-	mysql_free_result(res);
-	return out;
-}
-
+/* Another handle on the schema, as another process would have. */
 static struct bpg_db *
 new_db(void)
 {
@@ -96,31 +49,13 @@ new_db(void)
 static void
 setup(void)
 {
-	unsigned int port = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
-	unsigned int proto = MYSQL_PROTOCOL_TCP;
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.schema, sizeof(c.schema), "bpgt_rty_%ld", (long)getpid());
-	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/bpg", port);
-	c.conf.connection_string = c.url;
-	c.conf.user = test_user;
-	c.conf.password = test_password;
-	c.conf.db_name = c.schema;
-	ck_assert_ptr_nonnull(c.admin = mysql_init(NULL));
-	mysql_options(c.admin, MYSQL_OPT_PROTOCOL, &proto);
-	if (mysql_real_connect(c.admin, "127.0.0.1", TEST_USER, TEST_PASSWORD,
-	    NULL, port, NULL, 0) == NULL)
-		ck_abort_msg("cannot connect: %s", mysql_error(c.admin));
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	c.db = new_db();
+	tu_db_open(&c, "rty");
 }
 
 static void
 teardown(void)
 {
-	bpg_db_free(c.db);
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	mysql_close(c.admin);
+	tu_db_close(&c);
 }
 
 static struct bpg_retry_policy
@@ -220,11 +155,11 @@ START_TEST(test_ended_plan_due)
 	/* No row yet, then a running one: not ended. */
 	ck_assert_int_eq(bpg_db_retry_ended(c.db, e, 64, &n, &ei), BPG_OK);
 	ck_assert_uint_eq(n, 0);
-	admin_exec("INSERT INTO `%s`.application_submission (submission_id, "
+	tu_db_exec(&c, "INSERT INTO `%s`.application_submission (submission_id, "
 	    "status) VALUES ('%s', 'RUNNING')", c.schema, JOB);
 	ck_assert_int_eq(bpg_db_retry_ended(c.db, e, 64, &n, &ei), BPG_OK);
 	ck_assert_uint_eq(n, 0);
-	admin_exec("UPDATE `%s`.application_submission SET status = 'FAILED', "
+	tu_db_exec(&c, "UPDATE `%s`.application_submission SET status = 'FAILED', "
 	    "finished_time = NOW() WHERE submission_id = '%s'", c.schema, JOB);
 	ck_assert_int_eq(bpg_db_retry_ended(c.db, e, 64, &n, &ei), BPG_OK);
 	ck_assert_uint_eq(n, 1);
@@ -249,7 +184,7 @@ START_TEST(test_ended_plan_due)
 	ck_assert_str_eq(due[0], JOB);
 	/* A job ended (no retry wanted) is never read again. */
 	add_job(A2);
-	admin_exec("INSERT INTO `%s`.application_submission (submission_id, "
+	tu_db_exec(&c, "INSERT INTO `%s`.application_submission (submission_id, "
 	    "status, finished_time) VALUES ('%s', 'COMPLETED', NOW())",
 	    c.schema, A2);
 	ck_assert_int_eq(bpg_db_retry_plan(c.db, A2, 1, -1, &changed, &ei),
@@ -281,7 +216,7 @@ START_TEST(test_begin_once)
 	    ei.msg);
 	ck_assert_int_eq(bpg_db_retry_begin(c.db, &b, &ei), BPG_EEXIST);
 	ck_assert_int_eq(bpg_db_retry_begin(c.db, &a, &ei), BPG_OK);
-	ck_assert_str_eq(admin_str("SELECT COUNT(*) FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`."
 	    "submission_attempt", c.schema), "1");
 	ck_assert_int_eq(bpg_db_retry_get(c.db, JOB, false, &j, &found, &ei),
 	    BPG_OK);
@@ -345,10 +280,10 @@ START_TEST(test_begin_race)
 			wins += WEXITSTATUS(st) == BPG_OK;
 		}
 		ck_assert_int_eq(wins, 1);
-		ck_assert_str_eq(admin_str("SELECT COUNT(*) FROM `%s`."
+		ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`."
 		    "submission_attempt WHERE job_id = '%s'", c.schema, job),
 		    "1");
-		ck_assert_str_eq(admin_str("SELECT j.last_id = a.submission_id "
+		ck_assert_str_eq(tu_db_str(&c, "SELECT j.last_id = a.submission_id "
 		    "FROM `%s`.bpg_retry_job j JOIN `%s`.submission_attempt a "
 		    "ON a.job_id = j.job_id WHERE j.job_id = '%s'", c.schema,
 		    c.schema, job), "1");
@@ -373,7 +308,7 @@ START_TEST(test_cancel_race)
 	ck_assert(found);
 	a = attempt(JOB, 2, A2, JOB);
 	ck_assert_int_eq(bpg_db_retry_begin(c.db, &a, &ei), BPG_ECONFLICT);
-	ck_assert_str_eq(admin_str("SELECT COUNT(*) FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`."
 	    "submission_attempt", c.schema), "0");
 	ck_assert_int_eq(bpg_db_retry_get(c.db, JOB, false, &j, &found, &ei),
 	    BPG_OK);
@@ -401,7 +336,7 @@ START_TEST(test_cancel_race)
 		ck_assert_int_eq(bpg_db_retry_cancel(c.db, job, &found, &ei),
 		    BPG_OK);
 		/* What DELETE reads after its cancel. */
-		bool row = strcmp(admin_str("SELECT COUNT(*) FROM `%s`."
+		bool row = strcmp(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`."
 		    "submission_attempt WHERE job_id = '%s'", c.schema, job),
 		    "1") == 0;
 		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
@@ -413,7 +348,7 @@ START_TEST(test_cancel_race)
 			made++;
 		} else {
 			ck_assert_int_eq(WEXITSTATUS(st), BPG_ECONFLICT);
-			ck_assert_str_eq(admin_str("SELECT COUNT(*) FROM `%s`."
+			ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`."
 			    "submission_attempt WHERE job_id = '%s'", c.schema,
 			    job), "0");
 		}
@@ -455,21 +390,21 @@ START_TEST(test_index)
 {
 	char sql[1024];
 
-	admin_exec("INSERT INTO `%s`.bpg_retry_job (job_id, owner, request, "
+	tu_db_exec(&c, "INSERT INTO `%s`.bpg_retry_job (job_id, owner, request, "
 	    "max_attempts, backoff_s, backoff_multiplier, on_states, "
 	    "any_cluster, last_id, active, retry_at) SELECT "
 	    "CONCAT('c01-', LPAD(HEX(seq), 32, '0')), 'alice', '{}', 3, 30, "
 	    "2, 7, 0, CONCAT('c01-', LPAD(HEX(seq), 32, '0')), "
 	    "seq %% 100 = 0, IF(seq %% 200 = 0, seq, NULL) "
 	    "FROM `%s`.seq_1_to_20000", c.schema, c.schema);
-	admin_exec("INSERT INTO `%s`.application_submission (submission_id, "
+	tu_db_exec(&c, "INSERT INTO `%s`.application_submission (submission_id, "
 	    "status, finished_time) SELECT CONCAT('c01-', LPAD(HEX(seq), 32, "
 	    "'0')), 'COMPLETED', IF(seq %% 50 = 0, NULL, NOW()) "
 	    "FROM `%s`.seq_1_to_20000", c.schema, c.schema);
-	admin_exec("ANALYZE TABLE `%s`.application_submission", c.schema);
+	tu_db_exec(&c, "ANALYZE TABLE `%s`.application_submission", c.schema);
 	mysql_free_result(mysql_store_result(c.admin));
 	mysql_free_result(mysql_store_result(c.admin));
-	admin_exec("ANALYZE TABLE `%s`.bpg_retry_job", c.schema);
+	tu_db_exec(&c, "ANALYZE TABLE `%s`.bpg_retry_job", c.schema);
 	mysql_free_result(mysql_store_result(c.admin));
 	snprintf(sql, sizeof(sql), "EXPLAIN SELECT job_id FROM "
 	    "`%s`.bpg_retry_job WHERE active = 1 AND retry_at <= 5000 "

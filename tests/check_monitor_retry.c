@@ -17,19 +17,18 @@
 
 #include <check.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <mysql.h>
 
 #include "bpg_db.h"
 #include "bpg_db_attempts.h"
 #include "bpg_db_retry.h"
 #include "bpg_monitor.h"
+#include "testdb.h"
 #include "testutil.h"
 
 #define JOB1 "c1-00000000000000000000000000000001"
@@ -39,14 +38,9 @@
 #define REQ "{\"sparkVersion\":\"3.5.0\"," \
 	"\"mainApplicationFile\":\"local:///x.jar\"}"
 
-static char test_user[] = "bpg";
-static char test_password[] = "bpg-test-pw";
-
 struct ctx {
-	char url[256], schema[64], creates[128];
-	struct bpg_dbconf conf;
-	MYSQL *admin;
-	struct bpg_db *db;
+	struct tu_db d; /* the schema; d.db a handle of the test's own */
+	char creates[128];
 	struct bpg_config *cfg;
 	struct bpg_monitor *m;
 	pid_t api;
@@ -60,38 +54,6 @@ test_clock(void *arg)
 {
 	(void)arg;
 	return clock_ms;
-}
-
-static void
-admin_exec(const char *sql)
-{
-	ck_assert_msg(mysql_query(c.admin, sql) == 0, "%s: %s", sql,
-	    mysql_error(c.admin));
-}
-
-static long long admin_num(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-/* The first column of the first row as a number; -1 for none or NULL. */
-static long long
-admin_num(const char *fmt, ...)
-{
-	char sql[512];
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	long long v = -1;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0 ||
-	    (res = mysql_store_result(c.admin)) == NULL)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		v = atoll(row[0]);
-	mysql_free_result(res);
-	return v;
 }
 
 #define EMPTY_LIST "{\"kind\":\"SparkApplicationList\",\"metadata\":{" \
@@ -196,31 +158,18 @@ log_stderr(void *arg, enum bpg_monitor_level level, const char *msg)
 static void
 setup(void)
 {
-	unsigned int dbport = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
 	struct bpg_config_error cerr;
 	struct bpg_monitor_opts o;
 	struct bpg_errinfo ei = { "" };
-	char yaml[2048], sql[256];
+	char yaml[2048];
 	unsigned port;
 	int i;
 
 	memset(&c, 0, sizeof(c));
-	snprintf(c.schema, sizeof(c.schema), "bpgm_rty_%ld", (long)getpid());
+	tu_db_open(&c.d, "mrty");
 	snprintf(c.creates, sizeof(c.creates), "/tmp/bpgm-rty-%ld.creates",
 	    (long)getpid());
 	unlink(c.creates);
-	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/?"
-	    "connectTimeout=5000&socketTimeout=10000", dbport);
-	c.conf.connection_string = c.url;
-	c.conf.user = test_user;
-	c.conf.password = test_password;
-	c.conf.db_name = c.schema;
-	c.admin = mysql_init(NULL);
-	ck_assert_msg(mysql_real_connect(c.admin, "127.0.0.1", test_user,
-	    test_password, NULL, dbport, NULL, 0) != NULL, "admin: %s",
-	    mysql_error(c.admin));
-	snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS `%s`", c.schema);
-	admin_exec(sql);
 	c.api = serve(&port);
 	snprintf(yaml, sizeof(yaml),
 	    "sparkClusters:\n"
@@ -233,11 +182,10 @@ setup(void)
 	    "'3.5.0'}\n"
 	    "queues:\n  - name: poc\n"
 	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
-	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.d.url,
+	    c.d.schema);
 	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &c.cfg, &cerr) ==
 	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
-	ck_assert_msg(bpg_db_new(&c.conf, &c.db, &ei) == BPG_OK, "%s", ei.msg);
-	ck_assert_msg(bpg_db_connect(c.db, &ei) == BPG_OK, "%s", ei.msg);
 	memset(&o, 0, sizeof(o));
 	o.cfg = c.cfg;
 	o.clock_ms = test_clock;
@@ -253,18 +201,14 @@ setup(void)
 static void
 teardown(void)
 {
-	char sql[256];
 	int status;
 
 	bpg_monitor_free(c.m);
-	bpg_db_free(c.db);
 	bpg_config_free(c.cfg);
 	kill(c.api, SIGKILL);
 	waitpid(c.api, &status, 0);
 	unlink(c.creates);
-	snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS `%s`", c.schema);
-	admin_exec(sql);
-	mysql_close(c.admin);
+	tu_db_close(&c.d);
 }
 
 /* Turns of the task (one a second of the monotonic clock). */
@@ -286,38 +230,33 @@ failed_job(const char *id, int max, int backoff, const char *status)
 	struct bpg_retry_policy p = { max, backoff, 2.0, BPG_RETRY_ON_DEFAULT,
 	    false };
 	struct bpg_errinfo ei = { "" };
-	char sql[512];
-
-	ck_assert_msg(bpg_db_retry_insert(c.db, id, "alice", REQ, &p, &ei) ==
+	ck_assert_msg(bpg_db_retry_insert(c.d.db, id, "alice", REQ, &p, &ei) ==
 	    BPG_OK, "%s", ei.msg);
-	snprintf(sql, sizeof(sql), "INSERT INTO `%s`.application_submission "
+	tu_db_exec(&c.d, "INSERT INTO `%s`.application_submission "
 	    "(submission_id, `user`, status, finished_time) VALUES ('%s', "
-	    "'alice', '%s', NOW())", c.schema, id, status);
-	admin_exec(sql);
+	    "'alice', '%s', NOW())", c.d.schema, id, status);
 }
 
 static long long
 attempts_of(const char *job)
 {
-	return admin_num("SELECT COUNT(*) FROM `%s`.submission_attempt "
-	    "WHERE job_id = '%s'", c.schema, job);
+	return tu_db_long(&c.d, "SELECT COUNT(*) FROM `%s`.submission_attempt "
+	    "WHERE job_id = '%s'", c.d.schema, job);
 }
 
 START_TEST(test_backoff_once_max)
 {
-	char sql[512], id[64];
+	char id[64];
 	struct bpg_db_retry_job j;
 	struct bpg_errinfo ei = { "" };
 	bool found = false;
-	MYSQL_RES *res;
-	MYSQL_ROW row;
 
 	failed_job(JOB1, 2, 100, "FAILED");
 	/* The end is seen now; the retry is due 100 s later. */
 	turns(3);
 	ck_assert_int_eq(attempts_of(JOB1), 0);
-	ck_assert_int_eq(admin_num("SELECT retry_at FROM `%s`.bpg_retry_job "
-	    "WHERE job_id = '%s'", c.schema, JOB1), 1800000000LL + 100);
+	ck_assert_int_eq(tu_db_long(&c.d, "SELECT retry_at FROM `%s`.bpg_retry_job "
+	    "WHERE job_id = '%s'", c.d.schema, JOB1), 1800000000LL + 100);
 	clock_ms += 99 * 1000;
 	turns(3);
 	ck_assert_int_eq(attempts_of(JOB1), 0);
@@ -326,32 +265,27 @@ START_TEST(test_backoff_once_max)
 	turns(4);
 	ck_assert_int_eq(attempts_of(JOB1), 1);
 	ck_assert_int_eq(creates(), 1);
-	snprintf(sql, sizeof(sql), "SELECT submission_id FROM `%s`."
-	    "submission_attempt WHERE job_id = '%s' AND attempt = 2 AND "
-	    "cause = 'retry' AND state = 'done'", c.schema, JOB1);
-	ck_assert_int_eq(mysql_query(c.admin, sql), 0);
-	ck_assert_ptr_nonnull(res = mysql_store_result(c.admin));
-	ck_assert_ptr_nonnull(row = mysql_fetch_row(res));
-	snprintf(id, sizeof(id), "%s", row[0]);
-	mysql_free_result(res);
+	snprintf(id, sizeof(id), "%s", tu_db_str(&c.d, "SELECT submission_id "
+	    "FROM `%s`.submission_attempt WHERE job_id = '%s' AND attempt = 2 "
+	    "AND cause = 'retry' AND state = 'done'", c.d.schema, JOB1));
+	ck_assert_str_ne(id, "");
 	/* Made as the owner, with its own row. */
-	ck_assert_int_eq(admin_num("SELECT COUNT(*) FROM `%s`."
+	ck_assert_int_eq(tu_db_long(&c.d, "SELECT COUNT(*) FROM `%s`."
 	    "application_submission WHERE submission_id = '%s' AND "
-	    "`user` = 'alice'", c.schema, id), 1);
-	ck_assert_int_eq(bpg_db_retry_get(c.db, JOB1, false, &j, &found, &ei),
+	    "`user` = 'alice'", c.d.schema, id), 1);
+	ck_assert_int_eq(bpg_db_retry_get(c.d.db, JOB1, false, &j, &found, &ei),
 	    BPG_OK);
 	ck_assert_int_eq(j.last_attempt, 2);
 	ck_assert_str_eq(j.last_id, id);
 	/* Attempt 2 fails too: maxAttempts 2, so the job ends. */
-	snprintf(sql, sizeof(sql), "UPDATE `%s`.application_submission SET "
+	tu_db_exec(&c.d, "UPDATE `%s`.application_submission SET "
 	    "status = 'FAILED', finished_time = NOW() WHERE submission_id = "
-	    "'%s'", c.schema, id);
-	admin_exec(sql);
+	    "'%s'", c.d.schema, id);
 	clock_ms += 86400 * 1000LL;
 	turns(4);
 	ck_assert_int_eq(attempts_of(JOB1), 1);
 	ck_assert_int_eq(creates(), 1);
-	ck_assert_int_eq(bpg_db_retry_get(c.db, JOB1, false, &j, &found, &ei),
+	ck_assert_int_eq(bpg_db_retry_get(c.d.db, JOB1, false, &j, &found, &ei),
 	    BPG_OK);
 	ck_assert(!j.active && !j.cancelled);
 }
@@ -366,15 +300,15 @@ START_TEST(test_no_retry)
 	failed_job(JOB1, 3, 0, "COMPLETED");
 	failed_job(JOB2, 3, 5, "FAILED");
 	turns(3);
-	ck_assert_int_eq(bpg_db_retry_cancel(c.db, JOB2, &found, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_retry_cancel(c.d.db, JOB2, &found, &ei), BPG_OK);
 	ck_assert(found);
 	clock_ms += 3600 * 1000LL;
 	turns(4);
 	ck_assert_int_eq(attempts_of(JOB1), 0);
 	ck_assert_int_eq(attempts_of(JOB2), 0);
 	ck_assert_int_eq(creates(), 0);
-	ck_assert_int_eq(admin_num("SELECT active FROM `%s`.bpg_retry_job "
-	    "WHERE job_id = '%s'", c.schema, JOB1), 0);
+	ck_assert_int_eq(tu_db_long(&c.d, "SELECT active FROM `%s`.bpg_retry_job "
+	    "WHERE job_id = '%s'", c.d.schema, JOB1), 0);
 }
 END_TEST
 
@@ -392,16 +326,16 @@ START_TEST(test_resume_pending)
 	snprintf(a.previous_submission_id, sizeof(a.previous_submission_id),
 	    JOB3);
 	snprintf(a.cluster, sizeof(a.cluster), "c1");
-	ck_assert_msg(bpg_db_retry_begin(c.db, &a, &ei) == BPG_OK, "%s",
+	ck_assert_msg(bpg_db_retry_begin(c.d.db, &a, &ei) == BPG_OK, "%s",
 	    ei.msg);
 	turns(4);
 	ck_assert_int_eq(attempts_of(JOB3), 1);
 	ck_assert_int_eq(creates(), 1);
-	ck_assert_int_eq(admin_num("SELECT COUNT(*) FROM `%s`."
+	ck_assert_int_eq(tu_db_long(&c.d, "SELECT COUNT(*) FROM `%s`."
 	    "submission_attempt WHERE submission_id = '%s' AND state = "
-	    "'done'", c.schema, PEND), 1);
-	ck_assert_int_eq(admin_num("SELECT COUNT(*) FROM `%s`."
-	    "application_submission WHERE submission_id = '%s'", c.schema, PEND), 1);
+	    "'done'", c.d.schema, PEND), 1);
+	ck_assert_int_eq(tu_db_long(&c.d, "SELECT COUNT(*) FROM `%s`."
+	    "application_submission WHERE submission_id = '%s'", c.d.schema, PEND), 1);
 }
 END_TEST
 

@@ -1,7 +1,7 @@
 /*
  * Integration tests: retries (request field retryPolicy) on the real
  * stack, with build/bpg-monitor processes (logs in
- * $BPG_STACK_DIR/retry-*.log) and the stand-in's operator driving apps to
+ * $BPG_STACK_DIR/monitor-retry-*.log) and the stand-in's operator driving apps to
  * FAILED or COMPLETED by name.
  *   - A job that fails once succeeds on its retry: attempt 2 is a
  *     submission of its own (ID, row, CR labelled bpg/attempt and
@@ -14,22 +14,16 @@
  *   - DELETE of the handle cancels a pending retry (large back-off): made
  *     due at once in the database, it is never made, while a job not
  *     cancelled and made due alike is retried.
+ *   - POST /spark failing over to the other cluster keeps the job of the
+ *     ID answered only.
  *   - maxAttempts 0 and 11: a 400 naming the field, nothing written.
  */
-#include <sys/prctl.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <check.h>
 #include <jansson.h>
@@ -48,140 +42,32 @@
 	"\"executor\":{\"instances\":1,\"cores\":1,\"memory\":\"512m\"},"     \
 	"\"retryPolicy\":" policy "}"
 
-#define MAX_MONITORS 2
-
-static pid_t mon_pid[MAX_MONITORS];
-static int nmon;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void
-control_both(const char *method, const char *path, const char *body)
-{
-	json_decref(integ_control("a", method, path, body));
-	json_decref(integ_control("b", method, path, body));
-}
-
-static void
-monitor_start(const char *tag)
-{
-	const char *build = getenv("BUILD");
-	char bin[512], conf[512], log[512];
-	pid_t pid;
-	int fd;
-
-	ck_assert_int_lt(nmon, MAX_MONITORS);
-	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
-	    build != NULL && build[0] != '\0' ? build : "build");
-	snprintf(conf, sizeof(conf), "%s/config.yaml",
-	    integ_env("BPG_STACK_DIR"));
-	snprintf(log, sizeof(log), "%s/retry-%s-%d.log",
-	    integ_env("BPG_STACK_DIR"), tag, nmon);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_msg(fd >= 0, "%s: %s", log, strerror(errno));
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 2);
-		dup2(fd, 1);
-		execl(bin, bin, "-c", conf, "-v", (char *)NULL);
-		_exit(127);
-	}
-	close(fd);
-	mon_pid[nmon++] = pid;
-}
-
 static void
 mon_setup(void)
 {
-	control_both("DELETE", "/faults", NULL);
-	control_both("POST", "/operator", "{\"frozen\":false,"
+	integ_control_both("DELETE", "/faults", NULL);
+	integ_control_both("POST", "/operator", "{\"frozen\":false,"
 	    "\"outcome\":\"COMPLETED\"}");
 }
 
 static void
 mon_teardown(void)
 {
-	int i, status;
-
-	for (i = 0; i < nmon; i++) {
-		kill(mon_pid[i], SIGKILL);
-		waitpid(mon_pid[i], &status, 0);
-	}
-	nmon = 0;
+	integ_mon_stop_all();
 	mon_setup();
-}
-
-static long db_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A number from the stack's database (IDs are ours: hex, no quoting). */
-static long
-db_long(const char *fmt, ...)
-{
-	MYSQL *m = integ_db_open();
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	char q[1024];
-	va_list ap;
-	long n = -1;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	if (mysql_query(m, q) == 0 && (res = mysql_store_result(m)) != NULL) {
-		if ((row = mysql_fetch_row(res)) != NULL)
-			n = row[0] != NULL ? atol(row[0]) : 0;
-		mysql_free_result(res);
-	}
-	mysql_close(m);
-	ck_assert_msg(n >= 0, "%s: no answer", q);
-	return n;
-}
-
-static void db_exec(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-db_exec(const char *fmt, ...)
-{
-	MYSQL *m = integ_db_open();
-	char q[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(mysql_query(m, q) == 0, "%s: %s", q, mysql_error(m));
-	mysql_close(m);
 }
 
 /* Waits until the query's number is at least want; false at the timeout. */
 static bool
 wait_long(long want, int seconds, const char *q)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 
 	do {
-		if (db_long("%s", q) >= want)
+		if (integ_db_long("%s", q) >= want)
 			return true;
-		sleep_ms(200);
-	} while (now_ms() < until);
+		integ_sleep_ms(200);
+	} while (integ_now_ms() < until);
 	return false;
 }
 
@@ -194,14 +80,14 @@ submit_failing(const char *body)
 	char ops[256];
 	char *id;
 
-	control_both("POST", "/operator", "{\"frozen\":true}");
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
 	h = integ_api("POST", "/spark", INTEG_ALICE, INTEG_JSON, body);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	ck_assert_ptr_nonnull(id = strdup(integ_jstr(h.json, "submissionId")));
 	integ_http_free(&h);
 	snprintf(ops, sizeof(ops), "{\"apps\":{\"%s\":\"FAILED\"}}", id);
 	json_decref(integ_control(id, "POST", "/operator", ops));
-	control_both("POST", "/operator", "{\"frozen\":false}");
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
 	return id;
 }
 
@@ -209,7 +95,7 @@ submit_failing(const char *body)
 static char *
 wait_next(const char *id, int seconds)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 	struct integ_http h;
 	char path[256], *next = NULL;
 	const char *v;
@@ -223,8 +109,8 @@ wait_next(const char *id, int seconds)
 		integ_http_free(&h);
 		if (next != NULL)
 			return next;
-		sleep_ms(200);
-	} while (now_ms() < until);
+		integ_sleep_ms(200);
+	} while (integ_now_ms() < until);
 	ck_abort_msg("no next attempt of %s within %d s", id, seconds);
 	return NULL;
 }
@@ -232,7 +118,7 @@ wait_next(const char *id, int seconds)
 static long
 attempts_of(const char *job)
 {
-	return db_long("SELECT COUNT(*) FROM bpg.submission_attempt WHERE "
+	return integ_db_long("SELECT COUNT(*) FROM bpg.submission_attempt WHERE "
 	    "job_id = '%s'", job);
 }
 
@@ -242,7 +128,7 @@ START_TEST(test_fail_then_succeed)
 	char path[256], *id, *next;
 	json_t *st, *cr, *l;
 
-	monitor_start("once");
+	integ_mon_start("retry-once", (char *)NULL);
 	id = submit_failing(REQ("{\"maxAttempts\":3,\"backoffSeconds\":1}"));
 	st = integ_wait_state(id, "FAILED", 60);
 	ck_assert_str_eq(integ_jstr(st, "applicationState"), "FAILED");
@@ -309,7 +195,7 @@ START_TEST(test_other_cluster)
 	char fault[64], where[512];
 	json_t *st;
 
-	monitor_start("move");
+	integ_mon_start("retry-move", (char *)NULL);
 	id = submit_failing(REQ("{\"maxAttempts\":2,\"backoffSeconds\":1,"
 	    "\"anyCluster\":true}"));
 	/* The monitor recorded the failure; then the cluster goes down. */
@@ -353,7 +239,7 @@ START_TEST(test_cancel)
 	struct integ_http h;
 	char path[256], q[512], *id, *other;
 
-	monitor_start("cancel");
+	integ_mon_start("retry-cancel", (char *)NULL);
 	id = submit_failing(REQ("{\"maxAttempts\":3,"
 	    "\"backoffSeconds\":86400}"));
 	other = submit_failing(REQ("{\"maxAttempts\":3,"
@@ -369,10 +255,10 @@ START_TEST(test_cancel)
 	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
 	integ_http_free(&h);
-	ck_assert_int_eq(db_long("SELECT cancelled FROM bpg.bpg_retry_job "
+	ck_assert_int_eq(integ_db_long("SELECT cancelled FROM bpg.bpg_retry_job "
 	    "WHERE job_id = '%s'", id), 1);
 	/* Both made due now: only the job not cancelled is retried. */
-	db_exec("UPDATE bpg.bpg_retry_job SET retry_at = 1 WHERE job_id IN "
+	integ_db_exec("UPDATE bpg.bpg_retry_job SET retry_at = 1 WHERE job_id IN "
 	    "('%s', '%s')", id, other);
 	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM bpg.submission_attempt "
 	    "WHERE job_id = '%s' AND state = 'done'", other);
@@ -380,6 +266,40 @@ START_TEST(test_cancel)
 	ck_assert_int_eq(attempts_of(id), 0);
 	free(other);
 	free(id);
+}
+END_TEST
+
+/*
+ * POST /spark failing over: the job is the ID answered; the try the
+ * client never got (its row SUBMISSION_FAILED, "resubmitted as" the
+ * answer) has no job row, so nothing retries it.
+ */
+START_TEST(test_failover_forgets)
+{
+	struct integ_http h;
+	const char *id;
+	int i, moved = 0;
+
+	json_decref(integ_control("a", "POST", "/faults", "{\"type\":"
+	    "\"throttle\",\"method\":\"POST\",\"count\":-1}"));
+	for (i = 0; i < 20 && moved == 0; i++) {
+		h = integ_api("POST", "/spark", INTEG_ALICE, INTEG_JSON,
+		    REQ("{\"maxAttempts\":2}"));
+		ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+		ck_assert_ptr_nonnull(id = integ_jstr(h.json, "submissionId"));
+		ck_assert_str_eq(integ_cluster(id), "spark-cluster-b");
+		ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM "
+		    "bpg.bpg_retry_job WHERE job_id = '%s'", id), 1);
+		moved = (int)integ_db_long("SELECT COUNT(*) FROM "
+		    "bpg.application_submission WHERE error_message LIKE "
+		    "'%%resubmitted as %s'", id);
+		ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM "
+		    "bpg.bpg_retry_job j JOIN bpg.application_submission s ON "
+		    "s.submission_id = j.job_id WHERE s.error_message LIKE "
+		    "'%%resubmitted as %s'", id), 0);
+		integ_http_free(&h);
+	}
+	ck_assert_msg(moved == 1, "no submission failed over in %d", i);
 }
 END_TEST
 
@@ -393,7 +313,7 @@ START_TEST(test_bad_attempts)
 	};
 	struct integ_http h;
 	long rows = integ_db_count(NULL);
-	long jobs = db_long("SELECT COUNT(*) FROM bpg.bpg_retry_job");
+	long jobs = integ_db_long("SELECT COUNT(*) FROM bpg.bpg_retry_job");
 	size_t crs = integ_cr_count("a") + integ_cr_count("b");
 	size_t i;
 
@@ -405,7 +325,7 @@ START_TEST(test_bad_attempts)
 		integ_http_free(&h);
 	}
 	ck_assert_int_eq(integ_db_count(NULL), rows);
-	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.bpg_retry_job"),
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM bpg.bpg_retry_job"),
 	    jobs);
 	ck_assert_uint_eq(integ_cr_count("a") + integ_cr_count("b"), crs);
 }
@@ -426,6 +346,7 @@ suite(void)
 	tcase_add_test(tc, test_fail_then_succeed);
 	tcase_add_test(tc, test_other_cluster);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_failover_forgets);
 	suite_add_tcase(s, tc);
 	return s;
 }
