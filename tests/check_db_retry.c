@@ -361,6 +361,47 @@ START_TEST(test_cancel_race)
 }
 END_TEST
 
+/*
+ * The interleaving that the locking read is for, made deterministic: a
+ * cancel is under way (its UPDATE done, not yet committed) when an
+ * attempt begins; the attempt waits for it and then sees the job
+ * cancelled.  (A plain read would see the job as it was, insert the
+ * attempt, and commit it after the cancel: an attempt nobody deletes.)
+ */
+START_TEST(test_cancel_under_way)
+{
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db_attempt a;
+	int st, i;
+	pid_t pid;
+
+	add_job(JOB);
+	tu_db_exec(&c, "START TRANSACTION");
+	tu_db_exec(&c, "UPDATE `%s`.bpg_retry_job SET cancelled = 1, "
+	    "active = 0 WHERE job_id = '%s'", c.schema, JOB);
+	a = attempt(JOB, 2, A2, JOB);
+	if ((pid = fork()) == 0) {
+		struct bpg_db *db = new_db();
+
+		_exit(bpg_db_retry_begin(db, &a, &ei));
+	}
+	ck_assert_int_ge(pid, 0);
+	/* Until the attempt's transaction runs a statement on the job row,
+	 * where it waits for the cancel's lock. */
+	for (i = 0; i < 6000 && tu_db_long(&c, "SELECT COUNT(*) FROM "
+	    "information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND "
+	    "INFO LIKE '%%.bpg_retry_job %%'") < 1; i++)
+		usleep(10000);
+	ck_assert_msg(i < 6000, "the attempt never reached the job row");
+	tu_db_exec(&c, "COMMIT");
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), BPG_ECONFLICT);
+	ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`."
+	    "submission_attempt", c.schema), "0");
+}
+END_TEST
+
 /* The key EXPLAIN names for both of the monitor's queries, with most
  * jobs ended (as they are at scale). */
 static const char *
@@ -432,6 +473,7 @@ main(void)
 	tcase_add_test(tc, test_begin_once);
 	tcase_add_test(tc, test_begin_race);
 	tcase_add_test(tc, test_cancel_race);
+	tcase_add_test(tc, test_cancel_under_way);
 	tcase_add_test(tc, test_index);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
