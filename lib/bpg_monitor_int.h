@@ -131,6 +131,16 @@ extern const struct bpg_monitor_task bpg_monitor_task_starve;
 extern const struct bpg_monitor_task bpg_monitor_task_sched;
 extern const struct bpg_monitor_task bpg_monitor_task_retry;
 
+/*
+ * Before the monitor submits request as owner under id by itself (a
+ * schedule's fire, a dependent released): when the request carries a
+ * retryPolicy, id becomes the handle of a job with it (bpg_db_retry.h),
+ * so that the retry task retries it as POST /spark's.  BPG_OK also when
+ * there is none, or the job is there already (a resumed step).
+ */
+enum bpg_err bpg_monitor_retry_adopt(struct bpg_monitor *, const char *id,
+    const char *owner, const char *request, struct bpg_errinfo *) BPG_WUR;
+
 struct bpg_monitor {
 	struct bpg_monitor_opts o;
 	struct bpg_db *db; /* the statements */

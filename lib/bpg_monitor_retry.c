@@ -343,6 +343,32 @@ out:
 	bpg_db_retry_job_reset(&j);
 }
 
+enum bpg_err
+bpg_monitor_retry_adopt(struct bpg_monitor *m, const char *id,
+    const char *owner, const char *request, struct bpg_errinfo *ei)
+{
+	struct bpg_submit_req req;
+	struct bpg_retry_policy p;
+	enum bpg_err e;
+
+	memset(&req, 0, sizeof(req));
+	/* A request that does not parse is refused by the submit itself. */
+	if (bpg_req_parse(request, strlen(request), BPG_REQ_JSON, &req,
+	    NULL) != BPG_OK || req.retry_policy == NULL ||
+	    bpg_retry_parse(req.retry_policy, &p, NULL) != BPG_OK) {
+		e = BPG_OK;
+		goto out;
+	}
+	if (!bpg_monitor_confirm(m)) {
+		e = bpg_errf(ei, BPG_ECONFLICT, "no longer the leader");
+		goto out;
+	}
+	e = bpg_db_retry_insert(m->db, id, owner, request, &p, ei);
+out:
+	bpg_req_reset(&req);
+	return e;
+}
+
 static void
 retry_step(struct bpg_monitor *m, void *state)
 {

@@ -6,7 +6,8 @@
  * monitor's injected clock (bpg_monitor_opts.clock_ms): nothing is made
  * before the back-off has passed, exactly one attempt after it, none
  * after maxAttempts, none for a cancelled job; an attempt a killed leader
- * left pending is made with its own ID.
+ * left pending is made with its own ID; a schedule's fire of a request
+ * with a retryPolicy is a job.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -27,6 +28,7 @@
 #include "bpg_db.h"
 #include "bpg_db_attempts.h"
 #include "bpg_db_retry.h"
+#include "bpg_db_schedules.h"
 #include "bpg_monitor.h"
 #include "testdb.h"
 #include "testutil.h"
@@ -339,6 +341,49 @@ START_TEST(test_resume_pending)
 }
 END_TEST
 
+/* A schedule whose request carries a retryPolicy: its fire is a job. */
+START_TEST(test_schedule_fire_is_job)
+{
+	const int64_t t0 = clock_ms / 1000 + 60;
+	struct bpg_db_schedule sc;
+	struct bpg_db_retry_job j;
+	struct bpg_errinfo ei = { "" };
+	char id[64];
+	bool found = false;
+	int i;
+
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.id, sizeof(sc.id), "s-retry");
+	snprintf(sc.owner, sizeof(sc.owner), "alice");
+	snprintf(sc.name, sizeof(sc.name), "n");
+	snprintf(sc.cron, sizeof(sc.cron), "@every 10s");
+	snprintf(sc.timezone, sizeof(sc.timezone), "UTC");
+	snprintf(sc.policy, sizeof(sc.policy), "Allow");
+	sc.deadline_s = -1;
+	sc.anchor = t0 - 10;
+	sc.next_fire = t0;
+	sc.last_fire = -1;
+	sc.request = (char *)(uintptr_t)"{\"sparkVersion\":\"3.5.0\","
+	    "\"mainApplicationFile\":\"local:///x.jar\",\"retryPolicy\":{"
+	    "\"maxAttempts\":4,\"anyCluster\":true}}";
+	ck_assert_msg(bpg_db_schedule_insert(c.d.db, &sc, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	clock_ms = (t0 + 1) * 1000;
+	for (i = 0; i < 20 && tu_db_long(&c.d, "SELECT COUNT(*) FROM `%s`."
+	    "bpg_schedule_fire WHERE state = 'done'", c.d.schema) < 1; i++)
+		turns(1);
+	snprintf(id, sizeof(id), "%s", tu_db_str(&c.d, "SELECT submission_id "
+	    "FROM `%s`.bpg_schedule_fire WHERE state = 'done'", c.d.schema));
+	ck_assert_str_ne(id, "");
+	ck_assert_int_eq(bpg_db_retry_get(c.d.db, id, false, &j, &found, &ei),
+	    BPG_OK);
+	ck_assert(found);
+	ck_assert_str_eq(j.owner, "alice");
+	ck_assert_int_eq(j.policy.max_attempts, 4);
+	ck_assert(j.policy.any_cluster);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -350,6 +395,7 @@ main(void)
 	tcase_add_test(tc, test_backoff_once_max);
 	tcase_add_test(tc, test_no_retry);
 	tcase_add_test(tc, test_resume_pending);
+	tcase_add_test(tc, test_schedule_fire_is_job);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
