@@ -532,6 +532,13 @@ api_h_submit(struct route_ctx *rc)
 	    bpg_req_format_of(rc->req->content_type), &req, &ei);
 	if (e != BPG_OK)
 		goto fail;
+	/* As an Idempotency-Key: the gateway lacks what it needs. */
+	if (!dry_run && req.retry_policy != NULL &&
+	    (api->db == NULL || !bpg_db_enabled(api->db))) {
+		api_reply_error(rc->resp, 501, WAE, "retryPolicy is not "
+		    "supported: this gateway has no database");
+		goto out;
+	}
 	/* Before anything is written: a key's answer, or this one runs. */
 	if (!api_idem_begin(rc, req.idempotency_key, dry_run, &idem))
 		goto out;
@@ -573,11 +580,6 @@ api_h_submit(struct route_ctx *rc)
 		goto fail;
 	}
 	memset(&s, 0, sizeof(s));
-	if (api->db == NULL && req.retry_policy != NULL) {
-		e = bpg_errf(&ei, BPG_EINVAL, "retryPolicy needs the gateway's "
-		    "database (dbConfig), which is not configured");
-		goto fail;
-	}
 	/* The request as sent (token, env and all) stays in the DB only. */
 	if (api->db != NULL && req.retry_policy != NULL &&
 	    ((e = bpg_retry_parse(req.retry_policy, &s.policy, &ei)) !=
