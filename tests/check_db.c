@@ -451,10 +451,10 @@ START_TEST(test_migrate_fresh)
 			     "SELECT COUNT(*) FROM information_schema.TABLES "
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
-	    6);
+	    7);
 	/* BPG's two tables and ours: idempotency keys (check_idem), the
-	 * schedules and their fires (check_db_schedules), and the
-	 * links between attempts. */
+	 * schedules and their fires (check_db_schedules), the links
+	 * between attempts, and the jobs with retries (check_db_retry). */
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT COUNT(*) FROM information_schema.STATISTICS "
 			     "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "
