@@ -2,12 +2,13 @@
  * Tests for lib/bpg_monitor_retry.c, the monitor's retry task, against
  * the MariaDB of tests/run-unit.sh (BPG_TEST_DB_PORT) and a Kubernetes API
  * stand-in in a child process that answers every list with no apps and
- * every create and delete with 200, counting the creates.  Time is the
+ * every create and delete with 200, counting them.  Time is the
  * monitor's injected clock (bpg_monitor_opts.clock_ms): nothing is made
  * before the back-off has passed, exactly one attempt after it, none
  * after maxAttempts, none for a cancelled job; an attempt a killed leader
  * left pending is made with its own ID; a schedule's fire of a request
- * with a retryPolicy is a job.
+ * with a retryPolicy is a job; a job cancelled while its attempt's CR
+ * was being created has that CR deleted by the monitor.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -60,6 +61,55 @@ test_clock(void *arg)
 
 #define EMPTY_LIST "{\"kind\":\"SparkApplicationList\",\"metadata\":{" \
 	"\"resourceVersion\":\"1\"},\"items\":[]}"
+
+/* The rest of a request whose head is buf[0..got): up to its
+ * Content-Length, NUL-terminated. */
+static void
+read_body(int fd, char *buf, size_t size, size_t got)
+{
+	const char *cl = strcasestr(buf, "\r\ncontent-length:");
+	const char *end = strstr(buf, "\r\n\r\n");
+	size_t want;
+	ssize_t n;
+
+	if (cl == NULL || end == NULL)
+		return;
+	want = (size_t)(end + 4 - buf) + strtoul(cl + 17, NULL, 10);
+	while (got < want && got < size - 1 &&
+	    (n = read(fd, buf + got, size - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+}
+
+/*
+ * With c.creates + ".cancel" there, a create first cancels the job its
+ * CR names (label bpg/job-id): a DELETE of the job landing between the
+ * monitor's last look at the job and its create.
+ */
+static void
+cancel_on_create(const char *req)
+{
+	static const char key[] = "\"bpg/job-id\":\"";
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *db;
+	char path[160], job[64];
+	const char *p;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s.cancel", c.creates);
+	if (access(path, F_OK) != 0 || (p = strstr(req, key)) == NULL)
+		return;
+	p += sizeof(key) - 1;
+	if ((n = strcspn(p, "\"")) >= sizeof(job))
+		return;
+	memcpy(job, p, n);
+	job[n] = '\0';
+	if (bpg_db_new(&c.d.conf, &db, &ei) != BPG_OK)
+		_exit(1);
+	if (bpg_db_retry_cancel(db, job, NULL, &ei) != BPG_OK)
+		_exit(1);
+	bpg_db_free(db);
+}
 
 /*
  * The API stand-in: a watch gets a 200 and nothing more; anything else a
@@ -117,9 +167,17 @@ serve(unsigned *port)
 				;
 			_exit(0);
 		}
-		if (strncmp(buf, "POST ", 5) == 0 &&
+		if (strncmp(buf, "POST ", 5) == 0) {
+			read_body(fd, buf, sizeof(buf), got);
+			cancel_on_create(buf);
+			if ((f = fopen(c.creates, "a")) != NULL) {
+				fputs("create\n", f);
+				fclose(f);
+			}
+		}
+		if (strncmp(buf, "DELETE ", 7) == 0 &&
 		    (f = fopen(c.creates, "a")) != NULL) {
-			fputs("create\n", f);
+			fputs("delete\n", f);
 			fclose(f);
 		}
 		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
@@ -134,18 +192,26 @@ serve(unsigned *port)
 	_exit(0);
 }
 
+/* Requests the stand-in logged whose line starts with what. */
 static int
-creates(void)
+logged(const char *what)
 {
 	FILE *f = fopen(c.creates, "r");
-	int ch, n = 0;
+	char line[64];
+	int n = 0;
 
 	if (f == NULL)
 		return 0;
-	while ((ch = fgetc(f)) != EOF)
-		n += ch == '\n';
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strncmp(line, what, strlen(what)) == 0;
 	fclose(f);
 	return n;
+}
+
+static int
+creates(void)
+{
+	return logged("create");
 }
 
 /* The monitor's log, on stderr: what a failing test shows. */
@@ -341,6 +407,33 @@ START_TEST(test_resume_pending)
 }
 END_TEST
 
+/*
+ * DELETE's race, the monitor's half: the job is cancelled after the
+ * monitor last read it and before its create lands (so DELETE's own
+ * delete of the attempt found nothing).  The monitor reads the job again
+ * after the create and deletes the CR.
+ */
+START_TEST(test_cancel_during_create)
+{
+	char path[160];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.cancel", c.creates);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fclose(f);
+	failed_job(JOB2, 3, 0, "FAILED");
+	turns(4);
+	unlink(path);
+	ck_assert_int_eq(creates(), 1);
+	ck_assert_int_eq(logged("delete"), 1);
+	ck_assert_int_eq(tu_db_long(&c.d, "SELECT cancelled FROM `%s`."
+	    "bpg_retry_job WHERE job_id = '%s'", c.d.schema, JOB2), 1);
+	turns(2);
+	ck_assert_int_eq(attempts_of(JOB2), 1);
+	ck_assert_int_eq(creates(), 1);
+}
+END_TEST
+
 /* A schedule whose request carries a retryPolicy: its fire is a job. */
 START_TEST(test_schedule_fire_is_job)
 {
@@ -396,6 +489,7 @@ main(void)
 	tcase_add_test(tc, test_no_retry);
 	tcase_add_test(tc, test_resume_pending);
 	tcase_add_test(tc, test_schedule_fire_is_job);
+	tcase_add_test(tc, test_cancel_during_create);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
