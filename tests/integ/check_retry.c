@@ -1,14 +1,16 @@
 /*
  * Integration tests: retries (request field retryPolicy) on the real
  * stack, with build/bpg-monitor processes (logs in
- * $BPG_STACK_DIR/monitor-retry-*.log) and the stand-in's operator driving apps to
- * FAILED or COMPLETED by name.
+ * $BPG_STACK_DIR/monitor-retry-*.log) and the stand-in's operator
+ * driving apps to FAILED, RUNNING or COMPLETED by name.
  *   - A job that fails once succeeds on its retry: attempt 2 is a
  *     submission of its own (ID, row, CR labelled bpg/attempt and
  *     bpg/job-id) on the same cluster; status shows "attempt" and the
  *     handle's "nextSubmissionId"; GET /spark/{id}/attempts lists both, for
  *     the handle and for the attempt, and only for the owner; no third
- *     attempt follows a success.
+ *     attempt follows a success.  Two monitors run: the retry is made
+ *     once.
+ *   - DELETE of the handle while its retry runs deletes the retry's CR.
  *   - anyCluster: with the first attempt's cluster down, the retry goes
  *     to the other cluster.
  *   - DELETE of the handle cancels a pending retry (large back-off): made
@@ -128,6 +130,8 @@ START_TEST(test_fail_then_succeed)
 	char path[256], *id, *next;
 	json_t *st, *cr, *l;
 
+	/* Two monitors: one of them makes the retry, once. */
+	integ_mon_start("retry-once", (char *)NULL);
 	integ_mon_start("retry-once", (char *)NULL);
 	id = submit_failing(REQ("{\"maxAttempts\":3,\"backoffSeconds\":1}"));
 	st = integ_wait_state(id, "FAILED", 60);
@@ -183,6 +187,38 @@ START_TEST(test_fail_then_succeed)
 	/* A success ends the job: the monitor marks it so. */
 	ck_assert(wait_long(1, 60, "SELECT COUNT(*) FROM bpg.bpg_retry_job "
 	    "WHERE active = 0 AND cancelled = 0 AND last_attempt = 2"));
+	ck_assert_int_eq(attempts_of(id), 1);
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM "
+	    "bpg.application_submission WHERE submission_id = '%s'", next), 1);
+	free(next);
+	free(id);
+}
+END_TEST
+
+/* DELETE of the handle while its retry runs: the retry's CR goes too. */
+START_TEST(test_delete_running)
+{
+	struct integ_http h;
+	char path[256], *id, *next;
+	json_t *st;
+
+	integ_mon_start("retry-delete", (char *)NULL);
+	integ_control_both("POST", "/operator", "{\"outcome\":\"RUNNING\"}");
+	id = submit_failing(REQ("{\"maxAttempts\":3,\"backoffSeconds\":0}"));
+	next = wait_next(id, 60);
+	st = integ_wait_state(next, "RUNNING", 60);
+	ck_assert_str_eq(integ_jstr(st, "applicationState"), "RUNNING");
+	json_decref(st);
+	snprintf(path, sizeof(path), "/spark/%s", id);
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	snprintf(path, sizeof(path), INTEG_APPS "/%s", next);
+	h = integ_kube(next, "GET", path, NULL);
+	ck_assert_msg(h.status == 404, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	ck_assert_int_eq(integ_db_long("SELECT cancelled FROM "
+	    "bpg.bpg_retry_job WHERE job_id = '%s'", id), 1);
 	ck_assert_int_eq(attempts_of(id), 1);
 	free(next);
 	free(id);
@@ -346,6 +382,7 @@ suite(void)
 	tcase_add_test(tc, test_fail_then_succeed);
 	tcase_add_test(tc, test_other_cluster);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_delete_running);
 	tcase_add_test(tc, test_failover_forgets);
 	suite_add_tcase(s, tc);
 	return s;
