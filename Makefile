@@ -10,7 +10,7 @@
 #                   runs them
 
 CC       ?= cc
-PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt libcrypto
+PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -55,7 +55,8 @@ UNIT_SRC := $(wildcard tests/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 INTEG_SRC := $(wildcard tests/integ/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integ/%.c=$(BUILD)/tests/integ/%)
-TOOL_BIN := $(BUILD)/kubesim $(INTEG_BIN) $(BUILD)/tests/forkfail.so
+TOOL_BIN := $(BUILD)/kubesim $(BUILD)/webhook $(INTEG_BIN) \
+	$(BUILD)/tests/forkfail.so
 # Test-side helpers linked into every test program (the CRD schema
 # validator of the Kubernetes stand-in, and its name, label and annotation
 # rules of the API server and the operator's webhook).
@@ -97,16 +98,20 @@ $(BUILD)/gen/openapi_yaml.o: $(BUILD)/gen/openapi_yaml.c
 $(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(BUILD)/gen/openapi_yaml.o \
     $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
+# The monitor serves /metrics with libmicrohttpd (-m).
+MON_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 $(BUILD)/bpg-monitor: $(BUILD)/app/bpg-monitor.o $(LIBBPG)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MON_LIBS)
 # The command-line client needs libcurl and jansson only.
 CLI_LIBS := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
 $(BUILD)/bpg-cli: $(BUILD)/app/bpg-cli.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 # Unit tests: tests/check_<module>.c mirrors lib/<module>.c.  Each is
-# linked with the fixtures they share (tests/testutil.h, tests/testdb.h).
-UNIT_OBJ := $(BUILD)/tests/testutil.o $(BUILD)/tests/testdb.o
+# linked with the fixtures they share (tests/testutil.h, testdb.h,
+# testapi.h).
+UNIT_OBJ := $(BUILD)/tests/testutil.o $(BUILD)/tests/testdb.o \
+    $(BUILD)/tests/testapi.o
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(UNIT_OBJ) $(TESTLIB_OBJ) \
     $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
@@ -139,6 +144,13 @@ $(BUILD)/tests/kubesim/%.o: tests/kubesim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Itests/kubesim -c -o $@ $<
 $(BUILD)/kubesim: $(KUBESIM_OBJ) $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lpthread
+
+# HTTPS receiver of notifications (test tool).
+$(BUILD)/tests/webhook/%.o: tests/webhook/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -c -o $@ $<
+$(BUILD)/webhook: $(BUILD)/tests/webhook/main.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lpthread
 
 deps:
@@ -180,7 +192,7 @@ valgrind: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do CK_FORK=no valgrind -q --error-exitcode=1 \
 		--leak-check=full $$t || exit 1; done
 
-demo: all
+demo: all swagger-ui dashboard
 	@sh tests/demo.sh start
 
 demo-stop:
@@ -222,10 +234,14 @@ clean:
 #                     httpd-conf/swagger-ui/package-lock.json, fetched with
 #                     npm ci, no install scripts) and our index.html in
 #                     $(BUILD)/swagger-ui/
+#   make dashboard    the dashboard's page and its charting library (uplot,
+#                     pinned in httpd-conf/dashboard/package-lock.json, the
+#                     same way) in $(BUILD)/dashboard/
 #   make install      PREFIX=/usr/local DESTDIR= : binaries (bpg, the
 #                     command-line client, in bin/ with its bash
 #                     completion), web server
-#                     snippets, Swagger UI, error documents, the OpenAPI
+#                     snippets, Swagger UI, the dashboard, error
+#                     documents, the OpenAPI
 #                     document, config.example.yaml, systemd units
 #   make uninstall    the same files removed (config.yaml, htpasswd kept)
 
@@ -243,9 +259,13 @@ SWAGGER_NPM := $(BUILD)/swagger-ui-npm
 # standalone preset).
 SWAGGER_DIST := swagger-ui.css swagger-ui-bundle.js favicon-16x16.png \
 	favicon-32x32.png LICENSE
+DASHBOARD     := $(BUILD)/dashboard
+DASHBOARD_NPM := $(BUILD)/dashboard-npm
+DASHBOARD_SRC := index.html dashboard.js dashboard.css
 
-.PHONY: swagger-ui install uninstall
+.PHONY: swagger-ui dashboard install uninstall
 swagger-ui: $(SWAGGER_UI)/index.html
+dashboard: $(DASHBOARD)/index.html
 
 $(SWAGGER_UI)/index.html: httpd-conf/swagger-ui/package.json \
     httpd-conf/swagger-ui/package-lock.json httpd-conf/swagger-ui/index.html \
@@ -265,16 +285,34 @@ $(SWAGGER_UI)/index.html: httpd-conf/swagger-ui/package.json \
 		$(SWAGGER_UI).tmp/
 	rm -rf $(SWAGGER_UI) && mv $(SWAGGER_UI).tmp $(SWAGGER_UI)
 
+$(DASHBOARD)/index.html: httpd-conf/dashboard/package.json \
+    httpd-conf/dashboard/package-lock.json \
+    $(addprefix httpd-conf/dashboard/,$(DASHBOARD_SRC))
+	@command -v npm >/dev/null || { echo "npm is needed (tests/deps.sh)"; exit 1; }
+	rm -rf $(DASHBOARD_NPM) $(DASHBOARD).tmp
+	mkdir -p $(DASHBOARD_NPM) $(DASHBOARD).tmp
+	cp httpd-conf/dashboard/package.json httpd-conf/dashboard/package-lock.json \
+		$(DASHBOARD_NPM)/
+	cd $(DASHBOARD_NPM) && npm ci --ignore-scripts --no-audit --no-fund \
+		--loglevel=error
+	cp $(DASHBOARD_NPM)/node_modules/uplot/dist/uPlot.iife.min.js \
+		$(DASHBOARD_NPM)/node_modules/uplot/dist/uPlot.min.css \
+		$(DASHBOARD).tmp/
+	cp $(DASHBOARD_NPM)/node_modules/uplot/LICENSE $(DASHBOARD).tmp/LICENSE.uplot
+	cp $(addprefix httpd-conf/dashboard/,$(DASHBOARD_SRC)) $(DASHBOARD).tmp/
+	rm -rf $(DASHBOARD) && mv $(DASHBOARD).tmp $(DASHBOARD)
+
 # Paths in the snippets and units follow PREFIX, DATADIR and SYSCONFDIR.
 INSTALL_SED := sed -e 's|/usr/local/share/bpg|$(DATADIR)|g' \
 	-e 's|/etc/bpg/|$(SYSCONFDIR)/bpg/|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g'
 
-install: $(BUILD)/bpg-gateway $(BUILD)/bpg-cli swagger-ui
+install: $(BUILD)/bpg-gateway $(BUILD)/bpg-cli swagger-ui dashboard
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(BUILD)/bpg-cli $(DESTDIR)$(BINDIR)/bpg
 	install -m 0644 app/bpg-completion.bash $(DESTDIR)$(COMPLETIONDIR)/bpg
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/swagger-ui \
+		$(DESTDIR)$(DATADIR)/dashboard \
 		$(DESTDIR)$(DATADIR)/errors $(DESTDIR)$(DATADIR)/httpd-conf/lighttpd \
 		$(DESTDIR)$(DATADIR)/httpd-conf/apache $(DESTDIR)$(SYSCONFDIR)/bpg \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -285,6 +323,7 @@ install: $(BUILD)/bpg-gateway $(BUILD)/bpg-cli swagger-ui
 		echo "install: no $(BUILD)/bpg-monitor, not installed"; \
 	fi
 	install -m 0644 $(SWAGGER_UI)/* $(DESTDIR)$(DATADIR)/swagger-ui/
+	install -m 0644 $(DASHBOARD)/* $(DESTDIR)$(DATADIR)/dashboard/
 	install -m 0644 httpd-conf/errors/*.html httpd-conf/errors/README \
 		$(DESTDIR)$(DATADIR)/errors/
 	install -m 0644 httpd-conf/openapi.yaml $(DESTDIR)$(DATADIR)/openapi.yaml
@@ -317,7 +356,7 @@ uninstall:
 #   make bench [WEB=apache] [LONG=1] [SCALE=0]
 BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/floor \
 	$(BUILD)/tests/bench/dbdrive $(BUILD)/tests/bench/firstreq \
-	$(BUILD)/tests/bench/memgroup
+	$(BUILD)/tests/bench/memgroup $(BUILD)/tests/bench/reportbench
 $(BUILD)/tests/bench/%.o: tests/bench/%.c tests/bench/prefork.h \
     tests/bench/benchdb.h
 	@mkdir -p $(dir $@)
@@ -331,6 +370,9 @@ $(BUILD)/tests/bench/floor: $(BUILD)/tests/bench/floor.o \
 $(BUILD)/tests/bench/dbdrive: $(BUILD)/tests/bench/dbdrive.o \
     $(BUILD)/tests/bench/benchdb.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/tests/bench/reportbench: $(BUILD)/tests/bench/reportbench.o \
+    $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/bench/firstreq: tests/bench/firstreq.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)

@@ -10,8 +10,10 @@
 #include <jansson.h>
 
 #include "bpg_api_idem.h"
+#include "bpg_api_notify.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
+#include "bpg_db_notify.h"
 #include "bpg_db_retry.h"
 #include "bpg_dryrun.h"
 #include "bpg_failover.h"
@@ -154,9 +156,12 @@ struct submit {
 	const char *proxy_user;
 	struct bpg_failover fo;
 	struct api_idem *idem;	/* the request's key, if any */
+	const struct api_submit_hooks *hooks;
 	char *stored;		/* the row's request body */
 	char *summary;
+	const struct bpg_notify_spec *notify;	/* its receivers */
 	bool have_row;		/* the try wrote a row */
+	const char *created_on;	/* the cluster's id, once created */
 	/* retryPolicy: the job's row goes with the submission's. */
 	char *job_request;	/* NULL: no retryPolicy */
 	struct bpg_retry_policy policy;
@@ -330,6 +335,9 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 	 * a key resolves from the ID its row holds. */
 	if ((*e = api_idem_chosen(s->rc, s->idem, id, ei)) != BPG_OK)
 		goto out;
+	if (s->hooks != NULL && s->hooks->chosen != NULL &&
+	    (*e = s->hooks->chosen(s->rc, s->hooks->arg, id, ei)) != BPG_OK)
+		goto out;
 	/*
 	 * The row first: if the DB cannot record the submission, nothing is
 	 * created (BPG creates the CR anyway and loses the record).
@@ -338,6 +346,18 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 		if ((*e = insert_row(s, id, ei)) != BPG_OK)
 			goto out;
 		s->have_row = true;
+		/* Its receivers too, before anything can change its state. */
+		if ((*e = bpg_db_notify_targets(api->db, id, c->id, s->notify,
+		    ei)) != BPG_OK) {
+			syslog(LOG_ERR, "submission %s: receivers not "
+			    "recorded: %s", id, ei->msg);
+			mark_failed(api, id, "its notifications could not be "
+			    "recorded");
+			*e = bpg_errf(ei, BPG_EDB, "The submission could not "
+			    "be recorded (database unavailable); nothing was "
+			    "submitted. Please try again later.");
+			goto out;
+		}
 	}
 	switch (create_cr(kube, cr, id, api->end_ms, e, &http, ei)) {
 	case CREATE_EXISTS:
@@ -445,9 +465,15 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 			goto fail;
 		if (prev[0] != '\0') {
 			char reason[MSGLEN + 96];
+			struct bpg_errinfo fei;
 
 			snprintf(reason, sizeof(reason), "%s; resubmitted as %s",
 			    why, id);
+			/* The submission goes on as id: no event for prev. */
+			if (bpg_db_notify_forget(api->db, prev, &fei) !=
+			    BPG_OK)
+				syslog(LOG_ERR, "submission %s: receivers not "
+				    "forgotten: %s", prev, fei.msg);
 			mark_failed(api, prev, reason);
 			forget_job(s, prev);
 			prev[0] = '\0';
@@ -455,9 +481,14 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 		tries++;
 		switch (attempt(s, c, id, trial, &e, &ei)) {
 		case ATTEMPT_OK:
+			s->created_on = c->id;
 			syslog(LOG_INFO, "submitted %s user=%s queue=%s "
 			    "cluster=%s%s", id, s->proxy_user, s->queue, c->id,
 			    tries > 1 ? " (failover)" : "");
+			if (s->hooks != NULL && s->hooks->made != NULL) {
+				s->hooks->made(rc, s->hooks->arg, id);
+				goto out;
+			}
 			/* The ID passed bpg_crd_check as the CR name: nothing
 			 * to escape. */
 			if (asprintf(&answer, "{\"submissionId\":\"%s\"}",
@@ -505,20 +536,105 @@ out:
 }
 
 void
-api_h_submit(struct route_ctx *rc)
+api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
+    const char *proxy_user, bool dry_run, const struct api_submit_hooks *hooks)
 {
 	struct bpg_api *api = rc->api;
 	const struct bpg_config *cfg = api->cfg;
-	struct bpg_submit_req req;
 	struct api_idem idem = { 0 };
 	struct bpg_errinfo ei = { "" };
 	const struct bpg_cluster *cluster;
 	struct bpg_crd_ctx ctx;
+	struct bpg_notify_spec notify;
 	struct submit s;
 	char id[BPG_MAX_SUBMISSION_ID + 1];
-	char *queue = NULL, *dag_user = NULL, *stored = NULL, *summary = NULL;
+	char *queue = NULL, *stored = NULL, *summary = NULL;
 	char *job_request = NULL;
 	json_t *cr = NULL, *sanitized = NULL;
+	const char *created_on = NULL;
+	enum bpg_err e;
+
+	/* Before anything is written: a key's answer, or this one runs. */
+	if (!api_idem_begin(rc, req->idempotency_key, dry_run, &idem))
+		goto out;
+	if ((e = bpg_route_submission(cfg, req, rc->user, &api->rng, &queue,
+	    &cluster, &ei)) != BPG_OK)
+		goto fail;
+	if ((e = api_notify_plan(cfg, api->db, req->notify, queue, &notify,
+	    &ei)) != BPG_OK)
+		goto fail;
+	/* A dry run writes nothing: it takes no submission token. */
+	if (!dry_run && !api_submit_admit(rc, queue))
+		goto out;
+	if (dry_run) {
+		if ((e = bpg_route_new_id(cluster, req->submission_id_suffix,
+		    &api->rng, id, &ei)) != BPG_OK)
+			goto fail;
+		ctx.submission_id = id;
+		ctx.user = rc->user;
+		ctx.proxy_user = proxy_user;
+		ctx.queue = queue;
+		/* Nothing is written: no row, no CR, no zone pick. */
+		if ((e = bpg_dryrun_run(cfg, cluster, req, &ctx, api->zones,
+		    &cr, &ei)) != BPG_OK)
+			goto fail;
+		created_on = cluster->id;
+		api_reply_json(rc->resp, 200, cr);
+		cr = NULL;
+		goto out;
+	}
+	if (api->db != NULL &&
+	    ((sanitized = bpg_req_sanitized(req)) == NULL ||
+	    (stored = bpg_json_dump(sanitized, NULL)) == NULL ||
+	    (summary = bpg_db_request_summary(sanitized)) == NULL)) {
+		e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	memset(&s, 0, sizeof(s));
+	/*
+	 * The request as sent (token, env and all) stays in the DB only.
+	 * Only POST /spark's own body carries a retryPolicy: rc->body is it.
+	 */
+	if (api->db != NULL && req->retry_policy != NULL &&
+	    ((e = bpg_retry_parse(req->retry_policy, &s.policy, &ei)) !=
+	    BPG_OK || (job_request = bpg_req_json_text(rc->body, rc->body_len,
+	    bpg_req_format_of(rc->req->content_type))) == NULL)) {
+		if (e == BPG_OK)
+			e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	s.job_request = job_request;
+	s.rc = rc;
+	s.idem = &idem;
+	s.hooks = hooks;
+	s.req = req;
+	s.queue = queue;
+	s.proxy_user = proxy_user;
+	s.stored = stored;
+	s.summary = summary;
+	s.notify = &notify;
+	submit_failover(&s, cluster);
+	created_on = s.created_on;
+	goto out;
+fail:
+	api_reply_err(rc->resp, e, &ei);
+out:
+	api_metrics_submission(rc, queue, created_on, dry_run);
+	api_idem_end(rc, &idem);
+	free(job_request);
+	free(summary);
+	free(stored);
+	json_decref(sanitized);
+	json_decref(cr);
+	free(queue);
+}
+
+void
+api_h_submit(struct route_ctx *rc)
+{
+	struct bpg_submit_req req;
+	struct bpg_errinfo ei = { "" };
+	char *dag_user = NULL;
 	const char *proxy_user;
 	bool dry_run;
 	enum bpg_err e;
@@ -534,21 +650,12 @@ api_h_submit(struct route_ctx *rc)
 		goto fail;
 	/* As an Idempotency-Key: the gateway lacks what it needs. */
 	if (!dry_run && req.retry_policy != NULL &&
-	    (api->db == NULL || !bpg_db_enabled(api->db))) {
+	    (rc->api->db == NULL || !bpg_db_enabled(rc->api->db))) {
 		api_reply_error(rc->resp, 501, WAE, "retryPolicy is not "
 		    "supported: this gateway has no database");
+		api_metrics_submission(rc, NULL, NULL, false);
 		goto out;
 	}
-	/* Before anything is written: a key's answer, or this one runs. */
-	if (!api_idem_begin(rc, req.idempotency_key, dry_run, &idem))
-		goto out;
-	if ((e = bpg_route_submission(cfg, &req, rc->user, &api->rng, &queue,
-	    &cluster, &ei)) != BPG_OK)
-		goto fail;
-	/* A dry run writes nothing: it takes no submission token. */
-	if (!dry_run && !api_submit_admit(rc, queue))
-		goto out;
-
 	/* Section 2.7: the Airflow account submits for dagUser. */
 	proxy_user = rc->user;
 	if (strcmp(rc->user, AIRFLOW_ACCOUNT) == 0) {
@@ -556,59 +663,12 @@ api_h_submit(struct route_ctx *rc)
 		proxy_user = dag_user != NULL && dag_user[0] != '\0' ?
 		    dag_user : "dagUser";
 	}
-	if (dry_run) {
-		if ((e = bpg_route_new_id(cluster, req.submission_id_suffix,
-		    &api->rng, id, &ei)) != BPG_OK)
-			goto fail;
-		ctx.submission_id = id;
-		ctx.user = rc->user;
-		ctx.proxy_user = proxy_user;
-		ctx.queue = queue;
-		/* Nothing is written: no row, no CR, no zone pick. */
-		if ((e = bpg_dryrun_run(cfg, cluster, &req, &ctx, api->zones,
-		    &cr, &ei)) != BPG_OK)
-			goto fail;
-		api_reply_json(rc->resp, 200, cr);
-		cr = NULL;
-		goto out;
-	}
-	if (api->db != NULL &&
-	    ((sanitized = bpg_req_sanitized(&req)) == NULL ||
-	    (stored = bpg_json_dump(sanitized, NULL)) == NULL ||
-	    (summary = bpg_db_request_summary(sanitized)) == NULL)) {
-		e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
-		goto fail;
-	}
-	memset(&s, 0, sizeof(s));
-	/* The request as sent (token, env and all) stays in the DB only. */
-	if (api->db != NULL && req.retry_policy != NULL &&
-	    ((e = bpg_retry_parse(req.retry_policy, &s.policy, &ei)) !=
-	    BPG_OK || (job_request = bpg_req_json_text(rc->body, rc->body_len,
-	    bpg_req_format_of(rc->req->content_type))) == NULL)) {
-		if (e == BPG_OK)
-			e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
-		goto fail;
-	}
-	s.job_request = job_request;
-	s.rc = rc;
-	s.idem = &idem;
-	s.req = &req;
-	s.queue = queue;
-	s.proxy_user = proxy_user;
-	s.stored = stored;
-	s.summary = summary;
-	submit_failover(&s, cluster);
+	api_submit_run(rc, &req, proxy_user, dry_run, NULL);
 	goto out;
 fail:
 	api_reply_err(rc->resp, e, &ei);
+	api_metrics_submission(rc, NULL, NULL, false);
 out:
-	api_idem_end(rc, &idem);
-	free(job_request);
-	free(summary);
-	free(stored);
-	json_decref(sanitized);
-	json_decref(cr);
 	free(dag_user);
-	free(queue);
 	bpg_req_reset(&req);
 }

@@ -86,6 +86,9 @@ struct bpg_queue {
 	char *zone_picker_name;
 	/* (ours) overrides submitRateLimit.perQueue for this queue */
 	struct bpg_submit_rate submit_rate;
+	/* (ours) receivers of every submission of the queue, as
+	 * bpg_notify_spec_json() makes them (checked), or NULL */
+	json_t *notify;
 };
 
 /*
@@ -172,6 +175,8 @@ struct bpg_config {
 	 * submission, as in BPG (bpg-reference 8.2, quirk 19).
 	 */
 	struct bpg_strlist viewer_users;
+	/* (ours) may read GET /metrics, besides adminUsers */
+	struct bpg_strlist metrics_users;
 	enum bpg_read_access read_access;
 	struct bpg_queue *queues;
 	size_t nqueues;
@@ -248,6 +253,22 @@ struct bpg_config {
 	int64_t cluster_failure_threshold;
 	int64_t cluster_cooldown_millis;
 	/*
+	 * (Ours) notifications by webhook (bpg_notify.h): receivers' URLs
+	 * must be https unless notificationAllowHttp, their host one of
+	 * notificationAllowedHosts (exact or "*.domain"; none: no
+	 * notifications), and resolve to no private, loopback or link-local
+	 * address unless notificationAllowPrivateAddresses.  Bodies are
+	 * signed with notificationSecretSOPS (secret); receivers'
+	 * certificates are checked against the system CAs plus
+	 * notificationCaCertDataSOPS (PEM, or NULL).
+	 */
+	bool notification_allow_http;
+	bool notification_allow_private;
+	struct bpg_strlist notification_allowed_hosts;
+	char *notification_secret;
+	char *notification_ca_cert;
+	size_t notification_ca_cert_len;
+	/*
 	 * Where k8s:secret:<ns>:<name>:<key> references (section 7.3) are
 	 * read, once, at load (our keys):
 	 *   inClusterApiServer          default https://kubernetes.default.svc
@@ -258,6 +279,18 @@ struct bpg_config {
 	 */
 	char *incluster_api_server;
 	char *incluster_sa_dir;
+	/*
+	 * (Ours) livy: Apache Livy's batches API (bpg_api_livy.h), off
+	 * unless enabled; always at <applicationContextPath>/batches, and
+	 * also at path (e.g. "/batches", no trailing '/'; NULL: not) for
+	 * clients that cannot take a prefix; defaultSparkVersion for a batch
+	 * whose conf names no spark.bpg.version (NULL: none).
+	 */
+	struct bpg_livy_conf {
+		bool enabled;
+		char *path;
+		char *default_spark_version;
+	} livy;
 	/*
 	 * Input that was accepted but is probably not what was meant, one
 	 * "path: message" line each, for the caller to log at start-up

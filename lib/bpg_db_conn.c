@@ -452,12 +452,15 @@ bpg_db_new(
 	db_submissions_sql(db);
 	db_history_sql(db);
 	db_monitor_sql(db);
+	db_notify_sql(db);
 	db_logindex_sql(db);
 	db_lock_sql(db);
 	db_idem_sql(db);
 	db_attempts_sql(db);
 	db_schedules_sql(db);
 	db_retry_sql(db);
+	db_livy_sql(db);
+	db_report_sql(db);
 	for (i = 0; i < ST__MAX; i++)
 		if (db->sql[i] == NULL)
 			oom = true;

@@ -12,6 +12,8 @@
  *   bpg_monitor_starve.c     move apps pending past maxPendingMillis
  *   bpg_monitor_sched.c      fire due schedules
  *   bpg_monitor_retry.c      submit the next attempt of failed jobs
+ *   bpg_monitor_metrics.c    the applications' gauges
+ *   bpg_monitor_notify.c     deliver the outbox's notifications
  * A task is one struct bpg_monitor_task and its module; adding one is a
  * row in the driver's table and its declaration below.  Tasks write only as the leader: they call
  * bpg_monitor_confirm() before a batch of writes that may follow a long
@@ -140,6 +142,8 @@ extern const struct bpg_monitor_task bpg_monitor_task_retry;
  */
 enum bpg_err bpg_monitor_retry_adopt(struct bpg_monitor *, const char *id,
     const char *owner, const char *request, struct bpg_errinfo *) BPG_WUR;
+extern const struct bpg_monitor_task bpg_monitor_task_gauges;
+extern const struct bpg_monitor_task bpg_monitor_task_notify;
 
 struct bpg_monitor {
 	struct bpg_monitor_opts o;

@@ -76,6 +76,9 @@ struct bpg_submit_req {
 	char *queue_token;		/* secret: never logged or stored */
 	char *idempotency_key;		/* unchecked (bpg_idem_pick()); not stored */
 	json_t *retry_policy;		/* checked (bpg_retry_parse()), or NULL */
+	/* (ours) webhooks, as sent (bpg_notify_parse() checks it); not in
+	 * request_body */
+	json_t *notify;
 };
 
 enum bpg_req_format {

@@ -73,9 +73,13 @@ const endpoints = [
 	["get", "/spark/{submissionId}/spec", true],
 	["get", "/spark/{submissionId}/driver", true],
 	["get", "/spark/{submissionId}/describe", true],
+	["get", "/spark/{submissionId}/notifications", true],
 	["get", "/spark/mySubmissions", true], ["get", "/log", true],
 	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
-	["get", "/admin/clusters", true],
+	["get", "/admin/clusters", true], ["get", "/me", true],
+	["get", "/admin/notifications", true],
+	// Reports (ours).
+	["get", "/admin/report", true], ["get", "/report", true],
 	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
 	["get", "/openapi.json", false], ["get", "/openapi.yaml", false],
 	// Schedules (ours).
@@ -86,6 +90,12 @@ const endpoints = [
 	["post", "/schedules/{scheduleId}/suspend", true],
 	["post", "/schedules/{scheduleId}/resume", true],
 	["post", "/schedules/{scheduleId}/trigger", true],
+	// Apache Livy's batches (ours).
+	["post", "/batches", true], ["get", "/batches", true],
+	["get", "/batches/{batchId}", true],
+	["delete", "/batches/{batchId}", true],
+	["get", "/batches/{batchId}/state", true],
+	["get", "/batches/{batchId}/log", true],
 ];
 {
 	const missing = [], wrong = [];
@@ -122,7 +132,7 @@ const endpoints = [
 	    "overheadFactor", "deps", "pythonVersion", "imagePullPolicy",
 	    "restartPolicy", "clusterId", "queue", "queueToken"];
 	// Ours, each marked as an extension of BPG's document.
-	const ours = ["idempotencyKey", "retryPolicy"];
+	const ours = ["idempotencyKey", "notify", "retryPolicy"];
 	const req = doc.components.schemas.SubmitApplicationRequest;
 	const have = Object.keys(req.properties);
 	const miss = fields.concat(ours).filter((f) => !have.includes(f));
@@ -286,6 +296,11 @@ if (id) {
 	if (r && r.status === 200)
 		check(r.text.startsWith("--- Spark Spec ---\n"),
 		    "describe starts with '--- Spark Spec ---'", r.text.slice(0, 80));
+	await call("notifications", "get", "/spark/{submissionId}/notifications",
+	    `/spark/${id}/notifications`, { auth: ALICE }, [200]);
+	await call("notifications, not the owner", "get",
+	    "/spark/{submissionId}/notifications",
+	    `/spark/${id}/notifications`, { auth: "bob:bob-pw" }, [404]);
 	r = await call("my submissions", "get", "/spark/mySubmissions",
 	    "/spark/mySubmissions", { auth: ALICE }, [200, 429]);
 	if (r && r.status === 200)
@@ -299,6 +314,28 @@ if (id) {
 	    "/admin/clusters", { auth: CAROL }, [200]);
 	await call("clusters' health, not an admin", "get", "/admin/clusters",
 	    "/admin/clusters", { auth: ALICE }, [403]);
+	await call("failed notifications", "get", "/admin/notifications",
+	    "/admin/notifications?state=failed", { auth: CAROL }, [200]);
+	await call("failed notifications, not an admin", "get",
+	    "/admin/notifications", "/admin/notifications", { auth: ALICE },
+	    [403]);
+	await call("notifications, a state not listed", "get",
+	    "/admin/notifications", "/admin/notifications?state=sent",
+	    { auth: CAROL }, [400]);
+	r = await call("who am I", "get", "/me", "/me", { auth: ALICE }, [200]);
+	if (r && r.status === 200) {
+		const me = JSON.parse(r.text);
+		check(me.user === "alice" && me.admin === false &&
+		    me.viewer === false, "/me: alice, neither admin nor viewer",
+		    r.text);
+	}
+	r = await call("who am I, an admin", "get", "/me", "/me",
+	    { auth: CAROL }, [200]);
+	if (r && r.status === 200) {
+		const me = JSON.parse(r.text);
+		check(me.user === "carol" && me.admin === true &&
+		    me.viewer === true, "/me: carol, admin and viewer", r.text);
+	}
 	await call("driver log", "get", "/log", `/log?subId=${id}`,
 	    { auth: ALICE }, [200]);
 	await call("delete", "delete", "/spark/{submissionId}", `/spark/${id}`,
@@ -332,6 +369,27 @@ r = await call("version", "get", "/admin/version", "/admin/version", {}, [200]);
 if (r && r.status === 200)
 	check(/^\{\n  "version" : /.test(r.text) && r.text.endsWith("}\n"),
 	    "version: pretty-printed as BPG's", r.text);
+
+// Reports.
+{
+	const q = "?from=2020-01-01&to=2020-12-31";
+	await call("report", "get", "/admin/report", `/admin/report${q}`,
+	    { auth: CAROL }, [200]);
+	await call("report by cluster", "get", "/admin/report",
+	    "/admin/report?groupBy=cluster", { auth: CAROL }, [200]);
+	r = await call("report as CSV", "get", "/admin/report",
+	    "/admin/report?groupBy=day&format=csv", { auth: CAROL }, [200]);
+	check(/^key,jobs,COMPLETED,/.test(r?.text || ""),
+	    "CSV report starts with its header", (r?.text || "").slice(0, 80));
+	await call("report, not an admin", "get", "/admin/report",
+	    "/admin/report", { auth: ALICE }, [403]);
+	await call("report, bad groupBy", "get", "/admin/report",
+	    "/admin/report?groupBy=planet", { auth: CAROL }, [400]);
+	await call("own report", "get", "/report", "/report?groupBy=day",
+	    { auth: ALICE }, [200]);
+	await call("own report, bad dates", "get", "/report",
+	    "/report?from=2026-11-02&to=2026-11-01", { auth: ALICE }, [400]);
+}
 
 // Schedules.
 {
@@ -372,6 +430,47 @@ if (r && r.status === 200)
 	}
 	await call("missing schedule", "get", P, "/schedules/s-none",
 	    { auth: ALICE }, [404]);
+}
+
+// Apache Livy's batches (the stack enables them).
+{
+	const livy = JSON.stringify({ file: "local:///opt/spark/examples/jars/"
+	    + "spark-examples_2.12-3.5.0.jar", className:
+	    "org.apache.spark.examples.SparkPi", args: ["10"], queue: "poc",
+	    driverMemory: "1g", numExecutors: 1 });
+	r = await call("Livy batch", "post", "/batches", "/batches",
+	    { auth: ALICE, body: livy, ctype: JSONT }, [201]);
+	let bid = null;
+	try {
+		bid = JSON.parse(r.text).id;
+	} catch {
+		bid = null;
+	}
+	await call("Livy batch, no file", "post", "/batches", "/batches",
+	    { auth: ALICE, body: '{"className":"X"}', ctype: JSONT }, [400]);
+	await call("Livy batch, unknown field", "post", "/batches", "/batches",
+	    { auth: ALICE, body: '{"file":"a.jar","x":1}', ctype: JSONT },
+	    [400]);
+	await call("Livy batch for another user", "post", "/batches",
+	    "/batches?doAs=bob", { auth: ALICE, body: livy, ctype: JSONT },
+	    [403]);
+	await call("Livy batches", "get", "/batches", "/batches?from=0&size=5",
+	    { auth: ALICE }, [200]);
+	const B = "/batches/{batchId}";
+	if (bid) {
+		await call("Livy batch", "get", B, `/batches/${bid}`,
+		    { auth: ALICE }, [200]);
+		await call("Livy state", "get", `${B}/state`,
+		    `/batches/${bid}/state`, { auth: ALICE }, [200]);
+		await call("Livy log", "get", `${B}/log`,
+		    `/batches/${bid}/log?from=0&size=10`, { auth: ALICE }, [200]);
+		await call("Livy delete", "delete", B, `/batches/${bid}`,
+		    { auth: ALICE }, [200]);
+	}
+	await call("missing Livy batch", "get", B, "/batches/999999999999",
+	    { auth: ALICE }, [404]);
+	await call("Livy batch ID not a number", "get", `${B}/state`,
+	    "/batches/x/state", { auth: ALICE }, [400]);
 }
 
 // The document the gateway serves is this one.
