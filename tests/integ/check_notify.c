@@ -350,13 +350,49 @@ teardown(void)
  * One event per change of state, each signed, each delivered once; the
  * attempts are listed by GET /spark/{id}/notifications for the owner.
  */
+/* The monitor's own metrics (-m) listen on the stack's base port + 23. */
+static void
+monitor_metrics_addr(char *buf, size_t len)
+{
+	snprintf(buf, len, "127.0.0.1:%d",
+	    atoi(integ_env("BPG_HTTPS_PORT")) + 23);
+}
+
+/* The value of the sample line that starts with name in the monitor's
+ * /metrics; -1 if there is none. */
+static double
+monitor_sample(const char *addr, const char *name)
+{
+	char url[128];
+	struct integ_req r = { .method = "GET", .url = url };
+	struct integ_http h;
+	const char *p;
+	double v = -1;
+
+	snprintf(url, sizeof(url), "http://%s/metrics", addr);
+	h = integ_request(&r);
+	ck_assert_msg(h.status == 200, "GET %s: %ld", url, h.status);
+	for (p = h.body; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, name, strlen(name)) == 0 &&
+		    p[strlen(name)] == ' ') {
+			v = strtod(p + strlen(name) + 1, NULL);
+			break;
+		}
+	}
+	integ_http_free(&h);
+	return v;
+}
+
 START_TEST(test_delivered_once)
 {
 	struct integ_http h;
 	json_t *ds, *l;
-	char path[512], *id;
+	char path[512], addr[64], *id;
 
-	integ_mon_start("once", (char *)NULL);
+	monitor_metrics_addr(addr, sizeof(addr));
+	integ_mon_start("once", "-m", addr, (char *)NULL);
 	id = submit();
 	wait_finished(id, "COMPLETED", 120);
 	ds = wait_delivered(id, 2, 60);
@@ -377,6 +413,10 @@ START_TEST(test_delivered_once)
 	ck_assert_int_eq(integ_jint(json_array_get(l, 0), "statusCode"), 204);
 	ck_assert_ptr_nonnull(integ_jstr(json_array_get(l, 0), "time"));
 	integ_http_free(&h);
+	/* The monitor counted both deliveries. */
+	ck_assert_msg(monitor_sample(addr, "bpg_monitor_notifications_total"
+	    "{outcome=\"sent\"}") >= 2, "bpg_monitor_notifications_total "
+	    "does not count the deliveries");
 	/* Another user reads nothing. */
 	h = integ_api("GET", path, "bob:bob-pw", NULL, NULL);
 	ck_assert_int_eq(h.status, 404);
