@@ -6,7 +6,8 @@
  * Each turn, as the leader (bpg_monitor_confirm() before each write):
  *   1. Attempts recorded and left pending (a leader killed after
  *      recording one, or a create that failed for a while) are finished
- *      with the ID they hold: never a second ID.
+ *      with the ID they hold: never a second ID; one whose row finished
+ *      meanwhile gets no CR.
  *   2. Active jobs whose last attempt has ended and that have no retry
  *      planned (the indexed query): one whose attempt ended in one of its
  *      onStates with attempts left gets its retry planned at the monitor's
@@ -30,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "bpg_db.h"
 #include "bpg_db_attempts.h"
@@ -120,13 +123,17 @@ undo_cancelled(struct bpg_monitor *m, const struct bpg_db_attempt *a)
 		    a->submission_id);
 }
 
-/* Make attempt a (pending, its ID chosen): the row, then the CR. */
+/*
+ * Make attempt a (pending, its ID chosen): the row, then the CR.  An
+ * attempt whose row finished meanwhile is done without a CR.
+ */
 static void
 finish(struct bpg_monitor *m, struct retry *st, const struct bpg_db_attempt *a)
 {
 	struct bpg_db_retry_job j;
 	struct bpg_errinfo ei = { "" };
 	struct bpg_msub ms;
+	json_t *row = NULL;
 	char num[16];
 	bool found = false;
 
@@ -139,6 +146,25 @@ finish(struct bpg_monitor *m, struct retry *st, const struct bpg_db_attempt *a)
 	}
 	if (j.cancelled) {
 		attempt_state(m, a, BPG_DB_ATTEMPT_ABANDONED, "cancelled");
+		goto out;
+	}
+	/*
+	 * Its row finished already (the LOST sweep found no CR for it, or
+	 * its run ended while the attempt could not be recorded done): the
+	 * attempt is over.  Creating the CR now would run a submission
+	 * recorded as finished, or run it a second time.
+	 */
+	if (bpg_db_get_submission(m->db, a->submission_id, &row, &ei) ==
+	    BPG_OK && !json_is_null(json_object_get(row, "finished_time")) &&
+	    json_object_get(row, "finished_time") != NULL) {
+		attempt_state(m, a, BPG_DB_ATTEMPT_DONE, NULL);
+		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "job %s: attempt %d "
+		    "as %s: its submission was finished (%s) before the "
+		    "attempt was; no SparkApplication made", a->job_id,
+		    a->attempt, a->submission_id,
+		    json_string_value(json_object_get(row, "status")) != NULL ?
+		    json_string_value(json_object_get(row, "status")) :
+		    "no state");
 		goto out;
 	}
 	memset(&ms, 0, sizeof(ms));
@@ -175,6 +201,7 @@ finish(struct bpg_monitor *m, struct retry *st, const struct bpg_db_attempt *a)
 		break;
 	}
 out:
+	json_decref(row);
 	bpg_db_retry_job_reset(&j);
 }
 

@@ -6,7 +6,8 @@
  * monitor's injected clock (bpg_monitor_opts.clock_ms): nothing is made
  * before the back-off has passed, exactly one attempt after it, none
  * after maxAttempts, none for a cancelled job; an attempt a killed leader
- * left pending is made with its own ID; a schedule's fire of a request
+ * left pending is made with its own ID, and none when its row finished
+ * meanwhile; a schedule's fire of a request
  * with a retryPolicy is a job; a job cancelled while its attempt's CR
  * was being created has that CR deleted by the monitor.
  */
@@ -408,6 +409,40 @@ START_TEST(test_resume_pending)
 END_TEST
 
 /*
+ * A pending attempt whose row finished meanwhile (here: recorded LOST,
+ * never seen) is done without its CR: creating it would run a submission
+ * recorded as finished.
+ */
+START_TEST(test_resume_finished_row)
+{
+	struct bpg_db_attempt a;
+	struct bpg_errinfo ei = { "" };
+
+	failed_job(JOB3, 2, 0, "LOST");
+	memset(&a, 0, sizeof(a));
+	snprintf(a.job_id, sizeof(a.job_id), JOB3);
+	a.attempt = 2;
+	snprintf(a.submission_id, sizeof(a.submission_id), PEND);
+	snprintf(a.previous_submission_id, sizeof(a.previous_submission_id),
+	    JOB3);
+	snprintf(a.cluster, sizeof(a.cluster), "c1");
+	ck_assert_msg(bpg_db_retry_begin(c.d.db, &a, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	tu_db_exec(&c.d, "INSERT INTO `%s`.application_submission "
+	    "(submission_id, `user`, status, finished_time) VALUES ('%s', "
+	    "'alice', 'LOST', NOW())", c.d.schema, PEND);
+	turns(4);
+	ck_assert_int_eq(creates(), 0);
+	ck_assert_int_eq(tu_db_long(&c.d, "SELECT COUNT(*) FROM `%s`."
+	    "submission_attempt WHERE submission_id = '%s' AND state = "
+	    "'done'", c.d.schema, PEND), 1);
+	/* Its end is the job's: maxAttempts 2, so the job ends. */
+	ck_assert_int_eq(tu_db_long(&c.d, "SELECT active FROM `%s`."
+	    "bpg_retry_job WHERE job_id = '%s'", c.d.schema, JOB3), 0);
+}
+END_TEST
+
+/*
  * DELETE's race, the monitor's half: the job is cancelled after the
  * monitor last read it and before its create lands (so DELETE's own
  * delete of the attempt found nothing).  The monitor reads the job again
@@ -490,6 +525,7 @@ main(void)
 	tcase_add_test(tc, test_resume_pending);
 	tcase_add_test(tc, test_schedule_fire_is_job);
 	tcase_add_test(tc, test_cancel_during_create);
+	tcase_add_test(tc, test_resume_finished_row);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
