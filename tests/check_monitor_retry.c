@@ -292,6 +292,35 @@ turns(int n)
 		    ei.msg);
 }
 
+/*
+ * Turns until cond holds, at most 60 (a guard against a hang only): a
+ * step may end early, so a number of steps is no measure of time.
+ */
+#define TURNS_UNTIL(cond)                                                     \
+	do {                                                                  \
+		int k_;                                                       \
+		for (k_ = 0; k_ < 60 && !(cond); k_++)                        \
+			turns(1);                                             \
+		ck_assert_msg((cond), "not after 60 turns: %s", #cond);       \
+	} while (0)
+
+static long long
+job_long(const char *col, const char *job)
+{
+	char q[256];
+
+	snprintf(q, sizeof(q), "SELECT %s FROM `%s`.bpg_retry_job WHERE "
+	    "job_id = '%s'", col, c.d.schema, job);
+	return tu_db_long(&c.d, "%s", q);
+}
+
+static long long
+attempt_done(const char *id)
+{
+	return tu_db_long(&c.d, "SELECT COUNT(*) FROM `%s`.submission_attempt "
+	    "WHERE submission_id = '%s' AND state = 'done'", c.d.schema, id);
+}
+
 /* A job whose first attempt ended in status at the current clock. */
 static void
 failed_job(const char *id, int max, int backoff, const char *status)
@@ -322,16 +351,17 @@ START_TEST(test_backoff_once_max)
 
 	failed_job(JOB1, 2, 100, "FAILED");
 	/* The end is seen now; the retry is due 100 s later. */
-	turns(3);
+	TURNS_UNTIL(job_long("retry_at", JOB1) == 1800000000LL + 100);
 	ck_assert_int_eq(attempts_of(JOB1), 0);
-	ck_assert_int_eq(tu_db_long(&c.d, "SELECT retry_at FROM `%s`.bpg_retry_job "
-	    "WHERE job_id = '%s'", c.d.schema, JOB1), 1800000000LL + 100);
 	clock_ms += 99 * 1000;
 	turns(3);
 	ck_assert_int_eq(attempts_of(JOB1), 0);
 	ck_assert_int_eq(creates(), 0);
 	clock_ms += 1000;
-	turns(4);
+	TURNS_UNTIL(job_long("last_attempt", JOB1) == 2 &&
+	    attempt_done(tu_db_str(&c.d, "SELECT last_id FROM `%s`."
+	    "bpg_retry_job WHERE job_id = '%s'", c.d.schema, JOB1)) == 1);
+	turns(2);
 	ck_assert_int_eq(attempts_of(JOB1), 1);
 	ck_assert_int_eq(creates(), 1);
 	snprintf(id, sizeof(id), "%s", tu_db_str(&c.d, "SELECT submission_id "
@@ -351,7 +381,8 @@ START_TEST(test_backoff_once_max)
 	    "status = 'FAILED', finished_time = NOW() WHERE submission_id = "
 	    "'%s'", c.d.schema, id);
 	clock_ms += 86400 * 1000LL;
-	turns(4);
+	TURNS_UNTIL(job_long("active", JOB1) == 0);
+	turns(2);
 	ck_assert_int_eq(attempts_of(JOB1), 1);
 	ck_assert_int_eq(creates(), 1);
 	ck_assert_int_eq(bpg_db_retry_get(c.d.db, JOB1, false, &j, &found, &ei),
@@ -368,7 +399,8 @@ START_TEST(test_no_retry)
 	/* A success, and a cancelled job: nothing. */
 	failed_job(JOB1, 3, 0, "COMPLETED");
 	failed_job(JOB2, 3, 5, "FAILED");
-	turns(3);
+	TURNS_UNTIL(job_long("active", JOB1) == 0 &&
+	    job_long("retry_at", JOB2) > 0);
 	ck_assert_int_eq(bpg_db_retry_cancel(c.d.db, JOB2, &found, &ei), BPG_OK);
 	ck_assert(found);
 	clock_ms += 3600 * 1000LL;
@@ -397,7 +429,7 @@ START_TEST(test_resume_pending)
 	snprintf(a.cluster, sizeof(a.cluster), "c1");
 	ck_assert_msg(bpg_db_retry_begin(c.d.db, &a, &ei) == BPG_OK, "%s",
 	    ei.msg);
-	turns(4);
+	TURNS_UNTIL(attempt_done(PEND) == 1);
 	ck_assert_int_eq(attempts_of(JOB3), 1);
 	ck_assert_int_eq(creates(), 1);
 	ck_assert_int_eq(tu_db_long(&c.d, "SELECT COUNT(*) FROM `%s`."
@@ -431,7 +463,7 @@ START_TEST(test_resume_finished_row)
 	tu_db_exec(&c.d, "INSERT INTO `%s`.application_submission "
 	    "(submission_id, `user`, status, finished_time) VALUES ('%s', "
 	    "'alice', 'LOST', NOW())", c.d.schema, PEND);
-	turns(4);
+	TURNS_UNTIL(attempt_done(PEND) == 1 && job_long("active", JOB3) == 0);
 	ck_assert_int_eq(creates(), 0);
 	ck_assert_int_eq(tu_db_long(&c.d, "SELECT COUNT(*) FROM `%s`."
 	    "submission_attempt WHERE submission_id = '%s' AND state = "
@@ -457,7 +489,7 @@ START_TEST(test_cancel_during_create)
 	ck_assert_ptr_nonnull(f = fopen(path, "w"));
 	fclose(f);
 	failed_job(JOB2, 3, 0, "FAILED");
-	turns(4);
+	TURNS_UNTIL(logged("delete") == 1);
 	unlink(path);
 	ck_assert_int_eq(creates(), 1);
 	ck_assert_int_eq(logged("delete"), 1);
