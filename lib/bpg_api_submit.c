@@ -397,8 +397,11 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 			break;
 		}
 		bpg_breaker_success(api->breaker, c->id, bpg_kube_now_ms());
-		if (s->have_row)
+		if (s->have_row) {
 			mark_failed(api, id, ei->msg);
+			/* The client is told it failed: no retry of it. */
+			forget_job(s, id);
+		}
 		break;
 	}
 out:

@@ -17,7 +17,8 @@
  *     due at once in the database, it is never made, while a job not
  *     cancelled and made due alike is retried.
  *   - POST /spark failing over to the other cluster keeps the job of the
- *     ID answered only.
+ *     ID answered only; a create Kubernetes refuses (the client's 4xx)
+ *     leaves no job.
  *   - maxAttempts 0 and 11: a 400 naming the field, nothing written.
  */
 #include <sys/types.h>
@@ -339,6 +340,27 @@ START_TEST(test_failover_forgets)
 }
 END_TEST
 
+/*
+ * A create Kubernetes refuses (422, a 400 here) is the client's answer:
+ * the job of that ID is dropped, so the monitor never retries what the
+ * client was told failed.
+ */
+START_TEST(test_refused_not_retried)
+{
+	struct integ_http h;
+	long jobs = integ_db_long("SELECT COUNT(*) FROM bpg.bpg_retry_job");
+
+	integ_control_both("POST", "/faults", "{\"type\":\"error\","
+	    "\"code\":422,\"method\":\"POST\",\"count\":1}");
+	h = integ_api("POST", "/spark", INTEG_ALICE, INTEG_JSON,
+	    REQ("{\"maxAttempts\":3,\"backoffSeconds\":0}"));
+	integ_assert_error(&h, 400, "Received status: 422");
+	integ_http_free(&h);
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM "
+	    "bpg.bpg_retry_job"), jobs);
+}
+END_TEST
+
 /* ---- bad input ---------------------------------------------------- */
 
 START_TEST(test_bad_attempts)
@@ -384,6 +406,7 @@ suite(void)
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_delete_running);
 	tcase_add_test(tc, test_failover_forgets);
+	tcase_add_test(tc, test_refused_not_retried);
 	suite_add_tcase(s, tc);
 	return s;
 }
