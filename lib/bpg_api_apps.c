@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "bpg_api_apps.h"
+#include "bpg_api_retry.h"
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
 #include "bpg_db_attempts.h"
@@ -242,7 +243,8 @@ status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
 	case BPG_OK:
 		/* "owner": whose answer it is, checked on every hit. */
 		if ((body = bpg_summary_status(cluster, cr, true,
-		    api_now_ms())) != NULL && !put_schedule_id(rc, body, cr)) {
+		    api_now_ms())) != NULL && (!put_schedule_id(rc, body, cr) ||
+		    !api_retry_status(rc, body))) {
 			json_decref(body);
 			body = NULL;
 		}
@@ -256,7 +258,8 @@ status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
 			if ((body = bpg_summary_status_row(row,
 			    api_now_ms())) != NULL &&
 			    (!put_next_id(rc, body) ||
-			    !put_schedule_id(rc, body, NULL))) {
+			    !put_schedule_id(rc, body, NULL) ||
+			    !api_retry_status(rc, body))) {
 				json_decref(body);
 				body = NULL;
 			}
@@ -656,6 +659,8 @@ api_h_delete(struct route_ctx *rc)
 		api_reply_error(rc->resp, 403, WAE, text);
 		goto out;
 	}
+	if ((e == BPG_OK || e == BPG_ENOTFOUND) && !api_retry_cancel(rc))
+		goto out;
 	/* A missing object is not an error (section 1.2, quirk 38). */
 	if (e == BPG_OK)
 		e = bpg_kube_delete_app(kube, rc->segs[1], &ei);

@@ -95,6 +95,18 @@ enum stmt_id {
 	ST_FIRE_PENDING,
 	ST_FIRE_RECENT,
 	ST_FIRE_OF,
+	/* Jobs with a retry policy, bpg_db_retry.c */
+	ST_RTY_INSERT,
+	ST_RTY_FORGET,
+	ST_RTY_GET,
+	ST_RTY_LOCK,
+	ST_RTY_ENDED,
+	ST_RTY_PLAN,
+	ST_RTY_DUE,
+	ST_RTY_ATT_INSERT,
+	ST_RTY_ADVANCE,
+	ST_RTY_CLOSE,
+	ST_RTY_CANCEL,
 	/* Livy batch IDs, bpg_db_livy.c */
 	ST_LIVY_INSERT,
 	ST_LIVY_BY_SUB,
@@ -272,6 +284,7 @@ void db_logindex_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);
 void db_schedules_sql(struct bpg_db *db);
+void db_retry_sql(struct bpg_db *db);
 void db_livy_sql(struct bpg_db *db);
 void db_report_sql(struct bpg_db *db);
 

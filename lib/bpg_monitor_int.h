@@ -11,6 +11,7 @@
  *   bpg_monitor_reach.c      log clusters unreachable for a cooldown
  *   bpg_monitor_starve.c     move apps pending past maxPendingMillis
  *   bpg_monitor_sched.c      fire due schedules
+ *   bpg_monitor_retry.c      submit the next attempt of failed jobs
  *   bpg_monitor_metrics.c    the applications' gauges
  *   bpg_monitor_notify.c     deliver the outbox's notifications
  * A task is one struct bpg_monitor_task and its module; adding one is a
@@ -132,6 +133,17 @@ void bpg_monitor_reach_failed(struct bpg_monitor_target *t, const char *why);
 void bpg_monitor_reach_ok(struct bpg_monitor_target *t);
 extern const struct bpg_monitor_task bpg_monitor_task_starve;
 extern const struct bpg_monitor_task bpg_monitor_task_sched;
+extern const struct bpg_monitor_task bpg_monitor_task_retry;
+
+/*
+ * Before the monitor submits request as owner under id by itself (a
+ * schedule's fire, a dependent released): when the request carries a
+ * retryPolicy, id becomes the handle of a job with it (bpg_db_retry.h),
+ * so that the retry task retries it as POST /spark's.  BPG_OK also when
+ * there is none, or the job is there already (a resumed step).
+ */
+enum bpg_err bpg_monitor_retry_adopt(struct bpg_monitor *, const char *id,
+    const char *owner, const char *request, struct bpg_errinfo *) BPG_WUR;
 extern const struct bpg_monitor_task bpg_monitor_task_gauges;
 extern const struct bpg_monitor_task bpg_monitor_task_notify;
 
