@@ -39,6 +39,7 @@
 #include "bpg_db_retry.h"
 #include "bpg_kube.h"
 #include "bpg_label.h"
+#include "bpg_metrics.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
 #include "bpg_monitor_submit.h"
@@ -182,12 +183,16 @@ finish(struct bpg_monitor *m, struct retry *st, const struct bpg_db_attempt *a)
 	switch (bpg_monitor_submit(m, &st->rng, st->zones, &ms, &ei)) {
 	case BPG_MSUB_DONE:
 		attempt_state(m, a, BPG_DB_ATTEMPT_DONE, NULL);
+		bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_RETRIES,
+		    BPG_LV("sent"));
 		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "job %s: attempt %d "
 		    "submitted as %s on %s (user %s)", a->job_id, a->attempt,
 		    a->submission_id, a->cluster, j.owner);
 		undo_cancelled(m, a);
 		break;
 	case BPG_MSUB_REFUSED:
+		bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_RETRIES,
+		    BPG_LV("failed"));
 		bpg_monitor_log(m, BPG_MONITOR_LOG_ERR, "job %s: attempt %d "
 		    "refused: %s", a->job_id, a->attempt, ei.msg);
 		attempt_state(m, a, BPG_DB_ATTEMPT_FAILED, ei.msg);

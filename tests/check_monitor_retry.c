@@ -20,6 +20,7 @@
 
 #include <check.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,12 @@
 #include <unistd.h>
 
 
+#include "bpg_buf.h"
 #include "bpg_db.h"
 #include "bpg_db_attempts.h"
 #include "bpg_db_retry.h"
 #include "bpg_db_schedules.h"
+#include "bpg_metrics.h"
 #include "bpg_monitor.h"
 #include "testdb.h"
 #include "testutil.h"
@@ -47,6 +50,7 @@ struct ctx {
 	char creates[128];
 	struct bpg_config *cfg;
 	struct bpg_monitor *m;
+	struct bpg_metrics *metrics; /* the monitor's counters */
 	pid_t api;
 };
 
@@ -259,6 +263,9 @@ setup(void)
 	o.cfg = c.cfg;
 	o.clock_ms = test_clock;
 	o.log = log_stderr;
+	ck_assert_msg(bpg_metrics_new_shared(&c.metrics, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	o.metrics = c.metrics;
 	clock_ms = 1800000000LL * 1000;
 	ck_assert_msg(bpg_monitor_new(&o, &c.m, &ei) == BPG_OK, "%s", ei.msg);
 	for (i = 0; i < 100 && !bpg_monitor_leader(c.m); i++)
@@ -273,6 +280,7 @@ teardown(void)
 	int status;
 
 	bpg_monitor_free(c.m);
+	bpg_metrics_free(c.metrics);
 	bpg_config_free(c.cfg);
 	kill(c.api, SIGKILL);
 	waitpid(c.api, &status, 0);
@@ -342,6 +350,20 @@ attempts_of(const char *job)
 	    "WHERE job_id = '%s'", c.d.schema, job);
 }
 
+/* Whether the monitor's metrics hold the sample line (name, value). */
+static bool
+has_sample(const char *line)
+{
+	struct bpg_buf b = { NULL, 0, 0 };
+	bool found;
+
+	ck_assert_int_eq(bpg_metrics_render(c.metrics, BPG_METRICS_MONITOR,
+	    &b), BPG_OK);
+	found = b.p != NULL && strstr(b.p, line) != NULL;
+	bpg_buf_free(&b);
+	return found;
+}
+
 START_TEST(test_backoff_once_max)
 {
 	char id[64];
@@ -364,6 +386,8 @@ START_TEST(test_backoff_once_max)
 	turns(2);
 	ck_assert_int_eq(attempts_of(JOB1), 1);
 	ck_assert_int_eq(creates(), 1);
+	ck_assert(has_sample("\nbpg_monitor_retries_total{outcome=\"sent\"} "
+	    "1\n"));
 	snprintf(id, sizeof(id), "%s", tu_db_str(&c.d, "SELECT submission_id "
 	    "FROM `%s`.submission_attempt WHERE job_id = '%s' AND attempt = 2 "
 	    "AND cause = 'retry' AND state = 'done'", c.d.schema, JOB1));
