@@ -452,6 +452,7 @@ bpg_db_new(
 	db_submissions_sql(db);
 	db_history_sql(db);
 	db_monitor_sql(db);
+	db_monbatch_sql(db);
 	db_logindex_sql(db);
 	db_lock_sql(db);
 	db_idem_sql(db);

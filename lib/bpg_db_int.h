@@ -50,6 +50,9 @@ enum stmt_id {
 	ST_MON_COST,
 	ST_MON_OPEN,
 	ST_MON_NEVER_SEEN,
+	/* bpg_db_monbatch.c */
+	ST_MON_READ_MANY,
+	ST_MON_STATE_MANY,
 	/* bpg_db_lock.c */
 	ST_LOCK_TRY,
 	ST_LOCK_HELD,
@@ -220,6 +223,7 @@ enum bpg_err db_migrate(struct bpg_db *db, struct bpg_errinfo *ei) BPG_WUR;
 void db_submissions_sql(struct bpg_db *db);
 void db_history_sql(struct bpg_db *db);
 void db_monitor_sql(struct bpg_db *db);
+void db_monbatch_sql(struct bpg_db *db);
 void db_logindex_sql(struct bpg_db *db);
 void db_lock_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
