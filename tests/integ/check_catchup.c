@@ -8,9 +8,12 @@
  * 100000) sets the number per cluster, for measuring: the default keeps
  * the test short.
  */
+#include <sys/types.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <jansson.h>
@@ -78,6 +81,29 @@ create_apps(const char *c)
 	ck_abort_msg("%s: not SUBMITTED after 10 steps", name);
 }
 
+/* User and system CPU of pid so far, in ms; -1 if unknown. */
+static long
+cpu_ms(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* After the command's ")": state is field 3, utime 14, stime 15. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (long)((ut + st) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
 static void
 teardown(void)
 {
@@ -128,7 +154,8 @@ START_TEST(test_catch_up_many)
 	ck_assert_msg(n == 2 * NAPPS, "%ld of %d rows SUBMITTED", n,
 	    2 * NAPPS);
 	fprintf(stderr, "catchup: %d applications over 2 clusters recorded "
-	    "in %lld ms\n", 2 * NAPPS, integ_now_ms() - t0);
+	    "in %lld ms, the monitor's CPU %ld ms\n", 2 * NAPPS,
+	    integ_now_ms() - t0, cpu_ms(integ_mon_pid(m)));
 	ck_assert_int_eq(integ_db_count("submission_id LIKE 'catchup-%'"),
 	    2 * NAPPS);
 	for (i = 0; i < 600 && integ_db_count("submission_id = '" GONE
