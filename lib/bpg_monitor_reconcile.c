@@ -450,6 +450,16 @@ page_flush(struct list_page *p)
 	if (ns == 0)
 		return;
 	e = bpg_db_monitor_state_many(t->m->db, p->states, ns, &ei);
+	if (e != BPG_OK && !bpg_monitor_transient(e)) {
+		/* A row refused must not hold back the others. */
+		for (i = 0; i < ns; i++) {
+			app = &p->apps[p->of_state[i]];
+			ent = p->ents[p->of_state[i]];
+			done = apply(t, ent, app, p->act[p->of_state[i]]);
+			observed(t, ent, app, p->act[p->of_state[i]], done);
+		}
+		return;
+	}
 	if (e != BPG_OK)
 		bpg_monitor_step_failed(t, e, p->states[0].id,
 		    "recording the states of its page", ei.msg);

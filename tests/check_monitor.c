@@ -26,6 +26,7 @@
 #include <mysql.h>
 
 #include "bpg_db.h"
+#include "bpg_db_monbatch.h"
 #include "bpg_db_schedules.h"
 #include "bpg_monitor.h"
 #include "bpg_watch.h"
@@ -1567,6 +1568,70 @@ admin_num(struct ctx *c, const char *sql)
 }
 
 /*
+ * The page statements alone: a read of IDs with and without rows (the
+ * same ID twice is fine), an upsert refused whole when one row is bad,
+ * then applied whole, with S3's guard on a finished row.
+ */
+START_TEST(test_db_many)
+{
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db_app rows[4];
+	struct bpg_db_state_row st[3];
+	struct bpg_db *db;
+	struct ctx c;
+	char sql[512], longid[300];
+	const char *ids[4] = { "m-a", "m-none", "m-fin", "m-a" };
+	json_t *row;
+
+	ctx_open(&c, "many");
+	db = ctx_db(&c);
+	snprintf(sql, sizeof(sql), "INSERT INTO `%s`.application_submission "
+	    "(submission_id, status, app_id, finished_time) VALUES "
+	    "('m-a', 'SUBMITTED', 'spark-a', NULL), "
+	    "('m-fin', 'COMPLETED', NULL, NOW())", c.schema);
+	admin_exec(&c, sql);
+	ck_assert_msg(bpg_db_monitor_read_many(db, ids, 4, rows, &ei) ==
+	    BPG_OK, "%s", ei.msg);
+	ck_assert(rows[0].found && rows[0].has_status && !rows[0].finished);
+	ck_assert_str_eq(rows[0].status, "SUBMITTED");
+	ck_assert_str_eq(rows[0].app_id, "spark-a");
+	ck_assert(!rows[1].found);
+	ck_assert(rows[2].found && rows[2].finished && !rows[2].has_app_id);
+	ck_assert(rows[3].found);
+	ck_assert_int_eq(bpg_db_monitor_read_many(db, ids, 0, rows, &ei),
+	    BPG_EINVAL);
+	ck_assert_int_eq(bpg_db_monitor_read_many(db, ids,
+	    BPG_DB_MONBATCH_MAX + 1, rows, &ei), BPG_EINVAL);
+
+	memset(longid, 'x', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	st[0] = (struct bpg_db_state_row){ "m-new", "RUNNING", NULL };
+	st[1] = (struct bpg_db_state_row){ "m-fin", "RUNNING", longid };
+	ck_assert_int_eq(bpg_db_monitor_state_many(db, st, 2, &ei),
+	    BPG_ETOOBIG);
+	ck_assert(!has_row(db, "m-new"));
+
+	st[1] = (struct bpg_db_state_row){ "m-fin", "RUNNING", "spark-fin" };
+	st[2] = (struct bpg_db_state_row){ "m-a", "PENDING_RERUN", NULL };
+	ck_assert_msg(bpg_db_monitor_state_many(db, st, 3, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	row = row_of(db, "m-new");
+	ck_assert_str_eq(col_s(row, "status"), "RUNNING");
+	json_decref(row);
+	row = row_of(db, "m-fin");
+	ck_assert_str_eq(col_s(row, "status"), "COMPLETED");
+	ck_assert_str_eq(col_s(row, "app_id"), "spark-fin");
+	json_decref(row);
+	row = row_of(db, "m-a");
+	ck_assert_str_eq(col_s(row, "status"), "PENDING_RERUN");
+	ck_assert_str_eq(col_s(row, "app_id"), "spark-a");
+	json_decref(row);
+	bpg_db_free(db);
+	ctx_close(&c);
+}
+END_TEST
+
+/*
  * A list of more than one page (BPG_DB_MONBATCH_MAX) against rows of
  * every kind: new applications get rows, a changed one its new state and
  * app ID, an unchanged one stays, a finished row keeps its status (S3's
@@ -2002,6 +2067,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_db_disabled);
 	tcase_add_test(tc, test_monitor_new);
 	tcase_add_test(tc, test_monitor_page);
+	tcase_add_test(tc, test_db_many);
 	suite_add_tcase(s, tc);
 	return s;
 }
