@@ -458,6 +458,7 @@ bpg_api_handle(struct bpg_api *api, const struct bpg_http_req *in)
 	/* requestDeadlineSeconds, from the moment the request is here. */
 	api->end_ms = bpg_kube_now_ms() +
 	    api->cfg->request_deadline_seconds * 1000;
+	api_kube_sweep(api, bpg_kube_now_ms());
 	memset(&resp, 0, sizeof(resp));
 	memset(&rc, 0, sizeof(rc));
 	rc.api = api;
@@ -497,7 +498,9 @@ bpg_api_new(const struct bpg_config *cfg, struct bpg_api **out,
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	api->cfg = cfg;
 	if (cfg->nclusters > 0 &&
-	    (api->kube = calloc(cfg->nclusters, sizeof(*api->kube))) == NULL) {
+	    ((api->kube = calloc(cfg->nclusters, sizeof(*api->kube))) == NULL ||
+	    (api->kube_used_ms = calloc(cfg->nclusters,
+	    sizeof(*api->kube_used_ms))) == NULL)) {
 		e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -557,6 +560,7 @@ bpg_api_free(struct bpg_api *api)
 		for (i = 0; i < api->cfg->nclusters; i++)
 			bpg_kube_free(api->kube[i]);
 	free(api->kube);
+	free(api->kube_used_ms);
 	bpg_db_free(api->db);
 	bpg_zones_free(api->zones);
 	bpg_cache_free(api->status_cache);

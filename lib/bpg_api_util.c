@@ -238,8 +238,22 @@ api_kube_for(struct bpg_api *api, const struct bpg_cluster *c,
 		return e;
 	bpg_kube_set_metrics(api->kube[i], api->metrics);
 	bpg_kube_set_deadline(api->kube[i], api->end_ms);
+	api->kube_used_ms[i] = bpg_kube_now_ms();
 	*out = api->kube[i];
 	return BPG_OK;
+}
+
+void
+api_kube_sweep(struct bpg_api *api, long long now)
+{
+	size_t i;
+
+	for (i = 0; api->kube != NULL && i < api->cfg->nclusters; i++)
+		if (api->kube[i] != NULL &&
+		    now - api->kube_used_ms[i] >= BPG_API_KUBE_IDLE_MS) {
+			bpg_kube_free(api->kube[i]);
+			api->kube[i] = NULL;
+		}
 }
 
 /* Resolve the cluster of rc->segs[1] and its Kubernetes handle. */

@@ -57,6 +57,14 @@ int64_t api_now_ms(void);
  * by the request's deadline (api->end_ms). */
 enum bpg_err api_kube_for(struct bpg_api *, const struct bpg_cluster *,
     struct bpg_kube **, struct bpg_errinfo *) BPG_WUR;
+/*
+ * Close the handles (and their connections) of the clusters not used for
+ * BPG_API_KUBE_IDLE_MS before now (bpg_kube_now_ms()): a worker of a
+ * gateway with many clusters keeps open only those it serves.  Only
+ * between requests: a request may hold any handle.
+ */
+#define BPG_API_KUBE_IDLE_MS 60000
+void api_kube_sweep(struct bpg_api *, long long now);
 /* Cluster and handle of the ID in rc->segs[1]; on false resp is filled. */
 bool api_resolve_id(struct route_ctx *, const struct bpg_cluster **,
     struct bpg_kube **);

@@ -453,6 +453,7 @@ bpg_db_new(
 	db_history_sql(db);
 	db_monitor_sql(db);
 	db_notify_sql(db);
+	db_monbatch_sql(db);
 	db_logindex_sql(db);
 	db_idem_sql(db);
 	db_attempts_sql(db);

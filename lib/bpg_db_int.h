@@ -52,6 +52,9 @@ enum stmt_id {
 	ST_MON_COST,
 	ST_MON_OPEN,
 	ST_MON_NEVER_SEEN,
+	/* bpg_db_monbatch.c */
+	ST_MON_READ_MANY,
+	ST_MON_STATE_MANY,
 	/* GET /log's reads (S6, S7), bpg_db_logindex.c */
 	ST_LOG_SUBMISSION,
 	ST_LOG_KEYS,
@@ -280,6 +283,7 @@ void db_history_sql(struct bpg_db *db);
 void db_monitor_sql(struct bpg_db *db);
 void db_notify_sql(struct bpg_db *db);
 void db_notify_failed_sql(struct bpg_db *db);
+void db_monbatch_sql(struct bpg_db *db);
 void db_logindex_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);

@@ -51,6 +51,7 @@ struct bpg_metrics;
 struct bpg_api {
 	const struct bpg_config *cfg;
 	struct bpg_kube **kube;		/* one per cluster, made on first use */
+	long long *kube_used_ms;	/* each one's last use, bpg_kube_now_ms() */
 	struct bpg_db *db;		/* NULL: no DB configured */
 	struct bpg_zones *zones;
 	struct bpg_rng rng;

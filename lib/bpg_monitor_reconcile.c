@@ -12,12 +12,15 @@
  * before the watch starts.
  */
 #include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "bpg_crd.h"
 #include "bpg_db.h"
+#include "bpg_db_monbatch.h"
 #include "bpg_kube.h"
 #include "bpg_metrics.h"
 #include "bpg_monitor.h"
@@ -212,6 +215,24 @@ apply(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent,
 	return done;
 }
 
+/* The known row of ent from row, as read_row() fills it. */
+static void
+take_row(struct bpg_monitor_entry *ent, const struct bpg_db_app *row)
+{
+	bool checked = ent->k.start_checked;
+
+	memset(&ent->k, 0, sizeof(ent->k));
+	ent->k.found = row->found;
+	ent->k.has_status = row->has_status;
+	bpg_monitor_take(ent->k.status, sizeof(ent->k.status), row->status);
+	ent->k.has_app_id = row->has_app_id;
+	bpg_monitor_take(ent->k.app_id, sizeof(ent->k.app_id), row->app_id);
+	ent->k.started = row->started;
+	ent->k.finished = row->finished;
+	/* Only this run looked at the pod. */
+	ent->k.start_checked = checked;
+}
+
 /* Fill ent->k from the database; false (target dirty) on failure. */
 static bool
 read_row(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent)
@@ -219,7 +240,6 @@ read_row(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent)
 	struct bpg_db_app row;
 	struct bpg_errinfo ei;
 	enum bpg_err e;
-	bool checked = ent->k.start_checked;
 
 	if (!bpg_db_enabled(t->m->db))
 		return true;
@@ -229,75 +249,91 @@ read_row(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent)
 		    t, e, ent->name, "reading the row", ei.msg);
 		return false;
 	}
-	memset(&ent->k, 0, sizeof(ent->k));
-	ent->k.found = row.found;
-	ent->k.has_status = row.has_status;
-	bpg_monitor_take(ent->k.status, sizeof(ent->k.status), row.status);
-	ent->k.has_app_id = row.has_app_id;
-	bpg_monitor_take(ent->k.app_id, sizeof(ent->k.app_id), row.app_id);
-	ent->k.started = row.started;
-	ent->k.finished = row.finished;
-	/* Only this run looked at the pod. */
-	ent->k.start_checked = checked;
+	take_row(ent, &row);
 	return true;
 }
 
-/* One SparkApplication from a list or a watch event: the actions done. */
-static unsigned int
-observe(
-    struct bpg_monitor_target *t, const json_t *obj, enum bpg_monitor_event ev)
+/* What the actions done (of act) leave in ent. */
+static void
+observed(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent,
+    const struct bpg_monitor_app *app, unsigned int act, unsigned int done)
+{
+	bpg_monitor_known_apply(&ent->k, app, done);
+	if ((act & BPG_MONITOR_DO_TRACK) != 0) {
+		if (!ent->tracked)
+			bpg_monitor_log(t->m, BPG_MONITOR_LOG_DEBUG,
+			    "%s: %s: running, "
+			    "maxRunningMillis %lld",
+			    t->label, app->name, (long long)app->max_running_ms);
+		ent->tracked = true;
+		ent->created_ms = app->created_ms;
+		ent->max_ms = app->max_running_ms;
+		bpg_monitor_take(ent->uid, sizeof(ent->uid), app->uid);
+	} else
+		ent->tracked = false;
+}
+
+/*
+ * The entry of the SparkApplication obj, parsed into app (*fresh: new in
+ * the table), or NULL if it is ignored.
+ */
+static struct bpg_monitor_entry *
+entry_of(struct bpg_monitor_target *t, const json_t *obj,
+    enum bpg_monitor_event ev, struct bpg_monitor_app *app, bool *fresh)
 {
 	struct bpg_monitor *m = t->m;
-	struct bpg_monitor_app app;
 	struct bpg_errinfo ei;
 	struct bpg_monitor_entry *ent;
-	unsigned int act, done;
-	bool fresh;
 
-	if (bpg_monitor_app_parse(obj, &app, &ei) != BPG_OK) {
+	if (bpg_monitor_app_parse(obj, app, &ei) != BPG_OK) {
 		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
 		    "%s: ignoring a SparkApplication"
 		    ": %s",
 		    t->label, ei.msg);
-		return 0;
+		return NULL;
 	}
 	if (ev != BPG_MONITOR_EV_LIST)
 		bpg_monitor_log(m, BPG_MONITOR_LOG_DEBUG,
-		    "%s: %s: %s, state %s", t->label, app.name,
+		    "%s: %s: %s, state %s", t->label, app->name,
 		    ev == BPG_MONITOR_EV_ADDED		? "ADDED"
 			: ev == BPG_MONITOR_EV_MODIFIED ? "MODIFIED"
 							: "DELETED",
-		    app.has_state ? app.state : "(none)");
-	if (app.bad[0] != '\0')
+		    app->has_state ? app->state : "(none)");
+	if (app->bad[0] != '\0')
 		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
-		    "%s: %s: ignored invalid %s", t->label, app.name, app.bad);
-	fresh = (ent = bpg_monitor_tab_get(&t->apps, app.name)) == NULL;
-	if (fresh && (ent = bpg_monitor_tab_add(&t->apps, app.name)) == NULL) {
-		bpg_monitor_step_failed(t, BPG_ENOMEM, app.name, "tracking",
+		    "%s: %s: ignored invalid %s", t->label, app->name,
+		    app->bad);
+	*fresh = (ent = bpg_monitor_tab_get(&t->apps, app->name)) == NULL;
+	if (*fresh &&
+	    (ent = bpg_monitor_tab_add(&t->apps, app->name)) == NULL) {
+		bpg_monitor_step_failed(t, BPG_ENOMEM, app->name, "tracking",
 		    "out of "
 		    "memory");
-		return 0;
+		return NULL;
 	}
 	if (ev == BPG_MONITOR_EV_LIST)
 		ent->gen = t->gen;
+	return ent;
+}
+
+/* One SparkApplication from a watch event: the actions done. */
+static unsigned int
+observe(
+    struct bpg_monitor_target *t, const json_t *obj, enum bpg_monitor_event ev)
+{
+	struct bpg_monitor_app app;
+	struct bpg_monitor_entry *ent;
+	unsigned int act, done;
+	bool fresh;
+
+	if ((ent = entry_of(t, obj, ev, &app, &fresh)) == NULL)
+		return 0;
 	/* A list always compares with the database (quirk 16). */
 	if ((fresh || ev == BPG_MONITOR_EV_LIST) && !read_row(t, ent))
 		return 0;
 	act = bpg_monitor_decide(&ent->k, &app, ev);
 	done = apply(t, ent, &app, act);
-	bpg_monitor_known_apply(&ent->k, &app, done);
-	if ((act & BPG_MONITOR_DO_TRACK) != 0) {
-		if (!ent->tracked)
-			bpg_monitor_log(m, BPG_MONITOR_LOG_DEBUG,
-			    "%s: %s: running, "
-			    "maxRunningMillis %lld",
-			    t->label, app.name, (long long)app.max_running_ms);
-		ent->tracked = true;
-		ent->created_ms = app.created_ms;
-		ent->max_ms = app.max_running_ms;
-		bpg_monitor_take(ent->uid, sizeof(ent->uid), app.uid);
-	} else
-		ent->tracked = false;
+	observed(t, ent, &app, act, done);
 	if (ev == BPG_MONITOR_EV_DELETED)
 		bpg_monitor_tab_del(&t->apps, ent);
 	return done;
@@ -320,35 +356,177 @@ start_watch(struct bpg_monitor_target *t, const char *rv)
 	}
 }
 
-/* A list's item: one observation. */
+/*
+ * A list's items go by pages of BPG_DB_MONBATCH_MAX: one SELECT reads
+ * their rows, the decisions are made in memory, and the applications
+ * that only need their state written get it in one multi-row upsert.
+ * The rest (a driver pod to read, a finish and its cost) take their own
+ * statements, as a watch event's do.
+ */
+struct list_page {
+	struct bpg_monitor_target *t;
+	json_t *items; /* the page so far */
+	struct bpg_monitor_app apps[BPG_DB_MONBATCH_MAX];
+	struct bpg_monitor_entry *ents[BPG_DB_MONBATCH_MAX];
+	const char *ids[BPG_DB_MONBATCH_MAX];
+	struct bpg_db_app rows[BPG_DB_MONBATCH_MAX];
+	unsigned int act[BPG_DB_MONBATCH_MAX];
+	struct bpg_db_state_row states[BPG_DB_MONBATCH_MAX];
+	size_t of_state[BPG_DB_MONBATCH_MAX]; /* states[j]: apps[of_state[j]] */
+};
+
+/* Only the state to write: the page's upsert can take it. */
+static bool
+state_only(unsigned int act)
+{
+	return (act & (BPG_MONITOR_DO_STATE | BPG_MONITOR_DO_START |
+		       BPG_MONITOR_DO_FINISH | BPG_MONITOR_DO_LOST |
+		       BPG_MONITOR_DO_COST)) == BPG_MONITOR_DO_STATE;
+}
+
+/* The page's rows read into its entries; false (target dirty) if not. */
+static bool
+page_read(struct list_page *p, size_t n)
+{
+	struct bpg_monitor_target *t = p->t;
+	struct bpg_errinfo ei;
+	enum bpg_err e;
+	size_t i;
+
+	if (!bpg_db_enabled(t->m->db))
+		return true;
+	if ((e = bpg_db_monitor_read_many(t->m->db, p->ids, n, p->rows,
+		 &ei)) != BPG_OK) {
+		bpg_monitor_step_failed(t, e, p->ids[0],
+		    "reading the rows of its page", ei.msg);
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		take_row(p->ents[i], &p->rows[i]);
+	return true;
+}
+
+/* The page's items observed; the page is empty after. */
+static void
+page_flush(struct list_page *p)
+{
+	struct bpg_monitor_target *t = p->t;
+	struct bpg_monitor_app *app;
+	struct bpg_monitor_entry *ent;
+	struct bpg_errinfo ei;
+	size_t i, n = 0, ns = 0;
+	unsigned int done;
+	enum bpg_err e;
+	bool fresh;
+
+	for (i = 0; i < json_array_size(p->items); i++) {
+		ent = entry_of(t, json_array_get(p->items, i),
+		    BPG_MONITOR_EV_LIST, &p->apps[n], &fresh);
+		if (ent == NULL)
+			continue;
+		p->ents[n] = ent;
+		p->ids[n] = ent->name;
+		n++;
+	}
+	json_array_clear(p->items);
+	/* A list always compares with the database (quirk 16). */
+	if (n == 0 || !page_read(p, n))
+		return;
+	for (i = 0; i < n; i++) {
+		app = &p->apps[i];
+		p->act[i] = bpg_monitor_decide(
+		    &p->ents[i]->k, app, BPG_MONITOR_EV_LIST);
+		if (state_only(p->act[i])) {
+			p->states[ns].id = app->name;
+			p->states[ns].status = app->state;
+			p->states[ns].app_id =
+			    app->has_app_id ? app->app_id : NULL;
+			p->of_state[ns++] = i;
+			continue;
+		}
+		done = apply(t, p->ents[i], app, p->act[i]);
+		observed(t, p->ents[i], app, p->act[i], done);
+	}
+	if (ns == 0)
+		return;
+	e = bpg_db_monitor_state_many(t->m->db, p->states, ns, &ei);
+	if (e != BPG_OK && !bpg_monitor_transient(e)) {
+		/* A row refused must not hold back the others. */
+		for (i = 0; i < ns; i++) {
+			app = &p->apps[p->of_state[i]];
+			ent = p->ents[p->of_state[i]];
+			done = apply(t, ent, app, p->act[p->of_state[i]]);
+			observed(t, ent, app, p->act[p->of_state[i]], done);
+		}
+		return;
+	}
+	if (e != BPG_OK)
+		bpg_monitor_step_failed(t, e, p->states[0].id,
+		    "recording the states of its page", ei.msg);
+	for (i = 0; i < ns; i++) {
+		app = &p->apps[p->of_state[i]];
+		ent = p->ents[p->of_state[i]];
+		if (e == BPG_OK && !ent->k.finished &&
+		    (!ent->k.has_status ||
+			strcmp(ent->k.status, app->state) != 0))
+			bpg_monitor_log(t->m, BPG_MONITOR_LOG_INFO,
+			    "%s: %s: %s -> %s", t->label, app->name,
+			    ent->k.has_status ? ent->k.status : "(none)",
+			    app->state);
+		observed(t, ent, app, p->act[p->of_state[i]],
+		    e == BPG_OK ? BPG_MONITOR_DO_STATE : 0);
+	}
+}
+
+/*
+ * The page's items observed, if this process still leads: a list can take
+ * as long as the cluster's timeout a page, so the lease is confirmed
+ * before each page's writes (BPG_DB_MONBATCH_MAX is at most
+ * BPG_MONITOR_CONFIRM_EVERY).
+ */
+static bool
+page_write(struct list_page *p)
+{
+	if (json_array_size(p->items) == 0)
+		return true;
+	if (!bpg_monitor_confirm(p->t->m)) {
+		json_array_clear(p->items);
+		return false;
+	}
+	page_flush(p);
+	return true;
+}
+
+_Static_assert(BPG_DB_MONBATCH_MAX <= BPG_MONITOR_CONFIRM_EVERY,
+    "a page is written on one confirmation");
+
+/* A list's item: into the page, which is written once full. */
 static enum bpg_err
 list_item(void *arg, const json_t *it, struct bpg_errinfo *ei)
 {
-	struct bpg_monitor_target *t = arg;
+	struct list_page *p = arg;
 
-	/*
-	 * A list can take as long as the cluster's timeout a page: the lease
-	 * may have gone meanwhile, so it is confirmed before the first
-	 * write, and again every BPG_MONITOR_CONFIRM_EVERY applications.
-	 */
-	if (t->listed % BPG_MONITOR_CONFIRM_EVERY == 0 &&
-	    !bpg_monitor_confirm(t->m))
+	if (json_array_append(p->items, (json_t *)(uintptr_t)it) != 0)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	p->t->listed++;
+	if (json_array_size(p->items) >= BPG_DB_MONBATCH_MAX &&
+	    !page_write(p))
 		return bpg_errf(ei, BPG_ECONFLICT, "no longer the leader");
-	observe(t, it, BPG_MONITOR_EV_LIST);
-	t->listed++;
 	return BPG_OK;
 }
 
 /*
  * The list starts again (bpg_kube_list_apps()): what it saw so far no
  * longer counts as seen by it; the LOST sweep compares with the new pass
- * only.
+ * only.  What it saw is still written.
  */
 static void
 list_restart(void *arg)
 {
-	struct bpg_monitor_target *t = arg;
+	struct list_page *p = arg;
+	struct bpg_monitor_target *t = p->t;
 
+	(void)page_write(p);
 	bpg_monitor_log(t->m, BPG_MONITOR_LOG_INFO,
 	    "%s: the list expired after %zu "
 	    "applications; listing again from the start",
@@ -363,6 +541,7 @@ relist(struct bpg_monitor_target *t)
 	struct bpg_monitor *m = t->m;
 	struct bpg_errinfo ei;
 	char rvbuf[BPG_WATCH_MAX_RV + 1];
+	struct list_page *p;
 	enum bpg_err e;
 
 	bpg_watch_stop(t->watch);
@@ -372,9 +551,24 @@ relist(struct bpg_monitor_target *t)
 	bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_RELISTS,
 	    BPG_LV(t->cluster->id));
 	t->listed = 0;
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->items = json_array()) == NULL) {
+		free(p);
+		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
+		    "%s: no memory for a list", t->label);
+		schedule_relist(t, false);
+		return;
+	}
+	p->t = t;
 	/* Page by page: a namespace of thousands fits no one answer. */
-	if ((e = bpg_kube_list_apps(t->kube, NULL, list_item, list_restart, t,
-	    rvbuf, sizeof(rvbuf), &ei)) != BPG_OK) {
+	e = bpg_kube_list_apps(t->kube, NULL, list_item, list_restart, p,
+	    rvbuf, sizeof(rvbuf), &ei);
+	/* What was listed is written, the list complete or not. */
+	if (m->leader)
+		(void)page_write(p);
+	json_decref(p->items);
+	free(p);
+	if (e != BPG_OK) {
 		if (!m->leader)
 			return;
 		bpg_monitor_reach_failed(t, ei.msg);

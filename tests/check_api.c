@@ -11,7 +11,9 @@
 #include <curl/curl.h>
 
 #include "bpg_api.h"
+#include "bpg_api_util.h"
 #include "bpg_config.h"
+#include "bpg_internal.h"
 #include "bpg_limits.h"
 #include "bpg_ratelimit.h"
 #include "testapi.h"
@@ -567,6 +569,40 @@ START_TEST(test_admin_list_access)
 }
 END_TEST
 
+/*
+ * A worker keeps a cluster's handle only while it is used: made on first
+ * use, closed by the sweep between requests once idle for
+ * BPG_API_KUBE_IDLE_MS, made again on the next use.
+ */
+START_TEST(test_kube_idle_close)
+{
+	struct bpg_errinfo ei;
+	struct bpg_kube *k0, *k1;
+	long long t0;
+
+	ck_assert_ptr_null(api->kube[0]);
+	ck_assert_ptr_null(api->kube[1]);
+	ck_assert_int_eq(api_kube_for(api, &cfg->clusters[0], &k0, &ei),
+	    BPG_OK);
+	t0 = api->kube_used_ms[0];
+	ck_assert_ptr_eq(api->kube[0], k0);
+	ck_assert_ptr_null(api->kube[1]);
+	api_kube_sweep(api, t0 + BPG_API_KUBE_IDLE_MS - 1);
+	ck_assert_ptr_eq(api->kube[0], k0);
+	ck_assert_int_eq(api_kube_for(api, &cfg->clusters[1], &k1, &ei),
+	    BPG_OK);
+	api->kube_used_ms[1] = t0 + BPG_API_KUBE_IDLE_MS;
+	api_kube_sweep(api, t0 + BPG_API_KUBE_IDLE_MS);
+	ck_assert_ptr_null(api->kube[0]);
+	ck_assert_ptr_eq(api->kube[1], k1);
+	api_kube_sweep(api, t0 + 2 * BPG_API_KUBE_IDLE_MS);
+	ck_assert_ptr_null(api->kube[1]);
+	ck_assert_int_eq(api_kube_for(api, &cfg->clusters[0], &k0, &ei),
+	    BPG_OK);
+	ck_assert_ptr_nonnull(api->kube[0]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -586,6 +622,7 @@ main(void)
 	tcase_add_test(tc, test_submit_rate_limit);
 	tcase_add_test(tc, test_bad_name);
 	tcase_add_test(tc, test_admin_list_access);
+	tcase_add_test(tc, test_kube_idle_close);
 	tcase_add_loop_test(tc, test_kube_down, 0,
 	    sizeof(k8s_down) / sizeof(k8s_down[0]));
 	suite_add_tcase(s, tc);

@@ -27,6 +27,7 @@
 
 #include "bpg_db.h"
 #include "bpg_db_lease.h"
+#include "bpg_db_monbatch.h"
 #include "bpg_db_schedules.h"
 #include "bpg_monitor.h"
 #include "bpg_watch.h"
@@ -1672,6 +1673,223 @@ admin_num(struct ctx *c, const char *sql)
 }
 
 /*
+ * The page statements alone: a read of IDs with and without rows (the
+ * same ID twice is fine), an upsert refused whole when one row is bad,
+ * then applied whole, with S3's guard on a finished row.
+ */
+START_TEST(test_db_many)
+{
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db_app rows[4];
+	struct bpg_db_state_row st[3];
+	struct bpg_db *db;
+	struct ctx c;
+	char sql[512], longid[300];
+	const char *ids[4] = { "m-a", "m-none", "m-fin", "m-a" };
+	json_t *row;
+
+	ctx_open(&c, "many");
+	db = ctx_db(&c);
+	snprintf(sql, sizeof(sql), "INSERT INTO `%s`.application_submission "
+	    "(submission_id, status, app_id, finished_time) VALUES "
+	    "('m-a', 'SUBMITTED', 'spark-a', NULL), "
+	    "('m-fin', 'COMPLETED', NULL, NOW())", c.schema);
+	admin_exec(&c, sql);
+	ck_assert_msg(bpg_db_monitor_read_many(db, ids, 4, rows, &ei) ==
+	    BPG_OK, "%s", ei.msg);
+	ck_assert(rows[0].found && rows[0].has_status && !rows[0].finished);
+	ck_assert_str_eq(rows[0].status, "SUBMITTED");
+	ck_assert_str_eq(rows[0].app_id, "spark-a");
+	ck_assert(!rows[1].found);
+	ck_assert(rows[2].found && rows[2].finished && !rows[2].has_app_id);
+	ck_assert(rows[3].found);
+	ck_assert_int_eq(bpg_db_monitor_read_many(db, ids, 0, rows, &ei),
+	    BPG_EINVAL);
+	ck_assert_int_eq(bpg_db_monitor_read_many(db, ids,
+	    BPG_DB_MONBATCH_MAX + 1, rows, &ei), BPG_EINVAL);
+
+	memset(longid, 'x', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	st[0] = (struct bpg_db_state_row){ "m-new", "RUNNING", NULL };
+	st[1] = (struct bpg_db_state_row){ "m-fin", "RUNNING", longid };
+	ck_assert_int_eq(bpg_db_monitor_state_many(db, st, 2, &ei),
+	    BPG_ETOOBIG);
+	ck_assert(!has_row(db, "m-new"));
+
+	st[1] = (struct bpg_db_state_row){ "m-fin", "RUNNING", "spark-fin" };
+	st[2] = (struct bpg_db_state_row){ "m-a", "PENDING_RERUN", NULL };
+	ck_assert_msg(bpg_db_monitor_state_many(db, st, 3, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	row = row_of(db, "m-new");
+	ck_assert_str_eq(col_s(row, "status"), "RUNNING");
+	json_decref(row);
+	row = row_of(db, "m-fin");
+	ck_assert_str_eq(col_s(row, "status"), "COMPLETED");
+	ck_assert_str_eq(col_s(row, "app_id"), "spark-fin");
+	json_decref(row);
+	row = row_of(db, "m-a");
+	ck_assert_str_eq(col_s(row, "status"), "PENDING_RERUN");
+	ck_assert_str_eq(col_s(row, "app_id"), "spark-a");
+	json_decref(row);
+	bpg_db_free(db);
+	ctx_close(&c);
+}
+END_TEST
+
+/*
+ * A list of more than one page (BPG_DB_MONBATCH_MAX) against rows of
+ * every kind: new applications get rows, a changed one its new state and
+ * app ID, an unchanged one stays, a finished row keeps its status (S3's
+ * guard) and gains its app ID, a row without a SparkApplication is
+ * recorded LOST, an application without a state gets no row.  The pages
+ * are read and written a statement each, not a statement or two per
+ * application: the server counts the statements executed.
+ */
+#define PAGE_NEW 300
+#define PAGE_ID(i) "c1-%032x", (i)
+
+static void
+page_item(FILE *f, bool first, const char *name, const char *state,
+    const char *app_id)
+{
+	fprintf(f, "%s{\"metadata\":{\"name\":\"%s\",\"namespace\":\"ns\","
+	    "\"uid\":\"u-%s\",\"creationTimestamp\":\"2020-11-25T21:48:56Z\"}",
+	    first ? "" : ",", name, name);
+	if (state != NULL)
+		fprintf(f, ",\"status\":{\"applicationState\":{\"state\":"
+		    "\"%s\"}%s%s%s}", state, app_id != NULL ?
+		    ",\"sparkApplicationId\":\"" : "",
+		    app_id != NULL ? app_id : "", app_id != NULL ? "\"" : "");
+	fputs("}", f);
+}
+
+static long long
+stmt_executed(struct ctx *c)
+{
+	return admin_num(c, "SELECT VARIABLE_VALUE FROM "
+	    "information_schema.GLOBAL_STATUS "
+	    "WHERE VARIABLE_NAME = 'COM_STMT_EXECUTE'");
+}
+
+START_TEST(test_monitor_page)
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *check;
+	struct ctx c;
+	char yaml[1024], list[256], sql[1024], id[64];
+	char changed[64], same[64], fin[64], gone[64], nostate[64];
+	json_t *row;
+	long long before, executed;
+	unsigned port;
+	pid_t pid;
+	FILE *f;
+	int i, status;
+
+	snprintf(changed, sizeof(changed), PAGE_ID(0x10000));
+	snprintf(same, sizeof(same), PAGE_ID(0x10001));
+	snprintf(fin, sizeof(fin), PAGE_ID(0x10002));
+	snprintf(gone, sizeof(gone), PAGE_ID(0x10003));
+	snprintf(nostate, sizeof(nostate), PAGE_ID(0x10004));
+	ctx_open(&c, "page");
+	check = ctx_db(&c);
+	snprintf(sql, sizeof(sql), "INSERT INTO `%s`.application_submission "
+	    "(submission_id, status, app_id, created_time, finished_time) "
+	    "VALUES ('%s', 'SUBMITTED', NULL, NOW(), NULL), "
+	    "('%s', 'SUBMITTED', 'spark-same', NOW(), NULL), "
+	    "('%s', 'COMPLETED', NULL, NOW(), NOW()), "
+	    "('%s', 'SUBMITTED', NULL, NOW() - INTERVAL 1 DAY, NULL)",
+	    c.schema, changed, same, fin, gone);
+	admin_exec(&c, sql);
+
+	snprintf(list, sizeof(list), "/tmp/bpgm-page-%ld.json",
+	    (long)getpid());
+	ck_assert_ptr_nonnull(f = fopen(list, "w"));
+	fputs("{\"kind\":\"SparkApplicationList\",\"metadata\":{"
+	    "\"resourceVersion\":\"10\"},\"items\":[", f);
+	for (i = 0; i < PAGE_NEW; i++) {
+		snprintf(id, sizeof(id), PAGE_ID(i));
+		page_item(f, i == 0, id, "SUBMITTED", NULL);
+	}
+	page_item(f, false, changed, "PENDING_RERUN", "spark-changed");
+	page_item(f, false, same, "SUBMITTED", NULL);
+	page_item(f, false, fin, "SUBMITTED", "spark-fin");
+	page_item(f, false, nostate, NULL, NULL);
+	fputs("]}", f);
+	ck_assert_int_eq(fclose(f), 0);
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	before = stmt_executed(&c);
+	for (i = 0; i < 100; i++) {
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+		row = row_of(check, gone);
+		if (col_s(row, "status") != NULL &&
+		    strcmp(col_s(row, "status"), "LOST") == 0) {
+			json_decref(row);
+			break;
+		}
+		json_decref(row);
+	}
+	executed = stmt_executed(&c) - before;
+	ck_assert(bpg_monitor_leader(m));
+
+	for (i = 0; i < PAGE_NEW; i++) {
+		snprintf(id, sizeof(id), PAGE_ID(i));
+		row = row_of(check, id);
+		ck_assert_msg(row != NULL, "%s: no row", id);
+		ck_assert_str_eq(col_s(row, "status"), "SUBMITTED");
+		json_decref(row);
+	}
+	row = row_of(check, changed);
+	ck_assert_str_eq(col_s(row, "status"), "PENDING_RERUN");
+	ck_assert_str_eq(col_s(row, "app_id"), "spark-changed");
+	json_decref(row);
+	row = row_of(check, same);
+	ck_assert_str_eq(col_s(row, "status"), "SUBMITTED");
+	ck_assert_str_eq(col_s(row, "app_id"), "spark-same");
+	json_decref(row);
+	row = row_of(check, fin);
+	ck_assert_str_eq(col_s(row, "status"), "COMPLETED");
+	ck_assert_str_eq(col_s(row, "app_id"), "spark-fin");
+	json_decref(row);
+	row = row_of(check, gone);
+	ck_assert_str_eq(col_s(row, "status"), "LOST");
+	json_decref(row);
+	ck_assert(!has_row(check, nostate));
+	/*
+	 * Two pages: a read and an upsert each; the rest is the lock, the
+	 * sweep and the other tasks' turns, whatever the list's length.
+	 */
+	ck_assert_msg(executed < PAGE_NEW / 2,
+	    "%lld statements for %d applications",
+	    executed, PAGE_NEW + 4);
+
+	bpg_monitor_free(m);
+	bpg_db_free(check);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(list);
+	ctx_close(&c);
+}
+END_TEST
+
+/*
  * The schedule task runs on the monitor's injected clock
  * (bpg_monitor_opts.clock_ms): nothing fires before the stored next fire
  * time; after a jump past two fire times only the latest is recorded and
@@ -1949,6 +2167,8 @@ monitor_suite(void)
 	tcase_add_test(tc, test_monitor_sched_clock);
 	tcase_add_test(tc, test_db_disabled);
 	tcase_add_test(tc, test_monitor_new);
+	tcase_add_test(tc, test_monitor_page);
+	tcase_add_test(tc, test_db_many);
 	suite_add_tcase(s, tc);
 	return s;
 }
