@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -16,12 +17,9 @@
 #include <jansson.h>
 
 #include "bpg_db_int.h"
+#include "bpg_db_retry.h"
 #include "bpg_metrics.h"
 
-/* MySQL 8.0.24+: the server closed an idle connection (wait_timeout). */
-#ifndef ER_CLIENT_INTERACTION_TIMEOUT
-#define ER_CLIENT_INTERACTION_TIMEOUT 4031
-#endif
 
 /*
  * SQL
@@ -68,27 +66,6 @@ db_sql_table(struct bpg_db *db, const char *const tmpl[ST__MAX])
  * Errors
  */
 
-/* Errors after which the connection is unusable and worth one retry. */
-static bool
-is_lost(unsigned int code)
-{
-	switch (code) {
-	case CR_CONNECTION_ERROR:
-	case CR_CONN_HOST_ERROR:
-	case CR_SERVER_GONE_ERROR:
-	case CR_SERVER_LOST:
-	case CR_SERVER_LOST_EXTENDED:
-	case ER_CONNECTION_KILLED:
-	case ER_SERVER_SHUTDOWN:
-	case ER_CLIENT_INTERACTION_TIMEOUT:
-		/* The table changed under a prepared statement. */
-	case ER_NEED_REPREPARE:
-		return true;
-	default:
-		return false;
-	}
-}
-
 void
 db_scrub(struct bpg_errinfo *ei)
 {
@@ -107,7 +84,7 @@ db_stmt_fail(
 {
 	unsigned int code = mysql_stmt_errno(st);
 
-	db->lost = is_lost(code);
+	db->lost = db_retry_class(code) == DB_RETRY_LOST;
 	db->last_errno = code;
 	bpg_errf(ei, BPG_EDB, "database: %s: %s (error %u)", what,
 	    mysql_stmt_error(st), code);
@@ -183,14 +160,35 @@ counted(struct bpg_db *db, enum bpg_err e)
 	return e;
 }
 
+static void
+pause_ms(unsigned int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/*
+ * Runs op until it succeeds or its failure is not worth another run
+ * (bpg_db_retry.c): a lost connection once more on a new one, a rolled
+ * back transaction (deadlock, Galera certification failure) again on the
+ * same connection, a statement refused by an unready Galera node again on
+ * a new connection, each a bounded number of times.  A table that is gone
+ * is created again once.
+ */
 enum bpg_err
 db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
     struct bpg_errinfo *ei)
 {
+	unsigned int runs[DB_RETRY__MAX] = {0};
+	bool remigrated = false;
+	enum db_retry c;
 	enum bpg_err e;
-	int attempt;
 
-	for (attempt = 0;; attempt++) {
+	for (;;) {
 		if ((e = bpg_db_connect(db, ei)) != BPG_OK)
 			return counted(db, e);
 		db->lost = false;
@@ -198,13 +196,18 @@ db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 		e = op(db, in, out, ei);
 		if (e == BPG_OK)
 			return e;
-		if (db->last_errno == ER_NO_SUCH_TABLE && attempt == 0)
+		if (db->last_errno == ER_NO_SUCH_TABLE && !remigrated) {
+			remigrated = true;
 			db->migrated = false;
-		else if (!db->lost)
+			db_close(db);
+			continue;
+		}
+		c = db_retry_class(db->last_errno);
+		if (c != DB_RETRY_ROLLBACK && c != DB_RETRY_NONE)
+			db_close(db);
+		if (c == DB_RETRY_NONE || ++runs[c] >= db_retry_tries(c))
 			return counted(db, e);
-		db_close(db);
-		if (attempt > 0)
-			return counted(db, e);
+		pause_ms(db_retry_pause_ms(c, runs[c]));
 	}
 }
 

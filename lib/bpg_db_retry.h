@@ -1,0 +1,39 @@
+/*
+ * Which failed statements the statement helper runs again, how often, and
+ * after what pause.  Pure functions of the server's error number, so the
+ * policy is testable without a server.
+ */
+#ifndef BPG_DB_RETRY_H
+#define BPG_DB_RETRY_H
+
+enum db_retry {
+	/* An answer (duplicate key, bad value, ...): the same again. */
+	DB_RETRY_NONE,
+	/* The connection is gone: once more on a new connection. */
+	DB_RETRY_LOST,
+	/*
+	 * The transaction was rolled back and nothing was written: 1213,
+	 * an InnoDB deadlock or, on Galera, a certification failure or a
+	 * brute-force abort by a replicated write.  Run it again on the same
+	 * connection after a short pause.
+	 */
+	DB_RETRY_ROLLBACK,
+	/*
+	 * The node refused the statement before running it: on Galera 1047
+	 * "WSREP has not yet prepared node for application use" (the node is
+	 * joining, desynced, or not in the primary component).  Nothing was
+	 * written; run it again on a new connection after a longer pause,
+	 * and give up (503) if the node stays unready.
+	 */
+	DB_RETRY_NOT_READY,
+	DB_RETRY__MAX
+};
+
+/* The class of the server's or the client library's error number. */
+enum db_retry db_retry_class(unsigned int code);
+/* How many times in all an operation may run for failures of class c. */
+unsigned int db_retry_tries(enum db_retry c);
+/* Milliseconds to wait before the retry-th rerun (1-based) of class c. */
+unsigned int db_retry_pause_ms(enum db_retry c, unsigned int retry);
+
+#endif
