@@ -152,6 +152,9 @@ wsrep_sst_method=mariabackup
 wsrep_sst_auth=$SST_USER:$SST_PASSWORD
 wsrep_sst_receive_address=127.0.0.1:$((p + 3))
 wsrep_slave_threads=2
+# Reads wait for the writes the node has seen committed elsewhere: a
+# GET after a POST answered by another gateway finds its row.
+wsrep_sync_wait=1
 
 [sst]
 sockopt=,reuseaddr

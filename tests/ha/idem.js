@@ -1,0 +1,57 @@
+// Keyed submissions to two gateway instances at once: for each of KEYS
+// keys, the same request with the same Idempotency-Key goes to URL1 and to
+// URL2 concurrently.  One JSON line per answer in OUT.
+//
+//   node idem.js URL1 URL2 CA BODY OUT KEYS
+'use strict';
+const https = require('https');
+const fs = require('fs');
+
+const [u1, u2, ca, bodyFile, out, keys] = process.argv.slice(2);
+const base = JSON.parse(fs.readFileSync(bodyFile, 'utf8'));
+const agent = new https.Agent({ keepAlive: true, maxSockets: 16,
+    ca: fs.readFileSync(ca) });
+const auth = 'Basic ' + Buffer.from('alice:alice-pw').toString('base64');
+const tag = process.pid + '-' + Date.now();
+
+function post(url, k) {
+	const body = JSON.stringify(Object.assign({}, base,
+	    { arguments: ['idem-' + k] }));
+	return new Promise((resolve) => {
+		const req = https.request(url + '/spark', { method: 'POST',
+		    agent, timeout: 60000, headers: {
+		    'Content-Type': 'application/json', Authorization: auth,
+		    'Idempotency-Key': 'ha-' + tag + '-' + k,
+		    'Content-Length': Buffer.byteLength(body) } }, (res) => {
+			let b = '';
+			res.setEncoding('utf8');
+			res.on('data', (c) => { b += c; });
+			res.on('end', () => resolve({ status: res.statusCode,
+			    body: b }));
+		});
+		req.on('timeout', () => req.destroy(new Error('timeout')));
+		req.on('error', (e) => resolve({ status: 0, body: '',
+		    err: String(e.code || e.message) }));
+		req.end(body);
+	});
+}
+
+(async () => {
+	const lines = [];
+	const jobs = [];
+	for (let k = 0; k < +keys; k++)
+		jobs.push(Promise.all([post(u1, k), post(u2, k)]).then((r) => {
+			r.forEach((a, j) => {
+				let id = null;
+				try { id = JSON.parse(a.body).submissionId || null; }
+				catch (e) { }
+				lines.push(JSON.stringify({ k, inst: j + 1,
+				    status: a.status, id, err: a.err || null,
+				    msg: a.status >= 300 ? a.body.slice(0, 200) :
+				    undefined }));
+			});
+		}));
+	await Promise.all(jobs);
+	fs.writeFileSync(out, lines.join('\n') + '\n');
+	agent.destroy();
+})();
