@@ -5,8 +5,9 @@
 //   rows-N.txt     submission IDs in application_submission on node N
 // Every 2xx has exactly one CR (named by its submission ID) and one row on
 // every node; an error answered by the gateway leaves no CR; an answer
-// that never came (connection cut, 502/504: outcome unknown) leaves at
-// most one.  A key sent to both instances gives both the same answer and
+// that never came (connection cut, 502/504, or the web server's own error
+// document for a gateway that died under the request: outcome unknown)
+// leaves at most one.  A key sent to both instances gives both the same answer and
 // makes one CR.
 //
 //   node check.js DIR NODE...
@@ -33,7 +34,14 @@ for (const cr of crs) {
 	byTag.get(a).push(cr.metadata.name);
 }
 
-const unknown = (r) => r.status === 0 || r.status === 502 || r.status === 504;
+// The web server's own error documents: it answers with one when the
+// gateway died under the request, whose outcome is then unknown.
+const errdir = __dirname + '/../../httpd-conf/errors';
+const webDocs = new Set(fs.readdirSync(errdir)
+    .filter((f) => f.endsWith('.html'))
+    .map((f) => fs.readFileSync(errdir + '/' + f, 'utf8').trim()));
+const unknown = (r) => r.status === 0 || r.status === 502 ||
+    r.status === 504 || webDocs.has((r.body || '').trim());
 const cnt = { ok: 0, err: 0, unknown: 0, unknownWithCr: 0, byStatus: {} };
 for (const r of load) {
 	const got = byTag.get('ha-' + r.n) || [];
@@ -54,7 +62,7 @@ for (const r of load) {
 	} else {
 		cnt.err++;
 		if (got.length !== 0)
-			bad.push(`request ${r.n}: ${r.status} (${r.msg}), CRs ${got}`);
+			bad.push(`request ${r.n}: ${r.status} (${r.body}), CRs ${got}`);
 	}
 }
 // Every CR has a row on every node (the row is written before the create).

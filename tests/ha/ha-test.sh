@@ -169,6 +169,9 @@ health() {	# health PORT: the healthcheck answers 200
 	    "https://127.0.0.1:$1/skatev2/healthcheck/status")" = 200 ]
 }
 
+# A fresh run: whatever an earlier one left (HA_KEEP=1) goes.
+stop_all
+rm -rf "$dir/galera" "$dir"/*.jsonl "$dir"/rows-*.txt "$dir"/crs*.json
 t_start=$(now_ms)
 say "starting Galera (3 nodes) in $dir"
 sh "$top/tests/ha/galera.sh" start "$dir/galera" "$B"
@@ -234,6 +237,15 @@ node "$top/tests/ha/idem.js" "https://127.0.0.1:$(gw_port 1)/skatev2" \
 
 # Settle: every node Synced with the full cluster, then read each one.
 sh "$top/tests/ha/galera.sh" start "$dir/galera" "$B"
+# Writes that lost certification (1213 to the gateway, which retried).
+for n in 1 2 3; do
+	echo "SHOW GLOBAL STATUS WHERE Variable_name IN
+	    ('wsrep_local_cert_failures', 'wsrep_local_bf_aborts')" |
+	    sh "$top/tests/ha/galera.sh" sql "$dir/galera" "$n" |
+	    awk -v n="$n" '{ v[$1] = $2 } END { printf "ha: node %s since its" \
+	    " start: certification failures %d, brute-force aborts %d\n", n,
+	    v["wsrep_local_cert_failures"], v["wsrep_local_bf_aborts"] }'
+done
 for n in 1 2 3; do
 	printf 'SET SESSION wsrep_sync_wait=1;\nSELECT submission_id FROM bpg.application_submission;\n' |
 	    sh "$top/tests/ha/galera.sh" sql "$dir/galera" "$n" \

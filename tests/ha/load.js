@@ -5,7 +5,8 @@
 //
 //   node load.js URL CA BODY OUT SECONDS RATE CONNS
 //
-// A line: {"n","status" (0: no answer),"id","ms","err"}.
+// A line: {"n","status" (0: no answer),"id","ms","at","err","body"
+// (of an error)}.
 'use strict';
 const https = require('https');
 const fs = require('fs');
@@ -47,7 +48,7 @@ function finish(i, t, status, b, err) {
 	}
 	fs.writeSync(o, JSON.stringify({ n: i, status, id, ms: Date.now() - t,
 	    at: t - t0, err: err ? String(err.code || err.message) : null,
-	    msg: status >= 300 ? b.slice(0, 200) : undefined }) + '\n');
+	    body: status >= 300 ? b.slice(0, 400) : undefined }) + '\n');
 	inflight--;
 	done++;
 }
