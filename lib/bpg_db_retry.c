@@ -38,9 +38,29 @@ db_retry_class(unsigned int code)
 	case ER_LOCK_DEADLOCK:
 		return DB_RETRY_ROLLBACK;
 	case ER_UNKNOWN_COM_ERROR:
+		/*
+		 * Galera: a commit the node could not replicate ("Not
+		 * connected to Primary Component"); it was rolled back.
+		 */
+	case ER_ERROR_DURING_COMMIT:
 		return DB_RETRY_NOT_READY;
 	default:
 		return DB_RETRY_NONE;
+	}
+}
+
+const char *
+db_retry_name(enum db_retry c)
+{
+	switch (c) {
+	case DB_RETRY_LOST:
+		return "lost";
+	case DB_RETRY_ROLLBACK:
+		return "rollback";
+	case DB_RETRY_NOT_READY:
+		return "not_ready";
+	default:
+		return "none";
 	}
 }
 

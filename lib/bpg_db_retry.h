@@ -21,14 +21,17 @@ enum db_retry {
 	/*
 	 * The node refused the statement before running it: on Galera 1047
 	 * "WSREP has not yet prepared node for application use" (the node is
-	 * joining, desynced, or not in the primary component).  Nothing was
-	 * written; run it again on a new connection after a longer pause,
-	 * and give up (503) if the node stays unready.
+	 * joining, or not in the primary component), or 1180 for a commit
+	 * it could not replicate.  Nothing was written; run it again on a
+	 * new connection after a longer pause, and give up (503) if the
+	 * node stays unready.
 	 */
 	DB_RETRY_NOT_READY,
 	DB_RETRY__MAX
 };
 
+/* The class's name for a label: "lost", "rollback", "not_ready". */
+const char *db_retry_name(enum db_retry c);
 /* The class of the server's or the client library's error number. */
 enum db_retry db_retry_class(unsigned int code);
 /* How many times in all an operation may run for failures of class c. */

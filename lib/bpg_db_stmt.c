@@ -207,6 +207,8 @@ db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 			db_close(db);
 		if (c == DB_RETRY_NONE || ++runs[c] >= db_retry_tries(c))
 			return counted(db, e);
+		bpg_metrics_inc(db->metrics, BPG_METRIC_DB_RETRIES,
+		    BPG_LV(db_retry_name(c)));
 		pause_ms(db_retry_pause_ms(c, runs[c]));
 	}
 }

@@ -18,6 +18,7 @@
 #include "bpg_db.h"
 #include "bpg_db_int.h"
 #include "bpg_db_retry.h"
+#include "bpg_metrics.h"
 #include "testutil.h"
 
 #define TEST_CASE_TIMEOUT 120
@@ -39,6 +40,9 @@ static const struct {
     /* Galera: "WSREP has not yet prepared node for application use". */
     {ER_UNKNOWN_COM_ERROR, DB_RETRY_NOT_READY},
     {1047, DB_RETRY_NOT_READY},
+    /* Galera: a commit not replicated, out of the primary component. */
+    {ER_ERROR_DURING_COMMIT, DB_RETRY_NOT_READY},
+    {1180, DB_RETRY_NOT_READY},
     {CR_SERVER_GONE_ERROR, DB_RETRY_LOST},
     {CR_SERVER_LOST, DB_RETRY_LOST},
     {CR_CONNECTION_ERROR, DB_RETRY_LOST},
@@ -149,18 +153,39 @@ run(struct bpg_db *db, struct fake *f)
 	return db_with_retry(db, op_fake, NULL, f, &ei);
 }
 
-/* A certification failure rolled back: run again on the same connection. */
+/*
+ * A certification failure rolled back: run again on the same connection,
+ * counted in bpg_db_retries_total.
+ */
 START_TEST(test_rollback_retried)
 {
 	struct bpg_db *db = open_db();
 	struct fake f = {ER_LOCK_DEADLOCK, 3, 0, {0}};
+	struct fake g = {1047, 1, 0, {0}};
+	struct bpg_errinfo ei = {""};
+	struct bpg_buf b = {NULL, 0, 0};
+	struct bpg_metrics *m = NULL;
 	unsigned int i;
+	char *t;
 
+	ck_assert_int_eq(bpg_metrics_new_shared(&m, &ei), BPG_OK);
+	bpg_db_set_metrics(db, m);
 	ck_assert_int_eq(run(db, &f), BPG_OK);
 	ck_assert_uint_eq(f.runs, 4);
 	for (i = 1; i < f.runs; i++)
 		ck_assert_uint_eq(f.conn[i], f.conn[0]);
+	ck_assert_int_eq(run(db, &g), BPG_OK);
+	ck_assert_int_eq(bpg_metrics_render(m, BPG_METRICS_GATEWAY, &b),
+	    BPG_OK);
+	t = tu_track(bpg_buf_take(&b));
+	ck_assert_msg(strstr(t, "\nbpg_db_retries_total{reason=\"rollback\"} 3\n")
+	    != NULL, "%s", t);
+	ck_assert_msg(strstr(t, "\nbpg_db_retries_total{reason=\"not_ready\"} 1\n")
+	    != NULL, "%s", t);
+	ck_assert_msg(strstr(t, "\nbpg_db_errors_total 0\n") != NULL ||
+	    strstr(t, "bpg_db_errors_total ") == NULL, "%s", t);
 	bpg_db_free(db);
+	bpg_metrics_free(m);
 }
 END_TEST
 

@@ -11,6 +11,10 @@
 #                                              (re)start node N (1..3) and
 #                                              let it join the others
 #   sh tests/ha/galera.sh kill-node DIR N      kill -9 node N
+#   sh tests/ha/galera.sh isolate DIR N        cut node N off the others
+#                                              (non-primary: it refuses
+#                                              statements with 1047)
+#   sh tests/ha/galera.sh rejoin DIR N         end that, wait until Synced
 #   sh tests/ha/galera.sh sql DIR N            run SQL from stdin on node N
 #
 # Ports of node N (1..3): PORTBASE+10*(N-1) + 0 client, +1 Galera
@@ -33,7 +37,8 @@ die() { echo "galera.sh: $*" >&2; exit 1; }
 usage()
 {
 	echo "usage: sh tests/ha/galera.sh start DIR PORTBASE | stop DIR |" \
-	    "start-node DIR PORTBASE N | kill-node DIR N | sql DIR N" >&2
+	    "start-node DIR PORTBASE N | kill-node DIR N | isolate DIR N |" \
+	    "rejoin DIR N | sql DIR N" >&2
 	exit 2
 }
 
@@ -306,6 +311,28 @@ kill-node)
 	setup
 	pid=$(node_pid "$3") && kill -KILL "$pid"
 	:
+	;;
+isolate)
+	# Cut node N off the others: it leaves the primary component and
+	# refuses statements (1047) until rejoin.
+	[ $# -eq 3 ] || usage
+	setup
+	echo "SET GLOBAL wsrep_provider_options='gmcast.isolate=1'" |
+	    nodesql "$3" || die "cannot isolate node $3"
+	;;
+rejoin)
+	[ $# -eq 3 ] || usage
+	setup
+	echo "SET GLOBAL wsrep_provider_options='gmcast.isolate=0'" |
+	    nodesql "$3" || die "cannot rejoin node $3"
+	i=0
+	until [ "$(status_of "$3" wsrep_cluster_status)" = Primary ] &&
+	    [ "$(status_of "$3" wsrep_local_state_comment)" = Synced ]; do
+		i=$((i + 1))
+		[ "$i" -lt $((START_WAIT * 4)) ] ||
+		    die "node $3 did not rejoin within ${START_WAIT}s"
+		sleep 0.25
+	done
 	;;
 sql)
 	[ $# -eq 3 ] || usage

@@ -6,7 +6,8 @@
 #
 # Under load through HAProxy (tests/ha/load.js: HA_RATE submissions a
 # second for HA_SECONDS), it kills gateway instance 1 (kill -9), then
-# Galera node 2 (the node of the surviving instance), then restarts both.
+# Galera node 2 (the node of the surviving instance), then restarts both,
+# then cuts node 2 off the others for 3 s (non-primary, refusing writes).
 # Then keyed submissions go to both instances at once (tests/ha/idem.js),
 # and tests/ha/check.js checks: every 2xx has exactly one CR and one row on
 # every node, errors leave no CR, a key gives one answer and one CR.
@@ -208,7 +209,7 @@ t_load=$(now_ms)
 at() { echo "$(( ($(now_ms) - t_load) / 1000 )) s"; }
 
 # The scenario, at fixed points of the load.
-step=$((SECONDS_LOAD / 5))
+step=$((SECONDS_LOAD / 6))
 sleep "$step"
 say "[$(at)] kill -9 gateway instance 1 (gateway and web server)"
 kill_gateway 1
@@ -225,6 +226,14 @@ say "[$(at)] restart Galera node 2"
 t=$(now_ms)
 sh "$top/tests/ha/galera.sh" start-node "$dir/galera" "$B" 2
 say "[$(at)] node 2 Synced after $(( $(now_ms) - t )) ms"
+say "[$(at)] cut node 2 off the cluster for 3 s (non-primary: 1047)"
+sh "$top/tests/ha/galera.sh" isolate "$dir/galera" 2
+sleep 3
+t=$(now_ms)
+sh "$top/tests/ha/galera.sh" rejoin "$dir/galera" 2
+say "[$(at)] node 2 back in the primary component after $(( $(now_ms) - t )) ms"
+kill -0 "$load_pid" 2>/dev/null ||
+    say "warning: the load ended before node 2 was cut off"
 wait "$load_pid" || die "the load client failed"
 cat "$dir/load.out"
 say "load done after $(at)"
@@ -235,6 +244,13 @@ node "$top/tests/ha/idem.js" "https://127.0.0.1:$(gw_port 1)/skatev2" \
     "https://127.0.0.1:$(gw_port 2)/skatev2" "$ca" "$body" \
     "$dir/idem.jsonl" "$KEYS"
 
+# What the instances ran again (instance 1's counters since its restart).
+for i in 1 2; do
+	curl -s --max-time 10 --cacert "$ca" -u carol:carol-pw \
+	    "https://127.0.0.1:$(gw_port "$i")/skatev2/metrics" |
+	    grep -E '^bpg_db_(retries|errors)_total' |
+	    sed "s/^/ha: instance $i: /" || true
+done
 # Settle: every node Synced with the full cluster, then read each one.
 sh "$top/tests/ha/galera.sh" start "$dir/galera" "$B"
 # Writes that lost certification (1213 to the gateway, which retried).
