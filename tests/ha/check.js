@@ -18,7 +18,9 @@ const [dir, ...nodes] = process.argv.slice(2);
 const lines = (f) => fs.readFileSync(dir + '/' + f, 'utf8').split('\n')
     .filter((l) => l.trim() !== '');
 const load = lines('load.jsonl').map((l) => JSON.parse(l));
-const idem = lines('idem.jsonl').map((l) => JSON.parse(l));
+const idemAll = lines('idem.jsonl').map((l) => JSON.parse(l));
+const idem = idemAll.filter((r) => r.ryw === undefined);
+const ryw = idemAll.filter((r) => r.ryw !== undefined);
 const crs = JSON.parse(fs.readFileSync(dir + '/crs.json', 'utf8'));
 const rows = {};
 for (const n of nodes)
@@ -96,6 +98,17 @@ for (const [k, rs] of keys) {
 	}
 }
 
+// Read-your-writes across nodes (wsrep_sync_wait): a batch created on
+// instance 1 is there at once on instance 2.
+let rywOk = 0;
+for (const r of ryw) {
+	if (r.post === 201 && r.get === 200)
+		rywOk++;
+	else
+		bad.push(`batch ${r.ryw}: POST ${r.post}, GET on the other ` +
+		    `instance ${r.get}: ${r.msg}`);
+}
+
 const ms = load.filter((r) => r.status >= 200 && r.status < 300)
     .map((r) => r.ms).sort((a, b) => a - b);
 const pct = (p) => ms.length ? ms[Math.min(ms.length - 1,
@@ -109,6 +122,8 @@ console.log(`ha: CRs ${crs.length}; rows ` +
     nodes.map((n) => `node ${n} ${rows[n].size}`).join(', '));
 console.log(`ha: idempotency keys ${ik.keys} sent to both instances: ` +
     `${ik.bothSame} answered alike, ${ik.ok} with 2xx and one CR each`);
+console.log(`ha: read-your-writes: ${rywOk} of ${ryw.length} Livy ` +
+    `batches created on instance 1 read at once on instance 2`);
 if (bad.length) {
 	console.log(`ha: FAIL: ${bad.length} violations; first ones:`);
 	bad.slice(0, 20).forEach((b) => console.log('  ' + b));

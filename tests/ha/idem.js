@@ -1,6 +1,8 @@
 // Keyed submissions to two gateway instances at once: for each of KEYS
 // keys, the same request with the same Idempotency-Key goes to URL1 and to
-// URL2 concurrently.  One JSON line per answer in OUT.
+// URL2 concurrently.  One JSON line per answer in OUT.  Then read-your-
+// writes across instances: KEYS Livy batches, each created on URL1 and
+// read at once on URL2 ({"ryw":k,"post","get","id"} lines).
 //
 //   node idem.js URL1 URL2 CA BODY OUT KEYS
 'use strict';
@@ -13,6 +15,41 @@ const agent = new https.Agent({ keepAlive: true, maxSockets: 16,
     ca: fs.readFileSync(ca) });
 const auth = 'Basic ' + Buffer.from('alice:alice-pw').toString('base64');
 const tag = process.pid + '-' + Date.now();
+
+function call(method, url, body) {
+	return new Promise((resolve) => {
+		const h = { Authorization: auth };
+		if (body) {
+			h['Content-Type'] = 'application/json';
+			h['Content-Length'] = Buffer.byteLength(body);
+		}
+		const req = https.request(url, { method, agent, timeout: 60000,
+		    headers: h }, (res) => {
+			let b = '';
+			res.setEncoding('utf8');
+			res.on('data', (c) => { b += c; });
+			res.on('end', () => resolve({ status: res.statusCode,
+			    body: b }));
+		});
+		req.on('timeout', () => req.destroy(new Error('timeout')));
+		req.on('error', () => resolve({ status: 0, body: '' }));
+		req.end(body);
+	});
+}
+
+// A batch made through URL1, read through URL2 right after its 201.
+async function ryw(k) {
+	const p = await call('POST', u1 + '/batches', JSON.stringify({
+	    file: base.mainApplicationFile, className: base.mainClass,
+	    args: ['ryw-' + k], queue: base.queue }));
+	let id = null;
+	try { id = JSON.parse(p.body).id; } catch (e) { }
+	const g = id === null || id === undefined ? { status: -1, body: '' } :
+	    await call('GET', u2 + '/batches/' + id);
+	return JSON.stringify({ ryw: k, id, post: p.status, get: g.status,
+	    msg: g.status !== 200 ? (p.body + ' ' + g.body).slice(0, 300) :
+	    undefined });
+}
 
 function post(url, k) {
 	const body = JSON.stringify(Object.assign({}, base,
@@ -52,6 +89,8 @@ function post(url, k) {
 			});
 		}));
 	await Promise.all(jobs);
+	for (let k = 0; k < +keys; k++)
+		lines.push(await ryw(k));
 	fs.writeFileSync(out, lines.join('\n') + '\n');
 	agent.destroy();
 })();
