@@ -65,7 +65,7 @@ TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/kubesim/schema.c \
 	tests/kubesim/util.c))
 
 .PHONY: all test check asan integ integ-asan demo demo-stop deps fuzz clean \
-	test-galera \
+	test-galera test-ha \
 	format bench valgrind
 all: $(LIBBPG) $(APPS) $(UNIT_BIN) $(TOOL_BIN)
 
@@ -176,6 +176,12 @@ check: $(UNIT_BIN)
 
 integ: all
 	@sh tests/integ.sh
+
+# Several gateways on a 3-node Galera cluster behind HAProxy, under load,
+# losing an instance and a node (tests/ha/ha-test.sh; README, Running
+# several gateways).  About 2 minutes; not part of make test.
+test-ha: all
+	@sh tests/ha/ha-test.sh
 
 # Both trees are built first (two jobs each); then tests/test-all.sh runs
 # the unit, integration, ASan and installation suites side by side.

@@ -212,8 +212,11 @@ enum bpg_err db_prepared(struct bpg_db *db, enum stmt_id id,
     MYSQL_STMT **out, struct bpg_errinfo *ei) BPG_WUR;
 /*
  * Run op on a connected handle; if it fails because the connection was
- * lost, reconnect and run it once more.  If our table has gone (a restored
- * or replaced server), migrate again and retry once.
+ * lost, reconnect and run it once more; if its transaction was rolled back
+ * (1213: deadlock, Galera certification failure) or a Galera node refused
+ * it (1047), run it again a bounded number of times (bpg_db_rerun.h).  If
+ * our table has gone (a restored or replaced server), migrate again and
+ * retry once.
  */
 typedef enum bpg_err (*db_op)(
     struct bpg_db *, const void *, void *, struct bpg_errinfo *);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <mysql.h>
 #include <errmsg.h>
@@ -16,12 +17,9 @@
 #include <jansson.h>
 
 #include "bpg_db_int.h"
+#include "bpg_db_rerun.h"
 #include "bpg_metrics.h"
 
-/* MySQL 8.0.24+: the server closed an idle connection (wait_timeout). */
-#ifndef ER_CLIENT_INTERACTION_TIMEOUT
-#define ER_CLIENT_INTERACTION_TIMEOUT 4031
-#endif
 
 /*
  * SQL
@@ -68,27 +66,6 @@ db_sql_table(struct bpg_db *db, const char *const tmpl[ST__MAX])
  * Errors
  */
 
-/* Errors after which the connection is unusable and worth one retry. */
-static bool
-is_lost(unsigned int code)
-{
-	switch (code) {
-	case CR_CONNECTION_ERROR:
-	case CR_CONN_HOST_ERROR:
-	case CR_SERVER_GONE_ERROR:
-	case CR_SERVER_LOST:
-	case CR_SERVER_LOST_EXTENDED:
-	case ER_CONNECTION_KILLED:
-	case ER_SERVER_SHUTDOWN:
-	case ER_CLIENT_INTERACTION_TIMEOUT:
-		/* The table changed under a prepared statement. */
-	case ER_NEED_REPREPARE:
-		return true;
-	default:
-		return false;
-	}
-}
-
 void
 db_scrub(struct bpg_errinfo *ei)
 {
@@ -107,7 +84,7 @@ db_stmt_fail(
 {
 	unsigned int code = mysql_stmt_errno(st);
 
-	db->lost = is_lost(code);
+	db->lost = db_rerun_class(code) == DB_RERUN_LOST;
 	db->last_errno = code;
 	bpg_errf(ei, BPG_EDB, "database: %s: %s (error %u)", what,
 	    mysql_stmt_error(st), code);
@@ -196,14 +173,35 @@ counted(struct bpg_db *db, enum bpg_err e)
 	return e;
 }
 
+static void
+pause_ms(unsigned int ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+/*
+ * Runs op (under the fence when fence) until it succeeds or its failure
+ * is not worth another run (bpg_db_rerun.c): a lost connection once more
+ * on a new one, a rolled back transaction (deadlock, Galera certification
+ * failure) again on the same connection, the fence first, a statement
+ * refused by an unready Galera node again on a new connection, each a
+ * bounded number of times.  A table that is gone is created again once.
+ */
 static enum bpg_err
 run_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
     bool fence, struct bpg_errinfo *ei)
 {
+	unsigned int runs[DB_RERUN__MAX] = {0};
+	bool remigrated = false;
+	enum db_rerun c;
 	enum bpg_err e;
-	int attempt;
 
-	for (attempt = 0;; attempt++) {
+	for (;;) {
 		if ((e = bpg_db_connect(db, ei)) != BPG_OK)
 			return counted(db, e);
 		db->lost = false;
@@ -215,19 +213,20 @@ run_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 			e = db_fence_end(db, op(db, in, out, ei), ei);
 		if (e == BPG_OK)
 			return e;
-		if (db->last_errno == ER_NO_SUCH_TABLE && attempt == 0)
+		if (db->last_errno == ER_NO_SUCH_TABLE && !remigrated) {
+			remigrated = true;
 			db->migrated = false;
-		else if (fence && db->last_errno == ER_LOCK_DEADLOCK &&
-		    attempt == 0)
-			/* Galera's certification failure: the transaction
-			 * was rolled back and may be run again, the fence
-			 * first. */
+			db_close(db);
 			continue;
-		else if (!db->lost)
+		}
+		c = db_rerun_class(db->last_errno);
+		if (c != DB_RERUN_ROLLBACK && c != DB_RERUN_NONE)
+			db_close(db);
+		if (c == DB_RERUN_NONE || ++runs[c] >= db_rerun_tries(c))
 			return counted(db, e);
-		db_close(db);
-		if (attempt > 0)
-			return counted(db, e);
+		bpg_metrics_inc(db->metrics, BPG_METRIC_DB_RETRIES,
+		    BPG_LV(db_rerun_name(c)));
+		pause_ms(db_rerun_pause_ms(c, runs[c]));
 	}
 }
 

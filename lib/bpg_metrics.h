@@ -54,6 +54,8 @@ enum bpg_metrics_buckets {
 	    "Kubernetes API calls that failed, by cluster and reason")	\
 	X(DB_ERRORS, "bpg_db_errors_total", COUNTER, "", NOBUCKETS,	\
 	    "Database statements that failed")				\
+	X(DB_RETRIES, "bpg_db_retries_total", COUNTER, "reason",	\
+	    NOBUCKETS, "Database operations run again, by reason")	\
 	X(STATUS_CACHE_HITS, "bpg_status_cache_hits_total", COUNTER, "", \
 	    NOBUCKETS, "GET /spark/{id}/status answered from the cache") \
 	X(STATUS_CACHE_MISSES, "bpg_status_cache_misses_total", COUNTER, \
