@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "bpg_api_apps.h"
+#include "bpg_api_deps.h"
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
 #include "bpg_db_attempts.h"
@@ -650,6 +651,9 @@ api_h_delete(struct route_ctx *rc)
 		api_reply_error(rc->resp, 403, WAE, text);
 		goto out;
 	}
+	/* No CR: it may be waiting for its dependencies. */
+	if (e == BPG_ENOTFOUND && api_deps_delete(rc))
+		goto out;
 	/* A missing object is not an error (section 1.2, quirk 38). */
 	if (e == BPG_OK)
 		e = bpg_kube_delete_app(kube, rc->segs[1], &ei);

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "bpg_api_deps.h"
 #include "bpg_api_idem.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
@@ -480,6 +481,7 @@ api_h_submit(struct route_ctx *rc)
 	const struct bpg_cluster *cluster;
 	struct bpg_crd_ctx ctx;
 	struct submit s;
+	struct bpg_deps deps;
 	char id[BPG_MAX_SUBMISSION_ID + 1];
 	char *queue = NULL, *dag_user = NULL, *stored = NULL, *summary = NULL;
 	json_t *cr = NULL, *sanitized = NULL;
@@ -494,7 +496,8 @@ api_h_submit(struct route_ctx *rc)
 		goto fail;
 	e = bpg_req_parse(rc->body, rc->body_len,
 	    bpg_req_format_of(rc->req->content_type), &req, &ei);
-	if (e != BPG_OK)
+	if (e != BPG_OK || (e = bpg_deps_from_req(req.depends_on,
+	    req.dependency_policy, &deps, &ei)) != BPG_OK)
 		goto fail;
 	/* Before anything is written: a key's answer, or this one runs. */
 	if (!api_idem_begin(rc, req.idempotency_key, dry_run, &idem))
@@ -535,6 +538,12 @@ api_h_submit(struct route_ctx *rc)
 	    (summary = bpg_db_request_summary(sanitized)) == NULL)) {
 		e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
 		goto fail;
+	}
+	if (deps.n > 0) {
+		/* Recorded WAITING; the monitor creates the CR later. */
+		api_deps_submit(rc, &idem, &req, &deps, queue, cluster,
+		    proxy_user, stored, summary);
+		goto out;
 	}
 	memset(&s, 0, sizeof(s));
 	s.rc = rc;
