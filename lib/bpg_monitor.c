@@ -38,6 +38,7 @@ static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_reach,
 	&bpg_monitor_task_starve,
 	&bpg_monitor_task_sched,
+	&bpg_monitor_task_deps,
 };
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
 

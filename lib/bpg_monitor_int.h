@@ -11,6 +11,8 @@
  *   bpg_monitor_reach.c      log clusters unreachable for a cooldown
  *   bpg_monitor_starve.c     move apps pending past maxPendingMillis
  *   bpg_monitor_sched.c      fire due schedules
+ *   bpg_monitor_deps.c       release (or fail) submissions waiting for
+ *                            their dependencies
  * A task is one struct bpg_monitor_task and its module; adding one is a
  * row in the driver's table and its declaration below.  Tasks write only as the leader: they call
  * bpg_monitor_confirm() before a batch of writes that may follow a long
@@ -128,6 +130,7 @@ void bpg_monitor_reach_failed(struct bpg_monitor_target *t, const char *why);
 void bpg_monitor_reach_ok(struct bpg_monitor_target *t);
 extern const struct bpg_monitor_task bpg_monitor_task_starve;
 extern const struct bpg_monitor_task bpg_monitor_task_sched;
+extern const struct bpg_monitor_task bpg_monitor_task_deps;
 
 struct bpg_monitor {
 	struct bpg_monitor_opts o;
