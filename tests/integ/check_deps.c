@@ -1,0 +1,389 @@
+/*
+ * Integration tests: dependencies between submissions on the real stack.
+ *   - Bad input is a 400 naming the field, and nothing is written:
+ *     dependsOn on an unknown ID, on another user's submission (the same
+ *     answer: which IDs exist is not told), a malformed ID, 33 IDs, one
+ *     ID twice, a bad dependencyPolicy.
+ * With a build/bpg-monitor process (log in $BPG_STACK_DIR/deps-*.log):
+ *   - A -> B -> C: B and C are WAITING with no CR, then each runs only
+ *     after the one it depends on COMPLETED (the row times tell), all
+ *     COMPLETED.
+ *   - A FAILS: B (allSucceeded) becomes DEPENDENCY_FAILED naming A and
+ *     never gets a CR; C (allFinished) runs and COMPLETES.
+ *   - DELETE of a WAITING submission: CANCELLED, and no CR ever, even
+ *     after its dependency COMPLETED and the monitor released another
+ *     submission waiting for the same dependency.
+ */
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+#include <mysql.h>
+
+#include "integ.h"
+
+#define BOB "bob:bob-pw"
+#define H32 "0123456789abcdef0123456789abcdef"
+
+/* POST /spark of SparkPi as userpw with dependsOn deps (stolen; NULL:
+ * none) and policy (NULL: none). */
+static struct integ_http
+post(const char *userpw, json_t *deps, const char *policy)
+{
+	char *text = integ_sparkpi(NULL), *body;
+	json_t *req = json_loads(text, 0, NULL);
+	struct integ_http h;
+
+	ck_assert_ptr_nonnull(req);
+	if (deps != NULL)
+		ck_assert_int_eq(json_object_set_new(req, "dependsOn", deps),
+		    0);
+	if (policy != NULL)
+		ck_assert_int_eq(json_object_set_new(req, "dependencyPolicy",
+		    json_string(policy)), 0);
+	ck_assert_ptr_nonnull(body = json_dumps(req, JSON_COMPACT));
+	h = integ_api("POST", "/spark", userpw, INTEG_JSON, body);
+	free(body);
+	free(text);
+	json_decref(req);
+	return h;
+}
+
+/* As post(); the answer must be a 200 with an ID, which is returned. */
+static char *
+submit(json_t *deps, const char *policy)
+{
+	struct integ_http h = post(INTEG_ALICE, deps, policy);
+	const char *id;
+	char *out;
+
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_ptr_nonnull(id = integ_jstr(h.json, "submissionId"));
+	ck_assert_ptr_nonnull(out = strdup(id));
+	integ_http_free(&h);
+	return out;
+}
+
+/* Whether id's SparkApplication exists in its cluster. */
+static bool
+has_cr(const char *id)
+{
+	char path[512];
+	struct integ_http h;
+	long st;
+
+	snprintf(path, sizeof(path), INTEG_APPS "/%s", id);
+	h = integ_kube(id, "GET", path, NULL);
+	st = h.status;
+	integ_http_free(&h);
+	ck_assert_msg(st == 200 || st == 404, "GET %s: %ld", id, st);
+	return st == 200;
+}
+
+/* id's state must become want within seconds; the answer is returned. */
+static json_t *
+expect_state(const char *id, const char *want, int seconds)
+{
+	json_t *st = integ_wait_state(id, want, seconds);
+
+	ck_assert_msg(st != NULL && integ_jstr(st, "applicationState") !=
+	    NULL && strcmp(integ_jstr(st, "applicationState"), want) == 0,
+	    "%s: %s, want %s", id, st != NULL ?
+	    integ_jstr(st, "applicationState") : "no answer", want);
+	return st;
+}
+
+/* One number of the stack's database (IDs are ours: no quoting). */
+static long db_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static long
+db_long(const char *fmt, ...)
+{
+	MYSQL *m = integ_db_open();
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char sql[1024];
+	va_list ap;
+	long n = -1;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	ck_assert_msg(mysql_query(m, sql) == 0, "%s: %s", sql, mysql_error(m));
+	ck_assert_ptr_nonnull(res = mysql_store_result(m));
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		n = atol(row[0]);
+	mysql_free_result(res);
+	mysql_close(m);
+	return n;
+}
+
+/* ---- bad input ---------------------------------------------------- */
+
+START_TEST(test_bad_input)
+{
+	struct integ_http h;
+	char *theirs, id[80];
+	json_t *many;
+	long rows, links;
+	int i;
+
+	theirs = integ_submit(BOB, NULL, NULL);
+	rows = integ_db_count(NULL);
+	links = db_long("SELECT COUNT(*) FROM bpg.bpg_waiting");
+	/* Unknown and foreign: the same answer. */
+	h = post(INTEG_ALICE, json_pack("[s]", "spark-cluster-a-" H32), NULL);
+	integ_assert_error(&h, 400, "dependsOn[0]: no submission "
+	    "spark-cluster-a-" H32 " that you may read");
+	integ_http_free(&h);
+	h = post(INTEG_ALICE, json_pack("[s]", theirs), NULL);
+	integ_assert_error(&h, 400, "dependsOn[0]: no submission");
+	ck_assert_ptr_nonnull(strstr(h.body, theirs));
+	integ_http_free(&h);
+	/* Bob may depend on his own. */
+	h = post(BOB, json_pack("[s]", theirs), "allFinished");
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	rows++;
+	links++;
+	h = post(INTEG_ALICE, json_pack("[ss]", theirs, "not/an id"), NULL);
+	integ_assert_error(&h, 400, "dependsOn[1]: not a submission ID");
+	integ_http_free(&h);
+	h = post(INTEG_ALICE, json_pack("[ss]", theirs, theirs), NULL);
+	integ_assert_error(&h, 400, "dependsOn[1]: ");
+	ck_assert_ptr_nonnull(strstr(h.body, "listed twice"));
+	integ_http_free(&h);
+	many = json_array();
+	for (i = 0; i < 33; i++) {
+		snprintf(id, sizeof(id), "spark-cluster-a-%032x", i);
+		json_array_append_new(many, json_string(id));
+	}
+	h = post(INTEG_ALICE, many, NULL);
+	integ_assert_error(&h, 400, "dependsOn: at most 32");
+	integ_http_free(&h);
+	h = post(INTEG_ALICE, json_pack("[s]", theirs), "any");
+	integ_assert_error(&h, 400, "dependencyPolicy: must be");
+	integ_http_free(&h);
+	h = post(INTEG_ALICE, json_string(theirs), NULL);
+	ck_assert_int_eq(h.status, 400);
+	ck_assert_ptr_nonnull(strstr(h.body, "dependsOn"));
+	integ_http_free(&h);
+	/* Nothing written by the refused ones. */
+	ck_assert_int_eq(integ_db_count(NULL), rows);
+	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.bpg_waiting"),
+	    links);
+	free(theirs);
+}
+END_TEST
+
+/* ---- with a monitor ----------------------------------------------- */
+
+static pid_t mon_pid;
+
+static void
+control_both(const char *method, const char *path, const char *body)
+{
+	json_decref(integ_control("a", method, path, body));
+	json_decref(integ_control("b", method, path, body));
+}
+
+static void
+monitor_start(const char *tag)
+{
+	const char *build = getenv("BUILD");
+	char bin[512], conf[512], log[512];
+	pid_t pid;
+	int fd;
+
+	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
+	    build != NULL && build[0] != '\0' ? build : "build");
+	snprintf(conf, sizeof(conf), "%s/config.yaml",
+	    integ_env("BPG_STACK_DIR"));
+	snprintf(log, sizeof(log), "%s/deps-%s.log",
+	    integ_env("BPG_STACK_DIR"), tag);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_msg(fd >= 0, "%s: %s", log, strerror(errno));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execl(bin, bin, "-c", conf, "-v", (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	mon_pid = pid;
+}
+
+static void
+mon_setup(void)
+{
+	control_both("DELETE", "/faults", NULL);
+	control_both("POST", "/operator", "{\"frozen\":false,"
+	    "\"outcome\":\"COMPLETED\",\"apps\":{}}");
+}
+
+static void
+mon_teardown(void)
+{
+	int status;
+
+	if (mon_pid > 0) {
+		kill(mon_pid, SIGKILL);
+		waitpid(mon_pid, &status, 0);
+		mon_pid = 0;
+	}
+	mon_setup();
+}
+
+/* Whether id's row has the time column col set, and its epoch seconds. */
+static long
+row_time(const char *id, const char *col)
+{
+	return db_long("SELECT UNIX_TIMESTAMP(%s) FROM "
+	    "bpg.application_submission WHERE submission_id = '%s'", col, id);
+}
+
+START_TEST(test_chain)
+{
+	char *a, *b, *c;
+	json_t *st;
+
+	monitor_start("chain");
+	/* A cannot end before B and C are recorded. */
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	a = submit(NULL, NULL);
+	b = submit(json_pack("[s]", a), NULL);
+	c = submit(json_pack("[s]", b), "allSucceeded");
+	json_decref(expect_state(b, "WAITING", 30));
+	json_decref(expect_state(c, "WAITING", 30));
+	ck_assert(!has_cr(b));
+	ck_assert(!has_cr(c));
+	control_both("POST", "/operator", "{\"frozen\":false}");
+	json_decref(expect_state(a, "COMPLETED", 120));
+	json_decref(expect_state(b, "COMPLETED", 120));
+	st = expect_state(c, "COMPLETED", 120);
+	json_decref(st);
+	/* Each ran after the one before it finished. */
+	ck_assert_int_le(row_time(a, "finished_time"),
+	    row_time(b, "start_time"));
+	ck_assert_int_le(row_time(b, "finished_time"),
+	    row_time(c, "start_time"));
+	ck_assert_int_gt(row_time(c, "start_time"), 0);
+	/* The request kept for the release (its token) is gone. */
+	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.bpg_waiting WHERE "
+	    "submission_id IN ('%s', '%s') AND request IS NULL AND state = "
+	    "'released'", b, c), 2);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_failed_dependency)
+{
+	char *a, *b, *c, body[256];
+	const char *msg;
+	json_t *st;
+
+	monitor_start("failed");
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	a = submit(NULL, NULL);
+	snprintf(body, sizeof(body), "{\"apps\":{\"%s\":\"FAILED\"}}", a);
+	control_both("POST", "/operator", body);
+	b = submit(json_pack("[s]", a), NULL);
+	c = submit(json_pack("[s]", a), "allFinished");
+	control_both("POST", "/operator", "{\"frozen\":false}");
+	json_decref(expect_state(a, "FAILED", 120));
+	st = expect_state(b, "DEPENDENCY_FAILED", 60);
+	ck_assert_ptr_nonnull(msg = integ_jstr(st, "applicationErrorMessage"));
+	ck_assert_msg(strstr(msg, a) != NULL && strstr(msg, "FAILED") != NULL,
+	    "%s", msg);
+	json_decref(st);
+	json_decref(expect_state(c, "COMPLETED", 120));
+	ck_assert(!has_cr(b));
+	ck_assert_int_gt(row_time(b, "finished_time"), 0);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_cancel)
+{
+	char *a, *b, *d, path[256];
+	struct integ_http h;
+	json_t *st;
+
+	monitor_start("cancel");
+	control_both("POST", "/operator", "{\"frozen\":true}");
+	a = submit(NULL, NULL);
+	b = submit(json_pack("[s]", a), NULL);
+	d = submit(json_pack("[s]", a), NULL);
+	json_decref(expect_state(b, "WAITING", 30));
+	/* Only the owner (or an admin) may cancel it. */
+	snprintf(path, sizeof(path), "/spark/%s", b);
+	h = integ_api("DELETE", path, BOB, NULL, NULL);
+	ck_assert_int_eq(h.status, 404);
+	integ_http_free(&h);
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_str_eq(integ_jstr(h.json, "submissionId"), b);
+	integ_http_free(&h);
+	st = expect_state(b, "CANCELLED", 30);
+	ck_assert_ptr_nonnull(integ_jstr(st, "applicationErrorMessage"));
+	json_decref(st);
+	control_both("POST", "/operator", "{\"frozen\":false}");
+	json_decref(expect_state(a, "COMPLETED", 120));
+	/* d released: the monitor has seen A complete. */
+	json_decref(expect_state(d, "COMPLETED", 120));
+	json_decref(expect_state(b, "CANCELLED", 5));
+	ck_assert(!has_cr(b));
+	/* A second DELETE: nothing there, as for any missing object. */
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_int_eq(h.status, 200);
+	integ_http_free(&h);
+	json_decref(expect_state(b, "CANCELLED", 5));
+	free(a);
+	free(b);
+	free(d);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("integ_deps");
+	TCase *tc = tcase_create("api");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_bad_input);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("monitor");
+	tcase_add_checked_fixture(tc, mon_setup, mon_teardown);
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, test_chain);
+	tcase_add_test(tc, test_failed_dependency);
+	tcase_add_test(tc, test_cancel);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return integ_run(suite(), 0);
+}
