@@ -130,6 +130,28 @@ db_long(const char *fmt, ...)
 	return n;
 }
 
+/* id's applicationState in GET /spark/mySubmissions as alice, or NULL. */
+static char *
+listed_state(const char *id)
+{
+	struct integ_http h;
+	json_t *subs, *e;
+	const char *st;
+	char *out = NULL;
+	size_t i;
+
+	h = integ_api("GET", "/spark/mySubmissions", INTEG_ALICE, NULL, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	subs = json_object_get(h.json, "submissions");
+	json_array_foreach(subs, i, e)
+		if (integ_jstr(e, "submissionId") != NULL &&
+		    strcmp(integ_jstr(e, "submissionId"), id) == 0 &&
+		    (st = integ_jstr(e, "applicationState")) != NULL)
+			out = strdup(st);
+	integ_http_free(&h);
+	return out;
+}
+
 /* ---- bad input ---------------------------------------------------- */
 
 START_TEST(test_bad_input)
@@ -259,7 +281,7 @@ row_time(const char *id, const char *col)
 
 START_TEST(test_chain)
 {
-	char *a, *b, *c;
+	char *a, *b, *c, *listed;
 	json_t *st;
 
 	monitor_start("chain");
@@ -272,6 +294,10 @@ START_TEST(test_chain)
 	json_decref(expect_state(c, "WAITING", 30));
 	ck_assert(!has_cr(b));
 	ck_assert(!has_cr(c));
+	/* The lists show it too (from its row: it has no CR). */
+	ck_assert_ptr_nonnull(listed = listed_state(b));
+	ck_assert_str_eq(listed, "WAITING");
+	free(listed);
 	control_both("POST", "/operator", "{\"frozen\":false}");
 	json_decref(expect_state(a, "COMPLETED", 120));
 	json_decref(expect_state(b, "COMPLETED", 120));
@@ -324,7 +350,7 @@ END_TEST
 
 START_TEST(test_cancel)
 {
-	char *a, *b, *d, path[256];
+	char *a, *b, *d, *listed, path[256];
 	struct integ_http h;
 	json_t *st;
 
@@ -352,6 +378,9 @@ START_TEST(test_cancel)
 	json_decref(expect_state(d, "COMPLETED", 120));
 	json_decref(expect_state(b, "CANCELLED", 5));
 	ck_assert(!has_cr(b));
+	ck_assert_ptr_nonnull(listed = listed_state(b));
+	ck_assert_str_eq(listed, "CANCELLED");
+	free(listed);
 	/* A second DELETE: nothing there, as for any missing object. */
 	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
