@@ -105,8 +105,8 @@ $(BUILD)/bpg-cli: $(BUILD)/app/bpg-cli.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 # Unit tests: tests/check_<module>.c mirrors lib/<module>.c.  Each is
-# linked with the fixtures they share (tests/testutil.h).
-UNIT_OBJ := $(BUILD)/tests/testutil.o
+# linked with the fixtures they share (tests/testutil.h, tests/testdb.h).
+UNIT_OBJ := $(BUILD)/tests/testutil.o $(BUILD)/tests/testdb.o
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(UNIT_OBJ) $(TESTLIB_OBJ) \
     $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)

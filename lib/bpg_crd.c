@@ -36,6 +36,7 @@
 #include "bpg_crd_int.h"
 #include "bpg_limits.h"
 #include "bpg_name.h"
+#include "bpg_num.h"
 
 /* ---- sparkConf (section 2.14) ---------------------------------------- */
 
@@ -476,7 +477,7 @@ max_running(const struct bpg_submit_req *req, const struct bpg_queue *qc,
 	*out = BPG_DEFAULT_MAX_RUNNING_MILLIS;
 	if (v == NULL || v[0] == '\0')
 		return BPG_OK;
-	if (!crd_parse_int64(v, &want))
+	if (!bpg_parse_long(v, &want))
 		return bpg_errf(ei, BPG_EINVAL, "Invalid value for config "
 		    MAX_RUNNING_KEY ": %s", v);
 	qmax = qc != NULL && qc->has_max_running_millis ?

@@ -62,8 +62,6 @@ const char *crd_req_conf(const struct bpg_submit_req *req, const char *key);
 enum bpg_err crd_merge_env(const json_t *cluster_env, const json_t *req_env,
     json_t **out) BPG_WUR;
 
-/* Java's Long.parseLong (bpg_crd_pod.c). */
-bool crd_parse_int64(const char *s, int64_t *out);
 
 /* The driver (executor false) or executor of the spec (bpg_crd_pod.c). */
 enum bpg_err crd_build_pod(const struct bpg_cluster *,

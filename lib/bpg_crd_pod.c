@@ -12,6 +12,7 @@
 
 #include "bpg_crd_int.h"
 #include "bpg_limits.h"
+#include "bpg_num.h"
 
 /* Java's Math.round(double): the nearest integer, ties upwards. */
 static int64_t
@@ -29,63 +30,6 @@ java_round(double x)
 	if (x - r >= 0.5)
 		r += 1;
 	return (int64_t)r;
-}
-
-/* Java's Integer.parseInt: optional sign, decimal digits, 32 bits. */
-static bool
-parse_int32(const char *s, int64_t *out)
-{
-	int64_t v = 0;
-	size_t i = 0;
-	bool neg = false;
-
-	if (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-';
-		i = 1;
-	}
-	if (s[i] == '\0')
-		return false;
-	for (; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-		if (v > (int64_t)INT32_MAX + 1)
-			return false;
-	}
-	v = neg ? -v : v;
-	if (v > INT32_MAX || v < INT32_MIN)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* Java's Long.parseLong. */
-bool
-crd_parse_int64(const char *s, int64_t *out)
-{
-	uint64_t v = 0, lim;
-	size_t i = 0;
-	bool neg = false;
-
-	if (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-';
-		i = 1;
-	}
-	if (s[i] == '\0')
-		return false;
-	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-	for (; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		if (v > (lim - (uint64_t)(s[i] - '0')) / 10)
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (neg)
-		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-	else
-		*out = (int64_t)v;
-	return true;
 }
 
 /*
@@ -210,7 +154,7 @@ crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 		snprintf(limit, sizeof(limit), "%.1fm",
 		    ceil((double)(cores * 1000) * cpu_ratio));
 	} else {
-		if (!parse_int32(climit, &lim)) {
+		if (!bpg_parse_int(climit, &lim)) {
 			bpg_echo(esc, sizeof(esc), climit, ECHO_MAX);
 			return bpg_errf(ei, BPG_EINVAL, "Invalid value for "
 			    "%s.coreLimit: \"%s\" (expected a whole number of "

@@ -22,6 +22,7 @@
 
 #include "bpg_jwt.h"
 #include "bpg_name.h"
+#include "bpg_num.h"
 #include "bpg_route.h"
 
 /* Section 2.2 step 3: the default (and YuniKorn's default) queue. */
@@ -316,40 +317,6 @@ bpg_route_queue(const struct bpg_config *cfg,
 
 /* ---- validation (section 2.4) --------------------------------------- */
 
-/*
- * Java's Integer.parseInt: an optional sign, then decimal digits only,
- * within 32 bits.
- */
-static bool
-parse_int32(const char *s, int64_t *out)
-{
-	int64_t v = 0;
-	bool neg = false;
-	size_t i = 0;
-
-	if (s == NULL)
-		return false;
-	if (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-';
-		i = 1;
-	}
-	if (s[i] == '\0')
-		return false;
-	for (; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-		if (v > (int64_t)INT32_MAX + 1)
-			return false;
-	}
-	if (neg)
-		v = -v;
-	if (v > INT32_MAX || v < INT32_MIN)
-		return false;
-	*out = v;
-	return true;
-}
-
 enum bpg_err
 bpg_route_validate(const struct bpg_config *cfg,
     const struct bpg_submit_req *req, const char *queue,
@@ -378,7 +345,7 @@ bpg_route_validate(const struct bpg_config *cfg,
 	if (json_is_object(req->spark_conf) &&
 	    (v = json_object_get(req->spark_conf,
 	    "spark.executor.instances")) != NULL) {
-		if (!parse_int32(json_string_value(v), &n))
+		if (!bpg_parse_int(json_string_value(v), &n))
 			return bpg_errf(ei, BPG_EINVAL, "Invalid value (%s) "
 			    "for Spark config: (spark.executor.instances)",
 			    json_is_string(v) ? json_string_value(v) : "null");

@@ -17,94 +17,25 @@
 
 #include "bpg_db.h"
 #include "bpg_db_attempts.h"
+#include "testdb.h"
 #include "testutil.h"
-
-#define TEST_USER "bpg"
-#define TEST_PASSWORD "bpg-test-pw"
-
-static char test_user[] = TEST_USER;
-static char test_password[] = TEST_PASSWORD;
 
 #define OLD "c01-0123456789abcdef0123456789abcdef"
 #define NEW "c02-00000000000000000000000000000001"
 #define OTHER "c02-00000000000000000000000000000002"
 
-struct ctx {
-	char schema[64];
-	char url[160];
-	struct bpg_dbconf conf;
-	MYSQL *admin;
-	struct bpg_db *db;
-};
-
-static struct ctx c;
-
-static void
-admin_exec(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-}
-
-/* The first column of the first row, "" for none or NULL. */
-static const char *
-admin_str(const char *fmt, ...)
-{
-	static char out[4096];
-	char sql[2048];
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0 ||
-	    (res = mysql_store_result(c.admin)) == NULL)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-	out[0] = '\0';
-	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		snprintf(out, sizeof(out), "%s", row[0]);
-	mysql_free_result(res);
-	return out;
-}
+static struct tu_db c;
 
 static void
 setup(void)
 {
-	unsigned int port = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
-	unsigned int proto = MYSQL_PROTOCOL_TCP;
-	struct bpg_errinfo ei = { "" };
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.schema, sizeof(c.schema), "bpgt_att_%ld", (long)getpid());
-	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/bpg", port);
-	c.conf.connection_string = c.url;
-	c.conf.user = test_user;
-	c.conf.password = test_password;
-	c.conf.db_name = c.schema;
-	ck_assert_ptr_nonnull(c.admin = mysql_init(NULL));
-	mysql_options(c.admin, MYSQL_OPT_PROTOCOL, &proto);
-	if (mysql_real_connect(c.admin, "127.0.0.1", TEST_USER, TEST_PASSWORD,
-	    NULL, port, NULL, 0) == NULL)
-		ck_abort_msg("cannot connect: %s", mysql_error(c.admin));
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	ck_assert_msg(bpg_db_new(&c.conf, &c.db, &ei) == BPG_OK, "%s", ei.msg);
-	ck_assert_msg(bpg_db_connect(c.db, &ei) == BPG_OK, "%s", ei.msg);
+	tu_db_open(&c, "att");
 }
 
 static void
 teardown(void)
 {
-	bpg_db_free(c.db);
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	mysql_close(c.admin);
+	tu_db_close(&c);
 }
 
 static struct bpg_db_attempt
@@ -144,7 +75,7 @@ START_TEST(test_insert_once)
 	b = attempt(OLD, 3, OTHER, OLD);
 	ck_assert_int_eq(bpg_db_attempt_insert(c.db, &b, NULL, &ei),
 	    BPG_EEXIST);
-	ck_assert_str_eq(admin_str("SELECT COUNT(*) FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`."
 	    "submission_attempt", c.schema), "1");
 	/* Read back by its ID and by its predecessor. */
 	ck_assert_int_eq(bpg_db_attempt_by_id(c.db, NEW, &got, &found, &ei),
@@ -207,7 +138,7 @@ START_TEST(test_states)
 	ck_assert_ptr_null(cr);
 	ck_assert_int_eq(bpg_db_attempt_open(c.db, open, 4, &n, &ei), BPG_OK);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_str_eq(admin_str("SELECT message FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT message FROM `%s`."
 	    "submission_attempt", c.schema), "ok");
 }
 END_TEST
@@ -232,7 +163,7 @@ START_TEST(test_job_and_index)
 	    BPG_OK);
 	ck_assert_uint_eq(n, 1);
 	/* The monitor's query of moves under way has its index. */
-	ck_assert_str_eq(admin_str("SELECT COUNT(*) FROM information_schema."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM information_schema."
 	    "STATISTICS WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "
 	    "'submission_attempt' AND INDEX_NAME = 'bpg_attempt_state'",
 	    c.schema), "2");
@@ -253,14 +184,14 @@ START_TEST(test_mark_replaced)
 	    1700000000000LL, NULL, NULL, &ei), BPG_OK);
 	ck_assert_int_eq(bpg_db_attempt_mark_replaced(c.db, OLD,
 	    "moved to " NEW, &ei), BPG_OK);
-	ck_assert_str_eq(admin_str("SELECT status FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT status FROM `%s`."
 	    "application_submission WHERE submission_id = '%s'", c.schema,
 	    OLD), "SUBMISSION_FAILED");
-	ck_assert_str_eq(admin_str("SELECT error_message FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT error_message FROM `%s`."
 	    "application_submission WHERE submission_id = '%s'", c.schema,
 	    OLD), "moved to " NEW);
 	/* The finish time stays the first one recorded. */
-	ck_assert_str_eq(admin_str("SELECT UNIX_TIMESTAMP(finished_time) "
+	ck_assert_str_eq(tu_db_str(&c, "SELECT UNIX_TIMESTAMP(finished_time) "
 	    "FROM `%s`.application_submission", c.schema), "1700000000");
 }
 END_TEST

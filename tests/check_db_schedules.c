@@ -19,94 +19,25 @@
 
 #include "bpg_db.h"
 #include "bpg_db_schedules.h"
+#include "testdb.h"
 #include "testutil.h"
-
-#define TEST_USER "bpg"
-#define TEST_PASSWORD "bpg-test-pw"
-
-static char test_user[] = TEST_USER;
-static char test_password[] = TEST_PASSWORD;
 
 #define SID "s-0123456789abcdef"
 #define SUB1 "c01-00000000000000000000000000000001"
 #define SUB2 "c01-00000000000000000000000000000002"
 
-struct ctx {
-	char schema[64];
-	char url[160];
-	struct bpg_dbconf conf;
-	MYSQL *admin;
-	struct bpg_db *db;
-};
-
-static struct ctx c;
-
-static void
-admin_exec(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-}
-
-/* The first column of the first row, "" for none or NULL. */
-static const char *
-admin_str(const char *fmt, ...)
-{
-	static char out[4096];
-	char sql[2048];
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0 ||
-	    (res = mysql_store_result(c.admin)) == NULL)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-	out[0] = '\0';
-	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		snprintf(out, sizeof(out), "%s", row[0]);
-	mysql_free_result(res);
-	return out;
-}
+static struct tu_db c;
 
 static void
 setup(void)
 {
-	unsigned int port = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
-	unsigned int proto = MYSQL_PROTOCOL_TCP;
-	struct bpg_errinfo ei = { "" };
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.schema, sizeof(c.schema), "bpgt_sch_%ld", (long)getpid());
-	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/bpg", port);
-	c.conf.connection_string = c.url;
-	c.conf.user = test_user;
-	c.conf.password = test_password;
-	c.conf.db_name = c.schema;
-	ck_assert_ptr_nonnull(c.admin = mysql_init(NULL));
-	mysql_options(c.admin, MYSQL_OPT_PROTOCOL, &proto);
-	if (mysql_real_connect(c.admin, "127.0.0.1", TEST_USER, TEST_PASSWORD,
-	    NULL, port, NULL, 0) == NULL)
-		ck_abort_msg("cannot connect: %s", mysql_error(c.admin));
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	ck_assert_msg(bpg_db_new(&c.conf, &c.db, &ei) == BPG_OK, "%s", ei.msg);
-	ck_assert_msg(bpg_db_connect(c.db, &ei) == BPG_OK, "%s", ei.msg);
+	tu_db_open(&c, "sch");
 }
 
 static void
 teardown(void)
 {
-	bpg_db_free(c.db);
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	mysql_close(c.admin);
+	tu_db_close(&c);
 }
 
 
@@ -267,7 +198,7 @@ START_TEST(test_fire_once)
 	ck_assert_int_eq(bpg_db_schedule_advance(c.db, SID, 1700000010,
 	    1700000020, 1700000010, &changed, &ei), BPG_OK);
 	ck_assert(!changed);
-	ck_assert_str_eq(admin_str("SELECT CONCAT(next_fire_time, ' ', "
+	ck_assert_str_eq(tu_db_str(&c, "SELECT CONCAT(next_fire_time, ' ', "
 	    "last_fire_time) FROM `%s`.bpg_schedule", c.schema),
 	    "1700000020 1700000010");
 	/* A skip records no submission and leaves last_fire alone. */
@@ -278,7 +209,7 @@ START_TEST(test_fire_once)
 	ck_assert_int_eq(bpg_db_fire_insert(c.db, &f, "Forbid", &ei), BPG_OK);
 	ck_assert_int_eq(bpg_db_schedule_advance(c.db, SID, 1700000020,
 	    1700000030, -1, &changed, &ei), BPG_OK);
-	ck_assert_str_eq(admin_str("SELECT last_fire_time FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT last_fire_time FROM `%s`."
 	    "bpg_schedule", c.schema), "1700000010");
 	/* The recent fires with their submissions' states. */
 	memset(&sub, 0, sizeof(sub));
@@ -323,7 +254,7 @@ START_TEST(test_due_index)
 		ck_assert_int_eq(bpg_db_schedule_insert(c.db, &s, &ei),
 		    BPG_OK);
 	}
-	admin_exec("ANALYZE TABLE `%s`.bpg_schedule", c.schema);
+	tu_db_exec(&c, "ANALYZE TABLE `%s`.bpg_schedule", c.schema);
 	mysql_free_result(mysql_store_result(c.admin));
 	snprintf(sql, sizeof(sql), "EXPLAIN SELECT schedule_id FROM "
 	    "`%s`.bpg_schedule WHERE suspend = 0 AND next_fire_time <= "

@@ -13,14 +13,10 @@
 
 #include "bpg_db.h"
 #include "bpg_idem.h"
+#include "testdb.h"
 #include "testutil.h"
 
 #define TEST_CASE_TIMEOUT 600
-#define TEST_USER "bpg"
-#define TEST_PASSWORD "bpg-test-pw"
-
-static char test_user[] = TEST_USER;
-static char test_password[] = TEST_PASSWORD;
 
 /* ---- keys ----------------------------------------------------------- */
 
@@ -238,92 +234,6 @@ END_TEST
 
 /* ---- against a server ----------------------------------------------- */
 
-struct ctx {
-	char schema[64];
-	char url[128];
-	struct bpg_dbconf conf;
-	MYSQL *admin;
-	struct bpg_db *db;
-};
-
-static void admin_exec(struct ctx *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-admin_exec(struct ctx *c, const char *fmt, ...)
-{
-	char sql[4096];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(n >= 0 && (size_t)n < sizeof(sql), "SQL too long");
-	if (mysql_query(c->admin, sql) != 0)
-		ck_abort_msg("%s: %s", sql, mysql_error(c->admin));
-}
-
-static long long admin_scalar(struct ctx *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static long long
-admin_scalar(struct ctx *c, const char *fmt, ...)
-{
-	char sql[4096];
-	va_list ap;
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	long long v = -1;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c->admin, sql) != 0 ||
-	    (res = mysql_store_result(c->admin)) == NULL)
-		ck_abort_msg("%s: %s", sql, mysql_error(c->admin));
-	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		v = strtoll(row[0], NULL, 10);
-	mysql_free_result(res);
-	return v;
-}
-
-static void
-ctx_open(struct ctx *c, const char *tag)
-{
-	struct bpg_errinfo ei = { "" };
-	unsigned int port = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
-	unsigned int proto = MYSQL_PROTOCOL_TCP;
-
-	memset(c, 0, sizeof(*c));
-	snprintf(c->schema, sizeof(c->schema), "bpgi_%s_%ld", tag,
-	    (long)getpid());
-	snprintf(c->url, sizeof(c->url), "jdbc:mysql://127.0.0.1:%u/bpg?"
-	    "connectTimeout=5000&socketTimeout=30000", port);
-	c->conf.connection_string = c->url;
-	c->conf.user = test_user;
-	c->conf.password = test_password;
-	c->conf.db_name = c->schema;
-	ck_assert_ptr_nonnull(c->admin = mysql_init(NULL));
-	mysql_options(c->admin, MYSQL_OPT_PROTOCOL, &proto);
-	if (mysql_real_connect(c->admin, "127.0.0.1", TEST_USER, TEST_PASSWORD,
-	    NULL, port, NULL, 0) == NULL)
-		ck_abort_msg("cannot connect to 127.0.0.1:%u: %s", port,
-		    mysql_error(c->admin));
-	admin_exec(c, "DROP SCHEMA IF EXISTS `%s`", c->schema);
-	ck_assert_msg(bpg_db_new(&c->conf, &c->db, &ei) == BPG_OK, "%s",
-	    ei.msg);
-	ck_assert_msg(bpg_db_connect(c->db, &ei) == BPG_OK, "%s", ei.msg);
-}
-
-static void
-ctx_close(struct ctx *c)
-{
-	bpg_db_free(c->db);
-	admin_exec(c, "DROP SCHEMA IF EXISTS `%s`", c->schema);
-	mysql_close(c->admin);
-}
-
 #define OWNER_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define OWNER_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define OWNER_C "cccccccccccccccccccccccccccccccc"
@@ -333,7 +243,7 @@ ctx_close(struct ctx *c)
     "22222222222222222222222222222222"
 
 static bool
-claim(struct ctx *c, const char *user, const char *key, const char *owner,
+claim(struct tu_db *c, const char *user, const char *key, const char *owner,
     const char *hash)
 {
 	struct bpg_db_idem_ref r = { user, key };
@@ -346,7 +256,7 @@ claim(struct ctx *c, const char *user, const char *key, const char *owner,
 }
 
 static void
-read_row(struct ctx *c, const char *user, const char *key,
+read_row(struct tu_db *c, const char *user, const char *key,
     struct bpg_db_idem_row *row)
 {
 	struct bpg_db_idem_ref r = { user, key };
@@ -363,9 +273,9 @@ START_TEST(test_db_winner_loser)
 	struct bpg_db_idem_ref r = { "alice", "key-1" };
 	struct bpg_db_idem_row row;
 	struct bpg_errinfo ei = { "" };
-	struct ctx c;
+	struct tu_db c;
 
-	ctx_open(&c, "win");
+	tu_db_open(&c, "win");
 	memset(&row, 0, sizeof(row));
 	ck_assert(claim(&c, "alice", "key-1", OWNER_A, HASH_1));
 	ck_assert(!claim(&c, "alice", "key-1", OWNER_B, HASH_1));
@@ -401,7 +311,7 @@ START_TEST(test_db_winner_loser)
 	    400, "application/json", "{}", 2, &ei), BPG_OK);
 	read_row(&c, "alice", "key-1", &row);
 	ck_assert_int_eq(row.http_status, 200);
-	ck_assert_int_eq(admin_scalar(&c, "SELECT COUNT(*) FROM `%s`."
+	ck_assert_int_eq(tu_db_long(&c, "SELECT COUNT(*) FROM `%s`."
 	    "bpg_idempotency_key", c.schema), 1);
 	/* Too large an answer is refused, not cut. */
 	{
@@ -414,24 +324,24 @@ START_TEST(test_db_winner_loser)
 		free(big);
 	}
 	bpg_db_idem_row_reset(&row);
-	ctx_close(&c);
+	tu_db_close(&c);
 }
 END_TEST
 
 /* Keys are per user and case-sensitive; users too. */
 START_TEST(test_db_scope)
 {
-	struct ctx c;
+	struct tu_db c;
 
-	ctx_open(&c, "scope");
+	tu_db_open(&c, "scope");
 	ck_assert(claim(&c, "alice", "k", OWNER_A, HASH_1));
 	ck_assert(claim(&c, "bob", "k", OWNER_B, HASH_1));
 	ck_assert(claim(&c, "alice", "K", OWNER_C, HASH_1));
 	ck_assert(claim(&c, "Alice", "k", OWNER_C, HASH_1));
 	ck_assert(!claim(&c, "alice", "k", OWNER_C, HASH_1));
-	ck_assert_int_eq(admin_scalar(&c, "SELECT COUNT(*) FROM `%s`."
+	ck_assert_int_eq(tu_db_long(&c, "SELECT COUNT(*) FROM `%s`."
 	    "bpg_idempotency_key", c.schema), 4);
-	ctx_close(&c);
+	tu_db_close(&c);
 }
 END_TEST
 
@@ -441,14 +351,14 @@ START_TEST(test_db_expiry)
 	struct bpg_db_idem_row row;
 	struct bpg_errinfo ei = { "" };
 	unsigned long long n = 99;
-	struct ctx c;
+	struct tu_db c;
 	int i;
 
-	ctx_open(&c, "exp");
+	tu_db_open(&c, "exp");
 	memset(&row, 0, sizeof(row));
 	ck_assert(claim(&c, "alice", "old", OWNER_A, HASH_1));
 	ck_assert(claim(&c, "alice", "live", OWNER_A, HASH_1));
-	admin_exec(&c, "UPDATE `%s`.bpg_idempotency_key SET expires_time = "
+	tu_db_exec(&c, "UPDATE `%s`.bpg_idempotency_key SET expires_time = "
 	    "NOW() - INTERVAL 1 SECOND WHERE idem_key = 'old'", c.schema);
 	read_row(&c, "alice", "old", &row);
 	ck_assert(!row.found);
@@ -465,7 +375,7 @@ START_TEST(test_db_expiry)
 		snprintf(k, sizeof(k), "gone-%d", i);
 		ck_assert(claim(&c, "bob", k, OWNER_A, HASH_1));
 	}
-	admin_exec(&c, "UPDATE `%s`.bpg_idempotency_key SET expires_time = "
+	tu_db_exec(&c, "UPDATE `%s`.bpg_idempotency_key SET expires_time = "
 	    "NOW() - INTERVAL 1 DAY WHERE `user` = 'bob'", c.schema);
 	ck_assert_int_eq(bpg_db_idem_sweep(c.db, 10, &n, &ei), BPG_OK);
 	ck_assert_uint_eq(n, 10);
@@ -475,10 +385,10 @@ START_TEST(test_db_expiry)
 	ck_assert_uint_eq(n, 5);
 	ck_assert_int_eq(bpg_db_idem_sweep(c.db, 10, &n, &ei), BPG_OK);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(admin_scalar(&c, "SELECT COUNT(*) FROM `%s`."
+	ck_assert_int_eq(tu_db_long(&c, "SELECT COUNT(*) FROM `%s`."
 	    "bpg_idempotency_key", c.schema), 2);
 	bpg_db_idem_row_reset(&row);
-	ctx_close(&c);
+	tu_db_close(&c);
 }
 END_TEST
 
@@ -489,14 +399,14 @@ START_TEST(test_db_takeover)
 	struct bpg_db_idem_row row;
 	struct bpg_errinfo ei = { "" };
 	bool won = false;
-	struct ctx c;
+	struct tu_db c;
 
-	ctx_open(&c, "take");
+	tu_db_open(&c, "take");
 	memset(&row, 0, sizeof(row));
 	ck_assert(claim(&c, "alice", "k", OWNER_A, HASH_1));
 	ck_assert_int_eq(bpg_db_idem_set_submission(c.db, &r, OWNER_A,
 	    "spark-cluster-a-1", &ei), BPG_OK);
-	admin_exec(&c, "UPDATE `%s`.bpg_idempotency_key SET claimed_time = "
+	tu_db_exec(&c, "UPDATE `%s`.bpg_idempotency_key SET claimed_time = "
 	    "NOW() - INTERVAL 1 HOUR", c.schema);
 	read_row(&c, "alice", "k", &row);
 	ck_assert_int_ge(row.age_s, 3599);
@@ -527,13 +437,13 @@ START_TEST(test_db_takeover)
 	read_row(&c, "alice", "k", &row);
 	ck_assert(!row.found);
 	bpg_db_idem_row_reset(&row);
-	ctx_close(&c);
+	tu_db_close(&c);
 }
 END_TEST
 
 /* The index EXPLAIN names for sql, its "?" filled in from vals, or "". */
 static void
-plan_key(struct ctx *c, const char *sql, const char *const *vals, char *key,
+plan_key(struct tu_db *c, const char *sql, const char *const *vals, char *key,
     size_t len)
 {
 	char q[2048], *p;
@@ -572,10 +482,10 @@ START_TEST(test_db_explain)
 	static const char *const read_vals[] = { "'alice'", "'k-1'", NULL };
 	static const char *const sweep_vals[] = { "1000", NULL };
 	char key[128];
-	struct ctx c;
+	struct tu_db c;
 	int i;
 
-	ctx_open(&c, "expl");
+	tu_db_open(&c, "expl");
 	/* Enough rows that a scan would not be chosen. */
 	for (i = 0; i < 300; i++) {
 		char k[16];
@@ -584,7 +494,7 @@ START_TEST(test_db_explain)
 		ck_assert(claim(&c, i % 2 ? "alice" : "bob", k, OWNER_A,
 		    HASH_1));
 	}
-	admin_exec(&c, "ANALYZE TABLE `%s`.bpg_idempotency_key", c.schema);
+	tu_db_exec(&c, "ANALYZE TABLE `%s`.bpg_idempotency_key", c.schema);
 	{
 		MYSQL_RES *res = mysql_store_result(c.admin);
 
@@ -596,7 +506,7 @@ START_TEST(test_db_explain)
 	plan_key(&c, bpg_db_idem_sql(c.db, BPG_DB_IDEM_SWEEP), sweep_vals,
 	    key, sizeof(key));
 	ck_assert_str_eq(key, "bpg_idem_expires");
-	ctx_close(&c);
+	tu_db_close(&c);
 }
 END_TEST
 

@@ -8,6 +8,9 @@
 #   BPG_INTEG_PORT_BASE (default 18480) is the stack's port base,
 #   BPG_INTEG_DIR (default var/integ) where the stacks live,
 #   BPG_INTEG_INSTALL=0 leaves out the installation test.
+#   INTEG_SHARD=k/n runs the k-th of n shares of the test programs (k from
+#   0; the web-tier tests go with share 0), so that several stacks can
+#   run one build's tests side by side.  Default 0/1: all of them.
 # A leg whose stack logs hold a sanitizer report fails ("sanitizers").
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +30,9 @@ if ! (cd tests && node -e 'for (const p of ["playwright-core", "ajv",
 	npm ci --prefix tests --ignore-scripts --no-audit --no-fund \
 	    --loglevel=error || echo "integ.sh: npm ci in tests/ failed"
 fi
+
+shard=${INTEG_SHARD:-0/1}
+shard_k=${shard%/*} shard_n=${shard#*/}
 
 pass=0 fail=0
 failed_names=""
@@ -62,14 +68,21 @@ for web in $WEBS; do
 		failed_names="$failed_names $web:stack"
 		continue
 	fi
+	i=0
 	for t in "$BUILD"/tests/integ/check_*; do
 		case $t in *.o|*.d) continue ;; esac
 		[ -x "$t" ] || continue
+		i=$((i + 1))
+		[ $((i % shard_n)) -eq "$shard_k" ] || continue
 		run "${t##*/}" sh -c ". '$dir/env' && CK_DEFAULT_TIMEOUT=600 '$t'"
 	done
-	run web-test sh -c ". '$dir/env' && sh tests/web/web-test.sh"
-	run contract-test sh -c ". '$dir/env' && node tests/web/contract-test.mjs"
-	run browser-test sh -c ". '$dir/env' && node tests/web/browser-test.mjs"
+	if [ "$shard_k" -eq 0 ]; then
+		run web-test sh -c ". '$dir/env' && sh tests/web/web-test.sh"
+		run contract-test sh -c \
+		    ". '$dir/env' && node tests/web/contract-test.mjs"
+		run browser-test sh -c \
+		    ". '$dir/env' && node tests/web/browser-test.mjs"
+	fi
 	WEB=$web sh tests/stack.sh stop "$dir"
 	run sanitizers sh -c "! grep -l 'ERROR: [A-Za-z]*Sanitizer\|runtime error:' \
 	    '$dir'/*.log"

@@ -8,7 +8,8 @@
 #   unit-asan     the same, ASan+UBSan       var/unit-asan   18436-18437
 #   integ-lighttpd  tests/integ.sh          var/integ       18480-18488
 #   integ-apache    tests/integ.sh          var/integ       18560-18568
-#   integ-asan    lighttpd, ASan+UBSan       var/integ-asan  18640-18648
+#   integ-asan-0  lighttpd, ASan+UBSan, half  var/integ-asan-0  18640-18648
+#   integ-asan-1  the other half              var/integ-asan-1  18600-18608
 #   install       tests/web/install-test.sh  var/install-test 18520-18528
 #   kubesim       tests/kubesim-test.sh      a temporary dir  free ports
 #   fuzz          make fuzz, tests/fuzz-run.sh  build-fuzz/   no ports
@@ -66,9 +67,12 @@ suite integ-lighttpd env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" WEBS=lighttpd \
     BPG_INTEG_INSTALL=0 BPG_INTEG_PORT_BASE=18480 sh tests/integ.sh
 suite integ-apache env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" WEBS=apache \
     BPG_INTEG_INSTALL=0 BPG_INTEG_PORT_BASE=18560 sh tests/integ.sh
-suite integ-asan env CK_TIMEOUT_MULTIPLIER="$ASAN_X" BUILD=build-asan \
-    WEBS=lighttpd BPG_INTEG_INSTALL=0 BPG_INTEG_DIR="$top/var/integ-asan" \
-    BPG_INTEG_PORT_BASE=18640 sh tests/integ.sh
+for k in 0 1; do
+	suite integ-asan-$k env CK_TIMEOUT_MULTIPLIER="$ASAN_X" \
+	    BUILD=build-asan WEBS=lighttpd BPG_INTEG_INSTALL=0 INTEG_SHARD=$k/2 \
+	    BPG_INTEG_DIR="$top/var/integ-asan-$k" \
+	    BPG_INTEG_PORT_BASE=$((18640 - 40 * k)) sh tests/integ.sh
+done
 suite install env BPG_INSTALL_PORT_BASE=18520 sh tests/web/install-test.sh
 suite kubesim env KUBESIM="$top/build/kubesim" sh tests/kubesim-test.sh
 suite fuzz sh -c 'make -s fuzz && sh tests/fuzz-run.sh'

@@ -61,35 +61,6 @@ wall_ms(void)
 	return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Install cfg_text and wait until every worker is a new one. */
-static void
-reload(const char *cfgpath, const char *cfg_text)
-{
-	pid_t super = integ_supervisor(), before[64], after[64];
-	int nb, na, i, j, tries, fresh = 0;
-
-	nb = integ_workers(super, before, 64);
-	ck_assert_int_gt(nb, 0);
-	integ_spit(cfgpath, cfg_text);
-	ck_assert_int_eq(kill(super, SIGHUP), 0);
-	/* Polls the process table, for at most 60 s. */
-	for (tries = 0; tries < 600; tries++) {
-		usleep(100000);
-		na = integ_workers(super, after, 64);
-		fresh = 0;
-		for (i = 0; i < na; i++) {
-			for (j = 0; j < nb; j++)
-				if (after[i] == before[j])
-					break;
-			fresh += j == nb;
-		}
-		if (na == nb && fresh == nb)
-			break;
-	}
-	ck_assert_msg(fresh == nb, "only %d of %d workers replaced", fresh,
-	    nb);
-}
-
 /* SparkPi named name (and on cluster when not NULL), as JSON text. */
 static char *
 sparkpi(const char *name, const char *cluster)
@@ -242,7 +213,7 @@ setup(void)
 	orig = integ_slurp(cfgpath, NULL);
 	base = without_breaker_keys(orig);
 	ck_assert_int_ne(asprintf(&cfg, "%s%s", base, breaker_yaml), -1);
-	reload(cfgpath, cfg);
+	integ_reload(cfgpath, cfg);
 	breaker_cfg = cfg;
 	free(base);
 	heal("a");
@@ -254,7 +225,7 @@ teardown(void)
 {
 	heal("a");
 	heal("b");
-	reload(cfgpath, orig);
+	integ_reload(cfgpath, orig);
 	free(orig);
 	free(breaker_cfg);
 	orig = breaker_cfg = NULL;
@@ -473,7 +444,7 @@ START_TEST(test_refused_connection)
 	ck_assert_msg(one.status == 200, "%ld %s", one.status, one.body);
 	integ_http_free(&one);
 	free(body);
-	reload(cfgpath, cfg);
+	integ_reload(cfgpath, cfg);
 
 	snprintf(name, sizeof(name), "failover-refused-%ld", (long)time(NULL));
 	body = sparkpi(name, NULL);
@@ -499,7 +470,7 @@ START_TEST(test_refused_connection)
 	ck_assert_int_eq(rows(name, " AND status = 'SUBMISSION_FAILED' AND "
 	    "error_message NOT LIKE '%connect%'"), 0);
 	free(body);
-	reload(cfgpath, breaker_cfg);
+	integ_reload(cfgpath, breaker_cfg);
 	close(fd);
 	free(cfg);
 }

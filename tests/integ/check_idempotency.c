@@ -39,24 +39,6 @@
 #define BOB "bob:bob-pw"
 #define NCONC 20
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* A key no other test or run uses. */
 static void
 new_key(char *buf, size_t len, const char *tag)
@@ -114,45 +96,15 @@ body_named(const char *name)
 	return s;
 }
 
-static void
-db_exec(const char *sql)
-{
-	MYSQL *m = integ_db_open();
-
-	ck_assert_msg(mysql_query(m, sql) == 0, "%s: %s", sql, mysql_error(m));
-	mysql_close(m);
-}
-
-static long
-db_scalar(const char *sql)
-{
-	MYSQL *m = integ_db_open();
-	MYSQL_RES *res;
-	MYSQL_ROW r;
-	long n = -1;
-
-	ck_assert_msg(mysql_query(m, sql) == 0, "%s: %s", sql, mysql_error(m));
-	res = mysql_store_result(m);
-	ck_assert_ptr_nonnull(res);
-	if ((r = mysql_fetch_row(res)) != NULL && r[0] != NULL)
-		n = atol(r[0]);
-	mysql_free_result(res);
-	mysql_close(m);
-	return n;
-}
-
 /* The rows of the key table, all or of one key. */
 static long
 key_rows(const char *key)
 {
-	char q[512];
-
 	if (key == NULL)
-		return db_scalar("SELECT COUNT(*) FROM "
+		return integ_db_long("SELECT COUNT(*) FROM "
 		    "bpg.bpg_idempotency_key");
-	snprintf(q, sizeof(q), "SELECT COUNT(*) FROM bpg.bpg_idempotency_key "
+	return integ_db_long("SELECT COUNT(*) FROM bpg.bpg_idempotency_key "
 	    "WHERE idem_key = '%s'", key);
-	return db_scalar(q);
 }
 
 /* What a rejected or replayed request must leave as it is. */
@@ -284,7 +236,7 @@ END_TEST
 
 START_TEST(test_expiry)
 {
-	char key[96], q[512], *body = body_named("idem-expiry");
+	char key[96], *body = body_named("idem-expiry");
 	struct integ_http h1, h2, h3;
 	struct world before = world_now();
 
@@ -295,10 +247,9 @@ START_TEST(test_expiry)
 	ck_assert_str_eq(h2.body, h1.body);
 	world_grew(&before, 1);
 	/* Past its expiry the row is absent, swept or not. */
-	snprintf(q, sizeof(q), "UPDATE bpg.bpg_idempotency_key SET "
+	integ_db_exec("UPDATE bpg.bpg_idempotency_key SET "
 	    "expires_time = NOW() - INTERVAL 1 SECOND WHERE idem_key = '%s'",
 	    key);
-	db_exec(q);
 	h3 = submit_key(INTEG_ALICE, key, body);
 	ck_assert_str_ne(id_of(&h3), id_of(&h1));
 	world_grew(&before, 2);
@@ -457,46 +408,6 @@ END_TEST
 
 /* ---- a worker killed while its create is in flight ------------------ */
 
-
-
-static pid_t
-monitor_start(const char *logname)
-{
-	const char *build = getenv("BUILD");
-	char bin[512], conf[512], log[512];
-	pid_t pid;
-	int fd;
-
-	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
-	    build != NULL && build[0] != '\0' ? build : "build");
-	snprintf(conf, sizeof(conf), "%s/config.yaml",
-	    integ_env("BPG_STACK_DIR"));
-	snprintf(log, sizeof(log), "%s/%s", integ_env("BPG_STACK_DIR"),
-	    logname);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(bin, bin, "-c", conf, "-v", (char *)NULL);
-		_exit(127);
-	}
-	close(fd);
-	return pid;
-}
-
-static void
-monitor_stop(pid_t pid)
-{
-	int status;
-
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-}
-
 /* The submission ID the key's row holds, or "" (into id). */
 static void
 key_submission(const char *key, char *id, size_t len)
@@ -566,7 +477,7 @@ END_TEST
 static void
 unknown_outcome(const char *tag, bool never_seen)
 {
-	char key[96], id[256], q[512], *body = body_named("idem-unknown");
+	char key[96], id[256], *body = body_named("idem-unknown");
 	struct integ_http h1, h2, h3;
 	size_t crs;
 
@@ -587,11 +498,10 @@ unknown_outcome(const char *tag, bool never_seen)
 	/* What the monitor records of a row whose CR is gone; with the mark
 	 * of one that never appeared after BPG_MONITOR_ORPHAN_GRACE_S
 	 * (check_monitor test_never_seen). */
-	snprintf(q, sizeof(q), "UPDATE bpg.application_submission SET "
+	integ_db_exec("UPDATE bpg.application_submission SET "
 	    "status = 'LOST', finished_time = NOW()%s WHERE submission_id = "
 	    "'%s'", never_seen ? ", error_message = '" BPG_DB_NEVER_SEEN "'" :
 	    "", id);
-	db_exec(q);
 	h3 = submit_key(INTEG_ALICE, key, body);
 	ck_assert_msg(h3.status == 200, "%ld %s", h3.status, h3.body);
 	if (never_seen) {
@@ -619,10 +529,10 @@ END_TEST
 /* The leading monitor deletes expired keys, and only those. */
 START_TEST(test_monitor_sweep)
 {
-	char key[96], live[96], q[512], *body = body_named("idem-sweep");
+	char key[96], live[96], *body = body_named("idem-sweep");
 	struct integ_http h1, h2;
 	long long until;
-	pid_t mon;
+	int mon;
 
 	new_key(key, sizeof(key), "sweep");
 	new_key(live, sizeof(live), "kept");
@@ -630,17 +540,16 @@ START_TEST(test_monitor_sweep)
 	h2 = submit_key(INTEG_ALICE, live, body);
 	id_of(&h1);
 	id_of(&h2);
-	snprintf(q, sizeof(q), "UPDATE bpg.bpg_idempotency_key SET "
+	integ_db_exec("UPDATE bpg.bpg_idempotency_key SET "
 	    "expires_time = NOW() - INTERVAL 1 SECOND WHERE idem_key = '%s'",
 	    key);
-	db_exec(q);
-	mon = monitor_start("monitor-sweep.log");
-	until = now_ms() + 120000;
+	mon = integ_mon_start("sweep", (char *)NULL);
+	until = integ_now_ms() + 120000;
 	while (key_rows(key) != 0) {
-		ck_assert_msg(now_ms() < until, "expired key not swept");
-		sleep_ms(100);
+		ck_assert_msg(integ_now_ms() < until, "expired key not swept");
+		integ_sleep_ms(100);
 	}
-	monitor_stop(mon);
+	integ_mon_stop(mon, SIGKILL);
 	ck_assert_int_eq(key_rows(live), 1);
 	integ_http_free(&h1);
 	integ_http_free(&h2);
@@ -653,10 +562,11 @@ START_TEST(test_worker_killed)
 	static const char *const fault =
 	    "{\"type\":\"lateanswer\",\"ms\":20000,\"method\":\"POST\","
 	    "\"path\":\"/apis/sparkoperator.k8s.io/\",\"count\":1}";
-	char key[96], id[256], q[512], where[300];
+	char key[96], id[256], where[300];
 	char file[512], hdr[160], data[520], url[512];
 	char *body = body_named("idem-killed");
-	pid_t super = integ_supervisor(), before[64], after[64], child, mon;
+	pid_t super = integ_supervisor(), before[64], after[64], child;
+	int mon;
 	struct world w0 = world_now();
 	struct integ_http h, h2;
 	long long until;
@@ -686,46 +596,45 @@ START_TEST(test_worker_killed)
 		_exit(127);
 	}
 	/* The ID is recorded and the CR stored; the answer is late. */
-	until = now_ms() + 60000;
+	until = integ_now_ms() + 60000;
 	for (;;) {
 		key_submission(key, id, sizeof(id));
 		if (id[0] != '\0' && world_now().crs == w0.crs + 1)
 			break;
-		ck_assert_msg(now_ms() < until, "no create in flight");
-		sleep_ms(50);
+		ck_assert_msg(integ_now_ms() < until, "no create in flight");
+		integ_sleep_ms(50);
 	}
 	/* Whichever worker holds it dies. */
 	for (i = 0; i < nb; i++)
 		kill(before[i], SIGKILL);
 	waitpid(child, &status, 0);
-	until = now_ms() + 60000;
+	until = integ_now_ms() + 60000;
 	for (;;) {
 		na = integ_workers(super, after, 64);
 		if (na == nb && after[0] != before[0])
 			break;
-		ck_assert_msg(now_ms() < until, "workers not back");
-		sleep_ms(100);
+		ck_assert_msg(integ_now_ms() < until, "workers not back");
+		integ_sleep_ms(100);
 	}
 	json_decref(integ_control("a", "DELETE", "/faults", NULL));
 	json_decref(integ_control("b", "DELETE", "/faults", NULL));
 	/* The row is still pending: older than a request may run, it has
 	 * lost its owner (instead of waiting requestDeadlineSeconds). */
-	snprintf(q, sizeof(q), "UPDATE bpg.bpg_idempotency_key SET "
+	integ_db_exec("UPDATE bpg.bpg_idempotency_key SET "
 	    "claimed_time = NOW() - INTERVAL 1 HOUR WHERE idem_key = '%s' "
 	    "AND state = 'pending'", key);
-	db_exec(q);
 	/* The monitor records the CR it finds; the key then answers it. */
-	mon = monitor_start("monitor-idem.log");
-	until = now_ms() + 120000;
+	mon = integ_mon_start("idem", (char *)NULL);
+	until = integ_now_ms() + 120000;
 	for (;;) {
 		h = submit_key(INTEG_ALICE, key, body);
 		if (h.status == 200)
 			break;
 		integ_assert_error(&h, 409, "still in progress");
 		integ_http_free(&h);
-		ck_assert_msg(now_ms() < until, "never resolved");
+		ck_assert_msg(integ_now_ms() < until, "never resolved");
 	}
-	monitor_stop(mon);
+	integ_mon_stop(mon, SIGKILL);
 	ck_assert_str_eq(id_of(&h), id);
 	/* One job, never two; and the answer is kept. */
 	world_grew(&w0, 1);

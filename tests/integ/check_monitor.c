@@ -33,32 +33,6 @@
 
 #define PODS "/api/v1/namespaces/" INTEG_NS "/pods"
 #define SECRETS "/api/v1/namespaces/" INTEG_NS "/secrets"
-#define MAX_MONITORS 4
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void
-control_both(const char *method, const char *path, const char *body)
-{
-	json_decref(integ_control("a", method, path, body));
-	json_decref(integ_control("b", method, path, body));
-}
 
 /* ---- the gateway and the stand-in ---------------------------------- */
 
@@ -121,7 +95,7 @@ tick_until(const char *id, const char *want)
 static void
 wait_cr_state(const char *id, const char *want, int seconds)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 	char *s = NULL;
 
 	do {
@@ -129,8 +103,8 @@ wait_cr_state(const char *id, const char *want, int seconds)
 		s = cr_state(id);
 		if (s != NULL && strcmp(s, want) == 0)
 			break;
-		sleep_ms(100);
-	} while (now_ms() < until);
+		integ_sleep_ms(100);
+	} while (integ_now_ms() < until);
 	ck_assert_msg(s != NULL && strcmp(s, want) == 0, "%s: CR state %s, "
 	    "not %s after %d s", id, s ? s : "(gone)", want, seconds);
 	free(s);
@@ -140,8 +114,8 @@ wait_cr_state(const char *id, const char *want, int seconds)
 static void
 sim_defaults(void)
 {
-	control_both("DELETE", "/faults", NULL);
-	control_both("POST", "/operator", "{\"frozen\":false,"
+	integ_control_both("DELETE", "/faults", NULL);
+	integ_control_both("POST", "/operator", "{\"frozen\":false,"
 	    "\"outcome\":\"COMPLETED\"}");
 }
 
@@ -184,7 +158,7 @@ db_row(const char *id)
 static struct row
 wait_status(const char *id, const char *want, int seconds)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 	struct row r;
 
 	for (;;) {
@@ -192,10 +166,10 @@ wait_status(const char *id, const char *want, int seconds)
 		if (r.found && r.v[C_STATUS] != NULL &&
 		    strcmp(r.v[C_STATUS], want) == 0)
 			return r;
-		if (now_ms() >= until)
+		if (integ_now_ms() >= until)
 			break;
 		row_free(&r);
-		sleep_ms(100);
+		integ_sleep_ms(100);
 	}
 	ck_abort_msg("%s: DB status %s, not %s after %d s", id,
 	    r.found ? (r.v[C_STATUS] ? r.v[C_STATUS] : "NULL") : "(no row)",
@@ -219,125 +193,6 @@ assert_col(const struct row *r, enum col c, const char *want)
 
 /* ---- monitors ------------------------------------------------------ */
 
-static pid_t mon_pid[MAX_MONITORS];
-static char mon_log[MAX_MONITORS][512];
-static int nmon;
-
-/* Start build/bpg-monitor with args (NULL-terminated); its index. */
-static int
-monitor_start(const char *tag, ...)
-{
-	const char *argv[16], *a;
-	const char *build = getenv("BUILD");
-	char bin[512], conf[512];
-	va_list ap;
-	pid_t pid;
-	int i = nmon, n = 0, fd;
-
-	ck_assert_int_lt(nmon, MAX_MONITORS);
-	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
-	    build != NULL && build[0] != '\0' ? build : "build");
-	snprintf(conf, sizeof(conf), "%s/config.yaml",
-	    integ_env("BPG_STACK_DIR"));
-	snprintf(mon_log[i], sizeof(mon_log[i]), "%s/monitor-%s-%d.log",
-	    integ_env("BPG_STACK_DIR"), tag, i);
-	argv[n++] = bin;
-	argv[n++] = "-c";
-	argv[n++] = conf;
-	argv[n++] = "-v";
-	va_start(ap, tag);
-	while ((a = va_arg(ap, const char *)) != NULL && n < 15)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	/* Emptied here, before anyone reads it. */
-	fd = open(mon_log[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_msg(fd >= 0, "%s: %s", mon_log[i], strerror(errno));
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		/* Dies with the test, whatever happens to it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 2);
-		dup2(fd, 1);
-		execv(bin, (char *const *)(void *)argv);
-		_exit(127);
-	}
-	close(fd);
-	mon_pid[i] = pid;
-	nmon++;
-	return i;
-}
-
-/* Signal monitor i and wait for it (at most 15 s); its exit status. */
-static int
-monitor_stop(int i, int sig)
-{
-	long long until = now_ms() + 15000;
-	int status = -1;
-	pid_t r;
-
-	if (mon_pid[i] <= 0)
-		return -1;
-	kill(mon_pid[i], sig);
-	while ((r = waitpid(mon_pid[i], &status, WNOHANG)) == 0 &&
-	    now_ms() < until)
-		sleep_ms(50);
-	if (r == 0) {
-		kill(mon_pid[i], SIGKILL);
-		waitpid(mon_pid[i], &status, 0);
-	}
-	mon_pid[i] = 0;
-	return status;
-}
-
-static void
-monitors_stop_all(void)
-{
-	int i;
-
-	for (i = 0; i < nmon; i++)
-		if (mon_pid[i] > 0)
-			monitor_stop(i, SIGKILL);
-	nmon = 0;
-}
-
-static bool
-monitor_alive(int i)
-{
-	return mon_pid[i] > 0 && waitpid(mon_pid[i], NULL, WNOHANG) == 0;
-}
-
-/* Occurrences of text in monitor i's log. */
-static int
-log_count(int i, const char *text)
-{
-	FILE *f = fopen(mon_log[i], "r");
-	char line[4096];
-	int n = 0;
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, text) != NULL)
-			n++;
-	fclose(f);
-	return n;
-}
-
-static bool
-wait_log(int i, const char *text, int seconds)
-{
-	long long until = now_ms() + seconds * 1000LL;
-
-	do {
-		if (log_count(i, text) > 0)
-			return true;
-		sleep_ms(100);
-	} while (now_ms() < until);
-	return false;
-}
-
 static json_int_t
 active_watches(const char *cluster)
 {
@@ -355,13 +210,13 @@ wait_watching(int i)
 {
 	long long until;
 
-	ck_assert_msg(wait_log(i, "spark-cluster-a/" INTEG_NS ": listed",
-	    120) && wait_log(i, "spark-cluster-b/" INTEG_NS ": listed", 120),
-	    "monitor %d did not list both clusters: see %s", i, mon_log[i]);
-	until = now_ms() + 15000;
+	ck_assert_msg(integ_mon_wait(i, "spark-cluster-a/" INTEG_NS ": listed",
+	    120) && integ_mon_wait(i, "spark-cluster-b/" INTEG_NS ": listed", 120),
+	    "monitor %d did not list both clusters: see %s", i, integ_mon_log(i));
+	until = integ_now_ms() + 15000;
 	while ((active_watches("a") != 1 || active_watches("b") != 1) &&
-	    now_ms() < until)
-		sleep_ms(100);
+	    integ_now_ms() < until)
+		integ_sleep_ms(100);
 	ck_assert_msg(active_watches("a") == 1 && active_watches("b") == 1,
 	    "watches: %lld and %lld, not one each",
 	    (long long)active_watches("a"), (long long)active_watches("b"));
@@ -375,11 +230,11 @@ wait_watching(int i)
 static void
 wait_no_watches(void)
 {
-	long long until = now_ms() + 20000;
+	long long until = integ_now_ms() + 20000;
 
 	while ((active_watches("a") != 0 || active_watches("b") != 0) &&
-	    now_ms() < until)
-		sleep_ms(100);
+	    integ_now_ms() < until)
+		integ_sleep_ms(100);
 	ck_assert_msg(active_watches("a") == 0 && active_watches("b") == 0,
 	    "watch streams linger");
 }
@@ -411,7 +266,7 @@ setup(void)
 static void
 teardown(void)
 {
-	monitors_stop_all();
+	integ_mon_stop_all();
 	sim_defaults();
 	wait_no_watches();
 	set_bookmarks(5000);
@@ -426,9 +281,9 @@ START_TEST(test_lifecycle_completed)
 	char *id;
 	int m;
 
-	m = monitor_start("lifecycle", "-r", "30", (char *)NULL);
+	m = integ_mon_start("lifecycle", "-r", "30", (char *)NULL);
 	wait_watching(m);
-	control_both("POST", "/operator", "{\"frozen\":true}");
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
 	id = submit(NULL, NULL);
 
 	tick_until(id, "SUBMITTED");
@@ -464,7 +319,7 @@ START_TEST(test_lifecycle_completed)
 	/* Prices are configured: a cost, however small. */
 	assert_col(&r, C_COST, "");
 	row_free(&r);
-	ck_assert_int_ge(log_count(m, "SUBMITTED -> RUNNING"), 1);
+	ck_assert_int_ge(integ_mon_count(m, "SUBMITTED -> RUNNING"), 1);
 	free(id);
 }
 END_TEST
@@ -475,14 +330,14 @@ START_TEST(test_failed)
 	struct row r;
 	int m;
 
-	m = monitor_start("failed", (char *)NULL);
+	m = integ_mon_start("failed", (char *)NULL);
 	wait_watching(m);
-	control_both("POST", "/operator", "{\"frozen\":true}");
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
 	id = submit(NULL, NULL);
 	snprintf(body, sizeof(body), "{\"apps\":{\"%s\":\"FAILED\"},"
 	    "\"frozen\":false}", id);
 	json_decref(integ_control(id, "POST", "/operator", body));
-	control_both("POST", "/operator", "{\"frozen\":false}");
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
 	r = wait_status(id, "FAILED", 30);
 	assert_col(&r, C_FINISH, "");
 	assert_col(&r, C_START, "");
@@ -506,7 +361,7 @@ START_TEST(test_catch_up)
 	assert_col(&r, C_STATUS, NULL);
 	row_free(&r);
 
-	m = monitor_start("catchup", (char *)NULL);
+	m = integ_mon_start("catchup", (char *)NULL);
 	r = wait_status(id, "COMPLETED", 120);
 	assert_col(&r, C_APP_ID, "");
 	assert_col(&r, C_START, "");
@@ -516,7 +371,7 @@ START_TEST(test_catch_up)
 	assert_col(&r, C_EXECUTORS, "1");
 	assert_col(&r, C_COST, "");
 	row_free(&r);
-	ck_assert(monitor_alive(m));
+	ck_assert(integ_mon_alive(m));
 	free(id);
 }
 END_TEST
@@ -529,8 +384,8 @@ START_TEST(test_lost)
 	struct row r;
 	int m, st;
 
-	control_both("POST", "/operator", "{\"outcome\":\"RUNNING\"}");
-	m = monitor_start("lost", (char *)NULL);
+	integ_control_both("POST", "/operator", "{\"outcome\":\"RUNNING\"}");
+	m = integ_mon_start("lost", (char *)NULL);
 	wait_watching(m);
 	id = submit(NULL, NULL);
 	r = wait_status(id, "RUNNING", 30);
@@ -548,10 +403,10 @@ START_TEST(test_lost)
 	id2 = submit(NULL, NULL);
 	r = wait_status(id2, "RUNNING", 30);
 	row_free(&r);
-	st = monitor_stop(m, SIGTERM);
+	st = integ_mon_stop(m, SIGTERM);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "SIGTERM: status %d", st);
-	ck_assert_int_eq(log_count(m, "released lock 'bpg-monitor'"), 1);
+	ck_assert_int_eq(integ_mon_count(m, "released lock 'bpg-monitor'"), 1);
 	snprintf(path, sizeof(path), "/spark/%s", id2);
 	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
@@ -560,7 +415,7 @@ START_TEST(test_lost)
 	r = db_row(id2);
 	assert_col(&r, C_STATUS, "RUNNING");
 	row_free(&r);
-	m = monitor_start("lost2", (char *)NULL);
+	m = integ_mon_start("lost2", (char *)NULL);
 	r = wait_status(id2, "LOST", 60);
 	assert_col(&r, C_FINISH, "");
 	row_free(&r);
@@ -601,7 +456,7 @@ START_TEST(test_never_seen)
 	ck_assert_msg(mysql_query(db, q) == 0, "%s", mysql_error(db));
 	mysql_close(db);
 
-	m = monitor_start("never-seen", (char *)NULL);
+	m = integ_mon_start("never-seen", (char *)NULL);
 	wait_watching(m);
 	r = wait_status(orphan, "LOST", 60);
 	assert_col(&r, C_ERROR, BPG_DB_NEVER_SEEN);
@@ -630,15 +485,15 @@ START_TEST(test_kill_overlong)
 	struct row r;
 	int m;
 
-	control_both("POST", "/operator", "{\"outcome\":\"RUNNING\"}");
-	m = monitor_start("kill", (char *)NULL);
+	integ_control_both("POST", "/operator", "{\"outcome\":\"RUNNING\"}");
+	m = integ_mon_start("kill", (char *)NULL);
 	wait_watching(m);
 	keep = submit(NULL, NULL);
 	id = submit("bpg.maxRunningMillis", "3000");
 	r = wait_status(id, "RUNNING", 30);
 	row_free(&r);
-	ck_assert_msg(wait_log(m, "killed (driver pod", 20),
-	    "no kill in %s", mon_log[m]);
+	ck_assert_msg(integ_mon_wait(m, "killed (driver pod", 20),
+	    "no kill in %s", integ_mon_log(m));
 	snprintf(path, sizeof(path), PODS "/%s-driver", id);
 	h = integ_kube(id, "GET", path, NULL);
 	ck_assert_msg(h.status == 404 || (h.status == 200 &&
@@ -681,14 +536,14 @@ START_TEST(test_watch_cut)
 	char *id;
 	int m;
 
-	m = monitor_start("cut", "-r", "0", (char *)NULL);
+	m = integ_mon_start("cut", "-r", "0", (char *)NULL);
 	wait_watching(m);
-	control_both("POST", "/faults", "{\"type\":\"watchcut\"}");
+	integ_control_both("POST", "/faults", "{\"type\":\"watchcut\"}");
 	id = submit(NULL, NULL);
 	expect_completed(id, 60);
-	ck_assert_msg(log_count(m, "watch failed") >= 1, "no cut seen: %s",
-	    mon_log[m]);
-	ck_assert(monitor_alive(m));
+	ck_assert_msg(integ_mon_count(m, "watch failed") >= 1, "no cut seen: %s",
+	    integ_mon_log(m));
+	ck_assert(integ_mon_alive(m));
 	free(id);
 }
 END_TEST
@@ -698,14 +553,14 @@ START_TEST(test_watch_garbage)
 	char *id;
 	int m;
 
-	m = monitor_start("garbage", "-r", "0", (char *)NULL);
+	m = integ_mon_start("garbage", "-r", "0", (char *)NULL);
 	wait_watching(m);
-	control_both("POST", "/faults", "{\"type\":\"watchgarbage\"}");
+	integ_control_both("POST", "/faults", "{\"type\":\"watchgarbage\"}");
 	id = submit(NULL, NULL);
 	expect_completed(id, 60);
-	ck_assert_msg(log_count(m, "bad line in the stream") >= 1,
-	    "no garbage seen: %s", mon_log[m]);
-	ck_assert(monitor_alive(m));
+	ck_assert_msg(integ_mon_count(m, "bad line in the stream") >= 1,
+	    "no garbage seen: %s", integ_mon_log(m));
+	ck_assert(integ_mon_alive(m));
 	free(id);
 }
 END_TEST
@@ -715,16 +570,16 @@ START_TEST(test_list_garbage)
 	char *id;
 	int m;
 
-	m = monitor_start("listgarbage", "-r", "0", (char *)NULL);
+	m = integ_mon_start("listgarbage", "-r", "0", (char *)NULL);
 	wait_watching(m);
-	control_both("POST", "/faults", "[{\"type\":\"garbage\","
+	integ_control_both("POST", "/faults", "[{\"type\":\"garbage\","
 	    "\"method\":\"GET\",\"path\":\"" INTEG_APPS "\",\"count\":2},"
 	    "{\"type\":\"watchcut\"}]");
 	id = submit(NULL, NULL);
 	expect_completed(id, 60);
-	ck_assert_msg(log_count(m, "list failed") >= 2, "no bad list seen: "
-	    "%s", mon_log[m]);
-	ck_assert(monitor_alive(m));
+	ck_assert_msg(integ_mon_count(m, "list failed") >= 2, "no bad list seen: "
+	    "%s", integ_mon_log(m));
+	ck_assert(integ_mon_alive(m));
 	free(id);
 }
 END_TEST
@@ -744,24 +599,24 @@ START_TEST(test_expired)
 	 * and no bookmarks, which would keep that version fresh.
 	 */
 	set_bookmarks(600000);
-	m = monitor_start("expired", "-r", "0", "-w", "2", (char *)NULL);
+	m = integ_mon_start("expired", "-r", "0", "-w", "2", (char *)NULL);
 	wait_watching(m);
-	control_both("POST", "/operator", "{\"frozen\":true}");
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
 	id = submit(NULL, NULL);
-	for (i = 0; i < 5 && log_count(m, "watch expired") == 0; i++) {
+	for (i = 0; i < 5 && integ_mon_count(m, "watch expired") == 0; i++) {
 		/* Move the version on, then forget the history. */
 		h = integ_kube("a", "POST", SECRETS, secret);
 		integ_http_free(&h);
 		h = integ_kube("b", "POST", SECRETS, secret);
 		integ_http_free(&h);
-		control_both("POST", "/history", "{\"compact\":true}");
-		wait_log(m, "watch expired", 4);
+		integ_control_both("POST", "/history", "{\"compact\":true}");
+		integ_mon_wait(m, "watch expired", 4);
 	}
-	ck_assert_msg(log_count(m, "watch expired") >= 1, "no 410 seen: %s",
-	    mon_log[m]);
-	control_both("POST", "/operator", "{\"frozen\":false}");
+	ck_assert_msg(integ_mon_count(m, "watch expired") >= 1, "no 410 seen: %s",
+	    integ_mon_log(m));
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
 	expect_completed(id, 60);
-	ck_assert(monitor_alive(m));
+	ck_assert(integ_mon_alive(m));
 	free(id);
 }
 END_TEST
@@ -775,10 +630,10 @@ START_TEST(test_foreign_without_status)
 	int m;
 
 	snprintf(name, sizeof(name), "foreign-%ld-%ld", (long)getpid(),
-	    (long)(now_ms() % 100000));
-	m = monitor_start("foreign", "-r", "0", (char *)NULL);
+	    (long)(integ_now_ms() % 100000));
+	m = integ_mon_start("foreign", "-r", "0", (char *)NULL);
 	wait_watching(m);
-	control_both("POST", "/operator", "{\"frozen\":true}");
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
 	snprintf(body, sizeof(body), "{\"apiVersion\":\"sparkoperator.k8s.io"
 	    "/v1beta2\",\"kind\":\"SparkApplication\",\"metadata\":{\"name\":"
 	    "\"%s\",\"namespace\":\"" INTEG_NS "\"},\"spec\":{\"type\":"
@@ -789,15 +644,15 @@ START_TEST(test_foreign_without_status)
 	h = integ_kube("a", "POST", INTEG_APPS, body);
 	ck_assert_msg(h.status == 201, "create: %ld %s", h.status, h.body);
 	integ_http_free(&h);
-	ck_assert(wait_log(m, name, 10));
-	sleep_ms(1000);
+	ck_assert(integ_mon_wait(m, name, 10));
+	integ_sleep_ms(1000);
 	/* No state yet: nothing to record. */
 	r = db_row(name);
 	ck_assert(!r.found);
 	row_free(&r);
-	ck_assert(monitor_alive(m));
+	ck_assert(integ_mon_alive(m));
 
-	control_both("POST", "/operator", "{\"frozen\":false}");
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
 	r = wait_status(name, "COMPLETED", 30);
 	assert_col(&r, C_APP_ID, "");
 	assert_col(&r, C_START, "");
@@ -820,36 +675,36 @@ START_TEST(test_api_down)
 	char *id;
 	int m, fails;
 
-	m = monitor_start("down", "-r", "0", (char *)NULL);
+	m = integ_mon_start("down", "-r", "0", (char *)NULL);
 	wait_watching(m);
-	control_both("POST", "/operator", "{\"frozen\":true}");
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
 	id = submit(NULL, NULL);
-	control_both("POST", "/faults", "{\"type\":\"down\"}");
-	control_both("POST", "/operator", "{\"frozen\":false}");
+	integ_control_both("POST", "/faults", "{\"type\":\"down\"}");
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
 	wait_cr_state(id, "COMPLETED", 30);
-	sleep_ms(60000);
-	ck_assert(monitor_alive(m));
-	fails = log_count(m, "list failed");
+	integ_sleep_ms(60000);
+	ck_assert(integ_mon_alive(m));
+	fails = integ_mon_count(m, "list failed");
 	/* Bounded exponential back-off: 0.5 s doubling to 30 s, per
 	 * cluster, is about 8 tries each in a minute. */
 	ck_assert_msg(fails >= 4 && fails <= 30, "%d failed lists", fails);
 	/* Down longer than clusterCooldownMillis (30 s): said once each. */
-	ck_assert_int_eq(log_count(m, "cluster spark-cluster-a unreachable "
+	ck_assert_int_eq(integ_mon_count(m, "cluster spark-cluster-a unreachable "
 	    "for "), 1);
-	ck_assert_int_eq(log_count(m, "cluster spark-cluster-b unreachable "
+	ck_assert_int_eq(integ_mon_count(m, "cluster spark-cluster-b unreachable "
 	    "for "), 1);
 	r = db_row(id);
 	ck_assert(r.found);
 	ck_assert(r.v[C_STATUS] == NULL ||
 	    strcmp(r.v[C_STATUS], "COMPLETED") != 0);
 	row_free(&r);
-	control_both("POST", "/faults", "{\"type\":\"up\"}");
+	integ_control_both("POST", "/faults", "{\"type\":\"up\"}");
 	expect_completed(id, 45);
-	ck_assert(wait_log(m, "cluster spark-cluster-a reachable again after ",
+	ck_assert(integ_mon_wait(m, "cluster spark-cluster-a reachable again after ",
 	    60));
-	ck_assert(wait_log(m, "cluster spark-cluster-b reachable again after ",
+	ck_assert(integ_mon_wait(m, "cluster spark-cluster-b reachable again after ",
 	    60));
-	ck_assert_int_eq(log_count(m, "reachable again after "), 2);
+	ck_assert_int_eq(integ_mon_count(m, "reachable again after "), 2);
 	free(id);
 }
 END_TEST
@@ -861,27 +716,27 @@ START_TEST(test_leader_takeover)
 	char *id;
 	int a, b, leader, standby;
 
-	a = monitor_start("ha", "-r", "30", (char *)NULL);
-	ck_assert(wait_log(a, "leader: holding lock", 15));
-	b = monitor_start("ha", "-r", "30", (char *)NULL);
-	ck_assert_msg(wait_log(b, "standby: lock 'bpg-monitor' is held", 15),
-	    "second monitor not standby: %s", mon_log[b]);
+	a = integ_mon_start("ha", "-r", "30", (char *)NULL);
+	ck_assert(integ_mon_wait(a, "leader: holding lock", 15));
+	b = integ_mon_start("ha", "-r", "30", (char *)NULL);
+	ck_assert_msg(integ_mon_wait(b, "standby: lock 'bpg-monitor' is held", 15),
+	    "second monitor not standby: %s", integ_mon_log(b));
 	leader = a;
 	standby = b;
 	/* Only the leader watches (one stream per cluster). */
 	wait_watching(leader);
-	ck_assert_int_eq(log_count(standby, "leader:"), 0);
+	ck_assert_int_eq(integ_mon_count(standby, "leader:"), 0);
 
 	id = submit(NULL, NULL);
 	expect_completed(id, 60);
 	free(id);
 
-	t0 = now_ms();
-	monitor_stop(leader, SIGKILL);
-	ck_assert_msg(wait_log(standby, "leader: holding lock", 10),
-	    "no takeover within 10 s: %s", mon_log[standby]);
-	ck_assert_msg(now_ms() - t0 <= 10000, "takeover took %lld ms",
-	    now_ms() - t0);
+	t0 = integ_now_ms();
+	integ_mon_stop(leader, SIGKILL);
+	ck_assert_msg(integ_mon_wait(standby, "leader: holding lock", 10),
+	    "no takeover within 10 s: %s", integ_mon_log(standby));
+	ck_assert_msg(integ_now_ms() - t0 <= 10000, "takeover took %lld ms",
+	    integ_now_ms() - t0);
 	wait_watching(standby);
 
 	id = submit(NULL, NULL);

@@ -32,22 +32,13 @@
 #define PAD 7600 /* bytes of sparkConf padding: a CR of about 8 KB */
 #define APP_NAME "paging-load"
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Cluster A holds NAPPS SparkApplications of ours (spark-cluster-a-...). */
 static void
 create_apps(void)
 {
 	char *pad, *body, name[64];
 	struct integ_http h;
-	long long t0 = now_ms();
+	long long t0 = integ_now_ms();
 	int i;
 
 	json_decref(integ_control("a", "POST", "/reset", NULL));
@@ -81,7 +72,7 @@ create_apps(void)
 	free(body);
 	free(pad);
 	fprintf(stderr, "paging: %d CRs created in %lld ms\n", NAPPS,
-	    now_ms() - t0);
+	    integ_now_ms() - t0);
 }
 
 static void
@@ -146,7 +137,7 @@ check_admin(void)
 {
 	struct integ_http h;
 	json_t *names = json_object();
-	long long t0 = now_ms();
+	long long t0 = integ_now_ms();
 
 	/* carol is an admin: others may not list everyone's. */
 	h = gateway_get("/admin/submissions?name=" APP_NAME,
@@ -155,7 +146,7 @@ check_admin(void)
 	    h.status, h.body);
 	ck_assert_int_eq(count_ours(&h, names), NAPPS);
 	fprintf(stderr, "paging: admin/submissions, %zu bytes in %lld ms\n",
-	    h.len, now_ms() - t0);
+	    h.len, integ_now_ms() - t0);
 	integ_http_free(&h);
 	json_decref(names);
 }
@@ -222,44 +213,20 @@ END_TEST
 
 /* ---- the monitor -------------------------------------------------- */
 
-static pid_t mon;
-static char mon_log[512];
+/* The test's monitor (integ_mon_start()). */
+static int mon = -1;
 
 static void
 monitor_start(const char *tag)
 {
-	const char *build = getenv("BUILD");
-	char bin[512], conf[512];
-	int fd;
-
-	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
-	    build != NULL && build[0] != '\0' ? build : "build");
-	snprintf(conf, sizeof(conf), "%s/config.yaml",
-	    integ_env("BPG_STACK_DIR"));
-	snprintf(mon_log, sizeof(mon_log), "%s/monitor-paging-%s.log",
-	    integ_env("BPG_STACK_DIR"), tag);
-	fd = open(mon_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_msg(fd >= 0, "%s: %s", mon_log, strerror(errno));
-	mon = fork();
-	ck_assert_int_ge(mon, 0);
-	if (mon == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 2);
-		dup2(fd, 1);
-		execl(bin, bin, "-c", conf, "-v", (char *)NULL);
-		_exit(127);
-	}
-	close(fd);
+	mon = integ_mon_start(tag, (char *)NULL);
 }
 
 static void
 monitor_stop(void)
 {
-	if (mon > 0) {
-		kill(mon, SIGKILL);
-		waitpid(mon, NULL, 0);
-	}
-	mon = 0;
+	integ_mon_stop_all();
+	mon = -1;
 }
 
 /* The first line of the monitor's log holding text, or "" (static). */
@@ -267,7 +234,7 @@ static const char *
 log_line(const char *text)
 {
 	static char line[4096];
-	FILE *f = fopen(mon_log, "r");
+	FILE *f = fopen(integ_mon_log(mon), "r");
 	bool found = false;
 
 	line[0] = '\0';
@@ -286,16 +253,13 @@ static void
 wait_listed(int seconds)
 {
 	static const char what[] = "spark-cluster-a/" INTEG_NS ": listed ";
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 	const char *l;
 
-	while ((l = log_line(what))[0] == '\0' && now_ms() < until) {
-		struct timespec ts = { 0, 100000000L };
-
-		nanosleep(&ts, NULL);
-	}
+	while ((l = log_line(what))[0] == '\0' && integ_now_ms() < until)
+		integ_sleep_ms(100);
 	ck_assert_msg(l[0] != '\0', "no complete list of cluster A: see %s",
-	    mon_log);
+	    integ_mon_log(mon));
 	ck_assert_msg(strstr(l, what) != NULL &&
 	    atoi(strstr(l, what) + sizeof(what) - 1) == NAPPS,
 	    "not %d applications: %s", NAPPS, l);
@@ -304,13 +268,13 @@ wait_listed(int seconds)
 /* The monitor lists all 5,000 and goes on to watch. */
 START_TEST(test_monitor)
 {
-	long long t0 = now_ms();
+	long long t0 = integ_now_ms();
 
 	json_decref(integ_control("a", "DELETE", "/faults", NULL));
 	monitor_start("all");
 	wait_listed(300);
 	fprintf(stderr, "paging: the monitor listed %d in %lld ms\n", NAPPS,
-	    now_ms() - t0);
+	    integ_now_ms() - t0);
 	ck_assert_str_eq(log_line("list failed"), "");
 	monitor_stop();
 }
@@ -324,7 +288,7 @@ START_TEST(test_monitor_expired)
 	monitor_start("expired");
 	wait_listed(300);
 	ck_assert_msg(log_line("the list expired after")[0] != '\0',
-	    "no restart: see %s", mon_log);
+	    "no restart: see %s", integ_mon_log(mon));
 	ck_assert_str_eq(log_line("list failed"), "");
 	monitor_stop();
 }

@@ -11,7 +11,8 @@
  *   - Bad input is a 400 naming the field (each cron field, the time
  *     zone, "@every 1s", the request as POST /spark checks it: queue,
  *     Spark version), and nothing is written.
- * With build/bpg-monitor processes (logs in $BPG_STACK_DIR/sched-*.log):
+ * With build/bpg-monitor processes (integ_mon_start(): logs in
+ * $BPG_STACK_DIR/monitor-<test>-<n>.log):
  *   - "@every 10s" fires 3 times, with two monitors racing: each fire
  *     time once, one submission and one CR (label bpg/schedule-id) each,
  *     shown by GET /schedules/{id}.
@@ -257,96 +258,18 @@ END_TEST
 
 /* ---- with monitors ------------------------------------------------ */
 
-#define MAX_MONITORS 4
-
-static pid_t mon_pid[MAX_MONITORS];
-static int nmon;
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void
-control_both(const char *method, const char *path, const char *body)
-{
-	json_decref(integ_control("a", method, path, body));
-	json_decref(integ_control("b", method, path, body));
-}
-
-static int
-monitor_start(const char *tag)
-{
-	const char *build = getenv("BUILD");
-	char bin[512], conf[512], log[512];
-	pid_t pid;
-	int i = nmon, fd;
-
-	ck_assert_int_lt(nmon, MAX_MONITORS);
-	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
-	    build != NULL && build[0] != '\0' ? build : "build");
-	snprintf(conf, sizeof(conf), "%s/config.yaml",
-	    integ_env("BPG_STACK_DIR"));
-	snprintf(log, sizeof(log), "%s/sched-%s-%d.log",
-	    integ_env("BPG_STACK_DIR"), tag, i);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_msg(fd >= 0, "%s: %s", log, strerror(errno));
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 2);
-		dup2(fd, 1);
-		execl(bin, bin, "-c", conf, "-v", (char *)NULL);
-		_exit(127);
-	}
-	close(fd);
-	mon_pid[i] = pid;
-	nmon++;
-	return i;
-}
-
-static void
-monitor_kill(int i)
-{
-	int status;
-
-	if (mon_pid[i] <= 0)
-		return;
-	kill(mon_pid[i], SIGKILL);
-	waitpid(mon_pid[i], &status, 0);
-	mon_pid[i] = 0;
-}
-
 static void
 mon_setup(void)
 {
-	control_both("DELETE", "/faults", NULL);
-	control_both("POST", "/operator", "{\"frozen\":false,"
+	integ_control_both("DELETE", "/faults", NULL);
+	integ_control_both("POST", "/operator", "{\"frozen\":false,"
 	    "\"outcome\":\"COMPLETED\"}");
 }
 
 static void
 mon_teardown(void)
 {
-	int i;
-
-	for (i = 0; i < nmon; i++)
-		monitor_kill(i);
-	nmon = 0;
+	integ_mon_stop_all();
 	mon_setup();
 }
 
@@ -387,13 +310,13 @@ fires(const char *id, const char *state)
 static bool
 wait_fires(const char *id, const char *state, long want, int seconds)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 
 	do {
 		if (fires(id, state) >= want)
 			return true;
-		sleep_ms(200);
-	} while (now_ms() < until);
+		integ_sleep_ms(200);
+	} while (integ_now_ms() < until);
 	return false;
 }
 
@@ -460,8 +383,8 @@ START_TEST(test_fires_racing)
 	size_t k;
 	bool found;
 
-	monitor_start("race");
-	monitor_start("race");
+	integ_mon_start("race", (char *)NULL);
+	integ_mon_start("race", (char *)NULL);
 	id = create(INTEG_ALICE, "@every 10s", ",\"startingDeadlineSeconds\":"
 	    "300");
 	ck_assert_msg(wait_fires(id, "done", 3, 90), "3 fires: %ld done",
@@ -505,8 +428,8 @@ START_TEST(test_forbid)
 	char *id;
 
 	/* Runs never finish. */
-	control_both("POST", "/operator", "{\"frozen\":true}");
-	monitor_start("forbid");
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
+	integ_mon_start("forbid", (char *)NULL);
 	id = create(INTEG_ALICE, "@every 10s", ",\"concurrencyPolicy\":"
 	    "\"Forbid\"");
 	ck_assert(wait_fires(id, "done", 1, 60));
@@ -523,15 +446,15 @@ START_TEST(test_replace)
 	long long until;
 	char *id;
 
-	control_both("POST", "/operator", "{\"frozen\":true}");
-	monitor_start("replace");
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
+	integ_mon_start("replace", (char *)NULL);
 	id = create(INTEG_ALICE, "@every 10s", ",\"concurrencyPolicy\":"
 	    "\"Replace\"");
 	ck_assert(wait_fires(id, "done", 2, 60));
 	/* The first run's SparkApplication was deleted for the second. */
-	until = now_ms() + 20000;
-	while (labelled_crs(id) > 1 && now_ms() < until)
-		sleep_ms(200);
+	until = integ_now_ms() + 20000;
+	while (labelled_crs(id) > 1 && integ_now_ms() < until)
+		integ_sleep_ms(200);
 	ck_assert_int_eq(labelled_crs(id), 1);
 	ck_assert_int_ge(fires(id, "done"), 2);
 	ck_assert_int_eq(fires(id, "skipped"), 0);
@@ -546,17 +469,17 @@ START_TEST(test_leader_killed)
 	long before;
 	char *id;
 
-	m0 = monitor_start("killed");
+	m0 = integ_mon_start("killed", (char *)NULL);
 	id = create(INTEG_ALICE, "@every 10s", ",\"startingDeadlineSeconds\":"
 	    "300");
 	ck_assert(wait_fires(id, "done", 1, 60));
-	monitor_kill(m0);
+	integ_mon_stop(m0, SIGKILL);
 	before = fires(id, "done");
-	m1 = monitor_start("killed");
+	m1 = integ_mon_start("killed", (char *)NULL);
 	ck_assert_msg(wait_fires(id, "done", before + 2, 90),
 	    "no fires after the takeover: %ld done", fires(id, "done"));
 	assert_once_each(id);
-	monitor_kill(m1);
+	integ_mon_stop(m1, SIGKILL);
 	delete_sched(id);
 	free(id);
 }

@@ -4,7 +4,7 @@
  * stack's queue "starve" has maxPendingMillis 3000; the stand-in's
  * operator with outcome PENDING holds a cluster's apps in SUBMITTED (a
  * driver pod that never leaves Pending).  Each test starts its own
- * build/bpg-monitor processes (logs in $BPG_STACK_DIR/starve-<test>-<n>.log,
+ * build/bpg-monitor processes (logs in $BPG_STACK_DIR/monitor-<test>-<n>.log,
  * killed at the end), submits through the gateway as alice, and reads
  * MariaDB and the stand-in directly.  Every wait is bounded; no timing is
  * asserted.
@@ -30,32 +30,6 @@
 
 #include "integ.h"
 
-#define MAX_MONITORS 4
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static void
-control_both(const char *method, const char *path, const char *body)
-{
-	json_decref(integ_control("a", method, path, body));
-	json_decref(integ_control("b", method, path, body));
-}
 
 /* The other stand-in cluster of id's. */
 static const char *
@@ -107,15 +81,15 @@ static void
 wait_cr_state(const char *cluster, const char *id, const char *want,
     int seconds)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 	char *s = NULL;
 
 	do {
 		free(s);
 		if ((s = cr_state(cluster, id)) != NULL && strcmp(s, want) == 0)
 			break;
-		sleep_ms(100);
-	} while (now_ms() < until);
+		integ_sleep_ms(100);
+	} while (integ_now_ms() < until);
 	ck_assert_msg(s != NULL && strcmp(s, want) == 0, "%s: CR state %s, "
 	    "not %s after %d s", id, s ? s : "(gone)", want, seconds);
 	free(s);
@@ -123,127 +97,30 @@ wait_cr_state(const char *cluster, const char *id, const char *want,
 
 /* ---- the database -------------------------------------------------- */
 
-/* The first column of the first row of sql, a new string; NULL if none. */
-static char *
-db_str(const char *fmt, ...)
-{
-	char sql[2048], *out = NULL;
-	MYSQL *my = integ_db_open();
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(my, sql) != 0 ||
-	    (res = mysql_store_result(my)) == NULL)
-		ck_abort_msg("%s: %s", sql, mysql_error(my));
-	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		out = strdup(row[0]);
-	mysql_free_result(res);
-	mysql_close(my);
-	return out;
-}
-
-static long
-db_long(const char *fmt, const char *id)
-{
-	char *s = db_str(fmt, id);
-	long v = s != NULL ? strtol(s, NULL, 10) : -1;
-
-	free(s);
-	return v;
-}
-
 /* Wait until the move of old reaches state want; its new ID. */
 static char *
 wait_move(const char *old, const char *want, int seconds)
 {
-	long long until = now_ms() + seconds * 1000LL;
+	long long until = integ_now_ms() + seconds * 1000LL;
 	char *state = NULL;
 
 	do {
 		free(state);
-		state = db_str("SELECT state FROM bpg.submission_attempt "
+		state = integ_db_str("SELECT state FROM bpg.submission_attempt "
 		    "WHERE previous_submission_id = '%s'", old);
 		if (state != NULL && strcmp(state, want) == 0)
 			break;
-		sleep_ms(100);
-	} while (now_ms() < until);
+		integ_sleep_ms(100);
+	} while (integ_now_ms() < until);
 	ck_assert_msg(state != NULL && strcmp(state, want) == 0, "%s: move "
 	    "%s, not %s after %d s", old, state ? state : "(none)", want,
 	    seconds);
 	free(state);
-	return db_str("SELECT submission_id FROM bpg.submission_attempt "
+	return integ_db_str("SELECT submission_id FROM bpg.submission_attempt "
 	    "WHERE previous_submission_id = '%s'", old);
 }
 
 /* ---- monitors ------------------------------------------------------ */
-
-static pid_t mon_pid[MAX_MONITORS];
-static char mon_log[MAX_MONITORS][512];
-static int nmon;
-
-static int
-monitor_start(const char *tag)
-{
-	const char *build = getenv("BUILD");
-	char bin[512], conf[512];
-	pid_t pid;
-	int i = nmon, fd;
-
-	ck_assert_int_lt(nmon, MAX_MONITORS);
-	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
-	    build != NULL && build[0] != '\0' ? build : "build");
-	snprintf(conf, sizeof(conf), "%s/config.yaml",
-	    integ_env("BPG_STACK_DIR"));
-	snprintf(mon_log[i], sizeof(mon_log[i]), "%s/starve-%s-%d.log",
-	    integ_env("BPG_STACK_DIR"), tag, i);
-	fd = open(mon_log[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_msg(fd >= 0, "%s: %s", mon_log[i], strerror(errno));
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 2);
-		dup2(fd, 1);
-		execl(bin, bin, "-c", conf, "-v", (char *)NULL);
-		_exit(127);
-	}
-	close(fd);
-	mon_pid[i] = pid;
-	nmon++;
-	return i;
-}
-
-static void
-monitor_kill(int i)
-{
-	int status;
-
-	if (mon_pid[i] <= 0)
-		return;
-	kill(mon_pid[i], SIGKILL);
-	waitpid(mon_pid[i], &status, 0);
-	mon_pid[i] = 0;
-}
-
-static int
-log_count(int i, const char *text)
-{
-	FILE *f = fopen(mon_log[i], "r");
-	char line[4096];
-	int n = 0;
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strstr(line, text) != NULL)
-			n++;
-	fclose(f);
-	return n;
-}
 
 /* Moves of id that monitor i started. */
 static int
@@ -252,36 +129,23 @@ moves_logged(int i, const char *id)
 	char text[512];
 
 	snprintf(text, sizeof(text), "%s: pending too long: moving to", id);
-	return log_count(i, text);
-}
-
-static bool
-wait_log(int i, const char *text, int seconds)
-{
-	long long until = now_ms() + seconds * 1000LL;
-
-	do {
-		if (log_count(i, text) > 0)
-			return true;
-		sleep_ms(100);
-	} while (now_ms() < until);
-	return false;
+	return integ_mon_count(i, text);
 }
 
 /* Monitor i leads and has listed both clusters. */
 static void
 wait_leading(int i)
 {
-	ck_assert_msg(wait_log(i, "spark-cluster-a/" INTEG_NS ": listed",
-	    120) && wait_log(i, "spark-cluster-b/" INTEG_NS ": listed", 120),
-	    "monitor %d did not list both clusters: see %s", i, mon_log[i]);
+	ck_assert_msg(integ_mon_wait(i, "spark-cluster-a/" INTEG_NS ": listed",
+	    120) && integ_mon_wait(i, "spark-cluster-b/" INTEG_NS ": listed", 120),
+	    "monitor %d did not list both clusters: see %s", i, integ_mon_log(i));
 }
 
 static void
 sim_defaults(void)
 {
-	control_both("DELETE", "/faults", NULL);
-	control_both("POST", "/operator", "{\"frozen\":false,"
+	integ_control_both("DELETE", "/faults", NULL);
+	integ_control_both("POST", "/operator", "{\"frozen\":false,"
 	    "\"outcome\":\"COMPLETED\"}");
 }
 
@@ -289,7 +153,7 @@ static void
 setup(void)
 {
 	sim_defaults();
-	control_both("DELETE", "/stats", NULL);
+	integ_control_both("DELETE", "/stats", NULL);
 }
 
 /* SparkApplications of queue starve on cluster still waiting. */
@@ -316,18 +180,15 @@ waiting_apps(const char *cluster)
 static void
 teardown(void)
 {
-	long long until = now_ms() + 60000;
-	int i;
+	long long until = integ_now_ms() + 60000;
 
-	for (i = 0; i < nmon; i++)
-		monitor_kill(i);
-	nmon = 0;
+	integ_mon_stop_all();
 	sim_defaults();
 	/* No app left waiting for the next test's monitor to move. */
 	while ((waiting_apps("a") > 0 || waiting_apps("b") > 0) &&
-	    now_ms() < until) {
-		control_both("POST", "/tick", "{\"count\":1}");
-		sleep_ms(100);
+	    integ_now_ms() < until) {
+		integ_control_both("POST", "/tick", "{\"count\":1}");
+		integ_sleep_ms(100);
 	}
 	ck_assert_msg(waiting_apps("a") == 0 && waiting_apps("b") == 0,
 	    "apps of queue starve still waiting");
@@ -351,21 +212,21 @@ assert_moved(const char *old, const char *new_id)
 	ck_assert_str_eq(integ_jstr(cr, "metadata.labels.queue"),
 	    "root.starve");
 	json_decref(cr);
-	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.submission_attempt "
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM bpg.submission_attempt "
 	    "WHERE job_id = '%s'", old), 1);
-	ck_assert_int_eq(db_long("SELECT attempt FROM bpg.submission_attempt "
+	ck_assert_int_eq(integ_db_long("SELECT attempt FROM bpg.submission_attempt "
 	    "WHERE job_id = '%s'", old), 2);
-	s = db_str("SELECT cluster FROM bpg.submission_attempt WHERE "
+	s = integ_db_str("SELECT cluster FROM bpg.submission_attempt WHERE "
 	    "submission_id = '%s'", new_id);
 	ck_assert_str_eq(s, integ_cluster(new_id));
 	free(s);
-	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.application_"
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM bpg.application_"
 	    "submission WHERE submission_id = '%s'", new_id), 1);
-	s = db_str("SELECT status FROM bpg.application_submission WHERE "
+	s = integ_db_str("SELECT status FROM bpg.application_submission WHERE "
 	    "submission_id = '%s'", old);
 	ck_assert_str_eq(s, "SUBMISSION_FAILED");
 	free(s);
-	s = db_str("SELECT error_message FROM bpg.application_submission "
+	s = integ_db_str("SELECT error_message FROM bpg.application_submission "
 	    "WHERE submission_id = '%s'", old);
 	ck_assert_msg(s != NULL && strstr(s, new_id) != NULL &&
 	    strstr(s, "pending for more than 3000 ms on ") != NULL,
@@ -393,8 +254,8 @@ START_TEST(test_moved_once)
 	char *old, *new_id;
 	int m;
 
-	control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
-	m = monitor_start("once");
+	integ_control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
+	m = integ_mon_start("once", (char *)NULL);
 	wait_leading(m);
 	old = submit_starve();
 	json_decref(integ_control(other_of(old), "POST", "/operator",
@@ -417,17 +278,17 @@ START_TEST(test_no_cluster_left)
 	char *old, *new_id, text[512];
 	int m;
 
-	control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
-	m = monitor_start("left");
+	integ_control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
+	m = integ_mon_start("left", (char *)NULL);
 	wait_leading(m);
 	old = submit_starve();
 	new_id = wait_move(old, "done", 120);
 	snprintf(text, sizeof(text), "%s: pending too long, but not moved: "
 	    "no other cluster", new_id);
-	ck_assert_msg(wait_log(m, text, 120), "no \"%s\" in %s", text,
-	    mon_log[m]);
+	ck_assert_msg(integ_mon_wait(m, text, 120), "no \"%s\" in %s", text,
+	    integ_mon_log(m));
 	assert_moved(old, new_id);
-	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.submission_attempt "
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM bpg.submission_attempt "
 	    "WHERE previous_submission_id = '%s'", new_id), 0);
 	wait_cr_state(new_id, new_id, "SUBMITTED", 10);
 	free(new_id);
@@ -444,19 +305,19 @@ START_TEST(test_started_not_moved)
 	char *running, *old, *new_id, body[256];
 	int m;
 
-	control_both("POST", "/operator", "{\"outcome\":\"RUNNING\"}");
-	m = monitor_start("started");
+	integ_control_both("POST", "/operator", "{\"outcome\":\"RUNNING\"}");
+	m = integ_mon_start("started", (char *)NULL);
 	wait_leading(m);
 	running = submit_starve();
 	wait_cr_state(running, running, "RUNNING", 60);
 	snprintf(body, sizeof(body), "{\"apps\":{\"%s\":\"RUNNING\"}}",
 	    running);
 	json_decref(integ_control(running, "POST", "/operator", body));
-	control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
+	integ_control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
 	old = submit_starve();
 	new_id = wait_move(old, "done", 120);
 	assert_moved(old, new_id);
-	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.submission_attempt "
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM bpg.submission_attempt "
 	    "WHERE job_id = '%s'", running), 0);
 	wait_cr_state(running, running, "RUNNING", 10);
 	free(new_id);
@@ -472,21 +333,21 @@ START_TEST(test_two_monitors)
 	char *old, *new_id;
 	int m0, m1, leader, other;
 
-	control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
-	m0 = monitor_start("two");
-	m1 = monitor_start("two");
-	ck_assert_msg(wait_log(m0, "leader:", 60) || wait_log(m1, "leader:",
-	    60), "no leader");
+	integ_control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
+	m0 = integ_mon_start("two", (char *)NULL);
+	m1 = integ_mon_start("two", (char *)NULL);
+	ck_assert_msg(integ_mon_wait(m0, "leader:", 60) ||
+	    integ_mon_wait(m1, "leader:", 60), "no leader");
 	old = submit_starve();
 	json_decref(integ_control(other_of(old), "POST", "/operator",
 	    "{\"outcome\":\"RUNNING\"}"));
 	new_id = wait_move(old, "done", 120);
 	/* The leader goes; the other takes over and finds nothing to do. */
-	leader = log_count(m0, "leader:") > 0 ? m0 : m1;
+	leader = integ_mon_count(m0, "leader:") > 0 ? m0 : m1;
 	other = leader == m0 ? m1 : m0;
-	monitor_kill(leader);
-	ck_assert_msg(wait_log(other, "leader:", 120), "no takeover: %s",
-	    mon_log[other]);
+	integ_mon_stop(leader, SIGKILL);
+	ck_assert_msg(integ_mon_wait(other, "leader:", 120), "no takeover: %s",
+	    integ_mon_log(other));
 	wait_leading(other);
 	wait_cr_state(new_id, new_id, "RUNNING", 60);
 	assert_moved(old, new_id);
@@ -507,8 +368,8 @@ START_TEST(test_killed_mid_move)
 	long long until;
 	int m0, m1;
 
-	control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
-	m0 = monitor_start("killed");
+	integ_control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
+	m0 = integ_mon_start("killed", (char *)NULL);
 	wait_leading(m0);
 	old = submit_starve();
 	json_decref(integ_control(other_of(old), "POST", "/operator",
@@ -517,21 +378,21 @@ START_TEST(test_killed_mid_move)
 	    "{\"type\":\"latency\",\"ms\":4000,\"method\":\"POST\","
 	    "\"count\":1}"));
 	/* The old CR is deleted, the create under way: kill. */
-	until = now_ms() + 120000;
+	until = integ_now_ms() + 120000;
 	do {
 		free(state);
-		state = db_str("SELECT state FROM bpg.submission_attempt "
+		state = integ_db_str("SELECT state FROM bpg.submission_attempt "
 		    "WHERE previous_submission_id = '%s'", old);
 		if (state != NULL && strcmp(state, "deleted") == 0)
 			break;
-		sleep_ms(20);
-	} while (now_ms() < until);
+		integ_sleep_ms(20);
+	} while (integ_now_ms() < until);
 	ck_assert_msg(state != NULL && strcmp(state, "deleted") == 0,
 	    "move: %s", state ? state : "(none)");
 	free(state);
-	monitor_kill(m0);
+	integ_mon_stop(m0, SIGKILL);
 	ck_assert_ptr_null(cr_get(old, old));
-	m1 = monitor_start("killed");
+	m1 = integ_mon_start("killed", (char *)NULL);
 	new_id = wait_move(old, "done", 120);
 	wait_cr_state(new_id, new_id, "RUNNING", 60);
 	assert_moved(old, new_id);
@@ -554,8 +415,8 @@ START_TEST(test_conflict_looks_again)
 	char *old, *new_id;
 	int m;
 
-	control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
-	m = monitor_start("conflict");
+	integ_control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
+	m = integ_mon_start("conflict", (char *)NULL);
 	wait_leading(m);
 	old = submit_starve();
 	json_decref(integ_control(other_of(old), "POST", "/operator",
@@ -565,7 +426,7 @@ START_TEST(test_conflict_looks_again)
 	    "\"count\":1,\"message\":\"Precondition failed\"}"));
 	new_id = wait_move(old, "done", 120);
 	assert_moved(old, new_id);
-	ck_assert_int_eq(log_count(m, "refused (the application changed)"),
+	ck_assert_int_eq(integ_mon_count(m, "refused (the application changed)"),
 	    1);
 	ck_assert_int_eq(integ_kube_stat(old, "faultsInjected.error"), 1);
 	free(new_id);
@@ -586,23 +447,23 @@ START_TEST(test_started_during_delete)
 	long long until;
 	int m;
 
-	control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
+	integ_control_both("POST", "/operator", "{\"outcome\":\"PENDING\"}");
 	json_decref(integ_control("a", "POST", "/faults",
 	    "{\"type\":\"latency\",\"ms\":3000,\"method\":\"DELETE\"}"));
 	json_decref(integ_control("b", "POST", "/faults",
 	    "{\"type\":\"latency\",\"ms\":3000,\"method\":\"DELETE\"}"));
-	m = monitor_start("during");
+	m = integ_mon_start("during", (char *)NULL);
 	wait_leading(m);
 	old = submit_starve();
-	until = now_ms() + 120000;
+	until = integ_now_ms() + 120000;
 	do {
 		free(state);
-		state = db_str("SELECT state FROM bpg.submission_attempt "
+		state = integ_db_str("SELECT state FROM bpg.submission_attempt "
 		    "WHERE previous_submission_id = '%s'", old);
 		if (state != NULL && strcmp(state, "deleting") == 0)
 			break;
-		sleep_ms(20);
-	} while (now_ms() < until);
+		integ_sleep_ms(20);
+	} while (integ_now_ms() < until);
 	ck_assert_msg(state != NULL && strcmp(state, "deleting") == 0,
 	    "move: %s", state ? state : "(none)");
 	free(state);
@@ -613,20 +474,20 @@ START_TEST(test_started_during_delete)
 	wait_cr_state(old, old, "RUNNING", 10);
 	state = NULL;
 	new_id = wait_move(old, "abandoned", 120);
-	ck_assert_int_ge(log_count(m, "refused (the application changed)"),
+	ck_assert_int_ge(integ_mon_count(m, "refused (the application changed)"),
 	    1);
-	ck_assert_int_eq(log_count(m, "not moved: the application started "
+	ck_assert_int_eq(integ_mon_count(m, "not moved: the application started "
 	    "first"), 1);
 	/* The old app runs on; nothing was made on the other cluster. */
 	wait_cr_state(old, old, "RUNNING", 10);
 	ck_assert_ptr_null(cr_get(new_id, new_id));
-	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.application_"
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM bpg.application_"
 	    "submission WHERE submission_id = '%s'", new_id), 0);
-	s = db_str("SELECT message FROM bpg.submission_attempt WHERE "
+	s = integ_db_str("SELECT message FROM bpg.submission_attempt WHERE "
 	    "submission_id = '%s'", new_id);
 	ck_assert_str_eq(s, "not moved: the application started first");
 	free(s);
-	s = db_str("SELECT status FROM bpg.application_submission WHERE "
+	s = integ_db_str("SELECT status FROM bpg.application_submission WHERE "
 	    "submission_id = '%s'", old);
 	ck_assert_msg(s != NULL && strcmp(s, "SUBMISSION_FAILED") != 0,
 	    "old row: %s", s ? s : "NULL");

@@ -57,15 +57,6 @@ build_path(const char *name)
 	return p;
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether pid is gone (or a zombie nobody reaped yet); reaps our own. */
 static bool
 gone(pid_t pid)
@@ -90,16 +81,16 @@ gone(pid_t pid)
 static int64_t
 gw_wait_gone(pid_t super, bool sig, int max_s)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = integ_now_ms();
 
 	if (sig)
 		(void)kill(super, SIGTERM);
 	while (!gone(super)) {
-		ck_assert_msg(now_ms() - t0 < max_s * 1000LL,
+		ck_assert_msg(integ_now_ms() - t0 < max_s * 1000LL,
 		    "gateway %d still there after %d s", (int)super, max_s);
 		usleep(50000);
 	}
-	return now_ms() - t0;
+	return integ_now_ms() - t0;
 }
 
 /*
@@ -149,9 +140,9 @@ gw_start(const char *forkfail)
 	ck_assert_int_gt(pid, 0);
 	snprintf(pidtext, sizeof(pidtext), "%d\n", (int)pid);
 	integ_spit(pidfile, pidtext);
-	t0 = now_ms();
+	t0 = integ_now_ms();
 	while (access(sock, F_OK) != 0) {
-		ck_assert_msg(now_ms() - t0 < 20000, "no socket %s", sock);
+		ck_assert_msg(integ_now_ms() - t0 < 20000, "no socket %s", sock);
 		usleep(50000);
 	}
 	/* The web server runs as www-data when the stack runs as root. */
@@ -173,11 +164,11 @@ static int
 workers_become(pid_t super, int n, int max_s)
 {
 	pid_t w[64];
-	int64_t t0 = now_ms();
+	int64_t t0 = integ_now_ms();
 	int have;
 
 	while ((have = integ_workers(super, w, 64)) != n &&
-	    now_ms() - t0 < max_s * 1000LL)
+	    integ_now_ms() - t0 < max_s * 1000LL)
 		usleep(100000);
 	return have;
 }
@@ -332,7 +323,7 @@ START_TEST(test_stop_during_create)
 
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 		curl_multi_add_handle(multi, c);
-		t0 = now_ms();
+		t0 = integ_now_ms();
 		while (!done) {
 			curl_multi_perform(multi, &running);
 			while ((m = curl_multi_info_read(multi, &left)) != NULL)
@@ -351,7 +342,7 @@ START_TEST(test_stop_during_create)
 				ck_assert_int_eq(kill(super, SIGTERM), 0);
 				signalled = true;
 			}
-			ck_assert_msg(signalled || now_ms() - t0 < 60000,
+			ck_assert_msg(signalled || integ_now_ms() - t0 < 60000,
 			    "the create never reached the API server");
 			if (!done)
 				curl_multi_poll(multi, NULL, 0, 100, NULL);
@@ -433,13 +424,13 @@ START_TEST(test_fork_failure)
 	victim = w[0];
 	ck_assert_int_eq(kill(victim, SIGKILL), 0);
 	/* Until it is reaped, it is still one of the supervisor's. */
-	t0 = now_ms();
+	t0 = integ_now_ms();
 	do {
 		usleep(100000);
 		n = integ_workers(super, w, 64);
 		for (i = 0; i < n && w[i] != victim; i++)
 			;
-	} while ((n != WORKERS || i < n) && now_ms() - t0 < 120000);
+	} while ((n != WORKERS || i < n) && integ_now_ms() - t0 < 120000);
 	ck_assert_msg(n == WORKERS && i == n, "%d workers of %d after a "
 	    "death%s", n, WORKERS, i < n ? ", the dead one among them" : "");
 	left = integ_slurp(ff, NULL);
@@ -498,26 +489,26 @@ START_TEST(test_reload_fork_failure)
 	integ_spit(ff, "4\n");
 	ck_assert_int_eq(kill(super, SIGHUP), 0);
 	/* The reload's first fork() has failed: the old workers serve. */
-	t0 = now_ms();
+	t0 = integ_now_ms();
 	do {
 		usleep(20000);
 		left = integ_slurp(ff, NULL);
 		n = atoi(left);
 		free(left);
-	} while (n == 4 && now_ms() - t0 < 30000);
+	} while (n == 4 && integ_now_ms() - t0 < 30000);
 	ck_assert_msg(n < 4, "the reload never tried to fork");
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(health_as(INTEG_ALICE), 200);
 
 	/* Once fork() works, every one is replaced. */
-	t0 = now_ms();
+	t0 = integ_now_ms();
 	do {
 		usleep(100000);
 		n = integ_workers(super, w, 64);
 		for (i = kept = 0; i < n; i++)
 			for (j = 0; j < WORKERS; j++)
 				kept += w[i] == before[j];
-	} while ((n != WORKERS || kept > 0) && now_ms() - t0 < 120000);
+	} while ((n != WORKERS || kept > 0) && integ_now_ms() - t0 < 120000);
 	ck_assert_msg(n == WORKERS && kept == 0, "%d workers, %d of them "
 	    "old", n, kept);
 	ck_assert_int_eq(health_as("bob:bob-pw"), 403);

@@ -38,35 +38,6 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Install cfg_text and wait until every worker is a new one. */
-static void
-reload(const char *cfgpath, const char *cfg_text)
-{
-	pid_t super = integ_supervisor(), before[64], after[64];
-	int nb, na, i, j, tries, fresh = 0;
-
-	nb = integ_workers(super, before, 64);
-	ck_assert_int_gt(nb, 0);
-	integ_spit(cfgpath, cfg_text);
-	ck_assert_int_eq(kill(super, SIGHUP), 0);
-	/* Polls the process table, for at most 60 s. */
-	for (tries = 0; tries < 600; tries++) {
-		usleep(100000);
-		na = integ_workers(super, after, 64);
-		fresh = 0;
-		for (i = 0; i < na; i++) {
-			for (j = 0; j < nb; j++)
-				if (after[i] == before[j])
-					break;
-			fresh += j == nb;
-		}
-		if (na == nb && fresh == nb)
-			break;
-	}
-	ck_assert_msg(fresh == nb, "only %d of %d workers replaced", fresh,
-	    nb);
-}
-
 /* SparkPi named name, as JSON text (free()). */
 static char *
 sparkpi_named(const char *name)
@@ -117,7 +88,7 @@ restore_config(void)
 	char *now = integ_slurp(cfgpath, NULL);
 
 	if (strcmp(now, orig) != 0)
-		reload(cfgpath, orig);
+		integ_reload(cfgpath, orig);
 	free(now);
 	free(orig);
 	orig = NULL;
@@ -137,7 +108,7 @@ START_TEST(test_submit_burst)
 	snprintf(name, sizeof(name), "submitlimit-it-%ld-%ld", (long)getpid(),
 	    (long)time(NULL));
 	ck_assert_int_ne(asprintf(&limited_cfg, "%s%s", orig, limit_yaml), -1);
-	reload(cfgpath, limited_cfg);
+	integ_reload(cfgpath, limited_cfg);
 	body = sparkpi_named(name);
 	r.body = body;
 	crs0 = crs();

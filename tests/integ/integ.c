@@ -1,11 +1,19 @@
 /*
  * Helpers shared by the integration programs: see integ.h.
  */
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -543,6 +551,240 @@ integ_db_row(const char *id, const char *cols, char **out, int n)
 	return found;
 }
 
+static void
+db_vquery(MYSQL *m, MYSQL_RES **res, const char *fmt, va_list ap)
+{
+	char sql[8192];
+	int n = vsnprintf(sql, sizeof(sql), fmt, ap);
+
+	ck_assert_msg(n >= 0 && (size_t)n < sizeof(sql), "statement too long");
+	ck_assert_msg(mysql_query(m, sql) == 0, "%s: %s", sql,
+	    mysql_error(m));
+	if (res != NULL) {
+		*res = mysql_store_result(m);
+		ck_assert_msg(*res != NULL, "%s: no result: %s", sql,
+		    mysql_error(m));
+	}
+}
+
+void
+integ_db_exec(const char *fmt, ...)
+{
+	MYSQL *m = integ_db_open();
+	va_list ap;
+
+	va_start(ap, fmt);
+	db_vquery(m, NULL, fmt, ap);
+	va_end(ap);
+	mysql_close(m);
+}
+
+static char *
+db_vstr(const char *fmt, va_list ap)
+{
+	MYSQL *m = integ_db_open();
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char *out = NULL;
+
+	db_vquery(m, &res, fmt, ap);
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL) {
+		out = strdup(row[0]);
+		ck_assert_ptr_nonnull(out);
+	}
+	mysql_free_result(res);
+	mysql_close(m);
+	return out;
+}
+
+char *
+integ_db_str(const char *fmt, ...)
+{
+	va_list ap;
+	char *out;
+
+	va_start(ap, fmt);
+	out = db_vstr(fmt, ap);
+	va_end(ap);
+	return out;
+}
+
+long
+integ_db_long(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	long v;
+
+	va_start(ap, fmt);
+	s = db_vstr(fmt, ap);
+	va_end(ap);
+	v = s != NULL ? strtol(s, NULL, 10) : -1;
+	free(s);
+	return v;
+}
+
+/* ---- time ---------------------------------------------------------- */
+
+long long
+integ_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+integ_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+void
+integ_control_both(const char *method, const char *path, const char *body)
+{
+	json_decref(integ_control("a", method, path, body));
+	json_decref(integ_control("b", method, path, body));
+}
+
+/* ---- monitors ------------------------------------------------------- */
+
+/* The monitors of this test process (each Check test forks its own). */
+static pid_t mon_pid[INTEG_MAX_MON];
+static char mon_log[INTEG_MAX_MON][512];
+static int nmon;
+
+int
+integ_mon_start(const char *tag, ...)
+{
+	const char *argv[16], *a;
+	const char *build = getenv("BUILD");
+	char bin[512], conf[512];
+	va_list ap;
+	pid_t pid;
+	int i = nmon, n = 0, fd;
+
+	ck_assert_int_lt(nmon, INTEG_MAX_MON);
+	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
+	    build != NULL && build[0] != '\0' ? build : "build");
+	snprintf(conf, sizeof(conf), "%s/config.yaml",
+	    integ_env("BPG_STACK_DIR"));
+	snprintf(mon_log[i], sizeof(mon_log[i]), "%s/monitor-%s-%d.log",
+	    integ_env("BPG_STACK_DIR"), tag, i);
+	argv[n++] = bin;
+	argv[n++] = "-c";
+	argv[n++] = conf;
+	argv[n++] = "-v";
+	va_start(ap, tag);
+	while ((a = va_arg(ap, const char *)) != NULL) {
+		ck_assert_int_lt(n, 15);
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	/* Emptied here, before anyone reads it. */
+	fd = open(mon_log[i], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_msg(fd >= 0, "%s: %s", mon_log[i], strerror(errno));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* Dies with the test, whatever happens to it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		execv(bin, (char *const *)(void *)argv);
+		_exit(127);
+	}
+	close(fd);
+	mon_pid[i] = pid;
+	nmon++;
+	return i;
+}
+
+int
+integ_mon_stop(int i, int sig)
+{
+	long long until = integ_now_ms() + 60000;
+	int status = -1;
+	pid_t r;
+
+	if (i < 0 || i >= nmon || mon_pid[i] <= 0)
+		return -1;
+	kill(mon_pid[i], sig);
+	while ((r = waitpid(mon_pid[i], &status, WNOHANG)) == 0 &&
+	    integ_now_ms() < until)
+		integ_sleep_ms(50);
+	if (r == 0) {
+		kill(mon_pid[i], SIGKILL);
+		waitpid(mon_pid[i], &status, 0);
+	}
+	mon_pid[i] = 0;
+	return status;
+}
+
+void
+integ_mon_stop_all(void)
+{
+	int i;
+
+	for (i = 0; i < nmon; i++)
+		if (mon_pid[i] > 0)
+			integ_mon_stop(i, SIGKILL);
+	nmon = 0;
+}
+
+bool
+integ_mon_alive(int i)
+{
+	return i >= 0 && i < nmon && mon_pid[i] > 0 &&
+	    waitpid(mon_pid[i], NULL, WNOHANG) == 0;
+}
+
+pid_t
+integ_mon_pid(int i)
+{
+	return i >= 0 && i < nmon ? mon_pid[i] : 0;
+}
+
+const char *
+integ_mon_log(int i)
+{
+	return i >= 0 && i < nmon ? mon_log[i] : "";
+}
+
+int
+integ_mon_count(int i, const char *text)
+{
+	FILE *f;
+	char line[4096];
+	int n = 0;
+
+	if (i < 0 || i >= nmon || (f = fopen(mon_log[i], "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, text) != NULL)
+			n++;
+	fclose(f);
+	return n;
+}
+
+bool
+integ_mon_wait(int i, const char *text, int seconds)
+{
+	long long until = integ_now_ms() + seconds * 1000LL;
+
+	do {
+		if (integ_mon_count(i, text) > 0)
+			return true;
+		integ_sleep_ms(100);
+	} while (integ_now_ms() < until);
+	return false;
+}
+
 /* ---- the gateway's processes -------------------------------------- */
 
 pid_t
@@ -596,4 +838,32 @@ integ_workers(pid_t super, pid_t *out, int max)
 	closedir(d);
 	qsort(out, (size_t)n, sizeof(*out), pid_cmp);
 	return n;
+}
+
+void
+integ_reload(const char *cfgpath, const char *text)
+{
+	pid_t super = integ_supervisor(), before[64], after[64];
+	int nb, na, i, j, tries, fresh = 0;
+
+	nb = integ_workers(super, before, 64);
+	ck_assert_int_gt(nb, 0);
+	integ_spit(cfgpath, text);
+	ck_assert_int_eq(kill(super, SIGHUP), 0);
+	/* Polls the process table, for at most 60 s. */
+	for (tries = 0; tries < 600; tries++) {
+		integ_sleep_ms(100);
+		na = integ_workers(super, after, 64);
+		fresh = 0;
+		for (i = 0; i < na; i++) {
+			for (j = 0; j < nb; j++)
+				if (after[i] == before[j])
+					break;
+			fresh += j == nb;
+		}
+		if (na == nb && fresh == nb)
+			break;
+	}
+	ck_assert_msg(fresh == nb, "only %d of %d workers replaced", fresh,
+	    nb);
 }

@@ -218,7 +218,64 @@ long integ_db_count(const char *where);
  */
 bool integ_db_row(const char *id, const char *cols, char **out, int n);
 
+/* Run the statement printf(fmt, ...) (the test fails if it fails). */
+void integ_db_exec(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* The first column of the first row of printf(fmt, ...): a new string,
+ * NULL when there is no row or it is SQL NULL. */
+char *integ_db_str(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* The same as a number; -1 when there is none. */
+long integ_db_long(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* ---- time ---------------------------------------------------------- */
+
+/* CLOCK_MONOTONIC in ms. */
+long long integ_now_ms(void);
+
+/* Sleep ms, resumed after a signal. */
+void integ_sleep_ms(long ms);
+
+/* The same control call to both simulated clusters (answers dropped). */
+void integ_control_both(const char *method, const char *path,
+    const char *body);
+
+/* ---- monitors ------------------------------------------------------- */
+
+/*
+ * build/bpg-monitor processes ($BUILD/bpg-monitor) on the stack's config
+ * with -v and the test's extra arguments (NULL-terminated), each logging
+ * to $BPG_STACK_DIR/monitor-<tag>-<index>.log (emptied at start), and
+ * killed with the test process whatever happens to it.  At most
+ * INTEG_MAX_MON per test process; integ_mon_stop_all() (in a
+ * teardown) kills them all and starts the count again.
+ */
+#define INTEG_MAX_MON 4
+
+int integ_mon_start(const char *tag, ...);
+/* Signal monitor i, wait for it (at most 60 s, then SIGKILL); its wait
+ * status, -1 if it was not running. */
+int integ_mon_stop(int i, int sig);
+void integ_mon_stop_all(void);
+bool integ_mon_alive(int i);
+pid_t integ_mon_pid(int i);
+const char *integ_mon_log(int i);
+/* Lines of monitor i's log holding text. */
+int integ_mon_count(int i, const char *text);
+/* Whether such a line shows up within seconds. */
+bool integ_mon_wait(int i, const char *text, int seconds);
+
 /* ---- the gateway's processes -------------------------------------- */
+
+/*
+ * Write text to cfgpath (the stack's config.yaml), SIGHUP the supervisor
+ * and wait (at most 60 s) until every worker is a new one, which has read
+ * it.
+ */
+void integ_reload(const char *cfgpath, const char *text);
 
 /* The supervisor's pid, from $BPG_STACK_DIR/gateway.pid. */
 pid_t integ_supervisor(void);
