@@ -8,7 +8,6 @@
  * comes first; and the monitor's query reads its index at 1,000,000
  * rows (EXPLAIN).
  */
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,13 +19,8 @@
 
 #include "bpg_db.h"
 #include "bpg_db_deps.h"
+#include "testdb.h"
 #include "testutil.h"
-
-#define TEST_USER "bpg"
-#define TEST_PASSWORD "bpg-test-pw"
-
-static char test_user[] = TEST_USER;
-static char test_password[] = TEST_PASSWORD;
 
 #define A "c01-00000000000000000000000000000001"
 #define B "c01-00000000000000000000000000000002"
@@ -34,83 +28,18 @@ static char test_password[] = TEST_PASSWORD;
 #define W2 "c01-0000000000000000000000000000000b"
 #define REQ "{\"queueToken\":\"s3cret\",\"dependsOn\":[\"" A "\"]}"
 
-struct ctx {
-	char schema[64];
-	char url[160];
-	struct bpg_dbconf conf;
-	MYSQL *admin;
-	struct bpg_db *db;
-};
-
-static struct ctx c;
-
-static void
-admin_exec(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-}
-
-/* The first column of the first row, "" for none, "NULL" for NULL. */
-static const char *
-admin_str(const char *fmt, ...)
-{
-	static char out[4096];
-	char sql[2048];
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0 ||
-	    (res = mysql_store_result(c.admin)) == NULL)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-	out[0] = '\0';
-	if ((row = mysql_fetch_row(res)) != NULL)
-		snprintf(out, sizeof(out), "%s", row[0] != NULL ? row[0] :
-		    "NULL");
-	mysql_free_result(res);
-	return out;
-}
+static struct tu_db c;
 
 static void
 setup(void)
 {
-	unsigned int port = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
-	unsigned int proto = MYSQL_PROTOCOL_TCP;
-	struct bpg_errinfo ei = { "" };
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.schema, sizeof(c.schema), "bpgt_deps_%ld", (long)getpid());
-	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/bpg", port);
-	c.conf.connection_string = c.url;
-	c.conf.user = test_user;
-	c.conf.password = test_password;
-	c.conf.db_name = c.schema;
-	ck_assert_ptr_nonnull(c.admin = mysql_init(NULL));
-	mysql_options(c.admin, MYSQL_OPT_PROTOCOL, &proto);
-	if (mysql_real_connect(c.admin, "127.0.0.1", TEST_USER, TEST_PASSWORD,
-	    NULL, port, NULL, 0) == NULL)
-		ck_abort_msg("cannot connect: %s", mysql_error(c.admin));
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	ck_assert_msg(bpg_db_new(&c.conf, &c.db, &ei) == BPG_OK, "%s", ei.msg);
-	ck_assert_msg(bpg_db_connect(c.db, &ei) == BPG_OK, "%s", ei.msg);
+	tu_db_open(&c, "deps");
 }
 
 static void
 teardown(void)
 {
-	bpg_db_free(c.db);
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	mysql_close(c.admin);
+	tu_db_close(&c);
 }
 
 static enum bpg_err
@@ -148,19 +77,19 @@ START_TEST(test_record)
 	size_t n = 9;
 
 	ck_assert_msg(record(W1, deps, 2, &ei) == BPG_OK, "%s", ei.msg);
-	ck_assert_str_eq(admin_str("SELECT status FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT status FROM `%s`."
 	    "application_submission WHERE submission_id = '%s'", c.schema,
 	    W1), "WAITING");
-	ck_assert_str_eq(admin_str("SELECT finished_time FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT finished_time IS NULL FROM `%s`."
 	    "application_submission WHERE submission_id = '%s'", c.schema,
-	    W1), "NULL");
+	    W1), "1");
 	ck_assert_int_eq(record(W1, deps, 2, &ei), BPG_EEXIST);
 	/* A failing part writes nothing of it. */
 	ck_assert_int_ne(record(W2, twice, 2, &ei), BPG_OK);
-	ck_assert_str_eq(admin_str("SELECT COUNT(*) FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`."
 	    "application_submission WHERE submission_id = '%s'", c.schema,
 	    W2), "0");
-	ck_assert_str_eq(admin_str("SELECT COUNT(*) FROM `%s`.bpg_dependency "
+	ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM `%s`.bpg_dependency "
 	    "WHERE submission_id = '%s'", c.schema, W2), "0");
 	/* Read back. */
 	ck_assert_int_eq(bpg_db_deps_get(c.db, W1, &w, &found, &ei), BPG_OK);
@@ -214,15 +143,15 @@ START_TEST(test_race)
 	ck_assert_int_eq(bpg_db_deps_end(c.db, W1, BPG_DB_DEPS_CANCELLED,
 	    "CANCELLED", NULL, &changed, &ei), BPG_OK);
 	ck_assert(!changed);
-	ck_assert_str_eq(admin_str("SELECT status FROM `%s`."
+	ck_assert_str_eq(tu_db_str(&c, "SELECT status FROM `%s`."
 	    "application_submission WHERE submission_id = '%s'", c.schema,
 	    W1), "WAITING");
 	ck_assert_int_eq(bpg_db_deps_move(c.db, W1, BPG_DB_DEPS_RELEASING,
 	    BPG_DB_DEPS_RELEASED, &changed, &ei), BPG_OK);
 	ck_assert(changed);
 	/* Released: the request (with its token) is gone. */
-	ck_assert_str_eq(admin_str("SELECT request FROM `%s`.bpg_waiting "
-	    "WHERE submission_id = '%s'", c.schema, W1), "NULL");
+	ck_assert_str_eq(tu_db_str(&c, "SELECT request IS NULL FROM `%s`."
+	    "bpg_waiting WHERE submission_id = '%s'", c.schema, W1), "1");
 	/* W2: the cancel first. */
 	ck_assert_int_eq(bpg_db_deps_end(c.db, W2, BPG_DB_DEPS_CANCELLED,
 	    "CANCELLED", "Cancelled by alice", &changed, &ei), BPG_OK);
@@ -233,11 +162,11 @@ START_TEST(test_race)
 	ck_assert_int_eq(bpg_db_deps_end(c.db, W2, BPG_DB_DEPS_FAILED,
 	    "DEPENDENCY_FAILED", "x", &changed, &ei), BPG_OK);
 	ck_assert(!changed);
-	ck_assert_str_eq(admin_str("SELECT CONCAT(status, ' ', error_message, "
+	ck_assert_str_eq(tu_db_str(&c, "SELECT CONCAT(status, ' ', error_message, "
 	    "' ', finished_time IS NOT NULL) FROM `%s`.application_submission "
 	    "WHERE submission_id = '%s'", c.schema, W2),
 	    "CANCELLED Cancelled by alice 1");
-	ck_assert_str_eq(admin_str("SELECT CONCAT(state, ' ', request IS NULL) "
+	ck_assert_str_eq(tu_db_str(&c, "SELECT CONCAT(state, ' ', request IS NULL) "
 	    "FROM `%s`.bpg_waiting WHERE submission_id = '%s'", c.schema, W2),
 	    "cancelled 1");
 	/* Bad states are refused before any SQL. */
@@ -274,11 +203,11 @@ START_TEST(test_list_index)
 
 	ck_assert_int_eq(record(W1, deps, 1, &ei), BPG_OK);
 	/* Most rows are long done; a few wait. */
-	admin_exec("INSERT INTO `%s`.bpg_waiting (submission_id, owner, "
+	tu_db_exec(&c, "INSERT INTO `%s`.bpg_waiting (submission_id, owner, "
 	    "policy, state) SELECT CONCAT('c02-', LPAD(HEX(seq), 32, '0')), "
 	    "'bob', 'allSucceeded', IF(seq %% 100000 = 0, 'waiting', "
 	    "'released') FROM `%s`.seq_1_to_1000000", c.schema, c.schema);
-	admin_exec("ANALYZE TABLE `%s`.bpg_waiting", c.schema);
+	tu_db_exec(&c, "ANALYZE TABLE `%s`.bpg_waiting", c.schema);
 	mysql_free_result(mysql_store_result(c.admin));
 	/* The statement as the module runs it, with values in. */
 	ck_assert_ptr_nonnull(tmpl = bpg_db_deps_list_sql(c.db));
