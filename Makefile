@@ -97,8 +97,10 @@ $(BUILD)/gen/openapi_yaml.o: $(BUILD)/gen/openapi_yaml.c
 $(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(BUILD)/gen/openapi_yaml.o \
     $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
+# The monitor serves /metrics with libmicrohttpd (-m).
+MON_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 $(BUILD)/bpg-monitor: $(BUILD)/app/bpg-monitor.o $(LIBBPG)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MON_LIBS)
 # The command-line client needs libcurl and jansson only.
 CLI_LIBS := $(shell pkg-config --libs libcurl jansson 2>/dev/null)
 $(BUILD)/bpg-cli: $(BUILD)/app/bpg-cli.o $(LIBBPG)
@@ -222,10 +224,14 @@ clean:
 #                     httpd-conf/swagger-ui/package-lock.json, fetched with
 #                     npm ci, no install scripts) and our index.html in
 #                     $(BUILD)/swagger-ui/
+#   make dashboard    the dashboard's page and its charting library (uplot,
+#                     pinned in httpd-conf/dashboard/package-lock.json, the
+#                     same way) in $(BUILD)/dashboard/
 #   make install      PREFIX=/usr/local DESTDIR= : binaries (bpg, the
 #                     command-line client, in bin/ with its bash
 #                     completion), web server
-#                     snippets, Swagger UI, error documents, the OpenAPI
+#                     snippets, Swagger UI, the dashboard, error
+#                     documents, the OpenAPI
 #                     document, config.example.yaml, systemd units
 #   make uninstall    the same files removed (config.yaml, htpasswd kept)
 
@@ -243,9 +249,13 @@ SWAGGER_NPM := $(BUILD)/swagger-ui-npm
 # standalone preset).
 SWAGGER_DIST := swagger-ui.css swagger-ui-bundle.js favicon-16x16.png \
 	favicon-32x32.png LICENSE
+DASHBOARD     := $(BUILD)/dashboard
+DASHBOARD_NPM := $(BUILD)/dashboard-npm
+DASHBOARD_SRC := index.html dashboard.js dashboard.css
 
-.PHONY: swagger-ui install uninstall
+.PHONY: swagger-ui dashboard install uninstall
 swagger-ui: $(SWAGGER_UI)/index.html
+dashboard: $(DASHBOARD)/index.html
 
 $(SWAGGER_UI)/index.html: httpd-conf/swagger-ui/package.json \
     httpd-conf/swagger-ui/package-lock.json httpd-conf/swagger-ui/index.html \
@@ -265,16 +275,34 @@ $(SWAGGER_UI)/index.html: httpd-conf/swagger-ui/package.json \
 		$(SWAGGER_UI).tmp/
 	rm -rf $(SWAGGER_UI) && mv $(SWAGGER_UI).tmp $(SWAGGER_UI)
 
+$(DASHBOARD)/index.html: httpd-conf/dashboard/package.json \
+    httpd-conf/dashboard/package-lock.json \
+    $(addprefix httpd-conf/dashboard/,$(DASHBOARD_SRC))
+	@command -v npm >/dev/null || { echo "npm is needed (tests/deps.sh)"; exit 1; }
+	rm -rf $(DASHBOARD_NPM) $(DASHBOARD).tmp
+	mkdir -p $(DASHBOARD_NPM) $(DASHBOARD).tmp
+	cp httpd-conf/dashboard/package.json httpd-conf/dashboard/package-lock.json \
+		$(DASHBOARD_NPM)/
+	cd $(DASHBOARD_NPM) && npm ci --ignore-scripts --no-audit --no-fund \
+		--loglevel=error
+	cp $(DASHBOARD_NPM)/node_modules/uplot/dist/uPlot.iife.min.js \
+		$(DASHBOARD_NPM)/node_modules/uplot/dist/uPlot.min.css \
+		$(DASHBOARD).tmp/
+	cp $(DASHBOARD_NPM)/node_modules/uplot/LICENSE $(DASHBOARD).tmp/LICENSE.uplot
+	cp $(addprefix httpd-conf/dashboard/,$(DASHBOARD_SRC)) $(DASHBOARD).tmp/
+	rm -rf $(DASHBOARD) && mv $(DASHBOARD).tmp $(DASHBOARD)
+
 # Paths in the snippets and units follow PREFIX, DATADIR and SYSCONFDIR.
 INSTALL_SED := sed -e 's|/usr/local/share/bpg|$(DATADIR)|g' \
 	-e 's|/etc/bpg/|$(SYSCONFDIR)/bpg/|g' -e 's|@SBINDIR@|$(SBINDIR)|g' \
 	-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g'
 
-install: $(BUILD)/bpg-gateway $(BUILD)/bpg-cli swagger-ui
+install: $(BUILD)/bpg-gateway $(BUILD)/bpg-cli swagger-ui dashboard
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0755 $(BUILD)/bpg-cli $(DESTDIR)$(BINDIR)/bpg
 	install -m 0644 app/bpg-completion.bash $(DESTDIR)$(COMPLETIONDIR)/bpg
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/swagger-ui \
+		$(DESTDIR)$(DATADIR)/dashboard \
 		$(DESTDIR)$(DATADIR)/errors $(DESTDIR)$(DATADIR)/httpd-conf/lighttpd \
 		$(DESTDIR)$(DATADIR)/httpd-conf/apache $(DESTDIR)$(SYSCONFDIR)/bpg \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
@@ -285,6 +313,7 @@ install: $(BUILD)/bpg-gateway $(BUILD)/bpg-cli swagger-ui
 		echo "install: no $(BUILD)/bpg-monitor, not installed"; \
 	fi
 	install -m 0644 $(SWAGGER_UI)/* $(DESTDIR)$(DATADIR)/swagger-ui/
+	install -m 0644 $(DASHBOARD)/* $(DESTDIR)$(DATADIR)/dashboard/
 	install -m 0644 httpd-conf/errors/*.html httpd-conf/errors/README \
 		$(DESTDIR)$(DATADIR)/errors/
 	install -m 0644 httpd-conf/openapi.yaml $(DESTDIR)$(DATADIR)/openapi.yaml

@@ -35,6 +35,7 @@
 #include "bpg_db.h"
 #include "bpg_limits.h"
 #include "bpg_log.h"
+#include "bpg_metrics.h"
 #include "bpg_pids.h"
 #include "bpg_breaker.h"
 #include "bpg_ratelimit.h"
@@ -56,6 +57,8 @@ static struct bpg_streams *streams;
  * a reload: keyed by cluster id, they outlive a config). */
 static struct bpg_breaker *breakers;
 static int stream_workers;
+/* GET /metrics' counters, shared by all workers (and a reload's). */
+static struct bpg_metrics *metrics;
 
 /*
  * glibc keeps at most 7 freed chunks of each size per thread for quick
@@ -458,6 +461,7 @@ worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 	}
 	bpg_api_set_ratelimit(api, rl);
 	bpg_api_set_breaker(api, breakers);
+	bpg_api_set_metrics(api, metrics);
 	bpg_api_set_streams(api, streams, bpg_streams_total_for(
 	    (unsigned int)stream_workers, cfg->stream_worker_share));
 	/* Parsed once per worker; without it /openapi.* are 404s. */
@@ -870,6 +874,8 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if ((i = reaped(&s, pid)) < 0)
 				continue;
+			bpg_metrics_inc(metrics, BPG_METRIC_WORKER_RESTARTS,
+			    NULL);
 			if (WIFSIGNALED(status))
 				syslog(LOG_WARNING, "worker %d killed by signal "
 				    "%d", (int)pid, WTERMSIG(status));
@@ -1041,8 +1047,19 @@ main(int argc, char *argv[])
 		bpg_config_free(cfg);
 		return 1;
 	}
+	if (bpg_metrics_new_shared(&metrics, &ei) != BPG_OK) {
+		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
+		bpg_breaker_free(breakers);
+		bpg_streams_free(streams);
+		bpg_ratelimit_free(rl);
+		bpg_config_free(cfg);
+		return 1;
+	}
+	bpg_metrics_set(metrics, BPG_METRIC_BUILD_INFO,
+	    BPG_LV("gateway", BPG_VERSION, BPG_GIT_REV), 1);
 	stream_workers = (int)nworkers;
 	rc = supervise(path, &cfg, (int)nworkers, rl);
+	bpg_metrics_free(metrics);
 	bpg_breaker_free(breakers);
 	bpg_streams_free(streams);
 	bpg_ratelimit_free(rl);

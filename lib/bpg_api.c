@@ -13,14 +13,18 @@
 #include "bpg_api.h"
 #include "bpg_api_apps.h"
 #include "bpg_api_clusters.h"
+#include "bpg_api_me.h"
+#include "bpg_api_livy.h"
 #include "bpg_api_lists.h"
 #include "bpg_api_log.h"
+#include "bpg_api_metrics.h"
 #include "bpg_api_schedules.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_upload.h"
 #include "bpg_api_util.h"
 #include "bpg_internal.h"
 #include "bpg_limits.h"
+#include "bpg_metrics.h"
 #include "bpg_s3.h"
 #include "bpg_yaml.h"
 
@@ -48,6 +52,7 @@ static const struct route {
 	{ "GET", "/spark/mySubmissions", AUTH, api_h_my_submissions },
 	{ "GET", "/admin/submissions", AUTH, api_h_admin_submissions },
 	{ "GET", "/admin/clusters", AUTH, api_h_clusters },
+	{ "GET", "/me", AUTH, api_h_me },
 	/* No user (section 1.11, quirk 20; section 0.1). */
 	{ "GET", "/admin/version", NOAUTH, api_h_version },
 	{ "GET", "/openapi.json", NOAUTH, api_h_openapi_json },
@@ -65,6 +70,15 @@ static const struct route {
 	{ "POST", "/schedules/{id}/suspend", AUTH, api_h_sched_suspend },
 	{ "POST", "/schedules/{id}/resume", AUTH, api_h_sched_resume },
 	{ "POST", "/schedules/{id}/trigger", AUTH, api_h_sched_trigger },
+	/* Prometheus' text format (bpg_api_metrics.h). */
+	{ "GET", "/metrics", AUTH, api_h_metrics },
+	/* Apache Livy's batches (bpg_api_livy.h); also at livy.path. */
+	{ "POST", "/batches", AUTH | BODY, api_h_livy_create },
+	{ "GET", "/batches", AUTH, api_h_livy_list },
+	{ "GET", "/batches/{id}", AUTH, api_h_livy_get },
+	{ "GET", "/batches/{id}/state", AUTH, api_h_livy_state },
+	{ "GET", "/batches/{id}/log", AUTH, api_h_livy_log },
+	{ "DELETE", "/batches/{id}", AUTH, api_h_livy_delete },
 };
 
 /* ---- responses ---------------------------------------------------- */
@@ -139,6 +153,42 @@ split_path(struct route_ctx *rc, const char *uri, const char *prefix)
 			rc->nsegs++;
 		}
 	}
+	return 0;
+}
+
+/*
+ * The Livy API's root mount (livy.path, e.g. "/batches"): its path and
+ * what follows read as "/batches..." after the prefix.  -1 when the URI
+ * is not under it, else split_path()'s answer.
+ */
+static int
+split_livy_root(struct route_ctx *rc, const char *uri)
+{
+	const struct bpg_livy_conf *lc = &rc->api->cfg->livy;
+	size_t n;
+	int code;
+
+	if (!lc->enabled || lc->path == NULL)
+		return -1;
+	n = strlen(lc->path);
+	if (strncmp(uri, lc->path, n) != 0 || (uri[n] != '\0' &&
+	    uri[n] != '/' && uri[n] != '?'))
+		return -1;
+	if (uri[n] == '/' && uri[n + 1] != '\0' && uri[n + 1] != '?') {
+		if ((code = split_path(rc, uri, lc->path)) != 0)
+			return code;
+		if (rc->nsegs == MAX_SEGS)
+			return 404;
+		memmove(rc->segs + 1, rc->segs, rc->nsegs * sizeof(*rc->segs));
+		rc->nsegs++;
+	} else {
+		rc->query = uri[n] == '?' ? uri + n + 1 : (uri[n] == '/' &&
+		    uri[n + 1] == '?' ? uri + n + 2 : NULL);
+	}
+	if ((rc->segs[0] = strdup("batches")) == NULL)
+		return 400;
+	if (rc->nsegs == 0)
+		rc->nsegs = 1;
 	return 0;
 }
 
@@ -272,7 +322,8 @@ read_body(struct bpg_api *api, const struct bpg_http_req *req, size_t *len)
 	return 0;
 }
 
-static void
+/* The route that served the request, or NULL. */
+static const struct route *
 dispatch(struct route_ctx *rc)
 {
 	const struct bpg_http_req *req = rc->req;
@@ -282,10 +333,11 @@ dispatch(struct route_ctx *rc)
 	int rcode, lit, best_lit = -1;
 	size_t i;
 
-	rcode = split_path(rc, req->uri, rc->api->cfg->context_path);
+	if ((rcode = split_livy_root(rc, req->uri)) < 0)
+		rcode = split_path(rc, req->uri, rc->api->cfg->context_path);
 	if (rcode == 400) {
 		api_reply_error(resp, 400, WAE, "Malformed request URI");
-		return;
+		return NULL;
 	}
 	if (rcode == 404)
 		goto notfound;
@@ -312,12 +364,12 @@ dispatch(struct route_ctx *rc)
 		    "Method Not Allowed"));
 		snprintf(resp->headers, sizeof(resp->headers), "Allow: %s\r\n",
 		    allow);
-		return;
+		return NULL;
 	}
 	if (best == NULL)
 		goto notfound;
 	if ((best->flags & AUTH) && !authenticate(rc))
-		return;
+		return best;
 	if (best->flags & BODY) {
 		switch (read_body(rc->api, req, &rc->body_len)) {
 		case 0:
@@ -325,24 +377,76 @@ dispatch(struct route_ctx *rc)
 			break;
 		case 413:
 			reply_too_large(resp);
-			return;
+			return best;
 		default:
 			api_reply_error(resp, 400, WAE, "Request body unreadable");
-			return;
+			return best;
 		}
 	}
 	best->fn(rc);
-	return;
+	return best;
 notfound:
 	api_reply_no_resource(resp);
+	return NULL;
+}
+
+/*
+ * The status of a streamed answer is the one its handler sends through
+ * io->head(): the request's io is passed on through these, which note it.
+ */
+struct counted_io {
+	const struct bpg_http_io *io;
+	int status;
+};
+
+static long
+counted_read(void *ctx, char *buf, size_t n)
+{
+	const struct counted_io *c = ctx;
+
+	return c->io->read(c->io->ctx, buf, n);
+}
+
+static int
+counted_head(void *ctx, int status, const char *content_type,
+    const char *headers, long long content_length)
+{
+	struct counted_io *c = ctx;
+
+	c->status = status;
+	return c->io->head(c->io->ctx, status, content_type, headers,
+	    content_length);
+}
+
+static int
+counted_write(void *ctx, const char *buf, size_t n)
+{
+	const struct counted_io *c = ctx;
+
+	return c->io->write(c->io->ctx, buf, n);
+}
+
+static bool
+counted_cancelled(void *ctx)
+{
+	const struct counted_io *c = ctx;
+
+	return c->io->cancelled != NULL && c->io->cancelled(c->io->ctx);
 }
 
 void
-bpg_api_handle(struct bpg_api *api, const struct bpg_http_req *req)
+bpg_api_handle(struct bpg_api *api, const struct bpg_http_req *in)
 {
+	struct counted_io cio = { in->io, 0 };
+	struct bpg_http_io io = { counted_read, counted_head, counted_write,
+	    &cio, counted_cancelled };
+	struct bpg_http_req reqv = *in;
+	const struct bpg_http_req *req = &reqv;
+	const struct route *route;
 	struct bpg_http_resp resp;
 	struct route_ctx rc;
 
+	reqv.io = &io;
 	/* requestDeadlineSeconds, from the moment the request is here. */
 	api->end_ms = bpg_kube_now_ms() +
 	    api->cfg->request_deadline_seconds * 1000;
@@ -351,12 +455,17 @@ bpg_api_handle(struct bpg_api *api, const struct bpg_http_req *req)
 	rc.api = api;
 	rc.req = req;
 	rc.resp = &resp;
-	dispatch(&rc);
+	route = dispatch(&rc);
+	/* Livy's clients read its error shape on all of /batches. */
+	if (rc.nsegs > 0 && strcmp(rc.segs[0], "batches") == 0)
+		api_livy_error_shape(&resp);
 	free_segs(&rc);
 	if (!resp.streamed &&
 	    req->io->head(req->io->ctx, resp.status, resp.content_type,
 	    resp.headers, (long long)resp.body_len) == 0 && resp.body_len > 0)
 		(void)req->io->write(req->io->ctx, resp.body, resp.body_len);
+	api_metrics_request(&rc, route != NULL ? route->pattern : NULL,
+	    in->method, cio.status);
 	resp_reset(&resp);
 	/* A large upload's buffer is not kept for the next request. */
 	if (api->body_cap > 65536) {
@@ -405,10 +514,15 @@ bpg_api_new(const struct bpg_config *cfg, struct bpg_api **out,
 	if ((e = bpg_breaker_new_shared(&api->breaker_own, ei)) != BPG_OK)
 		goto fail;
 	api->breaker = api->breaker_own;
+	/* Until the supervisor's shared metrics are set: this process's. */
+	if ((e = bpg_metrics_new_shared(&api->metrics_own, ei)) != BPG_OK)
+		goto fail;
+	api->metrics = api->metrics_own;
 	if (cfg->db.connection_string != NULL &&
 	    cfg->db.connection_string[0] != '\0' &&
 	    (e = bpg_db_new(&cfg->db, &api->db, ei)) != BPG_OK)
 		goto fail;
+	bpg_db_set_metrics(api->db, api->metrics);
 	*out = api;
 	return BPG_OK;
 fail:
@@ -440,6 +554,7 @@ bpg_api_free(struct bpg_api *api)
 	bpg_cache_free(api->status_cache);
 	bpg_ratelimit_free(api->rl_own);
 	bpg_breaker_free(api->breaker_own);
+	bpg_metrics_free(api->metrics_own);
 	json_decref(api->openapi_json);
 	free(api->openapi_yaml);
 	bpg_s3_free(api->s3_upload);
@@ -452,6 +567,17 @@ void
 bpg_api_set_ratelimit(struct bpg_api *api, struct bpg_ratelimit *rl)
 {
 	api->rl = rl != NULL ? rl : api->rl_own;
+}
+
+void
+bpg_api_set_metrics(struct bpg_api *api, struct bpg_metrics *m)
+{
+	size_t i;
+
+	api->metrics = m != NULL ? m : api->metrics_own;
+	bpg_db_set_metrics(api->db, api->metrics);
+	for (i = 0; api->kube != NULL && i < api->cfg->nclusters; i++)
+		bpg_kube_set_metrics(api->kube[i], api->metrics);
 }
 
 void

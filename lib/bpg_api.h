@@ -100,6 +100,16 @@ struct bpg_breaker;
  */
 void bpg_api_set_breaker(struct bpg_api *, struct bpg_breaker *br);
 
+struct bpg_metrics;
+
+/*
+ * Count into m, the metrics the supervisor shared between all workers
+ * before fork() (bpg_metrics_new_shared()), instead of the api's own,
+ * which GET /metrics then shows.  m is borrowed and must outlive the api;
+ * NULL goes back to the api's own.
+ */
+void bpg_api_set_metrics(struct bpg_api *, struct bpg_metrics *m);
+
 struct bpg_streams;
 
 /*

@@ -49,6 +49,7 @@
 #include "bpg_db_schedules.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
+#include "bpg_metrics.h"
 #include "bpg_summary.h"
 #include "bpg_yaml.h"
 
@@ -376,7 +377,12 @@ api_h_status(struct route_ctx *rc)
 	if (!api_resolve_id(rc, &cluster, &kube))
 		return;
 	if ((v = bpg_cache_get(api->status_cache, rc->segs[1],
-	    mono_ms())) == NULL) {
+	    mono_ms())) != NULL)
+		bpg_metrics_inc(api->metrics, BPG_METRIC_STATUS_CACHE_HITS,
+		    NULL);
+	else {
+		bpg_metrics_inc(api->metrics, BPG_METRIC_STATUS_CACHE_MISSES,
+		    NULL);
 		if ((v = status_load(rc, cluster, kube, &cache)) == NULL) {
 			api_reply_nomem(rc->resp);
 			return;

@@ -507,7 +507,8 @@ podlog_write(void *ctx, const char *buf, size_t n)
  * was sent.
  */
 static bool
-log_from_pod(struct route_ctx *rc, const char *id, const char *exec_id)
+log_from_pod(struct route_ctx *rc, const char *id, const char *exec_id,
+    bool follow)
 {
 	const struct bpg_cluster *cluster;
 	struct bpg_errinfo ei = { "" };
@@ -534,16 +535,18 @@ log_from_pod(struct route_ctx *rc, const char *id, const char *exec_id)
 	    strcasecmp(phase, "Pending") == 0)
 		goto out;
 	if ((size_t)snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/"
-	    "%s/log?pretty=false&follow=true", cluster->namespace, name) >=
-	    sizeof(path))
+	    "%s/log?pretty=false%s", cluster->namespace, name,
+	    follow ? "&follow=true" : "") >= sizeof(path))
 		goto out;
 	sent = true;
-	if (!api_stream_admit(rc, "log follow"))
+	/* Only a followed log holds the worker for long. */
+	if (follow && !api_stream_admit(rc, "log follow"))
 		goto out;
 	e = bpg_kube_stream(kube, path,
 	    (long)rc->api->cfg->log_follow_max_seconds * 1000, podlog_write,
 	    podlog_cancel, &pl, &ei);
-	api_stream_done(rc);
+	if (follow)
+		api_stream_done(rc);
 	if (!pl.started && e != BPG_OK && !pl.cancelled) {
 		sent = false;
 		goto out;	/* not opened: no pod stream */
@@ -711,6 +714,22 @@ log_may_read(struct route_ctx *rc, const char *id)
 }
 
 void
+api_log_send(struct route_ctx *rc, const char *id, const char *exec_id,
+    bool pod, bool follow)
+{
+	if (id[0] != '\0' && log_may_read(rc, id)) {
+		/* Step 4, then 5 and 6. */
+		if (pod && log_from_pod(rc, id, exec_id, follow))
+			return;
+		if (log_from_s3(rc, id, exec_id))
+			return;
+	}
+	if (api_stream_head(rc, 200, OCTETS, NULL) == 0)
+		(void)api_stream_write(rc, LOG_NOT_FOUND,
+		    sizeof(LOG_NOT_FOUND) - 1);
+}
+
+void
 api_h_log(struct route_ctx *rc)
 {
 	struct bpg_api *api = rc->api;
@@ -760,16 +779,7 @@ api_h_log(struct route_ctx *rc)
 	}
 	if (s3only != NULL && strcasecmp(s3only, "false") != 0)
 		pod = false;
-	if (id[0] != '\0' && log_may_read(rc, id)) {
-		/* Step 4, then 5 and 6. */
-		if (pod && log_from_pod(rc, id, exec))
-			goto out;
-		if (log_from_s3(rc, id, exec))
-			goto out;
-	}
-	if (api_stream_head(rc, 200, OCTETS, NULL) == 0)
-		(void)api_stream_write(rc, LOG_NOT_FOUND,
-		    sizeof(LOG_NOT_FOUND) - 1);
+	api_log_send(rc, id, exec, pod, true);
 out:
 	free(sub);
 	free(app);

@@ -16,6 +16,16 @@ struct route_ctx;
 
 void api_h_log(struct route_ctx *);
 
+/*
+ * Section 5 steps 4-6 for submission id (a checked length; "" finds
+ * nothing) and container exec_id ("" or "driver": the driver): the log
+ * streamed through rc->req->io from the pod (pod: tried first; follow:
+ * followed until it ends, holding a stream slot) or the S3 objects, to
+ * those who may read it; else section 5's not-found text.
+ */
+void api_log_send(struct route_ctx *rc, const char *id, const char *exec_id,
+    bool pod, bool follow);
+
 /* The worker's S3 (log objects) and Spark History Server handles, made
  * on first use (struct bpg_api's log); NULL is a no-op. */
 struct api_log_handles;

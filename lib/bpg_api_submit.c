@@ -154,9 +154,11 @@ struct submit {
 	const char *proxy_user;
 	struct bpg_failover fo;
 	struct api_idem *idem;	/* the request's key, if any */
+	const struct api_submit_hooks *hooks;
 	char *stored;		/* the row's request body */
 	char *summary;
 	bool have_row;		/* the try wrote a row */
+	const char *created_on;	/* the cluster's id, once created */
 };
 
 static void
@@ -299,6 +301,9 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 	 * a key resolves from the ID its row holds. */
 	if ((*e = api_idem_chosen(s->rc, s->idem, id, ei)) != BPG_OK)
 		goto out;
+	if (s->hooks != NULL && s->hooks->chosen != NULL &&
+	    (*e = s->hooks->chosen(s->rc, s->hooks->arg, id, ei)) != BPG_OK)
+		goto out;
 	/*
 	 * The row first: if the DB cannot record the submission, nothing is
 	 * created (BPG creates the CR anyway and loses the record).
@@ -423,9 +428,14 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 		tries++;
 		switch (attempt(s, c, id, trial, &e, &ei)) {
 		case ATTEMPT_OK:
+			s->created_on = c->id;
 			syslog(LOG_INFO, "submitted %s user=%s queue=%s "
 			    "cluster=%s%s", id, s->proxy_user, s->queue, c->id,
 			    tries > 1 ? " (failover)" : "");
+			if (s->hooks != NULL && s->hooks->made != NULL) {
+				s->hooks->made(rc, s->hooks->arg, id);
+				goto out;
+			}
 			/* The ID passed bpg_crd_check as the CR name: nothing
 			 * to escape. */
 			if (asprintf(&answer, "{\"submissionId\":\"%s\"}",
@@ -471,11 +481,11 @@ out:
 }
 
 void
-api_h_submit(struct route_ctx *rc)
+api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
+    const char *proxy_user, bool dry_run, const struct api_submit_hooks *hooks)
 {
 	struct bpg_api *api = rc->api;
 	const struct bpg_config *cfg = api->cfg;
-	struct bpg_submit_req req;
 	struct api_idem idem = { 0 };
 	struct bpg_errinfo ei = { "" };
 	const struct bpg_cluster *cluster;
@@ -483,8 +493,85 @@ api_h_submit(struct route_ctx *rc)
 	struct submit s;
 	struct bpg_deps deps;
 	char id[BPG_MAX_SUBMISSION_ID + 1];
-	char *queue = NULL, *dag_user = NULL, *stored = NULL, *summary = NULL;
+	char *queue = NULL, *stored = NULL, *summary = NULL;
 	json_t *cr = NULL, *sanitized = NULL;
+	const char *created_on = NULL;
+	enum bpg_err e;
+
+	if ((e = bpg_deps_from_req(req->depends_on, req->dependency_policy,
+	    &deps, &ei)) != BPG_OK)
+		goto fail;
+	/* Before anything is written: a key's answer, or this one runs. */
+	if (!api_idem_begin(rc, req->idempotency_key, dry_run, &idem))
+		goto out;
+	if ((e = bpg_route_submission(cfg, req, rc->user, &api->rng, &queue,
+	    &cluster, &ei)) != BPG_OK)
+		goto fail;
+	/* A dry run writes nothing: it takes no submission token. */
+	if (!dry_run && !api_submit_admit(rc, queue))
+		goto out;
+	if (dry_run) {
+		if ((e = bpg_route_new_id(cluster, req->submission_id_suffix,
+		    &api->rng, id, &ei)) != BPG_OK)
+			goto fail;
+		ctx.submission_id = id;
+		ctx.user = rc->user;
+		ctx.proxy_user = proxy_user;
+		ctx.queue = queue;
+		/* Nothing is written: no row, no CR, no zone pick. */
+		if ((e = bpg_dryrun_run(cfg, cluster, req, &ctx, api->zones,
+		    &cr, &ei)) != BPG_OK)
+			goto fail;
+		created_on = cluster->id;
+		api_reply_json(rc->resp, 200, cr);
+		cr = NULL;
+		goto out;
+	}
+	if (api->db != NULL &&
+	    ((sanitized = bpg_req_sanitized(req)) == NULL ||
+	    (stored = bpg_json_dump(sanitized, NULL)) == NULL ||
+	    (summary = bpg_db_request_summary(sanitized)) == NULL)) {
+		e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (deps.n > 0) {
+		/* Recorded WAITING; the monitor creates the CR later. */
+		api_deps_submit(rc, &idem, req, &deps, queue, cluster,
+		    proxy_user, stored, summary);
+		if (rc->resp->status == 200)
+			created_on = cluster->id;
+		goto out;
+	}
+	memset(&s, 0, sizeof(s));
+	s.rc = rc;
+	s.idem = &idem;
+	s.hooks = hooks;
+	s.req = req;
+	s.queue = queue;
+	s.proxy_user = proxy_user;
+	s.stored = stored;
+	s.summary = summary;
+	submit_failover(&s, cluster);
+	created_on = s.created_on;
+	goto out;
+fail:
+	api_reply_err(rc->resp, e, &ei);
+out:
+	api_metrics_submission(rc, queue, created_on, dry_run);
+	api_idem_end(rc, &idem);
+	free(summary);
+	free(stored);
+	json_decref(sanitized);
+	json_decref(cr);
+	free(queue);
+}
+
+void
+api_h_submit(struct route_ctx *rc)
+{
+	struct bpg_submit_req req;
+	struct bpg_errinfo ei = { "" };
+	char *dag_user = NULL;
 	const char *proxy_user;
 	bool dry_run;
 	enum bpg_err e;
@@ -496,19 +583,8 @@ api_h_submit(struct route_ctx *rc)
 		goto fail;
 	e = bpg_req_parse(rc->body, rc->body_len,
 	    bpg_req_format_of(rc->req->content_type), &req, &ei);
-	if (e != BPG_OK || (e = bpg_deps_from_req(req.depends_on,
-	    req.dependency_policy, &deps, &ei)) != BPG_OK)
+	if (e != BPG_OK)
 		goto fail;
-	/* Before anything is written: a key's answer, or this one runs. */
-	if (!api_idem_begin(rc, req.idempotency_key, dry_run, &idem))
-		goto out;
-	if ((e = bpg_route_submission(cfg, &req, rc->user, &api->rng, &queue,
-	    &cluster, &ei)) != BPG_OK)
-		goto fail;
-	/* A dry run writes nothing: it takes no submission token. */
-	if (!dry_run && !api_submit_admit(rc, queue))
-		goto out;
-
 	/* Section 2.7: the Airflow account submits for dagUser. */
 	proxy_user = rc->user;
 	if (strcmp(rc->user, AIRFLOW_ACCOUNT) == 0) {
@@ -516,54 +592,12 @@ api_h_submit(struct route_ctx *rc)
 		proxy_user = dag_user != NULL && dag_user[0] != '\0' ?
 		    dag_user : "dagUser";
 	}
-	if (dry_run) {
-		if ((e = bpg_route_new_id(cluster, req.submission_id_suffix,
-		    &api->rng, id, &ei)) != BPG_OK)
-			goto fail;
-		ctx.submission_id = id;
-		ctx.user = rc->user;
-		ctx.proxy_user = proxy_user;
-		ctx.queue = queue;
-		/* Nothing is written: no row, no CR, no zone pick. */
-		if ((e = bpg_dryrun_run(cfg, cluster, &req, &ctx, api->zones,
-		    &cr, &ei)) != BPG_OK)
-			goto fail;
-		api_reply_json(rc->resp, 200, cr);
-		cr = NULL;
-		goto out;
-	}
-	if (api->db != NULL &&
-	    ((sanitized = bpg_req_sanitized(&req)) == NULL ||
-	    (stored = bpg_json_dump(sanitized, NULL)) == NULL ||
-	    (summary = bpg_db_request_summary(sanitized)) == NULL)) {
-		e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
-		goto fail;
-	}
-	if (deps.n > 0) {
-		/* Recorded WAITING; the monitor creates the CR later. */
-		api_deps_submit(rc, &idem, &req, &deps, queue, cluster,
-		    proxy_user, stored, summary);
-		goto out;
-	}
-	memset(&s, 0, sizeof(s));
-	s.rc = rc;
-	s.idem = &idem;
-	s.req = &req;
-	s.queue = queue;
-	s.proxy_user = proxy_user;
-	s.stored = stored;
-	s.summary = summary;
-	submit_failover(&s, cluster);
+	api_submit_run(rc, &req, proxy_user, dry_run, NULL);
 	goto out;
 fail:
 	api_reply_err(rc->resp, e, &ei);
+	api_metrics_submission(rc, NULL, NULL, false);
 out:
-	api_idem_end(rc, &idem);
-	free(summary);
-	free(stored);
-	json_decref(sanitized);
-	json_decref(cr);
 	free(dag_user);
-	free(queue);
 	bpg_req_reset(&req);
 }

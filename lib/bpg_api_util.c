@@ -16,6 +16,7 @@
 #include "bpg_api_util.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
+#include "bpg_metrics.h"
 #include "bpg_streams.h"
 #include "bpg_submitlimit.h"
 
@@ -235,6 +236,7 @@ api_kube_for(struct bpg_api *api, const struct bpg_cluster *c,
 	if (api->kube[i] == NULL &&
 	    (e = bpg_kube_new(c, &api->kube[i], ei)) != BPG_OK)
 		return e;
+	bpg_kube_set_metrics(api->kube[i], api->metrics);
 	bpg_kube_set_deadline(api->kube[i], api->end_ms);
 	*out = api->kube[i];
 	return BPG_OK;
@@ -326,4 +328,44 @@ api_submit_admit(struct route_ctx *rc, const char *queue)
 	snprintf(rc->resp->headers, sizeof(rc->resp->headers),
 	    "Retry-After: %lld\r\n", (long long)retry);
 	return false;
+}
+
+/* ---- metrics ------------------------------------------------------ */
+
+/* The config's name of queue (a bounded label), "other" if it has none. */
+static const char *
+queue_label(const struct bpg_config *cfg, const char *queue)
+{
+	size_t i;
+
+	if (queue == NULL)
+		return "";
+	for (i = 0; i < cfg->nqueues; i++)
+		if (strcmp(cfg->queues[i].name, queue) == 0)
+			return cfg->queues[i].name;
+	return "other";
+}
+
+void
+api_metrics_submission(struct route_ctx *rc, const char *queue,
+    const char *cluster, bool dry_run)
+{
+	int st = rc->resp->status;
+	const char *outcome;
+
+	if (st == 429)
+		outcome = "limited";
+	else if (st >= 500)
+		outcome = "failed";
+	else if (st >= 400)
+		outcome = "rejected";
+	else if (dry_run)
+		outcome = "dry_run";
+	else if (cluster != NULL)
+		outcome = "accepted";
+	else	/* an Idempotency-Key's stored answer */
+		outcome = "replayed";
+	bpg_metrics_inc(rc->api->metrics, BPG_METRIC_SUBMISSIONS,
+	    BPG_LV(queue_label(rc->api->cfg, queue),
+	    cluster != NULL ? cluster : "", outcome));
 }

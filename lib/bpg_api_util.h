@@ -94,4 +94,15 @@ void api_stream_done(struct route_ctx *);
  */
 bool api_submit_admit(struct route_ctx *, const char *queue);
 
+/* ---- metrics ------------------------------------------------------ */
+
+/*
+ * Count one POST /spark by its answer (rc->resp) in bpg_submissions_total:
+ * queue as routed (NULL: refused before; a name the config does not list
+ * is "other"), cluster the one it was created on (NULL: none; for a dry
+ * run the one it would go to).
+ */
+void api_metrics_submission(struct route_ctx *, const char *queue,
+    const char *cluster, bool dry_run);
+
 #endif

@@ -172,6 +172,8 @@ struct bpg_config {
 	 * submission, as in BPG (bpg-reference 8.2, quirk 19).
 	 */
 	struct bpg_strlist viewer_users;
+	/* (ours) may read GET /metrics, besides adminUsers */
+	struct bpg_strlist metrics_users;
 	enum bpg_read_access read_access;
 	struct bpg_queue *queues;
 	size_t nqueues;
@@ -258,6 +260,18 @@ struct bpg_config {
 	 */
 	char *incluster_api_server;
 	char *incluster_sa_dir;
+	/*
+	 * (Ours) livy: Apache Livy's batches API (bpg_api_livy.h), off
+	 * unless enabled; always at <applicationContextPath>/batches, and
+	 * also at path (e.g. "/batches", no trailing '/'; NULL: not) for
+	 * clients that cannot take a prefix; defaultSparkVersion for a batch
+	 * whose conf names no spark.bpg.version (NULL: none).
+	 */
+	struct bpg_livy_conf {
+		bool enabled;
+		char *path;
+		char *default_spark_version;
+	} livy;
 	/*
 	 * Input that was accepted but is probably not what was meant, one
 	 * "path: message" line each, for the caller to log at start-up

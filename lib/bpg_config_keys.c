@@ -168,6 +168,47 @@ static const struct key db_keys[] = {
 };
 #undef DB
 
+/* livy.path: a plain URL path, '/' first, without the trailing '/'. */
+static enum bpg_err
+cfg_step_livy_path(struct ctx *c, const json_t *root, const struct key *k,
+    char *base)
+{
+	struct bpg_livy_conf *lc = (struct bpg_livy_conf *)(void *)base;
+	enum bpg_err e = BPG_OK;
+	size_t n, mark;
+	const char *p;
+
+	(void)k;
+	if (lc->path == NULL)
+		return BPG_OK;
+	mark = cfg_path_key(c, "path");
+	if (lc->path[0] != '/' || lc->path[1] == '\0')
+		e = cfg_fail(c, cfg_member(root, "path"), root, "must start "
+		    "with '/' and name a path below the root");
+	for (p = lc->path; e == BPG_OK && *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '?' ||
+		    *p == '#' || *p == '%')
+			e = cfg_fail(c, cfg_member(root, "path"), root, "must be "
+			    "a plain URL path (no spaces, '?', '#' or '%%')");
+	cfg_path_pop(c, mark);
+	n = strlen(lc->path);
+	while (e == BPG_OK && n > 1 && lc->path[n - 1] == '/')
+		lc->path[--n] = '\0';
+	return e;
+}
+
+#define LV struct bpg_livy_conf
+static const struct key livy_keys[] = {
+	R_BOOL("enabled", LV, enabled, "serve Livy's batches API at "
+	    "<applicationContextPath>/batches"),
+	R_STR("path", LV, path, KF_EMPTY_NULL, "also serve it at this root "
+	    "path, e.g. /batches"),
+	R_STEP(cfg_step_livy_path, 0),
+	R_STR("defaultSparkVersion", LV, default_spark_version, KF_EMPTY_NULL,
+	    "Spark version of a batch whose conf has no spark.bpg.version"),
+};
+#undef LV
+
 #define C struct bpg_config
 /* Used verbatim: no reference resolution (7.2). */
 static const struct key queue_token_keys[] = {
@@ -212,6 +253,7 @@ const struct key cfg_root_keys[] = {
 	R_LIST("adminUsers", C, admin_users, 0, "may read and delete any "
 	    "submission"),
 	R_LIST("viewerUsers", C, viewer_users, 0, "may read any submission"),
+	R_LIST("metricsUsers", C, metrics_users, 0, "may read /metrics"),
 	{ .name = "readAccess", .type = KT_ENUM, .names = read_access_names,
 	  .off = offsetof(C, read_access), .idef = BPG_READ_OWNER,
 	  .doc = "who reads a submission: owner or all" },
@@ -289,6 +331,9 @@ const struct key cfg_root_keys[] = {
 	R_INT("clusterCooldownMillis", C, cluster_cooldown_millis, 0, 1,
 	    86400000, DEFAULT_CLUSTER_COOLDOWN_MILLIS, "how long an open "
 	    "breaker skips its cluster before one trial"),
+	{ .name = "livy", .type = KT_OBJ, .sub = livy_keys,
+	  .nsub = NITEMS(livy_keys), .off = FIELD(C, livy, struct bpg_livy_conf),
+	  .doc = "Apache Livy's batches API" },
 	R_STEP(cfg_step_trusted_header, KF_LATE),
 };
 #undef C

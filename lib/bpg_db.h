@@ -518,6 +518,15 @@ enum bpg_err bpg_db_idem_sweep(struct bpg_db *db, unsigned int batch,
 enum bpg_db_idem_stmt { BPG_DB_IDEM_READ, BPG_DB_IDEM_SWEEP };
 const char *bpg_db_idem_sql(const struct bpg_db *db, enum bpg_db_idem_stmt);
 
+struct bpg_metrics;
+
+/*
+ * Count each operation that fails, after its retry on a new connection
+ * (bpg_db_errors_total), into m (borrowed; NULL, the default: not
+ * counted).  db NULL: no-op.
+ */
+void bpg_db_set_metrics(struct bpg_db *db, struct bpg_metrics *m);
+
 /*
  * Close the statements and the connection, wipe the password and free db.
  * NULL is a no-op.  In a process that merely inherited the handle, only

@@ -458,6 +458,7 @@ bpg_db_new(
 	db_attempts_sql(db);
 	db_schedules_sql(db);
 	db_deps_sql(db);
+	db_livy_sql(db);
 	for (i = 0; i < ST__MAX; i++)
 		if (db->sql[i] == NULL)
 			oom = true;

@@ -95,6 +95,14 @@ enum stmt_id {
 	ST_DEP_LINKS,
 	ST_DEP_MOVE,
 	ST_DEP_END,
+	/* Livy batch IDs, bpg_db_livy.c */
+	ST_LIVY_INSERT,
+	ST_LIVY_BY_SUB,
+	ST_LIVY_BIND,
+	ST_LIVY_DELETED,
+	ST_LIVY_GET,
+	ST_LIVY_LIST,
+	ST_LIVY_COUNT,
 	ST__MAX
 };
 
@@ -115,6 +123,7 @@ struct bpg_db {
 	int ca_fd; /* memfd with caCertDataSOPS; -1: none */
 	char ca_path[40]; /* "/proc/self/fd/N" or "" */
 	unsigned int idle_timeout_s; /* 0: the server's wait_timeout */
+	struct bpg_metrics *metrics; /* borrowed; NULL: none */
 };
 
 /*
@@ -213,5 +222,6 @@ void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);
 void db_schedules_sql(struct bpg_db *db);
 void db_deps_sql(struct bpg_db *db);
+void db_livy_sql(struct bpg_db *db);
 
 #endif /* BPG_DB_INT_H */

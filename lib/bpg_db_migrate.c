@@ -17,7 +17,8 @@
  *
  * and tables of ours: bpg_idempotency_key (bpg_db_idem.c), with its
  * index bpg_idem_expires, submission_attempt (bpg_db_attempts.h), and
- * bpg_schedule and bpg_schedule_fire (bpg_db_schedules.h).
+ * bpg_schedule and bpg_schedule_fire (bpg_db_schedules.h), and
+ * bpg_livy_batch (bpg_db_livy.h).
  *
  * bpg_unfinished covers ST_MON_OPEN: without it that query reads every row
  * of the cluster's prefix (250 ms at 1,000,000 rows, make bench SCALE=1),
@@ -259,6 +260,22 @@ static const struct step {
 	"    updated_time TIMESTAMP NULL,\n"
 	"    PRIMARY KEY (submission_id),\n"
 	"    KEY bpg_waiting_state (state, submission_id)\n"
+	")"},
+    /*
+     * Ours: Livy batch IDs (bpg_db_livy.h).  AUTO_INCREMENT makes the
+     * integer unique across every gateway sharing the table; the unique
+     * key keeps one batch per submission ID.
+     */
+    {STEP_TABLE, "bpg_livy_batch", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_livy_batch (\n"
+	"    batch_id BIGINT NOT NULL AUTO_INCREMENT,\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    owner VARBINARY(255) NOT NULL,\n"
+	"    created_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+	"    deleted_time TIMESTAMP NULL DEFAULT NULL,\n"
+	"    PRIMARY KEY (batch_id),\n"
+	"    UNIQUE KEY bpg_livy_submission (submission_id),\n"
+	"    KEY bpg_livy_owner (owner, batch_id)\n"
 	")"},
 };
 

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "bpg_db_int.h"
+#include "bpg_metrics.h"
 
 /* MySQL 8.0.24+: the server closed an idle connection (wait_timeout). */
 #ifndef ER_CLIENT_INTERACTION_TIMEOUT
@@ -166,6 +167,22 @@ db_prepared(struct bpg_db *db, enum stmt_id id, MYSQL_STMT **out,
 	return BPG_OK;
 }
 
+void
+bpg_db_set_metrics(struct bpg_db *db, struct bpg_metrics *m)
+{
+	if (db != NULL)
+		db->metrics = m;
+}
+
+/* A failure of the server or the link (not of an answer's contents). */
+static enum bpg_err
+counted(struct bpg_db *db, enum bpg_err e)
+{
+	if (e == BPG_EDB || e == BPG_ECONFIG || e == BPG_ETIMEOUT)
+		bpg_metrics_inc(db->metrics, BPG_METRIC_DB_ERRORS, NULL);
+	return e;
+}
+
 enum bpg_err
 db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
     struct bpg_errinfo *ei)
@@ -175,7 +192,7 @@ db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 
 	for (attempt = 0;; attempt++) {
 		if ((e = bpg_db_connect(db, ei)) != BPG_OK)
-			return e;
+			return counted(db, e);
 		db->lost = false;
 		db->last_errno = 0;
 		e = op(db, in, out, ei);
@@ -184,10 +201,10 @@ db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 		if (db->last_errno == ER_NO_SUCH_TABLE && attempt == 0)
 			db->migrated = false;
 		else if (!db->lost)
-			return e;
+			return counted(db, e);
 		db_close(db);
 		if (attempt > 0)
-			return e;
+			return counted(db, e);
 	}
 }
 

@@ -46,6 +46,7 @@
 
 struct bpg_s3;
 struct api_log_handles;
+struct bpg_metrics;
 
 struct bpg_api {
 	const struct bpg_config *cfg;
@@ -64,6 +65,8 @@ struct bpg_api {
 	struct bpg_breaker *breaker;	/* breaker_own or the shared */
 	struct bpg_breaker *breaker_own;
 	unsigned int stream_total;	/* gateway-wide stream limit */
+	struct bpg_metrics *metrics;	/* metrics_own or the shared */
+	struct bpg_metrics *metrics_own;
 	json_t *openapi_json;		/* the OpenAPI document, or NULL */
 	char *openapi_yaml;
 	size_t openapi_yaml_len;

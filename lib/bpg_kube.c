@@ -11,6 +11,7 @@
 #include "bpg_json.h"
 #include "bpg_kube.h"
 #include "bpg_limits.h"
+#include "bpg_metrics.h"
 
 #define APPS_PATH "/apis/" BPG_CRD_GROUP "/" BPG_CRD_VERSION "/namespaces/%s/" \
 	BPG_CRD_PLURAL
@@ -26,6 +27,7 @@ struct bpg_kube {
 	bool unsent;		/* the last request never reached a server */
 	long connects;
 	int64_t end_ms;		/* request deadline (monotonic), 0: none */
+	struct bpg_metrics *metrics;	/* borrowed; NULL: not counted */
 	char url[2048];
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -218,6 +220,67 @@ bpg_kube_clean_copy(char *dst, size_t dstlen, const char *src)
 static enum bpg_err request(struct bpg_kube *, const char *, const char *,
     const json_t *, json_t **, long *, long, struct bpg_errinfo *);
 
+void
+bpg_kube_set_metrics(struct bpg_kube *k, struct bpg_metrics *m)
+{
+	if (k != NULL)
+		k->metrics = m;
+}
+
+/* Why a call failed, as a label value: a fixed set. */
+static const char *
+error_reason(CURLcode rc, bool overflow, long code)
+{
+	if (overflow)
+		return "too_large";
+	switch (rc) {
+	case CURLE_OK:
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return "connect";
+	default:
+		return "transfer";
+	}
+	switch (code) {
+	case 0:
+		return "bad_response";
+	case 404:
+		return "not_found";
+	case 409:
+		return "conflict";
+	case 400:
+	case 422:
+		return "invalid";
+	case 429:
+		return "throttled";
+	default:
+		return code >= 500 ? "http_5xx" : "http_4xx";
+	}
+}
+
+/* The call just done ended with rc and code: its time, its failure. */
+static void
+count_call(struct bpg_kube *k, CURLcode rc, long code)
+{
+	const char *cluster = k->cluster->id != NULL ? k->cluster->id : "";
+	curl_off_t us = 0;
+
+	if (k->metrics == NULL)
+		return;
+	curl_easy_getinfo(k->curl, CURLINFO_TOTAL_TIME_T, &us);
+	bpg_metrics_observe(k->metrics, BPG_METRIC_KUBE_DURATION,
+	    BPG_LV(cluster), (double)us / 1e6);
+	if (rc != CURLE_OK || k->overflow || code < 200 || code >= 300)
+		bpg_metrics_inc(k->metrics, BPG_METRIC_KUBE_ERRORS,
+		    BPG_LV(cluster, error_reason(rc, k->overflow, code)));
+}
+
 /*
  * fabric8's KubernetesClientException text, which BPG's error answers
  * carry: "Failure executing: <VERB> at: <url>. Message: <text>." with the
@@ -310,9 +373,13 @@ request(struct bpg_kube *k, const char *method, const char *path,
 	    k->cluster->master_url, path) >= sizeof(k->url))
 		return bpg_errf(ei, BPG_EINVAL, "request path too long");
 	/* Nothing is sent once the deadline has passed. */
-	if ((tmo = call_timeout(k, fresh_ms >= 0)) == 0)
+	if ((tmo = call_timeout(k, fresh_ms >= 0)) == 0) {
+		if (k->metrics != NULL)
+			bpg_metrics_inc(k->metrics, BPG_METRIC_KUBE_ERRORS,
+			    BPG_LV(k->cluster->id, "deadline"));
 		return failure(ei, BPG_ETIMEOUT, method, k->url,
 		    "the request's deadline has passed");
+	}
 	/* bpg_json_dump(): a SparkApplication four times faster (make bench). */
 	if (body != NULL && (payload = bpg_json_dump(body, &plen)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
@@ -343,6 +410,9 @@ request(struct bpg_kube *k, const char *method, const char *path,
 		    fresh_ms < tmo ? fresh_ms : tmo);
 	}
 	rc = curl_easy_perform(k->curl);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
+	count_call(k, rc, code);
 	curl_easy_getinfo(k->curl, CURLINFO_NUM_CONNECTS, &nconn);
 	k->connects += nconn;
 	note_connection(k, rc, fresh_ms >= 0);

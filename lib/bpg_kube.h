@@ -138,6 +138,15 @@ enum bpg_err bpg_kube_list_events(struct bpg_kube *, const char *name,
  * bpg_kube_stream() is not bound by it.
  */
 void bpg_kube_set_deadline(struct bpg_kube *, int64_t end_ms);
+
+struct bpg_metrics;
+
+/*
+ * Count each call's latency (bpg_kube_request_duration_seconds) and
+ * failures by reason (bpg_kube_errors_total), labelled with the cluster's
+ * id, into m (borrowed; NULL, the default: not counted).  k NULL: no-op.
+ */
+void bpg_kube_set_metrics(struct bpg_kube *k, struct bpg_metrics *m);
 /* CLOCK_MONOTONIC in milliseconds, the clock of deadlines. */
 int64_t bpg_kube_now_ms(void);
 

@@ -21,6 +21,7 @@
 
 #include "bpg_db.h"
 #include "bpg_kube.h"
+#include "bpg_metrics.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
 #include "bpg_watch.h"
@@ -39,6 +40,7 @@ static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_starve,
 	&bpg_monitor_task_sched,
 	&bpg_monitor_task_deps,
+	&bpg_monitor_task_gauges,
 };
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
 
@@ -145,6 +147,7 @@ become_leader(struct bpg_monitor *m)
 	m->leader = true;
 	m->announced = 1;
 	m->confirmed_ms = now;
+	bpg_metrics_set(m->o.metrics, BPG_METRIC_MON_LEADER, NULL, 1);
 	for (i = 0; i < NTASKS; i++)
 		if (tasks[i]->lead != NULL)
 			tasks[i]->lead(m, m->state[i], now);
@@ -163,6 +166,7 @@ become_standby(struct bpg_monitor *m, const char *why)
 	m->announced = 0;
 	m->holder = 0;
 	m->next_lock_ms = bpg_watch_now_ms();
+	bpg_metrics_set(m->o.metrics, BPG_METRIC_MON_LEADER, NULL, 0);
 	for (i = 0; i < NTASKS; i++)
 		if (tasks[i]->standby != NULL)
 			tasks[i]->standby(m, m->state[i]);

@@ -284,6 +284,8 @@ enum bpg_monitor_level {
 typedef void bpg_monitor_log_fn(
     void *arg, enum bpg_monitor_level, const char *msg);
 
+struct bpg_metrics;
+
 struct bpg_monitor_opts {
 	const struct bpg_config *cfg; /* borrowed; outlives the monitor */
 	long resync_s; /* 0: BPG_MONITOR_RESYNC_S; < 0: never */
@@ -295,6 +297,9 @@ struct bpg_monitor_opts {
 	 * tests can move time. */
 	int64_t (*clock_ms)(void *arg);
 	void *clock_arg;
+	/* Where the monitor counts (bpg_metrics.h; borrowed, outlives the
+	 * monitor); NULL: nowhere. */
+	struct bpg_metrics *metrics;
 };
 
 struct bpg_monitor;

@@ -13,6 +13,7 @@
  *   bpg_monitor_sched.c      fire due schedules
  *   bpg_monitor_deps.c       release (or fail) submissions waiting for
  *                            their dependencies
+ *   bpg_monitor_metrics.c    the applications' gauges
  * A task is one struct bpg_monitor_task and its module; adding one is a
  * row in the driver's table and its declaration below.  Tasks write only as the leader: they call
  * bpg_monitor_confirm() before a batch of writes that may follow a long
@@ -131,6 +132,7 @@ void bpg_monitor_reach_ok(struct bpg_monitor_target *t);
 extern const struct bpg_monitor_task bpg_monitor_task_starve;
 extern const struct bpg_monitor_task bpg_monitor_task_sched;
 extern const struct bpg_monitor_task bpg_monitor_task_deps;
+extern const struct bpg_monitor_task bpg_monitor_task_gauges;
 
 struct bpg_monitor {
 	struct bpg_monitor_opts o;

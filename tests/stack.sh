@@ -109,22 +109,27 @@ web_owner() {
 }
 
 # DIR/share stands for $(PREFIX)/share/bpg: the error documents and, when
-# built (make swagger-ui), Swagger UI.  Copies, not links: the Apache
-# snippet allows no symbolic links.  BPG_HTTPD_CONF (the directory of
-# lighttpd/50-bpg.conf and apache/bpg.conf) and BPG_SHARE_SRC (of errors/
-# and swagger-ui/) point elsewhere, e.g. at an installed tree.
+# built (make swagger-ui, make dashboard), Swagger UI and the dashboard.
+# Copies, not links: the Apache snippet allows no symbolic links.
+# BPG_HTTPD_CONF (the directory of lighttpd/50-bpg.conf and
+# apache/bpg.conf) and BPG_SHARE_SRC (of errors/, swagger-ui/ and
+# dashboard/) point elsewhere, e.g. at an installed tree.
 write_web() {
 	conf_src=${BPG_HTTPD_CONF:-$top/httpd-conf}
 	mkdir -p "$dir/www" "$dir/uploads" "$dir/apache" "$dir/share"
-	rm -rf "$dir/share/errors" "$dir/share/swagger-ui"
+	rm -rf "$dir/share/errors" "$dir/share/swagger-ui" "$dir/share/dashboard"
 	if [ -n "${BPG_SHARE_SRC:-}" ]; then
 		cp -R "$BPG_SHARE_SRC/errors" "$dir/share/errors"
-		[ ! -d "$BPG_SHARE_SRC/swagger-ui" ] ||
-		    cp -R "$BPG_SHARE_SRC/swagger-ui" "$dir/share/swagger-ui"
+		for d in swagger-ui dashboard; do
+			[ ! -d "$BPG_SHARE_SRC/$d" ] ||
+			    cp -R "$BPG_SHARE_SRC/$d" "$dir/share/$d"
+		done
 	else
 		cp -R "$top/httpd-conf/errors" "$dir/share/errors"
-		[ ! -f "$top/$BUILD/swagger-ui/index.html" ] ||
-		    cp -R "$top/$BUILD/swagger-ui" "$dir/share/swagger-ui"
+		for d in swagger-ui dashboard; do
+			[ ! -f "$top/$BUILD/$d/index.html" ] ||
+			    cp -R "$top/$BUILD/$d" "$dir/share/$d"
+		done
 	fi
 	: > "$dir/htpasswd"
 	for u in alice:alice-pw bob:bob-pw carol:carol-pw mallory:mallory-pw \

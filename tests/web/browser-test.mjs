@@ -15,23 +15,16 @@
 // after both calls), -list.png (the operations as the page opens) and
 // -submit.png (the answer to POST /spark).
 //
-// The browser trusts the stack's test CA through its own NSS database (a
-// fresh profile and HOME under the stack directory), not by ignoring
-// certificate errors; without certutil (libnss3-tools) it falls back to
-// ignoring them for this one origin's test run, and says so.
+// The browser trusts the stack's test CA (tests/web/chromium.mjs).
 //
 // TAP output; exit status 0 when every case passed.  The whole run is
 // bounded (120 s).
-import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { chromium } from "playwright-core";
-import { BASE, CA, WEB, env, request, sparkpiRequest, tap, top }
+import { BASE, WEB, env, request, sparkpiRequest, tap, top }
     from "./common.mjs";
+import { ORIGIN, launch } from "./chromium.mjs";
 
-const ORIGIN = new URL(BASE).origin;
-const STACK = env("BPG_STACK_DIR");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOT = path.join(top, "var/web", `swagger-ui-${WEB}.png`);
 const SHOT_LIST = path.join(top, "var/web", `swagger-ui-${WEB}-list.png`);
 const SHOT_SUBMIT = path.join(top, "var/web", `swagger-ui-${WEB}-submit.png`);
@@ -43,62 +36,10 @@ const watchdog = setTimeout(() => {
 
 const { notOk, check, end } = tap("browser-test");
 
-// A fresh profile and HOME; the CA goes into HOME/.pki/nssdb, where
-// Chromium on Linux looks for locally trusted certificates.
-const profile = fs.mkdtempSync(path.join(STACK, "chromium-"));
-const home = path.join(profile, "home");
-const userData = path.join(profile, "user-data");
-fs.mkdirSync(path.join(home, ".pki/nssdb"), { recursive: true });
-fs.mkdirSync(userData);
-let trusted = false;
-try {
-	const db = `sql:${path.join(home, ".pki/nssdb")}`;
-	execFileSync("certutil", ["-N", "-d", db, "--empty-password"],
-	    { stdio: "ignore", timeout: 20000 });
-	execFileSync("certutil", ["-A", "-d", db, "-n", "bpg test CA",
-	    "-t", "C,,", "-i", CA], { stdio: "ignore", timeout: 20000 });
-	trusted = true;
-} catch {
-	console.log("# certutil failed or missing: certificate errors ignored");
-}
-
-const external = [];
-const problems = [];
-let context;
-try {
-	context = await chromium.launchPersistentContext(userData, {
-		executablePath: CHROMIUM,
-		headless: true,
-		args: ["--headless", "--no-sandbox", "--disable-gpu",
-		    "--disable-quic", "--no-first-run",
-		    "--disable-background-networking",
-		    "--disable-component-update", "--disable-sync"],
-		env: { ...process.env, HOME: home },
-		httpCredentials: { username: "alice", password: "alice-pw",
-		    origin: ORIGIN },
-		ignoreHTTPSErrors: !trusted,
-		viewport: { width: 1280, height: 1000 },
-		timeout: 30000,
-	});
-} catch (e) {
-	console.log(`Bail out! Chromium did not start: ${e.message}`);
-	process.exit(1);
-}
+const { page, trusted, external, problems, close } =
+    await launch({ user: "alice", password: "alice-pw" });
 
 try {
-	const page = context.pages()[0] || await context.newPage();
-	page.setDefaultTimeout(20000);
-	page.on("request", (r) => {
-		const u = r.url();
-		if (!u.startsWith(ORIGIN + "/") && !u.startsWith("data:"))
-			external.push(u);
-	});
-	page.on("console", (m) => {
-		if (m.type() === "error")
-			problems.push(m.text());
-	});
-	page.on("pageerror", (e) => problems.push(String(e)));
-
 	const resp = await page.goto(`${ORIGIN}/swagger-ui/`,
 	    { waitUntil: "load" });
 	check(resp && resp.status() === 200,
@@ -211,8 +152,7 @@ try {
 } catch (e) {
 	notOk("browser session", e.stack || e.message);
 } finally {
-	await context.close().catch(() => {});
-	fs.rmSync(profile, { recursive: true, force: true });
+	await close();
 	clearTimeout(watchdog);
 }
 

@@ -72,7 +72,7 @@ const endpoints = [
 	["get", "/spark/{submissionId}/describe", true],
 	["get", "/spark/mySubmissions", true], ["get", "/log", true],
 	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
-	["get", "/admin/clusters", true],
+	["get", "/admin/clusters", true], ["get", "/me", true],
 	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
 	["get", "/openapi.json", false], ["get", "/openapi.yaml", false],
 	// Schedules (ours).
@@ -83,6 +83,12 @@ const endpoints = [
 	["post", "/schedules/{scheduleId}/suspend", true],
 	["post", "/schedules/{scheduleId}/resume", true],
 	["post", "/schedules/{scheduleId}/trigger", true],
+	// Apache Livy's batches (ours).
+	["post", "/batches", true], ["get", "/batches", true],
+	["get", "/batches/{batchId}", true],
+	["delete", "/batches/{batchId}", true],
+	["get", "/batches/{batchId}/state", true],
+	["get", "/batches/{batchId}/log", true],
 ];
 {
 	const missing = [], wrong = [];
@@ -291,6 +297,20 @@ if (id) {
 	    "/admin/clusters", { auth: CAROL }, [200]);
 	await call("clusters' health, not an admin", "get", "/admin/clusters",
 	    "/admin/clusters", { auth: ALICE }, [403]);
+	r = await call("who am I", "get", "/me", "/me", { auth: ALICE }, [200]);
+	if (r && r.status === 200) {
+		const me = JSON.parse(r.text);
+		check(me.user === "alice" && me.admin === false &&
+		    me.viewer === false, "/me: alice, neither admin nor viewer",
+		    r.text);
+	}
+	r = await call("who am I, an admin", "get", "/me", "/me",
+	    { auth: CAROL }, [200]);
+	if (r && r.status === 200) {
+		const me = JSON.parse(r.text);
+		check(me.user === "carol" && me.admin === true &&
+		    me.viewer === true, "/me: carol, admin and viewer", r.text);
+	}
 	await call("driver log", "get", "/log", `/log?subId=${id}`,
 	    { auth: ALICE }, [200]);
 	// Dependencies: WAITING, its status, cancelled by DELETE.
@@ -380,6 +400,47 @@ if (r && r.status === 200)
 	}
 	await call("missing schedule", "get", P, "/schedules/s-none",
 	    { auth: ALICE }, [404]);
+}
+
+// Apache Livy's batches (the stack enables them).
+{
+	const livy = JSON.stringify({ file: "local:///opt/spark/examples/jars/"
+	    + "spark-examples_2.12-3.5.0.jar", className:
+	    "org.apache.spark.examples.SparkPi", args: ["10"], queue: "poc",
+	    driverMemory: "1g", numExecutors: 1 });
+	r = await call("Livy batch", "post", "/batches", "/batches",
+	    { auth: ALICE, body: livy, ctype: JSONT }, [201]);
+	let bid = null;
+	try {
+		bid = JSON.parse(r.text).id;
+	} catch {
+		bid = null;
+	}
+	await call("Livy batch, no file", "post", "/batches", "/batches",
+	    { auth: ALICE, body: '{"className":"X"}', ctype: JSONT }, [400]);
+	await call("Livy batch, unknown field", "post", "/batches", "/batches",
+	    { auth: ALICE, body: '{"file":"a.jar","x":1}', ctype: JSONT },
+	    [400]);
+	await call("Livy batch for another user", "post", "/batches",
+	    "/batches?doAs=bob", { auth: ALICE, body: livy, ctype: JSONT },
+	    [403]);
+	await call("Livy batches", "get", "/batches", "/batches?from=0&size=5",
+	    { auth: ALICE }, [200]);
+	const B = "/batches/{batchId}";
+	if (bid) {
+		await call("Livy batch", "get", B, `/batches/${bid}`,
+		    { auth: ALICE }, [200]);
+		await call("Livy state", "get", `${B}/state`,
+		    `/batches/${bid}/state`, { auth: ALICE }, [200]);
+		await call("Livy log", "get", `${B}/log`,
+		    `/batches/${bid}/log?from=0&size=10`, { auth: ALICE }, [200]);
+		await call("Livy delete", "delete", B, `/batches/${bid}`,
+		    { auth: ALICE }, [200]);
+	}
+	await call("missing Livy batch", "get", B, "/batches/999999999999",
+	    { auth: ALICE }, [404]);
+	await call("Livy batch ID not a number", "get", `${B}/state`,
+	    "/batches/x/state", { auth: ALICE }, [400]);
 }
 
 // The document the gateway serves is this one.

@@ -344,6 +344,19 @@ fetch "$EU/skatev2/%61dmin/version"
 expect "/skatev2/%61dmin/version: decoded alike, no user needed" 200 \
     '.REQUEST_URI == "/skatev2/%61dmin/version"'
 
+# Livy's batches at the root (livy.path /batches): basic auth as under
+# the prefix, then the gateway.
+before=$(echo_lines)
+fetch "$EU/batches"
+expect_doc "/batches needs a user" 401
+fetch "$EU/batches/1/state" -u alice:wrong
+expect_doc "/batches/1/state: wrong password: 401" 401
+not_reached "/batches without a user never reaches the backend" "$before"
+fetch "$EU/batches/7/log?from=0&size=5" -u "$ALICE"
+expect "/batches/...: REQUEST_URI as sent, REMOTE_USER" 200 \
+    '.REQUEST_URI == "/batches/7/log?from=0&size=5" and
+     .REMOTE_USER == "alice"'
+
 # ---- what reaches the gateway ----------------------------------------
 
 fetch "$EU/skatev2/spark/x%41y/status?q=a%2Fb&r=1" -u "$ALICE"
