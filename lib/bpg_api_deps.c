@@ -138,6 +138,13 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 		if (e == BPG_EINVAL || e == BPG_ETOOBIG)
 			e = bpg_errf(&ei, BPG_EINVAL, "Request too large to "
 			    "record: %s", ei.msg);
+		else if (bpg_db_insert_unsettled(api->db))
+			e = bpg_errf(&ei, BPG_EDB, "The submission could not be "
+			    "recorded for certain (the database connection was "
+			    "lost): submission %s may have been recorded, and "
+			    "then runs once its dependencies are met. Do not "
+			    "submit it again; GET /spark/%s/status tells.", id,
+			    id);
 		else
 			e = bpg_errf(&ei, BPG_EDB, "The submission could not be "
 			    "recorded (database unavailable); nothing was "

@@ -189,9 +189,15 @@ op_record(struct bpg_db *db, const void *in, void *out,
 	if ((e = exec(db, ST_DEP_WAIT, &ps, NULL, ei)) != BPG_OK)
 		goto fail;
 	if (mysql_commit(db->my) != 0) {
+		/*
+		 * Sent: it may have committed.  Not run again (its rows
+		 * would be taken, a false "exists"): the caller says what is
+		 * known (bpg_db_insert_unsettled()).  A new session next.
+		 */
 		e = bpg_errf(ei, BPG_EDB, "database: commit: %s",
 		    mysql_error(db->my));
-		db->lost = true; /* its outcome is not known: a new session */
+		db->unsettled = true;
+		db_close(db);
 		return e;
 	}
 	return BPG_OK;
@@ -238,6 +244,7 @@ bpg_db_deps_record(struct bpg_db *db, const struct bpg_db_submission *row,
 		return bpg_errf(ei, BPG_EINVAL, "database: no request");
 	if (!db->enabled)
 		return BPG_OK;
+	db->unsettled = false;
 	return db_with_retry(db, op_record, &r, NULL, ei);
 }
 

@@ -56,7 +56,9 @@ void bpg_db_waiting_reset(struct bpg_db_waiting *w);
  * In one transaction: row (bpg_db_insert_submission()'s columns) with
  * status WAITING, the links of row->submission_id to deps[0..ndeps), and
  * w (its submission_id must be row's; state waiting).  Nothing of it is
- * written if any part fails.  BPG_EEXIST if the ID is taken.
+ * written if any part fails.  BPG_EEXIST if the ID is taken.  A commit
+ * whose answer was lost is not sent again: bpg_db_insert_unsettled()
+ * then tells that it may have been recorded.
  */
 enum bpg_err bpg_db_deps_record(struct bpg_db *db,
     const struct bpg_db_submission *row, const struct bpg_db_waiting *w,
