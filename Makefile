@@ -10,7 +10,7 @@
 #                   runs them
 
 CC       ?= cc
-PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt libcrypto
+PKGS     := jansson yaml-0.1 libcurl libmariadb uuid libjwt libcrypto libssl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -55,7 +55,8 @@ UNIT_SRC := $(wildcard tests/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 INTEG_SRC := $(wildcard tests/integ/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integ/%.c=$(BUILD)/tests/integ/%)
-TOOL_BIN := $(BUILD)/kubesim $(INTEG_BIN) $(BUILD)/tests/forkfail.so
+TOOL_BIN := $(BUILD)/kubesim $(BUILD)/webhook $(INTEG_BIN) \
+	$(BUILD)/tests/forkfail.so
 # Test-side helpers linked into every test program (the CRD schema
 # validator of the Kubernetes stand-in, and its name, label and annotation
 # rules of the API server and the operator's webhook).
@@ -107,8 +108,10 @@ $(BUILD)/bpg-cli: $(BUILD)/app/bpg-cli.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LIBS)
 
 # Unit tests: tests/check_<module>.c mirrors lib/<module>.c.  Each is
-# linked with the fixtures they share (tests/testutil.h, tests/testdb.h).
-UNIT_OBJ := $(BUILD)/tests/testutil.o $(BUILD)/tests/testdb.o
+# linked with the fixtures they share (tests/testutil.h, testdb.h,
+# testapi.h).
+UNIT_OBJ := $(BUILD)/tests/testutil.o $(BUILD)/tests/testdb.o \
+    $(BUILD)/tests/testapi.o
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(UNIT_OBJ) $(TESTLIB_OBJ) \
     $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
@@ -141,6 +144,13 @@ $(BUILD)/tests/kubesim/%.o: tests/kubesim/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(MHD_CFLAGS) -Itests/kubesim -c -o $@ $<
 $(BUILD)/kubesim: $(KUBESIM_OBJ) $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lpthread
+
+# HTTPS receiver of notifications (test tool).
+$(BUILD)/tests/webhook/%.o: tests/webhook/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(MHD_CFLAGS) -c -o $@ $<
+$(BUILD)/webhook: $(BUILD)/tests/webhook/main.o $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MHD_LIBS) -lpthread
 
 deps:
@@ -182,7 +192,7 @@ valgrind: $(UNIT_BIN)
 	@for t in $(UNIT_BIN); do CK_FORK=no valgrind -q --error-exitcode=1 \
 		--leak-check=full $$t || exit 1; done
 
-demo: all
+demo: all swagger-ui dashboard
 	@sh tests/demo.sh start
 
 demo-stop:
@@ -346,7 +356,7 @@ uninstall:
 #   make bench [WEB=apache] [LONG=1] [SCALE=0]
 BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/floor \
 	$(BUILD)/tests/bench/dbdrive $(BUILD)/tests/bench/firstreq \
-	$(BUILD)/tests/bench/memgroup
+	$(BUILD)/tests/bench/memgroup $(BUILD)/tests/bench/reportbench
 $(BUILD)/tests/bench/%.o: tests/bench/%.c tests/bench/prefork.h \
     tests/bench/benchdb.h
 	@mkdir -p $(dir $@)
@@ -360,6 +370,9 @@ $(BUILD)/tests/bench/floor: $(BUILD)/tests/bench/floor.o \
 $(BUILD)/tests/bench/dbdrive: $(BUILD)/tests/bench/dbdrive.o \
     $(BUILD)/tests/bench/benchdb.o
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+$(BUILD)/tests/bench/reportbench: $(BUILD)/tests/bench/reportbench.o \
+    $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/bench/firstreq: tests/bench/firstreq.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)

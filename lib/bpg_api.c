@@ -18,6 +18,8 @@
 #include "bpg_api_lists.h"
 #include "bpg_api_log.h"
 #include "bpg_api_metrics.h"
+#include "bpg_api_report.h"
+#include "bpg_api_notify.h"
 #include "bpg_api_schedules.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_upload.h"
@@ -49,10 +51,14 @@ static const struct route {
 	{ "GET", "/spark/{id}/spec", AUTH, api_h_spec },
 	{ "GET", "/spark/{id}/driver", AUTH, api_h_driver },
 	{ "GET", "/spark/{id}/describe", AUTH, api_h_describe },
+	{ "GET", "/spark/{id}/notifications", AUTH, api_h_notifications },
 	{ "GET", "/spark/mySubmissions", AUTH, api_h_my_submissions },
 	{ "GET", "/admin/submissions", AUTH, api_h_admin_submissions },
 	{ "GET", "/admin/clusters", AUTH, api_h_clusters },
+	{ "GET", "/admin/notifications", AUTH, api_h_admin_notifications },
 	{ "GET", "/me", AUTH, api_h_me },
+	{ "GET", "/admin/report", AUTH, api_h_admin_report },
+	{ "GET", "/report", AUTH, api_h_report },
 	/* No user (section 1.11, quirk 20; section 0.1). */
 	{ "GET", "/admin/version", NOAUTH, api_h_version },
 	{ "GET", "/openapi.json", NOAUTH, api_h_openapi_json },

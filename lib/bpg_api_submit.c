@@ -11,8 +11,10 @@
 
 #include "bpg_api_deps.h"
 #include "bpg_api_idem.h"
+#include "bpg_api_notify.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
+#include "bpg_db_notify.h"
 #include "bpg_dryrun.h"
 #include "bpg_failover.h"
 #include "bpg_json.h"
@@ -157,6 +159,7 @@ struct submit {
 	const struct api_submit_hooks *hooks;
 	char *stored;		/* the row's request body */
 	char *summary;
+	const struct bpg_notify_spec *notify;	/* its receivers */
 	bool have_row;		/* the try wrote a row */
 	const char *created_on;	/* the cluster's id, once created */
 };
@@ -312,6 +315,18 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 		if ((*e = insert_row(s, id, ei)) != BPG_OK)
 			goto out;
 		s->have_row = true;
+		/* Its receivers too, before anything can change its state. */
+		if ((*e = bpg_db_notify_targets(api->db, id, c->id, s->notify,
+		    ei)) != BPG_OK) {
+			syslog(LOG_ERR, "submission %s: receivers not "
+			    "recorded: %s", id, ei->msg);
+			mark_failed(api, id, "its notifications could not be "
+			    "recorded");
+			*e = bpg_errf(ei, BPG_EDB, "The submission could not "
+			    "be recorded (database unavailable); nothing was "
+			    "submitted. Please try again later.");
+			goto out;
+		}
 	}
 	switch (create_cr(kube, cr, id, api->end_ms, e, &http, ei)) {
 	case CREATE_EXISTS:
@@ -419,9 +434,15 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 			goto fail;
 		if (prev[0] != '\0') {
 			char reason[MSGLEN + 96];
+			struct bpg_errinfo fei;
 
 			snprintf(reason, sizeof(reason), "%s; resubmitted as %s",
 			    why, id);
+			/* The submission goes on as id: no event for prev. */
+			if (bpg_db_notify_forget(api->db, prev, &fei) !=
+			    BPG_OK)
+				syslog(LOG_ERR, "submission %s: receivers not "
+				    "forgotten: %s", prev, fei.msg);
 			mark_failed(api, prev, reason);
 			prev[0] = '\0';
 		}
@@ -490,6 +511,7 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 	struct bpg_errinfo ei = { "" };
 	const struct bpg_cluster *cluster;
 	struct bpg_crd_ctx ctx;
+	struct bpg_notify_spec notify;
 	struct submit s;
 	struct bpg_deps deps;
 	char id[BPG_MAX_SUBMISSION_ID + 1];
@@ -506,6 +528,9 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 		goto out;
 	if ((e = bpg_route_submission(cfg, req, rc->user, &api->rng, &queue,
 	    &cluster, &ei)) != BPG_OK)
+		goto fail;
+	if ((e = api_notify_plan(cfg, api->db, req->notify, queue, &notify,
+	    &ei)) != BPG_OK)
 		goto fail;
 	/* A dry run writes nothing: it takes no submission token. */
 	if (!dry_run && !api_submit_admit(rc, queue))
@@ -551,6 +576,7 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 	s.proxy_user = proxy_user;
 	s.stored = stored;
 	s.summary = summary;
+	s.notify = &notify;
 	submit_failover(&s, cluster);
 	created_on = s.created_on;
 	goto out;

@@ -86,6 +86,9 @@ struct bpg_queue {
 	char *zone_picker_name;
 	/* (ours) overrides submitRateLimit.perQueue for this queue */
 	struct bpg_submit_rate submit_rate;
+	/* (ours) receivers of every submission of the queue, as
+	 * bpg_notify_spec_json() makes them (checked), or NULL */
+	json_t *notify;
 };
 
 /*
@@ -249,6 +252,22 @@ struct bpg_config {
 	 */
 	int64_t cluster_failure_threshold;
 	int64_t cluster_cooldown_millis;
+	/*
+	 * (Ours) notifications by webhook (bpg_notify.h): receivers' URLs
+	 * must be https unless notificationAllowHttp, their host one of
+	 * notificationAllowedHosts (exact or "*.domain"; none: no
+	 * notifications), and resolve to no private, loopback or link-local
+	 * address unless notificationAllowPrivateAddresses.  Bodies are
+	 * signed with notificationSecretSOPS (secret); receivers'
+	 * certificates are checked against the system CAs plus
+	 * notificationCaCertDataSOPS (PEM, or NULL).
+	 */
+	bool notification_allow_http;
+	bool notification_allow_private;
+	struct bpg_strlist notification_allowed_hosts;
+	char *notification_secret;
+	char *notification_ca_cert;
+	size_t notification_ca_cert_len;
 	/*
 	 * Where k8s:secret:<ns>:<name>:<key> references (section 7.3) are
 	 * read, once, at load (our keys):

@@ -184,6 +184,9 @@ key_fn cfg_fn_ui_options;
 key_fn cfg_fn_volumes;
 key_fn cfg_fn_pod;
 key_fn cfg_fn_ca;
+/* bpg_config_notify.c: queues[].notify */
+key_fn cfg_fn_notify;
+key_fn cfg_step_notify;
 void cfg_rel_json(const struct key *k, char *base);
 void cfg_rel_pod(const struct key *k, char *base);
 void cfg_rel_ca(const struct key *k, char *base);

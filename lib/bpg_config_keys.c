@@ -150,6 +150,9 @@ static const struct key queue_keys[] = {
 	  .off = FIELD(Q, submit_rate, struct bpg_submit_rate),
 	  .has = HAS(Q, submit_rate.present),
 	  .doc = "the queue's own submitRateLimit.perQueue" },
+	R_FN("notify", cfg_fn_notify, cfg_rel_json, FIELD(Q, notify, json_t *),
+	    "webhooks told of every submission of the queue (url, on, "
+	    "format)"),
 };
 #undef Q
 
@@ -334,6 +337,22 @@ const struct key cfg_root_keys[] = {
 	{ .name = "livy", .type = KT_OBJ, .sub = livy_keys,
 	  .nsub = NITEMS(livy_keys), .off = FIELD(C, livy, struct bpg_livy_conf),
 	  .doc = "Apache Livy's batches API" },
+	R_BOOL("notificationAllowHttp", C, notification_allow_http, "webhooks "
+	    "may be http://"),
+	R_LIST("notificationAllowedHosts", C, notification_allowed_hosts, 0,
+	    "hosts webhooks may post to (exact or *.domain)"),
+	R_BOOL("notificationAllowPrivateAddresses", C,
+	    notification_allow_private, "webhooks may reach private, "
+	    "loopback and link-local addresses"),
+	R_SECRET("notificationSecretSOPS", C, notification_secret,
+	    KF_EMPTY_NULL, "HMAC-SHA256 key of X-BPG-Signature (secret)"),
+	{ .name = "notificationCaCertDataSOPS", .type = KT_FN, .fn = cfg_fn_ca,
+	  .release = cfg_rel_ca,
+	  .off = FIELD(C, notification_ca_cert, char *),
+	  .aux = FIELD(C, notification_ca_cert_len, size_t),
+	  .doc = "CAs of webhook receivers besides the system's: base64 of "
+	  "PEM, or PEM (secret)" },
+	R_STEP(cfg_step_notify, KF_LATE),
 	R_STEP(cfg_step_trusted_header, KF_LATE),
 };
 #undef C

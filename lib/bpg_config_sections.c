@@ -362,9 +362,9 @@ bind_pod(struct ctx *c, const json_t *cl, const char *key,
  * clusters' key, and dbStorageSOPS's for the database's TLS.
  */
 static enum bpg_err
-bind_ca(struct ctx *c, const json_t *obj, char **pem, size_t *pem_len)
+bind_ca(struct ctx *c, const json_t *obj, const char *key, char **pem,
+    size_t *pem_len)
 {
-	const char *key = "caCertDataSOPS";
 	enum bpg_config_ref kind;
 	unsigned char *der = NULL;
 	char *val = NULL, name[80];
@@ -439,7 +439,7 @@ cfg_fn_pod(struct ctx *c, const json_t *o, const struct key *k, char *base)
 enum bpg_err
 cfg_fn_ca(struct ctx *c, const json_t *o, const struct key *k, char *base)
 {
-	return bind_ca(c, o, (char **)(void *)(base + k->off),
+	return bind_ca(c, o, k->name, (char **)(void *)(base + k->off),
 	    (size_t *)(void *)(base + k->aux));
 }
 

@@ -21,6 +21,18 @@
 #include <jansson.h>
 
 #include "bpg_db.h"
+#include "bpg_notify.h"
+
+/*
+ * What a finished row used, shared by the monitor's cost (S4) and the
+ * reports: its cores and memory, and its run time in seconds up to `end`
+ * (a start after the end, clock skew, counts nothing).  NULL when a
+ * value is missing.
+ */
+#define DB_CORES_SQL "(executor_core * number_executor + driver_core)"
+#define DB_MB_SQL "(executor_memory_mb * number_executor + driver_memory_mb)"
+#define DB_RUN_S_SQL(end) \
+	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, " end "))"
 
 /* VARCHAR(255) holds 255 characters; TEXT 65535 bytes. */
 #define DB_MAX_VARCHAR 255
@@ -103,7 +115,24 @@ enum stmt_id {
 	ST_LIVY_GET,
 	ST_LIVY_LIST,
 	ST_LIVY_COUNT,
-	ST__MAX
+	/* Notifications, bpg_db_notify.c */
+	ST_NTF_TARGET,
+	ST_NTF_FORGET,
+	ST_NTF_TARGETS,
+	ST_NTF_LOCK,
+	ST_NTF_ROW,
+	ST_NTF_COPY,
+	ST_NTF_EVENT,
+	ST_NTF_DUE,
+	ST_NTF_NEXT,
+	ST_NTF_UPDATE,
+	ST_NTF_DELIVERY,
+	ST_NTF_LIST_EVENTS,
+	ST_NTF_LIST_DELIVERIES,
+	ST_NTF_FAILED,
+	/* Reports, bpg_db_report.c: [group][scope], scope 0 all, 1 a user */
+	ST_REP_AGG,
+	ST__MAX = ST_REP_AGG + 8
 };
 
 struct bpg_db {
@@ -216,6 +245,8 @@ enum bpg_err db_migrate(struct bpg_db *db, struct bpg_errinfo *ei) BPG_WUR;
 void db_submissions_sql(struct bpg_db *db);
 void db_history_sql(struct bpg_db *db);
 void db_monitor_sql(struct bpg_db *db);
+void db_notify_sql(struct bpg_db *db);
+void db_notify_failed_sql(struct bpg_db *db);
 void db_logindex_sql(struct bpg_db *db);
 void db_lock_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
@@ -223,5 +254,35 @@ void db_attempts_sql(struct bpg_db *db);
 void db_schedules_sql(struct bpg_db *db);
 void db_deps_sql(struct bpg_db *db);
 void db_livy_sql(struct bpg_db *db);
+void db_report_sql(struct bpg_db *db);
+
+/*
+ * Notifications written with a state change (bpg_db_notify.c).  An op
+ * that records a change of submission id calls db_notify_begin() first:
+ * when id has receivers it opens a transaction and reads the row's state
+ * under a lock.  After its statement, db_notify_commit() writes an event
+ * for each receiver that asked for the new state, if the state changed,
+ * and commits; on a failure in between, db_notify_abort() rolls back.
+ * Without receivers all three do nothing (autocommit as before).
+ */
+struct db_notify_target {
+	int idx;
+	char url[BPG_NOTIFY_MAX_URL + 1];
+	char cluster[256];
+	unsigned on;
+	enum bpg_notify_format format;
+};
+struct db_notify_prev {
+	bool open;		/* a transaction is open */
+	bool found, finished, has_status;
+	char status[64];
+	struct db_notify_target t[BPG_NOTIFY_MAX_ALL];
+	size_t nt;
+};
+enum bpg_err db_notify_begin(struct bpg_db *db, const char *id,
+    struct db_notify_prev *p, struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err db_notify_commit(struct bpg_db *db, const char *id,
+    struct db_notify_prev *p, struct bpg_errinfo *ei) BPG_WUR;
+void db_notify_abort(struct bpg_db *db, struct db_notify_prev *p);
 
 #endif /* BPG_DB_INT_H */

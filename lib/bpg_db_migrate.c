@@ -14,11 +14,14 @@
  *	INDEX bpg_app_name (app_name, created_time)	history by name
  *	INDEX bpg_unfinished (finished_time, submission_id, status,
  *	    created_time)			the monitor's unfinished rows
+ *	INDEX bpg_report (created_time, queue, status, start_time,
+ *	    finished_time, the cores and memory, cost)	reports
  *
  * and tables of ours: bpg_idempotency_key (bpg_db_idem.c), with its
  * index bpg_idem_expires, submission_attempt (bpg_db_attempts.h), and
- * bpg_schedule and bpg_schedule_fire (bpg_db_schedules.h), and
- * bpg_livy_batch (bpg_db_livy.h).
+ * bpg_schedule and bpg_schedule_fire (bpg_db_schedules.h),
+ * bpg_livy_batch (bpg_db_livy.h), and bpg_notify_target,
+ * bpg_notify_outbox and bpg_notify_delivery (bpg_db_notify.h).
  *
  * bpg_unfinished covers ST_MON_OPEN: without it that query reads every row
  * of the cluster's prefix (250 ms at 1,000,000 rows, make bench SCALE=1),
@@ -153,6 +156,17 @@ static const struct step {
 	"CREATE INDEX bpg_unfinished ON @DB@.application_submission "
 	"(finished_time, submission_id, status, created_time)"},
     /*
+     * Reports (bpg_db_report.c): every column a whole-table report reads,
+     * so that it reads this index alone (submission_id, the cluster's
+     * key, rides along as the primary key).  `user` does not fit too
+     * (3072 bytes per key): groupBy user reads the rows as well.
+     */
+    {STEP_INDEX, "bpg_report", ER_DUP_KEYNAME,
+	"CREATE INDEX bpg_report ON @DB@.application_submission "
+	"(created_time, queue, status, start_time, finished_time, "
+	"driver_core, driver_memory_mb, number_executor, executor_core, "
+	"executor_memory_mb, cost)"},
+    /*
      * Ours: idempotency keys (bpg_db_idem.c).  Binary columns compare
      * byte for byte: keys and users are case-sensitive.  Every TIMESTAMP
      * has an explicit default, so none updates itself on UPDATE
@@ -276,6 +290,52 @@ static const struct step {
 	"    PRIMARY KEY (batch_id),\n"
 	"    UNIQUE KEY bpg_livy_submission (submission_id),\n"
 	"    KEY bpg_livy_owner (owner, batch_id)\n"
+	")"},
+    /*
+     * Ours: notifications (bpg_db_notify.h).  bpg_outbox_due serves the
+     * sender's due query; event_id is unique so that replaying a state
+     * change writes no second event; the submission indexes serve GET
+     * /spark/{id}/notifications and the state change's read.
+     */
+    {STEP_TABLE, "bpg_notify_target", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_notify_target (\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    idx SMALLINT NOT NULL,\n"
+	"    url VARCHAR(2000) CHARACTER SET ascii NOT NULL,\n"
+	"    format VARCHAR(16) CHARACTER SET ascii NOT NULL,\n"
+	"    on_states VARCHAR(64) CHARACTER SET ascii NOT NULL,\n"
+	"    cluster VARCHAR(255) NULL,\n"
+	"    PRIMARY KEY (submission_id, idx)\n"
+	")"},
+    {STEP_TABLE, "bpg_notify_outbox", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_notify_outbox (\n"
+	"    id BIGINT NOT NULL AUTO_INCREMENT,\n"
+	"    event_id VARCHAR(300) NOT NULL,\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    url VARCHAR(2000) CHARACTER SET ascii NOT NULL,\n"
+	"    body TEXT NOT NULL,\n"
+	"    attempts INT NOT NULL DEFAULT 0,\n"
+	"    first_ms BIGINT NOT NULL,\n"
+	"    next_ms BIGINT NOT NULL,\n"
+	"    state VARCHAR(16) CHARACTER SET ascii NOT NULL,\n"
+	"    last_status SMALLINT NULL,\n"
+	"    last_error VARCHAR(255) NULL,\n"
+	"    PRIMARY KEY (id),\n"
+	"    UNIQUE KEY bpg_outbox_event (event_id),\n"
+	"    KEY bpg_outbox_submission (submission_id),\n"
+	"    KEY bpg_outbox_due (state, next_ms)\n"
+	")"},
+    {STEP_TABLE, "bpg_notify_delivery", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_notify_delivery (\n"
+	"    id BIGINT NOT NULL AUTO_INCREMENT,\n"
+	"    event_id VARCHAR(300) NOT NULL,\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    attempt INT NOT NULL,\n"
+	"    status_code SMALLINT NULL,\n"
+	"    time_ms BIGINT NOT NULL,\n"
+	"    error VARCHAR(255) NULL,\n"
+	"    PRIMARY KEY (id),\n"
+	"    KEY bpg_delivery_submission (submission_id, id)\n"
 	")"},
 };
 

@@ -7,6 +7,10 @@
  * a finished row's status and finished_time alone (S3's guard, applied to
  * S4 as well), S5 only fills a row whose start_time is empty, and the cost
  * is recomputed from the row.  So a resync may replay anything.
+ *
+ * The state and finish statements of a submission with receivers run in
+ * a transaction with the events they cause (db_notify_begin()), so an
+ * event exists exactly when its change was committed.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,9 +59,8 @@ static const char *const monitor_sql[ST__MAX] = {
 	"ON DUPLICATE KEY UPDATE "
 	"status = IF(finished_time IS NULL, ?, status), "
 	"cost = IF(finished_time IS NULL, LEAST(99999999.99, "
-	"((executor_memory_mb * number_executor + driver_memory_mb) * ? + "
-	"(executor_core * number_executor + driver_core) * ?) * "
-	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, ?))), cost), "
+	"(" DB_MB_SQL " * ? + " DB_CORES_SQL " * ?) * "
+	DB_RUN_S_SQL("?") "), cost), "
 	"finished_time = IF(finished_time IS NULL, ?, finished_time)",
     /*
      * S4's cost formula.  NULL prices (not configured) give NULL (quirk
@@ -66,9 +69,8 @@ static const char *const monitor_sql[ST__MAX] = {
      */
     [ST_MON_COST] =
 	"UPDATE @DB@.application_submission SET cost = LEAST(99999999.99, "
-	"((executor_memory_mb * number_executor + driver_memory_mb) * ? + "
-	"(executor_core * number_executor + driver_core) * ?) * "
-	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, finished_time))) "
+	"(" DB_MB_SQL " * ? + " DB_CORES_SQL " * ?) * "
+	DB_RUN_S_SQL("finished_time") ") "
 	"WHERE submission_id = ? AND finished_time IS NOT NULL",
     [ST_MON_OPEN] =
 	"SELECT submission_id, status, "
@@ -234,6 +236,7 @@ op_mon_state(struct bpg_db *db, const void *in, void *out,
     struct bpg_errinfo *ei)
 {
 	const struct state_args *a = in;
+	struct db_notify_prev np;
 	MYSQL_BIND b[5];
 	unsigned long len[3];
 	my_bool null[3];
@@ -241,16 +244,21 @@ op_mon_state(struct bpg_db *db, const void *in, void *out,
 	enum bpg_err e;
 
 	(void)out;
-	if ((e = db_prepared(db, ST_MON_STATE, &st, ei)) != BPG_OK)
+	if ((e = db_prepared(db, ST_MON_STATE, &st, ei)) != BPG_OK ||
+	    (e = db_notify_begin(db, a->id, &np, ei)) != BPG_OK)
 		return e;
 	db_bind_str(&b[0], a->id, &len[0], &null[0]);
 	db_bind_str(&b[1], a->status, &len[1], &null[1]);
 	db_bind_str(&b[2], a->app_id, &len[2], &null[2]);
 	b[3] = b[1];
 	b[4] = b[2];
-	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
-		return db_stmt_fail(db, st, "record application state", ei);
-	return BPG_OK;
+	if (mysql_stmt_bind_param(st, b) != 0 ||
+	    mysql_stmt_execute(st) != 0) {
+		e = db_stmt_fail(db, st, "record application state", ei);
+		db_notify_abort(db, &np);
+		return e;
+	}
+	return db_notify_commit(db, a->id, &np, ei);
 }
 
 enum bpg_err
@@ -347,6 +355,7 @@ op_mon_finish(struct bpg_db *db, const void *in, void *out,
     struct bpg_errinfo *ei)
 {
 	const struct finish_args *a = in;
+	struct db_notify_prev np;
 	MYSQL_BIND b[9];
 	MYSQL_TIME t;
 	double mb = a->mb != NULL ? *a->mb : 0, core = a->core != NULL ?
@@ -357,7 +366,8 @@ op_mon_finish(struct bpg_db *db, const void *in, void *out,
 	enum bpg_err e;
 
 	(void)out;
-	if ((e = db_prepared(db, ST_MON_FINISH, &st, ei)) != BPG_OK)
+	if ((e = db_prepared(db, ST_MON_FINISH, &st, ei)) != BPG_OK ||
+	    (e = db_notify_begin(db, a->id, &np, ei)) != BPG_OK)
 		return e;
 	db_bind_str(&b[0], a->id, &len[0], &null[0]);
 	db_bind_str(&b[1], a->status, &len[1], &null[1]);
@@ -367,9 +377,13 @@ op_mon_finish(struct bpg_db *db, const void *in, void *out,
 	bind_double(&b[5], &core, &null[3], a->core == NULL);
 	b[6] = b[2];
 	b[7] = b[2];
-	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
-		return db_stmt_fail(db, st, "record application finish", ei);
-	return BPG_OK;
+	if (mysql_stmt_bind_param(st, b) != 0 ||
+	    mysql_stmt_execute(st) != 0) {
+		e = db_stmt_fail(db, st, "record application finish", ei);
+		db_notify_abort(db, &np);
+		return e;
+	}
+	return db_notify_commit(db, a->id, &np, ei);
 }
 
 enum bpg_err

@@ -212,6 +212,7 @@ static enum bpg_err
 op_fail(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 {
 	const struct fail_args *a = in;
+	struct db_notify_prev np;
 	MYSQL_BIND b[2];
 	unsigned long len[2];
 	my_bool null[2];
@@ -219,7 +220,8 @@ op_fail(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	enum bpg_err e;
 
 	(void)out;
-	if ((e = db_prepared(db, ST_FAIL, &st, ei)) != BPG_OK)
+	if ((e = db_prepared(db, ST_FAIL, &st, ei)) != BPG_OK ||
+	    (e = db_notify_begin(db, a->id, &np, ei)) != BPG_OK)
 		return e;
 	db_bind_str(&b[0], a->reason, &len[0], &null[0]);
 	if (a->reason != NULL && len[0] > BPG_DB_MAX_ERROR_MESSAGE) {
@@ -231,9 +233,13 @@ op_fail(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 		b[0].buffer_length = len[0];
 	}
 	db_bind_str(&b[1], a->id, &len[1], &null[1]);
-	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
-		return db_stmt_fail(db, st, "mark submission failed", ei);
-	return BPG_OK;
+	if (mysql_stmt_bind_param(st, b) != 0 ||
+	    mysql_stmt_execute(st) != 0) {
+		e = db_stmt_fail(db, st, "mark submission failed", ei);
+		db_notify_abort(db, &np);
+		return e;
+	}
+	return db_notify_commit(db, a->id, &np, ei);
 }
 
 enum bpg_err

@@ -41,6 +41,7 @@ static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_sched,
 	&bpg_monitor_task_deps,
 	&bpg_monitor_task_gauges,
+	&bpg_monitor_task_notify,
 };
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
 

@@ -14,6 +14,7 @@
  *   bpg_monitor_deps.c       release (or fail) submissions waiting for
  *                            their dependencies
  *   bpg_monitor_metrics.c    the applications' gauges
+ *   bpg_monitor_notify.c     deliver the outbox's notifications
  * A task is one struct bpg_monitor_task and its module; adding one is a
  * row in the driver's table and its declaration below.  Tasks write only as the leader: they call
  * bpg_monitor_confirm() before a batch of writes that may follow a long
@@ -133,6 +134,7 @@ extern const struct bpg_monitor_task bpg_monitor_task_starve;
 extern const struct bpg_monitor_task bpg_monitor_task_sched;
 extern const struct bpg_monitor_task bpg_monitor_task_deps;
 extern const struct bpg_monitor_task bpg_monitor_task_gauges;
+extern const struct bpg_monitor_task bpg_monitor_task_notify;
 
 struct bpg_monitor {
 	struct bpg_monitor_opts o;

@@ -35,6 +35,7 @@
 
 #include "bpg_db.h"
 #include "bpg_db_attempts.h"
+#include "bpg_db_notify.h"
 #include "bpg_json.h"
 #include "bpg_kube.h"
 #include "bpg_monitor.h"
@@ -212,6 +213,11 @@ new_row(struct bpg_monitor *m, const struct bpg_db_attempt *a)
 	sub.app_name = json_string_value(json_object_get(row, "app_name"));
 	e = bpg_db_insert_submission(m->db, &sub, &ei);
 	json_decref(row);
+	/* Its receivers, before its CR can change state. */
+	if (e == BPG_OK)
+		e = bpg_db_notify_copy_targets(m->db,
+		    a->previous_submission_id, a->submission_id, a->cluster,
+		    &ei);
 	if (e != BPG_OK) {
 		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "move %s -> %s: "
 		    "cannot write the new row: %s", a->previous_submission_id,

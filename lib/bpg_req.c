@@ -40,6 +40,7 @@ enum skind {
 	S_OBJ,		/* json_t * of a shape */
 	S_OBJLIST,	/* json_t * array of a shape */
 	S_POD,		/* struct bpg_pod_req */
+	S_RAW,		/* json_t * as sent, checked by its own module */
 };
 
 #define NO_HAS SIZE_MAX
@@ -97,6 +98,8 @@ static const struct sfield req_fields[] = {
 	/* Ours: dependencies (bpg_deps.h); not in request_body. */
 	{ "dependsOn", S_STRLIST, R(depends_on), NO_HAS, 0, 0, NULL, 0 },
 	RSTR("dependencyPolicy", dependency_policy),
+	/* Ours: webhooks (bpg_notify.h). */
+	{ "notify", S_RAW, R(notify), NO_HAS, 0, 0, NULL, 0 },
 };
 
 /*
@@ -213,6 +216,10 @@ bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
 		break;
 	case S_OBJLIST:
 		e = req_bind_objlist(b, v, path, f->shape, &j);
+		break;
+	case S_RAW:
+		if (!json_is_null(v) && (j = json_deep_copy(v)) == NULL)
+			return BPG_ENOMEM;
 		break;
 	case S_POD:
 		pod = (struct bpg_pod_req *)(void *)slot;
@@ -405,6 +412,7 @@ bpg_req_reset(struct bpg_submit_req *r)
 	free(r->idempotency_key);
 	json_decref(r->depends_on);
 	free(r->dependency_policy);
+	json_decref(r->notify);
 	memset(r, 0, sizeof(*r));
 }
 

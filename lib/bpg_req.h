@@ -77,6 +77,9 @@ struct bpg_submit_req {
 	char *idempotency_key;		/* unchecked (bpg_idem_pick()); not stored */
 	json_t *depends_on;		/* array of strings (bpg_deps.h), or NULL */
 	char *dependency_policy;	/* checked by bpg_deps_from_req() */
+	/* (ours) webhooks, as sent (bpg_notify_parse() checks it); not in
+	 * request_body */
+	json_t *notify;
 };
 
 enum bpg_req_format {

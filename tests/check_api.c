@@ -14,6 +14,7 @@
 #include "bpg_config.h"
 #include "bpg_limits.h"
 #include "bpg_ratelimit.h"
+#include "testapi.h"
 #include "testutil.h"
 
 static const char *config_yaml =
@@ -68,82 +69,17 @@ teardown(void)
 	curl_global_cleanup();
 }
 
-/* An in-memory request and answer, behind struct bpg_http_io. */
-struct memio {
-	const char *in;
-	size_t inlen, inpos;
-	int heads;
-	int status;
-	char ctype[64];
-	char headers[256];
-	long long clen;
-	char *out;
-	size_t outlen, outcap;
-};
-
-static long
-mem_read(void *ctx, char *buf, size_t n)
-{
-	struct memio *m = ctx;
-
-	if (n > m->inlen - m->inpos)
-		n = m->inlen - m->inpos;
-	memcpy(buf, m->in + m->inpos, n);
-	m->inpos += n;
-	return (long)n;
-}
-
-static int
-mem_head(void *ctx, int status, const char *ctype, const char *headers,
-    long long len)
-{
-	struct memio *m = ctx;
-
-	m->heads++;
-	m->status = status;
-	snprintf(m->ctype, sizeof(m->ctype), "%s", ctype ? ctype : "");
-	snprintf(m->headers, sizeof(m->headers), "%s", headers ? headers : "");
-	m->clen = len;
-	return 0;
-}
-
-static int
-mem_write(void *ctx, const char *buf, size_t n)
-{
-	struct memio *m = ctx;
-
-	tu_append(&m->out, &m->outlen, &m->outcap, buf, n);
-	return 0;
-}
-
-static struct memio
+static struct tu_answer
 call_full(const char *method, const char *uri, const char *user,
     const char *header_user, const char *body, long long clen)
 {
-	struct bpg_http_req req;
-	struct bpg_http_io io = { mem_read, mem_head, mem_write, NULL, NULL };
-	struct memio m;
+	struct tu_request r = { method, uri, user, header_user, body, clen,
+		NULL };
 
-	memset(&m, 0, sizeof(m));
-	m.in = body ? body : "";
-	m.inlen = strlen(m.in);
-	io.ctx = &m;
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.uri = uri;
-	req.remote_user = user;
-	req.user_header = header_user;
-	req.content_type = "application/json";
-	req.content_length = clen;
-	req.io = &io;
-	bpg_api_handle(api, &req);
-	ck_assert_int_eq(m.heads, 1);
-	if (m.out == NULL)
-		m.out = strdup("");
-	return m;
+	return tu_api_call(api, &r);
 }
 
-static struct memio
+static struct tu_answer
 call(const char *method, const char *uri, const char *user, const char *body)
 {
 	return call_full(method, uri, user, NULL, body,
@@ -185,6 +121,23 @@ static const struct route_case {
 	  200, "{\"status\":\"OK\"}", "" },
 	{ "query ignored", "GET", "/skatev2/healthcheck/status?x=1", "alice",
 	  NULL, 200, "{\"status\":\"OK\"}", "" },
+	{ "admin report for admins only", "GET",
+	  "/skatev2/admin/report?groupBy=nope", "alice", NULL, 403,
+	  "only adminUsers may see every user's report", "" },
+	{ "report groupBy", "GET", "/skatev2/report?groupBy=queues", "bob",
+	  NULL, 400, "groupBy must be one of queue, user, cluster, day", "" },
+	{ "report from", "GET", "/skatev2/report?from=2026-02-30", "bob",
+	  NULL, 400, "from must be an RFC 3339 date", "" },
+	{ "report span", "GET", "/skatev2/report?from=2025-01-01&to=2026-12-31",
+	  "bob", NULL, 400, "at most 366 days apart", "" },
+	{ "report order", "GET", "/skatev2/report?from=2026-11-02&to=2026-11-01",
+	  "bob", NULL, 400, "to must be after from", "" },
+	{ "report escape", "GET", "/skatev2/report?to=%zz", "bob", NULL, 400,
+	  "to is not a valid percent-encoded value", "" },
+	{ "report format", "GET", "/skatev2/report?format=xml", "bob", NULL,
+	  400, "format must be json or csv", "" },
+	{ "report without a database", "GET", "/skatev2/report", "bob", NULL,
+	  409, "Reports need the database", "" },
 	{ "bad escape", "GET", "/skatev2/spark/%zz/status", "alice", NULL,
 	  400, "Malformed request URI", "" },
 	{ "encoded NUL", "GET", "/skatev2/spark/c01%00x/status", "alice",
@@ -237,7 +190,7 @@ static const struct route_case {
 START_TEST(test_routes)
 {
 	const struct route_case *c = &cases[_i];
-	struct memio r = call(c->method, c->uri, c->user, c->body);
+	struct tu_answer r = call(c->method, c->uri, c->user, c->body);
 
 	ck_assert_msg(r.status == c->status, "%s: status %d: %s", c->name,
 	    r.status, r.out);
@@ -255,7 +208,7 @@ END_TEST
 
 START_TEST(test_trusted_header)
 {
-	struct memio r;
+	struct tu_answer r;
 
 	/* Not configured: the header is ignored. */
 	r = call_full("GET", "/skatev2/healthcheck/status", NULL, "alice", NULL,
@@ -279,7 +232,7 @@ END_TEST
 /* Over the limit by Content-Length: refused without reading the body. */
 START_TEST(test_too_large)
 {
-	struct memio r;
+	struct tu_answer r;
 	char *big = malloc(BPG_MAX_BODY + 2);
 
 	ck_assert_ptr_nonnull(big);
@@ -342,7 +295,7 @@ START_TEST(test_bad_ids)
 {
 	size_t e = (size_t)_i / N_BAD_IDS, b = (size_t)_i % N_BAD_IDS;
 	char uri[512];
-	struct memio r;
+	struct tu_answer r;
 
 	snprintf(uri, sizeof(uri), "/skatev2/spark/%s%s", bad_ids[b].id,
 	    id_endpoints[e].tail);
@@ -362,7 +315,7 @@ END_TEST
 /* Section 1.11: Jackson's pretty printing, no user needed. */
 START_TEST(test_version)
 {
-	struct memio r = call("GET", "/skatev2/admin/version", NULL, NULL);
+	struct tu_answer r = call("GET", "/skatev2/admin/version", NULL, NULL);
 	json_t *j;
 	const char *key;
 	json_t *v;
@@ -402,7 +355,7 @@ START_TEST(test_openapi)
 	    "  version: '1.0'\npaths:\n  /spark:\n    post:\n      responses:\n"
 	    "        '200': {description: OK}\n";
 	struct bpg_errinfo ei;
-	struct memio r;
+	struct tu_answer r;
 	json_t *j;
 
 	/* Not given: like an unknown path. */
@@ -437,7 +390,7 @@ END_TEST
 static int
 count_429(const char *uri, int n, const char *text)
 {
-	struct memio r;
+	struct tu_answer r;
 	int got = 0, i;
 
 	for (i = 0; i < n; i++) {
@@ -464,7 +417,7 @@ START_TEST(test_submit_rate_limit)
 	static const char body[] = "{\"sparkVersion\":\"3.5.0\","
 	    "\"mainClass\":\"x.Y\",\"mainApplicationFile\":"
 	    "\"local:///x.jar\"}";
-	struct memio r;
+	struct tu_answer r;
 	int i;
 
 	teardown();
@@ -497,7 +450,7 @@ START_TEST(test_list_rate_limits)
 	struct bpg_ratelimit *shared;
 	struct bpg_api *api2;
 	struct bpg_errinfo ei;
-	struct memio r;
+	struct tu_answer r;
 	int64_t t0 = bpg_ratelimit_now();
 	int limited;
 
@@ -550,7 +503,7 @@ static const struct {
 
 START_TEST(test_bad_name)
 {
-	struct memio r = call("GET", "/skatev2/admin/submissions?x=1&name=%zz",
+	struct tu_answer r = call("GET", "/skatev2/admin/submissions?x=1&name=%zz",
 	    "alice", NULL);
 
 	ck_assert_int_eq(r.status, 400);
@@ -561,7 +514,7 @@ END_TEST
 
 START_TEST(test_kube_down)
 {
-	struct memio r = call(k8s_down[_i].method, k8s_down[_i].uri, "alice",
+	struct tu_answer r = call(k8s_down[_i].method, k8s_down[_i].uri, "alice",
 	    NULL);
 
 	ck_assert_msg(r.status == 502, "%s: %d %s", k8s_down[_i].uri,
@@ -580,7 +533,7 @@ END_TEST
  */
 START_TEST(test_admin_list_access)
 {
-	struct memio r;
+	struct tu_answer r;
 	int i;
 
 	for (i = 0; i < 30; i++) {

@@ -17,6 +17,7 @@
 #include "bpg_api.h"
 #include "bpg_config.h"
 #include "bpg_limits.h"
+#include "testapi.h"
 #include "testutil.h"
 
 static const char *config_yaml =
@@ -55,71 +56,15 @@ teardown(void)
 	curl_global_cleanup();
 }
 
-struct memio {
-	const char *in;
-	size_t inlen, inpos;
-	int status;
-	char headers[256];
-	char *out;
-	size_t outlen, outcap;
-};
-
-static long
-mem_read(void *ctx, char *buf, size_t n)
-{
-	struct memio *m = ctx;
-
-	if (n > m->inlen - m->inpos)
-		n = m->inlen - m->inpos;
-	memcpy(buf, m->in + m->inpos, n);
-	m->inpos += n;
-	return (long)n;
-}
-
-static int
-mem_head(void *ctx, int status, const char *ctype, const char *headers,
-    long long len)
-{
-	struct memio *m = ctx;
-
-	(void)ctype;
-	(void)len;
-	m->status = status;
-	snprintf(m->headers, sizeof(m->headers), "%s", headers ? headers : "");
-	return 0;
-}
-
-static int
-mem_write(void *ctx, const char *buf, size_t n)
-{
-	struct memio *m = ctx;
-
-	tu_append(&m->out, &m->outlen, &m->outcap, buf, n);
-	return 0;
-}
-
 /* The answer's status; *doc its JSON (the caller's). */
 static int
 call(const char *method, const char *uri, const char *user, const char *body,
     json_t **doc)
 {
-	struct bpg_http_io io = { mem_read, mem_head, mem_write, NULL, NULL };
-	struct bpg_http_req req;
-	struct memio m;
+	struct tu_request r = { method, uri, user, NULL, body, -1, NULL };
+	struct tu_answer m = tu_api_call(api, &r);
 
-	memset(&m, 0, sizeof(m));
-	m.in = body != NULL ? body : "";
-	m.inlen = strlen(m.in);
-	io.ctx = &m;
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.uri = uri;
-	req.remote_user = user;
-	req.content_type = "application/json";
-	req.content_length = (long long)m.inlen;
-	req.io = &io;
-	bpg_api_handle(api, &req);
-	*doc = m.out != NULL ? json_loadb(m.out, m.outlen, 0, NULL) : NULL;
+	*doc = json_loadb(m.out, m.outlen, 0, NULL);
 	free(m.out);
 	return m.status;
 }

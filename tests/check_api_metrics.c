@@ -16,6 +16,7 @@
 #include "bpg_api.h"
 #include "bpg_config.h"
 #include "bpg_metrics.h"
+#include "testapi.h"
 #include "testutil.h"
 
 static const char *config_yaml =
@@ -65,69 +66,14 @@ teardown(void)
 	curl_global_cleanup();
 }
 
-/* An in-memory request and answer, behind struct bpg_http_io. */
-struct memio {
-	const char *in;
-	size_t inlen, inpos;
-	int status;
-	char ctype[64];
-	char *out;
-	size_t outlen, outcap;
-};
-
-static long
-mem_read(void *ctx, char *buf, size_t n)
-{
-	struct memio *m = ctx;
-
-	if (n > m->inlen - m->inpos)
-		n = m->inlen - m->inpos;
-	memcpy(buf, m->in + m->inpos, n);
-	m->inpos += n;
-	return (long)n;
-}
-
-static int
-mem_head(void *ctx, int status, const char *ctype, const char *headers,
-    long long len)
-{
-	struct memio *m = ctx;
-
-	m->status = status;
-	snprintf(m->ctype, sizeof(m->ctype), "%s", ctype ? ctype : "");
-	return 0;
-}
-
-static int
-mem_write(void *ctx, const char *buf, size_t n)
-{
-	struct memio *m = ctx;
-
-	tu_append(&m->out, &m->outlen, &m->outcap, buf, n);
-	return 0;
-}
-
 /* The answer's body is kept in the test's arena. */
-static struct memio
+static struct tu_answer
 call(const char *method, const char *uri, const char *user, const char *body)
 {
-	struct bpg_http_req req;
-	struct bpg_http_io io = { mem_read, mem_head, mem_write, NULL, NULL };
-	struct memio m;
+	struct tu_request r = { method, uri, user, NULL, body, -1, NULL };
+	struct tu_answer m = tu_api_call(api, &r);
 
-	memset(&m, 0, sizeof(m));
-	m.in = body ? body : "";
-	m.inlen = strlen(m.in);
-	io.ctx = &m;
-	memset(&req, 0, sizeof(req));
-	req.method = method;
-	req.uri = uri;
-	req.remote_user = user;
-	req.content_type = "application/json";
-	req.content_length = (long long)m.inlen;
-	req.io = &io;
-	bpg_api_handle(api, &req);
-	m.out = tu_track(m.out != NULL ? m.out : strdup(""));
+	tu_track(m.out);
 	return m;
 }
 
@@ -153,7 +99,7 @@ has_line(const char *text, const char *line)
 static const char *
 scrape(void)
 {
-	struct memio r = call("GET", "/skatev2/metrics", "root", NULL);
+	struct tu_answer r = call("GET", "/skatev2/metrics", "root", NULL);
 
 	ck_assert_msg(r.status == 200, "%d %s", r.status, r.out);
 	return r.out;
@@ -162,7 +108,7 @@ scrape(void)
 /* adminUsers and metricsUsers read the metrics; others get a 403. */
 START_TEST(test_access)
 {
-	struct memio r;
+	struct tu_answer r;
 
 	r = call("GET", "/skatev2/metrics", "bob", NULL);
 	ck_assert_int_eq(r.status, 403);

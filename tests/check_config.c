@@ -1214,6 +1214,18 @@ static const struct bad {
 	  BPG_ECONFIG, "trustedUserHeader", 1, "HTTP header name" },
 	{ "trusted-header-colon", "trustedUserHeader: 'X-User:'\n",
 	  BPG_ECONFIG, "trustedUserHeader", 1, "HTTP header name" },
+	{ "queue-notify-state", "queues:\n- name: q\n  notify: {url: "
+	  "'https://h.example.com', on: [DONE]}\n", BPG_ECONFIG,
+	  "queues[0]", 3, "notify.on[0]: must be one of" },
+	{ "queue-notify-host", "notificationAllowedHosts: [a.example.com]\n"
+	  "queues:\n- name: q\n  notify: [{url: 'https://h.example.com'}]\n",
+	  BPG_ECONFIG, "", 0, "queues[0].notify[0].url: host h.example.com "
+	  "is not in notificationAllowedHosts" },
+	{ "queue-notify-http", "notificationAllowedHosts: [h.example.com]\n"
+	  "queues:\n- name: q\n  notify: [{url: 'http://h.example.com'}]\n",
+	  BPG_ECONFIG, "", 0, "queues[0].notify[0].url: must be https://" },
+	{ "notify-hosts-type", "notificationAllowedHosts: 5\n", BPG_ECONFIG,
+	  "notificationAllowedHosts", 1, "" },
 	{ "deeply-nested",
 	  "a: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]"
 	  "]]]]]]]]]]]]]]]]]\n", BPG_ETOOBIG, "", 1, "nesting deeper" },
@@ -1540,6 +1552,37 @@ in_yaml(const char *yaml, const char *name)
 
 /* Each key of the binding tables has its line in the example config and
  * in README.md's table, so that a new key comes with its documentation. */
+/* queues[].notify and the policy keys are bound; secrets are resolved. */
+START_TEST(test_notify_keys)
+{
+	static const char yaml[] =
+	    "notificationAllowedHosts: [h.example.com, '*.chat.example']\n"
+	    "notificationAllowPrivateAddresses: true\n"
+	    "notificationSecretSOPS: plaintext:k3y\n"
+	    "queues:\n- name: q\n  notify:\n"
+	    "  - {url: 'https://a.chat.example/x', format: slack}\n"
+	    "  - {url: 'https://h.example.com/y', on: [FAILED]}\n";
+	struct bpg_config_error err;
+	struct bpg_config *cfg;
+	char *d;
+
+	ck_assert_int_eq(bpg_config_parse(yaml, strlen(yaml), &cfg, &err),
+	    BPG_OK);
+	ck_assert(!cfg->notification_allow_http);
+	ck_assert(cfg->notification_allow_private);
+	ck_assert_uint_eq(cfg->notification_allowed_hosts.n, 2);
+	ck_assert_str_eq(cfg->notification_secret, "k3y");
+	d = json_dumps(cfg->queues[0].notify, JSON_COMPACT);
+	ck_assert_str_eq(d, "[{\"url\":\"https://a.chat.example/x\",\"on\":"
+	    "[\"RUNNING\",\"COMPLETED\",\"FAILED\",\"LOST\","
+	    "\"SUBMISSION_FAILED\"],\"format\":\"slack\"},"
+	    "{\"url\":\"https://h.example.com/y\",\"on\":[\"FAILED\"],"
+	    "\"format\":\"json\"}]");
+	free(d);
+	bpg_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_keys_documented)
 {
 	char *readme = slurp_source("README.md");
@@ -1605,6 +1648,7 @@ config_suite(void)
 	tcase_add_test(tc, test_jansson_enomem);
 	tcase_add_test(tc, test_lookups);
 	tcase_add_test(tc, test_keys_documented);
+	tcase_add_test(tc, test_notify_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

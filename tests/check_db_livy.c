@@ -20,70 +20,25 @@
 
 #include "bpg_db.h"
 #include "bpg_db_livy.h"
+#include "testdb.h"
 #include "testutil.h"
 
-#define TEST_USER "bpg"
-#define TEST_PASSWORD "bpg-test-pw"
 /* Processes and batches each in the concurrency test. */
 #define NPROC 6
 #define NEACH 20
 
-static char test_user[] = TEST_USER;
-static char test_password[] = TEST_PASSWORD;
-
-struct ctx {
-	char schema[64];
-	char url[160];
-	struct bpg_dbconf conf;
-	MYSQL *admin;
-	struct bpg_db *db;
-};
-
-static struct ctx c;
-
-static void
-admin_exec(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (mysql_query(c.admin, sql) != 0)
-		ck_abort_msg("%s: %s", sql, mysql_error(c.admin));
-}
+static struct tu_db c;
 
 static void
 setup(void)
 {
-	unsigned int port = tu_env_port("BPG_TEST_DB_PORT", "mariadb.sh");
-	unsigned int proto = MYSQL_PROTOCOL_TCP;
-	struct bpg_errinfo ei = { "" };
-
-	memset(&c, 0, sizeof(c));
-	snprintf(c.schema, sizeof(c.schema), "bpgt_livy_%ld", (long)getpid());
-	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:%u/bpg", port);
-	c.conf.connection_string = c.url;
-	c.conf.user = test_user;
-	c.conf.password = test_password;
-	c.conf.db_name = c.schema;
-	ck_assert_ptr_nonnull(c.admin = mysql_init(NULL));
-	mysql_options(c.admin, MYSQL_OPT_PROTOCOL, &proto);
-	if (mysql_real_connect(c.admin, "127.0.0.1", TEST_USER, TEST_PASSWORD,
-	    NULL, port, NULL, 0) == NULL)
-		ck_abort_msg("cannot connect: %s", mysql_error(c.admin));
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	ck_assert_msg(bpg_db_new(&c.conf, &c.db, &ei) == BPG_OK, "%s", ei.msg);
-	ck_assert_msg(bpg_db_connect(c.db, &ei) == BPG_OK, "%s", ei.msg);
+	tu_db_open(&c, "livy");
 }
 
 static void
 teardown(void)
 {
-	bpg_db_free(c.db);
-	admin_exec("DROP SCHEMA IF EXISTS `%s`", c.schema);
-	mysql_close(c.admin);
+	tu_db_close(&c);
 }
 
 /* A submission ID of cluster c01 with n in its digits. */
@@ -145,7 +100,7 @@ START_TEST(test_insert_get_bind)
 	ck_assert(!b.has_row);
 	ck_assert_str_eq(b.status, "");
 	row(sub(1), "alice", "nightly");
-	admin_exec("UPDATE `%s`.application_submission SET status = 'FAILED', "
+	tu_db_exec(&c, "UPDATE `%s`.application_submission SET status = 'FAILED', "
 	    "app_id = 'spark-1' WHERE submission_id = '%s'", c.schema, sub(1));
 	ck_assert_int_eq(bpg_db_livy_get(c.db, id1, &b, &found, &ei), BPG_OK);
 	ck_assert(b.has_row);

@@ -29,8 +29,8 @@ shared=$BPG_SHARED_DIR
 
 # The application monitor keeps the DB row up to date.
 if ! { [ -f "$dir/monitor.pid" ] && kill -0 "$(cat "$dir/monitor.pid")" 2>/dev/null; }; then
-	build/bpg-monitor -c "$dir/config.yaml" </dev/null >/dev/null \
-	    2>> "$dir/monitor.log" &
+	build/bpg-monitor -c "$dir/config.yaml" -m "127.0.0.1:$((base + 30))" \
+	    </dev/null >/dev/null 2>> "$dir/monitor.log" &
 	echo $! > "$dir/monitor.pid"
 fi
 
@@ -113,13 +113,32 @@ say "The command-line client: bpg status $id"
 BPG_URL=$BPG_URL BPG_CA_BUNDLE=$BPG_CA BPG_USER=alice BPG_PASSWORD=alice-pw \
     build/bpg-cli status "$id"
 
+say "A Livy client (Airflow's LivyOperator speaks this): POST $BPG_URL/batches"
+batch=$(curl -s --cacert "$BPG_CA" -u alice:alice-pw -H 'Content-Type: application/json' \
+    -d '{"file":"local:///opt/spark/examples/jars/spark-examples.jar","className":"org.apache.spark.examples.SparkPi","args":["100"],"numExecutors":1,"queue":"dev"}' \
+    "$BPG_URL/batches")
+echo "$batch" | jq -c '{id, state, appInfo}'
+bid=$(echo "$batch" | jq -r .id)
+sleep 3
+curl -s --cacert "$BPG_CA" -u alice:alice-pw "$BPG_URL/batches/$bid/state"; echo
+
+say "Usage and cost by queue, last 30 days (GET $BPG_URL/admin/report, as admin carol)"
+curl -s --cacert "$BPG_CA" -u carol:carol-pw "$BPG_URL/admin/report?groupBy=queue" |
+    jq -c '.rows[] | {key, jobs, states, durationP50Ms, cost}'
+
+say "Prometheus metrics (GET $BPG_URL/metrics, as admin carol): submissions"
+curl -s --cacert "$BPG_CA" -u carol:carol-pw "$BPG_URL/metrics" |
+    grep '^bpg_submissions_total' || true
+
 say "Done"
 cat <<EOM
 The stack keeps running:
   gateway     $BPG_URL   (users alice/alice-pw, bob/bob-pw)
   clusters    $BPG_KUBE_A  $BPG_KUBE_B   (token $BPG_KUBE_TOKEN, CA $BPG_KUBE_CA)
   MariaDB     127.0.0.1:$BPG_DB_PORT  (bpg/bpg-test-pw)
-  monitor     bpg-monitor (log: $dir/monitor.log)
+  monitor     bpg-monitor (log: $dir/monitor.log, metrics: http://127.0.0.1:$((base + 30))/metrics)
+  dashboard   https://127.0.0.1:$base/dashboard/   (alice/alice-pw; carol/carol-pw sees the admin panels;
+              the browser must trust $BPG_CA)
   logs        $dir/*.log
 Try:   curl --cacert $BPG_CA -u alice:alice-pw $BPG_URL/spark/$id/status
        BPG_URL=$BPG_URL BPG_CA_BUNDLE=$BPG_CA build/bpg-cli -u alice list

@@ -39,6 +39,8 @@ tu_db_exec(struct tu_db *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	vquery(d, fmt, ap);
 	va_end(ap);
+	/* A statement with a result (EXPLAIN, ANALYZE) has it dropped. */
+	mysql_free_result(mysql_store_result(d->admin));
 }
 
 static bool
@@ -68,6 +70,34 @@ tu_db_str(struct tu_db *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vfirst(d, fmt, ap);
 	va_end(ap);
+	return d->out;
+}
+
+const char *
+tu_db_explain_key(struct tu_db *d, const char *fmt, ...)
+{
+	char sql[8192] = "EXPLAIN ";
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	unsigned i, nf;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(sql + 8, sizeof(sql) - 8, fmt, ap);
+	va_end(ap);
+	ck_assert_msg(n >= 0 && (size_t)n < sizeof(sql) - 8, "SQL too long");
+	if (mysql_query(d->admin, sql) != 0 ||
+	    (res = mysql_store_result(d->admin)) == NULL)
+		ck_abort_msg("%s: %s", sql, mysql_error(d->admin));
+	d->out[0] = '\0';
+	nf = mysql_num_fields(res);
+	if ((row = mysql_fetch_row(res)) != NULL)
+		for (i = 0; i < nf; i++)
+			if (strcmp(mysql_fetch_field_direct(res, i)->name,
+			    "key") == 0 && row[i] != NULL)
+				snprintf(d->out, sizeof(d->out), "%s", row[i]);
+	mysql_free_result(res);
 	return d->out;
 }
 

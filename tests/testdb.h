@@ -31,6 +31,13 @@ void tu_db_exec(struct tu_db *d, const char *fmt, ...)
 /* The first column of the first row ("" for none or NULL), in d->out. */
 const char *tu_db_str(struct tu_db *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * The index EXPLAIN says the first table of the query printf(fmt, ...)
+ * is read through (its "key" column; "" for none: a full scan), in
+ * d->out.  With small tables, ANALYZE them first.
+ */
+const char *tu_db_explain_key(struct tu_db *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The same as a number, -1 for none. */
 long long tu_db_long(struct tu_db *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

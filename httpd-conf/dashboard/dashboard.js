@@ -13,9 +13,6 @@
 	const DAY_MS = 86400000;
 	const COLORS = ["#0550ae", "#bc4c00", "#116329", "#8250df", "#a40e26",
 	    "#1b7c83", "#7d4e00", "#57606a"];
-	const STATES = ["COMPLETED", "FAILED", "SUBMISSION_FAILED", "LOST",
-	    "RUNNING", "SUBMITTED", "PENDING_RERUN", "WAITING",
-	    "DEPENDENCY_FAILED", "CANCELLED", "UNKNOWN"];
 
 	const $ = (sel) => document.querySelector(sel);
 	const statusLine = $("#status");
@@ -177,8 +174,12 @@
 		const today = todayUtc();
 		const rows = await report(day(today - 29 * DAY_MS),
 		    day(today + DAY_MS), "cluster");
-		const seen = STATES.filter((s) =>
-		    rows.some((r) => r.states && r.states[s] > 0));
+		// The report's states, in its order, those with a job.
+		const seen = [];
+		for (const r of rows)
+			for (const [k, v] of Object.entries(r.states || {}))
+				if (v > 0 && !seen.includes(k))
+					seen.push(k);
 		const head = el("tr");
 		head.append(el("th", "Cluster"), el("th", "Jobs", "num"),
 		    ...seen.map((s) => el("th", s, "num")),

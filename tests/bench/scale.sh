@@ -11,7 +11,9 @@
 # gateway's S1 writes, which for these requests is request_body itself.
 # The queries below are the statements of lib/bpg_db_*.c with literal
 # values (the history ones as sql_hist() of lib/bpg_db_history.c builds
-# them); keep them in step.
+# them); keep them in step.  Then the reports' timings
+# (tests/bench/reportbench.c, rows of their own; EXPLAIN in
+# var/bench/explain-report.txt).
 
 SCALE_ROWS=${SCALE_ROWS:-1000000}
 
@@ -102,4 +104,16 @@ EOF
 		    "key=$key ${rws}, max ${mx#max_ms=} ms"
 	done < "$work/scale-times"
 	cat "$out/explain.txt" >&2
+
+	# Reports (lib/bpg_db_report.c) at 1,000,000 rows of a schema of
+	# their own, through the library (tests/bench/reportbench.c).
+	note "scale: reports"
+	"$BIN/reportbench" -P "$BPG_DB_PORT" -n 5 > "$work/report-times" \
+	    2> "$out/explain-report.txt" || die "scale: reportbench failed"
+	while read -r kind nm med mx rws; do
+		[ "$kind" = report ] || continue
+		row "report_${nm#name=}_ms" "${med#median_ms=}" ms - \
+		    "value<=1000" "${rws}, max ${mx#max_ms=} ms"
+	done < "$work/report-times"
+	cat "$out/explain-report.txt" >&2
 }

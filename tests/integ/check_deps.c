@@ -4,7 +4,8 @@
  *     dependsOn on an unknown ID, on another user's submission (the same
  *     answer: which IDs exist is not told), a malformed ID, 33 IDs, one
  *     ID twice, a bad dependencyPolicy.
- * With a build/bpg-monitor process (log in $BPG_STACK_DIR/deps-*.log):
+ * With a build/bpg-monitor process (log in
+ * $BPG_STACK_DIR/monitor-deps-*.log):
  *   - A -> B -> C (C sent as YAML): B and C are WAITING with no CR, and
  *     listed so, then each runs only after the one it depends on
  *     COMPLETED (the row times tell), all COMPLETED.
@@ -14,14 +15,7 @@
  *     after its dependency COMPLETED and the monitor released another
  *     submission waiting for the same dependency.
  */
-#include <sys/prctl.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +24,6 @@
 
 #include <check.h>
 #include <jansson.h>
-#include <mysql.h>
 
 #include "integ.h"
 
@@ -120,31 +113,6 @@ expect_state(const char *id, const char *want, int seconds)
 	return st;
 }
 
-/* One number of the stack's database (IDs are ours: no quoting). */
-static long db_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static long
-db_long(const char *fmt, ...)
-{
-	MYSQL *m = integ_db_open();
-	MYSQL_RES *res;
-	MYSQL_ROW row;
-	char sql[1024];
-	va_list ap;
-	long n = -1;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	ck_assert_msg(mysql_query(m, sql) == 0, "%s: %s", sql, mysql_error(m));
-	ck_assert_ptr_nonnull(res = mysql_store_result(m));
-	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
-		n = atol(row[0]);
-	mysql_free_result(res);
-	mysql_close(m);
-	return n;
-}
-
 /* id's applicationState in GET /spark/mySubmissions as alice, or NULL. */
 static char *
 listed_state(const char *id)
@@ -179,7 +147,7 @@ START_TEST(test_bad_input)
 
 	theirs = integ_submit(BOB, NULL, NULL);
 	rows = integ_db_count(NULL);
-	links = db_long("SELECT COUNT(*) FROM bpg.bpg_waiting");
+	links = integ_db_long("SELECT COUNT(*) FROM bpg.bpg_waiting");
 	/* Unknown and foreign: the same answer. */
 	h = post(INTEG_ALICE, json_pack("[s]", "spark-cluster-a-" H32), NULL);
 	integ_assert_error(&h, 400, "dependsOn[0]: no submission "
@@ -219,7 +187,7 @@ START_TEST(test_bad_input)
 	integ_http_free(&h);
 	/* Nothing written by the refused ones. */
 	ck_assert_int_eq(integ_db_count(NULL), rows);
-	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.bpg_waiting"),
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM bpg.bpg_waiting"),
 	    links);
 	free(theirs);
 }
@@ -227,62 +195,18 @@ END_TEST
 
 /* ---- with a monitor ----------------------------------------------- */
 
-static pid_t mon_pid;
-
-static void
-control_both(const char *method, const char *path, const char *body)
-{
-	json_decref(integ_control("a", method, path, body));
-	json_decref(integ_control("b", method, path, body));
-}
-
-static void
-monitor_start(const char *tag)
-{
-	const char *build = getenv("BUILD");
-	char bin[512], conf[512], log[512];
-	pid_t pid;
-	int fd;
-
-	snprintf(bin, sizeof(bin), "%s/bpg-monitor",
-	    build != NULL && build[0] != '\0' ? build : "build");
-	snprintf(conf, sizeof(conf), "%s/config.yaml",
-	    integ_env("BPG_STACK_DIR"));
-	snprintf(log, sizeof(log), "%s/deps-%s.log",
-	    integ_env("BPG_STACK_DIR"), tag);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_msg(fd >= 0, "%s: %s", log, strerror(errno));
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fd, 2);
-		dup2(fd, 1);
-		execl(bin, bin, "-c", conf, "-v", (char *)NULL);
-		_exit(127);
-	}
-	close(fd);
-	mon_pid = pid;
-}
-
 static void
 mon_setup(void)
 {
-	control_both("DELETE", "/faults", NULL);
-	control_both("POST", "/operator", "{\"frozen\":false,"
+	integ_control_both("DELETE", "/faults", NULL);
+	integ_control_both("POST", "/operator", "{\"frozen\":false,"
 	    "\"outcome\":\"COMPLETED\",\"apps\":{}}");
 }
 
 static void
 mon_teardown(void)
 {
-	int status;
-
-	if (mon_pid > 0) {
-		kill(mon_pid, SIGKILL);
-		waitpid(mon_pid, &status, 0);
-		mon_pid = 0;
-	}
+	integ_mon_stop_all();
 	mon_setup();
 }
 
@@ -290,7 +214,7 @@ mon_teardown(void)
 static long
 row_time(const char *id, const char *col)
 {
-	return db_long("SELECT UNIX_TIMESTAMP(%s) FROM "
+	return integ_db_long("SELECT UNIX_TIMESTAMP(%s) FROM "
 	    "bpg.application_submission WHERE submission_id = '%s'", col, id);
 }
 
@@ -299,9 +223,9 @@ START_TEST(test_chain)
 	char *a, *b, *c, *listed;
 	json_t *st;
 
-	monitor_start("chain");
+	(void)integ_mon_start("deps-chain", (char *)NULL);
 	/* A cannot end before B and C are recorded. */
-	control_both("POST", "/operator", "{\"frozen\":true}");
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
 	a = submit(NULL, NULL);
 	b = submit(json_pack("[s]", a), NULL);
 	/* Kept as sent: the monitor parses it as YAML when it releases it. */
@@ -314,7 +238,7 @@ START_TEST(test_chain)
 	ck_assert_ptr_nonnull(listed = listed_state(b));
 	ck_assert_str_eq(listed, "WAITING");
 	free(listed);
-	control_both("POST", "/operator", "{\"frozen\":false}");
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
 	json_decref(expect_state(a, "COMPLETED", 120));
 	json_decref(expect_state(b, "COMPLETED", 120));
 	st = expect_state(c, "COMPLETED", 120);
@@ -326,7 +250,7 @@ START_TEST(test_chain)
 	    row_time(c, "start_time"));
 	ck_assert_int_gt(row_time(c, "start_time"), 0);
 	/* The request kept for the release (its token) is gone. */
-	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.bpg_waiting WHERE "
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM bpg.bpg_waiting WHERE "
 	    "submission_id IN ('%s', '%s') AND request IS NULL AND state = "
 	    "'released'", b, c), 2);
 	free(a);
@@ -341,14 +265,14 @@ START_TEST(test_failed_dependency)
 	const char *msg;
 	json_t *st;
 
-	monitor_start("failed");
-	control_both("POST", "/operator", "{\"frozen\":true}");
+	(void)integ_mon_start("deps-failed", (char *)NULL);
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
 	a = submit(NULL, NULL);
 	snprintf(body, sizeof(body), "{\"apps\":{\"%s\":\"FAILED\"}}", a);
-	control_both("POST", "/operator", body);
+	integ_control_both("POST", "/operator", body);
 	b = submit(json_pack("[s]", a), NULL);
 	c = submit(json_pack("[s]", a), "allFinished");
-	control_both("POST", "/operator", "{\"frozen\":false}");
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
 	json_decref(expect_state(a, "FAILED", 120));
 	st = expect_state(b, "DEPENDENCY_FAILED", 60);
 	ck_assert_ptr_nonnull(msg = integ_jstr(st, "applicationErrorMessage"));
@@ -370,8 +294,8 @@ START_TEST(test_cancel)
 	struct integ_http h;
 	json_t *st;
 
-	monitor_start("cancel");
-	control_both("POST", "/operator", "{\"frozen\":true}");
+	(void)integ_mon_start("deps-cancel", (char *)NULL);
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
 	a = submit(NULL, NULL);
 	b = submit(json_pack("[s]", a), NULL);
 	d = submit(json_pack("[s]", a), NULL);
@@ -388,7 +312,7 @@ START_TEST(test_cancel)
 	st = expect_state(b, "CANCELLED", 30);
 	ck_assert_ptr_nonnull(integ_jstr(st, "applicationErrorMessage"));
 	json_decref(st);
-	control_both("POST", "/operator", "{\"frozen\":false}");
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
 	json_decref(expect_state(a, "COMPLETED", 120));
 	/* d released: the monitor has seen A complete. */
 	json_decref(expect_state(d, "COMPLETED", 120));

@@ -37,24 +37,6 @@
 #define NSTATUS 5
 #define WAIT_S 180
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 port(int offset)
 {
@@ -242,15 +224,15 @@ promql(const char *query, double *out)
 static void
 expect(const char *query, double want, bool at_least)
 {
-	long long until = now_ms() + WAIT_S * 1000LL;
+	long long until = integ_now_ms() + WAIT_S * 1000LL;
 	double v = NAN;
 	bool have = false;
 
-	while (now_ms() < until) {
+	while (integ_now_ms() < until) {
 		if ((have = promql(query, &v)) &&
 		    (at_least ? v >= want : v == want))
 			return;
-		sleep_ms(250);
+		integ_sleep_ms(250);
 	}
 	ck_abort_msg("PromQL %s: %s%g after %d s, not %s%g", query,
 	    have ? "" : "no sample, last ", v, WAIT_S, at_least ? ">= " : "",
@@ -297,15 +279,15 @@ START_TEST(test_prometheus_scrapes)
 		mon = start(argv, mlog);
 	}
 	/* Up and leading (the other tests' monitors are gone). */
-	until = now_ms() + WAIT_S * 1000LL;
+	until = integ_now_ms() + WAIT_S * 1000LL;
 	for (;;) {
 		mtext = monitor_metrics();
 		if (mtext != NULL && strstr(mtext, "\nbpg_monitor_leader 1\n"))
 			break;
-		ck_assert_msg(now_ms() < until, "the monitor did not lead "
+		ck_assert_msg(integ_now_ms() < until, "the monitor did not lead "
 		    "within %d s (%s)", WAIT_S, mlog);
 		free(mtext);
-		sleep_ms(200);
+		integ_sleep_ms(200);
 	}
 	free(mtext);
 

@@ -70,9 +70,13 @@ const endpoints = [
 	["get", "/spark/{submissionId}/spec", true],
 	["get", "/spark/{submissionId}/driver", true],
 	["get", "/spark/{submissionId}/describe", true],
+	["get", "/spark/{submissionId}/notifications", true],
 	["get", "/spark/mySubmissions", true], ["get", "/log", true],
 	["post", "/s3/{name}", true], ["get", "/admin/submissions", true],
 	["get", "/admin/clusters", true], ["get", "/me", true],
+	["get", "/admin/notifications", true],
+	// Reports (ours).
+	["get", "/admin/report", true], ["get", "/report", true],
 	["get", "/admin/version", false], ["get", "/healthcheck/status", true],
 	["get", "/openapi.json", false], ["get", "/openapi.yaml", false],
 	// Schedules (ours).
@@ -125,7 +129,8 @@ const endpoints = [
 	    "overheadFactor", "deps", "pythonVersion", "imagePullPolicy",
 	    "restartPolicy", "clusterId", "queue", "queueToken"];
 	// Ours, each marked as an extension of BPG's document.
-	const ours = ["idempotencyKey", "dependsOn", "dependencyPolicy"];
+	const ours = ["idempotencyKey", "notify", "dependsOn",
+	    "dependencyPolicy"];
 	const req = doc.components.schemas.SubmitApplicationRequest;
 	const have = Object.keys(req.properties);
 	const miss = fields.concat(ours).filter((f) => !have.includes(f));
@@ -284,6 +289,11 @@ if (id) {
 	if (r && r.status === 200)
 		check(r.text.startsWith("--- Spark Spec ---\n"),
 		    "describe starts with '--- Spark Spec ---'", r.text.slice(0, 80));
+	await call("notifications", "get", "/spark/{submissionId}/notifications",
+	    `/spark/${id}/notifications`, { auth: ALICE }, [200]);
+	await call("notifications, not the owner", "get",
+	    "/spark/{submissionId}/notifications",
+	    `/spark/${id}/notifications`, { auth: "bob:bob-pw" }, [404]);
 	r = await call("my submissions", "get", "/spark/mySubmissions",
 	    "/spark/mySubmissions", { auth: ALICE }, [200, 429]);
 	if (r && r.status === 200)
@@ -297,6 +307,14 @@ if (id) {
 	    "/admin/clusters", { auth: CAROL }, [200]);
 	await call("clusters' health, not an admin", "get", "/admin/clusters",
 	    "/admin/clusters", { auth: ALICE }, [403]);
+	await call("failed notifications", "get", "/admin/notifications",
+	    "/admin/notifications?state=failed", { auth: CAROL }, [200]);
+	await call("failed notifications, not an admin", "get",
+	    "/admin/notifications", "/admin/notifications", { auth: ALICE },
+	    [403]);
+	await call("notifications, a state not listed", "get",
+	    "/admin/notifications", "/admin/notifications?state=sent",
+	    { auth: CAROL }, [400]);
 	r = await call("who am I", "get", "/me", "/me", { auth: ALICE }, [200]);
 	if (r && r.status === 200) {
 		const me = JSON.parse(r.text);
@@ -360,6 +378,27 @@ r = await call("version", "get", "/admin/version", "/admin/version", {}, [200]);
 if (r && r.status === 200)
 	check(/^\{\n  "version" : /.test(r.text) && r.text.endsWith("}\n"),
 	    "version: pretty-printed as BPG's", r.text);
+
+// Reports.
+{
+	const q = "?from=2020-01-01&to=2020-12-31";
+	await call("report", "get", "/admin/report", `/admin/report${q}`,
+	    { auth: CAROL }, [200]);
+	await call("report by cluster", "get", "/admin/report",
+	    "/admin/report?groupBy=cluster", { auth: CAROL }, [200]);
+	r = await call("report as CSV", "get", "/admin/report",
+	    "/admin/report?groupBy=day&format=csv", { auth: CAROL }, [200]);
+	check(/^key,jobs,COMPLETED,/.test(r?.text || ""),
+	    "CSV report starts with its header", (r?.text || "").slice(0, 80));
+	await call("report, not an admin", "get", "/admin/report",
+	    "/admin/report", { auth: ALICE }, [403]);
+	await call("report, bad groupBy", "get", "/admin/report",
+	    "/admin/report?groupBy=planet", { auth: CAROL }, [400]);
+	await call("own report", "get", "/report", "/report?groupBy=day",
+	    { auth: ALICE }, [200]);
+	await call("own report, bad dates", "get", "/report",
+	    "/report?from=2026-11-02&to=2026-11-01", { auth: ALICE }, [400]);
+}
 
 // Schedules.
 {

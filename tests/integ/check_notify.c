@@ -1,0 +1,553 @@
+/*
+ * Integration tests of notifications by webhook on the running stack: a
+ * submission's `notify` names an HTTPS receiver (build/webhook, started
+ * here with the stack's certificate; the stack's config allows host
+ * localhost, private addresses and the stack's CA), the stand-in drives
+ * the application to RUNNING then COMPLETED, and the monitor (started
+ * here, logs in $BPG_STACK_DIR/notify-<test>-<n>.log) posts an event for
+ * each change.  The receiver checks each event's HMAC with the secret of
+ * the stack's config, records it, and is told to answer 500, hang or drop.
+ * Every wait is bounded; no timing is asserted.
+ */
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <jansson.h>
+#include <mysql.h>
+
+#include "integ.h"
+
+#define SECRET "notify-test-secret-0123456789" /* tests/stack-config */
+
+static const char *
+build_dir(void)
+{
+	const char *b = getenv("BUILD");
+
+	return b != NULL && b[0] != '\0' ? b : "build";
+}
+
+/* ---- processes: the receiver and monitors ----------------------------- */
+
+static pid_t hook_pid;
+static unsigned hook_port;
+
+static pid_t
+spawn(const char *log, const char *const argv[])
+{
+	pid_t pid;
+	int fd;
+
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_msg(fd >= 0, "%s: %s", log, strerror(errno));
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 2);
+		dup2(fd, 1);
+		/* execv() takes char *const[]; it changes nothing. */
+		execv(argv[0], (char *const *)(uintptr_t)argv);
+		_exit(127);
+	}
+	close(fd);
+	return pid;
+}
+
+static void
+reap(pid_t *pid)
+{
+	int status;
+
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGKILL);
+	waitpid(*pid, &status, 0);
+	*pid = 0;
+}
+
+static void
+hook_start(void)
+{
+	const char *dir = integ_env("BPG_STACK_DIR");
+	char bin[512], cert[512], key[512], sec[512], ports[512], log[512];
+	long long until = integ_now_ms() + 20000;
+	char *text = NULL;
+	json_t *j;
+
+	snprintf(bin, sizeof(bin), "%s/webhook", build_dir());
+	snprintf(cert, sizeof(cert), "%s/pki/server.pem", dir);
+	snprintf(key, sizeof(key), "%s/pki/server.key", dir);
+	snprintf(sec, sizeof(sec), "%s/notify-secret", dir);
+	snprintf(ports, sizeof(ports), "%s/webhook.ports", dir);
+	snprintf(log, sizeof(log), "%s/webhook.log", dir);
+	integ_spit(sec, SECRET "\n");
+	unlink(ports);
+	{
+		const char *const argv[] = { bin, "--cert", cert, "--key", key,
+			"--secret-file", sec, "--ports-file", ports, NULL };
+
+		hook_pid = spawn(log, argv);
+	}
+	while (access(ports, R_OK) != 0 && integ_now_ms() < until)
+		integ_sleep_ms(50);
+	text = integ_slurp(ports, NULL);
+	j = json_loads(text, 0, NULL);
+	ck_assert_msg(j != NULL, "webhook ports: %s", text);
+	hook_port = (unsigned)integ_jint(j, "port");
+	json_decref(j);
+	free(text);
+}
+
+/* A request to the receiver's control paths; the answer's JSON. */
+static json_t *
+hook(const char *method, const char *path, const char *body)
+{
+	char url[256];
+	struct integ_req r = { 0 };
+	struct integ_http h;
+	json_t *out;
+
+	snprintf(url, sizeof(url), "https://localhost:%u%s", hook_port, path);
+	r.method = method;
+	r.url = url;
+	r.body = body;
+	r.ctype = body != NULL ? INTEG_JSON : NULL;
+	r.http11 = true;
+	r.timeout = 15;
+	h = integ_request(&r);
+	ck_assert_msg(h.status == 200, "webhook %s: %ld %s", path, h.status,
+	    h.body);
+	out = json_incref(h.json);
+	integ_http_free(&h);
+	return out;
+}
+
+static void
+hook_mode(const char *mode)
+{
+	char body[64];
+
+	snprintf(body, sizeof(body), "{\"mode\":\"%s\"}", mode);
+	json_decref(hook("POST", "/_control/mode", body));
+}
+
+/* ---- what the receiver got ---------------------------------------------- */
+
+/* The receiver's records of id's events (a new array). */
+static json_t *
+got(const char *id)
+{
+	json_t *all = hook("GET", "/_control/deliveries", NULL), *out, *d, *b;
+	size_t i;
+
+	out = json_array();
+	json_array_foreach(all, i, d) {
+		b = json_loads(integ_jstr(d, "body"), 0, NULL);
+		if (b != NULL && integ_jstr(b, "submissionId") != NULL &&
+		    strcmp(integ_jstr(b, "submissionId"), id) == 0) {
+			json_object_set(d, "event", b);
+			json_array_append(out, d);
+		}
+		json_decref(b);
+	}
+	json_decref(all);
+	return out;
+}
+
+/* Records of id whose answer was a 204 (delivered), in order. */
+static json_t *
+delivered(const char *id)
+{
+	json_t *all = got(id), *out = json_array(), *d;
+	size_t i;
+
+	json_array_foreach(all, i, d)
+		if (json_integer_value(json_object_get(d, "answer")) == 204)
+			json_array_append(out, d);
+	json_decref(all);
+	return out;
+}
+
+/* Wait until id has n delivered events; they are returned. */
+static json_t *
+wait_delivered(const char *id, size_t n, int seconds)
+{
+	long long until = integ_now_ms() + seconds * 1000LL;
+	json_t *d = NULL;
+
+	do {
+		json_decref(d);
+		d = delivered(id);
+		if (json_array_size(d) >= n)
+			return d;
+		integ_sleep_ms(200);
+	} while (integ_now_ms() < until);
+	ck_abort_msg("%s: %zu of %zu events delivered after %d s", id,
+	    json_array_size(d), n, seconds);
+	return NULL;
+}
+
+/* Whether the first request for id is still hanging open. */
+static bool
+first_open(const char *id)
+{
+	json_t *ds = got(id);
+	bool open;
+
+	open = json_is_true(json_object_get(json_array_get(ds, 0), "open"));
+	json_decref(ds);
+	return open;
+}
+
+/* Wait until the receiver has seen at least n requests for id. */
+static void
+wait_requests(const char *id, size_t n, int seconds)
+{
+	long long until = integ_now_ms() + seconds * 1000LL;
+	json_t *d;
+	size_t have;
+
+	do {
+		d = got(id);
+		have = json_array_size(d);
+		json_decref(d);
+		if (have >= n)
+			return;
+		integ_sleep_ms(100);
+	} while (integ_now_ms() < until);
+	ck_abort_msg("%s: %zu of %zu requests after %d s", id, have, n,
+	    seconds);
+}
+
+/* id's status when its row is finished (a new string), else NULL. */
+static char *
+finished_status(const char *id)
+{
+	char sql[1024], *out = NULL;
+	MYSQL *my = integ_db_open();
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	snprintf(sql, sizeof(sql), "SELECT status FROM "
+	    "bpg.application_submission WHERE submission_id = '%s' AND "
+	    "finished_time IS NOT NULL", id);
+	if (mysql_query(my, sql) != 0 ||
+	    (res = mysql_store_result(my)) == NULL)
+		ck_abort_msg("%s: %s", sql, mysql_error(my));
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		out = strdup(row[0]);
+	mysql_free_result(res);
+	mysql_close(my);
+	return out;
+}
+
+/* Wait until id's row is finished with status want (the monitor wrote it). */
+static void
+wait_finished(const char *id, const char *want, int seconds)
+{
+	long long until = integ_now_ms() + seconds * 1000LL;
+	char *s = NULL;
+
+	do {
+		free(s);
+		s = finished_status(id);
+		if (s != NULL && strcmp(s, want) == 0) {
+			free(s);
+			return;
+		}
+		integ_sleep_ms(100);
+	} while (integ_now_ms() < until);
+	ck_abort_msg("%s: row %s, not finished %s after %d s", id,
+	    s ? s : "(unfinished)", want, seconds);
+}
+
+/* SparkPi with notify: the receiver for RUNNING and COMPLETED. */
+static char *
+submit(void)
+{
+	char url[128];
+
+	snprintf(url, sizeof(url), "https://localhost:%u/hook/a", hook_port);
+	return integ_submit(INTEG_ALICE, "notify", json_pack("{s:s, s:[s, s]}",
+	    "url", url, "on", "RUNNING", "COMPLETED"));
+}
+
+/*
+ * ds holds one event for RUNNING and one for COMPLETED (in either order:
+ * retries may swap them), each signed, with its stable ID.
+ */
+static void
+check_events(json_t *ds, const char *id)
+{
+	const char *want[] = { "RUNNING", "COMPLETED" };
+	char eid[512];
+	json_t *d, *by[2] = { NULL, NULL };
+	size_t i, k;
+
+	ck_assert_uint_eq(json_array_size(ds), 2);
+	json_array_foreach(ds, i, d)
+		for (k = 0; k < 2; k++)
+			if (strcmp(integ_jstr(d, "event.state"), want[k]) == 0) {
+				ck_assert_ptr_null(by[k]);
+				by[k] = d;
+			}
+	for (k = 0; k < 2; k++) {
+		d = by[k];
+		ck_assert_msg(d != NULL, "no %s event", want[k]);
+		ck_assert(json_is_true(json_object_get(d, "signatureOk")));
+		snprintf(eid, sizeof(eid), "%s.%s.0", id, want[k]);
+		ck_assert_str_eq(integ_jstr(d, "eventId"), eid);
+		ck_assert_str_eq(integ_jstr(d, "event.eventId"), eid);
+		ck_assert_str_eq(integ_jstr(d, "event.user"), "alice");
+		ck_assert_str_eq(integ_jstr(d, "path"), "/hook/a");
+	}
+	/* The operator's states in between (SUCCEEDING) have no event but
+	 * are the previous state all the same. */
+	ck_assert_str_eq(integ_jstr(by[1], "event.previousState"),
+	    "SUCCEEDING");
+}
+
+static void
+setup(void)
+{
+	static const char *const cl[] = { "a", "b" };
+	size_t i;
+
+	/* The stand-in as a test before may have left it: apps complete. */
+	for (i = 0; i < 2; i++) {
+		json_decref(integ_control(cl[i], "DELETE", "/faults", NULL));
+		json_decref(integ_control(cl[i], "POST", "/operator",
+		    "{\"frozen\":false,\"outcome\":\"COMPLETED\"}"));
+	}
+	hook_start();
+}
+
+static void
+teardown(void)
+{
+	integ_mon_stop_all();
+	reap(&hook_pid);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+/*
+ * One event per change of state, each signed, each delivered once; the
+ * attempts are listed by GET /spark/{id}/notifications for the owner.
+ */
+START_TEST(test_delivered_once)
+{
+	struct integ_http h;
+	json_t *ds, *l;
+	char path[512], *id;
+
+	integ_mon_start("once", (char *)NULL);
+	id = submit();
+	wait_finished(id, "COMPLETED", 120);
+	ds = wait_delivered(id, 2, 60);
+	json_decref(ds);
+	/* Nothing more comes: a resync replays no change. */
+	integ_sleep_ms(1500);
+	ds = got(id);
+	check_events(ds, id);
+	json_decref(ds);
+	snprintf(path, sizeof(path), "/spark/%s/notifications", id);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	l = json_object_get(h.json, "notifications");
+	ck_assert_uint_eq(json_array_size(l), 2);
+	ck_assert_str_eq(integ_jstr(json_array_get(l, 0), "state"), "sent");
+	l = json_object_get(h.json, "deliveries");
+	ck_assert_uint_eq(json_array_size(l), 2);
+	ck_assert_int_eq(integ_jint(json_array_get(l, 0), "statusCode"), 204);
+	ck_assert_ptr_nonnull(integ_jstr(json_array_get(l, 0), "time"));
+	integ_http_free(&h);
+	/* Another user reads nothing. */
+	h = integ_api("GET", path, "bob:bob-pw", NULL, NULL);
+	ck_assert_int_eq(h.status, 404);
+	integ_http_free(&h);
+	free(id);
+}
+END_TEST
+
+/*
+ * The receiver answers 500, then drops the connection: the event stays
+ * pending and is retried with the same event ID until it is delivered.
+ */
+START_TEST(test_outage)
+{
+	struct integ_http h;
+	json_t *ds, *d;
+	char path[512], *id;
+	const char *eid = NULL;
+	size_t i, n500 = 0, ndrop = 0;
+
+	hook_mode("500");
+	integ_mon_start("outage", (char *)NULL);
+	id = submit();
+	wait_requests(id, 2, 60);
+	hook_mode("drop");
+	wait_requests(id, 3, 60);
+	hook_mode("ok");
+	wait_finished(id, "COMPLETED", 120);
+	ds = wait_delivered(id, 2, 120);
+	json_decref(ds);
+	ds = got(id);
+	json_array_foreach(ds, i, d) {
+		if (strcmp(integ_jstr(d, "event.state"), "RUNNING") != 0)
+			continue;
+		if (eid == NULL)
+			eid = integ_jstr(d, "eventId");
+		/* The same event, byte for byte, on every attempt. */
+		ck_assert_str_eq(integ_jstr(d, "eventId"), eid);
+		ck_assert_str_eq(integ_jstr(d, "body"),
+		    integ_jstr(json_array_get(ds, 0), "body"));
+		if (json_integer_value(json_object_get(d, "answer")) == 500)
+			n500++;
+		if (json_is_string(json_object_get(d, "answer")))
+			ndrop++;
+	}
+	ck_assert_uint_ge(n500, 1);
+	json_decref(ds);
+	ds = delivered(id);
+	check_events(ds, id);
+	json_decref(ds);
+	snprintf(path, sizeof(path), "/spark/%s/notifications", id);
+	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_int_ge(integ_jint(json_array_get(json_object_get(h.json,
+	    "notifications"), 0), "attempts"), 3);
+	ck_assert_int_eq(integ_jint(json_array_get(json_object_get(h.json,
+	    "deliveries"), 0), "statusCode"), 500);
+	integ_http_free(&h);
+	(void)ndrop;
+	free(id);
+}
+END_TEST
+
+/*
+ * A receiver that hangs delays no state: another submission's finish is
+ * recorded meanwhile.  Then the monitor is SIGKILLed mid-send; a new one
+ * resumes from the outbox and delivers, with the same event IDs.
+ */
+START_TEST(test_hang_and_kill)
+{
+	char *id, *other;
+	json_t *ds;
+	int m;
+
+	hook_mode("hang");
+	m = integ_mon_start("hang", (char *)NULL);
+	id = submit();
+	/* RUNNING's event is in flight, unanswered. */
+	wait_requests(id, 1, 60);
+	other = integ_submit(INTEG_ALICE, NULL, NULL);
+	wait_finished(other, "COMPLETED", 120);
+	/*
+	 * Recorded while the first request is still open: the monitor did
+	 * not wait for it (a sender that waited would record nothing until
+	 * its 10 s timeout closed it; the stand-in finishes an app in a few
+	 * of its 0.4 s operator steps).
+	 */
+	ck_assert_msg(first_open(id), "%s: the first request was closed "
+	    "before another submission's finish was recorded", id);
+	wait_finished(id, "COMPLETED", 120);
+	/* The monitor dies mid-send: nothing was recorded as sent. */
+	integ_mon_stop(m, SIGKILL);
+	hook_mode("ok");
+	ds = delivered(id);
+	ck_assert_uint_eq(json_array_size(ds), 0);
+	json_decref(ds);
+	integ_mon_start("resumed", (char *)NULL);
+	ds = wait_delivered(id, 2, 120);
+	json_decref(ds);
+	ds = delivered(id);
+	check_events(ds, id);
+	json_decref(ds);
+	free(other);
+	free(id);
+}
+END_TEST
+
+/* Receivers refused at submission: 400 naming the field, nothing made. */
+START_TEST(test_refused)
+{
+	static const struct {
+		const char *name, *notify, *msg;
+	} rows[] = {
+		{ "host", "{\"url\":\"https://hooks.example.net/x\"}",
+		  "notify.url: host hooks.example.net is not in "
+		  "notificationAllowedHosts" },
+		{ "http", "{\"url\":\"http://localhost/x\"}",
+		  "notify.url: must be https://" },
+		{ "private literal", "{\"url\":\"https://127.0.0.1/x\"}",
+		  "notify.url: host 127.0.0.1 is not in" },
+		{ "list", "[{\"url\":\"https://localhost/x\"},"
+		  "{\"url\":\"https://example.org/\"}]",
+		  "notify[1].url: host example.org is not in" },
+		{ "state", "{\"url\":\"https://localhost/x\",\"on\":[\"DONE\"]}",
+		  "notify.on[0]: must be one of" },
+		{ "field", "{\"url\":\"https://localhost/x\",\"token\":\"t\"}",
+		  "notify: unknown field" },
+	};
+	char *sparkpi = integ_sparkpi(NULL), *body;
+	struct integ_http h;
+	json_t *req;
+	long before = integ_db_count(NULL);
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		req = json_loads(sparkpi, 0, NULL);
+		json_object_set_new(req, "notify", json_loads(rows[i].notify,
+		    JSON_DECODE_ANY, NULL));
+		body = json_dumps(req, JSON_COMPACT);
+		h = integ_api("POST", "/spark", INTEG_ALICE, INTEG_JSON, body);
+		ck_assert_msg(h.status == 400, "row %s: %ld %s", rows[i].name,
+		    h.status, h.body);
+		ck_assert_msg(strstr(h.body, rows[i].msg) != NULL,
+		    "row %s: %s", rows[i].name, h.body);
+		integ_http_free(&h);
+		free(body);
+		json_decref(req);
+	}
+	ck_assert_int_eq(integ_db_count(NULL), before);
+	free(sparkpi);
+}
+END_TEST
+
+static Suite *
+notify_suite(void)
+{
+	Suite *s = suite_create("notify");
+	TCase *tc = tcase_create("webhook");
+
+	tcase_set_timeout(tc, 600);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_refused);
+	tcase_add_test(tc, test_delivered_once);
+	tcase_add_test(tc, test_outage);
+	tcase_add_test(tc, test_hang_and_kill);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return integ_run(notify_suite(), 0);
+}
