@@ -95,7 +95,8 @@ $(BUILD)/gen/openapi_yaml.c: $(OPENAPI)
 $(BUILD)/gen/openapi_yaml.o: $(BUILD)/gen/openapi_yaml.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(BUILD)/gen/openapi_yaml.o \
+$(BUILD)/bpg-gateway: $(BUILD)/app/bpg-gateway.o $(BUILD)/app/gateway-worker.o \
+    $(BUILD)/gen/openapi_yaml.o \
     $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lfcgi
 # The monitor serves /metrics with libmicrohttpd (-m).

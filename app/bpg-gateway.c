@@ -17,9 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -40,25 +38,19 @@
 #include "bpg_breaker.h"
 #include "bpg_ratelimit.h"
 #include "bpg_streams.h"
-
-/* The OpenAPI document, compiled in from httpd-conf/openapi.yaml. */
-extern const unsigned char bpg_openapi_yaml[];
-extern const size_t bpg_openapi_yaml_len;
+#include "gateway-worker.h"
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t child_died;
 
 /*
- * Followed logs and uploads, shared by all workers (made by main() before
- * fork()), and the worker count their gateway-wide limit is a share of.
+ * What all workers share, made by main() before the first fork() and
+ * kept across reloads (gateway-worker.h): the list endpoints' rate
+ * limits, followed logs and uploads (and the worker count their
+ * gateway-wide limit is a share of), the clusters' circuit breakers (keyed
+ * by cluster id, they outlive a config), GET /metrics' counters.
  */
-static struct bpg_streams *streams;
-/* The clusters' circuit breakers, shared by all workers (and by those of
- * a reload: keyed by cluster id, they outlive a config). */
-static struct bpg_breaker *breakers;
-static int stream_workers;
-/* GET /metrics' counters, shared by all workers (and a reload's). */
-static struct bpg_metrics *metrics;
+static struct gw_shared shared;
 
 /*
  * glibc keeps at most 7 freed chunks of each size per thread for quick
@@ -100,442 +92,6 @@ usage(void)
 	    "  -w N      worker processes (default %d per CPU)\n"
 	    "  -t        check the config and exit\n", BPG_WORKERS_PER_CPU);
 	exit(2);
-}
-
-/* ---- worker ------------------------------------------------------- */
-
-static void
-on_worker_term(int sig)
-{
-	(void)sig;
-	/*
-	 * Only the flag: FCGX_ShutdownPending() would also make libfcgi fail
-	 * every later read, cutting a request accepted just before.
-	 */
-	stopping = 1;
-}
-
-/* "User-Account" -> "HTTP_USER_ACCOUNT" (CGI/1.1 §4.1.18). */
-static void
-header_param(char *dst, size_t len, const char *name)
-{
-	size_t i, j;
-
-	j = (size_t)snprintf(dst, len, "HTTP_");
-	for (i = 0; name[i] != '\0' && j + 1 < len; i++, j++)
-		dst[j] = name[i] == '-' ? '_' :
-		    (char)((name[i] >= 'a' && name[i] <= 'z') ? name[i] - 32 :
-		    name[i]);
-	dst[j] = '\0';
-}
-
-static const char *
-reason_phrase(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "Status";
-	}
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* SIGTERM or SIGINT came while blocked: a reload or a stop wants us. */
-static bool
-stop_pending(void)
-{
-	sigset_t p;
-
-	return stopping || (sigpending(&p) == 0 &&
-	    (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1));
-}
-
-/*
- * The request body being read.  A client that sends a few bytes and then
- * nothing would keep the worker in read() for good, and libfcgi gives no
- * way to wait with a timeout.  So while a read waits, SIGALRM (every
- * second, SA_RESTART: the read goes on) is let through, and on_tick()
- * applies the low-speed limit (uploadLowSpeedLimit/Seconds) to the time
- * spent waiting for the client and checks for a stop.  To end the wait it
- * shuts the socket down for reading: read() returns 0, libfcgi marks the
- * input closed, and the answer can still be written.  The fields are
- * written only while SIGALRM is blocked.
- */
-static struct {
-	volatile sig_atomic_t cut;	/* 0, BPG_HTTP_READ_SLOW or _STOP */
-	int fd;
-	long long got;			/* body bytes read */
-	int64_t waited_ms;		/* spent waiting for them */
-	int64_t since_ms;		/* start of the wait under way */
-	struct bpg_lowspeed ls;		/* over waited_ms */
-} rd;
-
-static void
-on_tick(int sig)
-{
-	int saved = errno;
-
-	(void)sig;
-	if (rd.cut == 0) {
-		if (stop_pending())
-			rd.cut = (sig_atomic_t)BPG_HTTP_READ_STOP;
-		else if (bpg_lowspeed_slow(&rd.ls, rd.waited_ms + mono_ms() -
-		    rd.since_ms, rd.got))
-			rd.cut = (sig_atomic_t)BPG_HTTP_READ_SLOW;
-		if (rd.cut != 0)
-			shutdown(rd.fd, SHUT_RD);
-	}
-	errno = saved;
-}
-
-static void
-read_start(const struct bpg_config *cfg, int fd)
-{
-	memset(&rd, 0, sizeof(rd));
-	rd.fd = fd;
-	bpg_lowspeed_start(&rd.ls, cfg->upload_low_speed_limit,
-	    cfg->upload_low_speed_seconds * 1000, 0, 0);
-}
-
-/* FastCGI streams behind struct bpg_http_io. */
-static long
-io_read(void *ctx, char *buf, size_t n)
-{
-	FCGX_Request *r = ctx;
-	FCGX_Stream *in = r->in;
-	sigset_t alrm;
-	long avail;
-	int got;
-
-	if (rd.cut != 0)
-		return rd.cut;
-	if (n > 1 << 30)
-		n = 1 << 30;
-	/* Bytes libfcgi holds already: no wait. */
-	avail = (long)(in->stop - in->rdNext);
-	if (avail > 0) {
-		got = FCGX_GetStr(buf, (int)((size_t)avail < n ?
-		    (size_t)avail : n), in);
-		if (got > 0)
-			rd.got += got;
-		return got < 0 ? -1 : got;
-	}
-	/*
-	 * FCGX_GetStr() waits for all n bytes; one byte returns as soon as a
-	 * record comes, and the rest of the record is then held (above).
-	 */
-	sigemptyset(&alrm);
-	sigaddset(&alrm, SIGALRM);
-	rd.since_ms = mono_ms();
-	sigprocmask(SIG_UNBLOCK, &alrm, NULL);
-	got = FCGX_GetStr(buf, 1, in);
-	sigprocmask(SIG_BLOCK, &alrm, NULL);
-	rd.waited_ms += mono_ms() - rd.since_ms;
-	if (rd.cut != 0)
-		return rd.cut;
-	if (got < 0)
-		return -1;
-	rd.got += got;
-	if (bpg_lowspeed_slow(&rd.ls, rd.waited_ms, rd.got)) {
-		rd.cut = (sig_atomic_t)BPG_HTTP_READ_SLOW;
-		return rd.cut;
-	}
-	return got;
-}
-
-/*
- * A followed log asks this about once a second: the web server closed
- * the connection (its client went away), or a reload or stop wants the
- * worker.
- */
-static bool
-io_cancelled(void *ctx)
-{
-	FCGX_Request *r = ctx;
-	struct pollfd p;
-
-	if (stop_pending())
-		return true;
-	p.fd = r->ipcFd;
-	p.events = POLLRDHUP;
-	p.revents = 0;
-	return poll(&p, 1, 0) > 0 &&
-	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
-}
-
-/* Append s to buf (of size cap, used *n); false if it does not fit. */
-static bool
-head_put(char *buf, size_t cap, size_t *n, const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len >= cap - *n)
-		return false;
-	memcpy(buf + *n, s, len);
-	*n += len;
-	return true;
-}
-
-static int
-io_head(void *ctx, int status, const char *ctype, const char *headers,
-    long long len)
-{
-	FCGX_Request *r = ctx;
-	char head[1024], num[24];
-	size_t n = 0;
-	bool ok = status >= 100 && status <= 999;
-
-	/*
-	 * Assembled by hand: two snprintf() calls or one FCGX_FPrintF() cost
-	 * a tenth of a health check (tests/bench/callgrind.sh).
-	 */
-	ok = ok && head_put(head, sizeof(head), &n, "Status: ");
-	num[0] = (char)('0' + status / 100);
-	num[1] = (char)('0' + status / 10 % 10);
-	num[2] = (char)('0' + status % 10);
-	num[3] = ' ';
-	num[4] = '\0';
-	ok = ok && head_put(head, sizeof(head), &n, num) &&
-	    head_put(head, sizeof(head), &n, reason_phrase(status)) &&
-	    head_put(head, sizeof(head), &n, "\r\nContent-Type: ") &&
-	    head_put(head, sizeof(head), &n, ctype ? ctype :
-	    "application/json") &&
-	    head_put(head, sizeof(head), &n, "\r\n");
-	if (ok && len >= 0) {
-		size_t i = sizeof(num) - 1;
-		unsigned long long v = (unsigned long long)len;
-
-		num[i] = '\0';
-		do
-			num[--i] = (char)('0' + v % 10);
-		while ((v /= 10) != 0);
-		ok = head_put(head, sizeof(head), &n, "Content-Length: ") &&
-		    head_put(head, sizeof(head), &n, num + i) &&
-		    head_put(head, sizeof(head), &n, "\r\n");
-	}
-	ok = ok && head_put(head, sizeof(head), &n,
-	    "Cache-Control: no-store\r\n") &&
-	    head_put(head, sizeof(head), &n, headers ? headers : "") &&
-	    head_put(head, sizeof(head), &n, "\r\n");
-	if (ok)
-		return FCGX_PutStr(head, (int)n, r->out) == (int)n ? 0 : -1;
-	/* Longer than head (or an odd status): the general way. */
-	if (len >= 0)
-		snprintf(num, sizeof(num), "%lld", len);
-	return FCGX_FPrintF(r->out, "Status: %d %s\r\nContent-Type: %s\r\n"
-	    "%s%s%sCache-Control: no-store\r\n%s\r\n", status,
-	    reason_phrase(status), ctype ? ctype : "application/json",
-	    len >= 0 ? "Content-Length: " : "", len >= 0 ? num : "",
-	    len >= 0 ? "\r\n" : "", headers ? headers : "") < 0 ? -1 : 0;
-}
-
-static int
-io_write(void *ctx, const char *buf, size_t n)
-{
-	FCGX_Request *r = ctx;
-
-	if (n == 0)	/* flush (struct bpg_http_io) */
-		return FCGX_FFlush(r->out) == 0 ? 0 : -1;
-	while (n > 0) {
-		int chunk = n > 1 << 30 ? 1 << 30 : (int)n;
-
-		if (FCGX_PutStr(buf, chunk, r->out) != chunk)
-			return -1;
-		buf += chunk;
-		n -= (size_t)chunk;
-	}
-	return 0;
-}
-
-/* The value of entry if it is "name=value", else NULL. */
-static const char *
-param_value(const char *entry, const char *name, size_t len)
-{
-	return strncmp(entry, name, len) == 0 && entry[len] == '=' ?
-	    entry + len + 1 : NULL;
-}
-
-#define TAKE(field, entry, name)					\
-	((field) == NULL &&						\
-	    ((field) = param_value((entry), (name), sizeof(name) - 1)) != NULL)
-
-/*
- * The CGI/1.1 parameters the API reads (RFC 3875 §4.1), found in one pass
- * over the forty or so the web server sends: FCGX_GetParam() scans them
- * all once per name.  The first occurrence of a name counts, as with
- * FCGX_GetParam().  hdr is the trusted user header's parameter name or
- * "".  Returns CONTENT_LENGTH's value or NULL.
- */
-static const char *
-read_params(char **envp, const char *hdr, struct bpg_http_req *req)
-{
-	const char *cl = NULL, *e;
-	size_t hlen = strlen(hdr);
-
-	for (; *envp != NULL; envp++) {
-		e = *envp;
-		switch (e[0]) {
-		case 'R':
-			if (TAKE(req->method, e, "REQUEST_METHOD") ||
-			    TAKE(req->uri, e, "REQUEST_URI"))
-				continue;
-			(void)TAKE(req->remote_user, e, "REMOTE_USER");
-			break;
-		case 'C':
-			if (TAKE(req->content_type, e, "CONTENT_TYPE"))
-				continue;
-			(void)TAKE(cl, e, "CONTENT_LENGTH");
-			break;
-		case 'H':
-			if (TAKE(req->idempotency_key, e,
-			    "HTTP_IDEMPOTENCY_KEY"))
-				continue;
-			if (hlen > 0 && req->user_header == NULL)
-				req->user_header = param_value(e, hdr, hlen);
-			break;
-		}
-	}
-	return cl;
-}
-
-/*
- * rl: the list endpoints' rate limits, shared by all workers (made by the
- * supervisor before fork()).
- */
-static int
-worker(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
-{
-	struct sigaction sa;
-	struct itimerval tick;
-	struct bpg_api *api;
-	struct bpg_errinfo ei = { "" };
-	struct bpg_http_req hreq;
-	struct bpg_http_io io;
-	FCGX_Request r;
-	char hdr[128] = "";
-	const char *cl;
-	char *end;
-	sigset_t term;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_worker_term;	/* no SA_RESTART: accept() returns */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	/* Let through only while a body read waits (io_read). */
-	sigemptyset(&term);
-	sigaddset(&term, SIGALRM);
-	sigprocmask(SIG_BLOCK, &term, NULL);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_tick;
-	sa.sa_flags = SA_RESTART;
-	sigaction(SIGALRM, &sa, NULL);
-	memset(&tick, 0, sizeof(tick));
-	tick.it_interval.tv_sec = tick.it_value.tv_sec =
-	    BPG_STREAM_CHECK_MS / 1000;
-	setitimer(ITIMER_REAL, &tick, NULL);
-
-	if (bpg_api_new(cfg, &api, &ei) != BPG_OK) {
-		syslog(LOG_ERR, "worker start: %s", ei.msg);
-		return 1;
-	}
-	bpg_api_set_ratelimit(api, rl);
-	bpg_api_set_breaker(api, breakers);
-	bpg_api_set_metrics(api, metrics);
-	bpg_api_set_streams(api, streams, bpg_streams_total_for(
-	    (unsigned int)stream_workers, cfg->stream_worker_share));
-	/* Parsed once per worker; without it /openapi.* are 404s. */
-	if (bpg_api_set_openapi(api, (const char *)bpg_openapi_yaml,
-	    bpg_openapi_yaml_len, &ei) != BPG_OK)
-		syslog(LOG_WARNING, "OpenAPI document not served: %s", ei.msg);
-	if (bpg_api_warm(api, &ei) != BPG_OK)
-		syslog(LOG_WARNING, "database not reachable yet: %s", ei.msg);
-	if (cfg->trusted_user_header != NULL)
-		header_param(hdr, sizeof(hdr), cfg->trusted_user_header);
-	if (FCGX_InitRequest(&r, 0, 0) != 0) {
-		bpg_api_free(api);
-		return 1;
-	}
-	io.read = io_read;
-	io.head = io_head;
-	io.write = io_write;
-	io.cancelled = io_cancelled;
-	io.ctx = &r;
-	/*
-	 * SIGTERM (stop, or a reload replacing this worker) is taken only
-	 * while waiting in accept(), which it interrupts: a connection once
-	 * accepted is always answered, and the worker exits after that.  So
-	 * the worker accepts itself and hands the connection to libfcgi,
-	 * which reads the request from r.ipcFd without accepting again.
-	 */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
-	sigprocmask(SIG_BLOCK, &term, NULL);
-	for (;;) {
-		if (r.ipcFd < 0) {
-			int fd;
-
-			sigprocmask(SIG_UNBLOCK, &term, NULL);
-			fd = stopping ? -1 : accept4(0, NULL, NULL,
-			    SOCK_CLOEXEC);
-			sigprocmask(SIG_BLOCK, &term, NULL);
-			if (stopping && fd < 0)
-				break;
-			if (fd < 0) {
-				if (errno == EINTR || errno == ECONNABORTED ||
-				    errno == EAGAIN)
-					continue;
-				syslog(LOG_ERR, "accept: %m");
-				break;
-			} else
-				r.ipcFd = fd;
-		}
-		/* FCGX_Accept_r() first finishes the previous request and
-		 * closes the connection unless it is kept: keep ours. */
-		r.keepConnection = 1;
-		if (FCGX_Accept_r(&r) < 0)
-			break;
-		memset(&hreq, 0, sizeof(hreq));
-		hreq.io = &io;
-		cl = read_params(r.envp, hdr, &hreq);
-		if (hreq.method == NULL)
-			hreq.method = "GET";
-		if (hreq.uri == NULL)
-			hreq.uri = "/";
-		hreq.content_length = -1;
-		if (cl != NULL && cl[0] != '\0') {
-			hreq.content_length = strtoll(cl, &end, 10);
-			if (*end != '\0' || hreq.content_length < 0)
-				hreq.content_length = -1;
-		}
-		read_start(cfg, r.ipcFd);
-		bpg_api_handle(api, &hreq);
-		FCGX_Finish_r(&r);
-	}
-	FCGX_Free(&r, 1);
-	bpg_api_free(api);
-	return 0;
 }
 
 /* ---- supervisor --------------------------------------------------- */
@@ -587,7 +143,7 @@ mono_s(void)
 }
 
 static pid_t
-spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
+spawn(const struct bpg_config *cfg)
 {
 	pid_t pid = fork();
 
@@ -602,7 +158,7 @@ spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, NULL);
-		rc = worker(cfg, rl);
+		rc = gw_worker(cfg, &shared);
 		mysql_library_end();
 		curl_global_cleanup();
 		_exit(rc);
@@ -612,10 +168,9 @@ spawn(const struct bpg_config *cfg, struct bpg_ratelimit *rl)
 
 /* spawn() for slot i; a failure leaves the slot as it is and backs off. */
 static bool
-spawn_slot(struct slots *s, int i, const struct bpg_config *cfg,
-    struct bpg_ratelimit *rl)
+spawn_slot(struct slots *s, int i, const struct bpg_config *cfg)
 {
-	pid_t pid = spawn(cfg, rl);
+	pid_t pid = spawn(cfg);
 
 	if (pid < 0) {
 		s->backoff = s->backoff == 0 ? 1 :
@@ -648,8 +203,7 @@ drain(struct slots *s, pid_t pid)
 
 /* Fill the empty slots and replace the stale ones, while fork() works. */
 static void
-refill(struct slots *s, const struct bpg_config *cfg,
-    struct bpg_ratelimit *rl)
+refill(struct slots *s, const struct bpg_config *cfg)
 {
 	int i;
 	pid_t old;
@@ -660,7 +214,7 @@ refill(struct slots *s, const struct bpg_config *cfg,
 		if (mono_s() < s->next_fork)
 			return;
 		old = s->stale[i] ? s->pids[i] : 0;
-		if (!spawn_slot(s, i, cfg, rl))
+		if (!spawn_slot(s, i, cfg))
 			return;
 		drain(s, old);
 	}
@@ -695,8 +249,7 @@ arm_tick(const struct slots *s)
  * cannot be forked keeps its old one until refill() can.
  */
 static void
-reload(const char *path, struct bpg_config **cfg, struct slots *s,
-    struct bpg_ratelimit *rl)
+reload(const char *path, struct bpg_config **cfg, struct slots *s)
 {
 	struct bpg_config *ncfg = NULL;
 	struct bpg_config_error cerr;
@@ -718,7 +271,7 @@ reload(const char *path, struct bpg_config **cfg, struct slots *s,
 
 		if (old > 0)
 			s->stale[i] = true;
-		if (mono_s() < s->next_fork || !spawn_slot(s, i, ncfg, rl))
+		if (mono_s() < s->next_fork || !spawn_slot(s, i, ncfg))
 			continue;
 		drain(s, old);
 	}
@@ -747,7 +300,7 @@ reaped(struct slots *s, pid_t pid)
 {
 	int i;
 
-	if (bpg_streams_reap(streams, pid) > 0)
+	if (bpg_streams_reap(shared.streams, pid) > 0)
 		syslog(LOG_INFO, "freed the stream slot of worker %d",
 		    (int)pid);
 	(void)bpg_pids_remove(&s->draining, pid);
@@ -821,8 +374,7 @@ stop_all(struct slots *s, const struct bpg_config *cfg)
 }
 
 static int
-supervise(const char *path, struct bpg_config **cfgp, int nworkers,
-    struct bpg_ratelimit *rl)
+supervise(const char *path, struct bpg_config **cfgp, int nworkers)
 {
 	struct sigaction sa;
 	struct slots s;
@@ -855,7 +407,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGALRM);
 	sigprocmask(SIG_BLOCK, &mask, &old);
-	refill(&s, *cfgp, rl);
+	refill(&s, *cfgp);
 	for (i = 0, up = 0; i < nworkers; i++)
 		up += s.pids[i] > 0;
 	syslog(LOG_INFO, "started %d workers of %d", up, nworkers);
@@ -865,7 +417,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		child_died = 0;
 		if (reloading && !stopping) {
 			reloading = 0;
-			reload(path, cfgp, &s, rl);
+			reload(path, cfgp, &s);
 		}
 		if (ticked) {
 			ticked = 0;
@@ -874,7 +426,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			if ((i = reaped(&s, pid)) < 0)
 				continue;
-			bpg_metrics_inc(metrics, BPG_METRIC_WORKER_RESTARTS,
+			bpg_metrics_inc(shared.metrics, BPG_METRIC_WORKER_RESTARTS,
 			    NULL);
 			if (WIFSIGNALED(status))
 				syslog(LOG_WARNING, "worker %d killed by signal "
@@ -888,7 +440,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers,
 				s.next_fork = mono_s() + 1;
 		}
 		if (!stopping)
-			refill(&s, *cfgp, rl);
+			refill(&s, *cfgp);
 		arm_tick(&s);
 	}
 	alarm(0);
@@ -1033,35 +585,36 @@ main(int argc, char *argv[])
 	 * Stream slots for every process that may serve at once: the
 	 * workers and those of up to two reloads still finishing.
 	 */
-	if (bpg_streams_new_shared(3 * BPG_MAX_WORKERS, &streams, &ei) !=
+	if (bpg_streams_new_shared(3 * BPG_MAX_WORKERS, &shared.streams, &ei) !=
 	    BPG_OK) {
 		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
 		bpg_ratelimit_free(rl);
 		bpg_config_free(cfg);
 		return 1;
 	}
-	if (bpg_breaker_new_shared(&breakers, &ei) != BPG_OK) {
+	if (bpg_breaker_new_shared(&shared.breakers, &ei) != BPG_OK) {
 		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
-		bpg_streams_free(streams);
+		bpg_streams_free(shared.streams);
 		bpg_ratelimit_free(rl);
 		bpg_config_free(cfg);
 		return 1;
 	}
-	if (bpg_metrics_new_shared(&metrics, &ei) != BPG_OK) {
+	if (bpg_metrics_new_shared(&shared.metrics, &ei) != BPG_OK) {
 		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
-		bpg_breaker_free(breakers);
-		bpg_streams_free(streams);
+		bpg_breaker_free(shared.breakers);
+		bpg_streams_free(shared.streams);
 		bpg_ratelimit_free(rl);
 		bpg_config_free(cfg);
 		return 1;
 	}
-	bpg_metrics_set(metrics, BPG_METRIC_BUILD_INFO,
+	bpg_metrics_set(shared.metrics, BPG_METRIC_BUILD_INFO,
 	    BPG_LV("gateway", BPG_VERSION, BPG_GIT_REV), 1);
-	stream_workers = (int)nworkers;
-	rc = supervise(path, &cfg, (int)nworkers, rl);
-	bpg_metrics_free(metrics);
-	bpg_breaker_free(breakers);
-	bpg_streams_free(streams);
+	shared.stream_workers = (int)nworkers;
+	shared.rl = rl;
+	rc = supervise(path, &cfg, (int)nworkers);
+	bpg_metrics_free(shared.metrics);
+	bpg_breaker_free(shared.breakers);
+	bpg_streams_free(shared.streams);
 	bpg_ratelimit_free(rl);
 	bpg_config_free(cfg);
 	mysql_library_end();

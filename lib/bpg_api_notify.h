@@ -15,20 +15,6 @@
 struct route_ctx;
 struct bpg_db;
 
-/*
- * The receivers of a submission to queue (the full queue) into *out: the
- * request's field (NULL: none) first, then the queue's defaults (its own,
- * else its parent's).  BPG_EINVAL (a 400) with ei->msg naming the field
- * ("notify.url: ...") when the field is malformed, a URL is refused by
- * the policy (scheme, host, an address in a private range, also after
- * resolving its host), or notifications cannot be sent here (no
- * database, no notificationSecretSOPS).  A queue default that no longer
- * resolves to an allowed address is dropped, with a log line.
- */
-enum bpg_err api_notify_plan(const struct bpg_config *cfg,
-    const struct bpg_db *db, const json_t *field, const char *queue,
-    struct bpg_notify_spec *out, struct bpg_errinfo *ei) BPG_WUR;
-
 /* GET /spark/{id}/notifications. */
 void api_h_notifications(struct route_ctx *);
 

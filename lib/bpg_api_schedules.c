@@ -3,7 +3,8 @@
  * will do at fire time is checked here, before anything is written: the
  * cron expression and its zone (bpg_cron.h), and the request exactly as
  * POST /spark checks it (bpg_req_parse(), bpg_route_submission(): queue,
- * queue token, Spark version, limits).  A 400 names the field.
+ * queue token, Spark version, limits; bpg_notify_plan(): its webhooks).
+ * A 400 names the field.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +23,7 @@
 #include "bpg_db_schedules.h"
 #include "bpg_dryrun.h"
 #include "bpg_json.h"
+#include "bpg_notify_plan.h"
 #include "bpg_req.h"
 #include "bpg_route.h"
 
@@ -172,6 +174,7 @@ parse_body(struct route_ctx *rc, struct bpg_db_schedule *s,
 	    "request", "concurrencyPolicy", "suspend",
 	    "startingDeadlineSeconds" };
 	struct bpg_submit_req req;
+	struct bpg_notify_spec notify;
 	const struct bpg_cluster *cluster;
 	json_error_t jerr;
 	json_t *doc, *v;
@@ -250,7 +253,9 @@ parse_body(struct route_ctx *rc, struct bpg_db_schedule *s,
 	if ((e = bpg_req_parse(text, strlen(text), BPG_REQ_JSON, &req,
 	    ei)) != BPG_OK ||
 	    (e = bpg_route_submission(rc->api->cfg, &req, s->owner,
-	    &rc->api->rng, &queue, &cluster, ei)) != BPG_OK) {
+	    &rc->api->rng, &queue, &cluster, ei)) != BPG_OK ||
+	    (e = bpg_notify_plan(rc->api->cfg, rc->api->db, req.notify, queue,
+	    &notify, ei)) != BPG_OK) {
 		char msg[sizeof(ei->msg)];
 
 		snprintf(msg, sizeof(msg), "%s", ei->msg);

@@ -12,6 +12,7 @@
 #include "bpg_api_deps.h"
 #include "bpg_api_idem.h"
 #include "bpg_api_notify.h"
+#include "bpg_notify_plan.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
 #include "bpg_db_notify.h"
@@ -529,7 +530,7 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 	if ((e = bpg_route_submission(cfg, req, rc->user, &api->rng, &queue,
 	    &cluster, &ei)) != BPG_OK)
 		goto fail;
-	if ((e = api_notify_plan(cfg, api->db, req->notify, queue, &notify,
+	if ((e = bpg_notify_plan(cfg, api->db, req->notify, queue, &notify,
 	    &ei)) != BPG_OK)
 		goto fail;
 	/* A dry run writes nothing: it takes no submission token. */

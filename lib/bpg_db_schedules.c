@@ -92,6 +92,25 @@ db_schedules_sql(struct bpg_db *db)
 	db_sql_table(db, schedules_sql);
 }
 
+const char *
+bpg_db_schedules_sql(const struct bpg_db *db, enum bpg_db_sched_stmt which)
+{
+	static const enum stmt_id ids[BPG_DB_SCHED__MAX] = {
+		[BPG_DB_SCHED_DUE] = ST_SCH_DUE,
+		[BPG_DB_SCHED_GET] = ST_SCH_GET,
+		[BPG_DB_SCHED_ADVANCE] = ST_SCH_ADVANCE,
+		[BPG_DB_SCHED_FIRE_PENDING] = ST_FIRE_PENDING,
+		[BPG_DB_SCHED_FIRE_GET] = ST_FIRE_GET,
+		[BPG_DB_SCHED_FIRE_STATE] = ST_FIRE_STATE,
+		[BPG_DB_SCHED_FIRE_RECENT] = ST_FIRE_RECENT,
+		[BPG_DB_SCHED_FIRE_OF] = ST_FIRE_OF,
+	};
+
+	if (db == NULL || (unsigned)which >= BPG_DB_SCHED__MAX)
+		return NULL;
+	return db->sql[ids[which]];
+}
+
 void
 bpg_db_schedule_reset(struct bpg_db_schedule *s)
 {

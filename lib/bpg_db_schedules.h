@@ -155,4 +155,24 @@ enum bpg_err bpg_db_fire_schedule_of(struct bpg_db *db,
     const char *submission_id, char id[BPG_DB_SCHED_MAX_ID + 1],
     struct bpg_errinfo *ei) BPG_WUR;
 
+/*
+ * The SQL (dbName filled in, "?" for each parameter) of the statements
+ * the monitor's schedule task runs on its turns, and of the status
+ * endpoint's lookup, so that tests EXPLAIN exactly what runs.  NULL for
+ * an unknown which or a NULL db.
+ */
+enum bpg_db_sched_stmt {
+	BPG_DB_SCHED_DUE, /* suspend, next_fire_time <= ? */
+	BPG_DB_SCHED_GET, /* schedule_id */
+	BPG_DB_SCHED_ADVANCE, /* schedule_id, next_fire_time */
+	BPG_DB_SCHED_FIRE_PENDING, /* state 'pending', oldest first */
+	BPG_DB_SCHED_FIRE_GET, /* schedule_id, fire_time */
+	BPG_DB_SCHED_FIRE_STATE, /* schedule_id, fire_time, state */
+	BPG_DB_SCHED_FIRE_RECENT, /* schedule_id, latest first */
+	BPG_DB_SCHED_FIRE_OF, /* submission_id */
+	BPG_DB_SCHED__MAX
+};
+const char *bpg_db_schedules_sql(const struct bpg_db *db,
+    enum bpg_db_sched_stmt which);
+
 #endif

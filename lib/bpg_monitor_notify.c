@@ -26,6 +26,7 @@
 
 #include "bpg_db.h"
 #include "bpg_db_notify.h"
+#include "bpg_metrics.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
 #include "bpg_notify_send.h"
@@ -95,6 +96,8 @@ record(struct bpg_monitor *m, struct flight *f, bool ok, long status,
 		    "result not recorded: %s", f->it.event_id, ei.msg);
 		return;
 	}
+	bpg_metrics_inc(m->o.metrics, BPG_METRIC_MON_NOTIFICATIONS,
+	    BPG_LV(ok ? "sent" : "failed"));
 	if (ok)
 		bpg_monitor_log(m, BPG_MONITOR_LOG_DEBUG, "notification %s: "
 		    "delivered (HTTP %ld)", f->it.event_id, status);

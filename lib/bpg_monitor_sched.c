@@ -83,7 +83,8 @@ fire_state(struct bpg_monitor *m, const struct bpg_db_fire *f,
 /*
  * Make fire f (pending, its ID chosen) of schedule s: the row, then the
  * CR.  A refusal marks the fire and the row failed; a transient failure
- * leaves the fire pending for the next turn.
+ * leaves the fire pending for the next turn.  A fire whose row finished
+ * meanwhile is done without a CR.
  */
 static void
 finish(struct bpg_monitor *m, struct sched *st,
@@ -92,6 +93,23 @@ finish(struct bpg_monitor *m, struct sched *st,
 	struct bpg_msub ms;
 	struct bpg_errinfo ei = { "" };
 
+	/*
+	 * Its row finished already: the fire is over, whatever stopped it
+	 * (the LOST sweep found no SparkApplication for it, or its run ended
+	 * and its CR may be gone).  Creating the CR now would run a
+	 * submission recorded as finished, or run it a second time.
+	 */
+	if (f->finished) {
+		if (!bpg_monitor_confirm(m))
+			return;
+		fire_state(m, f, BPG_DB_FIRE_DONE, NULL);
+		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "schedule %s: fire %"
+		    PRId64 " as %s: its submission was finished (%s) before "
+		    "the fire was; no SparkApplication made", s->id,
+		    f->fire_time, f->submission_id,
+		    f->status[0] != '\0' ? f->status : "no state");
+		return;
+	}
 	memset(&ms, 0, sizeof(ms));
 	ms.id = f->submission_id;
 	ms.owner = s->owner;

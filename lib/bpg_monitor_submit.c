@@ -9,11 +9,13 @@
 
 #include "bpg_crd.h"
 #include "bpg_db.h"
+#include "bpg_db_notify.h"
 #include "bpg_json.h"
 #include "bpg_kube.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
 #include "bpg_monitor_submit.h"
+#include "bpg_notify_plan.h"
 #include "bpg_req.h"
 #include "bpg_route.h"
 #include "bpg_zones.h"
@@ -130,6 +132,7 @@ bpg_monitor_submit(struct bpg_monitor *m, struct bpg_rng *rng,
     struct bpg_errinfo *ei)
 {
 	struct bpg_submit_req req;
+	struct bpg_notify_spec notify;
 	const struct bpg_cluster *c = NULL, *routed;
 	struct bpg_monitor_target *t;
 	enum bpg_msub_outcome o = BPG_MSUB_REFUSED;
@@ -151,10 +154,20 @@ bpg_monitor_submit(struct bpg_monitor *m, struct bpg_rng *rng,
 		    c->id);
 		goto out;
 	}
+	/* Its webhooks, as POST /spark would take them now. */
+	if (bpg_notify_plan(m->o.cfg, m->db, req.notify, queue, &notify,
+	    ei) != BPG_OK)
+		goto out;
 	if ((e = row_and_cr(m, zones, ms, &req, queue, c, &cr, ei)) !=
 	    BPG_OK) {
 		if (e != BPG_EINVAL && e != BPG_ETOOBIG)
 			o = BPG_MSUB_AGAIN;
+		goto out;
+	}
+	/* Kept before the CR exists, so that no state change is missed. */
+	if (notify.n > 0 && bpg_db_notify_targets(m->db, ms->id, c->id,
+	    &notify, ei) != BPG_OK) {
+		o = BPG_MSUB_AGAIN;
 		goto out;
 	}
 	o = BPG_MSUB_AGAIN;

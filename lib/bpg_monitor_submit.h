@@ -6,9 +6,10 @@
  * same submission and never makes a second.
  *
  * bpg_monitor_submit() runs POST /spark's checks and routing on the
- * request as the owner (bpg_route_submission(): queue, token, limits),
- * builds the CR for the ID's cluster, writes the row (an upsert: a
- * resumed step writes it again), then creates the CR.  It may be called
+ * request as the owner (bpg_route_submission(): queue, token, limits;
+ * bpg_notify_plan(): its webhooks and the queue's), builds the CR for the
+ * ID's cluster, writes the row (an upsert: a resumed step writes it
+ * again) and the webhooks' receivers, then creates the CR.  It may be called
  * again for the same ID at any time: the CR is named by the ID, so a
  * second create answers 409, which means it is there.
  *

@@ -5,7 +5,9 @@
  * owner, replaced, suspended and deleted; the due query and the advance
  * of next_fire_time let one of two writers win; a fire time is inserted
  * once (the loser reads the winner's row and its submission ID); and
- * the monitor's due query reads its index (EXPLAIN).
+ * the monitor's due query reads its index (EXPLAIN); at 1,000,000
+ * schedules and fires, no statement the monitor runs on its turns scans
+ * a table (EXPLAIN of the statements' own SQL).
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -274,6 +276,124 @@ START_TEST(test_due_index)
 }
 END_TEST
 
+/*
+ * Every row of EXPLAIN of sql, its "?" filled in from vals in order:
+ * none may scan its table ("ALL") or read no index; the first row's key
+ * is want.
+ */
+static void
+assert_plan(enum bpg_db_sched_stmt which, const char *const *vals,
+    const char *want)
+{
+	const char *sql = bpg_db_schedules_sql(c.db, which), *s;
+	char q[4096], *p, *end = q + sizeof(q) - 1;
+	const char *type, *key, *table;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	MYSQL_FIELD *f;
+	unsigned int i, nf, nrow = 0;
+
+	ck_assert_ptr_nonnull(sql);
+	p = q + snprintf(q, sizeof(q), "EXPLAIN ");
+	for (s = sql; *s != '\0'; s++) {
+		ck_assert_msg(p < end - 64, "statement %d too long", which);
+		if (*s != '?') {
+			*p++ = *s;
+			continue;
+		}
+		ck_assert_msg(*vals != NULL, "statement %d: too few values",
+		    which);
+		p += snprintf(p, (size_t)(end - p), "%s", *vals++);
+	}
+	*p = '\0';
+	ck_assert_msg(*vals == NULL, "statement %d: too many values", which);
+	if (mysql_query(c.admin, q) != 0 ||
+	    (res = mysql_store_result(c.admin)) == NULL)
+		ck_abort_msg("%s: %s", q, mysql_error(c.admin));
+	nf = mysql_num_fields(res);
+	f = mysql_fetch_fields(res);
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		type = key = table = NULL;
+		for (i = 0; i < nf; i++) {
+			if (strcmp(f[i].name, "type") == 0)
+				type = row[i];
+			else if (strcmp(f[i].name, "key") == 0)
+				key = row[i];
+			else if (strcmp(f[i].name, "table") == 0)
+				table = row[i];
+		}
+		ck_assert_msg(type != NULL && strcmp(type, "ALL") != 0 &&
+		    key != NULL, "%s: table %s read by %s, key %s", q,
+		    table ? table : "?", type ? type : "?", key ? key : "none");
+		if (nrow++ == 0)
+			ck_assert_msg(strcmp(key, want) == 0, "%s: key %s, not "
+			    "%s", q, key, want);
+	}
+	ck_assert_msg(nrow > 0, "%s: no plan", q);
+	mysql_free_result(res);
+}
+
+/*
+ * At 1,000,000 schedules and as many fires, each statement the monitor
+ * runs on its turns reads an index: the due query its own, the pending
+ * fires theirs, the rest a key, and the fires' join to the submissions
+ * the submissions' key.
+ */
+START_TEST(test_plans_at_scale)
+{
+	static const char *const due[] = { "1700000600", "32", NULL };
+	static const char *const get[] = { "'s-500'", NULL };
+	static const char *const advance[] = { "1700000510", "1700000500",
+		"1700000500", "'s-500'", "1700000500", NULL };
+	static const char *const pending[] = { "32", NULL };
+	static const char *const fire_get[] = { "'s-5'", "1700000005", NULL };
+	static const char *const fire_state[] = { "'done'", "NULL", "'s-5'",
+		"1700000005", "'pending'", NULL };
+	static const char *const recent[] = { "'s-5'", "20", NULL };
+	static const char *const of[] = {
+		"'c01-00000000000000000000000000000005'", NULL };
+	static const char *const tables[] = { "bpg_schedule",
+		"bpg_schedule_fire", "application_submission" };
+	size_t i;
+
+	/*
+	 * Spread as in use: next fire times over 11 days, a third
+	 * suspended; fires of 100,000 schedules, one in 100,000 pending;
+	 * one fire in 100 with its submission's row.
+	 */
+	tu_db_exec(&c, "INSERT INTO `%s`.bpg_schedule (schedule_id, owner, "
+	    "name, cron, timezone, concurrency_policy, suspend, "
+	    "starting_deadline_s, anchor_time, next_fire_time, request) "
+	    "SELECT CONCAT('s-', seq), CONCAT('u', seq %% 1000), 'n', "
+	    "'@every 10s', 'UTC', 'Allow', seq %% 3 = 0, 300, 1700000000, "
+	    "1700000000 + seq, '{}' FROM `%s`.seq_1_to_1000000", c.schema,
+	    c.schema);
+	tu_db_exec(&c, "INSERT INTO `%s`.bpg_schedule_fire (schedule_id, "
+	    "fire_time, submission_id, state) SELECT CONCAT('s-', seq %% "
+	    "100000), 1700000000 + seq, CONCAT('c01-', LPAD(HEX(seq), 32, "
+	    "'0')), IF(seq %% 100000 = 0, 'pending', 'done') "
+	    "FROM `%s`.seq_1_to_1000000", c.schema, c.schema);
+	tu_db_exec(&c, "INSERT INTO `%s`.application_submission "
+	    "(submission_id, `user`, status) SELECT CONCAT('c01-', "
+	    "LPAD(HEX(seq), 32, '0')), 'alice', 'COMPLETED' "
+	    "FROM `%s`.seq_1_to_1000000 WHERE seq %% 100 = 5", c.schema,
+	    c.schema);
+	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		tu_db_exec(&c, "ANALYZE TABLE `%s`.%s", c.schema, tables[i]);
+	}
+	ck_assert_str_eq(tu_db_str(&c, "SELECT COUNT(*) FROM "
+	    "`%s`.bpg_schedule", c.schema), "1000000");
+	assert_plan(BPG_DB_SCHED_DUE, due, "bpg_schedule_due");
+	assert_plan(BPG_DB_SCHED_GET, get, "PRIMARY");
+	assert_plan(BPG_DB_SCHED_ADVANCE, advance, "PRIMARY");
+	assert_plan(BPG_DB_SCHED_FIRE_PENDING, pending, "bpg_fire_state");
+	assert_plan(BPG_DB_SCHED_FIRE_GET, fire_get, "PRIMARY");
+	assert_plan(BPG_DB_SCHED_FIRE_STATE, fire_state, "PRIMARY");
+	assert_plan(BPG_DB_SCHED_FIRE_RECENT, recent, "PRIMARY");
+	assert_plan(BPG_DB_SCHED_FIRE_OF, of, "bpg_fire_submission");
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -285,6 +405,12 @@ suite(void)
 	tcase_add_test(tc, test_crud);
 	tcase_add_test(tc, test_fire_once);
 	tcase_add_test(tc, test_due_index);
+	suite_add_tcase(s, tc);
+	/* Loading 3 million rows on a busy machine: a generous bound. */
+	tc = tcase_create("scale");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 1800);
+	tcase_add_test(tc, test_plans_at_scale);
 	suite_add_tcase(s, tc);
 	return s;
 }

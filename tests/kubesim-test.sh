@@ -874,6 +874,33 @@ t=$(curl -sS -o /dev/null -w '%{time_total}' --cacert "$T/pki/ca.pem" \
 awk -v t="$t" 'BEGIN { exit !(t >= 0.4) }'
 result "fault: added latency" $? "took $t s"
 
+# hold: a create waits unanswered and unstored until released, then is
+# carried out although its client has gone.
+ctl POST /clusters/beta/faults \
+    '{"type": "hold", "method": "POST", "path": "'"$APPS"'"}'
+mkapp pi-held
+curl -sS --max-time 60 --cacert "$T/pki/ca.pem" -H "@$T/auth" \
+    -H 'Content-Type: application/json' --data-binary "@$T/req.json" \
+    -o /dev/null "https://127.0.0.1:$B$APPS" 2>/dev/null &
+HPID=$!
+BGPIDS="$BGPIDS $HPID"
+held_n() { ctl GET /clusters/beta/stats; jq -e ".held == $1" "$T/ctl" \
+    >/dev/null 2>&1; }
+poll 15 held_n 1
+h1=$?
+req GET "$B" "$APPS/pi-held"
+c1=$code
+kill "$HPID" 2>/dev/null
+wait "$HPID" 2>/dev/null
+ctl POST /clusters/beta/faults '{"type": "release"}'
+poll 15 held_n 0
+h0=$?
+req GET "$B" "$APPS/pi-held"
+[ $h1 = 0 ] && [ "$c1" = 404 ] && [ $h0 = 0 ] && [ "$code" = 200 ]
+result "fault: hold keeps a create until release, then stores it" $? \
+    "held $h1, before $c1, released $h0, after $code"
+req DELETE "$B" "$APPS/pi-held"
+
 ctl POST /clusters/beta/faults '{"type": "down"}'
 req GET "$B" /version
 c1=$code

@@ -289,10 +289,10 @@ submit(void)
 
 /*
  * ds holds one event for RUNNING and one for COMPLETED (in either order:
- * retries may swap them), each signed, with its stable ID.
+ * retries may swap them), each signed, with its stable ID, posted to path.
  */
 static void
-check_events(json_t *ds, const char *id)
+check_events(json_t *ds, const char *id, const char *path)
 {
 	const char *want[] = { "RUNNING", "COMPLETED" };
 	char eid[512];
@@ -314,7 +314,7 @@ check_events(json_t *ds, const char *id)
 		ck_assert_str_eq(integ_jstr(d, "eventId"), eid);
 		ck_assert_str_eq(integ_jstr(d, "event.eventId"), eid);
 		ck_assert_str_eq(integ_jstr(d, "event.user"), "alice");
-		ck_assert_str_eq(integ_jstr(d, "path"), "/hook/a");
+		ck_assert_str_eq(integ_jstr(d, "path"), path);
 	}
 	/* The operator's states in between (SUCCEEDING) have no event but
 	 * are the previous state all the same. */
@@ -350,13 +350,49 @@ teardown(void)
  * One event per change of state, each signed, each delivered once; the
  * attempts are listed by GET /spark/{id}/notifications for the owner.
  */
+/* The monitor's own metrics (-m) listen on the stack's base port + 23. */
+static void
+monitor_metrics_addr(char *buf, size_t len)
+{
+	snprintf(buf, len, "127.0.0.1:%d",
+	    atoi(integ_env("BPG_HTTPS_PORT")) + 23);
+}
+
+/* The value of the sample line that starts with name in the monitor's
+ * /metrics; -1 if there is none. */
+static double
+monitor_sample(const char *addr, const char *name)
+{
+	char url[128];
+	struct integ_req r = { .method = "GET", .url = url };
+	struct integ_http h;
+	const char *p;
+	double v = -1;
+
+	snprintf(url, sizeof(url), "http://%s/metrics", addr);
+	h = integ_request(&r);
+	ck_assert_msg(h.status == 200, "GET %s: %ld", url, h.status);
+	for (p = h.body; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, name, strlen(name)) == 0 &&
+		    p[strlen(name)] == ' ') {
+			v = strtod(p + strlen(name) + 1, NULL);
+			break;
+		}
+	}
+	integ_http_free(&h);
+	return v;
+}
+
 START_TEST(test_delivered_once)
 {
 	struct integ_http h;
 	json_t *ds, *l;
-	char path[512], *id;
+	char path[512], addr[64], *id;
 
-	integ_mon_start("once", (char *)NULL);
+	monitor_metrics_addr(addr, sizeof(addr));
+	integ_mon_start("once", "-m", addr, (char *)NULL);
 	id = submit();
 	wait_finished(id, "COMPLETED", 120);
 	ds = wait_delivered(id, 2, 60);
@@ -364,7 +400,7 @@ START_TEST(test_delivered_once)
 	/* Nothing more comes: a resync replays no change. */
 	integ_sleep_ms(1500);
 	ds = got(id);
-	check_events(ds, id);
+	check_events(ds, id, "/hook/a");
 	json_decref(ds);
 	snprintf(path, sizeof(path), "/spark/%s/notifications", id);
 	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
@@ -377,6 +413,10 @@ START_TEST(test_delivered_once)
 	ck_assert_int_eq(integ_jint(json_array_get(l, 0), "statusCode"), 204);
 	ck_assert_ptr_nonnull(integ_jstr(json_array_get(l, 0), "time"));
 	integ_http_free(&h);
+	/* The monitor counted both deliveries. */
+	ck_assert_msg(monitor_sample(addr, "bpg_monitor_notifications_total"
+	    "{outcome=\"sent\"}") >= 2, "bpg_monitor_notifications_total "
+	    "does not count the deliveries");
 	/* Another user reads nothing. */
 	h = integ_api("GET", path, "bob:bob-pw", NULL, NULL);
 	ck_assert_int_eq(h.status, 404);
@@ -389,6 +429,77 @@ END_TEST
  * The receiver answers 500, then drops the connection: the event stays
  * pending and is retried with the same event ID until it is delivered.
  */
+/*
+ * A schedule's request with notify: POST /schedules checks its URL as
+ * POST /spark would (a host not allowed is a 400 naming notify.url), and
+ * the submission the monitor makes from it tells the receiver of its
+ * state changes like any other.
+ */
+START_TEST(test_schedule_notified)
+{
+	struct integ_http h;
+	json_t *req, *body, *subs, *ds;
+	char url[128], path[256], *text, *sid, *id = NULL;
+	long long until;
+
+	snprintf(url, sizeof(url), "https://localhost:%u/hook/s", hook_port);
+	ck_assert_ptr_nonnull(text = integ_sparkpi(NULL));
+	ck_assert_ptr_nonnull(req = json_loads(text, 0, NULL));
+	free(text);
+	json_object_set_new(req, "notify", json_pack("{s:s, s:[s, s]}",
+	    "url", "https://elsewhere.example.com/hook", "on", "RUNNING",
+	    "COMPLETED"));
+	body = json_pack("{s:s, s:s, s:O}", "name", "notified", "cron",
+	    "0 0 1 1 *", "request", req);
+	text = json_dumps(body, JSON_COMPACT);
+	h = integ_api("POST", "/schedules", INTEG_ALICE, INTEG_JSON, text);
+	integ_assert_error(&h, 400, "notify.url");
+	integ_http_free(&h);
+	free(text);
+	json_object_set_new(req, "notify", json_pack("{s:s, s:[s, s]}",
+	    "url", url, "on", "RUNNING", "COMPLETED"));
+	json_object_set(body, "request", req);
+	text = json_dumps(body, JSON_COMPACT);
+	h = integ_api("POST", "/schedules", INTEG_ALICE, INTEG_JSON, text);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_ptr_nonnull(sid = strdup(integ_jstr(h.json, "scheduleId")));
+	integ_http_free(&h);
+	free(text);
+	json_decref(body);
+	json_decref(req);
+	integ_mon_start("schedule", (char *)NULL);
+	snprintf(path, sizeof(path), "/schedules/%s/trigger", sid);
+	h = integ_api("POST", path, INTEG_ALICE, INTEG_JSON, "{}");
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	snprintf(path, sizeof(path), "/schedules/%s", sid);
+	until = integ_now_ms() + 120000;
+	while (id == NULL && integ_now_ms() < until) {
+		h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+		subs = json_object_get(h.json, "submissions");
+		if (json_array_size(subs) > 0 && integ_jstr(json_array_get(subs,
+		    0), "submissionId") != NULL)
+			id = strdup(integ_jstr(json_array_get(subs, 0),
+			    "submissionId"));
+		integ_http_free(&h);
+		if (id == NULL)
+			integ_sleep_ms(200);
+	}
+	ck_assert_msg(id != NULL, "the schedule made no submission");
+	wait_finished(id, "COMPLETED", 120);
+	ds = wait_delivered(id, 2, 120);
+	json_decref(ds);
+	ds = got(id);
+	check_events(ds, id, "/hook/s");
+	json_decref(ds);
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	free(id);
+	free(sid);
+}
+END_TEST
+
 START_TEST(test_outage)
 {
 	struct integ_http h;
@@ -425,7 +536,7 @@ START_TEST(test_outage)
 	ck_assert_uint_ge(n500, 1);
 	json_decref(ds);
 	ds = delivered(id);
-	check_events(ds, id);
+	check_events(ds, id, "/hook/a");
 	json_decref(ds);
 	snprintf(path, sizeof(path), "/spark/%s/notifications", id);
 	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
@@ -477,7 +588,7 @@ START_TEST(test_hang_and_kill)
 	ds = wait_delivered(id, 2, 120);
 	json_decref(ds);
 	ds = delivered(id);
-	check_events(ds, id);
+	check_events(ds, id, "/hook/a");
 	json_decref(ds);
 	free(other);
 	free(id);
@@ -540,6 +651,7 @@ notify_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_delivered_once);
+	tcase_add_test(tc, test_schedule_notified);
 	tcase_add_test(tc, test_outage);
 	tcase_add_test(tc, test_hang_and_kill);
 	suite_add_tcase(s, tc);

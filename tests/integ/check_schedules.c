@@ -12,16 +12,26 @@
  *     zone, "@every 1s", the request as POST /spark checks it: queue,
  *     Spark version), and nothing is written.
  * With build/bpg-monitor processes (integ_mon_start(): logs in
- * $BPG_STACK_DIR/monitor-<test>-<n>.log):
- *   - "@every 10s" fires 3 times, with two monitors racing: each fire
- *     time once, one submission and one CR (label bpg/schedule-id) each,
- *     shown by GET /schedules/{id}.
+ * $BPG_STACK_DIR/monitor-<test>-<n>.log), the stand-in holding creates
+ * when a test needs a monitor stopped inside one (its "hold" fault):
+ *   - "@every 10s" fires 3 times, with two monitors racing: the first
+ *     fire's leader is deposed (lock session killed) with its create in
+ *     flight, the standby finishes the same fire with the same ID; each
+ *     fire time once, one submission and one CR (label bpg/schedule-id)
+ *     each, shown by GET /schedules/{id}.
  *   - Forbid: while the first run is unfinished (operator frozen), the
  *     next fire times are skipped and recorded, no second submission.
  *   - Replace: the unfinished run's SparkApplication is deleted before
  *     the next fire creates its own.
  *   - The leader SIGKILLed after a fire, a second monitor takes over:
  *     the fire times made stay consecutive, none made twice.
+ *   - The leader SIGKILLed between recording a fire and creating its CR:
+ *     the next leader finishes it with the same ID; then the DB restarts
+ *     mid-fire: that fire is finished too, and the only fire times not
+ *     made are inside the outage.
+ *   - A pending fire whose submission row finished already (LOST) is
+ *     done without a SparkApplication.
+ * Each prints its timings on stderr (takeover, fire lateness).
  */
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -42,6 +52,7 @@
 #include <jansson.h>
 #include <mysql.h>
 
+#include "bpg_monitor.h"
 #include "integ.h"
 
 #define BOB "bob:bob-pw"
@@ -258,9 +269,22 @@ END_TEST
 
 /* ---- with monitors ------------------------------------------------ */
 
+/*
+ * No schedule of an earlier test (one that failed before deleting its
+ * own) fires into this one: the leader makes every due schedule in one
+ * loop, and a held create of another would hold up this test's fires.
+ */
+static void
+forget_schedules(void)
+{
+	integ_db_exec("DELETE FROM bpg.bpg_schedule");
+	integ_db_exec("DELETE FROM bpg.bpg_schedule_fire");
+}
+
 static void
 mon_setup(void)
 {
+	forget_schedules();
 	integ_control_both("DELETE", "/faults", NULL);
 	integ_control_both("POST", "/operator", "{\"frozen\":false,"
 	    "\"outcome\":\"COMPLETED\"}");
@@ -374,22 +398,220 @@ delete_sched(const char *id)
 	integ_http_free(&h);
 }
 
+/* A string from the stack's database into out ("" for no row or NULL). */
+static void db_str(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+db_str(char *out, size_t len, const char *fmt, ...)
+{
+	MYSQL *m = integ_db_open();
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char q[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	out[0] = '\0';
+	if (mysql_query(m, q) != 0 || (res = mysql_store_result(m)) == NULL)
+		ck_abort_msg("%s: %s", q, mysql_error(m));
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		snprintf(out, len, "%s", row[0]);
+	mysql_free_result(res);
+	mysql_close(m);
+}
+
+/* SparkApplications named name, on both clusters. */
+static long
+crs_named(const char *name)
+{
+	static const char *const cl[] = { "a", "b" };
+	json_t *objs, *a;
+	const char *v;
+	long n = 0;
+	size_t i, k;
+
+	for (k = 0; k < 2; k++) {
+		objs = integ_control(cl[k], "GET", "/objects", NULL);
+		json_array_foreach(json_object_get(objs, "sparkapplications"),
+		    i, a) {
+			v = integ_jstr(a, "metadata.name");
+			if (v != NULL && strcmp(v, name) == 0)
+				n++;
+		}
+		json_decref(objs);
+	}
+	return n;
+}
+
+/*
+ * Creates of SparkApplications wait in the stand-in, unanswered, until
+ * released (as with a stalled API server); then they are carried out,
+ * whether or not their client is still there.
+ */
+static void
+hold_creates(void)
+{
+	integ_control_both("POST", "/faults", "{\"type\":\"hold\",\"method\":"
+	    "\"POST\",\"path\":\"" INTEG_APPS "\"}");
+}
+
+static void
+release_creates(void)
+{
+	integ_control_both("POST", "/faults", "{\"type\":\"release\"}");
+}
+
+/* Creates held now, on both clusters. */
+static long
+held(void)
+{
+	return (long)(integ_kube_stat("a", "held") +
+	    integ_kube_stat("b", "held"));
+}
+
+/*
+ * Waits (60 s at most) until schedule id has a pending fire whose
+ * submission row is written and whose create is held: its fire time and
+ * submission ID into *t and sub.
+ */
+static void
+wait_held_fire(const char *id, long *t, char *sub, size_t len)
+{
+	long long until = integ_now_ms() + 60000;
+
+	while ((fires(id, "pending") < 1 || held() < 1) && integ_now_ms() < until)
+		integ_sleep_ms(100);
+	ck_assert_msg(fires(id, "pending") == 1 && held() >= 1, "no held "
+	    "fire: %ld pending, %ld held", fires(id, "pending"), held());
+	*t = db_long("SELECT fire_time FROM bpg.bpg_schedule_fire WHERE "
+	    "schedule_id = '%s' AND state = 'pending'", id);
+	db_str(sub, len, "SELECT submission_id FROM bpg.bpg_schedule_fire "
+	    "WHERE schedule_id = '%s' AND fire_time = %ld", id, *t);
+	ck_assert_msg(sub[0] != '\0', "fire %ld has no submission ID", *t);
+	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM "
+	    "bpg.application_submission WHERE submission_id = '%s'", sub), 1);
+	ck_assert_int_eq(crs_named(sub), 0);
+}
+
+/*
+ * Fire t of id is done (60 s at most) with submission sub, which has one
+ * row and one SparkApplication (named sub).
+ */
+static void
+assert_fire_done_as(const char *id, long t, const char *sub)
+{
+	long long until = integ_now_ms() + 60000;
+	char now_sub[256];
+
+	while (db_long("SELECT COUNT(*) FROM bpg.bpg_schedule_fire WHERE "
+	    "schedule_id = '%s' AND fire_time = %ld AND state = 'done'", id,
+	    t) < 1 && integ_now_ms() < until)
+		integ_sleep_ms(100);
+	db_str(now_sub, sizeof(now_sub), "SELECT CONCAT(state, ' ', "
+	    "submission_id) FROM bpg.bpg_schedule_fire WHERE schedule_id = "
+	    "'%s' AND fire_time = %ld", id, t);
+	ck_assert_msg(strncmp(now_sub, "done ", 5) == 0 &&
+	    strcmp(now_sub + 5, sub) == 0, "fire %ld: '%s', not done as %s",
+	    t, now_sub, sub);
+	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM "
+	    "bpg.application_submission WHERE submission_id = '%s'", sub), 1);
+	ck_assert_int_eq(crs_named(sub), 1);
+	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.bpg_schedule_fire "
+	    "WHERE schedule_id = '%s' AND fire_time = %ld", id, t), 1);
+}
+
+/* The latest lateness of id's fires (s): when the row was written after
+ * its fire time. */
+static long
+lateness(const char *id)
+{
+	return db_long("SELECT MAX(UNIX_TIMESTAMP(created_time) - fire_time) "
+	    "FROM bpg.bpg_schedule_fire WHERE schedule_id = '%s' AND state = "
+	    "'done'", id);
+}
+
+static void
+db_ctl(const char *cmd)
+{
+	char line[1024];
+
+	if (strcmp(cmd, "stop") == 0)
+		snprintf(line, sizeof(line), "sh tests/mariadb.sh stop %s/db",
+		    integ_env("BPG_STACK_DIR"));
+	else
+		snprintf(line, sizeof(line), "sh tests/mariadb.sh start %s/db "
+		    "%s", integ_env("BPG_STACK_DIR"), integ_env("BPG_DB_PORT"));
+	ck_assert_msg(system(line) == 0, "%s failed", line);
+}
+
+/*
+ * The leader m0, alone, is deposed while its create of fire t (ID sub)
+ * is held: stopped, its lock session killed, the standby m1 becomes the
+ * leader and reaches the same fire; then m0 goes on and the creates are
+ * released.  Returns how long the standby took (ms).
+ */
+static long long
+depose(int m0, int m1)
+{
+	char holder[32], line[64];
+	long long t0;
+	long h0;
+	MYSQL *db;
+
+	db_str(holder, sizeof(holder), "SELECT IS_USED_LOCK('"
+	    BPG_MONITOR_LOCK_NAME "')");
+	ck_assert_msg(holder[0] != '\0', "nobody holds the lock");
+	/* Stopped, the deposed leader cannot take the lock back first. */
+	h0 = held();
+	ck_assert_int_eq(kill(integ_mon_pid(m0), SIGSTOP), 0);
+	t0 = integ_now_ms();
+	db = integ_db_open();
+	snprintf(line, sizeof(line), "KILL CONNECTION %s", holder);
+	ck_assert_msg(mysql_query(db, line) == 0, "%s: %s", line,
+	    mysql_error(db));
+	mysql_close(db);
+	while ((held() <= h0 || integ_mon_count(m1, "leader: holding") < 1) &&
+	    integ_now_ms() < t0 + 60000)
+		integ_sleep_ms(100);
+	t0 = integ_now_ms() - t0;
+	ck_assert_msg(held() > h0 && integ_mon_count(m1, "leader: holding") > 0,
+	    "the standby did not take the fire over");
+	ck_assert_int_eq(kill(integ_mon_pid(m0), SIGCONT), 0);
+	release_creates();
+	return t0;
+}
+
 START_TEST(test_fires_racing)
 {
 	struct integ_http h, st;
 	const char *sub;
-	char *id, path[256];
+	char *id, path[256], first[256];
+	long t;
+	long long took;
 	json_t *e;
 	size_t k;
 	bool found;
+	int m0, m1;
 
-	integ_mon_start("race", (char *)NULL);
-	integ_mon_start("race", (char *)NULL);
+	/* The first fire is raced: its leader deposed mid-create. */
+	hold_creates();
+	m0 = integ_mon_start("race", (char *)NULL);
 	id = create(INTEG_ALICE, "@every 10s", ",\"startingDeadlineSeconds\":"
 	    "300");
+	wait_held_fire(id, &t, first, sizeof(first));
+	m1 = integ_mon_start("race", (char *)NULL);
+	took = depose(m0, m1);
+	assert_fire_done_as(id, t, first);
 	ck_assert_msg(wait_fires(id, "done", 3, 90), "3 fires: %ld done",
 	    fires(id, "done"));
 	assert_once_each(id);
+	/* The deposed leader stepped down. */
+	ck_assert(integ_mon_count(m0, "standby: lost the leader lock") > 0);
+	fprintf(stderr, "deposed leader: the standby at the same fire after "
+	    "%lld ms; latest fire lateness %ld s\n", took, lateness(id));
 	h = sched_call("GET", id, "", INTEG_ALICE, NULL);
 	ck_assert_int_eq(h.status, 200);
 	ck_assert_uint_ge(json_array_size(json_object_get(h.json,
@@ -485,6 +707,151 @@ START_TEST(test_leader_killed)
 }
 END_TEST
 
+
+
+
+
+
+/*
+ * The leader SIGKILLed between recording a fire (its row and submission
+ * ID written) and creating its SparkApplication, its create held in the
+ * API server: the next leader finishes that fire with the same ID, the
+ * dead leader's create landing too.  Then the DB restarts while the next
+ * fire is in flight (its create carried out while the DB is down): that
+ * fire too is done with its ID.  One row and one CR each; the fires go
+ * on, each once, and the only fire times not made are those the outage
+ * covered (CronJob semantics: the latest of them is made, none twice).
+ */
+START_TEST(test_leader_killed_mid_create_db_restart)
+{
+	char sub[256];
+	long t, h0, slot, first, last, made, gaps = 0;
+	long long t0, took, back, settled;
+	time_t down, up;
+	int m0, m1;
+	char *id;
+
+	hold_creates();
+	m0 = integ_mon_start("midfire", (char *)NULL);
+	id = create(INTEG_ALICE, "@every 10s", ",\"startingDeadlineSeconds\":"
+	    "300");
+	wait_held_fire(id, &t, sub, sizeof(sub));
+	h0 = held();
+	t0 = integ_now_ms();
+	integ_mon_stop(m0, SIGKILL);
+	m1 = integ_mon_start("midfire", (char *)NULL);
+	/* The next leader is at the same fire (its own create held). */
+	while (held() <= h0 && integ_now_ms() < t0 + 60000)
+		integ_sleep_ms(100);
+	took = integ_now_ms() - t0;
+	ck_assert_msg(held() > h0, "no takeover within 60 s");
+	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM bpg.bpg_schedule_fire "
+	    "WHERE schedule_id = '%s'", id), 1);
+	release_creates();
+	assert_fire_done_as(id, t, sub);
+
+	/* The next fire: the DB goes while its create is held. */
+	hold_creates();
+	wait_held_fire(id, &t, sub, sizeof(sub));
+	down = time(NULL);
+	t0 = integ_now_ms();
+	db_ctl("stop");
+	release_creates();
+	while (crs_named(sub) < 1 && integ_now_ms() < t0 + 30000)
+		integ_sleep_ms(100);
+	ck_assert_int_eq(crs_named(sub), 1);
+	db_ctl("start");
+	up = time(NULL);
+	back = integ_now_ms();
+	assert_fire_done_as(id, t, sub);
+	settled = integ_now_ms() - back;
+	ck_assert_msg(wait_fires(id, "done", fires(id, "done") + 1, 60),
+	    "no fire after the restart: %ld done", fires(id, "done"));
+
+	made = fires(id, "done");
+	ck_assert_int_eq(db_long("SELECT COUNT(DISTINCT submission_id) FROM "
+	    "bpg.bpg_schedule_fire WHERE schedule_id = '%s' AND state = "
+	    "'done'", id), made);
+	ck_assert_int_eq(db_long("SELECT COUNT(*) FROM "
+	    "bpg.application_submission a JOIN bpg.bpg_schedule_fire f ON "
+	    "f.submission_id = a.submission_id WHERE f.schedule_id = '%s'",
+	    id), made + fires(id, "pending"));
+	ck_assert_int_eq(labelled_crs(id), made);
+	ck_assert_int_eq(fires(id, "skipped") + fires(id, "failed"), 0);
+	/* Each fire time not made lies inside the outage. */
+	first = db_long("SELECT MIN(fire_time) FROM bpg.bpg_schedule_fire "
+	    "WHERE schedule_id = '%s'", id);
+	last = db_long("SELECT MAX(fire_time) FROM bpg.bpg_schedule_fire "
+	    "WHERE schedule_id = '%s'", id);
+	for (slot = first; slot <= last; slot += 10) {
+		if (db_long("SELECT COUNT(*) FROM bpg.bpg_schedule_fire WHERE "
+		    "schedule_id = '%s' AND fire_time = %ld", id, slot) == 1)
+			continue;
+		gaps++;
+		ck_assert_msg(slot >= (long)down && slot < (long)up, "fire "
+		    "time %ld lost outside the outage %ld..%ld", slot,
+		    (long)down, (long)up);
+	}
+	fprintf(stderr, "leader killed mid-create: the next leader at the "
+	    "fire after %lld ms; DB restart mid-fire: outage %ld s, the fire "
+	    "in flight done %lld ms after the DB was back, %ld fire time(s) "
+	    "in the outage not made; latest fire lateness %ld s\n", took,
+	    (long)(up - down), settled, gaps, lateness(id));
+	integ_mon_stop(m1, SIGKILL);
+	delete_sched(id);
+	free(id);
+}
+END_TEST
+
+/* A query on the stack's database that returns no rows. */
+static void
+db_exec(const char *q)
+{
+	MYSQL *m = integ_db_open();
+
+	ck_assert_msg(mysql_query(m, q) == 0, "%s: %s", q, mysql_error(m));
+	mysql_close(m);
+}
+
+/*
+ * A pending fire whose submission row is finished already (the LOST
+ * sweep found no SparkApplication for it in 5 minutes of failing
+ * creates, or its run ended while the fire could not be marked) is over:
+ * the leader marks it done and creates no SparkApplication for it.
+ */
+START_TEST(test_pending_fire_of_finished_row)
+{
+	char q[512], sub[64], state[64];
+	long long until;
+	char *id;
+
+	/* An ID of cluster a that no run of this test used before. */
+	snprintf(sub, sizeof(sub), "spark-cluster-a-%08x%024lx",
+	    (unsigned)getpid(), (unsigned long)time(NULL));
+	id = create(INTEG_ALICE, "0 2 * * *", "");
+	snprintf(q, sizeof(q), "INSERT INTO bpg.application_submission "
+	    "(submission_id, `user`, status, finished_time) VALUES ('%s', "
+	    "'alice', 'LOST', CURRENT_TIMESTAMP)", sub);
+	db_exec(q);
+	snprintf(q, sizeof(q), "INSERT INTO bpg.bpg_schedule_fire "
+	    "(schedule_id, fire_time, submission_id, state) VALUES ('%s', "
+	    "1700000000, '%s', 'pending')", id, sub);
+	db_exec(q);
+	integ_mon_start("finished", (char *)NULL);
+	until = integ_now_ms() + 60000;
+	while (fires(id, "pending") > 0 && integ_now_ms() < until)
+		integ_sleep_ms(100);
+	ck_assert_int_eq(fires(id, "pending"), 0);
+	ck_assert_int_eq(fires(id, "done"), 1);
+	ck_assert_int_eq(crs_named(sub), 0);
+	db_str(state, sizeof(state), "SELECT status FROM "
+	    "bpg.application_submission WHERE submission_id = '%s'", sub);
+	ck_assert_str_eq(state, "LOST");
+	delete_sched(id);
+	free(id);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -502,6 +869,12 @@ suite(void)
 	tcase_add_test(tc, test_forbid);
 	tcase_add_test(tc, test_replace);
 	tcase_add_test(tc, test_leader_killed);
+	tcase_add_test(tc, test_leader_killed_mid_create_db_restart);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("finished");
+	tcase_add_checked_fixture(tc, mon_setup, mon_teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_pending_fire_of_finished_row);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -450,6 +450,40 @@ faults_status(struct ks_cluster *cl, struct ks_req *r, const char *url)
 	pthread_mutex_unlock(&cl->ks->mu);
 }
 
+/*
+ * A request a "hold" fault applies to, once its body has arrived, waits
+ * until the fault is released (removed), then is carried out as usual,
+ * whether or not its client is still there: an API server whose storage
+ * stalls (a slow etcd) keeps the write it was given, and it lands after
+ * the client gave up.  Nothing of it is stored or answered meanwhile.
+ */
+static void
+faults_hold(struct ks_cluster *cl, struct ks_req *r, const char *url)
+{
+	struct ks_fault *f;
+	uint64_t gen;
+	size_t i;
+	int hold = 0;
+
+	pthread_mutex_lock(&cl->ks->mu);
+	for (i = 0; i < cl->nfaults && !hold; i++) {
+		f = &cl->faults[i];
+		if (f->kind == KS_F_HOLD && fault_applies(cl, f, r, url)) {
+			fault_used(cl, f);
+			hold = 1;
+		}
+	}
+	faults_purge(cl);
+	if (hold) {
+		gen = cl->hold_gen;
+		cl->held++;
+		while (!cl->ks->stopping && cl->hold_gen == gen)
+			ks_wait(cl->ks, 1000);
+		cl->held--;
+	}
+	pthread_mutex_unlock(&cl->ks->mu);
+}
+
 static enum MHD_Result
 fault_respond(struct MHD_Connection *c, struct ks_req *r)
 {
@@ -2800,6 +2834,7 @@ api_access(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	faults_hold(cl, r, url);
 	ret = dispatch(c, r, url);
 	if (r->late_ms > 0) {
 		/* The answer is queued; it leaves once this returns. */

@@ -32,6 +32,7 @@ static const char *const fault_names[KS_F__MAX] = {
 	[KS_F_LATEANSWER] = "lateanswer",
 	[KS_F_LATECOMMIT] = "latecommit",
 	[KS_F_EXPIRE] = "expire",
+	[KS_F_HOLD] = "hold",
 };
 
 static const char *const outcomes[] = { "COMPLETED", "FAILED",
@@ -123,6 +124,7 @@ fault_short(struct ks_cluster *cl, const json_t *j, char *err, size_t errlen)
 
 	if (json_is_true(json_object_get(j, "reset"))) {
 		cl->nfaults = 0;
+		ks_release_held(cl);
 		return 1;
 	}
 	if (json_object_get(j, "fail_next") != NULL)
@@ -178,11 +180,15 @@ fault_add(struct ks_cluster *cl, const json_t *j, char *err, size_t errlen)
 		if (type == NULL)
 			return 0;
 	}
-	if (type != NULL && strcmp(type, "up") == 0) {
+	if (type != NULL && (strcmp(type, "up") == 0 ||
+	    strcmp(type, "release") == 0)) {
+		kind = strcmp(type, "up") == 0 ? KS_F_DOWN : KS_F_HOLD;
 		for (i = 0, k = 0; i < cl->nfaults; i++)
-			if (cl->faults[i].kind != KS_F_DOWN)
+			if ((int)cl->faults[i].kind != kind)
 				cl->faults[k++] = cl->faults[i];
 		cl->nfaults = k;
+		if (kind == KS_F_HOLD)
+			ks_release_held(cl);
 		return 0;
 	}
 	for (i = 0; i < KS_F__MAX && type != NULL; i++)
@@ -191,7 +197,7 @@ fault_add(struct ks_cluster *cl, const json_t *j, char *err, size_t errlen)
 	if (kind < 0) {
 		snprintf(err, errlen, "type: one of latency, error, drop, "
 		    "throttle, down, up, garbage, watchcut, watchgarbage, "
-		    "lateanswer, latecommit, expire");
+		    "lateanswer, latecommit, expire, hold, release");
 		return -1;
 	}
 	memset(&f, 0, sizeof(f));
@@ -211,7 +217,8 @@ fault_add(struct ks_cluster *cl, const json_t *j, char *err, size_t errlen)
 	}
 	/* Counted by default, unless a rate or a standing kind. */
 	f.count = (json_object_get(j, "rate") != NULL ||
-	    f.kind == KS_F_LATENCY || f.kind == KS_F_DOWN) ? -1 : 1;
+	    f.kind == KS_F_LATENCY || f.kind == KS_F_DOWN ||
+	    f.kind == KS_F_HOLD) ? -1 : 1;
 	if ((v = json_object_get(j, "count")) != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < -1 ||
 		    json_integer_value(v) == 0) {
@@ -301,6 +308,7 @@ ctl_faults(struct MHD_Connection *c, struct ks_req *r, struct ks_cluster *cl,
 	if (!strcmp(r->method, "DELETE")) {
 		pthread_mutex_lock(&ks->mu);
 		cl->nfaults = 0;
+		ks_release_held(cl);
 		out = faults_json(cl);
 		pthread_mutex_unlock(&ks->mu);
 		return ks_respond_json(c, r, 200, out);
@@ -345,7 +353,7 @@ stats_json(const struct ks_cluster *cl)
 		    json_integer(cl->st.faults[i]));
 	snprintf(rv, sizeof(rv), "%llu", (unsigned long long)cl->rv);
 	return json_pack("{s:s, s:i, s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I,"
-	    " s:I, s:s, s:I}",
+	    " s:I, s:s, s:I, s:I}",
 	    "cluster", cl->name, "port", (int)cl->port,
 	    "connections", (json_int_t)cl->st.connections,
 	    "activeConnections", (json_int_t)cl->st.active_connections,
@@ -357,7 +365,8 @@ stats_json(const struct ks_cluster *cl)
 	    "activeWatches", (json_int_t)cl->st.active_watches,
 	    "logFollows", (json_int_t)cl->st.log_follows,
 	    "resourceVersion", rv,
-	    "pendingCommits", (json_int_t)json_array_size(cl->pending));
+	    "pendingCommits", (json_int_t)json_array_size(cl->pending),
+	    "held", (json_int_t)cl->held);
 }
 
 static json_t *

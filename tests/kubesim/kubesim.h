@@ -91,6 +91,7 @@ enum ks_fkind {
 	KS_F_LATECOMMIT,	/* a create answered at once, stored ms later */
 	KS_F_EXPIRE,		/* a continued list finds its version
 				 * compacted (410 Expired) */
+	KS_F_HOLD,		/* held until released, then carried out */
 	KS_F__MAX
 };
 
@@ -152,6 +153,8 @@ struct ks_cluster {
 	struct ks_stats	 st;
 	uint64_t	 serial;	/* for names of events */
 	json_t		*pending;	/* late commits: [{"due","obj"}] */
+	uint64_t	 hold_gen;	/* bumped when held requests go on */
+	long		 held;		/* requests held now (KS_F_HOLD) */
 };
 
 struct kubesim {
@@ -210,6 +213,8 @@ json_t		*ks_status(int code, const char *reason, const char *message,
 void		 ks_cluster_init(struct kubesim *, struct ks_cluster *);
 void		 ks_cluster_reset(struct ks_cluster *);
 void		 ks_cluster_free(struct ks_cluster *);
+/* Requests held by a "hold" fault go on (they are carried out). */
+void		 ks_release_held(struct ks_cluster *);
 /* The stored object (borrowed; never changed in place), or NULL. */
 json_t		*ks_get(struct ks_cluster *, enum ks_res, const char *ns,
 		    const char *name);

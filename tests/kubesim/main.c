@@ -57,7 +57,7 @@
  *            accepted so far),"activeConnections","requests","methods":
  *            {"GET":N..},"codes":{"200":N..},"faultsInjected":{"latency",
  *            "error","drop","throttle","down"},"watches","activeWatches",
- *            "logFollows","resourceVersion","pendingCommits"}
+ *            "logFollows","resourceVersion","pendingCommits","held"}
  *   DELETE /clusters/C/stats             zero the counters
  *   GET    /clusters/C/faults            {"faults":[...]}
  *   POST   /clusters/C/faults            one fault, an array, or
@@ -85,7 +85,13 @@
  *            those not stored yet) |
  *            {"type":"expire"} (the next list with a continue token finds
  *            its resourceVersion compacted: 410 Expired, as after etcd
- *            compaction)
+ *            compaction) |
+ *            {"type":"hold"} (a request, once its body has arrived, waits
+ *            unanswered until the fault is removed: {"type":"release"},
+ *            DELETE or a reset; then it is carried out as usual even if
+ *            its client has gone, as a write given to a stalled API
+ *            server lands after the client gave up; GET .../stats
+ *            "held" counts the requests waiting; unlimited by default)
  *            with optional "method":"POST", "path":"/api/v1/" (prefix),
  *            "count":N (requests it applies to; default 1 for error, drop
  *            and throttle, unlimited for latency and down, -1 unlimited),
@@ -101,10 +107,10 @@
  *            {"fail_next":N,"fail_status":C}, {"drop_next":N},
  *            {"throttle_next":N}, {"latency_ms":MS} (with an optional
  *            "method").  Faults apply in order down, drop, latency,
- *            then (after authentication) the first of error, throttle,
- *            garbage, lateanswer and latecommit in the order they were
- *            added.  A dropped request's connection is closed with no
- *            response.
+ *            hold once the body has arrived, then (after authentication)
+ *            the first of error, throttle, garbage, lateanswer and
+ *            latecommit in the order they were added.  A dropped
+ *            request's connection is closed with no response.
  *   DELETE /clusters/C/faults            remove all faults
  *   GET    /clusters/C/operator          {"frozen","outcome","apps",
  *                                          "submitTicks","pendingTicks",

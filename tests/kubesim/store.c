@@ -387,9 +387,17 @@ ks_cluster_reset(struct ks_cluster *cl)
 	(void)ks_hist_resize(cl, cl->ks->hist_default);
 	ks_hist_compact(cl);
 	cl->nfaults = 0;
+	ks_release_held(cl);
 	cl->rng = cl->ks->seed ^ name_hash(cl->name);
 	ks_sim_opcfg_reset(&cl->op);
 	stats_reset(&cl->st);
+	pthread_cond_broadcast(&cl->ks->cv);
+}
+
+void
+ks_release_held(struct ks_cluster *cl)
+{
+	cl->hold_gen++;
 	pthread_cond_broadcast(&cl->ks->cv);
 }
 

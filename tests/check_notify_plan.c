@@ -1,5 +1,5 @@
 /*
- * The receivers of a submission at the API's edge (lib/bpg_api_notify.c):
+ * The receivers of a submission (lib/bpg_notify_plan.c):
  * the request's field first, then its queue's defaults (the parent's for
  * a child queue); refusals name the field; nothing without a database or
  * a secret.  No server: the database handle is made, never connected.
@@ -11,7 +11,7 @@
 
 #include <check.h>
 
-#include "bpg_api_notify.h"
+#include "bpg_notify_plan.h"
 #include "bpg_db.h"
 #include "testutil.h"
 
@@ -47,17 +47,17 @@ START_TEST(test_request_then_queue)
 	struct bpg_errinfo ei;
 	json_t *f = tu_json("[{\"url\":\"https://localhost:9/a\"}]");
 
-	ck_assert_msg(api_notify_plan(cfg, db, f, "poc", &s, &ei) == BPG_OK,
+	ck_assert_msg(bpg_notify_plan(cfg, db, f, "poc", &s, &ei) == BPG_OK,
 	    "%s", ei.msg);
 	ck_assert_uint_eq(s.n, 2);
 	ck_assert_str_eq(s.t[0].url, "https://localhost:9/a");
 	ck_assert_str_eq(s.t[1].url, "https://hooks.example.com/q");
 	ck_assert_uint_eq(s.t[1].on, 1u << BPG_NOTIFY_FAILED);
 	/* A child queue takes its parent's; a queue without, none. */
-	ck_assert_int_eq(api_notify_plan(cfg, db, NULL, "poc.team1", &s, &ei),
+	ck_assert_int_eq(bpg_notify_plan(cfg, db, NULL, "poc.team1", &s, &ei),
 	    BPG_OK);
 	ck_assert_uint_eq(s.n, 1);
-	ck_assert_int_eq(api_notify_plan(cfg, db, NULL, "dev", &s, &ei),
+	ck_assert_int_eq(bpg_notify_plan(cfg, db, NULL, "dev", &s, &ei),
 	    BPG_OK);
 	ck_assert_uint_eq(s.n, 0);
 	bpg_db_free(db);
@@ -85,7 +85,7 @@ START_TEST(test_refused)
 	struct bpg_notify_spec s;
 	struct bpg_errinfo ei;
 
-	ck_assert_int_eq(api_notify_plan(cfg, db, tu_json(bad[_i].field),
+	ck_assert_int_eq(bpg_notify_plan(cfg, db, tu_json(bad[_i].field),
 	    "poc", &s, &ei), BPG_EINVAL);
 	ck_assert_msg(strstr(ei.msg, bad[_i].msg) == ei.msg, "row %s: %s",
 	    bad[_i].name, ei.msg);
@@ -105,7 +105,7 @@ START_TEST(test_private_resolved)
 	struct bpg_notify_spec s;
 	struct bpg_errinfo ei;
 
-	ck_assert_int_eq(api_notify_plan(cfg, db,
+	ck_assert_int_eq(bpg_notify_plan(cfg, db,
 	    tu_json("{\"url\":\"https://localhost:8443/h\"}"), NULL, &s, &ei),
 	    BPG_EINVAL);
 	ck_assert_msg(strstr(ei.msg, "notify.url: host localhost resolves to")
@@ -127,14 +127,14 @@ START_TEST(test_cannot_send)
 	struct bpg_errinfo ei;
 	json_t *f = tu_json("{\"url\":\"https://localhost/\"}");
 
-	ck_assert_int_eq(api_notify_plan(cfg, db, f, "poc", &s, &ei),
+	ck_assert_int_eq(bpg_notify_plan(cfg, db, f, "poc", &s, &ei),
 	    BPG_EINVAL);
 	ck_assert_ptr_nonnull(strstr(ei.msg, "notificationSecretSOPS"));
-	ck_assert_int_eq(api_notify_plan(with, NULL, f, "poc", &s, &ei),
+	ck_assert_int_eq(bpg_notify_plan(with, NULL, f, "poc", &s, &ei),
 	    BPG_EINVAL);
 	ck_assert_ptr_nonnull(strstr(ei.msg, "no database"));
 	/* The queue's defaults alone: dropped quietly, nothing to refuse. */
-	ck_assert_int_eq(api_notify_plan(cfg, db, NULL, "poc", &s, &ei),
+	ck_assert_int_eq(bpg_notify_plan(cfg, db, NULL, "poc", &s, &ei),
 	    BPG_OK);
 	ck_assert_uint_eq(s.n, 0);
 	bpg_db_free(db);
@@ -147,7 +147,7 @@ END_TEST
 static Suite *
 api_notify_suite(void)
 {
-	Suite *s = suite_create("api_notify");
+	Suite *s = suite_create("notify_plan");
 	TCase *tc = tcase_create("plan");
 
 	tcase_set_timeout(tc, 120);
