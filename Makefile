@@ -55,8 +55,9 @@ UNIT_SRC := $(wildcard tests/check_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(BUILD)/tests/%)
 INTEG_SRC := $(wildcard tests/integ/check_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integ/%.c=$(BUILD)/tests/integ/%)
+GALERA_BIN := $(BUILD)/tests/galera/check_galera
 TOOL_BIN := $(BUILD)/kubesim $(BUILD)/webhook $(INTEG_BIN) \
-	$(BUILD)/tests/forkfail.so
+	$(BUILD)/tests/forkfail.so $(GALERA_BIN)
 # Test-side helpers linked into every test program (the CRD schema
 # validator of the Kubernetes stand-in, and its name, label and annotation
 # rules of the API server and the operator's webhook).
@@ -64,6 +65,7 @@ TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(wildcard tests/kubesim/schema.c \
 	tests/kubesim/util.c))
 
 .PHONY: all test check asan integ integ-asan demo demo-stop deps fuzz clean \
+	test-galera \
 	format bench valgrind
 all: $(LIBBPG) $(APPS) $(UNIT_BIN) $(TOOL_BIN)
 
@@ -132,6 +134,18 @@ $(BUILD)/tests/integ/check_%: $(BUILD)/tests/integ/check_%.o $(INTEG_OBJ) \
 $(BUILD)/tests/integ/%.o: tests/integ/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -Itests/kubesim -c -o $@ $<
+
+# The lease on a 3-node Galera cluster (tests/galera.sh: packages galera-4,
+# mariadb-backup, socat).  Not part of make test (see README): make
+# test-galera, on ports GALERA_BASE..GALERA_BASE+32.
+GALERA_BASE ?= 18440
+$(GALERA_BIN): $(BUILD)/tests/galera/check_galera.o $(UNIT_OBJ) $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
+$(BUILD)/tests/galera/%.o: tests/galera/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
+test-galera: $(GALERA_BIN)
+	@sh tests/galera.sh test $(CURDIR)/var/galera $(GALERA_BASE)
 
 # fork() failing on demand (LD_PRELOAD), for the supervisor's tests.
 $(BUILD)/tests/forkfail.so: tests/integ/forkfail.c

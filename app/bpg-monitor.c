@@ -5,9 +5,9 @@
  *	    [-m ADDRESS:PORT]
  *
  * Reads BPG's config.yaml, then loops until SIGTERM or SIGINT: standby
- * until it holds the database lock 'bpg-monitor', then leader (lists and
- * watches every monitored namespace, writes the submission table, kills
- * over-long applications).  SIGHUP re-lists everything at once.  Logs go
+ * until it holds the lease 'bpg-monitor' in the database, then leader
+ * (lists and watches every monitored namespace, writes the submission
+ * table, kills over-long applications).  SIGHUP re-lists everything at once.  Logs go
  * to stderr, one line each, with a UTC time stamp.
  *
  *	-c FILE     the config (required)

@@ -269,6 +269,14 @@ struct bpg_config {
 	char *notification_ca_cert;
 	size_t notification_ca_cert_len;
 	/*
+	 * (Ours) the monitor's leader lease (bpg_lease.h): held for
+	 * monitorLeaseMillis (default 15000, 2000..600000), renewed every
+	 * monitorLeaseRenewMillis (default 5000, 200..300000; at most half
+	 * the lease less its safety margin, checked by the monitor).
+	 */
+	int64_t monitor_lease_millis;
+	int64_t monitor_lease_renew_millis;
+	/*
 	 * Where k8s:secret:<ns>:<name>:<key> references (section 7.3) are
 	 * read, once, at load (our keys):
 	 *   inClusterApiServer          default https://kubernetes.default.svc

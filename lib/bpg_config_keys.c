@@ -9,6 +9,7 @@
 
 #include "bpg_config_int.h"
 #include "bpg_idem.h"
+#include "bpg_lease.h"
 
 /* ------------------------------------------------------------------ */
 /* The tables                                                          */
@@ -353,6 +354,13 @@ const struct key cfg_root_keys[] = {
 	  .doc = "CAs of webhook receivers besides the system's: base64 of "
 	  "PEM, or PEM (secret)" },
 	R_STEP(cfg_step_notify, KF_LATE),
+	R_INT("monitorLeaseMillis", C, monitor_lease_millis, 0,
+	    BPG_LEASE_MIN_MS, BPG_LEASE_MAX_MS, BPG_LEASE_DEFAULT_MS,
+	    "how long the monitor's leader lease lasts unrenewed"),
+	R_INT("monitorLeaseRenewMillis", C, monitor_lease_renew_millis, 0,
+	    BPG_LEASE_MIN_RENEW_MS, BPG_LEASE_MAX_MS / 2,
+	    BPG_LEASE_DEFAULT_RENEW_MS, "how often the leading monitor renews "
+	    "its lease"),
 	R_STEP(cfg_step_trusted_header, KF_LATE),
 };
 #undef C

@@ -377,28 +377,10 @@ enum bpg_err bpg_db_monitor_unfinished(struct bpg_db *db,
     const char *id_prefix, json_t **rows, struct bpg_errinfo *ei) BPG_WUR;
 
 /*
- * The leader lock: MySQL's GET_LOCK(name, 0), held by the handle's session
- * (use a handle for nothing else, so no reconnect happens behind the
- * lock's back).  name is 1 to 64 characters.
- *
- * bpg_db_lock_try() connects if needed and tries once, without waiting:
- * *held tells whether this session holds it now; *holder (may be NULL)
- * the connection id holding it, 0 if unknown.  BPG_EDB if the server
- * cannot be reached.
- *
- * bpg_db_lock_held() asks whether this session still holds it; it never
- * reconnects, and a lost connection is BPG_EDB with *held false (the
- * server released the lock with the session).
- *
- * bpg_db_lock_release() releases it if connected, ignoring errors.
- *
- * On a disabled handle (no database) the lock is always held.
- */
-/*
  * Make the server end this handle's sessions after seconds idle (1 to
  * 31536000: the session's wait_timeout, set on every new connection), so
- * that a leader lock whose holder vanished without closing its socket (a
- * dead host, a cut network) is released within that time, not after the
+ * that the session of a monitor that vanished without closing its socket
+ * (a dead host, a cut network) ends within that time, not after the
  * server's default of 8 hours.  0 keeps the server's default.  Takes
  * effect on the next connection.  BPG_EINVAL for a NULL handle or a value
  * out of range.
@@ -423,11 +405,6 @@ enum bpg_err bpg_db_session_idle_timeout(struct bpg_db *db,
 enum bpg_err bpg_db_session_tls_cipher(struct bpg_db *db, char *cipher,
     size_t len, struct bpg_errinfo *ei) BPG_WUR;
 
-enum bpg_err bpg_db_lock_try(struct bpg_db *db, const char *name, bool *held,
-    unsigned long *holder, struct bpg_errinfo *ei) BPG_WUR;
-enum bpg_err bpg_db_lock_held(struct bpg_db *db, const char *name,
-    bool *held, struct bpg_errinfo *ei) BPG_WUR;
-void bpg_db_lock_release(struct bpg_db *db, const char *name);
 
 /*
  * GET /log's reads (spec 9.2).

@@ -454,13 +454,13 @@ bpg_db_new(
 	db_monitor_sql(db);
 	db_notify_sql(db);
 	db_logindex_sql(db);
-	db_lock_sql(db);
 	db_idem_sql(db);
 	db_attempts_sql(db);
 	db_schedules_sql(db);
 	db_deps_sql(db);
 	db_livy_sql(db);
 	db_report_sql(db);
+	db_lease_sql(db);
 	for (i = 0; i < ST__MAX; i++)
 		if (db->sql[i] == NULL)
 			oom = true;

@@ -244,6 +244,10 @@ bpg_db_deps_record(struct bpg_db *db, const struct bpg_db_submission *row,
 		return bpg_errf(ei, BPG_EINVAL, "database: no request");
 	if (!db->enabled)
 		return BPG_OK;
+	/* Its own transaction: not inside a fence's (the gateway's). */
+	if (db->fenced)
+		return bpg_errf(ei, BPG_EINVAL, "database: recording a "
+		    "waiting submission on a fenced handle");
 	db->unsettled = false;
 	return db_with_retry(db, op_record, &r, NULL, ei);
 }
@@ -367,7 +371,7 @@ bpg_db_deps_list(struct bpg_db *db, const char *state, const char *after,
 	ps_num(&q.ps, (long long)max);
 	q.out = out;
 	q.max = max;
-	e = db_with_retry(db, op_wsel, NULL, &q, ei);
+	e = db_read_with_retry(db, op_wsel, NULL, &q, ei);
 	*n = q.n;
 	return e;
 }
@@ -393,7 +397,7 @@ bpg_db_deps_get(struct bpg_db *db, const char *id, struct bpg_db_waiting *w,
 	q.with_request = true;
 	q.out = w;
 	q.max = 1;
-	e = db_with_retry(db, op_wsel, NULL, &q, ei);
+	e = db_read_with_retry(db, op_wsel, NULL, &q, ei);
 	*found = q.n == 1;
 	return e;
 }
@@ -457,7 +461,7 @@ bpg_db_deps_links(struct bpg_db *db, const char *id,
 		return e;
 	if (!db->enabled)
 		return BPG_OK;
-	e = db_with_retry(db, op_links, NULL, &q, ei);
+	e = db_read_with_retry(db, op_links, NULL, &q, ei);
 	*n = q.n;
 	return e;
 }

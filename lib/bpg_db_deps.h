@@ -58,7 +58,8 @@ void bpg_db_waiting_reset(struct bpg_db_waiting *w);
  * w (its submission_id must be row's; state waiting).  Nothing of it is
  * written if any part fails.  BPG_EEXIST if the ID is taken.  A commit
  * whose answer was lost is not sent again: bpg_db_insert_unsettled()
- * then tells that it may have been recorded.
+ * then tells that it may have been recorded.  Not on a fenced handle
+ * (bpg_db_set_fence(): the monitor's): BPG_EINVAL.
  */
 enum bpg_err bpg_db_deps_record(struct bpg_db *db,
     const struct bpg_db_submission *row, const struct bpg_db_waiting *w,

@@ -33,6 +33,7 @@
 #define DB_MB_SQL "(executor_memory_mb * number_executor + driver_memory_mb)"
 #define DB_RUN_S_SQL(end) \
 	"GREATEST(0, TIMESTAMPDIFF(SECOND, start_time, " end "))"
+#include "bpg_db_lease.h"
 
 /* VARCHAR(255) holds 255 characters; TEXT 65535 bytes. */
 #define DB_MAX_VARCHAR 255
@@ -51,10 +52,6 @@ enum stmt_id {
 	ST_MON_COST,
 	ST_MON_OPEN,
 	ST_MON_NEVER_SEEN,
-	/* bpg_db_lock.c */
-	ST_LOCK_TRY,
-	ST_LOCK_HELD,
-	ST_LOCK_RELEASE,
 	/* GET /log's reads (S6, S7), bpg_db_logindex.c */
 	ST_LOG_SUBMISSION,
 	ST_LOG_KEYS,
@@ -130,6 +127,14 @@ enum stmt_id {
 	ST_NTF_LIST_EVENTS,
 	ST_NTF_LIST_DELIVERIES,
 	ST_NTF_FAILED,
+	/* The leader lease and the fence, bpg_db_lease.c */
+	ST_LEASE_SEED,
+	ST_LEASE_READ,
+	ST_LEASE_RENEW,
+	ST_LEASE_ARCHIVE,
+	ST_LEASE_TAKE,
+	ST_LEASE_RELEASE,
+	ST_LEASE_GUARD,
 	/* Reports, bpg_db_report.c: [group][scope], scope 0 all, 1 a user */
 	ST_REP_AGG,
 	ST__MAX = ST_REP_AGG + 8
@@ -153,6 +158,12 @@ struct bpg_db {
 	char ca_path[40]; /* "/proc/self/fd/N" or "" */
 	unsigned int idle_timeout_s; /* 0: the server's wait_timeout */
 	struct bpg_metrics *metrics; /* borrowed; NULL: none */
+	/* The fence (bpg_db_set_fence()): statements run under the lease. */
+	bool fenced;
+	bool fence_refused; /* the last statement was refused by it */
+	long long fence_token; /* 0: refuse every statement */
+	char fence_name[BPG_DB_LEASE_MAX_NAME + 1];
+	char fence_holder[BPG_DB_LEASE_MAX_HOLDER + 1];
 };
 
 /*
@@ -173,6 +184,9 @@ void db_scrub(struct bpg_errinfo *ei);
  * was lost and the error number.
  */
 enum bpg_err db_stmt_fail(struct bpg_db *db, MYSQL_STMT *st, const char *what,
+    struct bpg_errinfo *ei) BPG_WUR;
+/* The same for the last error of the connection itself (mysql_query()). */
+enum bpg_err db_my_fail(struct bpg_db *db, const char *what,
     struct bpg_errinfo *ei) BPG_WUR;
 /* A result column read into buf (size bytes; 0 for a number). */
 void db_bind_out(MYSQL_BIND *b, enum enum_field_types type, void *buf,
@@ -199,6 +213,22 @@ typedef enum bpg_err (*db_op)(
     struct bpg_db *, const void *, void *, struct bpg_errinfo *);
 enum bpg_err db_with_retry(struct bpg_db *db, db_op op, const void *in,
     void *out, struct bpg_errinfo *ei) BPG_WUR;
+/*
+ * The same for an op that only reads, which runs outside the handle's
+ * fence (bpg_db_set_fence()): a deposed leader's reads change nothing,
+ * and the monitor's catch-up reads a row per app.
+ */
+enum bpg_err db_read_with_retry(struct bpg_db *db, db_op op, const void *in,
+    void *out, struct bpg_errinfo *ei) BPG_WUR;
+/*
+ * The fence (bpg_db_lease.c), run by db_with_retry() around each op of a
+ * fenced handle: begin opens the transaction and updates the lease row
+ * under the handle's token, or refuses (BPG_EDB, fence_refused set); end
+ * commits if e is BPG_OK, else rolls back, and returns the outcome.
+ */
+enum bpg_err db_fence_begin(struct bpg_db *db, struct bpg_errinfo *ei) BPG_WUR;
+enum bpg_err db_fence_end(struct bpg_db *db, enum bpg_err e,
+    struct bpg_errinfo *ei) BPG_WUR;
 /*
  * The JSON value of the row of a statement just fetched, read from the
  * buffers bound to its result (ctx): NULL leaves the row out, NULL with
@@ -248,7 +278,6 @@ void db_monitor_sql(struct bpg_db *db);
 void db_notify_sql(struct bpg_db *db);
 void db_notify_failed_sql(struct bpg_db *db);
 void db_logindex_sql(struct bpg_db *db);
-void db_lock_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);
 void db_schedules_sql(struct bpg_db *db);
@@ -284,5 +313,6 @@ enum bpg_err db_notify_begin(struct bpg_db *db, const char *id,
 enum bpg_err db_notify_commit(struct bpg_db *db, const char *id,
     struct db_notify_prev *p, struct bpg_errinfo *ei) BPG_WUR;
 void db_notify_abort(struct bpg_db *db, struct db_notify_prev *p);
+void db_lease_sql(struct bpg_db *db);
 
 #endif /* BPG_DB_INT_H */

@@ -337,6 +337,35 @@ static const struct step {
 	"    PRIMARY KEY (id),\n"
 	"    KEY bpg_delivery_submission (submission_id, id)\n"
 	")"},
+    /*
+     * Ours: the leader lease (bpg_db_lease.h), a row per name, and the
+     * terms it had.  DATETIME(6), not TIMESTAMP: no automatic updates,
+     * microseconds, and every value comes from NOW(6) in UTC sessions.
+     */
+    {STEP_TABLE, "bpg_lease", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_lease (\n"
+	"    name VARCHAR(64) CHARACTER SET ascii NOT NULL,\n"
+	"    holder VARBINARY(128) NOT NULL,\n"
+	"    token BIGINT NOT NULL,\n"
+	"    expires_time DATETIME(6) NOT NULL,\n"
+	"    acquired_time DATETIME(6) NULL,\n"
+	"    first_write_time DATETIME(6) NULL,\n"
+	"    last_write_time DATETIME(6) NULL,\n"
+	"    writes BIGINT NOT NULL DEFAULT 0,\n"
+	"    PRIMARY KEY (name)\n"
+	")"},
+    {STEP_TABLE, "bpg_lease_term", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_lease_term (\n"
+	"    name VARCHAR(64) CHARACTER SET ascii NOT NULL,\n"
+	"    token BIGINT NOT NULL,\n"
+	"    holder VARBINARY(128) NOT NULL,\n"
+	"    acquired_time DATETIME(6) NULL,\n"
+	"    first_write_time DATETIME(6) NULL,\n"
+	"    last_write_time DATETIME(6) NULL,\n"
+	"    writes BIGINT NOT NULL,\n"
+	"    ended_time DATETIME(6) NOT NULL,\n"
+	"    PRIMARY KEY (name, token)\n"
+	")"},
 };
 
 /* Run the DDL of step s once, as a one-off prepared statement. */

@@ -224,7 +224,7 @@ bpg_db_monitor_read(struct bpg_db *db, const char *submission_id,
 		return e;
 	if (!db->enabled)
 		return BPG_OK;
-	return db_with_retry(db, op_mon_read, submission_id, row, ei);
+	return db_read_with_retry(db, op_mon_read, submission_id, row, ei);
 }
 
 struct state_args {
@@ -569,6 +569,6 @@ bpg_db_monitor_unfinished(struct bpg_db *db, const char *id_prefix,
 	a.pattern = pattern;
 	if (!db->enabled)
 		return db_empty_list(rows, ei);
-	e = db_with_retry(db, op_mon_open, &a, rows, ei);
+	e = db_read_with_retry(db, op_mon_open, &a, rows, ei);
 	return e;
 }

@@ -115,6 +115,19 @@ db_stmt_fail(
 	return BPG_EDB;
 }
 
+enum bpg_err
+db_my_fail(struct bpg_db *db, const char *what, struct bpg_errinfo *ei)
+{
+	unsigned int code = mysql_errno(db->my);
+
+	db->lost = is_lost(code);
+	db->last_errno = code;
+	bpg_errf(ei, BPG_EDB, "database: %s: %s (error %u)", what,
+	    mysql_error(db->my), code);
+	db_scrub(ei);
+	return BPG_EDB;
+}
+
 void
 db_bind_out(MYSQL_BIND *b, enum enum_field_types type, void *buf,
     unsigned long size, unsigned long *len, my_bool *null, my_bool *err)
@@ -183,9 +196,9 @@ counted(struct bpg_db *db, enum bpg_err e)
 	return e;
 }
 
-enum bpg_err
-db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
-    struct bpg_errinfo *ei)
+static enum bpg_err
+run_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
+    bool fence, struct bpg_errinfo *ei)
 {
 	enum bpg_err e;
 	int attempt;
@@ -195,17 +208,41 @@ db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 			return counted(db, e);
 		db->lost = false;
 		db->last_errno = 0;
-		e = op(db, in, out, ei);
+		db->fence_refused = false;
+		if (!fence)
+			e = op(db, in, out, ei);
+		else if ((e = db_fence_begin(db, ei)) == BPG_OK)
+			e = db_fence_end(db, op(db, in, out, ei), ei);
 		if (e == BPG_OK)
 			return e;
 		if (db->last_errno == ER_NO_SUCH_TABLE && attempt == 0)
 			db->migrated = false;
+		else if (fence && db->last_errno == ER_LOCK_DEADLOCK &&
+		    attempt == 0)
+			/* Galera's certification failure: the transaction
+			 * was rolled back and may be run again, the fence
+			 * first. */
+			continue;
 		else if (!db->lost)
 			return counted(db, e);
 		db_close(db);
 		if (attempt > 0)
 			return counted(db, e);
 	}
+}
+
+enum bpg_err
+db_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	return run_with_retry(db, op, in, out, db->fenced, ei);
+}
+
+enum bpg_err
+db_read_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
+    struct bpg_errinfo *ei)
+{
+	return run_with_retry(db, op, in, out, false, ei);
 }
 
 void

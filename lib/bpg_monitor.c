@@ -2,7 +2,7 @@
  * The application monitor's driver (see bpg_monitor.h; bpg-reference
  * sections 9.2, 9.3, 10 and quirks 13 to 17).
  *
- * The driver owns the leader lock, the database handles, the watch set
+ * The driver owns the leader lease, the database handles, the watch set
  * and one target per namespace with its Kubernetes client and its table
  * of apps; the work is done by the tasks of the table below
  * (bpg_monitor_int.h), which it runs in order while it is the leader.
@@ -12,15 +12,21 @@
  * transition is lost.  Failures that will not pass (a value that does not
  * fit a column) are logged and skipped.
  */
+#include <sys/random.h>
+
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bpg_db.h"
+#include "bpg_db_lease.h"
 #include "bpg_kube.h"
+#include "bpg_lease.h"
 #include "bpg_metrics.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
@@ -94,6 +100,7 @@ bpg_monitor_step_failed(struct bpg_monitor_target *t, enum bpg_err e,
 {
 	bpg_monitor_log(t->m, BPG_MONITOR_LOG_WARN, "%s: %s: %s failed: %s",
 	    t->label, name, what, msg);
+	bpg_monitor_fenced(t->m);
 	if (bpg_monitor_transient(e))
 		t->dirty = true;
 }
@@ -136,15 +143,31 @@ bpg_monitor_listed(struct bpg_monitor *m, struct bpg_monitor_target *t)
 }
 
 /*
- * Leadership
+ * Leadership: the lease (bpg_lease.h for the decisions, bpg_db_lease.h
+ * for the row and the fence).  The lease is taken and renewed on lockdb;
+ * the tasks' statements run on db, fenced by the lease's token, so that
+ * a leader deposed while it was not looking (stopped, cut off, slow) has
+ * its late writes refused by the database.
  */
 
 static void
-become_leader(struct bpg_monitor *m)
+set_fence(struct bpg_monitor *m, long long token)
+{
+	struct bpg_errinfo ei;
+
+	/* Only fails for arguments checked at start-up. */
+	if (bpg_db_set_fence(m->db, BPG_MONITOR_LEASE_NAME, m->holder_id,
+	    token, &ei) != BPG_OK)
+		bpg_monitor_log(m, BPG_MONITOR_LOG_ERR, "fence: %s", ei.msg);
+}
+
+static void
+become_leader(struct bpg_monitor *m, long long remaining_ms)
 {
 	long long now = bpg_watch_now_ms();
 	size_t i;
 
+	set_fence(m, m->lease.token);
 	m->leader = true;
 	m->announced = 1;
 	m->confirmed_ms = now;
@@ -153,9 +176,10 @@ become_leader(struct bpg_monitor *m)
 		if (tasks[i]->lead != NULL)
 			tasks[i]->lead(m, m->state[i], now);
 	bpg_monitor_log(m, BPG_MONITOR_LOG_INFO,
-	    "leader: holding lock '%s' on database "
-	    "connection %lu; monitoring %zu namespace(s)",
-	    BPG_MONITOR_LOCK_NAME, bpg_db_connection_id(m->lockdb), m->nt);
+	    "leader: holding lease '%s' with token %lld as %s (%lld ms, "
+	    "renewed every %lld ms); monitoring %zu namespace(s)",
+	    BPG_MONITOR_LEASE_NAME, m->lease.token, m->holder_id,
+	    remaining_ms, m->lease.renew_ms, m->nt);
 }
 
 static void
@@ -163,10 +187,12 @@ become_standby(struct bpg_monitor *m, const char *why)
 {
 	size_t i;
 
+	/* First of all: no statement of this process passes any more. */
+	set_fence(m, 0);
 	m->leader = false;
+	m->lease.held = false;
 	m->announced = 0;
-	m->holder = 0;
-	m->next_lock_ms = bpg_watch_now_ms();
+	m->other[0] = '\0';
 	bpg_metrics_set(m->o.metrics, BPG_METRIC_MON_LEADER, NULL, 0);
 	for (i = 0; i < NTASKS; i++)
 		if (tasks[i]->standby != NULL)
@@ -174,56 +200,122 @@ become_standby(struct bpg_monitor *m, const char *why)
 	for (i = 0; i < m->nt; i++)
 		bpg_monitor_tab_clear(&m->t[i].apps);
 	bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
-	    "standby: lost the leader lock (%s); "
-	    "stopped acting",
-	    why);
+	    "standby: stopped acting as leader with token %lld (%s)",
+	    m->lease.token, why);
+}
+
+/*
+ * Take or renew the lease once.  BPG_ECONFIG (a TLS setting or
+ * certificate that cannot work) on the first try is returned, to stop the
+ * daemon at start-up with its message; other failures are logged and
+ * retried.  The deadline counts from before the request was sent.
+ */
+static enum bpg_err
+lease_round(struct bpg_monitor *m, struct bpg_errinfo *out)
+{
+	struct bpg_db_lease st;
+	struct bpg_errinfo ei;
+	char why[sizeof(ei.msg) + 64];
+	long long sent = bpg_watch_now_ms(), now, old = m->lease.token;
+	bool was = m->leader;
+	enum bpg_err e;
+
+	e = bpg_db_lease_acquire(m->lockdb, BPG_MONITOR_LEASE_NAME,
+	    m->holder_id, was ? old : 0, m->lease.duration_ms, &st, &ei);
+	now = bpg_watch_now_ms();
+	if (e != BPG_OK) {
+		if (e == BPG_ECONFIG && m->announced == -1)
+			return bpg_errf(out, e, "%s", ei.msg);
+		if (strcmp(ei.msg, m->lock_err) != 0)
+			bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
+			    "%s: cannot %s the lease: %s; retrying",
+			    was ? "leader" : "standby",
+			    was ? "renew" : "take", ei.msg);
+		bpg_monitor_take(m->lock_err, sizeof(m->lock_err), ei.msg);
+		bpg_lease_failed(&m->lease, now);
+		if (was && !bpg_lease_valid(&m->lease, now)) {
+			snprintf(why, sizeof(why), "not renewed before its "
+			    "deadline: %s", ei.msg);
+			become_standby(m, why);
+		}
+		if (!m->leader)
+			m->announced = 0;
+		return BPG_OK;
+	}
+	m->lock_err[0] = '\0';
+	if (st.held) {
+		/* Expired before the renewal got the row: a new term. */
+		if (was && st.token != old)
+			become_standby(m, "the lease expired and was taken "
+			    "anew");
+		bpg_lease_granted(&m->lease, sent, st.token);
+		if (!m->leader)
+			become_leader(m, st.remaining_ms);
+		m->confirmed_ms = now;
+		return BPG_OK;
+	}
+	bpg_lease_refused(&m->lease, now);
+	if (was) {
+		snprintf(why, sizeof(why), "lease '%s' is held by %s with "
+		    "token %lld", BPG_MONITOR_LEASE_NAME, st.holder, st.token);
+		become_standby(m, why);
+	}
+	if (m->announced != 0 || strcmp(st.holder, m->other) != 0)
+		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO,
+		    "standby: lease '%s' is held by %s with token %lld "
+		    "(%lld ms left); retrying every %lld ms",
+		    BPG_MONITOR_LEASE_NAME, st.holder, st.token,
+		    st.remaining_ms, m->lease.renew_ms);
+	m->announced = 0;
+	bpg_monitor_take(m->other, sizeof(m->other), st.holder);
+	return BPG_OK;
 }
 
 bool
 bpg_monitor_confirm(struct bpg_monitor *m)
 {
 	struct bpg_errinfo ei;
-	bool held = false;
+	long long now = bpg_watch_now_ms();
 
-	if (bpg_db_lock_held(m->lockdb, BPG_MONITOR_LOCK_NAME, &held, &ei) !=
-	    BPG_OK) {
-		become_standby(m, ei.msg);
+	if (!m->leader)
+		return false;
+	if (bpg_lease_due(&m->lease, now)) {
+		(void)lease_round(m, &ei);
+		if (!m->leader)
+			return false;
+		now = bpg_watch_now_ms();
+	}
+	if (!bpg_lease_valid(&m->lease, now)) {
+		become_standby(m, "the lease ran out before it was renewed");
 		return false;
 	}
-	if (!held) {
-		become_standby(m, "another session holds it");
-		return false;
-	}
-	m->confirmed_ms = bpg_watch_now_ms();
 	return true;
 }
 
 bool
 bpg_monitor_may_write(struct bpg_monitor *m)
 {
-	struct bpg_errinfo ei;
-	bool held = false;
-	long long now = bpg_watch_now_ms();
-
 	if (!m->leader)
 		return false;
-	if (now - m->confirmed_ms < BPG_MONITOR_CONFIRM_MS)
+	if (bpg_lease_valid(&m->lease, bpg_watch_now_ms()))
 		return true;
-	if (bpg_db_lock_held(m->lockdb, BPG_MONITOR_LOCK_NAME, &held, &ei) !=
-	    BPG_OK)
-		bpg_monitor_take(m->lost_why, sizeof(m->lost_why), ei.msg);
-	else if (!held)
-		bpg_monitor_take(m->lost_why, sizeof(m->lost_why),
-		    "another session holds it");
-	else {
-		m->confirmed_ms = now;
-		return true;
-	}
+	bpg_monitor_take(m->lost_why, sizeof(m->lost_why),
+	    "the lease ran out before it was renewed");
 	m->leader = false;
 	return false;
 }
 
-/* Step down after bpg_monitor_may_write() found the lock lost. */
+void
+bpg_monitor_fenced(struct bpg_monitor *m)
+{
+	if (!m->leader || !bpg_db_fence_refused(m->db))
+		return;
+	bpg_monitor_take(m->lost_why, sizeof(m->lost_why),
+	    "the database refused a write under this token");
+	m->leader = false;
+}
+
+/* Step down after bpg_monitor_may_write() found the lease lost. */
 static void
 settle_leader(struct bpg_monitor *m)
 {
@@ -236,47 +328,24 @@ settle_leader(struct bpg_monitor *m)
 	become_standby(m, why);
 }
 
-/*
- * Try to become the leader.  BPG_ECONFIG (a TLS setting or certificate
- * that cannot work) on the first try is returned, to stop the daemon at
- * start-up with its message; other failures, and later ones (a server
- * whose certificate changed under a running monitor), are logged and
- * retried.
- */
+/* This process's name in the lease: host, pid and 32 random bits. */
 static enum bpg_err
-try_lock(struct bpg_monitor *m, struct bpg_errinfo *out)
+make_holder_id(struct bpg_monitor *m, struct bpg_errinfo *ei)
 {
-	struct bpg_errinfo ei;
-	unsigned long holder = 0;
-	bool held = false;
-	enum bpg_err e;
+	char host[64];
+	uint32_t r = 0;
+	ssize_t n;
 
-	if ((e = bpg_db_lock_try(m->lockdb, BPG_MONITOR_LOCK_NAME, &held,
-	    &holder, &ei)) != BPG_OK) {
-		if (e == BPG_ECONFIG && m->announced == -1)
-			return bpg_errf(out, e, "%s", ei.msg);
-		if (strcmp(ei.msg, m->lock_err) != 0)
-			bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
-			    "standby: cannot take "
-			    "the leader lock: %s; retrying every %d ms",
-			    ei.msg, BPG_MONITOR_LOCK_INTERVAL_MS);
-		bpg_monitor_take(m->lock_err, sizeof(m->lock_err), ei.msg);
-		m->announced = 0;
-		return BPG_OK;
-	}
-	m->lock_err[0] = '\0';
-	if (held) {
-		become_leader(m);
-		return BPG_OK;
-	}
-	if (m->announced != 0 || holder != m->holder)
-		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO,
-		    "standby: lock '%s' is held by "
-		    "database connection %lu; retrying every %d ms",
-		    BPG_MONITOR_LOCK_NAME, holder,
-		    BPG_MONITOR_LOCK_INTERVAL_MS);
-	m->announced = 0;
-	m->holder = holder;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	do
+		n = getrandom(&r, sizeof(r), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(r))
+		return bpg_errf(ei, BPG_EIO, "monitor: no random bytes");
+	snprintf(m->holder_id, sizeof(m->holder_id), "%s/%ld/%08x", host,
+	    (long)getpid(), (unsigned)r);
 	return BPG_OK;
 }
 
@@ -303,13 +372,13 @@ bpg_monitor_target_of(struct bpg_monitor *m, const struct bpg_cluster *c)
 }
 
 /*
- * The lock session's wait_timeout.  A live leader talks on it at least
- * every BPG_MONITOR_LOCK_INTERVAL_MS, and also after each list and
- * before each kill, which may wait one or two of a cluster's timeouts (a
- * timeout of 0, none, counts as BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S); the
- * margin covers the writes between.  A leader that vanished without
- * closing its socket thus loses the lock after that, not after the
- * server's 8 hours.
+ * The lease session's wait_timeout.  The lease does not depend on it (it
+ * expires by the database's clock); it only keeps the session of a
+ * leader that vanished without closing its socket from lingering on the
+ * server for its 8 hours.  A live leader talks on it at every renewal,
+ * and a list or a kill may hold it back one or two of a cluster's
+ * timeouts (a timeout of 0, none, counts as
+ * BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S); the margin covers the rest.
  */
 static unsigned int
 lock_idle_s(const struct bpg_monitor *m)
@@ -348,6 +417,8 @@ bpg_monitor_new(const struct bpg_monitor_opts *opts, struct bpg_monitor **out,
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	m->o = *opts;
 	m->announced = -1;
+	bpg_lease_init(&m->lease, cfg->monitor_lease_millis,
+	    cfg->monitor_lease_renew_millis, bpg_watch_now_ms());
 	if (cfg->has_memory_mb_second_cost)
 		m->mb_cost = &cfg->memory_mb_second_cost;
 	if (cfg->has_vcore_second_cost)
@@ -376,12 +447,20 @@ bpg_monitor_new(const struct bpg_monitor_opts *opts, struct bpg_monitor **out,
 		return bpg_errf(ei, BPG_ECONFIG,
 		    "monitor: no cluster has a weight above 0");
 	}
-	if ((e = bpg_db_new(&cfg->db, &m->db, ei)) != BPG_OK ||
+	if ((e = bpg_lease_check(cfg->monitor_lease_millis,
+	    cfg->monitor_lease_renew_millis, ei)) != BPG_OK) {
+		e = BPG_ECONFIG;
+		goto fail;
+	}
+	if ((e = make_holder_id(m, ei)) != BPG_OK ||
+	    (e = bpg_db_new(&cfg->db, &m->db, ei)) != BPG_OK ||
 	    (e = bpg_db_new(&cfg->db, &m->lockdb, ei)) != BPG_OK ||
 	    (e = bpg_db_set_idle_timeout(m->lockdb, lock_idle_s(m), ei)) !=
 	    BPG_OK ||
 	    (e = bpg_watchset_new(&m->ws, ei)) != BPG_OK)
 		goto fail;
+	/* A standby runs nothing on db: a stray statement is refused. */
+	set_fence(m, 0);
 	for (i = 0; i < m->nt; i++) {
 		t = &m->t[i];
 		t->m = m;
@@ -433,31 +512,30 @@ bpg_monitor_step(struct bpg_monitor *m, int max_wait_ms, struct bpg_errinfo *ei)
 	size_t i;
 
 	if (!m->leader) {
-		if (now >= m->next_lock_ms) {
-			m->next_lock_ms = now + BPG_MONITOR_LOCK_INTERVAL_MS;
-			if ((e = try_lock(m, ei)) != BPG_OK)
+		if (bpg_lease_due(&m->lease, now)) {
+			if ((e = lease_round(m, ei)) != BPG_OK)
 				return e;
 			if (m->leader)
 				return BPG_OK;
 		}
-		until = min_ll(until, m->next_lock_ms);
+		until = min_ll(until, m->lease.next_ms);
 		return bpg_watchset_run(
 		    m->ws, (int)(until - now > 0 ? until - now : 0), ei);
 	}
-	if (now >= m->next_lock_ms) {
-		m->next_lock_ms = now + BPG_MONITOR_LOCK_INTERVAL_MS;
-		if (!bpg_monitor_confirm(m))
-			return BPG_OK;
-	}
-	/* Tasks write only as the leader: none runs after the lock went. */
+	if (!bpg_monitor_confirm(m))
+		return BPG_OK;
+	/* Tasks write only as the leader: none runs after the lease went. */
 	for (i = 0; i < NTASKS; i++) {
 		if (tasks[i]->step != NULL)
 			tasks[i]->step(m, m->state[i]);
-		if (!m->leader)
+		if (!m->leader) {
+			settle_leader(m);
 			return BPG_OK;
+		}
 	}
 	now = bpg_watch_now_ms();
-	until = min_ll(until, m->next_lock_ms);
+	until = min_ll(until, m->lease.next_ms);
+	until = min_ll(until, m->lease.deadline_ms);
 	for (i = 0; i < NTASKS; i++)
 		if (tasks[i]->due != NULL)
 			until = min_ll(until, tasks[i]->due(m, m->state[i]));
@@ -475,9 +553,18 @@ bpg_monitor_free(struct bpg_monitor *m)
 	if (m == NULL)
 		return;
 	if (m->leader) {
-		bpg_db_lock_release(m->lockdb, BPG_MONITOR_LOCK_NAME);
-		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "released lock '%s'",
-		    BPG_MONITOR_LOCK_NAME);
+		struct bpg_errinfo ei;
+
+		set_fence(m, 0);
+		if (bpg_db_lease_release(m->lockdb, BPG_MONITOR_LEASE_NAME,
+		    m->holder_id, m->lease.token, &ei) == BPG_OK)
+			bpg_monitor_log(m, BPG_MONITOR_LOG_INFO,
+			    "released lease '%s' (token %lld)",
+			    BPG_MONITOR_LEASE_NAME, m->lease.token);
+		else
+			bpg_monitor_log(m, BPG_MONITOR_LOG_WARN,
+			    "could not release lease '%s': %s",
+			    BPG_MONITOR_LEASE_NAME, ei.msg);
 	}
 	for (i = 0; m->state != NULL && i < NTASKS; i++)
 		if (tasks[i]->free != NULL)

@@ -21,10 +21,12 @@
  * namespace (17); RUNNING apps are forgotten on any other state and the
  * state is checked again right before a kill (15).
  *
- * One monitor is active at a time: the leader holds MySQL's
- * GET_LOCK('bpg-monitor') on a connection of its own; others wait as
- * standbys and retry every 2 s.  A leader that cannot confirm the lock
- * stops acting at once.
+ * One monitor is active at a time: the leader holds the lease
+ * 'bpg-monitor' (bpg_db_lease.h), a row in the database that it renews
+ * every monitorLeaseRenewMillis; others wait as standbys and try to take
+ * it as often.  A leader that cannot renew it in time stops acting at
+ * once, by its own monotonic clock, and the database refuses its
+ * statements once the lease is gone (the fencing token).
  *
  * Everything runs in the caller's thread, in bpg_monitor_step(); no
  * hidden global state, no exit().
@@ -44,20 +46,18 @@
 /* Defaults (seconds, milliseconds). */
 #define BPG_MONITOR_RESYNC_S 180 /* full re-list, as BPG's informer */
 #define BPG_MONITOR_WATCH_TIMEOUT_S 300 /* watch timeoutSeconds */
-#define BPG_MONITOR_LOCK_INTERVAL_MS 2000 /* standby retry, leader check */
 /*
- * A leader confirms its lock before each batch of writes: after each list
- * and every BPG_MONITOR_CONFIRM_EVERY listed applications, and before
- * watch events unless confirmed less than BPG_MONITOR_CONFIRM_MS ago.
+ * A leader confirms its lease (bpg_monitor_confirm()) before each batch
+ * of writes: after each list and every BPG_MONITOR_CONFIRM_EVERY listed
+ * applications.
  */
 #define BPG_MONITOR_CONFIRM_EVERY 256
-#define BPG_MONITOR_CONFIRM_MS 500
 /*
- * The lock session's wait_timeout is twice the longest cluster
+ * The lease session's wait_timeout is twice the longest cluster
  * timeoutMillis (at most BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S, also used for
  * a timeout of 0) plus BPG_MONITOR_LOCK_IDLE_MARGIN_S (90 s with the
- * default timeout of 30 s): the server then frees the lock
- * of a leader that vanished within that, instead of 8 hours.
+ * default timeout of 30 s): the server then ends the session of a
+ * monitor that vanished within that, instead of 8 hours.
  */
 #define BPG_MONITOR_LOCK_IDLE_NO_TIMEOUT_S 300
 #define BPG_MONITOR_LOCK_IDLE_MARGIN_S 30
@@ -89,8 +89,8 @@
  * this old: the gateway writes the row just before it creates the CR.
  */
 #define BPG_MONITOR_ORPHAN_GRACE_S 300
-/* The lock's name (MySQL user-level locks are server-wide). */
-#define BPG_MONITOR_LOCK_NAME "bpg-monitor"
+/* The leader lease's name (bpg_db_lease.h). */
+#define BPG_MONITOR_LEASE_NAME "bpg-monitor"
 /* The state recorded for a CR deleted before a terminal state was seen. */
 #define BPG_MONITOR_LOST "LOST"
 
@@ -315,10 +315,10 @@ enum bpg_err bpg_monitor_new(const struct bpg_monitor_opts *opts,
 
 /*
  * One turn of the loop, waiting at most max_wait_ms: as a standby, try
- * the lock when due; as the leader, confirm the lock, list, watch, write
+ * the lease when due; as the leader, renew the lease when due, list, watch, write
  * the database, kill over-long apps.  Failures are logged and retried
  * with back-off; the errors are BPG_EUPSTREAM when curl itself fails and
- * BPG_ECONFIG when the lock's first database connection fails in a way
+ * BPG_ECONFIG when the lease's first database connection fails in a way
  * that will not mend (TLS: a certificate that does not verify, a server
  * without TLS where it is required).
  */
@@ -341,12 +341,12 @@ unsigned long bpg_monitor_unreachable(const struct bpg_monitor *,
 bool bpg_monitor_leader(const struct bpg_monitor *);
 
 /*
- * The handle whose session holds the leader lock, borrowed (for
+ * The handle that takes and renews the leader lease, borrowed (for
  * diagnostics and tests: run nothing on it but reads of the session).
  */
 struct bpg_db *bpg_monitor_lock_db(const struct bpg_monitor *);
 
-/* Stop streams, release the lock, free.  NULL is a no-op. */
+/* Stop streams, release the lease, free.  NULL is a no-op. */
 void bpg_monitor_free(struct bpg_monitor *);
 
 #endif

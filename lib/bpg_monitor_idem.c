@@ -3,7 +3,7 @@
  * bpg_idem.h).  Correctness never waits for it: a gateway treats a row
  * past its expiry as absent.  The sweep only keeps the table small,
  * deleting in batches by the expiry index so that no statement holds
- * many locks, and confirming the leader lock before each batch.
+ * many locks, and confirming the leader lease before each batch.
  */
 #include <stdlib.h>
 

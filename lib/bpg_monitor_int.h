@@ -2,7 +2,7 @@
  * What the monitor's driver (bpg_monitor.c) and its tasks share; not a
  * public interface.
  *
- * The driver holds the leader lock and, while it holds it, runs the tasks
+ * The driver holds the leader lease and, while it holds it, runs the tasks
  * of its table in order, as lighttpd runs its plugins' hooks:
  *   bpg_monitor_reconcile.c  list and watch each namespace, write rows
  *   bpg_monitor_lost.c       after a list: rows and apps gone unwatched
@@ -28,7 +28,9 @@
 #include <stdint.h>
 
 #include "bpg_config.h"
+#include "bpg_db_lease.h"
 #include "bpg_err.h"
+#include "bpg_lease.h"
 #include "bpg_monitor.h"
 
 struct bpg_db;
@@ -139,14 +141,15 @@ extern const struct bpg_monitor_task bpg_monitor_task_notify;
 struct bpg_monitor {
 	struct bpg_monitor_opts o;
 	struct bpg_db *db; /* the statements */
-	struct bpg_db *lockdb; /* the leader lock's own session */
+	struct bpg_db *lockdb; /* the lease's own handle, never fenced */
 	bool leader;
 	int announced; /* -1 nothing yet, 0 standby, 1 leader */
-	unsigned long holder; /* the other leader's connection */
-	char lock_err[256]; /* last lock error logged */
-	long long confirmed_ms; /* the lock was last confirmed held */
+	struct bpg_lease lease;
+	char holder_id[BPG_DB_LEASE_MAX_HOLDER + 1]; /* ours in the lease */
+	char other[BPG_DB_LEASE_MAX_HOLDER + 1]; /* the holder last logged */
+	char lock_err[256]; /* last lease error logged */
+	long long confirmed_ms; /* the lease was last renewed */
 	char lost_why[256]; /* lost in a watch callback: step down after */
-	long long next_lock_ms;
 	bool resync; /* re-list every namespace (bpg_monitor_resync()) */
 	const double *mb_cost, *core_cost;
 	struct bpg_watchset *ws;
@@ -185,19 +188,28 @@ enum bpg_err bpg_monitor_record_finish(struct bpg_monitor_target *t,
     const char *name, const char *status, int64_t ms);
 
 /*
- * Whether this process still holds the lock; steps down (every task's
- * standby) if not.
+ * Whether this process still holds the lease: renews it first if a
+ * renewal is due, then checks the deadline on the monotonic clock (no
+ * database round trip otherwise).  Steps down (every task's standby) if
+ * not.
  */
 bool bpg_monitor_confirm(struct bpg_monitor *);
 
 /*
  * For a watch callback, which must not stop the other watches: whether
- * this process may write, confirming the lock if that was last done more
- * than BPG_MONITOR_CONFIRM_MS ago.  A lost lock makes this process stop
- * acting at once; bpg_monitor_step() steps down once the callbacks are
- * done.
+ * this process may write, by the lease's deadline on the monotonic clock
+ * (bpg_monitor_step() keeps the lease renewed).  A lost lease makes this
+ * process stop acting at once; bpg_monitor_step() steps down once the
+ * callbacks are done.
  */
 bool bpg_monitor_may_write(struct bpg_monitor *);
+
+/*
+ * After a failed statement: if the database refused it by the fence (the
+ * lease is someone else's now), stop acting at once as
+ * bpg_monitor_may_write() does.  bpg_monitor_step_failed() calls it.
+ */
+void bpg_monitor_fenced(struct bpg_monitor *);
 
 /* Whether a and b are the same (masterUrl, namespace) pair. */
 bool bpg_monitor_same_pair(

@@ -107,7 +107,7 @@ kill_check(struct bpg_monitor *m)
 				    wall - e->created_ms <= e->max_ms ||
 				    now < e->kill_not_before)
 					continue;
-				/* Never kill on a lock we may have lost:
+				/* Never kill on a lease we may have lost:
 				 * each kill may wait on the cluster. */
 				if (!bpg_monitor_confirm(m))
 					return;

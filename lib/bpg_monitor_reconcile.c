@@ -327,7 +327,7 @@ list_item(void *arg, const json_t *it, struct bpg_errinfo *ei)
 	struct bpg_monitor_target *t = arg;
 
 	/*
-	 * A list can take as long as the cluster's timeout a page: the lock
+	 * A list can take as long as the cluster's timeout a page: the lease
 	 * may have gone meanwhile, so it is confirmed before the first
 	 * write, and again every BPG_MONITOR_CONFIRM_EVERY applications.
 	 */
@@ -386,7 +386,7 @@ relist(struct bpg_monitor_target *t)
 		return;
 	}
 	bpg_monitor_reach_ok(t);
-	/* The sweep writes too: the lock is confirmed once more. */
+	/* The sweep writes too: the lease is confirmed once more. */
 	if (!m->leader || !bpg_monitor_confirm(m))
 		return;
 	bpg_monitor_listed(m, t);
@@ -439,7 +439,7 @@ on_event(void *arg, const struct bpg_watch_event *ev)
 	default:
 		return;
 	}
-	/* Each batch of events is written on a freshly confirmed lock. */
+	/* Each batch of events is written under a lease still valid. */
 	if (!bpg_monitor_may_write(t->m))
 		return;
 	done = observe(t, ev->object, me);

@@ -452,11 +452,12 @@ START_TEST(test_migrate_fresh)
 			     "SELECT COUNT(*) FROM information_schema.TABLES "
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
-	    10);
+	    12);
 	/* BPG's two tables and ours: idempotency keys (check_idem), the
 	 * schedules and their fires (check_db_schedules), the
-	 * links between attempts, Livy batch IDs (check_db_livy), and
-	 * notifications' receivers, outbox and deliveries (check_db_notify). */
+	 * links between attempts, Livy batch IDs (check_db_livy),
+	 * notifications' receivers, outbox and deliveries (check_db_notify),
+	 * and the monitor's lease and its terms (check_db_lease). */
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT COUNT(*) FROM information_schema.STATISTICS "
 			     "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "
@@ -465,6 +466,8 @@ START_TEST(test_migrate_fresh)
 			     c.schema),
 	    1);
 	ck_assert_int_eq(column_count(&c, "submission_attempt"), 12);
+	ck_assert_int_eq(column_count(&c, "bpg_lease"), 8);
+	ck_assert_int_eq(column_count(&c, "bpg_lease_term"), 8);
 	/* BPG's 19 columns plus error_message and bpg_request_summary. */
 	ck_assert_int_eq(column_count(&c, "application_submission"), 21);
 	ck_assert_int_eq(nullable_text(&c, "error_message"), 1);

@@ -27,6 +27,7 @@
 
 #include "bpg_db.h"
 #include "bpg_db_deps.h"
+#include "bpg_db_lease.h"
 #include "bpg_db_schedules.h"
 #include "bpg_monitor.h"
 #include "bpg_watch.h"
@@ -1294,63 +1295,6 @@ START_TEST(test_db_unfinished)
 }
 END_TEST
 
-START_TEST(test_db_lock)
-{
-	struct bpg_errinfo ei = { "" };
-	struct ctx c;
-	struct bpg_db *a, *b;
-	unsigned long holder = 0;
-	char name[64], sql[64];
-	bool held = false;
-	int i;
-
-	snprintf(name, sizeof(name), "bpgm-test-%ld", (long)getpid());
-	ctx_open(&c, "lock");
-	a = ctx_db(&c);
-	b = ctx_db(&c);
-	ck_assert_int_eq(bpg_db_lock_held(a, name, &held, &ei), BPG_OK);
-	ck_assert(!held);
-	ck_assert_int_eq(bpg_db_lock_try(a, name, &held, &holder, &ei),
-	    BPG_OK);
-	ck_assert(held);
-	ck_assert_uint_eq(holder, bpg_db_connection_id(a));
-	ck_assert_int_eq(bpg_db_lock_try(b, name, &held, &holder, &ei),
-	    BPG_OK);
-	ck_assert(!held);
-	ck_assert_uint_eq(holder, bpg_db_connection_id(a));
-	ck_assert_int_eq(bpg_db_lock_held(a, name, &held, &ei), BPG_OK);
-	ck_assert(held);
-	ck_assert_int_eq(bpg_db_lock_held(b, name, &held, &ei), BPG_OK);
-	ck_assert(!held);
-
-	/* The leader's session dies: it learns, the standby takes over. */
-	snprintf(sql, sizeof(sql), "KILL %lu", bpg_db_connection_id(a));
-	admin_exec(&c, sql);
-	ck_assert_int_eq(bpg_db_lock_held(a, name, &held, &ei), BPG_EDB);
-	ck_assert(!held);
-	ck_assert_int_eq(bpg_db_lock_held(a, name, &held, &ei), BPG_EDB);
-	for (i = 0; i < 50 && !held; i++) {
-		ck_assert_int_eq(bpg_db_lock_try(b, name, &held, NULL, &ei),
-		    BPG_OK);
-		if (!held)
-			usleep(100000);
-	}
-	ck_assert(held);
-	/* The old leader reconnects and finds the lock taken. */
-	ck_assert_int_eq(bpg_db_lock_try(a, name, &held, &holder, &ei),
-	    BPG_OK);
-	ck_assert(!held);
-	ck_assert_uint_eq(holder, bpg_db_connection_id(b));
-	bpg_db_lock_release(b, name);
-	ck_assert_int_eq(bpg_db_lock_try(a, name, &held, NULL, &ei), BPG_OK);
-	ck_assert(held);
-	ck_assert_int_eq(bpg_db_lock_try(a, "", &held, NULL, &ei), BPG_EINVAL);
-	bpg_db_free(a);
-	bpg_db_free(b);
-	ctx_close(&c);
-}
-END_TEST
-
 /*
  * The watch side of serve_lists(): once the file <list_path>.event
  * appears, its text goes out as one chunk (one or more event lines), and
@@ -1470,12 +1414,26 @@ has_row(struct bpg_db *db, const char *id)
 	return a.found;
 }
 
+/* Another holder takes the lease with the next token, as a standby
+ * would once the leader's lease ran out unseen. */
+static void
+steal_lease(struct ctx *c)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "UPDATE `%s`.bpg_lease SET holder = "
+	    "'intruder', token = token + 1, expires_time = NOW(6) + INTERVAL "
+	    "60 SECOND WHERE name = 'bpg-monitor'", c->schema);
+	admin_exec(c, sql);
+}
+
 /*
- * A leader whose lock session was killed while it listed does not write
- * what that list brought: the lock is confirmed after the list, not only
- * every BPG_MONITOR_LOCK_INTERVAL_MS.  Its lock session has a short
- * wait_timeout (twice timeoutMillis plus the margin), so the server frees
- * the lock of a leader that vanished in seconds, not hours.
+ * A leader whose lease was taken while it listed does not write what
+ * that list brought: its statements are fenced by its token, the
+ * database refuses them, and it steps down at the first refusal.  Its
+ * lease session has a short wait_timeout (twice timeoutMillis plus the
+ * margin), so the server ends the session of a leader that vanished in
+ * seconds, not hours.
  */
 START_TEST(test_monitor_lost_lock)
 {
@@ -1486,7 +1444,7 @@ START_TEST(test_monitor_lost_lock)
 	struct bpg_errinfo ei = { "" };
 	struct bpg_db *check;
 	struct ctx c;
-	char yaml[1024], list[256], sql[64];
+	char yaml[1024], list[256];
 	unsigned long idle = 0;
 	unsigned port;
 	pid_t pid;
@@ -1519,16 +1477,163 @@ START_TEST(test_monitor_lost_lock)
 	    &idle, &ei), BPG_OK);
 	ck_assert_uint_eq(idle, 2 * 5 + BPG_MONITOR_LOCK_IDLE_MARGIN_S);
 
-	/* The lock's session dies; the next list brings lead-b. */
-	snprintf(sql, sizeof(sql), "KILL %lu",
-	    bpg_db_connection_id(bpg_monitor_lock_db(m)));
-	admin_exec(&c, sql);
+	/* The lease goes to another; the next list brings lead-b. */
+	steal_lease(&c);
 	write_list(list, "lead-b", "20");
 	bpg_monitor_resync(m);
 	ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s", ei.msg);
 	ck_assert(!bpg_monitor_leader(m));
-	ck_assert_msg(!has_row(check, "lead-b"), "a leader without its lock "
+	ck_assert_msg(!has_row(check, "lead-b"), "a leader without its lease "
 	    "wrote the list");
+
+	bpg_monitor_free(m);
+	bpg_db_free(check);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(list);
+	ctx_close(&c);
+}
+END_TEST
+
+/*
+ * A renewal held up by a lock on the lease row (an admin session holds
+ * the row) until the lease expired and more than 1.6 s after it was sent:
+ * the renewal cannot renew what has expired and takes the lease anew
+ * with the next token, but by the leader's own monotonic clock, counted
+ * from before it sent that request, the lease it got is already past its
+ * deadline, so bpg_monitor_confirm() says false and it steps down at
+ * once; it leads again with a later token.
+ */
+static long long admin_num(struct ctx *c, const char *sql);
+
+START_TEST(test_monitor_late_renewal)
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *check;
+	struct ctx c;
+	char yaml[1024], list[256], sql[256], x;
+	unsigned port;
+	pid_t pid, blocker;
+	int i, status, ready[2];
+	long long token;
+
+	ctx_open(&c, "late");
+	snprintf(list, sizeof(list), "/tmp/bpgm-list-%ld.json",
+	    (long)getpid());
+	write_list(list, "late-a", "10");
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n"
+	    "monitorLeaseMillis: 2000\n"
+	    "monitorLeaseRenewMillis: 500\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	check = ctx_db(&c);
+	for (i = 0; i < 100 && !has_row(check, "late-a"); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+	snprintf(sql, sizeof(sql), "SELECT token FROM `%s`.bpg_lease",
+	    c.schema);
+	token = admin_num(&c, sql);
+
+	/*
+	 * The blocker locks the lease row, waits until a renewal waits on
+	 * it (its locking read is seen executing), then holds it until the
+	 * lease has expired by the database's clock and 1.7 s have passed:
+	 * past the deadline of what the renewal brings (its send plus 1.6 s)
+	 * however slow this machine.
+	 */
+	ck_assert_int_eq(pipe(ready), 0);
+	ck_assert_int_ge(blocker = fork(), 0);
+	if (blocker == 0) {
+		MYSQL *b = mysql_init(NULL);
+		MYSQL_RES *res;
+		MYSQL_ROW row;
+		char q[256];
+		int waiting = 0, n;
+		long long left;
+
+		close(ready[0]);
+		if (mysql_real_connect(b, "127.0.0.1", test_user,
+		    test_password, NULL, db_port(), NULL, 0) == NULL)
+			_exit(2);
+		snprintf(q, sizeof(q), "SELECT token FROM `%s`.bpg_lease "
+		    "FOR UPDATE", c.schema);
+		if (mysql_query(b, "START TRANSACTION") != 0 ||
+		    mysql_query(b, q) != 0 ||
+		    (res = mysql_store_result(b)) == NULL)
+			_exit(3);
+		mysql_free_result(res);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(4);
+		for (n = 0; n < 600 && !waiting; n++) {
+			/* The renewal's locking read, under way. */
+			if (mysql_query(b, "SELECT COUNT(*) FROM "
+			    "information_schema.PROCESSLIST WHERE COMMAND = "
+			    "'Execute' AND INFO LIKE '%bpg_lease WHERE name%"
+			    "FOR UPDATE'") != 0 ||
+			    (res = mysql_store_result(b)) == NULL)
+				_exit(5);
+			row = mysql_fetch_row(res);
+			waiting = row != NULL && row[0] != NULL &&
+			    atoi(row[0]) > 0;
+
+			mysql_free_result(res);
+			if (!waiting)
+				usleep(50000);
+		}
+		/* Let it through once the lease expired, 1.7 s on. */
+		usleep(1700000);
+		snprintf(q, sizeof(q), "SELECT TIMESTAMPDIFF(MICROSECOND, "
+		    "NOW(6), expires_time) FROM `%s`.bpg_lease", c.schema);
+		for (n = 0; n < 1000; n++) {
+			if (mysql_query(b, q) != 0 ||
+			    (res = mysql_store_result(b)) == NULL)
+				_exit(7);
+			row = mysql_fetch_row(res);
+			left = row != NULL && row[0] != NULL ? atoll(row[0]) : 0;
+			mysql_free_result(res);
+			if (left < 0)
+				break;
+			usleep(10000);
+		}
+		mysql_query(b, "COMMIT");
+		mysql_close(b);
+		_exit(!waiting ? 6 : left >= 0 ? 8 : 0);
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &x, 1), 1);
+	close(ready[0]);
+	/* The next renewal blocks behind the blocker, then comes back. */
+	for (i = 0; i < 100 && waitpid(blocker, &status, WNOHANG) == 0; i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert_int_lt(i, 100);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "blocker: %d", status);
+	/* Taken anew by the late request, and given up at once. */
+	ck_assert_int_eq(admin_num(&c, sql), token + 1);
+	ck_assert_msg(!bpg_monitor_leader(m), "a leader past its deadline "
+	    "went on");
+	for (i = 0; i < 100 && !bpg_monitor_leader(m); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+	ck_assert_int_gt(admin_num(&c, sql), token + 1);
 
 	bpg_monitor_free(m);
 	bpg_db_free(check);
@@ -1786,9 +1891,9 @@ START_TEST(test_monitor_deps_waiting)
 END_TEST
 
 /*
- * Watch events after the lock was lost are not written either: a watch
- * callback confirms the lock when it was last confirmed more than
- * BPG_MONITOR_CONFIRM_MS ago, and the leader then steps down.
+ * Watch events after the lease was lost are not written either: the
+ * callback's statement is refused by the fence and the leader then steps
+ * down.
  */
 START_TEST(test_monitor_lost_lock_events)
 {
@@ -1799,7 +1904,7 @@ START_TEST(test_monitor_lost_lock_events)
 	struct bpg_errinfo ei = { "" };
 	struct bpg_db *check;
 	struct ctx c;
-	char yaml[1024], list[256], evpath[300], tmp[310], sql[64];
+	char yaml[1024], list[256], evpath[300], tmp[310];
 	unsigned port;
 	pid_t pid;
 	int i, status;
@@ -1830,15 +1935,8 @@ START_TEST(test_monitor_lost_lock_events)
 		    ei.msg);
 	ck_assert(bpg_monitor_leader(m));
 
-	/*
-	 * The lock's session dies; an event arrives more than
-	 * BPG_MONITOR_CONFIRM_MS after the last confirmation (no step runs
-	 * meanwhile, so nothing confirms).
-	 */
-	snprintf(sql, sizeof(sql), "KILL %lu",
-	    bpg_db_connection_id(bpg_monitor_lock_db(m)));
-	admin_exec(&c, sql);
-	usleep((BPG_MONITOR_CONFIRM_MS + 100) * 1000);
+	/* The lease goes to another; then an event arrives. */
+	steal_lease(&c);
 	/* Renamed into place: the server never sees half of it. */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", evpath);
 	ck_assert_ptr_nonnull(f = fopen(tmp, "w"));
@@ -1853,7 +1951,7 @@ START_TEST(test_monitor_lost_lock_events)
 		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
 		    ei.msg);
 	ck_assert(!bpg_monitor_leader(m));
-	ck_assert_msg(!has_row(check, "lead-c"), "a leader without its lock "
+	ck_assert_msg(!has_row(check, "lead-c"), "a leader without its lease "
 	    "wrote a watch event");
 
 	bpg_monitor_free(m);
@@ -1867,15 +1965,15 @@ START_TEST(test_monitor_lost_lock_events)
 }
 END_TEST
 
-/* Without a database: no rows, and the lock is always ours. */
+/* Without a database: no rows, and the lease is always ours. */
 START_TEST(test_db_disabled)
 {
 	struct bpg_dbconf conf = { NULL, NULL, NULL, NULL, NULL, 0 };
 	struct bpg_errinfo ei = { "" };
 	struct bpg_db_app a;
 	struct bpg_db *db = NULL;
+	struct bpg_db_lease l;
 	json_t *rows = NULL;
-	bool held = false;
 
 	ck_assert_int_eq(bpg_db_new(&conf, &db, &ei), BPG_OK);
 	ck_assert_int_eq(bpg_db_monitor_state(db, "x", "RUNNING", NULL, &ei),
@@ -1886,10 +1984,13 @@ START_TEST(test_db_disabled)
 	    BPG_OK);
 	ck_assert_uint_eq(json_array_size(rows), 0);
 	json_decref(rows);
-	ck_assert_int_eq(bpg_db_lock_try(db, "n", &held, NULL, &ei), BPG_OK);
-	ck_assert(held);
-	ck_assert_int_eq(bpg_db_lock_held(db, "n", &held, &ei), BPG_OK);
-	ck_assert(held);
+	ck_assert_int_eq(bpg_db_lease_acquire(db, "n", "me", 0, 1000, &l,
+	    &ei), BPG_OK);
+	ck_assert(l.held);
+	ck_assert_int_eq(l.token, 1);
+	ck_assert_int_eq(bpg_db_set_fence(db, "n", "me", 0, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_db_monitor_state(db, "x", "RUNNING", NULL, &ei),
+	    BPG_OK);
 	bpg_db_free(db);
 }
 END_TEST
@@ -1962,9 +2063,9 @@ monitor_suite(void)
 	tcase_add_test(tc, test_db_lifecycle);
 	tcase_add_test(tc, test_db_foreign_and_prices);
 	tcase_add_test(tc, test_db_unfinished);
-	tcase_add_test(tc, test_db_lock);
 	tcase_add_test(tc, test_monitor_lost_lock);
 	tcase_add_test(tc, test_monitor_lost_lock_events);
+	tcase_add_test(tc, test_monitor_late_renewal);
 	tcase_add_test(tc, test_monitor_sched_clock);
 	tcase_add_test(tc, test_monitor_deps_waiting);
 	tcase_add_test(tc, test_db_disabled);

@@ -26,6 +26,7 @@
 
 #include <check.h>
 #include <jansson.h>
+#include <mysql.h>
 
 #include "bpg_db.h"
 #include "bpg_monitor.h"
@@ -406,7 +407,7 @@ START_TEST(test_lost)
 	st = integ_mon_stop(m, SIGTERM);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "SIGTERM: status %d", st);
-	ck_assert_int_eq(integ_mon_count(m, "released lock 'bpg-monitor'"), 1);
+	ck_assert_int_eq(integ_mon_count(m, "released lease 'bpg-monitor'"), 1);
 	snprintf(path, sizeof(path), "/spark/%s", id2);
 	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_int_eq(h.status, 200);
@@ -717,9 +718,9 @@ START_TEST(test_leader_takeover)
 	int a, b, leader, standby;
 
 	a = integ_mon_start("ha", "-r", "30", (char *)NULL);
-	ck_assert(integ_mon_wait(a, "leader: holding lock", 15));
+	ck_assert(integ_mon_wait(a, "leader: holding lease", 15));
 	b = integ_mon_start("ha", "-r", "30", (char *)NULL);
-	ck_assert_msg(integ_mon_wait(b, "standby: lock 'bpg-monitor' is held", 15),
+	ck_assert_msg(integ_mon_wait(b, "standby: lease 'bpg-monitor' is held", 15),
 	    "second monitor not standby: %s", integ_mon_log(b));
 	leader = a;
 	standby = b;
@@ -733,15 +734,236 @@ START_TEST(test_leader_takeover)
 
 	t0 = integ_now_ms();
 	integ_mon_stop(leader, SIGKILL);
-	ck_assert_msg(integ_mon_wait(standby, "leader: holding lock", 10),
+	ck_assert_msg(integ_mon_wait(standby, "leader: holding lease", 10),
 	    "no takeover within 10 s: %s", integ_mon_log(standby));
 	ck_assert_msg(integ_now_ms() - t0 <= 10000, "takeover took %lld ms",
+	    integ_now_ms() - t0);
+	fprintf(stderr, "lease: takeover after kill -9 in %lld ms\n",
 	    integ_now_ms() - t0);
 	wait_watching(standby);
 
 	id = submit(NULL, NULL);
 	expect_completed(id, 60);
 	free(id);
+}
+END_TEST
+
+
+/* ---- the lease ----------------------------------------------------- */
+
+/* The first column of the first row of sql as a number; -1 for none. */
+static long long
+db_num(const char *sql)
+{
+	MYSQL *db = integ_db_open();
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long long v = -1;
+
+	if (mysql_query(db, sql) != 0 ||
+	    (res = mysql_store_result(db)) == NULL)
+		ck_abort_msg("%s: %s", sql, mysql_error(db));
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		v = atoll(row[0]);
+	mysql_free_result(res);
+	mysql_close(db);
+	return v;
+}
+
+static long long
+lease_token(void)
+{
+	return db_num("SELECT token FROM bpg.bpg_lease "
+	    "WHERE name = 'bpg-monitor'");
+}
+
+/*
+ * At no moment did two monitors act: from the record of the lease's
+ * terms (each fenced write counts in its token's term, stamped by the
+ * database), no term wrote at or after the next one was taken.  Prints
+ * the terms.
+ */
+static void
+assert_one_leader_at_a_time(void)
+{
+	static const char terms[] =
+	    "WITH t AS (SELECT token, holder, acquired_time, "
+	    "first_write_time, last_write_time, writes FROM bpg.bpg_lease_term "
+	    "WHERE name = 'bpg-monitor' UNION ALL SELECT token, holder, "
+	    "acquired_time, first_write_time, last_write_time, writes "
+	    "FROM bpg.bpg_lease WHERE name = 'bpg-monitor') ";
+	char sql[1024];
+	MYSQL *db;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	snprintf(sql, sizeof(sql), "%sSELECT COUNT(*) FROM t a JOIN t b "
+	    "ON b.token = a.token + 1 WHERE a.last_write_time >= "
+	    "b.acquired_time", terms);
+	ck_assert_int_eq(db_num(sql), 0);
+	/* Tokens are never reused. */
+	snprintf(sql, sizeof(sql), "%sSELECT COUNT(*) - COUNT(DISTINCT token) "
+	    "FROM t", terms);
+	ck_assert_int_eq(db_num(sql), 0);
+	db = integ_db_open();
+	/* The latest terms: the table keeps every earlier test's too. */
+	snprintf(sql, sizeof(sql), "%sSELECT token, holder, acquired_time, "
+	    "first_write_time, last_write_time, writes FROM t WHERE token > "
+	    "(SELECT MAX(token) FROM t) - 8 ORDER BY token", terms);
+	ck_assert_msg(mysql_query(db, sql) == 0, "%s", mysql_error(db));
+	ck_assert_ptr_nonnull(res = mysql_store_result(db));
+	while ((row = mysql_fetch_row(res)) != NULL)
+		fprintf(stderr, "lease term %s: %s taken %s, writes %s from "
+		    "%s to %s\n", row[0], row[1], row[2] ? row[2] : "-",
+		    row[5], row[3] ? row[3] : "-", row[4] ? row[4] : "-");
+	mysql_free_result(res);
+	mysql_close(db);
+}
+
+static bool
+wait_log_n(int i, const char *text, int n, int seconds)
+{
+	long long until = integ_now_ms() + seconds * 1000LL;
+
+	do {
+		if (integ_mon_count(i, text) >= n)
+			return true;
+		integ_sleep_ms(100);
+	} while (integ_now_ms() < until);
+	return false;
+}
+
+/*
+ * The leader is stopped (SIGSTOP) past its lease: the standby takes over
+ * with a higher token and records the apps; the old leader, continued,
+ * must not act: by its own clock its lease ran out, so it writes nothing
+ * (not even a write the database would refuse) and steps down.
+ */
+START_TEST(test_lease_stopped_leader)
+{
+	long long t0, took, tok;
+	char *id;
+	int a, b;
+
+	a = integ_mon_start("pause", "-r", "30", (char *)NULL);
+	ck_assert(integ_mon_wait(a, "leader: holding lease", 30));
+	b = integ_mon_start("pause", "-r", "30", (char *)NULL);
+	ck_assert(integ_mon_wait(b, "standby: lease 'bpg-monitor' is held", 30));
+	wait_watching(a);
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	free(id);
+	tok = lease_token();
+
+	t0 = integ_now_ms();
+	kill(integ_mon_pid(a), SIGSTOP);
+	ck_assert_msg(integ_mon_wait(b, "leader: holding lease", 60),
+	    "no takeover from a stopped leader: %s", integ_mon_log(b));
+	took = integ_now_ms() - t0;
+	fprintf(stderr, "lease: takeover from a stopped leader in %lld ms\n",
+	    took);
+	ck_assert_int_gt(lease_token(), tok);
+	ck_assert(integ_mon_wait(b, "spark-cluster-a/" INTEG_NS ": listed", 120) &&
+	    integ_mon_wait(b, "spark-cluster-b/" INTEG_NS ": listed", 120));
+	/* Events for a's streams wait in its socket buffers meanwhile. */
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	free(id);
+
+	kill(integ_mon_pid(a), SIGCONT);
+	ck_assert_msg(integ_mon_wait(a, "standby: stopped acting", 30),
+	    "continued leader did not step down: %s", integ_mon_log(a));
+	/* It did not even try: its own clock told it the lease was gone. */
+	ck_assert_int_eq(integ_mon_count(a, "statement refused"), 0);
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	free(id);
+	assert_one_leader_at_a_time();
+}
+END_TEST
+
+/*
+ * The only monitor is stopped (SIGSTOP) while an app runs its course, and
+ * past its lease.  Continued, it finds the app's events waiting in its
+ * sockets, but its own clock says its lease ran out: it writes none of
+ * them (not even one the database would refuse), takes a new lease and
+ * records the app then, under the new token.
+ */
+START_TEST(test_lease_stopped_alone)
+{
+	long long t0, tok;
+	char *id;
+	int a;
+
+	a = integ_mon_start("alone", "-r", "30", (char *)NULL);
+	ck_assert(integ_mon_wait(a, "leader: holding lease", 30));
+	wait_watching(a);
+	tok = lease_token();
+	t0 = integ_now_ms();
+	kill(integ_mon_pid(a), SIGSTOP);
+	id = submit(NULL, NULL);
+	wait_cr_state(id, "COMPLETED", 60);
+	/* The stack's lease is 4 s: wait it out, and some. */
+	while (integ_now_ms() - t0 < 6000)
+		integ_sleep_ms(100);
+	kill(integ_mon_pid(a), SIGCONT);
+	expect_completed(id, 60);
+	ck_assert_msg(integ_mon_wait(a, "standby: stopped acting", 30),
+	    "continued leader did not step down: %s", integ_mon_log(a));
+	ck_assert_int_eq(integ_mon_count(a, "statement refused"), 0);
+	ck_assert_int_gt(lease_token(), tok);
+	free(id);
+	assert_one_leader_at_a_time();
+}
+END_TEST
+
+static void
+mariadb(const char *cmd)
+{
+	char sh[1024];
+
+	if (strcmp(cmd, "start") == 0)
+		snprintf(sh, sizeof(sh), "sh tests/mariadb.sh start %s/db %s",
+		    integ_env("BPG_STACK_DIR"), integ_env("BPG_DB_PORT"));
+	else
+		snprintf(sh, sizeof(sh), "sh tests/mariadb.sh stop %s/db",
+		    integ_env("BPG_STACK_DIR"));
+	ck_assert_msg(system(sh) == 0, "%s failed", sh);
+}
+
+/*
+ * The leader's database goes away: it cannot renew and steps down when
+ * its lease runs out by its own clock; with the database back, a leader
+ * (a new term) records apps again.
+ */
+START_TEST(test_lease_db_down)
+{
+	long long t0, tok;
+	char *id;
+	int a;
+
+	a = integ_mon_start("dbdown", "-r", "30", (char *)NULL);
+	ck_assert(integ_mon_wait(a, "leader: holding lease", 30));
+	wait_watching(a);
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	free(id);
+	tok = lease_token();
+
+	t0 = integ_now_ms();
+	mariadb("stop");
+	ck_assert_msg(integ_mon_wait(a, "standby: stopped acting", 60),
+	    "leader without its database did not step down: %s", integ_mon_log(a));
+	fprintf(stderr, "lease: stepped down %lld ms after the database "
+	    "stopped\n", integ_now_ms() - t0);
+	mariadb("start");
+	ck_assert_msg(wait_log_n(a, "leader: holding lease", 2, 60),
+	    "no leader after the database came back: %s", integ_mon_log(a));
+	ck_assert_int_gt(lease_token(), tok);
+	id = submit(NULL, NULL);
+	expect_completed(id, 60);
+	free(id);
+	assert_one_leader_at_a_time();
 }
 END_TEST
 
@@ -766,6 +988,9 @@ monitor_suite(void)
 	tcase_add_test(tc, test_foreign_without_status);
 	tcase_add_test(tc, test_api_down);
 	tcase_add_test(tc, test_leader_takeover);
+	tcase_add_test(tc, test_lease_stopped_leader);
+	tcase_add_test(tc, test_lease_stopped_alone);
+	tcase_add_test(tc, test_lease_db_down);
 	suite_add_tcase(s, tc);
 	return s;
 }

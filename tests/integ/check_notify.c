@@ -505,7 +505,7 @@ START_TEST(test_outage)
 	struct integ_http h;
 	json_t *ds, *d;
 	char path[512], *id;
-	const char *eid = NULL;
+	const char *eid = NULL, *body = NULL;
 	size_t i, n500 = 0, ndrop = 0;
 
 	hook_mode("500");
@@ -522,12 +522,14 @@ START_TEST(test_outage)
 	json_array_foreach(ds, i, d) {
 		if (strcmp(integ_jstr(d, "event.state"), "RUNNING") != 0)
 			continue;
-		if (eid == NULL)
+		if (eid == NULL) {
 			eid = integ_jstr(d, "eventId");
-		/* The same event, byte for byte, on every attempt. */
+			body = integ_jstr(d, "body");
+		}
+		/* The same event, byte for byte, on every attempt (the
+		 * COMPLETED event's may come in between). */
 		ck_assert_str_eq(integ_jstr(d, "eventId"), eid);
-		ck_assert_str_eq(integ_jstr(d, "body"),
-		    integ_jstr(json_array_get(ds, 0), "body"));
+		ck_assert_str_eq(integ_jstr(d, "body"), body);
 		if (json_integer_value(json_object_get(d, "answer")) == 500)
 			n500++;
 		if (json_is_string(json_object_get(d, "answer")))
@@ -541,8 +543,17 @@ START_TEST(test_outage)
 	snprintf(path, sizeof(path), "/spark/%s/notifications", id);
 	h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
-	ck_assert_int_ge(integ_jint(json_array_get(json_object_get(h.json,
-	    "notifications"), 0), "attempts"), 3);
+	/* At least the three failed tries and the two deliveries, spread
+	 * over the two events as the app's pace and the receiver's modes
+	 * met (a slow machine may finish the app before the first try). */
+	{
+		json_t *l = json_object_get(h.json, "notifications"), *n;
+		json_int_t tries = 0;
+
+		json_array_foreach(l, i, n)
+			tries += integ_jint(n, "attempts");
+		ck_assert_int_ge(tries, 5);
+	}
 	ck_assert_int_eq(integ_jint(json_array_get(json_object_get(h.json,
 	    "deliveries"), 0), "statusCode"), 500);
 	integ_http_free(&h);

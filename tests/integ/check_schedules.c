@@ -15,7 +15,7 @@
  * $BPG_STACK_DIR/monitor-<test>-<n>.log), the stand-in holding creates
  * when a test needs a monitor stopped inside one (its "hold" fault):
  *   - "@every 10s" fires 3 times, with two monitors racing: the first
- *     fire's leader is deposed (lock session killed) with its create in
+ *     fire's leader is deposed (stopped past its lease) with its create in
  *     flight, the standby finishes the same fire with the same ID; each
  *     fire time once, one submission and one CR (label bpg/schedule-id)
  *     each, shown by GET /schedules/{id}.
@@ -549,30 +549,20 @@ db_ctl(const char *cmd)
 
 /*
  * The leader m0, alone, is deposed while its create of fire t (ID sub)
- * is held: stopped, its lock session killed, the standby m1 becomes the
- * leader and reaches the same fire; then m0 goes on and the creates are
- * released.  Returns how long the standby took (ms).
+ * is held: stopped (SIGSTOP) past its lease, the standby m1 takes the
+ * lease and reaches the same fire; then m0 goes on (SIGCONT), finds its
+ * lease gone, and the creates are released.  Returns how long the
+ * standby took (ms).
  */
 static long long
 depose(int m0, int m1)
 {
-	char holder[32], line[64];
 	long long t0;
 	long h0;
-	MYSQL *db;
 
-	db_str(holder, sizeof(holder), "SELECT IS_USED_LOCK('"
-	    BPG_MONITOR_LOCK_NAME "')");
-	ck_assert_msg(holder[0] != '\0', "nobody holds the lock");
-	/* Stopped, the deposed leader cannot take the lock back first. */
 	h0 = held();
 	ck_assert_int_eq(kill(integ_mon_pid(m0), SIGSTOP), 0);
 	t0 = integ_now_ms();
-	db = integ_db_open();
-	snprintf(line, sizeof(line), "KILL CONNECTION %s", holder);
-	ck_assert_msg(mysql_query(db, line) == 0, "%s: %s", line,
-	    mysql_error(db));
-	mysql_close(db);
 	while ((held() <= h0 || integ_mon_count(m1, "leader: holding") < 1) &&
 	    integ_now_ms() < t0 + 60000)
 		integ_sleep_ms(100);
@@ -609,7 +599,9 @@ START_TEST(test_fires_racing)
 	    fires(id, "done"));
 	assert_once_each(id);
 	/* The deposed leader stepped down. */
-	ck_assert(integ_mon_count(m0, "standby: lost the leader lock") > 0);
+	ck_assert_msg(integ_mon_wait(m0, "standby: stopped acting as leader",
+	    60), "the deposed leader did not step down: %s",
+	    integ_mon_log(m0));
 	fprintf(stderr, "deposed leader: the standby at the same fire after "
 	    "%lld ms; latest fire lateness %ld s\n", took, lateness(id));
 	h = sched_call("GET", id, "", INTEG_ALICE, NULL);
