@@ -17,6 +17,7 @@
 #include "bpg_api_livy.h"
 #include "bpg_api_lists.h"
 #include "bpg_api_log.h"
+#include "bpg_api_retry.h"
 #include "bpg_api_metrics.h"
 #include "bpg_api_report.h"
 #include "bpg_api_notify.h"
@@ -48,6 +49,7 @@ static const struct route {
 	{ "POST", "/spark", AUTH | BODY, api_h_submit },
 	{ "DELETE", "/spark/{id}", AUTH, api_h_delete },
 	{ "GET", "/spark/{id}/status", AUTH, api_h_status },
+	{ "GET", "/spark/{id}/attempts", AUTH, api_h_attempts },
 	{ "GET", "/spark/{id}/spec", AUTH, api_h_spec },
 	{ "GET", "/spark/{id}/driver", AUTH, api_h_driver },
 	{ "GET", "/spark/{id}/describe", AUTH, api_h_describe },

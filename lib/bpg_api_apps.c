@@ -43,6 +43,7 @@
 
 #include "bpg_api_apps.h"
 #include "bpg_api_deps.h"
+#include "bpg_api_retry.h"
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
 #include "bpg_db_attempts.h"
@@ -243,7 +244,8 @@ status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
 	case BPG_OK:
 		/* "owner": whose answer it is, checked on every hit. */
 		if ((body = bpg_summary_status(cluster, cr, true,
-		    api_now_ms())) != NULL && !put_schedule_id(rc, body, cr)) {
+		    api_now_ms())) != NULL && (!put_schedule_id(rc, body, cr) ||
+		    !api_retry_status(rc, body))) {
 			json_decref(body);
 			body = NULL;
 		}
@@ -257,7 +259,8 @@ status_load(struct route_ctx *rc, const struct bpg_cluster *cluster,
 			if ((body = bpg_summary_status_row(row,
 			    api_now_ms())) != NULL &&
 			    (!put_next_id(rc, body) ||
-			    !put_schedule_id(rc, body, NULL))) {
+			    !put_schedule_id(rc, body, NULL) ||
+			    !api_retry_status(rc, body))) {
 				json_decref(body);
 				body = NULL;
 			}
@@ -657,6 +660,8 @@ api_h_delete(struct route_ctx *rc)
 		api_reply_error(rc->resp, 403, WAE, text);
 		goto out;
 	}
+	if ((e == BPG_OK || e == BPG_ENOTFOUND) && !api_retry_cancel(rc))
+		goto out;
 	/* No CR: it may be waiting for its dependencies. */
 	if (e == BPG_ENOTFOUND && api_deps_delete(rc))
 		goto out;

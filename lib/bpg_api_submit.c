@@ -16,6 +16,7 @@
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
 #include "bpg_db_notify.h"
+#include "bpg_db_retry.h"
 #include "bpg_dryrun.h"
 #include "bpg_failover.h"
 #include "bpg_json.h"
@@ -163,6 +164,9 @@ struct submit {
 	const struct bpg_notify_spec *notify;	/* its receivers */
 	bool have_row;		/* the try wrote a row */
 	const char *created_on;	/* the cluster's id, once created */
+	/* retryPolicy: the job's row goes with the submission's. */
+	char *job_request;	/* NULL: no retryPolicy */
+	struct bpg_retry_policy policy;
 };
 
 static void
@@ -173,6 +177,23 @@ mark_failed(struct bpg_api *api, const char *id, const char *why)
 	if (bpg_db_mark_failed(api->db, id, why, &mei) != BPG_OK)
 		syslog(LOG_ERR, "submission %s: cannot mark failed: %s", id,
 		    mei.msg);
+}
+
+/*
+ * The try of id failed over to another ID, nothing created: its job row
+ * goes, so that no retry follows what the client never got.  Should that
+ * fail, the job stays with a SUBMISSION_FAILED first attempt.
+ * XXX: and may then be retried; the reply names only the new ID.
+ */
+static void
+forget_job(struct submit *s, const char *id)
+{
+	struct bpg_errinfo ei;
+
+	if (s->job_request != NULL &&
+	    bpg_db_retry_forget(s->rc->api->db, id, &ei) != BPG_OK)
+		syslog(LOG_ERR, "submission %s: cannot drop its retry job: %s",
+		    id, ei.msg);
 }
 
 /* a then b appended to the string in dst[size], cut to fit. */
@@ -234,6 +255,17 @@ insert_row(struct submit *s, const char *id, struct bpg_errinfo *ei)
 	row.app_name = s->req->application_name;
 	row.request_summary = s->summary;
 	e = bpg_db_insert_submission(api->db, &row, ei);
+	/* A job with retries: its row before the CR, as the submission's. */
+	if (e == BPG_OK && s->job_request != NULL &&
+	    (e = bpg_db_retry_insert(api->db, id, s->rc->user, s->job_request,
+	    &s->policy, ei)) != BPG_OK) {
+		syslog(LOG_ERR, "submission %s: retry job not recorded: %s", id,
+		    ei->msg);
+		mark_failed(api, id, "the retry policy could not be recorded");
+		return bpg_errf(ei, BPG_EDB, "The submission could not be "
+		    "recorded (database unavailable); nothing was submitted. "
+		    "Please try again later.");
+	}
 	if (e == BPG_ETOOBIG)
 		/* BPG's request_body column is a TEXT (64 KiB). */
 		return bpg_errf(ei, BPG_EINVAL, "Request too large to record: "
@@ -367,8 +399,11 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 			break;
 		}
 		bpg_breaker_success(api->breaker, c->id, bpg_kube_now_ms());
-		if (s->have_row)
+		if (s->have_row) {
 			mark_failed(api, id, ei->msg);
+			/* The client is told it failed: no retry of it. */
+			forget_job(s, id);
+		}
 		break;
 	}
 out:
@@ -445,6 +480,7 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 				syslog(LOG_ERR, "submission %s: receivers not "
 				    "forgotten: %s", prev, fei.msg);
 			mark_failed(api, prev, reason);
+			forget_job(s, prev);
 			prev[0] = '\0';
 		}
 		tries++;
@@ -487,8 +523,10 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 		}
 	}
 all_failed:
-	if (prev[0] != '\0')
+	if (prev[0] != '\0') {
 		mark_failed(api, prev, why);
+		forget_job(s, prev);
+	}
 	/* The only eligible cluster: its answer as it was (BPG's). */
 	if (tries == 1 && s->fo.neligible == 1)
 		e = bpg_errf(&ei, last_e, "%s", last);
@@ -517,6 +555,7 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 	struct bpg_deps deps;
 	char id[BPG_MAX_SUBMISSION_ID + 1];
 	char *queue = NULL, *stored = NULL, *summary = NULL;
+	char *job_request = NULL;
 	json_t *cr = NULL, *sanitized = NULL;
 	const char *created_on = NULL;
 	enum bpg_err e;
@@ -569,6 +608,19 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 		goto out;
 	}
 	memset(&s, 0, sizeof(s));
+	/*
+	 * The request as sent (token, env and all) stays in the DB only.
+	 * Only POST /spark's own body carries a retryPolicy: rc->body is it.
+	 */
+	if (api->db != NULL && req->retry_policy != NULL &&
+	    ((e = bpg_retry_parse(req->retry_policy, &s.policy, &ei)) !=
+	    BPG_OK || (job_request = bpg_req_json_text(rc->body, rc->body_len,
+	    bpg_req_format_of(rc->req->content_type))) == NULL)) {
+		if (e == BPG_OK)
+			e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
+		goto fail;
+	}
+	s.job_request = job_request;
 	s.rc = rc;
 	s.idem = &idem;
 	s.hooks = hooks;
@@ -586,6 +638,7 @@ fail:
 out:
 	api_metrics_submission(rc, queue, created_on, dry_run);
 	api_idem_end(rc, &idem);
+	free(job_request);
 	free(summary);
 	free(stored);
 	json_decref(sanitized);
@@ -612,6 +665,14 @@ api_h_submit(struct route_ctx *rc)
 	    bpg_req_format_of(rc->req->content_type), &req, &ei);
 	if (e != BPG_OK)
 		goto fail;
+	/* As an Idempotency-Key: the gateway lacks what it needs. */
+	if (!dry_run && req.retry_policy != NULL &&
+	    (rc->api->db == NULL || !bpg_db_enabled(rc->api->db))) {
+		api_reply_error(rc->resp, 501, WAE, "retryPolicy is not "
+		    "supported: this gateway has no database");
+		api_metrics_submission(rc, NULL, NULL, false);
+		goto out;
+	}
 	/* Section 2.7: the Airflow account submits for dagUser. */
 	proxy_user = rc->user;
 	if (strcmp(rc->user, AIRFLOW_ACCOUNT) == 0) {

@@ -104,6 +104,18 @@ enum stmt_id {
 	ST_DEP_LINKS,
 	ST_DEP_MOVE,
 	ST_DEP_END,
+	/* Jobs with a retry policy, bpg_db_retry.c */
+	ST_RTY_INSERT,
+	ST_RTY_FORGET,
+	ST_RTY_GET,
+	ST_RTY_LOCK,
+	ST_RTY_ENDED,
+	ST_RTY_PLAN,
+	ST_RTY_DUE,
+	ST_RTY_ATT_INSERT,
+	ST_RTY_ADVANCE,
+	ST_RTY_CLOSE,
+	ST_RTY_CANCEL,
 	/* Livy batch IDs, bpg_db_livy.c */
 	ST_LIVY_INSERT,
 	ST_LIVY_BY_SUB,
@@ -282,6 +294,7 @@ void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);
 void db_schedules_sql(struct bpg_db *db);
 void db_deps_sql(struct bpg_db *db);
+void db_retry_sql(struct bpg_db *db);
 void db_livy_sql(struct bpg_db *db);
 void db_report_sql(struct bpg_db *db);
 

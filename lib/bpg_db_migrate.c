@@ -20,8 +20,9 @@
  * and tables of ours: bpg_idempotency_key (bpg_db_idem.c), with its
  * index bpg_idem_expires, submission_attempt (bpg_db_attempts.h), and
  * bpg_schedule and bpg_schedule_fire (bpg_db_schedules.h),
- * bpg_livy_batch (bpg_db_livy.h), and bpg_notify_target,
- * bpg_notify_outbox and bpg_notify_delivery (bpg_db_notify.h).
+ * bpg_livy_batch (bpg_db_livy.h), bpg_notify_target,
+ * bpg_notify_outbox and bpg_notify_delivery (bpg_db_notify.h), and
+ * bpg_retry_job (bpg_db_retry.h).
  *
  * bpg_unfinished covers ST_MON_OPEN: without it that query reads every row
  * of the cluster's prefix (250 ms at 1,000,000 rows, make bench SCALE=1),
@@ -365,6 +366,32 @@ static const struct step {
 	"    writes BIGINT NOT NULL,\n"
 	"    ended_time DATETIME(6) NOT NULL,\n"
 	"    PRIMARY KEY (name, token)\n"
+	")"},
+    /*
+     * Ours: jobs with a retry policy (bpg_db_retry.h).  bpg_retry_active
+     * serves both of the monitor's queries: active jobs with no retry
+     * planned (joined to their last attempt's row by its key) and active
+     * jobs whose retry is due; ended jobs are never read.
+     */
+    {STEP_TABLE, "bpg_retry_job", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_retry_job (\n"
+	"    job_id VARCHAR(255) NOT NULL,\n"
+	"    owner VARBINARY(255) NOT NULL,\n"
+	"    request MEDIUMTEXT NOT NULL,\n"
+	"    max_attempts SMALLINT NOT NULL,\n"
+	"    backoff_s INT NOT NULL,\n"
+	"    backoff_multiplier DOUBLE NOT NULL,\n"
+	"    on_states TINYINT NOT NULL,\n"
+	"    any_cluster TINYINT NOT NULL,\n"
+	"    last_attempt SMALLINT NOT NULL DEFAULT 1,\n"
+	"    last_id VARCHAR(255) NOT NULL,\n"
+	"    retry_at BIGINT NULL,\n"
+	"    active TINYINT NOT NULL DEFAULT 1,\n"
+	"    cancelled TINYINT NOT NULL DEFAULT 0,\n"
+	"    created_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+	"    updated_time TIMESTAMP NULL,\n"
+	"    PRIMARY KEY (job_id),\n"
+	"    KEY bpg_retry_active (active, retry_at)\n"
 	")"},
 };
 

@@ -400,6 +400,10 @@ static const struct {
 	{ "LOST", "dead", true },
 	{ "SUBMISSION_FAILED", "error", true },
 	{ "FAILED_SUBMISSION", "error", true },
+	/* A submission waiting for its dependencies (dependsOn). */
+	{ "WAITING", "starting", false },
+	{ "DEPENDENCY_FAILED", "dead", true },
+	{ "CANCELLED", "killed", true },
 };
 
 #define NSTATES (sizeof(states) / sizeof(states[0]))

@@ -13,6 +13,7 @@
  *   bpg_monitor_sched.c      fire due schedules
  *   bpg_monitor_deps.c       release (or fail) submissions waiting for
  *                            their dependencies
+ *   bpg_monitor_retry.c      submit the next attempt of failed jobs
  *   bpg_monitor_metrics.c    the applications' gauges
  *   bpg_monitor_notify.c     deliver the outbox's notifications
  * A task is one struct bpg_monitor_task and its module; adding one is a
@@ -135,6 +136,17 @@ void bpg_monitor_reach_ok(struct bpg_monitor_target *t);
 extern const struct bpg_monitor_task bpg_monitor_task_starve;
 extern const struct bpg_monitor_task bpg_monitor_task_sched;
 extern const struct bpg_monitor_task bpg_monitor_task_deps;
+extern const struct bpg_monitor_task bpg_monitor_task_retry;
+
+/*
+ * Before the monitor submits request as owner under id by itself (a
+ * schedule's fire, a dependent released): when the request carries a
+ * retryPolicy, id becomes the handle of a job with it (bpg_db_retry.h),
+ * so that the retry task retries it as POST /spark's.  BPG_OK also when
+ * there is none, or the job is there already (a resumed step).
+ */
+enum bpg_err bpg_monitor_retry_adopt(struct bpg_monitor *, const char *id,
+    const char *owner, const char *request, struct bpg_errinfo *) BPG_WUR;
 extern const struct bpg_monitor_task bpg_monitor_task_gauges;
 extern const struct bpg_monitor_task bpg_monitor_task_notify;
 

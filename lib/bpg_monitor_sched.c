@@ -118,6 +118,14 @@ finish(struct bpg_monitor *m, struct sched *st,
 	ms.labels[0].value = s->id;
 	ms.summary[0].key = "scheduleId";
 	ms.summary[0].value = s->id;
+	/* A retryPolicy in the request: the job's row before the CR. */
+	if (bpg_monitor_retry_adopt(m, f->submission_id, s->owner, s->request,
+	    &ei) != BPG_OK) {
+		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "schedule %s: fire %"
+		    PRId64 " as %s: will try again: %s", s->id, f->fire_time,
+		    f->submission_id, ei.msg);
+		return;
+	}
 	switch (bpg_monitor_submit(m, &st->rng, st->zones, &ms, &ei)) {
 	case BPG_MSUB_DONE:
 		fire_state(m, f, BPG_DB_FIRE_DONE, NULL);

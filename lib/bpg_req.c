@@ -40,6 +40,7 @@ enum skind {
 	S_OBJ,		/* json_t * of a shape */
 	S_OBJLIST,	/* json_t * array of a shape */
 	S_POD,		/* struct bpg_pod_req */
+	S_RETRY,	/* json_t * retryPolicy (bpg_req_retry.c) */
 	S_RAW,		/* json_t * as sent, checked by its own module */
 };
 
@@ -98,6 +99,8 @@ static const struct sfield req_fields[] = {
 	/* Ours: dependencies (bpg_deps.h); not in request_body. */
 	{ "dependsOn", S_STRLIST, R(depends_on), NO_HAS, 0, 0, NULL, 0 },
 	RSTR("dependencyPolicy", dependency_policy),
+	/* Ours: retries of the job (bpg_retry.h). */
+	{ "retryPolicy", S_RETRY, R(retry_policy), NO_HAS, 0, 0, NULL, 0 },
 	/* Ours: webhooks (bpg_notify.h). */
 	{ "notify", S_RAW, R(notify), NO_HAS, 0, 0, NULL, 0 },
 };
@@ -216,6 +219,9 @@ bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
 		break;
 	case S_OBJLIST:
 		e = req_bind_objlist(b, v, path, f->shape, &j);
+		break;
+	case S_RETRY:
+		e = req_bind_retry(b, v, path, &j);
 		break;
 	case S_RAW:
 		if (!json_is_null(v) && (j = json_deep_copy(v)) == NULL)
@@ -412,6 +418,7 @@ bpg_req_reset(struct bpg_submit_req *r)
 	free(r->idempotency_key);
 	json_decref(r->depends_on);
 	free(r->dependency_policy);
+	json_decref(r->retry_policy);
 	json_decref(r->notify);
 	memset(r, 0, sizeof(*r));
 }

@@ -77,6 +77,7 @@ struct bpg_submit_req {
 	char *idempotency_key;		/* unchecked (bpg_idem_pick()); not stored */
 	json_t *depends_on;		/* array of strings (bpg_deps.h), or NULL */
 	char *dependency_policy;	/* checked by bpg_deps_from_req() */
+	json_t *retry_policy;		/* checked (bpg_retry_parse()), or NULL */
 	/* (ours) webhooks, as sent (bpg_notify_parse() checks it); not in
 	 * request_body */
 	json_t *notify;
@@ -125,6 +126,16 @@ void bpg_req_reset(struct bpg_submit_req *);
  * JSON_COMPACT | JSON_PRESERVE_ORDER to get BPG's bytes.
  */
 json_t *bpg_req_sanitized(const struct bpg_submit_req *);
+
+/*
+ * The request body as JSON that bpg_req_parse(BPG_REQ_JSON) binds to the
+ * same request: a JSON body as it is, a YAML one as its tree (scalars as
+ * strings, which the binder coerces as it does YAML's).  Call it only on a
+ * body that parsed.  Everything is kept, secrets too (queueToken, env):
+ * for the database only.  New string, NULL on ENOMEM.
+ */
+char *bpg_req_json_text(const char *body, size_t len,
+    enum bpg_req_format fmt);
 
 /* True if the whole body looks like a file path (section 2.1). */
 bool bpg_req_looks_like_path(const char *body, size_t len);

@@ -118,6 +118,10 @@ enum bpg_err req_bind_shape(const struct binder *b, json_t *n, const char *path,
 enum bpg_err req_bind_objlist(const struct binder *b, json_t *n,
     const char *path, const struct jshape *sh, json_t **out);
 
+/* bpg_req_retry.c: retryPolicy as plain JSON, checked (bpg_retry.h). */
+enum bpg_err req_bind_retry(const struct binder *b, json_t *n,
+    const char *path, json_t **out);
+
 /* bpg_req_load.c */
 enum bpg_err req_json_load(const char *body, size_t len, json_t **root,
     struct bpg_errinfo *ei);

@@ -179,6 +179,14 @@ static const struct route_case {
 	  "alice", "{\"sparkVersion\":\"3.5.0\",\"idempotencyKey\":\"k-1\"}",
 	  501, "Idempotency-Key is not supported: this gateway has no "
 	  "database", "" },
+	/* So do retries; a bad policy is a 400 all the same. */
+	{ "retryPolicy without a database", "POST", "/skatev2/spark",
+	  "alice", "{\"sparkVersion\":\"3.5.0\",\"retryPolicy\":{}}",
+	  501, "retryPolicy is not supported: this gateway has no database",
+	  "" },
+	{ "retryPolicy, maxAttempts 0", "POST", "/skatev2/spark", "alice",
+	  "{\"retryPolicy\":{\"maxAttempts\":0}}", 400,
+	  "retryPolicy.maxAttempts must be 1..10", "" },
 	{ "empty idempotency key", "POST", "/skatev2/spark", "alice",
 	  "{\"idempotencyKey\":\"\"}", 400,
 	  "Invalid idempotencyKey field: it is empty", "" },

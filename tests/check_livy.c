@@ -217,7 +217,8 @@ END_TEST
 /*
  * Every state the gateway reports (the operator's, BPG's
  * FAILED_SUBMISSION, the monitor's LOST, the status answer's UNKNOWN, a
- * row not yet seen: NULL or ""), with its Livy state.
+ * row not yet seen: NULL or "", a submission's dependencies' WAITING,
+ * DEPENDENCY_FAILED and CANCELLED), with its Livy state.
  */
 static const struct state_case {
 	const char *ours;
@@ -240,6 +241,9 @@ static const struct state_case {
 	{ "LOST", "dead", true },
 	{ "SUBMISSION_FAILED", "error", true },
 	{ "FAILED_SUBMISSION", "error", true },
+	{ "WAITING", "starting", false },
+	{ "DEPENDENCY_FAILED", "dead", true },
+	{ "CANCELLED", "killed", true },
 	{ "SOMETHING_NEW", "starting", false },
 };
 

@@ -350,6 +350,18 @@ teardown(void)
  * One event per change of state, each signed, each delivered once; the
  * attempts are listed by GET /spark/{id}/notifications for the owner.
  */
+/*
+ * Monitor m leads: a test that submits after this sees every state of
+ * its submission (a monitor started while an earlier test's killed one
+ * still holds the lease waits for it to run out first).
+ */
+static void
+lead(int m)
+{
+	ck_assert_msg(integ_mon_wait(m, "leader: holding", 60),
+	    "monitor %d does not lead: %s", m, integ_mon_log(m));
+}
+
 /* The monitor's own metrics (-m) listen on the stack's base port + 23. */
 static void
 monitor_metrics_addr(char *buf, size_t len)
@@ -392,7 +404,7 @@ START_TEST(test_delivered_once)
 	char path[512], addr[64], *id;
 
 	monitor_metrics_addr(addr, sizeof(addr));
-	integ_mon_start("once", "-m", addr, (char *)NULL);
+	lead(integ_mon_start("once", "-m", addr, (char *)NULL));
 	id = submit();
 	wait_finished(id, "COMPLETED", 120);
 	ds = wait_delivered(id, 2, 60);
@@ -467,7 +479,7 @@ START_TEST(test_schedule_notified)
 	free(text);
 	json_decref(body);
 	json_decref(req);
-	integ_mon_start("schedule", (char *)NULL);
+	lead(integ_mon_start("schedule", (char *)NULL));
 	snprintf(path, sizeof(path), "/schedules/%s/trigger", sid);
 	h = integ_api("POST", path, INTEG_ALICE, INTEG_JSON, "{}");
 	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
@@ -509,7 +521,7 @@ START_TEST(test_outage)
 	size_t i, n500 = 0, ndrop = 0;
 
 	hook_mode("500");
-	integ_mon_start("outage", (char *)NULL);
+	lead(integ_mon_start("outage", (char *)NULL));
 	id = submit();
 	wait_requests(id, 2, 60);
 	hook_mode("drop");
@@ -575,6 +587,7 @@ START_TEST(test_hang_and_kill)
 
 	hook_mode("hang");
 	m = integ_mon_start("hang", (char *)NULL);
+	lead(m);
 	id = submit();
 	/* RUNNING's event is in flight, unanswered. */
 	wait_requests(id, 1, 60);

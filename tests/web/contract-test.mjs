@@ -25,6 +25,8 @@ import { BASE, here, request, sparkpiRequest, tap, top } from "./common.mjs";
 const ALICE = "alice:alice-pw";
 // In adminUsers of the stack (tests/stack-config.yaml.in).
 const CAROL = "carol:carol-pw";
+// No special rights; not the owner of alice's submissions.
+const BOB = "bob:bob-pw";
 
 const { ok, notOk, skip, check, end } = tap("contract-test",
     { why: 8, done: "run" });
@@ -67,6 +69,7 @@ check(unresolved.length === 0, "every $ref resolves", unresolved.join(" "));
 const endpoints = [
 	["post", "/spark", true], ["delete", "/spark/{submissionId}", true],
 	["get", "/spark/{submissionId}/status", true],
+	["get", "/spark/{submissionId}/attempts", true],
 	["get", "/spark/{submissionId}/spec", true],
 	["get", "/spark/{submissionId}/driver", true],
 	["get", "/spark/{submissionId}/describe", true],
@@ -129,8 +132,8 @@ const endpoints = [
 	    "overheadFactor", "deps", "pythonVersion", "imagePullPolicy",
 	    "restartPolicy", "clusterId", "queue", "queueToken"];
 	// Ours, each marked as an extension of BPG's document.
-	const ours = ["idempotencyKey", "notify", "dependsOn",
-	    "dependencyPolicy"];
+	const ours = ["idempotencyKey", "notify", "retryPolicy",
+	    "dependsOn", "dependencyPolicy"];
 	const req = doc.components.schemas.SubmitApplicationRequest;
 	const have = Object.keys(req.properties);
 	const miss = fields.concat(ours).filter((f) => !have.includes(f));
@@ -153,11 +156,11 @@ const endpoints = [
 	    .GetSubmissionStatusResponse.properties);
 	// BPG's fields in BPG's order, then ours (nextSubmissionId: a
 	// submission the monitor moved to another cluster; scheduleId: one a
-	// schedule made).
+	// schedule made; attempt: its number in a job with retries).
 	check(JSON.stringify(st) === JSON.stringify(["creationTime",
 	    "sparkApplicationId", "executionAttempts", "terminationTime",
 	    "duration", "applicationState", "applicationErrorMessage",
-	    "sparkUIUrl", "nextSubmissionId", "scheduleId"]),
+	    "sparkUIUrl", "nextSubmissionId", "scheduleId", "attempt"]),
 	    "GetSubmissionStatusResponse: BPG's fields in order, then ours",
 	    st.join(" "));
 	const e401 = doc.components.schemas.UnauthorizedError.properties.code;
@@ -280,6 +283,11 @@ const noId = "spark-cluster-a-00000000000000000000000000000000";
 if (id) {
 	await call("status", "get", "/spark/{submissionId}/status",
 	    `/spark/${id}/status`, { auth: ALICE }, [200]);
+	await call("attempts", "get", "/spark/{submissionId}/attempts",
+	    `/spark/${id}/attempts`, { auth: ALICE }, [200]);
+	await call("attempts, not the owner", "get",
+	    "/spark/{submissionId}/attempts", `/spark/${id}/attempts`,
+	    { auth: BOB }, [404]);
 	await call("spec", "get", "/spark/{submissionId}/spec",
 	    `/spark/${id}/spec`, { auth: ALICE }, [200]);
 	await call("driver", "get", "/spark/{submissionId}/driver",
@@ -364,6 +372,12 @@ await call("unknown submission", "get", "/spark/{submissionId}/status",
     `/spark/${noId}/status`, { auth: ALICE }, [404]);
 await call("malformed submission ID", "get", "/spark/{submissionId}/status",
     "/spark/nodash/status", { auth: ALICE }, [400]);
+await call("attempts of an unknown submission", "get",
+    "/spark/{submissionId}/attempts", `/spark/${noId}/attempts`,
+    { auth: ALICE }, [404]);
+await call("retryPolicy, maxAttempts 11", "post", "/spark", "/spark",
+    { auth: ALICE, body: JSON.stringify({ ...JSON.parse(sparkpi),
+    retryPolicy: { maxAttempts: 11 } }), ctype: JSONT }, [400]);
 r = await call("delete of a missing submission", "delete", "/spark/{submissionId}",
     `/spark/${noId}`, { auth: ALICE }, [200]);
 r = await request("GET", `${BASE}/spark/${noId}`, { auth: ALICE });
