@@ -16,7 +16,9 @@
 #include "bpg_crd.h"
 #include "bpg_db.h"
 #include "bpg_db_deps.h"
+#include "bpg_db_retry.h"
 #include "bpg_req.h"
+#include "bpg_retry.h"
 #include "bpg_route.h"
 
 /*
@@ -79,6 +81,18 @@ check_cr(struct route_ctx *rc, struct bpg_submit_req *req, const char *id,
 	return e;
 }
 
+/* The retry job of id (NULL: none) goes: its submission was not
+ * recorded. */
+static void
+forget_job(struct bpg_api *api, const char *id)
+{
+	struct bpg_errinfo ei;
+
+	if (id != NULL && bpg_db_retry_forget(api->db, id, &ei) != BPG_OK)
+		syslog(LOG_ERR, "submission %s: cannot drop its retry job: %s",
+		    id, ei.msg);
+}
+
 void
 api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
     struct bpg_submit_req *req, const struct bpg_deps *d, const char *queue,
@@ -89,9 +103,10 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 	struct bpg_errinfo ei = { "" };
 	struct bpg_db_submission row;
 	struct bpg_db_waiting w;
+	struct bpg_retry_policy policy;
 	const char *ids[BPG_DEPS_MAX];
 	char id[BPG_MAX_SUBMISSION_ID + 1];
-	char *request = NULL, *answer;
+	char *request = NULL, *job_request = NULL, *answer;
 	size_t i;
 	enum bpg_err e;
 
@@ -117,6 +132,30 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 		e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
 		goto fail;
 	}
+	/*
+	 * retryPolicy: the job's row first (as POST /spark writes it before
+	 * the CR); its first attempt is this submission once released.  A
+	 * job whose submission is not recorded is dropped again.
+	 */
+	if (req->retry_policy != NULL) {
+		if ((e = bpg_retry_parse(req->retry_policy, &policy, &ei)) !=
+		    BPG_OK)
+			goto fail;
+		if ((job_request = bpg_req_json_text(rc->body, rc->body_len,
+		    bpg_req_format_of(rc->req->content_type))) == NULL) {
+			e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if (bpg_db_retry_insert(api->db, id, rc->user, job_request,
+		    &policy, &ei) != BPG_OK) {
+			syslog(LOG_ERR, "submission %s: retry job not recorded: "
+			    "%s", id, ei.msg);
+			e = bpg_errf(&ei, BPG_EDB, "The submission could not be "
+			    "recorded (database unavailable); nothing was "
+			    "submitted. Please try again later.");
+			goto fail;
+		}
+	}
 	memset(&row, 0, sizeof(row));
 	row.submission_id = id;
 	row.user = owner;
@@ -135,6 +174,10 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 	if ((e = bpg_db_deps_record(api->db, &row, &w, ids, d->n, &ei)) !=
 	    BPG_OK) {
 		syslog(LOG_ERR, "submission %s not recorded: %s", id, ei.msg);
+		/* A commit not known to be made keeps the job: if the
+		 * submission was recorded, its retries go with it. */
+		if (!bpg_db_insert_unsettled(api->db))
+			forget_job(api, job_request != NULL ? id : NULL);
 		if (e == BPG_EINVAL || e == BPG_ETOOBIG)
 			e = bpg_errf(&ei, BPG_EINVAL, "Request too large to "
 			    "record: %s", ei.msg);
@@ -162,6 +205,7 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 fail:
 	api_reply_err(rc->resp, e, &ei);
 out:
+	free(job_request);
 	free(request);
 }
 

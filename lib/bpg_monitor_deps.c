@@ -26,10 +26,12 @@
 #include "bpg_db.h"
 #include "bpg_db_attempts.h"
 #include "bpg_db_deps.h"
+#include "bpg_db_retry.h"
 #include "bpg_deps.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
 #include "bpg_monitor_submit.h"
+#include "bpg_retry.h"
 #include "bpg_route.h"
 #include "bpg_watch.h"
 #include "bpg_zones.h"
@@ -52,12 +54,41 @@ struct dep {
 };
 
 /*
+ * Whether the job of submission id (a handle or any of its attempts),
+ * whose last attempt ended in status, will still be retried: it has a
+ * retryPolicy (bpg_db_retry.h), is not cancelled nor ended, and a retry is
+ * planned or due by its policy for status after the attempts it used.
+ */
+static enum bpg_err
+retry_pending(struct bpg_monitor *m, const char *id, const char *status,
+    bool *pending, struct bpg_errinfo *ei)
+{
+	char job[BPG_DB_RETRY_MAX_ID + 1];
+	struct bpg_db_retry_job j;
+	bool has_job = false, found = false;
+	int attempt = 0;
+	enum bpg_err e;
+
+	*pending = false;
+	if ((e = bpg_db_retry_job_of(m->db, id, job, &attempt, &has_job,
+	    &found, ei)) != BPG_OK || !found || !has_job)
+		return e;
+	memset(&j, 0, sizeof(j));
+	if ((e = bpg_db_retry_get(m->db, job, false, &j, &found, ei)) !=
+	    BPG_OK || !found)
+		return e;
+	*pending = j.active && !j.cancelled && (j.retry_at >= 0 ||
+	    bpg_retry_due(&j.policy, status, j.last_attempt));
+	bpg_db_retry_job_reset(&j);
+	return BPG_OK;
+}
+
+/*
  * Dependency id: the last attempt of its chain (bpg_db_attempt_next()
- * from id) and that attempt's row.  A move or retry under way (its next
- * attempt pending or deleting) is not final.
- *
- * XXX: a failed last attempt whose job will be retried (retryPolicy) is
- * not final either; until retries are in, only the attempt chain tells.
+ * from id), that attempt's row, and whether its job will be retried.  The
+ * one place that says whether a dependency is final: a move or retry
+ * under way (the next attempt pending or deleting) is not, nor a failed
+ * last attempt that its job's retryPolicy will retry (retry_pending()).
  */
 static enum bpg_err
 dep_state(struct bpg_monitor *m, const char *id, struct dep *d,
@@ -65,7 +96,7 @@ dep_state(struct bpg_monitor *m, const char *id, struct dep *d,
 {
 	struct bpg_db_attempt a;
 	struct bpg_db_app row;
-	bool found;
+	bool found, retry = false;
 	enum bpg_err e;
 	int hops;
 
@@ -90,6 +121,13 @@ dep_state(struct bpg_monitor *m, const char *id, struct dep *d,
 		bpg_monitor_take(d->status, sizeof(d->status), row.status);
 	d->state = bpg_deps_dep_of(row.found, row.has_status ? row.status :
 	    NULL, row.finished, false);
+	if (d->state == BPG_DEPS_DEP_ENDED && row.found) {
+		if ((e = retry_pending(m, d->last, d->status, &retry, ei)) !=
+		    BPG_OK)
+			return e;
+		if (retry)
+			d->state = BPG_DEPS_DEP_OPEN;
+	}
 	return BPG_OK;
 }
 

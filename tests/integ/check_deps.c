@@ -14,6 +14,8 @@
  *   - DELETE of a WAITING submission: CANCELLED, and no CR ever, even
  *     after its dependency COMPLETED and the monitor released another
  *     submission waiting for the same dependency.
+ *   - A -> B -> C where B (retryPolicy) fails once and succeeds on
+ *     retry: C waits through B's failure and runs after B's retry.
  */
 
 #include <stdbool.h>
@@ -34,13 +36,16 @@
  * none) and policy (NULL: none), as JSON, or as YAML when yaml (JSON is
  * YAML too). */
 static struct integ_http
-post_as(const char *userpw, json_t *deps, const char *policy, bool yaml)
+post_x(const char *userpw, json_t *deps, const char *policy, bool yaml,
+    const char *extra_key, json_t *extra)
 {
 	char *text = integ_sparkpi(NULL), *body;
 	json_t *req = json_loads(text, 0, NULL);
 	struct integ_http h;
 
 	ck_assert_ptr_nonnull(req);
+	if (extra_key != NULL)
+		ck_assert_int_eq(json_object_set_new(req, extra_key, extra), 0);
 	if (deps != NULL)
 		ck_assert_int_eq(json_object_set_new(req, "dependsOn", deps),
 		    0);
@@ -54,6 +59,12 @@ post_as(const char *userpw, json_t *deps, const char *policy, bool yaml)
 	free(text);
 	json_decref(req);
 	return h;
+}
+
+static struct integ_http
+post_as(const char *userpw, json_t *deps, const char *policy, bool yaml)
+{
+	return post_x(userpw, deps, policy, yaml, NULL, NULL);
 }
 
 static struct integ_http
@@ -332,6 +343,71 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+/* The next attempt's ID in the handle's status, waiting for it. */
+static char *
+wait_next(const char *id, int seconds)
+{
+	struct integ_http h;
+	char path[256], *next = NULL;
+	const char *v;
+	int i;
+
+	snprintf(path, sizeof(path), "/spark/%s/status", id);
+	for (i = 0; i < seconds * 5 && next == NULL; i++) {
+		h = integ_api("GET", path, INTEG_ALICE, NULL, NULL);
+		ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+		if ((v = integ_jstr(h.json, "nextSubmissionId")) != NULL)
+			ck_assert_ptr_nonnull(next = strdup(v));
+		integ_http_free(&h);
+		if (next == NULL)
+			integ_sleep_ms(200);
+	}
+	ck_assert_msg(next != NULL, "no next attempt of %s", id);
+	return next;
+}
+
+/*
+ * A -> B -> C where B (retryPolicy, itself waiting for A) fails once and
+ * succeeds on retry: C waits through B's failure (not final: B will be
+ * retried) and runs after B's second attempt COMPLETED.  The back-off
+ * (3 s, several turns of the monitor) leaves B failed with no next
+ * attempt for a while: only B's policy tells that it is not final.
+ */
+START_TEST(test_chain_retry)
+{
+	struct integ_http h;
+	char *a, *b, *b2, *c, body[256];
+
+	(void)integ_mon_start("deps-retry", (char *)NULL);
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
+	a = submit(NULL, NULL);
+	h = post_x(INTEG_ALICE, json_pack("[s]", a), NULL, false,
+	    "retryPolicy", json_pack("{s:i, s:i}", "maxAttempts", 2,
+	    "backoffSeconds", 3));
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_ptr_nonnull(b = strdup(integ_jstr(h.json, "submissionId")));
+	integ_http_free(&h);
+	c = submit(json_pack("[s]", b), NULL);
+	/* B's first attempt fails; its retry (a new ID) completes. */
+	snprintf(body, sizeof(body), "{\"apps\":{\"%s\":\"FAILED\"}}", b);
+	integ_control_both("POST", "/operator", body);
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
+	json_decref(expect_state(a, "COMPLETED", 120));
+	json_decref(expect_state(b, "FAILED", 120));
+	b2 = wait_next(b, 120);
+	json_decref(expect_state(b2, "COMPLETED", 120));
+	json_decref(expect_state(c, "COMPLETED", 120));
+	ck_assert_int_ge(row_time(c, "start_time"),
+	    row_time(b2, "finished_time"));
+	ck_assert_int_le(row_time(a, "finished_time"),
+	    row_time(b, "start_time"));
+	free(a);
+	free(b);
+	free(b2);
+	free(c);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -347,6 +423,7 @@ suite(void)
 	tcase_add_test(tc, test_chain);
 	tcase_add_test(tc, test_failed_dependency);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_chain_retry);
 	suite_add_tcase(s, tc);
 	return s;
 }
