@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "bpg_api_apps.h"
+#include "bpg_api_deps.h"
 #include "bpg_api_retry.h"
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
@@ -660,6 +661,9 @@ api_h_delete(struct route_ctx *rc)
 		goto out;
 	}
 	if ((e == BPG_OK || e == BPG_ENOTFOUND) && !api_retry_cancel(rc))
+		goto out;
+	/* No CR: it may be waiting for its dependencies. */
+	if (e == BPG_ENOTFOUND && api_deps_delete(rc))
 		goto out;
 	/* A missing object is not an error (section 1.2, quirk 38). */
 	if (e == BPG_OK)

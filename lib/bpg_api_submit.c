@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "bpg_api_deps.h"
 #include "bpg_api_idem.h"
 #include "bpg_api_notify.h"
 #include "bpg_notify_plan.h"
@@ -551,6 +552,7 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 	struct bpg_crd_ctx ctx;
 	struct bpg_notify_spec notify;
 	struct submit s;
+	struct bpg_deps deps;
 	char id[BPG_MAX_SUBMISSION_ID + 1];
 	char *queue = NULL, *stored = NULL, *summary = NULL;
 	char *job_request = NULL;
@@ -558,6 +560,9 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 	const char *created_on = NULL;
 	enum bpg_err e;
 
+	if ((e = bpg_deps_from_req(req->depends_on, req->dependency_policy,
+	    &deps, &ei)) != BPG_OK)
+		goto fail;
 	/* Before anything is written: a key's answer, or this one runs. */
 	if (!api_idem_begin(rc, req->idempotency_key, dry_run, &idem))
 		goto out;
@@ -593,6 +598,14 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 	    (summary = bpg_db_request_summary(sanitized)) == NULL)) {
 		e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
 		goto fail;
+	}
+	if (deps.n > 0) {
+		/* Recorded WAITING; the monitor creates the CR later. */
+		api_deps_submit(rc, &idem, req, &deps, queue, cluster,
+		    proxy_user, stored, summary);
+		if (rc->resp->status == 200)
+			created_on = cluster->id;
+		goto out;
 	}
 	memset(&s, 0, sizeof(s));
 	/*

@@ -458,6 +458,7 @@ bpg_db_new(
 	db_idem_sql(db);
 	db_attempts_sql(db);
 	db_schedules_sql(db);
+	db_deps_sql(db);
 	db_retry_sql(db);
 	db_livy_sql(db);
 	db_report_sql(db);

@@ -98,6 +98,15 @@ enum stmt_id {
 	ST_FIRE_PENDING,
 	ST_FIRE_RECENT,
 	ST_FIRE_OF,
+	/* Dependencies and waiting submissions, bpg_db_deps.c */
+	ST_DEP_ROW,
+	ST_DEP_LINK,
+	ST_DEP_WAIT,
+	ST_DEP_LIST,
+	ST_DEP_GET,
+	ST_DEP_LINKS,
+	ST_DEP_MOVE,
+	ST_DEP_END,
 	/* Jobs with a retry policy, bpg_db_retry.c */
 	ST_RTY_INSERT,
 	ST_RTY_FORGET,
@@ -291,6 +300,7 @@ void db_logindex_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);
 void db_attempts_sql(struct bpg_db *db);
 void db_schedules_sql(struct bpg_db *db);
+void db_deps_sql(struct bpg_db *db);
 void db_retry_sql(struct bpg_db *db);
 void db_livy_sql(struct bpg_db *db);
 void db_report_sql(struct bpg_db *db);

@@ -252,6 +252,31 @@ static const struct step {
 	"    KEY bpg_fire_state (state, created_time)\n"
 	")"},
     /*
+     * Ours: dependencies (bpg_db_deps.h).  bpg_dependency_on finds the
+     * dependents of a job; bpg_waiting_state serves the monitor's query
+     * (one state, in ID order from a cursor).
+     */
+    {STEP_TABLE, "bpg_dependency", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_dependency (\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    depends_on VARCHAR(255) NOT NULL,\n"
+	"    PRIMARY KEY (submission_id, depends_on),\n"
+	"    KEY bpg_dependency_on (depends_on)\n"
+	")"},
+    {STEP_TABLE, "bpg_waiting", 0,
+	"CREATE TABLE IF NOT EXISTS @DB@.bpg_waiting (\n"
+	"    submission_id VARCHAR(255) NOT NULL,\n"
+	"    owner VARBINARY(255) NOT NULL,\n"
+	"    policy VARCHAR(16) CHARACTER SET ascii NOT NULL,\n"
+	"    state VARCHAR(16) CHARACTER SET ascii NOT NULL,\n"
+	"    format TINYINT NOT NULL DEFAULT 0,\n"
+	"    request MEDIUMTEXT NULL,\n"
+	"    created_time TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+	"    updated_time TIMESTAMP NULL,\n"
+	"    PRIMARY KEY (submission_id),\n"
+	"    KEY bpg_waiting_state (state, submission_id)\n"
+	")"},
+    /*
      * Ours: Livy batch IDs (bpg_db_livy.h).  AUTO_INCREMENT makes the
      * integer unique across every gateway sharing the table; the unique
      * key keeps one batch per submission ID.

@@ -45,6 +45,7 @@ static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_reach,
 	&bpg_monitor_task_starve,
 	&bpg_monitor_task_sched,
+	&bpg_monitor_task_deps,
 	&bpg_monitor_task_retry,
 	&bpg_monitor_task_gauges,
 	&bpg_monitor_task_notify,

@@ -11,6 +11,8 @@
  *   bpg_monitor_reach.c      log clusters unreachable for a cooldown
  *   bpg_monitor_starve.c     move apps pending past maxPendingMillis
  *   bpg_monitor_sched.c      fire due schedules
+ *   bpg_monitor_deps.c       release (or fail) submissions waiting for
+ *                            their dependencies
  *   bpg_monitor_retry.c      submit the next attempt of failed jobs
  *   bpg_monitor_metrics.c    the applications' gauges
  *   bpg_monitor_notify.c     deliver the outbox's notifications
@@ -133,6 +135,7 @@ void bpg_monitor_reach_failed(struct bpg_monitor_target *t, const char *why);
 void bpg_monitor_reach_ok(struct bpg_monitor_target *t);
 extern const struct bpg_monitor_task bpg_monitor_task_starve;
 extern const struct bpg_monitor_task bpg_monitor_task_sched;
+extern const struct bpg_monitor_task bpg_monitor_task_deps;
 extern const struct bpg_monitor_task bpg_monitor_task_retry;
 
 /*

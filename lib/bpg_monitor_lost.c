@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bpg_db.h"
+#include "bpg_deps.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
 
@@ -110,6 +111,11 @@ scan_rows(struct bpg_monitor_target *t, const struct prefixes *pf)
 			    bpg_monitor_tab_get(&t->apps, id) != NULL)
 				continue;
 			if (status == NULL && age < BPG_MONITOR_ORPHAN_GRACE_S)
+				continue;
+			/* Waiting for its dependencies: no CR yet, by design
+			 * (bpg_monitor_deps.c releases it). */
+			if (status != NULL && strcmp(status,
+			    BPG_DEPS_WAITING) == 0)
 				continue;
 			final = status != NULL && bpg_monitor_terminal(status)
 			    ? status

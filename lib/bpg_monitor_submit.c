@@ -144,7 +144,7 @@ bpg_monitor_submit(struct bpg_monitor *m, struct bpg_rng *rng,
 	memset(&req, 0, sizeof(req));
 	/* The cluster is the ID's: the choice made when it was recorded. */
 	if (bpg_route_cluster_of_id(m->o.cfg, ms->id, &c, ei) != BPG_OK ||
-	    bpg_req_parse(ms->request, strlen(ms->request), BPG_REQ_JSON, &req,
+	    bpg_req_parse(ms->request, strlen(ms->request), ms->format, &req,
 	    ei) != BPG_OK ||
 	    bpg_route_submission(m->o.cfg, &req, ms->owner, rng, &queue,
 	    &routed, ei) != BPG_OK)

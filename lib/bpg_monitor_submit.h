@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "bpg_err.h"
+#include "bpg_req.h"
 
 struct bpg_monitor;
 struct bpg_rng;
@@ -46,7 +47,8 @@ struct bpg_msub_pair {
 struct bpg_msub {
 	const char *id; /* the chosen ID; the cluster is the ID's */
 	const char *owner; /* who it is made as */
-	const char *request; /* the request JSON as the owner sent it */
+	const char *request; /* the request as the owner sent it */
+	enum bpg_req_format format; /* of request (0: JSON) */
 	struct bpg_msub_pair labels[BPG_MSUB_MAX_EXTRA]; /* key NULL: unused */
 	struct bpg_msub_pair summary[BPG_MSUB_MAX_EXTRA]; /* the same */
 };

@@ -96,6 +96,9 @@ static const struct sfield req_fields[] = {
 	RSTR("queueToken", queue_token),
 	/* Ours: the Idempotency-Key header's value in the body. */
 	RSTR("idempotencyKey", idempotency_key),
+	/* Ours: dependencies (bpg_deps.h); not in request_body. */
+	{ "dependsOn", S_STRLIST, R(depends_on), NO_HAS, 0, 0, NULL, 0 },
+	RSTR("dependencyPolicy", dependency_policy),
 	/* Ours: retries of the job (bpg_retry.h). */
 	{ "retryPolicy", S_RETRY, R(retry_policy), NO_HAS, 0, 0, NULL, 0 },
 	/* Ours: webhooks (bpg_notify.h). */
@@ -413,6 +416,8 @@ bpg_req_reset(struct bpg_submit_req *r)
 	free(r->queue);
 	free(r->queue_token);
 	free(r->idempotency_key);
+	json_decref(r->depends_on);
+	free(r->dependency_policy);
 	json_decref(r->retry_policy);
 	json_decref(r->notify);
 	memset(r, 0, sizeof(*r));

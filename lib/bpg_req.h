@@ -75,6 +75,8 @@ struct bpg_submit_req {
 	char *queue;
 	char *queue_token;		/* secret: never logged or stored */
 	char *idempotency_key;		/* unchecked (bpg_idem_pick()); not stored */
+	json_t *depends_on;		/* array of strings (bpg_deps.h), or NULL */
+	char *dependency_policy;	/* checked by bpg_deps_from_req() */
 	json_t *retry_policy;		/* checked (bpg_retry_parse()), or NULL */
 	/* (ours) webhooks, as sent (bpg_notify_parse() checks it); not in
 	 * request_body */

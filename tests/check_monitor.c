@@ -26,6 +26,7 @@
 #include <mysql.h>
 
 #include "bpg_db.h"
+#include "bpg_db_deps.h"
 #include "bpg_db_lease.h"
 #include "bpg_db_monbatch.h"
 #include "bpg_db_schedules.h"
@@ -1988,6 +1989,125 @@ START_TEST(test_monitor_sched_clock)
 }
 END_TEST
 
+/* A column of one row of application_submission, "" for none or NULL. */
+static const char *
+row_col(struct ctx *c, const char *col, const char *id)
+{
+	static char out[512];
+	char sql[512];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM `%s`."
+	    "application_submission WHERE submission_id = '%s'", col,
+	    c->schema, id);
+	if (mysql_query(c->admin, sql) != 0 ||
+	    (res = mysql_store_result(c->admin)) == NULL)
+		ck_abort_msg("%s: %s", sql, mysql_error(c->admin));
+	out[0] = '\0';
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL)
+		snprintf(out, sizeof(out), "%s", row[0]);
+	mysql_free_result(res);
+	return out;
+}
+
+/*
+ * A submission WAITING for its dependencies has no CR by design: the
+ * LOST sweep after each list leaves its row alone.  When its dependency
+ * ends FAILED, the dependencies task ends it DEPENDENCY_FAILED naming
+ * the dependency, with no CR.
+ */
+START_TEST(test_monitor_deps_waiting)
+{
+	static const char dep[] = "c1-00000000000000000000000000000d01";
+	static const char wid[] = "c1-00000000000000000000000000000d02";
+	static char req[] = "{\"sparkVersion\":\"3.5.0\","
+	    "\"mainApplicationFile\":\"local:///x.jar\","
+	    "\"dependsOn\":[\"c1-00000000000000000000000000000d01\"]}";
+	const char *deps[] = { dep };
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db_submission row;
+	struct bpg_db_waiting w;
+	struct bpg_db *check;
+	struct ctx c;
+	char yaml[1024], list[256];
+	unsigned port;
+	pid_t pid;
+	int i, status;
+
+	ctx_open(&c, "deps");
+	snprintf(list, sizeof(list), "/tmp/bpgm-list-%ld.json",
+	    (long)getpid());
+	write_list(list, "deps-a", "10");
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     sparkVersions: ['3.5.0'],\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	check = ctx_db(&c);
+	for (i = 0; i < 100 && !has_row(check, "deps-a"); i++)
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert(bpg_monitor_leader(m));
+
+	/* The dependency (just submitted, no state) and the waiting one. */
+	memset(&row, 0, sizeof(row));
+	row.submission_id = dep;
+	row.user = "alice";
+	ck_assert_msg(bpg_db_insert_submission(check, &row, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	row.submission_id = wid;
+	memset(&w, 0, sizeof(w));
+	snprintf(w.owner, sizeof(w.owner), "alice");
+	snprintf(w.policy, sizeof(w.policy), "allSucceeded");
+	w.request = req;
+	ck_assert_msg(bpg_db_deps_record(check, &row, &w, deps, 1, &ei) ==
+	    BPG_OK, "%s", ei.msg);
+
+	/* Lists and sweeps: still WAITING, never LOST. */
+	for (i = 0; i < 3; i++) {
+		bpg_monitor_resync(m);
+		ck_assert_msg(bpg_monitor_step(m, 1100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	}
+	ck_assert_str_eq(row_col(&c, "status", wid), "WAITING");
+	ck_assert_str_eq(row_col(&c, "finished_time", wid), "");
+
+	/* The dependency fails. */
+	ck_assert_int_eq(bpg_db_monitor_finish(check, dep, "FAILED",
+	    1800000000000LL, NULL, NULL, &ei), BPG_OK);
+	for (i = 0; i < 50 && strcmp(row_col(&c, "status", wid),
+	    "WAITING") == 0; i++)
+		ck_assert_msg(bpg_monitor_step(m, 200, &ei) == BPG_OK, "%s",
+		    ei.msg);
+	ck_assert_str_eq(row_col(&c, "status", wid), "DEPENDENCY_FAILED");
+	ck_assert_str_eq(row_col(&c, "error_message", wid),
+	    "Dependency c1-00000000000000000000000000000d01 ended FAILED");
+	ck_assert_str_ne(row_col(&c, "finished_time", wid), "");
+
+	bpg_monitor_free(m);
+	bpg_db_free(check);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(list);
+	ctx_close(&c);
+}
+END_TEST
+
 /*
  * Watch events after the lease was lost are not written either: the
  * callback's statement is refused by the fence and the leader then steps
@@ -2165,6 +2285,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_monitor_lost_lock_events);
 	tcase_add_test(tc, test_monitor_late_renewal);
 	tcase_add_test(tc, test_monitor_sched_clock);
+	tcase_add_test(tc, test_monitor_deps_waiting);
 	tcase_add_test(tc, test_db_disabled);
 	tcase_add_test(tc, test_monitor_new);
 	tcase_add_test(tc, test_monitor_page);

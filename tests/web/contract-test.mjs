@@ -132,7 +132,8 @@ const endpoints = [
 	    "overheadFactor", "deps", "pythonVersion", "imagePullPolicy",
 	    "restartPolicy", "clusterId", "queue", "queueToken"];
 	// Ours, each marked as an extension of BPG's document.
-	const ours = ["idempotencyKey", "notify", "retryPolicy"];
+	const ours = ["idempotencyKey", "notify", "retryPolicy",
+	    "dependsOn", "dependencyPolicy"];
 	const req = doc.components.schemas.SubmitApplicationRequest;
 	const have = Object.keys(req.properties);
 	const miss = fields.concat(ours).filter((f) => !have.includes(f));
@@ -338,6 +339,28 @@ if (id) {
 	}
 	await call("driver log", "get", "/log", `/log?subId=${id}`,
 	    { auth: ALICE }, [200]);
+	// Dependencies: WAITING, its status, cancelled by DELETE.
+	const dependent = (deps) => JSON.stringify(Object.assign(
+	    JSON.parse(sparkpi), { dependsOn: deps }));
+	r = await call("dependsOn", "post", "/spark", "/spark",
+	    { auth: ALICE, body: dependent([id]), ctype: JSONT }, [200]);
+	let wid = null;
+	try {
+		wid = JSON.parse(r.text).submissionId;
+	} catch {
+		wid = null;
+	}
+	if (wid) {
+		await call("status of a waiting submission", "get",
+		    "/spark/{submissionId}/status", `/spark/${wid}/status`,
+		    { auth: ALICE }, [200]);
+		await call("delete of a waiting submission", "delete",
+		    "/spark/{submissionId}", `/spark/${wid}`, { auth: ALICE },
+		    [200, 409]);
+	}
+	await call("dependsOn an unknown submission", "post", "/spark",
+	    "/spark", { auth: ALICE, body: dependent([noId]), ctype: JSONT },
+	    [400]);
 	await call("delete", "delete", "/spark/{submissionId}", `/spark/${id}`,
 	    { auth: ALICE }, [200]);
 	await call("delete again", "delete", "/spark/{submissionId}",
