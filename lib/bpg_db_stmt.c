@@ -97,7 +97,7 @@ db_my_fail(struct bpg_db *db, const char *what, struct bpg_errinfo *ei)
 {
 	unsigned int code = mysql_errno(db->my);
 
-	db->lost = is_lost(code);
+	db->lost = db_rerun_class(code) == DB_RERUN_LOST;
 	db->last_errno = code;
 	bpg_errf(ei, BPG_EDB, "database: %s: %s (error %u)", what,
 	    mysql_error(db->my), code);
