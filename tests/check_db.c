@@ -452,13 +452,14 @@ START_TEST(test_migrate_fresh)
 			     "SELECT COUNT(*) FROM information_schema.TABLES "
 			     "WHERE TABLE_SCHEMA = '%s'",
 			     c.schema),
-	    13);
+	    15);
 	/* BPG's two tables and ours: idempotency keys (check_idem), the
 	 * schedules and their fires (check_db_schedules), the
 	 * links between attempts, Livy batch IDs (check_db_livy),
 	 * notifications' receivers, outbox and deliveries (check_db_notify),
-	 * the monitor's lease and its terms (check_db_lease), and the jobs
-	 * with retries (check_db_retry). */
+	 * the monitor's lease and its terms (check_db_lease), the jobs
+	 * with retries (check_db_retry), and the dependencies' links and
+	 * waiting submissions (check_db_deps). */
 	ck_assert_int_eq(admin_scalar(&c,
 			     "SELECT COUNT(*) FROM information_schema.STATISTICS "
 			     "WHERE TABLE_SCHEMA = '%s' AND TABLE_NAME = "

@@ -10,7 +10,9 @@
 #   BPG_INTEG_INSTALL=0 leaves out the installation test.
 #   INTEG_SHARD=k/n runs the k-th of n shares of the test programs (k from
 #   0; the web-tier tests go with share 0), so that several stacks can
-#   run one build's tests side by side.  Default 0/1: all of them.
+#   run one build's tests side by side.  Default 0/1: all of them.  The
+#   shares are balanced by each program's usual duration (weights below,
+#   in seconds as measured; a program not listed counts 15).
 # A leg whose stack logs hold a sanitizer report fails ("sanitizers").
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +35,44 @@ fi
 
 shard=${INTEG_SHARD:-0/1}
 shard_k=${shard%/*} shard_n=${shard#*/}
+
+# mine: the programs of share shard_k, one per line.  Heaviest first, each
+# to the share with the least so far; share 0 starts with the web tests.
+mine() {
+	for t in "$BUILD"/tests/integ/check_*; do
+		case $t in *.o|*.d) continue ;; esac
+		[ -x "$t" ] && printf '%s\n' "$t"
+	done | awk -v k="$shard_k" -v n="$shard_n" '
+	BEGIN {
+		split("monitor 330 schedules 140 idempotency 200 starve 160 " \
+		    "notify 100 paging 70 files 70 apps 60 failover 80 " \
+		    "deps 40 retry 40 streams 50 reload 30 catchup 40 " \
+		    "cli 40 metrics 30 report 30 livy 20 badinput 30", w, " ")
+		for (i = 1; i in w; i += 2)
+			weight[w[i]] = w[i + 1]
+		load[0] = 120
+	}
+	{
+		name = $0; sub(/.*check_/, "", name)
+		t[NR] = $0; wt[NR] = (name in weight) ? weight[name] : 15
+	}
+	END {
+		for (m = 1; m <= NR; m++) {
+			best = 0
+			for (i = 1; i <= NR; i++)
+				if (!(i in done) && (best == 0 || wt[i] > wt[best]))
+					best = i
+			done[best] = 1
+			s = 0
+			for (j = 1; j < n; j++)
+				if (load[j] + 0 < load[s] + 0)
+					s = j
+			load[s] += wt[best]
+			if (s == k)
+				print t[best]
+		}
+	}' | sort
+}
 
 pass=0 fail=0
 failed_names=""
@@ -68,13 +108,10 @@ for web in $WEBS; do
 		failed_names="$failed_names $web:stack"
 		continue
 	fi
-	i=0
-	for t in "$BUILD"/tests/integ/check_*; do
-		case $t in *.o|*.d) continue ;; esac
-		[ -x "$t" ] || continue
-		i=$((i + 1))
-		[ $((i % shard_n)) -eq "$shard_k" ] || continue
+	for t in $(mine); do
+		t0=$(date +%s)
 		run "${t##*/}" sh -c ". '$dir/env' && CK_DEFAULT_TIMEOUT=600 '$t'"
+		echo "== ${t##*/}: $(($(date +%s) - t0)) s"
 	done
 	if [ "$shard_k" -eq 0 ]; then
 		run web-test sh -c ". '$dir/env' && sh tests/web/web-test.sh"

@@ -6,10 +6,13 @@
 #
 #   unit          tests/run-unit.sh          var/unit        18416-18417
 #   unit-asan     the same, ASan+UBSan       var/unit-asan   18436-18437
-#   integ-lighttpd  tests/integ.sh          var/integ       18480-18488
-#   integ-apache    tests/integ.sh          var/integ       18560-18568
+#   integ-lighttpd-0  tests/integ.sh, half   var/integ-lighttpd-0  18480-18488
+#   integ-lighttpd-1  the other half         var/integ-lighttpd-1  18680-18688
+#   integ-apache-0    tests/integ.sh, half   var/integ-apache-0    18560-18568
+#   integ-apache-1    the other half         var/integ-apache-1    18720-18728
 #   integ-asan-0  lighttpd, ASan+UBSan, half  var/integ-asan-0  18640-18648
 #   integ-asan-1  the other half              var/integ-asan-1  18600-18608
+#   (a stack's tests also use its base + 20 to + 23)
 #   install       tests/web/install-test.sh  var/install-test 18520-18528
 #   kubesim       tests/kubesim-test.sh      a temporary dir  free ports
 #   fuzz          make fuzz, tests/fuzz-run.sh  build-fuzz/   no ports
@@ -63,10 +66,16 @@ suite unit env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" \
 suite unit-asan env CK_TIMEOUT_MULTIPLIER="$ASAN_X" \
     BPG_UNIT_DIR="$top/var/unit-asan" BPG_UNIT_DB_PORT=18436 \
     BPG_UNIT_S3_PORT=18437 sh tests/run-unit.sh $(unit_bins build-asan)
-suite integ-lighttpd env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" WEBS=lighttpd \
-    BPG_INTEG_INSTALL=0 BPG_INTEG_PORT_BASE=18480 sh tests/integ.sh
-suite integ-apache env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" WEBS=apache \
-    BPG_INTEG_INSTALL=0 BPG_INTEG_PORT_BASE=18560 sh tests/integ.sh
+for k in 0 1; do
+	suite integ-lighttpd-$k env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" \
+	    WEBS=lighttpd BPG_INTEG_INSTALL=0 INTEG_SHARD=$k/2 \
+	    BPG_INTEG_DIR="$top/var/integ-lighttpd-$k" \
+	    BPG_INTEG_PORT_BASE=$((18480 + 200 * k)) sh tests/integ.sh
+	suite integ-apache-$k env CK_TIMEOUT_MULTIPLIER="$PLAIN_X" \
+	    WEBS=apache BPG_INTEG_INSTALL=0 INTEG_SHARD=$k/2 \
+	    BPG_INTEG_DIR="$top/var/integ-apache-$k" \
+	    BPG_INTEG_PORT_BASE=$((18560 + 160 * k)) sh tests/integ.sh
+done
 for k in 0 1; do
 	suite integ-asan-$k env CK_TIMEOUT_MULTIPLIER="$ASAN_X" \
 	    BUILD=build-asan WEBS=lighttpd BPG_INTEG_INSTALL=0 INTEG_SHARD=$k/2 \
