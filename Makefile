@@ -135,9 +135,9 @@ $(BUILD)/tests/integ/%.o: tests/integ/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -Itests/kubesim -c -o $@ $<
 
-# The lease on a 3-node Galera cluster (tests/galera.sh: packages galera-4,
+# The lease on a 3-node Galera cluster (tests/ha/galera.sh: packages galera-4,
 # mariadb-backup, socat).  Not part of make test (see README): make
-# test-galera, on ports GALERA_BASE..GALERA_BASE+32.
+# test-galera, on ports GALERA_BASE..GALERA_BASE+23.
 GALERA_BASE ?= 18440
 $(GALERA_BIN): $(BUILD)/tests/galera/check_galera.o $(UNIT_OBJ) $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CHECK_LIBS)
@@ -145,7 +145,7 @@ $(BUILD)/tests/galera/%.o: tests/galera/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -Itests -c -o $@ $<
 test-galera: $(GALERA_BIN)
-	@sh tests/galera.sh test $(CURDIR)/var/galera $(GALERA_BASE)
+	@sh tests/ha/galera.sh test $(CURDIR)/var/galera $(GALERA_BASE)
 
 # fork() failing on demand (LD_PRELOAD), for the supervisor's tests.
 $(BUILD)/tests/forkfail.so: tests/integ/forkfail.c

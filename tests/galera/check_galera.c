@@ -1,6 +1,6 @@
 /*
  * The leader lease on a 3-node Galera cluster on the loopback
- * (tests/galera.sh, which passes the nodes' SQL ports in
+ * (tests/ha/galera.sh test, which passes the nodes' SQL ports in
  * BPG_TEST_GALERA_PORTS="p1,p2,p3").  GET_LOCK is local to a node, so it
  * cannot elect one monitor among nodes; the lease can: takes racing on
  * different nodes leave one holder, a deposed holder's fenced writes on
@@ -66,7 +66,7 @@ read_ports(void)
 	if (s == NULL || sscanf(s, "%u,%u,%u", &port[0], &port[1],
 	    &port[2]) != 3) {
 		fprintf(stderr, "check_galera: BPG_TEST_GALERA_PORTS is not "
-		    "set: run it through sh tests/galera.sh test DIR BASE\n");
+		    "set: run it through sh tests/ha/galera.sh test DIR BASE\n");
 		exit(2);
 	}
 	for (i = 0; i < NODES; i++)

@@ -16,6 +16,11 @@
 #                                              statements with 1047)
 #   sh tests/ha/galera.sh rejoin DIR N         end that, wait until Synced
 #   sh tests/ha/galera.sh sql DIR N            run SQL from stdin on node N
+#   sh tests/ha/galera.sh test DIR PORTBASE    start, run build/tests/galera/
+#                                              check_galera (the monitor's
+#                                              lease on Galera) against it
+#                                              with BPG_TEST_GALERA_PORTS,
+#                                              stop (make test-galera)
 #
 # Ports of node N (1..3): PORTBASE+10*(N-1) + 0 client, +1 Galera
 # replication, +2 IST, +3 SST.  Credentials as tests/mariadb.sh: user bpg,
@@ -38,7 +43,7 @@ usage()
 {
 	echo "usage: sh tests/ha/galera.sh start DIR PORTBASE | stop DIR |" \
 	    "start-node DIR PORTBASE N | kill-node DIR N | isolate DIR N |" \
-	    "rejoin DIR N | sql DIR N" >&2
+	    "rejoin DIR N | sql DIR N | test DIR PORTBASE" >&2
 	exit 2
 }
 
@@ -338,6 +343,20 @@ sql)
 	[ $# -eq 3 ] || usage
 	setup
 	nodesql "$3"
+	;;
+test)
+	[ $# -eq 3 ] || usage
+	BASE=$3
+	setup
+	cmd_start
+	BPG_TEST_GALERA_PORTS=$(cport 1),$(cport 2),$(cport 3)
+	CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-600}
+	export BPG_TEST_GALERA_PORTS CK_DEFAULT_TIMEOUT
+	top=$(cd "$(dirname "$0")/../.." && pwd)
+	"$top/${BUILD:-build}/tests/galera/check_galera"
+	rc=$?
+	cmd_stop
+	exit $rc
 	;;
 stop)
 	[ $# -eq 2 ] || usage
