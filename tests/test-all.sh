@@ -16,6 +16,11 @@
 #   install       tests/web/install-test.sh  var/install-test 18520-18528
 #   kubesim       tests/kubesim-test.sh      a temporary dir  free ports
 #   fuzz          make fuzz, tests/fuzz-run.sh  build-fuzz/   no ports
+#   ha            after the others, alone (it loads the machine): a 3-node
+#                 Galera cluster, two gateways behind HAProxy under load
+#                 (tests/ha/ha-test.sh, var/ha, 23300-23360), then the
+#                 monitor's lease on Galera (tests/ha/galera.sh test,
+#                 var/galera, 18440-18463)
 #
 # A suite's output goes to var/test/<suite>.log and is printed whole when
 # it ends; the last line counts the suites.  Exit status 0 when all passed.
@@ -90,19 +95,26 @@ trap 'for p in "$logs"/*.pid; do kill "$(cat "$p")" 2>/dev/null; done;
     exit 1' HUP INT TERM
 
 pass=0 fail=0 failed=""
-for p in "$logs"/*.pid; do
-	name=$(basename "$p" .pid)
-	wait "$(cat "$p")"
-	rc=$(cat "$logs/$name.rc" 2>/dev/null || echo 1)
-	end=$(cat "$logs/$name.end" 2>/dev/null || date +%s)
-	echo "======== $name (exit $rc, ended after $((end - start)) s)"
-	cat "$logs/$name.log"
+finish() {	# finish NAME: wait for suite NAME, print its log, count it
+	wait "$(cat "$logs/$1.pid")"
+	rc=$(cat "$logs/$1.rc" 2>/dev/null || echo 1)
+	end=$(cat "$logs/$1.end" 2>/dev/null || date +%s)
+	echo "======== $1 (exit $rc, ended after $((end - start)) s)"
+	cat "$logs/$1.log"
 	if [ "$rc" = 0 ]; then
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1))
-		failed="$failed $name"
+		failed="$failed $1"
 	fi
+}
+for p in "$logs"/*.pid; do
+	finish "$(basename "$p" .pid)"
 done
+# The HA suite alone: its load and its three database nodes would slow
+# the others' stacks.
+suite ha sh -c 'sh tests/ha/ha-test.sh &&
+    sh tests/ha/galera.sh test "$PWD/var/galera" 18440'
+finish ha
 echo "suites: $pass passed, $fail failed${failed:+ (}${failed# }${failed:+)}"
 [ "$fail" -eq 0 ]
