@@ -255,9 +255,13 @@ insert_row(struct submit *s, const char *id, struct bpg_errinfo *ei)
 	row.app_name = s->req->application_name;
 	row.request_summary = s->summary;
 	e = bpg_db_insert_submission(api->db, &row, ei);
-	/* A job with retries: its row before the CR, as the submission's. */
+	/*
+	 * A job with retries: its row before the CR, as the submission's,
+	 * owned as the row is (a DAG's user for the Airflow account): its
+	 * retries are that user's too.
+	 */
 	if (e == BPG_OK && s->job_request != NULL &&
-	    (e = bpg_db_retry_insert(api->db, id, s->rc->user, s->job_request,
+	    (e = bpg_db_retry_insert(api->db, id, s->proxy_user, s->job_request,
 	    &s->policy, ei)) != BPG_OK) {
 		syslog(LOG_ERR, "submission %s: retry job not recorded: %s", id,
 		    ei->msg);

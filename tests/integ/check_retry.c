@@ -196,6 +196,45 @@ START_TEST(test_fail_then_succeed)
 }
 END_TEST
 
+/*
+ * The Airflow account submits for a DAG's user (?dagUser=): the retry is
+ * that user's too, as the first attempt is (row, CR, who may read it).
+ */
+START_TEST(test_dag_user_retry)
+{
+	struct integ_http h;
+	char path[256], ops[256], *id, *next;
+	json_t *st;
+
+	integ_mon_start("retry-dag", (char *)NULL);
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
+	h = integ_api("POST", "/spark?dagUser=alice",
+	    "airflow_system_account:airflow-pw", INTEG_JSON,
+	    REQ("{\"maxAttempts\":2,\"backoffSeconds\":0}"));
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_ptr_nonnull(id = strdup(integ_jstr(h.json, "submissionId")));
+	integ_http_free(&h);
+	snprintf(ops, sizeof(ops), "{\"apps\":{\"%s\":\"FAILED\"}}", id);
+	json_decref(integ_control(id, "POST", "/operator", ops));
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
+	next = wait_next(id, 90);
+	st = integ_wait_state(next, "COMPLETED", 60);
+	ck_assert_str_eq(integ_jstr(st, "applicationState"), "COMPLETED");
+	json_decref(st);
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM "
+	    "bpg.application_submission WHERE submission_id = '%s' AND "
+	    "`user` = 'alice'", next), 1);
+	snprintf(path, sizeof(path), INTEG_APPS "/%s", next);
+	h = integ_kube(next, "GET", path, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_str_eq(integ_jstr(h.json, "metadata.labels.proxyUser"),
+	    "alice");
+	integ_http_free(&h);
+	free(next);
+	free(id);
+}
+END_TEST
+
 /* DELETE of the handle while its retry runs: the retry's CR goes too. */
 START_TEST(test_delete_running)
 {
@@ -402,6 +441,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, mon_setup, mon_teardown);
 	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_fail_then_succeed);
+	tcase_add_test(tc, test_dag_user_retry);
 	tcase_add_test(tc, test_other_cluster);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_delete_running);
