@@ -40,9 +40,7 @@
 #define DEPS_BATCH 64
 
 struct deps {
-	struct bpg_rng rng;
-	struct bpg_zones *zones;
-	long long next_ms; /* bpg_watch_now_ms() of the next turn */
+	struct bpg_msub_state s; /* first: the shared hooks read it */
 	char cursor[BPG_DB_DEPS_MAX_ID + 1]; /* "" from the start */
 };
 
@@ -155,7 +153,7 @@ release(struct bpg_monitor *m, struct deps *st, const char *id)
 	ms.owner = w.owner;
 	ms.request = w.request;
 	ms.format = (enum bpg_req_format)w.format;
-	switch (bpg_monitor_submit(m, &st->rng, st->zones, &ms, &ei)) {
+	switch (bpg_monitor_submit(m, &st->s.rng, st->s.zones, &ms, &ei)) {
 	case BPG_MSUB_DONE:
 		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "dependencies of %s "
 		    "met: submitted (user %s)", id, w.owner);
@@ -264,9 +262,9 @@ deps_step(struct bpg_monitor *m, void *state)
 	long long mono = bpg_watch_now_ms();
 	size_t i, n = 0;
 
-	if (mono < st->next_ms || !bpg_db_enabled(m->db))
+	if (mono < st->s.next_ms || !bpg_db_enabled(m->db))
 		return;
-	st->next_ms = mono + DEPS_TURN_MS;
+	st->s.next_ms = mono + DEPS_TURN_MS;
 	if (!bpg_monitor_confirm(m))
 		return;
 	if ((rows = calloc(DEPS_BATCH, sizeof(*rows))) == NULL)
@@ -291,7 +289,7 @@ deps_step(struct bpg_monitor *m, void *state)
 	if (n == DEPS_BATCH) {
 		bpg_monitor_take(st->cursor, sizeof(st->cursor),
 		    rows[n - 1].submission_id);
-		st->next_ms = mono; /* the rest of the pass at once */
+		st->s.next_ms = mono; /* the rest of the pass at once */
 	} else
 		st->cursor[0] = '\0';
 	free(rows);
@@ -303,45 +301,15 @@ deps_lead(struct bpg_monitor *m, void *state, long long now)
 	struct deps *st = state;
 
 	(void)m;
-	st->next_ms = now;
+	st->s.next_ms = now;
 	st->cursor[0] = '\0';
-}
-
-static long long
-deps_due(const struct bpg_monitor *m, const void *state)
-{
-	const struct deps *st = state;
-
-	(void)m;
-	return st->next_ms;
-}
-
-static void
-deps_free(void *state)
-{
-	struct deps *st = state;
-
-	if (st == NULL)
-		return;
-	bpg_zones_free(st->zones);
-	free(st);
 }
 
 static enum bpg_err
 deps_init(struct bpg_monitor *m, void **state, struct bpg_errinfo *ei)
 {
-	struct deps *st;
-	enum bpg_err e;
-
 	(void)m;
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
-	*state = st;
-	if (bpg_zones_new(&st->zones) != BPG_OK)
-		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
-	if ((e = bpg_rng_seed(&st->rng)) != BPG_OK)
-		return bpg_errf(ei, e, "cannot seed the random generator");
-	return BPG_OK;
+	return bpg_msub_state_new(sizeof(struct deps), state, ei);
 }
 
 const struct bpg_monitor_task bpg_monitor_task_deps = {
@@ -349,6 +317,6 @@ const struct bpg_monitor_task bpg_monitor_task_deps = {
 	.init = deps_init,
 	.lead = deps_lead,
 	.step = deps_step,
-	.due = deps_due,
-	.free = deps_free,
+	.due = bpg_msub_due,
+	.free = bpg_msub_state_free,
 };

@@ -56,21 +56,6 @@
 #define LABEL_ATTEMPT "bpg/attempt"
 #define LABEL_JOB "bpg/job-id"
 
-struct retry {
-	struct bpg_rng rng;
-	struct bpg_zones *zones;
-	long long next_ms; /* bpg_watch_now_ms() of the next turn */
-};
-
-static int64_t
-now_s(const struct bpg_monitor *m)
-{
-	int64_t ms = m->o.clock_ms != NULL ? m->o.clock_ms(m->o.clock_arg) :
-	    bpg_monitor_wall_ms();
-
-	return ms / 1000;
-}
-
 static void
 attempt_state(struct bpg_monitor *m, const struct bpg_db_attempt *a,
     const char *to, const char *msg)
@@ -129,7 +114,8 @@ undo_cancelled(struct bpg_monitor *m, const struct bpg_db_attempt *a)
  * attempt whose row finished meanwhile is done without a CR.
  */
 static void
-finish(struct bpg_monitor *m, struct retry *st, const struct bpg_db_attempt *a)
+finish(struct bpg_monitor *m, struct bpg_msub_state *st,
+    const struct bpg_db_attempt *a)
 {
 	struct bpg_db_retry_job j;
 	struct bpg_errinfo ei = { "" };
@@ -212,7 +198,7 @@ out:
 
 /* Step 1. */
 static void
-finish_pending(struct bpg_monitor *m, struct retry *st)
+finish_pending(struct bpg_monitor *m, struct bpg_msub_state *st)
 {
 	struct bpg_db_attempt open[BPG_DB_RETRY_BATCH];
 	struct bpg_errinfo ei;
@@ -284,7 +270,7 @@ plan_ended(struct bpg_monitor *m, int64_t now)
  * cluster when another is eligible; else the last attempt's.
  */
 static enum bpg_err
-next_cluster(struct bpg_monitor *m, struct retry *st,
+next_cluster(struct bpg_monitor *m, struct bpg_msub_state *st,
     const struct bpg_db_retry_job *j, const struct bpg_submit_req *req,
     const char *queue, const struct bpg_cluster *routed,
     const struct bpg_cluster **out, struct bpg_errinfo *ei)
@@ -315,7 +301,7 @@ next_cluster(struct bpg_monitor *m, struct retry *st,
 
 /* Step 3 for the job job_id. */
 static void
-make_due(struct bpg_monitor *m, struct retry *st, const char *job_id)
+make_due(struct bpg_monitor *m, struct bpg_msub_state *st, const char *job_id)
 {
 	struct bpg_db_retry_job j;
 	struct bpg_submit_req req;
@@ -404,7 +390,7 @@ out:
 static void
 retry_step(struct bpg_monitor *m, void *state)
 {
-	struct retry *st = state;
+	struct bpg_msub_state *st = state;
 	char (*due)[BPG_DB_RETRY_MAX_ID + 1];
 	struct bpg_errinfo ei;
 	long long mono = bpg_watch_now_ms();
@@ -419,7 +405,7 @@ retry_step(struct bpg_monitor *m, void *state)
 	finish_pending(m, st);
 	if (!m->leader)
 		return;
-	now = now_s(m);
+	now = bpg_monitor_now_s(m);
 	plan_ended(m, now);
 	if (!m->leader)
 		return;
@@ -434,57 +420,11 @@ retry_step(struct bpg_monitor *m, void *state)
 	free(due);
 }
 
-static void
-retry_lead(struct bpg_monitor *m, void *state, long long now)
-{
-	struct retry *st = state;
-
-	(void)m;
-	st->next_ms = now;
-}
-
-static long long
-retry_due(const struct bpg_monitor *m, const void *state)
-{
-	const struct retry *st = state;
-
-	(void)m;
-	return st->next_ms;
-}
-
-static void
-retry_free(void *state)
-{
-	struct retry *st = state;
-
-	if (st == NULL)
-		return;
-	bpg_zones_free(st->zones);
-	free(st);
-}
-
-static enum bpg_err
-retry_init(struct bpg_monitor *m, void **state, struct bpg_errinfo *ei)
-{
-	struct retry *st;
-	enum bpg_err e;
-
-	(void)m;
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
-	*state = st;
-	if (bpg_zones_new(&st->zones) != BPG_OK)
-		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
-	if ((e = bpg_rng_seed(&st->rng)) != BPG_OK)
-		return bpg_errf(ei, e, "cannot seed the random generator");
-	return BPG_OK;
-}
-
 const struct bpg_monitor_task bpg_monitor_task_retry = {
 	.name = "retry",
-	.init = retry_init,
-	.lead = retry_lead,
+	.init = bpg_msub_init,
+	.lead = bpg_msub_lead,
 	.step = retry_step,
-	.due = retry_due,
-	.free = retry_free,
+	.due = bpg_msub_due,
+	.free = bpg_msub_state_free,
 };

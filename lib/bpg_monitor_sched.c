@@ -52,21 +52,6 @@
 
 #define SCHED_LABEL "bpg/schedule-id"
 
-struct sched {
-	struct bpg_rng rng;
-	struct bpg_zones *zones;
-	long long next_ms; /* bpg_watch_now_ms() of the next turn */
-};
-
-static int64_t
-now_s(const struct bpg_monitor *m)
-{
-	int64_t ms = m->o.clock_ms != NULL ? m->o.clock_ms(m->o.clock_arg) :
-	    bpg_monitor_wall_ms();
-
-	return ms / 1000;
-}
-
 static void
 fire_state(struct bpg_monitor *m, const struct bpg_db_fire *f,
     const char *to, const char *msg)
@@ -87,7 +72,7 @@ fire_state(struct bpg_monitor *m, const struct bpg_db_fire *f,
  * meanwhile is done without a CR.
  */
 static void
-finish(struct bpg_monitor *m, struct sched *st,
+finish(struct bpg_monitor *m, struct bpg_msub_state *st,
     const struct bpg_db_schedule *s, const struct bpg_db_fire *f)
 {
 	struct bpg_msub ms;
@@ -153,7 +138,7 @@ finish(struct bpg_monitor *m, struct sched *st,
 
 /* Step 1: fires recorded and not finished. */
 static void
-finish_pending(struct bpg_monitor *m, struct sched *st)
+finish_pending(struct bpg_monitor *m, struct bpg_msub_state *st)
 {
 	struct bpg_db_fire f[SCHED_BATCH];
 	struct bpg_db_schedule s;
@@ -231,8 +216,8 @@ concurrency_skip(struct bpg_monitor *m, const struct bpg_db_schedule *s)
 
 /* Step 2 for one due schedule s at now. */
 static void
-fire_due(struct bpg_monitor *m, struct sched *st, struct bpg_db_schedule *s,
-    int64_t now)
+fire_due(struct bpg_monitor *m, struct bpg_msub_state *st,
+    struct bpg_db_schedule *s, int64_t now)
 {
 	struct bpg_submit_req req;
 	struct bpg_cron cron;
@@ -332,7 +317,7 @@ out:
 static void
 sched_step(struct bpg_monitor *m, void *state)
 {
-	struct sched *st = state;
+	struct bpg_msub_state *st = state;
 	struct bpg_db_schedule *rows;
 	struct bpg_errinfo ei;
 	long long mono = bpg_watch_now_ms();
@@ -349,7 +334,7 @@ sched_step(struct bpg_monitor *m, void *state)
 		return;
 	if ((rows = calloc(SCHED_BATCH, sizeof(*rows))) == NULL)
 		return;
-	now = now_s(m);
+	now = bpg_monitor_now_s(m);
 	if (bpg_db_schedule_due(m->db, now, rows, SCHED_BATCH, &n,
 	    &ei) != BPG_OK)
 		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "schedules: cannot "
@@ -362,58 +347,11 @@ sched_step(struct bpg_monitor *m, void *state)
 	free(rows);
 }
 
-static void
-sched_lead(struct bpg_monitor *m, void *state, long long now)
-{
-	struct sched *st = state;
-
-	(void)m;
-	st->next_ms = now;
-}
-
-static long long
-sched_due(const struct bpg_monitor *m, const void *state)
-{
-	const struct sched *st = state;
-
-	(void)m;
-	return st->next_ms;
-}
-
-static void
-sched_free(void *state)
-{
-	struct sched *st = state;
-
-	if (st == NULL)
-		return;
-	bpg_zones_free(st->zones);
-	free(st);
-}
-
-static enum bpg_err
-sched_init(struct bpg_monitor *m, void **state, struct bpg_errinfo *ei)
-{
-	struct sched *st;
-	enum bpg_err e;
-
-	(void)m;
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
-	*state = st;
-	st->next_ms = 0;
-	if (bpg_zones_new(&st->zones) != BPG_OK)
-		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
-	if ((e = bpg_rng_seed(&st->rng)) != BPG_OK)
-		return bpg_errf(ei, e, "cannot seed the random generator");
-	return BPG_OK;
-}
-
 const struct bpg_monitor_task bpg_monitor_task_sched = {
 	.name = "sched",
-	.init = sched_init,
-	.lead = sched_lead,
+	.init = bpg_msub_init,
+	.lead = bpg_msub_lead,
 	.step = sched_step,
-	.due = sched_due,
-	.free = sched_free,
+	.due = bpg_msub_due,
+	.free = bpg_msub_state_free,
 };

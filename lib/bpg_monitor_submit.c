@@ -192,3 +192,64 @@ out:
 	bpg_req_reset(&req);
 	return o;
 }
+
+enum bpg_err
+bpg_msub_state_new(size_t size, void **state, struct bpg_errinfo *ei)
+{
+	struct bpg_msub_state *st;
+	enum bpg_err e;
+
+	if ((st = calloc(1, size)) == NULL)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	*state = st;
+	if (bpg_zones_new(&st->zones) != BPG_OK)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	if ((e = bpg_rng_seed(&st->rng)) != BPG_OK)
+		return bpg_errf(ei, e, "cannot seed the random generator");
+	return BPG_OK;
+}
+
+enum bpg_err
+bpg_msub_init(struct bpg_monitor *m, void **state, struct bpg_errinfo *ei)
+{
+	(void)m;
+	return bpg_msub_state_new(sizeof(struct bpg_msub_state), state, ei);
+}
+
+void
+bpg_msub_state_free(void *state)
+{
+	struct bpg_msub_state *st = state;
+
+	if (st == NULL)
+		return;
+	bpg_zones_free(st->zones);
+	free(st);
+}
+
+void
+bpg_msub_lead(struct bpg_monitor *m, void *state, long long now)
+{
+	struct bpg_msub_state *st = state;
+
+	(void)m;
+	st->next_ms = now;
+}
+
+long long
+bpg_msub_due(const struct bpg_monitor *m, const void *state)
+{
+	const struct bpg_msub_state *st = state;
+
+	(void)m;
+	return st->next_ms;
+}
+
+int64_t
+bpg_monitor_now_s(const struct bpg_monitor *m)
+{
+	int64_t ms = m->o.clock_ms != NULL ? m->o.clock_ms(m->o.clock_arg) :
+	    bpg_monitor_wall_ms();
+
+	return ms / 1000;
+}

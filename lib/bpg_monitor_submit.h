@@ -28,12 +28,14 @@
 #define BPG_MONITOR_SUBMIT_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "bpg_route.h"
 
 #include "bpg_err.h"
 #include "bpg_req.h"
 
 struct bpg_monitor;
-struct bpg_rng;
 struct bpg_zones;
 
 #define BPG_MSUB_MAX_EXTRA 4
@@ -63,5 +65,32 @@ enum bpg_msub_outcome {
 enum bpg_msub_outcome bpg_monitor_submit(struct bpg_monitor *,
     struct bpg_rng *, struct bpg_zones *, const struct bpg_msub *,
     struct bpg_errinfo *);
+
+/*
+ * What a task that submits keeps (bpg_monitor_int.h's task hooks): its
+ * random state, its zones, and the bpg_watch_now_ms() of its next turn.
+ * It is the first member of the task's own state (or the whole of it),
+ * so that the hooks below serve every such task.
+ */
+struct bpg_msub_state {
+	struct bpg_rng rng;
+	struct bpg_zones *zones;
+	long long next_ms;
+};
+
+/* init: a zeroed state of size bytes (at least the struct above), its
+ * zones made and its rng seeded. */
+enum bpg_err bpg_msub_state_new(size_t size, void **state,
+    struct bpg_errinfo *);
+/* The hooks of a task whose state is just that: init, free, lead (a
+ * turn at once), due. */
+enum bpg_err bpg_msub_init(struct bpg_monitor *, void **state,
+    struct bpg_errinfo *);
+void bpg_msub_state_free(void *state);
+void bpg_msub_lead(struct bpg_monitor *, void *state, long long now);
+long long bpg_msub_due(const struct bpg_monitor *, const void *state);
+
+/* The monitor's clock (bpg_monitor_opts.clock_ms, else the wall), in s. */
+int64_t bpg_monitor_now_s(const struct bpg_monitor *);
 
 #endif
