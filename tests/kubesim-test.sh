@@ -677,6 +677,13 @@ req PUT "$A" "$PAPPS/pg-b" -H 'Content-Type: application/json' \
 req DELETE "$A" "$PAPPS/pg-c"
 mkapp pg-d ".metadata.namespace = \"$PNS\""
 post "$A" "$PAPPS" "$T/req.json"
+req GET "$A" "$PAPPS?limit=1" -G --data-urlencode "continue=$CONT"
+[ "$code" = 200 ] && jqb --arg rv "$LRV" \
+    '[.items[].metadata.name] == ["pg-b"] and
+    .items[0].metadata.labels.changed == null and
+    .metadata.remainingItemCount == 1 and .metadata.resourceVersion == $rv'
+result "continue: remainingItemCount counts what was there at that version" \
+    $? "$(detail)"
 req GET "$A" "$PAPPS?limit=5" -G --data-urlencode "continue=$CONT"
 [ "$code" = 200 ] && jqb --arg rv "$LRV" \
     '[.items[].metadata.name] == ["pg-b", "pg-c"] and

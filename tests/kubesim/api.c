@@ -1519,12 +1519,13 @@ do_list(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 	const char *w = ks_arg(c, "watch"), *cont = ks_arg(c, "continue");
 	const char *lsel = ks_arg(c, "labelSelector");
 	const char *fsel = ks_arg(c, "fieldSelector");
-	char err[1024], rv[32], *lastkey = NULL, *tok = NULL, *key;
+	char err[1024], rv[32], *lastkey = NULL, *tok = NULL;
 	char *last = NULL;
 	long long limit = 0;
 	int64_t listrv = 0;
-	json_t *items = NULL, *out, *o, *meta, *st;
-	size_t i, taken = 0, after = 0;
+	struct ks_view view;
+	json_t *out, *o, *meta, *st;
+	size_t taken = 0, after = 0;
 	int full = 0;
 
 	if (ks_lsel_parse(lsel, &ls, err, sizeof(err)) != 0)
@@ -1564,29 +1565,23 @@ do_list(struct MHD_Connection *c, struct ks_req *r, const struct route *rt)
 	}
 	if (lastkey == NULL || listrv < 0)
 		listrv = (int64_t)cl->rv;
-	items = ks_list_at(cl, res, rt->ns, (uint64_t)listrv);
-	json_array_foreach(items, i, o) {
-		if (lastkey != NULL) {
-			key = ks_key(ks_meta_str(o, "namespace"),
-			    ks_meta_str(o, "name"));
-			if (key == NULL || strcmp(key, lastkey) <= 0) {
-				free(key);
-				continue;
-			}
-			free(key);
-		}
-		if (full) {
-			after++;
-			continue;
-		}
+	if (ks_view_open(&view, cl, res, rt->ns, (uint64_t)listrv,
+	    lastkey) != 0) {
+		pthread_mutex_unlock(&cl->ks->mu);
+		json_decref(out);
+		goto oom;
+	}
+	while (!full && (o = ks_view_next(&view)) != NULL) {
 		if (!obj_matches(o, rt->ns, ls, fs))
 			continue;
 		json_array_append(out, o);
 		if (limit > 0 && ++taken == (size_t)limit)
 			full = 1;
 	}
+	if (full)
+		after = ks_view_rest(&view);
+	ks_view_close(&view);
 	pthread_mutex_unlock(&cl->ks->mu);
-	json_decref(items);
 	free(lastkey);
 	ks_lsel_free(ls);
 	ks_fsel_free(fs);

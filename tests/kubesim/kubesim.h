@@ -134,6 +134,34 @@ struct ks_stats {
 
 struct kubesim;
 
+/* The keys of a cluster's objects of one kind in byte order, as etcd
+ * keeps them; rebuilt on the first read after a key came or went. */
+struct ks_index {
+	char		**keys;
+	size_t		 n;
+	int		 fresh;
+};
+
+/* A read of one kind's objects at a resourceVersion, in key order, from
+ * after a key on (a list page): the sorted keys of the objects as they are
+ * now, merged with the keys the history after rv changed, which carry
+ * their object as it was at rv (NULL: none then). */
+struct ks_view_ov {
+	const char	*key;
+	json_t		*obj;
+};
+
+struct ks_view {
+	json_t		*objs;		/* the kind's objects now */
+	char		**keys;		/* of objs, sorted (the index's) */
+	size_t		 nkeys, i;
+	json_t		*ovmap;		/* key -> object at rv, or null */
+	struct ks_view_ov *ov;		/* ovmap's entries, sorted */
+	size_t		 nov, j;
+	const char	*ns;
+	size_t		 nslen;
+};
+
 struct ks_cluster {
 	struct kubesim	*ks;
 	char		 name[KS_MAX_NAME + 1];
@@ -155,6 +183,7 @@ struct ks_cluster {
 	json_t		*pending;	/* late commits: [{"due","obj"}] */
 	uint64_t	 hold_gen;	/* bumped when held requests go on */
 	long		 held;		/* requests held now (KS_F_HOLD) */
+	struct ks_index	 idx[KS_RES__MAX];	/* keys of objs, sorted */
 };
 
 struct kubesim {
@@ -228,12 +257,21 @@ int		 ks_remove(struct ks_cluster *, enum ks_res, const char *ns,
 /* Objects of res in ns (NULL: all) sorted by namespace, name (new). */
 json_t		*ks_list(struct ks_cluster *, enum ks_res, const char *ns);
 /*
- * The same as they were at resourceVersion rv, which must not be older
- * than cl->compacted: the current objects with the history after rv
- * undone, as etcd reads at an old revision.
+ * The objects of res in ns (NULL: all) as they were at resourceVersion
+ * rv, which must not be older than cl->compacted (the history after rv
+ * undone, as etcd reads at an old revision), in key order, those with a
+ * key after `after` (NULL: all).  Costs the history after rv plus a binary
+ * search, not a copy of the store: a list page of a large store stays
+ * cheap.  ks_view_next() gives each object (borrowed), then NULL.  The
+ * view is valid while ks->mu stays held.
  */
-json_t		*ks_list_at(struct ks_cluster *, enum ks_res, const char *ns,
-		    uint64_t rv);
+int		 ks_view_open(struct ks_view *, struct ks_cluster *,
+		    enum ks_res, const char *ns, uint64_t rv,
+		    const char *after) BPG_WUR;
+json_t		*ks_view_next(struct ks_view *);
+/* How many objects ks_view_next() has yet to give, without them. */
+size_t		 ks_view_rest(struct ks_view *);
+void		 ks_view_close(struct ks_view *);
 uint64_t	 ks_hist_oldest(const struct ks_cluster *);
 const struct ks_hev *ks_hist_at(const struct ks_cluster *, size_t i);
 int		 ks_hist_resize(struct ks_cluster *, size_t cap);

@@ -772,20 +772,20 @@ step_app(struct ks_cluster *cl, const json_t *app)
 static void
 pods_tick(struct ks_cluster *cl)
 {
-	json_t *pods, *p, *apps, *a, *uids, *ref;
-	const char *uid;
+	json_t *pods, *p, *a, *uids, *ref;
+	const char *uid, *key;
 	size_t i, j;
 	int owned;
 
-	if ((pods = ks_list(cl, KS_POD, NULL)) == NULL)
+	/* Once a tick for every cluster: no work for a cluster of many
+	 * applications and no pods (a frozen operator's). */
+	if (json_object_size(cl->objs[KS_POD]) == 0 ||
+	    (pods = ks_list(cl, KS_POD, NULL)) == NULL)
 		return;
-	uids = json_object();
-	if ((apps = ks_list(cl, KS_APP, NULL)) != NULL && uids != NULL) {
-		json_array_foreach(apps, i, a)
+	if ((uids = json_object()) != NULL)
+		json_object_foreach(cl->objs[KS_APP], key, a)
 			if ((uid = ks_meta_str(a, "uid")) != NULL)
 				json_object_set_new(uids, uid, json_true());
-	}
-	json_decref(apps);
 	json_array_foreach(pods, i, p) {
 		const char *ns = ks_meta_str(p, "namespace");
 		const char *name = ks_meta_str(p, "name");

@@ -206,6 +206,7 @@ ks_add(struct ks_cluster *cl, enum ks_res res, json_t *obj)
 		return -1;
 	}
 	free(k);
+	cl->idx[res].fresh = 0;
 	hist_push(cl, res, KS_ADDED, obj, NULL);
 	pthread_cond_broadcast(&cl->ks->cv);
 	return 0;
@@ -261,6 +262,7 @@ ks_remove(struct ks_cluster *cl, enum ks_res res, const char *ns,
 	json_incref(old);
 	json_object_del(cl->objs[res], k);
 	free(k);
+	cl->idx[res].fresh = 0;
 	if (gone != NULL)
 		*gone = json_incref(copy);
 	hist_push(cl, res, KS_DELETED, copy, old);
@@ -276,75 +278,245 @@ key_cmp(const void *a, const void *b)
 	return strcmp(*x, *y);
 }
 
-/* The objects of the map objs in ns (NULL: all), sorted by key (new). */
-static json_t *
-list_of(json_t *objs, const char *ns)
+static void
+index_clear(struct ks_index *ix)
 {
-	const char **keys, *k;
-	json_t *v, *out;
-	size_t n = 0, i, nslen = ns != NULL ? strlen(ns) : 0;
+	size_t i;
 
-	if ((out = json_array()) == NULL)
+	for (i = 0; i < ix->n; i++)
+		free(ix->keys[i]);
+	free(ix->keys);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* The sorted keys of res, rebuilt only if a key came or went since. */
+static struct ks_index *
+index_of(struct ks_cluster *cl, enum ks_res res)
+{
+	struct ks_index *ix = &cl->idx[res];
+	const char *k;
+	json_t *v;
+	size_t n = 0;
+
+	if (ix->fresh)
+		return ix;
+	index_clear(ix);
+	if ((ix->keys = calloc(json_object_size(cl->objs[res]) + 1,
+	    sizeof(*ix->keys))) == NULL)
 		return NULL;
-	keys = calloc(json_object_size(objs) + 1, sizeof(*keys));
-	if (keys == NULL) {
-		json_decref(out);
-		return NULL;
-	}
-	json_object_foreach(objs, k, v) {
-		if (ns != NULL && (strncmp(k, ns, nslen) != 0 ||
-		    k[nslen] != '/'))
-			continue;
-		keys[n++] = k;
-	}
-	/* etcd returns keys in byte order: namespace, then name. */
-	qsort(keys, n, sizeof(*keys), key_cmp);
-	for (i = 0; i < n; i++)
-		if (json_array_append(out, json_object_get(objs,
-		    keys[i])) != 0) {
-			json_decref(out);
-			out = NULL;
-			break;
+	json_object_foreach(cl->objs[res], k, v) {
+		if ((ix->keys[n] = strdup(k)) == NULL) {
+			ix->n = n;
+			index_clear(ix);
+			return NULL;
 		}
-	free(keys);
-	return out;
+		n++;
+	}
+	ix->n = n;
+	/* etcd returns keys in byte order: namespace, then name. */
+	qsort(ix->keys, n, sizeof(*ix->keys), key_cmp);
+	ix->fresh = 1;
+	return ix;
+}
+
+/* The first of the n sorted keys that sorts after `after` (NULL: 0), or
+ * with eq, the first not before it. */
+static size_t
+keys_after(char *const *keys, size_t n, const char *after, int eq)
+{
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	while (after != NULL && lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(keys[mid], after);
+		if (c < 0 || (c == 0 && !eq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t
+ov_after(const struct ks_view_ov *ov, size_t n, const char *after)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (after != NULL && lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcmp(ov[mid].key, after) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+in_ns(const struct ks_view *v, const char *k)
+{
+	return v->ns == NULL || (strncmp(k, v->ns, v->nslen) == 0 &&
+	    k[v->nslen] == '/');
+}
+
+static int
+ov_cmp(const void *a, const void *b)
+{
+	const struct ks_view_ov *x = a, *y = b;
+
+	return strcmp(x->key, y->key);
+}
+
+int
+ks_view_open(struct ks_view *v, struct ks_cluster *cl, enum ks_res res,
+    const char *ns, uint64_t rv, const char *after)
+{
+	const struct ks_index *ix;
+	const struct ks_hev *h;
+	const char *k;
+	json_t *o;
+	char *hk;
+	size_t i, n = 0;
+
+	memset(v, 0, sizeof(*v));
+	if ((ix = index_of(cl, res)) == NULL)
+		return -1;
+	v->objs = cl->objs[res];
+	v->keys = ix->keys;
+	v->nkeys = ix->n;
+	v->i = keys_after(ix->keys, ix->n, after, 0);
+	v->ns = ns;
+	v->nslen = ns != NULL ? strlen(ns) : 0;
+	if (rv >= cl->rv)
+		return 0;
+	if ((v->ovmap = json_object()) == NULL)
+		return -1;
+	/* Newest first: what the oldest change after rv found stays. */
+	for (i = cl->hlen; i-- > 0;) {
+		if ((h = ks_hist_at(cl, i)) == NULL || h->rv <= rv)
+			break;
+		if (h->res != res || (hk = obj_key(h->obj)) == NULL)
+			continue;
+		o = h->type == KS_ADDED || h->prev == NULL ? json_null() :
+		    json_incref(h->prev);
+		if (json_object_set_new(v->ovmap, hk, o) != 0) {
+			free(hk);
+			ks_view_close(v);
+			return -1;
+		}
+		free(hk);
+	}
+	if ((v->ov = calloc(json_object_size(v->ovmap) + 1,
+	    sizeof(*v->ov))) == NULL) {
+		ks_view_close(v);
+		return -1;
+	}
+	json_object_foreach(v->ovmap, k, o) {
+		v->ov[n].key = k;
+		v->ov[n].obj = json_is_null(o) ? NULL : o;
+		n++;
+	}
+	qsort(v->ov, n, sizeof(*v->ov), ov_cmp);
+	v->nov = n;
+	v->j = ov_after(v->ov, n, after);
+	return 0;
+}
+
+json_t *
+ks_view_next(struct ks_view *v)
+{
+	const char *k;
+	json_t *o;
+	int c;
+
+	for (;;) {
+		if (v->i < v->nkeys && v->j < v->nov)
+			c = strcmp(v->keys[v->i], v->ov[v->j].key);
+		else if (v->i < v->nkeys)
+			c = -1;
+		else if (v->j < v->nov)
+			c = 1;
+		else
+			return NULL;
+		if (c < 0) {
+			k = v->keys[v->i++];
+			o = in_ns(v, k) ? json_object_get(v->objs, k) : NULL;
+		} else {
+			/* Changed after rv: as it was then, if it was. */
+			k = v->ov[v->j].key;
+			o = in_ns(v, k) ? v->ov[v->j].obj : NULL;
+			v->j++;
+			if (c == 0)
+				v->i++;
+		}
+		if (o != NULL)
+			return o;
+	}
+}
+
+size_t
+ks_view_rest(struct ks_view *v)
+{
+	size_t from = v->i, to = v->nkeys, n, j;
+	char *b;
+	int now;
+
+	/* The keys of ns are those from "ns/" up to "ns0". */
+	if (v->ns != NULL && (b = ks_key(v->ns, "")) != NULL) {
+		if ((n = keys_after(v->keys, v->nkeys, b, 1)) > from)
+			from = n;
+		b[v->nslen] = '0';
+		to = keys_after(v->keys, v->nkeys, b, 1);
+		free(b);
+	} else if (v->ns != NULL) {
+		for (n = 0; ks_view_next(v) != NULL; n++)
+			;
+		return n;
+	}
+	n = to > from ? to - from : 0;
+	/* The keys changed after rv: gone since, or come since. */
+	for (j = v->j; j < v->nov; j++) {
+		if (!in_ns(v, v->ov[j].key))
+			continue;
+		now = json_object_get(v->objs, v->ov[j].key) != NULL;
+		if (now && v->ov[j].obj == NULL)
+			n--;
+		else if (!now && v->ov[j].obj != NULL)
+			n++;
+	}
+	v->i = v->nkeys;
+	v->j = v->nov;
+	return n;
+}
+
+void
+ks_view_close(struct ks_view *v)
+{
+	free(v->ov);
+	json_decref(v->ovmap);
+	memset(v, 0, sizeof(*v));
 }
 
 json_t *
 ks_list(struct ks_cluster *cl, enum ks_res res, const char *ns)
 {
-	return list_of(cl->objs[res], ns);
-}
+	struct ks_view v;
+	json_t *out, *o;
 
-json_t *
-ks_list_at(struct ks_cluster *cl, enum ks_res res, const char *ns,
-    uint64_t rv)
-{
-	const struct ks_hev *h;
-	json_t *snap, *out = NULL;
-	char *k;
-	size_t i;
-
-	if (rv >= cl->rv)
-		return ks_list(cl, res, ns);
-	if ((snap = json_object()) == NULL ||
-	    json_object_update(snap, cl->objs[res]) != 0)
-		goto out;
-	/* Newest first, every change after rv undone. */
-	for (i = cl->hlen; i-- > 0;) {
-		if ((h = ks_hist_at(cl, i)) == NULL || h->rv <= rv)
-			break;
-		if (h->res != res || (k = obj_key(h->obj)) == NULL)
-			continue;
-		if (h->type == KS_ADDED)
-			json_object_del(snap, k);
-		else if (h->prev != NULL)
-			json_object_set(snap, k, h->prev);
-		free(k);
+	if ((out = json_array()) == NULL)
+		return NULL;
+	if (ks_view_open(&v, cl, res, ns, cl->rv, NULL) != 0) {
+		json_decref(out);
+		return NULL;
 	}
-	out = list_of(snap, ns);
-out:
-	json_decref(snap);
+	while ((o = ks_view_next(&v)) != NULL)
+		if (json_array_append(out, o) != 0) {
+			json_decref(out);
+			out = NULL;
+			break;
+		}
+	ks_view_close(&v);
 	return out;
 }
 
@@ -415,6 +587,7 @@ ks_cluster_free(struct ks_cluster *cl)
 	for (r = 0; r < KS_RES__MAX; r++) {
 		json_decref(cl->objs[r]);
 		cl->objs[r] = NULL;
+		index_clear(&cl->idx[r]);
 	}
 	json_decref(cl->logs);
 	json_decref(cl->opstate);
