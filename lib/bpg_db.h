@@ -33,6 +33,8 @@
 #define BPG_DB_MAX_NAME 64
 /* Port when the URL names none. */
 #define BPG_DB_DEFAULT_PORT 3306
+/* Hosts a URL may list (failover: jdbc:mysql://h1:p1,h2:p2/db). */
+#define BPG_DB_MAX_HOSTS 8
 /*
  * Timeouts (seconds) when the URL sets no connectTimeout or socketTimeout.
  * JDBC waits forever by default; a worker must not hang on a dead
@@ -100,12 +102,23 @@ enum bpg_db_ssl {
  * is DISABLED, else verifyServerCertificate=true VERIFY_CA, else
  * requireSSL=true REQUIRED, else useSSL=true PREFERRED.  A TLS parameter
  * with any other value is an error, never ignored.  Others are ignored,
- * but must be printable ASCII.  Credentials in the URL, several hosts and
+ * but must be printable ASCII.  Several hosts, separated by commas, are
+ * tried in turn (up to BPG_DB_MAX_HOSTS); credentials in the URL and
  * fragments are rejected.
  */
-struct bpg_db_url {
+struct bpg_db_addr {
 	char host[BPG_DB_MAX_HOST + 1];
 	unsigned int port; /* 1 to 65535 */
+};
+
+struct bpg_db_url {
+	/*
+	 * The hosts in the URL's order, at least one: a connection goes to
+	 * the first that takes it, from the one that answered last on, as
+	 * Connector/J's failover does.
+	 */
+	struct bpg_db_addr hosts[BPG_DB_MAX_HOSTS];
+	size_t nhosts;
 	char database[BPG_DB_MAX_NAME + 1]; /* "" if none */
 	long connect_timeout_ms; /* -1 if not given */
 	long socket_timeout_ms; /* -1 if not given */

@@ -190,17 +190,21 @@ db_open(struct bpg_db *db, struct bpg_errinfo *ei)
 {
 	const char *dbname =
 	    db->url.database[0] != '\0' ? db->url.database : NULL;
-	bool v6 = strchr(db->url.host, ':') != NULL;
+	const struct bpg_db_addr *a;
 	MYSQL *my;
 	unsigned int code;
+	size_t tried = 0;
+	bool v6;
 	enum bpg_err e;
 
 	for (;;) {
+		a = &db->url.hosts[db->host % db->url.nhosts];
+		v6 = strchr(a->host, ':') != NULL;
 		if ((my = db_handle(db)) == NULL)
 			return bpg_errf(
 			    ei, BPG_ENOMEM, "database: out of memory");
-		if (mysql_real_connect(my, db->url.host, db->user, db->password,
-			dbname, db->url.port, NULL, 0) != NULL)
+		if (mysql_real_connect(my, a->host, db->user, db->password,
+			dbname, a->port, NULL, 0) != NULL)
 			break;
 		code = mysql_errno(my);
 		/*
@@ -218,17 +222,24 @@ db_open(struct bpg_db *db, struct bpg_errinfo *ei)
 		 * itself: a configuration error, so start-up stops on it.
 		 */
 		e = code == CR_SSL_CONNECTION_ERROR ? BPG_ECONFIG : BPG_EDB;
+		/* Failover: the next host of the URL, each once. */
+		if (e == BPG_EDB && ++tried < db->url.nhosts) {
+			mysql_close(my);
+			db->host = (db->host + 1) % db->url.nhosts;
+			continue;
+		}
 		if (e == BPG_ECONFIG)
 			bpg_errf(ei, e, "database: cannot connect to %s%s%s:%u "
 			    "over TLS: %s (error %u); sslMode %s: %s",
-			    v6 ? "[" : "", db->url.host, v6 ? "]" : "",
-			    db->url.port, mysql_error(my), code,
+			    v6 ? "[" : "", a->host, v6 ? "]" : "",
+			    a->port, mysql_error(my), code,
 			    ssl_mode_name[db->url.ssl_mode], tls_what(db));
 		else
-			bpg_errf(ei, e, "database: cannot connect to %s%s%s:%u: "
-			    "%s (error %u)",
-			    v6 ? "[" : "", db->url.host, v6 ? "]" : "",
-			    db->url.port, mysql_error(my), code);
+			bpg_errf(ei, e, "database: cannot connect to %s%s%s:%u"
+			    "%s: %s (error %u)",
+			    v6 ? "[" : "", a->host, v6 ? "]" : "", a->port,
+			    db->url.nhosts > 1 ? " nor to the URL's other "
+			    "hosts" : "", mysql_error(my), code);
 		db_scrub(ei);
 		mysql_close(my);
 		return e;
@@ -239,7 +250,7 @@ db_open(struct bpg_db *db, struct bpg_errinfo *ei)
 		bpg_errf(ei, BPG_ECONFIG,
 		    "database: %s%s%s:%u offers no TLS, but sslMode %s "
 		    "requires it",
-		    v6 ? "[" : "", db->url.host, v6 ? "]" : "", db->url.port,
+		    v6 ? "[" : "", a->host, v6 ? "]" : "", a->port,
 		    ssl_mode_name[db->url.ssl_mode]);
 		mysql_close(my);
 		return BPG_ECONFIG;
@@ -249,6 +260,12 @@ db_open(struct bpg_db *db, struct bpg_errinfo *ei)
 	return BPG_OK;
 }
 
+void
+db_next_host(struct bpg_db *db)
+{
+	if (db->url.nhosts > 1)
+		db->host = (db->host + 1) % db->url.nhosts;
+}
 
 enum bpg_err
 bpg_db_connect(struct bpg_db *db, struct bpg_errinfo *ei)

@@ -163,6 +163,7 @@ struct bpg_db {
 	char *password; /* NULL: none; wiped on free */
 	char *sql[ST__MAX]; /* with dbName filled in */
 	MYSQL *my; /* NULL: not connected */
+	size_t host; /* url.hosts[host] is tried first */
 	MYSQL_STMT *stmt[ST__MAX]; /* prepared on first use */
 	pid_t pid; /* process that opened my */
 	bool migrated;
@@ -286,6 +287,8 @@ enum bpg_err db_empty_list(json_t **rows, struct bpg_errinfo *ei) BPG_WUR;
 
 /* Close the statements and the connection of this process. */
 void db_close(struct bpg_db *db);
+/* The next connection goes to the URL's next host first (failover). */
+void db_next_host(struct bpg_db *db);
 /* Create or complete the schema on the open connection. */
 enum bpg_err db_migrate(struct bpg_db *db, struct bpg_errinfo *ei) BPG_WUR;
 

@@ -222,6 +222,9 @@ run_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 		c = db_rerun_class(db->last_errno);
 		if (c != DB_RERUN_ROLLBACK && c != DB_RERUN_NONE)
 			db_close(db);
+		/* A node out of the cluster answers, but not for long. */
+		if (c == DB_RERUN_NOT_READY)
+			db_next_host(db);
 		if (c == DB_RERUN_NONE || ++runs[c] >= db_rerun_tries(c))
 			return counted(db, e);
 		bpg_metrics_inc(db->metrics, BPG_METRIC_DB_RETRIES,

@@ -76,7 +76,7 @@ parse_decimal(const char *s, size_t n, unsigned long max, unsigned long *v)
 
 /* Host part s[0..n) at offset off, with any port, into url. */
 static enum bpg_err
-parse_authority(const char *s, size_t n, size_t off, struct bpg_db_url *url,
+parse_host(const char *s, size_t n, size_t off, struct bpg_db_addr *url,
     struct bpg_errinfo *ei)
 {
 	struct in6_addr a6;
@@ -84,13 +84,6 @@ parse_authority(const char *s, size_t n, size_t off, struct bpg_db_url *url,
 	const char *colon;
 	size_t hlen, i;
 	unsigned long port;
-
-	if (memchr(s, '@', n) != NULL)
-		return url_fail(ei, off,
-		    "credentials in the URL are not supported; use "
-		    "dbStorageSOPS.user and dbStorageSOPS.password");
-	if (memchr(s, ',', n) != NULL)
-		return url_fail(ei, off, "several hosts are not supported");
 
 	if (n > 0 && s[0] == '[') {
 		const char *end = memchr(s, ']', n);
@@ -143,6 +136,39 @@ parse_authority(const char *s, size_t n, size_t off, struct bpg_db_url *url,
 		url->port = (unsigned int)port;
 	}
 	return BPG_OK;
+}
+
+/* The authority: one host[:port] or several, separated by commas. */
+static enum bpg_err
+parse_authority(const char *s, size_t n, size_t off, struct bpg_db_url *url,
+    struct bpg_errinfo *ei)
+{
+	const char *comma;
+	size_t len;
+	enum bpg_err e;
+
+	if (memchr(s, '@', n) != NULL)
+		return url_fail(ei, off,
+		    "credentials in the URL are not supported; use "
+		    "dbStorageSOPS.user and dbStorageSOPS.password");
+	for (;;) {
+		comma = memchr(s, ',', n);
+		len = comma != NULL ? (size_t)(comma - s) : n;
+		if (url->nhosts == BPG_DB_MAX_HOSTS)
+			return bpg_errf(ei, BPG_EINVAL, "JDBC URL: more than "
+			    "%d hosts (at byte %zu)", BPG_DB_MAX_HOSTS, off);
+		if (len == 0 && (comma != NULL || url->nhosts > 0))
+			return url_fail(ei, off, "empty host in the list");
+		e = parse_host(s, len, off, &url->hosts[url->nhosts], ei);
+		if (e != BPG_OK)
+			return e;
+		url->nhosts++;
+		if (comma == NULL)
+			return BPG_OK;
+		s += len + 1;
+		n -= len + 1;
+		off += len + 1;
+	}
 }
 
 /*
@@ -318,8 +344,9 @@ bpg_db_parse_url(
 		    has_prefix(s, len, "jdbc:mariadb"))
 			return url_fail(ei, 0,
 			    "only plain jdbc:mysql:// and jdbc:mariadb:// "
-			    "URLs are supported (no failover, load "
-			    "balancing, replication or DNS SRV)");
+			    "URLs are supported (no load balancing, "
+			    "replication or DNS SRV; list several hosts "
+			    "in a plain URL for failover)");
 		return url_fail(
 		    ei, 0, "must start with jdbc:mysql:// or jdbc:mariadb://");
 	}

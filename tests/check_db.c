@@ -1249,6 +1249,42 @@ START_TEST(test_limited_user)
 }
 END_TEST
 
+/*
+ * A URL of several hosts: the first that takes the connection is used
+ * (port 1: nothing listens); if none does, the error says so.
+ */
+START_TEST(test_failover_hosts)
+{
+	struct ctx c;
+	struct bpg_db *db;
+	struct bpg_db_submission sub = {
+	    "c01-fo", "u", "3.5", "{}", NULL, NULL, NULL};
+	struct bpg_errinfo ei = {""};
+	json_t *row;
+
+	ctx_open(&c, "fo");
+	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:1,"
+	    "127.0.0.1:%u/bpg?connectTimeout=5000", c.port);
+	db = ctx_db(&c);
+	ctx_connect(db);
+	insert(db, &sub);
+	row = get_row(db, "c01-fo");
+	ck_col_str(row, "submission_id", "c01-fo");
+	json_decref(row);
+	bpg_db_free(db);
+
+	snprintf(c.url, sizeof(c.url), "jdbc:mysql://127.0.0.1:1,"
+	    "127.0.0.1:2/bpg?connectTimeout=5000");
+	db = ctx_db(&c);
+	ck_assert_int_eq(bpg_db_connect(db, &ei), BPG_EDB);
+	ck_assert_msg(strstr(ei.msg, "127.0.0.1:") != NULL &&
+	    strstr(ei.msg, "nor to the URL's other hosts") != NULL, "%s",
+	    ei.msg);
+	bpg_db_free(db);
+	ctx_close(&c);
+}
+END_TEST
+
 /* Handles must not cross fork(); misuse is refused, not corrupting. */
 START_TEST(test_fork_misuse)
 {
@@ -1683,6 +1719,7 @@ db_suite(void)
 	tcase_add_test(tc, test_tables_dropped);
 	tcase_add_test(tc, test_insert_duplicate);
 	tcase_add_test(tc, test_limited_user);
+	tcase_add_test(tc, test_failover_hosts);
 	tcase_add_test(tc, test_fork_misuse);
 	tcase_add_test(tc, test_mark_failed);
 	tcase_add_test(tc, test_wrong_password);

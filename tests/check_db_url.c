@@ -63,10 +63,12 @@ START_TEST(test_url_good)
 
 	e = bpg_db_parse_url(in, strlen(in), &u, &ei);
 	ck_assert_msg(e == BPG_OK, "row %d (%s): %s", _i, in, ei.msg);
-	ck_assert_msg(strcmp(u.host, url_good[_i].host) == 0,
-	    "row %d (%s): host %s", _i, in, u.host);
-	ck_assert_msg(u.port == url_good[_i].port, "row %d (%s): port %u", _i,
-	    in, u.port);
+	ck_assert_msg(u.nhosts == 1, "row %d (%s): %zu hosts", _i, in,
+	    u.nhosts);
+	ck_assert_msg(strcmp(u.hosts[0].host, url_good[_i].host) == 0,
+	    "row %d (%s): host %s", _i, in, u.hosts[0].host);
+	ck_assert_msg(u.hosts[0].port == url_good[_i].port,
+	    "row %d (%s): port %u", _i, in, u.hosts[0].port);
 	ck_assert_msg(strcmp(u.database, url_good[_i].database) == 0,
 	    "row %d (%s): database %s", _i, in, u.database);
 	ck_assert_msg(u.connect_timeout_ms == url_good[_i].connect_ms,
@@ -95,8 +97,13 @@ static const struct {
     {"jdbc:mysql://h:12a/db", "port"},
     {"jdbc:mysql://alice:s3cr3tpw@h/db", "credentials"},
     {"jdbc:mysql://alice@h/db", "credentials"},
-    {"jdbc:mysql://h1,h2/db", "several hosts"},
-    {"jdbc:mysql://h1:3306,h2:3306/db", "several hosts"},
+    {"jdbc:mysql://h1,,h2/db", "empty host"},
+    {"jdbc:mysql://h1,/db", "empty host"},
+    {"jdbc:mysql://,h2/db", "empty host"},
+    {"jdbc:mysql://h1,h2:0/db", "port"},
+    {"jdbc:mysql://h1,h!/db", "invalid character in host"},
+    {"jdbc:mysql://h1,::1/db", "brackets"},
+    {"jdbc:mysql://h1,h2,h3,h4,h5,h6,h7,h8,h9/db", "more than 8 hosts"},
     {"jdbc:mysql://::1/db", "brackets"},
     {"jdbc:mysql://[::1/db", "unterminated"},
     {"jdbc:mysql://[]/db", "IPv6"},
@@ -139,6 +146,44 @@ static const struct {
     {"jdbc:mysql://h/db?verifyServerCertificate",
 	"verifyServerCertificate must be"},
 };
+
+/* Several hosts: Connector/J's failover list, in order. */
+START_TEST(test_url_hosts)
+{
+	static const char in[] =
+	    "jdbc:mysql://n1.example:3306,[::1]:3307,n3,:3309/bpg?"
+	    "connectTimeout=2000";
+	struct bpg_db_url u;
+	struct bpg_errinfo ei = {""};
+	char buf[128];
+	size_t i;
+
+	ck_assert_msg(bpg_db_parse_url(in, strlen(in), &u, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_uint_eq(u.nhosts, 4);
+	ck_assert_str_eq(u.hosts[0].host, "n1.example");
+	ck_assert_uint_eq(u.hosts[0].port, 3306);
+	ck_assert_str_eq(u.hosts[1].host, "::1");
+	ck_assert_uint_eq(u.hosts[1].port, 3307);
+	ck_assert_str_eq(u.hosts[2].host, "n3");
+	ck_assert_uint_eq(u.hosts[2].port, 3306);
+	ck_assert_str_eq(u.hosts[3].host, "localhost");
+	ck_assert_uint_eq(u.hosts[3].port, 3309);
+	ck_assert_str_eq(u.database, "bpg");
+	ck_assert_int_eq(u.connect_timeout_ms, 2000);
+
+	/* Eight fit; the error names the ninth's place. */
+	snprintf(buf, sizeof(buf), "jdbc:mysql://");
+	for (i = 1; i <= 8; i++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+		    "%sh%zu:%zu", i > 1 ? "," : "", i, 3300 + i);
+	ck_assert_msg(bpg_db_parse_url(buf, strlen(buf), &u, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_uint_eq(u.nhosts, 8);
+	ck_assert_str_eq(u.hosts[7].host, "h8");
+	ck_assert_uint_eq(u.hosts[7].port, 3308);
+}
+END_TEST
 
 START_TEST(test_url_bad)
 {
@@ -229,7 +274,7 @@ START_TEST(test_url_lengths)
 	memset(buf + 13, 'a', 255);
 	ck_assert_msg(bpg_db_parse_url(buf, strlen(buf), &u, &ei) == BPG_OK,
 	    "%s", ei.msg);
-	ck_assert_uint_eq(strlen(u.host), 255);
+	ck_assert_uint_eq(strlen(u.hosts[0].host), 255);
 	snprintf(buf, sizeof(buf), "jdbc:mysql://%0256d/db", 0);
 	memset(buf + 13, 'a', 256);
 	ck_assert_int_eq(
@@ -296,6 +341,7 @@ db_url_suite(void)
 	    (int)(sizeof(url_good) / sizeof(url_good[0])));
 	tcase_add_loop_test(
 	    tc, test_url_bad, 0, (int)(sizeof(url_bad) / sizeof(url_bad[0])));
+	tcase_add_test(tc, test_url_hosts);
 	tcase_add_test(tc, test_url_lengths);
 	tcase_add_test(tc, test_url_corpus);
 	suite_add_tcase(s, tc);

@@ -7,7 +7,8 @@
  * its node are refused, and two monitors connected to different nodes,
  * their leader stopped and continued again and again, never both act
  * (checked from the lease's terms, stamped by the database).  Timings
- * are printed, never asserted.
+ * are printed, never asserted.  And a URL listing the nodes fails over
+ * to the next when its node leaves the primary component.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -462,6 +463,113 @@ START_TEST(test_two_monitors)
 }
 END_TEST
 
+/* Node i's value of a wsrep status variable, or "" if unreadable. */
+static void
+node_status(int i, const char *var, char *out, size_t size)
+{
+	MYSQL *my = mysql_init(NULL);
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char sql[128];
+
+	out[0] = '\0';
+	if (mysql_real_connect(my, "127.0.0.1", test_user, test_password,
+	    NULL, port[i], NULL, 0) == NULL) {
+		mysql_close(my);
+		return;
+	}
+	snprintf(sql, sizeof(sql), "SHOW STATUS LIKE '%s'", var);
+	if (mysql_query(my, sql) == 0 &&
+	    (res = mysql_store_result(my)) != NULL) {
+		if ((row = mysql_fetch_row(res)) != NULL && row[1] != NULL)
+			snprintf(out, size, "%s", row[1]);
+		mysql_free_result(res);
+	}
+	mysql_close(my);
+}
+
+static void
+wait_status(int i, const char *var, const char *want)
+{
+	char v[64];
+	long long t0 = now_ms();
+
+	do {
+		node_status(i, var, v, sizeof(v));
+		if (strcmp(v, want) == 0)
+			return;
+		sleep_ms(200);
+	} while (now_ms() - t0 < 120000);
+	ck_abort_msg("node %d: %s is %s, not %s", i + 1, var, v, want);
+}
+
+static void
+isolate(int i, int on)
+{
+	MYSQL *my = mysql_init(NULL);
+	char sql[96];
+
+	ck_assert_msg(mysql_real_connect(my, "127.0.0.1", test_user,
+	    test_password, NULL, port[i], NULL, 0) != NULL, "node %d: %s",
+	    i + 1, mysql_error(my));
+	snprintf(sql, sizeof(sql), "SET GLOBAL wsrep_provider_options="
+	    "'gmcast.isolate=%d'", on);
+	raw_exec(my, sql);
+	mysql_close(my);
+	if (on)
+		wait_status(i, "wsrep_cluster_status", "non-Primary");
+	else {
+		wait_status(i, "wsrep_cluster_status", "Primary");
+		wait_status(i, "wsrep_local_state_comment", "Synced");
+	}
+}
+
+/*
+ * A URL that lists the nodes: when the node a handle is on leaves the
+ * primary component (it refuses statements with 1047), the statement runs
+ * again on the next node of the URL, and is written once.
+ */
+START_TEST(test_failover_not_ready)
+{
+	struct bpg_dbconf conf;
+	struct bpg_errinfo ei = { "" };
+	struct bpg_db *db = NULL;
+	struct bpg_db_submission a = {
+	    "fo-1", "u", "3.5", "{}", NULL, NULL, NULL};
+	struct bpg_db_submission b = {
+	    "fo-2", "u", "3.5", "{}", NULL, NULL, NULL};
+	char all[256], sql[256];
+	MYSQL *c;
+	enum bpg_err e;
+
+	schema_fresh("fo");
+	snprintf(all, sizeof(all), "jdbc:mysql://127.0.0.1:%u,127.0.0.1:%u,"
+	    "127.0.0.1:%u/?connectTimeout=5000&socketTimeout=20000", port[0],
+	    port[1], port[2]);
+	memset(&conf, 0, sizeof(conf));
+	conf.connection_string = all;
+	conf.user = test_user;
+	conf.password = test_password;
+	conf.db_name = schema;
+	ck_assert_msg(bpg_db_new(&conf, &db, &ei) == BPG_OK, "%s", ei.msg);
+	/* On node 1, the first of the URL. */
+	ck_assert_msg(bpg_db_insert_submission(db, &a, &ei) == BPG_OK, "%s",
+	    ei.msg);
+	isolate(0, 1);
+	e = bpg_db_insert_submission(db, &b, &ei);
+	isolate(0, 0);
+	ck_assert_msg(e == BPG_OK, "with node 1 isolated: %s", ei.msg);
+	c = raw(1);
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM `%s`."
+	    "application_submission WHERE submission_id IN ('fo-1', 'fo-2')",
+	    schema);
+	ck_assert_int_eq(raw_num(c, sql), 2);
+	mysql_close(c);
+	bpg_db_free(db);
+	schema_drop();
+}
+END_TEST
+
 static Suite *
 galera_suite(void)
 {
@@ -473,6 +581,7 @@ galera_suite(void)
 	tcase_add_test(tc, test_race_across_nodes);
 	tcase_add_test(tc, test_fence_across_nodes);
 	tcase_add_test(tc, test_two_monitors);
+	tcase_add_test(tc, test_failover_not_ready);
 	suite_add_tcase(s, tc);
 	return s;
 }
