@@ -2,7 +2,9 @@
 # High availability on real parts, all on the loopback: a 3-node MariaDB
 # Galera cluster (tests/ha/galera.sh), two gateway instances (each its own
 # spawn-fcgi and web server) on nodes 1 and 2, two monitors on nodes 1 and
-# 3, one Kubernetes stand-in, HAProxy in front of both instances.
+# 3, one Kubernetes stand-in, HAProxy in front of both instances.  Each
+# one's JDBC URL lists its own node first, then the others in turn, so
+# that it fails over when its node dies or leaves the primary component.
 #
 # Under load through HAProxy (tests/ha/load.js: HA_RATE submissions a
 # second for HA_SECONDS), it kills gateway instance 1 (kill -9), then
@@ -87,11 +89,18 @@ stop_pid() {	# stop_pid PIDFILE: TERM, KILL after 10 s
 node_port() { echo $((B + 10 * ($1 - 1))); }
 gw_port() { echo $((B + 30 + 10 * $1)); }
 
-# A config of the stack's kind on Galera node $2, in $1.
+# The JDBC URL's ports after its host: node $1's, then the others in turn.
+db_hosts() {
+	n2=$(node_port $(($1 % 3 + 1)))
+	n3=$(node_port $((($1 + 1) % 3 + 1)))
+	echo "$(node_port "$1"),127.0.0.1:$n2,127.0.0.1:$n3"
+}
+
+# A config of the stack's kind on Galera node $2 first, in $1.
 write_config() {
 	sed -e "s|@CA@|$(cat "$dir/pki/ca.b64")|g" \
 	    -e "s|@PORT_A@|$((B + 31))|g" -e "s|@PORT_B@|$((B + 32))|g" \
-	    -e "s|@DB_PORT@|$(node_port "$2")|g" -e "s|@S3_PORT@|$((B + 37))|g" \
+	    -e "s|@DB_PORT@|$(db_hosts "$2")|g" -e "s|@S3_PORT@|$((B + 37))|g" \
 	    "$top/tests/stack-config.yaml.in" > "$1"
 }
 
@@ -134,16 +143,18 @@ defaults
 	timeout connect 2s
 	timeout client 90s
 	timeout server 90s
-	timeout check 2s
+	timeout check 6s
 frontend bpg
 	bind 127.0.0.1:$((B + 60))
 	default_backend gateways
 backend gateways
 	balance roundrobin
+	option redispatch
+	retries 2
 	option httpchk
 	http-check send meth GET uri /skatev2/healthcheck/status ver HTTP/1.1 hdr Host 127.0.0.1 hdr Authorization "Basic $auth"
 	http-check expect status 200
-	default-server check check-ssl verify required ca-file $dir/pki/ca.pem inter 500ms fall 2 rise 2 on-marked-down shutdown-sessions
+	default-server check check-ssl verify required ca-file $dir/pki/ca.pem inter 500ms fall 3 rise 2 on-marked-down shutdown-sessions
 	server gw1 127.0.0.1:$(gw_port 1)
 	server gw2 127.0.0.1:$(gw_port 2)
 EOC
