@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 
 #include "bpg_api.h"
 #include "bpg_config.h"
+#include "bpg_config_apart.h"
 #include "bpg_db.h"
 #include "bpg_limits.h"
 #include "bpg_log.h"
@@ -82,6 +84,17 @@ tune_malloc(char *argv[])
 	execv(self, argv);
 	fprintf(stderr, "bpg-gateway: cannot restart with %s: %s\n",
 	    MALLOC_TUNABLES, strerror(errno));
+}
+
+/*
+ * Before fork(): the heap pages freed go back to the kernel (those of the
+ * configuration's reading among them, bpg_config_apart.h), so that the
+ * supervisor does not hold them and no worker inherits them.
+ */
+static void
+give_back_heap(void)
+{
+	(void)malloc_trim(0);
 }
 
 static void
@@ -257,7 +270,7 @@ reload(const char *path, struct bpg_config **cfg, struct slots *s)
 	int i;
 
 	memset(&cerr, 0, sizeof(cerr));
-	if (bpg_config_load(path, &ncfg, &cerr) != BPG_OK) {
+	if (bpg_config_load_apart(path, &ncfg, &cerr) != BPG_OK) {
 		syslog(LOG_ERR, "reload: %s: line %d: %s%s%s; keeping the "
 		    "running configuration", path, cerr.line, cerr.path,
 		    cerr.path[0] ? ": " : "", cerr.msg);
@@ -266,6 +279,7 @@ reload(const char *path, struct bpg_config **cfg, struct slots *s)
 	for (w = 0; w < ncfg->warnings.n; w++)
 		syslog(LOG_WARNING, "%s: %s", path, ncfg->warnings.v[w]);
 	syslog(LOG_INFO, "reload: %s: replacing %d workers", path, s->n);
+	give_back_heap();
 	for (i = 0; i < s->n; i++) {
 		pid_t old = s->pids[i];
 
@@ -531,7 +545,7 @@ main(int argc, char *argv[])
 	bpg_log_open("bpg-gateway");
 
 	memset(&cerr, 0, sizeof(cerr));
-	if (bpg_config_load(path, &cfg, &cerr) != BPG_OK) {
+	if (bpg_config_load_apart(path, &cfg, &cerr) != BPG_OK) {
 		if (cerr.line > 0)
 			fprintf(stderr, "bpg-gateway: %s: line %d: %s%s%s\n",
 			    path, cerr.line, cerr.path, cerr.path[0] ? ": " : "",
@@ -611,6 +625,7 @@ main(int argc, char *argv[])
 	    BPG_LV("gateway", BPG_VERSION, BPG_GIT_REV), 1);
 	shared.stream_workers = (int)nworkers;
 	shared.rl = rl;
+	give_back_heap();
 	rc = supervise(path, &cfg, (int)nworkers);
 	bpg_metrics_free(shared.metrics);
 	bpg_breaker_free(shared.breakers);

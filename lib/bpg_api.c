@@ -25,6 +25,7 @@
 #include "bpg_api_submit.h"
 #include "bpg_api_upload.h"
 #include "bpg_api_util.h"
+#include "bpg_castore.h"
 #include "bpg_internal.h"
 #include "bpg_limits.h"
 #include "bpg_metrics.h"
@@ -504,6 +505,10 @@ bpg_api_new(const struct bpg_config *cfg, struct bpg_api **out,
 		e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if ((e = bpg_castore_new(&api->castore)) != BPG_OK) {
+		bpg_errf(ei, e, "out of memory");
+		goto fail;
+	}
 	if ((e = bpg_zones_new(&api->zones)) != BPG_OK) {
 		bpg_errf(ei, e, "out of memory");
 		goto fail;
@@ -561,6 +566,7 @@ bpg_api_free(struct bpg_api *api)
 			bpg_kube_free(api->kube[i]);
 	free(api->kube);
 	free(api->kube_used_ms);
+	bpg_castore_free(api->castore);
 	bpg_db_free(api->db);
 	bpg_zones_free(api->zones);
 	bpg_cache_free(api->status_cache);

@@ -234,7 +234,8 @@ api_kube_for(struct bpg_api *api, const struct bpg_cluster *c,
 	enum bpg_err e;
 
 	if (api->kube[i] == NULL &&
-	    (e = bpg_kube_new(c, &api->kube[i], ei)) != BPG_OK)
+	    (e = bpg_kube_new_shared(c, api->castore, &api->kube[i], ei)) !=
+	    BPG_OK)
 		return e;
 	bpg_kube_set_metrics(api->kube[i], api->metrics);
 	bpg_kube_set_deadline(api->kube[i], api->end_ms);

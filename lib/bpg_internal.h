@@ -52,6 +52,7 @@ struct bpg_api {
 	const struct bpg_config *cfg;
 	struct bpg_kube **kube;		/* one per cluster, made on first use */
 	long long *kube_used_ms;	/* each one's last use, bpg_kube_now_ms() */
+	struct bpg_castore *castore;	/* the handles' CA stores */
 	struct bpg_db *db;		/* NULL: no DB configured */
 	struct bpg_zones *zones;
 	struct bpg_rng rng;

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include "bpg_castore.h"
 #include "bpg_crd.h"
 #include "bpg_json.h"
 #include "bpg_kube.h"
@@ -20,7 +21,9 @@ struct bpg_kube {
 	const struct bpg_cluster *cluster;
 	CURL *curl;
 	struct curl_slist *headers;
-	char *rbuf;		/* response body, reused */
+	/* The response body of the call under way; freed when it ends, so
+	 * that an idle handle holds none (nor the largest list page it read). */
+	char *rbuf;
 	size_t rlen, rcap;
 	bool overflow;
 	bool kept;		/* a kept connection may be reused */
@@ -63,6 +66,13 @@ enum bpg_err
 bpg_kube_new(const struct bpg_cluster *c, struct bpg_kube **out,
     struct bpg_errinfo *ei)
 {
+	return bpg_kube_new_shared(c, NULL, out, ei);
+}
+
+enum bpg_err
+bpg_kube_new_shared(const struct bpg_cluster *c, struct bpg_castore *cas,
+    struct bpg_kube **out, struct bpg_errinfo *ei)
+{
 	struct bpg_kube *k;
 	struct curl_slist *h;
 	enum bpg_err e;
@@ -78,6 +88,10 @@ bpg_kube_new(const struct bpg_cluster *c, struct bpg_kube **out,
 	if ((e = bpg_kube_setup_easy(k->curl, c, &k->headers, ei)) != BPG_OK) {
 		bpg_kube_free(k);
 		return e;
+	}
+	if (cas != NULL && bpg_castore_setup_easy(cas, k->curl, c) != BPG_OK) {
+		bpg_kube_free(k);
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	}
 	/*
 	 * This handle also sends bodies, with no "Expect: 100-continue"
@@ -333,11 +347,30 @@ status_failure(struct bpg_kube *k, struct bpg_errinfo *ei,
 	return e;
 }
 
+/* After a call: its body, parsed or reported, is no longer needed. */
+static void
+drop_body(struct bpg_kube *k)
+{
+	free(k->rbuf);
+	k->rbuf = NULL;
+	k->rlen = k->rcap = 0;
+}
+
+size_t
+bpg_kube_held_body(const struct bpg_kube *k)
+{
+	return k->rcap;
+}
+
 enum bpg_err
 bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
     const json_t *body, json_t **out, long *http, struct bpg_errinfo *ei)
 {
-	return request(k, method, path, body, out, http, -1, ei);
+	enum bpg_err e;
+
+	e = request(k, method, path, body, out, http, -1, ei);
+	drop_body(k);
+	return e;
 }
 
 enum bpg_err
@@ -345,9 +378,13 @@ bpg_kube_request_fresh(struct bpg_kube *k, const char *method,
     const char *path, const json_t *body, json_t **out, long *http,
     long timeout_ms, struct bpg_errinfo *ei)
 {
+	enum bpg_err e;
+
 	if (timeout_ms <= 0 || timeout_ms > (long)k->cluster->timeout_millis)
 		timeout_ms = (long)k->cluster->timeout_millis;
-	return request(k, method, path, body, out, http, timeout_ms, ei);
+	e = request(k, method, path, body, out, http, timeout_ms, ei);
+	drop_body(k);
+	return e;
 }
 
 /* fresh_ms >= 0: on a connection of its own, within fresh_ms. */
@@ -785,6 +822,7 @@ bpg_kube_stream(struct bpg_kube *k, const char *path, long max_ms,
     bool (*cancel)(void *ctx), void *ctx, struct bpg_errinfo *ei)
 {
 	struct kstream s = { k, write, cancel, ctx, 0, false };
+	enum bpg_err e;
 	CURLcode rc;
 	long code = 0, nconn = 0;
 
@@ -823,13 +861,16 @@ bpg_kube_stream(struct bpg_kube *k, const char *path, long max_ms,
 	    (long)k->cluster->timeout_millis);
 
 	if (s.stopped)
-		return failure(ei, BPG_EIO, "GET", k->url, "the reader stopped");
-	if (rc != CURLE_OK)
-		return transfer_failure(k, ei, "GET", rc);
-	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
-	if (code >= 200 && code < 300)
-		return BPG_OK;
-	return status_failure(k, ei, "GET", code);
+		e = failure(ei, BPG_EIO, "GET", k->url, "the reader stopped");
+	else if (rc != CURLE_OK)
+		e = transfer_failure(k, ei, "GET", rc);
+	else {
+		curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &code);
+		e = code >= 200 && code < 300 ? BPG_OK :
+		    status_failure(k, ei, "GET", code);
+	}
+	drop_body(k);
+	return e;
 }
 
 void

@@ -32,8 +32,21 @@ struct bpg_kube;
 /* The cluster is borrowed and must outlive the handle. */
 enum bpg_err bpg_kube_new(const struct bpg_cluster *, struct bpg_kube **,
     struct bpg_errinfo *) BPG_WUR;
+struct bpg_castore;
+/*
+ * As bpg_kube_new(), the cluster's CA trusted through cas (bpg_castore.h;
+ * borrowed, must outlive the handle): the handles of a process that share
+ * a CA share one parsed store of it.  cas NULL: bpg_kube_new().
+ */
+enum bpg_err bpg_kube_new_shared(const struct bpg_cluster *,
+    struct bpg_castore *cas, struct bpg_kube **, struct bpg_errinfo *) BPG_WUR;
 /* NULL is a no-op. */
 void bpg_kube_free(struct bpg_kube *);
+/*
+ * Bytes of response body the handle holds between calls (0: a call's body
+ * is freed when it ends).
+ */
+size_t bpg_kube_held_body(const struct bpg_kube *);
 
 /*
  * One request.  path starts with '/' and is appended to masterUrl; body
