@@ -3,12 +3,17 @@
 //   idem.jsonl     the keyed answers (idem.js)
 //   crs.json       every SparkApplication of the stand-in, all clusters
 //   rows-N.txt     submission IDs in application_submission on node N
+//   auto.json      the schedule and the jobs with retries (auto.js)
+//   fires.txt      the schedule's fires: fire_time submission_id state
+//   attempts.txt   the jobs' attempts: job_id attempt submission_id
 // Every 2xx has exactly one CR (named by its submission ID) and one row on
 // every node; an error answered by the gateway leaves no CR; an answer
 // that never came (connection cut, 502/504, or the web server's own error
 // document for a gateway that died under the request: outcome unknown)
 // leaves at most one.  A key sent to both instances gives both the same answer and
-// makes one CR.
+// makes one CR.  Each fire of the schedule made at most one CR, named by
+// the ID its fire row records, and a done fire exactly one; each job with
+// retries has exactly its two attempts' CRs, those its attempt rows name.
 //
 //   node check.js DIR NODE...
 'use strict';
@@ -109,6 +114,51 @@ for (const r of ryw) {
 		    `instance ${r.get}: ${r.msg}`);
 }
 
+// Schedules and retries: exactly once across instances and takeovers.
+const auto = JSON.parse(fs.readFileSync(dir + '/auto.json', 'utf8'));
+const fires = lines('fires.txt').map((l) => l.split(/\s+/));
+const fireOf = new Map(fires.map(([t, id, st]) => [id, { t, st }]));
+const schedCrs = byTag.get('sched') || [];
+let firesDone = 0;
+for (const name of schedCrs)
+	if (!fireOf.has(name))
+		bad.push(`schedule: CR ${name} has no fire row`);
+for (const [t, id, st] of fires) {
+	const n = schedCrs.filter((x) => x === id).length;
+	if (st === 'done') {
+		firesDone++;
+		if (n !== 1)
+			bad.push(`schedule: fire ${t} (${id}) done with ${n} CRs`);
+		for (const nd of nodes)
+			if (!rows[nd].has(id))
+				bad.push(`schedule: fire ${t}: ${id} no row on node ${nd}`);
+	} else if (n > 1)
+		bad.push(`schedule: fire ${t} (${id}, ${st}) with ${n} CRs`);
+}
+if (firesDone < 3)
+	bad.push(`schedule: only ${firesDone} fires done`);
+const att = new Map();
+for (const [job, a, id] of lines('attempts.txt').map((l) => l.split(/\s+/)))
+	att.set(job + '/' + a, id);
+let jobsOk = 0;
+for (const job of auto.jobs.filter((x) => x.first)) {
+	const got = (byTag.get('retry-' + job.j) || []).slice().sort();
+	const want = [job.first, att.get(job.first + '/2')].sort();
+	if (!job.second || job.second !== att.get(job.first + '/2'))
+		bad.push(`job ${job.j} (${job.first}): second attempt ` +
+		    `${job.second}, attempt row ${att.get(job.first + '/2')}`);
+	else if (att.has(job.first + '/3'))
+		bad.push(`job ${job.j}: a third attempt`);
+	else if (got.length !== 2 || got[0] !== want[0] || got[1] !== want[1])
+		bad.push(`job ${job.j}: CRs ${got}, attempts ${want}`);
+	else
+		jobsOk++;
+}
+for (const job of auto.jobs.filter((x) => !x.first))
+	if ((byTag.get('retry-' + job.j) || []).length > 1)
+		bad.push(`job ${job.j}: answered ${job.status}, CRs ` +
+		    byTag.get('retry-' + job.j));
+
 const ms = load.filter((r) => r.status >= 200 && r.status < 300)
     .map((r) => r.ms).sort((a, b) => a - b);
 const pct = (p) => ms.length ? ms[Math.min(ms.length - 1,
@@ -124,6 +174,10 @@ console.log(`ha: idempotency keys ${ik.keys} sent to both instances: ` +
     `${ik.bothSame} answered alike, ${ik.ok} with 2xx and one CR each`);
 console.log(`ha: read-your-writes: ${rywOk} of ${ryw.length} Livy ` +
     `batches created on instance 1 read at once on instance 2`);
+console.log(`ha: schedule: ${fires.length} fires, ${firesDone} done, ` +
+    `each with one CR; retries: ${jobsOk} of ` +
+    `${auto.jobs.filter((x) => x.first).length} accepted jobs (of ` +
+    `${auto.jobs.length}) with exactly their 2 attempts' CRs`);
 if (bad.length) {
 	console.log(`ha: FAIL: ${bad.length} violations; first ones:`);
 	bad.slice(0, 20).forEach((b) => console.log('  ' + b));

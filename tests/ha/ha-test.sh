@@ -10,9 +10,11 @@
 # second for HA_SECONDS), it kills gateway instance 1 (kill -9), then
 # Galera node 2 (the node of the surviving instance), then restarts both,
 # then cuts node 2 off the others for 3 s (non-primary, refusing writes).
-# Then keyed submissions go to both instances at once (tests/ha/idem.js),
-# and tests/ha/check.js checks: every 2xx has exactly one CR and one row on
-# every node, errors leave no CR, a key gives one answer and one CR.
+# Meanwhile a schedule fires every 10 s and jobs with retries fail their
+# first attempt (tests/ha/auto.js).  Then keyed submissions go to both
+# instances at once (tests/ha/idem.js), and tests/ha/check.js checks: every
+# 2xx has exactly one CR and one row on every node, errors leave no CR, a
+# key gives one answer and one CR, each fire and each attempt one CR.
 #
 #   sh tests/ha/ha-test.sh [DIR [PORTBASE]]     (make test-ha)
 #
@@ -183,7 +185,8 @@ health() {	# health PORT: the healthcheck answers 200
 
 # A fresh run: whatever an earlier one left (HA_KEEP=1) goes.
 stop_all
-rm -rf "$dir/galera" "$dir"/*.jsonl "$dir"/rows-*.txt "$dir"/crs*.json
+rm -rf "$dir/galera" "$dir"/*.jsonl "$dir"/rows-*.txt "$dir"/crs*.json \
+    "$dir"/auto.json "$dir"/fires.txt "$dir"/attempts.txt
 t_start=$(now_ms)
 say "starting Galera (3 nodes) in $dir"
 sh "$top/tests/ha/galera.sh" start "$dir/galera" "$B"
@@ -216,6 +219,11 @@ hp=https://127.0.0.1:$((B + 60))/skatev2
 node "$top/tests/ha/load.js" "$hp" "$ca" "$body" "$dir/load.jsonl" \
     "$SECONDS_LOAD" "$RATE" "$CONNS" > "$dir/load.out" &
 load_pid=$!
+node "$top/tests/ha/auto.js" "https://127.0.0.1:$(gw_port 1)/skatev2" \
+    "https://127.0.0.1:$(gw_port 2)/skatev2" "$ca" "$body" \
+    "http://127.0.0.1:$((B + 33))" "$dir/auto.json" "$SECONDS_LOAD" \
+    > "$dir/auto.out" 2>&1 &
+auto_pid=$!
 t_load=$(now_ms)
 at() { echo "$(( ($(now_ms) - t_load) / 1000 )) s"; }
 
@@ -247,6 +255,8 @@ kill -0 "$load_pid" 2>/dev/null ||
     say "warning: the load ended before node 2 was cut off"
 wait "$load_pid" || die "the load client failed"
 cat "$dir/load.out"
+wait "$auto_pid" || die "the schedule and retries client failed: $(cat "$dir/auto.out")"
+cat "$dir/auto.out"
 say "load done after $(at)"
 
 wait_for 30 health "$(gw_port 2)" || die "instance 2 is not healthy"
@@ -273,6 +283,10 @@ for n in 1 2 3; do
 	    " start: certification failures %d, brute-force aborts %d\n", n,
 	    v["wsrep_local_cert_failures"], v["wsrep_local_bf_aborts"] }'
 done
+printf 'SET SESSION wsrep_sync_wait=1;\nSELECT fire_time, submission_id, state FROM bpg.bpg_schedule_fire;\n' |
+    sh "$top/tests/ha/galera.sh" sql "$dir/galera" 1 > "$dir/fires.txt"
+printf 'SET SESSION wsrep_sync_wait=1;\nSELECT job_id, attempt, submission_id FROM bpg.submission_attempt;\n' |
+    sh "$top/tests/ha/galera.sh" sql "$dir/galera" 1 > "$dir/attempts.txt"
 for n in 1 2 3; do
 	printf 'SET SESSION wsrep_sync_wait=1;\nSELECT submission_id FROM bpg.application_submission;\n' |
 	    sh "$top/tests/ha/galera.sh" sql "$dir/galera" "$n" \
