@@ -16,6 +16,7 @@
 #include "bpg_crd.h"
 #include "bpg_db.h"
 #include "bpg_db_deps.h"
+#include "bpg_db_notify.h"
 #include "bpg_db_retry.h"
 #include "bpg_req.h"
 #include "bpg_retry.h"
@@ -93,11 +94,24 @@ forget_job(struct bpg_api *api, const char *id)
 		    id, ei.msg);
 }
 
+/* Receivers recorded for a submission that was not (best effort). */
+static void
+forget_receivers(struct bpg_api *api, const struct bpg_notify_spec *notify,
+    const char *id)
+{
+	struct bpg_errinfo ei = { "" };
+
+	if (notify != NULL && notify->n > 0 &&
+	    bpg_db_notify_forget(api->db, id, &ei) != BPG_OK)
+		syslog(LOG_WARNING, "submission %s: its receivers stay "
+		    "recorded: %s", id, ei.msg);
+}
+
 void
 api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
     struct bpg_submit_req *req, const struct bpg_deps *d, const char *queue,
     const struct bpg_cluster *cluster, const char *owner, const char *stored,
-    const char *summary)
+    const char *summary, const struct bpg_notify_spec *notify)
 {
 	struct bpg_api *api = rc->api;
 	struct bpg_errinfo ei = { "" };
@@ -156,6 +170,22 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 			goto fail;
 		}
 	}
+	/*
+	 * Its receivers before the row, so that they hear of a dependency
+	 * failing or a cancel (the monitor records them again on release,
+	 * which changes nothing).
+	 */
+	if (notify != NULL && notify->n > 0 &&
+	    bpg_db_notify_targets(api->db, id, cluster->id, notify, &ei) !=
+	    BPG_OK) {
+		syslog(LOG_ERR, "submission %s: receivers not recorded: %s",
+		    id, ei.msg);
+		forget_job(api, job_request != NULL ? id : NULL);
+		e = bpg_errf(&ei, BPG_EDB, "The submission could not be "
+		    "recorded (database unavailable); nothing was "
+		    "submitted. Please try again later.");
+		goto fail;
+	}
 	memset(&row, 0, sizeof(row));
 	row.submission_id = id;
 	row.user = owner;
@@ -176,8 +206,10 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 		syslog(LOG_ERR, "submission %s not recorded: %s", id, ei.msg);
 		/* A commit not known to be made keeps the job: if the
 		 * submission was recorded, its retries go with it. */
-		if (!bpg_db_insert_unsettled(api->db))
+		if (!bpg_db_insert_unsettled(api->db)) {
 			forget_job(api, job_request != NULL ? id : NULL);
+			forget_receivers(api, notify, id);
+		}
 		if (e == BPG_EINVAL || e == BPG_ETOOBIG)
 			e = bpg_errf(&ei, BPG_EINVAL, "Request too large to "
 			    "record: %s", ei.msg);

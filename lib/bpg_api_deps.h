@@ -11,6 +11,7 @@
 
 struct api_idem;
 struct bpg_cluster;
+struct bpg_notify_spec;
 struct bpg_submit_req;
 struct route_ctx;
 
@@ -28,7 +29,7 @@ struct route_ctx;
 void api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
     struct bpg_submit_req *req, const struct bpg_deps *d, const char *queue,
     const struct bpg_cluster *cluster, const char *owner, const char *stored,
-    const char *summary);
+    const char *summary, const struct bpg_notify_spec *notify);
 
 /*
  * DELETE of the ID in rc->segs[1], which has no CR: if it is waiting for

@@ -606,7 +606,7 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 	if (deps.n > 0) {
 		/* Recorded WAITING; the monitor creates the CR later. */
 		api_deps_submit(rc, &idem, req, &deps, queue, cluster,
-		    proxy_user, stored, summary);
+		    proxy_user, stored, summary, &notify);
 		if (rc->resp->status == 200)
 			created_on = cluster->id;
 		goto out;

@@ -490,6 +490,29 @@ op_write(struct bpg_db *db, const void *in, void *out,
 	return BPG_OK;
 }
 
+/* ST_DEP_END, with the events of the row's change (db_notify_begin()). */
+static enum bpg_err
+op_end(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
+{
+	const char *id = in;
+	struct wr *w = out;
+	struct db_notify_prev np;
+	unsigned long long n = 0;
+	enum bpg_err e;
+
+	w->changed = false;
+	if ((e = db_notify_begin(db, id, &np, ei)) != BPG_OK)
+		return e;
+	if ((e = exec(db, w->id, &w->ps, &n, ei)) != BPG_OK) {
+		db_notify_abort(db, &np);
+		return e;
+	}
+	if ((e = db_notify_commit(db, id, &np, ei)) != BPG_OK)
+		return e;
+	w->changed = n > 0;
+	return BPG_OK;
+}
+
 static bool
 known_state(const char *s)
 {
@@ -572,7 +595,7 @@ bpg_db_deps_end(struct bpg_db *db, const char *id, const char *to,
 	ps_str(&w.ps, status);
 	ps_str(&w.ps, message != NULL ? msg : NULL);
 	ps_str(&w.ps, id);
-	e = db_with_retry(db, op_write, NULL, &w, ei);
+	e = db_with_retry(db, op_end, id, &w, ei);
 	if (changed != NULL)
 		*changed = w.changed;
 	return e;

@@ -177,6 +177,7 @@ struct bpg_db {
 	/* The fence (bpg_db_set_fence()): statements run under the lease. */
 	bool fenced;
 	bool fence_refused; /* the last statement was refused by it */
+	bool in_fence; /* the fence's transaction is open */
 	long long fence_token; /* 0: refuse every statement */
 	char fence_name[BPG_DB_LEASE_MAX_NAME + 1];
 	char fence_holder[BPG_DB_LEASE_MAX_HOLDER + 1];
@@ -315,7 +316,10 @@ void db_report_sql(struct bpg_db *db);
  * under a lock.  After its statement, db_notify_commit() writes an event
  * for each receiver that asked for the new state, if the state changed,
  * and commits; on a failure in between, db_notify_abort() rolls back.
- * Without receivers all three do nothing (autocommit as before).
+ * Without receivers all three do nothing (autocommit as before).  Under
+ * the fence (db->in_fence) the fence's transaction is used: its own
+ * commit or rollback ends it, so that the lease row stays in the write
+ * set of the change and its events.
  */
 struct db_notify_target {
 	int idx;
@@ -326,6 +330,7 @@ struct db_notify_target {
 };
 struct db_notify_prev {
 	bool open;		/* a transaction is open */
+	bool own;		/* opened here, not the fence's */
 	bool found, finished, has_status;
 	char status[64];
 	struct db_notify_target t[BPG_NOTIFY_MAX_ALL];

@@ -366,16 +366,19 @@ db_fence_begin(struct bpg_db *db, struct bpg_errinfo *ei)
 	}
 	if ((e = my_query(db, "START TRANSACTION", ei)) != BPG_OK)
 		return e;
+	db->in_fence = true;
 	db_bind_str(&b[0], db->fence_name, &len[0], &null[0]);
 	db_bind_str(&b[1], db->fence_holder, &len[1], &null[1]);
 	bind_ll(&b[2], &token);
 	if ((e = exec(db, ST_LEASE_GUARD, b, "lease fence", &n, ei)) !=
 	    BPG_OK) {
 		(void)mysql_rollback(db->my);
+		db->in_fence = false;
 		return e;
 	}
 	if (n != 1) {
 		(void)mysql_rollback(db->my);
+		db->in_fence = false;
 		db->fence_refused = true;
 		return bpg_errf(ei, BPG_EDB, "database: statement refused: "
 		    "lease '%s' is no longer held under token %lld",
@@ -387,6 +390,7 @@ db_fence_begin(struct bpg_db *db, struct bpg_errinfo *ei)
 enum bpg_err
 db_fence_end(struct bpg_db *db, enum bpg_err e, struct bpg_errinfo *ei)
 {
+	db->in_fence = false;
 	if (e != BPG_OK) {
 		if (!db->lost)
 			(void)mysql_rollback(db->my);

@@ -336,8 +336,11 @@ db_notify_begin(struct bpg_db *db, const char *id, struct db_notify_prev *p,
 	memset(p, 0, sizeof(*p));
 	if ((e = read_targets(db, id, p, ei)) != BPG_OK || p->nt == 0)
 		return e;
-	if ((e = simple(db, "START TRANSACTION", ei)) != BPG_OK)
-		return e;
+	if (!db->in_fence) {
+		if ((e = simple(db, "START TRANSACTION", ei)) != BPG_OK)
+			return e;
+		p->own = true;
+	}
 	p->open = true;
 	if ((e = db_prepared(db, ST_NTF_LOCK, &st, ei)) != BPG_OK)
 		goto fail;
@@ -368,7 +371,8 @@ db_notify_abort(struct bpg_db *db, struct db_notify_prev *p)
 {
 	struct bpg_errinfo ei;
 
-	if (p->open && db->my != NULL)
+	/* The fence's transaction is rolled back by its end. */
+	if (p->open && p->own && db->my != NULL)
 		(void)simple(db, "ROLLBACK", &ei);
 	p->open = false;
 }
@@ -507,7 +511,7 @@ db_notify_commit(struct bpg_db *db, const char *id, struct db_notify_prev *p,
 			    (e = put_event(db, id, &p->t[i], p, &r, now,
 				ei)) != BPG_OK)
 				goto fail;
-	if ((e = simple(db, "COMMIT", ei)) != BPG_OK)
+	if (p->own && (e = simple(db, "COMMIT", ei)) != BPG_OK)
 		goto fail;
 	p->open = false;
 	return BPG_OK;

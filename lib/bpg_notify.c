@@ -27,6 +27,8 @@ static const char *const state_names[BPG_NOTIFY__MAX] = {
 	[BPG_NOTIFY_FAILED] = "FAILED",
 	[BPG_NOTIFY_LOST] = "LOST",
 	[BPG_NOTIFY_SUBMISSION_FAILED] = "SUBMISSION_FAILED",
+	[BPG_NOTIFY_DEPENDENCY_FAILED] = "DEPENDENCY_FAILED",
+	[BPG_NOTIFY_CANCELLED] = "CANCELLED",
 };
 
 static const char *const format_names[BPG_NOTIFY_FMT__MAX] = {
@@ -116,7 +118,8 @@ parse_one(const json_t *o, const char *w, struct bpg_notify_target *t,
 					return bpg_errf(ei, BPG_EINVAL,
 					    "%s.on[%zu]: must be one of "
 					    "RUNNING, COMPLETED, FAILED, "
-					    "LOST, SUBMISSION_FAILED", w, i);
+					    "LOST, SUBMISSION_FAILED, "
+					    "DEPENDENCY_FAILED, CANCELLED", w, i);
 				t->on |= 1u << bit;
 			}
 		} else if (strcmp(key, "format") == 0) {

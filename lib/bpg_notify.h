@@ -44,6 +44,10 @@ enum bpg_notify_state {
 	BPG_NOTIFY_FAILED,
 	BPG_NOTIFY_LOST,
 	BPG_NOTIFY_SUBMISSION_FAILED,
+	/* Never submitted: a dependency failed, or cancelled while waiting
+	 * (bpg_deps.h).  New states go last: rows keep their bits. */
+	BPG_NOTIFY_DEPENDENCY_FAILED,
+	BPG_NOTIFY_CANCELLED,
 	BPG_NOTIFY__MAX
 };
 #define BPG_NOTIFY_ON_ALL ((1u << BPG_NOTIFY__MAX) - 1)

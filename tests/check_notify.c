@@ -81,9 +81,10 @@ START_TEST(test_parse_defaults)
 {
 	struct bpg_notify_spec s;
 	struct bpg_errinfo ei;
-	json_t *v = json_pack("[{s:s}, {s:s, s:[s, s], s:s}]", "url",
+	json_t *v = json_pack("[{s:s}, {s:s, s:[s, s, s], s:s}]", "url",
 	    "https://a.example.com/h", "url", "https://b.example.com",
-	    "on", "RUNNING", "SUBMISSION_FAILED", "format", "slack");
+	    "on", "RUNNING", "SUBMISSION_FAILED", "DEPENDENCY_FAILED",
+	    "format", "slack");
 	json_t *back;
 	char *d;
 
@@ -91,15 +92,18 @@ START_TEST(test_parse_defaults)
 	ck_assert_uint_eq(s.t[0].on, BPG_NOTIFY_ON_ALL);
 	ck_assert_int_eq(s.t[0].format, BPG_NOTIFY_FMT_JSON);
 	ck_assert_uint_eq(s.t[1].on, 1u << BPG_NOTIFY_RUNNING |
-	    1u << BPG_NOTIFY_SUBMISSION_FAILED);
+	    1u << BPG_NOTIFY_SUBMISSION_FAILED |
+	    1u << BPG_NOTIFY_DEPENDENCY_FAILED);
 	ck_assert_int_eq(s.t[1].format, BPG_NOTIFY_FMT_SLACK);
 	back = bpg_notify_spec_json(&s);
 	d = json_dumps(back, JSON_COMPACT);
 	ck_assert_str_eq(d, "[{\"url\":\"https://a.example.com/h\",\"on\":"
 	    "[\"RUNNING\",\"COMPLETED\",\"FAILED\",\"LOST\","
-	    "\"SUBMISSION_FAILED\"],\"format\":\"json\"},"
+	    "\"SUBMISSION_FAILED\",\"DEPENDENCY_FAILED\",\"CANCELLED\"],"
+	    "\"format\":\"json\"},"
 	    "{\"url\":\"https://b.example.com\",\"on\":[\"RUNNING\","
-	    "\"SUBMISSION_FAILED\"],\"format\":\"slack\"}]");
+	    "\"SUBMISSION_FAILED\",\"DEPENDENCY_FAILED\"],\"format\":"
+	    "\"slack\"}]");
 	free(d);
 	json_decref(back);
 	json_decref(v);

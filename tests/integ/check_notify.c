@@ -665,6 +665,87 @@ START_TEST(test_refused)
 }
 END_TEST
 
+/* POST /spark of SparkPi depending on dep, told of at path; its ID. */
+static char *
+submit_dependent(const char *dep, const char *path)
+{
+	struct integ_http h;
+	char url[128], *text, *body, *id;
+	json_t *req;
+
+	snprintf(url, sizeof(url), "https://localhost:%u%s", hook_port, path);
+	ck_assert_ptr_nonnull(text = integ_sparkpi(NULL));
+	ck_assert_ptr_nonnull(req = json_loads(text, 0, NULL));
+	free(text);
+	ck_assert_int_eq(json_object_set_new(req, "dependsOn",
+	    json_pack("[s]", dep)), 0);
+	ck_assert_int_eq(json_object_set_new(req, "notify", json_pack(
+	    "{s:s, s:[s, s]}", "url", url, "on", "DEPENDENCY_FAILED",
+	    "CANCELLED")), 0);
+	ck_assert_ptr_nonnull(body = json_dumps(req, JSON_COMPACT));
+	json_decref(req);
+	h = integ_api("POST", "/spark", INTEG_ALICE, INTEG_JSON, body);
+	free(body);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	ck_assert_ptr_nonnull(id = strdup(integ_jstr(h.json,
+	    "submissionId")));
+	integ_http_free(&h);
+	return id;
+}
+
+/*
+ * A submission that never runs is told of all the same: one waiting on
+ * a job that fails ends DEPENDENCY_FAILED, one deleted while waiting
+ * CANCELLED, each event once, with the reason.
+ */
+START_TEST(test_dependency_notified)
+{
+	struct integ_http h;
+	char ops[256], path[512], *dep, *failed, *cancelled;
+	json_t *ds, *d;
+
+	lead(integ_mon_start("deps", (char *)NULL));
+	integ_control_both("POST", "/operator", "{\"frozen\":true}");
+	dep = integ_submit(INTEG_ALICE, NULL, NULL);
+	failed = submit_dependent(dep, "/hook/f");
+	cancelled = submit_dependent(dep, "/hook/c");
+	snprintf(path, sizeof(path), "/spark/%s", cancelled);
+	h = integ_api("DELETE", path, INTEG_ALICE, NULL, NULL);
+	ck_assert_msg(h.status == 200, "%ld %s", h.status, h.body);
+	integ_http_free(&h);
+	snprintf(ops, sizeof(ops), "{\"apps\":{\"%s\":\"FAILED\"}}", dep);
+	json_decref(integ_control(dep, "POST", "/operator", ops));
+	integ_control_both("POST", "/operator", "{\"frozen\":false}");
+
+	ds = wait_delivered(cancelled, 1, 60);
+	d = json_array_get(ds, 0);
+	ck_assert_str_eq(integ_jstr(d, "event.state"), "CANCELLED");
+	ck_assert_str_eq(integ_jstr(d, "event.previousState"), "WAITING");
+	ck_assert_str_eq(integ_jstr(d, "path"), "/hook/c");
+	ck_assert(json_is_true(json_object_get(d, "signatureOk")));
+	json_decref(ds);
+	ds = wait_delivered(failed, 1, 120);
+	d = json_array_get(ds, 0);
+	ck_assert_str_eq(integ_jstr(d, "event.state"), "DEPENDENCY_FAILED");
+	ck_assert_str_eq(integ_jstr(d, "event.previousState"), "WAITING");
+	ck_assert_str_eq(integ_jstr(d, "path"), "/hook/f");
+	ck_assert_msg(strstr(integ_jstr(d, "event.errorMessage"), dep) !=
+	    NULL, "%s", integ_jstr(d, "event.errorMessage"));
+	json_decref(ds);
+	/* Once each: the monitor's later turns add nothing. */
+	integ_sleep_ms(1500);
+	ds = got(failed);
+	ck_assert_uint_eq(json_array_size(ds), 1);
+	json_decref(ds);
+	ds = got(cancelled);
+	ck_assert_uint_eq(json_array_size(ds), 1);
+	json_decref(ds);
+	free(dep);
+	free(failed);
+	free(cancelled);
+}
+END_TEST
+
 static Suite *
 notify_suite(void)
 {
@@ -678,6 +759,7 @@ notify_suite(void)
 	tcase_add_test(tc, test_schedule_notified);
 	tcase_add_test(tc, test_outage);
 	tcase_add_test(tc, test_hang_and_kill);
+	tcase_add_test(tc, test_dependency_notified);
 	suite_add_tcase(s, tc);
 	return s;
 }
