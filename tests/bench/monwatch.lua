@@ -1,10 +1,16 @@
 -- Status changes of SparkApplications straight at a cluster of the
 -- Kubernetes API stand-in, for the monitor's watch: a merge patch of the
--- status subresource of w-<n mod $BENCH_APPS>, its state alternating
+-- status subresource of <$BENCH_PREFIX, default "w-"><n mod $BENCH_APPS,
+-- five digits>, its state alternating
 -- SUBMITTED / PENDING_RERUN on each pass, paced by $BENCH_DELAY_MS per
--- connection.  The bearer token comes on wrk's command line (-H).
+-- connection.  $BENCH_START (default 0) is added to the request count:
+-- BENCH_APPS - 1 starts at name 0 with PENDING_RERUN, so that every patch
+-- of apps already SUBMITTED is a change.  The bearer token comes on wrk's
+-- command line (-H).
 local apps = tonumber(os.getenv("BENCH_APPS") or "250")
 local pace = tonumber(os.getenv("BENCH_DELAY_MS") or "8")
+local prefix = os.getenv("BENCH_PREFIX") or "w-"
+local start = tonumber(os.getenv("BENCH_START") or "0")
 local conns = 0
 local base = 0
 
@@ -21,8 +27,8 @@ end
 local n = 0
 function request()
 	n = n + 1
-	local k = base + n
-	local name = string.format("w-%05d", k % apps)
+	local k = base + n + start
+	local name = string.format("%s%05d", prefix, k % apps)
 	local state = (math.floor(k / apps) % 2 == 0) and "SUBMITTED"
 	    or "PENDING_RERUN"
 	return wrk.format(nil, wrk.path .. "/" .. name .. "/status", nil,
