@@ -10,12 +10,13 @@
 #                 frozen, one tick each to SUBMITTED; the monitor started
 #                 on an empty table; the time from its start until every
 #                 row reads SUBMITTED (COUNT(*) polled every 0.1 s), its
-#                 CPU, the stand-in's and MariaDB's over that time.  Then
-#                 (MON_STALE=1, the default) again on a partly stale
-#                 table: a quarter of the rows deleted, a quarter QUEUED.
+#                 CPU, the stand-in's and MariaDB's over that time.  With
+#                 MON_STALE=1, again on a partly stale table: a quarter
+#                 of the rows deleted, a quarter QUEUED (as long again).
 #   steady state  with that monitor watching, 250 of the applications of
 #                 each cluster patched (tests/bench/monwatch.lua, each
-#                 patch a change of state) by 2 connections a cluster
+#                 patch a change of state: PENDING_RERUN, UNKNOWN,
+#                 SUBMITTED in turn) by 2 connections a cluster
 #                 paced MON_DELAY_MS (15) apart, about 500 changes a
 #                 second in all, for MON_DUR (10) seconds: the changes
 #                 sent, the rows the monitor wrote (the count of its
@@ -32,7 +33,7 @@
 # Rows of the table: mon_* (results in var/bench/results*.txt).
 
 CATCHUP_APPS=${CATCHUP_APPS:-100000}
-MON_STALE=${MON_STALE:-1}
+MON_STALE=${MON_STALE:-0}
 MON_DUR=${MON_DUR:-10}
 MON_DELAY_MS=${MON_DELAY_MS:-15}
 case "$CATCHUP_APPS$MON_DUR$MON_DELAY_MS" in
@@ -235,6 +236,7 @@ mon_steady() {
 	for c in $mon_letters; do
 		BENCH_APPS=$mon_watched BENCH_DELAY_MS=$MON_DELAY_MS \
 		    BENCH_PREFIX=cu-$c- BENCH_START=$((mon_watched - 1)) \
+		    BENCH_STATES="SUBMITTED PENDING_RERUN UNKNOWN" \
 		    wrk -t1 -c2 -d"${MON_DUR}s" \
 		    -H "Authorization: Bearer $BPG_KUBE_TOKEN" \
 		    -s "$BENCH_LUA/monwatch.lua" "$(mon_url "$c")$mon_path" \
