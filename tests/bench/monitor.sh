@@ -357,9 +357,11 @@ monitor_section() {
 	    "monupsert: a page's read + multi-row upsert, one connection"
 	for v in mon_catchup mon_stale; do
 		[ $v = mon_catchup ] || [ "$MON_STALE" = 1 ] || continue
-		for p in monitor kubesim mariadb; do
+		row "${v}_cpu_s_monitor" "$(median "$v.cpu_monitor")" s - - \
+		    "CPU of the monitor from its start to the last row"
+		for p in kubesim mariadb; do
 			row "${v}_cpu_s_$p" "$(median "$v.cpu_$p")" s - - \
-			    "CPU of $p over the catch-up (monitor: since its start)"
+			    "CPU of $p over the catch-up"
 		done
 	done
 	row mon_watch_changes_per_s "$(median mon_watch.sent_rate)" changes/s \
