@@ -373,11 +373,14 @@ uninstall:
 
 # Benchmarks, never part of "make test": tests/bench/bench.sh starts its
 # own stack on ports 20300-20328 and prints one table (also written to
-# var/bench/results.txt), in about 3 minutes.
-#   make bench [WEB=apache] [LONG=1] [SCALE=0]
+# var/bench/results.txt), in about 3 minutes, and the monitor's section
+# (tests/bench/monitor.sh) in about 2 more.
+#   make bench [WEB=apache] [LONG=1] [SCALE=0] [MONITOR=0|only]
+#       [CATCHUP_APPS=N]
 BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/floor \
 	$(BUILD)/tests/bench/dbdrive $(BUILD)/tests/bench/firstreq \
-	$(BUILD)/tests/bench/memgroup $(BUILD)/tests/bench/reportbench
+	$(BUILD)/tests/bench/memgroup $(BUILD)/tests/bench/reportbench \
+	$(BUILD)/tests/bench/monupsert
 $(BUILD)/tests/bench/%.o: tests/bench/%.c tests/bench/prefork.h \
     tests/bench/benchdb.h
 	@mkdir -p $(dir $@)
@@ -394,6 +397,9 @@ $(BUILD)/tests/bench/dbdrive: $(BUILD)/tests/bench/dbdrive.o \
 $(BUILD)/tests/bench/reportbench: $(BUILD)/tests/bench/reportbench.o \
     $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/bench/monupsert: $(BUILD)/tests/bench/monupsert.o \
+    $(LIBBPG)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/bench/firstreq: tests/bench/firstreq.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
@@ -403,4 +409,5 @@ $(BUILD)/tests/bench/memgroup: tests/bench/memgroup.c
 
 bench: all $(BENCH_BIN)
 	@BUILD=$(BUILD) WEB=$(WEB) LONG=$(LONG) SCALE=$(SCALE) \
+		MONITOR=$(MONITOR) CATCHUP_APPS=$(CATCHUP_APPS) \
 		sh tests/bench/bench.sh

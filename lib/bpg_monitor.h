@@ -98,6 +98,7 @@
 #define BPG_MONITOR_MAX_NAME 253 /* DNS-1123 subdomain */
 #define BPG_MONITOR_MAX_NS 63 /* DNS-1123 label */
 #define BPG_MONITOR_MAX_UID 63
+#define BPG_MONITOR_MAX_LABEL 63 /* a label's value */
 #define BPG_MONITOR_MAX_STATE 64
 #define BPG_MONITOR_MAX_TEXT 1020 /* 255 characters of UTF-8 */
 
@@ -179,6 +180,8 @@ struct bpg_monitor_app {
 	bool has_driver_pod; /* status.driverInfo.podName */
 	char driver_pod[BPG_MONITOR_MAX_NAME + 1];
 	int64_t max_running_ms; /* label maxRunningMillis, or the default */
+	/* Label queue ("root.<queue>.<user>" from the gateway), "" if none. */
+	char queue[BPG_MONITOR_MAX_LABEL + 1];
 	bool has_dag_name, has_task_name, has_app_name;
 	char dag_name[BPG_MONITOR_MAX_TEXT + 1]; /* driver label */
 	char task_name[BPG_MONITOR_MAX_TEXT + 1]; /* driver label */

@@ -530,6 +530,14 @@ bpg_monitor_app_parse(
 			add_bad(bad, bsz, "metadata.labels.maxRunningMillis");
 	}
 
+	if ((s = get_str(labels, "queue", "metadata.labels.queue", bad,
+		 bsz)) != NULL) {
+		if (token_ok(s, BPG_MONITOR_MAX_LABEL))
+			bpg_monitor_take(app->queue, sizeof(app->queue), s);
+		else
+			add_bad(bad, bsz, "metadata.labels.queue");
+	}
+
 	status = get_obj(obj, "status", "status", bad, bsz);
 	as = get_obj(
 	    status, "applicationState", "status.applicationState", bad, bsz);

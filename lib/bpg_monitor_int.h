@@ -134,6 +134,16 @@ extern const struct bpg_monitor_task bpg_monitor_task_reach;
 void bpg_monitor_reach_failed(struct bpg_monitor_target *t, const char *why);
 void bpg_monitor_reach_ok(struct bpg_monitor_target *t);
 extern const struct bpg_monitor_task bpg_monitor_task_starve;
+
+/*
+ * An entry's first starve look (bpg_monitor_entry.move_at_ms) from the app
+ * as listed or watched: never (INT64_MAX) when its queue label names no
+ * queue with maxPendingMillis, so that no app of another queue costs a
+ * GET; else when it has waited that long (0: at the task's next check,
+ * creation time unknown).
+ */
+int64_t bpg_monitor_starve_first_look(
+    const struct bpg_config *cfg, const struct bpg_monitor_app *app);
 extern const struct bpg_monitor_task bpg_monitor_task_sched;
 extern const struct bpg_monitor_task bpg_monitor_task_deps;
 extern const struct bpg_monitor_task bpg_monitor_task_retry;

@@ -259,6 +259,9 @@ observed(struct bpg_monitor_target *t, struct bpg_monitor_entry *ent,
     const struct bpg_monitor_app *app, unsigned int act, unsigned int done)
 {
 	bpg_monitor_known_apply(&ent->k, app, done);
+	if (ent->move_at_ms == 0)
+		ent->move_at_ms =
+		    bpg_monitor_starve_first_look(t->m->o.cfg, app);
 	if ((act & BPG_MONITOR_DO_TRACK) != 0) {
 		if (!ent->tracked)
 			bpg_monitor_log(t->m, BPG_MONITOR_LOG_DEBUG,

@@ -66,17 +66,37 @@ cluster_by_id(const struct bpg_config *cfg, const char *id)
 	return NULL;
 }
 
-/* The queue config (the parent queue, as maxRunningMillis) of a CR. */
+/* The queue config (the parent queue, as maxRunningMillis) of label q. */
 static const struct bpg_queue *
-queue_of(const struct bpg_config *cfg, const json_t *cr)
+queue_of_label(const struct bpg_config *cfg, const char *q)
 {
-	const char *q = json_string_value(json_object_get(json_object_get(
-	    json_object_get(cr, "metadata"), "labels"), "queue"));
-
 	if (q == NULL || strncmp(q, "root.", 5) != 0)
 		return NULL;
 	q += 5;
 	return bpg_config_queue_exact_n(cfg, q, strcspn(q, "."));
+}
+
+/* The queue config of a CR. */
+static const struct bpg_queue *
+queue_of(const struct bpg_config *cfg, const json_t *cr)
+{
+	return queue_of_label(cfg, json_string_value(json_object_get(
+	    json_object_get(json_object_get(cr, "metadata"), "labels"),
+	    "queue")));
+}
+
+int64_t
+bpg_monitor_starve_first_look(
+    const struct bpg_config *cfg, const struct bpg_monitor_app *app)
+{
+	const struct bpg_queue *qc = queue_of_label(cfg, app->queue);
+
+	/* check_one() would find no maxPendingMillis in the live CR. */
+	if (qc == NULL || !qc->has_max_pending_millis)
+		return INT64_MAX;
+	if (app->created_ms < 0)
+		return 0;
+	return app->created_ms + qc->max_pending_millis + 1;
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -233,6 +234,7 @@ START_TEST(test_app_full)
 	ck_assert(app.has_driver_pod);
 	ck_assert_str_eq(app.driver_pod, "custom-driver-pod");
 	ck_assert_int_eq(app.max_running_ms, 3000);
+	ck_assert_str_eq(app.queue, "root.dev");
 	ck_assert_str_eq(app.dag_name, "dag1");
 	ck_assert_str_eq(app.task_name, "task1");
 	ck_assert_str_eq(app.app_name, "SparkPi");
@@ -356,6 +358,10 @@ static const struct {
 	  "spec.driver.labels.dag_name" },
 	{ "\"spec\":{\"sparkConf\":{\"spark.app.name\":7}}",
 	  "spec.sparkConf.spark.app.name" },
+	{ "\"metadata\":{\"name\":\"x\",\"labels\":{\"queue\":\"root.a b\"}}",
+	  "metadata.labels.queue" },
+	{ "\"metadata\":{\"name\":\"x\",\"labels\":{\"queue\":7}}",
+	  "metadata.labels.queue" },
 	{ "\"spec\":[]", "spec" },
 };
 
@@ -1323,11 +1329,32 @@ watch_events(int c, const char *list_path)
 		;
 }
 
+/* The request line of the request in buf, appended to list_path.log. */
+static void
+log_request(const char *list_path, const char *buf)
+{
+	char path[512], line[1024];
+	size_t n = strcspn(buf, "\r\n");
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.log", list_path);
+	if (n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	memcpy(line, buf, n);
+	line[n++] = '\n';
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600)) < 0)
+		_exit(1);
+	if (write(fd, line, n) != (ssize_t)n)
+		_exit(1);
+	close(fd);
+}
+
 /*
  * A Kubernetes API stand-in for the leader tests, in a child process: a
  * list request gets the SparkApplicationList in the file at list_path
  * (read per request, so the test changes it between lists); a watch gets
- * a 200, then the events of watch_events().
+ * a 200, then the events of watch_events().  Every request line is
+ * appended to list_path.log before the answer.
  */
 static pid_t
 serve_lists(const char *list_path, unsigned *port)
@@ -1369,6 +1396,7 @@ serve_lists(const char *list_path, unsigned *port)
 			if (strstr(buf, "\r\n\r\n") != NULL)
 				break;
 		}
+		log_request(list_path, buf);
 		if (strstr(buf, "watch=") != NULL) {
 			if (write(c, HEAD200C, strlen(HEAD200C)) < 0)
 				_exit(1);
@@ -2213,6 +2241,96 @@ START_TEST(test_db_disabled)
 }
 END_TEST
 
+/*
+ * The starve task looks at an app still SUBMITTED (a GET of its CR) only
+ * when its queue label names a queue with maxPendingMillis: the queue is
+ * in the CR the list or the watch brought, so the thousands of apps of
+ * other queues a catch-up lists cost no request each.  The app of queue
+ * slow is looked at (the answer, a list, is no app: nothing moves); once
+ * the step that looked at it has returned, that check has passed over
+ * every app, and none of queue dev, or without a queue, was asked for.
+ */
+#define STARVE_N 20
+
+START_TEST(test_monitor_starve_looks)
+{
+	struct bpg_config *cfg = NULL;
+	struct bpg_config_error cerr;
+	struct bpg_monitor_opts o;
+	struct bpg_monitor *m = NULL;
+	struct bpg_errinfo ei = { "" };
+	struct ctx c;
+	char yaml[1024], list[256], logp[300], id[64];
+	char *log = NULL;
+	size_t len;
+	unsigned port;
+	pid_t pid;
+	FILE *f;
+	int i, status;
+
+	ctx_open(&c, "starve");
+	snprintf(list, sizeof(list), "/tmp/bpgm-starve-%ld.json",
+	    (long)getpid());
+	snprintf(logp, sizeof(logp), "%s.log", list);
+	unlink(logp);
+	ck_assert_ptr_nonnull(f = fopen(list, "w"));
+	fputs("{\"kind\":\"SparkApplicationList\",\"metadata\":{"
+	    "\"resourceVersion\":\"10\"},\"items\":[", f);
+	for (i = 0; i <= STARVE_N; i++)
+		fprintf(f, "%s{\"metadata\":{\"name\":\"sv-%02d\","
+		    "\"namespace\":\"ns\",\"uid\":\"u-%d\","
+		    "\"creationTimestamp\":\"2020-11-25T21:48:56Z\""
+		    "%s%s%s},\"status\":{\"applicationState\":{\"state\":"
+		    "\"SUBMITTED\"}}}", i ? "," : "", i, i,
+		    i % 2 == 0 ? ",\"labels\":{\"queue\":\"root." : "",
+		    i % 2 == 0 ? (i == STARVE_N ? "slow" : "dev") : "",
+		    i % 2 == 0 ? ".alice\"}" : "");
+	fputs("]}", f);
+	ck_assert_int_eq(fclose(f), 0);
+	pid = serve_lists(list, &port);
+	snprintf(yaml, sizeof(yaml),
+	    "sparkClusters:\n"
+	    "  - {id: c1, weight: 1, masterUrl: 'http://127.0.0.1:%u',\n"
+	    "     sparkApplicationNamespace: ns, timeoutMillis: 5000,\n"
+	    "     userTokenSOPS: 'plaintext:token-0123456789'}\n"
+	    "queues:\n"
+	    "  - {name: dev}\n"
+	    "  - {name: slow, maxPendingMillis: 1000}\n"
+	    "dbStorageSOPS: {connectionString: '%s', user: bpg,\n"
+	    "  password: bpg-test-pw, dbName: %s}\n", port, c.url, c.schema);
+	ck_assert_msg(bpg_config_parse(yaml, strlen(yaml), &cfg, &cerr) ==
+	    BPG_OK, "%s: %s", cerr.path, cerr.msg);
+	memset(&o, 0, sizeof(o));
+	o.cfg = cfg;
+	ck_assert_msg(bpg_monitor_new(&o, &m, &ei) == BPG_OK, "%s", ei.msg);
+	snprintf(id, sizeof(id), "/sv-%02d ", STARVE_N);
+	for (i = 0; i < 1200; i++) {
+		ck_assert_msg(bpg_monitor_step(m, 100, &ei) == BPG_OK, "%s",
+		    ei.msg);
+		free(log);
+		if ((log = tu_slurp(logp, &len)) != NULL &&
+		    strstr(log, id) != NULL)
+			break;
+	}
+	ck_assert_msg(log != NULL && strstr(log, id) != NULL,
+	    "the app of queue slow was never looked at");
+	for (i = 0; i < STARVE_N; i++) {
+		snprintf(id, sizeof(id), "/sv-%02d ", i);
+		ck_assert_msg(strstr(log, id) == NULL, "sv-%02d (%s) was "
+		    "looked at:\n%s", i, i % 2 ? "no queue" : "queue dev", log);
+	}
+
+	free(log);
+	bpg_monitor_free(m);
+	bpg_config_free(cfg);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	unlink(list);
+	unlink(logp);
+	ctx_close(&c);
+}
+END_TEST
+
 /* ---- the daemon's set-up ------------------------------------------- */
 
 START_TEST(test_monitor_new)
@@ -2289,6 +2407,7 @@ monitor_suite(void)
 	tcase_add_test(tc, test_db_disabled);
 	tcase_add_test(tc, test_monitor_new);
 	tcase_add_test(tc, test_monitor_page);
+	tcase_add_test(tc, test_monitor_starve_looks);
 	tcase_add_test(tc, test_db_many);
 	suite_add_tcase(s, tc);
 	return s;

@@ -13,12 +13,18 @@
 #                                    whatever listens on DIR/gateway.sock
 #   sh tests/stack.sh web-stop DIR
 #
+# KUBE_CLUSTERS=4 starts the stand-in with four clusters instead of two
+# (spark-cluster-c and -d on PORTBASE+4 and +5, configured as cluster b
+# is; BPG_KUBE_C and BPG_KUBE_D in the env): the monitor's benchmark
+# (tests/bench/monitor.sh).  Every test runs on the default two.
+#
 # WEB=lighttpd (default) or WEB=apache picks the web server.  Both run the
 # production snippets of httpd-conf/ with the test's paths, as the user
 # www-data when started as root, and use the certificate of tests/pki.sh
 # (DIR/pki/ca.pem is the CA to trust).
 #
-# Ports: PORTBASE the web server (HTTPS), +1/+2 the clusters, +3 the
+# Ports: PORTBASE the web server (HTTPS), +1/+2 the clusters (+4/+5 the
+# third and fourth with KUBE_CLUSTERS=4), +3 the
 # stand-in's control API, +6 MariaDB, +7 s3rver (S3), +8 the web server's plain-HTTP port
 # (redirects to HTTPS).  Users (htpasswd): alice/alice-pw, bob/bob-pw,
 # carol/carol-pw (in adminUsers), mallory/mallory-pw (blocked),
@@ -32,6 +38,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 SHARED=${BPG_SHARED_DIR:-$top/../shared}
 TOKEN=kubesim-test-token-0123456789
+KUBE_CLUSTERS=${KUBE_CLUSTERS:-2}
+case "$KUBE_CLUSTERS" in
+2|4) ;;
+*) echo "stack.sh: KUBE_CLUSTERS must be 2 or 4" >&2; exit 1 ;;
+esac
 
 die() { echo "stack.sh: $*" >&2; exit 1; }
 
@@ -81,6 +92,12 @@ export BPG_STACK_DIR BPG_URL BPG_HTTP_PORT BPG_KUBE_A BPG_KUBE_B
 export BPG_HTTPS_PORT BPG_HTTP_REDIRECT_PORT BPG_WEB BPG_CA CURL_CA_BUNDLE
 export BPG_KUBE_CONTROL BPG_KUBE_TOKEN BPG_KUBE_CA BPG_DB_PORT BPG_S3_PORT BPG_SHARED_DIR
 EOV
+	[ "$KUBE_CLUSTERS" = 2 ] || cat >> "$dir/env" <<EOV
+BPG_KUBE_C=https://127.0.0.1:$((base + 4))
+BPG_KUBE_D=https://127.0.0.1:$((base + 5))
+BPG_KUBE_CLUSTERS=4
+export BPG_KUBE_C BPG_KUBE_D BPG_KUBE_CLUSTERS
+EOV
 }
 
 write_config() {
@@ -88,6 +105,34 @@ write_config() {
 	sed -e "s|@CA@|$ca|g" -e "s|@PORT_A@|$((base + 1))|g" \
 	    -e "s|@PORT_B@|$((base + 2))|g" -e "s|@DB_PORT@|$((base + 6))|g" -e "s|@S3_PORT@|$((base + 7))|g" \
 	    "$top/tests/stack-config.yaml.in" > "$dir/config.yaml"
+	[ "$KUBE_CLUSTERS" = 2 ] || more_clusters
+}
+
+# Clusters c and d, configured as b is, on PORTBASE+4 and +5.
+more_clusters() {
+	awk -v pb="$((base + 2))" -v pc="$((base + 4))" -v pd="$((base + 5))" '
+		/^  - weight: / { inb = 0 }
+		/^sparkImages:/ && b != "" {
+			for (i = 0; i < 2; i++) {
+				c = b
+				x = i ? "d" : "c"
+				gsub(/spark-cluster-b/, "spark-cluster-" x, c)
+				gsub(/sim-b/, "sim-" x, c)
+				sub(":" pb "\n", ":" (i ? pd : pc) "\n", c)
+				printf "%s", c
+			}
+			b = ""
+			inb = 0
+		}
+		{ print }
+		/^  - weight: / { blk = $0 "\n"; next }
+		blk != "" && /^    id: spark-cluster-b$/ { inb = 1; b = blk }
+		blk != "" && !/^    / { blk = "" }
+		inb && /^    / { b = b $0 "\n" }
+	' "$dir/config.yaml" > "$dir/config.yaml.tmp"
+	mv "$dir/config.yaml.tmp" "$dir/config.yaml"
+	[ "$(grep -c '^    id: spark-cluster-' "$dir/config.yaml")" = 4 ] ||
+	    die "config.yaml: clusters c and d not added"
 }
 
 # ---- web server (WEB=lighttpd|apache) ------------------------------
@@ -231,13 +276,15 @@ start() {
 	sh "$top/tests/mariadb.sh" start "$dir/db" $((base + 6))
 	sh "$top/tests/s3rver.sh" start "$dir/s3" $((base + 7))
 
+	more=""
+	[ "$KUBE_CLUSTERS" = 2 ] || more=",spark-cluster-c=$((base + 4)),spark-cluster-d=$((base + 5))"
 	if ! alive "$dir/kubesim.pid"; then
 		: > "$dir/kubesim.out"
 		TOKEN_ENV=$TOKEN "$BUILD/kubesim" \
 		    --crd "$SHARED/spec/sparkapplications-crd.yaml" \
 		    --cert "$dir/pki/server.pem" --key "$dir/pki/server.key" \
 		    --token "$TOKEN" --control "127.0.0.1:$((base + 3))" \
-		    --cluster "spark-cluster-a=$((base + 1)),spark-cluster-b=$((base + 2))" \
+		    --cluster "spark-cluster-a=$((base + 1)),spark-cluster-b=$((base + 2))$more" \
 		    --tick-ms "${KUBESIM_TICK_MS:-400}" \
 		    --pidfile "$dir/kubesim.pid" \
 		    > "$dir/kubesim.out" 2> "$dir/kubesim.log" &

@@ -35,7 +35,11 @@
 # rounds, gateway and reference runs interleaved), BENCH_PORT_BASE
 # (20300; uses BASE..BASE+28), LONG=1 (RSS of 8 workers over 1,000,000
 # requests instead), SCALE=0 (without the 1,000,000-row database check,
-# tests/bench/scale.sh, which takes about a minute).
+# tests/bench/scale.sh, which takes about a minute), MONITOR=0 (without
+# the monitor's section, tests/bench/monitor.sh: catch-up of
+# CATCHUP_APPS (100000) SparkApplications over 4 clusters and the steady
+# state at about 500 changes/s, against its statements driven directly;
+# about 2 minutes), MONITOR=only (that section alone).
 #
 # Output: one table, tab-separated, on stdout and in var/bench/results.txt
 # (and var/bench/results-VARIANT.txt):
@@ -59,6 +63,7 @@ WARM=${WARM:-1}
 ROUNDS=${ROUNDS:-3}
 LONG=${LONG:-0}
 SCALE=${SCALE:-1}
+MONITOR=${MONITOR:-1}
 BASE=${BENCH_PORT_BASE:-20300}
 SHARED=${BPG_SHARED_DIR:-$top/../shared}
 BIN=$top/$BUILD/tests/bench
@@ -111,6 +116,7 @@ cleanup() {
 		sh tests/stack.sh web-stop "$d" >/dev/null 2>&1 || true
 	done
 	sh tests/stack.sh stop "$stack" >/dev/null 2>&1 || true
+	[ "$MONITOR" = 0 ] || mon_cleanup
 }
 
 # Sum of utime+stime (clock ticks) of the given pids.
@@ -448,6 +454,9 @@ standard() {
 	if [ "$SCALE" = 1 ]; then
 		scale_check
 	fi
+	if [ "$MONITOR" = 1 ]; then
+		monitor_section
+	fi
 
 	table=$work/table
 	: > "$table"
@@ -538,7 +547,23 @@ standard() {
 	if [ "$SCALE" = 1 ]; then
 		cat "$work/scale-rows" >> "$table"
 	fi
+	if [ "$MONITOR" = 1 ]; then
+		cat "$work/monitor-rows" >> "$table"
+	fi
 	print_table "$variant"
+}
+
+# MONITOR=only: the monitor's section alone.
+monitor_only() {
+	cleanup
+	rm -rf "$work"
+	mkdir -p "$work"
+	: > "$raw"
+	: > "$work/failures"
+	monitor_section
+	table=$work/table
+	cp "$work/monitor-rows" "$table"
+	print_table monitor
 }
 
 print_table() {
@@ -572,10 +597,18 @@ esac
 case "$SCALE" in
 1) . "$BENCH_LUA/scale.sh" ;;
 esac
+case "$MONITOR" in
+0) ;;
+1|only) . "$BENCH_LUA/monitor.sh" ;;
+*) die "MONITOR: 0, 1 or only" ;;
+esac
 
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-if [ "$LONG" = 1 ]; then
+if [ "$MONITOR" = only ]; then
+	SCALE=0
+	monitor_only
+elif [ "$LONG" = 1 ]; then
 	long_run
 else
 	standard
