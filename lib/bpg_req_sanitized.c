@@ -3,7 +3,12 @@
 
 /* ---- sanitised copy (section 2.20) --------------------------------- */
 
-/* Set key to v (a new reference, consumed) unless an earlier step failed. */
+/*
+ * Set key to v (a new reference, consumed) unless an earlier step failed.
+ * Keys are literals and strings the request's parser read (checked
+ * UTF-8): jansson's checks of them again are skipped (_nocheck), and the
+ * writer checks every string on the way out.
+ */
 static void
 put(json_t *o, const char *key, json_t *v, bool *ok)
 {
@@ -11,7 +16,7 @@ put(json_t *o, const char *key, json_t *v, bool *ok)
 		json_decref(v);
 		return;
 	}
-	if (json_object_set_new(o, key, v) != 0)
+	if (json_object_set_new_nocheck(o, key, v) != 0)
 		*ok = false;
 }
 
@@ -19,7 +24,7 @@ static void
 put_str(json_t *o, const char *key, const char *s, bool *ok)
 {
 	if (s != NULL)
-		put(o, key, json_string(s), ok);
+		put(o, key, json_string_nocheck(s), ok);
 }
 
 static void
