@@ -33,6 +33,8 @@
  * value, or it has what the request reader refuses: a \u0000 escape,
  * a duplicate key in an object, containers nested deeper than
  * max_depth, text that is not UTF-8 or an escape of a lone surrogate.
+ * A raw NUL byte is refused too: jansson's reader skips them, and the
+ * caller's other reader, which is jansson, decides what the text says.
  * BPG_ENOMEM.  *root is NULL unless BPG_OK.
  */
 enum bpg_err bpg_jfast_load(const char *s, size_t n, size_t max_depth,
