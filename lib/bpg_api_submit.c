@@ -560,7 +560,7 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 	char id[BPG_MAX_SUBMISSION_ID + 1];
 	char *queue = NULL, *stored = NULL, *summary = NULL;
 	char *job_request = NULL;
-	json_t *cr = NULL, *sanitized = NULL;
+	json_t *cr = NULL;
 	const char *created_on = NULL;
 	enum bpg_err e;
 
@@ -596,10 +596,10 @@ api_submit_run(struct route_ctx *rc, struct bpg_submit_req *req,
 		cr = NULL;
 		goto out;
 	}
+	/* The sanitized copy's text and its summary, without the trees. */
 	if (api->db != NULL &&
-	    ((sanitized = bpg_req_sanitized(req)) == NULL ||
-	    (stored = bpg_json_dump(sanitized, NULL)) == NULL ||
-	    (summary = bpg_db_request_summary(sanitized)) == NULL)) {
+	    ((stored = bpg_req_sanitized_text(req)) == NULL ||
+	    (summary = bpg_req_summary_text(req)) == NULL)) {
 		e = bpg_errf(&ei, BPG_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -645,7 +645,6 @@ out:
 	free(job_request);
 	free(summary);
 	free(stored);
-	json_decref(sanitized);
 	json_decref(cr);
 	free(queue);
 }

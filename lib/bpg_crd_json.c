@@ -1,4 +1,14 @@
-/* The small JSON helpers the SparkApplication builder uses (bpg_crd_int.h). */
+/*
+ * The small JSON helpers the SparkApplication builder uses (bpg_crd_int.h).
+ *
+ * Keys and string values are set with jansson's _nocheck calls: each is a
+ * literal, text of a tree jansson read (it checked the UTF-8 then), text
+ * of the configuration (libyaml refuses input that is not UTF-8, and
+ * escapes that are not characters), or made from those by ASCII edits
+ * (the submission ID, normalized labels).  jansson's check of each again
+ * was a tenth of a submission's own instructions.  The CR's writer
+ * (bpg_json_dump()) still checks every string and key on the way out.
+ */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +40,8 @@ crd_clean_copy(const json_t *in, json_t **out)
 				json_decref(res);
 				return e;
 			}
-			if (c != NULL && json_object_set_new(res, k, c) != 0) {
+			if (c != NULL &&
+			    json_object_set_new_nocheck(res, k, c) != 0) {
 				json_decref(res);
 				return BPG_ENOMEM;
 			}
@@ -60,7 +71,7 @@ crd_put_new(json_t *o, const char *k, json_t *v)
 {
 	if (v == NULL)
 		return 0;
-	return json_object_set_new(o, k, v);
+	return json_object_set_new_nocheck(o, k, v);
 }
 
 /* Move *v (may be NULL: nothing to set) into o[k]; *v is NULL after. */
@@ -79,7 +90,7 @@ crd_put_alloc(json_t *o, const char *k, json_t *v)
 {
 	if (v == NULL)
 		return -1;
-	return json_object_set_new(o, k, v);
+	return json_object_set_new_nocheck(o, k, v);
 }
 
 /* {k: v} and [v], taking v (released on failure): NULL means out of
@@ -91,7 +102,8 @@ crd_obj1(const char *k, json_t *v)
 
 	if (v == NULL)
 		return NULL;
-	if ((o = json_object()) == NULL || json_object_set_new(o, k, v) != 0) {
+	if ((o = json_object()) == NULL ||
+	    json_object_set_new_nocheck(o, k, v) != 0) {
 		if (o == NULL)
 			json_decref(v);
 		json_decref(o);
@@ -124,9 +136,9 @@ crd_put_str(json_t *o, const char *k, const char *v)
 
 	if (v == NULL)
 		return 0;
-	if ((s = json_string(v)) == NULL)
+	if ((s = json_string_nocheck(v)) == NULL)
 		return -1;
-	return json_object_set_new(o, k, s);
+	return json_object_set_new_nocheck(o, k, s);
 }
 
 /* Set o[k] = copy of v (nulls removed) unless v is NULL or null. */

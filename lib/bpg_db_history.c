@@ -159,7 +159,8 @@ rq_get(const json_t *doc, const char *path)
 
 /*
  * Set path in req to v, making the objects on the way; v is stolen, even
- * on failure.  false if memory ran out.
+ * on failure.  false if memory ran out.  path is one of hist_rq's
+ * literals: no UTF-8 check of its parts (_nocheck).
  */
 static bool
 rq_put(json_t *req, const char *path, json_t *v)
@@ -172,7 +173,8 @@ rq_put(json_t *req, const char *path, json_t *v)
 		n = (size_t)(dot - path);
 		if ((sub = json_object_getn(req, path, n)) == NULL) {
 			if ((sub = json_object()) == NULL ||
-			    json_object_setn_new(req, path, n, sub) != 0) {
+			    json_object_setn_new_nocheck(req, path, n, sub) !=
+			    0) {
 				json_decref(v);
 				return false;
 			}
@@ -180,7 +182,7 @@ rq_put(json_t *req, const char *path, json_t *v)
 		req = sub;
 		path = dot + 1;
 	}
-	return json_object_set_new(req, path, v) == 0;
+	return json_object_set_new_nocheck(req, path, v) == 0;
 }
 
 char *

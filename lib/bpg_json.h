@@ -5,6 +5,7 @@
 #ifndef BPG_JSON_H
 #define BPG_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -22,6 +23,35 @@
  * have 17 digits; requests are at most BPG_MAX_DEPTH deep).
  */
 char *bpg_json_dump(const json_t *doc, size_t *len);
+
+/*
+ * The same writer a piece at a time, for documents of a fixed shape that
+ * need no tree: the caller writes the punctuation and keys with
+ * bpg_jw_raw() / bpg_jw_str(), and values.  A failure (out of memory,
+ * text that is not UTF-8, a value nested deeper than 64) is kept, and
+ * bpg_jw_finish() then gives NULL.
+ */
+struct bpg_jw {
+	char *buf;
+	size_t len, cap;
+	bool ok; /* false: out of memory, or json_dumps() must do it */
+};
+
+/* An empty writer (nothing allocated yet). */
+void bpg_jw_init(struct bpg_jw *);
+/* n bytes of s as they are ("{", ",", a literal key with its quotes). */
+void bpg_jw_raw(struct bpg_jw *, const char *s, size_t n);
+/* The NUL-terminated s as a JSON string. */
+void bpg_jw_str(struct bpg_jw *, const char *s);
+void bpg_jw_int(struct bpg_jw *, long long);
+/* Any value v (borrowed), as bpg_json_dump() writes it in a document. */
+void bpg_jw_value(struct bpg_jw *, const json_t *v);
+/*
+ * The text written, NUL-terminated, the caller's to free(); *len (if len
+ * is not NULL) its length.  NULL after any failure.  The writer is empty
+ * again after.
+ */
+char *bpg_jw_finish(struct bpg_jw *, size_t *len);
 
 /* Room for any text of bpg_json_real_text(), NUL included. */
 #define BPG_JSON_REAL_MAX 32

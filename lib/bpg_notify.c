@@ -147,7 +147,8 @@ bpg_notify_parse(const json_t *v, const char *where,
 	enum bpg_err e;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
+	/* Only t[0..n) is written: the spec is 16 KiB, read to n. */
+	out->n = 0;
 	if (v == NULL || json_is_null(v))
 		return BPG_OK;
 	if (json_is_object(v)) {

@@ -87,6 +87,9 @@ struct bpg_notify_policy {
  * `<where>.url`, `<where>[1].on` ...; where is the name the client knows
  * ("notify" for the request, "queues[].notify" for config).  The URL's
  * shape is checked here, not the policy (bpg_notify_check_url()).
+ * Only out->t[0..out->n) is written (out->n is 0 on an error): the rest of
+ * *out is left as it was, so that a request without receivers costs no
+ * clearing of its 16 KiB.
  */
 enum bpg_err bpg_notify_parse(const json_t *v, const char *where,
     struct bpg_notify_spec *out, struct bpg_errinfo *ei) BPG_WUR;

@@ -70,7 +70,6 @@ bpg_notify_plan(const struct bpg_config *cfg, const struct bpg_db *db,
 	enum bpg_err e;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
 	if ((e = bpg_notify_parse(field, "notify", out, ei)) != BPG_OK)
 		return e;
 	if (out->n > 0 && (db == NULL || !bpg_db_enabled(db)))

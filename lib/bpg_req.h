@@ -128,6 +128,19 @@ void bpg_req_reset(struct bpg_submit_req *);
 json_t *bpg_req_sanitized(const struct bpg_submit_req *);
 
 /*
+ * The text of bpg_json_dump(bpg_req_sanitized(r)), written without the
+ * tree: a new string, or NULL when that would be NULL (out of memory).
+ */
+char *bpg_req_sanitized_text(const struct bpg_submit_req *r);
+
+/*
+ * The text of bpg_db_request_summary(bpg_req_sanitized(r)) (the parts a
+ * history row shows), written without either tree: a new string, or
+ * NULL when memory runs out.
+ */
+char *bpg_req_summary_text(const struct bpg_submit_req *r);
+
+/*
  * The request body as JSON that bpg_req_parse(BPG_REQ_JSON) binds to the
  * same request: a JSON body as it is, a YAML one as its tree (scalars as
  * strings, which the binder coerces as it does YAML's).  Call it only on a

@@ -125,6 +125,9 @@ enum bpg_err req_bind_retry(const struct binder *b, json_t *n,
 /* bpg_req_load.c */
 enum bpg_err req_json_load(const char *body, size_t len, json_t **root,
     struct bpg_errinfo *ei);
+/* The same without bpg_jfast_load(): the reference tests hold it to. */
+enum bpg_err req_json_load_ref(const char *body, size_t len, json_t **root,
+    struct bpg_errinfo *ei);
 enum bpg_err req_yaml_load(const char *body, size_t len, json_t **root,
     struct bpg_yaml_lines **lines, struct bpg_errinfo *ei);
 

@@ -1,9 +1,15 @@
 /* The sanitised copy of a submit request (bpg_req.c). */
+#include "bpg_json.h"
 #include "bpg_req_int.h"
 
 /* ---- sanitised copy (section 2.20) --------------------------------- */
 
-/* Set key to v (a new reference, consumed) unless an earlier step failed. */
+/*
+ * Set key to v (a new reference, consumed) unless an earlier step failed.
+ * Keys are literals and strings the request's parser read (checked
+ * UTF-8): jansson's checks of them again are skipped (_nocheck), and the
+ * writer checks every string on the way out.
+ */
 static void
 put(json_t *o, const char *key, json_t *v, bool *ok)
 {
@@ -11,7 +17,7 @@ put(json_t *o, const char *key, json_t *v, bool *ok)
 		json_decref(v);
 		return;
 	}
-	if (json_object_set_new(o, key, v) != 0)
+	if (json_object_set_new_nocheck(o, key, v) != 0)
 		*ok = false;
 }
 
@@ -19,7 +25,7 @@ static void
 put_str(json_t *o, const char *key, const char *s, bool *ok)
 {
 	if (s != NULL)
-		put(o, key, json_string(s), ok);
+		put(o, key, json_string_nocheck(s), ok);
 }
 
 static void
@@ -117,4 +123,208 @@ bpg_req_sanitized(const struct bpg_submit_req *r)
 		return NULL;
 	}
 	return o;
+}
+
+/* ---- the same copy as text, without the tree ------------------------ */
+
+/* An object being written: its members' separators. */
+struct san_obj {
+	struct bpg_jw *w;
+	bool first;
+};
+
+/* "key": (keys here are literal ASCII names: nothing to escape). */
+static void
+san_key(struct san_obj *o, const char *key)
+{
+	bpg_jw_raw(o->w, o->first ? "\"" : ",\"", o->first ? 1 : 2);
+	bpg_jw_raw(o->w, key, strlen(key));
+	bpg_jw_raw(o->w, "\":", 2);
+	o->first = false;
+}
+
+static void
+san_str(struct san_obj *o, const char *key, const char *s)
+{
+	if (s != NULL) {
+		san_key(o, key);
+		bpg_jw_str(o->w, s);
+	}
+}
+
+static void
+san_copy(struct san_obj *o, const char *key, const json_t *v)
+{
+	if (v != NULL) {
+		san_key(o, key);
+		bpg_jw_value(o->w, v);
+	}
+}
+
+static void
+san_int(struct san_obj *o, const char *key, long long v)
+{
+	san_key(o, key);
+	bpg_jw_int(o->w, v);
+}
+
+/* pod_sanitized(), member for member. */
+static void
+pod_text(struct bpg_jw *w, const struct bpg_pod_req *p)
+{
+	struct san_obj o = { w, true };
+
+	bpg_jw_raw(w, "{", 1);
+	if (p->has_cores)
+		san_int(&o, "cores", p->cores);
+	san_str(&o, "coreRequest", p->core_request);
+	san_str(&o, "coreLimit", p->core_limit);
+	san_str(&o, "memory", p->memory);
+	san_str(&o, "memoryOverhead", p->memory_overhead);
+	san_str(&o, "image", p->image);
+	san_copy(&o, "labels", p->labels);
+	san_copy(&o, "annotations", p->annotations);
+	if (p->has_termination_grace_period_seconds)
+		san_int(&o, "terminationGracePeriodSeconds",
+		    p->termination_grace_period_seconds);
+	san_str(&o, "serviceAccount", p->service_account);
+	san_copy(&o, "volumeMounts", p->volume_mounts);
+	san_copy(&o, "securityContext", p->security_context);
+	san_copy(&o, "affinity", p->affinity);
+	san_copy(&o, "dnsConfig", p->dns_config);
+	san_str(&o, "javaOptions", p->java_options);
+	san_str(&o, "podName", p->pod_name);
+	san_str(&o, "kubernetesMaster", p->kubernetes_master);
+	if (p->has_instances)
+		san_int(&o, "instances", p->instances);
+	if (p->has_delete_on_termination) {
+		san_key(&o, "deleteOnTermination");
+		bpg_jw_raw(w, p->delete_on_termination ? "true" : "false",
+		    p->delete_on_termination ? 4 : 5);
+	}
+	bpg_jw_raw(w, "}", 1);
+}
+
+/*
+ * bpg_req_sanitized()'s members in its order, written as they come: the
+ * submission stores this text and nothing else of the copy, so building
+ * the tree only to write it was a tenth of a submission's own work.
+ */
+char *
+bpg_req_sanitized_text(const struct bpg_submit_req *r)
+{
+	struct bpg_jw w;
+	struct san_obj o = { &w, true };
+	json_t *tree;
+	char *s;
+
+	bpg_jw_init(&w);
+	bpg_jw_raw(&w, "{", 1);
+	san_str(&o, "submissionIdSuffix", r->submission_id_suffix);
+	san_str(&o, "applicationName", r->application_name);
+	san_str(&o, "type", r->type);
+	san_str(&o, "mode", r->mode);
+	san_str(&o, "image", r->image);
+	san_key(&o, "spotInstance");
+	bpg_jw_raw(&w, r->spot_instance ? "true" : "false",
+	    r->spot_instance ? 4 : 5);
+	san_str(&o, "sparkVersion", r->spark_version);
+	san_str(&o, "mainClass", r->main_class);
+	san_str(&o, "mainApplicationFile", r->main_application_file);
+	san_copy(&o, "arguments", r->arguments);
+	san_copy(&o, "sparkConf", r->spark_conf);
+	san_copy(&o, "volumes", r->volumes);
+	if (r->driver.present) {
+		san_key(&o, "driver");
+		pod_text(&w, &r->driver);
+	}
+	if (r->executor.present) {
+		san_key(&o, "executor");
+		pod_text(&w, &r->executor);
+	}
+	san_copy(&o, "driverOverheadFactor", r->driver_overhead_factor);
+	san_copy(&o, "executorOverheadFactor", r->executor_overhead_factor);
+	san_copy(&o, "overheadFactor", r->overhead_factor);
+	san_copy(&o, "deps", r->deps);
+	san_str(&o, "pythonVersion", r->python_version);
+	san_str(&o, "imagePullPolicy", r->image_pull_policy);
+	san_copy(&o, "restartPolicy", r->restart_policy);
+	san_str(&o, "clusterId", r->cluster_id);
+	san_str(&o, "queue", r->queue);
+	if (r->queue_token != NULL)
+		san_str(&o, "queueToken", "***");
+	bpg_jw_raw(&w, "}", 1);
+	if ((s = bpg_jw_finish(&w, NULL)) != NULL)
+		return s;
+	/* What the writer leaves to json_dumps() (bpg_json_dump()). */
+	if ((tree = bpg_req_sanitized(r)) == NULL)
+		return NULL;
+	s = bpg_json_dump(tree, NULL);
+	json_decref(tree);
+	return s;
+}
+
+/*
+ * The parts of a pod that the summary takes: "cores", "memory" and
+ * "labels": {"dag_name"} of the driver; "instances", "cores" and
+ * "memory" of the executor.  false when it has none of them.
+ */
+static bool
+pod_summary(struct bpg_jw *w, const struct bpg_pod_req *p, bool driver)
+{
+	struct san_obj o = { w, true };
+	const json_t *dag;
+
+	if (!p->present)
+		return false;
+	dag = driver ? json_object_get(p->labels, "dag_name") : NULL;
+	if (!p->has_cores && p->memory == NULL && dag == NULL &&
+	    (driver || !p->has_instances))
+		return false;
+	bpg_jw_raw(w, "{", 1);
+	if (!driver && p->has_instances)
+		san_int(&o, "instances", p->instances);
+	if (p->has_cores)
+		san_int(&o, "cores", p->cores);
+	san_str(&o, "memory", p->memory);
+	if (dag != NULL) {
+		san_key(&o, "labels");
+		bpg_jw_raw(w, "{\"dag_name\":", 12);
+		bpg_jw_value(w, dag);
+		bpg_jw_raw(w, "}", 1);
+	}
+	bpg_jw_raw(w, "}", 1);
+	return true;
+}
+
+/*
+ * bpg_db_request_summary(bpg_req_sanitized(r)) without either tree: the
+ * parts of hist_rq (bpg_db_history.c) in its order.  check_sanitized
+ * holds the two to the same text.
+ */
+char *
+bpg_req_summary_text(const struct bpg_submit_req *r)
+{
+	struct bpg_jw w;
+	struct san_obj o = { &w, true };
+	size_t mark;
+
+	bpg_jw_init(&w);
+	bpg_jw_raw(&w, "{", 1);
+	/* A pod's key goes when the pod has no part of the summary. */
+	mark = w.len;
+	san_key(&o, "driver");
+	if (!pod_summary(&w, &r->driver, true)) {
+		w.len = mark;
+		o.first = true;
+	}
+	mark = w.len;
+	san_key(&o, "executor");
+	if (!pod_summary(&w, &r->executor, false)) {
+		w.len = mark;
+		o.first = mark == 1;
+	}
+	san_copy(&o, "arguments", r->arguments);
+	bpg_jw_raw(&w, "}", 1);
+	return bpg_jw_finish(&w, NULL);
 }

@@ -240,6 +240,53 @@ gen(int depth)
 	}
 }
 
+/*
+ * Strings of 0..40 bytes with one byte (or UTF-8 sequence) that needs a
+ * look at every position: the writer reads plain text eight bytes at a
+ * time, and must see it wherever it falls in those eight.
+ */
+START_TEST(test_string_windows)
+{
+	static const char *const odd[] = {
+		"\x01", "\x1f", "\"", "\\", "\x7f", " ", "/", "\xc3\xa9",
+		"\xe2\x82\xac", "\xf0\x9f\x98\x80", "\x1f\"\\",
+	};
+	static const char *const bad[] = { "\x80", "\xc3", "\xed\xa0\x80" };
+	char s[64], row[64];
+	size_t n, at, k, m;
+	json_t *doc;
+
+	for (n = 0; n <= 40; n++)
+		for (at = 0; at <= n; at++) {
+			for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+				m = strlen(odd[k]);
+				memset(s, 'a', n);
+				memcpy(s + at, odd[k], m);
+				memset(s + at + m, 'b', n - at);
+				doc = json_array();
+				json_array_append_new(doc,
+				    json_stringn(s, n + m));
+				snprintf(row, sizeof(row), "len %zu at %zu "
+				    "odd %zu", n, at, k);
+				assert_same(doc, row);
+				json_decref(doc);
+			}
+			for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+				m = strlen(bad[k]);
+				memset(s, 'a', n);
+				memcpy(s + at, bad[k], m);
+				memset(s + at + m, 'b', n - at);
+				doc = json_array();
+				json_array_append_new(doc,
+				    json_stringn_nocheck(s, n + m));
+				ck_assert_msg(bpg_json_dump(doc, NULL) == NULL,
+				    "len %zu at %zu bad %zu", n, at, k);
+				json_decref(doc);
+			}
+		}
+}
+END_TEST
+
 START_TEST(test_generated)
 {
 	char row[32];
@@ -270,6 +317,7 @@ json_suite(void)
 	tcase_add_test(tc, test_deep);
 	tcase_add_test(tc, test_not_container);
 	tcase_add_test(tc, test_sparkapplication);
+	tcase_add_test(tc, test_string_windows);
 	tcase_add_test(tc, test_generated);
 	suite_add_tcase(s, tc);
 	return s;

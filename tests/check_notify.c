@@ -77,6 +77,31 @@ START_TEST(test_parse)
 }
 END_TEST
 
+/*
+ * A parse writes the targets it reads and n, nothing else: a submission
+ * without receivers (most) costs no clearing of the spec's 16 KiB.
+ */
+START_TEST(test_parse_writes_only_n)
+{
+	static struct bpg_notify_spec s;
+	struct bpg_errinfo ei;
+	json_t *v = json_pack("{s:s}", "url", "https://a.example.com/h");
+	const unsigned char *p;
+	size_t i;
+
+	memset(&s, 0x5a, sizeof(s));
+	ck_assert_int_eq(bpg_notify_parse(NULL, "notify", &s, &ei), BPG_OK);
+	ck_assert_uint_eq(s.n, 0);
+	ck_assert_int_eq(bpg_notify_parse(v, "notify", &s, &ei), BPG_OK);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.t[0].url, "https://a.example.com/h");
+	p = (const unsigned char *)&s.t[1];
+	for (i = 0; i < sizeof(s.t) - sizeof(s.t[0]); i++)
+		ck_assert_msg(p[i] == 0x5a, "t[1..] written at byte %zu", i);
+	json_decref(v);
+}
+END_TEST
+
 START_TEST(test_parse_defaults)
 {
 	struct bpg_notify_spec s;
@@ -441,6 +466,7 @@ notify_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_parse, 0, TU_NROWS(parse_rows));
+	tcase_add_test(tc, test_parse_writes_only_n);
 	tcase_add_test(tc, test_parse_defaults);
 	tcase_add_loop_test(tc, test_check_url, 0, TU_NROWS(url_rows));
 	tcase_add_test(tc, test_no_hosts);

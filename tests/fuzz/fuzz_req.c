@@ -12,7 +12,9 @@
  *   always reads back), when it fits in a body;
  * - bpg_json_dump() writes that copy byte for byte as json_dumps() does
  *   when it has no reals (whose text is shorter), and always as text that
- *   reads back to the same copy.
+ *   reads back to the same copy;
+ * - bpg_req_sanitized_text() and bpg_req_summary_text() give the text of
+ *   that copy and of bpg_db_request_summary() of it.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "bpg_db.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_req.h"
@@ -65,7 +68,7 @@ static char *
 dump(const struct bpg_submit_req *r)
 {
 	json_t *s = bpg_req_sanitized(r), *back;
-	char *d, *w;
+	char *d, *w, *t, *sum, *tsum;
 	size_t wlen;
 
 	if (s == NULL)
@@ -74,6 +77,16 @@ dump(const struct bpg_submit_req *r)
 	w = bpg_json_dump(s, &wlen);
 	if (d == NULL || w == NULL || wlen != strlen(w))
 		abort();
+	/* The texts a submission stores, written without the trees. */
+	t = bpg_req_sanitized_text(r);
+	sum = bpg_db_request_summary(s);
+	tsum = bpg_req_summary_text(r);
+	if (t == NULL || strcmp(t, w) != 0 || sum == NULL || tsum == NULL ||
+	    strcmp(sum, tsum) != 0)
+		abort();
+	free(t);
+	free(sum);
+	free(tsum);
 	if (!has_real(s) && strcmp(d, w) != 0)
 		abort();
 	back = json_loads(w, 0, NULL);
