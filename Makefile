@@ -380,7 +380,7 @@ uninstall:
 BENCH_BIN := $(BUILD)/tests/bench/hello $(BUILD)/tests/bench/floor \
 	$(BUILD)/tests/bench/dbdrive $(BUILD)/tests/bench/firstreq \
 	$(BUILD)/tests/bench/memgroup $(BUILD)/tests/bench/reportbench \
-	$(BUILD)/tests/bench/monupsert
+	$(BUILD)/tests/bench/monupsert $(BUILD)/tests/bench/monprobe
 $(BUILD)/tests/bench/%.o: tests/bench/%.c tests/bench/prefork.h \
     tests/bench/benchdb.h
 	@mkdir -p $(dir $@)
@@ -400,6 +400,8 @@ $(BUILD)/tests/bench/reportbench: $(BUILD)/tests/bench/reportbench.o \
 $(BUILD)/tests/bench/monupsert: $(BUILD)/tests/bench/monupsert.o \
     $(LIBBPG)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tests/bench/monprobe: $(BUILD)/tests/bench/monprobe.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 $(BUILD)/tests/bench/firstreq: tests/bench/firstreq.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)

@@ -46,6 +46,8 @@ static const double latency_b[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
 	0.5, 1, 2.5, 5, 10, 30, 60 };
 static const double delay_b[] = { 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 	10, 30, 60, 300 };
+static const double fine_delay_b[] = { 0.001, 0.0025, 0.005, 0.01, 0.025,
+	0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300 };
 
 static const struct {
 	const double *b;
@@ -55,11 +57,15 @@ static const struct {
 	[BPG_METRICS_LATENCY] = { latency_b,
 	    sizeof(latency_b) / sizeof(latency_b[0]) },
 	[BPG_METRICS_DELAY] = { delay_b, sizeof(delay_b) / sizeof(delay_b[0]) },
+	[BPG_METRICS_FINE_DELAY] = { fine_delay_b,
+	    sizeof(fine_delay_b) / sizeof(fine_delay_b[0]) },
 };
 
 _Static_assert(sizeof(latency_b) / sizeof(latency_b[0]) <
     BPG_METRICS_MAX_BUCKETS, "too many buckets");
 _Static_assert(sizeof(delay_b) / sizeof(delay_b[0]) <
+    BPG_METRICS_MAX_BUCKETS, "too many buckets");
+_Static_assert(sizeof(fine_delay_b) / sizeof(fine_delay_b[0]) <
     BPG_METRICS_MAX_BUCKETS, "too many buckets");
 
 struct cell {
@@ -318,14 +324,14 @@ put(struct bpg_buf *out, const char *fmt, ...)
 
 /*
  * An upper bound as Prometheus' own clients print one ("0.005", "1",
- * "60"): the bounds above have at most three decimals.
+ * "60", "0.0025"): the bounds above have at most four decimals.
  */
 static void
 fmt_le(char *dst, size_t n, double v)
 {
 	size_t len;
 
-	snprintf(dst, n, "%.3f", v);
+	snprintf(dst, n, "%.6f", v);
 	len = strlen(dst);
 	while (len > 0 && dst[len - 1] == '0')
 		dst[--len] = '\0';

@@ -30,6 +30,7 @@ enum bpg_metrics_buckets {
 	BPG_METRICS_NOBUCKETS,
 	BPG_METRICS_LATENCY,	/* 5 ms to 60 s: calls to a server */
 	BPG_METRICS_DELAY,	/* 10 ms to 5 min: events to their effect */
+	BPG_METRICS_FINE_DELAY,	/* 1 ms to 5 min: a watch event to its row */
 	BPG_METRICS_BUCKETS__MAX
 };
 
@@ -73,7 +74,7 @@ enum bpg_metrics_buckets {
 	X(MON_RELISTS, "bpg_monitor_relists_total", COUNTER, "cluster", \
 	    NOBUCKETS, "Full lists of a cluster's applications")	\
 	X(MON_EVENT_DB, "bpg_monitor_event_to_db_seconds", HISTOGRAM, "", \
-	    DELAY, "From a watch event's arrival to its row written")	\
+	    FINE_DELAY, "From a watch event's arrival to its row written")	\
 	X(MON_LEADER, "bpg_monitor_leader", GAUGE, "", NOBUCKETS,	\
 	    "1 while this monitor holds the leader lock, else 0")	\
 	X(MON_SCHEDULES, "bpg_monitor_schedule_fires_total", COUNTER,	\
@@ -105,7 +106,7 @@ enum bpg_metric_type {
 #define BPG_METRICS_CELLS 2048
 #define BPG_METRICS_LABEL_TEXT 256
 #define BPG_METRICS_MAX_LABELS 4
-#define BPG_METRICS_MAX_BUCKETS 16
+#define BPG_METRICS_MAX_BUCKETS 17
 
 struct bpg_metrics;
 

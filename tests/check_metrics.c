@@ -162,6 +162,21 @@ START_TEST(test_histogram)
 	ck_line(t, "bpg_monitor_event_to_db_seconds_bucket{le=\"0.01\"} 2");
 	ck_line(t, "bpg_monitor_event_to_db_seconds_count 2");
 	ck_line(t, "bpg_metrics_dropped_total 1");
+	/* Its buckets start at 1 ms: a monitor that keeps up is told apart
+	 * from one a few milliseconds behind. */
+	bpg_metrics_observe(m, BPG_METRIC_MON_EVENT_DB, NULL, 0.0008);
+	bpg_metrics_observe(m, BPG_METRIC_MON_EVENT_DB, NULL, 0.002);
+	bpg_metrics_observe(m, BPG_METRIC_MON_EVENT_DB, NULL, 0.004);
+	bpg_metrics_observe(m, BPG_METRIC_MON_EVENT_DB, NULL, 0.007);
+	bpg_metrics_observe(m, BPG_METRIC_MON_EVENT_DB, NULL, 0.02);
+	t = render(m, BPG_METRICS_MONITOR);
+	ck_line(t, "bpg_monitor_event_to_db_seconds_bucket{le=\"0.001\"} 3");
+	ck_line(t, "bpg_monitor_event_to_db_seconds_bucket{le=\"0.0025\"} 4");
+	ck_line(t, "bpg_monitor_event_to_db_seconds_bucket{le=\"0.005\"} 5");
+	ck_line(t, "bpg_monitor_event_to_db_seconds_bucket{le=\"0.01\"} 6");
+	ck_line(t, "bpg_monitor_event_to_db_seconds_bucket{le=\"0.025\"} 7");
+	ck_line(t, "bpg_monitor_event_to_db_seconds_bucket{le=\"300\"} 7");
+	ck_line(t, "bpg_monitor_event_to_db_seconds_count 7");
 	bpg_metrics_free(m);
 }
 END_TEST

@@ -21,8 +21,19 @@
 #                 second in all, for MON_DUR (10) seconds: the changes
 #                 sent, the rows the monitor wrote (the count of its
 #                 bpg_monitor_event_to_db_seconds over the run), p50/p99
-#                 of that histogram over the run (bucket bounds), the
-#                 monitor's CPU per row.
+#                 of that histogram over the run (bucket bounds, from
+#                 1 ms; it times an event from the monitor's callback,
+#                 not from its arrival on the socket), the monitor's CPU
+#                 per row.
+#   end to end    meanwhile tests/bench/monprobe.c changes the state of
+#                 one more application a cluster (mp-LETTER, created and
+#                 recorded first) every MON_PROBE_MS (150) ms as wrk
+#                 does, from 0.5 s after wrk starts until 1 s before it
+#                 stops, and polls its row in MariaDB (1 ms apart) until
+#                 it shows the change: p50/p99/max of the time from the
+#                 stand-in's answer to the row visible, and the changes
+#                 not seen within 10 s.  Its changes are counted in the
+#                 changes sent and the rows (not in wrk's rate).
 #   reference     tests/bench/monupsert.c, the monitor's own statements
 #                 through lib/bpg_db, fenced by a lease as the monitor's
 #                 are, on one connection at full speed: the catch-up's
@@ -36,8 +47,9 @@ CATCHUP_APPS=${CATCHUP_APPS:-100000}
 MON_STALE=${MON_STALE:-0}
 MON_DUR=${MON_DUR:-10}
 MON_DELAY_MS=${MON_DELAY_MS:-15}
-case "$CATCHUP_APPS$MON_DUR$MON_DELAY_MS" in
-*[!0-9]*) die "CATCHUP_APPS, MON_DUR, MON_DELAY_MS: numbers" ;;
+MON_PROBE_MS=${MON_PROBE_MS:-150}
+case "$CATCHUP_APPS$MON_DUR$MON_DELAY_MS$MON_PROBE_MS" in
+*[!0-9]*) die "CATCHUP_APPS, MON_DUR, MON_DELAY_MS, MON_PROBE_MS: numbers" ;;
 esac
 [ "$CATCHUP_APPS" -ge 4 ] && [ "$CATCHUP_APPS" -le 400000 ] ||
     die "CATCHUP_APPS: 4 to 400000"
@@ -221,9 +233,43 @@ mon_wait_watch() {
 	done
 }
 
+# The probe's applications, mp-LETTER, one a cluster: created, made
+# SUBMITTED as wrk's are patched, and waited for until their rows say so.
+mon_probe_apps() {
+	for c in $mon_letters; do
+		u=$(mon_url "$c")$mon_path
+		curl -sf -o /dev/null --cacert "$BPG_KUBE_CA" \
+		    -H "Authorization: Bearer $BPG_KUBE_TOKEN" \
+		    -H 'Content-Type: application/json' -d '{"apiVersion":
+		    "sparkoperator.k8s.io/v1beta2","kind":"SparkApplication",
+		    "metadata":{"name":"mp-'"$c"'","namespace":
+		    "spark-applications"},"spec":{"type":"Scala","mode":
+		    "cluster","sparkVersion":"3.5.0","image":
+		    "apache/spark:3.5.0","mainApplicationFile":
+		    "local:///x.jar","driver":{"cores":1,"memory":"1g"},
+		    "executor":{"instances":1,"cores":1,"memory":"1g"}}}' \
+		    "$u" || die "monitor: cannot create mp-$c"
+		curl -sf -o /dev/null --cacert "$BPG_KUBE_CA" -X PATCH \
+		    -H "Authorization: Bearer $BPG_KUBE_TOKEN" \
+		    -H 'Content-Type: application/merge-patch+json' \
+		    -d '{"status":{"applicationState":{"state":"SUBMITTED"},
+		    "driverInfo":{}}}' "$u/mp-$c/status" ||
+		    die "monitor: cannot patch mp-$c"
+	done
+	i=0
+	until [ "$(mon_sql "SELECT COUNT(*) FROM application_submission \
+	    WHERE submission_id LIKE 'mp-%' AND status = 'SUBMITTED'")" = 4 ]
+	do
+		i=$((i + 1))
+		[ $i -lt 600 ] || die "monitor: the probe's rows not recorded"
+		sleep 0.1
+	done
+}
+
 mon_steady() {
 	note "monitor: steady state, $MON_DUR s"
 	mon_wait_watch
+	mon_probe_apps
 	mpid=$(cat "$mstack/monitor.pid")
 	for c in $mon_letters; do
 		curl -sf -o /dev/null -X DELETE \
@@ -243,7 +289,19 @@ mon_steady() {
 		    > "$work/mon-watch-$c.wrk" 2>&1 &
 		pids="$pids $!"
 	done
+	purls=""
+	for c in $mon_letters; do
+		purls="$purls $(mon_url "$c")$mon_path/mp-$c"
+	done
+	# shellcheck disable=SC2086
+	"$BIN/monprobe" -P "$BPG_DB_PORT" -k "$BPG_KUBE_CA" -w 500 \
+	    -i "$MON_PROBE_MS" -d $((MON_DUR > 1 ? MON_DUR - 1 : 1)) \
+	    $purls > "$work/mon-probe.out" 2> "$work/mon-probe.err" &
+	ppid=$!
 	for p in $pids; do wait "$p" || die "monitor: wrk failed"; done
+	wait "$ppid" || die "monitor: monprobe failed: $(cat "$work/mon-probe.err")"
+	probe=$(sed -n 's/^probe //p' "$work/mon-probe.out")
+	pp=$(kv patches "$probe")
 	# The changes the stand-in made (wrk leaves out those in flight
 	# at its end).
 	sent=0
@@ -255,7 +313,8 @@ mon_steady() {
 	done
 	wsent=$(awk '/requests in/ { s += $1 } END { print s + 0 }' \
 	    "$work"/mon-watch-?.wrk)
-	note "monitor: $sent patches made ($wsent by wrk's count)"
+	note "monitor: $sent patches made ($wsent by wrk's count, $pp by" \
+	    "the probe: $probe)"
 	bad=$(awk '/Non-2xx|Socket errors/ { print }' "$work"/mon-watch-?.wrk)
 	[ -z "$bad" ] || note "monitor: some patches failed: $bad"
 	# The last events' rows: until all are counted, or the count has
@@ -279,8 +338,13 @@ mon_steady() {
 	rows=$((n - n0))
 	put mon_watch.sent "$sent"
 	put mon_watch.rows "$rows"
-	put mon_watch.sent_rate "$(awk -v s="$sent" -v d="$MON_DUR" \
+	put mon_watch.sent_rate "$(awk -v s="$((sent - pp))" -v d="$MON_DUR" \
 	    'BEGIN { printf "%.1f", s / d }')"
+	put mon_e2e.n "$(kv seen "$probe")"
+	put mon_e2e.lost "$(kv lost "$probe")"
+	put mon_e2e.p50 "$(kv p50_ms "$probe")"
+	put mon_e2e.p99 "$(kv p99_ms "$probe")"
+	put mon_e2e.max "$(kv max_ms "$probe")"
 	put mon_watch.rows_rate "$(awk -v s="$rows" -v d="$MON_DUR" \
 	    'BEGIN { printf "%.1f", s / d }')"
 	put mon_watch.p50 "$(mon_quantile "$work/mon-m0" "$work/mon-m1" 0.5)"
@@ -365,9 +429,10 @@ monitor_section() {
 		done
 	done
 	row mon_watch_changes_per_s "$(median mon_watch.sent_rate)" changes/s \
-	    - - "sent: 8 connections over 4 clusters, ${MON_DELAY_MS} ms apart"
+	    - - "wrk's: 8 connections over 4 clusters, ${MON_DELAY_MS} ms apart"
 	row mon_watch_rows "$(median mon_watch.rows)" rows \
-	    "$(median mon_watch.sent)" "ratio>=1" "changes sent in $MON_DUR s"
+	    "$(median mon_watch.sent)" "ratio>=1" \
+	    "changes sent in $MON_DUR s, wrk's and the probe's"
 	row mon_watch_rows_missing "$(($(median mon_watch.sent) - \
 	    $(median mon_watch.rows)))" rows - "value<=0" \
 	    "changes made but not recorded"
@@ -383,6 +448,18 @@ monitor_section() {
 	row mon_event_p99_ms "$(median mon_watch.p99)" ms \
 	    "$(median mon_ref.event_p99)" "value<=100" \
 	    "monupsert's upsert; monitor: histogram bucket bound"
+	row mon_e2e_p50_ms "$(median mon_e2e.p50)" ms \
+	    "$(median mon_ref.event_p50)" - \
+	    "monupsert's upsert; probe: change answered to row visible"
+	row mon_e2e_p99_ms "$(median mon_e2e.p99)" ms \
+	    "$(median mon_ref.event_p99)" "value<=100" \
+	    "monupsert's upsert; probe: change answered to row visible"
+	row mon_e2e_max_ms "$(median mon_e2e.max)" ms - - \
+	    "probe: the slowest change of the run"
+	row mon_e2e_changes "$(median mon_e2e.n)" changes - - \
+	    "probe: changes seen, 4 apps, ${MON_PROBE_MS} ms apart"
+	row mon_e2e_lost "$(median mon_e2e.lost)" changes - "value<=0" \
+	    "probe: changes not seen within 10 s"
 	row mon_watch_cpu_us "$(median mon_watch.cpu)" us/row - - \
 	    "monitor's CPU per row written"
 	mon_cleanup
