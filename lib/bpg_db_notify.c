@@ -682,8 +682,12 @@ op_result(struct bpg_db *db, const void *in, void *out,
 	struct db_notify_prev p = { .open = false };
 
 	(void)out;
-	if ((e = simple(db, "START TRANSACTION", ei)) != BPG_OK)
-		return e;
+	/* Under the fence, in its transaction (db_notify_begin()). */
+	if (!db->in_fence) {
+		if ((e = simple(db, "START TRANSACTION", ei)) != BPG_OK)
+			return e;
+		p.own = true;
+	}
 	p.open = true;
 	if ((e = db_prepared(db, ST_NTF_DELIVERY, &st, ei)) != BPG_OK)
 		goto fail;
@@ -712,7 +716,7 @@ op_result(struct bpg_db *db, const void *in, void *out,
 		e = db_stmt_fail(db, st, "record a notification's state", ei);
 		goto fail;
 	}
-	if ((e = simple(db, "COMMIT", ei)) != BPG_OK)
+	if (p.own && (e = simple(db, "COMMIT", ei)) != BPG_OK)
 		goto fail;
 	return BPG_OK;
 fail:

@@ -1575,7 +1575,8 @@ START_TEST(test_notify_keys)
 	d = json_dumps(cfg->queues[0].notify, JSON_COMPACT);
 	ck_assert_str_eq(d, "[{\"url\":\"https://a.chat.example/x\",\"on\":"
 	    "[\"RUNNING\",\"COMPLETED\",\"FAILED\",\"LOST\","
-	    "\"SUBMISSION_FAILED\"],\"format\":\"slack\"},"
+	    "\"SUBMISSION_FAILED\",\"DEPENDENCY_FAILED\",\"CANCELLED\"],"
+	    "\"format\":\"slack\"},"
 	    "{\"url\":\"https://h.example.com/y\",\"on\":[\"FAILED\"],"
 	    "\"format\":\"json\"}]");
 	free(d);
