@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bpg_db_url u;
 	struct bpg_errinfo ei;
-	size_t n;
+	size_t i, n;
 
 	ei.msg[0] = '\0';
 	if (bpg_db_parse_url((const char *)data, size, &u, &ei) != BPG_OK) {
@@ -27,12 +27,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	n = strnlen(u.host, sizeof(u.host));
-	if (n == 0 || n == sizeof(u.host))
+	/* One host at least, each named, each with a port. */
+	if (u.nhosts < 1 || u.nhosts > BPG_DB_MAX_HOSTS)
 		abort();
+	for (i = 0; i < u.nhosts; i++) {
+		n = strnlen(u.hosts[i].host, sizeof(u.hosts[i].host));
+		if (n == 0 || n == sizeof(u.hosts[i].host))
+			abort();
+		if (u.hosts[i].port < 1 || u.hosts[i].port > 65535)
+			abort();
+	}
 	if (strnlen(u.database, sizeof(u.database)) == sizeof(u.database))
-		abort();
-	if (u.port < 1 || u.port > 65535)
 		abort();
 	if (u.connect_timeout_ms < -1 || u.socket_timeout_ms < -1)
 		abort();
