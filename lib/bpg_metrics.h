@@ -74,9 +74,9 @@ enum bpg_metrics_buckets {
 	X(MON_RELISTS, "bpg_monitor_relists_total", COUNTER, "cluster", \
 	    NOBUCKETS, "Full lists of a cluster's applications")	\
 	X(MON_EVENT_DB, "bpg_monitor_event_to_db_seconds", HISTOGRAM, "", \
-	    FINE_DELAY, "From a watch event's arrival to its row written")	\
+	    FINE_DELAY, "From handling a watch event to its row written")	\
 	X(MON_LEADER, "bpg_monitor_leader", GAUGE, "", NOBUCKETS,	\
-	    "1 while this monitor holds the leader lock, else 0")	\
+	    "1 while this monitor holds the leader lease, else 0")	\
 	X(MON_SCHEDULES, "bpg_monitor_schedule_fires_total", COUNTER,	\
 	    "outcome", NOBUCKETS, "Schedule fires submitted or failed")	\
 	X(MON_RETRIES, "bpg_monitor_retries_total", COUNTER, "outcome", \

@@ -11,7 +11,7 @@
 # states, 2 connections a cluster paced BENCH_DELAY_MS (8 ms) apart: about
 # 500 changes a second in all.  Prints the rate of changes sent, the rows
 # the monitor wrote, and the monitor's event-to-row latency (from the
-# event's arrival to its row written: bpg_monitor_event_to_db_seconds) as
+# event's handling to its row written: bpg_monitor_event_to_db_seconds) as
 # p50/p99 bucket bounds.  The clusters are reset at the end.  Benchmark
 # tool only.
 set -eu
