@@ -268,6 +268,8 @@ struct bpg_config {
 	char *notification_secret;
 	char *notification_ca_cert;
 	size_t notification_ca_cert_len;
+	/* (Ours) days a finished notification and its attempts are kept. */
+	int64_t notification_retention_days;
 	/*
 	 * (Ours) the monitor's leader lease (bpg_lease.h): held for
 	 * monitorLeaseMillis (default 15000, 2000..600000), renewed every

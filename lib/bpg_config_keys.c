@@ -10,6 +10,7 @@
 #include "bpg_config_int.h"
 #include "bpg_idem.h"
 #include "bpg_lease.h"
+#include "bpg_notify.h"
 
 /* ------------------------------------------------------------------ */
 /* The tables                                                          */
@@ -353,6 +354,9 @@ const struct key cfg_root_keys[] = {
 	  .aux = FIELD(C, notification_ca_cert_len, size_t),
 	  .doc = "CAs of webhook receivers besides the system's: base64 of "
 	  "PEM, or PEM (secret)" },
+	R_INT("notificationRetentionDays", C, notification_retention_days, 0,
+	    1, BPG_NOTIFY_MAX_RETENTION_DAYS, BPG_NOTIFY_RETENTION_DAYS,
+	    "days a sent or failed notification is kept"),
 	R_STEP(cfg_step_notify, KF_LATE),
 	R_INT("monitorLeaseMillis", C, monitor_lease_millis, 0,
 	    BPG_LEASE_MIN_MS, BPG_LEASE_MAX_MS, BPG_LEASE_DEFAULT_MS,

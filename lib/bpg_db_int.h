@@ -142,6 +142,9 @@ enum stmt_id {
 	ST_NTF_LIST_EVENTS,
 	ST_NTF_LIST_DELIVERIES,
 	ST_NTF_FAILED,
+	ST_NTF_PURGE_PICK,
+	ST_NTF_PURGE_DELIVERIES,
+	ST_NTF_PURGE_EVENT,
 	/* The leader lease and the fence, bpg_db_lease.c */
 	ST_LEASE_SEED,
 	ST_LEASE_READ,
@@ -299,6 +302,7 @@ void db_history_sql(struct bpg_db *db);
 void db_monitor_sql(struct bpg_db *db);
 void db_notify_sql(struct bpg_db *db);
 void db_notify_failed_sql(struct bpg_db *db);
+void db_notify_purge_sql(struct bpg_db *db);
 void db_monbatch_sql(struct bpg_db *db);
 void db_logindex_sql(struct bpg_db *db);
 void db_idem_sql(struct bpg_db *db);

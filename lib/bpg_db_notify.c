@@ -75,6 +75,7 @@ db_notify_sql(struct bpg_db *db)
 {
 	db_sql_table(db, notify_sql);
 	db_notify_failed_sql(db);
+	db_notify_purge_sql(db);
 }
 
 static void

@@ -114,4 +114,14 @@ enum bpg_err bpg_db_notify_list(struct bpg_db *db, const char *id,
 enum bpg_err bpg_db_notify_failed(struct bpg_db *db, json_t **out,
     struct bpg_errinfo *ei) BPG_WUR;
 
+/*
+ * notificationRetentionDays: up to max events that are finished (sent or
+ * failed) and planned last before before_ms (epoch ms) are deleted, oldest
+ * first, with the record of their attempts; *deleted says how many.  Run
+ * in batches until one comes back short.  Pending events are never
+ * touched.
+ */
+enum bpg_err bpg_db_notify_purge(struct bpg_db *db, long long before_ms,
+    size_t max, unsigned long long *deleted, struct bpg_errinfo *ei) BPG_WUR;
+
 #endif

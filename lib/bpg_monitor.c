@@ -49,6 +49,7 @@ static const struct bpg_monitor_task *const tasks[] = {
 	&bpg_monitor_task_retry,
 	&bpg_monitor_task_gauges,
 	&bpg_monitor_task_notify,
+	&bpg_monitor_task_purge,
 };
 #define NTASKS (sizeof(tasks) / sizeof(tasks[0]))
 

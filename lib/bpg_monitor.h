@@ -74,6 +74,11 @@
 #define BPG_MONITOR_IDEM_SWEEP_MS 60000
 #define BPG_MONITOR_IDEM_BATCH 1000
 #define BPG_MONITOR_IDEM_BATCHES 10
+/* The purge of old notifications (bpg_monitor_purge.c): hourly, from
+ * taking the lead on; batches of this many events, at most so many a turn. */
+#define BPG_MONITOR_PURGE_MS 3600000
+#define BPG_MONITOR_PURGE_BATCH 200
+#define BPG_MONITOR_PURGE_BATCHES 50
 /* Wait after a failed kill before trying again. */
 #define BPG_MONITOR_KILL_RETRY_MS 30000
 /*

@@ -3,86 +3,45 @@
  * bpg_idem.h).  Correctness never waits for it: a gateway treats a row
  * past its expiry as absent.  The sweep only keeps the table small,
  * deleting in batches by the expiry index so that no statement holds
- * many locks, and confirming the leader lease before each batch.
+ * many locks, and confirming the leader lease before each batch
+ * (bpg_monitor_batches()).
  */
 #include <stdlib.h>
 
 #include "bpg_db.h"
 #include "bpg_monitor.h"
 #include "bpg_monitor_int.h"
-#include "bpg_watch.h"
 
-struct idem_sweep {
-	long long next_ms;
-};
-
-/* One turn: batches until one is not full or the turn's cap is reached. */
-static void
-idem_sweep(struct bpg_monitor *m)
+static enum bpg_err
+idem_batch(struct bpg_db *db, size_t batch, void *arg,
+    unsigned long long *n, struct bpg_errinfo *ei)
 {
-	struct bpg_errinfo ei = { "" };
-	unsigned long long n, total = 0;
-	int i;
-
-	for (i = 0; i < BPG_MONITOR_IDEM_BATCHES; i++) {
-		if (!bpg_monitor_confirm(m))
-			return;
-		if (bpg_db_idem_sweep(m->db, BPG_MONITOR_IDEM_BATCH, &n,
-		    &ei) != BPG_OK) {
-			bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "idempotency "
-			    "keys: sweep failed: %s", ei.msg);
-			break;
-		}
-		total += n;
-		if (n < BPG_MONITOR_IDEM_BATCH)
-			break;
-	}
-	if (total > 0)
-		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "idempotency keys: "
-		    "%llu expired deleted", total);
-}
-
-static void
-idem_lead(struct bpg_monitor *m, void *state, long long now)
-{
-	struct idem_sweep *s = state;
-
-	s->next_ms = now;	/* at once: a new leader may find a backlog */
+	(void)arg;
+	return bpg_db_idem_sweep(db, (unsigned int)batch, n, ei);
 }
 
 static void
 idem_step(struct bpg_monitor *m, void *state)
 {
-	struct idem_sweep *s = state;
-	long long now = bpg_watch_now_ms();
+	struct bpg_errinfo ei = { "" };
+	unsigned long long total;
 
-	if (now < s->next_ms)
+	if (!bpg_monitor_every_turn(state, BPG_MONITOR_IDEM_SWEEP_MS))
 		return;
-	s->next_ms = now + BPG_MONITOR_IDEM_SWEEP_MS;
-	idem_sweep(m);
-}
-
-static long long
-idem_due(const struct bpg_monitor *m, const void *state)
-{
-	const struct idem_sweep *s = state;
-
-	return s->next_ms;
-}
-
-static enum bpg_err
-idem_init(struct bpg_monitor *m, void **state, struct bpg_errinfo *ei)
-{
-	if ((*state = calloc(1, sizeof(struct idem_sweep))) == NULL)
-		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
-	return BPG_OK;
+	if (!bpg_monitor_batches(m, BPG_MONITOR_IDEM_BATCHES,
+	    BPG_MONITOR_IDEM_BATCH, idem_batch, NULL, &total, &ei))
+		bpg_monitor_log(m, BPG_MONITOR_LOG_WARN, "idempotency "
+		    "keys: sweep failed: %s", ei.msg);
+	if (total > 0)
+		bpg_monitor_log(m, BPG_MONITOR_LOG_INFO, "idempotency keys: "
+		    "%llu expired deleted", total);
 }
 
 const struct bpg_monitor_task bpg_monitor_task_idem = {
 	.name = "idempotency keys",
-	.init = idem_init,
-	.lead = idem_lead,
+	.init = bpg_monitor_every_init,
+	.lead = bpg_monitor_every_lead,
 	.step = idem_step,
-	.due = idem_due,
+	.due = bpg_monitor_every_due,
 	.free = free,
 };

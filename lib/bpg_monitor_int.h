@@ -128,6 +128,34 @@ extern const struct bpg_monitor_task bpg_monitor_task_reconcile;
 extern const struct bpg_monitor_task bpg_monitor_task_lost;
 extern const struct bpg_monitor_task bpg_monitor_task_kill;
 extern const struct bpg_monitor_task bpg_monitor_task_idem;
+
+/*
+ * A periodic sweep's hooks (bpg_monitor_every.c): init, lead (a turn at
+ * once) and due as they are; its step asks bpg_monitor_every_turn()
+ * whether a turn is due (then the next is planned period_ms on).
+ */
+struct bpg_monitor_every {
+	long long next_ms;
+};
+enum bpg_err bpg_monitor_every_init(struct bpg_monitor *, void **state,
+    struct bpg_errinfo *);
+void bpg_monitor_every_lead(struct bpg_monitor *, void *state,
+    long long now);
+long long bpg_monitor_every_due(const struct bpg_monitor *,
+    const void *state);
+bool bpg_monitor_every_turn(void *state, long long period_ms);
+/*
+ * Up to max_batches calls of one (batch rows at most each, *n deleted),
+ * each after confirming the lease, until one deletes fewer than batch;
+ * *total the rows deleted.  false (ei set) if a call failed; true if all
+ * went well or the lease was lost.
+ */
+typedef enum bpg_err (*bpg_monitor_batch_fn)(struct bpg_db *, size_t batch,
+    void *arg, unsigned long long *n, struct bpg_errinfo *);
+bool bpg_monitor_batches(struct bpg_monitor *, int max_batches,
+    size_t batch, bpg_monitor_batch_fn one, void *arg,
+    unsigned long long *total, struct bpg_errinfo *ei);
+extern const struct bpg_monitor_task bpg_monitor_task_purge;
 extern const struct bpg_monitor_task bpg_monitor_task_reach;
 
 /* t's list or watch failed (why: for the log) / its list succeeded. */

@@ -36,6 +36,9 @@
 #define BPG_NOTIFY_BACKOFF_MIN_MS 1000LL
 #define BPG_NOTIFY_BACKOFF_MAX_MS 600000LL /* 10 min */
 #define BPG_NOTIFY_GIVE_UP_MS 86400000LL  /* 24 h */
+/* notificationRetentionDays: default and bound. */
+#define BPG_NOTIFY_RETENTION_DAYS 30
+#define BPG_NOTIFY_MAX_RETENTION_DAYS 3650
 
 /* The states an event is sent for (bits of bpg_notify_target.on). */
 enum bpg_notify_state {

@@ -339,6 +339,61 @@ START_TEST(test_failed_list)
 }
 END_TEST
 
+/*
+ * notificationRetentionDays: finished events planned last before the
+ * cut go, oldest first, a batch at a time, with their attempts; pending
+ * ones and newer ones stay, whatever their age.
+ */
+START_TEST(test_purge)
+{
+	struct bpg_errinfo ei = { "" };
+	unsigned long long n = 9;
+
+	tu_db_exec(&c, "USE `%s`", c.schema);
+	tu_db_exec(&c, "INSERT INTO bpg_notify_outbox (event_id, "
+	    "submission_id, url, body, attempts, first_ms, next_ms, state) "
+	    "VALUES "
+	    "('o1.COMPLETED.0', 'o1', 'https://h/', '{}', 1, 0, 100, 'sent'), "
+	    "('o2.FAILED.0', 'o2', 'https://h/', '{}', 9, 0, 300, 'failed'), "
+	    "('o3.LOST.0', 'o3', 'https://h/', '{}', 1, 0, 200, 'sent'), "
+	    "('p1.RUNNING.0', 'p1', 'https://h/', '{}', 3, 0, 50, 'pending'), "
+	    "('n1.RUNNING.0', 'n1', 'https://h/', '{}', 1, 0, 5000, 'sent')");
+	tu_db_exec(&c, "INSERT INTO bpg_notify_delivery (event_id, "
+	    "submission_id, attempt, status_code, time_ms) VALUES "
+	    "('o1.COMPLETED.0', 'o1', 1, 204, 90), "
+	    "('o2.FAILED.0', 'o2', 8, 500, 280), "
+	    "('o2.FAILED.0', 'o2', 9, 500, 290), "
+	    "('o3.LOST.0', 'o3', 1, 204, 190), "
+	    "('p1.RUNNING.0', 'p1', 3, 500, 40), "
+	    "('n1.RUNNING.0', 'n1', 1, 204, 4990)");
+	/* Sent ones first, oldest first: o1 and o3. */
+	ck_assert_msg(bpg_db_notify_purge(c.db, 1000, 2, &n, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(tu_db_str(&c, "SELECT GROUP_CONCAT(submission_id "
+	    "ORDER BY submission_id) FROM bpg_notify_outbox"), "n1,o2,p1");
+	ck_assert_msg(bpg_db_notify_purge(c.db, 1000, 2, &n, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_msg(bpg_db_notify_purge(c.db, 1000, 2, &n, &ei) == BPG_OK,
+	    "%s", ei.msg);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_str_eq(tu_db_str(&c, "SELECT GROUP_CONCAT(submission_id "
+	    "ORDER BY submission_id) FROM bpg_notify_outbox"), "n1,p1");
+	ck_assert_str_eq(tu_db_str(&c, "SELECT GROUP_CONCAT(submission_id "
+	    "ORDER BY submission_id) FROM bpg_notify_delivery"), "n1,p1");
+	ck_assert_int_eq(bpg_db_notify_purge(c.db, 1000, 0, &n, &ei),
+	    BPG_EINVAL);
+	tu_db_exec(&c, "ANALYZE TABLE bpg_notify_outbox");
+	ck_assert_str_eq(tu_db_explain_key(&c, "SELECT id, submission_id, "
+	    "event_id FROM bpg_notify_outbox WHERE state = 'sent' AND "
+	    "next_ms < 1000 ORDER BY next_ms LIMIT 200"), "bpg_outbox_due");
+	ck_assert_str_eq(tu_db_explain_key(&c, "DELETE FROM "
+	    "bpg_notify_delivery WHERE submission_id = 'o1' AND event_id = "
+	    "'o1.COMPLETED.0'"), "bpg_delivery_submission");
+}
+END_TEST
+
 static Suite *
 db_notify_suite(void)
 {
@@ -353,6 +408,7 @@ db_notify_suite(void)
 	tcase_add_test(tc, test_deliver);
 	tcase_add_test(tc, test_due_index);
 	tcase_add_test(tc, test_failed_list);
+	tcase_add_test(tc, test_purge);
 	suite_add_tcase(s, tc);
 	return s;
 }

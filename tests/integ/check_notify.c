@@ -758,6 +758,47 @@ START_TEST(test_dependency_notified)
 }
 END_TEST
 
+/*
+ * The leading monitor deletes notifications finished more than
+ * notificationRetentionDays (the stack's 30) ago, with their attempts;
+ * a pending one, however old, and a recent one stay.
+ */
+START_TEST(test_purged)
+{
+	long long old = (long long)time(NULL) * 1000 - 31LL * 86400000;
+	long long until;
+	long left = -1;
+
+	integ_db_exec("DELETE FROM bpg.bpg_notify_outbox WHERE submission_id "
+	    "LIKE 'purge-%%'");
+	integ_db_exec("INSERT INTO bpg.bpg_notify_outbox (event_id, "
+	    "submission_id, url, body, attempts, first_ms, next_ms, state) "
+	    "VALUES ('purge-old.COMPLETED.0', 'purge-old', 'https://h/', '{}', "
+	    "1, %lld, %lld, 'sent'), ('purge-pending.RUNNING.0', "
+	    "'purge-pending', 'https://h/', '{}', 2, %lld, %lld, 'pending'), "
+	    "('purge-new.COMPLETED.0', 'purge-new', 'https://h/', '{}', 1, "
+	    "%lld, %lld, 'sent')", old, old, old, old + 86400000LL * 365,
+	    old + 86400000LL * 30, old + 86400000LL * 30);
+	integ_db_exec("INSERT INTO bpg.bpg_notify_delivery (event_id, "
+	    "submission_id, attempt, status_code, time_ms) VALUES "
+	    "('purge-old.COMPLETED.0', 'purge-old', 1, 204, %lld)", old);
+	lead(integ_mon_start("purge", (char *)NULL));
+	until = integ_now_ms() + 60000;
+	while (integ_now_ms() < until && (left = integ_db_long("SELECT "
+	    "COUNT(*) FROM bpg.bpg_notify_outbox WHERE submission_id = "
+	    "'purge-old'")) != 0)
+		integ_sleep_ms(200);
+	ck_assert_int_eq(left, 0);
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM "
+	    "bpg.bpg_notify_delivery WHERE submission_id = 'purge-old'"), 0);
+	ck_assert_int_eq(integ_db_long("SELECT COUNT(*) FROM "
+	    "bpg.bpg_notify_outbox WHERE submission_id IN ('purge-pending', "
+	    "'purge-new')"), 2);
+	integ_db_exec("DELETE FROM bpg.bpg_notify_outbox WHERE submission_id "
+	    "LIKE 'purge-%%'");
+}
+END_TEST
+
 static Suite *
 notify_suite(void)
 {
@@ -772,6 +813,7 @@ notify_suite(void)
 	tcase_add_test(tc, test_outage);
 	tcase_add_test(tc, test_hang_and_kill);
 	tcase_add_test(tc, test_dependency_notified);
+	tcase_add_test(tc, test_purged);
 	suite_add_tcase(s, tc);
 	return s;
 }
