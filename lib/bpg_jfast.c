@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bpg_jfast.h"
+#include "bpg_json.h"
 
 struct jf {
 	const unsigned char *s;
@@ -53,37 +54,6 @@ jf_room(struct jf *p, size_t n)
 	p->tmp = t;
 	p->tmpcap = cap;
 	return true;
-}
-
-/* Length of the UTF-8 sequence at u[0..n) as jansson accepts it, or 0. */
-static size_t
-jf_utf8(const unsigned char *u, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
-		len = 2;
-		cp = u[0] & 0x1f;
-	} else if (u[0] >= 0xe0 && u[0] <= 0xef) {
-		len = 3;
-		cp = u[0] & 0x0f;
-	} else if (u[0] >= 0xf0 && u[0] <= 0xf4) {
-		len = 4;
-		cp = u[0] & 0x07;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((u[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (u[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
 }
 
 /* The 4 hex digits at s[0..4), or -1. */
@@ -152,7 +122,7 @@ jf_string(struct jf *p, const char **out, size_t *len)
 		if (s[i] < 0x20)
 			return jf_fail(p, BPG_EINVAL);
 		if (s[i] >= 0x80) {
-			if ((k = jf_utf8(s + i, p->n - i)) == 0)
+			if ((k = bpg_utf8_len(s + i, p->n - i)) == 0)
 				return jf_fail(p, BPG_EINVAL);
 			i += k - 1;
 		}
@@ -174,7 +144,7 @@ jf_string(struct jf *p, const char **out, size_t *len)
 		if (s[i] < 0x20)
 			return jf_fail(p, BPG_EINVAL);
 		if (s[i] >= 0x80) {
-			if ((k = jf_utf8(s + i, p->n - i)) == 0)
+			if ((k = bpg_utf8_len(s + i, p->n - i)) == 0)
 				return jf_fail(p, BPG_EINVAL);
 			memcpy(o, s + i, k);
 			o += k;
@@ -225,48 +195,6 @@ jf_string(struct jf *p, const char **out, size_t *len)
 	*len = (size_t)(o - p->tmp);
 	p->i = i + 1;
 	return true;
-}
-
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (RFC 8259 section 6) */
-static bool
-jf_is_number(const unsigned char *s, size_t len)
-{
-	size_t i = 0, d;
-
-	if (i < len && s[i] == '-')
-		i++;
-	if (i == len)
-		return false;
-	if (s[i] == '0')
-		i++;
-	else if (s[i] >= '1' && s[i] <= '9')
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return false;
-	if (i < len && s[i] == '.') {
-		for (i++, d = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			d++;
-		if (d == 0)
-			return false;
-	}
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < len && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (d = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			d++;
-		if (d == 0)
-			return false;
-	}
-	return i == len;
-}
-
-static bool
-jf_number_char(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
-	    c == 'e' || c == 'E';
 }
 
 static bool jf_value(struct jf *, size_t, json_t **);
@@ -427,10 +355,10 @@ jf_value(struct jf *p, size_t depth, json_t **out)
 		break;
 	default:
 		/* A number: its text after a NUL byte (the number mark). */
-		for (j = p->i; j < p->n && jf_number_char(p->s[j]); j++)
+		for (j = p->i; j < p->n && bpg_json_number_char(p->s[j]); j++)
 			;
 		len = j - p->i;
-		if (!jf_is_number(p->s + p->i, len))
+		if (!bpg_json_is_number((const char *)p->s + p->i, len))
 			return jf_fail(p, BPG_EINVAL);
 		if (!jf_room(p, len + 1))
 			return false;

@@ -95,17 +95,14 @@ static const unsigned char jw_special[256] = {
 	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
-/*
- * Length of the UTF-8 sequence at u[0..n) (RFC 3629 §4: no overlong
- * forms, no surrogates, nothing past U+10FFFF), 0 if it is not one: the
- * sequences jansson accepts.
- */
-static size_t
-utf8_len(const unsigned char *u, size_t n)
+size_t
+bpg_utf8_len(const unsigned char *u, size_t n)
 {
 	size_t len, i;
 	uint32_t cp;
 
+	if (u[0] < 0x80)
+		return 1;
 	if (u[0] >= 0xc2 && u[0] <= 0xdf) {
 		len = 2;
 		cp = u[0] & 0x1f;
@@ -128,6 +125,47 @@ utf8_len(const unsigned char *u, size_t n)
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return 0;
 	return len;
+}
+
+bool
+bpg_json_number_char(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
+	    c == 'e' || c == 'E';
+}
+
+bool
+bpg_json_is_number(const char *s, size_t len)
+{
+	size_t i = 0, d;
+
+	if (i < len && s[i] == '-')
+		i++;
+	if (i == len)
+		return false;
+	if (s[i] == '0')
+		i++;
+	else if (s[i] >= '1' && s[i] <= '9')
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return false;
+	if (i < len && s[i] == '.') {
+		for (i++, d = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			d++;
+		if (d == 0)
+			return false;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (d = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			d++;
+		if (d == 0)
+			return false;
+	}
+	return i == len;
 }
 
 /*
@@ -173,7 +211,7 @@ jw_string(struct bpg_jw *w, const char *s, size_t n)
 		}
 		if (c >= 0x80) {
 			/* Valid UTF-8 goes out as it is, as from jansson. */
-			if ((len = utf8_len(u + i, n - i)) == 0) {
+			if ((len = bpg_utf8_len(u + i, n - i)) == 0) {
 				w->ok = false; /* json_dumps() fails it too */
 				return;
 			}

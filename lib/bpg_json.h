@@ -25,6 +25,16 @@
 char *bpg_json_dump(const json_t *doc, size_t *len);
 
 /*
+ * Length of the UTF-8 sequence at u[0..n) (RFC 3629 §4: no overlong
+ * forms, no surrogates, nothing past U+10FFFF; 1 for ASCII), 0 if it is
+ * not one: the sequences jansson accepts.  n >= 1.
+ */
+size_t bpg_utf8_len(const unsigned char *u, size_t n);
+/* s[0..len) is a JSON number (RFC 8259 §6); c may be part of one. */
+bool bpg_json_is_number(const char *s, size_t len);
+bool bpg_json_number_char(unsigned char c);
+
+/*
  * The same writer a piece at a time, for documents of a fixed shape that
  * need no tree: the caller writes the punctuation and keys with
  * bpg_jw_raw() / bpg_jw_str(), and values.  A failure (out of memory,

@@ -1,5 +1,6 @@
 /* Submit request bodies into a jansson tree: JSON and YAML (bpg_req.c). */
 #include "bpg_jfast.h"
+#include "bpg_json.h"
 #include "bpg_req_int.h"
 
 /* ---- JSON number scanner ------------------------------------------- */
@@ -45,48 +46,6 @@ scan_emit(struct scan *sc, const char *s, size_t len, size_t at, bool copy)
 	sc->olen += len;
 }
 
-/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? (RFC 8259 section 6) */
-static bool
-is_json_number(const char *s, size_t len)
-{
-	size_t i = 0, d;
-
-	if (i < len && s[i] == '-')
-		i++;
-	if (i == len)
-		return false;
-	if (s[i] == '0')
-		i++;
-	else if (s[i] >= '1' && s[i] <= '9')
-		while (i < len && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return false;
-	if (i < len && s[i] == '.') {
-		for (i++, d = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			d++;
-		if (d == 0)
-			return false;
-	}
-	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		if (i < len && (s[i] == '+' || s[i] == '-'))
-			i++;
-		for (d = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-			d++;
-		if (d == 0)
-			return false;
-	}
-	return i == len;
-}
-
-static bool
-is_number_char(char c)
-{
-	return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' ||
-	    c == 'e' || c == 'E';
-}
-
 static void
 scan_run(struct scan *sc)
 {
@@ -117,9 +76,9 @@ scan_run(struct scan *sc)
 			continue;
 		}
 		if (c == '-' || (c >= '0' && c <= '9')) {
-			for (j = i; j < n && is_number_char(s[j]); j++)
+			for (j = i; j < n && bpg_json_number_char((unsigned char)s[j]); j++)
 				;
-			if (!key && is_json_number(s + i, j - i)) {
+			if (!key && bpg_json_is_number(s + i, j - i)) {
 				scan_emit(sc, s + run, i - run, run, true);
 				scan_emit(sc, num_mark, NUM_MARK_LEN, i, false);
 				scan_emit(sc, s + i, j - i, i, true);
