@@ -105,13 +105,6 @@ exec(struct bpg_db *db, enum stmt_id id, MYSQL_BIND *b, const char *what,
 	return BPG_OK;
 }
 
-static void
-bind_ll(MYSQL_BIND *b, long long *v)
-{
-	memset(b, 0, sizeof(*b));
-	b->buffer_type = MYSQL_TYPE_LONGLONG;
-	b->buffer = v;
-}
 
 /* ---- claim ---------------------------------------------------------- */
 
@@ -139,7 +132,7 @@ op_claim(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 		return e;
 	db_bind_str(&b[2], a->owner, &len[2], &null[2]);
 	db_bind_str(&b[3], a->hash, &len[3], &null[3]);
-	bind_ll(&b[4], &ttl);
+	db_bind_ll(&b[4], &ttl);
 	if ((e = db_prepared(db, ST_IDEM_CLAIM, &st, ei)) != BPG_OK)
 		return e;
 	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0) {
@@ -309,7 +302,7 @@ op_update(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	case ST_IDEM_FINISH:
 		db_bind_str(&b[i], a->state, &len[i], &null[i]);
 		i++;
-		bind_ll(&b[i++], &status);
+		db_bind_ll(&b[i++], &status);
 		db_bind_str(&b[i], a->ctype, &len[i], &null[i]);
 		i++;
 		memset(&b[i], 0, sizeof(b[i]));
@@ -427,7 +420,7 @@ op_sweep(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	my_ulonglong n = 0;
 	enum bpg_err e;
 
-	bind_ll(&b, &limit);
+	db_bind_ll(&b, &limit);
 	if ((e = exec(db, ST_IDEM_SWEEP, &b, "sweep idempotency keys", &n,
 	    ei)) != BPG_OK)
 		return e;

@@ -211,6 +211,8 @@ enum bpg_err db_my_fail(struct bpg_db *db, const char *what,
 /* A result column read into buf (size bytes; 0 for a number). */
 void db_bind_out(MYSQL_BIND *b, enum enum_field_types type, void *buf,
     unsigned long size, unsigned long *len, my_bool *null, my_bool *err);
+/* A BIGINT parameter (or result column without NULL). */
+void db_bind_ll(MYSQL_BIND *b, long long *v);
 /* A string parameter; s NULL binds SQL NULL.  s must outlive b. */
 void db_bind_str(
     MYSQL_BIND *b, const char *s, unsigned long *len, my_bool *null);

@@ -59,13 +59,6 @@ db_lease_sql(struct bpg_db *db)
 	db_sql_table(db, lease_sql);
 }
 
-static void
-bind_ll(MYSQL_BIND *b, long long *v)
-{
-	memset(b, 0, sizeof(*b));
-	b->buffer_type = MYSQL_TYPE_LONGLONG;
-	b->buffer = v;
-}
 
 /* Run statement id without a result; *affected its row count. */
 static enum bpg_err
@@ -171,10 +164,10 @@ acquire_txn(struct bpg_db *db, const struct acquire_args *a,
 		return e;
 	if (a->token > 0 && out->token == a->token &&
 	    strcmp(out->holder, a->holder) == 0 && out->remaining_ms > 0) {
-		bind_ll(&b[0], &us);
+		db_bind_ll(&b[0], &us);
 		db_bind_str(&b[1], a->name, &len[0], &null[0]);
 		db_bind_str(&b[2], a->holder, &len[1], &null[1]);
-		bind_ll(&b[3], &old);
+		db_bind_ll(&b[3], &old);
 		old = a->token;
 		if ((e = exec(db, ST_LEASE_RENEW, b, "lease renewal", &n,
 		    ei)) != BPG_OK)
@@ -194,14 +187,14 @@ acquire_txn(struct bpg_db *db, const struct acquire_args *a,
 		return BPG_OK;
 	old = out->token;
 	db_bind_str(&b[0], a->name, &len[0], &null[0]);
-	bind_ll(&b[1], &old);
+	db_bind_ll(&b[1], &old);
 	if ((e = exec(db, ST_LEASE_ARCHIVE, b, "lease term record", NULL,
 	    ei)) != BPG_OK)
 		return e;
 	db_bind_str(&b[0], a->holder, &len[1], &null[1]);
-	bind_ll(&b[1], &us);
+	db_bind_ll(&b[1], &us);
 	db_bind_str(&b[2], a->name, &len[0], &null[0]);
-	bind_ll(&b[3], &old);
+	db_bind_ll(&b[3], &old);
 	if ((e = exec(db, ST_LEASE_TAKE, b, "lease take", &n, ei)) != BPG_OK)
 		return e;
 	if (n == 1) {
@@ -296,7 +289,7 @@ op_release(struct bpg_db *db, const void *in, void *out,
 	(void)out;
 	db_bind_str(&b[0], a->name, &len[0], &null[0]);
 	db_bind_str(&b[1], a->holder, &len[1], &null[1]);
-	bind_ll(&b[2], &token);
+	db_bind_ll(&b[2], &token);
 	return exec(db, ST_LEASE_RELEASE, b, "lease release", NULL, ei);
 }
 
@@ -369,7 +362,7 @@ db_fence_begin(struct bpg_db *db, struct bpg_errinfo *ei)
 	db->in_fence = true;
 	db_bind_str(&b[0], db->fence_name, &len[0], &null[0]);
 	db_bind_str(&b[1], db->fence_holder, &len[1], &null[1]);
-	bind_ll(&b[2], &token);
+	db_bind_ll(&b[2], &token);
 	if ((e = exec(db, ST_LEASE_GUARD, b, "lease fence", &n, ei)) !=
 	    BPG_OK) {
 		(void)mysql_rollback(db->my);

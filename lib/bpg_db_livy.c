@@ -63,13 +63,6 @@ check_str(const char *s, const char *what, struct bpg_errinfo *ei)
 	return BPG_OK;
 }
 
-static void
-bind_ll(MYSQL_BIND *b, long long *v)
-{
-	memset(b, 0, sizeof(*b));
-	b->buffer_type = MYSQL_TYPE_LONGLONG;
-	b->buffer = v;
-}
 
 /* ---- writes --------------------------------------------------------- */
 
@@ -175,7 +168,7 @@ op_bind(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	if ((e = db_prepared(db, ST_LIVY_BIND, &st, ei)) != BPG_OK)
 		return e;
 	db_bind_str(&b[0], a->sid, &len, &null);
-	bind_ll(&b[1], &a->id);
+	db_bind_ll(&b[1], &a->id);
 	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
 		return db_stmt_fail(db, st, "bind Livy batch ID", ei);
 	/* 0 rows: the same ID again (a retry), or no such batch. */
@@ -210,7 +203,7 @@ op_deleted(struct bpg_db *db, const void *in, void *out,
 	(void)in;
 	if ((e = db_prepared(db, ST_LIVY_DELETED, &st, ei)) != BPG_OK)
 		return e;
-	bind_ll(&b[0], id);
+	db_bind_ll(&b[0], id);
 	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
 		return db_stmt_fail(db, st, "mark Livy batch deleted", ei);
 	return BPG_OK;
@@ -334,7 +327,7 @@ bpg_db_livy_get(struct bpg_db *db, int64_t id, struct bpg_db_livy_batch *out,
 		return e;
 	if (id <= 0)
 		return BPG_OK;
-	bind_ll(&b[0], &v);
+	db_bind_ll(&b[0], &v);
 	if ((e = db_with_retry(db, op_select, NULL, &q, ei)) != BPG_OK)
 		return e;
 	*found = q.n == 1;
@@ -397,8 +390,8 @@ bpg_db_livy_list(struct bpg_db *db, const char *owner, int64_t from,
 	*total = c.n;
 	if (max == 0)
 		return BPG_OK;
-	bind_ll(&b[1], &off);
-	bind_ll(&b[2], &lim);
+	db_bind_ll(&b[1], &off);
+	db_bind_ll(&b[2], &lim);
 	if ((e = db_with_retry(db, op_select, NULL, &q, ei)) != BPG_OK)
 		return e;
 	*n = q.n;

@@ -78,13 +78,6 @@ db_notify_sql(struct bpg_db *db)
 	db_notify_purge_sql(db);
 }
 
-static void
-bind_ll(MYSQL_BIND *b, long long *v)
-{
-	memset(b, 0, sizeof(*b));
-	b->buffer_type = MYSQL_TYPE_LONGLONG;
-	b->buffer = v;
-}
 
 static long long
 wall_ms(void)
@@ -141,7 +134,7 @@ op_targets(struct bpg_db *db, const void *in, void *out,
 				    "%s%d", n > 0 ? "," : "", k);
 		idx = (long long)i;
 		db_bind_str(&b[0], a->id, &len[0], &null[0]);
-		bind_ll(&b[1], &idx);
+		db_bind_ll(&b[1], &idx);
 		db_bind_str(&b[2], a->s->t[i].url, &len[1], &null[1]);
 		db_bind_str(&b[3], bpg_notify_format_name(a->s->t[i].format),
 		    &len[2], &null[2]);
@@ -480,8 +473,8 @@ put_event(struct bpg_db *db, const char *id,
 	db_bind_str(&b[1], id, &len[1], &null[1]);
 	db_bind_str(&b[2], t->url, &len[2], &null[2]);
 	db_bind_str(&b[3], body, &len[3], &null[3]);
-	bind_ll(&b[4], &first);
-	bind_ll(&b[5], &next);
+	db_bind_ll(&b[4], &first);
+	db_bind_ll(&b[5], &next);
 	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0)
 		e = db_stmt_fail(db, st, "write a notification", ei);
 out:
@@ -556,8 +549,8 @@ op_due(struct bpg_db *db, const void *in, void *out, struct bpg_errinfo *ei)
 	o->n = 0;
 	if ((e = db_prepared(db, ST_NTF_DUE, &st, ei)) != BPG_OK)
 		return e;
-	bind_ll(&param[0], &now);
-	bind_ll(&param[1], &lim);
+	db_bind_ll(&param[0], &now);
+	db_bind_ll(&param[1], &lim);
 	memset(&it, 0, sizeof(it));
 	db_bind_out(&res[0], MYSQL_TYPE_LONGLONG, &it.row, 0, &len[0],
 	    &null[0], &err[0]);
@@ -694,11 +687,11 @@ op_result(struct bpg_db *db, const void *in, void *out,
 		goto fail;
 	db_bind_str(&b[0], a->it->event_id, &len[0], &null[0]);
 	db_bind_str(&b[1], a->it->submission_id, &len[1], &null[1]);
-	bind_ll(&b[2], &c.attempts);
-	bind_ll(&b[3], &c.status);
+	db_bind_ll(&b[2], &c.attempts);
+	db_bind_ll(&b[3], &c.status);
 	snull = a->status == 0;
 	b[3].is_null = &snull;
-	bind_ll(&b[4], &c.at);
+	db_bind_ll(&b[4], &c.at);
 	db_bind_str(&b[5], a->error, &len[2], &null[2]);
 	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0) {
 		e = db_stmt_fail(db, st, "record a delivery", ei);
@@ -707,12 +700,12 @@ op_result(struct bpg_db *db, const void *in, void *out,
 	if ((e = db_prepared(db, ST_NTF_UPDATE, &st, ei)) != BPG_OK)
 		goto fail;
 	db_bind_str(&b[0], a->state, &len[0], &null[0]);
-	bind_ll(&b[1], &c.attempts);
-	bind_ll(&b[2], &c.next);
-	bind_ll(&b[3], &c.status);
+	db_bind_ll(&b[1], &c.attempts);
+	db_bind_ll(&b[2], &c.next);
+	db_bind_ll(&b[3], &c.status);
 	b[3].is_null = &snull;
 	db_bind_str(&b[4], a->error, &len[3], &null[3]);
-	bind_ll(&b[5], &row);
+	db_bind_ll(&b[5], &row);
 	if (mysql_stmt_bind_param(st, b) != 0 || mysql_stmt_execute(st) != 0) {
 		e = db_stmt_fail(db, st, "record a notification's state", ei);
 		goto fail;

@@ -47,13 +47,6 @@ struct purge {
 	unsigned long long deleted;
 };
 
-static void
-bind_ll(MYSQL_BIND *b, long long *v)
-{
-	memset(b, 0, sizeof(*b));
-	b->buffer_type = MYSQL_TYPE_LONGLONG;
-	b->buffer = v;
-}
 
 /* Up to want old events of state into p->ev[*n..]. */
 static enum bpg_err
@@ -72,8 +65,8 @@ pick(struct bpg_db *db, const char *state, struct purge *p, size_t *n,
 	if ((e = db_prepared(db, ST_NTF_PURGE_PICK, &st, ei)) != BPG_OK)
 		return e;
 	db_bind_str(&param[0], state, &plen, &pnull);
-	bind_ll(&param[1], &before);
-	bind_ll(&param[2], &lim);
+	db_bind_ll(&param[1], &before);
+	db_bind_ll(&param[2], &lim);
 	memset(&row, 0, sizeof(row));
 	db_bind_out(&res[0], MYSQL_TYPE_LONGLONG, &row.id, 0, &len[0],
 	    &null[0], &err[0]);
@@ -129,7 +122,7 @@ op_purge(struct bpg_db *db, const void *in, void *out,
 		if (mysql_stmt_bind_param(del, b) != 0 ||
 		    mysql_stmt_execute(del) != 0)
 			return db_stmt_fail(db, del, "delete old attempts", ei);
-		bind_ll(&b[0], &p->ev[i].id);
+		db_bind_ll(&b[0], &p->ev[i].id);
 		if (mysql_stmt_bind_param(ev, b) != 0 ||
 		    mysql_stmt_execute(ev) != 0)
 			return db_stmt_fail(db, ev, "delete an old "

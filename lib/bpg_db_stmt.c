@@ -248,6 +248,14 @@ db_read_with_retry(struct bpg_db *db, db_op op, const void *in, void *out,
 }
 
 void
+db_bind_ll(MYSQL_BIND *b, long long *v)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = MYSQL_TYPE_LONGLONG;
+	b->buffer = v;
+}
+
+void
 db_bind_str(
     MYSQL_BIND *b, const char *s, unsigned long *len, my_bool *null)
 {
