@@ -131,6 +131,13 @@ bpg_notify_send_init(struct bpg_notify_send *s,
 	curl_easy_setopt(s->h, CURLOPT_PROTOCOLS_STR,
 	    conf->policy.allow_http ? "http,https" : "https");
 	curl_easy_setopt(s->h, CURLOPT_FOLLOWLOCATION, 0L);
+	/*
+	 * Every try on a connection of its own, closed after it: on a kept
+	 * connection the receiver closed, libcurl sends the request again by
+	 * itself, a try the receiver gets and the outbox never counts.
+	 */
+	curl_easy_setopt(s->h, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(s->h, CURLOPT_FORBID_REUSE, 1L);
 	curl_easy_setopt(s->h, CURLOPT_PROXY, "");
 	curl_easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT_MS,
 	    BPG_NOTIFY_CONNECT_MS);
