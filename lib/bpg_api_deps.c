@@ -181,6 +181,7 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 		syslog(LOG_ERR, "submission %s: receivers not recorded: %s",
 		    id, ei.msg);
 		forget_job(api, job_request != NULL ? id : NULL);
+		forget_receivers(api, notify, id);	/* any written */
 		e = bpg_errf(&ei, BPG_EDB, "The submission could not be "
 		    "recorded (database unavailable); nothing was "
 		    "submitted. Please try again later.");

@@ -262,10 +262,7 @@ deps_step(struct bpg_monitor *m, void *state)
 	long long mono = bpg_watch_now_ms();
 	size_t i, n = 0;
 
-	if (mono < st->s.next_ms || !bpg_db_enabled(m->db))
-		return;
-	st->s.next_ms = mono + DEPS_TURN_MS;
-	if (!bpg_monitor_confirm(m))
+	if (!bpg_msub_turn(m, &st->s, DEPS_TURN_MS))
 		return;
 	if ((rows = calloc(DEPS_BATCH, sizeof(*rows))) == NULL)
 		return;

@@ -320,14 +320,10 @@ sched_step(struct bpg_monitor *m, void *state)
 	struct bpg_msub_state *st = state;
 	struct bpg_db_schedule *rows;
 	struct bpg_errinfo ei;
-	long long mono = bpg_watch_now_ms();
 	int64_t now;
 	size_t i, n = 0;
 
-	if (mono < st->next_ms || !bpg_db_enabled(m->db))
-		return;
-	st->next_ms = mono + SCHED_TURN_MS;
-	if (!bpg_monitor_confirm(m))
+	if (!bpg_msub_turn(m, st, SCHED_TURN_MS))
 		return;
 	finish_pending(m, st);
 	if (!m->leader)

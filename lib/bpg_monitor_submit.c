@@ -18,6 +18,7 @@
 #include "bpg_notify_plan.h"
 #include "bpg_req.h"
 #include "bpg_route.h"
+#include "bpg_watch.h"
 #include "bpg_zones.h"
 
 /*
@@ -243,6 +244,18 @@ bpg_msub_due(const struct bpg_monitor *m, const void *state)
 
 	(void)m;
 	return st->next_ms;
+}
+
+bool
+bpg_msub_turn(struct bpg_monitor *m, struct bpg_msub_state *st,
+    long long period_ms)
+{
+	long long mono = bpg_watch_now_ms();
+
+	if (mono < st->next_ms || !bpg_db_enabled(m->db))
+		return false;
+	st->next_ms = mono + period_ms;
+	return bpg_monitor_confirm(m);
 }
 
 int64_t

@@ -27,6 +27,7 @@
 #ifndef BPG_MONITOR_SUBMIT_H
 #define BPG_MONITOR_SUBMIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,6 +90,12 @@ enum bpg_err bpg_msub_init(struct bpg_monitor *, void **state,
 void bpg_msub_state_free(void *state);
 void bpg_msub_lead(struct bpg_monitor *, void *state, long long now);
 long long bpg_msub_due(const struct bpg_monitor *, const void *state);
+/*
+ * A step's start: true when its turn has come (the next one planned
+ * period_ms on), there is a database, and the lease is confirmed.
+ */
+bool bpg_msub_turn(struct bpg_monitor *, struct bpg_msub_state *,
+    long long period_ms);
 
 /* The monitor's clock (bpg_monitor_opts.clock_ms, else the wall), in s. */
 int64_t bpg_monitor_now_s(const struct bpg_monitor *);
