@@ -15,6 +15,7 @@
 #include "bpg_notify_plan.h"
 #include "bpg_api_submit.h"
 #include "bpg_api_util.h"
+#include "bpg_crd_text.h"
 #include "bpg_db_notify.h"
 #include "bpg_db_retry.h"
 #include "bpg_dryrun.h"
@@ -86,7 +87,7 @@ create_answer(const struct bpg_kube *k, enum bpg_err e, long http)
  * nothing, and leave that CR behind.
  */
 static enum create_outcome
-create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
+create_cr(struct bpg_kube *k, const char *cr, size_t crlen, const char *name,
     int64_t end_ms, enum bpg_err *err, long *first_http,
     struct bpg_errinfo *ei)
 {
@@ -97,7 +98,7 @@ create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
 	long http, wait = BPG_CREATE_RESOLVE_WAIT_MS;
 	int tries = 1;
 
-	e = bpg_kube_try_create_app(k, cr, -1, &http, ei);
+	e = bpg_kube_try_create_text(k, cr, crlen, -1, &http, ei);
 	*first_http = http;
 	if ((o = create_answer(k, e, http)) != CREATE_UNKNOWN) {
 		*err = e;
@@ -114,7 +115,8 @@ create_cr(struct bpg_kube *k, const json_t *cr, const char *name,
 		if ((left = deadline - bpg_kube_now_ms()) <= 0)
 			break;
 		tries++;
-		e = bpg_kube_try_create_app(k, cr, (long)left, &http, &rei);
+		e = bpg_kube_try_create_text(k, cr, crlen, (long)left, &http,
+		    &rei);
 		if (create_answer(k, e, http) == CREATE_EXISTS)
 			goto exists;
 		if ((left = deadline - bpg_kube_now_ms()) <= 0)
@@ -303,7 +305,8 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 	struct bpg_breaker_conf bc = bpg_failover_conf(cfg);
 	struct bpg_crd_ctx ctx;
 	struct bpg_kube *kube;
-	json_t *cr = NULL;
+	char *cr = NULL;
+	size_t crlen = 0;
 	enum attempt a = ATTEMPT_FAIL;
 	long http = 0;
 
@@ -312,12 +315,11 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 	ctx.user = s->rc->user;
 	ctx.proxy_user = s->proxy_user;
 	ctx.queue = s->queue;
-	if ((*e = bpg_crd_build(cfg, c, s->req, &ctx, api->zones, &cr,
+	/* What Kubernetes would refuse (bpg_crd_check()) is a 400 now,
+	 * before anything is written (BPG writes the row, then gets a 422:
+	 * a 500). */
+	if ((*e = bpg_crd_text(cfg, c, s->req, &ctx, api->zones, &cr, &crlen,
 	    ei)) != BPG_OK)
-		goto out;
-	/* What Kubernetes would refuse is a 400 now, before anything is
-	 * written (BPG writes the row, then gets a 422: a 500). */
-	if ((*e = bpg_crd_check(cr, ei)) != BPG_OK)
 		goto out;
 	if ((*e = api_kube_for(api, c, &kube, ei)) != BPG_OK)
 		goto out;
@@ -365,7 +367,7 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 			goto out;
 		}
 	}
-	switch (create_cr(kube, cr, id, api->end_ms, e, &http, ei)) {
+	switch (create_cr(kube, cr, crlen, id, api->end_ms, e, &http, ei)) {
 	case CREATE_EXISTS:
 		bpg_breaker_success(api->breaker, c->id, bpg_kube_now_ms());
 		bpg_breaker_count_submission(api->breaker, c->id,
@@ -411,7 +413,7 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 		break;
 	}
 out:
-	json_decref(cr);
+	free(cr);
 	return a;
 }
 

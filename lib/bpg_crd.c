@@ -53,26 +53,25 @@ kv_get(const struct bpg_kvmap *m, const char *key)
 	return v;
 }
 
-enum bpg_err
-bpg_crd_spark_conf(const struct bpg_config *cfg,
-    const struct bpg_cluster *cl, const struct bpg_submit_req *req,
-    const char *submission_id, json_t **out)
+bool
+crd_conf_any(const struct bpg_config *cfg, const struct bpg_cluster *cl,
+    const struct bpg_submit_req *req)
+{
+	return cfg->default_spark_conf.present || cl->spark_conf.present ||
+	    json_is_object(req->spark_conf) || cfg->fixed_spark_conf.present ||
+	    (req->application_name != NULL && req->application_name[0]);
+}
+
+int
+crd_conf_layers(const struct bpg_config *cfg, const struct bpg_cluster *cl,
+    const struct bpg_submit_req *req, const char *id,
+    const struct crd_conf_ops *ops, void *arg)
 {
 	const struct bpg_kvmap *m;
-	const char *ranger, *k, *id;
-	json_t *conf, *v;
-	bool gate, app;
+	const char *ranger, *k;
+	json_t *v;
+	bool gate;
 	size_t i;
-
-	*out = NULL;
-	id = submission_id != NULL ? submission_id : PLACEHOLDER;
-	app = req->application_name != NULL && req->application_name[0];
-	if (!cfg->default_spark_conf.present && !cl->spark_conf.present &&
-	    !json_is_object(req->spark_conf) &&
-	    !cfg->fixed_spark_conf.present && !app)
-		return BPG_OK;
-	if ((conf = json_object()) == NULL)
-		return BPG_ENOMEM;
 
 	/*
 	 * Layer 1: the defaults.  A custom image may not carry the Ranger
@@ -90,38 +89,71 @@ bpg_crd_spark_conf(const struct bpg_config *cfg,
 		if (gate && (strcmp(k, "spark.sql.extensions") == 0 ||
 		    strcmp(k, "spark.ranger.plugin.spark.env") == 0))
 			continue;
-		if (crd_put_replaced(conf, k, m->v[i].value, id) != 0)
-			goto nomem;
+		if (ops->set(arg, k, m->v[i].value, id) != 0)
+			return -1;
 	}
 	/* Layer 2: the cluster's, placeholder replaced. */
 	m = &cl->spark_conf;
 	for (i = 0; i < m->n; i++)
 		if (m->v[i].key != NULL && m->v[i].value != NULL &&
-		    crd_put_replaced(conf, m->v[i].key, m->v[i].value, id) != 0)
-			goto nomem;
+		    ops->set(arg, m->v[i].key, m->v[i].value, id) != 0)
+			return -1;
 	/* Layer 3: the request's, verbatim. */
 	if (json_is_object(req->spark_conf)) {
 		json_object_foreach(req->spark_conf, k, v) {
 			if (json_is_string(v)) {
-				if (crd_put_str(conf, k, json_string_value(v)) != 0)
-					goto nomem;
+				if (ops->set(arg, k, json_string_value(v),
+				    NULL) != 0)
+					return -1;
 			} else if (json_is_null(v))
-				json_object_del(conf, k);
+				ops->del(arg, k);
 		}
 	}
 	/* Layer 4: fixed, over everything. */
 	m = &cfg->fixed_spark_conf;
 	for (i = 0; i < m->n; i++)
 		if (m->v[i].key != NULL && m->v[i].value != NULL &&
-		    crd_put_str(conf, m->v[i].key, m->v[i].value) != 0)
-			goto nomem;
-	if (app && crd_put_str(conf, "spark.app.name", req->application_name) != 0)
-		goto nomem;
+		    ops->set(arg, m->v[i].key, m->v[i].value, NULL) != 0)
+			return -1;
+	if (req->application_name != NULL && req->application_name[0] &&
+	    ops->set(arg, "spark.app.name", req->application_name, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+tree_set(void *arg, const char *k, const char *v, const char *id)
+{
+	return id != NULL ? crd_put_replaced(arg, k, v, id) :
+	    crd_put_str(arg, k, v);
+}
+
+static void
+tree_del(void *arg, const char *k)
+{
+	json_object_del(arg, k);
+}
+
+enum bpg_err
+bpg_crd_spark_conf(const struct bpg_config *cfg,
+    const struct bpg_cluster *cl, const struct bpg_submit_req *req,
+    const char *submission_id, json_t **out)
+{
+	static const struct crd_conf_ops ops = { tree_set, tree_del };
+	json_t *conf;
+
+	*out = NULL;
+	if (!crd_conf_any(cfg, cl, req))
+		return BPG_OK;
+	if ((conf = json_object()) == NULL)
+		return BPG_ENOMEM;
+	if (crd_conf_layers(cfg, cl, req, submission_id != NULL ?
+	    submission_id : PLACEHOLDER, &ops, conf) != 0) {
+		json_decref(conf);
+		return BPG_ENOMEM;
+	}
 	*out = conf;
 	return BPG_OK;
-nomem:
-	json_decref(conf);
-	return BPG_ENOMEM;
 }
 
 /* ---- volumes and env (sections 2.16, 2.19) -------------------------- */
@@ -291,6 +323,28 @@ match_expr(const char *key, json_t *values)
 	return e;
 }
 
+void
+crd_node_labels(const struct bpg_queue *qc, const struct bpg_submit_req *req,
+    bool executor, const struct bpg_strlist **l, const char **key)
+{
+	*l = NULL;
+	*key = NULL;
+	if (qc == NULL)
+		return;
+	if (!executor) {
+		*l = &qc->driver_node_label_values;
+		*key = qc->driver_node_label_key;
+	} else {
+		/* Spot requests never fall back to the normal values. */
+		*l = req->spot_instance ?
+		    &qc->executor_spot_node_label_values :
+		    &qc->executor_node_label_values;
+		*key = qc->executor_node_label_key;
+	}
+	if (*key == NULL || (*key)[0] == '\0')
+		*key = DEFAULT_NODE_LABEL_KEY;
+}
+
 enum bpg_err
 bpg_crd_node_affinity(const struct bpg_queue *qc,
     const struct bpg_submit_req *req, bool executor, json_t **out)
@@ -303,21 +357,7 @@ bpg_crd_node_affinity(const struct bpg_queue *qc,
 	*out = NULL;
 	if ((exprs = json_array()) == NULL)
 		goto nomem;
-	if (qc != NULL) {
-		if (!executor) {
-			l = &qc->driver_node_label_values;
-			key = qc->driver_node_label_key;
-		} else {
-			/* Spot requests never fall back to the normal
-			 * values. */
-			l = req->spot_instance ?
-			    &qc->executor_spot_node_label_values :
-			    &qc->executor_node_label_values;
-			key = qc->executor_node_label_key;
-		}
-		if (key == NULL || key[0] == '\0')
-			key = DEFAULT_NODE_LABEL_KEY;
-	}
+	crd_node_labels(qc, req, executor, &l, &key);
 	if (l != NULL && l->n > 0) {
 		if ((vals = json_array()) == NULL)
 			goto nomem;
@@ -513,12 +553,63 @@ apply_zones(const struct bpg_queue *qc, struct bpg_submit_req *req,
 	return BPG_OK;
 }
 
+void
+crd_spec_done(struct crd_spec *sp)
+{
+	crd_pod_done(&sp->pod[0]);
+	crd_pod_done(&sp->pod[1]);
+	json_decref(sp->ui);
+	json_decref(sp->vols);
+	sp->ui = sp->vols = NULL;
+}
+
+enum bpg_err
+crd_spec_prep(const struct bpg_config *cfg, const struct bpg_cluster *cl,
+    struct bpg_submit_req *req, const struct bpg_crd_ctx *ctx,
+    struct bpg_zones *zones, struct crd_spec *sp, struct bpg_errinfo *ei)
+{
+	enum bpg_err e;
+
+	memset(sp, 0, sizeof(*sp));
+	if (ctx->submission_id == NULL || ctx->queue == NULL)
+		return bpg_errf(ei, BPG_EINVAL, "no submission ID or queue");
+	if ((ctx->user != NULL && !bpg_utf8_valid(ctx->user)) ||
+	    (ctx->proxy_user != NULL && !bpg_utf8_valid(ctx->proxy_user)))
+		return bpg_errf(ei, BPG_EINVAL, "The user name is not valid "
+		    "UTF-8");
+	/* Buffers, node labels, zones and limits use the parent queue,
+	 * matched exactly (section 2.2's table). */
+	sp->qc = bpg_config_queue_exact_n(cfg, ctx->queue,
+	    strcspn(ctx->queue, "."));
+
+	/* Section 2.8. */
+	if (req->type != NULL && req->type[0] != '\0')
+		sp->type = req->type;
+	else if (req->main_class != NULL && req->main_class[0] != '\0')
+		sp->type = "Java";
+	else
+		sp->type = "Python";
+	/* Sections 2.9 to 2.13, in BPG's order (it decides which error a
+	 * bad request sees first, section 2.25). */
+	if ((e = apply_zones(sp->qc, req, zones, ei)) != BPG_OK ||
+	    (e = crd_pod_prep(cl, req, sp->qc, false, &sp->pod[0], ei)) !=
+	    BPG_OK ||
+	    (e = crd_pod_prep(cl, req, sp->qc, true, &sp->pod[1], ei)) !=
+	    BPG_OK ||
+	    (e = pick_image(cfg, req, sp->type, &sp->image, ei)) != BPG_OK ||
+	    (e = ui_options(cl, ctx->submission_id, &sp->ui, ei)) != BPG_OK)
+		return e;
+	if (bpg_crd_volumes(cl, req, &sp->vols) != BPG_OK)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	return max_running(req, sp->qc, ctx->queue, &sp->max_ms, ei);
+}
+
 enum bpg_err
 bpg_crd_build(const struct bpg_config *cfg, const struct bpg_cluster *cl,
     struct bpg_submit_req *req, const struct bpg_crd_ctx *ctx,
     struct bpg_zones *zones, json_t **cr, struct bpg_errinfo *ei)
 {
-	const struct bpg_queue *qc;
+	struct crd_spec sp;
 	const char *type, *image;
 	json_t *driver = NULL, *executor = NULL, *conf = NULL, *ui = NULL;
 	json_t *vols = NULL, *spec = NULL, *meta = NULL, *labels = NULL;
@@ -528,39 +619,22 @@ bpg_crd_build(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	enum bpg_err e;
 
 	*cr = NULL;
-	if (ctx->submission_id == NULL || ctx->queue == NULL)
-		return bpg_errf(ei, BPG_EINVAL, "no submission ID or queue");
-	if ((ctx->user != NULL && !bpg_utf8_valid(ctx->user)) ||
-	    (ctx->proxy_user != NULL && !bpg_utf8_valid(ctx->proxy_user)))
-		return bpg_errf(ei, BPG_EINVAL, "The user name is not valid "
-		    "UTF-8");
-	/* Buffers, node labels, zones and limits use the parent queue,
-	 * matched exactly (section 2.2's table). */
-	qc = bpg_config_queue_exact_n(cfg, ctx->queue, strcspn(ctx->queue, "."));
-
-	/* Section 2.8. */
-	if (req->type != NULL && req->type[0] != '\0')
-		type = req->type;
-	else if (req->main_class != NULL && req->main_class[0] != '\0')
-		type = "Java";
-	else
-		type = "Python";
-	/* Sections 2.9 to 2.13, in BPG's order (it decides which error a
-	 * bad request sees first, section 2.25). */
-	if ((e = apply_zones(qc, req, zones, ei)) != BPG_OK ||
-	    (e = crd_build_pod(cl, req, qc, false, &driver, ei)) != BPG_OK ||
-	    (e = crd_build_pod(cl, req, qc, true, &executor, ei)) != BPG_OK ||
-	    (e = pick_image(cfg, req, type, &image, ei)) != BPG_OK)
+	if ((e = crd_spec_prep(cfg, cl, req, ctx, zones, &sp, ei)) != BPG_OK)
+		goto fail;
+	type = sp.type;
+	image = sp.image;
+	max_ms = sp.max_ms;
+	ui = sp.ui;
+	vols = sp.vols;
+	sp.ui = sp.vols = NULL;
+	if ((e = crd_pod_tree(&sp.pod[0], req, sp.qc, &driver, ei)) !=
+	    BPG_OK ||
+	    (e = crd_pod_tree(&sp.pod[1], req, sp.qc, &executor, ei)) !=
+	    BPG_OK)
 		goto fail;
 	if (bpg_crd_spark_conf(cfg, cl, req, ctx->submission_id, &conf) !=
 	    BPG_OK)
 		goto nomem;
-	if ((e = ui_options(cl, ctx->submission_id, &ui, ei)) != BPG_OK)
-		goto fail;
-	if (bpg_crd_volumes(cl, req, &vols) != BPG_OK)
-		goto nomem;
-	if ((e = max_running(req, qc, ctx->queue, &max_ms, ei)) != BPG_OK)
-		goto fail;
 
 	/* Section 2.23's order. */
 	if ((spec = json_object()) == NULL)
@@ -633,10 +707,12 @@ bpg_crd_build(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	PUT(crd_put_take(root, "metadata", &meta));
 	PUT(crd_put_take(root, "spec", &spec));
 	*cr = root;
+	crd_spec_done(&sp);
 	return BPG_OK;
 nomem:
 	e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
 fail:
+	crd_spec_done(&sp);
 	free(norm);
 	json_decref(root);
 	json_decref(meta);

@@ -10,13 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bpg_crd.h"
+#include "bpg_crd_int.h"
 #include "bpg_label.h"
 #include "bpg_limits.h"
 #include "bpg_name.h"
-
-/* How much of a bad value a message repeats. */
-#define ECHO_MAX 64
 
 #define CHK_PREFIX "Invalid SparkApplication: "
 /* ObjectMeta: the size of all annotations (TotalAnnotationSizeLimitB). */
@@ -25,15 +22,9 @@
 #define MAX_PREFIX 253
 #define MAX_QNAME 63
 
-struct chk {
-	struct bpg_errinfo *ei;
-	char path[512];
-	size_t plen;
-};
-
 /* Append n bytes of s to the field path, cut at its end. */
 static void
-chk_put(struct chk *k, const char *s, size_t n)
+chk_put(struct crd_chk *k, const char *s, size_t n)
 {
 	if (n > sizeof(k->path) - 1 - k->plen)
 		n = sizeof(k->path) - 1 - k->plen;
@@ -50,7 +41,7 @@ chk_put(struct chk *k, const char *s, size_t n)
 
 /* Append ".key" ("key" at the top). */
 static size_t
-chk_push_key(struct chk *k, const char *key)
+chk_push_key(struct crd_chk *k, const char *key)
 {
 	size_t old = k->plen;
 
@@ -62,7 +53,7 @@ chk_push_key(struct chk *k, const char *key)
 
 /* Append "[i]". */
 static size_t
-chk_push_index(struct chk *k, size_t i)
+chk_push_index(struct crd_chk *k, size_t i)
 {
 	char num[24];
 	size_t n = sizeof(num), old = k->plen;
@@ -77,7 +68,7 @@ chk_push_index(struct chk *k, size_t i)
 }
 
 static void
-chk_pop(struct chk *k, size_t old)
+chk_pop(struct crd_chk *k, size_t old)
 {
 	k->plen = old;
 	k->path[old] = '\0';
@@ -85,7 +76,7 @@ chk_pop(struct chk *k, size_t old)
 
 /* "Invalid SparkApplication: <path>: <reason>", BPG_EINVAL. */
 static enum bpg_err __attribute__((format(printf, 2, 3)))
-chk_fail(struct chk *k, const char *fmt, ...)
+chk_fail(struct crd_chk *k, const char *fmt, ...)
 {
 	char reason[sizeof(k->ei->msg)];
 	va_list ap;
@@ -101,7 +92,7 @@ chk_fail(struct chk *k, const char *fmt, ...)
 
 /* The same, for the member key of the object at the current path. */
 static enum bpg_err __attribute__((format(printf, 3, 4)))
-chk_fail_at(struct chk *k, const char *key, const char *fmt, ...)
+chk_fail_at(struct crd_chk *k, const char *key, const char *fmt, ...)
 {
 	char reason[sizeof(k->ei->msg)];
 	va_list ap;
@@ -119,7 +110,7 @@ chk_fail_at(struct chk *k, const char *key, const char *fmt, ...)
 
 /* Path element for a map key: ["key"], escaped. */
 static size_t
-chk_push_mapkey(struct chk *k, const char *key)
+chk_push_mapkey(struct crd_chk *k, const char *key)
 {
 	char esc[ECHO_MAX * 4 + 8];
 	size_t old = k->plen;
@@ -179,11 +170,9 @@ ckind_is(const json_t *v, enum ckind t)
  * server's decoder or the schema's "type" refuses it).
  */
 static enum bpg_err
-chk_get(struct chk *k, const json_t *o, const char *key, enum ckind t,
+chk_val(struct crd_chk *k, const char *key, const json_t *v, enum ckind t,
     bool required, const json_t **out)
 {
-	const json_t *v = json_object_get(o, key);
-
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
 		return required ? chk_fail_at(k, key, "Required value") :
@@ -196,7 +185,14 @@ chk_get(struct chk *k, const json_t *o, const char *key, enum ckind t,
 }
 
 static enum bpg_err
-chk_str(struct chk *k, const json_t *o, const char *key, bool required)
+chk_get(struct crd_chk *k, const json_t *o, const char *key, enum ckind t,
+    bool required, const json_t **out)
+{
+	return chk_val(k, key, json_object_get(o, key), t, required, out);
+}
+
+static enum bpg_err
+chk_str(struct crd_chk *k, const json_t *o, const char *key, bool required)
 {
 	const json_t *v;
 
@@ -204,7 +200,7 @@ chk_str(struct chk *k, const json_t *o, const char *key, bool required)
 }
 
 static enum bpg_err
-chk_bool(struct chk *k, const json_t *o, const char *key)
+chk_bool(struct crd_chk *k, const json_t *o, const char *key)
 {
 	const json_t *v;
 
@@ -213,25 +209,29 @@ chk_bool(struct chk *k, const json_t *o, const char *key)
 
 /* An integer in [min, max] (the schema's minimum and int32/int64). */
 static enum bpg_err
-chk_int(struct chk *k, const json_t *o, const char *key, bool required,
-    json_int_t min, json_int_t max)
+chk_int(struct crd_chk *k, const json_t *o, const char *key, bool required,
+    int64_t min, int64_t max)
 {
 	const json_t *v;
-	json_int_t n;
 	enum bpg_err e;
 
 	if ((e = chk_get(k, o, key, C_INT, required, &v)) != BPG_OK ||
 	    v == NULL)
 		return e;
-	n = json_integer_value(v);
+	return crd_chk_int(k, key, json_integer_value(v), min, max);
+}
+
+enum bpg_err
+crd_chk_int(struct crd_chk *k, const char *key, int64_t n, int64_t min,
+    int64_t max)
+{
 	if (n < min)
-		return chk_fail_at(k, key, "Invalid value: %"
-		    JSON_INTEGER_FORMAT ": must be greater than or equal to %"
-		    JSON_INTEGER_FORMAT, n, min);
+		return chk_fail_at(k, key, "Invalid value: %lld: must be "
+		    "greater than or equal to %lld", (long long)n,
+		    (long long)min);
 	if (n > max)
-		return chk_fail_at(k, key, "Invalid value: %"
-		    JSON_INTEGER_FORMAT ": must be less than or equal to %"
-		    JSON_INTEGER_FORMAT, n, max);
+		return chk_fail_at(k, key, "Invalid value: %lld: must be "
+		    "less than or equal to %lld", (long long)n, (long long)max);
 	return BPG_OK;
 }
 
@@ -240,19 +240,25 @@ chk_int(struct chk *k, const json_t *o, const char *key, bool required,
 
 /* One of vals (NULL-terminated), compared exactly. */
 static enum bpg_err
-chk_enum(struct chk *k, const json_t *o, const char *key, bool required,
+chk_enum(struct crd_chk *k, const json_t *o, const char *key, bool required,
     const char *const *vals)
 {
-	char esc[ECHO_MAX * 4 + 8], list[256];
 	const json_t *v;
-	const char *s;
-	size_t i, n = 0;
 	enum bpg_err e;
 
 	if ((e = chk_get(k, o, key, C_STR, required, &v)) != BPG_OK ||
 	    v == NULL)
 		return e;
-	s = json_string_value(v);
+	return crd_chk_enum(k, key, json_string_value(v), vals);
+}
+
+enum bpg_err
+crd_chk_enum(struct crd_chk *k, const char *key, const char *s,
+    const char *const *vals)
+{
+	char esc[ECHO_MAX * 4 + 8], list[256];
+	size_t i, n = 0;
+
 	for (i = 0; vals[i] != NULL; i++)
 		if (strcmp(s, vals[i]) == 0)
 			return BPG_OK;
@@ -267,13 +273,13 @@ chk_enum(struct chk *k, const json_t *o, const char *key, bool required,
 
 /* A list of strings. */
 static enum bpg_err
-chk_strlist(struct chk *k, const json_t *o, const char *key)
+chk_strlist_v(struct crd_chk *k, const char *key, const json_t *v0)
 {
 	const json_t *v, *el;
 	size_t i, m;
 	enum bpg_err e = BPG_OK;
 
-	if ((e = chk_get(k, o, key, C_ARR, false, &v)) != BPG_OK || v == NULL)
+	if ((e = chk_val(k, key, v0, C_ARR, false, &v)) != BPG_OK || v == NULL)
 		return e;
 	m = chk_push_key(k, key);
 	json_array_foreach(v, i, el)
@@ -286,6 +292,12 @@ chk_strlist(struct chk *k, const json_t *o, const char *key)
 		}
 	chk_pop(k, m);
 	return e;
+}
+
+static enum bpg_err
+chk_strlist(struct crd_chk *k, const json_t *o, const char *key)
+{
+	return chk_strlist_v(k, key, json_object_get(o, key));
 }
 
 /* [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])? over s[0..n), n > 0. */
@@ -345,83 +357,144 @@ enum mapkind {
 	MAP_ANNOTATIONS,/* annotation keys, total size */
 };
 
-/* A map of strings, with the rules of its kind. */
+/*
+ * One entry mk: s (NULL: not a string) of a map of strings, with the
+ * rules of its kind, at k's path (the map's).  Annotations add their size
+ * to *total.
+ */
 static enum bpg_err
-chk_map(struct chk *k, const json_t *o, const char *key, enum mapkind kind)
+map_entry(struct crd_chk *k, const char *mk, const char *s, size_t slen,
+    enum mapkind kind, size_t *total)
 {
 	char esc[ECHO_MAX * 4 + 8], *lower = NULL;
-	const char *mk, *why, *s;
-	const json_t *v;
-	json_t *val;
-	size_t m, m2, total = 0, i;
-	enum bpg_err e = BPG_OK;
+	const char *why = NULL;
+	size_t m2, i;
+	enum bpg_err e;
 
-	if ((e = chk_get(k, o, key, C_OBJ, false, &v)) != BPG_OK || v == NULL)
-		return e;
-	m = chk_push_key(k, key);
-	json_object_foreach((json_t *)(uintptr_t)v, mk, val) {
+	/* The path names the key only in a failure: most entries pass. */
+	if (s == NULL) {
 		m2 = chk_push_mapkey(k, mk);
-		if (!json_is_string(val)) {
-			e = chk_fail(k, "Invalid value: must be a string");
-			goto next;
-		}
-		s = json_string_value(val);
-		why = NULL;
-		if (kind == MAP_LABELS)
-			why = qualified_name_problem(mk);
-		else if (kind == MAP_ANNOTATIONS) {
-			/* Annotation keys are checked in lower case. */
-			if ((lower = strdup(mk)) == NULL) {
-				e = bpg_errf(k->ei, BPG_ENOMEM,
+		e = chk_fail(k, "Invalid value: must be a string");
+		chk_pop(k, m2);
+		return e;
+	}
+	if (kind == MAP_LABELS)
+		why = qualified_name_problem(mk);
+	else if (kind == MAP_ANNOTATIONS) {
+		/* Annotation keys are checked in lower case. */
+		for (i = 0; mk[i] != '\0' && !(mk[i] >= 'A' && mk[i] <= 'Z');
+		    i++)
+			;
+		if (mk[i] != '\0') {
+			if ((lower = strdup(mk)) == NULL)
+				return bpg_errf(k->ei, BPG_ENOMEM,
 				    "out of memory");
-				goto next;
-			}
-			for (i = 0; lower[i] != '\0'; i++)
+			for (; lower[i] != '\0'; i++)
 				if (lower[i] >= 'A' && lower[i] <= 'Z')
 					lower[i] = (char)(lower[i] - 'A' +
 					    'a');
-			why = qualified_name_problem(lower);
-			free(lower);
-			lower = NULL;
-			total += strlen(mk) + json_string_length(val);
 		}
-		if (why != NULL) {
-			bpg_echo(esc, sizeof(esc), mk, ECHO_MAX);
-			e = chk_fail(k, "Invalid key \"%s\": %s", esc, why);
-			goto next;
-		}
-		if (kind == MAP_LABELS && !bpg_label_value_valid(s)) {
-			bpg_echo(esc, sizeof(esc), s, ECHO_MAX);
-			e = chk_fail(k, "Invalid value: \"%s\": %s", esc,
-			    strlen(s) > BPG_MAX_LABEL_VALUE ? "a label value "
-			    "must be no more than 63 characters" : "a label "
-			    "value must be empty or consist of alphanumeric "
-			    "characters, '-', '_' or '.', and must start and "
-			    "end with an alphanumeric character");
-			goto next;
-		}
-next:
+		why = qualified_name_problem(lower != NULL ? lower : mk);
+		free(lower);
+		*total += strlen(mk) + slen;
+	}
+	if (why != NULL) {
+		m2 = chk_push_mapkey(k, mk);
+		bpg_echo(esc, sizeof(esc), mk, ECHO_MAX);
+		e = chk_fail(k, "Invalid key \"%s\": %s", esc, why);
 		chk_pop(k, m2);
+		return e;
+	}
+	if (kind == MAP_LABELS && !bpg_label_value_valid(s)) {
+		m2 = chk_push_mapkey(k, mk);
+		bpg_echo(esc, sizeof(esc), s, ECHO_MAX);
+		e = chk_fail(k, "Invalid value: \"%s\": %s", esc,
+		    strlen(s) > BPG_MAX_LABEL_VALUE ? "a label value "
+		    "must be no more than 63 characters" : "a label "
+		    "value must be empty or consist of alphanumeric "
+		    "characters, '-', '_' or '.', and must start and "
+		    "end with an alphanumeric character");
+		chk_pop(k, m2);
+		return e;
+	}
+	return BPG_OK;
+}
+
+static enum bpg_err
+map_total(struct crd_chk *k, size_t total)
+{
+	if (total > MAX_ANNOTATION_BYTES)
+		return chk_fail(k, "Too long: must have at most %d bytes",
+		    MAX_ANNOTATION_BYTES);
+	return BPG_OK;
+}
+
+/* A map of strings v (NULL: absent) as member key, with the rules of its
+ * kind. */
+static enum bpg_err
+chk_map_v(struct crd_chk *k, const char *key, const json_t *v0,
+    enum mapkind kind)
+{
+	const char *mk;
+	const json_t *v;
+	json_t *val;
+	size_t m, total = 0;
+	enum bpg_err e = BPG_OK;
+
+	if ((e = chk_val(k, key, v0, C_OBJ, false, &v)) != BPG_OK ||
+	    v == NULL)
+		return e;
+	m = chk_push_key(k, key);
+	json_object_foreach((json_t *)(uintptr_t)v, mk, val) {
+		e = map_entry(k, mk, json_string_value(val),
+		    json_string_length(val), kind, &total);
 		if (e != BPG_OK)
 			break;
 	}
-	if (e == BPG_OK && total > MAX_ANNOTATION_BYTES)
-		e = chk_fail(k, "Too long: must have at most %d bytes",
-		    MAX_ANNOTATION_BYTES);
+	if (e == BPG_OK)
+		e = map_total(k, total);
 	chk_pop(k, m);
 	return e;
 }
 
+static enum bpg_err
+chk_map(struct crd_chk *k, const json_t *o, const char *key, enum mapkind kind)
+{
+	return chk_map_v(k, key, json_object_get(o, key), kind);
+}
+
+enum bpg_err
+crd_chk_label(struct crd_chk *k, const char *key, const char *s)
+{
+	size_t total = 0;
+
+	return map_entry(k, key, s, s != NULL ? strlen(s) : 0, MAP_LABELS,
+	    &total);
+}
+
+enum bpg_err
+crd_chk_annotation(struct crd_chk *k, const char *key, const char *s,
+    size_t slen, size_t *total)
+{
+	return map_entry(k, key, s, slen, MAP_ANNOTATIONS, total);
+}
+
+enum bpg_err
+crd_chk_annotations_total(struct crd_chk *k, size_t total)
+{
+	return map_total(k, total);
+}
+
 /* Each element of o[key] is an object checked by fn. */
 static enum bpg_err
-chk_objlist(struct chk *k, const json_t *o, const char *key, bool required,
-    enum bpg_err (*fn)(struct chk *, const json_t *))
+chk_objlist_v(struct crd_chk *k, const char *key, const json_t *v0,
+    bool required, enum bpg_err (*fn)(struct crd_chk *, const json_t *))
 {
 	const json_t *v, *el;
 	size_t i, m, m2;
 	enum bpg_err e;
 
-	if ((e = chk_get(k, o, key, C_ARR, required, &v)) != BPG_OK ||
+	if ((e = chk_val(k, key, v0, C_ARR, required, &v)) != BPG_OK ||
 	    v == NULL)
 		return e;
 	m = chk_push_key(k, key);
@@ -439,16 +512,23 @@ chk_objlist(struct chk *k, const json_t *o, const char *key, bool required,
 	return e;
 }
 
-/* o[key] is an object checked by fn (nothing when absent). */
 static enum bpg_err
-chk_obj(struct chk *k, const json_t *o, const char *key, bool required,
-    enum bpg_err (*fn)(struct chk *, const json_t *))
+chk_objlist(struct crd_chk *k, const json_t *o, const char *key,
+    bool required, enum bpg_err (*fn)(struct crd_chk *, const json_t *))
+{
+	return chk_objlist_v(k, key, json_object_get(o, key), required, fn);
+}
+
+/* v as member key is an object checked by fn (nothing when absent). */
+static enum bpg_err
+chk_obj_v(struct crd_chk *k, const char *key, const json_t *v0,
+    bool required, enum bpg_err (*fn)(struct crd_chk *, const json_t *))
 {
 	const json_t *v;
 	size_t m;
 	enum bpg_err e;
 
-	if ((e = chk_get(k, o, key, C_OBJ, required, &v)) != BPG_OK ||
+	if ((e = chk_val(k, key, v0, C_OBJ, required, &v)) != BPG_OK ||
 	    v == NULL)
 		return e;
 	m = chk_push_key(k, key);
@@ -457,9 +537,16 @@ chk_obj(struct chk *k, const json_t *o, const char *key, bool required,
 	return e;
 }
 
+static enum bpg_err
+chk_obj(struct crd_chk *k, const json_t *o, const char *key, bool required,
+    enum bpg_err (*fn)(struct crd_chk *, const json_t *))
+{
+	return chk_obj_v(k, key, json_object_get(o, key), required, fn);
+}
+
 /* NodeSelectorRequirement: key and operator required. */
 static enum bpg_err
-chk_nsreq(struct chk *k, const json_t *o)
+chk_nsreq(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -470,13 +557,13 @@ chk_nsreq(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_nsterm(struct chk *k, const json_t *o)
+chk_nsterm(struct crd_chk *k, const json_t *o)
 {
 	return chk_objlist(k, o, "matchExpressions", false, chk_nsreq);
 }
 
 static enum bpg_err
-chk_prefterm(struct chk *k, const json_t *o)
+chk_prefterm(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -486,13 +573,13 @@ chk_prefterm(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_reqterm(struct chk *k, const json_t *o)
+chk_reqterm(struct crd_chk *k, const json_t *o)
 {
 	return chk_objlist(k, o, "nodeSelectorTerms", true, chk_nsterm);
 }
 
 static enum bpg_err
-chk_nodeaff(struct chk *k, const json_t *o)
+chk_nodeaff(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -505,25 +592,25 @@ chk_nodeaff(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_affinity(struct chk *k, const json_t *o)
+chk_affinity(struct crd_chk *k, const json_t *o)
 {
 	return chk_obj(k, o, "nodeAffinity", false, chk_nodeaff);
 }
 
 static enum bpg_err
-chk_fieldref(struct chk *k, const json_t *o)
+chk_fieldref(struct crd_chk *k, const json_t *o)
 {
 	return chk_str(k, o, "fieldPath", true);
 }
 
 static enum bpg_err
-chk_envsrc(struct chk *k, const json_t *o)
+chk_envsrc(struct crd_chk *k, const json_t *o)
 {
 	return chk_obj(k, o, "fieldRef", false, chk_fieldref);
 }
 
 static enum bpg_err
-chk_env(struct chk *k, const json_t *o)
+chk_env(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -534,7 +621,7 @@ chk_env(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_mount(struct chk *k, const json_t *o)
+chk_mount(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -546,7 +633,7 @@ chk_mount(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_secctx(struct chk *k, const json_t *o)
+chk_secctx(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -557,7 +644,7 @@ chk_secctx(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_dnsopt(struct chk *k, const json_t *o)
+chk_dnsopt(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -567,7 +654,7 @@ chk_dnsopt(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_dns(struct chk *k, const json_t *o)
+chk_dns(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -579,12 +666,11 @@ chk_dns(struct chk *k, const json_t *o)
 
 /* SparkPodSpec and the driver's or executor's own fields. */
 static enum bpg_err
-chk_pod(struct chk *k, const json_t *o, bool executor)
+chk_pod(struct crd_chk *k, const json_t *o, bool executor)
 {
 	static const char *const strs[] = { "coreRequest", "coreLimit",
 		"memory", "memoryOverhead", "image", "serviceAccount",
 		"javaOptions", "kubernetesMaster", NULL };
-	char esc[ECHO_MAX * 4 + 8];
 	const json_t *v;
 	size_t i;
 	enum bpg_err e;
@@ -610,14 +696,9 @@ chk_pod(struct chk *k, const json_t *o, bool executor)
 	 * only asks for some lower-case letter or digit). */
 	if ((e = chk_get(k, o, "podName", C_STR, false, &v)) != BPG_OK)
 		return e;
-	if (v != NULL && !bpg_name_subdomain(json_string_value(v),
-	    json_string_length(v), MAX_PREFIX)) {
-		bpg_echo(esc, sizeof(esc), json_string_value(v), ECHO_MAX);
-		return chk_fail_at(k, "podName", "Invalid value: \"%s\": a pod "
-		    "name must be a lowercase DNS-1123 subdomain (at most 253 "
-		    "characters of [a-z0-9-.], alphanumeric at both ends of "
-		    "each '.'-separated part)", esc);
-	}
+	if (v != NULL &&
+	    (e = crd_chk_podname(k, json_string_value(v))) != BPG_OK)
+		return e;
 	if (executor &&
 	    (e = chk_int(k, o, "instances", false, 1, INT32_MAX)) != BPG_OK)
 		return e;
@@ -625,19 +706,19 @@ chk_pod(struct chk *k, const json_t *o, bool executor)
 }
 
 static enum bpg_err
-chk_driver(struct chk *k, const json_t *o)
+chk_driver(struct crd_chk *k, const json_t *o)
 {
 	return chk_pod(k, o, false);
 }
 
 static enum bpg_err
-chk_executor(struct chk *k, const json_t *o)
+chk_executor(struct crd_chk *k, const json_t *o)
 {
 	return chk_pod(k, o, true);
 }
 
 static enum bpg_err
-chk_hostpath(struct chk *k, const json_t *o)
+chk_hostpath(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -647,13 +728,13 @@ chk_hostpath(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_configmap(struct chk *k, const json_t *o)
+chk_configmap(struct crd_chk *k, const json_t *o)
 {
 	return chk_str(k, o, "name", false);
 }
 
 static enum bpg_err
-chk_volume(struct chk *k, const json_t *o)
+chk_volume(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -664,7 +745,7 @@ chk_volume(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_deps(struct chk *k, const json_t *o)
+chk_deps(struct crd_chk *k, const json_t *o)
 {
 	static const char *const lists[] = { "jars", "files", "pyFiles",
 		"packages", "excludePackages", "repositories", "archives",
@@ -679,7 +760,7 @@ chk_deps(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_restart(struct chk *k, const json_t *o)
+chk_restart(struct crd_chk *k, const json_t *o)
 {
 	static const char *const types[] = { "Never", "Always", "OnFailure",
 		NULL };
@@ -697,13 +778,13 @@ chk_restart(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_scheduler(struct chk *k, const json_t *o)
+chk_scheduler(struct crd_chk *k, const json_t *o)
 {
 	return chk_str(k, o, "queue", false);
 }
 
 static enum bpg_err
-chk_tls(struct chk *k, const json_t *o)
+chk_tls(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -713,7 +794,7 @@ chk_tls(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_ui(struct chk *k, const json_t *o)
+chk_ui(struct crd_chk *k, const json_t *o)
 {
 	enum bpg_err e;
 
@@ -725,14 +806,11 @@ chk_ui(struct chk *k, const json_t *o)
 }
 
 static enum bpg_err
-chk_spec(struct chk *k, const json_t *spec)
+chk_spec(struct crd_chk *k, const json_t *spec)
 {
 	static const char *const required[] = { "type", "sparkVersion",
 		"mainApplicationFile", "driver", "executor", NULL };
-	static const char *const types[] = { "Java", "Python", "Scala", "R",
-		NULL };
 	static const char *const modes[] = { "cluster", "client", NULL };
-	static const char *const pythons[] = { "2", "3", NULL };
 	static const char *const strs[] = { "sparkVersion", "proxyUser",
 		"image", "imagePullPolicy", "mainClass", "mainApplicationFile",
 		"batchScheduler", NULL };
@@ -745,7 +823,7 @@ chk_spec(struct chk *k, const json_t *spec)
 		if (v == NULL || json_is_null(v))
 			return chk_fail_at(k, required[i], "Required value");
 	}
-	if ((e = chk_enum(k, spec, "type", true, types)) != BPG_OK ||
+	if ((e = chk_enum(k, spec, "type", true, crd_types)) != BPG_OK ||
 	    (e = chk_enum(k, spec, "mode", false, modes)) != BPG_OK)
 		return e;
 	for (i = 0; strs[i] != NULL; i++)
@@ -762,7 +840,8 @@ chk_spec(struct chk *k, const json_t *spec)
 	    (e = chk_obj(k, spec, "deps", false, chk_deps)) != BPG_OK ||
 	    (e = chk_obj(k, spec, "restartPolicy", false, chk_restart)) !=
 	    BPG_OK ||
-	    (e = chk_enum(k, spec, "pythonVersion", false, pythons)) !=
+	    (e = chk_enum(k, spec, "pythonVersion", false,
+	    crd_pythons)) !=
 	    BPG_OK ||
 	    (e = chk_int(k, spec, "timeToLiveSeconds", false, I64_RANGE)) !=
 	    BPG_OK)
@@ -771,32 +850,19 @@ chk_spec(struct chk *k, const json_t *spec)
 }
 
 static enum bpg_err
-chk_meta(struct chk *k, const json_t *meta)
+chk_meta(struct crd_chk *k, const json_t *meta)
 {
-	char esc[ECHO_MAX * 4 + 8];
 	const json_t *v;
-	const char *s;
 	enum bpg_err e;
 
-	if ((e = chk_get(k, meta, "name", C_STR, true, &v)) != BPG_OK)
+	if ((e = chk_get(k, meta, "name", C_STR, true, &v)) != BPG_OK ||
+	    (e = crd_chk_name(k, json_string_value(v))) != BPG_OK)
 		return e;
-	s = json_string_value(v);
-	if (!bpg_name_app(s)) {
-		bpg_echo(esc, sizeof(esc), s, ECHO_MAX);
-		return chk_fail_at(k, "name", "Invalid value: \"%s\": %s", esc,
-		    strlen(s) > BPG_MAX_K8S_NAME ? "must be no more than 63 "
-		    "characters" : "a DNS-1035 label must consist of lower "
-		    "case alphanumeric characters or '-', start with a letter "
-		    "and end with a letter or digit");
-	}
 	if ((e = chk_get(k, meta, "namespace", C_STR, false, &v)) != BPG_OK)
 		return e;
-	if (v != NULL && !bpg_name_label(json_string_value(v),
-	    json_string_length(v), BPG_MAX_K8S_NAME)) {
-		bpg_echo(esc, sizeof(esc), json_string_value(v), ECHO_MAX);
-		return chk_fail_at(k, "namespace", "Invalid value: \"%s\": a "
-		    "namespace must be a DNS-1123 label", esc);
-	}
+	if (v != NULL &&
+	    (e = crd_chk_namespace(k, json_string_value(v))) != BPG_OK)
+		return e;
 	if ((e = chk_map(k, meta, "labels", MAP_LABELS)) != BPG_OK)
 		return e;
 	return chk_map(k, meta, "annotations", MAP_ANNOTATIONS);
@@ -807,11 +873,10 @@ bpg_crd_check(const json_t *cr, struct bpg_errinfo *ei)
 {
 	struct bpg_errinfo dummy;
 	const char *s;
-	struct chk k;
+	struct crd_chk k;
 	enum bpg_err e;
 
-	memset(&k, 0, sizeof(k));
-	k.ei = ei != NULL ? ei : &dummy;
+	crd_chk_init(&k, ei != NULL ? ei : &dummy);
 	if (!json_is_object(cr))
 		return chk_fail(&k, "Invalid value: must be an object");
 	s = json_string_value(json_object_get(cr, "apiVersion"));
@@ -825,4 +890,105 @@ bpg_crd_check(const json_t *cr, struct bpg_errinfo *ei)
 	if ((e = chk_obj(&k, cr, "metadata", true, chk_meta)) != BPG_OK)
 		return e;
 	return chk_obj(&k, cr, "spec", true, chk_spec);
+}
+
+/* ---- the same rules for bpg_crd_text.c (bpg_crd_int.h) -------------- */
+
+const char *const crd_types[] = { "Java", "Python", "Scala", "R", NULL };
+const char *const crd_pythons[] = { "2", "3", NULL };
+
+void
+crd_chk_init(struct crd_chk *k, struct bpg_errinfo *ei)
+{
+	k->ei = ei;
+	k->plen = 0;
+	k->path[0] = '\0';
+}
+
+size_t
+crd_chk_push(struct crd_chk *k, const char *key)
+{
+	return chk_push_key(k, key);
+}
+
+void
+crd_chk_pop(struct crd_chk *k, size_t old)
+{
+	chk_pop(k, old);
+}
+
+enum bpg_err
+crd_chk_required(struct crd_chk *k, const char *key)
+{
+	return chk_fail_at(k, key, "Required value");
+}
+
+enum bpg_err
+crd_chk_member(struct crd_chk *k, const char *key, const json_t *v,
+    enum crd_member what)
+{
+	switch (what) {
+	case CRD_M_STRLIST:
+		return chk_strlist_v(k, key, v);
+	case CRD_M_VOLUMES:
+		return chk_objlist_v(k, key, v, false, chk_volume);
+	case CRD_M_ENV:
+		return chk_objlist_v(k, key, v, false, chk_env);
+	case CRD_M_ANNOTATIONS:
+		return chk_map_v(k, key, v, MAP_ANNOTATIONS);
+	case CRD_M_MOUNTS:
+		return chk_objlist_v(k, key, v, false, chk_mount);
+	case CRD_M_SECCTX:
+		return chk_obj_v(k, key, v, false, chk_secctx);
+	case CRD_M_AFFINITY:
+		return chk_obj_v(k, key, v, false, chk_affinity);
+	case CRD_M_DEPS:
+		return chk_obj_v(k, key, v, false, chk_deps);
+	case CRD_M_RESTART:
+		return chk_obj_v(k, key, v, false, chk_restart);
+	case CRD_M_UI:
+		return chk_obj_v(k, key, v, false, chk_ui);
+	}
+	return BPG_OK;
+}
+
+enum bpg_err
+crd_chk_name(struct crd_chk *k, const char *s)
+{
+	char esc[ECHO_MAX * 4 + 8];
+
+	if (bpg_name_app(s))
+		return BPG_OK;
+	bpg_echo(esc, sizeof(esc), s, ECHO_MAX);
+	return chk_fail_at(k, "name", "Invalid value: \"%s\": %s", esc,
+	    strlen(s) > BPG_MAX_K8S_NAME ? "must be no more than 63 "
+	    "characters" : "a DNS-1035 label must consist of lower "
+	    "case alphanumeric characters or '-', start with a letter "
+	    "and end with a letter or digit");
+}
+
+enum bpg_err
+crd_chk_namespace(struct crd_chk *k, const char *s)
+{
+	char esc[ECHO_MAX * 4 + 8];
+
+	if (bpg_name_label(s, strlen(s), BPG_MAX_K8S_NAME))
+		return BPG_OK;
+	bpg_echo(esc, sizeof(esc), s, ECHO_MAX);
+	return chk_fail_at(k, "namespace", "Invalid value: \"%s\": a "
+	    "namespace must be a DNS-1123 label", esc);
+}
+
+enum bpg_err
+crd_chk_podname(struct crd_chk *k, const char *s)
+{
+	char esc[ECHO_MAX * 4 + 8];
+
+	if (bpg_name_subdomain(s, strlen(s), MAX_PREFIX))
+		return BPG_OK;
+	bpg_echo(esc, sizeof(esc), s, ECHO_MAX);
+	return chk_fail_at(k, "podName", "Invalid value: \"%s\": a pod "
+	    "name must be a lowercase DNS-1123 subdomain (at most 253 "
+	    "characters of [a-z0-9-.], alphanumeric at both ends of "
+	    "each '.'-separated part)", esc);
 }

@@ -56,6 +56,30 @@ bool crd_strlist_has_icase(const struct bpg_strlist *l, const char *s);
 /* The request's sparkConf value for key, if a string. */
 const char *crd_req_conf(const struct bpg_submit_req *req, const char *key);
 
+/*
+ * getSparkConf's layers (section 2.14) as operations on a map: set(key,
+ * value, id) sets key, keeping its place when it is there; id non-NULL
+ * means the value's placeholders become id; del(key) removes key.  set
+ * returns 0, or -1 when out of memory.  crd_conf_layers() returns the
+ * same; crd_conf_any() says whether there is any layer (else no map).
+ */
+struct crd_conf_ops {
+	int (*set)(void *arg, const char *key, const char *value,
+	    const char *id);
+	void (*del)(void *arg, const char *key);
+};
+bool crd_conf_any(const struct bpg_config *, const struct bpg_cluster *,
+    const struct bpg_submit_req *);
+int crd_conf_layers(const struct bpg_config *, const struct bpg_cluster *,
+    const struct bpg_submit_req *, const char *id,
+    const struct crd_conf_ops *, void *arg);
+
+/* The node label key and values of the pod's queue for section 2.12
+ * (*l NULL: none). */
+void crd_node_labels(const struct bpg_queue *qc,
+    const struct bpg_submit_req *, bool executor,
+    const struct bpg_strlist **l, const char **key);
+
 /* The env of one pod: the request's, merged with the cluster's, then the
  * request's again (section 2.19), or NULL if neither has one
  * (bpg_crd.c). */
@@ -63,9 +87,115 @@ enum bpg_err crd_merge_env(const json_t *cluster_env, const json_t *req_env,
     json_t **out) BPG_WUR;
 
 
-/* The driver (executor false) or executor of the spec (bpg_crd_pod.c). */
+/*
+ * What a pod's part of the CR is computed from (bpg_crd_pod.c): the
+ * values with rules and errors of their own, shared by the tree
+ * (crd_build_pod) and the text (bpg_crd_text.c).
+ */
+struct crd_pod {
+	bool executor;
+	const struct bpg_pod_req *rp;	/* NULL: not in the request */
+	int64_t cores;
+	char limit[64];
+	char memory[128];
+	json_t *env;			/* merged (section 2.19), or NULL */
+	const char *service_account;	/* or NULL */
+	const json_t *mounts;		/* borrowed, or NULL */
+};
+
+/* Sections 2.10 and 2.11 up to the values: the errors of a bad cores,
+ * coreLimit or memory.  crd_pod_done() frees it, even after an error. */
+enum bpg_err crd_pod_prep(const struct bpg_cluster *,
+    const struct bpg_submit_req *, const struct bpg_queue *qc,
+    bool executor, struct crd_pod *, struct bpg_errinfo *) BPG_WUR;
+void crd_pod_done(struct crd_pod *);
+
+/* p's pod as a tree (it takes p->env). */
+enum bpg_err crd_pod_tree(struct crd_pod *p, const struct bpg_submit_req *,
+    const struct bpg_queue *qc, json_t **out, struct bpg_errinfo *) BPG_WUR;
+
+/* The driver (executor false) or executor of the spec, as a tree. */
 enum bpg_err crd_build_pod(const struct bpg_cluster *,
     const struct bpg_submit_req *, const struct bpg_queue *qc,
     bool executor, json_t **out, struct bpg_errinfo *) BPG_WUR;
+
+/*
+ * Everything of bpg_crd_build() but the emitting, in its order of errors
+ * (bpg_crd.c): ctx, the zone pick (which changes req), both pods, the
+ * image, sparkUIOptions, volumes, maxRunningMillis.  crd_spec_done()
+ * frees it, even after an error.
+ */
+struct crd_spec {
+	const struct bpg_queue *qc;	/* the parent queue, or NULL */
+	const char *type;
+	const char *image;
+	struct crd_pod pod[2];		/* driver, executor */
+	json_t *ui;			/* sparkUIOptions, or NULL */
+	json_t *vols;			/* volumes (cleaned), or NULL */
+	int64_t max_ms;
+};
+enum bpg_err crd_spec_prep(const struct bpg_config *,
+    const struct bpg_cluster *, struct bpg_submit_req *,
+    const struct bpg_crd_ctx *, struct bpg_zones *, struct crd_spec *,
+    struct bpg_errinfo *) BPG_WUR;
+void crd_spec_done(struct crd_spec *);
+
+/*
+ * The checks of bpg_crd_check() (bpg_crd_check.c) for a CR that is
+ * written without a tree (bpg_crd_text.c): the same rules and texts, on
+ * values given one at a time.  k's path is where the writer is.
+ */
+struct crd_chk {
+	struct bpg_errinfo *ei;
+	char path[512];
+	size_t plen;
+};
+void crd_chk_init(struct crd_chk *, struct bpg_errinfo *);
+/* Append ".key" to the path; returns what crd_chk_pop() goes back to. */
+size_t crd_chk_push(struct crd_chk *, const char *key);
+void crd_chk_pop(struct crd_chk *, size_t);
+/* "Required value" for the member key. */
+enum bpg_err crd_chk_required(struct crd_chk *, const char *key) BPG_WUR;
+
+/* What a member is, for crd_chk_member(). */
+enum crd_member {
+	CRD_M_STRLIST,		/* a list of strings (arguments) */
+	CRD_M_VOLUMES,
+	CRD_M_ENV,
+	CRD_M_ANNOTATIONS,
+	CRD_M_MOUNTS,
+	CRD_M_SECCTX,
+	CRD_M_AFFINITY,
+	CRD_M_DEPS,
+	CRD_M_RESTART,
+	CRD_M_UI,
+};
+/* v (NULL: absent) as the member key of the object at k's path, as
+ * bpg_crd_check() checks that member. */
+enum bpg_err crd_chk_member(struct crd_chk *, const char *key,
+    const json_t *v, enum crd_member) BPG_WUR;
+
+/* An integer member in [min, max]. */
+enum bpg_err crd_chk_int(struct crd_chk *, const char *key, int64_t n,
+    int64_t min, int64_t max) BPG_WUR;
+/* A string member that must be one of vals (NULL-terminated). */
+enum bpg_err crd_chk_enum(struct crd_chk *, const char *key, const char *s,
+    const char *const *vals) BPG_WUR;
+extern const char *const crd_types[], *const crd_pythons[];
+/* metadata.name, metadata.namespace, driver.podName. */
+enum bpg_err crd_chk_name(struct crd_chk *, const char *s) BPG_WUR;
+enum bpg_err crd_chk_namespace(struct crd_chk *, const char *s) BPG_WUR;
+enum bpg_err crd_chk_podname(struct crd_chk *, const char *s) BPG_WUR;
+
+/* One entry of a map of strings at k's path (labels: label rules;
+ * annotations: key rules, adding its size to *total); s is NULL when
+ * the value is not a string. */
+enum bpg_err crd_chk_label(struct crd_chk *, const char *key,
+    const char *s) BPG_WUR;
+enum bpg_err crd_chk_annotation(struct crd_chk *, const char *key,
+    const char *s, size_t slen, size_t *total) BPG_WUR;
+/* The annotations' size, after the last entry. */
+enum bpg_err crd_chk_annotations_total(struct crd_chk *,
+    size_t total) BPG_WUR;
 
 #endif

@@ -32,6 +32,38 @@ java_round(double x)
 	return (int64_t)r;
 }
 
+/* snprintf(buf, n, "%lld%s", v, unit) without printf: the length it
+ * would have. */
+static size_t
+fmt_unit(char *buf, size_t n, long long v, const char *unit)
+{
+	char num[BPG_FMT_LL_MAX];
+	size_t d = bpg_fmt_ll(num, v), u = strlen(unit);
+
+	if (d + u < n) {
+		memcpy(buf, num, d);
+		memcpy(buf + d, unit, u + 1);
+	} else if (n > 0)
+		snprintf(buf, n, "%s%s", num, unit);
+	return d + u;
+}
+
+/* snprintf(buf, n, "%.1fm", v) for the core limit, without printf when
+ * v is a whole number (it always is: a ceil()). */
+static void
+fmt_millis(char *buf, size_t n, double v)
+{
+	size_t d;
+
+	if (v == floor(v) && fabs(v) < 1e15 && !(v == 0 && signbit(v)) &&
+	    n >= BPG_FMT_LL_MAX + 3) {
+		d = bpg_fmt_ll(buf, (long long)v);
+		memcpy(buf + d, ".0m", 4);
+		return;
+	}
+	snprintf(buf, n, "%.1fm", v);
+}
+
 /*
  * Section 2.10 step 9: "<digits and dots><unit>", the number truncated to
  * an integer and scaled by ratio (rounded up).  BPG throws a Java
@@ -71,8 +103,7 @@ scale_memory(const char *pod, const char *mem, double ratio, char *buf,
 		return bpg_errf(ei, BPG_EINVAL, "Invalid value for %s.memory: "
 		    "\"%s\" (the number is too large)", pod, esc);
 	}
-	if ((size_t)snprintf(buf, bufsz, "%lld%s", (long long)scaled,
-	    mem + i) >= bufsz) {
+	if (fmt_unit(buf, bufsz, (long long)scaled, mem + i) >= bufsz) {
 		bpg_echo(esc, sizeof(esc), mem, ECHO_MAX);
 		return bpg_errf(ei, BPG_EINVAL, "Invalid value for %s.memory: "
 		    "\"%s\" (the unit is too long)", pod, esc);
@@ -113,9 +144,16 @@ pod_labels(const json_t *in, json_t **out)
 	return BPG_OK;
 }
 
+void
+crd_pod_done(struct crd_pod *p)
+{
+	json_decref(p->env);
+	p->env = NULL;
+}
+
 enum bpg_err
-crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
-    const struct bpg_queue *qc, bool executor, json_t **out,
+crd_pod_prep(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
+    const struct bpg_queue *qc, bool executor, struct crd_pod *p,
     struct bpg_errinfo *ei)
 {
 	const struct bpg_pod_req *rp = executor ? &req->executor :
@@ -127,14 +165,14 @@ crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 	const char *climit = pres ? rp->core_limit : NULL;
 	const char *mem = pres && rp->memory != NULL ? rp->memory : "1g";
 	const char *sa;
-	const json_t *mounts;
 	double cpu_ratio = 1.0, mem_ratio = 1.0;
 	int64_t cores = 1, lim;
-	char limit[64], memory[128], esc[ECHO_MAX * 4 + 8];
-	json_t *o = NULL, *env = NULL, *t = NULL, *na, *dns;
+	char esc[ECHO_MAX * 4 + 8];
 	enum bpg_err e;
 
-	*out = NULL;
+	memset(p, 0, sizeof(*p));
+	p->executor = executor;
+	p->rp = pres ? rp : NULL;
 	if (pres && rp->has_cores)
 		cores = rp->cores;
 	/* Step 5: the parent queue's buffer ratios. */
@@ -149,9 +187,10 @@ crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 	if (cores < INT32_MIN || cores > INT32_MAX)
 		return bpg_errf(ei, BPG_EINVAL, "Invalid value for %s.cores: "
 		    "out of range", pod);
+	p->cores = cores;
 	/* Step 8: the ratio is applied a second time here (quirk 7). */
 	if (climit == NULL || climit[0] == '\0') {
-		snprintf(limit, sizeof(limit), "%.1fm",
+		fmt_millis(p->limit, sizeof(p->limit),
 		    ceil((double)(cores * 1000) * cpu_ratio));
 	} else {
 		if (!bpg_parse_int(climit, &lim)) {
@@ -160,28 +199,70 @@ crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 			    "%s.coreLimit: \"%s\" (expected a whole number of "
 			    "cores, e.g. \"2\")", pod, esc);
 		}
-		snprintf(limit, sizeof(limit), "%lld",
-		    (long long)java_round((double)lim * cpu_ratio));
+		bpg_fmt_ll(p->limit, (long long)java_round((double)lim *
+		    cpu_ratio));
 	}
 	/* Step 9. */
-	if ((e = scale_memory(pod, mem, mem_ratio, memory, sizeof(memory),
-	    ei)) != BPG_OK)
+	if ((e = scale_memory(pod, mem, mem_ratio, p->memory,
+	    sizeof(p->memory), ei)) != BPG_OK)
 		return e;
+	/* Section 2.19. */
+	if (crd_merge_env(cp->env, pres ? rp->env : NULL, &p->env) != BPG_OK)
+		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
+	/* Step 6: only the driver gets the cluster's account (quirk 43). */
+	sa = pres ? rp->service_account : NULL;
+	if (!executor && (sa == NULL || sa[0] == '\0'))
+		sa = cl->service_account;
+	p->service_account = sa;
+	/*
+	 * Step 4.  XXX: the config struct does not say whether the cluster
+	 * had a driver/executor block, only what it held; a block with
+	 * neither env nor volumeMounts counts as absent (BPG would drop the
+	 * request's mounts for such an empty block).
+	 */
+	p->mounts = pres ? rp->volume_mounts : NULL;
+	if (!(pres && json_array_size(req->volumes) > 0) &&
+	    (cp->env != NULL || cp->volume_mounts != NULL) &&
+	    json_array_size(cl->volumes) > 0)
+		p->mounts = cp->volume_mounts;
+	return BPG_OK;
+}
 
+enum bpg_err
+crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
+    const struct bpg_queue *qc, bool executor, json_t **out,
+    struct bpg_errinfo *ei)
+{
+	struct crd_pod p;
+	enum bpg_err e;
+
+	*out = NULL;
+	if ((e = crd_pod_prep(cl, req, qc, executor, &p, ei)) == BPG_OK)
+		e = crd_pod_tree(&p, req, qc, out, ei);
+	crd_pod_done(&p);
+	return e;
+}
+
+enum bpg_err
+crd_pod_tree(struct crd_pod *p, const struct bpg_submit_req *req,
+    const struct bpg_queue *qc, json_t **out, struct bpg_errinfo *ei)
+{
+	const struct bpg_pod_req *rp = p->rp;
+	const bool pres = rp != NULL, executor = p->executor;
+	json_t *o = NULL, *t = NULL, *na, *dns;
+
+	*out = NULL;
 	if ((o = json_object()) == NULL)
 		goto nomem;
-	PUT(crd_put_alloc(o, "cores", json_integer(cores)));
+	PUT(crd_put_alloc(o, "cores", json_integer(p->cores)));
 	PUT(pres ? crd_put_str(o, "coreRequest", rp->core_request) : 0);
-	PUT(crd_put_str(o, "coreLimit", limit));
-	PUT(crd_put_str(o, "memory", memory));
+	PUT(crd_put_str(o, "coreLimit", p->limit));
+	PUT(crd_put_str(o, "memory", p->memory));
 	if (pres) {
 		PUT(crd_put_str(o, "memoryOverhead", rp->memory_overhead));
 		PUT(crd_put_str(o, "image", rp->image));
 	}
-	/* Section 2.19. */
-	if (crd_merge_env(cp->env, pres ? rp->env : NULL, &env) != BPG_OK)
-		goto nomem;
-	PUT(crd_put_take(o, "env", &env));
+	PUT(crd_put_take(o, "env", &p->env));
 	if (pres) {
 		if (pod_labels(rp->labels, &t) != BPG_OK)
 			goto nomem;
@@ -202,23 +283,8 @@ crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 	if (pres && rp->has_termination_grace_period_seconds)
 		PUT(crd_put_alloc(o, "terminationGracePeriodSeconds",
 		    json_integer(rp->termination_grace_period_seconds)));
-	/* Step 6: only the driver gets the cluster's account (quirk 43). */
-	sa = pres ? rp->service_account : NULL;
-	if (!executor && (sa == NULL || sa[0] == '\0'))
-		sa = cl->service_account;
-	PUT(crd_put_str(o, "serviceAccount", sa));
-	/*
-	 * Step 4.  XXX: the config struct does not say whether the cluster
-	 * had a driver/executor block, only what it held; a block with
-	 * neither env nor volumeMounts counts as absent (BPG would drop the
-	 * request's mounts for such an empty block).
-	 */
-	mounts = pres ? rp->volume_mounts : NULL;
-	if (!(pres && json_array_size(req->volumes) > 0) &&
-	    (cp->env != NULL || cp->volume_mounts != NULL) &&
-	    json_array_size(cl->volumes) > 0)
-		mounts = cp->volume_mounts;
-	PUT(crd_put_copy(o, "volumeMounts", mounts));
+	PUT(crd_put_str(o, "serviceAccount", p->service_account));
+	PUT(crd_put_copy(o, "volumeMounts", p->mounts));
 	if (pres)
 		PUT(crd_put_copy(o, "securityContext", rp->security_context));
 	/* Step 11. */
@@ -256,7 +322,6 @@ crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 	return BPG_OK;
 nomem:
 	json_decref(t);
-	json_decref(env);
 	json_decref(o);
 	return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 }

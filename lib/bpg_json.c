@@ -433,6 +433,19 @@ bpg_jw_str(struct bpg_jw *w, const char *s)
 }
 
 void
+bpg_jw_strn(struct bpg_jw *w, const char *s, size_t n)
+{
+	if (w->ok)
+		jw_string(w, s, n);
+}
+
+void
+bpg_jw_reserve(struct bpg_jw *w, size_t n)
+{
+	(void)jw_reserve(w, n);
+}
+
+void
 bpg_jw_int(struct bpg_jw *w, long long v)
 {
 	if (w->ok)

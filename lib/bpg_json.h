@@ -53,6 +53,10 @@ void bpg_jw_init(struct bpg_jw *);
 void bpg_jw_raw(struct bpg_jw *, const char *s, size_t n);
 /* The NUL-terminated s as a JSON string. */
 void bpg_jw_str(struct bpg_jw *, const char *s);
+/* s[0..n) as a JSON string. */
+void bpg_jw_strn(struct bpg_jw *, const char *s, size_t n);
+/* Room for n more bytes at once (a failure is kept, as any). */
+void bpg_jw_reserve(struct bpg_jw *, size_t n);
 void bpg_jw_int(struct bpg_jw *, long long);
 /* Any value v (borrowed), as bpg_json_dump() writes it in a document. */
 void bpg_jw_value(struct bpg_jw *, const json_t *v);

@@ -231,8 +231,16 @@ bpg_kube_clean_copy(char *dst, size_t dstlen, const char *src)
 	dst[j] = '\0';
 }
 
+/* A request's body: a document, or its text already written (or
+ * neither). */
+struct kbody {
+	const json_t *doc;
+	const char *text;
+	size_t len;
+};
+
 static enum bpg_err request(struct bpg_kube *, const char *, const char *,
-    const json_t *, json_t **, long *, long, struct bpg_errinfo *);
+    const struct kbody *, json_t **, long *, long, struct bpg_errinfo *);
 
 void
 bpg_kube_set_metrics(struct bpg_kube *k, struct bpg_metrics *m)
@@ -362,15 +370,28 @@ bpg_kube_held_body(const struct bpg_kube *k)
 	return k->rcap;
 }
 
+/* timeout_ms < 0: on the kept connection; else bpg_kube_request_fresh(). */
+static enum bpg_err
+call(struct bpg_kube *k, const char *method, const char *path,
+    const struct kbody *b, json_t **out, long *http, long timeout_ms,
+    struct bpg_errinfo *ei)
+{
+	enum bpg_err e;
+
+	if (timeout_ms == 0 || timeout_ms > (long)k->cluster->timeout_millis)
+		timeout_ms = (long)k->cluster->timeout_millis;
+	e = request(k, method, path, b, out, http, timeout_ms, ei);
+	drop_body(k);
+	return e;
+}
+
 enum bpg_err
 bpg_kube_request(struct bpg_kube *k, const char *method, const char *path,
     const json_t *body, json_t **out, long *http, struct bpg_errinfo *ei)
 {
-	enum bpg_err e;
+	struct kbody b = { body, NULL, 0 };
 
-	e = request(k, method, path, body, out, http, -1, ei);
-	drop_body(k);
-	return e;
+	return call(k, method, path, &b, out, http, -1, ei);
 }
 
 enum bpg_err
@@ -378,23 +399,21 @@ bpg_kube_request_fresh(struct bpg_kube *k, const char *method,
     const char *path, const json_t *body, json_t **out, long *http,
     long timeout_ms, struct bpg_errinfo *ei)
 {
-	enum bpg_err e;
+	struct kbody b = { body, NULL, 0 };
 
-	if (timeout_ms <= 0 || timeout_ms > (long)k->cluster->timeout_millis)
-		timeout_ms = (long)k->cluster->timeout_millis;
-	e = request(k, method, path, body, out, http, timeout_ms, ei);
-	drop_body(k);
-	return e;
+	return call(k, method, path, &b, out, http,
+	    timeout_ms <= 0 ? 0 : timeout_ms, ei);
 }
 
 /* fresh_ms >= 0: on a connection of its own, within fresh_ms. */
 static enum bpg_err
 request(struct bpg_kube *k, const char *method, const char *path,
-    const json_t *body, json_t **out, long *http, long fresh_ms,
+    const struct kbody *body, json_t **out, long *http, long fresh_ms,
     struct bpg_errinfo *ei)
 {
-	char *payload = NULL;
-	size_t plen = 0;
+	char *dumped = NULL;
+	const char *payload = body->text;
+	size_t plen = body->len;
 	char text[64];
 	json_t *doc = NULL;
 	json_error_t jerr;
@@ -418,7 +437,8 @@ request(struct bpg_kube *k, const char *method, const char *path,
 		    "the request's deadline has passed");
 	}
 	/* bpg_json_dump(): a SparkApplication four times faster (make bench). */
-	if (body != NULL && (payload = bpg_json_dump(body, &plen)) == NULL)
+	if (body->doc != NULL &&
+	    (payload = dumped = bpg_json_dump(body->doc, &plen)) == NULL)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 
 	k->rlen = 0;
@@ -461,7 +481,7 @@ request(struct bpg_kube *k, const char *method, const char *path,
 	}
 	/* The payload must live until perform returns. */
 	curl_easy_setopt(k->curl, CURLOPT_POSTFIELDS, NULL);
-	free(payload);
+	free(dumped);
 
 	if (rc != CURLE_OK) {
 		if (k->overflow) {
@@ -522,7 +542,8 @@ bpg_kube_create_app(struct bpg_kube *k, const json_t *cr, json_t **out,
 /* A create (body) or read of one application, with its HTTP status. */
 static enum bpg_err
 try_app(struct bpg_kube *k, const char *method, const char *name,
-    const json_t *body, long fresh_ms, long *http, struct bpg_errinfo *ei)
+    const struct kbody *body, long fresh_ms, long *http,
+    struct bpg_errinfo *ei)
 {
 	char path[512];
 
@@ -532,9 +553,7 @@ try_app(struct bpg_kube *k, const char *method, const char *name,
 	if (app_path(k, path, sizeof(path), name) != BPG_OK)
 		return bpg_errf(ei, BPG_EINVAL, "%s too long",
 		    name != NULL ? "name" : "namespace");
-	if (fresh_ms < 0)
-		return bpg_kube_request(k, method, path, body, NULL, http, ei);
-	return bpg_kube_request_fresh(k, method, path, body, NULL, http,
+	return call(k, method, path, body, NULL, http, fresh_ms < 0 ? -1 :
 	    fresh_ms, ei);
 }
 
@@ -542,14 +561,27 @@ enum bpg_err
 bpg_kube_try_create_app(struct bpg_kube *k, const json_t *cr, long fresh_ms,
     long *http, struct bpg_errinfo *ei)
 {
-	return try_app(k, "POST", NULL, cr, fresh_ms, http, ei);
+	struct kbody b = { cr, NULL, 0 };
+
+	return try_app(k, "POST", NULL, &b, fresh_ms, http, ei);
+}
+
+enum bpg_err
+bpg_kube_try_create_text(struct bpg_kube *k, const char *cr, size_t len,
+    long fresh_ms, long *http, struct bpg_errinfo *ei)
+{
+	struct kbody b = { NULL, cr, len };
+
+	return try_app(k, "POST", NULL, &b, fresh_ms, http, ei);
 }
 
 enum bpg_err
 bpg_kube_try_get_app(struct bpg_kube *k, const char *name, long fresh_ms,
     long *http, struct bpg_errinfo *ei)
 {
-	return try_app(k, "GET", name, NULL, fresh_ms, http, ei);
+	struct kbody b = { NULL, NULL, 0 };
+
+	return try_app(k, "GET", name, &b, fresh_ms, http, ei);
 }
 
 enum bpg_err

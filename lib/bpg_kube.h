@@ -84,6 +84,9 @@ enum bpg_err bpg_kube_get_app(struct bpg_kube *, const char *name,
  */
 enum bpg_err bpg_kube_try_create_app(struct bpg_kube *, const json_t *cr,
     long fresh_ms, long *http, struct bpg_errinfo *) BPG_WUR;
+/* The same with the CR's text (bpg_crd_text()), cr[0..len). */
+enum bpg_err bpg_kube_try_create_text(struct bpg_kube *, const char *cr,
+    size_t len, long fresh_ms, long *http, struct bpg_errinfo *) BPG_WUR;
 enum bpg_err bpg_kube_try_get_app(struct bpg_kube *, const char *name,
     long fresh_ms, long *http, struct bpg_errinfo *) BPG_WUR;
 /* DeleteOptions with propagationPolicy Background. */

@@ -3,6 +3,8 @@
  */
 #include <stddef.h>
 
+#include <string.h>
+
 #include "bpg_num.h"
 
 bool
@@ -44,4 +46,23 @@ bpg_parse_int(const char *s, int64_t *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+size_t
+bpg_fmt_ll(char *buf, long long v)
+{
+	char num[BPG_FMT_LL_MAX];
+	size_t i = sizeof(num), n;
+	unsigned long long u =
+	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		num[--i] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		num[--i] = '-';
+	n = sizeof(num) - i;
+	memcpy(buf, num + i, n);
+	buf[n] = '\0';
+	return n;
 }

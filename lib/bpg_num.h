@@ -1,7 +1,8 @@
 /*
  * Whole numbers in strings, read as Java reads them (BPG's
  * Integer.parseInt and Long.parseLong): an optional sign, then one or
- * more ASCII digits, nothing else (no spaces), within the type's range.
+ * more ASCII digits, nothing else (no spaces), within the type's range;
+ * and written as "%lld" writes them.
  */
 #ifndef BPG_NUM_H
 #define BPG_NUM_H
@@ -14,5 +15,12 @@ bool bpg_parse_long(const char *s, int64_t *out);
 
 /* Integer.parseInt: the same within [INT32_MIN, INT32_MAX]. */
 bool bpg_parse_int(const char *s, int64_t *out);
+
+/* Room for any text of bpg_fmt_ll(), NUL included. */
+#define BPG_FMT_LL_MAX 21
+
+/* v as snprintf("%lld") writes it, into buf (BPG_FMT_LL_MAX bytes),
+ * NUL-terminated; returns the length.  No printf on a hot path. */
+size_t bpg_fmt_ll(char *buf, long long v);
 
 #endif

@@ -26,6 +26,8 @@
 #include <check.h>
 
 #include "bpg_crd.h"
+#include "bpg_crd_text.h"
+#include "bpg_json.h"
 #include "bpg_route.h"
 #include "kubesim.h"
 #include "testutil.h"
@@ -414,17 +416,78 @@ fx_done(struct fx *f)
 }
 
 /*
+ * bpg_crd_text() on the same input as a bpg_crd_build() about to run
+ * (zones copied, so both pick the same zone): its result is kept in *t
+ * for twin_same().
+ */
+struct twin {
+	enum bpg_err e;
+	struct bpg_errinfo ei;
+	char *text;
+	size_t len;
+};
+
+static void
+twin_run(const struct bpg_config *cfg, const struct bpg_cluster *cl,
+    struct bpg_submit_req *req, const struct bpg_crd_ctx *ctx,
+    const struct bpg_zones *zones, struct twin *t)
+{
+	struct bpg_zones *z = NULL;
+
+	if (zones != NULL)
+		ck_assert_int_eq(bpg_zones_dup(zones, &z), BPG_OK);
+	t->ei.msg[0] = '\0';
+	t->e = bpg_crd_text(cfg, cl, req, ctx, z, &t->text, &t->len, &t->ei);
+	if (t->text != NULL)
+		tu_track(t->text);
+	bpg_zones_free(z);
+}
+
+/*
+ * The text is what bpg_json_dump() makes of the CR built (e OK, check
+ * OK), else it failed as the build did (e), or as the check did.
+ */
+static void
+twin_same(const struct twin *t, enum bpg_err e, const struct bpg_errinfo *ei,
+    const json_t *cr, enum bpg_err check, const struct bpg_errinfo *cei)
+{
+	char *dump;
+	size_t len;
+
+	if (e == BPG_OK && check != BPG_OK) {
+		e = check;
+		ei = cei;
+	}
+	if (e != BPG_OK) {
+		ck_assert_msg(t->e == e && strcmp(t->ei.msg, ei->msg) == 0,
+		    "text: %s \"%s\"; tree: %s \"%s\"", bpg_strerror(t->e),
+		    t->ei.msg, bpg_strerror(e), ei->msg);
+		ck_assert_ptr_null(t->text);
+		return;
+	}
+	ck_assert_msg(t->e == BPG_OK, "text: %s \"%s\"", bpg_strerror(t->e),
+	    t->ei.msg);
+	dump = tu_track(bpg_json_dump(cr, &len));
+	ck_assert_ptr_nonnull(dump);
+	ck_assert_msg(t->len == len && strcmp(t->text, dump) == 0,
+	    "text:\n%s\ntree:\n%s", t->text, dump);
+}
+
+/*
  * Build; on success the CR is tracked, checked for nulls, and judged by
- * bpg_crd_check() and Kubernetes, who must agree (f->check).
+ * bpg_crd_check() and Kubernetes, who must agree (f->check).  The text
+ * writer must give the same (twin_same()).
  */
 static enum bpg_err
 build(struct fx *f, json_t **cr, struct bpg_errinfo *ei)
 {
+	struct twin t;
 	enum bpg_err e;
 
 	ei->msg[0] = '\0';
 	f->check = BPG_OK;
 	f->check_ei.msg[0] = '\0';
+	twin_run(&f->cfg, &f->cl, &f->req, &f->ctx, f->zones, &t);
 	e = bpg_crd_build(&f->cfg, &f->cl, &f->req, &f->ctx, f->zones, cr,
 	    ei);
 	if (e == BPG_OK) {
@@ -433,6 +496,7 @@ build(struct fx *f, json_t **cr, struct bpg_errinfo *ei)
 		f->check = agree(*cr, &f->check_ei, NULL);
 	} else
 		ck_assert_ptr_null(*cr);
+	twin_same(&t, e, ei, *cr, f->check, &f->check_ei);
 	return e;
 }
 
@@ -489,6 +553,7 @@ START_TEST(test_golden_through_parsers)
 	struct bpg_crd_ctx ctx = { SUBMISSION_ID, "alice", "alice", NULL };
 	struct bpg_zones *zones;
 	struct bpg_rng rng;
+	struct twin t;
 	const struct bpg_cluster *cl;
 	char *queue = NULL, id[BPG_MAX_SUBMISSION_ID + 1];
 	const char *body;
@@ -519,12 +584,14 @@ START_TEST(test_golden_through_parsers)
 	ck_assert_uint_eq(strlen(id), 36);
 	ctx.queue = queue;
 	/* The golden file fixes the ID. */
+	twin_run(cfg, cl, &req, &ctx, zones, &t);
 	ck_assert_msg(bpg_crd_build(cfg, cl, &req, &ctx, zones, &cr, &ei) ==
 	    BPG_OK, "build: %s", ei.msg);
 	tu_jtrack(cr);
 	assert_no_nulls(cr);
 	ck_assert_msg(agree(cr, &ei, NULL) == BPG_OK, "check: %s", ei.msg);
 	assert_same(cr, load_json("sparkpi-golden.json"), "SparkPi CR");
+	twin_same(&t, BPG_OK, &ei, cr, BPG_OK, &ei);
 
 	free(queue);
 	bpg_zones_free(zones);
