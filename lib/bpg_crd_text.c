@@ -746,8 +746,8 @@ write_cr(struct tw *t, const struct bpg_cluster *cl,
 
 /* ---- the reference, for the shapes not streamed ----------------------- */
 
-static enum bpg_err
-by_tree(const struct bpg_config *cfg, const struct bpg_cluster *cl,
+enum bpg_err
+bpg_crd_text_ref(const struct bpg_config *cfg, const struct bpg_cluster *cl,
     struct bpg_submit_req *req, const struct bpg_crd_ctx *ctx,
     struct bpg_zones *zones, char **text, size_t *len,
     struct bpg_errinfo *ei)
@@ -755,6 +755,7 @@ by_tree(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	json_t *cr = NULL;
 	enum bpg_err e;
 
+	*text = NULL;
 	if ((e = bpg_crd_build(cfg, cl, req, ctx, zones, &cr, ei)) == BPG_OK &&
 	    (e = bpg_crd_check(cr, ei)) == BPG_OK &&
 	    (*text = bpg_json_dump(cr, len)) == NULL)
@@ -806,7 +807,8 @@ bpg_crd_text(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	*text = NULL;
 	*len = 0;
 	if (!streamable(cfg, cl, req, ctx))
-		return by_tree(cfg, cl, req, ctx, zones, text, len, ei);
+		return bpg_crd_text_ref(cfg, cl, req, ctx, zones, text, len,
+		    ei);
 	memset(&ml, 0, sizeof(ml));
 	memset(&n, 0, sizeof(n));
 	conf.n = 0;

@@ -26,4 +26,15 @@ enum bpg_err bpg_crd_text(const struct bpg_config *,
     const struct bpg_crd_ctx *, struct bpg_zones *, char **text,
     size_t *len, struct bpg_errinfo *) BPG_WUR;
 
+/*
+ * The reference: bpg_crd_build(), bpg_crd_check() on its CR, and
+ * bpg_json_dump() of it, with bpg_crd_text()'s contract.  bpg_crd_text()
+ * itself takes it for the shapes it does not stream; tests compare the
+ * two.
+ */
+enum bpg_err bpg_crd_text_ref(const struct bpg_config *,
+    const struct bpg_cluster *, struct bpg_submit_req *req,
+    const struct bpg_crd_ctx *, struct bpg_zones *, char **text,
+    size_t *len, struct bpg_errinfo *) BPG_WUR;
+
 #endif

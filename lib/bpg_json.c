@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "bpg_json.h"
+#include "bpg_num.h"
 
 /* Deeper documents go to json_dumps(): the recursion here is bounded. */
 #define JW_MAX_DEPTH 64
@@ -266,17 +267,9 @@ jw_string(struct bpg_jw *w, const char *s, size_t n)
 static void
 jw_integer(struct bpg_jw *w, json_int_t v)
 {
-	char num[24];
-	size_t i = sizeof(num);
-	unsigned long long u =
-	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	char num[BPG_FMT_LL_MAX];
 
-	do
-		num[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (v < 0)
-		num[--i] = '-';
-	jw_put(w, num + i, sizeof(num) - i);
+	jw_put(w, num, bpg_fmt_ll(num, (long long)v));
 }
 
 static void

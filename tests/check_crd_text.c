@@ -33,23 +33,6 @@ config(void)
 	return cfg;
 }
 
-/* The reference's result for the same input. */
-static enum bpg_err
-by_tree(const struct bpg_config *cfg, const struct bpg_cluster *cl,
-    struct bpg_submit_req *req, const struct bpg_crd_ctx *ctx,
-    struct bpg_zones *zones, char **text, struct bpg_errinfo *ei)
-{
-	json_t *cr = NULL;
-	enum bpg_err e;
-
-	*text = NULL;
-	if ((e = bpg_crd_build(cfg, cl, req, ctx, zones, &cr, ei)) == BPG_OK &&
-	    (e = bpg_crd_check(cr, ei)) == BPG_OK)
-		*text = tu_track(bpg_json_dump(cr, NULL));
-	json_decref(cr);
-	return e;
-}
-
 /*
  * body (JSON, or YAML when it does not start with '{') built both ways on
  * cluster c of cfg for queue; the two agree.  Returns the outcome, the
@@ -74,7 +57,10 @@ both_req(const struct bpg_config *cfg, size_t c, struct bpg_submit_req *req,
 	et = bpg_crd_text(cfg, &cfg->clusters[c], req, &ctx, z, &text, &len,
 	    &ei_t);
 	bpg_zones_free(z);
-	er = by_tree(cfg, &cfg->clusters[c], req, &ctx, zones, &ref, &ei_r);
+	er = bpg_crd_text_ref(cfg, &cfg->clusters[c], req, &ctx, zones, &ref,
+	    NULL, &ei_r);
+	if (ref != NULL)
+		tu_track(ref);
 	ck_assert_msg(et == er, "text: %s \"%s\"; tree: %s \"%s\"",
 	    bpg_strerror(et), ei_t.msg, bpg_strerror(er), ei_r.msg);
 	if (et != BPG_OK) {

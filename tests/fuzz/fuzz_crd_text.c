@@ -74,24 +74,6 @@ setup(void)
 	free(text);
 }
 
-/* The reference: the tree, checked, dumped. */
-static enum bpg_err
-by_tree(const struct bpg_cluster *cl, struct bpg_submit_req *req,
-    const struct bpg_crd_ctx *ctx, char **text, size_t *len,
-    struct bpg_errinfo *ei)
-{
-	json_t *cr = NULL;
-	enum bpg_err e;
-
-	*text = NULL;
-	if ((e = bpg_crd_build(cfg, cl, req, ctx, zones, &cr, ei)) == BPG_OK &&
-	    (e = bpg_crd_check(cr, ei)) == BPG_OK &&
-	    (*text = bpg_json_dump(cr, len)) == NULL)
-		e = BPG_ENOMEM;
-	json_decref(cr);
-	return e;
-}
-
 static void
 compare(const struct bpg_cluster *cl, struct bpg_submit_req *req,
     const struct bpg_crd_ctx *ctx)
@@ -106,7 +88,7 @@ compare(const struct bpg_cluster *cl, struct bpg_submit_req *req,
 		abort();
 	et = bpg_crd_text(cfg, cl, req, ctx, z, &text, &len, &ei_t);
 	bpg_zones_free(z);
-	er = by_tree(cl, req, ctx, &ref, &rlen, &ei_r);
+	er = bpg_crd_text_ref(cfg, cl, req, ctx, zones, &ref, &rlen, &ei_r);
 	if (et != er || (et == BPG_OK && (len != rlen ||
 	    memcmp(text, ref, len) != 0)) ||
 	    (et != BPG_OK && (text != NULL || strcmp(ei_t.msg, ei_r.msg) != 0))) {
