@@ -190,7 +190,7 @@ spawn_slot(struct slots *s, int i, const struct bpg_config *cfg)
 		    s->backoff * 2 > FORK_BACKOFF_MAX ? FORK_BACKOFF_MAX :
 		    s->backoff * 2;
 		s->next_fork = mono_s() + s->backoff;
-		syslog(LOG_ERR, "fork: %m; worker slot %d tried again in "
+		bpg_log(LOG_ERR, "fork: %m; worker slot %d tried again in "
 		    "%d s", i, s->backoff);
 		return false;
 	}
@@ -210,7 +210,7 @@ drain(struct slots *s, pid_t pid)
 	/* Told again each second (arm_tick()): a worker idle in accept()
 	 * may have taken the signal just before blocking in it. */
 	if (bpg_pids_add(&s->draining, pid) != BPG_OK)
-		syslog(LOG_ERR, "worker %d: out of memory; it is told to "
+		bpg_log(LOG_ERR, "worker %d: out of memory; it is told to "
 		    "stop once only", (int)pid);
 }
 
@@ -271,14 +271,14 @@ reload(const char *path, struct bpg_config **cfg, struct slots *s)
 
 	memset(&cerr, 0, sizeof(cerr));
 	if (bpg_config_load_apart(path, &ncfg, &cerr) != BPG_OK) {
-		syslog(LOG_ERR, "reload: %s: line %d: %s%s%s; keeping the "
+		bpg_log(LOG_ERR, "reload: %s: line %d: %s%s%s; keeping the "
 		    "running configuration", path, cerr.line, cerr.path,
 		    cerr.path[0] ? ": " : "", cerr.msg);
 		return;
 	}
 	for (w = 0; w < ncfg->warnings.n; w++)
-		syslog(LOG_WARNING, "%s: %s", path, ncfg->warnings.v[w]);
-	syslog(LOG_INFO, "reload: %s: replacing %d workers", path, s->n);
+		bpg_log(LOG_WARNING, "%s: %s", path, ncfg->warnings.v[w]);
+	bpg_log(LOG_INFO, "reload: %s: replacing %d workers", path, s->n);
 	give_back_heap();
 	for (i = 0; i < s->n; i++) {
 		pid_t old = s->pids[i];
@@ -315,7 +315,7 @@ reaped(struct slots *s, pid_t pid)
 	int i;
 
 	if (bpg_streams_reap(shared.streams, pid) > 0)
-		syslog(LOG_INFO, "freed the stream slot of worker %d",
+		bpg_log(LOG_INFO, "freed the stream slot of worker %d",
 		    (int)pid);
 	(void)bpg_pids_remove(&s->draining, pid);
 	for (i = 0; i < s->n; i++)
@@ -370,7 +370,7 @@ stop_all(struct slots *s, const struct bpg_config *cfg)
 		}
 	} while (now.tv_sec < deadline);
 	if (live > 0)
-		syslog(LOG_WARNING, "%zu workers still busy after %lld s: "
+		bpg_log(LOG_WARNING, "%zu workers still busy after %lld s: "
 		    "killed", live, (long long)cfg->request_deadline_seconds +
 		    BPG_STOP_GRACE_S);
 	while (s->draining.n > 0) {
@@ -424,7 +424,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers)
 	refill(&s, *cfgp);
 	for (i = 0, up = 0; i < nworkers; i++)
 		up += s.pids[i] > 0;
-	syslog(LOG_INFO, "started %d workers of %d", up, nworkers);
+	bpg_log(LOG_INFO, "started %d workers of %d", up, nworkers);
 	arm_tick(&s);
 	while (!stopping) {
 		sigsuspend(&old);
@@ -443,10 +443,10 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers)
 			bpg_metrics_inc(shared.metrics, BPG_METRIC_WORKER_RESTARTS,
 			    NULL);
 			if (WIFSIGNALED(status))
-				syslog(LOG_WARNING, "worker %d killed by signal "
+				bpg_log(LOG_WARNING, "worker %d killed by signal "
 				    "%d", (int)pid, WTERMSIG(status));
 			else
-				syslog(LOG_WARNING, "worker %d exited with %d",
+				bpg_log(LOG_WARNING, "worker %d exited with %d",
 				    (int)pid, WEXITSTATUS(status));
 			/* A worker dying at once again and again: slow down. */
 			if (mono_s() - s.born[i] < 1 &&
@@ -459,7 +459,7 @@ supervise(const char *path, struct bpg_config **cfgp, int nworkers)
 	}
 	alarm(0);
 	stop_all(&s, *cfgp);
-	syslog(LOG_INFO, "stopped");
+	bpg_log(LOG_INFO, "stopped");
 	bpg_pids_free(&s.draining);
 	free(s.pids);
 	free(s.stale);
@@ -495,7 +495,7 @@ probe_db(const struct bpg_config *cfg)
 			_exit(0);
 		}
 		fprintf(stderr, "bpg-gateway: %s\n", ei.msg);
-		syslog(LOG_ERR, "%s", ei.msg);
+		bpg_log(LOG_ERR, "%s", ei.msg);
 		bpg_db_free(db);
 		_exit(3);
 	}
@@ -542,7 +542,7 @@ main(int argc, char *argv[])
 		usage();
 	if (!check_only)
 		tune_malloc(argv);
-	bpg_log_open("bpg-gateway");
+	bpg_log_open("bpg-gateway", NULL);
 
 	memset(&cerr, 0, sizeof(cerr));
 	if (bpg_config_load_apart(path, &cfg, &cerr) != BPG_OK) {
@@ -556,7 +556,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	for (size_t i = 0; i < cfg->warnings.n; i++)
-		syslog(LOG_WARNING, "%s: %s", path, cfg->warnings.v[i]);
+		bpg_log(LOG_WARNING, "%s: %s", path, cfg->warnings.v[i]);
 	if (check_only) {
 		printf("%s: OK\n", path);
 		bpg_config_free(cfg);

@@ -24,6 +24,7 @@
 #include "bpg_api.h"
 #include "bpg_config.h"
 #include "bpg_limits.h"
+#include "bpg_log.h"
 #include "bpg_streams.h"
 #include "gateway-worker.h"
 
@@ -382,7 +383,7 @@ gw_worker(const struct bpg_config *cfg, const struct gw_shared *sh)
 	setitimer(ITIMER_REAL, &tick, NULL);
 
 	if (bpg_api_new(cfg, &api, &ei) != BPG_OK) {
-		syslog(LOG_ERR, "worker start: %s", ei.msg);
+		bpg_log(LOG_ERR, "worker start: %s", ei.msg);
 		return 1;
 	}
 	bpg_api_set_ratelimit(api, sh->rl);
@@ -393,9 +394,9 @@ gw_worker(const struct bpg_config *cfg, const struct gw_shared *sh)
 	/* Parsed once per worker; without it /openapi.* are 404s. */
 	if (bpg_api_set_openapi(api, (const char *)bpg_openapi_yaml,
 	    bpg_openapi_yaml_len, &ei) != BPG_OK)
-		syslog(LOG_WARNING, "OpenAPI document not served: %s", ei.msg);
+		bpg_log(LOG_WARNING, "OpenAPI document not served: %s", ei.msg);
 	if (bpg_api_warm(api, &ei) != BPG_OK)
-		syslog(LOG_WARNING, "database not reachable yet: %s", ei.msg);
+		bpg_log(LOG_WARNING, "database not reachable yet: %s", ei.msg);
 	if (cfg->trusted_user_header != NULL)
 		header_param(hdr, sizeof(hdr), cfg->trusted_user_header);
 	if (FCGX_InitRequest(&r, 0, 0) != 0) {
@@ -432,7 +433,7 @@ gw_worker(const struct bpg_config *cfg, const struct gw_shared *sh)
 				if (errno == EINTR || errno == ECONNABORTED ||
 				    errno == EAGAIN)
 					continue;
-				syslog(LOG_ERR, "accept: %m");
+				bpg_log(LOG_ERR, "accept: %m");
 				break;
 			} else
 				r.ipcFd = fd;

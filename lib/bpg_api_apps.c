@@ -50,6 +50,7 @@
 #include "bpg_db_schedules.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
+#include "bpg_log.h"
 #include "bpg_metrics.h"
 #include "bpg_summary.h"
 #include "bpg_yaml.h"
@@ -82,7 +83,7 @@ may_read(struct route_ctx *rc, const char *owner)
 {
 	if (bpg_authz_may_read(rc->api->cfg, rc->user, owner))
 		return true;
-	syslog(LOG_INFO, "read of %s by %s refused: not the owner",
+	bpg_log(LOG_INFO, "read of %s by %s refused: not the owner",
 	    rc->segs[1], rc->user);
 	reply_404(rc->resp);
 	return false;
@@ -150,7 +151,7 @@ history_row(struct route_ctx *rc, json_t **row)
 		return BPG_ENOTFOUND;
 	e = bpg_db_get_submission(rc->api->db, rc->segs[1], row, &ei);
 	if (e != BPG_OK && e != BPG_ENOTFOUND)
-		syslog(LOG_ERR, "history of %s: %s", rc->segs[1], ei.msg);
+		bpg_log(LOG_ERR, "history of %s: %s", rc->segs[1], ei.msg);
 	return e;
 }
 
@@ -182,7 +183,7 @@ put_next_id(struct route_ctx *rc, json_t *body)
 		return true;
 	if (bpg_db_attempt_next(rc->api->db, rc->segs[1], &a, &found, &ei) !=
 	    BPG_OK) {
-		syslog(LOG_ERR, "next attempt of %s: %s", rc->segs[1], ei.msg);
+		bpg_log(LOG_ERR, "next attempt of %s: %s", rc->segs[1], ei.msg);
 		return true;
 	}
 	if (!found || strcmp(a.state, BPG_DB_ATTEMPT_PENDING) == 0 ||
@@ -211,7 +212,7 @@ put_schedule_id(struct route_ctx *rc, json_t *body, const json_t *cr)
 	if (v == NULL && rc->api->db != NULL) {
 		if (bpg_db_fire_schedule_of(rc->api->db, rc->segs[1], sid,
 		    &ei) != BPG_OK) {
-			syslog(LOG_ERR, "schedule of %s: %s", rc->segs[1],
+			bpg_log(LOG_ERR, "schedule of %s: %s", rc->segs[1],
 			    ei.msg);
 			return true;
 		}
@@ -394,7 +395,7 @@ api_h_status(struct route_ctx *rc)
 		/* The entry's life starts when the answer is known. */
 		if (cache && bpg_cache_put(api->status_cache, rc->segs[1], v,
 		    mono_ms()) != BPG_OK)
-			syslog(LOG_WARNING, "status cache: out of memory");
+			bpg_log(LOG_WARNING, "status cache: out of memory");
 	}
 	/* Answers about a submission carry its owner (null: unknown). */
 	if (json_object_get(v, "owner") != NULL &&
@@ -672,7 +673,7 @@ api_h_delete(struct route_ctx *rc)
 		api_reply_err(rc->resp, e, &ei);
 		goto out;
 	}
-	syslog(LOG_INFO, "deleted %s user=%s", rc->segs[1], rc->user);
+	bpg_log(LOG_INFO, "deleted %s user=%s", rc->segs[1], rc->user);
 	api_reply_json(rc->resp, 200, json_pack("{s:s}", "submissionId",
 	    rc->segs[1]));
 out:

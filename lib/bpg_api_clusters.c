@@ -21,6 +21,7 @@
 #include "bpg_authz.h"
 #include "bpg_breaker.h"
 #include "bpg_failover.h"
+#include "bpg_log.h"
 
 #define FORBIDDEN_TEXT "only adminUsers may see the clusters' health"
 
@@ -43,7 +44,7 @@ api_h_clusters(struct route_ctx *rc)
 	int64_t now = bpg_kube_now_ms();
 
 	if (!bpg_authz_is_admin(cfg, rc->user)) {
-		syslog(LOG_INFO, "admin/clusters by %s refused", rc->user);
+		bpg_log(LOG_INFO, "admin/clusters by %s refused", rc->user);
 		api_reply_error(rc->resp, 403, WAE, FORBIDDEN_TEXT);
 		return;
 	}

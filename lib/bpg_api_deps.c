@@ -18,6 +18,7 @@
 #include "bpg_db_deps.h"
 #include "bpg_db_notify.h"
 #include "bpg_db_retry.h"
+#include "bpg_log.h"
 #include "bpg_req.h"
 #include "bpg_retry.h"
 #include "bpg_route.h"
@@ -50,7 +51,7 @@ check_deps(struct route_ctx *rc, const struct bpg_deps *d,
 		    api_jstr(row, "user"));
 		json_decref(row);
 		if (!ok) {
-			syslog(LOG_INFO, "dependsOn %s by %s refused: not the "
+			bpg_log(LOG_INFO, "dependsOn %s by %s refused: not the "
 			    "owner", d->ids[i], rc->user);
 			return bpg_errf(ei, BPG_EINVAL, "dependsOn[%zu]: no "
 			    "submission %s that you may read", i, d->ids[i]);
@@ -90,7 +91,7 @@ forget_job(struct bpg_api *api, const char *id)
 	struct bpg_errinfo ei;
 
 	if (id != NULL && bpg_db_retry_forget(api->db, id, &ei) != BPG_OK)
-		syslog(LOG_ERR, "submission %s: cannot drop its retry job: %s",
+		bpg_log(LOG_ERR, "submission %s: cannot drop its retry job: %s",
 		    id, ei.msg);
 }
 
@@ -103,7 +104,7 @@ forget_receivers(struct bpg_api *api, const struct bpg_notify_spec *notify,
 
 	if (notify != NULL && notify->n > 0 &&
 	    bpg_db_notify_forget(api->db, id, &ei) != BPG_OK)
-		syslog(LOG_WARNING, "submission %s: its receivers stay "
+		bpg_log(LOG_WARNING, "submission %s: its receivers stay "
 		    "recorded: %s", id, ei.msg);
 }
 
@@ -162,7 +163,7 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 		}
 		if (bpg_db_retry_insert(api->db, id, rc->user, job_request,
 		    &policy, &ei) != BPG_OK) {
-			syslog(LOG_ERR, "submission %s: retry job not recorded: "
+			bpg_log(LOG_ERR, "submission %s: retry job not recorded: "
 			    "%s", id, ei.msg);
 			e = bpg_errf(&ei, BPG_EDB, "The submission could not be "
 			    "recorded (database unavailable); nothing was "
@@ -178,7 +179,7 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 	if (notify != NULL && notify->n > 0 &&
 	    bpg_db_notify_targets(api->db, id, cluster->id, notify, &ei) !=
 	    BPG_OK) {
-		syslog(LOG_ERR, "submission %s: receivers not recorded: %s",
+		bpg_log(LOG_ERR, "submission %s: receivers not recorded: %s",
 		    id, ei.msg);
 		forget_job(api, job_request != NULL ? id : NULL);
 		forget_receivers(api, notify, id);	/* any written */
@@ -204,7 +205,7 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 		ids[i] = d->ids[i];
 	if ((e = bpg_db_deps_record(api->db, &row, &w, ids, d->n, &ei)) !=
 	    BPG_OK) {
-		syslog(LOG_ERR, "submission %s not recorded: %s", id, ei.msg);
+		bpg_log(LOG_ERR, "submission %s not recorded: %s", id, ei.msg);
 		/* A commit not known to be made keeps the job: if the
 		 * submission was recorded, its retries go with it. */
 		if (!bpg_db_insert_unsettled(api->db)) {
@@ -227,7 +228,7 @@ api_deps_submit(struct route_ctx *rc, struct api_idem *idem,
 			    "submitted. Please try again later.");
 		goto fail;
 	}
-	syslog(LOG_INFO, "submitted %s user=%s queue=%s cluster=%s waiting "
+	bpg_log(LOG_INFO, "submitted %s user=%s queue=%s cluster=%s waiting "
 	    "for %zu dependencies (%s)", id, owner, queue, cluster->id, d->n,
 	    bpg_deps_policy_name(d->policy));
 	/* The ID passed bpg_crd_check as the CR name: nothing to escape. */
@@ -256,7 +257,7 @@ api_deps_delete(struct route_ctx *rc)
 		return false;
 	if ((e = bpg_db_deps_get(api->db, rc->segs[1], &w, &found, &ei)) !=
 	    BPG_OK) {
-		syslog(LOG_ERR, "delete of %s: %s", rc->segs[1], ei.msg);
+		bpg_log(LOG_ERR, "delete of %s: %s", rc->segs[1], ei.msg);
 		api_reply_error(rc->resp, 503, WAE, "The submission's record "
 		    "cannot be read now (database unavailable). Please try "
 		    "again later.");
@@ -284,7 +285,7 @@ api_deps_delete(struct route_ctx *rc)
 	if (strcmp(w.state, BPG_DB_DEPS_WAITING) == 0 &&
 	    (e = bpg_db_deps_end(api->db, rc->segs[1], BPG_DB_DEPS_CANCELLED,
 	    BPG_DEPS_CANCELLED, text, &changed, &ei)) != BPG_OK) {
-		syslog(LOG_ERR, "cancel of %s: %s", rc->segs[1], ei.msg);
+		bpg_log(LOG_ERR, "cancel of %s: %s", rc->segs[1], ei.msg);
 		api_reply_err(rc->resp, BPG_EDB, &ei);
 		return true;
 	}
@@ -296,7 +297,7 @@ api_deps_delete(struct route_ctx *rc)
 		api_reply_error(rc->resp, 409, WAE, text);
 		return true;
 	}
-	syslog(LOG_INFO, "cancelled %s (waiting) user=%s", rc->segs[1],
+	bpg_log(LOG_INFO, "cancelled %s (waiting) user=%s", rc->segs[1],
 	    rc->user);
 	api_reply_json(rc->resp, 200, json_pack("{s:s}", "submissionId",
 	    rc->segs[1]));

@@ -10,6 +10,7 @@
 #include "bpg_db_attempts.h"
 #include "bpg_api_util.h"
 #include "bpg_kube.h"
+#include "bpg_log.h"
 
 static void
 idem_sleep_ms(long ms)
@@ -125,10 +126,10 @@ resolve(struct route_ctx *rc, struct api_idem *id,
 		if (bpg_db_idem_finish(api->db, &id->ref, row->owner,
 		    BPG_IDEM_DONE, 200, "application/json", answer,
 		    strlen(answer), ei) != BPG_OK)
-			syslog(LOG_WARNING, "idempotency key of %s: cannot "
+			bpg_log(LOG_WARNING, "idempotency key of %s: cannot "
 			    "store the answer of %s: %s", id->ref.user,
 			    row->submission_id, ei->msg);
-		syslog(LOG_INFO, "idempotency key of %s: submission %s was "
+		bpg_log(LOG_INFO, "idempotency key of %s: submission %s was "
 		    "created", id->ref.user, row->submission_id);
 		api_reply_text(rc->resp, 200, "application/json", answer);
 		return R_ANSWERED;
@@ -139,7 +140,7 @@ resolve(struct route_ctx *rc, struct api_idem *id,
 			return R_ANSWERED;
 		}
 		if (won)
-			syslog(LOG_INFO, "idempotency key of %s: runs again, "
+			bpg_log(LOG_INFO, "idempotency key of %s: runs again, "
 			    "nothing was created before (%s)", id->ref.user,
 			    row->has_submission ? row->submission_id : "no ID");
 		return won ? R_OWN : R_AGAIN;
@@ -278,7 +279,7 @@ own:
 	ok = true;
 	goto out;
 fail:
-	syslog(LOG_ERR, "idempotency key of %s: %s", rc->user, ei.msg);
+	bpg_log(LOG_ERR, "idempotency key of %s: %s", rc->user, ei.msg);
 	api_reply_err(rc->resp, e, &ei);
 out:
 	bpg_db_idem_row_reset(&row);
@@ -327,6 +328,6 @@ api_idem_end(struct route_ctx *rc, struct api_idem *id)
 	}
 	/* Left pending, the key is resolved once it is stale. */
 	if (e != BPG_OK)
-		syslog(LOG_ERR, "idempotency key of %s: answer %d not "
+		bpg_log(LOG_ERR, "idempotency key of %s: answer %d not "
 		    "recorded: %s", rc->user, s, ei.msg);
 }

@@ -36,6 +36,7 @@
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
 #include "bpg_limits.h"
+#include "bpg_log.h"
 #include "bpg_summary.h"
 
 /* BPG's texts (Appendix A). */
@@ -70,7 +71,7 @@ add_history(struct route_ctx *rc, const char *user, const char *app_name,
 		return;
 	if (bpg_db_history(api->db, user, app_name, BPG_MAX_LIST_HISTORY,
 	    &rows, &ei) != BPG_OK) {
-		syslog(LOG_ERR, "list: history not available: %s", ei.msg);
+		bpg_log(LOG_ERR, "list: history not available: %s", ei.msg);
 		return;
 	}
 	json_array_foreach(rows, i, row) {
@@ -82,7 +83,7 @@ add_history(struct route_ctx *rc, const char *user, const char *app_name,
 			continue;
 		if ((sum = bpg_summary_of_row(api->cfg, row,
 		    api_now_ms())) == NULL) {
-			syslog(LOG_ERR, "list: out of memory");
+			bpg_log(LOG_ERR, "list: out of memory");
 			break;
 		}
 		go = emit(arg, sum);
@@ -306,7 +307,7 @@ api_h_admin_submissions(struct route_ctx *rc)
 
 	/* First: those refused do not use up the others' rate. */
 	if (!bpg_authz_may_list_all(cfg, rc->user)) {
-		syslog(LOG_INFO, "admin/submissions by %s refused", rc->user);
+		bpg_log(LOG_INFO, "admin/submissions by %s refused", rc->user);
 		api_reply_error(rc->resp, 403, WAE, ALL_FORBIDDEN_TEXT);
 		return;
 	}
@@ -348,7 +349,7 @@ api_h_admin_submissions(struct route_ctx *rc)
 				api_reply_err(rc->resp, e, &ei);
 				goto done;
 			}
-			syslog(LOG_ERR, "admin/submissions: %s: stream ended: "
+			bpg_log(LOG_ERR, "admin/submissions: %s: stream ended: "
 			    "%s", cfg->clusters[c].id, ei.msg);
 			goto done;
 		}
@@ -361,7 +362,7 @@ nomem:
 	if (!out.started)
 		api_reply_nomem(rc->resp);
 	else
-		syslog(LOG_ERR, "admin/submissions: out of memory");
+		bpg_log(LOG_ERR, "admin/submissions: out of memory");
 done:
 	json_decref(l.seen);
 	free(selector);

@@ -32,6 +32,7 @@
 #include "bpg_json.h"
 #include "bpg_label.h"
 #include "bpg_livy.h"
+#include "bpg_log.h"
 #include "bpg_req.h"
 
 /* ---- answers -------------------------------------------------------- */
@@ -211,7 +212,7 @@ batch_of(struct route_ctx *rc, struct bpg_db_livy_batch *b)
 		return false;
 	}
 	if (bpg_db_livy_get(rc->api->db, id, b, &found, &ei) != BPG_OK) {
-		syslog(LOG_ERR, "Livy batch %" PRId64 ": %s", id, ei.msg);
+		bpg_log(LOG_ERR, "Livy batch %" PRId64 ": %s", id, ei.msg);
 		reply_msg(rc->resp, 503, "The batch cannot be read now (database "
 		    "unavailable); please try again later.");
 		return false;
@@ -331,7 +332,7 @@ on_chosen(struct route_ctx *rc, void *arg, const char *sid,
 		e = bpg_db_livy_bind(rc->api->db, c->id, sid, ei);
 	if (e == BPG_OK)
 		return BPG_OK;
-	syslog(LOG_ERR, "Livy batch of %s not recorded: %s", sid, ei->msg);
+	bpg_log(LOG_ERR, "Livy batch of %s not recorded: %s", sid, ei->msg);
 	return bpg_errf(ei, BPG_EDB, "The batch could not be recorded "
 	    "(database unavailable); nothing was submitted. Please try again "
 	    "later.");
@@ -342,7 +343,7 @@ on_made(struct route_ctx *rc, void *arg, const char *sid)
 {
 	struct create *c = arg;
 
-	syslog(LOG_INFO, "Livy batch %" PRId64 " is %s", c->id, sid);
+	bpg_log(LOG_INFO, "Livy batch %" PRId64 " is %s", c->id, sid);
 	api_reply_json(rc->resp, 201, batch_json(rc, c->id, sid, c->owner,
 	    c->name, "starting", NULL, NULL));
 }
@@ -549,7 +550,7 @@ api_h_livy_delete(struct route_ctx *rc)
 		 * had ended by itself.  Not recorded: it reads as the
 		 * application's row says (LOST: dead), nothing worse. */
 		if (bpg_db_livy_deleted(rc->api->db, b.id, &ei) != BPG_OK)
-			syslog(LOG_WARNING, "Livy batch %" PRId64 ": cannot record "
+			bpg_log(LOG_WARNING, "Livy batch %" PRId64 ": cannot record "
 			    "the delete: %s", b.id, ei.msg);
 		reply_msg(rc->resp, 200, "deleted");
 		return;
@@ -584,7 +585,7 @@ api_h_livy_list(struct route_ctx *rc)
 	}
 	if (bpg_db_livy_list(rc->api->db, who, from, (size_t)size, rows, &n,
 	    &total, &ei) != BPG_OK) {
-		syslog(LOG_ERR, "Livy batches of %s: %s", who, ei.msg);
+		bpg_log(LOG_ERR, "Livy batches of %s: %s", who, ei.msg);
 		reply_msg(rc->resp, 503, "The batches cannot be read now "
 		    "(database unavailable); please try again later.");
 		goto out;

@@ -29,6 +29,7 @@
 #include "bpg_authz.h"
 #include "bpg_buf.h"
 #include "bpg_limits.h"
+#include "bpg_log.h"
 #include "bpg_s3.h"
 
 /* Section 5: the answer when neither a pod nor S3 objects have the log. */
@@ -440,7 +441,7 @@ history_lookup(struct bpg_api *api, const char *app_id, char *out,
 	/* The list must not outlive this call. */
 	curl_easy_setopt(f->history, CURLOPT_HTTPHEADER, NULL);
 	if (rc != CURLE_OK || code != 200 || body.p == NULL) {
-		syslog(LOG_INFO, "history server lookup of an appId: %s (HTTP "
+		bpg_log(LOG_INFO, "history server lookup of an appId: %s (HTTP "
 		    "%ld)", rc != CURLE_OK ? curl_easy_strerror(rc) :
 		    "unexpected answer", code);
 		goto out;
@@ -552,14 +553,14 @@ log_from_pod(struct route_ctx *rc, const char *id, const char *exec_id,
 		goto out;	/* not opened: no pod stream */
 	}
 	if (pl.cancelled)
-		syslog(LOG_INFO, "log of pod %s ended: the client went away or "
+		bpg_log(LOG_INFO, "log of pod %s ended: the client went away or "
 		    "the gateway is stopping", name);
 	else if (e == BPG_ETIMEOUT && pl.started)
-		syslog(LOG_INFO, "log of pod %s ended after logFollowMaxSeconds "
+		bpg_log(LOG_INFO, "log of pod %s ended after logFollowMaxSeconds "
 		    "(%lld s)", name,
 		    (long long)rc->api->cfg->log_follow_max_seconds);
 	else if (e != BPG_OK && !pl.gone)
-		syslog(LOG_WARNING, "log of pod %s ended early: %s", name,
+		bpg_log(LOG_WARNING, "log of pod %s ended early: %s", name,
 		    ei.msg);
 	if (pl.gone)
 		goto out;
@@ -568,7 +569,7 @@ log_from_pod(struct route_ctx *rc, const char *id, const char *exec_id,
 out:
 	/* A finished application is no news; other failures may be. */
 	if (!sent && ei.msg[0] != '\0')
-		syslog(e == BPG_ENOTFOUND || e == BPG_EINVAL ? LOG_DEBUG :
+		bpg_log(e == BPG_ENOTFOUND || e == BPG_EINVAL ? LOG_DEBUG :
 		    LOG_WARNING, "no pod log for %s: %s", id, ei.msg);
 	json_decref(pod);
 	json_decref(cr);
@@ -633,19 +634,19 @@ log_from_s3(struct route_ctx *rc, const char *id, const char *exec_id)
 		goto out;
 	}
 	if (bpg_db_log_keys(api->db, container, &keys, &ei) != BPG_OK) {
-		syslog(LOG_WARNING, "log index of %s: %s", id, ei.msg);
+		bpg_log(LOG_WARNING, "log index of %s: %s", id, ei.msg);
 		goto out;
 	}
 	if (json_array_size(keys) == 0)
 		goto out;
 	if (bucket == NULL || bucket[0] == '\0') {
-		syslog(LOG_WARNING, "log index names objects for %s, but no "
+		bpg_log(LOG_WARNING, "log index names objects for %s, but no "
 		    "sparkLogS3Bucket is configured", id);
 		goto out;
 	}
 	if ((f = handles_of(api)) == NULL || (f->s3 == NULL &&
 	    bpg_s3_new(&api->cfg->s3_log, &f->s3, &ei) != BPG_OK)) {
-		syslog(LOG_ERR, "S3 client for logs: %s", f ? ei.msg :
+		bpg_log(LOG_ERR, "S3 client for logs: %s", f ? ei.msg :
 		    "out of memory");
 		goto out;
 	}
@@ -663,7 +664,7 @@ log_from_s3(struct route_ctx *rc, const char *id, const char *exec_id)
 			(void)s3log_emit(&s, "\n", 1);
 		/* A failed object is skipped (section 5). */
 		else if (!s.gone)
-			syslog(LOG_WARNING, "log object s3://%s/%s: %s", bucket,
+			bpg_log(LOG_WARNING, "log object s3://%s/%s: %s", bucket,
 			    key, ei.msg);
 		s.lines.len = 0;
 		s.lines.overlong = s.lines.cr = false;
@@ -706,7 +707,7 @@ log_may_read(struct route_ctx *rc, const char *id)
 	else
 		ok = false;
 	if (!ok)
-		syslog(LOG_INFO, "log of %s for %s refused: not the owner", id,
+		bpg_log(LOG_INFO, "log of %s for %s refused: not the owner", id,
 		    rc->user);
 	json_decref(row);
 	json_decref(cr);
@@ -759,7 +760,7 @@ api_h_log(struct route_ctx *rc)
 		if (api->db != NULL &&
 		    bpg_db_app_submission(api->db, app, id, sizeof(id), &ei) !=
 		    BPG_OK) {
-			syslog(LOG_WARNING, "submission of an appId: %s",
+			bpg_log(LOG_WARNING, "submission of an appId: %s",
 			    ei.msg);
 			id[0] = '\0';
 		}

@@ -14,6 +14,7 @@
 #include "bpg_api_metrics.h"
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
+#include "bpg_log.h"
 #include "bpg_metrics.h"
 
 #define FORBIDDEN_TEXT "only adminUsers and metricsUsers may read the metrics"
@@ -28,7 +29,7 @@ api_h_metrics(struct route_ctx *rc)
 
 	if (!bpg_authz_is_admin(cfg, rc->user) &&
 	    !bpg_strlist_has(&cfg->metrics_users, rc->user, false)) {
-		syslog(LOG_INFO, "metrics by %s refused", rc->user);
+		bpg_log(LOG_INFO, "metrics by %s refused", rc->user);
 		api_reply_error(rc->resp, 403, WAE, FORBIDDEN_TEXT);
 		return;
 	}

@@ -14,6 +14,7 @@
 #include "bpg_db.h"
 #include "bpg_db_notify.h"
 #include "bpg_internal.h"
+#include "bpg_log.h"
 
 void
 api_h_notifications(struct route_ctx *rc)
@@ -32,7 +33,7 @@ api_h_notifications(struct route_ctx *rc)
 	if (e == BPG_ENOTFOUND || (e == BPG_OK &&
 	    !bpg_authz_may_read(api->cfg, rc->user, api_jstr(row, "user")))) {
 		if (e == BPG_OK)
-			syslog(LOG_INFO, "notifications of %s read by %s "
+			bpg_log(LOG_INFO, "notifications of %s read by %s "
 			    "refused: not the owner", rc->segs[1], rc->user);
 		api_reply_error(rc->resp, 404, "WebApplicationException",
 		    "HTTP 404 Not Found");
@@ -41,7 +42,7 @@ api_h_notifications(struct route_ctx *rc)
 	if (e != BPG_OK ||
 	    (e = bpg_db_notify_list(api->db, rc->segs[1], &out, &ei)) !=
 	    BPG_OK) {
-		syslog(LOG_ERR, "notifications of %s: %s", rc->segs[1],
+		bpg_log(LOG_ERR, "notifications of %s: %s", rc->segs[1],
 		    ei.msg);
 		api_reply_error(rc->resp, 503, "WebApplicationException",
 		    "The notifications cannot be read now (database "
@@ -67,7 +68,7 @@ api_h_admin_notifications(struct route_ctx *rc)
 	char *state;
 
 	if (!bpg_authz_is_admin(api->cfg, rc->user)) {
-		syslog(LOG_INFO, "admin/notifications by %s refused", rc->user);
+		bpg_log(LOG_INFO, "admin/notifications by %s refused", rc->user);
 		api_reply_error(rc->resp, 403, "WebApplicationException",
 		    "only adminUsers may list the notifications");
 		return;
@@ -86,7 +87,7 @@ api_h_admin_notifications(struct route_ctx *rc)
 		return;
 	}
 	if (bpg_db_notify_failed(api->db, &out, &ei) != BPG_OK) {
-		syslog(LOG_ERR, "failed notifications: %s", ei.msg);
+		bpg_log(LOG_ERR, "failed notifications: %s", ei.msg);
 		api_reply_error(rc->resp, 503, "WebApplicationException",
 		    "The notifications cannot be read now (database "
 		    "unavailable). Please try again later.");

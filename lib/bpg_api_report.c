@@ -22,6 +22,7 @@
 #include "bpg_api_util.h"
 #include "bpg_authz.h"
 #include "bpg_db_report.h"
+#include "bpg_log.h"
 #include "bpg_report.h"
 
 #define FORBIDDEN_TEXT "only adminUsers may see every user's report; " \
@@ -80,7 +81,7 @@ report(struct route_ctx *rc, const char *user)
 	}
 	q.user = user;
 	if ((e = bpg_db_report(api->db, &q, &r, &ei)) != BPG_OK) {
-		syslog(e == BPG_ETOOBIG ? LOG_INFO : LOG_ERR, "report: %s",
+		bpg_log(e == BPG_ETOOBIG ? LOG_INFO : LOG_ERR, "report: %s",
 		    ei.msg);
 		api_reply_err(rc->resp, e, &ei);
 		goto out;
@@ -102,7 +103,7 @@ void
 api_h_admin_report(struct route_ctx *rc)
 {
 	if (!bpg_authz_is_admin(rc->api->cfg, rc->user)) {
-		syslog(LOG_INFO, "admin/report by %s refused", rc->user);
+		bpg_log(LOG_INFO, "admin/report by %s refused", rc->user);
 		api_reply_error(rc->resp, 403, WAE, FORBIDDEN_TEXT);
 		return;
 	}

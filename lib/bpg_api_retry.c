@@ -15,6 +15,7 @@
 #include "bpg_db_attempts.h"
 #include "bpg_db_retry.h"
 #include "bpg_kube.h"
+#include "bpg_log.h"
 #include "bpg_route.h"
 
 /* The job of rc->segs[1]: *found false when there is none to speak of. */
@@ -43,7 +44,7 @@ api_retry_status(struct route_ctx *rc, json_t *body)
 	bool found = false;
 
 	if (job_of(rc, &r, &ei) != BPG_OK) {
-		syslog(LOG_ERR, "job of %s: %s", rc->segs[1], ei.msg);
+		bpg_log(LOG_ERR, "job of %s: %s", rc->segs[1], ei.msg);
 		return true;
 	}
 	if (!r.found)
@@ -54,7 +55,7 @@ api_retry_status(struct route_ctx *rc, json_t *body)
 		return true;
 	if (bpg_db_attempt_next(rc->api->db, rc->segs[1], &a, &found, &ei) !=
 	    BPG_OK) {
-		syslog(LOG_ERR, "next attempt of %s: %s", rc->segs[1], ei.msg);
+		bpg_log(LOG_ERR, "next attempt of %s: %s", rc->segs[1], ei.msg);
 		return true;
 	}
 	/* A retry exists once its row and CR are being made. */
@@ -133,7 +134,7 @@ api_h_attempts(struct route_ctx *rc)
 	}
 	/* Who may read it: as the other /spark/{id} endpoints (a 404). */
 	if (!bpg_authz_may_read(api->cfg, rc->user, owner)) {
-		syslog(LOG_INFO, "attempts of %s read by %s refused: not the "
+		bpg_log(LOG_INFO, "attempts of %s read by %s refused: not the "
 		    "owner", rc->segs[1], rc->user);
 		api_reply_error(rc->resp, 404, WAE, "HTTP 404 Not Found");
 		goto out;
@@ -184,12 +185,12 @@ delete_cr(struct route_ctx *rc, const char *id)
 	    ((e = bpg_kube_delete_app(kube, id, &ei)) != BPG_OK &&
 	    e != BPG_ENOTFOUND)) {
 		/* The monitor deletes a CR it made for a cancelled job. */
-		syslog(LOG_WARNING, "delete of %s: cannot delete later "
+		bpg_log(LOG_WARNING, "delete of %s: cannot delete later "
 		    "attempt %s: %s", rc->segs[1], id, ei.msg);
 		return;
 	}
 	if (e == BPG_OK)
-		syslog(LOG_INFO, "deleted %s (a later attempt of %s) user=%s",
+		bpg_log(LOG_INFO, "deleted %s (a later attempt of %s) user=%s",
 		    id, rc->segs[1], rc->user);
 }
 
@@ -236,7 +237,7 @@ api_retry_cancel(struct route_ctx *rc)
 	 */
 	if ((e = bpg_db_retry_cancel(api->db, r.job_id, NULL, &ei)) != BPG_OK)
 		goto fail;
-	syslog(LOG_INFO, "job %s cancelled by %s (delete of %s)", r.job_id,
+	bpg_log(LOG_INFO, "job %s cancelled by %s (delete of %s)", r.job_id,
 	    rc->user, rc->segs[1]);
 	if ((a = calloc(BPG_DB_MAX_ATTEMPTS, sizeof(*a))) == NULL) {
 		api_reply_nomem(rc->resp);
@@ -251,7 +252,7 @@ api_retry_cancel(struct route_ctx *rc)
 	ok = true;
 	goto out;
 fail:
-	syslog(LOG_ERR, "delete of %s: cannot cancel its retries: %s",
+	bpg_log(LOG_ERR, "delete of %s: cannot cancel its retries: %s",
 	    rc->segs[1], ei.msg);
 	api_reply_error(rc->resp, 503, WAE, "The retries of this job could "
 	    "not be cancelled (database unavailable); nothing was deleted. "

@@ -23,6 +23,7 @@
 #include "bpg_db_schedules.h"
 #include "bpg_dryrun.h"
 #include "bpg_json.h"
+#include "bpg_log.h"
 #include "bpg_notify_plan.h"
 #include "bpg_req.h"
 #include "bpg_route.h"
@@ -316,7 +317,7 @@ api_h_sched_create(struct route_ctx *rc)
 	}
 	if (e != BPG_OK)
 		goto fail;
-	syslog(LOG_INFO, "schedule %s created by %s: %s", s.id, s.owner,
+	bpg_log(LOG_INFO, "schedule %s created by %s: %s", s.id, s.owner,
 	    s.cron);
 	api_reply_json(rc->resp, 200, json_pack("{s:s}", "scheduleId", s.id));
 	goto out;
@@ -391,7 +392,7 @@ load(struct route_ctx *rc, struct bpg_db_schedule *s)
 	    bpg_authz_is_admin(rc->api->cfg, rc->user)))
 		return true;
 	if (found)
-		syslog(LOG_INFO, "schedule %s: %s refused, not the owner", id,
+		bpg_log(LOG_INFO, "schedule %s: %s refused, not the owner", id,
 		    rc->user);
 	bpg_db_schedule_reset(s);
 	/* Another's schedule is not shown to exist. */
@@ -455,7 +456,7 @@ api_h_sched_replace(struct route_ctx *rc)
 	if ((e = bpg_db_schedule_replace(rc->api->db, &s, &found,
 	    &ei)) != BPG_OK)
 		goto fail;
-	syslog(LOG_INFO, "schedule %s replaced by %s", s.id, rc->user);
+	bpg_log(LOG_INFO, "schedule %s replaced by %s", s.id, rc->user);
 	reply_sched(rc, s.id);
 	goto out;
 fail:
@@ -479,7 +480,7 @@ api_h_sched_delete(struct route_ctx *rc)
 	    &ei)) != BPG_OK)
 		api_reply_err(rc->resp, e, &ei);
 	else {
-		syslog(LOG_INFO, "schedule %s deleted by %s", s.id, rc->user);
+		bpg_log(LOG_INFO, "schedule %s deleted by %s", s.id, rc->user);
 		api_reply_json(rc->resp, 200, json_pack("{s:s, s:b}",
 		    "scheduleId", s.id, "deleted", found));
 	}
@@ -516,7 +517,7 @@ set_suspend(struct route_ctx *rc, bool on)
 	if ((e = bpg_db_schedule_set_suspend(rc->api->db, s.id, on, next,
 	    anchor, &found, &ei)) != BPG_OK)
 		goto fail;
-	syslog(LOG_INFO, "schedule %s %s by %s", s.id, on ? "suspended" :
+	bpg_log(LOG_INFO, "schedule %s %s by %s", s.id, on ? "suspended" :
 	    "resumed", rc->user);
 	bpg_db_schedule_reset(&s);
 	reply_sched(rc, rc->segs[1]);
@@ -564,7 +565,7 @@ api_h_sched_trigger(struct route_ctx *rc)
 		api_reply_err(rc->resp, e, &ei);
 		goto out;
 	}
-	syslog(LOG_INFO, "schedule %s triggered by %s", s.id, rc->user);
+	bpg_log(LOG_INFO, "schedule %s triggered by %s", s.id, rc->user);
 	api_reply_json(rc->resp, 200, json_pack("{s:s, s:o}", "scheduleId",
 	    s.id, "fireTime", jtime(now)));
 out:

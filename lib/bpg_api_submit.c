@@ -22,6 +22,7 @@
 #include "bpg_failover.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
+#include "bpg_log.h"
 #include "bpg_req.h"
 
 /* ---- POST /spark (section 2) -------------------------------------- */
@@ -106,7 +107,7 @@ create_cr(struct bpg_kube *k, const char *cr, size_t crlen, const char *name,
 	}
 	*err = e;
 	rei = *ei;
-	syslog(LOG_WARNING, "submission %s: create outcome unknown, asking "
+	bpg_log(LOG_WARNING, "submission %s: create outcome unknown, asking "
 	    "the API server: %s", name, ei->msg);
 	deadline = bpg_kube_now_ms() + BPG_CREATE_RESOLVE_MS;
 	if (end_ms > 0 && end_ms < deadline)
@@ -130,11 +131,11 @@ create_cr(struct bpg_kube *k, const char *cr, size_t crlen, const char *name,
 		if ((wait *= 2) > BPG_CREATE_RESOLVE_WAIT_MAX_MS)
 			wait = BPG_CREATE_RESOLVE_WAIT_MAX_MS;
 	}
-	syslog(LOG_ERR, "submission %s: create outcome still unknown after "
+	bpg_log(LOG_ERR, "submission %s: create outcome still unknown after "
 	    "%d tries: %s", name, tries, rei.msg);
 	return CREATE_UNKNOWN;
 exists:
-	syslog(LOG_INFO, "submission %s: the SparkApplication exists (try "
+	bpg_log(LOG_INFO, "submission %s: the SparkApplication exists (try "
 	    "%d)", name, tries);
 	*err = BPG_OK;
 	return CREATE_EXISTS;
@@ -177,7 +178,7 @@ mark_failed(struct bpg_api *api, const char *id, const char *why)
 	struct bpg_errinfo mei;
 
 	if (bpg_db_mark_failed(api->db, id, why, &mei) != BPG_OK)
-		syslog(LOG_ERR, "submission %s: cannot mark failed: %s", id,
+		bpg_log(LOG_ERR, "submission %s: cannot mark failed: %s", id,
 		    mei.msg);
 }
 
@@ -194,7 +195,7 @@ forget_job(struct submit *s, const char *id)
 
 	if (s->job_request != NULL &&
 	    bpg_db_retry_forget(s->rc->api->db, id, &ei) != BPG_OK)
-		syslog(LOG_ERR, "submission %s: cannot drop its retry job: %s",
+		bpg_log(LOG_ERR, "submission %s: cannot drop its retry job: %s",
 		    id, ei.msg);
 }
 
@@ -236,7 +237,7 @@ probe(struct bpg_kube *k, const struct bpg_cluster *c, const char *id,
 	e = bpg_kube_try_get_app(k, id, ms, &http, ei);
 	if (e == BPG_OK || (http >= 400 && http < 500 && http != 429))
 		return true;
-	syslog(LOG_WARNING, "cluster %s: probe failed: %s", c->id, ei->msg);
+	bpg_log(LOG_WARNING, "cluster %s: probe failed: %s", c->id, ei->msg);
 	return false;
 }
 
@@ -265,7 +266,7 @@ insert_row(struct submit *s, const char *id, struct bpg_errinfo *ei)
 	if (e == BPG_OK && s->job_request != NULL &&
 	    (e = bpg_db_retry_insert(api->db, id, s->proxy_user, s->job_request,
 	    &s->policy, ei)) != BPG_OK) {
-		syslog(LOG_ERR, "submission %s: retry job not recorded: %s", id,
+		bpg_log(LOG_ERR, "submission %s: retry job not recorded: %s", id,
 		    ei->msg);
 		mark_failed(api, id, "the retry policy could not be recorded");
 		return bpg_errf(ei, BPG_EDB, "The submission could not be "
@@ -278,7 +279,7 @@ insert_row(struct submit *s, const char *id, struct bpg_errinfo *ei)
 		    "%s", ei->msg);
 	if (e == BPG_OK)
 		return BPG_OK;
-	syslog(LOG_ERR, "submission %s not recorded: %s", id, ei->msg);
+	bpg_log(LOG_ERR, "submission %s not recorded: %s", id, ei->msg);
 	/* Say only what is known: no CR exists either way. */
 	if (bpg_db_insert_unsettled(api->db))
 		return bpg_errf(ei, BPG_EDB, "The submission could not be "
@@ -357,7 +358,7 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 		/* Its receivers too, before anything can change its state. */
 		if ((*e = bpg_db_notify_targets(api->db, id, c->id, s->notify,
 		    ei)) != BPG_OK) {
-			syslog(LOG_ERR, "submission %s: receivers not "
+			bpg_log(LOG_ERR, "submission %s: receivers not "
 			    "recorded: %s", id, ei->msg);
 			mark_failed(api, id, "its notifications could not be "
 			    "recorded");
@@ -391,7 +392,7 @@ attempt(struct submit *s, const struct bpg_cluster *c, const char *id,
 		a = ATTEMPT_UNKNOWN;
 		break;
 	case CREATE_NONE:
-		syslog(LOG_ERR, "submission %s: create failed: %s", id, ei->msg);
+		bpg_log(LOG_ERR, "submission %s: create failed: %s", id, ei->msg);
 		/*
 		 * Refused before anything was stored.  429 (priority and
 		 * fairness) and a request that never reached the server are
@@ -483,7 +484,7 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 			/* The submission goes on as id: no event for prev. */
 			if (bpg_db_notify_forget(api->db, prev, &fei) !=
 			    BPG_OK)
-				syslog(LOG_ERR, "submission %s: receivers not "
+				bpg_log(LOG_ERR, "submission %s: receivers not "
 				    "forgotten: %s", prev, fei.msg);
 			mark_failed(api, prev, reason);
 			forget_job(s, prev);
@@ -493,7 +494,7 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 		switch (attempt(s, c, id, trial, &e, &ei)) {
 		case ATTEMPT_OK:
 			s->created_on = c->id;
-			syslog(LOG_INFO, "submitted %s user=%s queue=%s "
+			bpg_log(LOG_INFO, "submitted %s user=%s queue=%s "
 			    "cluster=%s%s", id, s->proxy_user, s->queue, c->id,
 			    tries > 1 ? " (failover)" : "");
 			if (s->hooks != NULL && s->hooks->made != NULL) {
@@ -509,7 +510,7 @@ submit_failover(struct submit *s, const struct bpg_cluster *first)
 			    answer);
 			goto out;
 		case ATTEMPT_FAILOVER:
-			syslog(LOG_WARNING, "submission %s: cluster %s failed, "
+			bpg_log(LOG_WARNING, "submission %s: cluster %s failed, "
 			    "trying another: %s", id, c->id, ei.msg);
 			why[0] = '\0';
 			append_cut(why, sizeof(why), "Cluster ", c->id);

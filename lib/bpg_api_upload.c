@@ -30,6 +30,7 @@
 #include "bpg_api_upload.h"
 #include "bpg_api_util.h"
 #include "bpg_limits.h"
+#include "bpg_log.h"
 #include "bpg_s3.h"
 
 /* The object metadata (x-amz-meta-...) that names the uploader. */
@@ -242,7 +243,7 @@ api_h_upload(struct route_ctx *rc)
 	/* The worker's S3 client, made on first use and kept. */
 	if (api->s3_upload == NULL &&
 	    (e = bpg_s3_new(&cfg->s3, &api->s3_upload, &ei)) != BPG_OK) {
-		syslog(LOG_ERR, "S3 client: %s", ei.msg);
+		bpg_log(LOG_ERR, "S3 client: %s", ei.msg);
 		upload_fail(rc, 500, "s3", ei.msg);
 		return;
 	}
@@ -260,7 +261,7 @@ api_h_upload(struct route_ctx *rc)
 	memset(&opts, 0, sizeof(opts));
 	e = bpg_s3_head(api->s3_upload, bucket, key, UPLOADER_META, &head, &ei);
 	if (e == BPG_OK && (!head.has_meta || strcmp(head.meta, who) != 0)) {
-		syslog(LOG_INFO, "upload to s3://%s/%s by %s refused: the "
+		bpg_log(LOG_INFO, "upload to s3://%s/%s by %s refused: the "
 		    "object is %s", bucket, key, rc->user, head.has_meta ?
 		    "another user's" : "of no recorded uploader");
 		snprintf(text, sizeof(text), "%s exists and was uploaded by %s; "
@@ -275,7 +276,7 @@ api_h_upload(struct route_ctx *rc)
 	else if (e == BPG_ENOTFOUND)
 		opts.if_none_match = true;
 	else {
-		syslog(LOG_ERR, "upload: %s", ei.msg);
+		bpg_log(LOG_ERR, "upload: %s", ei.msg);
 		upload_fail(rc, e == BPG_ETIMEOUT ? 504 : e == BPG_EUPSTREAM ?
 		    502 : 500, "s3", ei.msg);
 		api_stream_done(rc);
@@ -285,7 +286,7 @@ api_h_upload(struct route_ctx *rc)
 	opts.meta_value = who;
 
 	/* Step 4: stream the body into S3. */
-	syslog(LOG_INFO, "upload of %lld bytes to s3://%s/%s by %s started",
+	bpg_log(LOG_INFO, "upload of %lld bytes to s3://%s/%s by %s started",
 	    len, bucket, key, rc->user);
 	memset(&src, 0, sizeof(src));
 	src.io = rc->req->io;
@@ -293,7 +294,7 @@ api_h_upload(struct route_ctx *rc)
 	    &ei);
 	api_stream_done(rc);
 	if (e != BPG_OK && (src.slow || src.stop)) {
-		syslog(LOG_INFO, "upload of %lld bytes to s3://%s/%s by %s cut "
+		bpg_log(LOG_INFO, "upload of %lld bytes to s3://%s/%s by %s cut "
 		    "after %lld bytes: %s", len, bucket, key, rc->user, src.got,
 		    src.slow ? "the client sent too slowly" :
 		    "the gateway is stopping");
@@ -314,7 +315,7 @@ api_h_upload(struct route_ctx *rc)
 	}
 	if (e == BPG_EEXIST) {
 		/* The condition did not hold: someone wrote it meanwhile. */
-		syslog(LOG_INFO, "upload to s3://%s/%s by %s refused: %s",
+		bpg_log(LOG_INFO, "upload to s3://%s/%s by %s refused: %s",
 		    bucket, key, rc->user, ei.msg);
 		snprintf(text, sizeof(text), "%s was written by another upload "
 		    "meanwhile; nothing was replaced", key);
@@ -346,13 +347,13 @@ api_h_upload(struct route_ctx *rc)
 			status = 500;
 			break;
 		}
-		syslog(status >= 500 ? LOG_ERR : LOG_INFO, "upload of %lld "
+		bpg_log(status >= 500 ? LOG_ERR : LOG_INFO, "upload of %lld "
 		    "bytes to s3://%s/%s by %s failed after %lld bytes: %s",
 		    len, bucket, key, rc->user, src.got, ei.msg);
 		upload_fail(rc, status, "s3", ei.msg);
 		return;
 	}
-	syslog(LOG_INFO, "uploaded %lld bytes to s3://%s/%s user=%s", len,
+	bpg_log(LOG_INFO, "uploaded %lld bytes to s3://%s/%s user=%s", len,
 	    bucket, key, rc->user);
 	doc = json_object();
 	if (doc != NULL) {

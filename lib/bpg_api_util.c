@@ -16,6 +16,7 @@
 #include "bpg_api_util.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
+#include "bpg_log.h"
 #include "bpg_metrics.h"
 #include "bpg_streams.h"
 #include "bpg_submitlimit.h"
@@ -308,7 +309,7 @@ api_stream_admit(struct route_ctx *rc, const char *what)
 	if (api->streams == NULL || bpg_streams_take(api->streams, getpid(),
 	    user, api->stream_total, (unsigned int)api->cfg->streams_per_user))
 		return true;
-	syslog(LOG_INFO, "%s by %s refused: %u of %u streams in use, %u of "
+	bpg_log(LOG_INFO, "%s by %s refused: %u of %u streams in use, %u of "
 	    "%lld by the user", what, user, bpg_streams_count(api->streams,
 	    NULL), api->stream_total, bpg_streams_count(api->streams, user),
 	    (long long)api->cfg->streams_per_user);
@@ -338,7 +339,7 @@ api_submit_admit(struct route_ctx *rc, const char *queue)
 	if (bpg_submitlimit_take(rc->api->rl, rc->api->cfg, rc->user, queue,
 	    bpg_ratelimit_now(), &retry, &ei) == BPG_OK)
 		return true;
-	syslog(LOG_INFO, "submission refused: %s", ei.msg);
+	bpg_log(LOG_INFO, "submission refused: %s", ei.msg);
 	api_reply_error(rc->resp, 429, WAE, ei.msg);
 	snprintf(rc->resp->headers, sizeof(rc->resp->headers),
 	    "Retry-After: %lld\r\n", (long long)retry);

@@ -10,6 +10,7 @@
 
 #include "bpg_config.h"
 #include "bpg_db.h"
+#include "bpg_log.h"
 #include "bpg_notify_plan.h"
 
 static struct bpg_notify_policy
@@ -96,7 +97,7 @@ bpg_notify_plan(const struct bpg_config *cfg, const struct bpg_db *db,
 		return BPG_OK; /* not after the load's check */
 	for (i = 0; i < qs.n && out->n < BPG_NOTIFY_MAX_ALL; i++) {
 		if (check_target(&p, &qs.t[i], "url", &qei) != BPG_OK) {
-			syslog(LOG_WARNING, "queue %s: notify[%zu] skipped: "
+			bpg_log(LOG_WARNING, "queue %s: notify[%zu] skipped: "
 			    "%s", q->name, i, qei.msg);
 			continue;
 		}

@@ -11,6 +11,7 @@
 #include <syslog.h>
 
 #include "bpg_s3_int.h"
+#include "bpg_log.h"
 /*
  * Upload
  */
@@ -76,7 +77,7 @@ do_write(struct bpg_s3 *s, const struct req *r, struct bpg_errinfo *ei)
 
 	if (e != BPG_OK && s->http == 501 && r->cond >= 0 &&
 	    r->extra[r->cond] != NULL && !s->cond_unsupported) {
-		syslog(LOG_WARNING, "%s; writing without conditions from now on",
+		bpg_log(LOG_WARNING, "%s; writing without conditions from now on",
 		    ei->msg);
 		s->cond_unsupported = true;
 		e = s3_request(s, r, ei);
@@ -230,7 +231,7 @@ abort_upload(
 	s->stats.aborts++;
 	if (s3_request(s, &r, &aei) != BPG_OK) {
 		s->stats.aborts_failed++;
-		syslog(LOG_WARNING, "%s", aei.msg);
+		bpg_log(LOG_WARNING, "%s", aei.msg);
 	}
 }
 
