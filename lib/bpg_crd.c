@@ -566,7 +566,8 @@ crd_spec_done(struct crd_spec *sp)
 enum bpg_err
 crd_spec_prep(const struct bpg_config *cfg, const struct bpg_cluster *cl,
     struct bpg_submit_req *req, const struct bpg_crd_ctx *ctx,
-    struct bpg_zones *zones, struct crd_spec *sp, struct bpg_errinfo *ei)
+    struct bpg_zones *zones, bool share, struct crd_spec *sp,
+    struct bpg_errinfo *ei)
 {
 	enum bpg_err e;
 
@@ -592,10 +593,10 @@ crd_spec_prep(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	/* Sections 2.9 to 2.13, in BPG's order (it decides which error a
 	 * bad request sees first, section 2.25). */
 	if ((e = apply_zones(sp->qc, req, zones, ei)) != BPG_OK ||
-	    (e = crd_pod_prep(cl, req, sp->qc, false, &sp->pod[0], ei)) !=
-	    BPG_OK ||
-	    (e = crd_pod_prep(cl, req, sp->qc, true, &sp->pod[1], ei)) !=
-	    BPG_OK ||
+	    (e = crd_pod_prep(cl, req, sp->qc, false, share, &sp->pod[0],
+	    ei)) != BPG_OK ||
+	    (e = crd_pod_prep(cl, req, sp->qc, true, share, &sp->pod[1],
+	    ei)) != BPG_OK ||
 	    (e = pick_image(cfg, req, sp->type, &sp->image, ei)) != BPG_OK ||
 	    (e = ui_options(cl, ctx->submission_id, &sp->ui, ei)) != BPG_OK)
 		return e;
@@ -619,7 +620,8 @@ bpg_crd_build(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	enum bpg_err e;
 
 	*cr = NULL;
-	if ((e = crd_spec_prep(cfg, cl, req, ctx, zones, &sp, ei)) != BPG_OK)
+	if ((e = crd_spec_prep(cfg, cl, req, ctx, zones, false, &sp, ei)) !=
+	    BPG_OK)
 		goto fail;
 	type = sp.type;
 	image = sp.image;

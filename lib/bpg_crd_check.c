@@ -354,6 +354,7 @@ qualified_name_problem(const char *s)
 enum mapkind {
 	MAP_PLAIN,	/* sparkConf: strings */
 	MAP_LABELS,	/* label keys and values */
+	MAP_LABEL_VALUES,/* label values (keys known to be valid) */
 	MAP_ANNOTATIONS,/* annotation keys, total size */
 };
 
@@ -405,7 +406,8 @@ map_entry(struct crd_chk *k, const char *mk, const char *s, size_t slen,
 		chk_pop(k, m2);
 		return e;
 	}
-	if (kind == MAP_LABELS && !bpg_label_value_valid(s)) {
+	if ((kind == MAP_LABELS || kind == MAP_LABEL_VALUES) &&
+	    !bpg_label_value_valid(s)) {
 		m2 = chk_push_mapkey(k, mk);
 		bpg_echo(esc, sizeof(esc), s, ECHO_MAX);
 		e = chk_fail(k, "Invalid value: \"%s\": %s", esc,
@@ -470,6 +472,14 @@ crd_chk_label(struct crd_chk *k, const char *key, const char *s)
 
 	return map_entry(k, key, s, s != NULL ? strlen(s) : 0, MAP_LABELS,
 	    &total);
+}
+
+enum bpg_err
+crd_chk_label_value(struct crd_chk *k, const char *key, const char *s)
+{
+	size_t total = 0;
+
+	return map_entry(k, key, s, strlen(s), MAP_LABEL_VALUES, &total);
 }
 
 enum bpg_err

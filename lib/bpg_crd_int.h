@@ -33,6 +33,9 @@
  * that are null are left out).  *out is NULL when in is NULL or null.
  */
 enum bpg_err crd_clean_copy(const json_t *in, json_t **out);
+/* v holds a JSON null somewhere (or is nested too deep to tell): its
+ * crd_clean_copy() would differ from it. */
+bool crd_has_null(const json_t *v);
 /* Set o[k] = v (stolen) unless v is NULL.  -1 on failure. */
 int crd_put_new(json_t *o, const char *k, json_t *v);
 /* Move *v (may be NULL: nothing to set) into o[k]; *v is NULL after. */
@@ -99,15 +102,19 @@ struct crd_pod {
 	char limit[64];
 	char memory[128];
 	json_t *env;			/* merged (section 2.19), or NULL */
+	bool env_borrowed;		/* env is the cluster's (share) */
 	const char *service_account;	/* or NULL */
 	const json_t *mounts;		/* borrowed, or NULL */
 };
 
 /* Sections 2.10 and 2.11 up to the values: the errors of a bad cores,
- * coreLimit or memory.  crd_pod_done() frees it, even after an error. */
+ * coreLimit or memory.  crd_pod_done() frees it, even after an error.
+ * share: p->env may be a reference to the cluster's env when the merge
+ * would copy it unchanged (for a reader only; a tree must own its env). */
 enum bpg_err crd_pod_prep(const struct bpg_cluster *,
     const struct bpg_submit_req *, const struct bpg_queue *qc,
-    bool executor, struct crd_pod *, struct bpg_errinfo *) BPG_WUR;
+    bool executor, bool share, struct crd_pod *,
+    struct bpg_errinfo *) BPG_WUR;
 void crd_pod_done(struct crd_pod *);
 
 /* p's pod as a tree (it takes p->env). */
@@ -136,8 +143,8 @@ struct crd_spec {
 };
 enum bpg_err crd_spec_prep(const struct bpg_config *,
     const struct bpg_cluster *, struct bpg_submit_req *,
-    const struct bpg_crd_ctx *, struct bpg_zones *, struct crd_spec *,
-    struct bpg_errinfo *) BPG_WUR;
+    const struct bpg_crd_ctx *, struct bpg_zones *, bool share,
+    struct crd_spec *, struct bpg_errinfo *) BPG_WUR;
 void crd_spec_done(struct crd_spec *);
 
 /*
@@ -191,6 +198,9 @@ enum bpg_err crd_chk_podname(struct crd_chk *, const char *s) BPG_WUR;
  * annotations: key rules, adding its size to *total); s is NULL when
  * the value is not a string. */
 enum bpg_err crd_chk_label(struct crd_chk *, const char *key,
+    const char *s) BPG_WUR;
+/* The same for a key known to be a valid label key (a constant). */
+enum bpg_err crd_chk_label_value(struct crd_chk *, const char *key,
     const char *s) BPG_WUR;
 enum bpg_err crd_chk_annotation(struct crd_chk *, const char *key,
     const char *s, size_t slen, size_t *total) BPG_WUR;

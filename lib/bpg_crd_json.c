@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "bpg_crd_int.h"
+#include "bpg_limits.h"
 
 /*
  * Deep copy of in without JSON nulls (object members and array elements
@@ -209,4 +210,37 @@ const char *
 crd_req_conf(const struct bpg_submit_req *req, const char *key)
 {
 	return json_string_value(json_object_get(req->spark_conf, key));
+}
+
+static bool
+has_null(const json_t *v, int depth)
+{
+	const char *k;
+	json_t *el;
+	size_t i;
+
+	if (depth > BPG_MAX_DEPTH + 8)
+		return true;	/* let the copy decide */
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+		return true;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)(uintptr_t)v, k, el)
+			if (has_null(el, depth + 1))
+				return true;
+		return false;
+	case JSON_ARRAY:
+		json_array_foreach(v, i, el)
+			if (has_null(el, depth + 1))
+				return true;
+		return false;
+	default:
+		return false;
+	}
+}
+
+bool
+crd_has_null(const json_t *v)
+{
+	return has_null(v, 0);
 }

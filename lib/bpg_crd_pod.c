@@ -147,13 +147,16 @@ pod_labels(const json_t *in, json_t **out)
 void
 crd_pod_done(struct crd_pod *p)
 {
-	json_decref(p->env);
+	/* A borrowed env is not even increfed: that would write to the
+	 * config's pages, which the workers share with the supervisor. */
+	if (!p->env_borrowed)
+		json_decref(p->env);
 	p->env = NULL;
 }
 
 enum bpg_err
 crd_pod_prep(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
-    const struct bpg_queue *qc, bool executor, struct crd_pod *p,
+    const struct bpg_queue *qc, bool executor, bool share, struct crd_pod *p,
     struct bpg_errinfo *ei)
 {
 	const struct bpg_pod_req *rp = executor ? &req->executor :
@@ -206,8 +209,14 @@ crd_pod_prep(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 	if ((e = scale_memory(pod, mem, mem_ratio, p->memory,
 	    sizeof(p->memory), ei)) != BPG_OK)
 		return e;
-	/* Section 2.19. */
-	if (crd_merge_env(cp->env, pres ? rp->env : NULL, &p->env) != BPG_OK)
+	/* Section 2.19.  Without the request's env the merge is the
+	 * cluster's env without its nulls: it as it is, when it has none. */
+	if (share && !(pres && json_is_array(rp->env)) &&
+	    json_is_array(cp->env) && !crd_has_null(cp->env)) {
+		p->env = cp->env;
+		p->env_borrowed = true;
+	} else if (crd_merge_env(cp->env, pres ? rp->env : NULL, &p->env) !=
+	    BPG_OK)
 		return bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	/* Step 6: only the driver gets the cluster's account (quirk 43). */
 	sa = pres ? rp->service_account : NULL;
@@ -237,7 +246,8 @@ crd_build_pod(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 	enum bpg_err e;
 
 	*out = NULL;
-	if ((e = crd_pod_prep(cl, req, qc, executor, &p, ei)) == BPG_OK)
+	if ((e = crd_pod_prep(cl, req, qc, executor, false, &p, ei)) ==
+	    BPG_OK)
 		e = crd_pod_tree(&p, req, qc, out, ei);
 	crd_pod_done(&p);
 	return e;

@@ -100,34 +100,6 @@ conf_bound(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 
 /* ---- values as the tree holds them ----------------------------------- */
 
-/* v holds a JSON null somewhere. */
-static bool
-has_null(const json_t *v, int depth)
-{
-	const char *k;
-	json_t *el;
-	size_t i;
-
-	if (depth > BPG_MAX_DEPTH + 8)
-		return true;	/* let the copy decide */
-	switch (json_typeof(v)) {
-	case JSON_NULL:
-		return true;
-	case JSON_OBJECT:
-		json_object_foreach((json_t *)(uintptr_t)v, k, el)
-			if (has_null(el, depth + 1))
-				return true;
-		return false;
-	case JSON_ARRAY:
-		json_array_foreach(v, i, el)
-			if (has_null(el, depth + 1))
-				return true;
-		return false;
-	default:
-		return false;
-	}
-}
-
 /*
  * What crd_put_copy() would put in the tree for v: NULL for none, v
  * itself when it holds no null, else a null-free copy kept in *own.
@@ -139,7 +111,7 @@ clean(const json_t *v, json_t **own, const json_t **out)
 	*out = NULL;
 	if (v == NULL || json_is_null(v))
 		return BPG_OK;
-	if (!has_null(v, 0)) {
+	if (!crd_has_null(v)) {
 		*out = v;
 		return BPG_OK;
 	}
@@ -345,12 +317,13 @@ check(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 	    (e = crd_chk_namespace(&k, cl->namespace)) != BPG_OK))
 		return e;
 	m2 = crd_chk_push(&k, "labels");
-	if ((ml->user != NULL &&
-	    (e = crd_chk_label(&k, "proxyUser", ml->user)) != BPG_OK) ||
-	    (ml->app != NULL &&
-	    (e = crd_chk_label(&k, "applicationName", ml->app)) != BPG_OK) ||
-	    (e = crd_chk_label(&k, "queue", ml->queue)) != BPG_OK ||
-	    (e = crd_chk_label(&k, "maxRunningMillis", ml->max_ms)) != BPG_OK)
+	if ((ml->user != NULL && (e = crd_chk_label_value(&k, "proxyUser",
+	    ml->user)) != BPG_OK) ||
+	    (ml->app != NULL && (e = crd_chk_label_value(&k,
+	    "applicationName", ml->app)) != BPG_OK) ||
+	    (e = crd_chk_label_value(&k, "queue", ml->queue)) != BPG_OK ||
+	    (e = crd_chk_label_value(&k, "maxRunningMillis", ml->max_ms)) !=
+	    BPG_OK)
 		return e;
 	crd_chk_pop(&k, m2);
 	crd_chk_pop(&k, m);
@@ -812,7 +785,7 @@ bpg_crd_text(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	memset(&ml, 0, sizeof(ml));
 	memset(&n, 0, sizeof(n));
 	conf.n = 0;
-	if ((e = crd_spec_prep(cfg, cl, req, ctx, zones, &sp, ei)) != BPG_OK)
+	if ((e = crd_spec_prep(cfg, cl, req, ctx, zones, true, &sp, ei)) != BPG_OK)
 		goto out;
 	e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	any_conf = crd_conf_any(cfg, cl, req);

@@ -25,6 +25,10 @@ struct bpg_kube {
 	 * that an idle handle holds none (nor the largest list page it read). */
 	char *rbuf;
 	size_t rlen, rcap;
+	/* The call's caller reads a 2xx body (else only an error's Status is
+	 * kept: a create's answer, the whole object, is not copied). */
+	bool want_body;
+	int body_kept;		/* 0: not decided yet, 1: kept, -1: dropped */
 	bool overflow;
 	bool kept;		/* a kept connection may be reused */
 	bool unsent;		/* the last request never reached a server */
@@ -40,7 +44,18 @@ on_data(char *p, size_t sz, size_t n, void *arg)
 {
 	struct bpg_kube *k = arg;
 	size_t len = sz * n;
+	long code = 0;
 
+	if (k->body_kept == 0) {
+		/* The status line and headers are in by the first byte. */
+		k->body_kept = 1;
+		if (!k->want_body && curl_easy_getinfo(k->curl,
+		    CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+		    code >= 200 && code < 300)
+			k->body_kept = -1;
+	}
+	if (k->body_kept < 0)
+		return len;
 	if (k->rlen + len + 1 > k->rcap) {
 		size_t ncap = k->rcap ? k->rcap : 16384;
 		char *nb;
@@ -443,6 +458,8 @@ request(struct bpg_kube *k, const char *method, const char *path,
 
 	k->rlen = 0;
 	k->overflow = false;
+	k->want_body = out != NULL;
+	k->body_kept = 0;
 	if (k->rbuf != NULL)
 		k->rbuf[0] = '\0';
 	k->errbuf[0] = '\0';
@@ -864,6 +881,8 @@ bpg_kube_stream(struct bpg_kube *k, const char *path, long max_ms,
 		return bpg_errf(ei, BPG_EINVAL, "request path too long");
 	k->rlen = 0;
 	k->overflow = false;
+	k->want_body = true;
+	k->body_kept = 0;
 	if (k->rbuf != NULL)
 		k->rbuf[0] = '\0';
 	k->errbuf[0] = '\0';
