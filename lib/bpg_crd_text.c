@@ -184,6 +184,9 @@ nested_prep(struct nested *n, const struct bpg_submit_req *req,
 	return BPG_OK;
 }
 
+/* The size safe-to-evict "false" adds to a pod's annotations. */
+#define EVICT_SIZE (sizeof(SAFE_TO_EVICT) - 1 + sizeof("false") - 1)
+
 /* A pod label's value as the CR holds it: dag_name and task_name
  * normalised (section 2.10 step 3).  *norm is what to free. */
 static const char *
@@ -263,9 +266,9 @@ check_pod(struct crd_chk *k, const struct crd_pod *p,
 			json_object_foreach(rp->annotations, key, v) {
 				if (json_is_null(v))
 					continue;
+				/* Ours, a valid key: only its size counts. */
 				if (strcmp(key, SAFE_TO_EVICT) == 0)
-					e = crd_chk_annotation(k, key, "false",
-					    5, &total);
+					total += EVICT_SIZE;
 				else
 					e = crd_chk_annotation(k, key,
 					    json_string_value(v),
@@ -273,10 +276,9 @@ check_pod(struct crd_chk *k, const struct crd_pod *p,
 				if (e != BPG_OK)
 					break;
 			}
-		if (e == BPG_OK && (p->executor || rp == NULL ||
-		    !driver_evict_given(rp->annotations)))
-			e = crd_chk_annotation(k, SAFE_TO_EVICT, "false", 5,
-			    &total);
+		if (p->executor || rp == NULL ||
+		    !driver_evict_given(rp->annotations))
+			total += EVICT_SIZE;
 		if (e == BPG_OK)
 			e = crd_chk_annotations_total(k, total);
 		crd_chk_pop(k, m);
