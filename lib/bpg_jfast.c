@@ -14,24 +14,15 @@
 #include "bpg_jfast.h"
 #include "bpg_json.h"
 
-struct jf {
-	const unsigned char *s;
-	size_t n, i;
-	size_t max_depth;
-	char *tmp;		/* a string with escapes, or a number */
-	size_t tmpcap;
-	enum bpg_err e;		/* why the read stopped */
-};
-
 static bool
-jf_fail(struct jf *p, enum bpg_err e)
+jf_fail(struct bpg_jcur *p, enum bpg_err e)
 {
 	p->e = e;
 	return false;
 }
 
 static void
-jf_ws(struct jf *p)
+jf_ws(struct bpg_jcur *p)
 {
 	while (p->i < p->n && (p->s[p->i] == ' ' || p->s[p->i] == '\n' ||
 	    p->s[p->i] == '\r' || p->s[p->i] == '\t'))
@@ -40,7 +31,7 @@ jf_ws(struct jf *p)
 
 /* Room for n bytes at p->tmp, grown geometrically. */
 static bool
-jf_room(struct jf *p, size_t n)
+jf_room(struct bpg_jcur *p, size_t n)
 {
 	size_t cap = p->tmpcap != 0 ? p->tmpcap : 256;
 	char *t;
@@ -109,7 +100,7 @@ jf_put_utf8(char *o, uint32_t cp)
  * the next string or number).  p->i ends past the closing quote.
  */
 static bool
-jf_string(struct jf *p, const char **out, size_t *len)
+jf_string(struct bpg_jcur *p, const char **out, size_t *len)
 {
 	const unsigned char *s = p->s;
 	size_t i = p->i + 1, start = i, k;
@@ -197,10 +188,10 @@ jf_string(struct jf *p, const char **out, size_t *len)
 	return true;
 }
 
-static bool jf_value(struct jf *, size_t, json_t **);
+static bool jf_value(struct bpg_jcur *, size_t, json_t **);
 
 static bool
-jf_object(struct jf *p, size_t depth, json_t **out)
+jf_object(struct bpg_jcur *p, size_t depth, json_t **out)
 {
 	json_t *o, *v;
 	const char *k;
@@ -273,7 +264,7 @@ fail:
 }
 
 static bool
-jf_array(struct jf *p, size_t depth, json_t **out)
+jf_array(struct bpg_jcur *p, size_t depth, json_t **out)
 {
 	json_t *a, *v;
 
@@ -313,7 +304,7 @@ fail:
 
 /* The value at p->i (whitespace before it skipped), depth containers in. */
 static bool
-jf_value(struct jf *p, size_t depth, json_t **out)
+jf_value(struct bpg_jcur *p, size_t depth, json_t **out)
 {
 	const char *t;
 	size_t len, j;
@@ -377,7 +368,7 @@ jf_value(struct jf *p, size_t depth, json_t **out)
 enum bpg_err
 bpg_jfast_load(const char *s, size_t n, size_t max_depth, json_t **root)
 {
-	struct jf p;
+	struct bpg_jcur p;
 	json_t *v;
 
 	*root = NULL;
@@ -398,4 +389,101 @@ bpg_jfast_load(const char *s, size_t n, size_t max_depth, json_t **root)
 	}
 	*root = v;
 	return BPG_OK;
+}
+
+/* ---- the cursor (bpg_jfast.h) --------------------------------------- */
+
+void
+bpg_jcur_init(struct bpg_jcur *p, const char *s, size_t n, size_t max_depth)
+{
+	memset(p, 0, sizeof(*p));
+	p->s = (const unsigned char *)s;
+	p->n = n;
+	p->max_depth = max_depth;
+	p->e = BPG_EINVAL;
+}
+
+void
+bpg_jcur_free(struct bpg_jcur *p)
+{
+	free(p->tmp);
+	p->tmp = NULL;
+	p->tmpcap = 0;
+}
+
+int
+bpg_jcur_peek(struct bpg_jcur *p)
+{
+	jf_ws(p);
+	return p->i < p->n ? p->s[p->i] : -1;
+}
+
+bool
+bpg_jcur_take(struct bpg_jcur *p, char c)
+{
+	if (bpg_jcur_peek(p) != (unsigned char)c)
+		return false;
+	p->i++;
+	return true;
+}
+
+bool
+bpg_jcur_string(struct bpg_jcur *p, const char **s, size_t *len)
+{
+	if (bpg_jcur_peek(p) != '"')
+		return jf_fail(p, BPG_EINVAL);
+	return jf_string(p, s, len);
+}
+
+bool
+bpg_jcur_scalar(struct bpg_jcur *p, enum bpg_jscalar *kind, const char **s,
+    size_t *len)
+{
+	size_t j;
+
+	*s = NULL;
+	*len = 0;
+	switch (bpg_jcur_peek(p)) {
+	case '"':
+		*kind = BPG_JS_STRING;
+		return jf_string(p, s, len);
+	case 't':
+	case 'f':
+	case 'n':
+		j = p->s[p->i] == 'f' ? 5 : 4;
+		*kind = p->s[p->i] == 't' ? BPG_JS_TRUE : p->s[p->i] == 'f' ?
+		    BPG_JS_FALSE : BPG_JS_NULL;
+		if (p->n - p->i < j || memcmp(p->s + p->i,
+		    *kind == BPG_JS_TRUE ? "true" : *kind == BPG_JS_FALSE ?
+		    "false" : "null", j) != 0)
+			return jf_fail(p, BPG_EINVAL);
+		p->i += j;
+		return true;
+	case '{':
+	case '[':
+	case -1:
+		return jf_fail(p, BPG_EINVAL);
+	default:
+		for (j = p->i; j < p->n && bpg_json_number_char(p->s[j]); j++)
+			;
+		if (!bpg_json_is_number((const char *)p->s + p->i, j - p->i))
+			return jf_fail(p, BPG_EINVAL);
+		*kind = BPG_JS_NUMBER;
+		*s = (const char *)p->s + p->i;
+		*len = j - p->i;
+		p->i = j;
+		return true;
+	}
+}
+
+bool
+bpg_jcur_value(struct bpg_jcur *p, size_t depth, json_t **out)
+{
+	return jf_value(p, depth, out);
+}
+
+bool
+bpg_jcur_end(struct bpg_jcur *p)
+{
+	return bpg_jcur_peek(p) == -1;
 }

@@ -15,6 +15,7 @@
 #ifndef BPG_JFAST_H
 #define BPG_JFAST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -39,5 +40,46 @@
  */
 enum bpg_err bpg_jfast_load(const char *s, size_t n, size_t max_depth,
     json_t **root) BPG_WUR;
+
+/*
+ * The same reader a piece at a time, for a caller that takes the
+ * document apart as it reads it (lib/bpg_req_stream.c) and builds trees
+ * only where it wants them.  Each call skips whitespace first; a false
+ * return means the text is not what was asked for (or ENOMEM: e says).
+ * Strings are checked as above; what they give is valid until the next
+ * string or number is read.
+ */
+struct bpg_jcur {
+	const unsigned char *s;
+	size_t n, i;
+	size_t max_depth;
+	char *tmp;		/* a string with escapes, or a number */
+	size_t tmpcap;
+	enum bpg_err e;		/* why the read stopped */
+};
+
+enum bpg_jscalar {
+	BPG_JS_STRING,
+	BPG_JS_NUMBER,		/* the token's text */
+	BPG_JS_TRUE,
+	BPG_JS_FALSE,
+	BPG_JS_NULL,
+};
+
+void bpg_jcur_init(struct bpg_jcur *, const char *s, size_t n,
+    size_t max_depth);
+void bpg_jcur_free(struct bpg_jcur *);
+/* The next byte, or -1 at the end. */
+int bpg_jcur_peek(struct bpg_jcur *);
+/* The next byte is c: consumed. */
+bool bpg_jcur_take(struct bpg_jcur *, char c);
+bool bpg_jcur_string(struct bpg_jcur *, const char **s, size_t *len);
+/* A string, number, true, false or null (not an object or array). */
+bool bpg_jcur_scalar(struct bpg_jcur *, enum bpg_jscalar *kind,
+    const char **s, size_t *len);
+/* Any value, as bpg_jfast_load() gives it, depth containers in. */
+bool bpg_jcur_value(struct bpg_jcur *, size_t depth, json_t **out);
+/* Nothing but whitespace is left. */
+bool bpg_jcur_end(struct bpg_jcur *);
 
 #endif

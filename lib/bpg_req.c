@@ -30,42 +30,13 @@
 
 /* ---- the request and its pod specs --------------------------------- */
 
-enum skind {
-	S_STR,		/* char * */
-	S_BOOL,		/* bool, with an optional has_ flag */
-	S_INT,		/* int64_t with a has_ flag */
-	S_NUM,		/* json_t * real */
-	S_STRLIST,	/* json_t * array */
-	S_STRMAP,	/* json_t * object */
-	S_OBJ,		/* json_t * of a shape */
-	S_OBJLIST,	/* json_t * array of a shape */
-	S_POD,		/* struct bpg_pod_req */
-	S_RETRY,	/* json_t * retryPolicy (bpg_req_retry.c) */
-	S_RAW,		/* json_t * as sent, checked by its own module */
-};
-
-#define NO_HAS SIZE_MAX
-#define POD_DRIVER 0x1
-#define POD_EXECUTOR 0x2
-#define POD_BOTH (POD_DRIVER | POD_EXECUTOR)
-
-struct sfield {
-	const char *name;
-	enum skind kind;
-	size_t off;
-	size_t has_off;
-	int64_t min, max;
-	const struct jshape *shape;
-	unsigned who;		/* pod fields: which pods have it */
-};
-
 #define R(m) offsetof(struct bpg_submit_req, m)
 #define P(m) offsetof(struct bpg_pod_req, m)
 #define RSTR(n, m) { n, S_STR, R(m), NO_HAS, 0, 0, NULL, 0 }
 #define PSTR(n, m, w) { n, S_STR, P(m), NO_HAS, 0, 0, NULL, w }
 
 /* SubmitApplicationRequest (section 1.1). */
-static const struct sfield req_fields[] = {
+const struct sfield req_fields[] = {
 	RSTR("submissionIdSuffix", submission_id_suffix),
 	RSTR("applicationName", application_name),
 	RSTR("type", type),
@@ -109,7 +80,7 @@ static const struct sfield req_fields[] = {
  * DriverSpec / ExecutorSpec (section 1.1).  Fields of the other pod kind
  * are unknown there and dropped, as BPG drops them.
  */
-static const struct sfield pod_fields[] = {
+const struct sfield pod_fields[] = {
 	{ "cores", S_INT, P(cores), P(has_cores), 1, INT32_MAX, NULL,
 	  POD_BOTH },
 	PSTR("coreRequest", core_request, POD_BOTH),
@@ -142,8 +113,11 @@ static const struct sfield pod_fields[] = {
 	  P(has_delete_on_termination), 0, 0, NULL, POD_EXECUTOR },
 };
 
-static void
-pod_reset(struct bpg_pod_req *p)
+const size_t req_nfields = NELEM(req_fields);
+const size_t pod_nfields = NELEM(pod_fields);
+
+void
+req_pod_reset(struct bpg_pod_req *p)
 {
 	free(p->core_request);
 	free(p->core_limit);
@@ -168,8 +142,8 @@ static enum bpg_err bind_fields(const struct binder *, json_t *,
     const char *, const struct sfield *, size_t, unsigned, bool, void *);
 
 /* One field of the request or of a pod into its slot at base + f->off. */
-static enum bpg_err
-bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
+enum bpg_err
+req_bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
     const char *path, void *base)
 {
 	char *slot = (char *)base + f->off;
@@ -229,7 +203,7 @@ bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
 		break;
 	case S_POD:
 		pod = (struct bpg_pod_req *)(void *)slot;
-		pod_reset(pod);
+		req_pod_reset(pod);
 		if (json_is_null(v))
 			return BPG_OK;
 		if (!json_is_object(v))
@@ -237,7 +211,7 @@ bind_sfield(const struct binder *b, const struct sfield *f, json_t *v,
 			    f->who == POD_DRIVER ? "an object (DriverSpec)" :
 			    "an object (ExecutorSpec)");
 		pod->present = true;
-		return bind_fields(b, v, path, pod_fields, NELEM(pod_fields),
+		return bind_fields(b, v, path, pod_fields, pod_nfields,
 		    f->who, false, pod);
 	}
 	if (e != BPG_OK)
@@ -280,7 +254,7 @@ bind_fields(const struct binder *b, json_t *n, const char *path,
 			    "ignorable", KEY_LEN, key);
 		}
 		req_child_key(p, path, key);
-		if ((e = bind_sfield(b, &fields[i], v, p, base)) != BPG_OK)
+		if ((e = req_bind_sfield(b, &fields[i], v, p, base)) != BPG_OK)
 			return e;
 	}
 	return BPG_OK;
@@ -332,9 +306,27 @@ bpg_req_looks_like_path(const char *body, size_t len)
 	return groups > 0;
 }
 
+static enum bpg_err parse(const char *body, size_t len,
+    enum bpg_req_format fmt, struct bpg_submit_req *out,
+    struct bpg_errinfo *ei, bool stream);
+
 enum bpg_err
 bpg_req_parse(const char *body, size_t len, enum bpg_req_format fmt,
     struct bpg_submit_req *out, struct bpg_errinfo *ei)
+{
+	return parse(body, len, fmt, out, ei, true);
+}
+
+enum bpg_err
+bpg_req_parse_ref(const char *body, size_t len, enum bpg_req_format fmt,
+    struct bpg_submit_req *out, struct bpg_errinfo *ei)
+{
+	return parse(body, len, fmt, out, ei, false);
+}
+
+static enum bpg_err
+parse(const char *body, size_t len, enum bpg_req_format fmt,
+    struct bpg_submit_req *out, struct bpg_errinfo *ei, bool stream)
 {
 	struct bpg_yaml_lines *lines = NULL;
 	struct binder b;
@@ -356,6 +348,22 @@ bpg_req_parse(const char *body, size_t len, enum bpg_req_format fmt,
 		    "bytes", BPG_MAX_BODY);
 		return req_fail(ei, BPG_ETOOBIG, fmt, T_LIMIT, text);
 	}
+	b.fmt = fmt;
+	b.lines = NULL;
+	b.ei = ei;
+	b.text = &kept;
+	if (fmt == BPG_REQ_JSON && stream && body != NULL) {
+		/* A well-formed request of known fields binds as it is read;
+		 * anything else, the tree below, which says what is wrong. */
+		if ((e = req_json_stream(body, len, &b, out)) == BPG_OK)
+			return BPG_OK;
+		bpg_req_reset(out);
+		if (e == BPG_ENOMEM)
+			return bpg_errf(ei, e, "out of memory");
+		kept = 0;
+		if (ei != NULL)
+			ei->msg[0] = '\0';
+	}
 	if (fmt == BPG_REQ_JSON)
 		e = req_json_load(body != NULL ? body : "", len, &root, ei);
 	else
@@ -364,10 +372,7 @@ bpg_req_parse(const char *body, size_t len, enum bpg_req_format fmt,
 	if (e != BPG_OK)
 		return e;
 
-	b.fmt = fmt;
 	b.lines = lines;
-	b.ei = ei;
-	b.text = &kept;
 	if (json_is_null(root))
 		/* BPG answers 500 (NullPointerException); quirk 28. */
 		e = req_fail(ei, BPG_EINVAL, fmt, T_MISMATCH,
@@ -376,7 +381,7 @@ bpg_req_parse(const char *body, size_t len, enum bpg_req_format fmt,
 		e = req_type_fail(&b, root, root, "the request",
 		    "an object (SubmitApplicationRequest)");
 	else
-		e = bind_fields(&b, root, "", req_fields, NELEM(req_fields),
+		e = bind_fields(&b, root, "", req_fields, req_nfields,
 		    0, true, out);
 	json_decref(root);
 	bpg_yaml_lines_free(lines);
@@ -403,8 +408,8 @@ bpg_req_reset(struct bpg_submit_req *r)
 	json_decref(r->arguments);
 	json_decref(r->spark_conf);
 	json_decref(r->volumes);
-	pod_reset(&r->driver);
-	pod_reset(&r->executor);
+	req_pod_reset(&r->driver);
+	req_pod_reset(&r->executor);
 	json_decref(r->driver_overhead_factor);
 	json_decref(r->executor_overhead_factor);
 	json_decref(r->overhead_factor);
@@ -423,3 +428,93 @@ bpg_req_reset(struct bpg_submit_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
+
+/* ---- equality (bpg_req.h) ------------------------------------------ */
+
+static bool
+str_same(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The same text, members in the same order (which the CR keeps). */
+static bool
+json_same(const json_t *a, const json_t *b)
+{
+	char *ta, *tb;
+	bool same;
+
+	if (a == b)
+		return true;
+	if (a == NULL || b == NULL)
+		return false;
+	ta = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+	tb = json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY);
+	same = ta != NULL && tb != NULL && strcmp(ta, tb) == 0;
+	free(ta);
+	free(tb);
+	return same;
+}
+
+static bool
+pod_same(const struct bpg_pod_req *a, const struct bpg_pod_req *b)
+{
+	return a->present == b->present && a->has_cores == b->has_cores &&
+	    a->cores == b->cores && str_same(a->core_request, b->core_request) &&
+	    str_same(a->core_limit, b->core_limit) &&
+	    str_same(a->memory, b->memory) &&
+	    str_same(a->memory_overhead, b->memory_overhead) &&
+	    str_same(a->image, b->image) && json_same(a->env, b->env) &&
+	    json_same(a->labels, b->labels) &&
+	    json_same(a->annotations, b->annotations) &&
+	    a->has_termination_grace_period_seconds ==
+	    b->has_termination_grace_period_seconds &&
+	    a->termination_grace_period_seconds ==
+	    b->termination_grace_period_seconds &&
+	    str_same(a->service_account, b->service_account) &&
+	    json_same(a->volume_mounts, b->volume_mounts) &&
+	    json_same(a->security_context, b->security_context) &&
+	    json_same(a->affinity, b->affinity) &&
+	    json_same(a->dns_config, b->dns_config) &&
+	    str_same(a->java_options, b->java_options) &&
+	    str_same(a->pod_name, b->pod_name) &&
+	    str_same(a->kubernetes_master, b->kubernetes_master) &&
+	    a->has_instances == b->has_instances &&
+	    a->instances == b->instances &&
+	    a->has_delete_on_termination == b->has_delete_on_termination &&
+	    a->delete_on_termination == b->delete_on_termination;
+}
+
+bool
+bpg_req_same(const struct bpg_submit_req *a, const struct bpg_submit_req *b)
+{
+	return str_same(a->submission_id_suffix, b->submission_id_suffix) &&
+	    str_same(a->application_name, b->application_name) &&
+	    str_same(a->type, b->type) && str_same(a->mode, b->mode) &&
+	    str_same(a->image, b->image) &&
+	    a->spot_instance == b->spot_instance &&
+	    str_same(a->spark_version, b->spark_version) &&
+	    str_same(a->main_class, b->main_class) &&
+	    str_same(a->main_application_file, b->main_application_file) &&
+	    json_same(a->arguments, b->arguments) &&
+	    json_same(a->spark_conf, b->spark_conf) &&
+	    json_same(a->volumes, b->volumes) &&
+	    pod_same(&a->driver, &b->driver) &&
+	    pod_same(&a->executor, &b->executor) &&
+	    json_same(a->driver_overhead_factor, b->driver_overhead_factor) &&
+	    json_same(a->executor_overhead_factor,
+	    b->executor_overhead_factor) &&
+	    json_same(a->overhead_factor, b->overhead_factor) &&
+	    json_same(a->deps, b->deps) &&
+	    str_same(a->python_version, b->python_version) &&
+	    str_same(a->image_pull_policy, b->image_pull_policy) &&
+	    json_same(a->restart_policy, b->restart_policy) &&
+	    str_same(a->cluster_id, b->cluster_id) &&
+	    str_same(a->queue, b->queue) &&
+	    str_same(a->queue_token, b->queue_token) &&
+	    str_same(a->idempotency_key, b->idempotency_key) &&
+	    json_same(a->depends_on, b->depends_on) &&
+	    str_same(a->dependency_policy, b->dependency_policy) &&
+	    json_same(a->retry_policy, b->retry_policy) &&
+	    json_same(a->notify, b->notify);
+}

@@ -115,6 +115,19 @@ enum bpg_err bpg_req_parse(const char *body, size_t len,
     enum bpg_req_format fmt, struct bpg_submit_req *out,
     struct bpg_errinfo *ei) BPG_WUR;
 
+/*
+ * The same through the tree alone (the reference of the streaming
+ * binder, for tests): the same results by definition.
+ */
+enum bpg_err bpg_req_parse_ref(const char *body, size_t len,
+    enum bpg_req_format fmt, struct bpg_submit_req *out,
+    struct bpg_errinfo *ei) BPG_WUR;
+
+/* a and b hold the same request, field by field (the trees as the same
+ * text, members in the same order). */
+bool bpg_req_same(const struct bpg_submit_req *a,
+    const struct bpg_submit_req *b);
+
 /* Free everything the struct owns and zero it. */
 void bpg_req_reset(struct bpg_submit_req *);
 

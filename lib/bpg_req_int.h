@@ -123,6 +123,57 @@ enum bpg_err req_bind_retry(const struct binder *b, json_t *n,
     const char *path, json_t **out);
 
 /* bpg_req_load.c */
+enum skind {
+	S_STR,		/* char * */
+	S_BOOL,		/* bool, with an optional has_ flag */
+	S_INT,		/* int64_t with a has_ flag */
+	S_NUM,		/* json_t * real */
+	S_STRLIST,	/* json_t * array */
+	S_STRMAP,	/* json_t * object */
+	S_OBJ,		/* json_t * of a shape */
+	S_OBJLIST,	/* json_t * array of a shape */
+	S_POD,		/* struct bpg_pod_req */
+	S_RETRY,	/* json_t * retryPolicy (bpg_req_retry.c) */
+	S_RAW,		/* json_t * as sent, checked by its own module */
+};
+
+#define NO_HAS SIZE_MAX
+#define POD_DRIVER 0x1
+#define POD_EXECUTOR 0x2
+#define POD_BOTH (POD_DRIVER | POD_EXECUTOR)
+
+struct sfield {
+	const char *name;
+	enum skind kind;
+	size_t off;
+	size_t has_off;
+	int64_t min, max;
+	const struct jshape *shape;
+	unsigned who;		/* pod fields: which pods have it */
+};
+
+/* The request's fields and a pod's (bpg_req.c). */
+extern const struct sfield req_fields[], pod_fields[];
+extern const size_t req_nfields, pod_nfields;
+/* One field f of the request or a pod, v as its value, into base. */
+enum bpg_err req_bind_sfield(const struct binder *, const struct sfield *f,
+    json_t *v, const char *path, void *base);
+void req_pod_reset(struct bpg_pod_req *);
+/* [+-]?[0-9]+ into *v: 0, 1 if not an integer, 2 if out of range. */
+int req_parse_i64(const char *s, size_t len, int64_t *v);
+/* s[0..len) passes a string field's checks (and is counted). */
+bool req_text_ok(const struct binder *, const char *s, size_t len);
+
+/*
+ * A JSON request bound as it is read (bpg_req_stream.c): BPG_OK with out
+ * bound exactly as the tree binder binds it, BPG_ENOMEM, or anything
+ * else for a body it leaves to the tree binder (not well formed, an
+ * unknown or repeated field, a value the binder refuses: the tree binder
+ * then says which).  out is the caller's to reset in every case.
+ */
+enum bpg_err req_json_stream(const char *body, size_t len,
+    const struct binder *, struct bpg_submit_req *out);
+
 enum bpg_err req_json_load(const char *body, size_t len, json_t **root,
     struct bpg_errinfo *ei);
 /* The same without bpg_jfast_load(): the reference tests hold it to. */

@@ -173,18 +173,17 @@ req_type_fail(const struct binder *b, const json_t *n, const json_t *where,
  * and annotation names) may hold none.  jansson and bpg_yaml already
  * guarantee valid UTF-8.
  */
-static enum bpg_err
-check_text(const struct binder *b, const json_t *where, const char *path,
-    const char *s, size_t len, bool key)
+/* What check_text() refuses in s[0..len), or 0; the byte in *bad. */
+enum { TXT_OK, TXT_LONG, TXT_BUDGET, TXT_NUL, TXT_CTRL };
+static int
+text_problem(const struct binder *b, const char *s, size_t len, bool key,
+    unsigned char *bad)
 {
-	const char *what = key ? "key" : "string";
 	unsigned char c;
 	size_t i;
 
 	if (len > BPG_MAX_STRING)
-		return req_bind_fail(b, BPG_ETOOBIG, where, T_LIMIT,
-		    "cannot bind %s: %s longer than %d bytes", path, what,
-		    BPG_MAX_STRING);
+		return TXT_LONG;
 	/*
 	 * A JSON body never holds more text than its own size, but YAML
 	 * aliases can name one large scalar many times, and bpg_yaml counts
@@ -192,22 +191,54 @@ check_text(const struct binder *b, const json_t *where, const char *path,
 	 */
 	*b->text += len;
 	if (*b->text > BPG_MAX_BODY)
+		return TXT_BUDGET;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		*bad = c;
+		if (c == '\0')
+			return TXT_NUL;
+		if (c == 0x7f || (c < 0x20 && (key ||
+		    (c != '\t' && c != '\n' && c != '\r'))))
+			return TXT_CTRL;
+	}
+	return TXT_OK;
+}
+
+static enum bpg_err
+check_text(const struct binder *b, const json_t *where, const char *path,
+    const char *s, size_t len, bool key)
+{
+	const char *what = key ? "key" : "string";
+	unsigned char c = 0;
+
+	switch (text_problem(b, s, len, key, &c)) {
+	case TXT_LONG:
+		return req_bind_fail(b, BPG_ETOOBIG, where, T_LIMIT,
+		    "cannot bind %s: %s longer than %d bytes", path, what,
+		    BPG_MAX_STRING);
+	case TXT_BUDGET:
 		return req_bind_fail(b, BPG_ETOOBIG, where, T_LIMIT,
 		    "cannot bind %s: the request holds more than %d bytes of "
 		    "text", path, BPG_MAX_BODY);
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (c == '\0')
-			return req_bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
-			    "cannot bind %s: %s contains a NUL character",
-			    path, what);
-		if (c == 0x7f || (c < 0x20 && (key ||
-		    (c != '\t' && c != '\n' && c != '\r'))))
-			return req_bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
-			    "cannot bind %s: %s contains the control "
-			    "character U+%04X", path, what, c);
+	case TXT_NUL:
+		return req_bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
+		    "cannot bind %s: %s contains a NUL character",
+		    path, what);
+	case TXT_CTRL:
+		return req_bind_fail(b, BPG_EINVAL, where, T_MISMATCH,
+		    "cannot bind %s: %s contains the control "
+		    "character U+%04X", path, what, c);
+	default:
+		return BPG_OK;
 	}
-	return BPG_OK;
+}
+
+bool
+req_text_ok(const struct binder *b, const char *s, size_t len)
+{
+	unsigned char c;
+
+	return text_problem(b, s, len, false, &c) == TXT_OK;
 }
 
 /*
@@ -235,8 +266,8 @@ req_bind_text(const struct binder *b, json_t *n, const char *path,
  * [+-]?[0-9]+ into *v.  0 on success, 1 if the text is not an integer, 2 if
  * it is out of the int64 range.
  */
-static int
-parse_i64(const char *s, size_t len, int64_t *v)
+int
+req_parse_i64(const char *s, size_t len, int64_t *v)
 {
 	uint64_t acc = 0, lim;
 	bool neg = false;
@@ -290,7 +321,7 @@ req_bind_int(const struct binder *b, json_t *n, const char *path, int64_t min,
 		return req_type_fail(b, n, n, path, "an integer");
 	if (!sc.number && sc.len == 0)
 		return BPG_OK;
-	if ((r = parse_i64(sc.s, sc.len, &v)) == 1)
+	if ((r = req_parse_i64(sc.s, sc.len, &v)) == 1)
 		return req_type_fail(b, n, n, path, "an integer");
 	if (r == 2 || v < min || v > max)
 		return req_bind_fail(b, BPG_EINVAL, n, T_RANGE,

@@ -49,6 +49,30 @@ stored(const struct bpg_submit_req *r)
 	return d;
 }
 
+/* bpg_req_parse() (which binds a JSON body as it reads it) and the tree
+ * binder alone give the same: fields, or code and message. */
+static void
+same_as_ref(const char *body, size_t len, enum bpg_req_format fmt,
+    enum bpg_err e, const struct bpg_submit_req *r,
+    const struct bpg_errinfo *ei, const char *name)
+{
+	struct bpg_submit_req ref;
+	struct bpg_errinfo rei;
+	enum bpg_err re;
+
+	memset(&rei, 0, sizeof(rei));
+	re = bpg_req_parse_ref(body, len, fmt, &ref, &rei);
+	ck_assert_msg(re == e, "%s: %d, the tree binder %d (%s)", name, e, re,
+	    rei.msg);
+	if (e == BPG_OK)
+		ck_assert_msg(bpg_req_same(r, &ref), "%s: bound otherwise by "
+		    "the tree binder", name);
+	else
+		ck_assert_msg(strcmp(ei->msg, rei.msg) == 0, "%s: \"%s\", the "
+		    "tree binder \"%s\"", name, ei->msg, rei.msg);
+	bpg_req_reset(&ref);
+}
+
 static void
 parse_ok(const char *body, size_t len, enum bpg_req_format fmt,
     struct bpg_submit_req *r, const char *name)
@@ -58,6 +82,7 @@ parse_ok(const char *body, size_t len, enum bpg_req_format fmt,
 
 	e = bpg_req_parse(body, len, fmt, r, &ei);
 	ck_assert_msg(e == BPG_OK, "%s: %s (%d)", name, ei.msg, e);
+	same_as_ref(body, len, fmt, e, r, &ei, name);
 }
 
 /* A message the edge can put in JSON and the log as it is. */
@@ -1065,6 +1090,7 @@ START_TEST(test_bad)
 	e = bpg_req_parse(body, len, bad[_i].fmt, &r, &ei);
 	ck_assert_msg(e == bad[_i].code, "row %s: code %d, want %d (%s)",
 	    bad[_i].name, e, bad[_i].code, ei.msg);
+	same_as_ref(body, len, bad[_i].fmt, e, &r, &ei, bad[_i].name);
 	ck_assert_msg(strstr(ei.msg, bad[_i].substr) != NULL,
 	    "row %s: message \"%s\" lacks \"%s\"", bad[_i].name, ei.msg,
 	    bad[_i].substr);

@@ -14,7 +14,10 @@
  *   when it has no reals (whose text is shorter), and always as text that
  *   reads back to the same copy;
  * - bpg_req_sanitized_text() and bpg_req_summary_text() give the text of
- *   that copy and of bpg_db_request_summary() of it.
+ *   that copy and of bpg_db_request_summary() of it;
+ * - the parser, which binds a JSON body as it reads it, gives what the
+ *   tree binder alone gives (bpg_req_parse_ref()): the same fields, or
+ *   the same error.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -98,6 +101,24 @@ dump(const struct bpg_submit_req *r)
 	return d;
 }
 
+/* The parser (which binds a JSON body as it reads it) gives what the
+ * tree binder alone gives: the same fields, or the same error. */
+static void
+same_as_ref(const char *body, size_t len, enum bpg_req_format fmt)
+{
+	struct bpg_submit_req a, b;
+	struct bpg_errinfo ea = { "" }, eb = { "" };
+	enum bpg_err xa, xb;
+
+	xa = bpg_req_parse(body, len, fmt, &a, &ea);
+	xb = bpg_req_parse_ref(body, len, fmt, &b, &eb);
+	if (xa != xb || (xa == BPG_OK && !bpg_req_same(&a, &b)) ||
+	    (xa != BPG_OK && strcmp(ea.msg, eb.msg) != 0))
+		abort();
+	bpg_req_reset(&a);
+	bpg_req_reset(&b);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -116,6 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)bpg_req_looks_like_path(body, len);
 
 	memset(&ei, 0, sizeof(ei));
+	same_as_ref(body, len, fmt);
 	if (bpg_req_parse(body, len, fmt, &r, &ei) != BPG_OK) {
 		check_msg(ei.msg);
 		if (r.queue != NULL || r.spark_conf != NULL ||
