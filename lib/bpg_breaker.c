@@ -263,16 +263,26 @@ bpg_breaker_count_submission(struct bpg_breaker *b, const char *id,
 	unlock(b);
 }
 
-void
-bpg_breaker_view(struct bpg_breaker *b, const char *id,
+/* The view; full: with the last error and the submissions of the last
+ * minute too (which the submit path does not read). */
+static void
+view(struct bpg_breaker *b, const char *id,
     const struct bpg_breaker_conf *conf, int64_t now_ms,
-    struct bpg_breaker_view *out)
+    struct bpg_breaker_view *out, bool full)
 {
 	struct cell *c;
 	int64_t sec = now_ms / 1000, n = 0;
 	size_t i;
 
-	memset(out, 0, sizeof(*out));
+	if (full)
+		memset(out, 0, sizeof(*out));
+	else {
+		out->last_error[0] = '\0';
+		out->consecutive_failures = out->last_error_wall_ms = 0;
+		out->open_since_wall_ms = out->submissions_last_minute = 0;
+		out->trial_in_ms = out->last_success_ms = 0;
+		out->last_ok = false;
+	}
 	out->state = BPG_BREAKER_CLOSED;
 	if (b == NULL)
 		return;
@@ -281,15 +291,18 @@ bpg_breaker_view(struct bpg_breaker *b, const char *id,
 		goto out;
 	out->state = state_of(c, conf, now_ms);
 	out->consecutive_failures = c->failures;
-	memcpy(out->last_error, c->last_error, sizeof(out->last_error));
-	out->last_error[sizeof(out->last_error) - 1] = '\0';
 	out->last_error_wall_ms = c->last_error_wall_ms;
 	out->open_since_wall_ms = c->open ? c->open_since_wall_ms : 0;
-	for (i = 0; i < RING; i++)
-		if (c->sec[i] <= sec && sec - c->sec[i] < RING &&
-		    c->count[i] > 0)
-			n += c->count[i];
-	out->submissions_last_minute = n;
+	if (full) {
+		memcpy(out->last_error, c->last_error,
+		    sizeof(out->last_error));
+		out->last_error[sizeof(out->last_error) - 1] = '\0';
+		for (i = 0; i < RING; i++)
+			if (c->sec[i] <= sec && sec - c->sec[i] < RING &&
+			    c->count[i] > 0)
+				n += c->count[i];
+		out->submissions_last_minute = n;
+	}
 	if (out->state == BPG_BREAKER_OPEN)
 		out->trial_in_ms = c->opened_ms + conf->cooldown_ms - now_ms;
 	else if (out->state == BPG_BREAKER_HALF_OPEN &&
@@ -299,6 +312,22 @@ bpg_breaker_view(struct bpg_breaker *b, const char *id,
 	out->last_success_ms = c->last_success_ms;
 out:
 	unlock(b);
+}
+
+void
+bpg_breaker_view(struct bpg_breaker *b, const char *id,
+    const struct bpg_breaker_conf *conf, int64_t now_ms,
+    struct bpg_breaker_view *out)
+{
+	view(b, id, conf, now_ms, out, true);
+}
+
+void
+bpg_breaker_peek(struct bpg_breaker *b, const char *id,
+    const struct bpg_breaker_conf *conf, int64_t now_ms,
+    struct bpg_breaker_view *out)
+{
+	view(b, id, conf, now_ms, out, false);
 }
 
 const char *

@@ -122,6 +122,11 @@ void bpg_breaker_count_submission(struct bpg_breaker *, const char *id,
 void bpg_breaker_view(struct bpg_breaker *, const char *id,
     const struct bpg_breaker_conf *, int64_t now_ms,
     struct bpg_breaker_view *out);
+/* The same without last_error and submissions_last_minute ("" and 0):
+ * what the submit path reads, without copying the rest. */
+void bpg_breaker_peek(struct bpg_breaker *, const char *id,
+    const struct bpg_breaker_conf *, int64_t now_ms,
+    struct bpg_breaker_view *);
 
 /* "closed", "open", "half-open". */
 const char *bpg_breaker_state_name(enum bpg_breaker_state);

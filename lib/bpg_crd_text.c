@@ -789,17 +789,17 @@ bpg_crd_text(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	conf.n = 0;
 	if ((e = crd_spec_prep(cfg, cl, req, ctx, zones, true, &sp, ei)) != BPG_OK)
 		goto out;
-	e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
 	any_conf = crd_conf_any(cfg, cl, req);
 	if ((any_conf && crd_conf_layers(cfg, cl, req, ctx->submission_id,
-	    &ops, &conf) != 0) || nested_prep(&n, req, &sp) != BPG_OK)
-		goto out;
-	/* Section 2.21's labels. */
-	if ((ctx->proxy_user != NULL &&
+	    &ops, &conf) != 0) || nested_prep(&n, req, &sp) != BPG_OK ||
+	    /* Section 2.21's labels. */
+	    (ctx->proxy_user != NULL &&
 	    (ml.user = bpg_label_user(ctx->proxy_user)) == NULL) ||
 	    (req->application_name != NULL &&
-	    (ml.app = bpg_label_normalize(req->application_name)) == NULL))
+	    (ml.app = bpg_label_normalize(req->application_name)) == NULL)) {
+		e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
 		goto out;
+	}
 	memcpy(ml.queue, "root.", 5);
 	memcpy(ml.queue + 5, ctx->queue, strlen(ctx->queue) + 1);
 	bpg_fmt_ll(ml.max_ms, (long long)sp.max_ms);

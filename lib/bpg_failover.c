@@ -103,7 +103,7 @@ bpg_failover_pick(struct bpg_failover *f, const struct bpg_submit_req *req,
 			f->neligible++;
 			if (f->excluded[i])
 				continue;
-			bpg_breaker_view(f->br, c->id, &f->conf, now_ms, &v);
+			bpg_breaker_peek(f->br, c->id, &f->conf, now_ms, &v);
 			if (denied(&v)) {
 				if (!any_denied || v.trial_in_ms < f->retry_ms)
 					f->retry_ms = v.trial_in_ms;
@@ -164,6 +164,6 @@ bpg_failover_should_probe(const struct bpg_failover *f,
 		return true;
 	if (f->br == NULL || f->ncand < 2)
 		return false;
-	bpg_breaker_view(f->br, c->id, &f->conf, now_ms, &v);
+	bpg_breaker_peek(f->br, c->id, &f->conf, now_ms, &v);
 	return !v.last_ok || now_ms - v.last_success_ms > fresh_ms;
 }

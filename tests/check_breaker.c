@@ -33,12 +33,23 @@ make(void)
 	return b;
 }
 
+/* The state; bpg_breaker_peek() agrees with the view on all it gives. */
 static enum bpg_breaker_state
 state(struct bpg_breaker *b, const char *id, int64_t now)
 {
-	struct bpg_breaker_view v;
+	struct bpg_breaker_view v, p;
 
 	bpg_breaker_view(b, id, &conf, now, &v);
+	memset(&p, 0x5a, sizeof(p));
+	bpg_breaker_peek(b, id, &conf, now, &p);
+	ck_assert_int_eq(p.state, v.state);
+	ck_assert_int_eq(p.trial_in_ms, v.trial_in_ms);
+	ck_assert_int_eq(p.last_ok, v.last_ok);
+	ck_assert_int_eq(p.last_success_ms, v.last_success_ms);
+	ck_assert_int_eq(p.consecutive_failures, v.consecutive_failures);
+	ck_assert_int_eq(p.open_since_wall_ms, v.open_since_wall_ms);
+	ck_assert_str_eq(p.last_error, "");
+	ck_assert_int_eq(p.submissions_last_minute, 0);
 	return v.state;
 }
 
