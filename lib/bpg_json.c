@@ -24,17 +24,14 @@
 #define JW_MAX_LEN (64 * 1024 * 1024)
 
 
-/* Room for n more bytes; false (and w->ok false) when there is none. */
+/* The buffer grown for n more bytes; false (and w->ok false) if it
+ * cannot be. */
 static bool
-jw_reserve(struct bpg_jw *w, size_t n)
+jw_grow(struct bpg_jw *w, size_t n)
 {
 	char *nb;
 	size_t ncap;
 
-	if (!w->ok)
-		return false;
-	if (n < w->cap - w->len)
-		return true;
 	ncap = w->cap != 0 ? w->cap * 2 : 256;
 	while (n >= ncap - w->len)
 		ncap *= 2;
@@ -47,7 +44,19 @@ jw_reserve(struct bpg_jw *w, size_t n)
 	return true;
 }
 
-static void
+/* Room for n more bytes; false (and w->ok false) when there is none.
+ * There mostly is: the check is inline, the growing not. */
+static inline bool
+jw_reserve(struct bpg_jw *w, size_t n)
+{
+	if (!w->ok)
+		return false;
+	if (n < w->cap - w->len)
+		return true;
+	return jw_grow(w, n);
+}
+
+static inline void
 jw_put(struct bpg_jw *w, const char *s, size_t n)
 {
 	if (!jw_reserve(w, n))
