@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,36 @@ tls_what(const struct bpg_db *db)
 		    "dbStorageSOPS.caCertDataSOPS"
 		  : "the server's certificate is not checked";
 }
+/*
+ * This process's pid, kept: every statement checks that the handle is
+ * its own (a handle used across fork() would interleave two sessions on
+ * one socket), and getpid() is a system call each time.
+ */
+static pid_t self_pid;
+
+static void
+self_pid_reset(void)
+{
+	self_pid = getpid();
+}
+
+static void
+self_pid_init(void)
+{
+	self_pid = getpid();
+	(void)pthread_atfork(NULL, NULL, self_pid_reset);
+}
+
+static pid_t
+self(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	if (pthread_once(&once, self_pid_init) != 0 || self_pid == 0)
+		return getpid();
+	return self_pid;
+}
+
 
 static enum bpg_err
 db_open(struct bpg_db *db, struct bpg_errinfo *ei)
@@ -256,7 +287,7 @@ db_open(struct bpg_db *db, struct bpg_errinfo *ei)
 		return BPG_ECONFIG;
 	}
 	db->my = my;
-	db->pid = getpid();
+	db->pid = self();
 	return BPG_OK;
 }
 
@@ -281,10 +312,10 @@ bpg_db_connect(struct bpg_db *db, struct bpg_errinfo *ei)
 	 * conversations on one socket.  Not even closed here: COM_QUIT would
 	 * end the parent's session too.
 	 */
-	if (db->my != NULL && db->pid != getpid())
+	if (db->my != NULL && db->pid != self())
 		return bpg_errf(ei, BPG_EINVAL,
 		    "database: handle opened by process %ld used in %ld",
-		    (long)db->pid, (long)getpid());
+		    (long)db->pid, (long)self());
 	if (db->my == NULL && (e = db_open(db, ei)) != BPG_OK)
 		return e;
 	if (!db->migrated) {
@@ -591,7 +622,7 @@ bpg_db_free(struct bpg_db *db)
 
 	if (db == NULL)
 		return;
-	if (db->my != NULL && db->pid != getpid())
+	if (db->my != NULL && db->pid != self())
 		db_detach(db);
 	else
 		db_close(db);
