@@ -246,6 +246,21 @@ median() {	# median NAME: of the samples of NAME
 		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# paired A B: the median over the rounds of A/B within each round.  A
+# round runs the gateway's submissions and floor's back to back, so the
+# ratio of a pair holds less of the drift of a shared host between rounds
+# than the ratio of the two medians does (both are in the table).
+paired() {
+	awk -v a="$1" -v b="$2" '$1 == a { x[++na] = $2 }
+	    $1 == b { y[++nb] = $2 }
+	    END { for (i = 1; i <= na && i <= nb; i++)
+		if (y[i] > 0) print x[i] / y[i] }' "$raw" | sort -g |
+	    awk '{ v[NR] = $1 } END {
+		if (NR == 0) print "-";
+		else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
+		else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # row FIGURE VALUE UNIT REFERENCE TARGET AGAINST: one line of the table.
 # TARGET is "ratio>=X", "ratio<=X", "value<=X" or "-".
 row() {
@@ -475,7 +490,10 @@ standard() {
 	row submit_floor_rps "$(median submit_floor.rps)" req/s \
 	    "$(min2 "$kube" "$db")" - "floor.c; min(kube_create,db_insert)"
 	row submit_rps_of_floor "$(median submit.rps)" req/s \
-	    "$(median submit_floor.rps)" - "floor.c, same web server and back ends"
+	    "$(median submit_floor.rps)" "ratio>=0.9" \
+	    "floor.c, same web server and back ends"
+	row submit_rps_of_floor_paired "$(paired submit.rps submit_floor.rps)" \
+	    ratio - "value>=0.9" "median of each round's gateway/floor"
 	for e in health status submit; do
 		lim=1.3
 		[ $e = submit ] && lim=3
@@ -515,7 +533,10 @@ standard() {
 	row submit_floor_cpu_us "$(median submit_floor.cpu)" us/req \
 	    "$(median health_hello.cpu)" - "health_hello; floor.c: the I/O alone"
 	row submit_cpu_us_of_floor "$(median submit.cpu)" us/req \
-	    "$(median submit_floor.cpu)" - "floor.c: the gateway's own work above it"
+	    "$(median submit_floor.cpu)" "ratio<=1.5" \
+	    "floor.c: the gateway's own work above it"
+	row submit_cpu_of_floor_paired "$(paired submit.cpu submit_floor.cpu)" \
+	    ratio - "value<=1.5" "median of each round's gateway/floor"
 	for e in health status; do
 		for p in p50 p99; do
 			row ${e}_${p}_ms "$(median $e.$p)" ms \
