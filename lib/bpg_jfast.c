@@ -109,6 +109,7 @@ jf_string(struct bpg_jcur *p, const char **out, size_t *len)
 	char *o;
 
 	/* The common case: no escape, the bytes as they are. */
+	i += bpg_json_plain16(s + i, p->n - i);
 	for (; i < p->n && s[i] != '"' && s[i] != '\\'; i++) {
 		if (s[i] < 0x20)
 			return jf_fail(p, BPG_EINVAL);

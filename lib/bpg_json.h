@@ -10,6 +10,10 @@
 
 #include <jansson.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /*
  * doc as compact JSON (RFC 8259): the bytes of json_dumps(doc,
  * JSON_COMPACT) but for reals, which are written by bpg_json_real_text(),
@@ -23,6 +27,38 @@
  * have 17 digits; requests are at most BPG_MAX_DEPTH deep).
  */
 char *bpg_json_dump(const json_t *doc, size_t *len);
+
+/*
+ * How many of the bytes at s[0..n) are plain string text (printable
+ * ASCII other than '"' and '\\', which a JSON string carries as they
+ * are), counted 16 at a time with SSE2: a multiple of 16, at most the
+ * length of the plain run.  The caller's byte loop does the rest.  0
+ * without SSE2.
+ */
+static inline size_t
+bpg_json_plain16(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"');
+	const __m128i bs = _mm_set1_epi8('\\');
+	__m128i x;
+
+	for (; n - i >= 16; i += 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		/* Signed: below 0x20 are the controls and every non-ASCII
+		 * byte (0x80-0xff). */
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(x, sp),
+		    _mm_or_si128(_mm_cmpeq_epi8(x, q),
+		    _mm_cmpeq_epi8(x, bs)))) != 0)
+			break;
+	}
+#else
+	(void)s;
+	(void)n;
+#endif
+	return i;
+}
 
 /*
  * Length of the UTF-8 sequence at u[0..n) (RFC 3629 §4: no overlong

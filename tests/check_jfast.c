@@ -145,6 +145,37 @@ END_TEST
  * Raw NUL bytes, which strlen() would cut and jansson's reader skips
  * where it reads a byte at a time: the answer is the old path's.
  */
+/*
+ * Strings of 0..40 bytes with one byte that needs a look (or an escape,
+ * a UTF-8 sequence, a bad byte) at every position: the reader skips
+ * plain text sixteen bytes at a time and must see it wherever it falls.
+ */
+START_TEST(test_string_windows)
+{
+	static const char *const odd[] = {
+		"\x01", "\x1f", "\\\"", "\\n", "\\u00e9", "\x7f", "\xc3\xa9",
+		"\xf0\x9f\x98\x80", "\x80", "\xc3", "\"", "\\",
+	};
+	char doc[96], name[64];
+	size_t n, at, k, m;
+	bool ok;
+
+	for (n = 0; n <= 40; n++)
+		for (at = 0; at <= n; at++)
+			for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+				m = strlen(odd[k]);
+				doc[0] = '"';
+				memset(doc + 1, 'a', n);
+				memcpy(doc + 1 + at, odd[k], m);
+				memset(doc + 1 + at + m, 'b', n - at);
+				doc[1 + n + m] = '"';
+				snprintf(name, sizeof(name), "len %zu at %zu "
+				    "odd %zu", n, at, k);
+				same(name, doc, n + m + 2, &ok);
+			}
+}
+END_TEST
+
 START_TEST(test_raw_nul)
 {
 	static const struct {
@@ -226,6 +257,7 @@ jfast_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_rows, 0, TU_NROWS(rows));
+	tcase_add_test(tc, test_string_windows);
 	tcase_add_test(tc, test_raw_nul);
 	tcase_add_test(tc, test_depth);
 	tcase_add_loop_test(tc, test_files, 0, TU_NROWS(files));

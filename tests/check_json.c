@@ -242,8 +242,8 @@ gen(int depth)
 
 /*
  * Strings of 0..40 bytes with one byte (or UTF-8 sequence) that needs a
- * look at every position: the writer reads plain text eight bytes at a
- * time, and must see it wherever it falls in those eight.
+ * look at every position: the writer reads plain text sixteen, then
+ * eight bytes at a time, and must see it wherever it falls in those.
  */
 START_TEST(test_string_windows)
 {
