@@ -202,10 +202,11 @@ jw_string(struct bpg_jw *w, const char *s, size_t n)
 	*o++ = '"';
 	for (i = 0; i < n; i++) {
 		/* Sixteen plain bytes at a time, then eight: most text is. */
-		len = bpg_json_plain16(u + i, n - i);
-		memcpy(o, u + i, len);
-		o += len;
-		i += len;
+		if (n - i >= 32 && (len = bpg_json_plain16(u + i, n - i)) > 0) {
+			memcpy(o, u + i, len);
+			o += len;
+			i += len;
+		}
 		while (n - i >= 8) {
 			uint64_t x;
 
