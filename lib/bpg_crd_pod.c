@@ -87,7 +87,11 @@ scale_memory(const char *pod, const char *mem, double ratio, char *buf,
 		    "or \"512m\")", pod, esc);
 	}
 	v = 0;
-	if (i < sizeof(num)) {
+	if (ndots == 0 && i < 10) {
+		/* Digits only, as mostly ("2g"): no strtod(). */
+		for (k = 0; k < i; k++)
+			v = v * 10 + (mem[k] - '0');
+	} else if (i < sizeof(num)) {
 		memcpy(num, mem, i);
 		num[i] = '\0';
 		v = strtod(num, NULL);

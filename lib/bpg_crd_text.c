@@ -431,6 +431,8 @@ tw_str(struct tw *t, const char *key, size_t klen, const char *v)
 	bpg_jw_str(&t->w, v);
 }
 #define STR(t, k, v) tw_str(t, LIT("\"" k "\":"), v)
+/* "key":"v" with v a literal that needs no escaping. */
+#define LSTR(t, k, v) tw_lkey(t, LIT("\"" k "\":\"" v "\""))
 
 /* "key":v unless v is NULL (crd_put_copy of a null-free value). */
 static void
@@ -501,7 +503,7 @@ write_node_affinity(struct tw *t, const struct bpg_queue *qc,
 		tw_next(t);
 		tw_open(t, '{');
 		STR(t, "key", key);
-		STR(t, "operator", "In");
+		LSTR(t, "operator", "In");
 		KEY(t, "values");
 		tw_open(t, '[');
 		for (i = 0; i < l->n; i++)
@@ -516,7 +518,7 @@ write_node_affinity(struct tw *t, const struct bpg_queue *qc,
 		tw_next(t);
 		tw_open(t, '{');
 		STR(t, "key", ZONE_LABEL_KEY);
-		STR(t, "operator", "In");
+		LSTR(t, "operator", "In");
 		KEY(t, "values");
 		tw_open(t, '[');
 		for (p = zones; ; p = comma + 1) {
@@ -668,7 +670,7 @@ write_cr(struct tw *t, const struct bpg_cluster *cl,
 	tw_open(t, '{');
 	STR(t, "type", sp->type);
 	STR(t, "sparkVersion", req->spark_version);
-	STR(t, "mode", "cluster");
+	LSTR(t, "mode", "cluster");
 	STR(t, "originalUser", ctx->user);
 	STR(t, "proxyUser", ctx->proxy_user);
 	STR(t, "image", sp->image);
@@ -691,7 +693,7 @@ write_cr(struct tw *t, const struct bpg_cluster *cl,
 	/* Section 2.17. */
 	if (cl->batch_scheduler != NULL &&
 	    strcmp(cl->batch_scheduler, "yunikorn") == 0) {
-		STR(t, "batchScheduler", "yunikorn");
+		LSTR(t, "batchScheduler", "yunikorn");
 		KEY(t, "batchSchedulerOptions");
 		tw_open(t, '{');
 		STR(t, "queue", ml->queue);

@@ -137,9 +137,22 @@ struct san_obj {
 static void
 san_key(struct san_obj *o, const char *key)
 {
-	bpg_jw_raw(o->w, o->first ? "\"" : ",\"", o->first ? 1 : 2);
-	bpg_jw_raw(o->w, key, strlen(key));
-	bpg_jw_raw(o->w, "\":", 2);
+	char b[64];
+	size_t n = strlen(key);
+
+	if (n > sizeof(b) - 4) {
+		bpg_jw_raw(o->w, o->first ? "\"" : ",\"", o->first ? 1 : 2);
+		bpg_jw_raw(o->w, key, n);
+		bpg_jw_raw(o->w, "\":", 2);
+	} else {
+		/* One write: ,"key": */
+		b[0] = ',';
+		b[1] = '"';
+		memcpy(b + 2, key, n);
+		b[n + 2] = '"';
+		b[n + 3] = ':';
+		bpg_jw_raw(o->w, b + o->first, n + 4 - o->first);
+	}
 	o->first = false;
 }
 
