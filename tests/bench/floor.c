@@ -10,9 +10,9 @@
  * connection to the cluster at URL (libcurl with the options of
  * lib/bpg_kube.c: bearer token, CA, TLS 1.2+) and one MariaDB connection
  * (benchdb.c).  For every request: read the body, insert the row of
- * ROWFILE/SUMMARYFILE under a fresh name (the gateway's insert), POST
- * CRFILE with each @NAME@ replaced by that name (a CR the gateway built)
- * and answer {"submissionId":NAME}.  No parsing, no validation, no
+ * ROWFILE/SUMMARYFILE under a fresh name of the gateway's shape (the
+ * gateway's insert), POST CRFILE with each @NAME@ replaced by that name
+ * (a CR the gateway built) and answer {"submissionId":NAME}.  No parsing, no validation, no
  * routing, no logging: what is left is the I/O the design cannot avoid.
  *
  * Benchmark tool only; never installed.
@@ -47,7 +47,6 @@ static struct curl_slist *headers;
 static MYSQL_STMT *insert;
 static char cr[sizeof(crtext) + MAX_PARTS * MAX_NAME];
 static char rbuf[64 * 1024];
-static unsigned long seq;
 
 static size_t
 on_data(char *p, size_t sz, size_t n, void *arg)
@@ -104,6 +103,21 @@ answer(FCGX_Request *r, const char *status, const char *key,
 	    n, body);
 }
 
+/* xorshift64*: random enough for names, seeded apart per worker. */
+static unsigned long long
+rnd(void)
+{
+	static unsigned long long x;
+
+	if (x == 0)
+		x = ((unsigned long long)start << 20) ^
+		    ((unsigned long long)getpid() << 1) ^ 0x9e3779b97f4a7c15ULL;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
 static void
 serve(FCGX_Request *r)
 {
@@ -116,8 +130,15 @@ serve(FCGX_Request *r)
 	for (len = 0; len < MAX_BODY; len += (size_t)nl)
 		if ((nl = (size_t)FCGX_GetStr(rbuf, sizeof(rbuf), r->in)) == 0)
 			break;
-	snprintf(name, sizeof(name), "fl%lx-%lx-%lu", start,
-	    (unsigned long)getpid(), seq++);
+	/*
+	 * A name of the gateway's shape: a cluster ID of the bench's length
+	 * and 32 random hex digits (BPG's "<clusterId>-<uuid>").  Short
+	 * names in sequence, as floor once made, are appended at the end of
+	 * MariaDB's primary key and the stand-in's index: cheaper than any
+	 * gateway whose IDs are random and unique across instances can be.
+	 */
+	snprintf(name, sizeof(name), "floor-cluster-x-%016llx%016llx",
+	    rnd(), rnd());
 	for (i = len = 0; i < nparts; i++) {
 		if (i > 0) {
 			nl = strlen(name);
