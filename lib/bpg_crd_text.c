@@ -89,13 +89,17 @@ conf_live(const struct conf *c)
 	return n;
 }
 
-/* An upper bound of the keys the layers can set. */
+/*
+ * An upper bound of the keys the layers can set: each layer's, the app
+ * name, and bpg.pickedZones, which the zone pick adds to the request's
+ * sparkConf after this count (crd_spec_prep()).
+ */
 static size_t
 conf_bound(const struct bpg_config *cfg, const struct bpg_cluster *cl,
     const struct bpg_submit_req *req)
 {
 	return cfg->default_spark_conf.n + cl->spark_conf.n +
-	    json_object_size(req->spark_conf) + cfg->fixed_spark_conf.n + 1;
+	    json_object_size(req->spark_conf) + cfg->fixed_spark_conf.n + 2;
 }
 
 /* ---- values as the tree holds them ----------------------------------- */

@@ -337,6 +337,53 @@ START_TEST(test_conf_null)
 }
 END_TEST
 
+/*
+ * A sparkConf just under the text writer's table, on a queue with zones:
+ * the zone pick adds bpg.pickedZones to the request's sparkConf after
+ * the size was counted, and the CR must still be written (as the tree
+ * writes it), not refused for want of room.  Without overlapping keys
+ * between the layers, so that every key takes an entry.
+ */
+START_TEST(test_conf_fill)
+{
+	struct bpg_config *cfg = config();
+	struct bpg_zones *zones;
+	const char *out;
+	char *b, item[48];
+	size_t len, cap, keep = cfg->fixed_spark_conf.n, r, r0;
+	int i, n;
+
+	/* fixedSparkConf without spark.b, which defaultSparkConf has. */
+	ck_assert_str_eq(cfg->fixed_spark_conf.v[1].key, "spark.b");
+	cfg->fixed_spark_conf.n = 1;
+	/* Cluster c02 (no sparkConf): default 4 + request + fixed 1 + the
+	 * app name 1 keys; r0 request keys make 64 of them, the table's
+	 * size, and the zone one more. */
+	r0 = 64 - (cfg->default_spark_conf.n + cfg->clusters[1].spark_conf.n +
+	    cfg->fixed_spark_conf.n + 1);
+	ck_assert_int_eq(bpg_zones_new(&zones), BPG_OK);
+	for (r = r0 - 1; r <= r0; r++) {
+		b = NULL;
+		len = cap = 0;
+		tu_append(&b, &len, &cap, "{" BASE ",\"sparkConf\":{",
+		    strlen("{" BASE ",\"sparkConf\":{"));
+		for (i = 0; i < (int)r; i++) {
+			n = snprintf(item, sizeof(item), "%s\"spark.f%d\":"
+			    "\"%d\"", i > 0 ? "," : "", i, i);
+			tu_append(&b, &len, &cap, item, (size_t)n);
+		}
+		tu_append(&b, &len, &cap, "}}", 3);
+		tu_track(b);
+		ck_assert_int_eq(both(cfg, 1, b, "poc", "alice", zones, &out),
+		    BPG_OK);
+		ck_assert_ptr_nonnull(strstr(out, "\"bpg.pickedZones\":"));
+	}
+	bpg_zones_free(zones);
+	cfg->fixed_spark_conf.n = keep;
+	bpg_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_fmt_ll)
 {
 	static const long long v[] = { 0, 7, -7, 1000, INT64_MAX, INT64_MIN };
@@ -362,6 +409,7 @@ main(void)
 	tcase_add_test(tc, test_zone_turns);
 	tcase_add_test(tc, test_corpus);
 	tcase_add_test(tc, test_conf_null);
+	tcase_add_test(tc, test_conf_fill);
 	tcase_add_test(tc, test_fmt_ll);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
