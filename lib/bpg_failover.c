@@ -30,7 +30,10 @@ bpg_failover_init(struct bpg_failover *f, const struct bpg_config *cfg,
 	f->conf = bpg_failover_conf(cfg);
 	if (req->cluster_id != NULL && req->cluster_id[0] != '\0')
 		f->forced = first;
-	if ((f->excluded = calloc(cfg->nclusters + 1,
+	if (cfg->nclusters < BPG_FAILOVER_FEW) {
+		f->excluded = f->excluded_few;
+		f->cand = f->cand_few;
+	} else if ((f->excluded = calloc(cfg->nclusters + 1,
 	    sizeof(*f->excluded))) == NULL ||
 	    (f->cand = calloc(cfg->nclusters + 1, sizeof(*f->cand))) == NULL) {
 		bpg_failover_reset(f);
@@ -42,8 +45,10 @@ bpg_failover_init(struct bpg_failover *f, const struct bpg_config *cfg,
 void
 bpg_failover_reset(struct bpg_failover *f)
 {
-	free(f->excluded);
-	free(f->cand);
+	if (f->excluded != f->excluded_few)
+		free(f->excluded);
+	if (f->cand != f->cand_few)
+		free(f->cand);
 	memset(f, 0, sizeof(*f));
 }
 

@@ -21,6 +21,8 @@
 #include "bpg_req.h"
 #include "bpg_route.h"
 
+#define BPG_FAILOVER_FEW 16
+
 /* One submission's choice; its fields are private. */
 struct bpg_failover {
 	const struct bpg_config *cfg;
@@ -29,6 +31,9 @@ struct bpg_failover {
 	const struct bpg_cluster *forced;	/* clusterId, or NULL */
 	bool *excluded;				/* per config cluster */
 	size_t *cand;				/* a pick's candidates */
+	/* Room for both when the config has few clusters: no allocation. */
+	bool excluded_few[BPG_FAILOVER_FEW];
+	size_t cand_few[BPG_FAILOVER_FEW];
 	size_t ncand;				/* how many the last had */
 	size_t neligible;	/* eligible at all, open or failed or not */
 	int64_t retry_ms;	/* the nearest trial of those denied */

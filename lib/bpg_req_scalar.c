@@ -537,10 +537,32 @@ fail:
 	return e;
 }
 
+/* Every key and value of n a string free of NUL (not a number's text,
+ * which scalar_of() finds behind one): bound, n is the map as it would be
+ * copied. */
+static bool
+strmap_plain(json_t *n)
+{
+	json_t *v;
+	void *it;
+
+	for (it = json_object_iter(n); it != NULL;
+	    it = json_object_iter_next(n, it)) {
+		v = json_object_iter_value(it);
+		if (!json_is_string(v) || json_object_iter_key_len(it) !=
+		    strlen(json_object_iter_key(it)) ||
+		    json_string_length(v) != strlen(json_string_value(v)))
+			return false;
+	}
+	return true;
+}
+
 /*
  * A map of strings (sparkConf, labels, annotations).  *out is a new
- * object, or NULL for null.  Values are coerced like string fields; a null
- * value drops the key, the fix of quirk 39 applied to requests.
+ * reference, or NULL for null.  Values are coerced like string fields; a
+ * null value drops the key, the fix of quirk 39 applied to requests.  A
+ * map of plain strings is kept as it is: the request's tree is the
+ * binder's alone and dropped once bound (parse() in bpg_req.c).
  */
 enum bpg_err
 req_bind_strmap(const struct binder *b, json_t *n, const char *path,
@@ -549,9 +571,9 @@ req_bind_strmap(const struct binder *b, json_t *n, const char *path,
 	char p[PATH_LEN];
 	struct scalar sc;
 	const char *key;
-	json_t *obj, *val;
+	json_t *obj = NULL, *val;
 	enum bpg_err e;
-	bool present;
+	bool present, keep;
 
 	*out = NULL;
 	if (json_is_null(n))
@@ -560,7 +582,8 @@ req_bind_strmap(const struct binder *b, json_t *n, const char *path,
 		return req_type_fail(b, n, n, path, "a map of strings");
 	if ((e = req_check_entries(b, n, path, json_object_size(n))) != BPG_OK)
 		return e;
-	if ((obj = json_object()) == NULL)
+	keep = strmap_plain(n);
+	if (!keep && (obj = json_object()) == NULL)
 		return BPG_ENOMEM;
 	json_object_foreach(n, key, val) {
 		if ((e = check_text(b, n, path, key, strlen(key), true)) !=
@@ -569,14 +592,14 @@ req_bind_strmap(const struct binder *b, json_t *n, const char *path,
 		req_child_key(p, path, key);
 		if ((e = req_bind_text(b, val, p, &sc, &present)) != BPG_OK)
 			goto fail;
-		if (!present)
+		if (!present || keep)
 			continue;
 		if (json_object_set_new(obj, key, json_stringn(sc.s, sc.len))) {
 			e = BPG_ENOMEM;
 			goto fail;
 		}
 	}
-	*out = obj;
+	*out = keep ? json_incref(n) : obj;
 	return BPG_OK;
 fail:
 	json_decref(obj);

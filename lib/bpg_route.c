@@ -127,9 +127,10 @@ strlist_has_icase_n(const struct bpg_strlist *l, const char *s, size_t n)
 
 	if (s == NULL || n == 0)
 		return false;
+	/* Bytes equal but for case are equal once 0x20 is set. */
 	for (i = 0; i < l->n; i++)
-		if (l->v[i] != NULL && strlen(l->v[i]) == n &&
-		    strncasecmp(l->v[i], s, n) == 0)
+		if (l->v[i] != NULL && (l->v[i][0] | 0x20) == (s[0] | 0x20) &&
+		    strlen(l->v[i]) == n && strncasecmp(l->v[i], s, n) == 0)
 			return true;
 	return false;
 }
