@@ -201,15 +201,15 @@ jw_string(struct bpg_jw *w, const char *s, size_t n)
 	o = w->buf + w->len;
 	*o++ = '"';
 	for (i = 0; i < n; i++) {
+		uint64_t x;
+
 		/* Sixteen plain bytes at a time, then eight: most text is. */
-		if (n - i >= 32 && (len = bpg_json_plain16(u + i, n - i)) > 0) {
+		if (n - i >= 16 && (len = bpg_json_plain16(u + i, n - i)) > 0) {
 			memcpy(o, u + i, len);
 			o += len;
 			i += len;
 		}
 		while (n - i >= 8) {
-			uint64_t x;
-
 			memcpy(&x, u + i, 8);
 			if (jw_any_special8(x))
 				break;
@@ -219,6 +219,16 @@ jw_string(struct bpg_jw *w, const char *s, size_t n)
 		}
 		if (i == n)
 			break;
+		/* Fewer than 8 left: the last 8 bytes of the string, some
+		 * read again, say whether these are all plain. */
+		if (n - i < 8 && n >= 8) {
+			memcpy(&x, u + n - 8, 8);
+			if (!jw_any_special8(x)) {
+				memcpy(o, u + i, n - i);
+				o += n - i;
+				break;
+			}
+		}
 		c = u[i];
 		if (jw_special[c] == 0) {
 			*o++ = (char)c;

@@ -31,9 +31,9 @@ char *bpg_json_dump(const json_t *doc, size_t *len);
 /*
  * How many of the bytes at s[0..n) are plain string text (printable
  * ASCII other than '"' and '\\', which a JSON string carries as they
- * are), counted 16 at a time with SSE2: a multiple of 16, at most the
- * length of the plain run.  The caller's byte loop does the rest.  0
- * without SSE2.
+ * are), looked at 16 at a time with SSE2: the exact length of the plain
+ * run when it ends within the last whole 16 bytes, else the whole
+ * 16-byte blocks.  The caller's byte loop does the rest.  0 without SSE2.
  */
 static inline size_t
 bpg_json_plain16(const unsigned char *s, size_t n)
@@ -44,14 +44,17 @@ bpg_json_plain16(const unsigned char *s, size_t n)
 	const __m128i bs = _mm_set1_epi8('\\');
 	__m128i x;
 
+	int m;
+
 	for (; n - i >= 16; i += 16) {
 		x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
 		/* Signed: below 0x20 are the controls and every non-ASCII
 		 * byte (0x80-0xff). */
-		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(x, sp),
+		m = _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(x, sp),
 		    _mm_or_si128(_mm_cmpeq_epi8(x, q),
-		    _mm_cmpeq_epi8(x, bs)))) != 0)
-			break;
+		    _mm_cmpeq_epi8(x, bs))));
+		if (m != 0)
+			return i + (size_t)__builtin_ctz((unsigned int)m);
 	}
 #else
 	(void)s;
