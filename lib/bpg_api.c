@@ -209,6 +209,9 @@ pattern_match(const char *pattern, struct route_ctx *rc, int *literals)
 	size_t i = 0, n;
 
 	*literals = 0;
+	/* Most routes differ from the path in their first byte. */
+	if (*p != '{' && *p != '\0' && rc->nsegs > 0 && *p != rc->segs[0][0])
+		return false;
 	while (*p != '\0') {
 		slash = strchr(p, '/');
 		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
