@@ -192,7 +192,19 @@ text_problem(const struct binder *b, const char *s, size_t len, bool key,
 	*b->text += len;
 	if (*b->text > BPG_MAX_BODY)
 		return TXT_BUDGET;
-	for (i = 0; i < len; i++) {
+	/* Eight bytes at a time while none is below 0x20, 0x7f or above
+	 * (this also stops at UTF-8, which the byte loop lets through). */
+	for (i = 0; len - i >= 8; i += 8) {
+		const uint64_t ones = 0x0101010101010101ULL;
+		uint64_t x, d;
+
+		memcpy(&x, s + i, 8);
+		d = x ^ (ones * 0x7f);
+		if (((x | (x - ones * 0x20) | (d - ones)) &
+		    (ones * 0x80)) != 0)
+			break;
+	}
+	for (; i < len; i++) {
 		c = (unsigned char)s[i];
 		*bad = c;
 		if (c == '\0')

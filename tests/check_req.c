@@ -1340,6 +1340,56 @@ START_TEST(test_field_paths_known)
 }
 END_TEST
 
+/*
+ * A control character (or DEL, or a UTF-8 letter, which passes) at every
+ * place in strings of 1..40 bytes: the text check looks at eight bytes at
+ * a time and must see it wherever it falls.
+ */
+START_TEST(test_text_windows)
+{
+	static const struct {
+		const char *esc;	/* as written in the JSON */
+		const char *want;	/* NULL: bound */
+	} odd[] = {
+		{ "\\u0001", "control character U+0001" },
+		{ "\\u001f", "control character U+001F" },
+		{ "\\u007f", "control character U+007F" },
+		{ "\\t", NULL },
+		{ "\xc3\xa9", NULL },
+	};
+	char body[160], name[64];
+	struct bpg_submit_req r;
+	struct bpg_errinfo ei;
+	size_t n, at, k;
+	enum bpg_err e;
+	int len;
+
+	for (n = 1; n <= 40; n++)
+		for (at = 0; at < n; at++)
+			for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+				len = snprintf(body, sizeof(body),
+				    "{\"mainClass\":\"%.*s%s%.*s\"}",
+				    (int)at, "abcdefghijklmnopqrstuvwxyzabcdefghijklmnop",
+				    odd[k].esc, (int)(n - at - 1),
+				    "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOP");
+				snprintf(name, sizeof(name), "len %zu at %zu "
+				    "odd %zu", n, at, k);
+				e = bpg_req_parse(body, (size_t)len,
+				    BPG_REQ_JSON, &r, &ei);
+				same_as_ref(body, (size_t)len, BPG_REQ_JSON, e,
+				    &r, &ei, name);
+				if (odd[k].want == NULL)
+					ck_assert_msg(e == BPG_OK, "%s: %s",
+					    name, ei.msg);
+				else
+					ck_assert_msg(e == BPG_EINVAL &&
+					    strstr(ei.msg, odd[k].want) != NULL,
+					    "%s: %s", name, ei.msg);
+				bpg_req_reset(&r);
+			}
+}
+END_TEST
+
 /* ---- limits that pass, reset, format -------------------------------- */
 
 START_TEST(test_limits_at_max)
@@ -1557,6 +1607,7 @@ req_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, (int)NELEM(bad));
 	tcase_add_loop_test(tc, test_wrong_type, 0, (int)NELEM(fields));
 	tcase_add_loop_test(tc, test_field_paths_known, 0, (int)NELEM(fields));
+	tcase_add_test(tc, test_text_windows);
 	tcase_add_test(tc, test_limits_at_max);
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_null_args);
