@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,42 @@ head(time_t now)
 	lg.head_pid = lg.pid;
 }
 
+/*
+ * fmt into out[0..room) when it has no directive but %s and %%, as most
+ * lines have: vsnprintf()'s work for them is most of a line's.  The
+ * length as vsnprintf() counts it, or -1 for a format it must do.
+ */
+static int
+fmt_plain(char *out, size_t room, const char *fmt, va_list ap)
+{
+	const char *p, *s;
+	size_t n = 0, k;
+
+	for (p = fmt; *p != '\0'; p++)
+		if (*p == '%' && p[1] != 's' && p[1] != '%')
+			return -1;
+	for (p = fmt; *p != '\0'; p++) {
+		if (*p != '%') {
+			if (n + 1 < room)
+				out[n] = *p;
+			n++;
+			continue;
+		}
+		s = *++p == '%' ? "%" : va_arg(ap, const char *);
+		if (s == NULL)
+			s = "(null)";
+		k = strlen(s);
+		if (n < room)
+			memcpy(out + n, s, n + k < room ? k : room - 1 - n);
+		n += k;
+		if (n > INT_MAX)
+			return -1;
+	}
+	if (room > 0)
+		out[n < room ? n : room - 1] = '\0';
+	return (int)n;
+}
+
 void
 bpg_vlog(int prio, const char *fmt, va_list ap)
 {
@@ -190,9 +227,14 @@ bpg_vlog(int prio, const char *fmt, va_list ap)
 	/* The message after it, leaving room for standard error's newline. */
 	room = sizeof(line) - at - 1;
 	va_copy(cp, ap);
-	errno = saved;	/* for %m */
-	n = vsnprintf(line + at, room, fmt, cp);
+	n = fmt_plain(line + at, room, fmt, cp);
 	va_end(cp);
+	if (n < 0) {
+		va_copy(cp, ap);
+		errno = saved;	/* for %m */
+		n = vsnprintf(line + at, room, fmt, cp);
+		va_end(cp);
+	}
 	if (n < 0)
 		goto out;
 	if ((size_t)n >= room) {

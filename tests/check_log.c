@@ -92,6 +92,47 @@ START_TEST(test_log_open_perror)
 }
 END_TEST
 
+/*
+ * Lines of %s and %% only are put together without vsnprintf(): each is
+ * held to what vsnprintf() makes of it, and so are the formats left to it,
+ * and a line longer than the stack's buffer.
+ */
+START_TEST(test_log_formats)
+{
+	static char big[6000], buf[16384], want[16384];
+	char id[64], one[7000];
+	long pid = (long)getpid();
+	size_t w = 0;
+	ssize_t n;
+
+	memset(big, 'x', sizeof(big) - 1);
+	stderr_to_file(id, sizeof(id));
+	unsetenv("JOURNAL_STREAM");
+	bpg_log_open("check-log", "/nonexistent/log");
+#define LINE(...) do {							\
+		bpg_log(LOG_INFO, __VA_ARGS__);				\
+		snprintf(one, sizeof(one), __VA_ARGS__);		\
+		w += (size_t)snprintf(want + w, sizeof(want) - w,	\
+		    "check-log[%ld]: %s\n", pid, one);			\
+	} while (0)
+	LINE("submitted %s user=%s queue=%s cluster=%s", "id-1", "alice",
+	    "dev", "c01");
+	LINE("%s", "");
+	LINE("no directive");
+	LINE("100%% of %s%%", "them");
+	LINE("%s then %d and %5s|%-3s|", "text", 42, "ab", "c");
+	LINE("%zu %s", (size_t)7, "left to vsnprintf");
+	LINE("%s", big);
+	LINE("a%sb", big + 10);
+#undef LINE
+	bpg_log_close();
+	n = pread(STDERR_FILENO, buf, sizeof(buf) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, want);
+}
+END_TEST
+
 /* A datagram socket bound at path, as a syslog daemon's /dev/log. */
 static int
 daemon_socket(const char *path)
@@ -194,6 +235,7 @@ main(void)
 
 	tcase_add_test(tc, test_journal_stream);
 	tcase_add_test(tc, test_log_open_perror);
+	tcase_add_test(tc, test_log_formats);
 	tcase_add_test(tc, test_log_socket);
 	tcase_add_test(tc, test_log_closed);
 	suite_add_tcase(s, tc);
