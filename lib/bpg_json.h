@@ -43,7 +43,6 @@ bpg_json_plain16(const unsigned char *s, size_t n)
 	const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"');
 	const __m128i bs = _mm_set1_epi8('\\');
 	__m128i x;
-
 	int m;
 
 	for (; n - i >= 16; i += 16) {
