@@ -6,6 +6,7 @@
  * Configs are built by hand, as in check_route.c; the breakers run on a
  * fake clock.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -188,6 +189,55 @@ START_TEST(test_none_left)
 }
 END_TEST
 
+/*
+ * More clusters than the choice holds in itself (BPG_FAILOVER_FEW): its
+ * arrays are allocated, and a submission failing on one after another
+ * is offered each of them once, then none.
+ */
+START_TEST(test_many_clusters)
+{
+	enum { N = BPG_FAILOVER_FEW + 4 };
+	struct bpg_config many;
+	struct bpg_submit_req req;
+	struct bpg_failover f;
+	struct bpg_errinfo ei;
+	struct bpg_rng rng;
+	const struct bpg_cluster *c;
+	char id[16];
+	int seen[N] = { 0 };
+	bool trial;
+	size_t i;
+
+	memset(&many, 0, sizeof(many));
+	many.clusters = tu_track(calloc(N, sizeof(*many.clusters)));
+	for (i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "m%zu", i);
+		many.clusters[i].id = S(id);
+		many.clusters[i].weight = 10;
+		many.clusters[i].spark_versions = L("3.5.0");
+		many.clusters[i].queues = L("dev");
+		many.clusters[i].namespace = S("ns");
+	}
+	many.nclusters = N;
+	many.cluster_failure_threshold = 3;
+	many.cluster_cooldown_millis = 1000;
+	mkreq(&req, NULL);
+	bpg_rng_seed_with(&rng, 3);
+	ck_assert_int_eq(bpg_failover_init(&f, &many, br, &req,
+	    &many.clusters[0], &ei), BPG_OK);
+	for (i = 0; i < N; i++) {
+		ck_assert_int_eq(bpg_failover_pick(&f, &req, "dev", &rng, 1,
+		    100, &c, &trial), BPG_FAILOVER_PICKED);
+		ck_assert_int_eq(seen[c - many.clusters]++, 0);
+		bpg_failover_exclude(&f, c);
+	}
+	ck_assert_int_eq(bpg_failover_pick(&f, &req, "dev", &rng, 1, 100, &c,
+	    &trial), BPG_FAILOVER_NONE_LEFT);
+	bpg_failover_reset(&f);
+	bpg_failover_reset(&f);
+}
+END_TEST
+
 START_TEST(test_forced_never_fails_over)
 {
 	struct bpg_submit_req req;
@@ -270,6 +320,7 @@ main(void)
 	tcase_add_test(tc, test_weighted_among_eligible);
 	tcase_add_test(tc, test_open_skipped_then_all_open);
 	tcase_add_test(tc, test_none_left);
+	tcase_add_test(tc, test_many_clusters);
 	tcase_add_test(tc, test_forced_never_fails_over);
 	tcase_add_test(tc, test_should_probe);
 	suite_add_tcase(s, tc);
