@@ -185,6 +185,7 @@ tls_what(const struct bpg_db *db)
 		    "dbStorageSOPS.caCertDataSOPS"
 		  : "the server's certificate is not checked";
 }
+
 /*
  * This process's pid, kept: every statement checks that the handle is
  * its own (a handle used across fork() would interleave two sessions on
@@ -214,7 +215,6 @@ self(void)
 		return getpid();
 	return self_pid;
 }
-
 
 static enum bpg_err
 db_open(struct bpg_db *db, struct bpg_errinfo *ei)

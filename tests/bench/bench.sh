@@ -247,10 +247,10 @@ median() {	# median NAME: of the samples of NAME
 }
 
 # paired A B: the median over the rounds of A/B within each round.  A
-# round runs the gateway's submissions and floor's back to back (in turns
-# which first), so the
-# ratio of a pair holds less of the drift of a shared host between rounds
-# than the ratio of the two medians does (both are in the table).
+# round runs the gateway's submissions and floor's back to back (taking
+# turns at going first), so the ratio of a pair holds less of the drift of
+# a shared host between rounds than the ratio of the two medians does
+# (both are in the table).
 paired() {
 	awk -v a="$1" -v b="$2" '$1 == a { x[++na] = $2 }
 	    $1 == b { y[++nb] = $2 }

@@ -12,8 +12,9 @@
  * (benchdb.c).  For every request: read the body, insert the row of
  * ROWFILE/SUMMARYFILE under a fresh name of the gateway's shape (the
  * gateway's insert), POST CRFILE with each @NAME@ replaced by that name
- * (a CR the gateway built) and answer {"submissionId":NAME}.  No parsing, no validation, no
- * routing, no logging: what is left is the I/O the design cannot avoid.
+ * (a CR the gateway built) and answer {"submissionId":NAME}.  No parsing,
+ * no validation, no routing, no logging: what is left is the I/O the
+ * design cannot avoid.
  *
  * Benchmark tool only; never installed.
  */
