@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,36 +121,86 @@ bpg_metrics_name(enum bpg_metric id)
 	return (unsigned int)id < BPG_METRIC__MAX ? descs[id].name : NULL;
 }
 
-/* The number of labels of d. */
-static size_t
-label_count(const struct desc *d)
+/* Whether any of the 8 bytes of x is a backslash, a double quote or a
+ * line feed: the bytes a label value escapes. */
+static inline bool
+any_escaped8(uint64_t x)
 {
-	const char *p;
-	size_t n;
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\'),
+	    l = x ^ (ones * '\n');
 
-	if (d->labels[0] == '\0')
-		return 0;
-	for (n = 1, p = d->labels; *p != '\0'; p++)
-		if (*p == ',')
-			n++;
-	return n;
+	return (((q - ones) & ~q) | ((b - ones) & ~b) | ((l - ones) & ~l)) &
+	    highs;
 }
 
 /*
- * The label text of lv for d: name="value",... with the value escaped as
- * the text format 0.0.4 says (backslash, double quote and line feed as
- * \\, \" and \n).  false when it does not fit.
+ * Appends value v (n bytes) to out at *o, escaped as the text format 0.0.4
+ * says (backslash, double quote and line feed as \\, \" and \n), leaving
+ * room for two more bytes.  false when it does not fit.
+ */
+static bool
+label_value(const char *v, size_t n, char *out, size_t outsz, size_t *o)
+{
+	size_t i = 0, k = *o;
+	uint64_t x = 0;
+
+	/* A short one (most are) at once when plain; the zeros added do
+	 * not count as escaped. */
+	if (n < 8) {
+		memcpy(&x, v, n);
+		if (!any_escaped8(x)) {
+			if (k + n + 2 >= outsz)
+				return false;
+			memcpy(out + k, v, n);
+			*o = k + n;
+			return true;
+		}
+	}
+	/* Plain runs of 8 go as they are; the rest a byte at a time. */
+	while (n - i >= 8) {
+		memcpy(&x, v + i, 8);
+		if (any_escaped8(x))
+			break;
+		if (k + 8 + 2 >= outsz)
+			return false;
+		memcpy(out + k, v + i, 8);
+		k += 8;
+		i += 8;
+	}
+	for (; i < n; i++) {
+		const char *esc = v[i] == '\\' ? "\\\\" : v[i] == '"' ?
+		    "\\\"" : v[i] == '\n' ? "\\n" : NULL;
+		size_t el = esc != NULL ? 2 : 1;
+
+		if (k + el + 2 >= outsz)
+			return false;
+		if (esc != NULL)
+			memcpy(out + k, esc, 2);
+		else
+			out[k] = v[i];
+		k += el;
+	}
+	*o = k;
+	return true;
+}
+
+/*
+ * The label text of lv for d: name="value",... with each value escaped
+ * (label_value()).  Its length in *len; false when it does not fit.
  */
 static bool
 label_text(const struct desc *d, const char *const *lv, char *out,
-    size_t outsz)
+    size_t outsz, size_t *len)
 {
 	const char *name = d->labels, *v;
-	size_t o = 0, i, nl, n = label_count(d);
+	size_t o = 0, i, nl;
 
 	out[0] = '\0';
-	for (i = 0; i < n; i++) {
-		nl = strcspn(name, ",");
+	for (i = 0; *name != '\0'; i++) {
+		for (nl = 0; name[nl] != ',' && name[nl] != '\0'; nl++)
+			;
 		if (o + nl + 3 >= outsz)
 			return false;
 		if (i > 0)
@@ -158,20 +209,8 @@ label_text(const struct desc *d, const char *const *lv, char *out,
 		o += nl;
 		out[o++] = '=';
 		out[o++] = '"';
-		for (v = lv[i] != NULL ? lv[i] : ""; *v != '\0'; v++) {
-			const char *esc = *v == '\\' ? "\\\\" : *v == '"' ?
-			    "\\\"" : *v == '\n' ? "\\n" : NULL;
-			size_t el = esc != NULL ? 2 : 1;
-
-			if (o + el + 2 >= outsz)
-				return false;
-			if (esc != NULL)
-				memcpy(out + o, esc, 2);
-			else
-				out[o] = *v;
-			o += el;
-		}
-		if (o + 2 >= outsz)
+		v = lv[i] != NULL ? lv[i] : "";
+		if (!label_value(v, strlen(v), out, outsz, &o))
 			return false;
 		out[o++] = '"';
 		name += nl;
@@ -179,20 +218,35 @@ label_text(const struct desc *d, const char *const *lv, char *out,
 			name++;
 	}
 	out[o] = '\0';
+	*len = o;
 	return true;
 }
 
-/* FNV-1a (64 bits) of the metric and its label text; never 0. */
+/* A 64-bit hash of the metric and its label text (n bytes), eight bytes
+ * a step, finished with MurmurHash3's fmix64; never 0. */
 static unsigned long long
-series_hash(unsigned int metric, const char *text)
+series_hash(unsigned int metric, const char *text, size_t n)
 {
-	unsigned long long h = 0xcbf29ce484222325ULL;
-	const unsigned char *p = (const unsigned char *)text;
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = (metric + 1) * k ^ n, x;
+	size_t i;
 
-	h = (h ^ (metric & 0xff)) * 0x100000001b3ULL;
-	h = (h ^ (metric >> 8)) * 0x100000001b3ULL;
-	for (; *p != '\0'; p++)
-		h = (h ^ *p) * 0x100000001b3ULL;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, text + i, 8);
+		h = (h ^ x) * k;
+		h ^= h >> 29;
+	}
+	if (i < n) {
+		x = 0;
+		memcpy(&x, text + i, n - i);
+		h = (h ^ x) * k;
+		h ^= h >> 29;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb3fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h == 0 ? 1 : h;
 }
 
@@ -203,15 +257,15 @@ series(struct bpg_metrics *m, enum bpg_metric id, const char *const *lv)
 	char text[BPG_METRICS_LABEL_TEXT];
 	unsigned long long h, k;
 	struct cell *c;
-	size_t i, start;
+	size_t i, start, len;
 
 	if ((unsigned int)id >= BPG_METRIC__MAX || id == BPG_METRIC_DROPPED)
 		return NULL;
-	if (label_count(&descs[id]) > 0 && lv == NULL)
+	if (descs[id].labels[0] != '\0' && lv == NULL)
 		return NULL;
-	if (!label_text(&descs[id], lv, text, sizeof(text)))
+	if (!label_text(&descs[id], lv, text, sizeof(text), &len))
 		return NULL;
-	h = series_hash((unsigned int)id, text);
+	h = series_hash((unsigned int)id, text, len);
 	start = (size_t)(h % BPG_METRICS_CELLS);
 	for (i = 0; i < BPG_METRICS_CELLS; i++) {
 		c = &m->cells[(start + i) % BPG_METRICS_CELLS];
@@ -220,7 +274,7 @@ series(struct bpg_metrics *m, enum bpg_metric id, const char *const *lv)
 			/* On failure k is the key another process put. */
 			if (atomic_compare_exchange_strong(&c->key, &k, h)) {
 				c->metric = (unsigned int)id;
-				memcpy(c->labels, text, strlen(text) + 1);
+				memcpy(c->labels, text, len + 1);
 				atomic_store_explicit(&c->ready, 1,
 				    memory_order_release);
 				return c;

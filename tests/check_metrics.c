@@ -71,6 +71,19 @@ START_TEST(test_counter_and_labels)
 	/* The text format's three escapes. */
 	bpg_metrics_inc(m, BPG_METRIC_SUBMISSIONS,
 	    BPG_LV("a\"b\\c\nd", "c01", "failed"));
+	/* Short ones, read at once: one escape each. */
+	bpg_metrics_inc(m, BPG_METRIC_SUBMISSIONS, BPG_LV("q\"", "c\\", "o\n"));
+	/* Longer values, read eight bytes at a time: each escape in the
+	 * first block of eight, then none at all. */
+	bpg_metrics_inc(m, BPG_METRIC_SUBMISSIONS,
+	    BPG_LV("root.qu\"eue.long", "cluster\nnumber-0001",
+	    "accept\\ed-long-outcome"));
+	bpg_metrics_inc(m, BPG_METRIC_SUBMISSIONS,
+	    BPG_LV("root.qu\"eue.long", "cluster\nnumber-0001",
+	    "accept\\ed-long-outcome"));
+	bpg_metrics_inc(m, BPG_METRIC_SUBMISSIONS,
+	    BPG_LV("root.queue.x.long", "cluster-number-0001",
+	    "accepted-long-outcome"));
 	bpg_metrics_inc(m, BPG_METRIC_DB_ERRORS, NULL);
 	t = render(m, BPG_METRICS_GATEWAY);
 	ck_line(t, "# HELP bpg_submissions_total POST /spark submissions by "
@@ -82,6 +95,14 @@ START_TEST(test_counter_and_labels)
 	    "outcome=\"rejected\"} 1");
 	ck_line(t, "bpg_submissions_total{queue=\"a\\\"b\\\\c\\nd\","
 	    "cluster=\"c01\",outcome=\"failed\"} 1");
+	ck_line(t, "bpg_submissions_total{queue=\"q\\\"\",cluster=\"c\\\\\","
+	    "outcome=\"o\\n\"} 1");
+	ck_line(t, "bpg_submissions_total{queue=\"root.qu\\\"eue.long\","
+	    "cluster=\"cluster\\nnumber-0001\","
+	    "outcome=\"accept\\\\ed-long-outcome\"} 2");
+	ck_line(t, "bpg_submissions_total{queue=\"root.queue.x.long\","
+	    "cluster=\"cluster-number-0001\","
+	    "outcome=\"accepted-long-outcome\"} 1");
 	ck_line(t, "bpg_db_errors_total 1");
 	/* Unlabelled metrics are there before any update. */
 	ck_line(t, "bpg_worker_restarts_total 0");
