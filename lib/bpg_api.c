@@ -3,6 +3,7 @@
  * route table, the URI's path, authentication, the request's body, and
  * the per-worker state every handler works with.
  */
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,7 @@ static const struct route {
 	{ "GET", "/batches/{id}/log", AUTH, api_h_livy_log },
 	{ "DELETE", "/batches/{id}", AUTH, api_h_livy_delete },
 };
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 /* ---- responses ---------------------------------------------------- */
 
@@ -201,37 +203,75 @@ split_livy_root(struct route_ctx *rc, const char *uri)
 	return 0;
 }
 
-/* Does the pattern match the segments?  literal=true counts literals. */
-static bool
-pattern_match(const char *pattern, struct route_ctx *rc, int *literals)
-{
-	const char *p = pattern + 1, *slash;
-	size_t i = 0, n;
+/*
+ * A route's pattern read once (bpg_api_new()): its segments, each a
+ * literal (where it starts in the pattern, its length) or "{id}", which
+ * takes any non-empty segment.  A pattern of more than MAX_SEGS segments
+ * matches no path.
+ */
+struct api_route_shape {
+	unsigned char nsegs, literals;
+	struct {
+		unsigned char off, len;
+		bool any;
+	} seg[MAX_SEGS];
+};
 
-	*literals = 0;
-	/* Most routes differ from the path in their first byte. */
-	if (*p != '{' && *p != '\0' && rc->nsegs > 0 && *p != rc->segs[0][0])
-		return false;
-	while (*p != '\0') {
-		slash = strchr(p, '/');
-		n = slash != NULL ? (size_t)(slash - p) : strlen(p);
-		if (i >= rc->nsegs)
-			return false;
-		/* Every request tries every route: compare in place. */
-		if (n == 4 && memcmp(p, "{id}", 4) == 0) {
-			if (rc->segs[i][0] == '\0')
-				return false;
-		} else if (strncmp(p, rc->segs[i], n) != 0 ||
-		    rc->segs[i][n] != '\0')
-			return false;
-		else
-			(*literals)++;
-		i++;
-		p += n;
-		if (*p == '/')
-			p++;
+static enum bpg_err
+shapes_new(struct api_route_shape **out)
+{
+	struct api_route_shape *sh;
+	const char *pat, *p, *slash;
+	size_t i, n, k;
+
+	if ((sh = calloc(NROUTES, sizeof(*sh))) == NULL)
+		return BPG_ENOMEM;
+	for (i = 0; i < NROUTES; i++) {
+		pat = routes[i].pattern;
+		for (k = 0, p = pat + 1; *p != '\0'; k++) {
+			slash = strchr(p, '/');
+			n = slash != NULL ? (size_t)(slash - p) : strlen(p);
+			if (k == MAX_SEGS || (size_t)(p - pat) > UCHAR_MAX ||
+			    n > UCHAR_MAX) {
+				k = UCHAR_MAX;	/* more than a path has */
+				break;
+			}
+			sh[i].seg[k].off = (unsigned char)(p - pat);
+			sh[i].seg[k].len = (unsigned char)n;
+			sh[i].seg[k].any = n == 4 && memcmp(p, "{id}", 4) == 0;
+			sh[i].literals += !sh[i].seg[k].any;
+			p += n;
+			if (*p == '/')
+				p++;
+		}
+		sh[i].nsegs = (unsigned char)k;
 	}
-	return i == rc->nsegs;
+	*out = sh;
+	return BPG_OK;
+}
+
+/* Whether the path's segments match route r's; its literal segments in
+ * *literals (the more, the more specific). */
+static bool
+pattern_match(const struct route *r, const struct api_route_shape *sh,
+    const struct route_ctx *rc, int *literals)
+{
+	const char *seg;
+	size_t i;
+
+	if (sh->nsegs != rc->nsegs)
+		return false;
+	for (i = 0; i < rc->nsegs; i++) {
+		seg = rc->segs[i];
+		if (sh->seg[i].any) {
+			if (seg[0] == '\0')
+				return false;
+		} else if (strncmp(r->pattern + sh->seg[i].off, seg,
+		    sh->seg[i].len) != 0 || seg[sh->seg[i].len] != '\0')
+			return false;
+	}
+	*literals = sh->literals;
+	return true;
 }
 
 /* ---- authentication (section 8) ----------------------------------- */
@@ -355,8 +395,8 @@ dispatch(struct route_ctx *rc)
 		goto notfound;
 
 	/* Method and path are checked before authentication (0.1). */
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		if (!pattern_match(routes[i].pattern, rc, &lit))
+	for (i = 0; i < NROUTES; i++) {
+		if (!pattern_match(&routes[i], &rc->api->shapes[i], rc, &lit))
 			continue;
 		if (strcmp(routes[i].method, req->method) != 0) {
 			if (strstr(allow, routes[i].method) == NULL)
@@ -516,6 +556,10 @@ bpg_api_new(const struct bpg_config *cfg, struct bpg_api **out,
 		bpg_errf(ei, e, "out of memory");
 		goto fail;
 	}
+	if ((e = shapes_new(&api->shapes)) != BPG_OK) {
+		bpg_errf(ei, e, "out of memory");
+		goto fail;
+	}
 	if ((e = bpg_rng_seed(&api->rng)) != BPG_OK) {
 		bpg_errf(ei, e, "cannot seed the random number generator");
 		goto fail;
@@ -581,6 +625,7 @@ bpg_api_free(struct bpg_api *api)
 	bpg_s3_free(api->s3_upload);
 	api_log_handles_free(api->log);
 	free(api->body);
+	free(api->shapes);
 	free(api);
 }
 

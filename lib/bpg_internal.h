@@ -46,6 +46,7 @@
 
 struct bpg_s3;
 struct api_log_handles;
+struct api_route_shape;
 struct bpg_metrics;
 
 struct bpg_api {
@@ -73,6 +74,7 @@ struct bpg_api {
 	char *openapi_yaml;
 	size_t openapi_yaml_len;
 	int64_t end_ms;			/* this request's deadline */
+	struct api_route_shape *shapes;	/* the routes' segments, bpg_api.c */
 };
 
 /* A parsed request URI: decoded path segments after the prefix. */
