@@ -200,6 +200,18 @@ jw_string(struct bpg_jw *w, const char *s, size_t n)
 	}
 	o = w->buf + w->len;
 	*o++ = '"';
+	/* A short string, read at once; the spaces around it are plain. */
+	if (n < 8) {
+		uint64_t x = 0x2020202020202020ULL;
+
+		memcpy(&x, u, n);
+		if (!jw_any_special8(x)) {
+			memcpy(o, u, n);
+			o[n] = '"';
+			w->len += n + 2;
+			return;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		uint64_t x;
 
