@@ -13,6 +13,8 @@
  * what is wrong in its own words; tests/fuzz/fuzz_req.c and
  * tests/check_req.c hold the two to the same results.
  */
+#include <limits.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "bpg_jfast.h"
@@ -28,6 +30,77 @@ struct tok {
 	const char *s;
 	size_t len;
 };
+
+/*
+ * The fields of a table by their name's length and first byte, made once
+ * per process: a member's name is compared with one or two fields, not
+ * with each field before it.  Chains run in the table's order.
+ */
+#define IX_HASH 64
+#define IX_END 0xff
+
+struct field_index {
+	const struct sfield *fields;
+	size_t nfields;
+	unsigned char head[IX_HASH], next[64], len[64];
+};
+
+static struct field_index ix_req, ix_pod;
+static pthread_once_t ix_once = PTHREAD_ONCE_INIT;
+
+static size_t
+ix_hash(const char *name, size_t len)
+{
+	return (len * 7 + (unsigned char)name[0]) % IX_HASH;
+}
+
+static void
+ix_build(struct field_index *x, const struct sfield *fields, size_t n)
+{
+	size_t i, h, len;
+
+	x->fields = fields;
+	x->nfields = n;
+	memset(x->head, IX_END, sizeof(x->head));
+	for (i = n; i-- > 0;) {
+		len = strlen(fields[i].name);
+		/* Fields past 64 (none) or of long names go unindexed: the
+		 * member then counts as unknown, which the tree binder
+		 * decides. */
+		if (i >= 64 || len == 0 || len > UCHAR_MAX)
+			continue;
+		h = ix_hash(fields[i].name, len);
+		x->len[i] = (unsigned char)len;
+		x->next[i] = x->head[h];
+		x->head[h] = (unsigned char)i;
+	}
+}
+
+static void
+ix_init(void)
+{
+	ix_build(&ix_req, req_fields, req_nfields);
+	ix_build(&ix_pod, pod_fields, pod_nfields);
+}
+
+/* The index of the field named key (of who, when not 0), or nfields. */
+static size_t
+ix_find(const struct field_index *x, const char *key, size_t klen,
+    unsigned who)
+{
+	const struct sfield *f;
+	size_t i;
+
+	if (klen == 0)
+		return x->nfields;
+	for (i = x->head[ix_hash(key, klen)]; i != IX_END; i = x->next[i]) {
+		f = &x->fields[i];
+		if (x->len[i] == klen && memcmp(f->name, key, klen) == 0 &&
+		    (who == 0 || (f->who & who) != 0))
+			return i;
+	}
+	return x->nfields;
+}
 
 /* A string field (req_bind_text()): a string, a number's text, true or
  * false; null leaves it out. */
@@ -114,7 +187,7 @@ tok_bool(const struct sfield *f, const struct tok *t, void *base)
 }
 
 static enum bpg_err object(struct bpg_jcur *, const struct binder *,
-    const char *path, const struct sfield *, size_t, unsigned who,
+    const char *path, const struct field_index *, unsigned who,
     size_t depth, void *base);
 
 /* The value of field f at the cursor into base. */
@@ -148,7 +221,7 @@ field(struct bpg_jcur *c, const struct binder *b, const struct sfield *f,
 		if (bpg_jcur_peek(c) != '{' || depth >= c->max_depth)
 			return DOUBT;
 		pod->present = true;
-		return object(c, b, path, pod_fields, pod_nfields, f->who,
+		return object(c, b, path, &ix_pod, f->who,
 		    depth + 1, pod);
 	default:
 		/* Kept as trees: read as one, bound by the tree binder. */
@@ -164,9 +237,10 @@ field(struct bpg_jcur *c, const struct binder *b, const struct sfield *f,
  * when not 0), each once. */
 static enum bpg_err
 object(struct bpg_jcur *c, const struct binder *b, const char *path,
-    const struct sfield *fields, size_t nfields, unsigned who, size_t depth,
-    void *base)
+    const struct field_index *x, unsigned who, size_t depth, void *base)
 {
+	const struct sfield *fields = x->fields;
+	size_t nfields = x->nfields;
 	char p[PATH_LEN];
 	const char *key;
 	uint64_t seen = 0;
@@ -180,12 +254,7 @@ object(struct bpg_jcur *c, const struct binder *b, const char *path,
 	for (;;) {
 		if (!bpg_jcur_string(c, &key, &klen))
 			return c->e == BPG_ENOMEM ? BPG_ENOMEM : DOUBT;
-		for (i = 0; i < nfields; i++)
-			if (klen > 0 && fields[i].name[0] == key[0] &&
-			    strncmp(fields[i].name, key, klen) == 0 &&
-			    fields[i].name[klen] == '\0' &&
-			    (who == 0 || (fields[i].who & who) != 0))
-				break;
+		i = ix_find(x, key, klen, who);
 		/* Unknown (an error at the top, dropped in a pod: either
 		 * way the tree binder's) or given twice (refused). */
 		if (i == nfields || i >= 64 || (seen & (1ULL << i)) != 0)
@@ -216,10 +285,11 @@ req_json_stream(const char *body, size_t len, const struct binder *b,
 	struct bpg_jcur c;
 	enum bpg_err e;
 
+	(void)pthread_once(&ix_once, ix_init);
 	bpg_jcur_init(&c, body, len, BPG_MAX_DEPTH);
 	if (bpg_jcur_peek(&c) != '{')
 		e = DOUBT;
-	else if ((e = object(&c, b, "", req_fields, req_nfields, 0, 1,
+	else if ((e = object(&c, b, "", &ix_req, 0, 1,
 	    out)) == BPG_OK && !bpg_jcur_end(&c))
 		e = DOUBT;
 	bpg_jcur_free(&c);

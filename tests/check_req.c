@@ -21,6 +21,7 @@
 #include "bpg_json.h"
 #include "bpg_limits.h"
 #include "bpg_req.h"
+#include "bpg_req_int.h"
 #include "testutil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -1586,6 +1587,82 @@ START_TEST(test_alloc_failures)
 }
 END_TEST
 
+/* req_json_stream() on body: BPG_OK when it binds it itself. */
+static enum bpg_err
+stream(const char *body)
+{
+	struct bpg_submit_req r;
+	struct bpg_errinfo ei = { "" };
+	struct binder b = { BPG_REQ_JSON, NULL, &ei, NULL };
+	size_t kept = 0;
+	enum bpg_err e;
+
+	b.text = &kept;
+	memset(&r, 0, sizeof(r));
+	e = req_json_stream(body, strlen(body), &b, &r);
+	bpg_req_reset(&r);
+	return e;
+}
+
+/* A value each kind of field takes. */
+static const char *
+value_of(enum skind k)
+{
+	switch (k) {
+	case S_STR:
+		return "\"x\"";
+	case S_INT:
+		return "1";
+	case S_BOOL:
+		return "true";
+	case S_POD:
+		return "{}";
+	default:
+		return "null";
+	}
+}
+
+/*
+ * The reader binds what it is sure of itself and leaves the rest to the
+ * tree binder.  Every field of the request and of each pod is found by
+ * its name (the index of bpg_req_stream.c); names that are not fields,
+ * a field given twice and a field of the other pod are not.
+ */
+START_TEST(test_stream_takes)
+{
+	static const char *const not_taken[] = {
+		"{\"nope\":1}",
+		"{\"queu\":\"a\"}",
+		"{\"queues\":\"a\"}",
+		"{\"Queue\":\"a\"}",
+		"{\"\":\"a\"}",
+		"{\"qu\\u0000eue\":\"a\"}",
+		"{\"queue\":\"a\",\"queue\":\"b\"}",
+		"{\"driver\":{\"instances\":1}}",
+		"{\"executor\":{\"podName\":\"p\"}}",
+		"{\"driver\":{\"cores\":1,\"cores\":2}}",
+	};
+	char body[256];
+	size_t i;
+
+	ck_assert_int_eq(stream(sparkpi_stored), BPG_OK);
+	for (i = 0; i < req_nfields; i++) {
+		snprintf(body, sizeof(body), "{\"%s\":%s}", req_fields[i].name,
+		    value_of(req_fields[i].kind));
+		ck_assert_msg(stream(body) == BPG_OK, "not taken: %s", body);
+	}
+	for (i = 0; i < pod_nfields; i++) {
+		snprintf(body, sizeof(body), "{\"%s\":{\"%s\":%s}}",
+		    (pod_fields[i].who & POD_DRIVER) ? "driver" : "executor",
+		    pod_fields[i].name, value_of(pod_fields[i].kind));
+		ck_assert_msg(stream(body) == BPG_OK, "not taken: %s", body);
+	}
+	for (i = 0; i < sizeof(not_taken) / sizeof(not_taken[0]); i++)
+		ck_assert_msg(stream(not_taken[i]) == BPG_EINVAL, "taken: %s",
+		    not_taken[i]);
+}
+END_TEST
+
 static Suite *
 req_suite(void)
 {
@@ -1613,6 +1690,7 @@ req_suite(void)
 	tcase_add_test(tc, test_null_args);
 	tcase_add_test(tc, test_format_of);
 	tcase_add_test(tc, test_error_position);
+	tcase_add_test(tc, test_stream_takes);
 	tcase_add_loop_test(tc, test_alloc_failures, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
