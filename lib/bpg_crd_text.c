@@ -385,14 +385,14 @@ tw_put(struct tw *t, const char *s, size_t n)
 		bpg_jw_raw(w, s, n);
 }
 
-static void
+static inline __attribute__((always_inline)) void
 tw_open(struct tw *t, char c)
 {
 	tw_put(t, &c, 1);
 	t->first[++t->depth] = true;
 }
 
-static void
+static inline __attribute__((always_inline)) void
 tw_close(struct tw *t, char c)
 {
 	tw_put(t, &c, 1);
@@ -400,7 +400,7 @@ tw_close(struct tw *t, char c)
 }
 
 /* The comma before a member or element. */
-static void
+static inline __attribute__((always_inline)) void
 tw_next(struct tw *t)
 {
 	if (!t->first[t->depth])
@@ -409,7 +409,7 @@ tw_next(struct tw *t)
 }
 
 /* "key": given as that literal, quotes and colon included. */
-static void
+static inline __attribute__((always_inline)) void
 tw_lkey(struct tw *t, const char *qkey, size_t n)
 {
 	tw_next(t);
