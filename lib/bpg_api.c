@@ -340,7 +340,7 @@ static int
 read_body(struct bpg_api *api, const struct bpg_http_req *req, size_t *len)
 {
 	long n;
-	size_t want;
+	size_t want, room;
 
 	*len = 0;
 	if (req->content_length > BPG_MAX_BODY)
@@ -358,10 +358,16 @@ read_body(struct bpg_api *api, const struct bpg_http_req *req, size_t *len)
 			api->body = nb;
 			api->body_cap = want;
 		}
-		if (*len + 1 >= api->body_cap)
+		/* No more than CONTENT_LENGTH (RFC 3875 section 4.2): no read
+		 * waits for the end of a body whose length was given. */
+		if (*len + 1 >= api->body_cap || (req->content_length >= 0 &&
+		    *len >= (size_t)req->content_length))
 			break;
-		n = req->io->read(req->io->ctx, api->body + *len,
-		    api->body_cap - 1 - *len);
+		room = api->body_cap - 1 - *len;
+		if (req->content_length >= 0 &&
+		    (size_t)req->content_length - *len < room)
+			room = (size_t)req->content_length - *len;
+		n = req->io->read(req->io->ctx, api->body + *len, room);
 		if (n < 0)
 			return 400;
 		if (n == 0)

@@ -275,6 +275,37 @@ START_TEST(test_too_large)
 END_TEST
 
 /*
+ * No more than Content-Length is read (RFC 3875 section 4.2), even into
+ * a buffer a bigger body before has left larger: what comes after it is
+ * not part of the body.
+ */
+START_TEST(test_body_by_length)
+{
+	static const char body[] = "{\"queue\":1}{";
+	struct tu_answer r;
+	char *big = malloc(4096);
+
+	ck_assert_ptr_nonnull(big);
+	memset(big, ' ', 4095);
+	big[0] = '{';
+	big[4095] = '\0';
+	r = call("POST", "/skatev2/spark", "alice", big);
+	free(r.out);
+	free(big);
+	r = call_full("POST", "/skatev2/spark", "alice", NULL, body,
+	    (long long)strlen(body) - 1);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_msg(strstr(r.out, "Invalid JSON request") == NULL, "%s", r.out);
+	free(r.out);
+	/* The byte left out is what makes it malformed. */
+	r = call("POST", "/skatev2/spark", "alice", body);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_ptr_nonnull(strstr(r.out, "Invalid JSON request"));
+	free(r.out);
+}
+END_TEST
+
+/*
  * Every endpoint that takes an ID refuses bad ones with a 400 before it
  * talks to Kubernetes (quirk 4 fixed for status).
  */
@@ -627,6 +658,7 @@ main(void)
 	tcase_add_loop_test(tc, test_routes, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_trusted_header);
 	tcase_add_test(tc, test_too_large);
+	tcase_add_test(tc, test_body_by_length);
 	tcase_add_loop_test(tc, test_bad_ids, 0, (int)(N_BAD_IDS *
 	    (sizeof(id_endpoints) / sizeof(id_endpoints[0]))));
 	tcase_add_test(tc, test_version);
