@@ -133,51 +133,45 @@ struct san_obj {
 	bool first;
 };
 
-/* "key": (keys here are literal ASCII names: nothing to escape). */
+/*
+ * ,"key": with its comma left out before an object's first member.  Keys
+ * here are literal ASCII names (nothing to escape), given with their
+ * quotes, colon and comma by the macros below.
+ */
 static void
-san_key(struct san_obj *o, const char *key)
+san_key_lit(struct san_obj *o, const char *lit, size_t n)
 {
-	char b[64];
-	size_t n = strlen(key);
-
-	if (n > sizeof(b) - 4) {
-		bpg_jw_raw(o->w, o->first ? "\"" : ",\"", o->first ? 1 : 2);
-		bpg_jw_raw(o->w, key, n);
-		bpg_jw_raw(o->w, "\":", 2);
-	} else {
-		/* One write: ,"key": */
-		b[0] = ',';
-		b[1] = '"';
-		memcpy(b + 2, key, n);
-		b[n + 2] = '"';
-		b[n + 3] = ':';
-		bpg_jw_raw(o->w, b + o->first, n + 4 - o->first);
-	}
+	bpg_jw_raw(o->w, lit + o->first, n - o->first);
 	o->first = false;
 }
+#define KEY_LIT(k) ",\"" k "\":", sizeof(",\"" k "\":") - 1
+#define san_key(o, k) san_key_lit(o, KEY_LIT(k))
+#define san_str(o, k, s) san_str_lit(o, KEY_LIT(k), s)
+#define san_copy(o, k, v) san_copy_lit(o, KEY_LIT(k), v)
+#define san_int(o, k, v) san_int_lit(o, KEY_LIT(k), v)
 
 static void
-san_str(struct san_obj *o, const char *key, const char *s)
+san_str_lit(struct san_obj *o, const char *lit, size_t n, const char *s)
 {
 	if (s != NULL) {
-		san_key(o, key);
+		san_key_lit(o, lit, n);
 		bpg_jw_str(o->w, s);
 	}
 }
 
 static void
-san_copy(struct san_obj *o, const char *key, const json_t *v)
+san_copy_lit(struct san_obj *o, const char *lit, size_t n, const json_t *v)
 {
 	if (v != NULL) {
-		san_key(o, key);
+		san_key_lit(o, lit, n);
 		bpg_jw_value(o->w, v);
 	}
 }
 
 static void
-san_int(struct san_obj *o, const char *key, long long v)
+san_int_lit(struct san_obj *o, const char *lit, size_t n, long long v)
 {
-	san_key(o, key);
+	san_key_lit(o, lit, n);
 	bpg_jw_int(o->w, v);
 }
 
