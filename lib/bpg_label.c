@@ -12,11 +12,27 @@
 #include "bpg_label.h"
 #include "bpg_limits.h"
 
+/* Label value bytes: 1 a letter or a digit, 2 '-', '_' or '.'. */
+#define L_ALNUM 1
+#define L_MID 2
+static const unsigned char label_bytes[256] = {
+	['-'] = L_MID, ['.'] = L_MID, ['_'] = L_MID,
+	['0'] = L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM,
+	L_ALNUM, L_ALNUM, L_ALNUM,
+	['A'] = L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM,
+	L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM,
+	L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM,
+	L_ALNUM, L_ALNUM, L_ALNUM,
+	['a'] = L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM,
+	L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM,
+	L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM, L_ALNUM,
+	L_ALNUM, L_ALNUM, L_ALNUM,
+};
+
 bool
 bpg_label_alnum(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z');
+	return label_bytes[c] == L_ALNUM;
 }
 
 bool
@@ -33,8 +49,7 @@ bpg_label_value_valid(const char *s)
 	    !bpg_label_alnum((unsigned char)s[n - 1]))
 		return false;
 	for (i = 1; i + 1 < n; i++)
-		if (!bpg_label_alnum((unsigned char)s[i]) && s[i] != '-' &&
-		    s[i] != '_' && s[i] != '.')
+		if (label_bytes[(unsigned char)s[i]] == 0)
 			return false;
 	return true;
 }

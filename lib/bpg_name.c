@@ -4,10 +4,22 @@
 #include "bpg_limits.h"
 #include "bpg_name.h"
 
+/* RFC 1123 label bytes: 1 a lower-case letter or a digit, 2 a hyphen. */
+#define ALNUM 1
+#define HYPHEN 2
+static const unsigned char dns[256] = {
+	['-'] = HYPHEN,
+	['0'] = ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM,
+	ALNUM,
+	['a'] = ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM,
+	ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM,
+	ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM, ALNUM,
+};
+
 static bool
 lower_alnum(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+	return dns[(unsigned char)c] == ALNUM;
 }
 
 bool
@@ -18,7 +30,7 @@ bpg_name_label(const char *s, size_t n, size_t max)
 	if (n == 0 || n > max || !lower_alnum(s[0]) || !lower_alnum(s[n - 1]))
 		return false;
 	for (i = 0; i < n; i++)
-		if (!lower_alnum(s[i]) && s[i] != '-')
+		if (dns[(unsigned char)s[i]] == 0)
 			return false;
 	return true;
 }

@@ -177,6 +177,39 @@ static const struct {
 	{ "before_epoch", "1969-12-31T23:59:59Z", -1 },
 };
 
+/* Every byte, first, inside and last: letters and digits anywhere, '-',
+ * '_' and '.' inside only, nothing else. */
+START_TEST(test_valid_every_byte)
+{
+	char s[4];
+	int c;
+	bool alnum, mid;
+
+	for (c = 1; c < 256; c++) {
+		alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+		mid = alnum || c == '-' || c == '_' || c == '.';
+		ck_assert_msg(bpg_label_alnum((unsigned char)c) == alnum,
+		    "byte %d", c);
+		s[0] = (char)c;
+		s[1] = '\0';
+		ck_assert_msg(bpg_label_value_valid(s) == alnum, "byte %d", c);
+		s[0] = 'a';
+		s[1] = (char)c;
+		s[2] = 'B';
+		s[3] = '\0';
+		ck_assert_msg(bpg_label_value_valid(s) == mid, "byte %d", c);
+		s[0] = (char)c;
+		s[1] = '0';
+		s[2] = '\0';
+		ck_assert_msg(bpg_label_value_valid(s) == alnum, "byte %d", c);
+		s[0] = 'z';
+		s[1] = (char)c;
+		ck_assert_msg(bpg_label_value_valid(s) == alnum, "byte %d", c);
+	}
+}
+END_TEST
+
 START_TEST(test_time_parse)
 {
 	ck_assert_msg(bpg_time_parse_ms(time_rows[_i].in) == time_rows[_i].ms,
@@ -196,6 +229,7 @@ label_suite(void)
 	tcase_add_test(tc, test_normalize_label_random);
 	tcase_add_loop_test(tc, test_label_valid, 0, TU_NROWS(valid_rows));
 	tcase_add_loop_test(tc, test_time_parse, 0, TU_NROWS(time_rows));
+	tcase_add_test(tc, test_valid_every_byte);
 	suite_add_tcase(s, tc);
 	return s;
 }

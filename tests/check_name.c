@@ -1,4 +1,5 @@
 /* Tests for lib/bpg_name.c: Kubernetes' name rules. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,35 @@ START_TEST(test_rows)
 }
 END_TEST
 
+/* Every byte, first, inside and last: a-z and 0-9 anywhere, '-' inside
+ * only, nothing else. */
+START_TEST(test_every_byte)
+{
+	char s[4];
+	int c;
+	bool alnum, mid;
+
+	for (c = 1; c < 256; c++) {
+		alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		mid = alnum || c == '-';
+		s[0] = (char)c;
+		s[1] = '\0';
+		ck_assert_msg(bpg_name_label(s, 1, 63) == alnum, "byte %d", c);
+		s[0] = 'a';
+		s[1] = (char)c;
+		s[2] = 'b';
+		s[3] = '\0';
+		ck_assert_msg(bpg_name_label(s, 3, 63) == mid, "byte %d", c);
+		s[0] = (char)c;
+		s[1] = 'a';
+		ck_assert_msg(bpg_name_label(s, 2, 63) == alnum, "byte %d", c);
+		s[0] = 'a';
+		s[1] = (char)c;
+		ck_assert_msg(bpg_name_label(s, 2, 63) == alnum, "byte %d", c);
+	}
+}
+END_TEST
+
 START_TEST(test_lengths)
 {
 	char s[300];
@@ -73,6 +103,7 @@ main(void)
 
 	tcase_add_loop_test(tc, test_rows, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(tc, test_lengths);
+	tcase_add_test(tc, test_every_byte);
 	suite_add_tcase(su, tc);
 	return tu_run(su);
 }
