@@ -48,6 +48,12 @@ bpg_parse_int(const char *s, int64_t *out)
 	return true;
 }
 
+static const char digits2[] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
 size_t
 bpg_fmt_ll(char *buf, long long v)
 {
@@ -56,9 +62,19 @@ bpg_fmt_ll(char *buf, long long v)
 	unsigned long long u =
 	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 
-	do
-		num[--i] = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
+	/* Two digits a division. */
+	while (u >= 100) {
+		size_t d = (size_t)(u % 100) * 2;
+
+		u /= 100;
+		num[--i] = digits2[d + 1];
+		num[--i] = digits2[d];
+	}
+	if (u >= 10) {
+		num[--i] = digits2[u * 2 + 1];
+		num[--i] = digits2[u * 2];
+	} else
+		num[--i] = (char)('0' + u);
 	if (v < 0)
 		num[--i] = '-';
 	n = sizeof(num) - i;

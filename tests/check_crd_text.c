@@ -388,6 +388,7 @@ START_TEST(test_fmt_ll)
 {
 	static const long long v[] = { 0, 7, -7, 1000, INT64_MAX, INT64_MIN };
 	char buf[BPG_FMT_LL_MAX], want[32];
+	long long x, p;
 	size_t i, n;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -396,6 +397,22 @@ START_TEST(test_fmt_ll)
 		ck_assert_str_eq(buf, want);
 		ck_assert_uint_eq(n, strlen(want));
 	}
+	/* Every value to 10,000, and each side of each power of ten. */
+	for (x = -10000; x <= 10000; x++) {
+		n = bpg_fmt_ll(buf, x);
+		snprintf(want, sizeof(want), "%lld", x);
+		ck_assert_str_eq(buf, want);
+		ck_assert_uint_eq(n, strlen(want));
+	}
+	for (p = 10; p <= INT64_MAX / 10; p *= 10)
+		for (x = p - 1; x <= p + 1; x++) {
+			bpg_fmt_ll(buf, x);
+			snprintf(want, sizeof(want), "%lld", x);
+			ck_assert_str_eq(buf, want);
+			bpg_fmt_ll(buf, -x);
+			snprintf(want, sizeof(want), "%lld", -x);
+			ck_assert_str_eq(buf, want);
+		}
 }
 END_TEST
 
