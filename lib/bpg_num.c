@@ -57,28 +57,28 @@ static const char digits2[] =
 size_t
 bpg_fmt_ll(char *buf, long long v)
 {
-	char num[BPG_FMT_LL_MAX];
-	size_t i = sizeof(num), n;
 	unsigned long long u =
-	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	    v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, t;
+	size_t n = v < 0, i;
 
-	/* Two digits a division. */
+	/* Its length first, then the digits from the end, two a division:
+	 * no copy. */
+	for (t = u, n++; t >= 10; t /= 10)
+		n++;
+	buf[0] = '-';
+	buf[n] = '\0';
+	i = n;
 	while (u >= 100) {
 		size_t d = (size_t)(u % 100) * 2;
 
 		u /= 100;
-		num[--i] = digits2[d + 1];
-		num[--i] = digits2[d];
+		buf[--i] = digits2[d + 1];
+		buf[--i] = digits2[d];
 	}
 	if (u >= 10) {
-		num[--i] = digits2[u * 2 + 1];
-		num[--i] = digits2[u * 2];
+		buf[--i] = digits2[u * 2 + 1];
+		buf[--i] = digits2[u * 2];
 	} else
-		num[--i] = (char)('0' + u);
-	if (v < 0)
-		num[--i] = '-';
-	n = sizeof(num) - i;
-	memcpy(buf, num + i, n);
-	buf[n] = '\0';
+		buf[--i] = (char)('0' + u);
 	return n;
 }
