@@ -159,6 +159,16 @@ head(time_t now)
 	lg.head_pid = lg.pid;
 }
 
+/* k bytes of s at out + *n, as many as room leaves beside the final NUL;
+ * *n counts them all, as vsnprintf()'s answer does. */
+static void
+put_cut(char *out, size_t room, size_t *n, const char *s, size_t k)
+{
+	if (*n + 1 < room)
+		memcpy(out + *n, s, *n + k < room ? k : room - 1 - *n);
+	*n += k;
+}
+
 /*
  * fmt into out[0..room) when it has no directive but %s and %%, as most
  * lines have: vsnprintf()'s work for them is most of a line's.  The
@@ -167,26 +177,22 @@ head(time_t now)
 static int
 fmt_plain(char *out, size_t room, const char *fmt, va_list ap)
 {
-	const char *p, *s;
+	const char *p, *pct, *s;
 	size_t n = 0, k;
 
-	for (p = fmt; *p != '\0'; p++)
-		if (*p == '%' && p[1] != 's' && p[1] != '%')
+	for (pct = strchr(fmt, '%'); pct != NULL; pct = strchr(pct + 2, '%'))
+		if (pct[1] != 's' && pct[1] != '%')
 			return -1;
-	for (p = fmt; *p != '\0'; p++) {
-		if (*p != '%') {
-			if (n + 1 < room)
-				out[n] = *p;
-			n++;
-			continue;
-		}
-		s = *++p == '%' ? "%" : va_arg(ap, const char *);
+	for (p = fmt;; p = pct + 2) {
+		pct = strchr(p, '%');
+		k = pct != NULL ? (size_t)(pct - p) : strlen(p);
+		put_cut(out, room, &n, p, k);
+		if (pct == NULL)
+			break;
+		s = pct[1] == '%' ? "%" : va_arg(ap, const char *);
 		if (s == NULL)
 			s = "(null)";
-		k = strlen(s);
-		if (n < room)
-			memcpy(out + n, s, n + k < room ? k : room - 1 - n);
-		n += k;
+		put_cut(out, room, &n, s, strlen(s));
 		if (n > INT_MAX)
 			return -1;
 	}

@@ -120,6 +120,7 @@ START_TEST(test_log_formats)
 	LINE("%s", "");
 	LINE("no directive");
 	LINE("100%% of %s%%", "them");
+	LINE("%%%s%%%%%s", "x", "y");
 	LINE("%s then %d and %5s|%-3s|", "text", 42, "ab", "c");
 	LINE("%zu %s", (size_t)7, "left to vsnprintf");
 	LINE("%s", big);
