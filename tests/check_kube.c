@@ -212,6 +212,39 @@ START_TEST(test_new_free)
 }
 END_TEST
 
+/* A URL or a path longer than the handle holds is refused before any
+ * connection, whole: nothing cut short is sent. */
+START_TEST(test_too_long)
+{
+	static char url[2100], ns[600];
+	struct bpg_cluster c;
+	struct bpg_kube *k = NULL;
+	struct bpg_errinfo ei = { "" };
+	json_t *out = NULL;
+
+	memset(url, 'a', sizeof(url) - 1);
+	memcpy(url, "https://", 8);
+	memset(ns, 'n', sizeof(ns) - 1);
+	memset(&c, 0, sizeof(c));
+	c.id = (char *)(uintptr_t)"a";
+	c.master_url = url;
+	c.namespace = (char *)(uintptr_t)"ns";
+	c.timeout_millis = 1000;
+	ck_assert_int_eq(bpg_kube_new(&c, &k, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_kube_get_app(k, "x", &out, &ei), BPG_EINVAL);
+	ck_assert_ptr_nonnull(strstr(ei.msg, "request path too long"));
+	ck_assert_ptr_null(out);
+	bpg_kube_free(k);
+	c.master_url = (char *)(uintptr_t)"https://127.0.0.1:1";
+	c.namespace = ns;
+	ck_assert_int_eq(bpg_kube_new(&c, &k, &ei), BPG_OK);
+	ck_assert_int_eq(bpg_kube_get_app(k, "x", &out, &ei), BPG_EINVAL);
+	ck_assert_ptr_null(out);
+	ck_assert_int_eq(bpg_kube_connects(k), 0);
+	bpg_kube_free(k);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -227,6 +260,7 @@ main(void)
 	tc = tcase_create("core");
 	tcase_add_loop_test(tc, test_clean_copy, 0, TU_NROWS(clean_rows));
 	tcase_add_test(tc, test_new_free);
+	tcase_add_test(tc, test_too_long);
 	suite_add_tcase(su, tc);
 	return tu_run(su);
 }
