@@ -406,32 +406,30 @@ bpg_route_cluster(const struct bpg_config *cfg,
 		return bpg_errf(ei, BPG_EINVAL, "Cluster with id %s having "
 		    "Spark version %s not found", req->cluster_id, ver);
 	}
-	/* Step 2. */
-	for (i = 0; i < cfg->nclusters; i++) {
-		c = &cfg->clusters[i];
-		if (c->weight > 0 &&
-		    bpg_route_cluster_has_version(c, req->spark_version))
-			nver++;
-	}
-	if (nver == 0)
-		return bpg_errf(ei, BPG_EINVAL, "Spark version not supported: "
-		    "%s", ver);
-	/* Step 3 (the second queue resolution) is gone: quirk 2. */
-	/* Step 4: the parent queue is the text before the first '.'. */
+	/*
+	 * Step 2, the clusters of the version, and step 4, those of them
+	 * with the parent queue (the text before the first '.'), in one
+	 * walk.  Step 3 (the second queue resolution) is gone: quirk 2.
+	 */
 	if (queue == NULL)
 		queue = "";
 	plen = strcspn(queue, ".");
 	for (i = 0; i < cfg->nclusters; i++) {
 		c = &cfg->clusters[i];
 		if (c->weight <= 0 ||
-		    !bpg_route_cluster_has_version(c, req->spark_version) ||
-		    !strlist_has_icase_n(&c->queues, queue, plen))
+		    !bpg_route_cluster_has_version(c, req->spark_version))
+			continue;
+		nver++;
+		if (!strlist_has_icase_n(&c->queues, queue, plen))
 			continue;
 		if (sum > UINT64_MAX - (uint64_t)c->weight)
 			return bpg_errf(ei, BPG_ECONFIG, "The sum of the "
 			    "sparkClusters weights is too large");
 		sum += (uint64_t)c->weight;
 	}
+	if (nver == 0)
+		return bpg_errf(ei, BPG_EINVAL, "Spark version not supported: "
+		    "%s", ver);
 	if (sum == 0)
 		return bpg_errf(ei, BPG_EINVAL, "Cluster with queue %s having "
 		    "Spark version %s not found", queue, ver);
