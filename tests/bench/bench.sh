@@ -262,6 +262,32 @@ paired() {
 		else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# paired_ci A B: "LOW HIGH PERCENT", a distribution-free interval for the
+# median of paired()'s ratios: the k-th smallest and k-th largest, with
+# k the largest such that fewer than k of n ratios fall below the true
+# median with a chance of at most 2.5% (the binomial with p = 1/2); it
+# holds the median with PERCENT chance (96 for 12 rounds, from the 3rd to
+# the 10th; 94 for 5, the whole range).  A target is met beyond the
+# rounds' noise when the whole interval meets it.
+paired_ci() {
+	awk -v a="$1" -v b="$2" '$1 == a { x[++na] = $2 }
+	    $1 == b { y[++nb] = $2 }
+	    END { for (i = 1; i <= na && i <= nb; i++)
+		if (y[i] > 0) print x[i] / y[i] }' "$raw" | sort -g |
+	    awk '{ v[NR] = $1 } END {
+		n = NR
+		if (n == 0) { print "- - -"; exit }
+		p = 0.5 ^ n; cdf[0] = p
+		for (i = 1; i <= n; i++) {
+			p = p * (n - i + 1) / i
+			cdf[i] = cdf[i - 1] + p
+		}
+		for (k = 1; k < n / 2 && cdf[k] <= 0.025; k++)
+			;
+		printf "%.2f %.2f %.0f\n", v[k], v[n + 1 - k],
+		    100 * (1 - 2 * cdf[k - 1]) }'
+}
+
 # row FIGURE VALUE UNIT REFERENCE TARGET AGAINST: one line of the table.
 # TARGET is "ratio>=X", "ratio<=X", "value<=X" or "-".
 row() {
@@ -513,6 +539,9 @@ standard() {
 	    "floor.c, same web server and back ends"
 	row submit_rps_of_floor_paired "$(paired submit.rps submit_floor.rps)" \
 	    ratio - "value>=0.9" "median of each round's gateway/floor"
+	set -- $(paired_ci submit.rps submit_floor.rps)
+	row submit_rps_of_floor_paired_low "$1" ratio - "value>=0.9" \
+	    "low end of that median's $3% interval (high end $2)"
 	for e in health status submit; do
 		lim=1.3
 		[ $e = submit ] && lim=3
@@ -556,6 +585,9 @@ standard() {
 	    "floor.c: the gateway's own work above it"
 	row submit_cpu_of_floor_paired "$(paired submit.cpu submit_floor.cpu)" \
 	    ratio - "value<=1.5" "median of each round's gateway/floor"
+	set -- $(paired_ci submit.cpu submit_floor.cpu)
+	row submit_cpu_of_floor_paired_high "$2" ratio - "value<=1.5" \
+	    "high end of that median's $3% interval (low end $1)"
 	for e in health status; do
 		for p in p50 p99; do
 			row ${e}_${p}_ms "$(median $e.$p)" ms \
