@@ -246,17 +246,21 @@ median() {	# median NAME: of the samples of NAME
 		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# round_ratios A B: A/B within each round, smallest first.
+round_ratios() {
+	awk -v a="$1" -v b="$2" '$1 == a { x[++na] = $2 }
+	    $1 == b { y[++nb] = $2 }
+	    END { for (i = 1; i <= na && i <= nb; i++)
+		if (y[i] > 0) print x[i] / y[i] }' "$raw" | sort -g
+}
+
 # paired A B: the median over the rounds of A/B within each round.  A
 # round runs the gateway's submissions and floor's back to back (taking
 # turns at going first), so the ratio of a pair holds less of the drift of
 # a shared host between rounds than the ratio of the two medians does
 # (both are in the table).
 paired() {
-	awk -v a="$1" -v b="$2" '$1 == a { x[++na] = $2 }
-	    $1 == b { y[++nb] = $2 }
-	    END { for (i = 1; i <= na && i <= nb; i++)
-		if (y[i] > 0) print x[i] / y[i] }' "$raw" | sort -g |
-	    awk '{ v[NR] = $1 } END {
+	round_ratios "$1" "$2" | awk '{ v[NR] = $1 } END {
 		if (NR == 0) print "-";
 		else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
 		else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
@@ -270,11 +274,7 @@ paired() {
 # the 10th; 94 for 5, the whole range).  A target is met beyond the
 # rounds' noise when the whole interval meets it.
 paired_ci() {
-	awk -v a="$1" -v b="$2" '$1 == a { x[++na] = $2 }
-	    $1 == b { y[++nb] = $2 }
-	    END { for (i = 1; i <= na && i <= nb; i++)
-		if (y[i] > 0) print x[i] / y[i] }' "$raw" | sort -g |
-	    awk '{ v[NR] = $1 } END {
+	round_ratios "$1" "$2" | awk '{ v[NR] = $1 } END {
 		n = NR
 		if (n == 0) { print "- - -"; exit }
 		p = 0.5 ^ n; cdf[0] = p
@@ -422,23 +422,19 @@ kube_reset() {
 
 # ---- the standard run --------------------------------------------------
 
-# One round's submissions through the gateway, and through floor.
-submit_gateway() {
+# submit_run NAME SUPERVISOR URL WEBDIR: one round's submissions through
+# a gateway (the gateway, or floor), with the back ends' and its web
+# server's CPU.
+submit_run() {
 	kube_reset
 	watch="kubesim=$stack/kubesim.pid"
 	watch="$watch mariadb=$stack/db/mariadbd.pid"
-	watch="$watch web=$stack/$WEB.pid"
-	run_wrk submit "$gw_sup" "$CONC" "$BPG_URL/spark" submit.lua \
-	    -H "$basic"
+	watch="$watch web=$4/$WEB.pid"
+	run_wrk "$1" "$2" "$CONC" "$3" submit.lua -H "$basic"
 }
-
+submit_gateway() { submit_run submit "$gw_sup" "$BPG_URL/spark" "$stack"; }
 submit_floor() {
-	kube_reset
-	watch="kubesim=$stack/kubesim.pid"
-	watch="$watch mariadb=$stack/db/mariadbd.pid"
-	watch="$watch web=$floor/$WEB.pid"
-	run_wrk submit_floor "$floor_sup" "$CONC" "$furl/spark" \
-	    submit.lua -H "$basic"
+	submit_run submit_floor "$floor_sup" "$furl/spark" "$floor"
 }
 
 standard() {
