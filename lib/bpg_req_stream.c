@@ -38,11 +38,14 @@ struct tok {
  */
 #define IX_HASH 64
 #define IX_END 0xff
+/* The fields object() can tell apart: its bits of fields seen. */
+#define IX_FIELDS 64
+_Static_assert(IX_FIELDS <= 64, "object() keeps the fields seen in 64 bits");
 
 struct field_index {
 	const struct sfield *fields;
 	size_t nfields;
-	unsigned char head[IX_HASH], next[64], len[64];
+	unsigned char head[IX_HASH], next[IX_FIELDS], len[IX_FIELDS];
 };
 
 static struct field_index ix_req, ix_pod;
@@ -64,10 +67,10 @@ ix_build(struct field_index *x, const struct sfield *fields, size_t n)
 	memset(x->head, IX_END, sizeof(x->head));
 	for (i = n; i-- > 0;) {
 		len = strlen(fields[i].name);
-		/* Fields past 64 (none) or of long names go unindexed: the
-		 * member then counts as unknown, which the tree binder
-		 * decides. */
-		if (i >= 64 || len == 0 || len > UCHAR_MAX)
+		/* Fields past IX_FIELDS (none) or of long names go
+		 * unindexed: the member then counts as unknown, which the
+		 * tree binder decides. */
+		if (i >= IX_FIELDS || len == 0 || len > UCHAR_MAX)
 			continue;
 		h = ix_hash(fields[i].name, len);
 		x->len[i] = (unsigned char)len;
@@ -257,7 +260,7 @@ object(struct bpg_jcur *c, const struct binder *b, const char *path,
 		i = ix_find(x, key, klen, who);
 		/* Unknown (an error at the top, dropped in a pod: either
 		 * way the tree binder's) or given twice (refused). */
-		if (i == nfields || i >= 64 || (seen & (1ULL << i)) != 0)
+		if (i == nfields || (seen & (1ULL << i)) != 0)
 			return DOUBT;
 		seen |= 1ULL << i;
 		/* Only the nested binders write the path into a message;
