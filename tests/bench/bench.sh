@@ -354,7 +354,8 @@ startup_times() {
 }
 
 # Submit a few SparkPi jobs: their IDs (for status), the CR the gateway
-# built (template for the direct create) and the stored row (for dbdrive).
+# sent (floorcr.sh: template for floor and the direct create) and the
+# stored row (for dbdrive).
 seed() {
 	: > "$work/ids"
 	i=0
@@ -368,13 +369,10 @@ seed() {
 	done
 	id=$(head -1 "$work/ids")
 	case $id in spark-cluster-a-*) port=$((BASE + 1)) ;; *) port=$((BASE + 2)) ;; esac
-	curl -sf --cacert "$BPG_KUBE_CA" \
-	    -H "Authorization: Bearer $BPG_KUBE_TOKEN" \
-	    "https://127.0.0.1:$port/apis/sparkoperator.k8s.io/v1beta2/namespaces/spark-applications/sparkapplications/$id" |
-	    jq -c 'del(.status) | .metadata |= {name, namespace, labels}' |
-	    sed "s/$id/@NAME@/g" > "$work/cr.json"
-	grep -q @NAME@ "$work/cr.json" || die "cannot read back the CR of $id"
 	kube_url="https://127.0.0.1:$port/apis/sparkoperator.k8s.io/v1beta2/namespaces/spark-applications/sparkapplications"
+	sh tests/bench/floorcr.sh "$id" "$kube_url" "$sparkpi" \
+	    > "$work/cr.json" || die "cannot rebuild the CR of $id"
+	grep -q @NAME@ "$work/cr.json" || die "cannot rebuild the CR of $id"
 	mariadb --no-defaults -h 127.0.0.1 -P "$BPG_DB_PORT" -u bpg \
 	    -pbpg-test-pw -N -B --raw -e "SELECT request_body FROM \
 	    bpg.application_submission WHERE submission_id = '$id'" \

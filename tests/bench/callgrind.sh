@@ -105,9 +105,7 @@ done
 # floor, as bench.sh runs it: the CR and the row of the gateway's $id.
 case $id in spark-cluster-a-*) kube=$BPG_KUBE_A ;; *) kube=$BPG_KUBE_B ;; esac
 kube=$kube/apis/sparkoperator.k8s.io/v1beta2/namespaces/spark-applications/sparkapplications
-curl -sf --cacert "$BPG_KUBE_CA" -H "Authorization: Bearer $BPG_KUBE_TOKEN" \
-    "$kube/$id" | jq -c 'del(.status) | .metadata |= {name, namespace, labels}' |
-    sed "s/$id/@NAME@/g" > "$out/cr.json"
+sh tests/bench/floorcr.sh "$id" "$kube" "$sparkpi" > "$out/cr.json"
 for c in request_body bpg_request_summary; do
 	mariadb --no-defaults -h 127.0.0.1 -P "$BPG_DB_PORT" -u bpg \
 	    -pbpg-test-pw -N -B --raw -e "SELECT $c FROM \
