@@ -88,6 +88,41 @@ jw_any_special8(uint64_t x)
 	    ((b - ones) & ~b)) & highs) != 0;
 }
 
+/*
+ * Whether all of u[0..n) is plain string text.  Under 8 bytes: one word
+ * padded with spaces (plain).  Else words of 8 (or 16 with SSE2) bytes,
+ * the last one ending at the last byte, some bytes read twice.
+ */
+static inline bool
+jw_all_plain(const unsigned char *u, size_t n)
+{
+	uint64_t x = 0x2020202020202020ULL, y;
+	size_t i;
+
+	if (n < 8) {
+		memcpy(&x, u, n);
+		return !jw_any_special8(x);
+	}
+	if (n < 16) {
+		memcpy(&x, u, 8);
+		memcpy(&y, u + n - 8, 8);
+		return !jw_any_special8(x) && !jw_any_special8(y);
+	}
+#ifdef __SSE2__
+	if ((i = bpg_json_plain16(u, n)) < n - n % 16)
+		return false;
+	return i == n || bpg_json_plain16(u + n - 16, 16) == 16;
+#else
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, u + i, 8);
+		if (jw_any_special8(x))
+			return false;
+	}
+	memcpy(&x, u + n - 8, 8);
+	return !jw_any_special8(x);
+#endif
+}
+
 /* Bytes a string cannot carry as they are: 1 escaped, 2 for jansson. */
 static const unsigned char jw_special[256] = {
 	/* C0 controls */
@@ -200,17 +235,13 @@ jw_string(struct bpg_jw *w, const char *s, size_t n)
 	}
 	o = w->buf + w->len;
 	*o++ = '"';
-	/* A short string, read at once; the spaces around it are plain. */
-	if (n < 8) {
-		uint64_t x = 0x2020202020202020ULL;
-
-		memcpy(&x, u, n);
-		if (!jw_any_special8(x)) {
-			memcpy(o, u, n);
-			o[n] = '"';
-			w->len += n + 2;
-			return;
-		}
+	/* Most strings are plain text throughout: looked at whole, then
+	 * copied at once.  Else the loop below finds what to escape. */
+	if (jw_all_plain(u, n)) {
+		memcpy(o, u, n);
+		o[n] = '"';
+		w->len += n + 2;
+		return;
 	}
 	for (i = 0; i < n; i++) {
 		uint64_t x;
