@@ -262,8 +262,8 @@ round_ratios() {
 paired() {
 	round_ratios "$1" "$2" | awk '{ v[NR] = $1 } END {
 		if (NR == 0) print "-";
-		else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2];
-		else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+		else if (NR % 2) printf "%.4f\n", v[(NR + 1) / 2];
+		else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # paired_ci A B: "LOW HIGH PERCENT", a distribution-free interval for the
@@ -284,7 +284,7 @@ paired_ci() {
 		}
 		for (k = 1; k < n / 2 && cdf[k] <= 0.025; k++)
 			;
-		printf "%.2f %.2f %.0f\n", v[k], v[n + 1 - k],
+		printf "%.4f %.4f %.0f\n", v[k], v[n + 1 - k],
 		    100 * (1 - 2 * cdf[k - 1]) }'
 }
 
@@ -299,7 +299,8 @@ row() {
 			ratio = sprintf("%.2f", v / r)
 		met = "-"
 		if (t ~ /^(ratio|value)(>=|<=)/) {
-			x = (t ~ /^ratio/) ? ratio : v
+			# Against the unrounded figure: 0.896 is no 0.9.
+			x = (t ~ /^ratio/) ? (ratio == "-" ? "-" : v / r) : v
 			lim = t; sub(/^[a-z]+(>=|<=)/, "", lim)
 			if (num(x))
 				met = (t ~ />=/) ? (x + 0 >= lim + 0) :
