@@ -89,9 +89,12 @@ jw_any_special8(uint64_t x)
 }
 
 /*
- * Whether all of u[0..n) is plain string text.  Under 8 bytes: one word
- * padded with spaces (plain).  Else words of 8 (or 16 with SSE2) bytes,
- * the last one ending at the last byte, some bytes read twice.
+ * Whether all of u[0..n) is plain string text, known at once.  Under 8
+ * bytes: one word padded with spaces (plain); under 16: two words, the
+ * second ending at the last byte; else 16-byte blocks, the last one
+ * ending at the last byte.  Without SSE2 (bpg_json_plain16() then sees
+ * nothing) a string of 16 or more says no, and the caller's byte loop
+ * decides: slower, never wrong.
  */
 static inline bool
 jw_all_plain(const unsigned char *u, size_t n)
@@ -108,19 +111,9 @@ jw_all_plain(const unsigned char *u, size_t n)
 		memcpy(&y, u + n - 8, 8);
 		return !jw_any_special8(x) && !jw_any_special8(y);
 	}
-#ifdef __SSE2__
 	if ((i = bpg_json_plain16(u, n)) < n - n % 16)
 		return false;
 	return i == n || bpg_json_plain16(u + n - 16, 16) == 16;
-#else
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&x, u + i, 8);
-		if (jw_any_special8(x))
-			return false;
-	}
-	memcpy(&x, u + n - 8, 8);
-	return !jw_any_special8(x);
-#endif
 }
 
 /* Bytes a string cannot carry as they are: 1 escaped, 2 for jansson. */
