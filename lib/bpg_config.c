@@ -215,6 +215,8 @@ bpg_config_free(struct bpg_config *cfg)
 	s3conf_free(&cfg->s3);
 	s3conf_free(&cfg->s3_log);
 	cfg_strlist_free(&cfg->warnings, false);
+	if (cfg->derived_free != NULL)
+		cfg->derived_free(cfg->derived);
 	free(cfg);
 }
 

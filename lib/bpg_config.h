@@ -309,6 +309,13 @@ struct bpg_config {
 	 * At most BPG_CONFIG_MAX_WARNINGS entries.
 	 */
 	struct bpg_strlist warnings;
+	/*
+	 * What another module derives from the rest once, at load
+	 * (bpg_crd_text_prepare()), for its readers to use as they are;
+	 * derived_free() frees it with the configuration.
+	 */
+	void *derived;
+	void (*derived_free)(void *);
 };
 
 #define BPG_CONFIG_MAX_WARNINGS 64

@@ -2,6 +2,7 @@
 #include <stddef.h>
 
 #include "bpg_config_apart.h"
+#include "bpg_crd_text.h"
 
 struct load_job {
 	const char *path;
@@ -16,6 +17,9 @@ load_run(void *arg)
 	struct load_job *j = arg;
 
 	j->e = bpg_config_load(j->path, &j->cfg, j->err);
+	/* Out of memory only costs the copies: they are written each time. */
+	if (j->e == BPG_OK)
+		(void)bpg_crd_text_prepare(j->cfg);
 	return NULL;
 }
 

@@ -52,6 +52,10 @@ int crd_put_str(json_t *o, const char *k, const char *v);
 int crd_put_copy(json_t *o, const char *k, const json_t *v);
 /* s with every PLACEHOLDER replaced by id; new string or NULL (ENOMEM). */
 char *crd_replace_placeholder(const char *s, const char *id);
+/* The same into buf of size bytes, NUL-terminated when it fits: the
+ * length of the whole result (>= size: it did not fit), as snprintf(). */
+size_t crd_replace_placeholder_in(const char *s, const char *id, char *buf,
+    size_t size);
 /* o[k] = v with the placeholder replaced. */
 int crd_put_replaced(json_t *o, const char *k, const char *v, const char *id);
 /* l holds s, ASCII case-insensitively. */

@@ -154,27 +154,40 @@ crd_put_copy(json_t *o, const char *k, const json_t *v)
 }
 
 /* s with every PLACEHOLDER replaced by id; new string or NULL (ENOMEM). */
+size_t
+crd_replace_placeholder_in(const char *s, const char *id, char *buf,
+    size_t size)
+{
+	const size_t plen = sizeof(PLACEHOLDER) - 1, idlen = strlen(id);
+	const char *p, *q;
+	size_t n = 0, k;
+
+	/* One pass: the pieces are copied while they fit, counted always. */
+	for (p = s; ; p = q + plen) {
+		q = strstr(p, PLACEHOLDER);
+		k = q != NULL ? (size_t)(q - p) : strlen(p);
+		if (n + k < size)
+			memcpy(buf + n, p, k);
+		n += k;
+		if (q == NULL)
+			break;
+		if (n + idlen < size)
+			memcpy(buf + n, id, idlen);
+		n += idlen;
+	}
+	if (n < size)
+		buf[n] = '\0';
+	return n;
+}
+
 char *
 crd_replace_placeholder(const char *s, const char *id)
 {
-	const size_t plen = sizeof(PLACEHOLDER) - 1;
-	size_t idlen = strlen(id), n = 0, len;
-	const char *p, *q;
-	char *out, *o;
+	size_t len = crd_replace_placeholder_in(s, id, NULL, 0);
+	char *out;
 
-	for (p = s; (q = strstr(p, PLACEHOLDER)) != NULL; p = q + plen)
-		n++;
-	len = strlen(s) - n * plen + n * idlen;
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	for (p = s, o = out; (q = strstr(p, PLACEHOLDER)) != NULL;
-	    p = q + plen) {
-		memcpy(o, p, (size_t)(q - p));
-		o += q - p;
-		memcpy(o, id, idlen);
-		o += idlen;
-	}
-	strcpy(o, p);
+	if ((out = malloc(len + 1)) != NULL)
+		(void)crd_replace_placeholder_in(s, id, out, len + 1);
 	return out;
 }
 

@@ -7,6 +7,8 @@
  * values before anything is written.  Nested objects the request brings
  * (env, volumes, mounts, deps, ...) are written as they are when they
  * hold no null, else from the same null-free copy the tree would hold.
+ * The parts of the configuration alone (a cluster's env, a queue's node
+ * labels) are copied as bpg_crd_text_prepare() wrote them, when it did.
  * A request of a shape this file does not stream (a sparkConf of more
  * than CONF_MAX keys, labels or annotations that are not maps) is built
  * as the tree and dumped.
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "bpg_crd_int.h"
+#include "bpg_crd_prep.h"
 #include "bpg_crd_text.h"
 #include "bpg_json.h"
 #include "bpg_limits.h"
@@ -131,6 +134,9 @@ struct nested {
 	const json_t *args, *deps, *restart;
 	struct {
 		const json_t *mounts, *secctx, *affinity, *annotations;
+		/* bpg_crd_text_prepare()'s, or NULL: the cluster's env
+		 * (when the pod's env is it), the queue's node labels */
+		const struct frag *env, *expr;
 	} pod[2];
 	json_t *own[11];
 	size_t nown;
@@ -237,7 +243,10 @@ check_pod(struct crd_chk *k, const struct crd_pod *p,
 	size_t m, total = 0;
 	enum bpg_err e;
 
-	if ((e = crd_chk_int(k, "cores", p->cores, 1, INT32_MAX)) != BPG_OK ||
+	if ((e = crd_chk_int(k, "cores", p->cores, 1, INT32_MAX)) != BPG_OK)
+		return e;
+	/* A prepared env passed at load. */
+	if (n->pod[pi].env == NULL &&
 	    (e = crd_chk_member(k, "env", p->env, CRD_M_ENV)) != BPG_OK)
 		return e;
 	if (rp != NULL && json_is_object(rp->labels)) {
@@ -363,113 +372,26 @@ check(const struct bpg_cluster *cl, const struct bpg_submit_req *req,
 
 /* ---- the writer ------------------------------------------------------ */
 
-struct tw {
-	struct bpg_jw w;
-	bool first[16];	/* the CR nests 11 deep */
-	int depth;
-};
-
-#define LIT(s) s, sizeof(s) - 1
-
-/* n bytes as they are: in place when there is room (there mostly is,
- * TEXT_RESERVE), else through the writer, which grows. */
-static inline void
-tw_put(struct tw *t, const char *s, size_t n)
-{
-	struct bpg_jw *w = &t->w;
-
-	if (w->ok && n < w->cap - w->len) {
-		memcpy(w->buf + w->len, s, n);
-		w->len += n;
-	} else
-		bpg_jw_raw(w, s, n);
-}
-
-static inline __attribute__((always_inline)) void
-tw_open(struct tw *t, char c)
-{
-	tw_put(t, &c, 1);
-	t->first[++t->depth] = true;
-}
-
-static inline __attribute__((always_inline)) void
-tw_close(struct tw *t, char c)
-{
-	tw_put(t, &c, 1);
-	t->depth--;
-}
-
-/* The comma before a member or element. */
-static inline __attribute__((always_inline)) void
-tw_next(struct tw *t)
-{
-	if (!t->first[t->depth])
-		tw_put(t, ",", 1);
-	t->first[t->depth] = false;
-}
-
-/* "key": given as that literal, quotes and colon included. */
-static inline __attribute__((always_inline)) void
-tw_lkey(struct tw *t, const char *qkey, size_t n)
-{
-	tw_next(t);
-	tw_put(t, qkey, n);
-}
-#define KEY(t, s) tw_lkey(t, LIT("\"" s "\":"))
-
-static void
-tw_key(struct tw *t, const char *key)
-{
-	tw_next(t);
-	bpg_jw_str(&t->w, key);
-	tw_put(t, ":", 1);
-}
-
-/* "key":"v" unless v is NULL (crd_put_str). */
-static void
-tw_str(struct tw *t, const char *key, size_t klen, const char *v)
-{
-	if (v == NULL)
-		return;
-	tw_lkey(t, key, klen);
-	bpg_jw_str(&t->w, v);
-}
-#define STR(t, k, v) tw_str(t, LIT("\"" k "\":"), v)
-/* "key":"v" with v a literal that needs no escaping. */
-#define LSTR(t, k, v) tw_lkey(t, LIT("\"" k "\":\"" v "\""))
-
-/* "key":v unless v is NULL (crd_put_copy of a null-free value). */
-static void
-tw_val(struct tw *t, const char *key, size_t klen, const json_t *v)
-{
-	if (v == NULL)
-		return;
-	tw_lkey(t, key, klen);
-	bpg_jw_value(&t->w, v);
-}
-#define VAL(t, k, v) tw_val(t, LIT("\"" k "\":"), v)
-
-static void
-tw_int(struct tw *t, const char *key, size_t klen, long long v)
-{
-	tw_lkey(t, key, klen);
-	bpg_jw_int(&t->w, v);
-}
-#define INT(t, k, v) tw_int(t, LIT("\"" k "\":"), v)
-
-/* A sparkConf value: placeholders replaced when id is set. */
+/* A sparkConf value: placeholders replaced when id is set; on the stack
+ * when it fits (a pod name prefix does). */
 static int
 write_conf_value(struct tw *t, const struct conf_ent *e)
 {
-	char *r;
+	char buf[256], *r;
+	size_t n;
 
-	if (e->id == NULL || strstr(e->value, PLACEHOLDER) == NULL) {
+	if (e->id == NULL) {
 		bpg_jw_str(&t->w, e->value);
+		return 0;
+	}
+	if ((n = crd_replace_placeholder_in(e->value, e->id, buf,
+	    sizeof(buf))) < sizeof(buf)) {
+		bpg_jw_strn(&t->w, buf, n);
 		return 0;
 	}
 	if ((r = crd_replace_placeholder(e->value, e->id)) == NULL)
 		return -1;
-	bpg_jw_str(&t->w, r);
+	bpg_jw_strn(&t->w, r, n);
 	free(r);
 	return 0;
 }
@@ -477,12 +399,12 @@ write_conf_value(struct tw *t, const struct conf_ent *e)
 /* Section 2.12, as bpg_crd_node_affinity() builds it. */
 static void
 write_node_affinity(struct tw *t, const struct bpg_queue *qc,
-    const struct bpg_submit_req *req, bool executor)
+    const struct bpg_submit_req *req, bool executor, const struct frag *pre)
 {
 	const struct bpg_strlist *l;
 	const char *key, *zones, *p, *comma;
 	bool label, zone = false;
-	size_t i, len;
+	size_t len;
 
 	crd_node_labels(qc, req, executor, &l, &key);
 	label = l != NULL && l->n > 0;
@@ -505,18 +427,10 @@ write_node_affinity(struct tw *t, const struct bpg_queue *qc,
 	tw_open(t, '[');
 	if (label) {
 		tw_next(t);
-		tw_open(t, '{');
-		STR(t, "key", key);
-		LSTR(t, "operator", "In");
-		KEY(t, "values");
-		tw_open(t, '[');
-		for (i = 0; i < l->n; i++)
-			if (l->v[i] != NULL) {
-				tw_next(t);
-				bpg_jw_str(&t->w, l->v[i]);
-			}
-		tw_close(t, ']');
-		tw_close(t, '}');
+		if (pre != NULL)
+			tw_put(t, pre->s, pre->n);
+		else
+			crd_write_label_expr(t, key, l);
 	}
 	if (zone) {
 		tw_next(t);
@@ -565,7 +479,11 @@ write_pod(struct tw *t, const struct crd_pod *p, const struct nested *n,
 		STR(t, "memoryOverhead", rp->memory_overhead);
 		STR(t, "image", rp->image);
 	}
-	VAL(t, "env", p->env);
+	if (n->pod[pi].env != NULL) {
+		KEY(t, "env");
+		tw_put(t, n->pod[pi].env->s, n->pod[pi].env->n);
+	} else
+		VAL(t, "env", p->env);
 	if (rp != NULL && json_is_object(rp->labels)) {
 		KEY(t, "labels");
 		tw_open(t, '{');
@@ -618,7 +536,8 @@ write_pod(struct tw *t, const struct crd_pod *p, const struct nested *n,
 	else {
 		tw_open(t, '{');
 		KEY(t, "nodeAffinity");
-		write_node_affinity(t, qc, req, p->executor);
+		write_node_affinity(t, qc, req, p->executor,
+		    n->pod[pi].expr);
 		tw_close(t, '}');
 	}
 	if (p->executor)
@@ -784,6 +703,7 @@ bpg_crd_text(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	struct tw t;
 	bool any_conf;
 	enum bpg_err e;
+	int p;
 
 	*text = NULL;
 	*len = 0;
@@ -805,6 +725,10 @@ bpg_crd_text(const struct bpg_config *cfg, const struct bpg_cluster *cl,
 	    (ml.app = bpg_label_normalize(req->application_name)) == NULL)) {
 		e = bpg_errf(ei, BPG_ENOMEM, "out of memory");
 		goto out;
+	}
+	for (p = 0; p < 2; p++) {
+		n.pod[p].env = crd_prep_env(cfg, cl, &sp.pod[p]);
+		n.pod[p].expr = crd_prep_expr(cfg, sp.qc, req, p == 1);
 	}
 	memcpy(ml.queue, "root.", 5);
 	memcpy(ml.queue + 5, ctx->queue, strlen(ctx->queue) + 1);

@@ -10,6 +10,7 @@
 #ifndef BPG_CRD_TEXT_H
 #define BPG_CRD_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bpg_crd.h"
@@ -36,5 +37,15 @@ enum bpg_err bpg_crd_text_ref(const struct bpg_config *,
     const struct bpg_cluster *, struct bpg_submit_req *req,
     const struct bpg_crd_ctx *, struct bpg_zones *, char **text,
     size_t *len, struct bpg_errinfo *) BPG_WUR;
+
+/*
+ * The parts of the CRs that depend on the configuration alone, written
+ * once into cfg->derived: a cluster's env (when the request has none) and
+ * a queue's node label expressions.  bpg_crd_text() then copies them, to
+ * the same bytes; without them it writes them each time.  false: out of
+ * memory (nothing is derived).  Call it where the configuration is
+ * allocated (bpg_config_load_apart()).
+ */
+bool bpg_crd_text_prepare(struct bpg_config *);
 
 #endif

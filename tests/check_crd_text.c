@@ -30,6 +30,11 @@ config(void)
 	text = tu_track(tu_slurp_data("crd", "text-config.yaml", &len));
 	ck_assert_msg(bpg_config_parse(text, len, &cfg, &err) == BPG_OK,
 	    "config: %s at %s", err.msg, err.path);
+	/* As the gateway loads it: the parts of the configuration alone
+	 * written once (tests/check_crd.c compares the CRs written without
+	 * them). */
+	ck_assert(bpg_crd_text_prepare(cfg));
+	ck_assert_ptr_nonnull(cfg->derived);
 	return cfg;
 }
 
@@ -384,6 +389,63 @@ START_TEST(test_conf_fill)
 }
 END_TEST
 
+/*
+ * A layer's sparkConf value with placeholders (the request's own are
+ * kept as they are), replaced on the stack when the result fits its 256
+ * bytes and on the heap when not: results of 250 to 262 bytes, with one
+ * placeholder first, inside or last, or three.
+ */
+START_TEST(test_conf_placeholder)
+{
+	static const char ph[] = "{spark-application-resource-name}";
+	struct bpg_config *cfg = config();
+	struct bpg_kv *kv = &cfg->clusters[0].spark_conf.v[0];
+	struct bpg_zones *zones;
+	const char *out;
+	char *keep = kv->value, *b, *want, *w;
+	size_t len, cap, total, pad, k, nph, at, step;
+	int shape;
+
+	ck_assert_str_eq(kv->key, "spark.kubernetes.executor.podNamePrefix");
+	ck_assert_int_eq(bpg_zones_new(&zones), BPG_OK);
+	for (shape = 0; shape < 4; shape++)
+		for (total = 250; total <= 262; total++) {
+			nph = shape == 3 ? 3 : 1;
+			pad = total - nph * strlen(ID);
+			step = pad / 2 + 1;
+			/* The padding after the one placeholder, around it,
+			 * before it; or three placeholders spread. */
+			at = shape == 0 ? 0 : shape == 2 ? pad : pad / 2;
+			b = NULL;
+			len = cap = 0;
+			want = tu_track(calloc(1, total + 1));
+			w = want;
+			for (k = 0; k < pad + nph; k++) {
+				if (shape == 3 ? k % step == 0 && k / step < 3 :
+				    k == at) {
+					tu_append(&b, &len, &cap, ph, strlen(ph));
+					memcpy(w, ID, strlen(ID));
+					w += strlen(ID);
+				} else {
+					tu_append(&b, &len, &cap, "v", 1);
+					*w++ = 'v';
+				}
+			}
+			tu_append(&b, &len, &cap, "", 1);
+			kv->value = tu_track(b);
+			ck_assert_uint_eq((size_t)(w - want), total);
+			ck_assert_int_eq(both(cfg, 0, "{" BASE "}", "poc",
+			    "alice", zones, &out), BPG_OK);
+			ck_assert_msg(strstr(out, want) != NULL, "shape %d, "
+			    "%zu bytes: no %s in %s", shape, total, want, out);
+			ck_assert_ptr_null(strstr(out, ph));
+		}
+	kv->value = keep;
+	bpg_zones_free(zones);
+	bpg_config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_fmt_ll)
 {
 	static const long long v[] = { 0, 7, -7, 1000, INT64_MAX, INT64_MIN };
@@ -427,6 +489,7 @@ main(void)
 	tcase_add_test(tc, test_corpus);
 	tcase_add_test(tc, test_conf_null);
 	tcase_add_test(tc, test_conf_fill);
+	tcase_add_test(tc, test_conf_placeholder);
 	tcase_add_test(tc, test_fmt_ll);
 	suite_add_tcase(s, tc);
 	return tu_run(s);

@@ -4,7 +4,9 @@
  * bpg_json_dump).  The input is a submit request as in fuzz_req (first
  * byte odd: YAML, even: JSON); one that parses is built both ways for
  * each cluster of tests/data/crd/text-config.yaml (one with every
- * cluster-side part, one with none), the zone counters copied so both pick the same zone.
+ * cluster-side part, one with none), the zone counters copied so both pick the same zone,
+ * with the configuration as parsed and as the gateway loads it (the parts
+ * of the configuration alone written once, bpg_crd_text_prepare()).
  * Both must give the same bytes, or the same error code and message.
  * Seeds: corpus/crd_text (requests of tests/data/req and the shapes the
  * text writer treats apart: nulls, big sparkConf, bad labels).
@@ -55,7 +57,7 @@ read_config(size_t *len)
 	return buf;
 }
 
-static struct bpg_config *cfg;
+static struct bpg_config *cfgs[2];	/* as parsed, prepared */
 static struct bpg_zones *zones;
 
 static void
@@ -65,8 +67,9 @@ setup(void)
 	size_t len = 0;
 	char *text = read_config(&len);
 
-	if (text == NULL || bpg_config_parse(text, len, &cfg, &err) !=
-	    BPG_OK || bpg_zones_new(&zones) != BPG_OK) {
+	if (text == NULL || bpg_config_parse(text, len, &cfgs[0], &err) !=
+	    BPG_OK || bpg_config_parse(text, len, &cfgs[1], &err) != BPG_OK ||
+	    !bpg_crd_text_prepare(cfgs[1]) || bpg_zones_new(&zones) != BPG_OK) {
 		fprintf(stderr, "fuzz_crd_text: tests/data/crd/"
 		    "text-config.yaml: %s at %s\n", err.msg, err.path);
 		abort();
@@ -75,8 +78,8 @@ setup(void)
 }
 
 static void
-compare(const struct bpg_cluster *cl, struct bpg_submit_req *req,
-    const struct bpg_crd_ctx *ctx)
+compare(const struct bpg_config *cfg, const struct bpg_cluster *cl,
+    struct bpg_submit_req *req, const struct bpg_crd_ctx *ctx)
 {
 	struct bpg_errinfo ei_t = { "" }, ei_r = { "" };
 	struct bpg_zones *z;
@@ -107,9 +110,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bpg_submit_req req;
 	struct bpg_errinfo ei;
 	struct bpg_crd_ctx ctx;
-	size_t c;
+	size_t c, k;
 
-	if (cfg == NULL)
+	if (cfgs[0] == NULL)
 		setup();
 	if (size < 1)
 		return 0;
@@ -120,8 +123,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctx.proxy_user = req.queue != NULL && req.queue[0] == 'x' ?
 		    "Bob Smith" : "alice";
 		ctx.queue = queues[size % 3];
-		for (c = 0; c < cfg->nclusters; c++)
-			compare(&cfg->clusters[c], &req, &ctx);
+		for (k = 0; k < 2; k++)
+			for (c = 0; c < cfgs[k]->nclusters; c++)
+				compare(cfgs[k], &cfgs[k]->clusters[c], &req,
+				    &ctx);
 	}
 	bpg_req_reset(&req);
 	return 0;
