@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -364,6 +365,7 @@ gw_worker(const struct bpg_config *cfg, const struct gw_shared *sh)
 	struct bpg_http_req hreq;
 	struct bpg_http_io io;
 	FCGX_Request r;
+	int64_t trimmed = mono_ms(), now;
 	char hdr[128] = "";
 	const char *cl;
 	char *end;
@@ -465,6 +467,10 @@ gw_worker(const struct bpg_config *cfg, const struct gw_shared *sh)
 		read_start(cfg, r.ipcFd);
 		bpg_api_handle(api, &hreq);
 		FCGX_Finish_r(&r);
+		if ((now = mono_ms()) - trimmed >= BPG_WORKER_TRIM_MS) {
+			(void)malloc_trim(0);
+			trimmed = now;
+		}
 	}
 	FCGX_Free(&r, 1);
 	bpg_api_free(api);

@@ -92,5 +92,11 @@
 #define BPG_UPLOAD_LOW_SPEED_S 60
 #define BPG_STREAM_RETRY_AFTER_S 30
 #define BPG_STREAM_CHECK_MS 1000
+/*
+ * A worker gives the heap pages it has freed back to the kernel
+ * (malloc_trim()) at most this often, after a request: what one request
+ * frees and the next does not reuse would otherwise stay resident.
+ */
+#define BPG_WORKER_TRIM_MS 10000
 
 #endif

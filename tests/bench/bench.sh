@@ -271,7 +271,8 @@ paired() {
 # k the largest such that fewer than k of n ratios fall below the true
 # median with a chance of at most 2.5% (the binomial with p = 1/2); it
 # holds the median with PERCENT chance (96 for 12 rounds, from the 3rd to
-# the 10th; 98 for 24, the 7th to the 18th; 94 for 5, the whole range).
+# the 10th; 98 for 24, the 7th to the 18th; 97 for 36, the 12th to the
+# 25th; 94 for 5, the whole range).
 # Printed unrounded enough for row() to hold it to a target: a target is
 # met beyond the rounds' noise when the whole interval meets it.
 paired_ci() {
