@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -105,21 +104,16 @@ stop_pending(void)
 /*
  * The request body being read.  A client that sends a few bytes and then
  * nothing would keep the worker in read() for good, and libfcgi gives no
- * way to wait with a timeout.  So SIGALRM comes every second (SA_RESTART:
- * a read goes on), and while a body read waits (rd.waiting) on_tick()
+ * way to wait with a timeout.  So while a read waits, SIGALRM (every
+ * second, SA_RESTART: the read goes on) is let through, and on_tick()
  * applies the low-speed limit (uploadLowSpeedLimit/Seconds) to the time
  * spent waiting for the client and checks for a stop.  To end the wait it
  * shuts the socket down for reading: read() returns 0, libfcgi marks the
- * input closed, and the answer can still be written.  The other fields
- * are written only while rd.waiting is 0, when on_tick() reads none of
- * them; the signal fences keep the compiler from moving writes across the
- * flag.  (Blocking SIGALRM outside the wait instead cost two system calls
- * a request.)  Elsewhere the tick only restarts what it interrupts; the
- * libraries (libcurl, libmariadb) retry a poll() it cuts short.
+ * input closed, and the answer can still be written.  The fields are
+ * written only while SIGALRM is blocked.
  */
 static struct {
 	volatile sig_atomic_t cut;	/* 0, BPG_HTTP_READ_SLOW or _STOP */
-	volatile sig_atomic_t waiting;	/* in the wait: on_tick() acts */
 	int fd;
 	long long got;			/* body bytes read */
 	int64_t waited_ms;		/* spent waiting for them */
@@ -133,8 +127,7 @@ on_tick(int sig)
 	int saved = errno;
 
 	(void)sig;
-	if (rd.waiting && rd.cut == 0) {
-		atomic_signal_fence(memory_order_seq_cst);
+	if (rd.cut == 0) {
 		if (stop_pending())
 			rd.cut = (sig_atomic_t)BPG_HTTP_READ_STOP;
 		else if (bpg_lowspeed_slow(&rd.ls, rd.waited_ms + mono_ms() -
@@ -161,6 +154,7 @@ io_read(void *ctx, char *buf, size_t n)
 {
 	FCGX_Request *r = ctx;
 	FCGX_Stream *in = r->in;
+	sigset_t alrm;
 	long avail;
 	int got;
 
@@ -181,12 +175,12 @@ io_read(void *ctx, char *buf, size_t n)
 	 * FCGX_GetStr() waits for all n bytes; one byte returns as soon as a
 	 * record comes, and the rest of the record is then held (above).
 	 */
+	sigemptyset(&alrm);
+	sigaddset(&alrm, SIGALRM);
 	rd.since_ms = mono_ms();
-	atomic_signal_fence(memory_order_seq_cst);
-	rd.waiting = 1;
+	sigprocmask(SIG_UNBLOCK, &alrm, NULL);
 	got = FCGX_GetStr(buf, 1, in);
-	rd.waiting = 0;
-	atomic_signal_fence(memory_order_seq_cst);
+	sigprocmask(SIG_BLOCK, &alrm, NULL);
 	rd.waited_ms += mono_ms() - rd.since_ms;
 	if (rd.cut != 0)
 		return rd.cut;
@@ -377,14 +371,14 @@ gw_worker(const struct bpg_config *cfg, const struct gw_shared *sh)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	/* The tick of body reads (io_read); the supervisor blocks it. */
+	/* Let through only while a body read waits (io_read). */
+	sigemptyset(&term);
+	sigaddset(&term, SIGALRM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_tick;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGALRM, &sa, NULL);
-	sigemptyset(&term);
-	sigaddset(&term, SIGALRM);
-	sigprocmask(SIG_UNBLOCK, &term, NULL);
 	memset(&tick, 0, sizeof(tick));
 	tick.it_interval.tv_sec = tick.it_value.tv_sec =
 	    BPG_STREAM_CHECK_MS / 1000;
