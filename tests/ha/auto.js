@@ -78,6 +78,19 @@ async function main() {
 		res.jobs.push({ j, status: r.status, first, second: null });
 		await sleep(Math.max(0, 5000 - (Date.now() - t)));
 	}
+	// check.js wants 3 fires done.  A minute's run with a node's loss in
+	// it (the lease stalls meanwhile) makes about 5, fewer on a machine
+	// slowed down: before the suspend, wait (up to 120 s) until the
+	// schedule lists 3 fires with their submissions.
+	const fired = Date.now() + 120000;
+	while (Date.now() < fired) {
+		const r = await api(u1 + '/schedules/' + res.schedule, 'GET');
+		const subs = r.json && Array.isArray(r.json.submissions) ?
+		    r.json.submissions : [];
+		if (subs.filter((x) => x.submissionId).length >= 3)
+			break;
+		await sleep(1000);
+	}
 	// A suspend refused during a fault is tried again.
 	for (let i = 0; i < 30; i++) {
 		const r = await api(u1 + '/schedules/' + res.schedule +
